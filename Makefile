@@ -1,0 +1,32 @@
+# Two commands on a fresh machine:
+#   make demo   set up a virtual environment and run `shopseg demo`
+#   make test   set up a virtual environment (with test extras) and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev,spark,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/shopseg demo
+
+test: $(STAMP)
+	@command -v java >/dev/null || (echo "Java 17 is needed for the Spark tests: apt-get install -y openjdk-17-jre-headless" && exit 1)
+	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info shopseg-demo

@@ -1,0 +1,1 @@
+"""The `shopseg` command line: `shopseg <noun> <verb>` (Typer + Rich)."""

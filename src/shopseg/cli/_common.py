@@ -1,0 +1,98 @@
+"""Shared pieces of the CLI: consoles, progress bars, workspace opening, error rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from shopseg.config import get_setting
+from shopseg.errors import ShopsegError
+from shopseg.workspace import Workspace
+
+__all__ = ["console", "err_console", "ShopsegGroup", "open_workspace", "progress", "print_table"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class ShopsegGroup(TyperGroup):
+    """Click group that turns ShopsegError into a one-paragraph message and an exit code.
+
+    Data errors exit 1, usage errors 2; ``--debug`` re-raises with the traceback.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except ShopsegError as exc:
+            if ctx.meta.get("shopseg.debug"):
+                raise
+            err_console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            ctx.exit(130)
+        except Exception as exc:
+            if ctx.meta.get("shopseg.debug"):
+                raise
+            err_console.print(
+                Text("internal error: ", style="bold red")
+                + Text(f"{type(exc).__name__}: {exc}. This is a bug in shopseg; rerun with --debug for the traceback.")
+            )
+            ctx.exit(1)
+
+
+def open_workspace(path: str | None = None, *, read_only: bool = False) -> Workspace:
+    """Open the workspace named by ``--workspace`` (or the ``workspace`` setting)."""
+    return Workspace.open(path or get_setting("workspace"), read_only=read_only)
+
+
+@contextmanager
+def progress(transient: bool = False) -> Iterator[Progress]:
+    """A Rich progress display with a bar, counts and elapsed time."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    ) as bar:
+        yield bar
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a Rich table; numbers are right-aligned."""
+    table = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        numeric = bool(rows) and isinstance(rows[0][i], int | float)
+        table.add_column(col, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*[_fmt(v) for v in row])
+    console.print(table)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def exit_usage(message: str) -> None:
+    """Print a usage error and exit 2."""
+    err_console.print(Text("usage error: ", style="bold red") + Text(message))
+    raise typer.Exit(2)

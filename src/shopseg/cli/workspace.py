@@ -1,0 +1,43 @@
+"""`shopseg init` and `shopseg status`: create and inspect a workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.config import get_setting
+from shopseg.workspace import INGEST_LOG, Workspace
+
+
+def init(
+    path: Annotated[Optional[str], typer.Argument(help="Workspace file to create.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing workspace.")] = False,
+) -> None:
+    """Create a workspace (a DuckDB file) holding the canonical tables."""
+    ws = Workspace.init(path or get_setting("workspace"), overwrite=force)
+    console.print(f"Created workspace [bold]{ws.path}[/] with tables: {', '.join(ws.row_counts())}")
+    ws.close()
+
+
+def status() -> None:
+    """Show row counts of the canonical tables and the ingest log."""
+    with open_workspace(read_only=True) as ws:
+        counts = ws.row_counts()
+        print_table(f"Workspace {ws.path}", ["table", "rows"], list(counts.items()))
+        log = ws.con.execute(
+            f'SELECT ingest_id, kind, source, rows_read, rows_kept, rows_flagged, ingested_at FROM "{INGEST_LOG}" '
+            "ORDER BY ingest_id"
+        ).fetchall()
+        if log:
+            print_table(
+                "Ingests",
+                ["id", "kind", "source", "read", "kept", "flagged", "at"],
+                [list(r[:6]) + [str(r[6])[:19]] for r in log],
+            )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("status")(status)

@@ -1,0 +1,111 @@
+"""Process settings: one registry feeding CLI flags, env vars, the API and the docs.
+
+Every setting is declared once in :data:`SETTINGS`. Its value comes, in order of
+precedence, from an active :func:`config_context`, the environment variable
+``SHOPSEG_<NAME>``, and finally the declared default.
+
+Examples
+--------
+>>> from shopseg.config import get_setting, config_context
+>>> get_setting("engine")
+'duckdb'
+>>> with config_context(engine="spark"):
+...     get_setting("engine")
+'spark'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from shopseg.errors import InvalidParameterError, did_you_mean
+
+__all__ = ["Setting", "SETTINGS", "get_setting", "config_context", "env_var"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One process setting: its name, default, type and help text."""
+
+    name: str
+    default: Any
+    type: type
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting("workspace", "shopseg.duckdb", str, "Path of the DuckDB workspace file."),
+        Setting("engine", "duckdb", str, "Execution engine for features and segments.", ("duckdb", "spark")),
+        Setting("spark_driver_memory", "2g", str, "Driver memory for the local Spark session."),
+        Setting("spark_master", "local[2]", str, "Spark master URL (local[N] or a cluster)."),
+        Setting("time_unit", "days", str, "Unit of recency, T and tenure in feature tables.", ("days", "weeks")),
+        Setting("rfm_bins", 5, int, "Number of quantile bins for R, F and M scores."),
+        Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
+        Setting("report_dir", "reports", str, "Folder the HTML report is written to."),
+    ]
+}
+
+_overrides: ContextVar[dict[str, Any]] = ContextVar("shopseg_overrides", default={})
+
+
+def env_var(name: str) -> str:
+    """Return the environment variable that sets ``name`` (``SHOPSEG_<NAME>``)."""
+    return f"SHOPSEG_{name.upper()}"
+
+
+def _check(name: str) -> Setting:
+    if name not in SETTINGS:
+        raise InvalidParameterError(
+            f"Unknown setting '{name}'. Expected one of {sorted(SETTINGS)}.{did_you_mean(name, SETTINGS)}"
+        )
+    return SETTINGS[name]
+
+
+def _coerce(setting: Setting, value: Any) -> Any:
+    try:
+        out = setting.type(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"The '{setting.name}' setting must be of type {setting.type.__name__}. Got {value!r} instead."
+        ) from exc
+    if setting.choices and out not in setting.choices:
+        raise InvalidParameterError(
+            f"The '{setting.name}' setting must be one of {list(setting.choices)}. Got {value!r} instead."
+            f"{did_you_mean(str(value), setting.choices)}"
+        )
+    return out
+
+
+def get_setting(name: str) -> Any:
+    """Return the effective value of a setting (context > environment > default)."""
+    setting = _check(name)
+    overrides = _overrides.get()
+    if name in overrides:
+        return overrides[name]
+    raw = os.environ.get(env_var(name))
+    if raw is not None:
+        return _coerce(setting, raw)
+    return setting.default
+
+
+@contextlib.contextmanager
+def config_context(**settings: Any) -> Iterator[None]:
+    """Temporarily override settings within a ``with`` block (thread and task local)."""
+    new = dict(_overrides.get())
+    for name, value in settings.items():
+        if value is None:
+            continue
+        new[name] = _coerce(_check(name), value)
+    token = _overrides.set(new)
+    try:
+        yield
+    finally:
+        _overrides.reset(token)

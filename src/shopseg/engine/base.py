@@ -1,0 +1,71 @@
+"""The Engine protocol and the engine registry.
+
+An engine turns workspace table names into Ibis table expressions and executes
+expressions built on them. Features and segments are written once against
+:meth:`Engine.table` and run unchanged on every engine.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+from shopseg.config import SETTINGS, get_setting
+from shopseg.errors import InvalidParameterError, did_you_mean
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
+
+    from shopseg.workspace import Workspace
+
+__all__ = ["Engine", "get_engine", "ENGINES"]
+
+ENGINES = SETTINGS["engine"].choices
+
+
+class Engine(ABC):
+    """Where Ibis expressions over a workspace run."""
+
+    name: str
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    @abstractmethod
+    def table(self, name: str) -> ir.Table:
+        """The workspace table ``name`` as an Ibis expression on this engine."""
+
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        """Run an expression and return a pandas DataFrame."""
+        return expr.to_pandas()
+
+    def to_sql(self, expr: ir.Table) -> str:
+        """The SQL this engine runs for ``expr``."""
+        import ibis
+
+        return str(ibis.to_sql(expr, dialect=self.dialect))
+
+    @property
+    @abstractmethod
+    def dialect(self) -> str:
+        """The sqlglot dialect name of this engine."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release engine resources (the workspace stays open)."""
+
+
+def get_engine(workspace: Workspace, name: str | None = None) -> Engine:
+    """Return the engine ``name`` (default: the ``engine`` setting) over ``workspace``."""
+    name = name or get_setting("engine")
+    if name == "duckdb":
+        from shopseg.engine.duckdb import DuckDBEngine
+
+        return DuckDBEngine(workspace)
+    if name == "spark":
+        from shopseg.engine.spark import SparkEngine
+
+        return SparkEngine(workspace)
+    raise InvalidParameterError(
+        f"The 'engine' parameter must be one of {list(ENGINES)}. Got {name!r} instead.{did_you_mean(name, ENGINES)}"
+    )

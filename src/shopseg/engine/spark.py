@@ -1,0 +1,93 @@
+"""The scale-out engine: the same Ibis expressions on Apache Spark.
+
+Workspace tables are handed to Spark as Parquet (written by DuckDB into a
+temporary folder, or read from ``spark_table_dir`` on a cluster) and registered
+as temporary views; Ibis then compiles every expression to Spark SQL. Install
+with ``pip install shopseg[spark]``; tests run Spark in local mode.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shopseg.config import get_setting
+from shopseg.engine.base import Engine
+from shopseg.errors import NotFound, ShopsegError, did_you_mean
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pandas as pd
+
+    from shopseg.workspace import Workspace
+
+__all__ = ["SparkEngine", "get_spark_session"]
+
+_SESSION: Any = None
+
+
+def get_spark_session() -> Any:
+    """Return the process-wide Spark session, starting it on first use."""
+    global _SESSION
+    if _SESSION is not None:
+        return _SESSION
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ShopsegError("The spark engine needs PySpark: pip install 'shopseg[spark]'.") from exc
+    warehouse = tempfile.mkdtemp(prefix="shopseg-spark-warehouse-")
+    atexit.register(shutil.rmtree, warehouse, True)
+    _SESSION = (
+        SparkSession.builder.master(get_setting("spark_master"))
+        .appName("shopseg")
+        .config("spark.driver.memory", get_setting("spark_driver_memory"))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.warehouse.dir", warehouse)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
+        .getOrCreate()
+    )
+    _SESSION.sparkContext.setLogLevel("ERROR")
+    return _SESSION
+
+
+class SparkEngine(Engine):
+    """Run expressions on Spark; workspace tables are shipped as Parquet."""
+
+    name = "spark"
+    dialect = "pyspark"
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        import ibis
+
+        self.session = get_spark_session()
+        self.backend = ibis.pyspark.connect(self.session)
+        self._dir = Path(tempfile.mkdtemp(prefix="shopseg-spark-"))
+        self._loaded: set[str] = set()
+
+    def table(self, name: str) -> ir.Table:
+        if name not in self._loaded:
+            tables = self.workspace.tables()
+            if name not in tables:
+                raise NotFound(f"{self.workspace.path}: no table '{name}'.{did_you_mean(name, tables)}")
+            target = self._dir / f"{name}.parquet"
+            self.workspace.con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet)")
+            view = f"shopseg_{name}"
+            self.session.read.parquet(str(target)).createOrReplaceTempView(view)
+            self._loaded.add(name)
+        return self.backend.table(f"shopseg_{name}")
+
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        return expr.to_pandas()
+
+    def close(self) -> None:
+        for name in self._loaded:
+            self.session.catalog.dropTempView(f"shopseg_{name}")
+        self._loaded.clear()
+        shutil.rmtree(self._dir, ignore_errors=True)

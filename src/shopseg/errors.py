@@ -1,0 +1,159 @@
+"""The whole shopseg exception and warning hierarchy.
+
+Every error a user can cause derives from :class:`ShopsegError`; the CLI prints
+its message without a traceback (exit 1 for data errors, 2 for usage errors)
+and the HTTP API maps ``status`` to the response code.
+
+Messages follow one template::
+
+    <where>: <what is wrong>. Expected <constraint>; got <value> [n rows, first ids]. [Did you mean X? | Hint]
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ShopsegError",
+    "InvalidParameterError",
+    "SchemaError",
+    "SegmentError",
+    "Issue",
+    "NotFittedError",
+    "UnsupportedOperationError",
+    "NotFound",
+    "WorkspaceError",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "did_you_mean",
+    "format_ids",
+]
+
+
+class ShopsegError(Exception):
+    """Base class of every error shopseg raises on purpose."""
+
+    status: int = 400
+    exit_code: int = 1
+
+
+class InvalidParameterError(ShopsegError, ValueError, TypeError):
+    """A function or estimator argument is out of its declared range."""
+
+    status = 422
+    exit_code = 2
+
+
+class SchemaError(ShopsegError, ValueError):
+    """Input data does not fit the canonical schema.
+
+    Attributes
+    ----------
+    table : str or None
+        The file or table the problem was found in.
+    column : str or None
+        The offending column, when one column is to blame.
+    rows : list of int
+        1-based row numbers in the source file (first few only).
+    """
+
+    status = 422
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+        rows: Sequence[int] = (),
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.column = column
+        self.rows = list(rows)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a segment definition: where, a stable code, and why."""
+
+    path: str
+    code: str
+    message: str
+
+
+class SegmentError(ShopsegError, ValueError):
+    """A segment definition is malformed; ``issues`` lists every problem found."""
+
+    status = 422
+
+    def __init__(self, message: str, issues: Sequence[Issue] = ()) -> None:
+        super().__init__(message)
+        self.issues = list(issues)
+
+
+class NotFittedError(ShopsegError, ValueError, AttributeError):
+    """An estimator was used before ``fit``."""
+
+
+class UnsupportedOperationError(ShopsegError, NotImplementedError):
+    """The selected engine cannot compile an operation."""
+
+    status = 501
+
+
+class NotFound(ShopsegError, LookupError):
+    """A named object (segment, customer, table) does not exist."""
+
+    status = 404
+
+
+class WorkspaceError(ShopsegError):
+    """The workspace file is missing, locked, or of another schema version."""
+
+    status = 409
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimiser stopped before converging."""
+
+
+class DataQualityWarning(UserWarning):
+    """Rows were flagged or dropped while loading data."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest choice, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("recnecy", ["recency", "frequency"])
+    " Did you mean 'recency'?"
+    >>> did_you_mean("zzz", ["recency"])
+    ''
+    """
+    choices = list(choices)
+    lowered = {c.lower().replace("_", "").replace(" ", ""): c for c in choices}
+    key = word.lower().replace("_", "").replace(" ", "")
+    if key in lowered and lowered[key] != word:
+        return f" Did you mean '{lowered[key]}'?"
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        close = [lowered[c] for c in difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.6)]
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def format_ids(values: Sequence[object], total: int | None = None, limit: int = 5) -> str:
+    """Render ``[n rows, first ids]`` as used in error messages.
+
+    Examples
+    --------
+    >>> format_ids([3, 9, 12], total=40)
+    '40 rows (first: 3, 9, 12)'
+    """
+    n = len(values) if total is None else total
+    shown = ", ".join(str(v) for v in list(values)[:limit])
+    noun = "row" if n == 1 else "rows"
+    return f"{n} {noun} (first: {shown})"

@@ -1,0 +1,197 @@
+"""The workspace: one DuckDB file holding the canonical tables and everything derived.
+
+A workspace is created with :meth:`Workspace.init` (``shopseg init``) and opened
+with :meth:`Workspace.open`. It records its schema version and refuses to open a
+file written by another version. Loaders write through :meth:`Workspace.transaction`
+so an ingest either lands whole or not at all.
+
+Examples
+--------
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "store.duckdb")
+>>> ws = Workspace.init(path)
+>>> ws.row_counts()["orders"]
+0
+>>> ws.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import ibis
+
+from shopseg.config import get_setting
+from shopseg.errors import WorkspaceError
+from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
+
+if TYPE_CHECKING:
+    from ibis.backends.duckdb import Backend
+
+__all__ = ["Workspace", "META_TABLE", "INGEST_LOG"]
+
+META_TABLE = "_shopseg_meta"
+INGEST_LOG = "_shopseg_ingests"
+
+_BOOKKEEPING = [
+    f'CREATE TABLE IF NOT EXISTS "{META_TABLE}" (key VARCHAR PRIMARY KEY, value VARCHAR)',
+    f"""CREATE TABLE IF NOT EXISTS "{INGEST_LOG}" (
+        ingest_id INTEGER, kind VARCHAR, source VARCHAR, format VARCHAR,
+        rows_read BIGINT, rows_kept BIGINT, rows_flagged BIGINT, report VARCHAR,
+        ingested_at TIMESTAMP)""",
+]
+
+
+class Workspace:
+    """A shopseg workspace backed by a single DuckDB file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.duckdb`` file. Use :meth:`init` to create one and :meth:`open`
+        to open an existing one.
+    read_only : bool, default=False
+        Open without write access (several readers may share a file).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._ibis: Backend | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | os.PathLike[str] | None = None, *, overwrite: bool = False) -> Workspace:
+        """Create a workspace file with the canonical tables and return it open."""
+        path = Path(path or get_setting("workspace"))
+        if path.exists():
+            if not overwrite:
+                raise WorkspaceError(
+                    f"{path}: a workspace already exists here. Hint: pass --force to replace it, "
+                    "or open it with another command."
+                )
+            path.unlink()
+            Path(f"{path}.wal").unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ws = cls(path)
+        con = ws.con
+        with ws.transaction():
+            for stmt in _BOOKKEEPING:
+                con.execute(stmt)
+            for name in TABLES:
+                con.execute(ddl(name))
+            now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+            con.execute(
+                f'INSERT INTO "{META_TABLE}" VALUES (?, ?), (?, ?)',
+                ["schema_version", str(SCHEMA_VERSION), "created_at", now],
+            )
+        return ws
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Workspace:
+        """Open an existing workspace, checking its schema version."""
+        path = Path(path or get_setting("workspace"))
+        if not path.exists():
+            raise WorkspaceError(
+                f"{path}: no workspace here. Hint: create one with `shopseg init {path}` "
+                "or point to another with --workspace."
+            )
+        ws = cls(path, read_only=read_only)
+        try:
+            row = ws.con.execute(f"SELECT value FROM \"{META_TABLE}\" WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException as exc:
+            ws.close()
+            raise WorkspaceError(f"{path}: not a shopseg workspace (no {META_TABLE} table).") from exc
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            ws.close()
+            raise WorkspaceError(
+                f"{path}: workspace schema version {row[0] if row else 'unknown'} does not match this "
+                f"shopseg (version {SCHEMA_VERSION}). Re-create it with `shopseg init --force`."
+            )
+        return ws
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The raw DuckDB connection (opened on first use)."""
+        if self._con is None:
+            try:
+                self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                raise WorkspaceError(f"{self.path}: cannot open the workspace: {exc}") from exc
+        return self._con
+
+    @property
+    def ibis(self) -> Backend:
+        """An Ibis backend sharing the workspace connection."""
+        if self._ibis is None:
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def close(self) -> None:
+        """Checkpoint and close the connection."""
+        if self._con is not None:
+            self._con.close()
+        self._con = None
+        self._ibis = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction: everything lands, or nothing does."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+
+    def write_table(self, name: str, data: Any, *, replace: bool = True) -> None:
+        """Store a pandas DataFrame or Arrow table as ``name`` (derived tables only)."""
+        if name in TABLES:
+            raise WorkspaceError(f"'{name}' is a canonical table; load it with `shopseg ingest`.")
+        con = self.con
+        con.register("_shopseg_write", data)
+        try:
+            verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
+            con.execute(f'{verb} "{name}" AS SELECT * FROM _shopseg_write')
+        finally:
+            con.unregister("_shopseg_write")
+
+    # -- reading -------------------------------------------------------------------
+    def tables(self) -> list[str]:
+        """Names of all tables in the workspace."""
+        return sorted(r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
+
+    def has_table(self, name: str) -> bool:
+        return name in self.tables()
+
+    def row_counts(self) -> dict[str, int]:
+        """Row count of every canonical table."""
+        out = {}
+        for name in TABLES:
+            row = self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            out[name] = int(row[0]) if row else 0
+        return out
+
+    def meta(self, key: str) -> str | None:
+        row = self.con.execute(f'SELECT value FROM "{META_TABLE}" WHERE key = ?', [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.con.execute(f'INSERT OR REPLACE INTO "{META_TABLE}" VALUES (?, ?)', [key, value])

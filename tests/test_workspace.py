@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from shopseg.errors import NotFound, WorkspaceError
+from shopseg.engine import get_engine
+from shopseg.schema import TABLES
+from shopseg.workspace import Workspace
+
+
+def test_init_creates_every_canonical_table(tmp_path):
+    ws = Workspace.init(tmp_path / "a.duckdb")
+    assert set(TABLES) <= set(ws.tables())
+    assert all(n == 0 for n in ws.row_counts().values())
+    ws.close()
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path):
+    Workspace.init(tmp_path / "a.duckdb").close()
+    with pytest.raises(WorkspaceError, match="already exists"):
+        Workspace.init(tmp_path / "a.duckdb")
+
+
+def test_open_missing_workspace_names_the_fix(tmp_path):
+    with pytest.raises(WorkspaceError, match="shopseg init"):
+        Workspace.open(tmp_path / "nope.duckdb")
+
+
+def test_open_rejects_other_schema_version(tmp_path):
+    ws = Workspace.init(tmp_path / "a.duckdb")
+    ws.set_meta("schema_version", "999")
+    ws.close()
+    with pytest.raises(WorkspaceError, match="schema version 999"):
+        Workspace.open(tmp_path / "a.duckdb")
+
+
+def test_transaction_rolls_back_on_error(workspace):
+    with pytest.raises(RuntimeError):
+        with workspace.transaction() as con:
+            con.execute("INSERT INTO products (product_id) VALUES ('p1')")
+            raise RuntimeError("boom")
+    assert workspace.row_counts()["products"] == 0
+
+
+def test_unknown_table_suggests_the_closest(workspace):
+    with pytest.raises(NotFound, match="Did you mean 'orders'"):
+        get_engine(workspace, "duckdb").table("ordres")
