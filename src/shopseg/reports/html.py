@@ -1,0 +1,160 @@
+"""`shopseg report`: one self-contained HTML file (charts and plotly.js embedded).
+
+The file opens offline: plotly.js is read from the installed ``plotly`` package
+and inlined once; there is no CDN link and no customer-level data in it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from shopseg.reports.summary import StoreSummary, summarize_store
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["render_report", "write_report"]
+
+_CHART_HEIGHT = 380
+
+
+@dataclass
+class _Section:
+    id: str
+    title: str
+    charts: list[str] = field(default_factory=list)
+    table: str | None = None
+    note: str = ""
+
+
+def write_report(workspace: Workspace, path: str | Path | None = None, *, title: str = "shopseg report") -> Path:
+    """Write the HTML report of ``workspace`` to ``path`` and return the path.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        An open workspace; sections appear for what has been built (features, RFM, lifecycle).
+    path : str or Path, optional
+        Output file; default ``<workspace folder>/report.html``.
+    title : str, default="shopseg report"
+        Page title.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    out = Path(path) if path else workspace.path.parent / "report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(summarize_store(workspace), title=title, source=workspace.path.name), encoding="utf-8")
+    return out
+
+
+def render_report(summary: StoreSummary, *, title: str = "shopseg report", source: str = "") -> str:
+    """Render a :class:`StoreSummary` as a standalone HTML page."""
+    from plotly.offline import get_plotlyjs
+
+    import shopseg
+
+    env = Environment(loader=PackageLoader("shopseg.reports", "templates"), autoescape=select_autoescape())
+    k = summary.kpis
+    kpis = [
+        ("Customers", f"{k['customers']:,}"),
+        ("Buyers", f"{k['buyers']:,}"),
+        ("Orders", f"{k['orders']:,}"),
+        ("Revenue", f"{k['revenue']:,.2f}"),
+        ("Avg order value", f"{k['avg_order_value']:,.2f}"),
+        ("Orders from", k["first_order"]),
+        ("Orders to", k["last_order"]),
+    ]
+    return env.get_template("report.html.j2").render(
+        title=title,
+        version=shopseg.__version__,
+        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        workspace=source,
+        features_note=summary.notes.get("features", ""),
+        kpis=kpis,
+        sections=_sections(summary.sections),
+        plotly_js=get_plotlyjs(),
+    )
+
+
+def _sections(frames: dict[str, pd.DataFrame]) -> list[_Section]:
+    out: list[_Section] = []
+    if "monthly" in frames:
+        df = frames["monthly"]
+        fig = go.Figure(go.Bar(x=df["month"].astype(str), y=df["revenue"], name="revenue", marker_color="#486581"))
+        out.append(_Section("revenue", "Revenue by month", [_chart(fig, "Revenue")]))
+    if "rfm_segments" in frames:
+        df = frames["rfm_segments"]
+        fig = go.Figure()
+        fig.add_bar(x=df["segment"], y=df["share"] * 100, name="% of customers", marker_color="#486581")
+        fig.add_bar(x=df["segment"], y=df["revenue_share"] * 100, name="% of revenue", marker_color="#f0b429")
+        fig.update_layout(barmode="group")
+        out.append(
+            _Section(
+                "rfm",
+                "RFM segments",
+                [_chart(fig, "Share of customers and of revenue (%)")],
+                _table(df),
+                "Quintile scores R (recency), F (frequency), M (monetary); ties broken by customer id.",
+            )
+        )
+    if "rfm_grid" in frames:
+        grid = frames["rfm_grid"].pivot_table(index="r_score", columns="f_score", values="customers", fill_value=0)
+        fig = go.Figure(
+            go.Heatmap(
+                z=grid.values,
+                x=[f"F{c}" for c in grid.columns],
+                y=[f"R{r}" for r in grid.index],
+                colorscale="Blues",
+                text=grid.values,
+                texttemplate="%{text}",
+            )
+        )
+        out.append(_Section("rfm-grid", "RFM grid (customers by R and F score)", [_chart(fig, "")]))
+    if "lifecycle" in frames:
+        df = frames["lifecycle"]
+        fig = go.Figure(go.Bar(x=df["stage"], y=df["customers"], marker_color="#2cb1bc"))
+        out.append(_Section("lifecycle", "Lifecycle stages", [_chart(fig, "Customers")], _table(df)))
+    if "countries" in frames:
+        df = frames["countries"]
+        fig = go.Figure(go.Bar(x=df["country"], y=df["revenue"], marker_color="#829ab1"))
+        out.append(_Section("regions", "Top countries by revenue", [_chart(fig, "Revenue")], _table(df)))
+    return out
+
+
+def _chart(fig: go.Figure, y_title: str) -> str:
+    fig.update_layout(
+        height=_CHART_HEIGHT, margin={"l": 50, "r": 20, "t": 20, "b": 80}, template="plotly_white", yaxis_title=y_title
+    )
+    return str(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
+
+
+def _table(df: pd.DataFrame) -> str:
+    head = "".join(f'<th class="{_cls(df[c])}">{html.escape(str(c))}</th>' for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        cells = "".join(f'<td class="{_cls(df[c])}">{_fmt(v)}</td>' for c, v in zip(df.columns, rec, strict=True))
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _cls(col: pd.Series) -> str:
+    return "num" if pd.api.types.is_numeric_dtype(col) else ""
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return html.escape(str(value))

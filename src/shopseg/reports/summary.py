@@ -1,0 +1,94 @@
+"""Aggregates the report and the demo summary show, computed from a workspace.
+
+Every figure is an aggregate (no customer-level rows leave this module), so a
+report stays small and free of PII whatever the store's size. Sections whose
+source tables do not exist yet (e.g. before ``shopseg rfm``) are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["StoreSummary", "summarize_store"]
+
+
+@dataclass
+class StoreSummary:
+    """Headline figures and per-section tables of one workspace."""
+
+    kpis: dict[str, Any]
+    sections: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+def summarize_store(workspace: Workspace) -> StoreSummary:
+    """Compute the figures shown by ``shopseg report`` and at the end of ``shopseg demo``."""
+    con = workspace.con
+    tables = set(workspace.tables())
+    kpis = _kpis(workspace)
+    summary = StoreSummary(kpis=kpis)
+    if "customer_rfm" in tables:
+        summary.sections["rfm_segments"] = _rfm_segments(workspace)
+        summary.sections["rfm_grid"] = con.execute(
+            """SELECT r_score, f_score, count(*) AS customers
+               FROM customer_rfm WHERE r_score IS NOT NULL GROUP BY ALL ORDER BY ALL"""
+        ).df()
+    if "customer_lifecycle" in tables:
+        summary.sections["lifecycle"] = con.execute(
+            """SELECT stage, count(*) AS customers,
+                      round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS share_pct
+               FROM customer_lifecycle GROUP BY stage ORDER BY customers DESC"""
+        ).df()
+    if "customer_features" in tables:
+        summary.sections["countries"] = con.execute(
+            """SELECT coalesce(country, 'unknown') AS country, count(*) AS customers,
+                      round(sum(coalesce(revenue, 0)), 2) AS revenue
+               FROM customer_features GROUP BY 1 ORDER BY revenue DESC LIMIT 12"""
+        ).df()
+        summary.sections["monthly"] = con.execute(
+            """SELECT date_trunc('month', o.ordered_at)::DATE AS month,
+                      count(DISTINCT o.order_id) AS orders,
+                      round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2) AS revenue
+               FROM orders o JOIN order_lines l USING (order_id)
+               WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0
+               GROUP BY 1 ORDER BY 1"""
+        ).df()
+        meta = {k: workspace.meta(k) for k in ("features_as_of", "features_time_unit")}
+        summary.notes["features"] = ", ".join(f"{k.split('_', 1)[1]}: {v}" for k, v in meta.items() if v)
+    return summary
+
+
+def _kpis(workspace: Workspace) -> dict[str, Any]:
+    con = workspace.con
+    row = con.execute(
+        """SELECT count(DISTINCT o.customer_id), count(DISTINCT o.order_id),
+                  round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2),
+                  min(o.ordered_at)::DATE, max(o.ordered_at)::DATE
+           FROM orders o JOIN order_lines l USING (order_id)
+           WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0"""
+    ).fetchone()
+    buyers, orders, revenue, first, last = row if row else (0, 0, 0.0, None, None)
+    customers = con.execute("SELECT count(*) FROM customers").fetchone()
+    n_customers = int(customers[0]) if customers and customers[0] else int(buyers or 0)
+    return {
+        "customers": n_customers,
+        "buyers": int(buyers or 0),
+        "orders": int(orders or 0),
+        "revenue": float(revenue or 0.0),
+        "avg_order_value": float(revenue or 0.0) / orders if orders else 0.0,
+        "first_order": str(first) if first else "-",
+        "last_order": str(last) if last else "-",
+    }
+
+
+def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
+    from shopseg.segments.rfm import rfm_segment_table
+
+    df = workspace.con.execute("SELECT * FROM customer_rfm").df()
+    return rfm_segment_table(df)
