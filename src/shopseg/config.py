@@ -25,7 +25,7 @@ from typing import Any
 
 from shopseg.errors import InvalidParameterError, did_you_mean
 
-__all__ = ["Setting", "SETTINGS", "get_setting", "config_context", "env_var"]
+__all__ = ["Setting", "SETTINGS", "get_setting", "config_context", "env_var", "settings_markdown"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,6 @@ SETTINGS: dict[str, Setting] = {
         Setting("time_unit", "days", str, "Unit of recency, T and tenure in feature tables.", ("days", "weeks")),
         Setting("rfm_bins", 5, int, "Number of quantile bins for R, F and M scores."),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
-        Setting("report_dir", "reports", str, "Folder the HTML report is written to."),
     ]
 }
 
@@ -109,3 +108,24 @@ def config_context(**settings: Any) -> Iterator[None]:
         yield
     finally:
         _overrides.reset(token)
+
+
+def settings_markdown() -> str:
+    """The settings reference page (docs/settings.md), generated from :data:`SETTINGS`."""
+    lines = [
+        "# Settings",
+        "",
+        "Generated from `shopseg.config.SETTINGS` (`python -m shopseg.config > docs/settings.md`).",
+        "Each setting is read from a `config_context()` override, then the environment variable, then its default.",
+        "",
+        "| setting | env var | default | type | choices | help |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in SETTINGS.values():
+        choices = ", ".join(s.choices) or "-"
+        lines.append(f"| `{s.name}` | `{env_var(s.name)}` | `{s.default}` | {s.type.__name__} | {choices} | {s.help} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_markdown(), end="")
