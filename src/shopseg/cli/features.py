@@ -1,0 +1,100 @@
+"""`shopseg features build` and `shopseg features show`: the per-customer feature table."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Optional
+
+import typer
+
+from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.config import get_setting
+from shopseg.errors import NotFound, did_you_mean
+from shopseg.features.asof import check_time_unit, parse_date
+from shopseg.features.build import FEATURES_TABLE, build_features
+
+__all__ = ["features_app", "register"]
+
+features_app = typer.Typer(
+    help="Per-customer features (RFM, behaviour, engagement, profile) as of a date.",
+    no_args_is_help=True,
+)
+
+
+def _summary_rows(df: Any) -> list[tuple[str, Any]]:
+    buyers = df[df["orders"] > 0]
+    repeat = buyers[buyers["frequency"] > 0]
+
+    def mean(col: str, frame: Any = buyers) -> float:
+        value = float(frame[col].astype("float64").mean()) if len(frame) else math.nan
+        return value if not math.isnan(value) else 0.0
+
+    return [
+        ("customers", len(df)),
+        ("buyers (orders > 0)", len(buyers)),
+        ("repeat buyers (frequency > 0)", len(repeat)),
+        ("mean frequency (buyers)", mean("frequency")),
+        ("mean recency (buyers)", mean("recency")),
+        ("mean T (buyers)", mean("T")),
+        ("mean monetary_value (repeat buyers)", mean("monetary_value", repeat)),
+        ("total revenue", float(df["revenue"].sum())),
+    ]
+
+
+@features_app.command("build")
+def build(
+    as_of: Annotated[
+        Optional[str],
+        typer.Option("--as-of", help="Last day of data to use, YYYY-MM-DD (default: date of the latest order)."),
+    ] = None,
+    time_unit: Annotated[
+        Optional[str], typer.Option("--time-unit", help="Unit of recency and T: days or weeks (default: setting).")
+    ] = None,
+) -> None:
+    """Compute the feature table and store it in the workspace as customer_features."""
+    unit = time_unit or get_setting("time_unit")
+    check_time_unit(unit)
+    if as_of is not None:
+        parse_date(as_of)
+    engine = get_setting("engine")
+    with open_workspace() as ws, console.status(f"Building customer features on {engine}..."):
+        df = build_features(ws, engine=engine, as_of=as_of, time_unit=unit)
+    console.print(
+        f"[bold]{FEATURES_TABLE}[/]: {len(df):,} rows, {df.shape[1]} columns · as of {df.attrs['as_of']} · "
+        f"time unit: {unit} · engine: {engine}"
+    )
+    print_table(f"Summary (recency and T in {unit})", ["statistic", "value"], _summary_rows(df))
+
+
+@features_app.command("show")
+def show(customer_id: Annotated[str, typer.Argument(help="The customer to show.")]) -> None:
+    """Print every feature of one customer from the stored feature table."""
+    with open_workspace(read_only=True) as ws:
+        if not ws.has_table(FEATURES_TABLE):
+            raise NotFound(f"{ws.path}: no feature table yet. Hint: run `shopseg features build` first.")
+        rows = ws.con.execute(f'SELECT * FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]).df()
+        if rows.empty:
+            sample = [r[0] for r in ws.con.execute(f'SELECT customer_id FROM "{FEATURES_TABLE}" LIMIT 5000').fetchall()]
+            raise NotFound(
+                f"{FEATURES_TABLE}: no customer '{customer_id}'.{did_you_mean(customer_id, sample)}",
+            )
+        as_of, unit = ws.meta("features_as_of"), ws.meta("features_time_unit")
+    record = rows.iloc[0]
+    values = [(name, _plain(record[name])) for name in rows.columns]
+    print_table(f"Customer {customer_id} · as of {as_of} · time unit: {unit}", ["feature", "value"], values)
+
+
+def _plain(value: Any) -> Any:
+    """A pandas/numpy scalar as a plain Python value (None for missing)."""
+    import pandas as pd
+
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``features`` noun to the ``shopseg`` command."""
+    app.add_typer(features_app, name="features")
