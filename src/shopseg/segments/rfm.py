@@ -1,0 +1,363 @@
+"""RFM scores and the named RFM map, one Ibis definition for every engine.
+
+**Scores.** Among customers with at least one purchase order (``orders > 0``),
+each of R, F and M is the customer's ``NTILE(bins)`` bucket plus one, so
+scores run from 1 (worst) to ``bins`` (best) and bucket sizes differ by at
+most one (``n // bins`` or ``n // bins + 1``, the larger buckets first):
+
+- **R** orders customers by ``days_since_last_order`` *descending*: the longer
+  ago the last order, the lower the score.
+- **F** orders them by ``orders`` (distinct purchase orders) ascending.
+- **M** orders them by ``revenue`` (total net purchase value), rounded to whole
+  cents, ascending.
+
+Every ordering ends with ``customer_id`` ascending, so tied customers (many
+one-order buyers share an F value) are split between neighbouring buckets
+deterministically: the same input gives the same scores on DuckDB and Spark,
+whatever the row order.
+
+**Named map.** ``rfm_cell`` is the three digits ``"<r><f><m>"``. The segment
+is looked up in :data:`RFM_CELLS`, the widely circulated 125-code table of 11
+segments (as published, e.g., by Squeezely's RFM app); every one of the 125
+cells belongs to exactly one segment. With ``bins != 5`` each score ``s`` is
+first put on the five-point scale as ``1 + (s - 1) * 5 // bins``. Customers
+without a purchase get NULL scores and the segment ``"No purchase"``. The full
+table is in ``docs/rfm.md``.
+
+References
+----------
+.. [1] Hughes, A. M. (1994). Strategic Database Marketing. Probus.
+.. [2] Squeezely, "RFM segments" (default score codes of the 11 segments).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+import pandas as pd
+
+from shopseg.config import get_setting
+from shopseg.engine import Engine, get_engine
+from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from shopseg.workspace import Workspace
+
+__all__ = [
+    "RFM_CELLS",
+    "RFM_SEGMENTS",
+    "NO_PURCHASE",
+    "RFM_TABLE",
+    "RFM_COLUMNS",
+    "rfm_scores",
+    "rfm_segment_table",
+    "build_rfm",
+    "segment_of_cell",
+]
+
+RFM_TABLE = "customer_rfm"
+NO_PURCHASE = "No purchase"
+
+#: The 11 named segments and the ``"<r><f><m>"`` codes (five-point scale) of each.
+RFM_CELLS: dict[str, tuple[str, ...]] = {
+    "Champions": ("555", "554", "544", "545", "454", "455", "445"),
+    "Loyal": ("543", "444", "435", "355", "354", "345", "344", "335"),
+    "Potential loyalist": (
+        "553", "551", "552", "541", "542", "533", "532", "531", "452", "451", "442", "441",
+        "431", "453", "433", "432", "423", "353", "352", "351", "342", "341", "333", "323",
+    ),
+    "New": ("512", "511", "422", "421", "412", "411", "311"),
+    "Promising": (
+        "525", "524", "523", "522", "521", "515", "514", "513",
+        "425", "424", "413", "414", "415", "315", "314", "313",
+    ),
+    "Need attention": ("535", "534", "443", "434", "343", "334", "325", "324"),
+    "About to sleep": ("331", "321", "312", "221", "213", "231", "241", "251"),
+    "At risk": (
+        "255", "254", "245", "244", "253", "252", "243", "242", "235", "234", "225",
+        "224", "153", "152", "145", "143", "142", "135", "134", "133", "125", "124",
+    ),
+    "Cannot lose them": ("155", "154", "144", "214", "215", "115", "114", "113"),
+    "Hibernating": ("332", "322", "233", "232", "223", "222", "132", "123", "122", "212", "211"),
+    "Lost": ("111", "112", "121", "131", "141", "151"),
+}  # fmt: skip
+
+RFM_SEGMENTS: tuple[str, ...] = tuple(RFM_CELLS)
+
+_SEGMENT_OF: dict[str, str] = {cell: name for name, cells in RFM_CELLS.items() for cell in cells}
+
+#: Columns ``build_rfm`` stores in ``customer_rfm``.
+RFM_COLUMNS = [
+    "customer_id",
+    "last_order_at",
+    "days_since_last_order",
+    "orders",
+    "revenue",
+    "avg_order_value",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_cell",
+    "rfm_segment",
+]
+
+_INPUT_COLUMNS = ("customer_id", "days_since_last_order", "orders", "revenue")
+_MAX_BINS = 9  # a cell code is one digit per score
+
+
+def segment_of_cell(r: int, f: int, m: int, bins: int = 5) -> str:
+    """The named segment of one score triple (pure Python; the reference for the Ibis map).
+
+    Examples
+    --------
+    >>> segment_of_cell(5, 5, 5), segment_of_cell(1, 1, 1), segment_of_cell(5, 1, 1)
+    ('Champions', 'Lost', 'New')
+    >>> segment_of_cell(9, 9, 1, bins=9)
+    'Potential loyalist'
+    """
+    _check_bins(bins)
+    for name, score in (("r", r), ("f", f), ("m", m)):
+        if not 1 <= score <= bins:
+            raise InvalidParameterError(f"The '{name}' score must be in [1, {bins}]. Got {score!r} instead.")
+    return _SEGMENT_OF["".join(str(_to_five(s, bins)) for s in (r, f, m))]
+
+
+def _to_five(score: int, bins: int) -> int:
+    return 1 + (score - 1) * 5 // bins
+
+
+def _check_bins(bins: object) -> int:
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= _MAX_BINS:
+        raise InvalidParameterError(
+            f"The 'bins' parameter must be an int in the range [2, {_MAX_BINS}]. Got {bins!r} instead."
+        )
+    return bins
+
+
+def _check_columns(table: ir.Table | pd.DataFrame, needed: tuple[str, ...], where: str) -> None:
+    have = list(table.columns)
+    missing = [c for c in needed if c not in have]
+    if missing:
+        hint = did_you_mean(missing[0], have)
+        raise SchemaError(
+            f"{where}: required column '{missing[0]}' is missing. Expected {list(needed)}; "
+            f"got {have[:12]}{' ...' if len(have) > 12 else ''}.{hint}",
+            table=where,
+            column=missing[0],
+        )
+
+
+def rfm_scores(features: ir.Table, bins: int | None = None) -> ir.Table:
+    """Add quantile R, F, M scores, the cell code and the named segment to a feature table.
+
+    Parameters
+    ----------
+    features : ibis.Table
+        One row per customer with at least ``customer_id``,
+        ``days_since_last_order``, ``orders`` and ``revenue`` (the
+        ``customer_features`` table or :func:`shopseg.features.feature_expr`).
+    bins : int, default=None
+        Number of quantile bins, 2 to 9; default the ``rfm_bins`` setting (5).
+
+    Returns
+    -------
+    ibis.Table
+        ``features`` plus ``r_score``, ``f_score``, ``m_score`` (int64,
+        1..bins, NULL without a purchase), ``rfm_cell`` (e.g. ``"545"``) and
+        ``rfm_segment`` (one of :data:`RFM_SEGMENTS` or ``"No purchase"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``bins`` is not an int in [2, 9].
+    SchemaError
+        A required column is missing.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"customer_id": ["a", "b", "c"], "days_since_last_order": [3, 40, None],
+    ...                    "orders": [4, 1, 0], "revenue": [90.0, 10.0, 0.0]})
+    >>> out = rfm_scores(t, bins=2).order_by("customer_id").to_pandas()
+    >>> out.rfm_cell.tolist()[:2], out.rfm_segment.tolist()
+    (['222', '111'], ['Potential loyalist', 'Lost', 'No purchase'])
+    """
+    bins = _check_bins(get_setting("rfm_bins") if bins is None else bins)
+    _check_columns(features, _INPUT_COLUMNS, "rfm_scores")
+    return _scores(features, bins)
+
+
+def _scores(t: ir.Table, bins: int) -> ir.Table:
+    original = list(t.columns)
+    t = t.mutate(
+        _buyer=t.orders.fill_null(0) > 0,
+        _cents=(t.revenue.cast("float64").fill_null(0.0) * 100).round().cast("int64"),
+    )
+    keys = {
+        "r_score": ibis.desc(t.days_since_last_order),
+        "f_score": t.orders,
+        "m_score": t._cents,
+    }
+    t = t.mutate(
+        **{
+            name: ibis.ntile(bins).over(group_by=t._buyer, order_by=[key, t.customer_id]) + 1
+            for name, key in keys.items()
+        }
+    )
+    null = ibis.null("int64")
+    t = t.mutate(**{name: ibis.ifelse(t._buyer, t[name].cast("int64"), null) for name in keys})
+    cell = t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string")
+    return t.mutate(rfm_cell=cell, rfm_segment=_segment_expr(t, bins)).select(
+        *[c for c in original if c not in (*keys, "rfm_cell", "rfm_segment")],
+        *keys,
+        "rfm_cell",
+        "rfm_segment",
+    )
+
+
+def _segment_expr(t: ir.Table, bins: int) -> ir.StringValue:
+    def five(score: ir.IntegerValue) -> ir.IntegerValue:
+        if bins == 5:
+            return score
+        return ibis.cases(*[(score == s, _to_five(s, bins)) for s in range(1, bins + 1)])
+
+    code = five(t.r_score) * 100 + five(t.f_score) * 10 + five(t.m_score)
+    branches = [(code.isin([int(c) for c in cells]), name) for name, cells in RFM_CELLS.items()]
+    return ibis.cases(*branches, else_=NO_PURCHASE)
+
+
+def rfm_segment_table(scored: ir.Table | pd.DataFrame) -> pd.DataFrame:
+    """Summarise customers per named RFM segment.
+
+    Parameters
+    ----------
+    scored : ibis.Table or pandas.DataFrame
+        Output of :func:`rfm_scores` (or the stored ``customer_rfm`` table):
+        needs ``rfm_segment``, ``revenue``, ``days_since_last_order`` and
+        ``orders``. An Ibis table is aggregated on its own engine; only one
+        row per segment is fetched.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per segment, the 11 of :data:`RFM_SEGMENTS` in order (empty
+        ones with 0 customers) then ``"No purchase"`` when present, with
+        ``segment``, ``customers``, ``share`` (of all rows), ``revenue``,
+        ``revenue_share``, and the segment means ``recency_days`` (days since
+        the last order), ``orders`` (purchase orders per customer) and
+        ``monetary`` (revenue per customer, the quantity M is scored on).
+        Means are NaN for empty segments.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"rfm_segment": ["Lost", "Lost", "Champions"], "revenue": [10.0, 30.0, 60.0],
+    ...                    "days_since_last_order": [300, 200, 2], "orders": [1, 1, 9]})
+    >>> table = rfm_segment_table(df).set_index("segment")
+    >>> table.loc["Lost", ["share", "revenue_share", "recency_days", "monetary"]].tolist()
+    [0.6667, 0.4, 250.0, 20.0]
+    >>> table["customers"].tolist()
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+    """
+    needed = ("rfm_segment", "revenue", "days_since_last_order", "orders")
+    _check_columns(scored, needed, "rfm_segment_table")
+    if isinstance(scored, pd.DataFrame):
+        df = scored.assign(_n=1)
+        sums = df.groupby("rfm_segment")[["_n", "revenue", "days_since_last_order", "orders"]].sum(min_count=1)
+        sums = sums.rename(columns={"_n": "customers", "days_since_last_order": "recency_sum", "orders": "orders_sum"})
+    else:
+        agg = scored.group_by("rfm_segment").aggregate(
+            customers=scored.count(),
+            revenue=scored.revenue.cast("float64").sum(),
+            recency_sum=scored.days_since_last_order.cast("float64").sum(),
+            orders_sum=scored.orders.cast("float64").sum(),
+        )
+        sums = agg.to_pandas().set_index("rfm_segment")
+    return _finish_table(sums)
+
+
+def _finish_table(sums: pd.DataFrame) -> pd.DataFrame:
+    order = list(RFM_SEGMENTS) + ([NO_PURCHASE] if NO_PURCHASE in sums.index else [])
+    sums = sums.reindex(order).astype("float64")
+    customers = sums["customers"].fillna(0.0)
+    revenue = sums["revenue"].fillna(0.0)
+    n_total, rev_total = customers.sum(), revenue.sum()
+    per = customers.where(customers > 0)
+    out = pd.DataFrame(
+        {
+            "segment": order,
+            "customers": customers.astype("int64").to_numpy(),
+            "share": (customers / n_total if n_total else customers * 0.0).round(4).to_numpy(),
+            "revenue": revenue.round(2).to_numpy(),
+            "revenue_share": (revenue / rev_total if rev_total else revenue * 0.0).round(4).to_numpy(),
+            "recency_days": (sums["recency_sum"] / per).round(1).to_numpy(),
+            "orders": (sums["orders_sum"] / per).round(2).to_numpy(),
+            "monetary": (revenue / per).round(2).to_numpy(),
+        }
+    )
+    return out
+
+
+def build_rfm(workspace: Workspace, engine: str | Engine = "duckdb", bins: int | None = None) -> pd.DataFrame:
+    """Score the stored customer features, store ``customer_rfm`` and return it.
+
+    The feature table ``customer_features`` is built first (with default
+    options, via :func:`shopseg.features.build_features`) when the workspace
+    does not have one yet; rebuild it yourself to change ``as_of``.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        An open, writable workspace.
+    engine : {"duckdb", "spark"} or Engine, default="duckdb"
+        Where to compute. The result is always stored in the workspace file.
+    bins : int, default=None
+        Quantile bins (2 to 9); default the ``rfm_bins`` setting.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RFM_COLUMNS`, one row per customer, sorted by ``customer_id``;
+        ``attrs`` carries ``bins`` and ``engine`` (also stored in the workspace
+        metadata as ``rfm_bins`` and ``rfm_engine``).
+
+    Raises
+    ------
+    SchemaError
+        The workspace has no orders (raised while building features).
+    """
+    from shopseg.features import FEATURES_TABLE, build_features
+
+    bins = _check_bins(get_setting("rfm_bins") if bins is None else bins)
+    owned = isinstance(engine, str)
+    eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
+    try:
+        if not workspace.has_table(FEATURES_TABLE):
+            build_features(workspace, engine=eng)
+        features = eng.table(FEATURES_TABLE)
+        _check_columns(features, (*_INPUT_COLUMNS, "last_order_at", "avg_order_value"), FEATURES_TABLE)
+        scored = _scores(features.select(*[c for c in RFM_COLUMNS if c in features.columns]), bins)
+        df = normalize_rfm(eng.execute(scored.select(*RFM_COLUMNS)))
+    finally:
+        if owned:
+            eng.close()
+    workspace.write_table(RFM_TABLE, df)
+    workspace.set_meta("rfm_bins", str(bins))
+    workspace.set_meta("rfm_engine", eng.name)
+    df.attrs.update(bins=bins, engine=eng.name)
+    return df
+
+
+def normalize_rfm(df: pd.DataFrame) -> pd.DataFrame:
+    """Sort by customer and give every engine's output the same pandas dtypes."""
+    df = df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    for col in ("days_since_last_order", "r_score", "f_score", "m_score"):
+        df[col] = pd.array(df[col], dtype="Int64")
+    df["orders"] = df["orders"].astype("int64")
+    df["last_order_at"] = pd.to_datetime(df["last_order_at"]).astype("datetime64[us]")
+    for col in ("customer_id", "rfm_cell", "rfm_segment"):
+        df[col] = df[col].astype("string").astype(object).where(df[col].notna(), None)
+    return df
