@@ -20,7 +20,8 @@ whatever the row order.
 is looked up in :data:`RFM_CELLS`, the widely circulated 125-code table of 11
 segments (as published, e.g., by Squeezely's RFM app); every one of the 125
 cells belongs to exactly one segment. With ``bins != 5`` each score ``s`` is
-first put on the five-point scale as ``1 + (s - 1) * 5 // bins``. Customers
+first put on the five-point scale as ``1 + round(4 * (s - 1) / (bins - 1))``
+(halves rounded up), so the best bin is 5 and the worst is 1. Customers
 without a purchase get NULL scores and the segment ``"No purchase"``. The full
 table is in ``docs/rfm.md``.
 
@@ -126,7 +127,8 @@ def segment_of_cell(r: int, f: int, m: int, bins: int = 5) -> str:
 
 
 def _to_five(score: int, bins: int) -> int:
-    return 1 + (score - 1) * 5 // bins
+    """Linear map of 1..bins onto 1..5, rounded half up: ``1 + round(4 * (s - 1) / (bins - 1))``."""
+    return 1 + (8 * (score - 1) + bins - 1) // (2 * (bins - 1))
 
 
 def _check_bins(bins: object) -> int:
@@ -183,7 +185,7 @@ def rfm_scores(features: ir.Table, bins: int | None = None) -> ir.Table:
     ...                    "orders": [4, 1, 0], "revenue": [90.0, 10.0, 0.0]})
     >>> out = rfm_scores(t, bins=2).order_by("customer_id").to_pandas()
     >>> out.rfm_cell.tolist()[:2], out.rfm_segment.tolist()
-    (['222', '111'], ['Potential loyalist', 'Lost', 'No purchase'])
+    (['222', '111'], ['Champions', 'Lost', 'No purchase'])
     """
     bins = _check_bins(get_setting("rfm_bins") if bins is None else bins)
     _check_columns(features, _INPUT_COLUMNS, "rfm_scores")

@@ -1,0 +1,52 @@
+"""`shopseg lifecycle`: derive the thresholds, assign stages, store ``customer_lifecycle``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.config import get_setting
+
+__all__ = ["lifecycle", "register"]
+
+
+def _days_option(name: str, derived: str) -> object:
+    return typer.Option(f"--{name}", min=0, help=f"Override the threshold in days (default: {derived}).")
+
+
+def lifecycle(
+    new_days: Annotated[Optional[int], _days_option("new-days", "median gap between purchase days")] = None,
+    active_days: Annotated[Optional[int], _days_option("active-days", "90th percentile of the gaps")] = None,
+    lapsed_days: Annotated[Optional[int], _days_option("lapsed-days", "2 x active days")] = None,
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="Last day of data, YYYY-MM-DD (default: date of the latest order).")
+    ] = None,
+) -> None:
+    """Assign lifecycle stages (new, active, repeat, reactivated, lapsing, lapsed, prospect).
+
+    Thresholds are derived from the store's own gaps between purchase days
+    unless given; the result is stored as customer_lifecycle.
+    """
+    from shopseg.features.asof import parse_date
+    from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle, stage_counts
+
+    if as_of is not None:
+        parse_date(as_of)
+    engine = get_setting("engine")
+    with open_workspace() as ws, console.status(f"Assigning lifecycle stages on {engine}..."):
+        df = build_lifecycle(
+            ws, engine=engine, as_of=as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days
+        )
+    th = df.attrs["thresholds"]
+    console.print(f"[bold]{LIFECYCLE_TABLE}[/]: {len(df):,} customers · as of {th.as_of} · engine: {engine}")
+    frame = th.to_frame()
+    print_table("Thresholds", ["threshold", "days", "derivation"], frame.values.tolist())
+    counts = stage_counts(df)
+    rows = [[s, int(n), f"{100 * p:.1f}%"] for s, n, p in counts.itertuples(index=False)]
+    print_table("Lifecycle stages", ["stage", "customers", "share"], rows)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lifecycle")(lifecycle)

@@ -1,0 +1,76 @@
+"""`shopseg rfm`: score customers, store ``customer_rfm`` and print the named RFM segments."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from shopseg.cli._common import console, open_workspace
+from shopseg.config import get_setting
+
+__all__ = ["rfm", "register", "render_segment_table"]
+
+
+def _cell(value: Any, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "int":
+        return f"{int(value):,}"
+    return f"{value:,.{1 if kind == 'days' else 2}f}"
+
+
+_COLUMNS = [
+    ("segment", "segment", "text"),
+    ("customers", "customers", "int"),
+    ("share", "% customers", "pct"),
+    ("revenue_share", "% revenue", "pct"),
+    ("recency_days", "mean days since last order", "days"),
+    ("orders", "mean orders", "num"),
+    ("monetary", "mean revenue", "num"),
+]
+
+
+def render_segment_table(table: pd.DataFrame, title: str) -> Table:
+    """The segment table of :func:`shopseg.segments.rfm.rfm_segment_table` as a Rich table."""
+    out = Table(title=title, title_justify="left")
+    for _, header, kind in _COLUMNS:
+        out.add_column(header, justify="left" if kind == "text" else "right")
+    for row in table.itertuples(index=False):
+        values = row._asdict()
+        out.add_row(*[str(values[c]) if k == "text" else _cell(values[c], k) for c, _, k in _COLUMNS])
+    return out
+
+
+def rfm(
+    bins: Annotated[
+        Optional[int],
+        typer.Option("--bins", "-b", help="Quantile bins for R, F and M, 2 to 9 (default: setting rfm_bins, 5)."),
+    ] = None,
+) -> None:
+    """Score R, F, M quantiles, store customer_rfm and print the 11 named RFM segments.
+
+    Builds the customer feature table first when the workspace has none.
+    """
+    from shopseg.segments.rfm import RFM_TABLE, build_rfm, rfm_segment_table
+
+    engine = get_setting("engine")
+    n_bins = get_setting("rfm_bins") if bins is None else bins
+    with open_workspace() as ws, console.status(f"Scoring RFM on {engine}..."):
+        df = build_rfm(ws, engine=engine, bins=n_bins)
+    table = rfm_segment_table(df)
+    buyers = int(df["r_score"].notna().sum())
+    console.print(
+        f"[bold]{RFM_TABLE}[/]: {len(df):,} customers, {buyers:,} scored (with a purchase) · "
+        f"{n_bins} bins · engine: {engine}"
+    )
+    console.print(render_segment_table(table, "RFM segments"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rfm")(rfm)
