@@ -1,0 +1,235 @@
+"""Canonical input columns of each ingest kind, how they are found, and how they are parsed.
+
+Every kind reads a flat set of *input* columns (orders also carry product and
+customer fields that are spread over several canonical tables). A column is
+found, in order, from ``mapping`` (canonical -> source column), the preset's
+SQL expression, or a source column of the same name (case, spaces and dashes
+ignored). All problems are collected and raised as one :class:`SchemaError`.
+
+Parsing is SQL only: each input column becomes a typed value plus a boolean
+``_bad_<name>`` that is true when the source held something that could not be
+parsed (an empty cell is missing, not bad).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
+from shopseg.io._read import Source, quote
+from shopseg.schema import TABLES
+
+__all__ = ["Field", "INPUTS", "KINDS", "Resolved", "resolve_columns", "parse_sql"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """An input column: canonical name, parse type and whether the kind requires it.
+
+    ``type`` is one of ``id``, ``text``, ``timestamp``, ``int``, ``double``, ``bool``, ``json``.
+    """
+
+    name: str
+    type: str
+    required: bool = False
+
+
+def _from_table(table: str) -> tuple[Field, ...]:
+    types = {"VARCHAR": "text", "TIMESTAMP": "timestamp", "INTEGER": "int", "BIGINT": "int", "DOUBLE": "double"}
+    out = []
+    for col in TABLES[table].columns:
+        kind = types.get(col.sql_type, "bool" if col.sql_type == "BOOLEAN" else "text")
+        if col.name.endswith("_id"):
+            kind = "id"
+        if col.name in ("properties", "attributes"):
+            kind = "json"
+        out.append(Field(col.name, kind, col.required))
+    return tuple(out)
+
+
+_ORDER_INPUTS = (
+    Field("order_id", "id", True),
+    Field("customer_id", "id", True),
+    Field("ordered_at", "timestamp", True),
+    Field("product_id", "id", True),
+    Field("quantity", "int", True),
+    Field("unit_price", "double", True),
+    Field("discount", "double"),
+    Field("line_number", "int"),
+    Field("is_return", "bool"),
+    Field("is_cancelled", "bool"),
+    Field("channel", "text"),
+    Field("region", "text"),
+    Field("country", "text"),
+    Field("currency", "text"),
+    Field("product_name", "text"),
+    Field("category", "text"),
+    Field("brand", "text"),
+    Field("email", "text"),
+)
+
+INPUTS: dict[str, tuple[Field, ...]] = {
+    "customers": _from_table("customers"),
+    "orders": _ORDER_INPUTS,
+    "products": _from_table("products"),
+    "events": _from_table("events"),
+    "survey_answers": _from_table("survey_answers"),
+}
+KINDS = tuple(INPUTS)
+
+
+@dataclass
+class Resolved:
+    """Where each input column of an ingest comes from: a SQL expression over the source."""
+
+    exprs: dict[str, str]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def resolve_columns(
+    kind: str,
+    source: Source,
+    mapping: dict[str, str],
+    preset_exprs: dict[str, tuple[str, tuple[str, ...]]],
+    preset_name: str | None = None,
+) -> Resolved:
+    """Find the source of every input column of ``kind``; raise once listing every problem.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``mapping`` names a canonical column ``kind`` does not have.
+    SchemaError
+        A mapped column is not in the file, or a required column is missing.
+    """
+    fields = {f.name: f for f in INPUTS[kind]}
+    unknown = [c for c in mapping if c not in fields]
+    if unknown:
+        hints = "".join(did_you_mean(c, fields) for c in unknown)
+        raise InvalidParameterError(
+            f"--map: {unknown} {'is not a' if len(unknown) == 1 else 'are not'} canonical column"
+            f"{'' if len(unknown) == 1 else 's'} of {kind}. Expected some of {list(fields)}.{hints}"
+        )
+    cols = [c for c in source.columns if not c.startswith("_")]
+    by_norm = {_norm(c): c for c in cols}
+    exprs: dict[str, str] = {}
+    problems: list[str] = []
+    first_column: str | None = None
+    for name, fld in fields.items():
+        if name in mapping:
+            target = mapping[name]
+            found = target if target in cols else by_norm.get(_norm(target))
+            if found is None:
+                problems.append(
+                    f"--map {name}={target}: column '{target}' is not in the file; found {_shown(cols)}."
+                    f"{did_you_mean(target, cols)}"
+                )
+                first_column = first_column or name
+                continue
+            exprs[name] = quote(found)
+        elif name in preset_exprs:
+            expr, needs = preset_exprs[name]
+            absent = [n for n in needs if n not in source.columns]
+            if not absent:
+                exprs[name] = expr
+            elif fld.required:
+                problems.append(
+                    f"preset '{preset_name}' needs column{'s' if len(absent) > 1 else ''} {absent} for "
+                    f"'{name}', but the file has {_shown(cols)}.{did_you_mean(absent[0], cols)}"
+                )
+                first_column = first_column or name
+        elif _norm(name) in by_norm:
+            found = by_norm[_norm(name)]
+            exprs[name] = quote(found)
+        elif fld.required:
+            guess = did_you_mean(name, cols)
+            fix = guess[len(" Did you mean '") : -2] if guess else "<column>"
+            problems.append(
+                f"required column '{name}' is missing; found {_shown(cols)}.{guess} "
+                f"Map it with --map {name}={fix}."
+            )
+            first_column = first_column or name
+    if problems:
+        raise SchemaError(f"{source.name}: " + " ".join(problems), table=source.name, column=first_column)
+    return Resolved(exprs=exprs)
+
+
+def _shown(cols: list[str], limit: int = 15) -> str:
+    if len(cols) <= limit:
+        return str(cols)
+    return str(cols[:limit])[:-1] + f", ... {len(cols) - limit} more]"
+
+
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+_FLOATS = ("FLOAT", "DOUBLE", "REAL")
+
+_TS_NAIVE = "coalesce(TRY_CAST({s} AS TIMESTAMP), try_strptime({s}, '%Y%m%d'))"
+_TS_OFFSET = (
+    r"make_timestamp(epoch_us(TRY_CAST(regexp_replace({s}, '\s*([+-]\d{{2}}):?(\d{{2}})$', '\1:\2') AS TIMESTAMPTZ)))"
+)
+_HAS_OFFSET = r"(length({s}) > 19 AND regexp_matches({s}, '\d:\d{{2}}(:\d{{2}}(\.\d+)?)?\s*(Z|[+-]\d{{2}}(:?\d{{2}})?)$'))"
+
+
+def parse_sql(field: Field, col: str, source_type: str, date_format: str | None = None) -> tuple[str, str]:
+    """SQL for ``(parsed value, is-bad predicate)`` of input column ``col`` (already text-trimmed or typed)."""
+    c = quote(col)
+    t = source_type.upper()
+    is_int = t in _NUMERIC
+    is_float = t in _FLOATS or t.startswith("DECIMAL")
+    txt = c if t == "VARCHAR" else f"CAST({c} AS VARCHAR)"
+    if field.type == "id":
+        if is_float:
+            return (f"CASE WHEN {c} = floor({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END", "false")
+        return txt, "false"
+    if field.type == "text":
+        return txt, "false"
+    if field.type == "int":
+        if is_int:
+            return f"CAST({c} AS BIGINT)", "false"
+        num = c if is_float else f"TRY_CAST({txt} AS DOUBLE)"
+        parsed = f"CASE WHEN {num} = round({num}) AND abs({num}) < 1e15 THEN CAST({num} AS BIGINT) END"
+        return parsed, f"({c} IS NOT NULL AND ({parsed}) IS NULL)"
+    if field.type == "double":
+        if is_int or is_float:
+            return f"CAST({c} AS DOUBLE)", "false"
+        parsed = f"TRY_CAST({txt} AS DOUBLE)"
+        return parsed, f"({c} IS NOT NULL AND {parsed} IS NULL)"
+    if field.type == "bool":
+        if t == "BOOLEAN":
+            return c, "false"
+        low = f"lower({txt})"
+        parsed = (
+            f"CASE WHEN {low} IN ('true', 't', 'yes', 'y', '1') THEN true "
+            f"WHEN {low} IN ('false', 'f', 'no', 'n', '0') THEN false END"
+        )
+        return parsed, f"({c} IS NOT NULL AND ({parsed}) IS NULL)"
+    if field.type == "timestamp":
+        if t == "TIMESTAMP" or t.startswith("TIMESTAMP_") or t == "DATE":
+            return f"CAST({c} AS TIMESTAMP)", "false"
+        if t == "TIMESTAMP WITH TIME ZONE":
+            return f"make_timestamp(epoch_us({c}))", "false"
+        if date_format:
+            parsed = f"make_timestamp(epoch_us(try_strptime({txt}, '{date_format.replace(chr(39), chr(39) * 2)}')))"
+        else:
+            parsed = (
+                f"CASE WHEN {_HAS_OFFSET.format(s=txt)} THEN {_TS_OFFSET.format(s=txt)} "
+                f"ELSE {_TS_NAIVE.format(s=txt)} END"
+            )
+        return parsed, f"({c} IS NOT NULL AND ({parsed}) IS NULL)"
+    if field.type == "json":
+        if t.startswith(("STRUCT", "MAP", "JSON")) or t.endswith("[]"):
+            return f"CAST(to_json({c}) AS VARCHAR)", "false"
+        return txt, f"({c} IS NOT NULL AND NOT coalesce(json_valid({txt}), false))"
+    raise AssertionError(field.type)
+
+
+def text_sql(expr: str, source_type: str) -> str:
+    """Trim text and turn empty strings into NULL; typed columns pass through."""
+    t = source_type.upper()
+    if t == "VARCHAR":
+        return f"nullif(trim({expr}), '')"
+    return expr

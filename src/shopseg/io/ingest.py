@@ -1,0 +1,193 @@
+"""``ingest()``: load one file into the workspace, validated and atomic.
+
+The file is read by DuckDB into a staging table, parsed and checked with SQL,
+and written to the canonical tables inside one workspace transaction together
+with its :class:`~shopseg.io.report.IngestReport` in the ingest log. Any error
+rolls everything back: the workspace is exactly as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import duckdb
+
+from shopseg.errors import InvalidParameterError, did_you_mean
+from shopseg.io import orders, tables
+from shopseg.io._read import SOURCE_TABLE, Reader, infer_format, read_source
+from shopseg.io.columns import KINDS, resolve_columns
+from shopseg.io.presets import Preset, detect_preset, get_preset
+from shopseg.io.report import IngestReport, log_report
+from shopseg.io.validate import STAGE_TABLE, Staged, parse_checks, run_checks, stage_rows
+from shopseg.workspace import INGEST_LOG, Workspace
+
+__all__ = ["ingest"]
+
+Progress = Callable[[str], None]
+_TEMP = (SOURCE_TABLE, STAGE_TABLE, orders.LINES, "_shopseg_win")
+
+
+def ingest(
+    workspace: Workspace,
+    kind: str,
+    path: str | os.PathLike[str],
+    *,
+    preset: str | None = None,
+    fmt: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str = "utf-8",
+    date_format: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Validate a file and load it into the workspace's canonical tables, all or nothing.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        An open, writable workspace.
+    kind : {"customers", "orders", "products", "events", "survey_answers"}
+        What the file holds. ``orders`` files have one row per order line.
+    path : str or PathLike
+        The source file.
+    preset : str, default=None
+        A built-in mapping (see :data:`~shopseg.io.PRESETS`): ``online_retail``,
+        ``cdnow``, ``cdnow_sample``, ``shopify``. When None, a preset is chosen
+        from the header if one fits.
+    fmt : {"csv", "parquet", "jsonl"}, default=None
+        Inferred from the extension when None.
+    mapping : dict of str to str, default=None
+        Canonical column -> source column, overriding preset and same-name matches.
+    encoding : str, default="utf-8"
+        Text encoding of CSV files (``"utf-8"``, ``"latin-1"`` or ``"utf-16"``).
+    date_format : str, default=None
+        A ``strptime`` format for the file's timestamps when they are not ISO 8601.
+    progress : callable, default=None
+        Called with a short description at each stage (the CLI shows them).
+
+    Returns
+    -------
+    IngestReport
+        Rows read, kept and flagged, reasons, rows added per table, seconds.
+
+    Raises
+    ------
+    SchemaError
+        The file is empty, undecodable, lacks required columns, or has rows that
+        cannot be loaded; the message names the rows, the column, and the fix.
+    InvalidParameterError
+        ``kind``, ``fmt``, ``preset``, ``encoding`` or ``mapping`` is invalid.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from shopseg.workspace import Workspace
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "c.csv").write_text("customer_id,email\\n1,a@x.com\\n2,b@x.com\\n")
+    >>> ws = Workspace.init(d / "ws.duckdb")
+    >>> ingest(ws, "customers", d / "c.csv").rows_kept
+    2
+    >>> ws.close()
+    """
+    if kind not in KINDS:
+        raise InvalidParameterError(
+            f"The 'kind' parameter of ingest must be one of {list(KINDS)}. Got {kind!r} instead.{did_you_mean(kind, KINDS)}"
+        )
+    if workspace.read_only:
+        raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
+    path = Path(path)
+    fmt = infer_format(path, fmt)
+    chosen = get_preset(preset, kind) if preset else None
+    if chosen is None and fmt == "csv" and path.exists():
+        name = detect_preset(path, fmt, kind)
+        chosen = get_preset(name, kind) if name else None
+    notify = progress or (lambda _msg: None)
+    start = time.perf_counter()
+    with _quiet(workspace.con), workspace.transaction() as con:
+        try:
+            report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
+            report.elapsed_s = time.perf_counter() - start
+            log_report(con, report, INGEST_LOG)
+        finally:
+            _drop_temp(con)
+    notify("done")
+    return report
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: Path,
+    fmt: str,
+    preset: Preset | None,
+    mapping: dict[str, str],
+    encoding: str,
+    date_format: str | None,
+    notify: Progress,
+) -> IngestReport:
+    notify(f"reading {path.name}")
+    source = read_source(con, path, fmt, preset.reader if preset else Reader(), encoding=encoding)
+    if preset is None:
+        name = detect_preset(path, fmt, kind, list(source.columns))
+        preset = get_preset(name, kind) if name else None
+    resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {}, preset.name if preset else None)
+    notify(f"parsing {source.n_rows:,} rows")
+    staged = stage_rows(con, kind, source, resolved, preset, date_format)
+    notify("validating")
+    report = IngestReport(kind=kind, source=path.name, fmt=fmt, preset=preset.name if preset else None)
+    report.rows_read = source.n_rows
+    if kind == "orders":
+        not_null, checks = orders.order_checks(staged)
+        counts = run_checks(con, staged, parse_checks(kind, staged, not_null) + checks)
+        orders.check_orders_across_rows(con, staged, checks)
+        notify(f"writing {counts['__kept__']:,} order lines")
+        report.added = orders.write_orders(con, staged, checks)
+        report.rows_kept = report.added["order_lines"]
+    else:
+        report = _ingest_table(con, kind, staged, report, notify)
+        counts = report.reasons
+    report.rows_flagged = counts.pop("__flagged__", report.rows_flagged)
+    counts.pop("__kept__", None)
+    report.reasons = counts
+    return report
+
+
+def _ingest_table(
+    con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, report: IngestReport, notify: Progress
+) -> IngestReport:
+    not_null, checks = tables.table_checks(con, kind, staged)
+    counts = run_checks(con, staged, parse_checks(kind, staged, not_null) + checks)
+    tables.check_table_across_rows(con, kind, staged, checks)
+    notify(f"writing {counts['__kept__']:,} {kind} rows")
+    added, updated, extra = tables.write_table(con, kind, staged, checks)
+    report.added, report.updated = added, updated
+    report.rows_kept = added.get(kind, 0) + updated.get(kind, 0)
+    counts.update(extra)
+    if extra:
+        skipped = sum(extra.values())
+        counts["__flagged__"] = counts.get("__flagged__", 0) + skipped
+    report.reasons = counts
+    return report
+
+
+@contextlib.contextmanager
+def _quiet(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Hide DuckDB's own progress bar (the CLI draws one) and restore the setting after."""
+    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET enable_progress_bar = {str(bool(row and row[0])).lower()}")
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    for name in _TEMP:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        except duckdb.Error:  # the transaction is already aborted; ROLLBACK discards them
+            return
+

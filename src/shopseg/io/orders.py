@@ -1,0 +1,170 @@
+"""Orders: one source row per order line, written to ``orders``, ``order_lines``,
+``products`` (unseen product ids) and ``customers`` (unseen customer ids).
+
+Rules (see docs/ingest.md):
+
+- a line without ``customer_id`` is flagged and not kept (an order needs a buyer);
+- cancellations and returns are kept and marked; a negative quantity must be
+  marked as a return (``is_return``) or belong to a cancelled order, otherwise
+  the ingest is refused: the format has no return semantics and a sign error
+  would silently turn a sale into a refund;
+- a non-positive unit price or zero quantity is kept and counted;
+- ``(order_id, line_number)`` must be unique in the file; without a
+  ``line_number`` column lines are numbered in file order, so identical lines
+  of one invoice stay distinct lines;
+- an order already in the workspace refuses the whole ingest (no double counting);
+- all lines of an order must name the same customer; ``ordered_at`` of the
+  order is the earliest of its lines, other order fields come from its first line.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from shopseg.io.report import DROPPED, MARKED
+from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, raise_problems
+
+__all__ = ["order_checks", "check_orders_across_rows", "write_orders"]
+
+LINES = "_shopseg_lines"
+_NOT_NULL = ["order_id", "ordered_at", "product_id", "quantity", "unit_price"]
+
+
+def _flag(staged: Staged, name: str) -> str:
+    return f"coalesce({name}, false)" if name in staged.present else "false"
+
+
+def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
+    """Columns that must not be null, and the row checks of an orders ingest."""
+    ret, cancel = _flag(staged, "is_return"), _flag(staged, "is_cancelled")
+    has_returns = "is_return" in staged.present or "is_cancelled" in staged.present
+    hint = (
+        "a positive quantity, or the line marked as a return (is_return true)"
+        if has_returns
+        else "a positive quantity: this file has no return semantics (no is_return or is_cancelled column), "
+        "so a negative quantity is ambiguous. Hint: add an is_return column and map it with "
+        "--map is_return=<column>, or use a preset that knows the format's returns"
+    )
+    not_null = list(_NOT_NULL) + (["line_number"] if "line_number" in staged.present else [])
+    checks = [
+        Check(f"missing customer_id {DROPPED}", "customer_id IS NULL", "drop"),
+        Check("quantity: negative but not marked as a return", f"quantity < 0 AND NOT {ret} AND NOT {cancel}",
+              "error", "quantity", hint),
+        Check(f"cancellation {MARKED}", cancel, "mark"),
+        Check(f"return {MARKED}", f"{ret} AND NOT {cancel}", "mark"),
+        Check(f"non-positive unit_price {MARKED}", "unit_price <= 0", "mark"),
+        Check(f"zero quantity {MARKED}", "quantity = 0", "mark"),
+    ]
+    if "discount" in staged.present:
+        checks.append(Check("discount: negative", "discount < 0", "error", "discount",
+                            "a discount >= 0 (money taken off the line)"))
+    checks += [Check(f"{label} {MARKED}" if "(" not in label else label, f"_mark_{i}", "mark")
+               for i, label in enumerate(staged.marks)]
+    return not_null, checks
+
+
+def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> None:
+    """Duplicate lines, orders already in the workspace, orders with two customers; raise once."""
+    kept = f"NOT ({drop_predicate(checks)})"
+    problems: list[tuple[Check, int]] = []
+    if "line_number" in staged.present:
+        dup = Check(
+            "duplicate order line (same order_id and line_number)",
+            "count(*) OVER (PARTITION BY order_id, line_number) > 1",
+            "error", "order_id", "each (order_id, line_number) once per file",
+        )
+        problems += _count_window(con, dup, kept)
+    existing = Check(
+        "order already in the workspace (re-ingesting a file is refused, so nothing is counted twice)",
+        f"{kept} AND order_id IN (SELECT order_id FROM orders)",
+        "error", "order_id",
+        "orders not loaded before. Hint: remove those orders from the file, or start from a fresh workspace",
+    )
+    problems += _count(con, existing)
+    two = Check(
+        "order lines naming different customers",
+        "min(customer_id) OVER (PARTITION BY order_id) <> max(customer_id) OVER (PARTITION BY order_id)",
+        "error", "customer_id", "one customer_id per order_id",
+    )
+    problems += _count_window(con, two, kept)
+    if problems:
+        raise_problems(con, staged, problems)
+
+
+def _count(con: duckdb.DuckDBPyConnection, check: Check) -> list[tuple[Check, int]]:
+    row = con.execute(f"SELECT count(*) FROM {STAGE_TABLE} WHERE {check.predicate}").fetchone()
+    n = int(row[0]) if row else 0
+    return [(check, n)] if n else []
+
+
+def _count_window(con: duckdb.DuckDBPyConnection, check: Check, where: str) -> list[tuple[Check, int]]:
+    """Like :func:`_count` for a window predicate over the kept rows: materialise the rows first."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS SELECT _row FROM {STAGE_TABLE} WHERE {where} "
+        f"QUALIFY {check.predicate}"
+    )
+    row = con.execute("SELECT count(*) FROM _shopseg_win").fetchone()
+    n = int(row[0]) if row else 0
+    if not n:
+        return []
+    return [(Check(check.label, "_row IN (SELECT _row FROM _shopseg_win)", "error", check.column, check.expected), n)]
+
+
+def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> dict[str, int]:
+    """Insert the kept lines; return rows added per canonical table."""
+    cols = staged.present
+
+    def opt(name: str) -> str:
+        return name if name in cols else "NULL"
+
+    line_no = "line_number" if "line_number" in cols else "row_number() OVER (PARTITION BY order_id ORDER BY _row)"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {LINES} AS
+        SELECT _row, order_id, CAST({line_no} AS INTEGER) AS line_number, customer_id, ordered_at, product_id,
+               CAST(quantity AS INTEGER) AS quantity, unit_price, CAST({opt('discount')} AS DOUBLE) AS discount,
+               {_flag(staged, 'is_return')} OR {_flag(staged, 'is_cancelled')} AS is_return,
+               {_flag(staged, 'is_cancelled')} AS is_cancelled,
+               CAST({opt('channel')} AS VARCHAR) AS channel, CAST({opt('region')} AS VARCHAR) AS region,
+               CAST({opt('country')} AS VARCHAR) AS country, CAST({opt('currency')} AS VARCHAR) AS currency,
+               CAST({opt('product_name')} AS VARCHAR) AS product_name, CAST({opt('category')} AS VARCHAR) AS category,
+               CAST({opt('brand')} AS VARCHAR) AS brand, CAST({opt('email')} AS VARCHAR) AS email
+        FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"""
+    )
+    added = {"orders": 0, "order_lines": 0, "products": 0, "customers": 0}
+    added["order_lines"] = _n(con.execute(
+        f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
+        SELECT order_id, line_number, product_id, quantity, unit_price, discount, is_return FROM {LINES} ORDER BY _row"""
+    ))
+    added["orders"] = _n(con.execute(
+        f"""INSERT INTO orders (order_id, customer_id, ordered_at, channel, region, country, currency, is_cancelled)
+        SELECT order_id, any_value(customer_id), min(ordered_at), {_first('channel')}, {_first('region')},
+               {_first('country')}, {_first('currency')}, bool_or(is_cancelled)
+        FROM {LINES} GROUP BY order_id ORDER BY min(_row)"""
+    ))
+    added["products"] = _n(con.execute(
+        f"""INSERT INTO products (product_id, name, category, brand, price)
+        SELECT product_id, arg_max(product_name, (n, product_name)), {_first('category')}, {_first('brand')}, NULL
+        FROM (SELECT product_id, product_name, any_value(category) AS category, any_value(brand) AS brand,
+                     count(*) AS n, min(_row) AS _row
+              FROM {LINES} WHERE product_id NOT IN (SELECT product_id FROM products)
+              GROUP BY product_id, product_name)
+        GROUP BY product_id ORDER BY min(_row)"""
+    ))
+    added["customers"] = _n(con.execute(
+        f"""INSERT INTO customers (customer_id, email, country, region, email_marketing, sms_marketing, profiling)
+        SELECT customer_id, {_first('email')}, {_first('country')}, {_first('region')}, false, false, false
+        FROM {LINES} WHERE customer_id NOT IN (SELECT customer_id FROM customers)
+        GROUP BY customer_id ORDER BY min(_row)"""
+    ))
+    return added
+
+
+def _first(col: str) -> str:
+    """First non-null value in file order (deterministic, unlike any_value)."""
+    return f"arg_min({col}, _row) FILTER (WHERE {col} IS NOT NULL)"
+
+
+def _n(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row else 0
+

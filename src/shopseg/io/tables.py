@@ -1,0 +1,161 @@
+"""Customers, products, events and survey answers: checks and writes.
+
+Rules (see docs/ingest.md):
+
+- ``customers`` and ``products`` are upserts: a known id is updated (a value
+  given in the file replaces the stored one, an empty cell keeps it), a new id
+  is inserted; a row without its id is flagged and not kept; the same id twice
+  in one file is refused.
+- ``events`` are idempotent by ``event_id``: ids already in the workspace, or
+  repeated in the file, are skipped and counted. Events of a ``customer_id``
+  not in ``customers`` are kept and flagged (events often arrive before the
+  customer sync); an event with neither ``customer_id`` nor ``anonymous_id`` is
+  flagged and not kept.
+- ``survey_answers`` of a customer not in ``customers`` refuse the ingest (a
+  wrong join key would silently lose psychographic input), as does the same
+  ``(customer_id, question)`` twice in one file; an answer already stored is
+  replaced. Both customer checks apply once customers have been loaded.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from shopseg.errors import SchemaError
+from shopseg.io._read import quote
+from shopseg.io.report import DROPPED, MARKED, REPLACED, SKIPPED
+from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, raise_problems
+from shopseg.schema import TABLES
+
+__all__ = ["table_checks", "check_table_across_rows", "write_table"]
+
+KEYS = {
+    "customers": ("customer_id",),
+    "products": ("product_id",),
+    "events": ("event_id",),
+    "survey_answers": ("customer_id", "question"),
+}
+_CONSENT = ("email_marketing", "sms_marketing", "profiling")
+_UNKNOWN = "customer_id IS NOT NULL AND customer_id NOT IN (SELECT customer_id FROM customers)"
+
+
+def _has_customers(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT count(*) > 0 FROM customers").fetchone()
+    return bool(row and row[0])
+
+
+def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> tuple[list[str], list[Check]]:
+    """Columns that must not be null, and the row checks of ``kind``."""
+    if kind == "customers":
+        return [], [Check(f"missing customer_id {DROPPED}", "customer_id IS NULL", "drop")]
+    if kind == "products":
+        checks = [Check(f"missing product_id {DROPPED}", "product_id IS NULL", "drop")]
+        if "price" in staged.present:
+            checks.append(Check(f"non-positive price {MARKED}", "price <= 0", "mark"))
+        return [], checks
+    if kind == "events":
+        who = [c for c in ("customer_id", "anonymous_id") if c in staged.present]
+        if not who:
+            raise SchemaError(
+                f"{staged.source.name}: events need a 'customer_id' or an 'anonymous_id' column; found "
+                f"{[c for c in staged.source.columns if not c.startswith('_')]}. "
+                "Map one with --map customer_id=<column> or --map anonymous_id=<column>.",
+                table=staged.source.name,
+                column="customer_id",
+            )
+        nobody = " AND ".join(f"{c} IS NULL" for c in who)
+        checks = [Check(f"no customer_id or anonymous_id {DROPPED}", nobody, "drop")]
+        if "customer_id" in who and _has_customers(con):
+            checks.append(Check(f"unknown customer_id {MARKED}", _UNKNOWN, "mark"))
+        return ["event_id", "type", "occurred_at"], checks
+    checks = []
+    if _has_customers(con):
+        checks.append(
+            Check("customer_id: not in customers", _UNKNOWN, "error", "customer_id",
+                  "a customer_id already loaded. Hint: ingest the customers file first, or check the --map of customer_id")
+        )
+    return ["customer_id", "question", "answer"], checks
+
+
+def check_table_across_rows(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, checks: list[Check]) -> None:
+    """Refuse a key repeated in the file (events are deduplicated instead)."""
+    if kind == "events":
+        return
+    key = ", ".join(KEYS[kind])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS SELECT _row FROM {STAGE_TABLE} "
+        f"WHERE NOT ({drop_predicate(checks)}) QUALIFY count(*) OVER (PARTITION BY {key}) > 1"
+    )
+    row = con.execute("SELECT count(*) FROM _shopseg_win").fetchone()
+    if row and row[0]:
+        check = Check(
+            f"{' and '.join(KEYS[kind])} repeated",
+            "_row IN (SELECT _row FROM _shopseg_win)",
+            "error",
+            KEYS[kind][0],
+            f"each {' + '.join(KEYS[kind])} once per file",
+        )
+        raise_problems(con, staged, [(check, int(row[0]))])
+
+
+def _select(kind: str, staged: Staged) -> list[str]:
+    out = []
+    for col in TABLES[kind].columns:
+        value = col.name if col.name in staged.present else "NULL"
+        if kind == "customers" and col.name == "gender" and value != "NULL":
+            value = "lower(gender)"
+        out.append(f"CAST({value} AS {col.sql_type}) AS {quote(col.name)}")
+    return out
+
+
+def write_table(
+    con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, checks: list[Check]
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Write the kept rows; return (rows added, rows updated, extra reasons)."""
+    kept = f"SELECT _row, {', '.join(_select(kind, staged))} FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
+    names = [quote(c) for c in TABLES[kind].names]
+    key = KEYS[kind]
+    match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
+    if kind in ("customers", "products"):
+        sets = ", ".join(f"{n} = coalesce(s.{n}, t.{n})" for n in names if n.strip('"') not in key)
+        updated = _n(con.execute(f"UPDATE {kind} AS t SET {sets} FROM _shopseg_win AS s WHERE {match}"))
+        values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
+        added = _n(con.execute(
+            f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM _shopseg_win AS s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"
+        ))
+        return {kind: added}, {kind: updated}, {}
+    if kind == "events":
+        return _write_events(con, names)
+    replaced = _n(con.execute(
+        f"DELETE FROM survey_answers AS t WHERE EXISTS (SELECT 1 FROM _shopseg_win AS s WHERE {match})"
+    ))
+    added = _n(con.execute(f"INSERT INTO survey_answers SELECT {', '.join(names)} FROM _shopseg_win ORDER BY _row"))
+    extra = {f"answer already stored {REPLACED}": replaced} if replaced else {}
+    return {kind: added - replaced}, {kind: replaced}, extra
+
+
+def _write_events(con: duckdb.DuckDBPyConnection, names: list[str]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE event_id IN (SELECT event_id FROM events)), "
+        "count(*) FILTER (WHERE event_id NOT IN (SELECT event_id FROM events)) - count(DISTINCT event_id) "
+        "FILTER (WHERE event_id NOT IN (SELECT event_id FROM events)) FROM _shopseg_win"
+    ).fetchone()
+    seen, repeated = (int(row[0]), int(row[1])) if row else (0, 0)
+    added = _n(con.execute(
+        f"INSERT INTO events SELECT {', '.join(names)} FROM _shopseg_win "
+        "WHERE event_id NOT IN (SELECT event_id FROM events) "
+        "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _row) = 1 ORDER BY _row"
+    ))
+    extra = {}
+    if seen:
+        extra[f"event_id in the workspace {SKIPPED}"] = seen
+    if repeated:
+        extra[f"event_id repeated in the file {DROPPED}"] = repeated
+    return {"events": added}, {}, extra
+
+
+def _n(result: duckdb.DuckDBPyConnection) -> int:
+    row = result.fetchone()
+    return int(row[0]) if row else 0

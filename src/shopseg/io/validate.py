@@ -1,0 +1,197 @@
+"""Stage the parsed rows and check them with SQL, collecting every problem.
+
+:func:`stage_rows` turns the raw staging table into ``_shopseg_stg``: one typed
+column per input column, ``_bad_<name>`` where a value could not be parsed,
+``_mark_<i>`` for preset-specific reasons and ``_row``, the row number in the
+file. :func:`run_checks` evaluates a list of :class:`Check` in one aggregate
+query and raises one :class:`SchemaError` naming every failing check, with the
+first row numbers and values of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from shopseg.config import get_setting
+from shopseg.errors import SchemaError
+from shopseg.io._read import SOURCE_TABLE, Source, quote
+from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
+from shopseg.io.presets import Preset
+
+__all__ = ["STAGE_TABLE", "Check", "Staged", "stage_rows", "run_checks", "raise_problems", "sample_values"]
+
+STAGE_TABLE = "_shopseg_stg"
+
+EXPECTED = {
+    "timestamp": "an ISO 8601 date or time like 2024-03-01 10:15:00 (offsets like -0500 are converted to UTC) "
+    "or YYYYMMDD. Hint: pass date_format (--date-format '%d/%m/%Y %H:%M') for other layouts",
+    "int": "a whole number",
+    "double": "a plain number like 12.50 (no currency symbol or thousands separator)",
+    "bool": "true/false, yes/no or 1/0",
+    "json": "a JSON object",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row-level rule.
+
+    ``action`` is ``"error"`` (the ingest is refused), ``"drop"`` (the row is
+    flagged and not kept) or ``"mark"`` (kept and counted under ``label``).
+    """
+
+    label: str
+    predicate: str
+    action: str
+    column: str | None = None
+    expected: str = ""
+
+
+@dataclass
+class Staged:
+    """The staged rows: which input columns exist, and the SQL that produced them."""
+
+    source: Source
+    present: set[str]
+    raw_sql: str
+    marks: list[str]
+    fields: int | None = None
+
+
+def stage_rows(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    source: Source,
+    resolved: Resolved,
+    preset: Preset | None,
+    date_format: str | None = None,
+) -> Staged:
+    """Create ``_shopseg_stg`` from ``_shopseg_src`` (parsing only, no row dropped)."""
+    fields = {f.name: f for f in INPUTS[kind]}
+    select = [f"{source.row_sql} AS _row"]
+    select += [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
+    marks = list(preset.marks) if preset else []
+    select += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
+    if "_n_fields" in source.columns:
+        select.append("_n_fields")
+    window = f" WINDOW w AS (PARTITION BY {preset.order_key} ORDER BY rowid)" if preset and preset.order_key else ""
+    raw_sql = f"SELECT {', '.join(select)} FROM {SOURCE_TABLE}{window}"
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {raw_sql}").fetchall()}
+    extra = [f"_mark_{i}" for i in range(len(marks))] + (["_n_fields"] if "_n_fields" in source.columns else [])
+    trimmed = ["_row"] + [f"{text_sql(quote(n), types[n])} AS {quote(n)}" for n in resolved.exprs] + extra
+    parsed = ["_row"]
+    for name in resolved.exprs:
+        value, bad = parse_sql(fields[name], name, types[name], date_format)
+        parsed += [f"{value} AS {quote(name)}", f"{bad} AS {quote('_bad_' + name)}"]
+    parsed += extra
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE_TABLE} AS SELECT {', '.join(parsed)} "
+        f"FROM (SELECT {', '.join(trimmed)} FROM ({raw_sql}))"
+    )
+    return Staged(
+        source=source,
+        present=set(resolved.exprs),
+        raw_sql=raw_sql,
+        marks=[m for m, _ in marks],
+        fields=preset.fields if preset else None,
+    )
+
+
+def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Check]:
+    """Error checks every kind shares: unparsable values, missing required values, field counts."""
+    fields = {f.name: f for f in INPUTS[kind]}
+    checks = []
+    if "_n_fields" in staged.source.columns:
+        n = staged.fields
+        checks.append(Check("wrong number of fields", f"_n_fields <> {n}", "error", None,
+                            f"{n} whitespace-separated fields on every line"))
+    for name in fields:
+        if name in staged.present and fields[name].type not in ("id", "text"):
+            checks.append(
+                Check(f"{name}: cannot be parsed as {fields[name].type}", quote("_bad_" + name), "error", name,
+                      EXPECTED[fields[name].type])
+            )
+    for name in not_null:
+        checks.append(Check(f"{name}: value is missing", f"{quote(name)} IS NULL", "error", name, "a value in every row"))
+    return checks
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Sequence[Check]) -> dict[str, int]:
+    """Count every check in one pass; raise once if any ``error`` check matched.
+
+    Returns
+    -------
+    dict of str to int
+        Rows per label for ``drop`` and ``mark`` checks (marks counted on kept rows),
+        plus ``"__flagged__"`` and ``"__kept__"``.
+    """
+    drop = drop_predicate(checks)
+    marks = [c for c in checks if c.action == "mark"]
+    aggs = []
+    for c in checks:
+        pred = f"({c.predicate}) AND NOT ({drop})" if c.action == "mark" else c.predicate
+        aggs.append(f"count(*) FILTER (WHERE coalesce({pred}, false))")
+    flagged = " OR ".join([f"({drop})"] + [f"coalesce({c.predicate}, false)" for c in marks])
+    aggs += [f"count(*) FILTER (WHERE {flagged})", f"count(*) FILTER (WHERE NOT ({drop}))"]
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM {STAGE_TABLE}").fetchone()
+    assert row is not None
+    counts = dict(zip([c.label for c in checks], row[: len(checks)], strict=True))
+    failing = [c for c in checks if c.action == "error" and counts[c.label]]
+    if failing:
+        raise_problems(con, staged, [(c, int(counts[c.label])) for c in failing])
+    out = {c.label: int(counts[c.label]) for c in checks if c.action != "error" and counts[c.label]}
+    out["__flagged__"], out["__kept__"] = int(row[-2]), int(row[-1])
+    return out
+
+
+def drop_predicate(checks: Sequence[Check]) -> str:
+    """SQL that is true for rows some ``drop`` check removes."""
+    drops = [f"coalesce({c.predicate}, false)" for c in checks if c.action == "drop"]
+    return " OR ".join(drops) if drops else "false"
+
+
+def sample_values(con: duckdb.DuckDBPyConnection, staged: Staged, rows: Sequence[int], column: str | None) -> list[str]:
+    """The raw source values of ``column`` at ``rows`` (for error messages)."""
+    if not column or column not in staged.present or not rows:
+        return []
+    got = con.execute(
+        f"SELECT _row, CAST({quote(column)} AS VARCHAR) FROM ({staged.raw_sql}) "
+        f"WHERE _row IN ({', '.join(str(r) for r in rows)}) ORDER BY _row"
+    ).fetchall()
+    return [repr(v) if v is not None else "empty" for _, v in got]
+
+
+def first_rows(con: duckdb.DuckDBPyConnection, predicate: str, table: str = STAGE_TABLE) -> list[int]:
+    """The first offending row numbers (as many as the ``max_error_rows`` setting)."""
+    limit = int(get_setting("max_error_rows"))
+    got = con.execute(f"SELECT _row FROM {table} WHERE coalesce({predicate}, false) ORDER BY _row LIMIT {limit}")
+    return [int(r[0]) for r in got.fetchall()]
+
+
+def raise_problems(
+    con: duckdb.DuckDBPyConnection, staged: Staged, problems: Sequence[tuple[Check, int]]
+) -> None:
+    """Raise one :class:`SchemaError` describing every ``(check, count)``."""
+    parts, all_rows = [], []
+    for check, n in problems:
+        rows = first_rows(con, check.predicate)
+        all_rows += rows
+        values = sample_values(con, staged, rows, check.column)
+        got = f"; got {', '.join(values)}" if values and check.expected != "a value in every row" else ""
+        noun = "row" if n == 1 else "rows"
+        parts.append(f"{check.label} in {n:,} {noun} ({_rows_text(rows, n)}){got}. Expected {check.expected}.")
+    first = problems[0][0]
+    raise SchemaError(
+        f"{staged.source.name}: " + " ".join(parts),
+        table=staged.source.name,
+        column=first.column,
+        rows=sorted(set(all_rows)),
+    )
+
+
+def _rows_text(rows: Sequence[int], n: int) -> str:
+    shown = ", ".join(f"{r:,}" for r in rows)
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{', ...' if n > len(rows) else ''}"
