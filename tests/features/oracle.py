@@ -71,7 +71,7 @@ def reference_features(
         discount = float(discount) if pd.notna(discount) else 0.0
         if (ln.quantity < 0 or is_return) and ln.unit_price > 0:
             returned[customer] += to_cents(abs(int(ln.quantity)) * float(ln.unit_price))
-        if cancelled or is_return or ln.quantity <= 0 or ln.unit_price <= 0:
+        if cancelled or is_return or ln.quantity <= 0 or not ln.unit_price >= 0:
             continue
         value = to_cents(max(int(ln.quantity) * float(ln.unit_price) - discount, 0.0))
         order_cents[ln.order_id] += value

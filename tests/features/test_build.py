@@ -39,14 +39,14 @@ def test_lifetimes_quantities_of_a_regular_buyer(feats):
 
 
 def test_money_discounts_and_returns(feats):
-    """Gross = 20 + (15.5 - 1.5) + 40 + 7.65 + (25 - 5); a 10.00 return; the 0-price line is no purchase."""
+    """Gross = 20 + (15.5 - 1.5) + 40 + 0 + 7.65 + (25 - 5); a 10.00 return; a free line is a 0-value purchase."""
     c1 = feats.loc["c1"]
     assert c1.gross_revenue == 101.65
     assert c1.revenue == 91.65
     assert c1.return_rate == pytest.approx(10 / 101.65)
     assert c1.discount_share == pytest.approx((14 + 20) / 101.65)
     assert c1.avg_order_value == pytest.approx(101.65 / 4)
-    assert c1.basket_size == 2.0
+    assert c1.basket_size == 9 / 4  # 2 + 1 + 1 + 1 (free) + 3 + 1 units in 4 orders
     c2 = feats.loc["c2"]  # bought 12.00, returned 12.00, its cancelled order does not count
     assert (c2.orders, c2.gross_revenue, c2.revenue, c2.return_rate) == (1, 12.0, 0.0, 1.0)
 

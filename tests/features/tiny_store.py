@@ -1,6 +1,6 @@
 """A tiny hand-made store covering every feature (shared by tests/features and tests/cli).
 
-c1: a regular buyer (two orders on 2024-01-01, discounts, a return, a zero-price
+c1: a regular buyer (two orders on 2024-01-01, discounts, a return, a free (0-price)
 line, an uncategorised product, events); c2: one purchase, one returned line, a
 cancelled order, one abandoned checkout; c3: known, never bought; c4: buyer
 missing from ``customers``; c9: signed up after 2024-01-31.

@@ -5,7 +5,13 @@ A **purchase line** is an order line that
 - belongs to an order with a known ``customer_id`` placed before the as-of cutoff,
 - whose order is not cancelled (``orders.is_cancelled`` is not true),
 - is not marked as a return (``order_lines.is_return`` is not true),
-- has ``quantity > 0`` and ``unit_price > 0``.
+- has ``quantity > 0`` and ``unit_price >= 0``.
+
+Free lines (``unit_price = 0``: promotional items, CDNOW's eight $0
+transactions) are purchases worth 0: they count for ``orders``, ``frequency``,
+``recency`` and ``T``, as in the Fader-Hardie CDNOW summary. Negative prices
+(accounting adjustments such as Online Retail's "Adjust bad debt") and NULL
+prices are not purchases.
 
 Its value is ``quantity * unit_price - discount`` (a missing discount is 0, a
 negative result is 0), rounded once to whole **cents** and kept as an integer.
@@ -65,7 +71,7 @@ def purchase_lines(engine: Engine, window: AsOf) -> ir.Table:
     orders = known_orders(engine, window)
     orders = orders.filter(~orders.is_cancelled.fill_null(False))
     lines = engine.table("order_lines")
-    lines = lines.filter(lines.quantity > 0, lines.unit_price > 0, ~lines.is_return.fill_null(False))
+    lines = lines.filter(lines.quantity > 0, lines.unit_price >= 0, ~lines.is_return.fill_null(False))
     joined = lines.join(orders, lines.order_id == orders.order_id)
     discount = lines.discount.fill_null(0.0)
     gross = lines.quantity.cast("float64") * lines.unit_price - discount
