@@ -18,17 +18,16 @@ import duckdb
 
 from shopseg.errors import InvalidParameterError, did_you_mean
 from shopseg.io import orders, tables
-from shopseg.io._read import SOURCE_TABLE, Reader, infer_format, read_source
+from shopseg.io._read import Reader, infer_format, read_source
 from shopseg.io.columns import KINDS, resolve_columns
 from shopseg.io.presets import Preset, detect_preset, get_preset
 from shopseg.io.report import IngestReport, log_report
-from shopseg.io.validate import STAGE_TABLE, Staged, parse_checks, run_checks, stage_rows
+from shopseg.io.validate import Staged, parse_checks, run_checks, stage_rows
 from shopseg.workspace import INGEST_LOG, Workspace
 
 __all__ = ["ingest"]
 
 Progress = Callable[[str], None]
-_TEMP = (SOURCE_TABLE, STAGE_TABLE, orders.LINES, "_shopseg_win")
 
 
 def ingest(
@@ -185,9 +184,12 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    for name in _TEMP:
-        try:
+    try:
+        names = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '_shopseg_')"
+        ).fetchall()
+        for (name,) in names:
             con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
-        except duckdb.Error:  # the transaction is already aborted; ROLLBACK discards them
-            return
+    except duckdb.Error:  # the transaction is already aborted; its ROLLBACK discards them
+        return
 

@@ -73,7 +73,7 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
             "count(*) OVER (PARTITION BY order_id, line_number) > 1",
             "error", "order_id", "each (order_id, line_number) once per file",
         )
-        problems += _count_window(con, dup, kept)
+        problems += _count_window(con, dup, kept, "_shopseg_dup")
     existing = Check(
         "order already in the workspace (re-ingesting a file is refused, so nothing is counted twice)",
         f"{kept} AND order_id IN (SELECT order_id FROM orders)",
@@ -86,7 +86,7 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
         "min(customer_id) OVER (PARTITION BY order_id) <> max(customer_id) OVER (PARTITION BY order_id)",
         "error", "customer_id", "one customer_id per order_id",
     )
-    problems += _count_window(con, two, kept)
+    problems += _count_window(con, two, kept, "_shopseg_two")
     if problems:
         raise_problems(con, staged, problems)
 
@@ -97,17 +97,17 @@ def _count(con: duckdb.DuckDBPyConnection, check: Check) -> list[tuple[Check, in
     return [(check, n)] if n else []
 
 
-def _count_window(con: duckdb.DuckDBPyConnection, check: Check, where: str) -> list[tuple[Check, int]]:
+def _count_window(con: duckdb.DuckDBPyConnection, check: Check, where: str, table: str) -> list[tuple[Check, int]]:
     """Like :func:`_count` for a window predicate over the kept rows: materialise the rows first."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS SELECT _row FROM {STAGE_TABLE} WHERE {where} "
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row FROM {STAGE_TABLE} WHERE {where} "
         f"QUALIFY {check.predicate}"
     )
-    row = con.execute("SELECT count(*) FROM _shopseg_win").fetchone()
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     n = int(row[0]) if row else 0
     if not n:
         return []
-    return [(Check(check.label, "_row IN (SELECT _row FROM _shopseg_win)", "error", check.column, check.expected), n)]
+    return [(Check(check.label, f"_row IN (SELECT _row FROM {table})", "error", check.column, check.expected), n)]
 
 
 def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> dict[str, int]:

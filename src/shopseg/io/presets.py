@@ -167,6 +167,7 @@ PRESETS: dict[str, Preset] = {
                 "quantity": _col("Lineitem quantity"),
                 "unit_price": _col("Lineitem price"),
                 "discount": _col("Lineitem discount"),
+                "brand": _col("Vendor"),
                 "country": _first("Billing Country"),
                 "region": _first("Billing Province"),
                 "currency": _first("Currency"),

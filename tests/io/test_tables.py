@@ -1,0 +1,119 @@
+"""Customers, products, events and survey answers: upserts, idempotency, unknown customers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shopseg.errors import SchemaError
+from shopseg.io import ingest
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text.strip() + "\n", encoding="utf-8")
+    return path
+
+
+def _rows(ws, sql):
+    return ws.con.execute(sql).fetchall()
+
+
+def test_customers_are_upserted_and_consent_defaults_false(workspace, tmp_path):
+    first = _csv(tmp_path, "c1.csv", "customer_id,email,gender,email_marketing\n1,a@x.com,Female,yes\n2,b@x.com,,")
+    report = ingest(workspace, "customers", first)
+    assert report.added == {"customers": 2} and report.rows_kept == 2
+    second = _csv(tmp_path, "c2.csv", "customer_id,country\n2,FR\n3,DE")
+    report = ingest(workspace, "customers", second)
+    assert (report.added, report.updated) == ({"customers": 1}, {"customers": 1})
+    assert _rows(workspace, "SELECT customer_id, email, gender, country, email_marketing, profiling FROM customers ORDER BY 1") == [
+        ("1", "a@x.com", "female", None, True, False),
+        ("2", "b@x.com", None, "FR", False, False),
+        ("3", None, None, "DE", False, False),
+    ]
+
+
+def test_customers_reingest_is_idempotent(workspace, tmp_path):
+    path = _csv(tmp_path, "c.csv", "customer_id,email\n1,a@x.com\n2,b@x.com")
+    ingest(workspace, "customers", path)
+    ingest(workspace, "customers", path)
+    assert workspace.row_counts()["customers"] == 2
+
+
+def test_customer_repeated_in_a_file_is_refused(workspace, tmp_path):
+    path = _csv(tmp_path, "c.csv", "customer_id,email\n1,a@x.com\n2,b@x.com\n1,c@x.com")
+    with pytest.raises(SchemaError, match=r"c.csv: customer_id repeated in 2 rows \(rows 2, 4\); got '1', '1'\. "
+                       r"Expected each customer_id once per file\."):
+        ingest(workspace, "customers", path)
+
+
+def test_customer_without_id_is_flagged_not_kept(workspace, tmp_path):
+    path = _csv(tmp_path, "c.csv", "customer_id,email\n1,a@x.com\n,b@x.com")
+    report = ingest(workspace, "customers", path)
+    assert report.rows_kept == 1 and report.reasons == {"missing customer_id (flagged, not kept)": 1}
+
+
+def test_products_upsert_and_price_flag(workspace, tmp_path):
+    path = _csv(tmp_path, "p.csv", "product_id,name,category,price\nA,Mug,Home > Kitchen,9.5\nB,Free sample,,0")
+    report = ingest(workspace, "products", path)
+    assert report.reasons == {"non-positive price (kept, marked)": 1}
+    ingest(workspace, "products", _csv(tmp_path, "p2.csv", "product_id,brand\nA,Kiln"))
+    assert _rows(workspace, "SELECT * FROM products ORDER BY 1") == [
+        ("A", "Mug", "Home > Kitchen", "Kiln", 9.5), ("B", "Free sample", None, None, 0.0)]
+
+
+def test_events_are_idempotent_by_event_id(workspace, tmp_path):
+    path = _csv(tmp_path, "e.csv", "event_id,customer_id,type,occurred_at\ne1,1,page_view,2024-01-01 10:00\n"
+                                   "e2,1,add_to_cart,2024-01-01 10:01\ne2,1,add_to_cart,2024-01-01 10:01")
+    report = ingest(workspace, "events", path)
+    assert report.rows_kept == 2 and report.reasons == {"event_id repeated in the file (flagged, not kept)": 1}
+    again = ingest(workspace, "events", path)
+    assert again.rows_kept == 0
+    assert again.reasons["event_id in the workspace (already ingested, skipped)"] == 3
+    assert workspace.row_counts()["events"] == 2
+
+
+def test_events_of_unknown_customers_are_kept_and_flagged(workspace, tmp_path):
+    ingest(workspace, "customers", _csv(tmp_path, "c.csv", "customer_id\n1"))
+    path = _csv(tmp_path, "e.csv", "event_id,customer_id,anonymous_id,type,occurred_at\n"
+                                   "e1,1,,page_view,2024-01-01\ne2,99,,page_view,2024-01-01\ne3,,,page_view,2024-01-01")
+    report = ingest(workspace, "events", path)
+    assert report.rows_kept == 2
+    assert report.reasons == {"unknown customer_id (kept, marked)": 1,
+                              "no customer_id or anonymous_id (flagged, not kept)": 1}
+
+
+def test_events_need_a_who_column(workspace, tmp_path):
+    path = _csv(tmp_path, "e.csv", "event_id,user,type,occurred_at\ne1,1,page_view,2024-01-01")
+    with pytest.raises(SchemaError, match="events need a 'customer_id' or an 'anonymous_id' column"):
+        ingest(workspace, "events", path)
+
+
+def test_events_missing_required_values_are_refused(workspace, tmp_path):
+    path = _csv(tmp_path, "e.csv", "event_id,customer_id,type,occurred_at\ne1,1,,2024-01-01\ne2,1,search,")
+    with pytest.raises(SchemaError, match=r"type: value is missing in 1 row \(row 2\)\. Expected a value in every row\. "
+                       r"occurred_at: value is missing in 1 row \(row 3\)"):
+        ingest(workspace, "events", path)
+
+
+def test_survey_answers_of_unknown_customers_are_refused(workspace, tmp_path):
+    ingest(workspace, "customers", _csv(tmp_path, "c.csv", "customer_id\n1\n2"))
+    path = _csv(tmp_path, "s.csv", "customer_id,question,answer\n1,values,thrift\n7,values,status\n8,values,fun")
+    with pytest.raises(SchemaError, match=r"s.csv: customer_id: not in customers in 2 rows \(rows 3, 4\); got '7', '8'\. "
+                       r"Expected a customer_id already loaded\. Hint: ingest the customers file first"):
+        ingest(workspace, "survey_answers", path)
+
+
+def test_survey_answers_replace_earlier_answers(workspace, tmp_path):
+    ingest(workspace, "survey_answers", _csv(tmp_path, "s1.csv", "customer_id,question,answer\n1,values,thrift\n1,hobby,golf"))
+    report = ingest(workspace, "survey_answers", _csv(tmp_path, "s2.csv", "customer_id,question,answer\n1,values,status"))
+    assert report.updated == {"survey_answers": 1}
+    assert report.reasons == {"answer already stored (kept, replaced the earlier value)": 1}
+    assert _rows(workspace, "SELECT question, answer FROM survey_answers ORDER BY 1") == [("hobby", "golf"), ("values", "status")]
+
+
+def test_survey_question_repeated_for_a_customer_is_refused(workspace, tmp_path):
+    path = _csv(tmp_path, "s.csv", "customer_id,question,answer\n1,values,thrift\n1,values,status")
+    with pytest.raises(SchemaError, match="customer_id and question repeated in 2 rows"):
+        ingest(workspace, "survey_answers", path)
