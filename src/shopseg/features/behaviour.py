@@ -15,6 +15,9 @@ Definitions (money in cents until the final division, see
   ``products.category``, levels joined by " > ") with the largest purchase
   value; ties go to the alphabetically first category.
 - ``share_<slug>``: share of purchase value in one top-level category.
+- ``share_web``/``share_app``/``share_store``: share of purchase orders placed
+  through that channel among orders whose channel is one of the three
+  (``orders.channel``, trimmed, lower case); NULL when none is.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def order_summary(orders: ir.Table) -> ir.Table:
     -------
     ibis.Table
         ``customer_id, first_order_at, last_order_at, orders, gross_cents,
-        units, discounted_cents, orders_web, orders_app, orders_store``.
+        units, discounted_cents, orders_known_channel, orders_web, orders_app,
+        orders_store``.
     """
     per_channel = {f"orders_{c}": (orders.channel == c).ifelse(1, 0).sum().cast("int64") for c in CHANNELS}
     return orders.group_by("customer_id").aggregate(
@@ -62,6 +66,7 @@ def order_summary(orders: ir.Table) -> ir.Table:
         gross_cents=orders.cents.sum().cast("int64"),
         units=orders.units.sum().cast("int64"),
         discounted_cents=orders.discounted_cents.sum().cast("int64"),
+        orders_known_channel=orders.channel.isin(CHANNELS).ifelse(1, 0).sum().cast("int64"),
         **per_channel,
     )
 

@@ -200,7 +200,7 @@ def _columns(t: ir.Table, window: AsOf, slugs: dict[str, str]) -> dict[str, ir.V
         "top_category": t.top_category,
         "discount_share": _ratio(t.discounted_cents, t.gross_cents),
         "return_rate": _ratio(returned, t.gross_cents),
-        **{f"share_{c}": _ratio(t[f"orders_{c}"], t.orders) for c in CHANNELS},
+        **{f"share_{c}": _ratio(t[f"orders_{c}"], t.orders_known_channel) for c in CHANNELS},
         **{name: t[name] for name in ("country", "region", "city", "age", "age_band", "gender")},
         **{name: t[name].fill_null(False) for name in ("email_marketing", "sms_marketing", "profiling")},
         "tenure_days": day_diff(as_of, start),
