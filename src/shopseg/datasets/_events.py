@@ -83,7 +83,7 @@ def _order_events(rng: np.random.Generator, parts: _Parts, pop: Population, book
                   base: dict[str, int]) -> np.ndarray:
     sel = np.flatnonzero(book.time >= since)
     cust, t, product = book.customer[sel], book.time[sel], book.first_product[sel]
-    floor = pop.signup[cust]
+    floor = np.maximum(pop.signup[cust], since)
     view = np.maximum(t - rng.uniform(10, 40, sel.size) * _MINUTE, floor)
     cart = np.maximum(t - rng.uniform(3, 10, sel.size) * _MINUTE, view)
     checkout = np.maximum(t - rng.uniform(0.5, 3, sel.size) * _MINUTE, cart)

@@ -186,13 +186,17 @@ def planted_groups_markdown() -> str:
     ]
     for g in _GROUPS:
         earliest = "start" if g.signup_days[0] is None else f"{g.signup_days[0]:g}"
-        life = "lapses ≥ %g d before end" % g.quiet_days if g.quiet_days else (
+        life = f"stops ≥ {g.quiet_days:g} d before end" if g.quiet_days else (
             "∞" if g.lifetime_days is None else f"{g.lifetime_days:g}"
         )
         lines.append(
             f"| `{g.name}` | {g.share:.0%} | {earliest} .. {g.signup_days[1]:g} | {g.first_order_p:g} "
-            f"| {g.repeat_rate:g} ({g.rate_shape:g}) | {life} | {g.lines_mean:g} "
+            f"| {f'{g.repeat_rate:g} ({g.rate_shape:g})' if g.repeat_rate else '0'} | {life} | {g.lines_mean:g} "
             f"| {'/'.join(f'{t:g}' for t in g.tiers)} | {g.discount_p:g} | {g.return_p:g} "
             f"| {g.browse_per_month:g} | {g.description} |"
         )
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(planted_groups_markdown(), end="")
