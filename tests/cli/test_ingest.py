@@ -1,0 +1,82 @@
+"""`shopseg ingest`: the data-quality table, clean errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from shopseg.cli.ingest import parse_mapping
+from shopseg.cli.main import app
+from shopseg.errors import InvalidParameterError
+from shopseg.workspace import Workspace
+
+runner = CliRunner()
+SHOPIFY = Path(__file__).resolve().parents[1] / "io" / "data" / "shopify_orders.csv"
+
+
+@pytest.fixture
+def ws_path(tmp_path):
+    path = tmp_path / "ws.duckdb"
+    Workspace.init(path).close()
+    return str(path)
+
+
+def test_ingest_cdnow_sample_prints_the_quality_table(ws_path, cdnow_sample_path):
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(cdnow_sample_path), "--preset", "cdnow_sample"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    for text in ("rows read", "6,919", "added to customers", "2,357", "non-positive unit_price (kept, marked)"):
+        assert text in result.output
+    status = runner.invoke(app, ["-w", ws_path, "status"])
+    assert status.exit_code == 0, status.output
+    assert "CDNOW_sample.txt" in status.output
+
+
+def test_ingest_shopify_with_explicit_format(ws_path):
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(SHOPIFY), "--preset", "shopify", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "missing customer_id (flagged, not kept)" in result.output
+
+
+def test_map_option_fixes_a_misnamed_column(ws_path, tmp_path):
+    path = tmp_path / "transactions.csv"
+    path.write_text("order_id,cust_id,ordered_at,product_id,quantity,unit_price\no1,c1,2024-01-01,p1,1,2\n")
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "required column 'customer_id' is missing" in result.output
+    assert "--map customer_id=cust_id" in result.output
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(path), "--map", "customer_id=cust_id"])
+    assert result.exit_code == 0, result.output
+
+
+def test_reingest_exits_1_and_leaves_counts(ws_path, cdnow_sample_path):
+    args = ["-w", ws_path, "ingest", "orders", str(cdnow_sample_path), "-p", "cdnow_sample"]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "re-ingesting a file is refused" in result.output
+    with Workspace.open(ws_path) as ws:
+        assert ws.row_counts()["orders"] == 6_919
+
+
+def test_usage_errors_exit_2(ws_path, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id\n1\n")
+    for args, text in [
+        (["ingest", "custmers", str(path)], "Did you mean 'customers'"),
+        (["ingest", "customers", str(path), "--map", "customer_id"], "canonical=source"),
+        (["ingest", "customers", str(path), "--preset", "shopify"], "Preset 'shopify' loads orders"),
+    ]:
+        result = runner.invoke(app, ["-w", ws_path, *args])
+        assert result.exit_code == 2, result.output
+        assert text in result.output
+        assert "Traceback" not in result.output
+
+
+def test_parse_mapping():
+    assert parse_mapping(["a=b", " c = d e "]) == {"a": "b", "c": "d e"}
+    with pytest.raises(InvalidParameterError, match="Got 'x=' instead"):
+        parse_mapping(["x="])

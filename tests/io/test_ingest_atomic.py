@@ -1,0 +1,124 @@
+"""``ingest`` is all or nothing: errors and a killed process leave the workspace as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shopseg.errors import SchemaError
+from shopseg.io import ingest, orders
+from shopseg.schema import TABLES
+from shopseg.workspace import INGEST_LOG, Workspace
+
+GOOD = "order_id,customer_id,ordered_at,product_id,quantity,unit_price\no1,c1,2024-01-02,p1,2,5\no2,c2,2024-01-03,p2,1,3\n"
+
+
+def snapshot(ws: Workspace) -> dict[str, tuple[int, int]]:
+    """Row count and an order-independent content hash of every canonical table and the ingest log."""
+    out = {}
+    for name in [*TABLES, INGEST_LOG]:
+        row = ws.con.execute(f'SELECT count(*), coalesce(sum(hash(t)), 0) FROM "{name}" AS t').fetchone()
+        out[name] = (int(row[0]), int(row[1]))
+    return out
+
+
+@pytest.fixture
+def loaded(workspace, tmp_path):
+    path = tmp_path / "first.csv"
+    path.write_text(GOOD)
+    ingest(workspace, "orders", path)
+    return workspace
+
+
+def test_validation_error_changes_nothing(loaded, tmp_path):
+    before = snapshot(loaded)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(GOOD.replace("o1,", "o9,").replace("o2,c2,2024-01-03", "o8,c2,not a date"))
+    with pytest.raises(SchemaError, match="ordered_at: cannot be parsed"):
+        ingest(loaded, "orders", bad)
+    assert snapshot(loaded) == before
+
+
+def test_failure_after_the_writes_rolls_everything_back(loaded, tmp_path, monkeypatch):
+    before = snapshot(loaded)
+
+    def write_then_fail(*args, **kwargs):
+        orders_written = real(*args, **kwargs)
+        assert orders_written["order_lines"] == 2
+        raise RuntimeError("disk full (simulated)")
+
+    real = orders.write_orders
+    monkeypatch.setattr(orders, "write_orders", write_then_fail)
+    new = tmp_path / "new.csv"
+    new.write_text(GOOD.replace("o1,", "o3,").replace("o2,", "o4,").replace("p1", "p9").replace("c2", "c7"))
+    with pytest.raises(RuntimeError, match="simulated"):
+        ingest(loaded, "orders", new)
+    assert snapshot(loaded) == before
+    monkeypatch.undo()
+    assert ingest(loaded, "orders", new).rows_kept == 2  # and the connection is usable afterwards
+    assert loaded.row_counts()["products"] == 3
+
+
+def test_reingest_refusal_changes_nothing(loaded, tmp_path):
+    before = snapshot(loaded)
+    path = tmp_path / "first.csv"
+    with pytest.raises(SchemaError, match="order already in the workspace"):
+        ingest(loaded, "orders", path)
+    assert snapshot(loaded) == before
+
+
+def _cli() -> list[str]:
+    script = Path(sys.executable).with_name("shopseg")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from shopseg.cli.main import main; main()"]
+
+
+def test_sigkill_during_a_large_ingest_leaves_the_workspace_intact(tmp_path):
+    """Start `shopseg ingest` on 1.5M lines, SIGKILL it once it reports writing, then reopen."""
+    ws_path = tmp_path / "ws.duckdb"
+    ws = Workspace.init(ws_path)
+    first = tmp_path / "first.csv"
+    first.write_text(GOOD)
+    ingest(ws, "orders", first)
+    before = snapshot(ws)
+    big = tmp_path / "big.parquet"
+    ws.con.execute(
+        "COPY (SELECT 'b' || (range // 3) AS order_id, 'c' || (range // 30) AS customer_id, "
+        "TIMESTAMP '2024-01-01' + to_seconds(range) AS ordered_at, 'p' || (range % 500) AS product_id, "
+        f"1 + range % 4 AS quantity, 2.5 AS unit_price FROM range(1500000)) TO '{big}' (FORMAT parquet)"
+    )
+    ws.close()
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [*_cli(), "--workspace", str(ws_path), "ingest", "orders", str(big)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+    )
+    seen = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # blocks until the next progress line; no fixed sleep
+            seen.append(line)
+            if "writing" in line:
+                break
+        assert any("writing" in line for line in seen), "".join(seen)
+        assert proc.poll() is None, "the ingest finished before it could be killed: " + "".join(seen)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    start = time.perf_counter()
+    with Workspace.open(ws_path) as reopened:
+        assert snapshot(reopened) == before
+        assert reopened.con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone() == (0,)
+        report = ingest(reopened, "orders", big)
+        assert report.rows_kept == 1_500_000
+        assert reopened.row_counts()["order_lines"] == 1_500_002
+    assert time.perf_counter() - start < 60
