@@ -44,7 +44,7 @@ def test_rfm_prints_the_eleven_segments_and_stores_scores(shop_path):
     assert result.exit_code == 0, result.output
     for name in RFM_SEGMENTS:
         assert name in result.output
-    assert "customer_rfm: 30 customers, 30 scored" in result.output
+    assert "customer_rfm: 30 customers, 30 scored (with a purchase) · as of 2024-12-28" in result.output
     assert "% revenue" in result.output
     with Workspace.open(shop_path, read_only=True) as ws:
         assert ws.con.execute("SELECT count(*) FROM customer_rfm WHERE r_score BETWEEN 1 AND 5").fetchone()[0] == 30

@@ -29,7 +29,8 @@ def test_build_rfm_builds_features_and_stores_scores(shop):
     assert df["customer_id"].tolist() == sorted(df["customer_id"])
     stored = shop.con.execute(f"SELECT * FROM {RFM_TABLE} ORDER BY customer_id").df()
     assert stored["rfm_segment"].tolist() == df["rfm_segment"].tolist()
-    assert (shop.meta("rfm_bins"), shop.meta("rfm_engine")) == ("5", "duckdb")
+    assert (shop.meta("rfm_bins"), shop.meta("rfm_engine"), shop.meta("rfm_as_of")) == ("5", "duckdb", "2024-12-30")
+    assert df.attrs == {"bins": 5, "engine": "duckdb", "as_of": "2024-12-30"}  # b01, one day before 12-31
     scored = df.set_index("customer_id")
     # b01 bought once, 1 day ago: most recent (R5), fewest orders and least revenue (F1, M1) -> "511" New
     assert scored.loc["b01", "rfm_cell"] == "511" and scored.loc["b01", "rfm_segment"] == "New"

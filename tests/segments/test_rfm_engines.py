@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from shopseg.segments.lifecycle import lifecycle_stages, lifecycle_thresholds, normalize_lifecycle
-from shopseg.segments.rfm import NO_PURCHASE, RFM_COLUMNS, RFM_SEGMENTS, _scores, normalize_rfm, rfm_segment_table
+from shopseg.segments.lifecycle import build_lifecycle
+from shopseg.segments.rfm import NO_PURCHASE, RFM_SEGMENTS, _scores, build_rfm, rfm_segment_table
 
 pytestmark = pytest.mark.spark
 
@@ -22,12 +22,8 @@ RETAIL_BUYERS = 4_339
 
 
 @pytest.fixture(scope="module")
-def rfm_by_engine(retail_engines):
-    out = {}
-    for name, engine in retail_engines.items():
-        features = engine.table("customer_features").select(*[c for c in RFM_COLUMNS if c not in ("r_score", "f_score", "m_score", "rfm_cell", "rfm_segment")])
-        out[name] = normalize_rfm(engine.execute(_scores(features, 5)))
-    return out
+def rfm_by_engine(retail_workspace, retail_engines):
+    return {name: build_rfm(retail_workspace, engine=engine, bins=5) for name, engine in retail_engines.items()}
 
 
 def test_rfm_scores_and_segments_identical(rfm_by_engine):
@@ -51,14 +47,10 @@ def test_segment_table_aggregated_on_each_engine_is_identical(retail_engines, rf
     pd.testing.assert_frame_equal(tables["duckdb"], rfm_segment_table(rfm_by_engine["duckdb"]))
 
 
-def test_lifecycle_thresholds_and_stages_identical(retail_engines):
-    thresholds = {name: lifecycle_thresholds(engine) for name, engine in retail_engines.items()}
-    assert thresholds["duckdb"] == thresholds["spark"]
-    th = thresholds["duckdb"]
+def test_lifecycle_thresholds_and_stages_identical(retail_workspace, retail_engines):
+    stages = {name: build_lifecycle(retail_workspace, engine=engine) for name, engine in retail_engines.items()}
+    th = stages["duckdb"].attrs["thresholds"]
+    assert stages["spark"].attrs["thresholds"] == th
     assert th.as_of.isoformat() == "2011-12-09" and 0 < th.new_days < th.active_days < th.lapsed_days
-    stages = {
-        name: normalize_lifecycle(engine.execute(lifecycle_stages(engine, th)))
-        for name, engine in retail_engines.items()
-    }
     pd.testing.assert_frame_equal(stages["duckdb"], stages["spark"])
     assert (stages["duckdb"]["stage"] != "prospect").sum() == RETAIL_BUYERS

@@ -323,8 +323,9 @@ def build_rfm(workspace: Workspace, engine: str | Engine = "duckdb", bins: int |
     -------
     pandas.DataFrame
         :data:`RFM_COLUMNS`, one row per customer, sorted by ``customer_id``;
-        ``attrs`` carries ``bins`` and ``engine`` (also stored in the workspace
-        metadata as ``rfm_bins`` and ``rfm_engine``).
+        ``attrs`` carries ``bins``, ``engine`` and ``as_of`` (the features'
+        as-of date), also stored in the workspace metadata as ``rfm_bins``,
+        ``rfm_engine`` and ``rfm_as_of``.
 
     Raises
     ------
@@ -347,9 +348,10 @@ def build_rfm(workspace: Workspace, engine: str | Engine = "duckdb", bins: int |
         if owned:
             eng.close()
     workspace.write_table(RFM_TABLE, df)
-    workspace.set_meta("rfm_bins", str(bins))
-    workspace.set_meta("rfm_engine", eng.name)
-    df.attrs.update(bins=bins, engine=eng.name)
+    meta = {"bins": str(bins), "engine": eng.name, "as_of": workspace.meta("features_as_of") or ""}
+    for key, value in meta.items():
+        workspace.set_meta(f"rfm_{key}", value)
+    df.attrs.update(bins=bins, engine=eng.name, as_of=meta["as_of"])
     return df
 
 
