@@ -20,7 +20,10 @@ def test_demo_runs_end_to_end_and_writes_report(tmp_path):
         assert counts["orders"] > 600
         assert {"customer_features", "customer_rfm"} <= set(ws.tables())
         # every buyer got an RFM segment
-        buyers = ws.con.execute("SELECT count(DISTINCT customer_id) FROM orders").fetchone()[0]
+        buyers = ws.con.execute(
+            """SELECT count(DISTINCT o.customer_id) FROM orders o JOIN order_lines l USING (order_id)
+               WHERE NOT o.is_cancelled AND l.quantity > 0 AND l.unit_price >= 0"""
+        ).fetchone()[0]
         scored = ws.con.execute("SELECT count(*) FROM customer_rfm WHERE r_score IS NOT NULL").fetchone()[0]
         assert scored == buyers
     html = report.read_text(encoding="utf-8")

@@ -34,7 +34,7 @@ def test_report_is_self_contained(workspace, tmp_path):
     _seed_orders(workspace)
     path = write_report(workspace, tmp_path / "r.html")
     text = path.read_text(encoding="utf-8")
-    assert "47.00" in text
+    assert '<div class="value">47</div>' in text  # revenue KPI
     # plotly.js is inlined, nothing is loaded from the network
     assert "Plotly" in text and len(text) > 1_000_000
     assert not re.search(r'<script[^>]+src=["\']https?:', text)

@@ -74,8 +74,9 @@ def _print_summary(summary: Any, timings: list[tuple[str, float]]) -> None:
     )
     rfm = summary.sections.get("rfm_segments")
     if rfm is not None:
-        cols = list(rfm.columns)
-        print_table("RFM segments", cols, rfm.values.tolist())
+        from shopseg.cli.rfm import render_segment_table
+
+        console.print(render_segment_table(rfm, "RFM segments"))
     life = summary.sections.get("lifecycle")
     if life is not None:
         print_table("Lifecycle stages", list(life.columns), life.values.tolist())

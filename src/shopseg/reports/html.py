@@ -70,7 +70,7 @@ def render_report(summary: StoreSummary, *, title: str = "shopseg report", sourc
         ("Customers", f"{k['customers']:,}"),
         ("Buyers", f"{k['buyers']:,}"),
         ("Orders", f"{k['orders']:,}"),
-        ("Revenue", f"{k['revenue']:,.2f}"),
+        ("Revenue", f"{k['revenue']:,.0f}"),
         ("Avg order value", f"{k['avg_order_value']:,.2f}"),
         ("Orders from", k["first_order"]),
         ("Orders to", k["last_order"]),
@@ -143,7 +143,9 @@ def _table(df: pd.DataFrame) -> str:
     head = "".join(f'<th class="{_cls(df[c])}">{html.escape(str(c))}</th>' for c in df.columns)
     rows = []
     for rec in df.itertuples(index=False):
-        cells = "".join(f'<td class="{_cls(df[c])}">{_fmt(v)}</td>' for c, v in zip(df.columns, rec, strict=True))
+        cells = "".join(
+            f'<td class="{_cls(df[c])}">{_fmt(v, str(c))}</td>' for c, v in zip(df.columns, rec, strict=True)
+        )
         rows.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
@@ -152,7 +154,11 @@ def _cls(col: pd.Series) -> str:
     return "num" if pd.api.types.is_numeric_dtype(col) else ""
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, column: str = "") -> str:
+    if isinstance(value, float) and value != value:
+        return "-"
+    if isinstance(value, float) and column.endswith("share"):
+        return f"{100 * value:.1f}%"
     if isinstance(value, float):
         return f"{value:,.2f}"
     if isinstance(value, int):

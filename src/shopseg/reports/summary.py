@@ -90,5 +90,4 @@ def _kpis(workspace: Workspace) -> dict[str, Any]:
 def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
     from shopseg.segments.rfm import rfm_segment_table
 
-    df = workspace.con.execute("SELECT * FROM customer_rfm").df()
-    return rfm_segment_table(df)
+    return rfm_segment_table(workspace.ibis.table("customer_rfm"))
