@@ -52,7 +52,7 @@ def prefix_join(left: str, middle: pa.Array, right: str) -> pa.Array:
     return pc.binary_join_element_wise(left, middle, right, "")
 
 
-def choose(rng: np.random.Generator, weights: Sequence[float], size: int) -> np.ndarray:
+def choose(rng: np.random.Generator, weights: Sequence[float] | np.ndarray, size: int) -> np.ndarray:
     """Draw ``size`` indices with the given (unnormalised) weights."""
     p = np.asarray(weights, dtype=np.float64)
     return rng.choice(p.size, size=size, p=p / p.sum())

@@ -107,12 +107,19 @@ class Catalog:
         tier = rng.choice(len(TIERS), size=n, p=tier_p / tier_p.sum())
         u = rng.random(n) ** 2
         offset = (u * self.cell_size[top, tier]).astype(np.int64)
-        return self.cell_order[self.cell_start[top, tier] + offset]
+        picked: np.ndarray = self.cell_order[self.cell_start[top, tier] + offset]
+        return picked
 
 
 def build_catalog(rng: np.random.Generator) -> Catalog:
     """Build the 360-product catalogue from ``rng`` (deterministic for a given state)."""
-    ids, names, paths, brands, tops, tiers, prices = [], [], [], [], [], [], []
+    ids: list[str] = []
+    names: list[str] = []
+    paths: list[str] = []
+    brands: list[str] = []
+    tops: list[int] = []
+    tiers: list[int] = []
+    prices: list[float] = []
     for t, (top, (tier_brands, subs)) in enumerate(_TREE.items()):
         for sub, (typical, nouns) in subs.items():
             tier_of = np.repeat(np.arange(len(TIERS)), _TIER_SPLIT)

@@ -75,18 +75,21 @@ def _assign_groups(rng: np.random.Generator, n: int) -> np.ndarray:
     raw = shares * n
     counts = np.floor(raw).astype(np.int64)
     counts[np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]] += 1
-    return rng.permutation(np.repeat(np.arange(len(GROUPS), dtype=np.int8), counts))
+    groups: np.ndarray = rng.permutation(np.repeat(np.arange(len(GROUPS), dtype=np.int8), counts))
+    return groups
 
 
 def _signup_days(rng: np.random.Generator, group: np.ndarray, period: Period) -> np.ndarray:
     lo = np.array([0.0 if g.signup_days[0] is None else max(0.0, period.days - g.signup_days[0]) for g in GROUPS])
     hi = np.array([period.days - g.signup_days[1] for g in GROUPS])
     u = rng.random(group.size)
-    return np.minimum(lo[group] + u * (hi[group] - lo[group]), period.last)
+    days: np.ndarray = np.minimum(lo[group] + u * (hi[group] - lo[group]), period.last)
+    return days
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return out
 
 
 def build_population(rng: np.random.Generator, n: int, period: Period, places: CityTable) -> Population:

@@ -100,8 +100,7 @@ def _sessions(rng: np.random.Generator, parts: _Parts, cust: np.ndarray, group: 
     """Browsing sessions: page view, maybe a search, product views, maybe cart and checkout."""
     n = cust.size
     t0 = start + rng.random(n) * np.maximum(span - 30 * _MINUTE, 0.0)
-    anon_all = None if anon is None else anon
-    parts.add(cust, _T["page_view"], t0, prop=base["pages"] + rng.integers(0, len(_PAGES), n), anon=anon_all)
+    parts.add(cust, _T["page_view"], t0, prop=base["pages"] + rng.integers(0, len(_PAGES), n), anon=anon)
     views = 1 + rng.poisson(0.7, n)
     vs = np.repeat(np.arange(n), views)
     products = _session_products(rng, group[vs], catalog)
@@ -214,13 +213,13 @@ def build_survey(rng: np.random.Generator, pop: Population, period: Period) -> p
             w = np.array(getattr(spec, name))
             picked[mask, q] = rng.choice(len(options), size=int(mask.sum()), p=w / w.sum())
     offsets = np.cumsum([0] + [len(o) for _, o in questions])[:-1]
-    cust, q = np.nonzero(answers & respondent[:, None])
+    cust, question = np.nonzero(answers & respondent[:, None])
     at = pop.signup[cust] + rng.random(cust.size) * np.minimum(30.0, period.last - pop.signup[cust])
     return pa.table(
         {
             "customer_id": pop.ids.take(pa.array(cust)),
-            "question": lookup([name for name, _ in questions], q),
-            "answer": lookup([a for _, opts in questions for a in opts], offsets[q] + picked[cust, q]),
+            "question": lookup([name for name, _ in questions], question),
+            "answer": lookup([a for _, opts in questions for a in opts], offsets[question] + picked[cust, question]),
             "answered_at": timestamps(period.start_us, at),
         }
     )

@@ -170,7 +170,7 @@ def _validate(n_customers: object, seed: object, end_date: str | date, years: ob
     if isinstance(years, bool) or not isinstance(years, Real) or not 1.0 <= float(years) <= 10.0:
         raise bad("years", "a float in the range [1, 10]", years)
     days = round(float(years) * 365.25)
-    if isinstance(event_days, bool) or not isinstance(event_days, Integral) or not 1 <= event_days <= days:
+    if isinstance(event_days, bool) or not isinstance(event_days, Integral) or not 1 <= int(event_days) <= days:
         raise bad("event_days", f"an int in the range [1, {days}]", event_days)
     last = _end(end_date)
     end = last + timedelta(days=1)  # exclusive: the day after end_date, 00:00
