@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ def get_spark_session() -> Any:
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
         .getOrCreate()
@@ -70,6 +72,8 @@ class SparkEngine(Engine):
         self.backend = ibis.pyspark.connect(self.session)
         self._dir = Path(tempfile.mkdtemp(prefix="shopseg-spark-"))
         self._loaded: set[str] = set()
+        # Views are per engine: two engines over two workspaces share one session.
+        self._prefix = f"shopseg_{uuid.uuid4().hex[:8]}_"
 
     def table(self, name: str) -> ir.Table:
         if name not in self._loaded:
@@ -78,16 +82,16 @@ class SparkEngine(Engine):
                 raise NotFound(f"{self.workspace.path}: no table '{name}'.{did_you_mean(name, tables)}")
             target = self._dir / f"{name}.parquet"
             self.workspace.con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet)")
-            view = f"shopseg_{name}"
+            view = f"{self._prefix}{name}"
             self.session.read.parquet(str(target)).createOrReplaceTempView(view)
             self._loaded.add(name)
-        return self.backend.table(f"shopseg_{name}")
+        return self.backend.table(f"{self._prefix}{name}")
 
     def execute(self, expr: ir.Table) -> pd.DataFrame:
         return expr.to_pandas()
 
     def close(self) -> None:
         for name in self._loaded:
-            self.session.catalog.dropTempView(f"shopseg_{name}")
+            self.session.catalog.dropTempView(f"{self._prefix}{name}")
         self._loaded.clear()
         shutil.rmtree(self._dir, ignore_errors=True)
