@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import duckdb
@@ -108,6 +111,30 @@ def test_same_seed_gives_byte_identical_tables():
         assert _ipc_bytes(first[name]) == _ipc_bytes(second[name]), name
     other = generate_store(600, seed=6)
     assert _ipc_bytes(other["orders"]) != _ipc_bytes(first["orders"])
+
+
+_DIGEST = """
+import hashlib, io, pyarrow as pa
+from shopseg.datasets import generate_store
+digest = hashlib.sha256()
+for name, table in sorted(generate_store(300, seed=21).items()):
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    digest.update(sink.getvalue())
+print(digest.hexdigest())
+"""
+
+
+def test_tables_do_not_depend_on_the_process_hash_seed():
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST], env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1
 
 
 def test_demo_store_is_the_seed_42_store():
