@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tiny_store import load_tiny
+from tests.features.tiny_store import load_tiny
 
 from shopseg.workspace import Workspace
 
@@ -37,9 +37,9 @@ def cdnow_sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def retail_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """online_retail.parquet ingested with the online_retail preset (module-scoped, ~4 s)."""
+    """online_retail.parquet ingested with the online_retail preset (session-scoped, ~4 s; tests only add derived tables)."""
     from shopseg.io import ingest
 
     ws = Workspace.init(tmp_path_factory.mktemp("retail") / "retail.duckdb")
