@@ -51,9 +51,10 @@ _QUERIES = {
 
 
 class _Parts:
-    """Collects event columns (numpy) from several sources before one sort."""
+    """Collects event columns (numpy) from several sources before one sort; times are capped at ``last``."""
 
-    def __init__(self) -> None:
+    def __init__(self, last: float) -> None:
+        self.last = last
         self.cols: dict[str, list[np.ndarray]] = {k: [] for k in ("cust", "anon", "type", "time", "product", "prop")}
 
     def add(self, cust: np.ndarray, kind: int, time: np.ndarray, product: np.ndarray | None = None,
@@ -63,7 +64,7 @@ class _Parts:
         self.cols["cust"].append(cust.astype(np.int64))
         self.cols["anon"].append(minus if anon is None else anon)
         self.cols["type"].append(np.full(n, kind, dtype=np.int8))
-        self.cols["time"].append(time)
+        self.cols["time"].append(np.minimum(time, self.last))
         self.cols["product"].append(minus if product is None else product.astype(np.int64))
         self.cols["prop"].append(minus if prop is None else prop.astype(np.int64))
 
@@ -80,7 +81,7 @@ def _session_products(rng: np.random.Generator, group: np.ndarray, catalog: Cata
 
 
 def _order_events(rng: np.random.Generator, parts: _Parts, pop: Population, book: OrderBook, since: float,
-                  base: dict[str, int]) -> np.ndarray:
+                  base: dict[str, int]) -> None:
     sel = np.flatnonzero(book.time >= since)
     cust, t, product = book.customer[sel], book.time[sel], book.first_product[sel]
     floor = np.maximum(pop.signup[cust], since)
@@ -92,7 +93,6 @@ def _order_events(rng: np.random.Generator, parts: _Parts, pop: Population, book
     parts.add(cust, _T["add_to_cart"], cart, product, product)
     parts.add(cust, _T["checkout_started"], checkout, prop=items)
     parts.add(cust, _T["purchase"], t, prop=-2 - sel)  # -2 - k: properties name order k
-    return sel
 
 
 def _sessions(rng: np.random.Generator, parts: _Parts, cust: np.ndarray, group: np.ndarray, start: np.ndarray,
@@ -165,7 +165,7 @@ def build_events(rng: np.random.Generator, pop: Population, book: OrderBook, cat
     """Draw the events of the last ``period.event_days`` days, numbered in time order."""
     since = max(0.0, period.days - period.event_days)
     values, base = _properties(catalog, period, since)
-    parts = _Parts()
+    parts = _Parts(period.last)
     _order_events(rng, parts, pop, book, since, base)
     start = np.maximum(pop.signup, since)
     span = period.last - start
