@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared
+from tests.features.conftest import shared
 
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError

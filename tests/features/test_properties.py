@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import CORE, reference_features
+from tests.features.oracle import CORE, reference_features
 
 from shopseg.features import build_features
 from shopseg.workspace import Workspace

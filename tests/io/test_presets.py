@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import shared_file
+from tests.conftest import shared_file
 
 from shopseg.errors import InvalidParameterError
 from shopseg.io import PRESETS, ingest
