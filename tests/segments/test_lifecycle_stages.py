@@ -7,6 +7,8 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, SchemaError
@@ -18,6 +20,8 @@ from shopseg.segments.lifecycle import (
     lifecycle_thresholds,
     stage_counts,
 )
+from shopseg.workspace import Workspace
+from tests.segments.segment_store import write_store
 
 # As of 2024-12-31 with new_days=10, active_days=30, lapsed_days=60. Each customer's
 # stage follows from the rules in docs/lifecycle.md, first match wins:
@@ -169,3 +173,55 @@ def test_build_lifecycle_stores_table_and_thresholds(histories):
     assert dict(zip(counts["stage"], counts["customers"])) == {
         "new": 3, "active": 2, "repeat": 2, "reactivated": 1, "lapsing": 2, "lapsed": 2, "prospect": 2,
     }  # fmt: skip
+
+
+def reference_stage(days: list[dt.date], as_of: dt.date, new: int, active: int, lapsed: int) -> str:
+    """Slow, obviously-correct oracle of the stage rules in docs/lifecycle.md."""
+    seen = sorted({d for d in days if d <= as_of})
+    if not seen:
+        return "prospect"
+    since_last, since_first = (as_of - seen[-1]).days, (as_of - seen[0]).days
+    previous_gap = (seen[-1] - seen[-2]).days if len(seen) > 1 else None
+    if since_last > lapsed:
+        return "lapsed"
+    if since_last > active:
+        return "lapsing"
+    if previous_gap is not None and previous_gap > lapsed:
+        return "reactivated"
+    if since_first <= new:
+        return "new"
+    return "repeat" if len(seen) > 1 else "active"
+
+
+histories_strategy = st.dictionaries(
+    keys=st.sampled_from([f"c{i}" for i in range(12)]),
+    values=st.lists(st.integers(0, 120), min_size=0, max_size=6),  # purchase days after 2024-01-01
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories_strategy, st.integers(0, 20), st.integers(1, 40), st.integers(1, 60), st.integers(60, 130))
+def test_stages_match_reference_oracle(tmp_path_factory, histories, new, active, extra, as_of_day):
+    start = dt.date(2024, 1, 1)
+    as_of = start + dt.timedelta(days=as_of_day)
+    purchases = {c: [f"{start + dt.timedelta(days=d)} 10:00" for d in ds] for c, ds in histories.items() if ds}
+    prospects = [c for c, ds in histories.items() if not ds]
+    with Workspace.init(tmp_path_factory.mktemp("oracle") / "ws.duckdb") as ws:
+        write_store(ws, purchases, prospects)
+        if not purchases:
+            return
+        engine = get_engine(ws, "duckdb")
+        got = _stages_as_of(engine, as_of, new, active, active + extra)
+    expected = {
+        c: reference_stage([start + dt.timedelta(days=d) for d in ds], as_of, new, active, active + extra)
+        for c, ds in histories.items()
+    }
+    assert got == expected
+
+
+def _stages_as_of(engine, as_of: dt.date, new: int, active: int, lapsed: int) -> dict[str, str]:
+    expr = lifecycle_stages(engine, as_of=as_of, new_days=new, active_days=active, lapsed_days=lapsed)
+    df = engine.execute(expr)
+    return dict(zip(df["customer_id"], df["stage"]))

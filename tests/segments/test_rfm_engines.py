@@ -1,8 +1,8 @@
 """DuckDB and Spark give identical RFM scores, segments and lifecycle stages on UCI Online Retail.
 
-One Spark session for the whole run (``shopseg.engine.spark.get_spark_session``);
-both engines read the same stored ``customer_features`` (built once on DuckDB),
-``orders`` and ``order_lines``.
+Uses the shared fixtures of ``tests/engines/conftest.py`` (one Spark session for
+the whole run). Both engines read the same stored ``customer_features`` (built
+once, on DuckDB, by the first ``build_rfm``), ``orders`` and ``order_lines``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,13 @@ RETAIL_BUYERS = 4_339
 
 
 @pytest.fixture(scope="module")
-def rfm_by_engine(retail_workspace, retail_engines):
-    return {name: build_rfm(retail_workspace, engine=engine, bins=5) for name, engine in retail_engines.items()}
+def engines(duckdb_engine, spark_engine):
+    return {"duckdb": duckdb_engine, "spark": spark_engine}
+
+
+@pytest.fixture(scope="module")
+def rfm_by_engine(online_retail_workspace, engines):
+    return {name: build_rfm(online_retail_workspace, engine=engine, bins=5) for name, engine in engines.items()}
 
 
 def test_rfm_scores_and_segments_identical(rfm_by_engine):
@@ -38,17 +43,17 @@ def test_rfm_scores_and_segments_identical(rfm_by_engine):
     assert (duck.loc[duck["r_score"].isna(), "rfm_segment"] == NO_PURCHASE).all()
 
 
-def test_segment_table_aggregated_on_each_engine_is_identical(retail_engines, rfm_by_engine):
+def test_segment_table_aggregated_on_each_engine_is_identical(engines, rfm_by_engine):
     tables = {
         name: rfm_segment_table(_scores(engine.table("customer_features"), 5))
-        for name, engine in retail_engines.items()
+        for name, engine in engines.items()
     }
     pd.testing.assert_frame_equal(tables["duckdb"], tables["spark"])
     pd.testing.assert_frame_equal(tables["duckdb"], rfm_segment_table(rfm_by_engine["duckdb"]))
 
 
-def test_lifecycle_thresholds_and_stages_identical(retail_workspace, retail_engines):
-    stages = {name: build_lifecycle(retail_workspace, engine=engine) for name, engine in retail_engines.items()}
+def test_lifecycle_thresholds_and_stages_identical(online_retail_workspace, engines):
+    stages = {name: build_lifecycle(online_retail_workspace, engine=engine) for name, engine in engines.items()}
     th = stages["duckdb"].attrs["thresholds"]
     assert stages["spark"].attrs["thresholds"] == th
     assert th.as_of.isoformat() == "2011-12-09" and 0 < th.new_days < th.active_days < th.lapsed_days
