@@ -17,7 +17,7 @@ import duckdb
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 
-__all__ = ["SOURCE_TABLE", "Reader", "Source", "infer_format", "read_source", "quote"]
+__all__ = ["SOURCE_TABLE", "Reader", "Source", "infer_format", "read_source", "read_error", "quote"]
 
 SOURCE_TABLE = "_shopseg_src"
 
@@ -53,14 +53,26 @@ class Reader:
 
 @dataclass
 class Source:
-    """A source file loaded into the staging table."""
+    """A source file: how DuckDB reads it and, once known, its columns and row count.
+
+    Large files are streamed straight into the parsed staging table; the raw
+    rows are only materialised (as ``_shopseg_src``) when a preset needs them
+    (window functions over file order) or an error message needs raw values.
+    """
 
     path: Path
     fmt: str
+    relation: str = ""
+    encoding: str = "utf-8"
     columns: dict[str, str] = field(default_factory=dict)
     row_offset: int = 1
     n_rows: int = 0
     rowid_base: int = 0
+    materialized: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.name
 
     @property
     def row_sql(self) -> str:
@@ -68,8 +80,30 @@ class Source:
         return f"(rowid - {self.rowid_base} + {self.row_offset})"
 
     @property
-    def name(self) -> str:
-        return self.path.name
+    def from_sql(self) -> str:
+        return SOURCE_TABLE if self.materialized else self.relation
+
+    def materialize(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Copy the raw rows, in file order, into ``_shopseg_src``."""
+        if self.materialized:
+            return
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {SOURCE_TABLE} AS SELECT * FROM {self.relation}")
+        except duckdb.Error as exc:
+            raise read_error(self, exc) from exc
+        self.materialized = True
+        self.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE {SOURCE_TABLE}").fetchall()}
+        row = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {SOURCE_TABLE}").fetchone()
+        self.n_rows, self.rowid_base = (int(row[0]), int(row[1])) if row else (0, 0)
+        self.check_not_empty()
+
+    def check_not_empty(self) -> None:
+        if self.n_rows == 0:
+            header = self.fmt == "csv" and self.row_offset == 2
+            what = f"only a header {list(self.columns)}" if header else "no records"
+            raise SchemaError(
+                f"{self.name}: the file has {what} and no data rows. Expected at least one row.", table=self.name
+            )
 
 
 def infer_format(path: Path, fmt: str | None) -> str:
@@ -97,38 +131,34 @@ def read_source(
     reader: Reader,
     *,
     encoding: str = "utf-8",
+    materialize: bool = False,
 ) -> Source:
-    """Load ``path`` into the temporary table ``_shopseg_src`` and describe it.
+    """Describe ``path`` (columns and types) and, if asked, copy it into ``_shopseg_src``.
 
     Raises
     ------
     SchemaError
-        The file is empty, has no data rows, or is not in ``encoding``.
+        The file is missing, empty, has no data rows, or is not in ``encoding``.
     """
     if not path.exists():
         raise SchemaError(f"{path.name}: no such file ({path}).", table=path.name)
     if os.path.getsize(path) == 0:
         raise SchemaError(f"{path.name}: the file is empty (0 bytes). Expected a header and data rows.", table=path.name)
-    src = Source(path=path, fmt=fmt)
+    src = Source(path=path, fmt=fmt, encoding=encoding)
+    if fmt == "parquet":
+        src.relation = f"read_parquet({_lit(path)})"
+    elif fmt == "jsonl":
+        src.relation = f"read_json({_lit(path)}, format='auto')"
+    else:
+        src.relation = _csv_relation(path, reader, encoding)
+        src.row_offset = 2 if reader.header else 1
+    if materialize:
+        src.materialize(con)
+        return src
     try:
-        if fmt == "parquet":
-            relation = f"read_parquet({_lit(path)})"
-            src.row_offset = 1
-        elif fmt == "jsonl":
-            relation = f"read_json({_lit(path)}, format='auto')"
-            src.row_offset = 1
-        else:
-            relation = _csv_relation(path, reader, encoding)
-            src.row_offset = 2 if reader.header else 1
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {SOURCE_TABLE} AS SELECT * FROM {relation}")
-    except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
-        raise _read_error(path, fmt, encoding, exc) from exc
-    src.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE {SOURCE_TABLE}").fetchall()}
-    row = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {SOURCE_TABLE}").fetchone()
-    src.n_rows, src.rowid_base = (int(row[0]), int(row[1])) if row else (0, 0)
-    if src.n_rows == 0:
-        what = f"only a header {list(src.columns)}" if fmt == "csv" and reader.header else "no records"
-        raise SchemaError(f"{path.name}: the file has {what} and no data rows. Expected at least one row.", table=path.name)
+        src.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src.relation}").fetchall()}
+    except duckdb.Error as exc:
+        raise read_error(src, exc) from exc
     return src
 
 
@@ -176,7 +206,9 @@ def _duckdb_encoding(encoding: str) -> str:
     return table[name]
 
 
-def _read_error(path: Path, fmt: str, encoding: str, exc: Exception) -> SchemaError:
+def read_error(source: Source, exc: Exception) -> SchemaError:
+    """Turn a DuckDB reader error into a one-paragraph :class:`SchemaError`."""
+    path, fmt, encoding = source.path, source.fmt, source.encoding
     text = str(exc)
     if "unicode" in text.lower() or "utf-8" in text.lower() or "encod" in text.lower():
         offset, line = _first_bad_byte(path, encoding)

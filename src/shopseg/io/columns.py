@@ -174,8 +174,12 @@ _TS_OFFSET = (
 _HAS_OFFSET = r"(length({s}) > 19 AND regexp_matches({s}, '\d:\d{{2}}(:\d{{2}}(\.\d+)?)?\s*(Z|[+-]\d{{2}}(:?\d{{2}})?)$'))"
 
 
-def parse_sql(field: Field, col: str, source_type: str, date_format: str | None = None) -> tuple[str, str]:
-    """SQL for ``(parsed value, is-bad predicate)`` of input column ``col`` (already text-trimmed or typed)."""
+def parse_sql(field: Field, col: str, source_type: str, date_format: str | None = None) -> tuple[str, bool]:
+    """SQL for the parsed value of input column ``col`` (already trimmed), and whether parsing can fail.
+
+    A value can fail when the source held text that does not parse: the caller flags
+    ``source IS NOT NULL AND parsed IS NULL`` (an empty cell is missing, not bad).
+    """
     c = quote(col)
     t = source_type.upper()
     is_int = t in _NUMERIC
@@ -183,35 +187,35 @@ def parse_sql(field: Field, col: str, source_type: str, date_format: str | None 
     txt = c if t == "VARCHAR" else f"CAST({c} AS VARCHAR)"
     if field.type == "id":
         if is_float:
-            return (f"CASE WHEN {c} = floor({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END", "false")
-        return txt, "false"
+            return (f"CASE WHEN {c} = floor({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END", False)
+        return txt, False
     if field.type == "text":
-        return txt, "false"
+        return txt, False
     if field.type == "int":
         if is_int:
-            return f"CAST({c} AS BIGINT)", "false"
+            return f"CAST({c} AS BIGINT)", False
         num = c if is_float else f"TRY_CAST({txt} AS DOUBLE)"
         parsed = f"CASE WHEN {num} = round({num}) AND abs({num}) < 1e15 THEN CAST({num} AS BIGINT) END"
-        return parsed, f"({c} IS NOT NULL AND ({parsed}) IS NULL)"
+        return parsed, True
     if field.type == "double":
         if is_int or is_float:
-            return f"CAST({c} AS DOUBLE)", "false"
+            return f"CAST({c} AS DOUBLE)", False
         parsed = f"TRY_CAST({txt} AS DOUBLE)"
-        return parsed, f"({c} IS NOT NULL AND {parsed} IS NULL)"
+        return parsed, True
     if field.type == "bool":
         if t == "BOOLEAN":
-            return c, "false"
+            return c, False
         low = f"lower({txt})"
         parsed = (
             f"CASE WHEN {low} IN ('true', 't', 'yes', 'y', '1') THEN true "
             f"WHEN {low} IN ('false', 'f', 'no', 'n', '0') THEN false END"
         )
-        return parsed, f"({c} IS NOT NULL AND ({parsed}) IS NULL)"
+        return parsed, True
     if field.type == "timestamp":
         if t == "TIMESTAMP" or t.startswith("TIMESTAMP_") or t == "DATE":
-            return f"CAST({c} AS TIMESTAMP)", "false"
+            return f"CAST({c} AS TIMESTAMP)", False
         if t == "TIMESTAMP WITH TIME ZONE":
-            return f"make_timestamp(epoch_us({c}))", "false"
+            return f"make_timestamp(epoch_us({c}))", False
         if date_format:
             parsed = f"make_timestamp(epoch_us(try_strptime({txt}, '{date_format.replace(chr(39), chr(39) * 2)}')))"
         else:
@@ -219,11 +223,11 @@ def parse_sql(field: Field, col: str, source_type: str, date_format: str | None 
                 f"CASE WHEN {_HAS_OFFSET.format(s=txt)} THEN {_TS_OFFSET.format(s=txt)} "
                 f"ELSE {_TS_NAIVE.format(s=txt)} END"
             )
-        return parsed, f"({c} IS NOT NULL AND ({parsed}) IS NULL)"
+        return parsed, True
     if field.type == "json":
         if t.startswith(("STRUCT", "MAP", "JSON")) or t.endswith("[]"):
-            return f"CAST(to_json({c}) AS VARCHAR)", "false"
-        return txt, f"({c} IS NOT NULL AND NOT coalesce(json_valid({txt}), false))"
+            return f"CAST(to_json({c}) AS VARCHAR)", False
+        return f"CASE WHEN json_valid({txt}) THEN {txt} END", True
     raise AssertionError(field.type)
 
 

@@ -128,14 +128,18 @@ def _ingest(
     notify: Progress,
 ) -> IngestReport:
     notify(f"reading {path.name}")
-    source = read_source(con, path, fmt, preset.reader if preset else Reader(), encoding=encoding)
+    reader = preset.reader if preset else Reader()
+    materialize = bool(preset and preset.needs_file_order)
+    source = read_source(con, path, fmt, reader, encoding=encoding, materialize=materialize)
     if preset is None:
         name = detect_preset(path, fmt, kind, list(source.columns))
         preset = get_preset(name, kind) if name else None
     resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {}, preset.name if preset else None)
-    notify(f"parsing {source.n_rows:,} rows")
+    if preset and preset.needs_file_order and not source.materialized:  # detected from the header
+        source.materialize(con)
+    notify("parsing" + (f" {source.n_rows:,} rows" if source.materialized else ""))
     staged = stage_rows(con, kind, source, resolved, preset, date_format)
-    notify("validating")
+    notify(f"validating {source.n_rows:,} rows")
     report = IngestReport(kind=kind, source=path.name, fmt=fmt, preset=preset.name if preset else None)
     report.rows_read = source.n_rows
     if kind == "orders":

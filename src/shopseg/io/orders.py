@@ -26,7 +26,7 @@ from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, rais
 
 __all__ = ["order_checks", "check_orders_across_rows", "write_orders"]
 
-LINES = "_shopseg_lines"
+ORDERS = "_shopseg_orders"
 _NOT_NULL = ["order_id", "ordered_at", "product_id", "quantity", "unit_price"]
 
 
@@ -64,7 +64,8 @@ def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
 
 
 def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> None:
-    """Duplicate lines, orders already in the workspace, orders with two customers; raise once."""
+    """Group the kept lines into orders (``_shopseg_orders``) and refuse duplicate lines,
+    orders already in the workspace and orders naming two customers; raise once."""
     kept = f"NOT ({drop_predicate(checks)})"
     problems: list[tuple[Check, int]] = []
     if "line_number" in staged.present:
@@ -74,31 +75,41 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
             "error", "order_id", "each (order_id, line_number) once per file",
         )
         problems += _count_window(con, dup, kept, "_shopseg_dup")
+    _group_orders(con, staged, kept)
     existing = Check(
         "order already in the workspace (re-ingesting a file is refused, so nothing is counted twice)",
-        f"{kept} AND order_id IN (SELECT order_id FROM orders)",
+        "order_id IN (SELECT order_id FROM orders)",
         "error", "order_id",
         "orders not loaded before. Hint: remove those orders from the file, or start from a fresh workspace",
     )
-    problems += _count(con, existing)
-    two = Check(
-        "order lines naming different customers",
-        "min(customer_id) OVER (PARTITION BY order_id) <> max(customer_id) OVER (PARTITION BY order_id)",
-        "error", "customer_id", "one customer_id per order_id",
-    )
-    problems += _count_window(con, two, kept, "_shopseg_two")
+    two = Check("order lines naming different customers", "two_customers", "error", "customer_id",
+                "one customer_id per order_id")
+    for check in (existing, two):
+        row = con.execute(f"SELECT count(*) FROM {ORDERS} WHERE {check.predicate}").fetchone()
+        if row and row[0]:  # error path: count the lines of those orders
+            lines = f"{kept} AND order_id IN (SELECT order_id FROM {ORDERS} WHERE {check.predicate})"
+            n = con.execute(f"SELECT count(*) FROM {STAGE_TABLE} WHERE {lines}").fetchone()
+            problems.append((Check(check.label, lines, "error", check.column, check.expected), int(n[0]) if n else 0))
     if problems:
         raise_problems(con, staged, problems)
 
 
-def _count(con: duckdb.DuckDBPyConnection, check: Check) -> list[tuple[Check, int]]:
-    row = con.execute(f"SELECT count(*) FROM {STAGE_TABLE} WHERE {check.predicate}").fetchone()
-    n = int(row[0]) if row else 0
-    return [(check, n)] if n else []
+def _group_orders(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> None:
+    def first(name: str) -> str:
+        return _first(name) if name in staged.present else "NULL"
+
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {ORDERS} AS
+        SELECT order_id, min(customer_id) AS customer_id, min(customer_id) <> max(customer_id) AS two_customers,
+               min(ordered_at) AS ordered_at, {first('channel')} AS channel, {first('region')} AS region,
+               {first('country')} AS country, {first('currency')} AS currency, {first('email')} AS email,
+               bool_or({_flag(staged, 'is_cancelled')}) AS is_cancelled, min(_row) AS _row
+        FROM {STAGE_TABLE} WHERE {kept} GROUP BY order_id"""
+    )
 
 
 def _count_window(con: duckdb.DuckDBPyConnection, check: Check, where: str, table: str) -> list[tuple[Check, int]]:
-    """Like :func:`_count` for a window predicate over the kept rows: materialise the rows first."""
+    """Count a window predicate over the kept rows, materialising the offending rows."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _row FROM {STAGE_TABLE} WHERE {where} "
         f"QUALIFY {check.predicate}"
@@ -111,50 +122,39 @@ def _count_window(con: duckdb.DuckDBPyConnection, check: Check, where: str, tabl
 
 
 def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> dict[str, int]:
-    """Insert the kept lines; return rows added per canonical table."""
+    """Insert the kept lines, their orders, new products and new customers; return rows added per table."""
     cols = staged.present
+    kept = f"NOT ({drop_predicate(checks)})"
 
-    def opt(name: str) -> str:
-        return name if name in cols else "NULL"
+    def opt(name: str, sql_type: str = "VARCHAR") -> str:
+        return f"CAST({name} AS {sql_type})" if name in cols else f"CAST(NULL AS {sql_type})"
 
     line_no = "line_number" if "line_number" in cols else "row_number() OVER (PARTITION BY order_id ORDER BY _row)"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {LINES} AS
-        SELECT _row, order_id, CAST({line_no} AS INTEGER) AS line_number, customer_id, ordered_at, product_id,
-               CAST(quantity AS INTEGER) AS quantity, unit_price, CAST({opt('discount')} AS DOUBLE) AS discount,
-               {_flag(staged, 'is_return')} OR {_flag(staged, 'is_cancelled')} AS is_return,
-               {_flag(staged, 'is_cancelled')} AS is_cancelled,
-               CAST({opt('channel')} AS VARCHAR) AS channel, CAST({opt('region')} AS VARCHAR) AS region,
-               CAST({opt('country')} AS VARCHAR) AS country, CAST({opt('currency')} AS VARCHAR) AS currency,
-               CAST({opt('product_name')} AS VARCHAR) AS product_name, CAST({opt('category')} AS VARCHAR) AS category,
-               CAST({opt('brand')} AS VARCHAR) AS brand, CAST({opt('email')} AS VARCHAR) AS email
-        FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"""
-    )
     added = {"orders": 0, "order_lines": 0, "products": 0, "customers": 0}
     added["order_lines"] = _n(con.execute(
         f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
-        SELECT order_id, line_number, product_id, quantity, unit_price, discount, is_return FROM {LINES} ORDER BY _row"""
+        SELECT order_id, CAST({line_no} AS INTEGER), product_id, CAST(quantity AS INTEGER), unit_price,
+               {opt('discount', 'DOUBLE')}, {_flag(staged, 'is_return')} OR {_flag(staged, 'is_cancelled')}
+        FROM {STAGE_TABLE} WHERE {kept}"""
     ))
     added["orders"] = _n(con.execute(
         f"""INSERT INTO orders (order_id, customer_id, ordered_at, channel, region, country, currency, is_cancelled)
-        SELECT order_id, any_value(customer_id), min(ordered_at), {_first('channel')}, {_first('region')},
-               {_first('country')}, {_first('currency')}, bool_or(is_cancelled)
-        FROM {LINES} GROUP BY order_id ORDER BY min(_row)"""
+        SELECT order_id, customer_id, ordered_at, channel, region, country, currency, is_cancelled FROM {ORDERS}"""
     ))
     added["products"] = _n(con.execute(
         f"""INSERT INTO products (product_id, name, category, brand, price)
         SELECT product_id, arg_max(product_name, (n, product_name)), {_first('category')}, {_first('brand')}, NULL
-        FROM (SELECT product_id, product_name, any_value(category) AS category, any_value(brand) AS brand,
-                     count(*) AS n, min(_row) AS _row
-              FROM {LINES} WHERE product_id NOT IN (SELECT product_id FROM products)
-              GROUP BY product_id, product_name)
-        GROUP BY product_id ORDER BY min(_row)"""
+        FROM (SELECT product_id, {opt('product_name')} AS product_name, {_first(opt('category'))} AS category,
+                     {_first(opt('brand'))} AS brand, count(*) AS n, min(_row) AS _row
+              FROM {STAGE_TABLE} WHERE {kept} AND product_id NOT IN (SELECT product_id FROM products)
+              GROUP BY ALL)
+        GROUP BY product_id"""
     ))
     added["customers"] = _n(con.execute(
         f"""INSERT INTO customers (customer_id, email, country, region, email_marketing, sms_marketing, profiling)
         SELECT customer_id, {_first('email')}, {_first('country')}, {_first('region')}, false, false, false
-        FROM {LINES} WHERE customer_id NOT IN (SELECT customer_id FROM customers)
-        GROUP BY customer_id ORDER BY min(_row)"""
+        FROM {ORDERS} WHERE customer_id NOT IN (SELECT customer_id FROM customers)
+        GROUP BY customer_id"""
     ))
     return added
 
@@ -167,4 +167,3 @@ def _first(col: str) -> str:
 def _n(result: duckdb.DuckDBPyConnection) -> int:
     row = result.fetchone()
     return int(row[0]) if row else 0
-

@@ -66,6 +66,11 @@ class Preset:
     fields: int | None = None
     notes: tuple[str, ...] = field(default=())
 
+    @property
+    def needs_file_order(self) -> bool:
+        """Whether the expressions use window functions over file order (then the raw rows are materialised)."""
+        return self.order_key is not None or any(" OVER " in expr for expr, _ in self.columns.values())
+
 
 _CDNOW_ID = "CASE WHEN ltrim(\"customer_id\", '0') = '' THEN '0' ELSE ltrim(\"customer_id\", '0') END"
 _CDNOW_COLUMNS: dict[str, Expr] = {

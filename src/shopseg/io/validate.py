@@ -17,13 +17,14 @@ import duckdb
 
 from shopseg.config import get_setting
 from shopseg.errors import SchemaError
-from shopseg.io._read import SOURCE_TABLE, Source, quote
+from shopseg.io._read import SOURCE_TABLE, Source, quote, read_error
 from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
 from shopseg.io.presets import Preset
 
 __all__ = ["STAGE_TABLE", "Check", "Staged", "stage_rows", "run_checks", "raise_problems", "sample_values"]
 
-STAGE_TABLE = "_shopseg_stg"
+DATA_TABLE = "_shopseg_stg"
+STAGE_TABLE = "_shopseg_rows"
 
 EXPECTED = {
     "timestamp": "an ISO 8601 date or time like 2024-03-01 10:15:00 (offsets like -0500 are converted to UTC) "
@@ -52,11 +53,11 @@ class Check:
 
 @dataclass
 class Staged:
-    """The staged rows: which input columns exist, and the SQL that produced them."""
+    """The staged rows: which input columns exist, and the SQL that reads them raw (for messages)."""
 
     source: Source
     present: set[str]
-    raw_sql: str
+    raw_select: str
     marks: list[str]
     fields: int | None = None
 
@@ -69,32 +70,55 @@ def stage_rows(
     preset: Preset | None,
     date_format: str | None = None,
 ) -> Staged:
-    """Create ``_shopseg_stg`` from ``_shopseg_src`` (parsing only, no row dropped)."""
+    """Parse the source into ``_shopseg_stg`` (no row dropped) and expose it with ``_row`` as ``_shopseg_rows``.
+
+    Without a materialised source the file is streamed through the parser in one
+    pass; the insertion order of the staging table is the file order, so its
+    rowid gives the row number.
+    """
     fields = {f.name: f for f in INPUTS[kind]}
-    select = [f"{source.row_sql} AS _row"]
-    select += [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
     marks = list(preset.marks) if preset else []
-    select += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
-    if "_n_fields" in source.columns:
-        select.append("_n_fields")
-    window = f" WINDOW w AS (PARTITION BY {preset.order_key} ORDER BY rowid)" if preset and preset.order_key else ""
-    raw_sql = f"SELECT {', '.join(select)} FROM {SOURCE_TABLE}{window}"
-    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {raw_sql}").fetchall()}
     extra = [f"_mark_{i}" for i in range(len(marks))] + (["_n_fields"] if "_n_fields" in source.columns else [])
-    trimmed = ["_row"] + [f"{text_sql(quote(n), types[n])} AS {quote(n)}" for n in resolved.exprs] + extra
-    parsed = ["_row"]
+    raw = [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
+    raw += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
+    raw += ["_n_fields"] if "_n_fields" in source.columns else []
+    window = f" WINDOW w AS (PARTITION BY {preset.order_key} ORDER BY rowid)" if preset and preset.order_key else ""
+    lead = [f"{source.row_sql} AS _row"] if source.materialized else []
+    layer1 = f"SELECT {', '.join(lead + raw)} FROM {source.from_sql}{window}"
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {layer1}").fetchall()}
+    keep = ["_row"] if source.materialized else []
+    trimmed = keep + [f"{text_sql(quote(n), types[n])} AS {quote('_t_' + n)}" for n in resolved.exprs] + extra
+    parsed, final = list(keep), list(keep)
     for name in resolved.exprs:
-        value, bad = parse_sql(fields[name], name, types[name], date_format)
-        parsed += [f"{value} AS {quote(name)}", f"{bad} AS {quote('_bad_' + name)}"]
+        value, fallible = parse_sql(fields[name], "_t_" + name, types[name], date_format)
+        parsed.append(f"{value} AS {quote(name)}")
+        final.append(quote(name))
+        if fallible:
+            parsed.append(f"{quote('_t_' + name)} IS NOT NULL AS {quote('_has_' + name)}")
+            final.append(f"({quote('_has_' + name)} AND {quote(name)} IS NULL) AS {quote('_bad_' + name)}")
+        else:
+            final.append(f"false AS {quote('_bad_' + name)}")
     parsed += extra
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE_TABLE} AS SELECT {', '.join(parsed)} "
-        f"FROM (SELECT {', '.join(trimmed)} FROM ({raw_sql}))"
-    )
+    final += extra
+    sql = f"SELECT {', '.join(final)} FROM (SELECT {', '.join(parsed)} FROM (SELECT {', '.join(trimmed)} FROM ({layer1})))"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {DATA_TABLE} AS {sql}")
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
+        raise read_error(source, exc) from exc
+    if source.materialized:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS SELECT * FROM {DATA_TABLE}")
+    else:
+        row = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {DATA_TABLE}").fetchone()
+        source.n_rows, base = (int(row[0]), int(row[1])) if row else (0, 0)
+        source.check_not_empty()
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS "
+            f"SELECT rowid - {base} + {source.row_offset} AS _row, * FROM {DATA_TABLE}"
+        )
     return Staged(
         source=source,
         present=set(resolved.exprs),
-        raw_sql=raw_sql,
+        raw_select=f"{', '.join(raw)} FROM {SOURCE_TABLE}{window}",
         marks=[m for m, _ in marks],
         fields=preset.fields if preset else None,
     )
@@ -157,8 +181,10 @@ def sample_values(con: duckdb.DuckDBPyConnection, staged: Staged, rows: Sequence
     """The raw source values of ``column`` at ``rows`` (for error messages)."""
     if not column or column not in staged.present or not rows:
         return []
+    staged.source.materialize(con)  # re-read the raw rows: only on the error path
     got = con.execute(
-        f"SELECT _row, CAST({quote(column)} AS VARCHAR) FROM ({staged.raw_sql}) "
+        f"SELECT _row, CAST({quote(column)} AS VARCHAR) "
+        f"FROM (SELECT {staged.source.row_sql} AS _row, {staged.raw_select}) "
         f"WHERE _row IN ({', '.join(str(r) for r in rows)}) ORDER BY _row"
     ).fetchall()
     return [repr(v) if v is not None else "empty" for _, v in got]
