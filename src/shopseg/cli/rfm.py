@@ -67,7 +67,7 @@ def rfm(
     buyers = int(df["r_score"].notna().sum())
     console.print(
         f"[bold]{RFM_TABLE}[/]: {len(df):,} customers, {buyers:,} scored (with a purchase) · "
-        f"as of {df.attrs['as_of']} · {n_bins} bins · engine: {engine}"
+        f"as of {df.attrs['as_of'] or 'unknown'} · {n_bins} bins · engine: {engine}"
     )
     console.print(render_segment_table(table, "RFM segments"))
 
