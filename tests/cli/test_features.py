@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from shopseg.cli.main import app
 from shopseg.workspace import Workspace
-
-_spec = importlib.util.spec_from_file_location("tiny_store", Path(__file__).parents[1] / "features" / "tiny_store.py")
-assert _spec is not None and _spec.loader is not None
-_tiny_store = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_tiny_store)
-load_tiny = _tiny_store.load_tiny
+from tests.features.tiny_store import load_tiny
 
 runner = CliRunner()
 

@@ -21,7 +21,6 @@ Fixtures for every engine test (features, RFM, segments, ...):
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any

@@ -10,14 +10,13 @@ from __future__ import annotations
 import pytest
 
 from shopseg.features import FEATURE_COLUMNS, build_features, calibration_holdout_expr, feature_expr
+from tests.engines.engine_compare import assert_engines_agree
 
 pytestmark = pytest.mark.spark
 
 
 def test_feature_table_is_identical_on_online_retail(online_retail_workspace, duckdb_engine, spark_engine):
     """The full table through build_features (the user path): 4,372 customers of UCI Online Retail."""
-    from engine_compare import assert_engines_agree
-
     duck = build_features(online_retail_workspace, duckdb_engine)
     spark = build_features(online_retail_workspace, spark_engine)
     assert len(duck) == 4372

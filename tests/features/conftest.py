@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.features.tiny_store import load_tiny
 
 from shopseg.workspace import Workspace
+from tests.features.tiny_store import load_tiny
 
 
 @pytest.fixture

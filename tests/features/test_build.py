@@ -10,11 +10,15 @@ import pytest
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.features import FEATURE_COLUMNS, build_features, feature_expr
+from shopseg.workspace import Workspace
+from tests.features.tiny_store import load_tiny
 
 
-@pytest.fixture
-def feats(tiny) -> pd.DataFrame:
-    return build_features(tiny, "duckdb", as_of="2024-01-31").set_index("customer_id")
+@pytest.fixture(scope="module")
+def feats(tmp_path_factory) -> pd.DataFrame:
+    """The tiny store's features as of 2024-01-31 (built once for the module)."""
+    with Workspace.init(tmp_path_factory.mktemp("tiny") / "ws.duckdb") as ws:
+        return build_features(load_tiny(ws), "duckdb", as_of="2024-01-31").set_index("customer_id")
 
 
 def test_population_is_known_customers_as_of(feats):
