@@ -28,11 +28,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tests.engines.engine_compare import as_frame, assert_engines_agree  # noqa: E402
-
-from shopseg.engine import Engine, get_engine  # noqa: E402
-from shopseg.workspace import Workspace  # noqa: E402
+from shopseg.engine import Engine, get_engine
+from shopseg.workspace import Workspace
+from tests.engines.engine_compare import as_frame, assert_engines_agree
 
 
 def _shared(name: str) -> Path:
