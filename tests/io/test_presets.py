@@ -148,3 +148,28 @@ def test_detect_preset_by_header(tmp_path):
     cd = tmp_path / "cd.txt"
     cd.write_bytes(b"customer_id date number_of_cds dollar_value\r\n 1 19970101 1 11.77\r\n")
     assert detect_preset(cd, "csv", "orders") == "cdnow"
+
+
+def test_online_retail_csv_export_with_us_dates(workspace, tmp_path):
+    """The UCI CSV export: US dates without padding, CustomerID as '17850.0', a cancellation, mojibake."""
+    path = tmp_path / "Online Retail.csv"
+    path.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n"
+        "536365,22960,Gift Voucher Â£20.00,1,12/1/2010 8:26,20,17850.0,United Kingdom\n"
+        "C536379,D,Discount,-1,12/1/2010 9:41,27.5,14527.0,United Kingdom\n"
+        "536414,22139,,56,12/1/2010 11:52,0,,United Kingdom\n",
+        encoding="utf-8",
+    )
+    report = ingest(workspace, "orders", path)
+    assert report.preset == "online_retail"
+    assert report.reasons == {
+        "missing customer_id (flagged, not kept)": 1,
+        "cancellation (kept, marked)": 1,
+        "mojibake in description (repaired)": 1,
+    }
+    assert workspace.con.execute("SELECT order_id, customer_id, ordered_at::VARCHAR, is_cancelled FROM orders ORDER BY 1").fetchall() == [
+        ("536365", "17850", "2010-12-01 08:26:00", False),
+        ("C536379", "14527", "2010-12-01 09:41:00", True),
+    ]
+    assert workspace.con.execute("SELECT name FROM products WHERE product_id = '22960'").fetchone() == ("Gift Voucher £20.00",)
