@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import shared_file
 
 from shopseg.errors import InvalidParameterError
 from shopseg.io import PRESETS, ingest
 from shopseg.io.presets import detect_preset, get_preset
 from shopseg.workspace import Workspace
+from tests.conftest import shared_file
 
 
 def _one(ws: Workspace, sql: str) -> tuple:

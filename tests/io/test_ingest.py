@@ -1,4 +1,4 @@
-"""``ingest`` is all or nothing: errors and a killed process leave the workspace as it was."""
+"""``ingest`` (io/ingest.py) is all or nothing: errors and a killed process leave the workspace as it was."""
 
 from __future__ import annotations
 
