@@ -48,6 +48,7 @@ def test_show_prints_one_customer(tmp_path):
     assert result.exit_code == 0, result.output
     assert "frequency" in result.output and "monetary_value" in result.output
     assert "13.82" in result.output  # monetary_value 13.825 printed to cents
+    assert "true" in result.output  # email_marketing printed as a flag, not 1
     assert "time unit: days" in result.output
 
 

@@ -91,7 +91,9 @@ def _plain(value: Any) -> Any:
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     if hasattr(value, "item"):
-        return value.item()
+        value = value.item()
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return value
 
 
