@@ -110,6 +110,11 @@ def resolve_as_of(engine: Engine, as_of: DateLike | None) -> dt.date:
 def feature_expr(engine: Engine, as_of: DateLike | None = None, time_unit: str = "days") -> ir.Table:
     """The customer feature table as an Ibis expression on ``engine``.
 
+    Building it runs two small queries on ``engine``: the latest order date
+    (the default ``as_of``, and the check that orders exist) and the list of
+    top-level product categories (which ``share_<category>`` columns exist).
+    The returned expression itself is lazy.
+
     Parameters
     ----------
     engine : Engine
