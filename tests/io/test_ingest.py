@@ -66,6 +66,12 @@ def test_failure_after_the_writes_rolls_everything_back(loaded, tmp_path, monkey
     assert loaded.row_counts()["products"] == 3
 
 
+def test_no_staging_objects_are_left_behind(loaded):
+    temp = "SELECT count(*) FROM {} WHERE temporary AND starts_with({}_name, '_shopseg_')"
+    assert loaded.con.execute(temp.format("duckdb_tables()", "table")).fetchone() == (0,)
+    assert loaded.con.execute(temp.format("duckdb_views()", "view")).fetchone() == (0,)
+
+
 def test_reingest_refusal_changes_nothing(loaded, tmp_path):
     before = snapshot(loaded)
     path = tmp_path / "first.csv"

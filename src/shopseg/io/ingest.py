@@ -188,12 +188,14 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staging views and tables (all named ``_shopseg_*``)."""
     try:
-        names = con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, '_shopseg_')"
-        ).fetchall()
-        for (name,) in names:
-            con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+            names = con.execute(
+                f"SELECT {kind.lower()}_name FROM {catalog} WHERE temporary AND starts_with({kind.lower()}_name, '_shopseg_')"
+            ).fetchall()
+            for (name,) in names:
+                con.execute(f"DROP {kind} IF EXISTS temp.main.{name}")
     except duckdb.Error:  # the transaction is already aborted; its ROLLBACK discards them
         return
 

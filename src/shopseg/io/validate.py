@@ -219,5 +219,5 @@ def raise_problems(
 
 
 def _rows_text(rows: Sequence[int], n: int) -> str:
-    shown = ", ".join(f"{r:,}" for r in rows)
+    shown = ", ".join(str(r) for r in rows)  # no thousands separators: commas separate rows
     return f"row{'s' if len(rows) > 1 else ''} {shown}{', ...' if n > len(rows) else ''}"
