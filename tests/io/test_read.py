@@ -100,3 +100,17 @@ def test_whitespace_file_with_a_short_line(workspace, tmp_path):
     path.write_bytes(b" 00001 0001 19970101  1   11.77\r\n 00002 0002 19970102  2\r\n")
     with pytest.raises(SchemaError, match=r"cd.txt: wrong number of fields in 1 row \(row 2\)\. Expected 5 whitespace"):
         ingest(workspace, "orders", path, preset="cdnow_sample")
+
+
+def test_utf8_bom_json_array_and_format_override(workspace, tmp_path):
+    bom = tmp_path / "excel.csv"
+    bom.write_bytes(b"\xef\xbb\xbfcustomer_id,email\n1,a@x.com\n")
+    assert ingest(workspace, "customers", bom).rows_kept == 1
+    array = tmp_path / "products.json"
+    array.write_text('[{"product_id": "A", "name": "Mug", "price": 9.5}, {"product_id": "B", "price": "n/a"}]')
+    with pytest.raises(SchemaError, match=r"price: cannot be parsed as double in 1 row \(row 2\); got 'n/a'"):
+        ingest(workspace, "products", array)
+    dat = tmp_path / "export.dat"
+    dat.write_text("customer_id|email\n2|b@x.com\n")
+    assert ingest(workspace, "customers", dat, fmt="csv").rows_kept == 1
+    assert workspace.row_counts()["customers"] == 2

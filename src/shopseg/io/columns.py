@@ -236,4 +236,6 @@ def text_sql(expr: str, source_type: str) -> str:
     t = source_type.upper()
     if t == "VARCHAR":
         return f"nullif(trim({expr}), '')"
+    if t == "JSON_TEXT":  # a JSON scalar: strings lose their quotes
+        return f"nullif(trim(json_extract_string({expr}, '$')), '')"
     return expr

@@ -60,6 +60,7 @@ class Staged:
     raw_select: str
     marks: list[str]
     fields: int | None = None
+    json_text: frozenset[str] = frozenset()
 
 
 def stage_rows(
@@ -86,11 +87,15 @@ def stage_rows(
     lead = [f"{source.row_sql} AS _row"] if source.materialized else []
     layer1 = f"SELECT {', '.join(lead + raw)} FROM {source.from_sql}{window}"
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {layer1}").fetchall()}
+    for name in resolved.exprs:  # mixed-type JSON values arrive as JSON: read them as text
+        if types[name] == "JSON" and fields[name].type != "json":
+            types[name] = "JSON_TEXT"
     keep = ["_row"] if source.materialized else []
     trimmed = keep + [f"{text_sql(quote(n), types[n])} AS {quote('_t_' + n)}" for n in resolved.exprs] + extra
     parsed, final = list(keep), list(keep)
     for name in resolved.exprs:
-        value, fallible = parse_sql(fields[name], "_t_" + name, types[name], date_format)
+        typ = "VARCHAR" if types[name] == "JSON_TEXT" else types[name]
+        value, fallible = parse_sql(fields[name], "_t_" + name, typ, date_format)
         parsed.append(f"{value} AS {quote(name)}")
         final.append(quote(name))
         if fallible:
@@ -121,6 +126,7 @@ def stage_rows(
         raw_select=f"{', '.join(raw)} FROM {SOURCE_TABLE}{window}",
         marks=[m for m, _ in marks],
         fields=preset.fields if preset else None,
+        json_text=frozenset(n for n, t in types.items() if t == "JSON_TEXT"),
     )
 
 
@@ -182,8 +188,9 @@ def sample_values(con: duckdb.DuckDBPyConnection, staged: Staged, rows: Sequence
     if not column or column not in staged.present or not rows:
         return []
     staged.source.materialize(con)  # re-read the raw rows: only on the error path
+    text = f"json_extract_string({quote(column)}, '$')" if column in staged.json_text else f"CAST({quote(column)} AS VARCHAR)"
     got = con.execute(
-        f"SELECT _row, CAST({quote(column)} AS VARCHAR) "
+        f"SELECT _row, {text} "
         f"FROM (SELECT {staged.source.row_sql} AS _row, {staged.raw_select}) "
         f"WHERE _row IN ({', '.join(str(r) for r in rows)}) ORDER BY _row"
     ).fetchall()
