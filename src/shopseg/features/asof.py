@@ -42,7 +42,7 @@ DateLike = str | dt.date | dt.datetime
 
 
 def parse_date(value: DateLike, name: str = "as_of") -> dt.date:
-    """Return ``value`` as a :class:`datetime.date` (a datetime keeps its date part).
+    """Return ``value`` as a :class:`datetime.date` (a datetime or pandas Timestamp keeps its date part).
 
     Raises
     ------
@@ -53,8 +53,6 @@ def parse_date(value: DateLike, name: str = "as_of") -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if hasattr(value, "to_pydatetime"):  # pandas.Timestamp
-        return value.to_pydatetime().date()  # type: ignore[no-any-return]
     try:
         return dt.date.fromisoformat(str(value).strip()[:10])
     except ValueError:

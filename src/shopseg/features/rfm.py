@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from shopseg.features.asof import AsOf
 
-__all__ = ["RFM_COLUMNS", "rfm_from_days", "is_valid_summary"]
+__all__ = ["RFM_COLUMNS", "rfm_from_days"]
 
 RFM_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
 
@@ -81,7 +81,3 @@ def rfm_from_days(days: ir.Table, window: AsOf) -> ir.Table:
         total_cents=agg.total_cents.cast("int64"),
     )
 
-
-def is_valid_summary(frequency: ir.IntegerValue, recency: ir.FloatingValue, T: ir.FloatingValue) -> ir.BooleanValue:
-    """The lifetimes input invariants: ``0 <= recency <= T`` and ``recency == 0`` when ``frequency == 0``."""
-    return (recency >= 0) & (recency <= T) & ((frequency > 0) | (recency == 0)) & (frequency >= 0)
