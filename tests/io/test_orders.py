@@ -70,6 +70,7 @@ def test_unparsable_values_are_all_reported_at_once(workspace, tmp_path):
     assert "quantity: cannot be parsed as int in 1 row (row 3); got 'two'. Expected a whole number." in msg
     assert "unit_price: cannot be parsed as double in 1 row (row 4); got '£5'" in msg
     assert err.value.rows == [2, 3, 4]
+    assert "value is missing" not in msg  # an unparsable value is reported once, not also as missing
 
 
 def test_date_format_option_parses_other_layouts(workspace, tmp_path):
@@ -80,11 +81,12 @@ def test_date_format_option_parses_other_layouts(workspace, tmp_path):
 
 def test_offsets_are_converted_to_naive_utc(workspace, tmp_path):
     path = _csv(tmp_path, "o1,c1,2024-03-01 10:15:00 -0500,p1,1,5\no2,c1,2024-03-01T10:15:00+01:00,p1,1,5\n"
-                          "o3,c1,2024-03-01T10:15:00Z,p1,1,5\no4,c1,20240301,p1,1,5")
+                          "o3,c1,2024-03-01T10:15:00Z,p1,1,5\no4,c1,20240301,p1,1,5\no5,c1,2024-03-01 10:15+02,p1,1,5\n"
+                          "o6,c1,2024-03-01 10:15:00.250-01:30,p1,1,5")
     ingest(workspace, "orders", path)
     assert _rows(workspace, "SELECT order_id, ordered_at::VARCHAR FROM orders ORDER BY 1") == [
         ("o1", "2024-03-01 15:15:00"), ("o2", "2024-03-01 09:15:00"), ("o3", "2024-03-01 10:15:00"),
-        ("o4", "2024-03-01 00:00:00"),
+        ("o4", "2024-03-01 00:00:00"), ("o5", "2024-03-01 08:15:00"), ("o6", "2024-03-01 11:45:00.25"),
     ]
 
 

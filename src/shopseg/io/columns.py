@@ -114,7 +114,7 @@ def resolve_columns(
             f"--map: {unknown} {'is not a' if len(unknown) == 1 else 'are not'} canonical column"
             f"{'' if len(unknown) == 1 else 's'} of {kind}. Expected some of {list(fields)}.{hints}"
         )
-    cols = [c for c in source.columns if not c.startswith("_")]
+    cols = [c for c in source.columns if c != "_n_fields"]
     by_norm = {_norm(c): c for c in cols}
     exprs: dict[str, str] = {}
     problems: list[str] = []
@@ -168,10 +168,13 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
 _FLOATS = ("FLOAT", "DOUBLE", "REAL")
 
 _TS_NAIVE = "coalesce(TRY_CAST({s} AS TIMESTAMP), try_strptime({s}, '%Y%m%d'))"
-_TS_OFFSET = (
-    r"make_timestamp(epoch_us(TRY_CAST(regexp_replace({s}, '\s*([+-]\d{{2}}):?(\d{{2}})$', '\1:\2') AS TIMESTAMPTZ)))"
+# Normalise offsets DuckDB does not cast ("-0500", "+02", a time without seconds) to "-05:00", "+02:00", "HH:MM:00".
+_TS_OFFSET = "make_timestamp(epoch_us(TRY_CAST({norm} AS TIMESTAMPTZ)))".format(
+    norm=r"regexp_replace(regexp_replace(regexp_replace({s}, '\s*([+-]\d{{2}}):?(\d{{2}})$', '\1:\2'), "
+    r"'\s*([+-]\d{{2}})$', '\1:00'), '([T ]\d{{1,2}}:\d{{2}})(\s*(?:[+-]|Z))', '\1:00\2')"
 )
-_HAS_OFFSET = r"(length({s}) > 19 AND regexp_matches({s}, '\d:\d{{2}}(:\d{{2}}(\.\d+)?)?\s*(Z|[+-]\d{{2}}(:?\d{{2}})?)$'))"
+# An offset or Z after the date part (cheap string tests; the regexp only runs on those rows).
+_HAS_OFFSET = "(suffix({s}, 'Z') OR contains(substr({s}, 11), '+') OR contains(substr({s}, 11), '-'))"
 
 
 def parse_sql(field: Field, col: str, source_type: str, date_format: str | None = None) -> tuple[str, bool]:

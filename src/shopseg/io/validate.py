@@ -145,7 +145,8 @@ def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Che
                       EXPECTED[fields[name].type])
             )
     for name in not_null:
-        checks.append(Check(f"{name}: value is missing", f"{quote(name)} IS NULL", "error", name, "a value in every row"))
+        missing = f"{quote(name)} IS NULL AND NOT {quote('_bad_' + name)}"  # unparsable is reported once
+        checks.append(Check(f"{name}: value is missing", missing, "error", name, "a value in every row"))
     return checks
 
 
