@@ -63,7 +63,7 @@ def ingest_command(
             ws, kind, file, preset=preset, fmt=fmt, mapping=maps, encoding=encoding, date_format=date_format, progress=step
         )
     title = f"Ingested {report.source} into {report.kind}" + (f" (preset {report.preset})" if report.preset else "")
-    print_table(title, ["", "rows"], report.summary_rows())
+    print_table(title, ["data quality", "rows"], report.summary_rows())
 
 
 def register(app: typer.Typer) -> None:
