@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shopseg.errors import InvalidParameterError
+from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.io import PRESETS, ingest
 from shopseg.io.presets import detect_preset, get_preset
 from shopseg.workspace import Workspace
@@ -140,6 +140,13 @@ def test_get_preset_rejects_unknown_and_wrong_kind():
         get_preset("cdnw", "orders")
     with pytest.raises(InvalidParameterError, match="Preset 'cdnow' loads orders, not customers"):
         get_preset("cdnow", "customers")
+
+
+def test_partial_header_suggests_the_preset(workspace, tmp_path):
+    path = tmp_path / "retail.csv"
+    path.write_text("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Customer\n536365,85123A,6,2010-12-01 08:26,2.55,1\n")
+    with pytest.raises(SchemaError, match=r"Hint: the header looks like the 'online_retail' preset's; try --preset online_retail\.$"):
+        ingest(workspace, "orders", path)
 
 
 def test_detect_preset_by_header(tmp_path):

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import duckdb
 
-from shopseg.errors import InvalidParameterError, did_you_mean
+from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
 from shopseg.io._read import Reader, infer_format, read_source
 from shopseg.io.columns import KINDS, resolve_columns
-from shopseg.io.presets import Preset, detect_preset, get_preset
+from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
 from shopseg.io.report import IngestReport, log_report
 from shopseg.io.validate import Staged, parse_checks, run_checks, stage_rows
 from shopseg.workspace import INGEST_LOG, Workspace
@@ -134,7 +134,16 @@ def _ingest(
     if preset is None:
         name = detect_preset(path, fmt, kind, list(source.columns))
         preset = get_preset(name, kind) if name else None
-    resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {}, preset.name if preset else None)
+    try:
+        resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {}, preset.name if preset else None)
+    except SchemaError as exc:
+        hint = suggest_preset(kind, list(source.columns)) if preset is None else None
+        if hint is None:
+            raise
+        raise SchemaError(
+            f"{exc} Hint: the header looks like the '{hint}' preset's; try --preset {hint}.",
+            table=exc.table, column=exc.column, rows=exc.rows,
+        ) from exc
     if preset and preset.needs_file_order and not source.materialized:  # detected from the header
         source.materialize(con)
     notify("parsing" + (f" {source.n_rows:,} rows" if source.materialized else ""))

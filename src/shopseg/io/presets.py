@@ -24,7 +24,7 @@ from pathlib import Path
 from shopseg.errors import InvalidParameterError, did_you_mean
 from shopseg.io._read import Reader, quote
 
-__all__ = ["Preset", "PRESETS", "get_preset", "detect_preset"]
+__all__ = ["Preset", "PRESETS", "get_preset", "detect_preset", "suggest_preset"]
 
 Expr = tuple[str, tuple[str, ...]]
 
@@ -232,4 +232,13 @@ def detect_preset(path: Path, fmt: str, kind: str, columns: list[str] | None = N
     for preset in PRESETS.values():
         if preset.signature and preset.signature <= found:
             return preset.name
+    return None
+
+
+def suggest_preset(kind: str, columns: list[str]) -> str | None:
+    """A preset whose header mostly matches ``columns`` (for a hint when detection failed)."""
+    found = set(columns)
+    best = max(PRESETS.values(), key=lambda p: len(p.signature & found))
+    if best.kind == kind and len(best.signature & found) >= 3:
+        return best.name
     return None
