@@ -1,0 +1,158 @@
+"""Shared machinery of the CLV estimators: parameters, maximum likelihood, standard errors.
+
+Every model is fitted on log-parameters with L-BFGS-B (analytic likelihood,
+finite-difference gradient), polished with Nelder-Mead when L-BFGS-B stops
+early. Standard errors come from a central-difference Hessian of the total
+negative log-likelihood in log-parameter space, mapped back with the delta
+method (``se(theta) = theta * se(log theta)``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from shopseg.errors import ConvergenceWarning, NotFittedError
+
+__all__ = ["Estimator", "MLEResult", "fit_mle", "numerical_hessian"]
+
+_LOG_BOUND = 18.0  # parameters live in [e^-18, e^18]; reaching the bound means the MLE ran away
+
+
+class Estimator:
+    """``get_params``/``set_params``/``repr`` from the constructor signature (sklearn habit)."""
+
+    _parameter_constraints: dict[str, list[Any]] = {}
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self._parameter_constraints}
+
+    def set_params(self, **params: Any) -> Estimator:
+        for key, value in params.items():
+            if key not in self._parameter_constraints:
+                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        fitted = ""
+        if hasattr(self, "params_"):
+            fitted = " fitted: " + ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"{type(self).__name__}({args}){fitted}"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with a customer summary first."
+            )
+
+    @property
+    def summary_(self) -> pd.DataFrame:
+        """Fitted parameters with standard errors and 95% Wald intervals (log scale, mapped back)."""
+        self._check_fitted()
+        names = list(self.params_)
+        coef = np.array([self.params_[k] for k in names])
+        se = np.array([self.standard_errors_[k] for k in names])
+        half = 1.959964 * se / coef
+        return pd.DataFrame(
+            {"coef": coef, "se": se, "lower_95": coef * np.exp(-half), "upper_95": coef * np.exp(half)}, index=names
+        )
+
+
+@dataclass(frozen=True)
+class MLEResult:
+    params: np.ndarray
+    log_likelihood: float
+    standard_errors: np.ndarray
+    converged: bool
+    message: str
+
+
+def numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian of ``f`` at ``x``."""
+    n = len(x)
+    h = step * np.maximum(1.0, np.abs(x))
+    hess = np.empty((n, n))
+    f0 = f(x)
+    for i in range(n):
+        ei = np.zeros(n)
+        ei[i] = h[i]
+        hess[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h[i] ** 2
+        for j in range(i):
+            ej = np.zeros(n)
+            ej[j] = h[j]
+            val = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h[i] * h[j])
+            hess[i, j] = hess[j, i] = val
+    return hess
+
+
+def _standard_errors(nll: Callable[[np.ndarray], float], log_params: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    hess = numerical_hessian(nll, log_params)
+    try:
+        cov = np.linalg.inv(hess)
+        ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        warnings.warn(
+            f"The Hessian of the log-likelihood is not positive definite at the estimate of {', '.join(names)}: "
+            "standard errors are reported as NaN. Hint: the data may not identify every parameter "
+            "(few repeat buyers); try a penalizer > 0.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+        return np.full(len(names), np.nan)
+    return np.exp(log_params) * np.sqrt(np.diag(cov))
+
+
+def fit_mle(
+    loglik: Callable[[np.ndarray], np.ndarray],
+    weights: np.ndarray,
+    x0: np.ndarray,
+    names: Sequence[str],
+    model: str,
+    penalizer: float = 0.0,
+) -> MLEResult:
+    """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring."""
+    n = weights.sum()
+
+    def total_ll(log_params: np.ndarray) -> float:
+        with np.errstate(all="ignore"):
+            return float(weights @ loglik(np.exp(log_params)))
+
+    def objective(log_params: np.ndarray) -> float:
+        value = -total_ll(log_params) / n + penalizer * float(np.sum(np.exp(log_params) ** 2))
+        return value if np.isfinite(value) else 1e100
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
+    res = optimize.minimize(objective, np.log(x0), method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
+    if not res.success:
+        polished = optimize.minimize(
+            objective, res.x, method="Nelder-Mead", options={"maxiter": 5000, "xatol": 1e-8, "fatol": 1e-12}
+        )
+        if polished.fun <= res.fun:
+            res = polished
+    converged = bool(res.success) and np.isfinite(res.fun) and res.fun < 1e99
+    at_bound = [k for k, v in zip(names, res.x) if abs(v) > _LOG_BOUND - 1]
+    if not converged or at_bound:
+        detail = f"parameters {at_bound} ran to the edge of [e^-18, e^18]" if at_bound else "stopped early"
+        warnings.warn(
+            f"{model}: the maximum-likelihood fit did not converge ({detail}; optimiser: {res.message}). "
+            "Hint: check for very few repeat buyers, or pass penalizer > 0.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        converged = False
+
+    def nll(log_params: np.ndarray) -> float:
+        return -total_ll(log_params) + n * penalizer * float(np.sum(np.exp(log_params) ** 2))
+
+    se = _standard_errors(nll, res.x, names)
+    return MLEResult(np.exp(res.x), total_ll(res.x), se, converged, str(res.message))

@@ -1,0 +1,230 @@
+"""Base class of the purchase-count models (BG/NBD, Pareto/NBD): fit and customer-level predictions.
+
+Subclasses supply the model's formulas on arrays of unique ``(x, t_x, T)`` rows;
+this class validates, compresses, fits, and broadcasts predictions back to
+customers. Every public prediction is finite or raises: a NaN never leaves
+silently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
+from shopseg.models._validation import Interval, Options, validate_params
+from shopseg.models.clv._base import Estimator, fit_mle
+from shopseg.models.clv._summary import Summary, read_summary
+from shopseg.models.clv.next_order import next_order_from_cdf
+
+__all__ = ["PurchaseModel"]
+
+FALLBACK_PENALIZER = 0.1
+
+
+class PurchaseModel(Estimator):
+    """Common constructor, ``fit`` and predictions; see :class:`BetaGeoModel`."""
+
+    _param_names: tuple[str, ...] = ()
+    _x0: tuple[float, ...] = ()
+    _parameter_constraints: dict[str, list[Any]] = {
+        "penalizer": [Interval(Real, 0, None, closed="left")],
+        "min_customers": [Interval(Integral, 1, None, closed="left")],
+        "fallback": [Options(("raise", "penalized"))],
+    }
+
+    def __init__(self, *, penalizer: float = 0.0, min_customers: int = 30, fallback: str = "raise") -> None:
+        self.penalizer = penalizer
+        self.min_customers = min_customers
+        self.fallback = fallback
+
+    # ----- formulas (subclasses) -------------------------------------------------------------
+    def _loglik(self, p: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _p_alive(self, p: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """P(next purchase within u | alive at T), ``u`` of shape (k, 1) against rows (n,)."""
+        raise NotImplementedError
+
+    # ----- fit --------------------------------------------------------------------------------
+    def _degenerate(self, s: Summary) -> str | None:
+        n, repeat = s.n_customers, float(s.weights[s.x > 0].sum())
+        if n < self.min_customers:
+            return f"only {n} customers; expected at least min_customers={self.min_customers}"
+        if repeat == 0:
+            return f"none of the {n} customers made a repeat purchase, so the purchase rate and dropout are not identified"
+        return None
+
+    def fit(self, data: Any, recency: Any = None, T: Any = None) -> PurchaseModel:
+        """Fit by maximum likelihood on the unique ``(frequency, recency, T)`` rows.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or array-like
+            A summary with columns ``frequency``, ``recency``, ``T`` (or their
+            ``_cal`` names from :func:`~shopseg.features.calibration_holdout_split`),
+            or the frequency array, with ``recency`` and ``T`` given as arrays.
+        recency, T : array-like, default=None
+            Only when ``data`` is an array.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidParameterError
+            A hyperparameter is out of range.
+        SchemaError
+            Invalid rows (recency > T, negative frequency...), or with
+            ``fallback="raise"``: too few customers or no repeat buyer.
+        """
+        validate_params(self)
+        s = read_summary(data, recency, T)
+        name = type(self).__name__
+        reason = self._degenerate(s)
+        penalizer = float(self.penalizer)
+        if reason is not None:
+            if self.fallback == "raise":
+                raise SchemaError(
+                    f"{name}.fit: {reason}. Hint: use a longer calibration period or more customers, or pass "
+                    f"fallback='penalized' to fit a shrunken model (penalizer={FALLBACK_PENALIZER}) flagged in fallback_.",
+                    table="summary",
+                )
+            warnings.warn(f"{name}.fit: {reason}; fitted with penalizer={FALLBACK_PENALIZER}.", DataQualityWarning, stacklevel=2)
+            penalizer = max(penalizer, FALLBACK_PENALIZER)
+        res = fit_mle(
+            lambda p: self._loglik(p, s.x, s.t_x, s.T),
+            s.weights,
+            np.array(self._x0),
+            self._param_names,
+            name,
+            penalizer,
+        )
+        self.params_ = dict(zip(self._param_names, map(float, res.params)))
+        self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
+        self.log_likelihood_ = res.log_likelihood
+        self.converged_ = res.converged
+        self.n_customers_ = s.n_customers
+        self.n_unique_rows_ = len(s.x)
+        self.fallback_ = reason
+        self.time_unit_ = getattr(data, "attrs", {}).get("time_unit") if isinstance(data, pd.DataFrame) else None
+        return self
+
+    # ----- predictions ------------------------------------------------------------------------
+    def _p(self) -> np.ndarray:
+        self._check_fitted()
+        return np.array([self.params_[k] for k in self._param_names])
+
+    def _finite(self, values: np.ndarray, what: str) -> np.ndarray:
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ShopsegError(
+                f"{type(self).__name__}: {what} is not finite for {int(bad.sum())} rows at parameters {self.params_}. "
+                "Hint: the fit may have run to a boundary (see converged_); refit with penalizer > 0."
+            )
+        return values
+
+    def _rows(self, data: Any, recency: Any, T: Any) -> Summary:
+        self._check_fitted()
+        return read_summary(data, recency, T)
+
+    def conditional_probability_alive(self, data: Any, recency: Any = None, T: Any = None) -> np.ndarray:
+        """P(alive at T | x, t_x, T), one value per customer, in [0, 1]."""
+        s = self._rows(data, recency, T)
+        with np.errstate(all="ignore"):
+            out = self._p_alive(self._p(), s.x, s.t_x, s.T)
+        return self._finite(np.clip(out, 0.0, 1.0), "P(alive)")[s.inverse]
+
+    def conditional_expected_purchases(self, t: float, data: Any, recency: Any = None, T: Any = None) -> np.ndarray:
+        """E[number of purchases in (T, T + t] | x, t_x, T], one value per customer."""
+        s = self._rows(data, recency, T)
+        with np.errstate(all="ignore"):
+            out = self._cond_expected(self._p(), np.asarray(float(t)), s.x, s.t_x, s.T)
+        return self._finite(out, "expected purchases")[s.inverse]
+
+    def expected_purchases(self, t: Any) -> np.ndarray:
+        """E[X(t)] for a customer just acquired (no history), for each ``t``."""
+        with np.errstate(all="ignore"):
+            return self._finite(np.atleast_1d(self._expected(self._p(), np.asarray(t, float))), "E[X(t)]")
+
+    def probability_of_purchases(self, n: int, t: float, data: Any = None, recency: Any = None, T: Any = None) -> np.ndarray:
+        """P(exactly ``n`` purchases in the next ``t``): of a new customer when ``data`` is None, else per customer."""
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+            raise SchemaError(f"{type(self).__name__}.probability_of_purchases: n must be a whole number >= 0; got {n!r}.")
+        if data is None:
+            x = t_x = np.zeros(1)
+            big_t = np.zeros(1)
+            with np.errstate(all="ignore"):
+                return self._finite(self._cond_pmf(self._p(), int(n), float(t), x, t_x, big_t), "P(X(t)=n)")
+        s = self._rows(data, recency, T)
+        with np.errstate(all="ignore"):
+            out = self._cond_pmf(self._p(), int(n), float(t), s.x, s.t_x, s.T)
+        return self._finite(np.clip(out, 0.0, 1.0), "P(X(t)=n)")[s.inverse]
+
+    def next_order(
+        self,
+        data: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        horizon: float = 52.0,
+        interval: tuple[float, float] = (0.1, 0.9),
+    ) -> pd.DataFrame:
+        """Time from T to the next order: probability within ``horizon`` and, given one, its mean and interval.
+
+        See :mod:`shopseg.models.clv.next_order` for the derivation. Returns a
+        frame with ``p_next_order`` (P(alive) x P(next purchase <= horizon | alive)),
+        ``next_order_expected``, ``next_order_lower``, ``next_order_upper`` (in the
+        model's time unit, measured from T, conditional on an order within ``horizon``).
+        """
+        s = self._rows(data, recency, T)
+        lo, hi = interval
+        if not (0 < lo < hi < 1) or not horizon > 0:
+            raise SchemaError(f"next_order: expected horizon > 0 and 0 < lower < upper < 1; got {horizon!r}, {interval!r}.")
+        p = self._p()
+        with np.errstate(all="ignore"):
+            alive = np.clip(self._p_alive(p, s.x, s.t_x, s.T), 0.0, 1.0)
+            table = next_order_from_cdf(
+                lambda u, rows: self._next_cdf(p, u, s.x[rows], s.T[rows]), len(s.x), float(horizon), (lo, hi)
+            )
+        table["p_next_order"] = alive * table.pop("p_within")
+        out = table.iloc[s.inverse].reset_index(drop=True)
+        out.index = s.index
+        for col in out.columns:
+            self._finite(out[col].to_numpy(), col)
+        return out[["p_next_order", "next_order_expected", "next_order_lower", "next_order_upper"]]
+
+    def predict(self, data: Any, *, horizon: float = 52.0, interval: tuple[float, float] = (0.1, 0.9)) -> pd.DataFrame:
+        """Per-customer predictions for the workspace: p_alive, expected purchases over ``horizon``, next order.
+
+        Keeps ``customer_id`` when ``data`` has it; ``attrs`` record the model,
+        horizon, time unit and any fallback.
+        """
+        frame = data if isinstance(data, pd.DataFrame) else None
+        out = self.next_order(data, horizon=horizon, interval=interval)
+        out.insert(0, "expected_purchases", self.conditional_expected_purchases(horizon, data))
+        out.insert(0, "p_alive", self.conditional_probability_alive(data))
+        if frame is not None and "customer_id" in frame.columns:
+            out.insert(0, "customer_id", frame["customer_id"].to_numpy())
+        out.attrs.update(
+            {"model": type(self).__name__, "horizon": horizon, "time_unit": self.time_unit_, "fallback": self.fallback_}
+        )
+        return out
