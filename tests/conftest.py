@@ -6,6 +6,7 @@ Tests that need ../shared/data fail (never skip) when it is missing: CI has it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,34 @@ def shared_file(name: str) -> Path:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = Workspace.init(tmp_path / "ws.duckdb")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def online_retail_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """UCI Online Retail ingested with the online_retail preset, once per run.
+
+    Shared by every test that reads it (features, engines, segments): tests only add
+    derived tables to it, never change the canonical ones.
+    """
+    from shopseg.io import ingest
+
+    ws = Workspace.init(tmp_path_factory.mktemp("online_retail") / "online_retail.duckdb")
+    ingest(ws, "orders", shared_file("online_retail.parquet"), preset="online_retail")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def cdnow_sample_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """CDNOW_sample.txt (the papers' 2,357 customers) ingested with the cdnow_sample preset, once per run."""
+    from shopseg.io import ingest
+
+    ws = Workspace.init(tmp_path_factory.mktemp("cdnow") / "cdnow.duckdb")
+    ingest(ws, "orders", shared_file("CDNOW_sample.txt"), preset="cdnow_sample")
     yield ws
     ws.close()
 

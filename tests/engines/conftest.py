@@ -20,9 +20,7 @@ Fixtures for every engine test (features, RFM, segments, ...):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -31,24 +29,6 @@ import pytest
 from shopseg.engine import Engine, get_engine
 from shopseg.workspace import Workspace
 from tests.engines.engine_compare import as_frame, assert_engines_agree
-
-
-def _shared(name: str) -> Path:
-    root = Path(__file__).resolve().parents[2]
-    path = Path(os.environ.get("SHOPSEG_SHARED_DATA", root.parent / "shared" / "data")) / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the real datasets must be in ../shared/data.", pytrace=False)
-    return path
-
-
-@pytest.fixture(scope="session")
-def online_retail_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    from shopseg.io import ingest
-
-    ws = Workspace.init(tmp_path_factory.mktemp("engines") / "online_retail.duckdb")
-    ingest(ws, "orders", _shared("online_retail.parquet"), preset="online_retail")
-    yield ws
-    ws.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from tests.features.conftest import shared
+from tests.conftest import shared_file
 
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError
@@ -24,10 +24,10 @@ def cdnow_split(cdnow_sample_ws) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def published_summary() -> pd.DataFrame:
     """cdnow_customers_summary.csv keyed by our customer_id (the file's ID is CDNOW_sample's sample_id)."""
-    raw = pd.read_csv(shared("CDNOW_sample.txt"), sep=r"\s+", header=None, names=["cid", "sid", "d", "n", "v"])
+    raw = pd.read_csv(shared_file("CDNOW_sample.txt"), sep=r"\s+", header=None, names=["cid", "sid", "d", "n", "v"])
     ids = raw[["cid", "sid"]].drop_duplicates()
     assert ids["sid"].is_unique and len(ids) == 2357
-    summary = pd.read_csv(shared("cdnow_customers_summary.csv"))
+    summary = pd.read_csv(shared_file("cdnow_customers_summary.csv"))
     summary = summary.merge(ids, left_on="ID", right_on="sid", validate="one_to_one")
     summary["customer_id"] = summary["cid"].astype(str)
     return summary.set_index("customer_id").sort_index()
@@ -71,7 +71,7 @@ def _lifetimes_reference(cal_end: str, obs_end: str) -> pd.DataFrame:
     """lifetimes' calibration_and_holdout_data on Online Retail purchase days, cleaned in plain pandas."""
     from lifetimes.utils import calibration_and_holdout_data
 
-    raw = pd.read_parquet(shared("online_retail.parquet"))
+    raw = pd.read_parquet(shared_file("online_retail.parquet"))
     raw = raw[raw["CustomerID"].notna() & ~raw["InvoiceNo"].str.upper().str.startswith("C")]
     raw = raw[(raw["Quantity"] > 0) & (raw["UnitPrice"] >= 0)]
     at = pd.to_datetime(raw["InvoiceDate"], format="ISO8601")
@@ -90,10 +90,10 @@ def _lifetimes_reference(cal_end: str, obs_end: str) -> pd.DataFrame:
     return ref.sort_index()
 
 
-def test_split_matches_lifetimes_on_online_retail(retail_ws):
+def test_split_matches_lifetimes_on_online_retail(online_retail_workspace):
     """lifetimes 0.11 (Davidson-Pilon), ``calibration_and_holdout_data`` with freq="D", fed day-level
     purchases: identical customers, counts and durations; money to 1e-9 relative."""
-    got = calibration_holdout_split(get_engine(retail_ws, "duckdb"), "2011-06-30", "2011-12-09")
+    got = calibration_holdout_split(get_engine(online_retail_workspace, "duckdb"), "2011-06-30", "2011-12-09")
     try:
         ref = _lifetimes_reference("2011-06-30", "2011-12-09")
     except (AttributeError, TypeError) as exc:  # lifetimes is unmaintained; pandas 3 may break it

@@ -14,13 +14,13 @@ AS_OF = dt.date(2011, 9, 30)  # mid-data: some later orders must be left out
 
 
 @pytest.mark.parametrize("time_unit, divisor", [("days", 1.0), ("weeks", 7.0)])
-def test_core_features_match_the_pandas_oracle_on_online_retail(retail_ws, time_unit, divisor):
+def test_core_features_match_the_pandas_oracle_on_online_retail(online_retail_workspace, time_unit, divisor):
     """400 random customers (seeded) of UCI Online Retail (Chen, Sain & Guo 2012): counts and
     days exactly, money and ratios to 1e-12 relative."""
-    feats = build_features(retail_ws, "duckdb", as_of=AS_OF, time_unit=time_unit)
+    feats = build_features(online_retail_workspace, "duckdb", as_of=AS_OF, time_unit=time_unit)
     rng = np.random.default_rng(20240601)
     sample = sorted(rng.choice(feats["customer_id"].to_numpy(), size=400, replace=False))
-    con = retail_ws.con
+    con = online_retail_workspace.con
     con.execute("CREATE OR REPLACE TEMP TABLE oracle_ids AS SELECT unnest(?::VARCHAR[]) AS customer_id", [sample])
     orders = con.execute("SELECT * FROM orders WHERE customer_id IN (SELECT customer_id FROM oracle_ids)").df()
     lines = con.execute(

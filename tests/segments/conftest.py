@@ -2,10 +2,8 @@
 
 ``store`` writes purchase histories into a fresh workspace: one order per
 (customer, timestamp) with a single line of ``quantity=1, unit_price=10``.
-The cross-engine fixtures (``online_retail_workspace``, ``duckdb_engine``,
-``spark_engine``) are the shared ones of ``tests/engines/conftest.py``,
-re-exported here so ``test_rfm_engines.py`` can live beside the other segment
-tests.
+The cross-engine RFM and lifecycle checks live in ``tests/engines/`` with the
+shared engine fixtures.
 """
 
 from __future__ import annotations
@@ -15,12 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 import pytest
 
 from shopseg.workspace import Workspace
-from tests.engines.conftest import (  # noqa: F401 - fixtures re-exported for tests/segments
-    _close_engines,
-    duckdb_engine,
-    online_retail_workspace,
-    spark_engine,
-)
 from tests.segments.segment_store import write_store
 
 StoreFn = Callable[..., Workspace]
