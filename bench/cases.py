@@ -75,6 +75,29 @@ def shopseg_features_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     return {"rows": len(feats), "columns": feats.shape[1], "rfm_rows": len(rfm)}
 
 
+def shopseg_core_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
+    """shopseg: only the purchase core (lifetimes summary, orders, revenue, recency) + RFM scores, like pandas below."""
+    from shopseg.engine import get_engine
+    from shopseg.features.asof import AsOf, day_diff
+    from shopseg.features.purchases import purchase_days, purchase_lines, purchase_orders
+    from shopseg.features.rfm import rfm_from_days
+    from shopseg.segments.rfm import rfm_scores
+    from shopseg.workspace import Workspace
+
+    ws = Workspace.open(Path(out_dir) / "store.duckdb", read_only=True)
+    engine = get_engine(ws, "duckdb")
+    window = AsOf.of(as_of)
+    orders = purchase_orders(purchase_lines(engine, window))
+    per_customer = orders.group_by("customer_id").aggregate(orders=orders.count())
+    core = rfm_from_days(purchase_days(orders), window)
+    core = core.join(per_customer, "customer_id").mutate(
+        revenue=core.total_cents / 100.0, days_since_last_order=day_diff(window.date_lit(), core.last_day)
+    )
+    df = engine.execute(rfm_scores(core))
+    ws.close()
+    return {"rows": len(df)}
+
+
 def pandas_features_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     """Hand-written pandas pipeline: the same core purchase features and RFM quintiles."""
     import numpy as np
