@@ -1,10 +1,10 @@
 """Estimators with fit/predict: CLV purchase and spend models (``shopseg.models.clv``).
 
->>> from shopseg.models import BetaGeoModel, ParetoNBDModel
+>>> from shopseg.models import BetaGeoModel, ParetoNBDModel, GammaGammaModel, customer_lifetime_value
 """
 
 from __future__ import annotations
 
-from shopseg.models.clv import BetaGeoModel, ParetoNBDModel
+from shopseg.models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
 
-__all__ = ["BetaGeoModel", "ParetoNBDModel"]
+__all__ = ["BetaGeoModel", "ParetoNBDModel", "GammaGammaModel", "customer_lifetime_value"]
