@@ -1,0 +1,254 @@
+"""Compile a rule to one Ibis boolean expression over the customer table; the same code runs on DuckDB and Spark.
+
+The population is the feature table (``customer_features``, one row per
+customer). Fields of other tables (``customer_rfm``, ``customer_lifecycle``,
+``customers.lat/lon`` for distances) are left-joined on ``customer_id``; every
+event condition becomes one conditional aggregate in a single pass over
+``events`` grouped by customer. Values enter as Ibis literals and identifiers
+only come from the field registry or validated property names, so no user text
+reaches the SQL except as a quoted literal. Semantics (NULLs, dates, windows)
+are those of :mod:`shopseg.segments.evaluate`.
+
+The one engine-specific piece is the JSON property reader: DuckDB's
+``json_extract_string`` and Spark's ``get_json_object`` (both return the text
+of a top-level scalar), declared as Ibis builtin functions.
+
+>>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.segments.compile import segment_members   # doctest: +SKIP
+>>> segment_members(engine, parse_segment("orders >= 3"), as_of="2011-12-09")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from shopseg.features import FEATURES_TABLE
+from shopseg.segments.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
+from shopseg.segments.fields import FIELDS, FieldRegistry
+from shopseg.segments.nodes import (
+    And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
+    walk,
+)  # fmt: skip
+from shopseg.segments.validate import iso_date, validate_segment
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from shopseg.engine import Engine
+
+__all__ = ["compile_segment", "segment_frame", "segment_members", "inline_segments"]
+
+
+@ibis.udf.scalar.builtin(name="json_extract_string")
+def _duckdb_json_text(doc: str, path: str) -> str:  # type: ignore[empty-body]
+    """DuckDB: text of a JSON value."""
+
+
+@ibis.udf.scalar.builtin(name="get_json_object")
+def _spark_json_text(doc: str, path: str) -> str:  # type: ignore[empty-body]
+    """Spark: text of a JSON value."""
+
+
+def _json_text(engine: Engine, doc: ir.StringValue, key: str) -> ir.StringValue:
+    fn = _spark_json_text if engine.dialect == "pyspark" else _duckdb_json_text
+    return fn(doc, f"$.{key}")
+
+
+def _as_number(text: ir.StringValue) -> ir.FloatingValue:
+    return ibis.ifelse(text.re_search(NUMERIC_TEXT), text.cast("float64"), ibis.null("float64"))
+
+
+def inline_segments(node: Node, segments: Mapping[str, Segment]) -> Node:
+    """Replace every ``segment('name')`` by the rule it names (validated: no cycles)."""
+    if isinstance(node, SegmentRef):
+        return inline_segments(segments[node.name].rule, segments)
+    if isinstance(node, And | Or):
+        return type(node)(tuple(inline_segments(i, segments) for i in node.items))
+    if isinstance(node, Not):
+        return Not(inline_segments(node.item, segments))
+    return node
+
+
+class _Compiler:
+    def __init__(self, engine: Engine, as_of: dt.date, fields: FieldRegistry) -> None:
+        self.engine, self.as_of, self.fields = engine, as_of, fields
+        self.events: list[Event] = []
+
+    # -- the table -------------------------------------------------------------------
+    def table(self, rule: Node) -> ir.Table:
+        needed: dict[str, set[str]] = {}
+        for _, node in walk(rule):
+            if isinstance(node, Compare | Between | In | Contains | IsNull):
+                f = self.fields.resolve(node.field)
+                needed.setdefault(f.table, set()).add(f.column)
+            elif isinstance(node, Distance):
+                needed.setdefault("customers", set()).update({"lat", "lon"})
+            elif isinstance(node, Event) and node not in self.events:
+                self.events.append(node)
+        base = self.engine.table(FEATURES_TABLE)
+        t = base.select("customer_id", **{f"c__{c}": base[c] for c in sorted(needed.pop(FEATURES_TABLE, set()))})
+        for table, cols in sorted(needed.items()):
+            part = self.engine.table(table)
+            part = part.select(_k=part.customer_id, **{f"{table}__{c}": part[c] for c in sorted(cols)})
+            t = t.left_join(part, t.customer_id == part._k).drop("_k")
+        if self.events:
+            agg = self.event_aggregates()
+            t = t.left_join(agg, t.customer_id == agg._k).drop("_k")
+        return t
+
+    def event_aggregates(self) -> ir.Table:
+        ev = self.engine.table("events")
+        keys = sorted({k for e in self.events for k, _ in e.filters if k not in EVENT_COLUMNS}
+                      | {e.prop for e in self.events if e.prop})  # fmt: skip
+        ev = ev.filter(ev.customer_id.notnull(), ev.occurred_at.notnull())
+        ev = ev.mutate(_day=ev.occurred_at.cast("date"), **{f"p__{k}": _json_text(self.engine, ev.properties, k) for k in keys})
+        ev = ev.filter(ev._day <= ibis.literal(self.as_of, type="date"))
+        metrics: dict[str, Any] = {}
+        for i, node in enumerate(self.events):
+            where = self.event_filter(ev, node)
+            if node.agg == "count":
+                metrics[f"e__{i}"] = ev.count(where=where)
+            else:
+                value = _as_number(ev[f"p__{node.prop}"])
+                metrics[f"e__{i}"] = getattr(value, "mean" if node.agg == "avg" else node.agg)(where=where)
+        return ev.group_by(_k=ev.customer_id).aggregate(**metrics)
+
+    def event_filter(self, ev: ir.Table, node: Event) -> ir.BooleanValue:
+        after, last = event_window(node, self.as_of)
+        conds = [ev._day <= ibis.literal(last, type="date")]
+        if after is not None:
+            conds.append(ev._day > ibis.literal(after, type="date"))
+        for key, want in node.filters:
+            text = ev[key] if key in EVENT_COLUMNS else ev[f"p__{key}"]
+            if isinstance(want, str):
+                conds.append(text == ibis.literal(want, type="string"))
+            else:
+                conds.append(_as_number(text) == ibis.literal(float(want), type="float64"))
+        out = conds[0]
+        for c in conds[1:]:
+            out = out & c
+        return out.fill_null(False)
+
+    # -- the predicate -----------------------------------------------------------------
+    def predicate(self, t: ir.Table, node: Node) -> ir.BooleanValue:
+        if isinstance(node, And | Or):
+            if not node.items:
+                return ibis.literal(isinstance(node, And))
+            parts = [self.predicate(t, i) for i in node.items]
+            out = parts[0]
+            for p in parts[1:]:
+                out = (out & p) if isinstance(node, And) else (out | p)
+            return out
+        if isinstance(node, Not):
+            return ~self.predicate(t, node.item)
+        if isinstance(node, Event):
+            return self.leaf(self.event_value(t, node), node.op, ibis.literal(float(node.value), type="float64"))
+        if isinstance(node, Distance):
+            return self.leaf(_haversine(t, node), node.op, ibis.literal(node.km, type="float64"))
+        f = self.fields.resolve(node.field)
+        col = t[f"c__{f.column}" if f.table == FEATURES_TABLE else f"{f.table}__{f.column}"]
+        if f.type == "timestamp":
+            col = col.cast("date")
+        if isinstance(node, IsNull):
+            return col.notnull() if node.negated else col.isnull()
+        if isinstance(node, Compare):
+            return self.leaf(col, node.op, self.literal(node.value, f.type))
+        if isinstance(node, Between):
+            low, high = self.literal(node.low, f.type), self.literal(node.high, f.type)
+            return ((col >= low) & (col <= high)).fill_null(False)
+        if isinstance(node, In):
+            return col.isin([self.literal(v, f.type) for v in node.values]).fill_null(False)
+        assert isinstance(node, Contains)
+        return col.contains(ibis.literal(str(node.value), type="string")).fill_null(False)
+
+    def event_value(self, t: ir.Table, node: Event) -> ir.NumericValue:
+        col = t[f"e__{self.events.index(node)}"].cast("float64")
+        return col.fill_null(0.0) if node.agg in ("count", "sum") else col
+
+    def literal(self, value: Value, ftype: str) -> ir.Value:
+        if ftype == "timestamp":
+            day = resolve_offset(value, self.as_of) if isinstance(value, RelDate) else iso_date(value)
+            return ibis.literal(day, type="date")
+        if ftype == "number":
+            return ibis.literal(float(value), type="float64")
+        return ibis.literal(value, type={"string": "string", "boolean": "boolean"}[ftype])
+
+    @staticmethod
+    def leaf(col: ir.Value, op: str, lit: ir.Value) -> ir.BooleanValue:
+        out = {"=": col == lit, "!=": col != lit, "<": col < lit, "<=": col <= lit, ">": col > lit, ">=": col >= lit}[op]
+        return out.fill_null(False)
+
+
+def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:
+    lat, lon = t["customers__lat"].cast("float64"), t["customers__lon"].cast("float64")
+    p1 = lat * (math.pi / 180)
+    p2 = math.radians(node.lat)
+    dp = (ibis.literal(node.lat, type="float64") - lat) * (math.pi / 180)
+    dl = (ibis.literal(node.lon, type="float64") - lon) * (math.pi / 180)
+    a = (dp / 2).sin() ** 2 + p1.cos() * math.cos(p2) * (dl / 2).sin() ** 2
+    return ibis.least(a, 1.0).sqrt().asin() * (2 * EARTH_RADIUS_KM)
+
+
+def _prepare(engine: Engine, segment: Segment, as_of: dt.date | str, fields: FieldRegistry,
+             segments: Mapping[str, Segment] | None) -> tuple[_Compiler, ir.Table, ir.BooleanValue]:  # fmt: skip
+    validate_segment(segment, fields, segments if segments is not None else {})
+    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    rule = inline_segments(segment.rule, segments or {})
+    comp = _Compiler(engine, day, fields)
+    t = comp.table(rule)
+    return comp, t, comp.predicate(t, rule)
+
+
+def compile_segment(
+    segment: Segment,
+    engine: Engine,
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+) -> tuple[ir.Table, ir.BooleanValue]:
+    """The customer table with the columns ``segment`` reads, and its membership predicate over it.
+
+    Parameters
+    ----------
+    segment : Segment
+        A parsed rule; validated here (unknown ``segment('x')`` references included).
+    engine : Engine
+        Any engine (``get_engine(ws, "duckdb" | "spark")``).
+    as_of : date or str
+        Reference date of offsets and windows (the features' ``features_as_of``).
+    fields : FieldRegistry, default=FIELDS
+    segments : mapping of str to Segment, default=None
+        Saved segments, inlined where referenced.
+
+    Returns
+    -------
+    (ibis.Table, ibis.BooleanValue)
+        The predicate is never NULL.
+
+    Raises
+    ------
+    SegmentError
+        When the rule does not validate.
+    """
+    _, t, pred = _prepare(engine, segment, as_of, fields, segments)
+    return t, pred
+
+
+def segment_frame(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
+                  segments: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
+    """Every customer with a boolean ``member`` column."""
+    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
+    return t.select("customer_id", member=pred)
+
+
+def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
+                    segments: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
+    """The ``customer_id`` of every member, as a lazy Ibis table."""
+    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
+    return t.filter(pred).select("customer_id")

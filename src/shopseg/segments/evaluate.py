@@ -1,0 +1,287 @@
+"""Evaluate a rule on one customer's profile and events, in pure Python (the live path and the oracle).
+
+Semantics shared with :mod:`shopseg.segments.compile` (a Hypothesis test holds the two equal):
+
+- **Missing values.** A condition on a missing (NULL/NaN) value is false;
+  ``IS NULL`` is the only test that sees it. ``NOT`` is the complement, so
+  ``NOT age > 30`` includes customers of unknown age. Every condition is
+  therefore true or false (two-valued logic), and De Morgan holds.
+- **Dates.** Timestamp fields are compared as calendar dates. ``-90d`` is the
+  as-of date minus 90 days, ``-4w`` minus 28 days, ``-6m`` minus six calendar
+  months (the day clamped to the month's end). ``last_order < -90d``: the last
+  order was before that day.
+- **Event windows.** Only events with a customer on or before the as-of date
+  count. ``within=-7d``: the last 7 days including the as-of date (as the
+  features' ``_7d`` columns); ``between 'a' and 'b'``: both days included.
+- **Event filters.** ``type`` and ``product_id`` are columns; any other name is
+  a top-level property of the event's JSON ``properties``. A text value
+  matches the property's text; a number matches its numeric value.
+- **Aggregates.** ``count`` and ``sum`` are 0 without matching events;
+  ``avg``/``min``/``max`` read numeric property values and are missing
+  without one (so the condition is false).
+- **Distance** is the haversine distance (Earth radius 6371.0088 km) from
+  the customer's ``lat``/``lon`` (``customers`` table).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from shopseg.errors import Issue, SegmentError
+from shopseg.segments.fields import FIELDS, FieldRegistry
+from shopseg.segments.nodes import (
+    And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
+)  # fmt: skip
+from shopseg.segments.validate import iso_date, validate_segment
+
+__all__ = [
+    "evaluate_segment",
+    "evaluate_node",
+    "resolve_offset",
+    "event_window",
+    "NUMERIC_TEXT",
+    "EARTH_RADIUS_KM",
+    "EVENT_COLUMNS",
+]
+
+EARTH_RADIUS_KM = 6371.0088
+EVENT_COLUMNS = ("type", "product_id")
+#: Property text that counts as a number (the same regular expression runs in SQL).
+NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+_NUMERIC = re.compile(NUMERIC_TEXT)
+_OPS = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def resolve_offset(rel: RelDate, as_of: dt.date) -> dt.date:
+    """The calendar date of an offset: ``-6m`` from 2024-08-31 is 2024-02-29."""
+    if rel.unit == "d":
+        return as_of + dt.timedelta(days=int(rel.amount))
+    if rel.unit == "w":
+        return as_of + dt.timedelta(weeks=int(rel.amount))
+    months = as_of.year * 12 + as_of.month - 1 + int(rel.amount)
+    year, month = divmod(months, 12)
+    day = min(as_of.day, calendar.monthrange(year, month + 1)[1])
+    return dt.date(year, month + 1, day)
+
+
+def event_window(node: Event, as_of: dt.date) -> tuple[dt.date | None, dt.date]:
+    """``(after, last)``: counted events have ``after < day <= last`` (``after`` None: no lower bound)."""
+    after: dt.date | None = None
+    last = as_of
+    if node.within is not None:
+        assert isinstance(node.within, RelDate)
+        after = resolve_offset(node.within, as_of)
+    if node.between is not None:
+        start, end = iso_date(node.between[0]), iso_date(node.between[1])
+        assert start is not None and end is not None
+        prev = start - dt.timedelta(days=1)
+        after = prev if after is None else max(after, prev)
+        last = min(last, end)
+    return after, last
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return pd.Timestamp(value).date()
+
+
+def _literal(value: Value, ftype: str, as_of: dt.date) -> Any:
+    if ftype == "timestamp":
+        return resolve_offset(value, as_of) if isinstance(value, RelDate) else iso_date(value)
+    return value
+
+
+def _prop_text(raw: Any) -> str | None:
+    if raw is None or isinstance(raw, dict | list):
+        return None if raw is None else json.dumps(raw)
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    return str(raw)
+
+
+def _prop_number(raw: Any) -> float | None:
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    return float(raw) if isinstance(raw, str) and _NUMERIC.match(raw) else None
+
+
+class _Evaluator:
+    def __init__(self, profile: Mapping[str, Any], events: list[Mapping[str, Any]], as_of: dt.date,
+                 fields: FieldRegistry, segments: Mapping[str, Segment]) -> None:  # fmt: skip
+        self.profile, self.events, self.as_of = profile, events, as_of
+        self.fields, self.segments = fields, segments
+
+    def field_value(self, name: str) -> tuple[Any, str]:
+        f = self.fields.resolve(name)
+        value = self.profile.get(f.name)
+        if _missing(value):
+            return None, f.type
+        return (_as_date(value) if f.type == "timestamp" else value), f.type
+
+    def __call__(self, node: Node) -> bool:
+        if isinstance(node, And):
+            return all(self(i) for i in node.items)
+        if isinstance(node, Or):
+            return any(self(i) for i in node.items)
+        if isinstance(node, Not):
+            return not self(node.item)
+        if isinstance(node, SegmentRef):
+            return self(self.segments[node.name].rule)
+        if isinstance(node, Event):
+            return self.event(node)
+        if isinstance(node, Distance):
+            return self.distance(node)
+        value, ftype = self.field_value(node.field)
+        if isinstance(node, IsNull):
+            return (value is not None) if node.negated else (value is None)
+        if value is None:
+            return False
+        if isinstance(node, Compare):
+            return bool(_OPS[node.op](value, _literal(node.value, ftype, self.as_of)))
+        if isinstance(node, Between):
+            low, high = (_literal(v, ftype, self.as_of) for v in (node.low, node.high))
+            return bool(low <= value <= high)
+        if isinstance(node, In):
+            return any(value == _literal(v, ftype, self.as_of) for v in node.values)
+        assert isinstance(node, Contains)
+        return str(node.value) in value
+
+    def matches(self, node: Event, event: Mapping[str, Any]) -> bool:
+        props = _props(event)
+        for key, want in node.filters:
+            raw = event.get(key) if key in EVENT_COLUMNS else props.get(key)
+            if isinstance(want, str):
+                if _prop_text(raw) != want:
+                    return False
+            elif _prop_number(raw) != float(want):
+                return False
+        return True
+
+    def event(self, node: Event) -> bool:
+        after, last = event_window(node, self.as_of)
+        picked = []
+        for ev in self.events:
+            if _missing(ev.get("occurred_at")):
+                continue
+            day = _as_date(ev["occurred_at"])
+            if day <= last and (after is None or day > after) and self.matches(node, ev):
+                picked.append(ev)
+        if node.agg == "count":
+            total: float | None = float(len(picked))
+        else:
+            nums = [n for n in (_prop_number(_props(ev).get(node.prop)) for ev in picked) if n is not None]
+            total = _aggregate(node.agg, nums)
+        return total is not None and bool(_OPS[node.op](total, node.value))
+
+    def distance(self, node: Distance) -> bool:
+        lat, lon = self.profile.get("lat"), self.profile.get("lon")
+        if _missing(lat) or _missing(lon):
+            return False
+        return bool(_OPS[node.op](haversine_km(float(lat), float(lon), node.lat, node.lon), node.km))
+
+
+def _props(event: Mapping[str, Any]) -> dict[str, Any]:
+    props = event.get("properties") or {}
+    if isinstance(props, str):
+        try:
+            props = json.loads(props)
+        except ValueError:
+            return {}
+    return props if isinstance(props, dict) else {}
+
+
+def _aggregate(agg: str, nums: list[float]) -> float | None:
+    if agg == "sum":
+        return float(sum(nums))
+    if not nums:
+        return None
+    return {"avg": sum(nums) / len(nums), "min": min(nums), "max": max(nums)}[agg]
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (the formula compile.py builds in Ibis)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
+
+
+def evaluate_node(node: Node, profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), *,
+                  as_of: dt.date, fields: FieldRegistry = FIELDS,
+                  segments: Mapping[str, Segment] | None = None) -> bool:  # fmt: skip
+    """Evaluate one (validated) node; see :func:`evaluate_segment`."""
+    return _Evaluator(profile, list(events), as_of, fields, segments or {})(node)
+
+
+def evaluate_segment(
+    segment: Segment,
+    profile: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]] = (),
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+) -> bool:
+    """Is this customer in ``segment``?
+
+    Parameters
+    ----------
+    segment : Segment
+        A parsed rule (validated here).
+    profile : mapping
+        Field name -> value (feature columns, ``rfm_segment``, ``lifecycle_stage``,
+        ``lat``/``lon``); missing keys are NULL.
+    events : iterable of mapping, default=()
+        The customer's events: ``type``, ``occurred_at``, ``product_id``,
+        ``properties`` (dict or JSON text).
+    as_of : date or str
+        The reference date of relative offsets and windows.
+    fields : FieldRegistry, default=FIELDS
+    segments : mapping of str to Segment, default=None
+        Saved segments ``segment('name')`` refers to.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from shopseg.segments.parse import parse_segment
+    >>> seg = parse_segment("orders >= 3 AND last_order < -90d")
+    >>> evaluate_segment(seg, {"orders": 4, "last_order_at": "2024-01-02"}, as_of="2024-06-30")
+    True
+    """
+    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    validate_segment(segment, fields, segments if segments is not None else None)
+    refs = segments or {}
+    try:
+        return _Evaluator(profile, list(events), day, fields, refs)(segment.rule)
+    except KeyError as exc:  # a segment('name') without its definition
+        issue = Issue("/", "unknown_segment", f"unknown segment {exc.args[0]!r}: pass it in segments=.")
+        raise SegmentError(f"segment: {issue.message}", [issue]) from None

@@ -1,0 +1,237 @@
+"""The segment AST: immutable nodes shared by the text form, the JSON form, the compiler and the evaluator.
+
+Every node is a frozen dataclass. Source positions (``pos``, ``value_pos``)
+are kept for error messages only and take no part in equality, so
+``parse(render(ast)) == ast`` holds whatever the spacing.
+
+=================  ====================================================================
+node               text form
+=================  ====================================================================
+:class:`Compare`   ``orders >= 3``, ``last_order < -90d``, ``country != 'DE'``
+:class:`Between`   ``revenue BETWEEN 100 AND 500``
+:class:`In`        ``country IN ('DE', 'AT')``
+:class:`Contains`  ``city CONTAINS 'burg'``
+:class:`IsNull`    ``age IS NULL``, ``age IS NOT NULL``
+:class:`Event`     ``events(type='purchase', within=-30d).count >= 2``
+:class:`SegmentRef` ``segment('vip')``
+:class:`Distance`  ``distance(52.52, 13.405) < 50km``
+:class:`And`       ``a AND b`` (``TRUE`` is the empty ``And``)
+:class:`Or`        ``a OR b`` (``FALSE`` is the empty ``Or``)
+:class:`Not`       ``NOT a``
+=================  ====================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+__all__ = [
+    "Span",
+    "RelDate",
+    "Value",
+    "Compare",
+    "Between",
+    "In",
+    "Contains",
+    "IsNull",
+    "Event",
+    "SegmentRef",
+    "Distance",
+    "And",
+    "Or",
+    "Not",
+    "Node",
+    "Segment",
+    "COMPARE_OPS",
+    "AGGREGATES",
+    "DATE_UNITS",
+    "walk",
+]
+
+COMPARE_OPS = ("=", "!=", "<", "<=", ">", ">=")
+AGGREGATES = ("count", "sum", "avg", "min", "max")
+#: Units of a relative date: days, weeks, calendar months.
+DATE_UNITS = {"d": "days", "w": "weeks", "m": "months"}
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a piece of the text form starts (1-based line and column) and how long it is."""
+
+    line: int
+    col: int
+    length: int = 1
+
+
+def _pos() -> Span | None:
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class RelDate:
+    """A date relative to the as-of date: ``-90d`` is ``RelDate(-90, "d")``."""
+
+    amount: int | float
+    unit: str
+    pos: Span | None = _pos()
+
+
+Value = Union[str, int, float, bool, RelDate]
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``field op value`` with ``op`` one of :data:`COMPARE_OPS`."""
+
+    field: str
+    op: str
+    value: Value
+    pos: Span | None = _pos()
+    value_pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class Between:
+    """``field BETWEEN low AND high`` (both ends included)."""
+
+    field: str
+    low: Value
+    high: Value
+    pos: Span | None = _pos()
+    value_pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class In:
+    """``field IN (v1, v2, ...)``."""
+
+    field: str
+    values: tuple[Value, ...]
+    pos: Span | None = _pos()
+    value_pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class Contains:
+    """``field CONTAINS 'text'``: case-sensitive substring."""
+
+    field: str
+    value: Value
+    pos: Span | None = _pos()
+    value_pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class IsNull:
+    """``field IS NULL`` or, with ``negated``, ``field IS NOT NULL``."""
+
+    field: str
+    negated: bool = False
+    pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class Event:
+    """An aggregate over a customer's events (or orders) compared with a value.
+
+    ``events(type='product_view', category='shoes', within=-7d).count >= 3`` is
+    ``Event("events", (("type", "product_view"), ("category", "shoes")),
+    RelDate(-7, "d"), None, "count", None, ">=", 3)``.
+
+    Attributes
+    ----------
+    source : str
+        ``"events"``.
+    filters : tuple of (str, value)
+        Equality filters: ``type``/``product_id`` columns or JSON properties.
+    within : RelDate or None
+        Trailing window: the last N days (weeks, months) up to the as-of date.
+    between : (str, str) or None
+        Absolute window of ISO dates, both days included.
+    agg : str
+        One of :data:`AGGREGATES`.
+    prop : str or None
+        The numeric property ``sum``/``avg``/``min``/``max`` read.
+    """
+
+    source: str
+    filters: tuple[tuple[str, Value], ...]
+    within: RelDate | None
+    between: tuple[str, str] | None
+    agg: str
+    prop: str | None
+    op: str
+    value: Value
+    pos: Span | None = _pos()
+    value_pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    """``segment('vip')``: membership of another saved segment."""
+
+    name: str
+    pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class Distance:
+    """``distance(lat, lon) op N km``: great-circle (haversine) distance of the customer's address."""
+
+    lat: float
+    lon: float
+    op: str
+    km: float
+    unit: str = "km"
+    pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class And:
+    """All of ``items`` hold (the empty ``And`` is ``TRUE``)."""
+
+    items: tuple[Node, ...]
+    pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class Or:
+    """At least one of ``items`` holds (the empty ``Or`` is ``FALSE``)."""
+
+    items: tuple[Node, ...]
+    pos: Span | None = _pos()
+
+
+@dataclass(frozen=True)
+class Not:
+    """``item`` does not hold."""
+
+    item: Node
+    pos: Span | None = _pos()
+
+
+Node = Union[Compare, Between, In, Contains, IsNull, Event, SegmentRef, Distance, And, Or, Not]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A parsed rule; ``source`` is the text it came from (for carets in error messages)."""
+
+    rule: Node
+    source: str | None = field(default=None, compare=False, repr=False)
+    name: str | None = field(default=None, compare=False)
+
+
+def walk(node: Node, path: str = ""):  # type: ignore[no-untyped-def]
+    """Yield ``(path, node)`` for ``node`` and every node below it, depth first.
+
+    Paths follow the JSON form: ``/and/1/not``.
+    """
+    yield path, node
+    if isinstance(node, And | Or):
+        key = "and" if isinstance(node, And) else "or"
+        for i, item in enumerate(node.items):
+            yield from walk(item, f"{path}/{key}/{i}")
+    elif isinstance(node, Not):
+        yield from walk(node.item, f"{path}/not")
