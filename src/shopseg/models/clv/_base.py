@@ -119,6 +119,7 @@ def fit_mle(
     names: Sequence[str],
     model: str,
     penalizer: float = 0.0,
+    max_iter: int = 2000,
 ) -> MLEResult:
     """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring."""
     n = weights.sum()
@@ -132,10 +133,10 @@ def fit_mle(
         return value if np.isfinite(value) else 1e100
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-    res = optimize.minimize(objective, np.log(x0), method="L-BFGS-B", bounds=bounds, options={"maxiter": 2000})
+    res = optimize.minimize(objective, np.log(x0), method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter})
     if not res.success:
         polished = optimize.minimize(
-            objective, res.x, method="Nelder-Mead", options={"maxiter": 5000, "xatol": 1e-8, "fatol": 1e-12}
+            objective, res.x, method="Nelder-Mead", options={"maxiter": 2 * max_iter, "xatol": 1e-8, "fatol": 1e-12}
         )
         if polished.fun <= res.fun:
             res = polished

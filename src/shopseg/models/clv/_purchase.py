@@ -35,12 +35,16 @@ class PurchaseModel(Estimator):
         "penalizer": [Interval(Real, 0, None, closed="left")],
         "min_customers": [Interval(Integral, 1, None, closed="left")],
         "fallback": [Options(("raise", "penalized"))],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, penalizer: float = 0.0, min_customers: int = 30, fallback: str = "raise") -> None:
+    def __init__(
+        self, *, penalizer: float = 0.0, min_customers: int = 30, fallback: str = "raise", max_iter: int = 2000
+    ) -> None:
         self.penalizer = penalizer
         self.min_customers = min_customers
         self.fallback = fallback
+        self.max_iter = max_iter
 
     # ----- formulas (subclasses) -------------------------------------------------------------
     def _loglik(self, p: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -116,6 +120,7 @@ class PurchaseModel(Estimator):
             self._param_names,
             name,
             penalizer,
+            self.max_iter,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))

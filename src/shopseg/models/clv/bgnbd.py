@@ -36,6 +36,9 @@ class BetaGeoModel(PurchaseModel):
         repeat buyer): raise a :class:`~shopseg.errors.SchemaError` with a hint,
         or fit with ``penalizer=0.1``, warn (``DataQualityWarning``) and record
         the reason in ``fallback_``.
+    max_iter : int, default=2000
+        Iterations of L-BFGS-B (and twice as many for the Nelder-Mead polish);
+        hitting it issues a :class:`~shopseg.errors.ConvergenceWarning`.
 
     Attributes
     ----------

@@ -41,6 +41,9 @@ class GammaGammaModel(Estimator):
     fallback : {"raise", "penalized"}, default="raise"
         On degenerate data: raise a :class:`~shopseg.errors.SchemaError` with a
         hint, or fit with ``penalizer=0.1``, warn and record the reason in ``fallback_``.
+    max_iter : int, default=2000
+        Iterations of L-BFGS-B (and twice as many for the Nelder-Mead polish);
+        hitting it issues a :class:`~shopseg.errors.ConvergenceWarning`.
 
     Attributes
     ----------
@@ -74,12 +77,16 @@ class GammaGammaModel(Estimator):
         "penalizer": [Interval(Real, 0, None, closed="left")],
         "min_customers": [Interval(Integral, 1, None, closed="left")],
         "fallback": [Options(("raise", "penalized"))],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, penalizer: float = 0.0, min_customers: int = 30, fallback: str = "raise") -> None:
+    def __init__(
+        self, *, penalizer: float = 0.0, min_customers: int = 30, fallback: str = "raise", max_iter: int = 2000
+    ) -> None:
         self.penalizer = penalizer
         self.min_customers = min_customers
         self.fallback = fallback
+        self.max_iter = max_iter
 
     @staticmethod
     def _loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -134,6 +141,7 @@ class GammaGammaModel(Estimator):
             self._param_names,
             "GammaGammaModel",
             penalizer,
+            self.max_iter,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
