@@ -38,9 +38,11 @@ class GammaGammaModel(Estimator):
         L2 penalty on the parameters, added to the mean negative log-likelihood.
     min_customers : int, default=30
         Fewer *repeat* customers with a positive spend is degenerate data.
-    fallback : {"raise", "penalized"}, default="raise"
-        On degenerate data: raise a :class:`~shopseg.errors.SchemaError` with a
-        hint, or fit with ``penalizer=0.1``, warn and record the reason in ``fallback_``.
+    fallback : {"raise", "population"}, default="raise"
+        On degenerate data (fewer than ``min_customers`` usable repeat
+        customers): raise a :class:`~shopseg.errors.SchemaError` with a hint,
+        or skip the model, warn (``DataQualityWarning``), record the reason in
+        ``fallback_`` and predict ``population_mean_`` for every customer.
     max_iter : int, default=2000
         Iterations of L-BFGS-B (and twice as many for the Nelder-Mead polish);
         hitting it issues a :class:`~shopseg.errors.ConvergenceWarning`.
@@ -48,7 +50,10 @@ class GammaGammaModel(Estimator):
     Attributes
     ----------
     params_ : dict
-        ``p``, ``q``, ``gamma``.
+        ``p``, ``q``, ``gamma`` (empty when the fallback was used).
+    population_mean_ : float
+        Observed mean transaction value of the repeat customers (weighted by
+        their number of repeat purchases).
     standard_errors_ : dict
     log_likelihood_ : float
     converged_ : bool
@@ -76,7 +81,7 @@ class GammaGammaModel(Estimator):
     _parameter_constraints: dict[str, list[Any]] = {
         "penalizer": [Interval(Real, 0, None, closed="left")],
         "min_customers": [Interval(Integral, 1, None, closed="left")],
-        "fallback": [Options(("raise", "penalized"))],
+        "fallback": [Options(("raise", "population"))],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -124,36 +129,47 @@ class GammaGammaModel(Estimator):
         reason = None if n >= self.min_customers else (
             f"only {n} repeat customers with a positive monetary_value; expected at least min_customers={self.min_customers}"
         )
-        penalizer = float(self.penalizer)
+        if reason is not None and (self.fallback == "raise" or n == 0):
+            raise SchemaError(
+                f"GammaGammaModel.fit: {reason}. Hint: the spend model needs repeat buyers; use a longer "
+                "calibration period, or pass fallback='population' (needs at least one repeat customer).",
+                table="summary",
+            )
+        self.population_mean_ = float(np.sum(x[keep] * m[keep]) / np.sum(x[keep]))
+        self.n_customers_ = n
+        self.fallback_ = reason
         if reason is not None:
-            if self.fallback == "raise" or n == 0:
-                raise SchemaError(
-                    f"GammaGammaModel.fit: {reason}. Hint: the spend model needs repeat buyers; use a longer "
-                    "calibration period, or pass fallback='penalized' (needs at least one repeat customer).",
-                    table="summary",
-                )
-            warnings.warn(f"GammaGammaModel.fit: {reason}; fitted with penalizer=0.1.", DataQualityWarning, stacklevel=2)
-            penalizer = max(penalizer, 0.1)
+            warnings.warn(
+                f"GammaGammaModel.fit: {reason}; predicting the population mean spend {self.population_mean_:.4g}.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+            self.params_, self.standard_errors_ = {}, {}
+            self.log_likelihood_, self.converged_ = None, False
+            return self
         res = fit_mle(
             lambda prm: self._loglik(prm, rows[:, 0], rows[:, 1]),
             counts.astype(float),
             np.array([1.0, 1.0, 1.0]),
             self._param_names,
             "GammaGammaModel",
-            penalizer,
+            float(self.penalizer),
             self.max_iter,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
         self.log_likelihood_ = res.log_likelihood
         self.converged_ = res.converged
-        self.n_customers_ = n
-        self.fallback_ = reason
         return self
 
     def expected_average_profit(self) -> float:
-        """Population mean transaction value ``p * gamma / (q - 1)`` (a customer with no repeat purchase)."""
+        """Population mean transaction value ``p * gamma / (q - 1)`` (a customer with no repeat purchase).
+
+        With the fallback, ``population_mean_``.
+        """
         self._check_fitted()
+        if getattr(self, "fallback_", None) is not None:
+            return self.population_mean_
         p, q, gamma = (self.params_[k] for k in self._param_names)
         if q <= 1:
             raise ShopsegError(
@@ -171,7 +187,9 @@ class GammaGammaModel(Estimator):
         """
         self._check_fitted()
         x, m, _ = read_monetary(data, monetary_value)
-        p, q, gamma = (self.params_[k] for k in self._param_names)
         population = self.expected_average_profit()
+        if getattr(self, "fallback_", None) is not None:
+            return np.full(len(x), population)
+        p, q, gamma = (self.params_[k] for k in self._param_names)
         px = p * x
         return np.where(x > 0, (gamma + m * x) * p / (px + q - 1), population)
