@@ -66,7 +66,7 @@ class GammaGammaModel(Estimator):
     >>> m = GammaGammaModel()
     >>> m.params_ = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     >>> round(float(m.conditional_expected_average_profit([2], [35.0])[0]), 2)
-    34.21
+    35.04
 
     References
     ----------

@@ -47,8 +47,10 @@ class ParetoNBDModel(PurchaseModel):
     --------
     >>> m = ParetoNBDModel()
     >>> m.params_ = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
-    >>> round(float(m.conditional_probability_alive([0], [0.0], [38.86])[0]), 3)
-    0.652
+    >>> round(float(m.conditional_probability_alive([0], [0.0], [38.86])[0]), 3)  # a one-off buyer of week 1
+    0.295
+    >>> round(float(m.expected_purchases([78])[0]), 3)
+    1.909
 
     References
     ----------
