@@ -191,7 +191,8 @@ def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:
     dp = (ibis.literal(node.lat, type="float64") - lat) * (math.pi / 180)
     dl = (ibis.literal(node.lon, type="float64") - lon) * (math.pi / 180)
     a = (dp / 2).sin() ** 2 + p1.cos() * math.cos(p2) * (dl / 2).sin() ** 2
-    return ibis.least(a, 1.0).sqrt().asin() * (2 * EARTH_RADIUS_KM)
+    clamped = ibis.ifelse(a > 1.0, 1.0, a)  # LEAST would skip a NULL
+    return clamped.sqrt().asin() * (2 * EARTH_RADIUS_KM)
 
 
 def _prepare(engine: Engine, segment: Segment, as_of: dt.date | str, fields: FieldRegistry,
