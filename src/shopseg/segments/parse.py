@@ -75,7 +75,7 @@ FALSE.2: /false\b/i
 _SEGMENT.2: /segment\b/i
 _DISTANCE.2: /distance\b/i
 _EVENTS.2: /events\b/
-DURATION.3: /[+-]?\d+(\.\d+)?[A-Za-z_]\w*/
+DURATION.3: /[+-]?\d+(\.\d+)?(?![eE][+-]?\d)[A-Za-z_]\w*/
 NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 STRING: /'(?:[^'\\]|\\.)*'/s | /"(?:[^"\\]|\\.)*"/s
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
@@ -252,11 +252,11 @@ def _paren_issues(text: str) -> list[Issue]:
             if stack:
                 stack.pop()
             else:
-                issues.append(Issue("", "unbalanced_parenthesis", caret_message(text, Span(line, col), "')' has no matching '('")))
+                issues.append(Issue("/", "unbalanced_parenthesis", caret_message(text, Span(line, col), "')' has no matching '('")))
         if ch == "\n":
             line, col = line + 1, 0
     for ln, cl in stack:
-        issues.append(Issue("", "unbalanced_parenthesis", caret_message(text, Span(ln, cl), "'(' is never closed")))
+        issues.append(Issue("/", "unbalanced_parenthesis", caret_message(text, Span(ln, cl), "'(' is never closed")))
     return issues
 
 
@@ -266,14 +266,14 @@ def _syntax_issue(text: str, exc: UnexpectedInput) -> Issue:
         what = f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) else "unexpected input"
         if text[exc.pos_in_stream : exc.pos_in_stream + 1] in "'\"":
             what = "unterminated string"
-        return Issue("", "syntax", caret_message(text, Span(line, col), what + "."))
+        return Issue("/", "syntax", caret_message(text, Span(line, col), what + "."))
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
         msg = f"unexpected {str(tok)!r}. Expected {_expected(set(exc.expected))}."
-        return Issue("", "syntax", caret_message(text, Span(line, col, max(len(str(tok)), 1)), msg))
+        return Issue("/", "syntax", caret_message(text, Span(line, col, max(len(str(tok)), 1)), msg))
     expected = set(getattr(exc, "expected", ()) or ())
     end = _end_span(text)
-    return Issue("", "syntax", caret_message(text, end, f"unexpected end of rule. Expected {_expected(expected)}."))
+    return Issue("/", "syntax", caret_message(text, end, f"unexpected end of rule. Expected {_expected(expected)}."))
 
 
 def _end_span(text: str) -> Span:
@@ -285,17 +285,17 @@ def parse_text(text: str) -> Segment:
     """Parse the text form; raise :class:`SegmentError` on a syntax error (with a caret)."""
     if not text.strip():
         raise SegmentError("segment: the rule is empty. Expected a condition such as `orders >= 3`.",
-                           [Issue("", "empty", "the rule is empty")])  # fmt: skip
+                           [Issue("/", "empty", "the rule is empty")])  # fmt: skip
     issues = _paren_issues(text)
     if not issues:
         try:
             rule = _ToAst().transform(_parser().parse(text))
         except RecursionError:
-            issues = [Issue("", "too_deep", "the rule is nested too deeply (limit about 200 levels).")]
+            issues = [Issue("/", "too_deep", "the rule is nested too deeply (limit about 200 levels).")]
         except UnexpectedInput as exc:
             issues = [_syntax_issue(text, exc)]
         except VisitError as exc:  # pragma: no cover - a transformer bug, reported as a syntax issue
-            issues = [Issue("", "syntax", f"cannot read the rule: {exc.orig_exc}")]
+            issues = [Issue("/", "syntax", f"cannot read the rule: {exc.orig_exc}")]
         else:
             return Segment(rule, source=text)
     raise SegmentError(_summary(issues), issues)
@@ -305,7 +305,7 @@ def _summary(issues: list[Issue]) -> str:
     return summarize(issues)
 
 
-def parse_json(data: Mapping[str, Any] | str) -> Segment:
+def parse_json(data: Mapping[str, Any] | bool | str) -> Segment:
     """Parse the JSON form (a dict or a JSON string).
 
     ``{"and": [...]}``, ``{"or": [...]}``, ``{"not": {...}}``, ``true``/``false``;
@@ -322,13 +322,13 @@ def parse_json(data: Mapping[str, Any] | str) -> Segment:
         except (json.JSONDecodeError, RecursionError) as exc:
             where = f"line {exc.lineno}, col {exc.colno}: " if isinstance(exc, json.JSONDecodeError) else ""
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-            issue = Issue("", "syntax", f"{where}invalid JSON: {msg}.")
+            issue = Issue("/", "syntax", f"{where}invalid JSON: {msg}.")
             raise SegmentError(_summary([issue]), [issue]) from None
     issues: list[Issue] = []
     try:
         rule = _json_node(data, "", issues)
     except RecursionError:
-        issues = [Issue("", "too_deep", "the rule is nested too deeply (limit about 200 levels).")]
+        issues = [Issue("/", "too_deep", "the rule is nested too deeply (limit about 200 levels).")]
     if issues:
         raise SegmentError(_summary(issues), issues)
     return Segment(rule)
@@ -467,10 +467,10 @@ def parse_segment(definition: str | Mapping[str, Any] | Segment) -> Segment:
     """
     if isinstance(definition, Segment):
         return definition
-    if isinstance(definition, Mapping):
-        return parse_json(definition)
+    if isinstance(definition, Mapping | bool):
+        return parse_json(definition)  # type: ignore[arg-type]
     if not isinstance(definition, str):
-        issue = Issue("", "type", f"a rule must be text or a JSON object; got {type(definition).__name__}")
+        issue = Issue("/", "type", f"a rule must be text or a JSON object; got {type(definition).__name__}")
         raise SegmentError(_summary([issue]), [issue])
     if definition.lstrip().startswith("{"):
         return parse_json(definition)
