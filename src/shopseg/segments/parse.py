@@ -156,7 +156,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return Between(str(name), low[0], high[0], pos=_span(name), value_pos=low[1])
 
     def in_(self, name: Token, *values: tuple[Value, Span]) -> In:
-        return In(str(name), tuple(v for v, _ in values), pos=_span(name), value_pos=values[0][1])
+        first, last = values[0][1], values[-1][1]
+        length = last.col + last.length - first.col if last.line == first.line else first.length
+        return In(str(name), tuple(v for v, _ in values), pos=_span(name), value_pos=Span(first.line, first.col, length))
 
     def contains(self, name: Token, value: tuple[Value, Span]) -> Contains:
         return Contains(str(name), value[0], pos=_span(name), value_pos=value[1])
