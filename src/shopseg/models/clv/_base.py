@@ -1,7 +1,7 @@
 """Shared machinery of the CLV estimators: parameters, maximum likelihood, standard errors.
 
-Every model is fitted on log-parameters with L-BFGS-B (analytic likelihood,
-finite-difference gradient), polished with Nelder-Mead when L-BFGS-B stops
+Every model is fitted on log-parameters with L-BFGS-B (analytic likelihood;
+analytic gradient where the model provides one, else finite differences), polished with Nelder-Mead when L-BFGS-B stops
 early. Standard errors come from a central-difference Hessian of the total
 negative log-likelihood in log-parameter space, mapped back with the delta
 method (``se(theta) = theta * se(log theta)``).
@@ -93,8 +93,13 @@ def numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: flo
     return hess
 
 
-def _standard_errors(nll: Callable[[np.ndarray], float], log_params: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    hess = numerical_hessian(nll, log_params)
+def _standard_errors(
+    nll: Callable[[np.ndarray], float],
+    log_params: np.ndarray,
+    names: Sequence[str],
+    nll_grad: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray:
+    hess = numerical_hessian(nll, log_params) if nll_grad is None else _hessian_from_gradient(nll_grad, log_params)
     try:
         cov = np.linalg.inv(hess)
         ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
@@ -112,6 +117,18 @@ def _standard_errors(nll: Callable[[np.ndarray], float], log_params: np.ndarray,
     return np.exp(log_params) * np.sqrt(np.diag(cov))
 
 
+def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    """Central differences of an analytic gradient, symmetrised."""
+    h = step * np.maximum(1.0, np.abs(x))
+    cols = []
+    for i in range(len(x)):
+        e = np.zeros(len(x))
+        e[i] = h[i]
+        cols.append((grad(x + e) - grad(x - e)) / (2 * h[i]))
+    hess = np.array(cols)
+    return (hess + hess.T) / 2.0
+
+
 def fit_mle(
     loglik: Callable[[np.ndarray], np.ndarray],
     weights: np.ndarray,
@@ -120,20 +137,43 @@ def fit_mle(
     model: str,
     penalizer: float = 0.0,
     max_iter: int = 2000,
+    gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
 ) -> MLEResult:
-    """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring."""
+    """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring.
+
+    ``gradient(theta)``, when given, returns the weighted total log-likelihood and its
+    derivatives in ``theta`` (natural scale); L-BFGS-B then uses it instead of
+    finite differences, and the Hessian is differenced from it.
+    """
     n = weights.sum()
 
     def total_ll(log_params: np.ndarray) -> float:
         with np.errstate(all="ignore"):
+            if gradient is not None:
+                return float(gradient(np.exp(log_params))[0])
             return float(weights @ loglik(np.exp(log_params)))
 
     def objective(log_params: np.ndarray) -> float:
         value = -total_ll(log_params) / n + penalizer * float(np.sum(np.exp(log_params) ** 2))
         return value if np.isfinite(value) else 1e100
 
+    def objective_and_jac(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        theta = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            ll, grad = gradient(theta)  # type: ignore[misc]
+        value = -ll / n + penalizer * float(np.sum(theta**2))
+        jac = -grad * theta / n + 2 * penalizer * theta**2
+        if not (np.isfinite(value) and np.all(np.isfinite(jac))):
+            return 1e100, np.zeros_like(theta)
+        return value, jac
+
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-    res = optimize.minimize(objective, np.log(x0), method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter})
+    if gradient is not None:
+        res = optimize.minimize(
+            objective_and_jac, np.log(x0), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter}
+        )
+    else:
+        res = optimize.minimize(objective, np.log(x0), method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter})
     if not res.success:
         polished = optimize.minimize(
             objective, res.x, method="Nelder-Mead", options={"maxiter": 2 * max_iter, "xatol": 1e-8, "fatol": 1e-12}
@@ -155,5 +195,8 @@ def fit_mle(
     def nll(log_params: np.ndarray) -> float:
         return -total_ll(log_params) + n * penalizer * float(np.sum(np.exp(log_params) ** 2))
 
-    se = _standard_errors(nll, res.x, names)
+    nll_grad = None
+    if gradient is not None:
+        nll_grad = lambda lp: objective_and_jac(lp)[1] * n  # noqa: E731
+    se = _standard_errors(nll, res.x, names, nll_grad)
     return MLEResult(np.exp(res.x), total_ll(res.x), se, converged, str(res.message))

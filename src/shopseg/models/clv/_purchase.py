@@ -9,6 +9,7 @@ silently.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
@@ -66,6 +67,10 @@ class PurchaseModel(Estimator):
         """P(next purchase within u | alive at T), ``u`` of shape (k, 1) against rows (n,)."""
         raise NotImplementedError
 
+    def _gradient(self, s: Summary) -> Callable[[np.ndarray], tuple[float, np.ndarray]] | None:
+        """Optional: a function of the parameters giving the weighted log-likelihood and its gradient."""
+        return None
+
     # ----- fit --------------------------------------------------------------------------------
     def _degenerate(self, s: Summary) -> str | None:
         n, repeat = s.n_customers, float(s.weights[s.x > 0].sum())
@@ -121,6 +126,7 @@ class PurchaseModel(Estimator):
             name,
             penalizer,
             self.max_iter,
+            self._gradient(s),
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))

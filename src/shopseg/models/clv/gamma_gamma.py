@@ -15,6 +15,7 @@ purchase model.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
@@ -102,6 +103,27 @@ class GammaGammaModel(Estimator):
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + m * x)
         )
 
+    @staticmethod
+    def _gradient(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """Weighted log-likelihood and its analytic gradient in (p, q, gamma)."""
+        log_m, log_x = np.log(m), np.log(x)
+
+        def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
+            p, q, gamma = params
+            px = p * x
+            log_gm = np.log(gamma + m * x)
+            psi_pxq = special.digamma(px + q)
+            ll = w @ (
+                special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
+                + (px - 1) * log_m + px * log_x - (px + q) * log_gm
+            )
+            g_p = w @ (x * (psi_pxq - special.digamma(px) + log_m + log_x - log_gm))
+            g_q = w @ (psi_pxq - special.digamma(q) + np.log(gamma) - log_gm)
+            g_gamma = w @ (q / gamma - (px + q) / (gamma + m * x))
+            return float(ll), np.array([g_p, g_q, g_gamma])
+
+        return value_and_grad
+
     def fit(self, data: Any, monetary_value: Any = None) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
@@ -155,6 +177,7 @@ class GammaGammaModel(Estimator):
             "GammaGammaModel",
             float(self.penalizer),
             self.max_iter,
+            self._gradient(rows[:, 0], rows[:, 1], counts.astype(float)),
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
