@@ -30,6 +30,7 @@ import datetime as dt
 import json
 import math
 import re
+from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -39,12 +40,16 @@ from shopseg.errors import Issue, SegmentError
 from shopseg.segments.fields import FIELDS, FieldRegistry
 from shopseg.segments.nodes import (
     And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
+    walk,
 )  # fmt: skip
 from shopseg.segments.validate import iso_date, validate_segment
 
 __all__ = [
     "evaluate_segment",
     "evaluate_node",
+    "explain_segment",
+    "Step",
+    "haversine_km",
     "resolve_offset",
     "event_window",
     "NUMERIC_TEXT",
@@ -183,7 +188,8 @@ class _Evaluator:
                 return False
         return True
 
-    def event(self, node: Event) -> bool:
+    def event_value(self, node: Event) -> float | None:
+        """The aggregate the condition compares (count and sum are 0 without events)."""
         after, last = event_window(node, self.as_of)
         picked = []
         for ev in self.events:
@@ -193,17 +199,33 @@ class _Evaluator:
             if day <= last and (after is None or day > after) and self.matches(node, ev):
                 picked.append(ev)
         if node.agg == "count":
-            total: float | None = float(len(picked))
-        else:
-            nums = [n for n in (_prop_number(_props(ev).get(node.prop)) for ev in picked) if n is not None]
-            total = _aggregate(node.agg, nums)
+            return float(len(picked))
+        nums = [n for n in (_prop_number(_props(ev).get(node.prop)) for ev in picked) if n is not None]
+        return _aggregate(node.agg, nums)
+
+    def event(self, node: Event) -> bool:
+        total = self.event_value(node)
         return total is not None and bool(_OPS[node.op](total, node.value))
 
-    def distance(self, node: Distance) -> bool:
+    def distance_value(self, node: Distance) -> float | None:
         lat, lon = self.profile.get("lat"), self.profile.get("lon")
         if _missing(lat) or _missing(lon):
-            return False
-        return bool(_OPS[node.op](haversine_km(float(lat), float(lon), node.lat, node.lon), node.km))
+            return None
+        return haversine_km(float(lat), float(lon), node.lat, node.lon)
+
+    def distance(self, node: Distance) -> bool:
+        km = self.distance_value(node)
+        return km is not None and bool(_OPS[node.op](km, node.km))
+
+    def observed(self, node: Node) -> Any:
+        """What the customer has for one condition: the field value, the aggregate or the distance."""
+        if isinstance(node, Event):
+            return self.event_value(node)
+        if isinstance(node, Distance):
+            return self.distance_value(node)
+        if isinstance(node, Compare | Between | In | Contains | IsNull):
+            return self.field_value(node.field)[0]
+        return None
 
 
 def _props(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -285,3 +307,44 @@ def evaluate_segment(
     except KeyError as exc:  # a segment('name') without its definition
         issue = Issue("/", "unknown_segment", f"unknown segment {exc.args[0]!r}: pass it in segments=.")
         raise SegmentError(f"segment: {issue.message}", [issue]) from None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of :func:`explain_segment`: a condition, the customer's value and whether it held."""
+
+    path: str
+    depth: int
+    condition: str
+    value: Any
+    held: bool
+
+
+def explain_segment(
+    segment: Segment,
+    profile: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]] = (),
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+) -> list[Step]:
+    """Every node of the rule, depth first, with the customer's value and the outcome.
+
+    Examples
+    --------
+    >>> from shopseg.segments.parse import parse_segment
+    >>> steps = explain_segment(parse_segment("orders >= 3 AND spent > 100"), {"orders": 4, "revenue": 50.0},
+    ...                         as_of="2024-06-30")
+    >>> [(s.condition, s.value, s.held) for s in steps]
+    [('orders >= 3 AND spent > 100', None, False), ('orders >= 3', 4, True), ('spent > 100', 50.0, False)]
+    """
+    from shopseg.segments.render import render_node
+
+    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    validate_segment(segment, fields, segments if segments is not None else None)
+    ev = _Evaluator(profile, list(events), day, fields, segments or {})
+    return [
+        Step(path or "/", len(re.findall(r"/(?:and|or)/\d+|/not", path)), render_node(node), ev.observed(node), ev(node))
+        for path, node in walk(segment.rule)
+    ]
