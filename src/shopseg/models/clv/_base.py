@@ -5,6 +5,10 @@ analytic gradient where the model provides one, else finite differences), polish
 early. Standard errors come from a central-difference Hessian of the total
 negative log-likelihood in log-parameter space, mapped back with the delta
 method (``se(theta) = theta * se(log theta)``).
+
+Weighted sums are written ``np.sum(w * v)``, never ``w @ v``: a BLAS dot product
+starts the BLAS thread pool, and on a busy 2-core machine that made one fit 30x
+slower (1.4 s instead of 0.045 s on 100,000 customers).
 """
 
 from __future__ import annotations
@@ -151,7 +155,7 @@ def fit_mle(
         with np.errstate(all="ignore"):
             if gradient is not None:
                 return float(gradient(np.exp(log_params))[0])
-            return float(weights @ loglik(np.exp(log_params)))
+            return float(np.sum(weights * loglik(np.exp(log_params))))
 
     def objective(log_params: np.ndarray) -> float:
         value = -total_ll(log_params) / n + penalizer * float(np.sum(np.exp(log_params) ** 2))

@@ -98,10 +98,32 @@ def compress(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, index: pd.Index | No
     >>> s.x.tolist(), s.weights.tolist(), s.inverse.tolist()
     ([0.0, 2.0], [2.0, 1.0], [0, 0, 1])
     """
-    stacked = np.column_stack([x, t_x, T])
-    uniq, inverse, counts = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+    uniq, counts, inverse = unique_rows(x, t_x, T)
     idx = index if index is not None else pd.RangeIndex(len(x))
-    return Summary(uniq[:, 0], uniq[:, 1], uniq[:, 2], counts.astype(float), inverse.ravel(), idx)
+    return Summary(uniq[0], uniq[1], uniq[2], counts, inverse, idx)
+
+
+def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Unique rows of equal-length columns: (unique columns, counts, inverse), by one lexsort.
+
+    ``np.unique(..., axis=0)`` does the same through a structured view, several times slower.
+    """
+    cols = [np.asarray(c, dtype=float) for c in columns]
+    n = len(cols[0])
+    if n == 0:
+        return [c[:0] for c in cols], np.zeros(0), np.zeros(0, dtype=np.intp)
+    order = np.lexsort(cols[::-1])
+    sorted_cols = [c[order] for c in cols]
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for c in sorted_cols:
+        new[1:] |= c[1:] != c[:-1]
+    group = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = group
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, n)).astype(float)
+    return [c[starts] for c in sorted_cols], counts, inverse
 
 
 def read_summary(data: Any, recency: Any = None, T: Any = None) -> Summary:

@@ -112,22 +112,22 @@ import numpy as np
             dead_x = np.where(repeat, special.betaln(a + 1, bx1) - special.betaln(a, b), -np.inf)
             head_x = special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
             alive = alive_x[ix] - rx * log_aT
-            dead = dead_x[ix] - rx * log_at
-            total = np.logaddexp(alive, dead)
-            share = np.exp(alive - total)  # weight of the alive branch
-            ll = w @ (head_x[ix] + total)
+            diff = dead_x[ix] - rx * log_at - alive  # -inf when x = 0
+            dead_share = special.expit(diff)  # weight of the "dropped out at t_x" branch
+            share = 1.0 - dead_share
+            total = alive + np.maximum(diff, 0.0) + np.log1p(np.exp(-np.abs(diff)))
+            ll = np.sum(w * (head_x[ix] + total))
             d_ab = special.digamma(a + b)
             psi_abx = special.digamma(a + b + ux)
             da_x_alive = special.digamma(a) - psi_abx
             da_x_dead = special.digamma(a + 1) - psi_abx
             db_x_alive = special.digamma(b + ux) - psi_abx
             db_x_dead = np.where(repeat, special.digamma(bx1) - psi_abx, 0.0)
-            dead_share = 1.0 - share
             g_r = (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))[ix] - share * log_aT - dead_share * log_at
-            g_alpha = r / alpha - rx * (share / np.exp(log_aT) + dead_share / np.exp(log_at))
+            g_alpha = r / alpha - rx * (share / (alpha + uT)[iT] + dead_share / (alpha + ut)[it])
             g_a = share * da_x_alive[ix] + dead_share * da_x_dead[ix] - (special.digamma(a) - d_ab)
             g_b = share * db_x_alive[ix] + dead_share * db_x_dead[ix] - (special.digamma(b) - d_ab)
-            return float(ll), np.array([w @ g_r, w @ g_alpha, w @ g_a, w @ g_b])
+            return float(ll), np.array([np.sum(w * g) for g in (g_r, g_alpha, g_a, g_b)])
 
         return value_and_grad
 

@@ -93,5 +93,5 @@ def customer_lifetime_value(
         cum = np.stack([purchase_model._cond_expected(p, np.asarray(t), s.x, s.t_x, s.T) for t in times])
     increments = np.diff(np.vstack([np.zeros((1, len(s.x))), cum]), axis=0)
     factors = (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
-    per_row = purchase_model._finite(factors @ increments, "discounted expected purchases")
+    per_row = purchase_model._finite(np.sum(factors[:, None] * increments, axis=0), "discounted expected purchases")
     return pd.Series(margin * spend * per_row[s.inverse], index=frame.index, name="clv")

@@ -25,7 +25,7 @@ from scipy import special
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
 from shopseg.models.clv._base import Estimator, fit_mle
-from shopseg.models.clv._summary import read_monetary
+from shopseg.models.clv._summary import read_monetary, unique_rows
 
 __all__ = ["GammaGammaModel"]
 
@@ -113,13 +113,13 @@ class GammaGammaModel(Estimator):
             px = p * x
             log_gm = np.log(gamma + m * x)
             psi_pxq = special.digamma(px + q)
-            ll = w @ (
+            ll = np.sum(w * (
                 special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
                 + (px - 1) * log_m + px * log_x - (px + q) * log_gm
-            )
-            g_p = w @ (x * (psi_pxq - special.digamma(px) + log_m + log_x - log_gm))
-            g_q = w @ (psi_pxq - special.digamma(q) + np.log(gamma) - log_gm)
-            g_gamma = w @ (q / gamma - (px + q) / (gamma + m * x))
+            ))
+            g_p = np.sum(w * x * (psi_pxq - special.digamma(px) + log_m + log_x - log_gm))
+            g_q = np.sum(w * (psi_pxq - special.digamma(q) + np.log(gamma) - log_gm))
+            g_gamma = np.sum(w * (q / gamma - (px + q) / (gamma + m * x)))
             return float(ll), np.array([g_p, g_q, g_gamma])
 
         return value_and_grad
@@ -146,7 +146,7 @@ class GammaGammaModel(Estimator):
                 stacklevel=2,
             )
         keep = (x > 0) & (m > 0)
-        rows, counts = np.unique(np.column_stack([x[keep], m[keep]]), axis=0, return_counts=True)
+        (ux, um), counts, _ = unique_rows(x[keep], m[keep])
         n = int(keep.sum())
         reason = None if n >= self.min_customers else (
             f"only {n} repeat customers with a positive monetary_value; expected at least min_customers={self.min_customers}"
@@ -170,14 +170,14 @@ class GammaGammaModel(Estimator):
             self.log_likelihood_, self.converged_ = None, False
             return self
         res = fit_mle(
-            lambda prm: self._loglik(prm, rows[:, 0], rows[:, 1]),
-            counts.astype(float),
+            lambda prm: self._loglik(prm, ux, um),
+            counts,
             np.array([1.0, 1.0, 1.0]),
             self._param_names,
             "GammaGammaModel",
             float(self.penalizer),
             self.max_iter,
-            self._gradient(rows[:, 0], rows[:, 1], counts.astype(float)),
+            self._gradient(ux, um, counts),
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))

@@ -23,7 +23,10 @@ from shopseg.models.clv._purchase import PurchaseModel
 
 __all__ = ["ParetoNBDModel"]
 
-_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)  # P(n purchases): integral over the remaining lifetime
+# the likelihood integral in w = log(kappa + y) is smooth: 24 nodes agree with 96 to 1e-13 (absolute, in log L)
+# on CDNOW and on extreme (alpha, beta) such as (0.01, 50) and (100, 0.02)
+_LL_NODES, _LL_WEIGHTS = np.polynomial.legendre.leggauss(24)
 
 
 def _log_integral(alpha: float, beta: float, k: np.ndarray, s1: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -31,10 +34,12 @@ def _log_integral(alpha: float, beta: float, k: np.ndarray, s1: float, lo: np.nd
     kappa = min(alpha, beta)
     w0, w1 = np.log(kappa + lo), np.log(kappa + hi)
     half = (w1 - w0) / 2.0
-    w = (w0 + w1)[:, None] / 2.0 + half[:, None] * _NODES[None, :]
+    w = (w0 + w1)[:, None] / 2.0 + half[:, None] * _LL_NODES[None, :]
     y = np.exp(w) - kappa
     terms = w - k[:, None] * np.log(alpha + y) - s1 * np.log(beta + y)
-    return special.logsumexp(terms, b=_WEIGHTS[None, :], axis=1) + np.log(half)
+    top = terms.max(axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return np.log(np.sum(np.exp(terms - top[:, None]) * _LL_WEIGHTS, axis=1)) + top + np.log(half)
 
 
 class ParetoNBDModel(PurchaseModel):
@@ -107,7 +112,7 @@ class ParetoNBDModel(PurchaseModel):
         base = (beta + T)[:, None]
         dens = s / base * (base / (base + tau[None, :])) ** (s + 1.0)
         nb = stats.nbinom.pmf(n, (r + x)[:, None], (alpha + T)[:, None] / (alpha + T[:, None] + tau[None, :]))
-        died = (dens * nb) @ _WEIGHTS * t / 2.0
+        died = np.sum(dens * nb * _WEIGHTS, axis=1) * t / 2.0
         survive = (base[:, 0] / (base[:, 0] + t)) ** s * stats.nbinom.pmf(n, r + x, (alpha + T) / (alpha + T + t))
         alive = self._p_alive(p, x, t_x, T)
         return alive * (died + survive) + (1.0 - alive) * (n == 0)
