@@ -169,3 +169,15 @@ def test_compressed_likelihood_equals_the_sum_over_customers(history: tuple[np.n
     s = compress(x, t_x, big_t)
     full = model._loglik(params, x, t_x, big_t).sum()
     assert s.weights @ model._loglik(params, s.x, s.t_x, s.T) == pytest.approx(full, rel=1e-12)
+
+
+def test_grid_next_order_agrees_with_the_closed_form(bgnbd: BetaGeoModel, cdnow_summary: pd.DataFrame) -> None:
+    """The generic grid of next_order.py (used by the Pareto/NBD) against the BG/NBD's exact Lomax formulas; 1e-3."""
+    from shopseg.models.clv._summary import read_summary
+    from shopseg.models.clv.next_order import next_order_from_cdf
+
+    s, p = read_summary(cdnow_summary), np.array(list(bgnbd.params_.values()))
+    exact = bgnbd._next_order_closed(p, s.x, s.T, 52.0, (0.1, 0.9))
+    grid = next_order_from_cdf(lambda u, rows: bgnbd._next_cdf(p, u, s.x[rows], s.T[rows]), len(s.x), 52.0, (0.1, 0.9))
+    for col in exact.columns:
+        np.testing.assert_allclose(grid[col], exact[col], rtol=1e-3, err_msg=col)

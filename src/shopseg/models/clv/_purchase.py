@@ -67,6 +67,12 @@ class PurchaseModel(Estimator):
         """P(next purchase within u | alive at T), ``u`` of shape (k, 1) against rows (n,)."""
         raise NotImplementedError
 
+    def _next_order_closed(
+        self, p: np.ndarray, x: np.ndarray, T: np.ndarray, horizon: float, interval: tuple[float, float]
+    ) -> pd.DataFrame | None:
+        """Optional closed form of :func:`next_order_from_cdf` (same columns); None to use the grid."""
+        return None
+
     def _gradient(self, s: Summary) -> Callable[[np.ndarray], tuple[float, np.ndarray]] | None:
         """Optional: a function of the parameters giving the weighted log-likelihood and its gradient."""
         return None
@@ -207,21 +213,28 @@ class PurchaseModel(Estimator):
         model's time unit, measured from T, conditional on an order within ``horizon``).
         """
         s = self._rows(data, recency, T)
+        table = self._next_order_rows(s, horizon, interval)
+        out = table.iloc[s.inverse].reset_index(drop=True)
+        out.index = s.index
+        return out[["p_next_order", "next_order_expected", "next_order_lower", "next_order_upper"]]
+
+    def _next_order_rows(self, s: Summary, horizon: float, interval: tuple[float, float]) -> pd.DataFrame:
         lo, hi = interval
         if not (0 < lo < hi < 1) or not horizon > 0:
             raise SchemaError(f"next_order: expected horizon > 0 and 0 < lower < upper < 1; got {horizon!r}, {interval!r}.")
         p = self._p()
         with np.errstate(all="ignore"):
             alive = np.clip(self._p_alive(p, s.x, s.t_x, s.T), 0.0, 1.0)
-            table = next_order_from_cdf(
-                lambda u, rows: self._next_cdf(p, u, s.x[rows], s.T[rows]), len(s.x), float(horizon), (lo, hi)
-            )
+            table = self._next_order_closed(p, s.x, s.T, float(horizon), (lo, hi))
+            if table is None:
+                table = next_order_from_cdf(
+                    lambda u, rows: self._next_cdf(p, u, s.x[rows], s.T[rows]), len(s.x), float(horizon), (lo, hi)
+                )
         table["p_next_order"] = alive * table.pop("p_within")
-        out = table.iloc[s.inverse].reset_index(drop=True)
-        out.index = s.index
-        for col in out.columns:
-            self._finite(out[col].to_numpy(), col)
-        return out[["p_next_order", "next_order_expected", "next_order_lower", "next_order_upper"]]
+        table.insert(0, "p_alive", alive)
+        for col in table.columns:
+            self._finite(table[col].to_numpy(), col)
+        return table
 
     def predict(self, data: Any, *, horizon: float = 52.0, interval: tuple[float, float] = (0.1, 0.9)) -> pd.DataFrame:
         """Per-customer predictions for the workspace: p_alive, expected purchases over ``horizon``, next order.
@@ -230,9 +243,13 @@ class PurchaseModel(Estimator):
         horizon, time unit and any fallback.
         """
         frame = data if isinstance(data, pd.DataFrame) else None
-        out = self.next_order(data, horizon=horizon, interval=interval)
-        out.insert(0, "expected_purchases", self.conditional_expected_purchases(horizon, data))
-        out.insert(0, "p_alive", self.conditional_probability_alive(data))
+        s = self._rows(data, None, None)
+        table = self._next_order_rows(s, horizon, interval)
+        with np.errstate(all="ignore"):
+            expected = self._cond_expected(self._p(), np.asarray(float(horizon)), s.x, s.t_x, s.T)
+        table.insert(1, "expected_purchases", self._finite(expected, "expected purchases"))
+        out = table.iloc[s.inverse].reset_index(drop=True)
+        out.index = s.index
         if frame is not None and "customer_id" in frame.columns:
             out.insert(0, "customer_id", frame["customer_id"].to_numpy())
         out.attrs.update(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
 from shopseg.models.clv._purchase import PurchaseModel
@@ -161,6 +162,28 @@ import numpy as np
             drop = np.exp(special.betaln(a + 1, b + x + n - 1) - special.betaln(a, b + x)) * stats.nbinom.sf(n - 1, r + x, prob)
         alive = self._p_alive(p, x, t_x, T)
         return alive * (stay + drop) + (1.0 - alive) * (n == 0)
+
+    def _next_order_closed(
+        self, p: np.ndarray, x: np.ndarray, T: np.ndarray, horizon: float, interval: tuple[float, float]
+    ) -> pd.DataFrame:
+        """The Lomax(k = r+x, c = alpha+T) wait, truncated at h: exact F(h), quantiles and mean.
+
+        ``S(u) = (c/(c+u))^k``; quantile ``c ((1 - q F(h))^(-1/k) - 1)``; mean
+        ``(int_0^h S - h S(h)) / F(h)`` with ``int_0^h S = c (1 - (c/(c+h))^(k-1)) / (k-1)``
+        (``c log(1 + h/c)`` at k = 1).
+        """
+        r, alpha, _, _ = p
+        k, c = r + x, alpha + T
+        g = np.log1p(horizon / c)
+        fh = -np.expm1(-k * g)
+        km1 = k - 1.0
+        near_one = np.abs(km1) < 1e-8
+        area = np.where(near_one, c * g, c * -np.expm1(-np.where(near_one, 1.0, km1) * g) / np.where(near_one, 1.0, km1))
+        mean = (area - horizon * (1.0 - fh)) / fh
+        quantile = lambda q: c * np.expm1(-np.log1p(-q * fh) / k)  # noqa: E731
+        return pd.DataFrame(
+            {"p_within": fh, "next_order_expected": mean, "next_order_lower": quantile(interval[0]), "next_order_upper": quantile(interval[1])}
+        )
 
     def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, _, _ = p

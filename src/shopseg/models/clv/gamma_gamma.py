@@ -105,21 +105,31 @@ class GammaGammaModel(Estimator):
 
     @staticmethod
     def _gradient(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
-        """Weighted log-likelihood and its analytic gradient in (p, q, gamma)."""
+        """Weighted log-likelihood and its analytic gradient in (p, q, gamma).
+
+        The gamma/digamma terms depend on a customer only through ``x`` (a few dozen
+        distinct values): they are evaluated per distinct x and gathered.
+        """
+        ux, ix = np.unique(x, return_inverse=True)
+        wx = np.bincount(ix, weights=w)  # customers per distinct x
         log_m, log_x = np.log(m), np.log(x)
+        sum_w_logm_x = np.bincount(ix, weights=w * log_m)  # per distinct x: sum of w log m
 
         def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
             p, q, gamma = params
-            px = p * x
-            log_gm = np.log(gamma + m * x)
-            psi_pxq = special.digamma(px + q)
-            ll = np.sum(w * (
-                special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
-                + (px - 1) * log_m + px * log_x - (px + q) * log_gm
-            ))
-            g_p = np.sum(w * x * (psi_pxq - special.digamma(px) + log_m + log_x - log_gm))
-            g_q = np.sum(w * (psi_pxq - special.digamma(q) + np.log(gamma) - log_gm))
-            g_gamma = np.sum(w * (q / gamma - (px + q) / (gamma + m * x)))
+            pux = p * ux
+            gm = gamma + m * x
+            log_gm = np.log(gm)
+            sum_log_gm = np.bincount(ix, weights=w * log_gm)
+            psi_pxq, psi_px = special.digamma(pux + q), special.digamma(pux)
+            ll = (
+                np.sum(wx * (special.gammaln(pux + q) - special.gammaln(pux) - special.gammaln(q) + q * np.log(gamma)
+                             + pux * np.log(ux)))
+                + np.sum((pux - 1) * sum_w_logm_x) - np.sum((pux + q) * sum_log_gm)
+            )
+            g_p = np.sum(ux * (wx * (psi_pxq - psi_px + np.log(ux)) + sum_w_logm_x - sum_log_gm))
+            g_q = np.sum(wx * (psi_pxq - special.digamma(q) + np.log(gamma)) - sum_log_gm)
+            g_gamma = np.sum(wx) * q / gamma - np.sum(w * (p * x + q) / gm)
             return float(ll), np.array([g_p, g_q, g_gamma])
 
         return value_and_grad
