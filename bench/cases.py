@@ -151,7 +151,9 @@ def duckdb_floor_file(out_dir: str) -> dict[str, Any]:
     """The floor: one bare DuckDB GROUP BY per customer over the same Parquet file."""
     import duckdb
 
-    t = duckdb.connect().execute(
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the bar would garble the harness's result line
+    t = con.execute(
         f"""SELECT customer_id, count(DISTINCT order_id) AS orders, sum(quantity * unit_price - discount) AS revenue,
                    min(ordered_at) AS first, max(ordered_at) AS last
             FROM '{out_dir}/lines.parquet'
@@ -165,6 +167,7 @@ def duckdb_floor_workspace(out_dir: str) -> dict[str, Any]:
     import duckdb
 
     con = duckdb.connect(str(Path(out_dir) / "store.duckdb"), read_only=True)
+    con.execute("SET enable_progress_bar = false")
     t = con.execute(
         """SELECT o.customer_id, count(DISTINCT o.order_id) AS orders,
                   sum(l.quantity * l.unit_price - coalesce(l.discount, 0)) AS revenue,
