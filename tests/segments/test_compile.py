@@ -45,9 +45,9 @@ EVENTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory) -> Workspace:
-    ws = Workspace.init(tmp_path_factory.mktemp("segments") / "shop.duckdb")
+def make_shop(path) -> Workspace:
+    """A five-customer workspace with features, RFM and lifecycle built as of AS_OF (also used by test_store)."""
+    ws = Workspace.init(path)
     write_store(ws, PURCHASES, prospects=["eve"])
     ws.con.executemany(
         "INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES (?, ?, ?, ?, ?)",
@@ -60,6 +60,13 @@ def shop(tmp_path_factory) -> Workspace:
     build_rfm(ws)
     build_lifecycle(ws, as_of=AS_OF)
     return ws
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Workspace:
+    ws = make_shop(tmp_path_factory.mktemp("segments") / "shop.duckdb")
+    yield ws
+    ws.close()
 
 
 VIP = {"vip": parse_segment("orders >= 3")}

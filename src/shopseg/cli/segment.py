@@ -1,0 +1,208 @@
+"""`shopseg segment ...`: write, check, save, preview, diff, refresh and explain rule-based segments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.text import Text
+
+from shopseg.cli._common import console, open_workspace, print_table
+
+__all__ = ["register", "segment_app"]
+
+segment_app = typer.Typer(help="Rule-based segments: the segment language, saved versions, snapshots.", no_args_is_help=True)
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Reference date (default: the features' as-of date).")]
+
+
+def _store(read_only: bool = False):  # type: ignore[no-untyped-def]
+    from shopseg.segments.store import SegmentStore
+
+    ws = open_workspace(read_only=read_only)
+    return ws, SegmentStore(ws)
+
+
+def _engine(ws):  # type: ignore[no-untyped-def]
+    from shopseg.config import get_setting
+    from shopseg.engine import get_engine
+
+    return get_engine(ws, get_setting("engine"))
+
+
+def _warn(messages: list[str]) -> None:
+    for m in messages:
+        console.print(f"[yellow]warning:[/] {m}", highlight=False)
+
+
+@segment_app.command("fields")
+def fields() -> None:
+    """List every field a rule may use, with its type and meaning."""
+    from shopseg.segments.fields import FIELDS, PREDICT_HINT
+
+    rows = [(f.name, f.type, f"{f.table}.{f.column}", f.help + ("" if f.available else f" ({PREDICT_HINT})"))
+            for f in FIELDS]  # fmt: skip
+    print_table("Segment fields", ["field", "type", "column", "meaning"], rows)
+
+
+@segment_app.command("check")
+def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.")]) -> None:
+    """Parse and validate a rule without saving it; print the canonical form and warnings."""
+    from shopseg.segments.render import render
+    from shopseg.segments.validate import static_issues
+
+    ws, store = _store(read_only=True)
+    with ws:
+        seg = store.check(rule)
+    console.print(render(seg), highlight=False, markup=False)
+    _warn([i.message for i in static_issues(seg)])
+
+
+@segment_app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="Segment name.")],
+    rule: Annotated[str, typer.Argument(help="The rule, e.g. \"orders >= 3 AND last_order < -90d\".")],
+    description: Annotated[str, typer.Option("--description", "-d", help="What the segment is for.")] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Save a new version of an existing segment.")] = False,
+) -> None:
+    """Validate and save a segment (a new version with --replace); show its estimated size."""
+    ws, store = _store()
+    with ws:
+        saved = store.create(name, rule, description=description, replace=replace)
+        console.print(f"[bold]{saved.name}[/] version {saved.version}: ", end="")
+        console.print(saved.definition, highlight=False, markup=False)
+        if ws.has_table("customer_features"):
+            info = store.preview(_engine(ws), saved.segment, sample=0)
+            console.print(f"estimated size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%})")
+            _warn(info["warnings"])
+
+
+@segment_app.command("list")
+def list_() -> None:
+    """List saved segments (latest versions)."""
+    ws, store = _store(read_only=True)
+    with ws:
+        rows = [(s.name, s.version, s.definition, s.description) for s in store.list()]
+    print_table("Saved segments", ["name", "version", "rule", "description"], rows)
+
+
+@segment_app.command("show")
+def show(name: str, version: Annotated[Optional[int], typer.Option("--version", "-v")] = None) -> None:
+    """Show one saved segment (latest version unless --version), in text and JSON form."""
+    import json
+
+    from shopseg.segments.render import to_json
+
+    ws, store = _store(read_only=True)
+    with ws:
+        s = store.get(name, version)
+    console.print(f"[bold]{s.name}[/] version {s.version} · saved {s.created_at:%Y-%m-%d %H:%M} UTC")
+    if s.description:
+        console.print(s.description, markup=False)
+    console.print(s.definition, highlight=False, markup=False)
+    console.print(json.dumps(to_json(s.segment), indent=2), highlight=False, markup=False)
+
+
+def _rule_or_name(store, rule: str):  # type: ignore[no-untyped-def]
+    names = {s.name for s in store.list()}
+    return store.get(rule).segment if rule in names else store.check(rule)
+
+
+@segment_app.command("preview")
+def preview(
+    rule: Annotated[str, typer.Argument(help="A saved segment name or a rule.")],
+    as_of: AsOf = None,
+    sample: Annotated[int, typer.Option("--sample", "-n", help="Members to show.")] = 10,
+) -> None:
+    """Size, revenue share, overlap with saved segments and a sample of members."""
+    ws, store = _store(read_only=True)
+    with ws:
+        info = store.preview(_engine(ws), _rule_or_name(store, rule), as_of=as_of, sample=sample)
+    console.print(f"size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%}) · "
+                  f"revenue share: {info['revenue_share']:.1%}")  # fmt: skip
+    _warn(info["warnings"])
+    if info["overlap"]:
+        print_table("Overlap with saved segments", ["segment", "shared customers"], sorted(info["overlap"].items()))
+    df = info["sample"]
+    print_table("Sample", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
+
+
+@segment_app.command("diff")
+def diff(name: str, rule: Annotated[str, typer.Argument(help="The edited rule.")], as_of: AsOf = None) -> None:
+    """How many customers would enter and exit NAME if RULE were saved."""
+    ws, store = _store(read_only=True)
+    with ws:
+        d = store.diff(_engine(ws), name, rule, as_of=as_of)
+    console.print(f"{name}: {d['before']:,} -> {d['after']:,} customers · "
+                  f"[green]+{len(d['enter']):,} enter[/] · [red]-{len(d['exit']):,} exit[/] · {d['stay']:,} stay")  # fmt: skip
+    for label, ids in (("enter", d["enter"]), ("exit", d["exit"])):
+        if ids:
+            console.print(f"{label}: {', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}", markup=False)
+
+
+@segment_app.command("delete")
+def delete(name: str) -> None:
+    """Delete a saved segment (its versions and snapshots are kept)."""
+    ws, store = _store()
+    with ws:
+        store.delete(name)
+    console.print(f"deleted segment {name}")
+
+
+@segment_app.command("refresh")
+def refresh(as_of: AsOf = None) -> None:
+    """Store a dated membership snapshot of every saved segment (and the RFM map)."""
+    ws, store = _store()
+    with ws:
+        day = store.as_of(as_of)
+        sizes = store.refresh(_engine(ws), day)
+    print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
+
+
+@segment_app.command("history")
+def history(
+    name: str,
+    start: Annotated[Optional[str], typer.Option("--from", help="Show who entered/left from this snapshot date...")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="...to this one.")] = None,
+) -> None:
+    """Size over time; with --from/--to, who entered and who left between two snapshots."""
+    ws, store = _store(read_only=True)
+    with ws:
+        df = store.history(name)
+        moved = store.movement(name, start, end) if start and end else None
+    print_table(f"History of {name}", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
+    if moved is not None:
+        for label in ("entered", "left"):
+            ids = moved[label]
+            console.print(f"{label} ({len(ids)}): {', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}", markup=False)
+
+
+@segment_app.command("migration")
+def migration(start: str, end: str) -> None:
+    """Migration matrix between RFM segments on two snapshot dates (rows: from, columns: to)."""
+    ws, store = _store(read_only=True)
+    with ws:
+        m = store.migration(start, end)
+    rows = [(idx, *[int(v) for v in row]) for idx, row in zip(m.index, m.to_numpy(), strict=True)]
+    print_table(f"RFM migration {start} -> {end}", ["from \\ to", *m.columns], rows)
+
+
+@segment_app.command("explain")
+def explain(name: str, customer: str, as_of: AsOf = None) -> None:
+    """Each condition of NAME with CUSTOMER's value and whether it held."""
+    from shopseg.segments.evaluate import explain_segment
+
+    ws, store = _store(read_only=True)
+    with ws:
+        profile, events = store.profile(customer)
+        steps = explain_segment(store.get(name).segment, profile, events, as_of=store.as_of(as_of),
+                                fields=store.fields, segments=store.definitions())  # fmt: skip
+    for s in steps:
+        mark = Text("✔ ", style="green") if s.held else Text("✘ ", style="red")
+        value = Text("" if s.value is None else f"  (value: {s.value})", style="dim")
+        console.print(Text("  " * s.depth) + mark + Text(s.condition) + value, highlight=False)
+    console.print(f"{customer} is {'in' if steps[0].held else 'not in'} {name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(segment_app, name="segment")

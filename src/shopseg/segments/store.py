@@ -1,0 +1,323 @@
+"""Saved segments with versions, previews, diffs and dated membership snapshots, in workspace tables.
+
+Tables (created on first use):
+
+- ``segment_definitions``: ``name, version, definition`` (canonical text),
+  ``description, created_at, deleted``. Every edit adds a version; ``delete``
+  adds a tombstone version, so history is never lost.
+- ``segment_snapshots``: ``name, version, as_of, customer_id`` -- who was in
+  which segment on which date, written by :meth:`SegmentStore.refresh`.
+- ``rfm_snapshots``: ``as_of, customer_id, rfm_segment`` -- the RFM map on each
+  refresh date, for :meth:`SegmentStore.migration`.
+
+>>> import tempfile, os
+>>> from shopseg.workspace import Workspace
+>>> ws = Workspace.init(os.path.join(tempfile.mkdtemp(), "ws.duckdb"))
+>>> store = SegmentStore(ws)
+>>> store.create("loyal", "orders >= 3", description="three orders or more").version
+1
+>>> store.create("loyal", "orders >= 4", replace=True).version
+2
+>>> [s.name for s in store.list()], store.get("loyal", version=1).definition
+(['loyal'], 'orders >= 3')
+>>> ws.close()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
+from shopseg.features import FEATURES_TABLE
+from shopseg.segments.compile import segment_frame
+from shopseg.segments.fields import FIELDS, FieldRegistry
+from shopseg.segments.nodes import Segment
+from shopseg.segments.parse import parse_segment
+from shopseg.segments.render import render
+from shopseg.segments.validate import referenced_segments, static_issues, summarize, validate_segment
+
+if TYPE_CHECKING:
+    from shopseg.engine import Engine
+    from shopseg.workspace import Workspace
+
+__all__ = ["SavedSegment", "SegmentStore", "DEFINITIONS_TABLE", "SNAPSHOTS_TABLE", "RFM_SNAPSHOTS_TABLE"]
+
+DEFINITIONS_TABLE = "segment_definitions"
+SNAPSHOTS_TABLE = "segment_snapshots"
+RFM_SNAPSHOTS_TABLE = "rfm_snapshots"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_DDL = [
+    f"""CREATE TABLE IF NOT EXISTS "{DEFINITIONS_TABLE}" (name VARCHAR, version INTEGER, definition VARCHAR,
+        description VARCHAR, created_at TIMESTAMP, deleted BOOLEAN)""",
+    f'CREATE TABLE IF NOT EXISTS "{SNAPSHOTS_TABLE}" (name VARCHAR, version INTEGER, as_of DATE, customer_id VARCHAR)',
+    f'CREATE TABLE IF NOT EXISTS "{RFM_SNAPSHOTS_TABLE}" (as_of DATE, customer_id VARCHAR, rfm_segment VARCHAR)',
+]
+
+
+@dataclass(frozen=True)
+class SavedSegment:
+    """One version of a saved segment."""
+
+    name: str
+    version: int
+    definition: str
+    description: str
+    created_at: dt.datetime
+
+    @property
+    def segment(self) -> Segment:
+        seg = parse_segment(self.definition)
+        return Segment(seg.rule, source=seg.source, name=self.name)
+
+
+class SegmentStore:
+    """Saved segments of one workspace.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        An open workspace (writable for create/delete/refresh).
+    fields : FieldRegistry, default=None
+        Allowed fields; default the built-in registry plus the ``share_<category>``
+        columns of the stored feature table.
+    """
+
+    def __init__(self, workspace: Workspace, fields: FieldRegistry | None = None) -> None:
+        self.workspace = workspace
+        self.fields = fields or self._fields()
+        if not workspace.read_only:
+            for stmt in _DDL:
+                workspace.con.execute(stmt)
+
+    def _fields(self) -> FieldRegistry:
+        if not self.workspace.has_table(FEATURES_TABLE):
+            return FIELDS
+        cols = [r[0] for r in self.workspace.con.execute(f'DESCRIBE "{FEATURES_TABLE}"').fetchall()]
+        return FIELDS.with_columns(cols)
+
+    # -- definitions -------------------------------------------------------------------
+    def _rows(self) -> pd.DataFrame:
+        if not self.workspace.has_table(DEFINITIONS_TABLE):
+            return pd.DataFrame(columns=["name", "version", "definition", "description", "created_at", "deleted"])
+        return self.workspace.con.execute(f'SELECT * FROM "{DEFINITIONS_TABLE}" ORDER BY name, version').df()
+
+    def _latest(self) -> dict[str, pd.Series]:
+        rows = self._rows()
+        return {name: grp.iloc[-1] for name, grp in rows.groupby("name", sort=True) if not grp.iloc[-1]["deleted"]}
+
+    def list(self) -> list[SavedSegment]:
+        """The latest version of every saved (not deleted) segment, by name."""
+        return [_saved(row) for row in self._latest().values()]
+
+    def definitions(self) -> dict[str, Segment]:
+        """Name -> parsed rule of every saved segment (what ``segment('name')`` refers to)."""
+        return {s.name: s.segment for s in self.list()}
+
+    def get(self, name: str, version: int | None = None) -> SavedSegment:
+        """One saved segment (latest version unless ``version``); :class:`NotFound` when absent."""
+        rows = self._rows()
+        rows = rows[(rows["name"] == name) & ~rows["deleted"].astype(bool)]
+        if version is not None:
+            rows = rows[rows["version"] == version]
+        if rows.empty or (version is None and name not in self._latest()):
+            known = list(self._latest())
+            what = f"segment '{name}'" + (f" version {version}" if version is not None else "")
+            raise NotFound(f"{what} does not exist. Saved segments: {known or 'none'}.{did_you_mean(name, known)}")
+        return _saved(rows.iloc[-1])
+
+    def check(self, definition: str | dict[str, Any] | Segment, name: str | None = None) -> Segment:
+        """Parse and validate a definition against the fields and saved segments (references, cycles)."""
+        seg = parse_segment(definition)
+        seg = Segment(seg.rule, source=seg.source, name=name)
+        saved = {k: v for k, v in self.definitions().items() if k != name}
+        validate_segment(seg, self.fields, saved)
+        return seg
+
+    def create(self, name: str, definition: str | dict[str, Any] | Segment, *, description: str = "",
+               replace: bool = False) -> SavedSegment:  # fmt: skip
+        """Validate and save ``definition`` as ``name`` (a new version when ``replace``)."""
+        if not _NAME.fullmatch(name):
+            raise InvalidParameterError(f"segment name {name!r}: expected a letter then up to 63 letters, digits, "
+                                        "'_' or '-'.")  # fmt: skip
+        latest = self._latest()
+        if name in latest and not replace:
+            raise InvalidParameterError(f"segment '{name}' already exists (version {int(latest[name]['version'])}). "
+                                        "Hint: pass --replace to save a new version.")  # fmt: skip
+        seg = self.check(definition, name)
+        text = render(seg)
+        self._insert(name, text, description, deleted=False)
+        return self.get(name)
+
+    def delete(self, name: str) -> None:
+        """Delete a segment (a tombstone version); refused while other segments refer to it."""
+        self.get(name)
+        users = [n for n, s in self.definitions().items() if n != name and name in referenced_segments(s)]
+        if users:
+            issue = Issue("/", "in_use", f"segment '{name}' is used by {users}; change or delete them first.")
+            raise SegmentError(summarize([issue], name), [issue])
+        self._insert(name, "", "", deleted=True)
+
+    def _insert(self, name: str, text: str, description: str, *, deleted: bool) -> None:
+        rows = self._rows()
+        version = int(rows.loc[rows["name"] == name, "version"].max()) + 1 if (rows["name"] == name).any() else 1
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        self.workspace.con.execute(
+            f'INSERT INTO "{DEFINITIONS_TABLE}" VALUES (?, ?, ?, ?, ?, ?)', [name, version, text, description, now, deleted]
+        )
+
+    # -- evaluation --------------------------------------------------------------------
+    def as_of(self, as_of: dt.date | str | None = None) -> dt.date:
+        """``as_of`` or the features' as-of date stored in the workspace."""
+        if as_of is not None:
+            return as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+        stored = self.workspace.meta("features_as_of")
+        if stored is None:
+            raise NotFound("the workspace has no customer features yet. Hint: run `shopseg features build` first.")
+        return dt.date.fromisoformat(stored)
+
+    def frame(self, engine: Engine, segment: Segment, as_of: dt.date | str | None = None) -> pd.DataFrame:
+        """``customer_id, member`` for every customer."""
+        day = self.as_of(as_of)
+        return segment_frame(engine, segment, as_of=day, fields=self.fields, segments=self.definitions()).to_pandas()
+
+    def preview(self, engine: Engine, definition: str | dict[str, Any] | Segment, *,
+                as_of: dt.date | str | None = None, sample: int = 10) -> dict[str, Any]:  # fmt: skip
+        """Size, share of customers, revenue share and a sample of members; static warnings included."""
+        seg = definition if isinstance(definition, Segment) else self.check(definition)
+        flags = self.frame(engine, seg, as_of)
+        feats = engine.table(FEATURES_TABLE).select("customer_id", "orders", "revenue", "last_order_at").to_pandas()
+        df = feats.merge(flags, on="customer_id")
+        members = df[df["member"]].sort_values("customer_id")
+        total_rev = float(df["revenue"].fillna(0).sum())
+        overlap = self.overlap(engine, flags, as_of)
+        return {
+            "size": int(len(members)),
+            "customers": int(len(df)),
+            "share": len(members) / len(df) if len(df) else 0.0,
+            "revenue_share": float(members["revenue"].fillna(0).sum()) / total_rev if total_rev else 0.0,
+            "sample": members.head(sample).reset_index(drop=True),
+            "warnings": [i.message for i in static_issues(seg)],
+            "overlap": overlap,
+        }
+
+    def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None) -> dict[str, int]:
+        """Members shared with each saved segment."""
+        mine = set(flags.loc[flags["member"], "customer_id"])
+        out = {}
+        for name, seg in self.definitions().items():
+            other = self.frame(engine, seg, as_of)
+            out[name] = len(mine & set(other.loc[other["member"], "customer_id"]))
+        return out
+
+    def diff(self, engine: Engine, name: str, definition: str | dict[str, Any] | Segment, *,
+             as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+        """How many customers would enter and exit ``name`` if ``definition`` were saved."""
+        old = self.frame(engine, self.get(name).segment, as_of).set_index("customer_id")["member"]
+        new_seg = definition if isinstance(definition, Segment) else self.check(definition, name)
+        new = self.frame(engine, new_seg, as_of).set_index("customer_id")["member"].reindex(old.index, fill_value=False)
+        enter, leave = sorted(old.index[~old & new]), sorted(old.index[old & ~new])
+        return {"before": int(old.sum()), "after": int(new.sum()), "enter": enter, "exit": leave,
+                "stay": int((old & new).sum())}  # fmt: skip
+
+    def profile(self, customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """One customer's profile (features, RFM, lifecycle, coordinates) and events, for explain."""
+        con = self.workspace.con
+        out: dict[str, Any] = {}
+        queries = [
+            (FEATURES_TABLE, "*"),
+            ("customer_rfm", "rfm_segment, rfm_cell, r_score, f_score, m_score"),
+            ("customer_lifecycle", "stage AS lifecycle_stage"),
+            ("customers", "lat, lon"),
+        ]
+        for table, cols in queries:
+            if self.workspace.has_table(table):
+                df = con.execute(f'SELECT {cols} FROM "{table}" WHERE customer_id = ?', [customer_id]).df()
+                if table == FEATURES_TABLE and df.empty:
+                    raise NotFound(f"customer '{customer_id}' is not in {FEATURES_TABLE}.")
+                if not df.empty:
+                    out.update({k: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()})
+        events = con.execute(
+            "SELECT type, occurred_at, product_id, properties FROM events WHERE customer_id = ?", [customer_id]
+        ).df()
+        return out, events.to_dict("records")
+
+    # -- snapshots ---------------------------------------------------------------------
+    def refresh(self, engine: Engine, as_of: dt.date | str | None = None) -> dict[str, int]:
+        """Store the members of every saved segment (and the RFM map) under the features' as-of date.
+
+        ``as_of``, when given, must equal the stored features' as-of date: a
+        snapshot of another day needs the features of that day (``shopseg
+        features build --as-of DAY``) or it would mix two dates.
+        """
+        day, stored = self.as_of(as_of), self.as_of()
+        if day != stored:
+            raise InvalidParameterError(
+                f"refresh: the features are as of {stored}, not {day}. Expected the features' date; got {day}. "
+                f"Hint: run `shopseg features build --as-of {day}` (and `shopseg rfm`) first."
+            )
+        sizes: dict[str, int] = {}
+        con = self.workspace.con
+        for saved in self.list():
+            flags = self.frame(engine, saved.segment, day)
+            ids = pd.DataFrame({"name": saved.name, "version": saved.version, "as_of": day,
+                                "customer_id": flags.loc[flags["member"], "customer_id"]})  # fmt: skip
+            con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE name = ? AND as_of = ?', [saved.name, day])
+            _append(con, SNAPSHOTS_TABLE, ids)
+            sizes[saved.name] = len(ids)
+        if self.workspace.has_table("customer_rfm"):
+            con.execute(f'DELETE FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?', [day])
+            con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
+        return sizes
+
+    def history(self, name: str) -> pd.DataFrame:
+        """Size per snapshot date: ``as_of, version, size, entered, left``."""
+        snaps = self.workspace.con.execute(
+            f'SELECT as_of, version, customer_id FROM "{SNAPSHOTS_TABLE}" WHERE name = ? ORDER BY as_of', [name]
+        ).df()
+        rows, previous = [], None
+        for day, grp in snaps.groupby("as_of", sort=True):
+            ids = set(grp["customer_id"])
+            rows.append({"as_of": pd.Timestamp(day).date(), "version": int(grp["version"].iloc[0]), "size": len(ids),
+                         "entered": len(ids - previous) if previous is not None else len(ids),
+                         "left": len(previous - ids) if previous is not None else 0})  # fmt: skip
+            previous = ids
+        return pd.DataFrame(rows, columns=["as_of", "version", "size", "entered", "left"])
+
+    def movement(self, name: str, start: dt.date | str, end: dt.date | str) -> dict[str, list[str]]:
+        """Who entered and who left ``name`` between two snapshot dates."""
+        a, b = (self._snapshot(name, d) for d in (start, end))
+        return {"entered": sorted(b - a), "left": sorted(a - b)}
+
+    def _snapshot(self, name: str, day: dt.date | str) -> set[str]:
+        rows = self.workspace.con.execute(
+            f'SELECT customer_id FROM "{SNAPSHOTS_TABLE}" WHERE name = ? AND as_of = ?', [name, str(day)]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def migration(self, start: dt.date | str, end: dt.date | str) -> pd.DataFrame:
+        """Customers per (RFM segment on ``start``) x (RFM segment on ``end``); ``(none)`` when absent."""
+        df = self.workspace.con.execute(
+            f"""SELECT coalesce(a.rfm_segment, '(none)') AS "from", coalesce(b.rfm_segment, '(none)') AS "to"
+                FROM (SELECT * FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?) a
+                FULL OUTER JOIN (SELECT * FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?) b USING (customer_id)""",
+            [str(start), str(end)],
+        ).df()
+        return pd.crosstab(df["from"], df["to"])
+
+
+def _append(con: Any, table: str, df: pd.DataFrame) -> None:
+    con.register("_shopseg_snapshot", df)
+    try:
+        con.execute(f'INSERT INTO "{table}" SELECT name, version, as_of, customer_id FROM _shopseg_snapshot')
+    finally:
+        con.unregister("_shopseg_snapshot")
+
+
+def _saved(row: pd.Series) -> SavedSegment:
+    return SavedSegment(str(row["name"]), int(row["version"]), str(row["definition"]), str(row["description"] or ""),
+                        pd.Timestamp(row["created_at"]).to_pydatetime())  # fmt: skip
