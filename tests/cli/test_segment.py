@@ -1,0 +1,76 @@
+"""`shopseg segment ...` through the CLI runner: the whole flow on a small shop, and errors with carets."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from shopseg.cli import _common
+from shopseg.cli.main import app
+from tests.segments.test_compile import make_shop
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    monkeypatch.setattr(_common.console, "width", 200)
+    monkeypatch.setattr(_common.err_console, "width", 200)
+
+
+@pytest.fixture
+def shop_path(tmp_path):
+    make_shop(tmp_path / "shop.duckdb").close()
+    return str(tmp_path / "shop.duckdb")
+
+
+def run(path, *args):
+    return runner.invoke(app, ["--workspace", path, "segment", *args])
+
+
+def test_create_list_show_preview_diff_explain_delete(shop_path):
+    r = run(shop_path, "create", "vip", "orders >= 3 and last_order < -90d", "-d", "lapsed regulars")
+    assert r.exit_code == 0, r.output
+    assert "vip version 1: orders >= 3 AND last_order < -90d" in r.output
+    assert "estimated size: 2 of 5 customers (40.0%)" in r.output
+    r = run(shop_path, "list")
+    assert r.exit_code == 0 and "lapsed regulars" in r.output
+    r = run(shop_path, "show", "vip")
+    assert r.exit_code == 0 and '"field": "last_order"' in r.output
+    r = run(shop_path, "preview", "vip")
+    assert r.exit_code == 0, r.output
+    assert "size: 2 of 5 customers (40.0%) · revenue share: 70.0%" in r.output and "ann" in r.output
+    r = run(shop_path, "diff", "vip", "orders >= 3")
+    assert r.exit_code == 0 and "vip: 2 -> 2 customers · +0 enter · -0 exit · 2 stay" in r.output
+    r = run(shop_path, "explain", "vip", "bob")
+    assert r.exit_code == 0, r.output
+    assert "✘ orders >= 3  (value: 1)" in r.output and "bob is not in vip" in r.output
+    r = run(shop_path, "refresh")
+    assert r.exit_code == 0 and "Snapshot 2024-06-30" in r.output
+    r = run(shop_path, "history", "vip", "--from", "2024-06-30", "--to", "2024-06-30")
+    assert r.exit_code == 0 and "entered (0)" in r.output
+    r = run(shop_path, "migration", "2024-06-30", "2024-06-30")
+    assert r.exit_code == 0 and "No purchase" in r.output
+    r = run(shop_path, "delete", "vip")
+    assert r.exit_code == 0 and "deleted segment vip" in r.output
+
+
+def test_check_prints_the_canonical_form_and_warnings(shop_path):
+    r = run(shop_path, "check", "spent>500 and spent<100")
+    assert r.exit_code == 0, r.output
+    assert "spent > 500 AND spent < 100" in r.output and "never matches" in r.output
+    r = run(shop_path, "fields")
+    assert r.exit_code == 0 and "rfm_segment" in r.output and "shopseg predict" in r.output
+
+
+def test_bad_rule_exits_1_with_line_col_and_caret(shop_path):
+    r = run(shop_path, "create", "x", "orders >= 3 AND recnecy < 30")
+    assert r.exit_code == 1
+    assert "line 1, col 17: unknown field 'recnecy'. Did you mean 'recency'?" in r.output
+    assert "  orders >= 3 AND recnecy < 30\n                  ^^^^^^^" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_unknown_segment_exits_1(shop_path):
+    r = run(shop_path, "show", "nope")
+    assert r.exit_code == 1 and "segment 'nope' does not exist" in r.output
