@@ -104,27 +104,24 @@ def compress(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, index: pd.Index | No
 
 
 def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Unique rows of equal-length columns: (unique columns, counts, inverse), by one lexsort.
+    """Unique rows of equal-length columns: (unique columns, counts, inverse), in order of first appearance.
 
-    ``np.unique(..., axis=0)`` does the same through a structured view, several times slower.
+    Each column is hashed to integer codes (``pandas.factorize``), the codes are
+    combined into one int64 key and the key is factorized again: linear time,
+    several times faster than ``np.unique(..., axis=0)`` on a million rows.
     """
     cols = [np.asarray(c, dtype=float) for c in columns]
     n = len(cols[0])
-    if n == 0:
-        return [c[:0] for c in cols], np.zeros(0), np.zeros(0, dtype=np.intp)
-    order = np.lexsort(cols[::-1])
-    sorted_cols = [c[order] for c in cols]
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
-    for c in sorted_cols:
-        new[1:] |= c[1:] != c[:-1]
-    group = np.cumsum(new) - 1
-    inverse = np.empty(n, dtype=np.intp)
-    inverse[order] = group
-    starts = np.flatnonzero(new)
-    counts = np.diff(np.append(starts, n)).astype(float)
-    return [c[starts] for c in sorted_cols], counts, inverse
-
+    key = np.zeros(n, dtype=np.int64)
+    for c in cols:
+        codes, uniques = pd.factorize(c)
+        key = key * max(len(uniques), 1) + codes
+    group, _ = pd.factorize(key)
+    n_groups = int(group.max()) + 1 if n else 0
+    first = np.empty(n_groups, dtype=np.intp)
+    first[group[::-1]] = np.arange(n - 1, -1, -1)
+    counts = np.bincount(group, minlength=n_groups).astype(float)
+    return [c[first] for c in cols], counts, group.astype(np.intp)
 
 def read_summary(data: Any, recency: Any = None, T: Any = None) -> Summary:
     """Read, check and compress a purchase summary (see :func:`as_frame`)."""
