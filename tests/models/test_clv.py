@@ -49,3 +49,21 @@ def test_discounting_lowers_clv(bgnbd: BetaGeoModel, gamma_gamma: GammaGammaMode
 def test_bad_arguments_are_all_reported(bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel, cdnow_split: pd.DataFrame) -> None:
     with pytest.raises(SchemaError, match="horizon must be > 0.*discount_rate must be >= 0"):
         customer_lifetime_value(bgnbd, gamma_gamma, cdnow_split, horizon=-1, step=1, discount_rate=-0.1)
+
+
+def test_predict_customer_value_gives_the_workspace_table(
+    bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel, cdnow_split: pd.DataFrame
+) -> None:
+    """All predictions in one frame; dates from the split's calibration_end and weeks; every number finite."""
+    from shopseg.models import predict_customer_value
+
+    out = predict_customer_value(bgnbd, gamma_gamma, cdnow_split, horizon=52)
+    assert list(out.columns[:5]) == ["customer_id", "p_alive", "expected_purchases", "expected_spend", "clv"]
+    assert len(out) == len(cdnow_split)
+    numbers = out.select_dtypes("number")
+    assert np.isfinite(numbers.to_numpy()).all()
+    start = pd.Timestamp("1997-09-30")
+    assert (out.next_order_date_lower >= start).all() and (out.next_order_date_upper <= start + pd.Timedelta(weeks=52)).all()
+    row = out.iloc[0]
+    assert row.next_order_date == start + pd.Timedelta(days=round(row.next_order_expected * 7))
+    assert out.attrs["model"] == "BetaGeoModel" and out.attrs["time_unit"] == "weeks"

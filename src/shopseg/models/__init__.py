@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from shopseg.models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
+from shopseg.models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value, predict_customer_value
 
-__all__ = ["BetaGeoModel", "ParetoNBDModel", "GammaGammaModel", "customer_lifetime_value"]
+__all__ = ["BetaGeoModel", "ParetoNBDModel", "GammaGammaModel", "customer_lifetime_value", "predict_customer_value"]

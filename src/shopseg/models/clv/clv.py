@@ -24,7 +24,7 @@ from shopseg.models.clv._purchase import PurchaseModel
 from shopseg.models.clv._summary import as_frame, read_monetary, read_summary
 from shopseg.models.clv.gamma_gamma import GammaGammaModel
 
-__all__ = ["customer_lifetime_value"]
+__all__ = ["customer_lifetime_value", "predict_customer_value"]
 
 
 def _check(horizon: float, step: float, discount_rate: float, margin: float) -> None:
@@ -95,3 +95,57 @@ def customer_lifetime_value(
     factors = (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
     per_row = purchase_model._finite(np.sum(factors[:, None] * increments, axis=0), "discounted expected purchases")
     return pd.Series(margin * spend * per_row[s.inverse], index=frame.index, name="clv")
+
+
+_UNIT_DAYS = {"days": 1.0, "weeks": 7.0}
+
+
+def predict_customer_value(
+    purchase_model: PurchaseModel,
+    spend_model: GammaGammaModel,
+    data: pd.DataFrame,
+    *,
+    horizon: float = 52.0,
+    step: float = 52.0 / 12,
+    discount_rate: float = 0.01,
+    margin: float = 1.0,
+    interval: tuple[float, float] = (0.1, 0.9),
+    as_of: str | None = None,
+) -> pd.DataFrame:
+    """One table of per-customer predictions, ready to store in a workspace.
+
+    Columns: ``customer_id`` (when ``data`` has it), ``p_alive``,
+    ``expected_purchases`` (over ``horizon``), ``expected_spend`` (per order),
+    ``clv``, ``p_next_order``, ``next_order_expected``, ``next_order_lower``,
+    ``next_order_upper`` (model time units from T) and, when the as-of date and
+    the time unit are known (``as_of`` or ``data.attrs["calibration_end"]``, and
+    ``data.attrs["time_unit"]`` in {"days", "weeks"}), ``next_order_date``,
+    ``next_order_date_lower``, ``next_order_date_upper``. ``attrs`` record the
+    models, horizon, discounting, time unit and any fallback.
+    """
+    out = purchase_model.predict(data, horizon=horizon, interval=interval)
+    spend = spend_model.conditional_expected_average_profit(*read_monetary(data)[:2])
+    at = out.columns.get_loc("expected_purchases") + 1
+    out.insert(at, "expected_spend", spend)
+    clv = customer_lifetime_value(
+        purchase_model, spend_model, data, horizon=horizon, step=step, discount_rate=discount_rate, margin=margin
+    )
+    out.insert(at + 1, "clv", clv.to_numpy())
+    unit = data.attrs.get("time_unit") or purchase_model.time_unit_
+    start = as_of or data.attrs.get("calibration_end") or data.attrs.get("as_of")
+    if start is not None and unit in _UNIT_DAYS:
+        base = pd.Timestamp(start)
+        for col, name in [("next_order_expected", "next_order_date"), ("next_order_lower", "next_order_date_lower"),
+                          ("next_order_upper", "next_order_date_upper")]:
+            out[name] = (base + pd.to_timedelta(np.round(out[col].to_numpy() * _UNIT_DAYS[unit]), unit="D")).normalize()
+    out.attrs.update(
+        {
+            "spend_model": type(spend_model).__name__,
+            "discount_rate": discount_rate,
+            "step": step,
+            "margin": margin,
+            "time_unit": unit,
+            "spend_fallback": spend_model.fallback_,
+        }
+    )
+    return out
