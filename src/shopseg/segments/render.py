@@ -70,7 +70,8 @@ def render_node(node: Node) -> str:
     if isinstance(node, SegmentRef):
         return f"segment({render_value(node.name)})"
     if isinstance(node, Distance):
-        return f"distance({node.lat!r}, {node.lon!r}) {node.op} {node.km!r}{node.unit}"
+        km = str(int(node.km)) if node.km.is_integer() and abs(node.km) < 1e15 else repr(node.km)
+        return f"distance({node.lat!r}, {node.lon!r}) {node.op} {km}{node.unit}"
     raise TypeError(f"not a segment node: {node!r}")
 
 
