@@ -181,3 +181,19 @@ def test_grid_next_order_agrees_with_the_closed_form(bgnbd: BetaGeoModel, cdnow_
     grid = next_order_from_cdf(lambda u, rows: bgnbd._next_cdf(p, u, s.x[rows], s.T[rows]), len(s.x), 52.0, (0.1, 0.9))
     for col in exact.columns:
         np.testing.assert_allclose(grid[col], exact[col], rtol=1e-3, err_msg=col)
+
+
+def test_heavy_buyers_get_finite_expectations_by_quadrature() -> None:
+    """scipy's 2F1 fails for x = 1000 over 10 years; the Gauss-Jacobi fallback (E_p[(1 - (c/(c+pt))^(r+x))/p])
+    takes over, and agrees with the closed form wherever that one works (x <= 200, t <= 520 weeks; 1e-9)."""
+    from shopseg.models.clv.bgnbd import _expected_given_alive
+
+    model = _published()
+    p = np.array(list(PUBLISHED_BGNBD.values()))
+    x, t_x, big_t = np.array([0, 1, 10, 50, 200, 1000.0]), np.array([0, 5, 30, 38, 38.5, 38.8]), np.full(6, 38.86)
+    alive = model.conditional_probability_alive(x, t_x, big_t)
+    for t in (1.0, 39.0, 520.0):
+        closed = model.conditional_expected_purchases(t, x, t_x, big_t)
+        assert np.isfinite(closed).all()
+        quadrature = _expected_given_alive(p, np.full(6, t), x, big_t) * alive
+        np.testing.assert_allclose(closed, quadrature, rtol=1e-9)

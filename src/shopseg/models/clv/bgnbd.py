@@ -25,6 +25,27 @@ from shopseg.models.clv._summary import Summary
 __all__ = ["BetaGeoModel"]
 
 
+def _expected_given_alive(p: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray, nodes: int = 64) -> np.ndarray:
+    """E[Y(t) | alive at T] by Gauss-Jacobi quadrature over the dropout probability.
+
+    Given alive, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x);
+    E[Y(t) | lambda, p] = (1 - exp(-lambda p t)) / p, so
+    E[Y(t)] = E_p[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p], a smooth bounded integrand
+    against the Beta weight (exact in the weight). Used where the 2F1 closed form fails.
+    """
+    r, alpha, a, b = p
+    out = np.empty(len(x))
+    for xv in np.unique(x):
+        rows = x == xv
+        u, w = special.roots_jacobi(nodes, b + xv - 1.0, a - 1.0)  # weight (1-u)^(b+x-1) (1+u)^(a-1) on [-1, 1]
+        q = (u + 1.0) / 2.0  # dropout probability
+        w = w / w.sum()
+        c = (alpha + T[rows])[:, None]
+        f = -np.expm1(-(r + xv) * np.log1p(q[None, :] * t[rows][:, None] / c)) / q[None, :]
+        out[rows] = np.sum(f * w[None, :], axis=1)
+    return out
+
+
 class BetaGeoModel(PurchaseModel):
     """BG/NBD model of repeat purchasing, fitted by maximum likelihood.
 
@@ -144,7 +165,13 @@ import numpy as np
         z = t / (alpha + T + t)
         hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
         bracket = 1.0 - np.exp((r + x) * np.log1p(-z)) * hyp
-        return (a + b + x - 1) / (a - 1) * bracket * self._p_alive(p, x, t_x, T)
+        given_alive = (a + b + x - 1) / (a - 1) * bracket
+        # 2F1 loses all accuracy for large x * t (and near a = 1): redo those rows by quadrature
+        bad = ~np.isfinite(given_alive) | (given_alive < 0) | (np.abs(a - 1.0) < 1e-3)
+        if np.any(bad):
+            given_alive = np.where(bad, 0.0, given_alive)
+            given_alive[bad] = _expected_given_alive(p, np.broadcast_to(t, x.shape)[bad], x[bad], T[bad])
+        return given_alive * self._p_alive(p, x, t_x, T)
 
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         r, alpha, a, b = p
