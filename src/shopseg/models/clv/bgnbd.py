@@ -174,9 +174,10 @@ import numpy as np
         return given_alive * self._p_alive(p, x, t_x, T)
 
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
-        r, alpha, a, b = p
-        z = t / (alpha + t)
-        return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b, a + b - 1, z))
+        # FHL (2005) eq. 9 is the conditional expectation at x = t_x = T = 0
+        t = np.atleast_1d(t).astype(float)
+        zeros = np.zeros(t.shape)
+        return self._cond_expected(p, t, zeros, zeros, zeros)
 
     def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         # Alive at T: lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x). Either n purchases and still alive
