@@ -106,7 +106,7 @@ _props = st.fixed_dictionaries({}, optional={"category": st.sampled_from(CATEGOR
 _event = st.fixed_dictionaries({
     "type": st.sampled_from(EVENT_TYPES),
     "occurred_at": st.builds(_ts, st.integers(-130, 3), st.integers(0, 23)),
-    "properties": _props,
+    "properties": st.one_of(_props, _props, st.sampled_from(["{not json", "[1, 2]", "null"])),
 })  # fmt: skip
 stores = st.lists(st.tuples(_customer, st.lists(_event, max_size=4)), min_size=1, max_size=5)
 
@@ -143,12 +143,16 @@ class MemoryEngine:
             for j, e in enumerate(events):
                 rows["events"].append({"event_id": f"{cid}-{j}", "customer_id": cid, "type": e["type"],
                                        "occurred_at": e["occurred_at"], "product_id": None,
-                                       "properties": json.dumps(e["properties"])})  # fmt: skip
+                                       "properties": _text(e["properties"])})  # fmt: skip
         rows["events"].append({"event_id": "anon", "customer_id": None, "type": "purchase",
                                "occurred_at": _ts(0, 1), "product_id": None, "properties": "{}"})  # fmt: skip
         for name, schema in _SCHEMAS.items():
             df = pd.DataFrame(rows[name], columns=list(schema))
             self.con.create_table(name, ibis.memtable(df, schema=ibis.schema(schema)), overwrite=True)
+
+
+def _text(props: dict | str) -> str:
+    return props if isinstance(props, str) else json.dumps(props)
 
 
 @pytest.fixture(scope="module")

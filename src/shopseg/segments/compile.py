@@ -54,9 +54,16 @@ def _spark_json_text(doc: str, path: str) -> str:  # type: ignore[empty-body]
     """Spark: text of a JSON value."""
 
 
+@ibis.udf.scalar.builtin(name="json_valid")
+def _duckdb_json_valid(doc: str) -> bool:  # type: ignore[empty-body]
+    """DuckDB: is the text valid JSON."""
+
+
 def _json_text(engine: Engine, doc: ir.StringValue, key: str) -> ir.StringValue:
-    fn = _spark_json_text if engine.dialect == "pyspark" else _duckdb_json_text
-    return fn(doc, f"$.{key}")
+    """Text of a top-level property; NULL when absent or when ``doc`` is not valid JSON (as in evaluate.py)."""
+    if engine.dialect == "pyspark":
+        return _spark_json_text(doc, f"$.{key}")  # NULL on malformed JSON already
+    return ibis.ifelse(_duckdb_json_valid(doc), _duckdb_json_text(doc, f"$.{key}"), ibis.null("string"))
 
 
 def _as_number(text: ir.StringValue) -> ir.FloatingValue:
