@@ -114,3 +114,14 @@ def test_fallback_gives_flagged_finite_predictions(model: type) -> None:
     assert np.isfinite(out.to_numpy()).all()
     assert out.attrs["fallback"] == fitted.fallback_
     assert np.isfinite(list(fitted.params_.values())).all()
+
+
+@pytest.mark.parametrize("model", [BetaGeoModel, ParetoNBDModel, GammaGammaModel])
+def test_sklearn_clone_round_trips_hyperparameters(model: type) -> None:
+    """sklearn.base.clone rebuilds the estimator from get_params (constructor stores verbatim, no fitted state)."""
+    from sklearn.base import clone
+
+    original = model(penalizer=0.01, min_customers=5, max_iter=100)
+    copy = clone(original)
+    assert copy.get_params() == original.get_params() and copy is not original
+    assert not hasattr(copy, "params_")
