@@ -197,3 +197,12 @@ def test_heavy_buyers_get_finite_expectations_by_quadrature() -> None:
         assert np.isfinite(closed).all()
         quadrature = _expected_given_alive(p, np.full(6, t), x, big_t) * alive
         np.testing.assert_allclose(closed, quadrature, rtol=1e-9)
+
+
+def test_params_match_a_lifetimes_fit(bgnbd: BetaGeoModel, cdnow_summary: pd.DataFrame) -> None:
+    """lifetimes 0.11 BetaGeoFitter fitted on the same CDNOW summary: identical parameters to 3 s.f. (issue 5, item 7)."""
+    lifetimes = pytest.importorskip("lifetimes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = lifetimes.BetaGeoFitter().fit(cdnow_summary.frequency, cdnow_summary.recency, cdnow_summary["T"])
+    assert {k: f"{v:.3g}" for k, v in bgnbd.params_.items()} == {k: f"{float(ref.params_[k]):.3g}" for k in PUBLISHED_BGNBD}
