@@ -98,3 +98,15 @@ def test_explain_profile_reads_every_table(shop):
     with pytest.raises(NotFound):
         store.profile("nobody")
     assert store.as_of().isoformat() == AS_OF
+
+
+def test_predicted_fields_become_available_once_predictions_are_stored(shop):
+    with pytest.raises(SegmentError, match="'clv' is not available until `shopseg predict`"):
+        SegmentStore(shop).create("valuable", "clv > 100")
+    shop.con.execute("CREATE TABLE customer_predictions AS SELECT customer_id, orders * 50.0 AS clv FROM customer_features")
+    store = SegmentStore(shop)
+    store.create("valuable", "clv > 100")
+    with pytest.raises(SegmentError, match="churn_risk"):
+        store.create("risky", "churn_risk > 0.5")
+    info = store.preview(get_engine(shop, "duckdb"), "clv > 100")
+    assert list(info["sample"]["customer_id"]) == ["ann", "cat"]

@@ -20,10 +20,12 @@ from shopseg.features import FEATURE_COLUMNS, FEATURES_TABLE
 from shopseg.segments.lifecycle import LIFECYCLE_STAGES, LIFECYCLE_TABLE
 from shopseg.segments.rfm import NO_PURCHASE, RFM_SEGMENTS, RFM_TABLE
 
-__all__ = ["Field", "FieldRegistry", "FIELDS", "FIELD_TYPES", "PREDICT_HINT", "default_fields"]
+__all__ = ["Field", "FieldRegistry", "FIELDS", "FIELD_TYPES", "PREDICT_HINT", "PREDICTIONS_TABLE", "default_fields"]
 
 FIELD_TYPES = ("number", "string", "boolean", "timestamp")
 PREDICT_HINT = "not available until `shopseg predict` has run"
+#: Where ``shopseg predict`` is expected to store one row per customer (``customer_id`` + predicted columns).
+PREDICTIONS_TABLE = "customer_predictions"
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,17 @@ class FieldRegistry:
         ]
         return FieldRegistry([*self._fields.values(), *extra])
 
+    def with_predictions(self, columns: Iterable[str]) -> FieldRegistry:
+        """A registry where the predicted fields stored in ``customer_predictions`` are available."""
+        present = set(columns)
+        return FieldRegistry([_enable(f, present) for f in self._fields.values()])
+
+
+def _enable(f: Field, columns: set[str]) -> Field:
+    if f.table == PREDICTIONS_TABLE and f.column in columns:
+        return Field(f.name, f.type, f.table, f.column, f.help, True, f.choices, f.alias_of)
+    return f
+
 
 def default_fields() -> FieldRegistry:
     """The built-in registry (features, RFM, lifecycle, aliases, predicted)."""
@@ -174,7 +187,7 @@ def default_fields() -> FieldRegistry:
         base = next(f for f in out if f.name == target)
         out.append(Field(name, base.type, base.table, base.column, text, choices=base.choices, alias_of=target))
     for name, (typ, text) in _PREDICTED.items():
-        out.append(Field(name, typ, "customer_predictions", name, text, available=False))
+        out.append(Field(name, typ, PREDICTIONS_TABLE, name, text, available=False))
     return FieldRegistry(out)
 
 

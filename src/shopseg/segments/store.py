@@ -35,7 +35,7 @@ import pandas as pd
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.segments.compile import segment_frame
-from shopseg.segments.fields import FIELDS, FieldRegistry
+from shopseg.segments.fields import FIELDS, PREDICTIONS_TABLE, FieldRegistry
 from shopseg.segments.nodes import Segment
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.render import render
@@ -95,10 +95,15 @@ class SegmentStore:
                 workspace.con.execute(stmt)
 
     def _fields(self) -> FieldRegistry:
-        if not self.workspace.has_table(FEATURES_TABLE):
-            return FIELDS
-        cols = [r[0] for r in self.workspace.con.execute(f'DESCRIBE "{FEATURES_TABLE}"').fetchall()]
-        return FIELDS.with_columns(cols)
+        fields = FIELDS
+        if self.workspace.has_table(FEATURES_TABLE):
+            fields = fields.with_columns(self._columns(FEATURES_TABLE))
+        if self.workspace.has_table(PREDICTIONS_TABLE):
+            fields = fields.with_predictions(self._columns(PREDICTIONS_TABLE))
+        return fields
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[0] for r in self.workspace.con.execute(f'DESCRIBE "{table}"').fetchall()]
 
     # -- definitions -------------------------------------------------------------------
     def _rows(self) -> pd.DataFrame:
