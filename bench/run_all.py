@@ -20,12 +20,34 @@ from bench.harness import ROOT, Result, machine, markdown_table, run_case  # noq
 
 SHARED = ROOT.parent / "shared" / "data"
 
+# Other benchmark scripts, each printing its own side-by-side figures; their output goes into RESULTS.md.
+SCRIPTS = [
+    ("CLV models vs lifetimes (issue 5)", ["bench/bench_clv.py"]),
+    ("Prediction backtests on real data (issue 5)", ["bench/bench_predict_backtest.py"]),
+    ("Segment language (issue 4)", ["bench/bench_segments.py"]),
+    ("Clustering vs a plain scikit-learn pipeline (issue 6)", ["bench/bench_cluster.py"]),
+]
+
+
+def run_script(argv: list[str]) -> str:
+    """Run one benchmark script to completion and return what it printed (or why it did not run)."""
+    import subprocess
+
+    if not (ROOT / argv[0]).exists():
+        return f"(not run: {argv[0]} does not exist yet)"
+    proc = subprocess.run([sys.executable, *argv], cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    out = proc.stdout.strip()
+    if proc.returncode != 0:
+        out += f"\n(exit {proc.returncode}: {proc.stderr.strip().splitlines()[-1:]})"
+    return out
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--skip-lifetimes", action="store_true", help="lifetimes takes minutes at 10M lines")
+    parser.add_argument("--only-core", action="store_true", help="skip the other benchmark scripts")
     args = parser.parse_args()
     out = str(Path(args.out) / f"store-{args.customers}")
 
@@ -62,6 +84,9 @@ def main() -> None:
     for r in features:
         print(r)
 
+    others = "" if args.only_core else "\n".join(
+        f"\n## {title}\n`python {' '.join(argv)}`\n\n```text\n{run_script(argv)}\n```\n" for title, argv in SCRIPTS
+    )
     text = f"""# Benchmark results
 
 Latest run: {date.today()} on {machine()}; `python bench/run_all.py --customers {args.customers}`.
@@ -83,7 +108,7 @@ Targets: at least 3x faster than pandas, within 1.5x of the bare DuckDB GROUP BY
 orders, revenue, days since last order, R/F/M quintiles with customer_id tie-break); the full feature table
 has about {features[0].extra.get('columns', '?')} columns (browsing, carts, email, categories, channels, demographics)
 and reads the events table too.
-"""
+{others}"""
     (ROOT / "bench" / "RESULTS.md").write_text(text, encoding="utf-8")
     print(text)
 
