@@ -69,10 +69,11 @@ def shopseg_features_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     from shopseg.workspace import Workspace
 
     ws = Workspace.open(Path(out_dir) / "store.duckdb")
-    feats = build_features(ws, engine="duckdb", as_of=as_of)
-    rfm = build_rfm(ws, engine="duckdb")
+    feats = build_features(ws, engine="duckdb", as_of=as_of, return_frame=False)
+    rfm = build_rfm(ws, engine="duckdb", return_frame=False)
+    out = {"rows": int(feats.count().execute()), "columns": len(feats.columns), "rfm_rows": int(rfm.count().execute())}
     ws.close()
-    return {"rows": len(feats), "columns": feats.shape[1], "rfm_rows": len(rfm)}
+    return out
 
 
 def shopseg_core_rfm(out_dir: str, as_of: str) -> dict[str, Any]:

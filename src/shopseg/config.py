@@ -48,6 +48,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("spark_master", "local[2]", str, "Spark master URL (local[N] or a cluster)."),
         Setting("time_unit", "days", str, "Unit of recency, T and tenure in feature tables.", ("days", "weeks")),
         Setting("rfm_bins", 5, int, "Number of quantile bins for R, F and M scores."),
+        Setting(
+            "duckdb_memory_limit",
+            "2GB",
+            str,
+            "Memory cap of the DuckDB workspace connection (a DuckDB size such as 2GB or 512MB; "
+            "empty: DuckDB's default, 80% of RAM). Larger queries spill to disk instead.",
+        ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
     ]
 }

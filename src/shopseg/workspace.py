@@ -28,7 +28,7 @@ import duckdb
 import ibis
 
 from shopseg.config import get_setting
-from shopseg.errors import WorkspaceError
+from shopseg.errors import InvalidParameterError, WorkspaceError
 from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
 
 if TYPE_CHECKING:
@@ -46,6 +46,30 @@ _BOOKKEEPING = [
         rows_read BIGINT, rows_kept BIGINT, rows_flagged BIGINT, report VARCHAR,
         ingested_at TIMESTAMP)""",
 ]
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> None:
+    """Per-connection DuckDB settings: memory cap (``duckdb_memory_limit``), no progress bar.
+
+    DuckDB's progress bar writes to the terminal from library calls; shopseg
+    shows its own progress (Rich in the CLI).
+    """
+    con.execute("SET enable_progress_bar = false")
+    limit = str(get_setting("duckdb_memory_limit")).strip()
+    if limit:
+        try:
+            con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            con.close()
+            raise InvalidParameterError(
+                f"The 'duckdb_memory_limit' setting must be a DuckDB memory size such as '2GB' or '512MB'. "
+                f"Got {limit!r} instead."
+            ) from exc
+
+
+def _check_derived(name: str) -> None:
+    if name in TABLES:
+        raise WorkspaceError(f"'{name}' is a canonical table; load it with `shopseg ingest`.")
 
 
 class Workspace:
@@ -122,9 +146,11 @@ class Workspace:
         """The raw DuckDB connection (opened on first use)."""
         if self._con is None:
             try:
-                self._con = duckdb.connect(str(self.path), read_only=self.read_only)
+                con = duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 raise WorkspaceError(f"{self.path}: cannot open the workspace: {exc}") from exc
+            _configure(con)
+            self._con = con
         return self._con
 
     @property
@@ -163,8 +189,7 @@ class Workspace:
 
     def write_table(self, name: str, data: Any, *, replace: bool = True) -> None:
         """Store a pandas DataFrame or Arrow table as ``name`` (derived tables only)."""
-        if name in TABLES:
-            raise WorkspaceError(f"'{name}' is a canonical table; load it with `shopseg ingest`.")
+        _check_derived(name)
         con = self.con
         con.register("_shopseg_write", data)
         try:
@@ -172,6 +197,16 @@ class Workspace:
             con.execute(f'{verb} "{name}" AS SELECT * FROM _shopseg_write')
         finally:
             con.unregister("_shopseg_write")
+
+    def create_table_as(self, name: str, query: str) -> None:
+        """Store the result of a SELECT ``query`` as the derived table ``name`` (replaced if present).
+
+        ``query`` is SQL compiled from an Ibis expression (see
+        :meth:`shopseg.engine.duckdb.DuckDBEngine.store`); the rows stay inside
+        DuckDB.
+        """
+        _check_derived(name)
+        self.con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {query}')
 
     # -- reading -------------------------------------------------------------------
     def tables(self) -> list[str]:

@@ -14,6 +14,8 @@ from shopseg.config import SETTINGS, get_setting
 from shopseg.errors import InvalidParameterError, did_you_mean
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import ibis.expr.types as ir
     import pandas as pd
 
@@ -39,6 +41,29 @@ class Engine(ABC):
     def execute(self, expr: ir.Table) -> pd.DataFrame:
         """Run an expression and return a pandas DataFrame."""
         return expr.to_pandas()
+
+    def store(
+        self,
+        expr: ir.Table,
+        workspace: Workspace,
+        name: str,
+        *,
+        normalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        order_by: str = "customer_id",
+    ) -> pd.DataFrame | None:
+        """Run ``expr`` and store the result in ``workspace`` as the derived table ``name``.
+
+        This default executes to pandas, applies ``normalize`` (which sorts by
+        ``order_by``) and writes the frame into the workspace file; it returns
+        that frame. Engines that compute inside the workspace file override it
+        to store the result without a round trip through Python, sorted by
+        ``order_by``, and return ``None``.
+        """
+        df = self.execute(expr)
+        if normalize is not None:
+            df = normalize(df)
+        workspace.write_table(name, df)
+        return df
 
     def to_sql(self, expr: ir.Table) -> str:
         """The SQL this engine runs for ``expr``."""

@@ -14,7 +14,7 @@ are listed in ``docs/features.md``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 import ibis
 import pandas as pd
@@ -217,13 +217,41 @@ def _columns(t: ir.Table, window: AsOf, slugs: dict[str, str]) -> dict[str, ir.V
     return cols
 
 
+@overload
+def build_features(
+    workspace: Workspace,
+    engine: str | Engine = ...,
+    as_of: DateLike | None = ...,
+    time_unit: str = ...,
+    *,
+    return_frame: Literal[True] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def build_features(
+    workspace: Workspace,
+    engine: str | Engine = ...,
+    as_of: DateLike | None = ...,
+    time_unit: str = ...,
+    *,
+    return_frame: Literal[False],
+) -> ir.Table: ...
+
+
 def build_features(
     workspace: Workspace,
     engine: str | Engine = "duckdb",
     as_of: DateLike | None = None,
     time_unit: str = "days",
-) -> pd.DataFrame:
+    *,
+    return_frame: bool = True,
+) -> pd.DataFrame | ir.Table:
     """Compute the feature table, store it as ``customer_features`` and return it.
+
+    On DuckDB the table is computed and stored inside the workspace file in
+    one statement; with ``return_frame=False`` no pandas frame is built at
+    all, which keeps a 1M-customer build fast and under 2 GB of memory.
 
     Parameters
     ----------
@@ -235,10 +263,13 @@ def build_features(
         Last day of data used; default the date of the latest order.
     time_unit : {"days", "weeks"}, default="days"
         Unit of ``recency`` and ``T``.
+    return_frame : bool, default=True
+        Return the table as a pandas DataFrame. ``False`` returns the stored
+        table as a lazy Ibis table on the workspace instead.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or ibis.Table
         Sorted by ``customer_id``; ``df.attrs`` carries ``as_of`` (ISO date),
         ``time_unit`` and ``engine``. The same values are stored in the
         workspace metadata as ``features_as_of``, ``features_time_unit`` and
@@ -266,14 +297,17 @@ def build_features(
     try:
         window = AsOf.of(resolve_as_of(eng, as_of), time_unit)
         slugs = category_slugs(eng)
-        df = normalize_features(eng.execute(_assemble(eng, window, slugs)))
+        df = eng.store(_assemble(eng, window, slugs), workspace, FEATURES_TABLE, normalize=normalize_features)
     finally:
         if owned:
             eng.close()
-    workspace.write_table(FEATURES_TABLE, df)
     meta = {"as_of": window.date.isoformat(), "time_unit": time_unit, "engine": eng.name}
     for key, value in meta.items():
         workspace.set_meta(f"features_{key}", value)
+    if not return_frame:
+        return workspace.ibis.table(FEATURES_TABLE)
+    if df is None:
+        df = normalize_features(workspace.ibis.table(FEATURES_TABLE).to_pandas())
     df.attrs.update(meta)
     return df
 

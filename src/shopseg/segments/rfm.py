@@ -33,7 +33,7 @@ References
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, overload
 
 import ibis
 import pandas as pd
@@ -303,8 +303,37 @@ def _finish_table(sums: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def build_rfm(workspace: Workspace, engine: str | Engine = "duckdb", bins: int | None = None) -> pd.DataFrame:
+@overload
+def build_rfm(
+    workspace: Workspace,
+    engine: str | Engine = ...,
+    bins: int | None = ...,
+    *,
+    return_frame: Literal[True] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def build_rfm(
+    workspace: Workspace,
+    engine: str | Engine = ...,
+    bins: int | None = ...,
+    *,
+    return_frame: Literal[False],
+) -> ir.Table: ...
+
+
+def build_rfm(
+    workspace: Workspace,
+    engine: str | Engine = "duckdb",
+    bins: int | None = None,
+    *,
+    return_frame: bool = True,
+) -> pd.DataFrame | ir.Table:
     """Score the stored customer features, store ``customer_rfm`` and return it.
+
+    The scores are computed from the stored ``customer_features`` table; on
+    DuckDB they are stored in the same statement, without a pandas round trip.
 
     The feature table ``customer_features`` is built first (with default
     options, via :func:`shopseg.features.build_features`) when the workspace
@@ -318,10 +347,13 @@ def build_rfm(workspace: Workspace, engine: str | Engine = "duckdb", bins: int |
         Where to compute. The result is always stored in the workspace file.
     bins : int, default=None
         Quantile bins (2 to 9); default the ``rfm_bins`` setting.
+    return_frame : bool, default=True
+        Return a pandas DataFrame. ``False`` returns the stored table as a
+        lazy Ibis table on the workspace (see :func:`rfm_segment_table`).
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or ibis.Table
         :data:`RFM_COLUMNS`, one row per customer, sorted by ``customer_id``;
         ``attrs`` carries ``bins``, ``engine`` and ``as_of`` (the features'
         as-of date), also stored in the workspace metadata as ``rfm_bins``,
@@ -339,18 +371,21 @@ def build_rfm(workspace: Workspace, engine: str | Engine = "duckdb", bins: int |
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:
         if not workspace.has_table(FEATURES_TABLE):
-            build_features(workspace, engine=eng)
+            build_features(workspace, engine=eng, return_frame=False)
         features = eng.table(FEATURES_TABLE)
         _check_columns(features, (*_INPUT_COLUMNS, "last_order_at", "avg_order_value"), FEATURES_TABLE)
         scored = _scores(features.select(*[c for c in RFM_COLUMNS if c in features.columns]), bins)
-        df = normalize_rfm(eng.execute(scored.select(*RFM_COLUMNS)))
+        df = eng.store(scored.select(*RFM_COLUMNS), workspace, RFM_TABLE, normalize=normalize_rfm)
     finally:
         if owned:
             eng.close()
-    workspace.write_table(RFM_TABLE, df)
     meta = {"bins": str(bins), "engine": eng.name, "as_of": workspace.meta("features_as_of") or ""}
     for key, value in meta.items():
         workspace.set_meta(f"rfm_{key}", value)
+    if not return_frame:
+        return workspace.ibis.table(RFM_TABLE)
+    if df is None:
+        df = normalize_rfm(workspace.ibis.table(RFM_TABLE).to_pandas())
     df.attrs.update(bins=bins, engine=eng.name, as_of=meta["as_of"])
     return df
 
