@@ -42,6 +42,11 @@ def test_create_list_show_preview_diff_explain_delete(shop_path):
     assert "size: 2 of 5 customers (40.0%) · revenue share: 70.0%" in r.output and "ann" in r.output
     r = run(shop_path, "diff", "vip", "orders >= 3")
     assert r.exit_code == 0 and "vip: 2 -> 2 customers · +0 enter · -0 exit · 2 stay" in r.output
+    r = run(shop_path, "create", "buyers", "orders(within=-30d).count >= 1 AND segment('vip') OR spent > 5")
+    assert r.exit_code == 0, r.output
+    r = run(shop_path, "explain", "buyers", "bob")
+    assert r.exit_code == 0 and "✔ orders(within=-30d).count >= 1  (value: 1.0)" in r.output, r.output
+    r = run(shop_path, "delete", "buyers")
     r = run(shop_path, "explain", "vip", "bob")
     assert r.exit_code == 0, r.output
     assert "✘ orders >= 3  (value: 1)" in r.output and "bob is not in vip" in r.output

@@ -84,6 +84,9 @@ CASES = [
     ("orders = 0", ["eve"]),
     ("last_order IS NULL OR last_order > '2024-06-29'", ["dan", "eve"]),
     ("rfm_segment IS NOT NULL AND lifecycle = 'prospect'", ["eve"]),
+    ("orders(within=-30d).count >= 1", ["bob", "dan"]),
+    ("orders().sum(value) > 35 OR orders(between '2024-06-30' and '2024-06-30').max(units) = 1", ["cat", "dan"]),
+    ("orders(channel='web')", []),
 ]  # fmt: skip
 
 

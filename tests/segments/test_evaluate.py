@@ -95,3 +95,15 @@ def test_explain_shows_each_condition_value_and_outcome():
         (1, "events(type='x').count = 0", 1.0, False),
     ]
     assert rows[0][3] is False
+
+
+def test_order_conditions_read_purchase_orders():
+    orders = [{"ordered_at": "2024-06-20 10:00", "value": 40.0, "units": 2, "channel": "web"},
+              {"ordered_at": "2024-03-01", "value": 15.5, "units": 1, "channel": "app"}]  # fmt: skip
+    assert _in("orders(within=-30d).count = 1 AND orders().sum(value) = 55.5", {}, orders=orders)
+    assert _in("orders(channel='app').max(units) = 1 AND NOT orders(channel='store')", {}, orders=orders)
+    assert _in("orders >= 0 AND orders(within=-7d).count = 0", {"orders": 2}, orders=orders)
+    with pytest.raises(SegmentError, match="orders can be filtered by \\['channel'\\]; got 'type'"):
+        _in("orders(type='x')", {})
+    with pytest.raises(SegmentError, match="orders have no 'price'"):
+        _in("orders().sum(price) > 1", {})

@@ -92,9 +92,10 @@ def test_refresh_history_movement_and_rfm_migration(shop):
 
 def test_explain_profile_reads_every_table(shop):
     store = SegmentStore(shop)
-    profile, events = store.profile("bob")
+    profile, events, orders = store.profile("bob")
     assert profile["orders"] == 1 and profile["lat"] == pytest.approx(48.14) and profile["lifecycle_stage"]
     assert len(events) == 3
+    assert [(o["value"], o["units"]) for o in orders] == [(10.0, 1)]
     with pytest.raises(NotFound):
         store.profile("nobody")
     assert store.as_of().isoformat() == AS_OF

@@ -194,9 +194,9 @@ def explain(name: str, customer: str, as_of: AsOf = None) -> None:
 
     ws, store = _store(read_only=True)
     with ws:
-        profile, events = store.profile(customer)
+        profile, events, orders = store.profile(customer)
         steps = explain_segment(store.get(name).segment, profile, events, as_of=store.as_of(as_of),
-                                fields=store.fields, segments=store.definitions())  # fmt: skip
+                                fields=store.fields, segments=store.definitions(), orders=orders)  # fmt: skip
     for s in steps:
         mark = Text("✔ ", style="green") if s.held else Text("✘ ", style="red")
         value = Text("" if s.value is None else f"  (value: {s.value})", style="dim")

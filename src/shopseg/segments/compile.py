@@ -4,7 +4,7 @@ The population is the feature table (``customer_features``, one row per
 customer). Fields of other tables (``customer_rfm``, ``customer_lifecycle``,
 ``customers.lat/lon`` for distances) are left-joined on ``customer_id``; every
 event condition becomes one conditional aggregate in a single pass over
-``events`` grouped by customer. Values enter as Ibis literals and identifiers
+``events`` grouped by customer (and one over purchase orders for ``orders(...)``). Values enter as Ibis literals and identifiers
 only come from the field registry or validated property names, so no user text
 reaches the SQL except as a quoted literal. Semantics (NULLs, dates, windows)
 are those of :mod:`shopseg.segments.evaluate`.
@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from shopseg.features import FEATURES_TABLE
+from shopseg.features.asof import AsOf
+from shopseg.features.purchases import purchase_lines, purchase_orders
 from shopseg.segments.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
 from shopseg.segments.fields import FIELDS, FieldRegistry
 from shopseg.segments.nodes import (
@@ -103,26 +105,39 @@ class _Compiler:
             part = self.engine.table(table)
             part = part.select(_k=part.customer_id, **{f"{table}__{c}": part[c] for c in sorted(cols)})
             t = t.left_join(part, t.customer_id == part._k).drop("_k")
-        if self.events:
-            agg = self.event_aggregates()
-            t = t.left_join(agg, t.customer_id == agg._k).drop("_k")
+        for source in ("events", "orders"):
+            if any(e.source == source for e in self.events):
+                agg = self.event_aggregates(source)
+                t = t.left_join(agg, t.customer_id == agg._k).drop("_k")
         return t
 
-    def event_aggregates(self) -> ir.Table:
+    def _events(self, nodes: list[Event]) -> ir.Table:
         ev = self.engine.table("events")
-        keys = sorted({k for e in self.events for k, _ in e.filters if k not in EVENT_COLUMNS}
-                      | {e.prop for e in self.events if e.prop})  # fmt: skip
+        keys = sorted({k for e in nodes for k, _ in e.filters if k not in EVENT_COLUMNS} | {e.prop for e in nodes if e.prop})
         ev = ev.filter(ev.customer_id.notnull(), ev.occurred_at.notnull())
-        ev = ev.mutate(_day=ev.occurred_at.cast("date"), **{f"p__{k}": _json_text(self.engine, ev.properties, k) for k in keys})
+        props = {f"p__{k}": _json_text(self.engine, ev.properties, k) for k in keys}
+        return ev.mutate(_day=ev.occurred_at.cast("date"), **props)
+
+    def _orders(self) -> ir.Table:
+        """Purchase orders (as the features define them) up to the as-of date, with ``value`` in currency."""
+        o = purchase_orders(purchase_lines(self.engine, AsOf.of(self.as_of)))
+        return o.mutate(_day=o.ordered_at.cast("date"), p__channel=o.channel,
+                        p__value=o.cents.cast("float64") / 100.0, p__units=o.units.cast("float64"))  # fmt: skip
+
+    def event_aggregates(self, source: str) -> ir.Table:
+        nodes = [e for e in self.events if e.source == source]
+        ev = self._events(nodes) if source == "events" else self._orders()
         ev = ev.filter(ev._day <= ibis.literal(self.as_of, type="date"))
         metrics: dict[str, Any] = {}
-        for i, node in enumerate(self.events):
+        for node in nodes:
             where = self.event_filter(ev, node)
+            name = f"e__{self.events.index(node)}"
             if node.agg == "count":
-                metrics[f"e__{i}"] = ev.count(where=where)
+                metrics[name] = ev.count(where=where)
             else:
-                value = _as_number(ev[f"p__{node.prop}"])
-                metrics[f"e__{i}"] = getattr(value, "mean" if node.agg == "avg" else node.agg)(where=where)
+                raw = ev[f"p__{node.prop}"]
+                value = _as_number(raw) if source == "events" else raw
+                metrics[name] = getattr(value, "mean" if node.agg == "avg" else node.agg)(where=where)
         return ev.group_by(_k=ev.customer_id).aggregate(**metrics)
 
     def event_filter(self, ev: ir.Table, node: Event) -> ir.BooleanValue:
@@ -131,7 +146,7 @@ class _Compiler:
         if after is not None:
             conds.append(ev._day > ibis.literal(after, type="date"))
         for key, want in node.filters:
-            text = ev[key] if key in EVENT_COLUMNS else ev[f"p__{key}"]
+            text = ev[key] if key in EVENT_COLUMNS and node.source == "events" else ev[f"p__{key}"]
             if isinstance(want, str):
                 conds.append(text == ibis.literal(want, type="string"))
             else:

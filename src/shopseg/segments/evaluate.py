@@ -19,6 +19,9 @@ Semantics shared with :mod:`shopseg.segments.compile` (a Hypothesis test holds t
 - **Aggregates.** ``count`` and ``sum`` are 0 without matching events;
   ``avg``/``min``/``max`` read numeric property values and are missing
   without one (so the condition is false).
+- **Orders.** ``orders(...)`` reads purchase orders as the features define
+  them (not cancelled, purchase lines only): ``value`` in currency, ``units``,
+  filter ``channel`` (trimmed, lower case).
 - **Distance** is the haversine distance (Earth radius 6371.0088 km) from
   the customer's ``lat``/``lon`` (``customers`` table).
 """
@@ -138,9 +141,11 @@ def _prop_number(raw: Any) -> float | None:
 
 class _Evaluator:
     def __init__(self, profile: Mapping[str, Any], events: list[Mapping[str, Any]], as_of: dt.date,
-                 fields: FieldRegistry, segments: Mapping[str, Segment]) -> None:  # fmt: skip
+                 fields: FieldRegistry, segments: Mapping[str, Segment],
+                 orders: list[Mapping[str, Any]] | None = None) -> None:  # fmt: skip
         self.profile, self.events, self.as_of = profile, events, as_of
         self.fields, self.segments = fields, segments
+        self.orders = orders or []
 
     def field_value(self, name: str) -> tuple[Any, str]:
         f = self.fields.resolve(name)
@@ -178,7 +183,7 @@ class _Evaluator:
         return str(node.value) in value
 
     def matches(self, node: Event, event: Mapping[str, Any]) -> bool:
-        props = _props(event)
+        props = _props(event) if node.source == "events" else event
         for key, want in node.filters:
             raw = event.get(key) if key in EVENT_COLUMNS else props.get(key)
             if isinstance(want, str):
@@ -191,16 +196,18 @@ class _Evaluator:
     def event_value(self, node: Event) -> float | None:
         """The aggregate the condition compares (count and sum are 0 without events)."""
         after, last = event_window(node, self.as_of)
+        rows, stamp = (self.events, "occurred_at") if node.source == "events" else (self.orders, "ordered_at")
         picked = []
-        for ev in self.events:
-            if _missing(ev.get("occurred_at")):
+        for ev in rows:
+            if _missing(ev.get(stamp)):
                 continue
-            day = _as_date(ev["occurred_at"])
+            day = _as_date(ev[stamp])
             if day <= last and (after is None or day > after) and self.matches(node, ev):
                 picked.append(ev)
         if node.agg == "count":
             return float(len(picked))
-        nums = [n for n in (_prop_number(_props(ev).get(node.prop)) for ev in picked) if n is not None]
+        read = _props if node.source == "events" else dict
+        nums = [n for n in (_prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]
         return _aggregate(node.agg, nums)
 
     def event(self, node: Event) -> bool:
@@ -255,10 +262,10 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def evaluate_node(node: Node, profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), *,
-                  as_of: dt.date, fields: FieldRegistry = FIELDS,
-                  segments: Mapping[str, Segment] | None = None) -> bool:  # fmt: skip
+                  as_of: dt.date, fields: FieldRegistry = FIELDS, segments: Mapping[str, Segment] | None = None,
+                  orders: Iterable[Mapping[str, Any]] = ()) -> bool:  # fmt: skip
     """Evaluate one (validated) node; see :func:`evaluate_segment`."""
-    return _Evaluator(profile, list(events), as_of, fields, segments or {})(node)
+    return _Evaluator(profile, list(events), as_of, fields, segments or {}, list(orders))(node)
 
 
 def evaluate_segment(
@@ -269,6 +276,7 @@ def evaluate_segment(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    orders: Iterable[Mapping[str, Any]] = (),
 ) -> bool:
     """Is this customer in ``segment``?
 
@@ -287,6 +295,9 @@ def evaluate_segment(
     fields : FieldRegistry, default=FIELDS
     segments : mapping of str to Segment, default=None
         Saved segments ``segment('name')`` refers to.
+    orders : iterable of mapping, default=()
+        The customer's purchase orders (for ``orders(...)``): ``ordered_at``,
+        ``value`` (currency), ``units``, ``channel`` (trimmed, lower case).
 
     Returns
     -------
@@ -303,7 +314,7 @@ def evaluate_segment(
     validate_segment(segment, fields, segments if segments is not None else None)
     refs = segments or {}
     try:
-        return _Evaluator(profile, list(events), day, fields, refs)(segment.rule)
+        return _Evaluator(profile, list(events), day, fields, refs, list(orders))(segment.rule)
     except KeyError as exc:  # a segment('name') without its definition
         issue = Issue("/", "unknown_segment", f"unknown segment {exc.args[0]!r}: pass it in segments=.")
         raise SegmentError(f"segment: {issue.message}", [issue]) from None
@@ -328,6 +339,7 @@ def explain_segment(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    orders: Iterable[Mapping[str, Any]] = (),
 ) -> list[Step]:
     """Every node of the rule, depth first, with the customer's value and the outcome.
 
@@ -343,7 +355,7 @@ def explain_segment(
 
     day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
     validate_segment(segment, fields, segments if segments is not None else None)
-    ev = _Evaluator(profile, list(events), day, fields, segments or {})
+    ev = _Evaluator(profile, list(events), day, fields, segments or {}, list(orders))
     return [
         Step(path or "/", len(re.findall(r"/(?:and|or)/\d+|/not", path)), render_node(node), ev.observed(node), ev(node))
         for path, node in walk(segment.rule)

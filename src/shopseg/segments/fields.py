@@ -215,6 +215,8 @@ _OPERATORS = [
     ("`events(...).count`", "events matching the filters and window", "`events(type='purchase', within=-30d).count = 0`"),
     ("`events(...).sum(p)` `avg` `min` `max`", "aggregate of numeric property `p`", "`events(type='purchase').sum(value) > 100`"),
     ("`events(...)`", "shorthand for `.count >= 1`", "`events(type='email_click', within=-14d)`"),
+    ("`orders(...).count` `.sum(value)` ...", "purchase orders (filter `channel`; `value`, `units`)",
+     "`orders(channel='web', within=-30d).sum(value) > 100`"),
     ("`segment('name')`", "member of another saved segment (inlined; cycles rejected)", "`NOT segment('vip')`"),
     ("`distance(lat, lon) < N km`", "haversine distance of the customer's address, km", "`distance(48.14, 11.58) < 25km`"),
 ]  # fmt: skip
@@ -273,6 +275,8 @@ def reference_markdown() -> str:
         "  events without a customer never count.",
         "- Event filters: `type` and `product_id` are columns; any other name is a top-level key of the event's",
         "  JSON `properties`. Text values match the property's text; numbers match numerically.",
+        "- `orders(...)` reads purchase orders as the features define them (not cancelled, purchase lines only):",
+        "  `value` in currency, `units`, filter `channel` (trimmed, lower case), same windows as events.",
         "- `count` and `sum` are 0 without matching events (\"did not\": `.count = 0`); `avg`, `min`, `max` are",
         "  missing then, so their conditions are false.",
         "",

@@ -45,12 +45,20 @@ __all__ = [
     "Segment",
     "COMPARE_OPS",
     "AGGREGATES",
+    "SOURCES",
+    "ORDER_FILTERS",
+    "ORDER_VALUES",
     "DATE_UNITS",
     "walk",
 ]
 
 COMPARE_OPS = ("=", "!=", "<", "<=", ">", ">=")
 AGGREGATES = ("count", "sum", "avg", "min", "max")
+#: Sources of event conditions: the ``events`` table, or purchase orders (``orders``; see evaluate.py).
+SOURCES = ("events", "orders")
+#: What ``orders(...)`` conditions may filter on and aggregate.
+ORDER_FILTERS = ("channel",)
+ORDER_VALUES = ("value", "units")
 #: Units of a relative date: days, weeks, calendar months.
 DATE_UNITS = {"d": "days", "w": "weeks", "m": "months"}
 
@@ -133,7 +141,7 @@ class IsNull:
 
 @dataclass(frozen=True)
 class Event:
-    """An aggregate over a customer's events (or orders) compared with a value.
+    """An aggregate over a customer's events (or purchase orders) compared with a value.
 
     ``events(type='product_view', category='shoes', within=-7d).count >= 3`` is
     ``Event("events", (("type", "product_view"), ("category", "shoes")),
@@ -142,7 +150,8 @@ class Event:
     Attributes
     ----------
     source : str
-        ``"events"``.
+        ``"events"`` or ``"orders"`` (purchase orders: filter ``channel``,
+        aggregate ``value`` or ``units``).
     filters : tuple of (str, value)
         Equality filters: ``type``/``product_id`` columns or JSON properties.
     within : RelDate or None

@@ -52,7 +52,7 @@ start: expr
      | call                                    -> event_any
      | _SEGMENT "(" STRING ")"                 -> segment_ref
      | _DISTANCE "(" number "," number ")" OP DURATION  -> distance
-call: _EVENTS "(" [arg ("," arg)*] ")"
+call: SOURCE "(" [arg ("," arg)*] ")"
 arg: NAME "=" value        -> arg_eq
    | _BETWEEN STRING _AND STRING  -> arg_between
 ?value: STRING -> string
@@ -74,7 +74,7 @@ TRUE.2: /true\b/i
 FALSE.2: /false\b/i
 _SEGMENT.2: /segment\b/i
 _DISTANCE.2: /distance\b/i
-_EVENTS.2: /events\b/
+SOURCE.2: /(events|orders)(?=\s*\()/
 DURATION.3: /[+-]?\d+(\.\d+)?(?![eE][+-]?\d)[A-Za-z_]\w*/
 NUMBER: /[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
 STRING: /'(?:[^'\\]|\\.)*'/s | /"(?:[^"\\]|\\.)*"/s
@@ -182,24 +182,25 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def arg_between(self, low: Token, high: Token) -> tuple[str, Any, Span]:
         return "between", (_unquote(low), _unquote(high)), _span(low)
 
-    def call(self, *args: tuple[str, Any, Span] | None) -> tuple[list[tuple[str, Any, Span]], None]:
-        return [a for a in args if a is not None], None
+    def call(self, source: Token, *args: tuple[str, Any, Span] | None) -> tuple[list[tuple[str, Any, Span]], str]:
+        return [a for a in args if a is not None], str(source)
 
     def event_count(self, call: Any, agg: Token, op: Token, value: tuple[Value, Span]) -> Event:
-        return _event(call[0], str(agg), None, _op(op), value, _span(agg))
+        return _event(call, str(agg), None, _op(op), value, _span(agg))
 
     def event_agg(self, call: Any, agg: Token, prop: Token, op: Token, value: tuple[Value, Span]) -> Event:
-        return _event(call[0], str(agg), str(prop), _op(op), value, _span(agg))
+        return _event(call, str(agg), str(prop), _op(op), value, _span(agg))
 
     def event_any(self, call: Any) -> Event:
-        return _event(call[0], "count", None, ">=", (1, None), None)
+        return _event(call, "count", None, ">=", (1, None), None)
 
 
 def _op(tok: Token) -> str:
     return "!=" if str(tok) == "<>" else str(tok)
 
 
-def _event(args: list[tuple[str, Any, Span]], agg: str, prop: str | None, op: str, value: Any, pos: Any) -> Event:
+def _event(call: Any, agg: str, prop: str | None, op: str, value: Any, pos: Any) -> Event:
+    args, source = call
     filters: list[tuple[str, Value]] = []
     within: Any = None
     between: Any = None
@@ -210,7 +211,7 @@ def _event(args: list[tuple[str, Any, Span]], agg: str, prop: str | None, op: st
             between = val
         else:
             filters.append((key, val))
-    return Event("events", tuple(filters), within, between, agg, prop, op, value[0], pos=pos, value_pos=value[1])
+    return Event(source, tuple(filters), within, between, agg, prop, op, value[0], pos=pos, value_pos=value[1])
 
 
 @lru_cache(maxsize=1)
@@ -222,7 +223,7 @@ _FRIENDLY = {
     "RPAR": "')'", "LPAR": "'('", "COMMA": "','", "DOT": "'.'", "NAME": "a field name", "OP": "a comparison (=, <, >=, ...)",
     "STRING": "a quoted string", "NUMBER": "a number", "DURATION": "a date offset like -30d", "$END": "the end of the rule",
     "_AND": "AND", "_OR": "OR", "_NOT": "NOT", "_IN": "IN", "_IS": "IS", "NULL": "NULL", "_BETWEEN": "BETWEEN",
-    "_CONTAINS": "CONTAINS", "TRUE": "true", "FALSE": "false", "_EVENTS": "events(...)", "_SEGMENT": "segment(...)",
+    "_CONTAINS": "CONTAINS", "TRUE": "true", "FALSE": "false", "SOURCE": "events(...) or orders(...)", "_SEGMENT": "segment(...)",
     "_DISTANCE": "distance(...)", "EQUAL": "'='",
 }  # fmt: skip
 
@@ -369,7 +370,7 @@ def _json_node(data: Any, path: str, issues: list[Issue]) -> Node:
             issues.append(Issue(f"{path}/segment", "bad_value", f"{path}/segment: expected a segment name."))
             return SegmentRef("")
         return SegmentRef(data["segment"])
-    if "events" in data:
+    if "events" in data or "orders" in data:
         return _json_event(data, path, issues)
     if "distance" in data:
         return _json_distance(data, path, issues)
@@ -410,15 +411,16 @@ def _json_field(data: Mapping[str, Any], path: str, issues: list[Issue]) -> Node
 
 
 def _json_event(data: Mapping[str, Any], path: str, issues: list[Issue]) -> Event:
-    spec = data["events"]
+    source = "events" if "events" in data else "orders"
+    spec = data[source]
     if not isinstance(spec, Mapping):
-        issues.append(Issue(f"{path}/events", "bad_value", f"{path}/events: expected an object of filters."))
+        issues.append(Issue(f"{path}/{source}", "bad_value", f"{path}/{source}: expected an object of filters."))
         spec = {}
     filters: list[tuple[str, Value]] = []
     within: Any = None
     between: Any = None
     for key, raw in spec.items():
-        kpath = f"{path}/events/{key}"
+        kpath = f"{path}/{source}/{key}"
         if key == "within":
             within = reldate_of(raw) if isinstance(raw, str) else _json_value(raw, kpath, issues)
         elif key == "between":
@@ -434,7 +436,7 @@ def _json_event(data: Mapping[str, Any], path: str, issues: list[Issue]) -> Even
         agg, prop = "count", None
     op = _json_op(data, path, issues) if "op" in data else ">="
     value = _json_value(data.get("value", 1), f"{path}/value", issues)
-    return Event("events", tuple(filters), within, between, agg, prop, op, value)
+    return Event(source, tuple(filters), within, between, agg, prop, op, value)
 
 
 def _json_distance(data: Mapping[str, Any], path: str, issues: list[Issue]) -> Distance:

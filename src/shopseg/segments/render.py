@@ -43,7 +43,7 @@ def _event(node: Event) -> str:
     if node.between is not None:
         args.append(f"between {render_value(node.between[0])} and {render_value(node.between[1])}")
     agg = node.agg if node.prop is None else f"{node.agg}({node.prop})"
-    return f"events({', '.join(args)}).{agg} {node.op} {render_value(node.value)}"
+    return f"{node.source}({', '.join(args)}).{agg} {node.op} {render_value(node.value)}"
 
 
 def render_node(node: Node) -> str:
@@ -113,7 +113,7 @@ def _node_json(node: Node) -> Any:
             spec["within"] = render_value(node.within)
         if node.between is not None:
             spec["between"] = list(node.between)
-        out: dict[str, Any] = {"events": spec, "agg": node.agg}
+        out: dict[str, Any] = {node.source: spec, "agg": node.agg}
         if node.prop is not None:
             out["of"] = node.prop
         return {**out, "op": node.op, "value": _json_value(node.value)}

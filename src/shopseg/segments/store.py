@@ -229,8 +229,8 @@ class SegmentStore:
         return {"before": int(old.sum()), "after": int(new.sum()), "enter": enter, "exit": leave,
                 "stay": int((old & new).sum())}  # fmt: skip
 
-    def profile(self, customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """One customer's profile (features, RFM, lifecycle, coordinates) and events, for explain."""
+    def profile(self, customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        """One customer's profile (features, RFM, lifecycle, coordinates), events and purchase orders, for explain."""
         con = self.workspace.con
         out: dict[str, Any] = {}
         queries = [
@@ -249,7 +249,17 @@ class SegmentStore:
         events = con.execute(
             "SELECT type, occurred_at, product_id, properties FROM events WHERE customer_id = ?", [customer_id]
         ).df()
-        return out, events.to_dict("records")
+        return out, events.to_dict("records"), self._orders_of(customer_id)
+
+    def _orders_of(self, customer_id: str) -> list[dict[str, Any]]:
+        from shopseg.engine import get_engine
+        from shopseg.features.asof import AsOf
+        from shopseg.features.purchases import purchase_lines, purchase_orders
+
+        o = purchase_orders(purchase_lines(get_engine(self.workspace, "duckdb"), AsOf.of(self.as_of())))
+        o = o.filter(o.customer_id == customer_id)
+        rows = o.select("ordered_at", "units", "channel", value=o.cents.cast("float64") / 100.0).to_pandas()
+        return rows.to_dict("records")
 
     # -- snapshots ---------------------------------------------------------------------
     def refresh(self, engine: Engine, as_of: dt.date | str | None = None) -> dict[str, int]:

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from shopseg.errors import Issue, SegmentError, did_you_mean
 from shopseg.segments.fields import FIELDS, PREDICT_HINT, Field, FieldRegistry
 from shopseg.segments.nodes import (
-    AGGREGATES, COMPARE_OPS, DATE_UNITS, And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate,
+    AGGREGATES, COMPARE_OPS, DATE_UNITS, ORDER_FILTERS, ORDER_VALUES, SOURCES, And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate,
     Segment, SegmentRef, Span, Value, walk,
 )  # fmt: skip
 
@@ -160,10 +160,21 @@ class _Checker:
         elif (node.agg == "count") != (node.prop is None):
             need = "takes no property: .count" if node.agg == "count" else f"needs a property: .{node.agg}(value)"
             self.add(f"{path}/agg", "bad_aggregate", f"'{node.agg}' {need}.", span)
+        if node.source not in SOURCES:
+            self.add(f"{path}/source", "bad_source", f"unknown source {node.source!r}. Expected {list(SOURCES)}.", span)
+        orders = node.source == "orders"
         if node.prop is not None and not _IDENT.fullmatch(node.prop):
             self.add(f"{path}/of", "bad_property", f"bad property name {node.prop!r}.", span)
+        elif orders and node.prop is not None and node.prop not in ORDER_VALUES:
+            self.add(f"{path}/of", "bad_property", f"orders have no {node.prop!r}. Expected one of "
+                                                   f"{list(ORDER_VALUES)}.{did_you_mean(node.prop, ORDER_VALUES)}", span)  # fmt: skip
         for key, value in node.filters:
-            if not _IDENT.fullmatch(key):
+            if orders and key not in ORDER_FILTERS:
+                self.add(f"{path}/orders/{key}", "bad_property", f"orders can be filtered by {list(ORDER_FILTERS)}; "
+                                                                 f"got {key!r}.", span)  # fmt: skip
+            elif orders and not isinstance(value, str):
+                self.add(f"{path}/orders/{key}", "type_mismatch", f"filter {key} needs text; got {_describe(value)}.", span)
+            elif not _IDENT.fullmatch(key):
                 self.add(f"{path}/events/{key}", "bad_property", f"bad property name {key!r}. Expected letters, "
                                                                  "digits and _.", span)  # fmt: skip
             elif not isinstance(value, str | int | float) or isinstance(value, bool):
