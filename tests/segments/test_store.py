@@ -50,6 +50,13 @@ def test_references_must_exist_and_cycles_are_rejected(shop):
     assert store.list() == []
 
 
+def test_rules_that_never_match_are_refused_unless_forced(shop):
+    store = SegmentStore(shop)
+    with pytest.raises(SegmentError, match="(?s)1 problem.*conditions on 'spent' cannot all hold.*--force"):
+        store.create("empty", "orders >= 1 AND spent > 500 AND spent < 100")
+    assert store.create("empty", "orders >= 1 AND spent > 500 AND spent < 100", force=True).version == 1
+
+
 def test_static_checks_flag_rules_that_cannot_match():
     messages = [i.code for i in static_issues(parse_segment("spent > 500 AND spent < 100"))]
     assert messages == ["always_empty"]

@@ -64,16 +64,20 @@ def create(
     rule: Annotated[str, typer.Argument(help="The rule, e.g. \"orders >= 3 AND last_order < -90d\".")],
     description: Annotated[str, typer.Option("--description", "-d", help="What the segment is for.")] = "",
     replace: Annotated[bool, typer.Option("--replace", help="Save a new version of an existing segment.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Save even a rule that never or always matches.")] = False,
 ) -> None:
-    """Validate and save a segment (a new version with --replace); show its estimated size."""
+    """Validate and save a segment (a new version with --replace); show its estimated size and overlaps."""
     ws, store = _store()
     with ws:
-        saved = store.create(name, rule, description=description, replace=replace)
+        saved = store.create(name, rule, description=description, replace=replace, force=force)
         console.print(f"[bold]{saved.name}[/] version {saved.version}: ", end="")
         console.print(saved.definition, highlight=False, markup=False)
         if ws.has_table("customer_features"):
             info = store.preview(_engine(ws), saved.segment, sample=0)
             console.print(f"estimated size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%})")
+            shared = [f"{k} {v:,}" for k, v in sorted(info["overlap"].items()) if v]
+            if shared:
+                console.print(f"overlaps with: {', '.join(shared)}", highlight=False, markup=False)
             _warn(info["warnings"])
 
 

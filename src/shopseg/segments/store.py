@@ -144,8 +144,12 @@ class SegmentStore:
         return seg
 
     def create(self, name: str, definition: str | dict[str, Any] | Segment, *, description: str = "",
-               replace: bool = False) -> SavedSegment:  # fmt: skip
-        """Validate and save ``definition`` as ``name`` (a new version when ``replace``)."""
+               replace: bool = False, force: bool = False) -> SavedSegment:  # fmt: skip
+        """Validate and save ``definition`` as ``name`` (a new version when ``replace``).
+
+        A rule that can never match, or always matches (:func:`static_issues`),
+        is refused unless ``force``.
+        """
         if not _NAME.fullmatch(name):
             raise InvalidParameterError(f"segment name {name!r}: expected a letter then up to 63 letters, digits, "
                                         "'_' or '-'.")  # fmt: skip
@@ -154,6 +158,10 @@ class SegmentStore:
             raise InvalidParameterError(f"segment '{name}' already exists (version {int(latest[name]['version'])}). "
                                         "Hint: pass --replace to save a new version.")  # fmt: skip
         seg = self.check(definition, name)
+        static = static_issues(seg, self.fields)
+        if static and not force:
+            hint = "\nHint: fix the rule, or pass --force to save it anyway."
+            raise SegmentError(summarize(static, name) + hint, static)
         text = render(seg)
         self._insert(name, text, description, deleted=False)
         return self.get(name)
@@ -192,14 +200,14 @@ class SegmentStore:
 
     def preview(self, engine: Engine, definition: str | dict[str, Any] | Segment, *,
                 as_of: dt.date | str | None = None, sample: int = 10) -> dict[str, Any]:  # fmt: skip
-        """Size, share of customers, revenue share and a sample of members; static warnings included."""
+        """Size, share of customers, revenue share, overlap with the other saved segments, a sample; static warnings."""
         seg = definition if isinstance(definition, Segment) else self.check(definition)
         flags = self.frame(engine, seg, as_of)
         feats = engine.table(FEATURES_TABLE).select("customer_id", "orders", "revenue", "last_order_at").to_pandas()
         df = feats.merge(flags, on="customer_id")
-        members = df[df["member"]].sort_values("customer_id")
+        members = df[df["member"]].drop(columns="member").sort_values("customer_id")
         total_rev = float(df["revenue"].fillna(0).sum())
-        overlap = self.overlap(engine, flags, as_of)
+        overlap = self.overlap(engine, flags, as_of, exclude=seg.name)
         return {
             "size": int(len(members)),
             "customers": int(len(df)),
@@ -210,11 +218,14 @@ class SegmentStore:
             "overlap": overlap,
         }
 
-    def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None) -> dict[str, int]:
-        """Members shared with each saved segment."""
+    def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None,
+                exclude: str | None = None) -> dict[str, int]:  # fmt: skip
+        """Members shared with each saved segment (but ``exclude``)."""
         mine = set(flags.loc[flags["member"], "customer_id"])
         out = {}
         for name, seg in self.definitions().items():
+            if name == exclude:
+                continue
             other = self.frame(engine, seg, as_of)
             out[name] = len(mine & set(other.loc[other["member"], "customer_id"]))
         return out

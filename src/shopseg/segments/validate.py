@@ -329,15 +329,17 @@ def static_issues(seg: Segment, fields: FieldRegistry = FIELDS) -> list[Issue]:
     for path, node in walk(seg.rule):
         if isinstance(node, And):
             ranges: dict[str, tuple[_Bound | None, _Bound | None]] = {}
+            label: dict[str, str] = {}
             for item in node.items:
                 b = _bounds(item, fields)
                 if b is None:
                     continue
+                label.setdefault(b[0], item.field)  # type: ignore[union-attr]
                 lo, hi = ranges.get(b[0], (None, None))
                 ranges[b[0]] = (_tighter(lo, b[1], True), _tighter(hi, b[2], False))
             for name, (lo, hi) in ranges.items():
                 if _empty(lo, hi):
-                    out.append(Issue(path or "/", "always_empty", f"{path or '/'}: the conditions on '{name}' "
+                    out.append(Issue(path or "/", "always_empty", f"{path or '/'}: the conditions on '{label[name]}' "
                                                                   "cannot all hold: this part never matches."))  # fmt: skip
         if isinstance(node, And | Or):
             negated = {item.item for item in node.items if isinstance(item, Not)}
