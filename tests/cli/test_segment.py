@@ -79,3 +79,15 @@ def test_bad_rule_exits_1_with_line_col_and_caret(shop_path):
 def test_unknown_segment_exits_1(shop_path):
     r = run(shop_path, "show", "nope")
     assert r.exit_code == 1 and "segment 'nope' does not exist" in r.output
+
+
+def test_history_before_any_refresh_is_a_clean_error(tmp_path):
+    from shopseg.workspace import Workspace
+
+    Workspace.init(tmp_path / "empty.duckdb").close()
+    path = str(tmp_path / "empty.duckdb")
+    for args in (["history", "vip"], ["migration", "2024-01-01", "2024-02-01"], ["list"]):
+        r = run(path, *args)
+        assert r.exit_code == (0 if args == ["list"] else 1), r.output
+        assert "internal error" not in r.output
+    assert "shopseg segment refresh" in run(path, "history", "vip").output

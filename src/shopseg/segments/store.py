@@ -300,8 +300,17 @@ class SegmentStore:
             con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
         return sizes
 
+    def _need_snapshots(self, name: str | None = None) -> None:
+        table = SNAPSHOTS_TABLE if name is not None else RFM_SNAPSHOTS_TABLE
+        if not self.workspace.has_table(table):
+            raise NotFound("no snapshots yet. Hint: run `shopseg segment refresh` after each features build.")
+        if name is not None and name not in set(self._rows()["name"]):
+            known = list(self._latest())
+            raise NotFound(f"segment '{name}' does not exist. Saved segments: {known or 'none'}.{did_you_mean(name, known)}")
+
     def history(self, name: str) -> pd.DataFrame:
         """Size per snapshot date: ``as_of, version, size, entered, left``."""
+        self._need_snapshots(name)
         snaps = self.workspace.con.execute(
             f'SELECT as_of, version, customer_id FROM "{SNAPSHOTS_TABLE}" WHERE name = ? ORDER BY as_of', [name]
         ).df()
@@ -316,6 +325,7 @@ class SegmentStore:
 
     def movement(self, name: str, start: dt.date | str, end: dt.date | str) -> dict[str, list[str]]:
         """Who entered and who left ``name`` between two snapshot dates."""
+        self._need_snapshots(name)
         a, b = (self._snapshot(name, d) for d in (start, end))
         return {"entered": sorted(b - a), "left": sorted(a - b)}
 
@@ -327,6 +337,7 @@ class SegmentStore:
 
     def migration(self, start: dt.date | str, end: dt.date | str) -> pd.DataFrame:
         """Customers per (RFM segment on ``start``) x (RFM segment on ``end``); ``(none)`` when absent."""
+        self._need_snapshots()
         df = self.workspace.con.execute(
             f"""SELECT coalesce(a.rfm_segment, '(none)') AS "from", coalesce(b.rfm_segment, '(none)') AS "to"
                 FROM (SELECT * FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?) a
