@@ -61,6 +61,8 @@ def test_every_problem_is_collected_and_raised_once():
         ("distance(52.5, 13.4) < 50mi", "bad_unit", "Expected km"),
         ("distance(152.5, 13.4) < 50km", "bad_value", "is not a latitude/longitude"),
         ("next_order_date < +7d", "not_available", "not available until `shopseg predict`"),
+        ("spent > 1e999", "bad_value", "the number inf is out of range"),
+        ("events().count > -1e999", "bad_value", "the number -inf is out of range"),
     ],
 )
 def test_each_kind_of_issue(text, code, fragment):

@@ -17,6 +17,7 @@ and shows the line with a caret under the offending characters (sqlglot style)::
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping, Sequence
 
@@ -86,6 +87,9 @@ class _Checker:
 
     def value(self, f: Field, value: Value, path: str, span: Span | None) -> None:
         vpath = f"{path}/value"
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(vpath, "bad_value", f"the number {value} is out of range.", span)
+            return
         if isinstance(value, RelDate):
             if f.type != "timestamp":
                 self.add(vpath, "type_mismatch", f"'{f.name}' is a {f.type}; a date offset fits only dates.", span)
@@ -177,13 +181,17 @@ class _Checker:
             elif not _IDENT.fullmatch(key):
                 self.add(f"{path}/events/{key}", "bad_property", f"bad property name {key!r}. Expected letters, "
                                                                  "digits and _.", span)  # fmt: skip
+            elif isinstance(value, float) and not math.isfinite(value):
+                self.add(f"{path}/events/{key}", "bad_value", f"the number {value} is out of range.", span)
             elif not isinstance(value, str | int | float) or isinstance(value, bool):
                 self.add(f"{path}/events/{key}", "type_mismatch", f"filter {key} needs text or a number; "
                                                                   f"got {_describe(value)}.", span)  # fmt: skip
         self.window(path, node, span)
         if node.op not in COMPARE_OPS:
             self.add(f"{path}/op", "bad_operator", f"unknown operator {node.op!r}.", span)
-        if not isinstance(node.value, int | float) or isinstance(node.value, bool):
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            self.add(f"{path}/value", "bad_value", f"the number {node.value} is out of range.", node.value_pos)
+        elif not isinstance(node.value, int | float) or isinstance(node.value, bool):
             self.add(f"{path}/value", "type_mismatch", f"an event {node.agg} is a number; got "
                                                        f"{_describe(node.value)}.", node.value_pos)  # fmt: skip
 
@@ -207,6 +215,8 @@ class _Checker:
     def distance(self, path: str, node: Distance) -> None:
         if node.unit != "km":
             self.add(f"{path}/km", "bad_unit", f"distance unit '{node.unit}' is unknown. Expected km, e.g. 50km.", node.pos)
+        if not (math.isfinite(node.km) and node.km >= 0):
+            self.add(f"{path}/km", "bad_value", f"distance {node.km} km is out of range.", node.pos)
         if not (-90 <= node.lat <= 90 and -180 <= node.lon <= 180):
             self.add(f"{path}/distance", "bad_value", f"({node.lat}, {node.lon}) is not a latitude/longitude.", node.pos)
         if node.op not in COMPARE_OPS:
