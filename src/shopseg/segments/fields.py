@@ -106,6 +106,11 @@ _PREDICTED = {
     "churn_risk": ("number", "Predicted probability of churn, 0-1."),
     "p_alive": ("number", "Probability the customer is still active (BG/NBD), 0-1."),
     "next_order_date": ("timestamp", "Predicted date of the next order."),
+    "next_order_date_lower": ("timestamp", "Lower end of the next-order date interval."),
+    "next_order_date_upper": ("timestamp", "Upper end of the next-order date interval."),
+    "expected_purchases": ("number", "Expected purchases over the prediction horizon (BG/NBD or Pareto/NBD)."),
+    "expected_spend": ("number", "Expected spend per order (Gamma-Gamma), currency."),
+    "p_next_order": ("number", "Probability of at least one order within the horizon, 0-1."),
 }
 
 
