@@ -177,3 +177,13 @@ def test_unknown_fields_and_segments_cannot_be_compiled():
         segment_frame(SchemaEngine(), Segment(Compare("orders; DROP TABLE x", "=", 1)), as_of=AS_OF)
     with pytest.raises(SegmentError, match="unknown segment"):
         segment_frame(SchemaEngine(), Segment(SegmentRef("x")), as_of=AS_OF, segments={})
+
+
+def test_many_segments_evaluate_in_one_query(shop):
+    from shopseg.segments.compile import segment_flags
+
+    engine = get_engine(shop, "duckdb")
+    segs = {text: parse_segment(text) for text, _ in CASES}
+    flags = segment_flags(engine, segs, as_of=AS_OF, saved=VIP).to_pandas().sort_values("customer_id")
+    for i, (_, expected) in enumerate(CASES):
+        assert sorted(flags.loc[flags[f"s__{i}"], "customer_id"]) == expected

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from shopseg.engine import Engine
 
-__all__ = ["compile_segment", "segment_frame", "segment_members", "inline_segments"]
+__all__ = ["compile_segment", "segment_frame", "segment_members", "segment_flags", "inline_segments"]
 
 
 @ibis.udf.scalar.builtin(name="json_extract_string")
@@ -275,3 +275,21 @@ def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, f
     """The ``customer_id`` of every member, as a lazy Ibis table."""
     t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
     return t.filter(pred).select("customer_id")
+
+
+def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.date | str,
+                  fields: FieldRegistry = FIELDS, saved: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
+    """Every customer with one boolean column per segment, in ONE query (one join per table, one events pass).
+
+    Columns are ``customer_id`` then ``s__0``, ``s__1``, ... in the order of
+    ``segments`` (names never reach the SQL). This is how :meth:`SegmentStore.refresh`
+    evaluates every saved segment at once.
+    """
+    refs = dict(saved or {})
+    for seg in segments.values():
+        validate_segment(seg, fields, refs)
+    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    rules = [inline_segments(seg.rule, refs) for seg in segments.values()]
+    comp = _Compiler(engine, day, fields)
+    t = comp.table(Or(tuple(rules)))
+    return t.select("customer_id", **{f"s__{i}": comp.predicate(t, rule) for i, rule in enumerate(rules)})

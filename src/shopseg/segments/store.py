@@ -34,7 +34,7 @@ import pandas as pd
 
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
 from shopseg.features import FEATURES_TABLE
-from shopseg.segments.compile import segment_frame
+from shopseg.segments.compile import segment_flags, segment_frame
 from shopseg.segments.fields import FIELDS, PREDICTIONS_TABLE, FieldRegistry
 from shopseg.segments.nodes import Segment
 from shopseg.segments.parse import parse_segment
@@ -288,10 +288,13 @@ class SegmentStore:
             )
         sizes: dict[str, int] = {}
         con = self.workspace.con
-        for saved in self.list():
-            flags = self.frame(engine, saved.segment, day)
+        saved_list = self.list()
+        defs = {s.name: s.segment for s in saved_list}
+        flags = segment_flags(engine, defs, as_of=day, fields=self.fields, saved=defs).to_pandas() if defs else None
+        for i, saved in enumerate(saved_list):
+            assert flags is not None
             ids = pd.DataFrame({"name": saved.name, "version": saved.version, "as_of": day,
-                                "customer_id": flags.loc[flags["member"], "customer_id"]})  # fmt: skip
+                                "customer_id": flags.loc[flags[f"s__{i}"].astype(bool), "customer_id"]})  # fmt: skip
             con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE name = ? AND as_of = ?', [saved.name, day])
             _append(con, SNAPSHOTS_TABLE, ids)
             sizes[saved.name] = len(ids)
