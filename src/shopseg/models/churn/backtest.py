@@ -1,0 +1,183 @@
+"""Time-based backtest of the churn model against two baselines.
+
+With a test cutoff ``c`` and a horizon of ``N`` days:
+
+- **train**: features as of ``c - N``, labels from ``(c - N, c]``;
+- **test**: features as of ``c``, labels from ``(c, c + N]`` (never seen in training).
+
+Three scores are compared on the test customers, higher = more likely to churn:
+
+- ``churn_model``: :class:`~shopseg.models.churn.ChurnModel` fitted on the train rows;
+- ``bgnbd``: ``1 - P(alive)`` from a :class:`~shopseg.models.BetaGeoModel` fitted on the
+  test customers' own history up to ``c`` (the calibration split; no label is used);
+- ``recency``: ``days_since_last_order`` as of ``c``. Its AUC is that of the raw rank;
+  its probabilities (for the Brier score and reliability bins) come from an isotonic
+  fit of churn on recency in the train rows.
+
+Each gets the ROC AUC (:func:`sklearn.metrics.roc_auc_score`), the Brier score
+and 10 equal-width reliability bins (mean predicted vs observed churn rate).
+``1 - P(alive)`` is not the probability of "no purchase in N days" (a live
+customer may still not buy): its AUC is the fair comparison, its Brier score is
+reported but expected to be worse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+
+from shopseg.errors import DataQualityWarning, InvalidParameterError, SchemaError
+from shopseg.features.asof import DateLike, parse_date
+from shopseg.models.churn.labels import buyer_summary, churn_labels, latest_order_date
+from shopseg.models.churn.model import ChurnModel
+from shopseg.models.clv import BetaGeoModel
+
+if TYPE_CHECKING:
+    from shopseg.engine import Engine
+
+__all__ = ["ChurnBacktest", "churn_backtest", "reliability_table"]
+
+SCORES = ("churn_model", "bgnbd", "recency")
+
+
+@dataclass
+class ChurnBacktest:
+    """Result of :func:`churn_backtest`.
+
+    Attributes
+    ----------
+    metrics : pandas.DataFrame
+        One row per score (``churn_model``, ``bgnbd``, ``recency``): ``auc``, ``brier``.
+    reliability : pandas.DataFrame
+        ``score``, ``bin``, ``customers``, ``mean_predicted``, ``observed_rate``.
+    predictions : pandas.DataFrame
+        Test customers: ``customer_id``, ``churned`` and one column per score.
+    info : dict
+        Cutoffs, horizon, row counts and churn rates.
+    """
+
+    metrics: pd.DataFrame
+    reliability: pd.DataFrame
+    predictions: pd.DataFrame
+    info: dict[str, object] = field(default_factory=dict)
+
+    def verdicts(self) -> list[str]:
+        """Plain-words comparison of the churn model with each baseline, by AUC."""
+        model = float(self.metrics.loc["churn_model", "auc"])
+        out = []
+        for base, name in (("bgnbd", "BG/NBD 1 - P(alive)"), ("recency", "recency-only")):
+            other = float(self.metrics.loc[base, "auc"])
+            verb = "beats" if model > other else "loses to"
+            out.append(f"churn model {verb} the {name} baseline: AUC {model:.3f} vs {other:.3f}")
+        return out
+
+
+def reliability_table(y: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Equal-width reliability bins of ``prob`` in [0, 1]: customers, mean predicted, observed rate (empty bins dropped)."""
+    idx = np.minimum((np.asarray(prob) * bins).astype(int), bins - 1)
+    frame = pd.DataFrame({"bin": idx, "p": prob, "y": y})
+    out = frame.groupby("bin").agg(customers=("y", "size"), mean_predicted=("p", "mean"), observed_rate=("y", "mean"))
+    out.index = [f"{b / bins:.1f}-{(b + 1) / bins:.1f}" for b in out.index]
+    return out.rename_axis("bin").reset_index()
+
+
+def _default_cutoff(engine: Engine, horizon_days: int) -> dt.date:
+    return latest_order_date(engine) - dt.timedelta(days=horizon_days)
+
+
+def _bgnbd_score(test: pd.DataFrame) -> np.ndarray:
+    summary = buyer_summary(test)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        bg = BetaGeoModel(fallback="penalized").fit(summary)
+    return 1.0 - bg.conditional_probability_alive(summary)
+
+
+def churn_backtest(
+    engine: Engine,
+    cutoff: DateLike | None = None,
+    horizon_days: int = 90,
+    *,
+    model: ChurnModel | None = None,
+) -> ChurnBacktest:
+    """Train on ``(cutoff - N)``, test on ``cutoff`` (see the module docstring).
+
+    Parameters
+    ----------
+    engine : Engine
+        Engine over the workspace.
+    cutoff : date or str, default=None
+        Test cutoff; default the latest order date minus ``horizon_days``.
+    horizon_days : int, default=90
+        N: churn means no purchase in the N days after a cutoff.
+    model : ChurnModel, default=None
+        The classifier to evaluate (default ``ChurnModel()``, seeded).
+
+    Returns
+    -------
+    ChurnBacktest
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad dates or a cutoff too late for its labels.
+    SchemaError
+        No orders, or a period whose labels are all one class.
+    """
+    test_cut = parse_date(cutoff, "cutoff") if cutoff is not None else _default_cutoff(engine, horizon_days)
+    train_cut = test_cut - dt.timedelta(days=horizon_days)
+    train = churn_labels(engine, train_cut, horizon_days)
+    test = churn_labels(engine, test_cut, horizon_days)
+    for name, part in (("train", train), ("test", test)):
+        if part["churned"].nunique() < 2:
+            raise SchemaError(
+                f"churn backtest: the {name} period (cutoff {part.attrs['cutoff']}) has {len(part)} buyers, all labelled "
+                f"{'churned' if len(part) and part['churned'].iloc[0] else 'active'}. Expected both outcomes. "
+                "Hint: choose another --calibration-end or --churn-days.",
+                table="orders",
+            )
+    fitted = (model or ChurnModel()).fit(train, train["churned"])
+    y = test["churned"].to_numpy()
+    scores = {
+        "churn_model": fitted.predict_proba(test),
+        "bgnbd": _bgnbd_score(test),
+        "recency": test["days_since_last_order"].astype(float).to_numpy(),
+    }
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    iso.fit(train["days_since_last_order"].astype(float), train["churned"])
+    probs = {**scores, "recency": iso.predict(scores["recency"])}
+    metrics = pd.DataFrame(
+        {
+            "auc": [roc_auc_score(y, scores[k]) for k in SCORES],
+            "brier": [brier_score_loss(y, np.clip(probs[k], 0, 1)) for k in SCORES],
+        },
+        index=list(SCORES),
+    )
+    reliability = pd.concat(
+        [reliability_table(y, np.clip(probs[k], 0, 1)).assign(score=k) for k in SCORES], ignore_index=True
+    )[["score", "bin", "customers", "mean_predicted", "observed_rate"]]
+    predictions = pd.DataFrame({"customer_id": test["customer_id"], "churned": y, **{k: probs[k] for k in SCORES}})
+    info: dict[str, object] = {
+        "train_cutoff": train_cut.isoformat(),
+        "test_cutoff": test_cut.isoformat(),
+        "horizon_days": horizon_days,
+        "train_customers": len(train),
+        "test_customers": len(test),
+        "train_churn_rate": float(train["churned"].mean()),
+        "test_churn_rate": float(y.mean()),
+    }
+    return ChurnBacktest(metrics, reliability, predictions, info)
+
+
+def check_horizon(horizon_days: object) -> int:
+    """``horizon_days`` as an int >= 1, or ``InvalidParameterError``."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise InvalidParameterError(f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead.")
+    return horizon_days

@@ -1,0 +1,105 @@
+"""Time-based churn labels: features as of a cutoff, outcome in the days after it.
+
+For a cutoff date ``c`` and a horizon of ``N`` days, every customer with a
+purchase on or before ``c`` gets one row: the customer features as of ``c``
+(:func:`shopseg.features.feature_expr`, recency and T in days) and
+
+- ``purchases_after``: purchase days in ``(c, c + N]`` (the holdout count of
+  :func:`shopseg.features.calibration_holdout_split`, so a purchase is what the
+  features call a purchase);
+- ``churned``: 1 when ``purchases_after == 0``, else 0.
+
+Nothing after ``c`` leaks into the features; the label needs the data to reach
+``c + N`` (the latest order date), otherwise a quiet customer would look
+churned only because the data stop: that raises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from shopseg.errors import InvalidParameterError
+from shopseg.features import calibration_holdout_split, feature_expr
+from shopseg.features.asof import DateLike, parse_date
+from shopseg.features.build import resolve_as_of
+
+if TYPE_CHECKING:
+    from shopseg.engine import Engine
+
+__all__ = ["churn_labels", "latest_order_date", "buyer_summary", "MIN_T_DAYS"]
+
+#: T of a customer whose first purchase is on the as-of date (0 days) is floored at half a day.
+MIN_T_DAYS = 0.5
+
+
+def latest_order_date(engine: Engine) -> dt.date:
+    """Date of the latest order (``SchemaError`` when there is none)."""
+    return resolve_as_of(engine, None)
+
+
+def churn_labels(engine: Engine, cutoff: DateLike, horizon_days: int = 90) -> pd.DataFrame:
+    """Buyers' features as of ``cutoff`` with the label "no purchase in (cutoff, cutoff + horizon_days]".
+
+    Parameters
+    ----------
+    engine : Engine
+        Engine over the workspace (``get_engine(ws, "duckdb")``).
+    cutoff : date or str
+        Last day the features may see.
+    horizon_days : int, default=90
+        Length of the outcome window in days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The feature columns of the buyers (``orders > 0``), then
+        ``purchases_after`` and ``churned`` (0/1), sorted by ``customer_id``;
+        ``attrs`` hold ``cutoff``, ``label_end`` and ``horizon_days``.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``horizon_days`` < 1, a bad date, or ``cutoff + horizon_days`` after the latest order date.
+    SchemaError
+        The workspace has no orders.
+    """
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise InvalidParameterError(f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead.")
+    start = parse_date(cutoff, "cutoff")
+    end = start + dt.timedelta(days=horizon_days)
+    last = latest_order_date(engine)
+    if end > last:
+        raise InvalidParameterError(
+            f"The 'cutoff' parameter must leave {horizon_days} days of data after it (the data end on {last}). "
+            f"Got {start} instead. Hint: use a cutoff on or before {last - dt.timedelta(days=horizon_days)}."
+        )
+    feats = engine.execute(feature_expr(engine, as_of=start, time_unit="days"))
+    feats = feats[feats["orders"] > 0]
+    split = calibration_holdout_split(engine, start, end, time_unit="days")[["customer_id", "frequency_holdout"]]
+    out = feats.merge(split, on="customer_id", how="left", validate="one_to_one")
+    out = out.rename(columns={"frequency_holdout": "purchases_after"})
+    out["purchases_after"] = out["purchases_after"].fillna(0).astype("int64")
+    out["churned"] = (out["purchases_after"] == 0).astype("int64")
+    out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out.attrs.update({"cutoff": start.isoformat(), "label_end": end.isoformat(), "horizon_days": horizon_days})
+    return out
+
+
+def buyer_summary(features: pd.DataFrame, days_per_unit: float = 1.0) -> pd.DataFrame:
+    """``customer_id, frequency, recency, T, monetary_value`` of the buyers in a feature frame, as floats.
+
+    ``T`` is floored at :data:`MIN_T_DAYS` (in ``days_per_unit`` units): a customer
+    who first bought on the as-of date has ``T = 0``, which the purchase models
+    cannot take; half a day of history is what she has. ``monetary_value`` is 0
+    for one-order customers (the spend model ignores it when frequency is 0).
+    """
+    buyers = features[features["orders"] > 0]
+    out = pd.DataFrame({"customer_id": buyers["customer_id"].to_numpy()})
+    for col in ("frequency", "recency", "T", "monetary_value"):
+        out[col] = pd.to_numeric(buyers[col], errors="coerce").astype("float64").fillna(0.0).to_numpy()
+    out["T"] = out["T"].clip(lower=MIN_T_DAYS / days_per_unit)
+    out["recency"] = out[["recency", "T"]].min(axis=1)
+    return out
