@@ -80,7 +80,7 @@ def shopseg_core_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     """shopseg: only the purchase core (lifetimes summary, orders, revenue, recency) + RFM scores, like pandas below."""
     from shopseg.engine import get_engine
     from shopseg.features.asof import AsOf, day_diff
-    from shopseg.features.purchases import purchase_days, purchase_lines, purchase_orders
+    from shopseg.features.purchases import purchase_days, purchase_order_totals
     from shopseg.features.rfm import rfm_from_days
     from shopseg.segments.rfm import rfm_scores
     from shopseg.workspace import Workspace
@@ -88,7 +88,7 @@ def shopseg_core_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     ws = Workspace.open(Path(out_dir) / "store.duckdb", read_only=True)
     engine = get_engine(ws, "duckdb")
     window = AsOf.of(as_of)
-    orders = purchase_orders(purchase_lines(engine, window))
+    orders = purchase_order_totals(engine, window)
     per_customer = orders.group_by("customer_id").aggregate(orders=orders.count())
     core = rfm_from_days(purchase_days(orders), window)
     core = core.join(per_customer, "customer_id").mutate(

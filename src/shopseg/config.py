@@ -50,10 +50,11 @@ SETTINGS: dict[str, Setting] = {
         Setting("rfm_bins", 5, int, "Number of quantile bins for R, F and M scores."),
         Setting(
             "duckdb_memory_limit",
-            "2GB",
+            "1500MB",
             str,
-            "Memory cap of the DuckDB workspace connection (a DuckDB size such as 2GB or 512MB; "
-            "empty: DuckDB's default, 80% of RAM). Larger queries spill to disk instead.",
+            "Memory cap of the DuckDB workspace connection (a DuckDB size such as 1500MB or 4GB; "
+            "empty: DuckDB's default, 80% of RAM). Larger queries spill to disk instead. The process "
+            "peaks a few hundred MB above it (1M customers: about 1.8 GB).",
         ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
     ]

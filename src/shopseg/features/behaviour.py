@@ -81,9 +81,16 @@ def gap_spread(days: ir.Table) -> ir.Table:
         than two gaps).
     """
     previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
-    gaps = days.mutate(gap=days.day.delta(previous, unit="day").cast("float64"))
+    gaps = days.mutate(gap=days.day.delta(previous, unit="day").cast("int64"))
     gaps = gaps.filter(gaps.gap.notnull())
-    return gaps.group_by("customer_id").aggregate(std_days_between_orders=gaps.gap.std(how="sample"))
+    sums = gaps.group_by("customer_id").aggregate(
+        n=gaps.count().cast("int64"), s1=gaps.gap.sum().cast("int64"), s2=(gaps.gap * gaps.gap).sum().cast("int64")
+    )
+    # Sample variance from exact integer sums, (n*s2 - s1^2) / (n*(n-1)): one rounding, so every
+    # engine and every run gives the same bits (a parallel STDDEV_SAMP varies in the last bit).
+    spread = (sums.n * sums.s2 - sums.s1 * sums.s1).cast("float64")
+    variance = spread / (sums.n * (sums.n - 1)).cast("float64").nullif(0.0)
+    return sums.select("customer_id", std_days_between_orders=variance.sqrt())
 
 
 def top_level_category(category: ir.StringValue) -> ir.StringValue:

