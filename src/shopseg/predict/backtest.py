@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from shopseg.errors import DataQualityWarning, InvalidParameterError
+from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError
 from shopseg.features import calibration_holdout_split
 from shopseg.features.asof import TIME_UNITS, DateLike, parse_date
 from shopseg.models import BetaGeoModel
@@ -55,7 +55,7 @@ class PurchaseBacktest:
     customers : pandas.DataFrame
         The split with ``predicted`` and ``naive`` columns.
     info : dict
-        Dates, time unit, the fitted parameters.
+        Dates, holdout length (``time_unit`` and days), the fitted parameters, fit warnings.
     """
 
     groups: pd.DataFrame
@@ -77,9 +77,9 @@ class PurchaseBacktest:
 
 def default_calibration_end(engine: Engine, holdout_days: int | None = None) -> dt.date:
     """``latest order date - holdout_days``; default holdout: half the order history, at most 365 days."""
-    orders = engine.table("orders")
-    span = engine.execute(orders.aggregate(first=orders.ordered_at.min(), last=orders.ordered_at.max()))
     last = latest_order_date(engine)
+    orders = engine.table("orders")
+    span = engine.execute(orders.aggregate(first=orders.ordered_at.min()))
     if holdout_days is None:
         first = pd.Timestamp(span["first"].iloc[0]).date()
         holdout_days = max(1, min(365, (last - first).days // 2))
@@ -130,8 +130,8 @@ def purchase_backtest(
         )
     data = split.copy()
     data["T_cal"] = data["T_cal"].astype(float).clip(lower=MIN_T_DAYS / TIME_UNITS[time_unit])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         bg = BetaGeoModel(fallback="penalized").fit(data)
     duration = float(data["duration_holdout"].iloc[0])
     data["predicted"] = bg.conditional_expected_purchases(duration, data)
@@ -160,8 +160,10 @@ def purchase_backtest(
         "observation_end": split.attrs["observation_end"],
         "time_unit": time_unit,
         "holdout_length": duration,
+        "holdout_days": (parse_date(split.attrs["observation_end"]) - parse_date(split.attrs["calibration_end"])).days,
         "customers": len(data),
         "params": dict(bg.params_),
         "fallback": bg.fallback_,
+        "warnings": [str(w.message) for w in caught if issubclass(w.category, (DataQualityWarning, ConvergenceWarning))],
     }
     return PurchaseBacktest(groups, mae, data, info)

@@ -1,0 +1,172 @@
+"""`shopseg predict`: store per-customer predictions; `shopseg predict backtest`: check them on the store's past."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Optional
+
+import typer
+
+from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.config import get_setting
+from shopseg.errors import InvalidParameterError, ShopsegError
+
+__all__ = ["predict_app", "register"]
+
+predict_app = typer.Typer(
+    help="Predictions per customer (CLV, churn risk, next order) and backtests on the store's own data."
+)
+
+_HORIZON = typer.Option("--horizon-days", help="Horizon of expected purchases, CLV and next order, days.")
+_CHURN = typer.Option("--churn-days", help="Churn = no purchase in this many days.")
+
+
+def _run(horizon_days: int, churn_days: int, n_bootstrap: int) -> None:
+    from shopseg.predict import PREDICTIONS_TABLE, predict_workspace
+
+    engine = get_setting("engine")
+    with open_workspace() as ws, console.status(f"Fitting BG/NBD, Gamma-Gamma and churn models on {engine}..."):
+        df = predict_workspace(ws, engine, horizon_days, churn_days=churn_days, n_bootstrap=n_bootstrap)
+    a = df.attrs
+    source = "churn model" if a["churn_source"] == "churn_model" else "BG/NBD (not enough history for the churn model)"
+    console.print(
+        f"[bold]{PREDICTIONS_TABLE}[/]: {len(df):,} buyers · as of {a['as_of']} · horizon {horizon_days} days · "
+        f"churn = no purchase in {churn_days} days, from {source} · uncertainty: {a['uncertainty']}"
+    )
+    if a["fallback"]:
+        console.print(f"[yellow]flagged:[/] {a['fallback']}", soft_wrap=True)
+    risk = df["churn_risk"].value_counts()
+    rows: list[tuple[str, Any]] = [
+        ("buyers", len(df)),
+        ("expected purchases, total", float(df["expected_purchases"].sum())),
+        ("CLV, total", float(df["clv"].sum())),
+        ("CLV, total of p10 / p90", f"{df['clv_p10'].sum():,.2f} / {df['clv_p90'].sum():,.2f}"),
+        ("mean P(alive)", float(df["p_alive"].mean())),
+        *((f"churn risk {level}", int(risk.get(level, 0))) for level in ("high", "medium", "low")),
+        ("bootstrap replicates", int(a["bootstrap_replicates"])),
+    ]
+    print_table("Summary", ["statistic", "value"], rows)
+    top = df.nlargest(10, "clv")
+    print_table(
+        "Top 10 customers by CLV",
+        ["customer", "clv", "clv_p10", "clv_p90", "p_alive", "churn_risk", "next_order_date"],
+        [
+            (r.customer_id, float(r.clv), float(r.clv_p10), float(r.clv_p90), float(r.p_alive), r.churn_risk,
+             r.next_order_date.date().isoformat())
+            for r in top.itertuples()
+        ],
+    )  # fmt: skip
+
+
+@predict_app.callback(invoke_without_command=True)
+def _default(ctx: typer.Context) -> None:
+    """Without a verb: `shopseg predict run` with its defaults."""
+    if ctx.invoked_subcommand is None:
+        _run(365, 90, 30)
+
+
+@predict_app.command("run")
+def run(
+    horizon_days: Annotated[int, _HORIZON] = 365,
+    churn_days: Annotated[int, _CHURN] = 90,
+    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap refits behind the p10/p90 intervals.")] = 30,
+) -> None:
+    """Predict every buyer's CLV (p10-p90), P(alive), churn risk and next order; store customer_predictions."""
+    _run(horizon_days, churn_days, bootstrap)
+
+
+def _purchase_dates(engine: Any, calibration_end: Optional[str], holdout_days: Optional[int]) -> tuple[dt.date, Optional[dt.date]]:
+    from shopseg.features.asof import parse_date
+    from shopseg.models.churn.labels import latest_order_date
+    from shopseg.predict import default_calibration_end
+
+    if holdout_days is not None and holdout_days < 1:
+        raise InvalidParameterError(f"The '--holdout-days' option must be an int >= 1. Got {holdout_days} instead.")
+    if calibration_end is None:
+        return default_calibration_end(engine, holdout_days), None
+    cal = parse_date(calibration_end, "calibration_end")
+    last = latest_order_date(engine)
+    end = last if holdout_days is None else cal + dt.timedelta(days=holdout_days)
+    if not cal < end <= last:
+        raise InvalidParameterError(
+            f"The '--calibration-end' option must leave a holdout inside the data (orders end on {last}). "
+            f"Got calibration end {cal}, holdout end {end} instead."
+        )
+    return cal, end
+
+
+@predict_app.command("backtest")
+def backtest(
+    calibration_end: Annotated[
+        Optional[str], typer.Option("--calibration-end", help="Last calibration day, YYYY-MM-DD (default: see --holdout-days).")
+    ] = None,
+    holdout_days: Annotated[
+        Optional[int],
+        typer.Option("--holdout-days", help="Holdout length in days (default: to the last order; half the history, max 365)."),
+    ] = None,
+    churn_days: Annotated[int, _CHURN] = 90,
+) -> None:
+    """Calibrate on the past, predict the holdout: purchases per frequency group and churn AUC/Brier vs baselines."""
+    from shopseg.engine import get_engine
+    from shopseg.models.churn import churn_backtest
+    from shopseg.predict import purchase_backtest
+
+    if calibration_end is not None:
+        from shopseg.features.asof import parse_date
+
+        parse_date(calibration_end, "calibration_end")
+    with open_workspace(read_only=True) as ws:
+        engine = get_engine(ws, get_setting("engine"))
+        cal, end = _purchase_dates(engine, calibration_end, holdout_days)
+        with console.status("Purchase backtest (BG/NBD)..."):
+            pb = purchase_backtest(engine, cal, end)
+        _print_purchases(pb)
+        try:
+            with console.status("Churn backtest (gradient boosting vs baselines)..."):
+                cb = churn_backtest(engine, calibration_end, churn_days)
+        except ShopsegError as exc:
+            console.print(f"[yellow]churn backtest not run:[/] {exc}", soft_wrap=True)
+            return
+    _print_churn(cb)
+
+
+def _print_purchases(pb: Any) -> None:
+    i = pb.info
+    console.print(
+        f"[bold]Purchase backtest[/]: calibration to {i['calibration_end']}, holdout to {i['observation_end']} "
+        f"({i['holdout_days']} days) · {i['customers']:,} customers"
+    )
+    print_table(
+        "Holdout purchases per customer, by repeat purchases in calibration",
+        ["calibration repeat purchases", "customers", "actual", "BG/NBD", "naive", "actual total", "BG/NBD total"],
+        [
+            (r.group, int(r.customers), float(r.actual_mean), float(r.predicted_mean), float(r.naive_mean),
+             int(r.actual_total), float(r.predicted_total))
+            for r in pb.groups.itertuples()
+        ],
+    )  # fmt: skip
+    console.print(pb.verdict())
+    for note in pb.info["warnings"]:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+
+
+def _print_churn(cb: Any) -> None:
+    i = cb.info
+    console.print(
+        f"[bold]Churn backtest[/]: churn = no purchase in {i['horizon_days']} days · trained on cutoff {i['train_cutoff']} "
+        f"({i['train_customers']:,} buyers), tested on cutoff {i['test_cutoff']} ({i['test_customers']:,} buyers, "
+        f"{100 * i['test_churn_rate']:.1f}% churned)"
+    )
+    names = {"churn_model": "churn model (gradient boosting)", "bgnbd": "BG/NBD 1 - P(alive)", "recency": "recency only"}
+    print_table(
+        "Churn scores on the test cutoff",
+        ["score", "AUC", "Brier"],
+        [(names[k], float(r.auc), float(r.brier)) for k, r in cb.metrics.iterrows()],
+    )
+    for line in cb.verdicts():
+        console.print(line)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``predict`` noun to the ``shopseg`` command."""
+    app.add_typer(predict_app, name="predict")

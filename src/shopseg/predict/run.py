@@ -1,0 +1,299 @@
+"""``shopseg predict``: per-customer predictions stored in the workspace as ``customer_predictions``.
+
+:func:`predict_workspace` computes the customer features as of the features'
+as-of date (``features_as_of``, else the latest order date; recency and T in
+days), fits a :class:`~shopseg.models.BetaGeoModel` and a
+:class:`~shopseg.models.GammaGammaModel` on the buyers, and writes one row per
+buyer (:data:`PREDICTION_COLUMNS`):
+
+- ``p_alive``; ``expected_purchases`` over ``horizon_days``; ``expected_spend`` per order;
+  ``clv``: discounted value of the expected purchases over the horizon in monthly
+  steps (``discount_rate`` per month, ``margin``), as :func:`~shopseg.models.customer_lifetime_value`;
+- ``expected_purchases_p10/_p90``, ``clv_p10/_p90``: an 80% interval of the
+  *expected* value from a nonparametric bootstrap: the buyers are resampled with
+  replacement ``n_bootstrap`` times, both models refitted, and each customer's
+  prediction recomputed; the 10th/90th percentiles are kept and widened if needed
+  so that ``p10 <= point <= p90``. It measures how well the store's data pin the
+  models down (wide for a small store, narrow for a large one), not the spread
+  of what one customer will actually spend;
+- ``churn_probability``: P(no purchase in the next ``churn_days`` days). From the
+  :class:`~shopseg.models.churn.ChurnModel` trained on the previous window
+  (features as of ``as_of - churn_days``, labels from ``(as_of - churn_days, as_of]``)
+  when that window has at least :data:`MIN_CHURN_ROWS` buyers and
+  :data:`MIN_CHURN_CLASS` of each outcome; otherwise from the BG/NBD,
+  ``P(X(churn_days) = 0 | history)`` (which is ``1 - p_alive`` plus the chance a live
+  customer does not buy in time);
+- ``churn_risk``: ``low`` below 0.5, ``medium`` in [0.5, 0.8), ``high`` from 0.8 (:data:`CHURN_THRESHOLDS`);
+- ``p_next_order`` (an order within the horizon), ``next_order_date`` and its 80% interval
+  ``next_order_p10_date``/``next_order_p90_date``, given an order within the horizon
+  (see :mod:`shopseg.models.clv.next_order`);
+- ``uncertainty``: ``ok``; ``small_store`` below :data:`SMALL_STORE_BUYERS` buyers
+  (predictions made, intervals wide: read them); ``fallback`` when a model could
+  not be fitted as such (a shrunken BG/NBD, population-mean spend, or no bootstrap
+  replicate succeeded). Small stores are flagged, never refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from shopseg.engine import Engine, get_engine
+from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError, SchemaError
+from shopseg.features import FEATURES_TABLE, feature_expr
+from shopseg.features.asof import DateLike, parse_date
+from shopseg.features.build import resolve_as_of
+from shopseg.models import BetaGeoModel, GammaGammaModel
+from shopseg.models.churn import ChurnModel, churn_labels
+from shopseg.models.churn.backtest import check_horizon
+from shopseg.models.churn.labels import buyer_summary
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = [
+    "predict_workspace",
+    "PREDICTIONS_TABLE",
+    "PREDICTION_COLUMNS",
+    "CHURN_THRESHOLDS",
+    "SMALL_STORE_BUYERS",
+    "MIN_CHURN_ROWS",
+    "MIN_CHURN_CLASS",
+]
+
+PREDICTIONS_TABLE = "customer_predictions"
+PREDICTION_COLUMNS = [
+    "customer_id", "p_alive", "expected_purchases", "expected_purchases_p10", "expected_purchases_p90",
+    "expected_spend", "clv", "clv_p10", "clv_p90", "churn_probability", "churn_risk", "p_next_order",
+    "next_order_date", "next_order_p10_date", "next_order_p90_date", "uncertainty",
+]  # fmt: skip
+CHURN_THRESHOLDS = (0.5, 0.8)
+SMALL_STORE_BUYERS = 500
+MIN_CHURN_ROWS = 200
+MIN_CHURN_CLASS = 20
+STEP_DAYS = 365.25 / 12
+_RFM = ["frequency", "recency", "T", "monetary_value"]
+
+Spend = Callable[[pd.DataFrame], np.ndarray]
+
+
+@dataclass
+class _Fit:
+    bg: BetaGeoModel
+    spend: Spend
+    fallback: list[str]
+
+
+def _fit(summary: pd.DataFrame) -> _Fit:
+    """BG/NBD (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value)."""
+    reasons: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        bg = BetaGeoModel(fallback="penalized").fit(summary)
+        if bg.fallback_:
+            reasons.append(f"BG/NBD: {bg.fallback_}")
+        try:
+            gg = GammaGammaModel(fallback="population").fit(summary)
+            spend: Spend = gg.conditional_expected_average_profit
+            if gg.fallback_:
+                reasons.append(f"Gamma-Gamma: {gg.fallback_}")
+        except SchemaError as exc:
+            mean_spend = float(summary["order_value"].mean())
+            spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
+            reasons.append(f"Gamma-Gamma not fitted ({exc}); spend = mean order value {mean_spend:.2f}")
+    return _Fit(bg, spend, reasons)
+
+
+def _values(fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Expected purchases over ``horizon`` days and discounted CLV (monthly steps), per row."""
+    n_steps = int(np.ceil(horizon / STEP_DAYS - 1e-9))
+    times = np.minimum(np.arange(1, n_steps + 1) * STEP_DAYS, horizon)
+    cum = np.stack([fit.bg.conditional_expected_purchases(float(t), rows) for t in times])
+    increments = np.diff(np.vstack([np.zeros((1, len(rows))), cum]), axis=0)
+    factors = (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
+    clv = margin * fit.spend(rows) * np.sum(factors[:, None] * increments, axis=0)
+    return cum[-1], clv
+
+
+def _bootstrap(
+    summary: pd.DataFrame, n: int, seed: int, horizon: float, discount_rate: float, margin: float
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(expected purchases, clv) of shape (replicates, customers) on refits to resampled buyers."""
+    key = summary.groupby(_RFM, sort=False).ngroup().to_numpy()
+    uniq = summary.drop_duplicates(_RFM).reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    purchases, clvs = [], []
+    for _ in range(n):
+        sample = summary.iloc[rng.integers(0, len(summary), len(summary))].reset_index(drop=True)
+        try:
+            fit = _fit(sample)
+            with np.errstate(all="ignore"):
+                e, c = _values(fit, uniq, horizon, discount_rate, margin)
+        except (SchemaError, ArithmeticError, ValueError):
+            continue  # an unusable resample (e.g. no repeat buyer); counted as missing
+        purchases.append(e[key])
+        clvs.append(c[key])
+    if not purchases:
+        return np.empty((0, len(summary))), np.empty((0, len(summary))), 0
+    return np.vstack(purchases), np.vstack(clvs), len(purchases)
+
+
+def _interval(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(draws) == 0:
+        return np.zeros_like(point), 2.0 * point
+    lo, hi = np.quantile(draws, [0.1, 0.9], axis=0)
+    return np.minimum(lo, point), np.maximum(hi, point)
+
+
+def _churn(
+    engine: Engine, as_of: dt.date, churn_days: int, feats: pd.DataFrame, fit: _Fit, summary: pd.DataFrame, seed: int
+) -> tuple[np.ndarray, str]:
+    """Churn probability from the supervised model when the previous window allows, else from the BG/NBD."""
+    try:
+        train = churn_labels(engine, as_of - dt.timedelta(days=churn_days), churn_days)
+    except (InvalidParameterError, SchemaError):
+        train = None
+    if train is not None and len(train) >= MIN_CHURN_ROWS and train["churned"].value_counts().min() >= MIN_CHURN_CLASS \
+            and train["churned"].nunique() == 2:  # fmt: skip
+        model = ChurnModel(random_state=seed).fit(train, train["churned"])
+        return model.predict_proba(feats), "churn_model"
+    return fit.bg.probability_of_purchases(0, float(churn_days), summary), "bgnbd"
+
+
+def churn_risk(probability: np.ndarray) -> np.ndarray:
+    """``low`` / ``medium`` / ``high`` at :data:`CHURN_THRESHOLDS`."""
+    low, high = CHURN_THRESHOLDS
+    return np.where(probability >= high, "high", np.where(probability >= low, "medium", "low"))
+
+
+def _as_of(ws: Workspace, engine: Engine, as_of: DateLike | None) -> dt.date:
+    if as_of is None and ws.has_table(FEATURES_TABLE):
+        as_of = ws.meta("features_as_of")
+    return resolve_as_of(engine, parse_date(as_of, "as_of") if as_of is not None else None)
+
+
+def predict_workspace(
+    ws: Workspace,
+    engine: str | Engine = "duckdb",
+    horizon_days: int = 365,
+    *,
+    as_of: DateLike | None = None,
+    churn_days: int = 90,
+    discount_rate: float = 0.01,
+    margin: float = 1.0,
+    n_bootstrap: int = 30,
+    seed: int = 0,
+    store: bool = True,
+) -> pd.DataFrame:
+    """Predict every buyer's value, churn and next order; store ``customer_predictions`` (module docstring).
+
+    Parameters
+    ----------
+    ws : Workspace
+        An open workspace (writable when ``store``).
+    engine : {"duckdb", "spark"} or Engine, default="duckdb"
+    horizon_days : int, default=365
+        Horizon of ``expected_purchases``, ``clv`` and the next order.
+    as_of : date or str, default=None
+        Default: ``features_as_of`` when a feature table exists, else the latest order date.
+    churn_days : int, default=90
+        Churn means no purchase in this many days.
+    discount_rate : float, default=0.01
+        Per month (1% a month is about 12.7% a year).
+    margin : float, default=1.0
+        Profit margin applied to spend.
+    n_bootstrap : int, default=30
+        Bootstrap refits behind the p10/p90 columns (0: no interval, p10 = 0 and p90 = 2 x point, flagged ``fallback``).
+    seed : int, default=0
+        Seed of the bootstrap and of the churn model.
+    store : bool, default=True
+        Write the table and the ``predictions_*`` workspace meta.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PREDICTION_COLUMNS`, one row per buyer, sorted by ``customer_id``;
+        ``attrs``: ``as_of``, ``horizon_days``, ``churn_days``, ``churn_source``,
+        ``uncertainty``, ``fallback`` (reasons), ``bootstrap_replicates``, ``params``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Bad horizon, dates or rates.
+    SchemaError
+        No orders, or no buyer on the as-of date.
+    """
+    horizon_days, churn_days = check_horizon(horizon_days), check_horizon(churn_days)
+    if not (discount_rate >= 0 and margin > 0 and isinstance(n_bootstrap, int) and n_bootstrap >= 0):
+        raise InvalidParameterError(
+            "predict_workspace: expected discount_rate >= 0, margin > 0 and n_bootstrap an int >= 0. "
+            f"Got {discount_rate!r}, {margin!r}, {n_bootstrap!r} instead."
+        )
+    eng = get_engine(ws, engine) if isinstance(engine, str) else engine
+    day = _as_of(ws, eng, as_of)
+    feats = eng.execute(feature_expr(eng, as_of=day, time_unit="days"))
+    feats = feats[feats["orders"] > 0].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    if feats.empty:
+        raise SchemaError(f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders")
+    summary = buyer_summary(feats)
+    summary["order_value"] = pd.to_numeric(feats["avg_order_value"], errors="coerce").fillna(0.0).to_numpy()
+    fit = _fit(summary)
+    horizon = float(horizon_days)
+    point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
+    expected, clv = _values(fit, summary, horizon, discount_rate, margin)
+    draws_e, draws_c, replicates = _bootstrap(summary, n_bootstrap, seed, horizon, discount_rate, margin)
+    e_lo, e_hi = _interval(expected, draws_e)
+    c_lo, c_hi = _interval(clv, draws_c)
+    churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
+    base = pd.Timestamp(day)
+
+    def date(days: pd.Series) -> pd.Series:
+        return (base + pd.to_timedelta(np.round(days.to_numpy()), unit="D")).astype("datetime64[us]")
+
+    fallback = [*fit.fallback, *([] if replicates else ["no bootstrap replicate could be fitted"])]
+    flag = "fallback" if fallback else ("small_store" if len(summary) < SMALL_STORE_BUYERS else "ok")
+    out = pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"].astype(str),
+            "p_alive": point["p_alive"].to_numpy(),
+            "expected_purchases": expected,
+            "expected_purchases_p10": e_lo,
+            "expected_purchases_p90": e_hi,
+            "expected_spend": fit.spend(summary),
+            "clv": clv,
+            "clv_p10": c_lo,
+            "clv_p90": c_hi,
+            "churn_probability": np.clip(churn_p, 0.0, 1.0),
+            "churn_risk": churn_risk(churn_p),
+            "p_next_order": point["p_next_order"].to_numpy(),
+            "next_order_date": date(point["next_order_expected"]),
+            "next_order_p10_date": date(point["next_order_lower"]),
+            "next_order_p90_date": date(point["next_order_upper"]),
+            "uncertainty": flag,
+        }
+    )[PREDICTION_COLUMNS]
+    out.attrs.update(
+        {
+            "as_of": day.isoformat(), "horizon_days": horizon_days, "churn_days": churn_days, "churn_source": churn_source,
+            "uncertainty": flag, "fallback": "; ".join(fallback), "bootstrap_replicates": replicates,
+            "params": dict(fit.bg.params_), "buyers": len(out),
+        }
+    )  # fmt: skip
+    if store:
+        _store(ws, out)
+    return out
+
+
+def _store(ws: Workspace, out: pd.DataFrame) -> None:
+    with ws.transaction():
+        ws.write_table(PREDICTIONS_TABLE, out)
+        for key in ("as_of", "horizon_days", "churn_days", "churn_source", "uncertainty", "fallback", "bootstrap_replicates"):
+            ws.set_meta(f"predictions_{key}", str(out.attrs[key]))
+        ws.set_meta("predictions_created_at", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat())
