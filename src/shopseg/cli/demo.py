@@ -43,8 +43,8 @@ def demo(
     steps: list[tuple[str, Callable[[], Any]]] = [
         (f"Generating a store of {customers:,} customers", lambda: state.update(tables=generate_store(customers, seed=seed))),
         ("Loading it into the workspace", lambda: write_store(ws, state["tables"])),
-        (f"Building customer features ({engine})", lambda: build_features(ws, engine=engine)),
-        ("Scoring RFM segments", lambda: build_rfm(ws, engine=engine)),
+        (f"Building customer features ({engine})", lambda: build_features(ws, engine=engine, return_frame=False)),
+        ("Scoring RFM segments", lambda: build_rfm(ws, engine=engine, return_frame=False)),
         ("Assigning lifecycle stages", lambda: build_lifecycle(ws, engine=engine)),
         ("Writing the HTML report", lambda: state.update(report=write_report(ws, directory / "report.html"))),
     ]
