@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from shopseg.errors import DataQualityWarning, InvalidParameterError, SchemaError
+from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError, SchemaError
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.models.churn.labels import buyer_summary, churn_labels, latest_order_date
 from shopseg.models.churn.model import ChurnModel
@@ -96,6 +96,7 @@ def _bgnbd_score(test: pd.DataFrame) -> np.ndarray:
     summary = buyer_summary(test)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # standard errors are not used here
         bg = BetaGeoModel(fallback="penalized").fit(summary)
     return 1.0 - bg.conditional_probability_alive(summary)
 
