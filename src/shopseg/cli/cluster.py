@@ -1,0 +1,130 @@
+"""`shopseg cluster`: cluster customers, name and profile the clusters, promote one to a rule segment."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from shopseg.cli._common import console, open_workspace
+from shopseg.config import get_setting
+from shopseg.errors import InvalidParameterError
+
+__all__ = ["cluster", "register", "CLUSTERS_TABLE", "PROFILES_TABLE"]
+
+CLUSTERS_TABLE = "customer_clusters"
+PROFILES_TABLE = "cluster_profiles"
+
+
+def _parse_k(k: str) -> int | str:
+    if k == "auto":
+        return k
+    try:
+        return int(k)
+    except ValueError:
+        raise InvalidParameterError(f"The '--k' option must be an int >= 2 or 'auto'. Got {k!r} instead.") from None
+
+
+def _curve_table(curve: pd.DataFrame, chosen: int) -> Table:
+    out = Table(title="Choice of k (silhouette on a sample; BIC, knee chosen)", title_justify="left")
+    for col in ("k", "silhouette", "BIC", ""):
+        out.add_column(col, justify="right")
+    for row in curve.itertuples(index=False):
+        out.add_row(str(row.k), f"{row.silhouette:.3f}", f"{row.bic:,.0f}", "<- chosen" if row.k == chosen else "")
+    return out
+
+
+def _profile_table(profile: pd.DataFrame, features: list[str]) -> Table:
+    from shopseg.models.cluster.profile import distinguishing_features
+
+    out = Table(title="Clusters", title_justify="left")
+    for col, just in (("#", "right"), ("name", "left"), ("customers", "right"), ("% revenue", "right"),
+                      ("sets it apart (median, z)", "left")):  # fmt: skip
+        out.add_column(col, justify=just)
+    for _, row in profile.iterrows():
+        apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 3))
+        out.add_row(str(row["cluster"]), row["cluster_name"], f"{row['customers']:,}",
+                    f"{100 * row['revenue_share']:.1f}%", apart)  # fmt: skip
+    return out
+
+
+def _load(ws: Any, include_prospects: bool) -> pd.DataFrame:
+    from shopseg.features import FEATURES_TABLE, build_features
+
+    if ws.has_table(FEATURES_TABLE):
+        frame = ws.con.execute(f'SELECT * FROM "{FEATURES_TABLE}" ORDER BY customer_id').df()
+    else:
+        frame = build_features(ws, engine=get_setting("engine"))
+    return frame if include_prospects else frame[frame["orders"] > 0].reset_index(drop=True)
+
+
+def cluster(
+    k: Annotated[str, typer.Option("--k", help="Number of clusters, or 'auto' (knee of the BIC curve).")] = "auto",
+    method: Annotated[str, typer.Option("--method", help="kmeans or gmm (diagonal Gaussian mixture).")] = "kmeans",
+    features: Annotated[
+        Optional[str], typer.Option("--features", help="Comma-separated feature columns (default: 12 behavioural + top_category).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same clusters).")] = 0,
+    include_prospects: Annotated[
+        bool, typer.Option("--include-prospects", help="Also cluster customers without a purchase.")
+    ] = False,
+    stability_rounds: Annotated[int, typer.Option("--stability-rounds", help="Bootstrap refits (0: skip).")] = 3,
+    promote: Annotated[
+        Optional[int], typer.Option("--promote", help="Turn this cluster into a rule (shallow decision tree).")
+    ] = None,
+    save_as: Annotated[
+        Optional[str], typer.Option("--save-as", help="With --promote: save the rule as a segment of this name.")
+    ] = None,
+) -> None:
+    """Cluster customers; print the k curve, named cluster profiles and stability; store customer_clusters."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from shopseg.datasets import TRUTH_TABLE
+    from shopseg.models.cluster import ClusterSegmenter, bootstrap_stability, profile_clusters, promote_cluster
+
+    chosen_features = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    with open_workspace() as ws:
+        frame = _load(ws, include_prospects)
+        seg = ClusterSegmenter(_parse_k(k), method=method, features=chosen_features, random_state=seed)
+        with console.status(f"Clustering {len(frame):,} customers ({method})..."):
+            seg.fit(frame)
+            profile = profile_clusters(frame, seg.labels_, seg.features_)
+        names = dict(zip(profile["cluster"], profile["cluster_name"]))
+        out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "cluster": seg.labels_})
+        out["cluster_name"] = out["cluster"].map(names)
+        ws.write_table(CLUSTERS_TABLE, out)
+        ws.write_table(PROFILES_TABLE, profile)
+        if seg.k_curve_ is not None:
+            console.print(_curve_table(seg.k_curve_, seg.n_clusters_))
+        console.print(
+            f"[bold]{CLUSTERS_TABLE}[/]: {len(out):,} customers in {seg.n_clusters_} clusters · method {method} · "
+            f"seed {seed} · features: {', '.join(seg.features_)}"
+        )
+        console.print(_profile_table(profile, seg.features_))
+        if stability_rounds > 0:
+            with console.status("Bootstrap stability..."):
+                stab = bootstrap_stability(seg, frame, n_rounds=stability_rounds, random_state=seed)
+            console.print(f"stability (bootstrap ARI, {stability_rounds} refits): mean {stab['mean']:.3f}, min {stab['min']:.3f}")
+        if ws.has_table(TRUTH_TABLE):
+            truth = ws.con.execute(f'SELECT customer_id, "group" FROM "{TRUTH_TABLE}"').df()
+            both = out.merge(truth, on="customer_id")
+            ari = adjusted_rand_score(both["group"], both["cluster"])
+            console.print(f"planted groups: adjusted Rand index {ari:.3f} ({len(both):,} customers)")
+        if promote is not None:
+            rule = promote_cluster(frame, seg.labels_, promote, seg.features_, random_state=seed)
+            console.print(f"\n[bold]cluster {promote} ({names.get(promote)}) as a rule[/]:\n{rule.text}")
+            console.print(
+                f"accuracy {rule.accuracy:.1%} · precision {rule.precision:.1%} · recall {rule.recall:.1%} "
+                f"({rule.matched:,} matched, {rule.members:,} in the cluster)"
+            )
+            if save_as:
+                from shopseg.segments.store import SegmentStore
+
+                saved = SegmentStore(ws).create(save_as, rule.text, description=f"promoted from cluster {promote}: {names.get(promote)}", replace=True)
+                console.print(f"saved as segment '{saved.name}' version {saved.version}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("cluster")(cluster)
