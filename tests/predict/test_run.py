@@ -1,0 +1,113 @@
+"""predict_workspace: one finite row per buyer, ordered intervals, planted truth, small stores flagged not refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopseg.engine import get_engine
+from shopseg.features import feature_expr
+from shopseg.errors import InvalidParameterError, SchemaError
+from shopseg.predict import CHURN_THRESHOLDS, PREDICTION_COLUMNS, PREDICTIONS_TABLE, predict_workspace
+from shopseg.segments.fields import FIELDS, PREDICTIONS_TABLE as SEGMENT_TABLE, Field, FieldRegistry
+
+
+def test_one_finite_row_per_buyer(predicted_ws):
+    ws, out = predicted_ws
+    buyers = ws.con.execute("SELECT customer_id FROM customer_features WHERE orders > 0 ORDER BY customer_id").df()
+    assert out["customer_id"].tolist() == buyers["customer_id"].tolist()
+    assert list(out.columns) == PREDICTION_COLUMNS
+    assert not out.isna().any().any()
+    assert np.isfinite(out.select_dtypes("number").to_numpy()).all()
+    assert out.attrs["uncertainty"] == "ok" and (out["uncertainty"] == "ok").all()
+    assert out.attrs["churn_source"] == "churn_model" and out.attrs["bootstrap_replicates"] == 5
+
+
+def test_intervals_are_ordered(predicted_ws):
+    _, out = predicted_ws
+    for col in ("clv", "expected_purchases"):
+        assert (out[f"{col}_p10"] <= out[col]).all() and (out[col] <= out[f"{col}_p90"]).all()
+    assert (out["next_order_p10_date"] <= out["next_order_date"]).all()
+    assert (out["next_order_date"] <= out["next_order_p90_date"]).all()
+    as_of = pd.Timestamp(out.attrs["as_of"])
+    assert (out["next_order_p10_date"] >= as_of).all() and (out["next_order_p90_date"] <= as_of + pd.Timedelta(days=365)).all()
+    assert out["p_alive"].between(0, 1).all() and out["churn_probability"].between(0, 1).all()
+
+
+def test_churn_risk_follows_the_documented_thresholds(predicted_ws):
+    _, out = predicted_ws
+    low, high = CHURN_THRESHOLDS
+    p = out["churn_probability"]
+    expected = np.where(p >= high, "high", np.where(p >= low, "medium", "low"))
+    assert (out["churn_risk"] == expected).all() and set(out["churn_risk"]) == {"low", "medium", "high"}
+
+
+def test_predictions_agree_with_the_planted_groups(predicted_ws):
+    """Ground truth of the generator: vip_loyal buy ~14 times a year and never churn; lapsed stopped >= 200 days ago."""
+    ws, out = predicted_ws
+    truth = ws.con.execute('SELECT customer_id, "group" FROM _truth_planted_groups').df()
+    by = out.merge(truth, on="customer_id").groupby("group")
+    assert by["clv"].mean()["vip_loyal"] > 5 * by["clv"].mean()["one_time"]
+    assert by["churn_probability"].mean()["lapsed"] > 0.8 > 0.3 > by["churn_probability"].mean()["vip_loyal"]
+    assert by["expected_purchases"].mean()["vip_loyal"] > 5
+
+
+def test_table_and_meta_are_stored(predicted_ws):
+    ws, out = predicted_ws
+    stored = ws.con.execute(f'SELECT * FROM "{PREDICTIONS_TABLE}" ORDER BY customer_id').df()
+    assert len(stored) == len(out) and stored["clv"].to_numpy() == pytest.approx(out["clv"].to_numpy())
+    assert ws.meta("predictions_as_of") == out.attrs["as_of"] == ws.meta("features_as_of")
+    assert ws.meta("predictions_churn_source") == "churn_model" and ws.meta("predictions_horizon_days") == "365"
+
+
+def test_segment_rules_read_the_predictions(predicted_ws):
+    """The field entries proposed for segments/fields.py (clv_p10 number, churn_risk string with choices)."""
+    from shopseg.segments.compile import segment_members
+    from shopseg.segments.parse import parse_segment
+
+    ws, out = predicted_ws
+    proposed = [Field("clv_p10", "number", SEGMENT_TABLE, "clv_p10", "10th percentile of the CLV interval."),
+                Field("churn_risk", "string", SEGMENT_TABLE, "churn_risk", "Churn risk band.",
+                      choices=("low", "medium", "high"))]  # fmt: skip
+    names = {f.name for f in proposed}
+    fields = FieldRegistry([*(f for f in FIELDS if f.name not in names), *proposed]).with_predictions(out.columns)
+    rule = parse_segment("clv_p10 > 200 AND churn_risk = 'high'")
+    members = segment_members(get_engine(ws, "duckdb"), rule, as_of=out.attrs["as_of"], fields=fields).to_pandas()
+    expected = out[(out.clv_p10 > 200) & (out.churn_risk == "high")]["customer_id"]
+    assert sorted(members["customer_id"]) == sorted(expected) and len(expected) > 0
+
+
+def test_a_small_store_gets_flagged_predictions(workspace):
+    """25 generated customers: fewer than 30 buyers, so BG/NBD is shrunken and spend is the population mean."""
+    from shopseg.datasets import generate_store, write_store
+
+    write_store(workspace, generate_store(25, seed=2))
+    out = predict_workspace(workspace, n_bootstrap=3)
+    engine = get_engine(workspace, "duckdb")
+    feats = engine.execute(feature_expr(engine))
+    assert out["customer_id"].tolist() == sorted(feats.loc[feats.orders > 0, "customer_id"]) and 0 < len(out) < 30
+    assert not out.isna().any().any() and (out["uncertainty"] == "fallback").all()
+    assert "only" in out.attrs["fallback"] and out.attrs["churn_source"] == "bgnbd"
+    assert (out["clv_p10"] <= out["clv"]).all() and (out["clv"] <= out["clv_p90"]).all()
+
+
+def test_three_one_order_customers_still_get_a_row(workspace):
+    """No repeat buyer at all: no Gamma-Gamma fit is possible; spend falls back to the mean order value (10, 20, 10)."""
+    orders = [("o1", "a", "2024-01-01"), ("o2", "b", "2024-02-01"), ("o3", "c", "2024-03-01")]
+    workspace.con.executemany("INSERT INTO orders (order_id, customer_id, ordered_at) VALUES (?, ?, ?)", orders)
+    workspace.con.executemany(
+        "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) VALUES (?, 1, 'p', 1, ?)",
+        [("o1", 10.0), ("o2", 20.0), ("o3", 10.0)],
+    )
+    out = predict_workspace(workspace, n_bootstrap=2)
+    assert out["customer_id"].tolist() == ["a", "b", "c"] and not out.isna().any().any()
+    assert (out["uncertainty"] == "fallback").all() and "mean order value" in out.attrs["fallback"]
+    assert out["expected_spend"].tolist() == pytest.approx([40 / 3] * 3)
+
+
+def test_empty_workspace_and_bad_arguments_are_refused(workspace):
+    with pytest.raises(SchemaError, match="orders table is empty"):
+        predict_workspace(workspace)
+    with pytest.raises(InvalidParameterError, match="horizon_days"):
+        predict_workspace(workspace, horizon_days=0)
