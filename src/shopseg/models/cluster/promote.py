@@ -159,7 +159,7 @@ def promote_cluster(
     >>> df = pd.DataFrame({"orders": [1, 2, 1, 8, 9, 12], "days_since_last_order": [300, 250, 280, 10, 20, 5]})
     >>> rule = promote_cluster(df, [0, 0, 0, 1, 1, 1], 1, ["orders", "days_since_last_order"])
     >>> rule.text, rule.accuracy
-    ('orders >= 3', 1.0)
+    ('days_since_last_order < 136', 1.0)
     """
     labels = np.asarray(labels)
     if cluster not in set(labels.tolist()):

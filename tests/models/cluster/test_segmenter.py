@@ -1,0 +1,107 @@
+"""ClusterSegmenter: truth check on planted groups, reproducibility, auto-k, validation, sklearn contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from shopseg.errors import InvalidParameterError, NotFittedError
+from shopseg.models.cluster import ClusterSegmenter
+
+
+def test_kmeans_recovers_planted_groups(synthetic_features):
+    """k = 8 k-means on the default features against the 8 planted groups (6 000 customers, seed 3).
+
+    Measured ARI 0.46 on buyers (0.49 with prospects included; 10 000 customers seed 3:
+    0.46). The groups overlap by design (new vs one-time buyers differ only in dates, category
+    enthusiasts only in the category mix), so 0.40 is the floor asserted.
+    """
+    df = synthetic_features
+    labels = ClusterSegmenter(8).fit(df).labels_
+    assert adjusted_rand_score(df["group"], labels) >= 0.40
+
+
+def test_category_mix_feature_raises_agreement(synthetic_features):
+    """Adding share_outdoor (the enthusiasts' signature) lifts ARI to a measured 0.55; floor 0.50."""
+    from shopseg.models.cluster import DEFAULT_FEATURES
+
+    df = synthetic_features
+    seg = ClusterSegmenter(8, features=[*DEFAULT_FEATURES, "share_outdoor"]).fit(df)
+    assert adjusted_rand_score(df["group"], seg.labels_) >= 0.50
+
+
+def test_gmm_recovers_planted_groups(synthetic_features):
+    """Diagonal Gaussian mixture, k = 8: measured ARI 0.43 on 10 000 customers; floor 0.30."""
+    df = synthetic_features
+    labels = ClusterSegmenter(8, method="gmm").fit(df).labels_
+    assert adjusted_rand_score(df["group"], labels) >= 0.30
+
+
+def test_auto_k_is_near_the_planted_count(synthetic_features):
+    """The BIC knee lands at 5-7 for 8 planted groups (two pairs overlap); the silhouette alone peaks at 4-5."""
+    seg = ClusterSegmenter("auto").fit(synthetic_features)
+    assert 5 <= seg.n_clusters_ <= 9
+    assert list(seg.k_curve_["k"]) == list(range(2, 13))
+    assert seg.k_curve_["bic"].iloc[-1] < seg.k_curve_["bic"].iloc[0]
+
+
+def test_same_seed_same_labels_and_largest_cluster_first(synthetic_features):
+    a = ClusterSegmenter(6, random_state=7).fit(synthetic_features).labels_
+    b = ClusterSegmenter(6, random_state=7).fit(synthetic_features).labels_
+    np.testing.assert_array_equal(a, b)
+    sizes = np.bincount(a)
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+def test_predict_matches_labels_on_training_data(synthetic_features):
+    seg = ClusterSegmenter(5).fit(synthetic_features)
+    np.testing.assert_array_equal(seg.predict(synthetic_features), seg.labels_)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_clusters": 1}, "The 'n_clusters' parameter of ClusterSegmenter must be an int in the range [2, inf) or a str among {'auto'}. Got 1 instead."),
+        ({"method": "dbscan"}, "The 'method' parameter of ClusterSegmenter must be a str among {'gmm', 'kmeans'}. Got 'dbscan' instead."),
+        ({"n_clusters": 50}, "must be at most the number of customers (20). Got 50 instead."),
+        ({"features": ["orderz"]}, "unknown feature 'orderz'. Expected a column of the feature table; got 'orderz'. Did you mean 'orders'?"),
+        ({"k_range": (1, 4)}, "The 'k_range' parameter of ClusterSegmenter must be a pair (low, high)"),
+    ],
+)
+def test_bad_parameters_raise_with_sklearn_style_message(params, message):
+    X = pd.DataFrame({"orders": np.arange(20), "revenue": np.arange(20) * 3.0})
+    with pytest.raises(InvalidParameterError) as info:
+        ClusterSegmenter(**params).fit(X)
+    assert message in str(info.value)
+
+
+def test_too_few_customers():
+    with pytest.raises(InvalidParameterError, match="too few customers to cluster. Expected at least 3; got 2"):
+        ClusterSegmenter(2).fit(pd.DataFrame({"orders": [1, 2]}))
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        ClusterSegmenter().predict(pd.DataFrame({"orders": [1, 2, 3]}))
+
+
+# Known gaps (to fix): ClusterSegmenter validates input as a pandas frame, not through check_array,
+# so sklearn's exact messages for sparse / NaN-inf / object / empty / 1-D input are not matched, and
+# the checks' n_clusters=1 override is refused by our constraint table.
+_KNOWN_GAPS = {
+    name: "pandas-first input validation, not check_array (see comment above)"
+    for name in (
+        "check_dont_overwrite_parameters", "check_estimators_unfitted", "check_n_features_in_after_fitting",
+        "check_dtype_object", "check_estimators_empty_data_messages", "check_estimators_nan_inf",
+        "check_estimator_sparse_tag", "check_estimator_sparse_array", "check_estimator_sparse_matrix",
+        "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature", "check_fit2d_predict1d",
+    )
+}  # fmt: skip
+
+
+@parametrize_with_checks([ClusterSegmenter(3, n_init=1)], expected_failed_checks=lambda est: _KNOWN_GAPS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
