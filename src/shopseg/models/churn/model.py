@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 from shopseg.errors import NotFittedError, SchemaError
 from shopseg.models._validation import Interval, validate_params
@@ -64,6 +65,10 @@ class ChurnModel:
         Seed of the booster (results are reproducible).
     features : list of str or None, default=None
         Input columns; None uses :data:`CHURN_FEATURES` that are present in the data.
+    n_threads : int or None, default=1
+        OpenMP threads of the booster during ``fit`` and ``predict_proba`` (None: all cores).
+        One thread by default: on a busy 2-core machine the default thread pool made a
+        500-row fit take 20 s instead of 0.3 s (threads spinning on each other).
 
     Attributes
     ----------
@@ -89,6 +94,7 @@ class ChurnModel:
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "random_state": [Interval(Integral, 0, None, closed="left")],
         "features": [list, None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -100,6 +106,7 @@ class ChurnModel:
         min_samples_leaf: int = 20,
         random_state: int = 0,
         features: list[str] | None = None,
+        n_threads: int | None = 1,
     ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -107,6 +114,7 @@ class ChurnModel:
         self.min_samples_leaf = min_samples_leaf
         self.random_state = random_state
         self.features = features
+        self.n_threads = n_threads
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._parameter_constraints}
@@ -147,14 +155,16 @@ class ChurnModel:
                 f"got {len(target)} labels, classes {sorted(set(target.tolist()))}.",
                 table="labels",
             )
-        self.estimator_ = HistGradientBoostingClassifier(
+        booster = HistGradientBoostingClassifier(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf,
             random_state=self.random_state,
             early_stopping="auto",
-        ).fit(self._matrix(X, columns), target)
+        )
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            self.estimator_ = booster.fit(self._matrix(X, columns), target)
         self.features_ = columns
         self.n_samples_ = len(target)
         self.churn_rate_ = float(target.mean())
@@ -167,7 +177,9 @@ class ChurnModel:
         missing = [c for c in self.features_ if c not in X.columns]
         if missing:
             raise SchemaError(f"ChurnModel.predict_proba: feature columns {missing} are missing.", table="features")
-        return np.asarray(self.estimator_.predict_proba(self._matrix(X, self.features_))[:, 1], dtype=float)
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            proba = self.estimator_.predict_proba(self._matrix(X, self.features_))
+        return np.asarray(proba[:, 1], dtype=float)
 
     def __repr__(self) -> str:
         return "ChurnModel(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
