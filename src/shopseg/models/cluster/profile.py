@@ -8,7 +8,7 @@ medians on the original scale.
 
 Names come from a small vocabulary of feature -> phrase rules
 (:data:`PHRASES`): the two strongest adjectives and the strongest noun with ``|z| >= 0.5``
-make the name ("Frequent high spenders"), and a dominant top category is
+make the name ("Frequent high spenders"; the noun is the strongest, with spend weighted 1.5x), and a dominant top category is
 added after a comma ("Frequent high spenders, home").
 """
 
@@ -99,6 +99,7 @@ def distinguishing_features(profile_row: pd.Series, limit: int = 3) -> list[tupl
 def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str]) -> str:
     adjectives: list[str] = []
     noun = "prospects" if "orders" in row and row["orders"] == 0 else None
+    nouns: list[tuple[int, str]] = []
     for feature, z in distinguishing_features(row, limit=len(row)):
         if feature not in PHRASES or abs(z) < _THRESHOLD:
             continue
@@ -106,10 +107,11 @@ def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str]) -> str:
         if phrase is None or (feature == "orders" and noun == "prospects"):
             continue
         if phrase.endswith("!"):
-            noun = noun or phrase[:-1]
+            nouns.append((-abs(z) * (1.5 if feature == "revenue" else 1.0), phrase[:-1]))
         elif len(adjectives) < 2:
             adjectives.append(phrase)
-    name = " ".join([*adjectives, noun or "customers"])
+    noun = noun or (min(nouns)[1] if nouns else "customers")  # strongest |z|, spend weighted x1.5
+    name = " ".join([*adjectives, noun])
     name = name[0].upper() + name[1:]
     for f in features:
         share = row.get(f"{f}_mode_share")
