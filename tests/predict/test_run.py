@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from shopseg.engine import get_engine
-from shopseg.features import feature_expr
 from shopseg.errors import InvalidParameterError, SchemaError
+from shopseg.features import feature_expr
 from shopseg.predict import CHURN_THRESHOLDS, PREDICTION_COLUMNS, PREDICTIONS_TABLE, predict_workspace
 from shopseg.segments.fields import FIELDS, PREDICTIONS_TABLE as SEGMENT_TABLE, Field, FieldRegistry
 
