@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from shopseg.engine import Engine, get_engine
-from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError, SchemaError
+from shopseg.errors import ConvergenceWarning, InvalidParameterError, SchemaError
 from shopseg.features import FEATURES_TABLE, feature_expr
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.features.build import resolve_as_of
@@ -88,14 +88,14 @@ class _Fit:
     bg: BetaGeoModel
     spend: Spend
     fallback: list[str]
+    notes: list[str]
 
 
 def _fit(summary: pd.DataFrame) -> _Fit:
     """BG/NBD (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value)."""
     reasons: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         bg = BetaGeoModel(fallback="penalized").fit(summary)
         if bg.fallback_:
             reasons.append(f"BG/NBD: {bg.fallback_}")
@@ -108,7 +108,8 @@ def _fit(summary: pd.DataFrame) -> _Fit:
             mean_spend = float(summary["order_value"].mean())
             spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
             reasons.append(f"Gamma-Gamma not fitted ({exc}); spend = mean order value {mean_spend:.2f}")
-    return _Fit(bg, spend, reasons)
+    notes = sorted({str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)})
+    return _Fit(bg, spend, reasons, notes)
 
 
 def _values(fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float, margin: float) -> tuple[np.ndarray, np.ndarray]:
@@ -221,7 +222,8 @@ def predict_workspace(
     pandas.DataFrame
         :data:`PREDICTION_COLUMNS`, one row per buyer, sorted by ``customer_id``;
         ``attrs``: ``as_of``, ``horizon_days``, ``churn_days``, ``churn_source``,
-        ``uncertainty``, ``fallback`` (reasons), ``bootstrap_replicates``, ``params``.
+        ``uncertainty``, ``fallback`` (reasons), ``bootstrap_replicates``, ``warnings`` (the
+        fit's convergence warnings, e.g. a Hessian that is not positive definite), ``params``.
 
     Raises
     ------
@@ -283,7 +285,7 @@ def predict_workspace(
         {
             "as_of": day.isoformat(), "horizon_days": horizon_days, "churn_days": churn_days, "churn_source": churn_source,
             "uncertainty": flag, "fallback": "; ".join(fallback), "bootstrap_replicates": replicates,
-            "params": dict(fit.bg.params_), "buyers": len(out),
+            "warnings": "; ".join(fit.notes), "params": dict(fit.bg.params_), "buyers": len(out),
         }
     )  # fmt: skip
     if store:
@@ -294,6 +296,7 @@ def predict_workspace(
 def _store(ws: Workspace, out: pd.DataFrame) -> None:
     with ws.transaction():
         ws.write_table(PREDICTIONS_TABLE, out)
-        for key in ("as_of", "horizon_days", "churn_days", "churn_source", "uncertainty", "fallback", "bootstrap_replicates"):
+        keys = ("as_of", "horizon_days", "churn_days", "churn_source", "uncertainty", "fallback", "bootstrap_replicates", "warnings")
+        for key in keys:
             ws.set_meta(f"predictions_{key}", str(out.attrs[key]))
         ws.set_meta("predictions_created_at", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat())
