@@ -1,0 +1,127 @@
+"""Affinity scores per customer from purchases and browsing, with an exponential time decay.
+
+Every purchase line, product view and add-to-cart on or before ``as_of`` is a
+signal about its product's top-level category, brand and price band, weighted
+``kind_weight x 0.5 ** (age_days / half_life_days)`` (purchases 1, add-to-cart
+0.5, views 0.25 by default). A customer's affinity for a value is its share of
+that customer's decayed signal mass within the dimension (0-1; the values of a
+dimension sum to 1). Price bands are terciles of list price within the
+product's top-level category (``budget``, ``mid``, ``premium``; ties by
+product_id).
+
+:func:`interest_table` turns the scores (plus survey answers) into one row per
+customer with ``affinity_<category>``, ``price_<band>`` columns and interest
+flags: ``<category>_enthusiast`` (affinity >= 0.6), ``bargain_hunter``
+(budget >= 0.6, or >= 0.4 with survey priority "price") and ``premium_buyer``
+(premium >= 0.5, or >= 0.35 with priority "quality").
+
+Computed in DuckDB SQL on the workspace connection (not yet through Ibis/Spark).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from shopseg.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["INTERESTS_TABLE", "affinity_scores", "interest_table", "build_interests"]
+
+INTERESTS_TABLE = "customer_interests"
+_SIGNALS = """
+WITH cut AS (SELECT COALESCE(CAST(? AS DATE), (SELECT max(ordered_at)::DATE FROM orders)) AS as_of),
+prod AS (
+    SELECT product_id, trim(split_part(category, ' > ', 1)) AS category, brand,
+           ['budget', 'mid', 'premium'][ntile(3) OVER (PARTITION BY trim(split_part(category, ' > ', 1))
+                                        ORDER BY price, product_id)] AS price_band
+    FROM products WHERE price IS NOT NULL),
+sig AS (
+    SELECT o.customer_id, l.product_id, o.ordered_at AS at, 1.0 AS w
+    FROM orders o JOIN order_lines l USING (order_id)
+    WHERE NOT COALESCE(o.is_cancelled, false) AND l.quantity > 0 AND NOT COALESCE(l.is_return, false)
+      AND o.customer_id IS NOT NULL
+    UNION ALL
+    SELECT customer_id, product_id, occurred_at, CASE type WHEN 'add_to_cart' THEN ? ELSE ? END
+    FROM events WHERE type IN ('product_view', 'add_to_cart') AND customer_id IS NOT NULL AND product_id IS NOT NULL),
+dec AS (
+    SELECT s.customer_id, p.category, p.brand, p.price_band,
+           s.w * pow(0.5, date_diff('day', s.at::DATE, cut.as_of) / ?) AS w
+    FROM sig s JOIN prod p USING (product_id), cut
+    WHERE s.at < cut.as_of + INTERVAL 1 DAY),
+long AS (
+    SELECT customer_id, 'category' AS dimension, category AS value, w FROM dec
+    UNION ALL SELECT customer_id, 'brand', brand, w FROM dec
+    UNION ALL SELECT customer_id, 'price_band', price_band, w FROM dec),
+agg AS (SELECT customer_id, dimension, value, sum(w) AS w, count(*) AS signals
+        FROM long WHERE value IS NOT NULL GROUP BY customer_id, dimension, value)
+SELECT customer_id, dimension, value, w / sum(w) OVER (PARTITION BY customer_id, dimension) AS score, signals
+FROM agg ORDER BY customer_id, dimension, value
+"""
+
+
+def affinity_scores(
+    ws: Workspace,
+    *,
+    as_of: str | None = None,
+    half_life_days: float = 90.0,
+    view_weight: float = 0.25,
+    cart_weight: float = 0.5,
+) -> pd.DataFrame:
+    """Long table ``customer_id, dimension, value, score, signals`` (dimension: category, brand, price_band).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``half_life_days`` not > 0, or a weight < 0.
+    """
+    if not isinstance(half_life_days, int | float) or isinstance(half_life_days, bool) or not half_life_days > 0:
+        raise InvalidParameterError(
+            f"The 'half_life_days' parameter must be a float in the range (0, inf). Got {half_life_days!r} instead."
+        )
+    for name, value in (("view_weight", view_weight), ("cart_weight", cart_weight)):
+        if not isinstance(value, int | float) or value < 0:
+            raise InvalidParameterError(f"The {name!r} parameter must be a float in the range [0, inf). Got {value!r} instead.")
+    params = [as_of, float(cart_weight), float(view_weight), float(half_life_days)]
+    return ws.con.execute(_SIGNALS, params).df()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(text).lower()).strip("_")
+
+
+def interest_table(scores: pd.DataFrame, survey: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per customer: ``affinity_<category>``, ``price_<band>``, flags and an ``interests`` list text."""
+    wide = []
+    for dim, prefix in (("category", "affinity_"), ("price_band", "price_")):
+        part = scores[scores["dimension"] == dim].pivot_table(index="customer_id", columns="value", values="score")
+        wide.append(part.rename(columns=lambda v, p=prefix: p + _slug(v)))
+    out = pd.concat(wide, axis=1).fillna(0.0)
+    for band in ("budget", "mid", "premium"):
+        out[f"price_{band}"] = out.get(f"price_{band}", 0.0)
+    priority = pd.Series(dtype=object)
+    if survey is not None and len(survey):
+        priority = survey[survey["question"] == "priority"].set_index("customer_id")["answer"]
+    prio = priority.reindex(out.index)
+    flags = {}
+    for col in [c for c in out.columns if c.startswith("affinity_")]:
+        flags[f"{col[9:]}_enthusiast"] = out[col] >= 0.6
+    flags["bargain_hunter"] = (out["price_budget"] >= 0.6) | ((out["price_budget"] >= 0.4) & (prio == "price"))
+    flags["premium_buyer"] = (out["price_premium"] >= 0.5) | ((out["price_premium"] >= 0.35) & (prio == "quality"))
+    flag_frame = pd.DataFrame(flags, index=out.index).fillna(False).astype(bool)
+    out = pd.concat([out, flag_frame], axis=1)
+    out["interests"] = flag_frame.apply(lambda r: ", ".join(k for k, v in r.items() if v), axis=1)
+    return out.reset_index()
+
+
+def build_interests(ws: Workspace, *, as_of: str | None = None, half_life_days: float = 90.0) -> pd.DataFrame:
+    """Compute :func:`interest_table` from the workspace (survey answers included) and store ``customer_interests``."""
+    scores = affinity_scores(ws, as_of=as_of, half_life_days=half_life_days)
+    survey = ws.con.execute("SELECT customer_id, question, answer FROM survey_answers").df()
+    table = interest_table(scores, survey)
+    ws.write_table(INTERESTS_TABLE, table)
+    return table
