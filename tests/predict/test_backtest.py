@@ -55,3 +55,11 @@ def test_bad_dates_are_refused(cdnow_sample_ws):
         purchase_backtest(engine, "1998-06-30", "1998-01-01")
     with pytest.raises(InvalidParameterError, match="YYYY-MM-DD"):
         purchase_backtest(engine, "30/09/1997")
+
+
+def test_a_losing_model_is_reported_as_losing(cdnow_backtest):
+    from shopseg.predict import PurchaseBacktest
+
+    lost = PurchaseBacktest(cdnow_backtest.groups, {"model": 1.2, "naive": 0.9}, cdnow_backtest.customers)
+    assert not lost.model_wins
+    assert lost.verdict().startswith("BG/NBD loses to the naive baseline") and "MAE 1.200 vs 0.900" in lost.verdict()
