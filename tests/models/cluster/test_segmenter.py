@@ -88,17 +88,15 @@ def test_predict_before_fit():
         ClusterSegmenter().predict(pd.DataFrame({"orders": [1, 2, 3]}))
 
 
-# Known gaps (to fix): ClusterSegmenter validates input as a pandas frame, not through check_array,
-# so sklearn's exact messages for sparse / NaN-inf / object / empty / 1-D input are not matched, and
-# the checks' n_clusters=1 override is refused by our constraint table.
+# Declared gaps: sklearn's checks fit with n_clusters=1, which our constraint table refuses (a single
+# cluster is no segmentation), and predict-before-fit raises shopseg's NotFittedError
+# (ValueError, AttributeError), not sklearn's class.
+_N_CLUSTERS_1 = "the check sets n_clusters=1; refused by the constraint table"
 _KNOWN_GAPS = {
-    name: "pandas-first input validation, not check_array (see comment above)"
-    for name in (
-        "check_dont_overwrite_parameters", "check_estimators_unfitted", "check_n_features_in_after_fitting",
-        "check_dtype_object", "check_estimators_empty_data_messages", "check_estimators_nan_inf",
-        "check_estimator_sparse_tag", "check_estimator_sparse_array", "check_estimator_sparse_matrix",
-        "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature", "check_fit2d_predict1d",
-    )
+    **{name: _N_CLUSTERS_1 for name in (
+        "check_dont_overwrite_parameters", "check_methods_subset_invariance", "check_fit2d_1sample",
+        "check_fit2d_1feature", "check_fit2d_predict1d")},
+    "check_estimators_unfitted": "raises shopseg.errors.NotFittedError, not sklearn.exceptions.NotFittedError",
 }  # fmt: skip
 
 

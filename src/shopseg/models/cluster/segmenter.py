@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_array
 from threadpoolctl import threadpool_limits
 
 from shopseg.errors import InvalidParameterError, NotFittedError
@@ -27,9 +28,8 @@ __all__ = ["ClusterSegmenter"]
 def _as_frame(X: Any) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         return X
-    arr = np.asarray(X)
-    if arr.ndim != 2:
-        raise InvalidParameterError(f"ClusterSegmenter: X must be 2-dimensional. Got an array of shape {arr.shape}.")
+    # arrays go through sklearn's own checks (2-D, not sparse, no inf, numeric; NaN is imputed)
+    arr = check_array(X, ensure_all_finite="allow-nan", ensure_min_samples=1)
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
@@ -115,6 +115,11 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.random_state = random_state
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing numbers take the column median
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> ClusterSegmenter:
         """Choose k if asked, fit the preprocessing and the model; set ``labels_``."""
         validate_params(self)
@@ -182,8 +187,8 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         frame = _as_frame(X)
         if frame.shape[1] != self.n_features_in_:
             raise InvalidParameterError(
-                f"ClusterSegmenter: X has {frame.shape[1]} features, but the segmenter was fitted with "
-                f"{self.n_features_in_} features."
+                f"X has {frame.shape[1]} features, but ClusterSegmenter is expecting {self.n_features_in_} "
+                "features as input."
             )
         with threadpool_limits(1):
             return self._relabel[self.model_.predict(self.preprocessor_.transform(frame))]
