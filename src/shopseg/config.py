@@ -57,6 +57,21 @@ SETTINGS: dict[str, Setting] = {
             "peaks a few hundred MB above it (1M customers: about 1.8 GB).",
         ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
+        Setting(
+            "export_min_segment_size",
+            100,
+            int,
+            "Smallest audience `shopseg export` writes (after the consent filter); smaller ones are refused "
+            "(ad platforms need 100-1000 matched people, and tiny lists re-identify people).",
+        ),
+        Setting(
+            "event_retention_days",
+            730,
+            int,
+            "Raw events older than this many days (before the newest event) are deleted by "
+            "`shopseg privacy retain`; 0 keeps them forever.",
+        ),
+        Setting("srm_alpha", 0.001, float, "p-value below which an experiment's sample ratio mismatch check fails."),
     ]
 }
 
