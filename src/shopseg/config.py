@@ -68,7 +68,7 @@ SETTINGS: dict[str, Setting] = {
             "event_retention_days",
             730,
             int,
-            "Raw events older than this many days (before the newest event) are deleted by "
+            "Raw events older than this many days (counted back from now, or from --as-of) are deleted by "
             "`shopseg privacy retain`; 0 keeps them forever.",
         ),
         Setting("srm_alpha", 0.001, float, "p-value below which an experiment's sample ratio mismatch check fails."),
