@@ -26,7 +26,10 @@ app = typer.Typer(
 )
 
 # One module per noun; each exposes register(app).
-_NOUNS = ["workspace", "ingest", "generate", "features", "rfm", "lifecycle", "segment", "cluster", "predict", "demo", "report"]
+_NOUNS = [
+    "workspace", "ingest", "generate", "features", "rfm", "lifecycle", "segment", "cluster", "predict", "demo", "report",
+    "recommend", "nba", "export", "experiment", "privacy",
+]
 
 
 @app.callback()
