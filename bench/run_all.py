@@ -26,6 +26,7 @@ SCRIPTS = [
     ("Prediction backtests on real data (issue 5)", ["bench/bench_predict_backtest.py"]),
     ("Segment language (issue 4)", ["bench/bench_segments.py"]),
     ("Clustering vs a plain scikit-learn pipeline (issue 6)", ["bench/bench_cluster.py"]),
+    ("Recommendations vs global popularity, last-order holdout (issue 8)", ["bench/bench_recommend.py"]),
 ]
 
 

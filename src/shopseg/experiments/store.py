@@ -50,6 +50,8 @@ class Experiment:
 
 
 def _ensure(ws: Workspace) -> None:
+    if ws.read_only:
+        return
     for stmt in _DDL:
         ws.con.execute(stmt)
 
@@ -72,6 +74,8 @@ def _timestamp(value: str | dt.datetime | dt.date | None, what: str) -> dt.datet
 def list_experiments(ws: Workspace) -> list[Experiment]:
     """Every experiment, by name."""
     _ensure(ws)
+    if not ws.has_table(EXPERIMENTS_TABLE):
+        return []
     rows = ws.con.execute(f'SELECT * FROM "{EXPERIMENTS_TABLE}" ORDER BY name').df()
     return [Experiment(r["name"], r["segment"], Split.parse(r["split"], holdout=float(r["holdout"])),
                        r["start_at"].to_pydatetime(), None if pd.isna(r["end_at"]) else r["end_at"].to_pydatetime(),

@@ -80,8 +80,11 @@ class ItemRecommender(PopularityRecommender):
 
     Parameters
     ----------
-    n_neighbors : int, default=50
-        Neighbours kept per product in each similarity matrix.
+    n_neighbors : int, default=20
+        Neighbours kept per product in each similarity matrix. Fewer, stronger
+        neighbours did better on the Online Retail last-order holdout (hit rate@10
+        31% with 10, 30% with 20, 27% with 50); 20 is a round middle, not the best
+        value on that test.
     shrink : float, default=5.0
         Shrinkage of the cosine similarity (see :mod:`shopseg.personalize.similarity`).
     view_weight : float, default=0.5
@@ -101,7 +104,7 @@ class ItemRecommender(PopularityRecommender):
     'y'
     """
 
-    def __init__(self, n_neighbors: int = 50, *, shrink: float = 5.0, view_weight: float = 0.5,
+    def __init__(self, n_neighbors: int = 20, *, shrink: float = 5.0, view_weight: float = 0.5,
                  segment_weight: float = 0.2) -> None:  # fmt: skip
         self.n_neighbors = n_neighbors
         self.shrink = shrink

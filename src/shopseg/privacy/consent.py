@@ -50,7 +50,11 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS "{CONSENT_TABLE}" (
 
 
 def ensure_consent_table(ws: Workspace) -> None:
-    """Create ``consent_events`` if the workspace has none yet."""
+    """Create ``consent_events`` if the workspace has none yet (read-only workspaces: a temporary empty one)."""
+    if ws.read_only:
+        if not ws.has_table(CONSENT_TABLE):
+            ws.con.execute(_DDL.replace("CREATE TABLE", "CREATE TEMP TABLE"))
+        return
     ws.con.execute(_DDL)
 
 
