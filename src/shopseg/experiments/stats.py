@@ -123,7 +123,8 @@ def bootstrap_lift(control: np.ndarray, treatment: np.ndarray, *, n_boot: int = 
     lo, hi = np.quantile(diff, [alpha / 2, 1 - alpha / 2])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = db / da - 1
-    rlo, rhi = np.nanquantile(ratio, [alpha / 2, 1 - alpha / 2]) if np.isfinite(ratio).any() else (np.nan, np.nan)
+    ratio = ratio[np.isfinite(ratio)]  # resamples whose control mean is 0 have no ratio
+    rlo, rhi = np.quantile(ratio, [alpha / 2, 1 - alpha / 2]) if len(ratio) else (np.nan, np.nan)
     p = float(min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean())))
     rel = b.mean() / a.mean() - 1 if a.mean() > 0 else float("nan")
     return Lift(a.mean(), b.mean(), b.mean() - a.mean(), (float(lo), float(hi)), float(rel), (float(rlo), float(rhi)),
