@@ -21,6 +21,7 @@ import pandas as pd
 
 from shopseg.config import get_setting
 from shopseg.engine import get_engine
+from shopseg.errors import SegmentError
 from shopseg.personalize.playbook import Playbook, default_playbook
 from shopseg.personalize.service import fit_workspace
 from shopseg.segments.compile import segment_flags
@@ -53,8 +54,11 @@ def _first_match(ws: Workspace, playbook: Playbook) -> pd.DataFrame:
 
     store = SegmentStore(ws)
     rules = {r.name: Segment(parse_segment(r.when).rule, source=r.when, name=r.name) for r in playbook.rules}
-    flags = segment_flags(get_engine(ws, get_setting("engine")), rules, as_of=store.as_of(), fields=store.fields,
-                          saved=store.definitions()).to_pandas()  # fmt: skip
+    try:
+        flags = segment_flags(get_engine(ws, get_setting("engine")), rules, as_of=store.as_of(), fields=store.fields,
+                              saved=store.definitions()).to_pandas()  # fmt: skip
+    except SegmentError as exc:
+        raise SegmentError(f"playbook '{playbook.name}', rule 'when' of {exc}", exc.issues) from None
     cols = [f"s__{i}" for i in range(len(rules))]
     hit = flags[cols].fillna(False).to_numpy(dtype=bool)
     first = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
