@@ -96,7 +96,7 @@ def test_bad_playbook_files_name_the_file_and_the_place(tmp_path, content, suffi
 def test_unknown_field_in_a_rule_is_reported_with_the_rule_name(action_ws, tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"rules": [{"name": "lapsed", "when": "recnecy > 90", "action": "a", "reason": "r"}]}))
-    with pytest.raises(SegmentError, match="playbook .default., rule .when. of segment .lapsed.: 1 problem.*recnecy"):
+    with pytest.raises(SegmentError, match="(?s)playbook .default., rule .when. of segment .lapsed.: 1 problem.*recnecy"):
         next_best_actions(action_ws, playbook=load_playbook(path))
     with pytest.raises(InvalidParameterError, match="no playbook file here"):
         load_playbook(tmp_path / "missing.yaml")
