@@ -73,3 +73,19 @@ def test_saved_segments_resolve_through_the_rule_language(action_ws):
     feats = action_ws.con.execute("SELECT customer_id FROM customer_features WHERE revenue >= 1000").df()
     assert kind == "saved segment" and members == sorted(feats["customer_id"])
     assert isinstance(pd.Series(members), pd.Series)
+
+
+def test_co_views_recommend_to_customers_who_only_browsed():
+    """a and b viewed x and y together; c viewed only x and bought nothing: y comes first for c."""
+    from shopseg.personalize import ItemRecommender
+    from shopseg.personalize.interactions import build_interactions
+
+    purchases = pd.DataFrame({"customer_id": ["a", "b", "d"], "product_id": ["z", "z", "w"]})
+    views = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c"], "product_id": ["x", "y", "x", "y", "x"]})
+    data = build_interactions(purchases, views)
+    rec = ItemRecommender(shrink=0.0).fit(data)
+    idx, _ = rec.recommend([data.row("c")], n=1)
+    assert data.products[idx[0, 0]] == "y"
+    plain = ItemRecommender(shrink=0.0, view_weight=0.0).fit(data)
+    idx, _ = plain.recommend([data.row("c")], n=1)
+    assert data.products[idx[0, 0]] == "z"  # without co-views: the most bought product

@@ -26,7 +26,11 @@ from shopseg.personalize.similarity import item_similarity
 
 __all__ = ["ItemRecommender", "PopularityRecommender"]
 
-_BLOCK = 2048
+_CELLS = 16_000_000  # scores held at once (64 MB of float32): customers per block = this / products
+
+
+def _block(n_products: int) -> int:
+    return max(16, min(4096, _CELLS // max(n_products, 1)))
 
 
 def _scale_rows(m: np.ndarray) -> np.ndarray:
@@ -65,8 +69,9 @@ class PopularityRecommender:
         if n < 1:
             raise InvalidParameterError(f"The 'n' parameter must be an int in the range [1, inf). Got {n!r} instead.")
         idx, val = [], []
-        for start in range(0, len(rows), _BLOCK):
-            block = rows[start : start + _BLOCK]
+        step = _block(self.data_.bought.shape[1])
+        for start in range(0, len(rows), step):
+            block = rows[start : start + step]
             i, v = _top_n(self.scores(block), self.data_.bought[block], n)
             idx.append(i)
             val.append(v)

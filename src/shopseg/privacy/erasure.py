@@ -93,8 +93,10 @@ def record_audit(ws: Workspace, action: str, subject: str | None, detail: dict[s
 
 def _columns(ws: Workspace) -> dict[str, dict[str, str]]:
     rows = ws.con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE NOT internal AND schema_name = 'main'"
-    ).fetchall()
+        "SELECT c.table_name, c.column_name, c.data_type FROM duckdb_columns() c JOIN duckdb_tables() t "
+        "USING (database_name, schema_name, table_name) WHERE NOT c.internal AND c.schema_name = 'main' "
+        "AND c.database_name = current_database()"
+    ).fetchall()  # base tables of this workspace only: views follow their tables
     out: dict[str, dict[str, str]] = {}
     for table, column, dtype in rows:
         if table not in _KEEP:
