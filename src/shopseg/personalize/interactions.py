@@ -75,10 +75,9 @@ class Interactions:
     def rows(self, customer_ids: np.ndarray | list[str]) -> np.ndarray:
         """Rows of known customers among ``customer_ids`` (unknown ones are dropped)."""
         ids = np.asarray(customer_ids, dtype=object)
-        pos = np.searchsorted(self.customers, ids)
-        pos = np.clip(pos, 0, max(len(self.customers) - 1, 0))
-        if len(self.customers) == 0:
+        if len(self.customers) == 0 or len(ids) == 0:
             return np.array([], dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.customers, ids), 0, len(self.customers) - 1)
         return pos[self.customers[pos] == ids].astype(np.int64)
 
 
