@@ -222,15 +222,15 @@ class SegmentStore:
 
     def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None,
                 exclude: str | None = None) -> dict[str, int]:  # fmt: skip
-        """Members shared with each saved segment (but ``exclude``)."""
-        mine = set(flags.loc[flags["member"], "customer_id"])
-        out = {}
-        for name, seg in self.definitions().items():
-            if name == exclude:
-                continue
-            other = self.frame(engine, seg, as_of)
-            out[name] = len(mine & set(other.loc[other["member"], "customer_id"]))
-        return out
+        """Members shared with each saved segment (but ``exclude``); all of them evaluated in one query."""
+        saved = self.definitions()
+        others = {name: seg for name, seg in saved.items() if name != exclude}
+        if not others:
+            return {}
+        theirs = segment_flags(engine, others, as_of=self.as_of(as_of), fields=self.fields, saved=saved).to_pandas()
+        both = theirs.merge(flags[["customer_id", "member"]], on="customer_id")
+        mine = both["member"].astype(bool)
+        return {name: int((both[f"s__{i}"].astype(bool) & mine).sum()) for i, name in enumerate(others)}
 
     def diff(self, engine: Engine, name: str, definition: str | dict[str, Any] | Segment, *,
              as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
