@@ -25,8 +25,15 @@ test: $(STAMP)
 	@command -v java >/dev/null || (echo "Java 17 is needed for the Spark tests: apt-get install -y openjdk-17-jre-headless" && exit 1)
 	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
 
-bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+# PyMC-Marketing (a benchmark peer) gets its own environment: its PyMC/PyTensor pins clash with ours.
+PYMC_VENV ?= .venv-pymc
+$(PYMC_VENV)/.installed: bench/requirements-pymc.txt
+	$(PYTHON) -m venv $(PYMC_VENV)
+	$(PYMC_VENV)/bin/pip install -q -r bench/requirements-pymc.txt
+	touch $@
+
+bench: $(STAMP) $(PYMC_VENV)/.installed
+	SHOPSEG_BENCH_PYMC_PYTHON=$(PYMC_VENV)/bin/python $(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info shopseg-demo
