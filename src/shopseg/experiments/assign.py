@@ -90,7 +90,7 @@ def bucket(experiment: str, customer_id: str) -> float:
 
 
 def buckets(experiment: str, customer_ids: Sequence[str]) -> np.ndarray:
-    """:func:`bucket` for many customers (one SHA-256 each; about 1 s per million)."""
+    """:func:`bucket` for many customers (one SHA-256 each, about 4 s per million customers; DuckDB's sha256 is no faster)."""
     return np.fromiter((bucket(experiment, c) for c in customer_ids), dtype=np.float64, count=len(customer_ids))
 
 
