@@ -75,3 +75,13 @@ def test_clear_errors(action_ws):
         experiment_outcomes(action_ws, "e1")
     with pytest.raises(InvalidParameterError, match="the end .* must be after the start"):
         create_experiment(action_ws, "e3", "repeat", start="2025-01-02", end="2025-01-01")
+
+
+def test_segments_are_taken_at_assignment_not_after(action_ws):
+    create_experiment(action_ws, "pre", "repeat", start=START)
+    assign_experiment(action_ws, "pre")
+    before = experiment_outcomes(action_ws, "pre").set_index("customer_id")["rfm_segment"]
+    action_ws.con.execute("UPDATE customer_rfm SET rfm_segment = 'Champions'")  # the map moves after the treatment
+    rep = analyze_experiment(action_ws, "pre", n_boot=100)
+    per = rep.table[rep.table["segment"] != "(all)"].groupby("segment")["customers"].sum()
+    assert per.to_dict() == before.value_counts().to_dict()

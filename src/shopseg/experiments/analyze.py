@@ -4,8 +4,9 @@ For every treatment variant (and the holdout, when there is one) against the
 control: conversion with the two-proportion z-test, revenue per customer with
 Welch's t-test and a bootstrap interval, and the Bayesian probability to beat
 control; plus one sample-ratio-mismatch check over all groups. Rows are computed
-for all customers (``segment = "(all)"``) and, when the workspace has an RFM map,
-for each RFM segment.
+for all customers (``segment = "(all)"``) and, when the workspace had an RFM map
+at assignment, for each RFM segment the customers were in **when assigned** (grouping by a
+segment measured after the treatment would compare groups the treatment itself shaped).
 """
 
 from __future__ import annotations
@@ -66,9 +67,8 @@ def analyze_experiment(ws: Workspace, name: str, *, alpha: float = 0.05, n_boot:
     counts = out["variant"].value_counts().to_dict()
     srm = srm_check({k: int(counts.get(k, 0)) for k in shares}, shares, alpha=float(get_setting("srm_alpha")))
     parts = [compare_groups(out, exp.split.control, alpha=alpha, n_boot=n_boot, seed=seed).assign(segment=ALL)]
-    if by_segment and ws.has_table("customer_rfm"):
-        seg = ws.con.execute("SELECT customer_id, rfm_segment FROM customer_rfm").df()
-        out = out.merge(seg, on="customer_id", how="left").fillna({"rfm_segment": "(unscored)"})
+    if by_segment and out["rfm_segment"].notna().any():
+        out = out.fillna({"rfm_segment": "(unscored)"})
         for label, g in out.groupby("rfm_segment", sort=True):
             parts.append(compare_groups(g, exp.split.control, alpha=alpha, n_boot=n_boot, seed=seed).assign(segment=label))
     table = pd.concat(parts, ignore_index=True)

@@ -3,7 +3,8 @@
 Tables (created on first use):
 
 - ``experiments``: ``name, segment, split, holdout, start_at, end_at, created_at, description``;
-- ``experiment_assignments``: ``experiment, customer_id, variant, assigned_at``.
+- ``experiment_assignments``: ``experiment, customer_id, variant, assigned_at, rfm_segment``
+  (the customer's RFM segment when assigned, NULL without an RFM map).
 
 Outcomes are read from the orders placed from ``start_at`` (inclusive) to
 ``end_at`` (exclusive, open when NULL): a customer **converts** with at least
@@ -33,7 +34,7 @@ _DDL = [
     f"""CREATE TABLE IF NOT EXISTS "{EXPERIMENTS_TABLE}" (name VARCHAR, segment VARCHAR, split VARCHAR,
         holdout DOUBLE, start_at TIMESTAMP, end_at TIMESTAMP, created_at TIMESTAMP, description VARCHAR)""",
     f"""CREATE TABLE IF NOT EXISTS "{ASSIGNMENTS_TABLE}" (experiment VARCHAR, customer_id VARCHAR, variant VARCHAR,
-        assigned_at TIMESTAMP)""",
+        assigned_at TIMESTAMP, rfm_segment VARCHAR)""",
 ]
 
 
@@ -128,6 +129,7 @@ def assign_experiment(ws: Workspace, name: str) -> dict[str, int]:
     if new:
         df = pd.DataFrame({"experiment": name, "customer_id": new, "variant": assign_variants(name, new, exp.split),
                            "assigned_at": _now()})  # fmt: skip
+        df["rfm_segment"] = df["customer_id"].map(_rfm_now(ws)).astype(object)
         ws.con.register("_shopseg_assign", df)
         try:
             ws.con.execute(f'INSERT INTO "{ASSIGNMENTS_TABLE}" SELECT * FROM _shopseg_assign')
@@ -138,8 +140,17 @@ def assign_experiment(ws: Workspace, name: str) -> dict[str, int]:
     return {str(v): int(n) for v, n in sorted(rows)}
 
 
+def _rfm_now(ws: Workspace) -> pd.Series:
+    """RFM segment per customer today: stored with each assignment, so the per-segment analysis groups
+    customers by where they were before the treatment (a segment measured afterwards is itself an outcome)."""
+    if not ws.has_table("customer_rfm"):
+        return pd.Series(dtype=object)
+    df = ws.con.execute("SELECT customer_id, rfm_segment FROM customer_rfm").df()
+    return pd.Series(df["rfm_segment"].to_numpy(), index=df["customer_id"])
+
+
 def experiment_outcomes(ws: Workspace, name: str) -> pd.DataFrame:
-    """``customer_id, variant, converted, orders, revenue`` of every assigned customer."""
+    """``customer_id, variant, rfm_segment`` (at assignment), ``converted, orders, revenue`` of every assigned customer."""
     exp = get_experiment(ws, name)
     out = ws.con.execute(
         f"""
@@ -149,7 +160,7 @@ def experiment_outcomes(ws: Workspace, name: str) -> pd.DataFrame:
             WHERE NOT coalesce(o.is_cancelled, false) AND o.ordered_at >= ? AND (? IS NULL OR o.ordered_at < ?)),
         per AS (SELECT customer_id, count(DISTINCT CASE WHEN value > 0 THEN order_id END) AS orders,
                        round(sum(value), 2) AS revenue FROM lines GROUP BY 1)
-        SELECT a.customer_id, a.variant, coalesce(p.orders, 0) > 0 AS converted, coalesce(p.orders, 0) AS orders,
+        SELECT a.customer_id, a.variant, a.rfm_segment, coalesce(p.orders, 0) > 0 AS converted, coalesce(p.orders, 0) AS orders,
                greatest(coalesce(p.revenue, 0), 0) AS revenue
         FROM "{ASSIGNMENTS_TABLE}" a LEFT JOIN per p USING (customer_id)
         WHERE a.experiment = ? ORDER BY a.customer_id
