@@ -47,6 +47,9 @@ def test_nba_commands(action_ws_path, tmp_path):
     res = _run(action_ws_path, "nba", "customer", "c000002", "--playbook", str(book))
     assert res.exit_code == 0, res.output
     assert "reason:" in res.output and "products:" in res.output
+    res = _run(action_ws_path, "nba", "segment", "At risk", "-o", str(tmp_path / "risk.csv"))
+    assert res.exit_code == 0, res.output
+    assert "Next best actions in RFM segment 'At risk'" in res.output and "win_back" in res.output
     res = _run(action_ws_path, "nba", "run", "-o", str(tmp_path / "nba.csv"))
     assert res.exit_code == 0, res.output
     assert "customer_next_actions" in res.output and (tmp_path / "nba.csv").exists()

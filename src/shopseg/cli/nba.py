@@ -62,5 +62,25 @@ def run(playbook_file: PlaybookOpt = None,
                 [(a, int(counts.get(a, 0)), f"{counts.get(a, 0) / max(len(table), 1):.1%}") for a in order])  # fmt: skip
 
 
+@nba_app.command("segment")
+def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")],
+            playbook_file: PlaybookOpt = None,
+            out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write the members' actions as CSV.")] = None) -> None:  # fmt: skip
+    """The actions the playbook gives a segment's members: counts per action, and the table with --out."""
+    from shopseg.personalize.nba import next_best_actions
+    from shopseg.segments.audience import segment_customer_ids
+
+    pb = _playbook(playbook_file)
+    with open_workspace() as ws:
+        members, kind = segment_customer_ids(ws, name)
+        table = next_best_actions(ws, members, playbook=pb)
+    if out:
+        table.to_csv(out, index=False)
+    counts = table["action_name"].value_counts()
+    rows = [(a, int(n), f"{n / max(len(table), 1):.1%}", next(r.reason for r in pb.rules if r.name == a) if a != "none" else "")
+            for a, n in counts.items()]  # fmt: skip
+    print_table(f"Next best actions in {kind} '{name}' ({len(table):,} members)", ["action", "customers", "share", "why"], rows)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(nba_app, name="nba")
