@@ -112,3 +112,20 @@ def test_new_tables_are_discovered_from_the_catalog(action_ws):
     assert forget_customer(action_ws, VICTIM).deleted["loyalty_points"] == 1
     with pytest.raises(NotFound):
         export_customer_data(action_ws, VICTIM)
+
+
+def test_a_shared_address_stays_with_the_other_account(workspace):
+    workspace.con.execute("INSERT INTO customers (customer_id, email) VALUES ('a', 'same@x.org'), ('b', ' Same@X.org')")
+    workspace.con.execute("CREATE TABLE newsletter (email VARCHAR)")
+    workspace.con.execute("INSERT INTO newsletter VALUES ('same@x.org'), ('other@x.org')")
+    report = forget_customer(workspace, "a")
+    assert report.shared_email_accounts == 1 and "newsletter" not in report.deleted
+    assert workspace.con.execute("SELECT customer_id FROM customers").fetchall() == [("b",)]
+
+
+def test_mailing_list_rows_with_the_address_go(workspace):
+    workspace.con.execute("INSERT INTO customers (customer_id, email) VALUES ('a', 'me@x.org'), ('b', 'you@x.org')")
+    workspace.con.execute("CREATE TABLE newsletter (email VARCHAR, since DATE)")
+    workspace.con.execute("INSERT INTO newsletter VALUES (' ME@x.org', '2024-01-01'), ('you@x.org', '2024-01-02')")
+    assert forget_customer(workspace, "a").deleted == {"customers": 1, "newsletter": 1}
+    assert workspace.con.execute("SELECT email FROM newsletter").fetchall() == [("you@x.org",)]

@@ -8,10 +8,14 @@ later are covered without changes here:
    assignments, consent events, ...);
 2. rows of tables with an ``order_id`` column (``order_lines``) whose order was
    the customer's, and rows with an ``anonymous_id`` (device) the customer used;
-3. rows of tables with an ``email`` column holding the customer's address
-   (compared trimmed and lower-cased);
+3. rows of tables with an ``email`` column but no ``customer_id`` (mailing lists,
+   sign-ups) holding the customer's address (compared trimmed and lower-cased);
 4. in the remaining text columns (JSON properties, ingest reports) every
    occurrence of the id or the address as a whole word is replaced by ``[erased]``.
+
+When another customer account has the same address, the address is left where it
+is (it is that account's data too) and the report counts the shared accounts;
+erase the other account by its own id if it is the same person.
 
 Then every function registered with :func:`register_eraser` (the live profile
 store registers its own) is called with the id. An audit row in
@@ -65,6 +69,7 @@ class ErasureReport:
     deleted: dict[str, int] = field(default_factory=dict)
     redacted: dict[str, int] = field(default_factory=dict)
     external: dict[str, int] = field(default_factory=dict)
+    shared_email_accounts: int = 0
 
     @property
     def total(self) -> int:
@@ -126,6 +131,11 @@ def _erase_rows(ws: Workspace, customer_id: str, report: ErasureReport) -> None:
     emails = [r[0] for r in con.execute(
         "SELECT DISTINCT lower(trim(email)) FROM customers WHERE customer_id = ? AND email IS NOT NULL",
         [customer_id]).fetchall()]  # fmt: skip
+    shared = con.execute("SELECT DISTINCT customer_id FROM customers WHERE customer_id <> ? AND lower(trim(email)) "
+                         "IN (SELECT unnest(?))", [customer_id, emails]).fetchall() if emails else []  # fmt: skip
+    if shared:  # another account with the same address: its rows stay (erase it by its own id)
+        report.shared_email_accounts = len(shared)
+        emails = []
     orders = con.execute("SELECT DISTINCT order_id FROM orders WHERE customer_id = ?", [customer_id]).df()
     devices = sorted({r[0] for t, c in cols.items() if "customer_id" in c and "anonymous_id" in c
                       for r in con.execute(f'SELECT DISTINCT anonymous_id FROM "{t}" WHERE customer_id = ? '
@@ -140,7 +150,7 @@ def _erase_rows(ws: Workspace, customer_id: str, report: ErasureReport) -> None:
                 n += con.execute(f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?))', [devices]).fetchone()[0]
             if "customer_id" in c:
                 n += con.execute(f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id]).fetchone()[0]
-            if "email" in c and emails and c["email"] == "VARCHAR":
+            if "email" in c and emails and c["email"] == "VARCHAR" and "customer_id" not in c:
                 n += con.execute(f'DELETE FROM "{table}" WHERE lower(trim(email)) IN (SELECT unnest(?))', [emails]).fetchone()[0]
             if n:
                 report.deleted[table] = int(n)
@@ -177,7 +187,8 @@ def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure r
         with ws.transaction():
             _erase_rows(ws, customer_id, report)
             record_audit(ws, "forget", report.subject_hash, {"reason": reason, "deleted": report.deleted,
-                                                             "redacted": report.redacted})  # fmt: skip
+                                                             "redacted": report.redacted,
+                                                             "shared_email_accounts": report.shared_email_accounts})  # fmt: skip
     failed = []
     for name, eraser in sorted(ERASERS.items()):
         try:
