@@ -88,3 +88,14 @@ def test_bad_names_are_clear_errors(action_ws, tmp_path):
         export_segment(action_ws, "Champions", channel="fax", out=tmp_path / "f.csv")
     with pytest.raises(NotFound, match="segment 'vips'"):
         export_segment(action_ws, "vips", out=tmp_path / "v.csv")
+
+
+def test_each_export_is_audited_without_ids(action_ws, tmp_path):
+    import json
+
+    audience, _ = export_segment(action_ws, "Champions", out=tmp_path / "c.csv", min_size=1)
+    rows = action_ws.con.execute("SELECT action, subject_hash, detail FROM privacy_audit").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [("export", None)]
+    detail = json.loads(rows[0][2])
+    assert detail["exported"] == len(audience.included) and detail["channel"] == "email"
+    assert "c0" not in rows[0][2]

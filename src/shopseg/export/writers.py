@@ -23,6 +23,7 @@ import pandas as pd
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, ShopsegError, did_you_mean
 from shopseg.export.audience import Audience, build_audience
+from shopseg.privacy.erasure import record_audit
 from shopseg.segments.audience import segment_customer_ids
 from shopseg.workspace import Workspace
 
@@ -92,6 +93,8 @@ def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | 
     min_size : int, optional
         Default the ``export_min_segment_size`` setting.
 
+    Each export adds a row to ``privacy_audit`` (segment, channel, format, counts; no ids).
+
     Raises
     ------
     AudienceTooSmallError
@@ -108,5 +111,9 @@ def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | 
             f"(of {audience.members:,} members) is below the minimum of {minimum:,}. Expected at least "
             f"{minimum:,} (setting export_min_segment_size, env SHOPSEG_EXPORT_MIN_SEGMENT_SIZE). Nothing was written."
         )
-    path = Path(out) if out else Path(f"{segment}-{channel}{_SUFFIX[fmt]}")
-    return audience, write_audience(audience, path, fmt)
+    path = write_audience(audience, Path(out) if out else Path(f"{segment}-{channel}{_SUFFIX[fmt]}"), fmt)
+    if not ws.read_only:  # who sent which audience where: counts only, no ids
+        record_audit(ws, "export", None, {"segment": segment, "kind": kind, "channel": channel, "format": fmt,
+                                          "hashed": "email_sha256" in audience.included.columns,
+                                          "exported": len(audience.included), "excluded": audience.excluded})  # fmt: skip
+    return audience, path
