@@ -316,16 +316,17 @@ class SegmentStore:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_flags AS {engine.to_sql(flags)}")
         else:
             con.register("_shopseg_flags", engine.execute(flags))
-        sizes: dict[str, int] = {}
+        names = [s.name for s in saved_list]
         try:
+            con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE as_of = ? AND list_contains(?, name)', [day, names])
             for i, saved in enumerate(saved_list):
-                con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE name = ? AND as_of = ?', [saved.name, day])
                 con.execute(
                     f'INSERT INTO "{SNAPSHOTS_TABLE}" SELECT ?, ?, ?, CAST(customer_id AS VARCHAR) '
                     f'FROM _shopseg_flags WHERE "s__{i}"',
                     [saved.name, saved.version, day],
                 )
-                sizes[saved.name] = int(con.execute(f'SELECT count(*) FROM _shopseg_flags WHERE "s__{i}"').fetchone()[0])
+            counts = ", ".join(f'count(*) FILTER (WHERE "s__{i}")' for i in range(len(saved_list)))
+            sizes = dict(zip(names, (int(n) for n in con.execute(f"SELECT {counts} FROM _shopseg_flags").fetchone()), strict=True))
         finally:
             if in_place:
                 con.execute("DROP TABLE IF EXISTS _shopseg_flags")
