@@ -97,7 +97,7 @@ class _Worker:
             if not error:
                 return
             log.info("webhook %s attempt %d failed: %s", self.hook.webhook_id, attempt, error)
-            if attempt < p.max_attempts and p.stopping.wait(p.backoff_s * 2 ** (attempt - 1)):
+            if attempt < p.max_attempts and p.stopping.wait(p.delays()[attempt - 1]):
                 break
         p.dead_letter(self.hook, attempt, error, n)
 
@@ -135,6 +135,10 @@ class WebhookDispatcher:
                 workspace.con.execute(stmt)
             for hook in self.list():
                 self.workers[hook.webhook_id] = _Worker(hook, self)
+
+    def delays(self) -> list[float]:
+        """Seconds waited before each retry: ``backoff``, ``2 x backoff``, ``4 x backoff``, ..."""
+        return [self.backoff_s * 2**i for i in range(self.max_attempts - 1)]
 
     def list(self) -> list[Webhook]:
         with self.lock:
