@@ -3,11 +3,12 @@
 One writer thread owns the write path. Requests hand it event batches
 (:meth:`LiveEngine.submit`) and wait on a future; the writer drains what is
 queued (up to ``live_commit_batch`` events: group commit), drops event ids it
-has already stored, commits the rest to the ``events`` table (durable, see
-:mod:`shopseg.live.storage`), and only then resolves the futures, so an
-acknowledged event is on disk. It then applies the events to the live
-profiles, hands admitted transitions to the :class:`~shopseg.live.notify.Notifier`
-and logs them.
+has already stored, applies the rest to the live profiles, and commits the
+events together with the entries/exits they caused in ONE transaction
+(durable, see :mod:`shopseg.live.storage`). Only then are the futures resolved,
+so an acknowledged event is on disk, and the notified transitions handed to
+the :class:`~shopseg.live.notify.Notifier`. If the commit fails, the requests
+get the error and the in-memory state is reloaded from the workspace.
 
 A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
 moved, re-evaluates the clock-dependent segments of every customer: "no
@@ -186,16 +187,20 @@ class LiveEngine:
                 accepted += 1
             results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
         with self.lock:
-            if fresh:
-                storage.insert_events(self.workspace.con, fresh)
-            self.seen |= batch_ids
-            for (_, fut), res in zip(items, results, strict=True):
-                fut.set_result(res)
             self._maybe_tick()
             out: list[Transition] = []
             for e in fresh:
                 out += self.evaluator.apply(e, self.day, self.clock.now())
-            self._emit(out)
+            admitted = [self.policy.admit(t) for t in out]
+            try:
+                storage.commit_batch(self.workspace.con, fresh, out, admitted)
+            except Exception:
+                self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the commit
+                raise
+            self.seen |= batch_ids
+            for (_, fut), res in zip(items, results, strict=True):
+                fut.set_result(res)
+            self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
 
     # -- time --------------------------------------------------------------------------
     def _maybe_tick(self) -> None:

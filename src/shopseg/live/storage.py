@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from shopseg.workspace import Workspace
 
-__all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "load_profiles",
+__all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "load_profiles",
            "load_event_ids", "load_memberships", "load_notified", "log_transitions", "erase_customer"]  # fmt: skip
 
 MEMBERSHIPS_TABLE = "live_memberships"
@@ -52,22 +52,35 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(stmt)
 
 
-def insert_events(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]]) -> None:
-    """Append ``events`` to the ``events`` table in one transaction (committed, hence fsynced, on return)."""
+def _insert_events(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]]) -> None:
     df = pd.DataFrame([{c: e.get(c) for c in _EVENT_COLS} for e in events], columns=_EVENT_COLS)
     df["properties"] = [None if p is None else json.dumps(p, separators=(",", ":")) for p in df["properties"]]
     df["occurred_at"] = pd.to_datetime(df["occurred_at"])
     con.register("_shopseg_live_events", df)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f'INSERT INTO events ({", ".join(_EVENT_COLS)}) SELECT * FROM _shopseg_live_events')
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+        con.execute(f'INSERT INTO events ({", ".join(_EVENT_COLS)}) SELECT * FROM _shopseg_live_events')
     finally:
         con.unregister("_shopseg_live_events")
+
+
+def commit_batch(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]],
+                 transitions: Sequence[Transition] = (), notified: Sequence[bool] = ()) -> None:  # fmt: skip
+    """Append ``events`` and apply ``transitions`` in ONE transaction; committed (hence fsynced) on return."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if events:
+            _insert_events(con, events)
+        if transitions:
+            _log(con, transitions, notified)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def insert_events(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]]) -> None:
+    """Append ``events`` to the ``events`` table in one transaction (committed, hence fsynced, on return)."""
+    commit_batch(con, events)
 
 
 def load_event_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -129,8 +142,11 @@ def load_notified(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, d
 
 def log_transitions(con: duckdb.DuckDBPyConnection, transitions: Sequence[Transition], notified: Sequence[bool]) -> None:
     """Apply ``transitions`` to ``live_memberships`` and append them to ``live_transitions`` (one transaction)."""
-    if not transitions:
-        return
+    if transitions:
+        commit_batch(con, (), transitions, notified)
+
+
+def _log(con: duckdb.DuckDBPyConnection, transitions: Sequence[Transition], notified: Sequence[bool]) -> None:
     df = pd.DataFrame({"segment": [t.segment for t in transitions], "customer_id": [t.customer_id for t in transitions],
                        "kind": [t.kind for t in transitions], "at": [t.at for t in transitions],
                        "event_id": [t.event_id for t in transitions], "notified": list(notified)})  # fmt: skip
@@ -140,20 +156,16 @@ def log_transitions(con: duckdb.DuckDBPyConnection, transitions: Sequence[Transi
     keys = pd.DataFrame(list(last), columns=["segment", "customer_id"])
     inside = pd.DataFrame([(t.segment, t.customer_id, t.at) for t in last.values() if t.kind == "entry"],
                           columns=["segment", "customer_id", "since"])  # fmt: skip
-    for name, frame in (("_shopseg_live_tr", df), ("_shopseg_live_keys", keys), ("_shopseg_live_in", inside)):
+    frames = {"_shopseg_live_tr": df, "_shopseg_live_keys": keys, "_shopseg_live_in": inside}
+    for name, frame in frames.items():
         con.register(name, frame)
     try:
-        con.execute("BEGIN TRANSACTION")
         con.execute(f'INSERT INTO "{TRANSITIONS_TABLE}" SELECT * FROM _shopseg_live_tr')
         con.execute(f"""DELETE FROM "{MEMBERSHIPS_TABLE}" m USING _shopseg_live_keys k
                         WHERE m.segment = k.segment AND m.customer_id = k.customer_id""")
         con.execute(f'INSERT INTO "{MEMBERSHIPS_TABLE}" SELECT * FROM _shopseg_live_in')
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
-        for name in ("_shopseg_live_tr", "_shopseg_live_keys", "_shopseg_live_in"):
+        for name in frames:
             con.unregister(name)
 
 
