@@ -102,6 +102,7 @@ class LiveEngine:
         self.evaluator = LiveEvaluator(defs, self.store.fields)
         self.evaluator.load(storage.load_profiles(self.workspace, orders_day).values(), self.day)
         self.seen = storage.load_event_ids(con)
+        self._seq = storage.next_seq(con)
         self.policy.restore(storage.load_notified(con))
         self._pending = self.evaluator.resync(self.day, now, storage.load_memberships(con))
         log.info("live engine loaded: %d customers, %d segments, %d events", len(self.evaluator.profiles),
@@ -193,10 +194,11 @@ class LiveEngine:
                 out += self.evaluator.apply(e, self.day, self.clock.now())
             admitted = [self.policy.admit(t) for t in out]
             try:
-                storage.commit_batch(self.workspace.con, fresh, out, admitted)
+                storage.commit_batch(self.workspace.con, fresh, out, admitted, self._seq)
             except Exception:
                 self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the commit
                 raise
+            self._seq += len(out)
             self.seen |= batch_ids
             for (_, fut), res in zip(items, results, strict=True):
                 fut.set_result(res)
@@ -222,29 +224,31 @@ class LiveEngine:
         with self.lock:
             self._maybe_tick()
 
-    def _emit(self, transitions: list[Transition]) -> None:
+    def _emit(self, transitions: list[Transition], silent: bool = False) -> None:
+        """Log ``transitions`` (committed) and notify those the re-entry rule admits (none when ``silent``)."""
         if not transitions:
             return
-        admitted = [self.policy.admit(t) for t in transitions]
+        if silent:
+            for t in transitions:
+                self.policy.silence(t)
+        admitted = [False if silent else self.policy.admit(t) for t in transitions]
+        storage.commit_batch(self.workspace.con, (), transitions, admitted, self._seq)
+        self._seq += len(transitions)
         self.notifier.publish([t for t, ok in zip(transitions, admitted, strict=True) if ok])
-        storage.log_transitions(self.workspace.con, transitions, admitted)
 
     # -- API helpers -------------------------------------------------------------------
     def reload_segments(self) -> None:
-        """Pick up saved-segment changes; new or edited segments get their members silently."""
+        """Pick up saved-segment changes; members of new or edited segments are logged silently (no notification)."""
         with self.lock:
             self.store = SegmentStore(self.workspace)
             old = {n: set(m) for n, m in self.evaluator.members.items()}
             self.evaluator.set_segments(self.store.definitions(), self.day)
-            changed = [n for n in self.evaluator.members if self.evaluator.members[n] != old.get(n)]
-            con = self.workspace.con
-            for name in set(old) | set(changed):
-                if name in changed or name not in self.evaluator.members:
-                    con.execute(f'DELETE FROM "{storage.MEMBERSHIPS_TABLE}" WHERE segment = ?', [name])
-            now = self.clock.now()
-            for name in changed:
-                for cid in self.evaluator.members[name]:
-                    con.execute(f'INSERT INTO "{storage.MEMBERSHIPS_TABLE}" VALUES (?, ?, ?)', [name, cid, now])
+            now, out = self.clock.now(), []
+            for name in sorted(set(old) | set(self.evaluator.members)):
+                before, after = old.get(name, set()), self.evaluator.members.get(name, set())
+                out += [Transition(name, c, "entry", now) for c in sorted(after - before)]
+                out += [Transition(name, c, "exit", now) for c in sorted(before - after)]
+            self._emit(out, silent=True)
 
     def erase(self, customer_id: str) -> dict[str, int]:
         """Delete a customer everywhere (events, tables, live state); no exit notifications."""
