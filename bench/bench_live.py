@@ -138,6 +138,12 @@ class _Run:
                         self.errors += 1
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -183,12 +189,14 @@ def main() -> None:
         reader.start()
         run.ready.wait(30)
         t0 = time.monotonic() + 0.5
+        cpu0, me0 = _cpu_s(proc.pid), time.process_time()
         workers = [threading.Thread(target=run.load, args=(w, t0)) for w in range(args.workers)]
         for w in workers:
             w.start()
         for w in workers:
             w.join()
         elapsed = time.monotonic() - t0
+        server_cpu, client_cpu = (_cpu_s(proc.pid) - cpu0) / elapsed, (time.process_time() - me0) / elapsed
         run.done.set()
         deadline = time.monotonic() + 15
         while len(run.received) < len(run.acked) and time.monotonic() < deadline:
@@ -216,6 +224,7 @@ def main() -> None:
         ("lost events (acknowledged, not stored)", f"{lost}"),
         ("entries not notified", f"{unnotified}"),
         ("failed requests", f"{run.errors}"),
+        ("CPU during the load (2 cores shared)", f"server {server_cpu:.0%} of a core, load generator {client_cpu:.0%}"),
         ("in-process evaluation (LiveEvaluator)", f"{evals:,.0f} events/s ({len(SEGMENTS)} segments)"),
     ]
     print("| measure | value |\n|---|---|")
