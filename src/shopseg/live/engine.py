@@ -254,6 +254,9 @@ class LiveEngine:
         """Delete a customer everywhere (events, tables, live state); no exit notifications."""
         with self.lock:
             rows = storage.erase_customer(self.workspace, customer_id)
+            dead = self.webhooks.erase(customer_id)
+            if dead:
+                rows["live_dead_letters"] = dead
             self.evaluator.forget(customer_id)
             return rows
 
