@@ -72,7 +72,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("live_reentry_cooldown_s", 86400, int, "With live_reentry=cooldown: seconds after an exit before a "
                 "new entry is notified."),
         Setting("live_tick_ms", 1000, int, "How often the live scheduler checks whether time windows moved, ms."),
-        Setting("live_commit_batch", 1000, int, "Most events the live writer commits in one transaction."),
+        Setting("live_commit_batch", 1000, int, "Most events the live writer journals (one fsync) in one group."),
+        Setting("live_apply_ms", 500, int, "How often journaled live events are applied to the workspace tables, ms."),
+        Setting("live_apply_batch", 5000, int, "Apply journaled live events as soon as this many are pending."),
         Setting("webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is "
                 "dead-lettered."),
         Setting("webhook_backoff_ms", 500, int, "First retry delay of a webhook, ms; doubled after each failure."),
