@@ -88,16 +88,12 @@ class LiveEngine:
         self.apply_s = int(apply_ms if apply_ms is not None else get_setting("live_apply_ms")) / 1000
         self.apply_batch = int(apply_batch or get_setting("live_apply_batch"))
         self.journal = Journal(f"{workspace.path}.journal")
-        self._apply_lock = threading.Lock()  # lock order: self.lock, then _apply_lock
-        self._apply_wake = threading.Event()
-        self._cursor = workspace.con.cursor()  # the applier's own connection: commits without the shared lock
         self.webhooks = WebhookDispatcher(workspace, self.lock, **dict(webhook_options or {}))
         self.notifier = Notifier(callbacks, self.webhooks)
         self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[IngestResult]] | None] = queue.Queue()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
-                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True),
-                         threading.Thread(target=self._apply_loop, name="shopseg-live-applier", daemon=True)]  # fmt: skip
+                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True)]  # fmt: skip
         self._started = False
         with self.lock:
             self._load()
@@ -127,52 +123,33 @@ class LiveEngine:
 
     def _recover(self) -> None:
         """Apply journaled events missing from the workspace (acknowledged before a crash), then empty the journal."""
-        with self._apply_lock:
-            journaled = self.journal.read()
-            if journaled:
-                stored = storage.load_event_ids(self.workspace.con)
-                missing = list({e["event_id"]: e for e in journaled if e["event_id"] not in stored}.values())
-                storage.commit_batch(self.workspace.con, missing)
-                log.info("live engine: %d journaled events applied after a restart", len(missing))
-            self.journal.truncate()
-            self._retry: tuple[Any, ...] | None = None
-            self._events: list[dict[str, Any]] = []
-            self._transitions: list[Transition] = []
-            self._notified: list[bool] = []
+        journaled = self.journal.read()
+        if journaled:
+            stored = storage.load_event_ids(self.workspace.con)
+            missing = list({e["event_id"]: e for e in journaled if e["event_id"] not in stored}.values())
+            storage.commit_batch(self.workspace.con, missing)
+            log.info("live engine: %d journaled events applied after a restart", len(missing))
+        self.journal.truncate()
+        self._events: list[dict[str, Any]] = []
+        self._transitions: list[Transition] = []
+        self._notified: list[bool] = []
+        self._applied_at = time.monotonic()
 
     def flush(self) -> None:
-        """Apply journaled events and pending transitions to the workspace now (before a read that needs them)."""
-        self._apply()
-
-    def _apply(self) -> None:
-        """Swap the pending lists and rotate the journal (under the lock), commit them (outside it), drop the file.
-
-        A failed commit is kept (``_retry``, and its rotated file) and retried first next time.
-        """
+        """Apply journaled events and pending transitions to the workspace now (one transaction)."""
         with self.lock:
-            self._apply_lock.acquire()
-            if self._retry is None:
-                events, transitions, notified = self._events, self._transitions, self._notified
-                first = self._seq - len(transitions)
+            if self._events or self._transitions:
+                first = self._seq - len(self._transitions)
+                storage.commit_batch(self.workspace.con, self._events, self._transitions, self._notified, first)
+                self.journal.truncate()
                 self._events, self._transitions, self._notified = [], [], []
-                self._retry = (events, transitions, notified, first, self.journal.rotate() if events else None)
-        try:
-            events, transitions, notified, first, moved = self._retry
-            if events or transitions:
-                storage.commit_batch(self._cursor, events, transitions, notified, first)
-            if moved is not None:
-                self.journal.drop(moved)
-            self._retry = None
-        finally:
-            self._apply_lock.release()
+            self._applied_at = time.monotonic()
 
-    def _apply_loop(self) -> None:
-        while not self._stop.is_set():
-            self._apply_wake.wait(self.apply_s)
-            self._apply_wake.clear()
+    def _flush_if_due(self) -> None:
+        if len(self._events) >= self.apply_batch or time.monotonic() - self._applied_at >= self.apply_s:
             try:
-                self._apply()
-            except Exception as exc:  # the events stay journaled and pending: retried next time
+                self.flush()
+            except Exception as exc:  # the journal still holds the events: retried at the next flush
                 log.error("live engine: applying journaled events failed: %s", type(exc).__name__)
 
     def start(self) -> None:
@@ -193,13 +170,11 @@ class LiveEngine:
             return
         self._stop.set()
         self._queue.put(None)
-        self._apply_wake.set()
         for t in self._threads:
             if t.is_alive():
                 t.join(timeout=10)
         self.flush()
         self.journal.close()
-        self._cursor.close()
         self.notifier.stop()
         self.webhooks.stop()
 
@@ -275,8 +250,7 @@ class LiveEngine:
             for (_, fut), res in zip(items, results, strict=True):
                 fut.set_result(res)
             self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
-            if len(self._events) >= self.apply_batch:
-                self._apply_wake.set()
+            self._flush_if_due()
 
     def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
         self._events.extend(events)
@@ -296,6 +270,7 @@ class LiveEngine:
             try:
                 with self.lock:
                     self._maybe_tick()
+                    self._flush_if_due()
             except Exception as exc:  # keep the scheduler alive; the next tick retries
                 log.error("live scheduler failed: %s", type(exc).__name__)
 

@@ -10,9 +10,7 @@ journal is replayed into the workspace (skipping event ids already there), so
 an event acknowledged just before ``kill -9`` is applied after the restart. A
 torn last line (a crash during the write, hence never acknowledged) is ignored.
 
-Files: ``<workspace>.journal`` (being appended) and, while a group of journaled
-events is being applied, ``<workspace>.journal.applying`` (deleted once the
-workspace transaction committed). Start-up replays both, oldest first.
+File: ``<workspace>.journal`` next to the workspace file.
 """
 
 from __future__ import annotations
@@ -38,22 +36,7 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.applying = Path(f"{self.path}.applying")
-        self._fd = self._open()
-
-    def _open(self) -> int:
-        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-
-    def rotate(self) -> Path:
-        """Move the current file aside (to be applied) and start an empty one; returns the moved file."""
-        os.close(self._fd)
-        os.replace(self.path, self.applying)
-        self._fd = self._open()
-        return self.applying
-
-    def drop(self, path: Path) -> None:
-        """Delete a rotated file whose events are committed to the workspace."""
-        path.unlink(missing_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
 
     def append(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Write one group and fsync it: on return the events survive a crash."""
@@ -66,8 +49,7 @@ class Journal:
     def read(self) -> list[dict[str, Any]]:
         """Every journaled event, oldest first (``occurred_at`` as datetime); a torn last line is skipped."""
         out: list[dict[str, Any]] = []
-        raw = (self.applying.read_bytes() if self.applying.exists() else b"") + b"\n" + self.path.read_bytes()
-        for line in raw.split(b"\n"):
+        for line in self.path.read_bytes().split(b"\n"):
             try:
                 group = json.loads(line)
             except ValueError:
@@ -78,8 +60,7 @@ class Journal:
         return out
 
     def truncate(self) -> None:
-        """Empty the journal, both files (their events are committed to the workspace)."""
-        self.applying.unlink(missing_ok=True)
+        """Empty the journal (its events are committed to the workspace)."""
         os.ftruncate(self._fd, 0)
         os.fsync(self._fd)
 
