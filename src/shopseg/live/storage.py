@@ -1,14 +1,13 @@
 """The live engine's workspace I/O: events in, profiles and memberships out, transitions logged.
 
-Durability: an event batch is one DuckDB transaction on the workspace file;
-DuckDB writes the transaction to its write-ahead log and fsyncs it on COMMIT,
-so a batch that committed survives ``kill -9`` and is replayed when the file
-is opened again. The HTTP answer is sent only after that COMMIT returned. One
-store (the canonical ``events`` table) means no second journal to reconcile, and
-batch features, segment compilation and the live engine all read the same rows.
+Events are acknowledged once fsynced to the journal (:mod:`shopseg.live.journal`);
+:func:`commit_batch` applies them here, with the transitions they caused, in one
+DuckDB transaction (DuckDB fsyncs its write-ahead log on COMMIT). The canonical
+``events`` table stays the one store batch features, segment compilation and
+the live engine read.
 
-A commit costs one fsync (about 8 ms on this machine's disk) plus a statement
-per table, so a batch writes two tables only, with one statement each:
+A commit costs an fsync plus a statement per table, so a batch writes two
+tables only, with one statement each:
 
 - ``live_transitions``: ``seq, segment, customer_id, kind, at, event_id,
   notified`` -- every entry and exit (``notified``: whether the re-entry rule
