@@ -98,6 +98,12 @@ class _Run:
         self.done = threading.Event()
 
     def sse(self) -> None:
+        try:
+            self._sse()
+        except httpx.HTTPError:  # the server stopped while the stream was open: all there was has been read
+            return
+
+    def _sse(self) -> None:
         with httpx.stream("GET", f"{self.url}/api/v1/stream?segment=pinged", headers={"X-API-Key": self.key},
                           timeout=None) as r:  # fmt: skip
             for line in r.iter_lines():
