@@ -73,7 +73,7 @@ SETTINGS: dict[str, Setting] = {
                 "new entry is notified."),
         Setting("live_tick_ms", 1000, int, "How often the live scheduler checks whether time windows moved, ms."),
         Setting("live_commit_batch", 1000, int, "Most events the live writer journals (one fsync) in one group."),
-        Setting("live_apply_ms", 100, int, "How often journaled live events are applied to the workspace tables, ms."),
+        Setting("live_apply_ms", 500, int, "How often journaled live events are applied to the workspace tables, ms."),
         Setting("live_apply_batch", 5000, int, "Apply journaled live events as soon as this many are pending."),
         Setting("webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is "
                 "dead-lettered."),
