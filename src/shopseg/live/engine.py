@@ -175,6 +175,7 @@ class LiveEngine:
                 t.join(timeout=10)
         self.flush()
         self.journal.close()
+        self.journal.path.unlink(missing_ok=True)  # empty after the flush: a clean stop leaves no journal
         self.notifier.stop()
         self.webhooks.stop()
 
