@@ -27,6 +27,7 @@ SCRIPTS = [
     ("Segment language (issue 4)", ["bench/bench_segments.py"]),
     ("Clustering vs a plain scikit-learn pipeline (issue 6)", ["bench/bench_cluster.py"]),
     ("Recommendations vs global popularity, last-order holdout (issue 8)", ["bench/bench_recommend.py"]),
+    ("Live segmentation over HTTP on loopback (issue 7)", ["bench/bench_live.py"]),
 ]
 
 

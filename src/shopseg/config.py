@@ -72,6 +72,28 @@ SETTINGS: dict[str, Setting] = {
             "`shopseg privacy retain`; 0 keeps them forever.",
         ),
         Setting("srm_alpha", 0.001, float, "p-value below which an experiment's sample ratio mismatch check fails."),
+        Setting("api_host", "127.0.0.1", str, "Address `shopseg serve` listens on (loopback by default)."),
+        Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),
+        Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
+        Setting("api_max_batch", 1000, int, "Most events one POST /api/v1/events may carry."),
+        Setting(
+            "live_reentry",
+            "always",
+            str,
+            "Re-entry rule of live segments: always (every exit then entry is notified), once (a customer's "
+            "first entry only), cooldown (a new entry only live_reentry_cooldown_s after the last exit).",
+            ("always", "once", "cooldown"),
+        ),
+        Setting("live_reentry_cooldown_s", 86400, int, "With live_reentry=cooldown: seconds after an exit before a "
+                "new entry is notified."),
+        Setting("live_tick_ms", 1000, int, "How often the live scheduler checks whether time windows moved, ms."),
+        Setting("live_commit_batch", 1000, int, "Most events the live writer journals (one fsync) in one group."),
+        Setting("live_apply_ms", 500, int, "How often journaled live events are applied to the workspace tables, ms."),
+        Setting("live_apply_batch", 5000, int, "Apply journaled live events as soon as this many are pending."),
+        Setting("webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is "
+                "dead-lettered."),
+        Setting("webhook_backoff_ms", 500, int, "First retry delay of a webhook, ms; doubled after each failure."),
+        Setting("webhook_timeout_ms", 5000, int, "Timeout of one webhook delivery attempt, ms."),
     ]
 }
 

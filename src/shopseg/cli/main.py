@@ -28,7 +28,7 @@ app = typer.Typer(
 # One module per noun; each exposes register(app).
 _NOUNS = [
     "workspace", "ingest", "generate", "features", "rfm", "lifecycle", "interests", "segment", "cluster", "predict",
-    "demo", "report", "recommend", "nba", "export", "experiment", "privacy",
+    "demo", "report", "recommend", "nba", "export", "experiment", "privacy", "serve", "keys",
 ]
 
 

@@ -1,0 +1,328 @@
+"""The live engine: durable event intake, live evaluation, the day scheduler and notification delivery.
+
+One writer thread owns the write path. Requests hand it event batches
+(:meth:`LiveEngine.submit`) and wait on a future; the writer drains what is
+queued (up to ``live_commit_batch`` events: group commit), drops event ids it
+has already stored, applies the rest to the live profiles, and appends them to
+the fsynced journal (:mod:`shopseg.live.journal`). Only then are the futures
+resolved, so an acknowledged event is on disk, and the notified transitions
+handed to the :class:`~shopseg.live.notify.Notifier`. Journaled events and the
+transitions they caused reach the workspace tables in one DuckDB transaction
+every ``live_apply_ms`` (or ``live_apply_batch`` events, or before a read that
+needs them: :meth:`LiveEngine.flush`); a restart replays the journal first. If
+the journal write fails, the requests get the error and the in-memory state is
+reloaded from disk.
+
+A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
+moved, re-evaluates the clock-dependent segments of every customer: "no
+purchase in 30 days" enters on day 31 without any new event.
+
+All workspace access goes through the shared connection lock, so the API's
+reads (profiles, segment CRUD, previews) and the writer never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from shopseg._logging import get_logger
+from shopseg.config import get_setting
+from shopseg.live import storage
+from shopseg.live.clock import Clock, SystemClock
+from shopseg.live.evaluator import LiveEvaluator, Transition
+from shopseg.live.journal import Journal
+from shopseg.live.notify import Notification, Notifier, ReentryPolicy, Subscription
+from shopseg.live.webhooks import WebhookDispatcher
+from shopseg.segments.nodes import walk
+from shopseg.segments.store import SegmentStore
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["LiveEngine", "IngestResult"]
+
+log = get_logger("shopseg.live")
+IngestResult = tuple[int, int, list[str]]
+
+
+class LiveEngine:
+    """Live segmentation of one workspace.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        Open, writable.
+    lock : threading.RLock, default=None
+        The workspace connection lock shared with the API.
+    clock : Clock, default=None
+        Time source (default :class:`~shopseg.live.clock.SystemClock`).
+    callbacks : sequence of callable, default=()
+        Called with each :class:`~shopseg.live.notify.Notification`, in order, on the dispatch thread.
+    reentry : {"always", "once", "cooldown"}, default=None
+        Default the ``live_reentry`` setting (see :mod:`shopseg.live.notify`).
+    tick_ms, commit_batch : int, default=None
+        Default the ``live_tick_ms`` and ``live_commit_batch`` settings.
+    apply_ms, apply_batch : int, default=None
+        How often journaled events are applied to the workspace (``live_apply_ms``,
+        ``live_apply_batch``).
+    """
+
+    def __init__(self, workspace: Workspace, *, lock: threading.RLock | None = None, clock: Clock | None = None,
+                 callbacks: Sequence[Callable[[Notification], None]] = (), reentry: str | None = None,
+                 cooldown_s: int | None = None, tick_ms: int | None = None, commit_batch: int | None = None,
+                 apply_ms: int | None = None, apply_batch: int | None = None,
+                 webhook_options: Mapping[str, int] | None = None) -> None:  # fmt: skip
+        self.workspace, self.lock = workspace, lock or threading.RLock()
+        self.clock = clock or SystemClock()
+        self.policy = ReentryPolicy(reentry or str(get_setting("live_reentry")),
+                                    cooldown_s if cooldown_s is not None else int(get_setting("live_reentry_cooldown_s")))  # fmt: skip
+        self.tick_s = int(tick_ms or get_setting("live_tick_ms")) / 1000
+        self.commit_batch = int(commit_batch or get_setting("live_commit_batch"))
+        self.apply_s = int(apply_ms if apply_ms is not None else get_setting("live_apply_ms")) / 1000
+        self.apply_batch = int(apply_batch or get_setting("live_apply_batch"))
+        self.journal = Journal(f"{workspace.path}.journal")
+        self.webhooks = WebhookDispatcher(workspace, self.lock, **dict(webhook_options or {}))
+        self.notifier = Notifier(callbacks, self.webhooks)
+        self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[IngestResult]] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
+                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True)]  # fmt: skip
+        self._started = False
+        with self.lock:
+            self._load()
+
+    # -- start-up ----------------------------------------------------------------------
+    def _load(self) -> None:
+        con = self.workspace.con
+        storage.create_tables(con)
+        self._recover()
+        self.store = SegmentStore(self.workspace)
+        defs = self.store.definitions()
+        now = self.clock.now()
+        self.day = now.date()
+        uses_orders = any(getattr(n, "source", None) == "orders" for s in defs.values() for _, n in walk(s.rule))
+        orders_day = None
+        if uses_orders:
+            stored = self.workspace.meta("features_as_of")
+            orders_day = dt.date.fromisoformat(stored) if stored else self.day
+        self.evaluator = LiveEvaluator(defs, self.store.fields)
+        self.evaluator.load(storage.load_profiles(self.workspace, orders_day).values(), self.day)
+        self.seen = storage.load_event_ids(con)
+        self._seq = storage.next_seq(con)
+        self.policy.restore(storage.load_notified(con))
+        self._pending = self.evaluator.resync(self.day, now, storage.load_memberships(con))
+        log.info("live engine loaded: %d customers, %d segments, %d events", len(self.evaluator.profiles),
+                 len(defs), len(self.seen))  # fmt: skip
+
+    def _recover(self) -> None:
+        """Apply journaled events missing from the workspace (acknowledged before a crash), then empty the journal."""
+        journaled = self.journal.read()
+        if journaled:
+            stored = storage.load_event_ids(self.workspace.con)
+            missing = list({e["event_id"]: e for e in journaled if e["event_id"] not in stored}.values())
+            storage.commit_batch(self.workspace.con, missing)
+            log.info("live engine: %d journaled events applied after a restart", len(missing))
+        self.journal.truncate()
+        self._events: list[dict[str, Any]] = []
+        self._transitions: list[Transition] = []
+        self._notified: list[bool] = []
+        self._applied_at = time.monotonic()
+
+    def flush(self) -> None:
+        """Apply journaled events and pending transitions to the workspace now (one transaction)."""
+        with self.lock:
+            if self._events or self._transitions:
+                first = self._seq - len(self._transitions)
+                storage.commit_batch(self.workspace.con, self._events, self._transitions, self._notified, first)
+                self.journal.truncate()
+                self._events, self._transitions, self._notified = [], [], []
+            self._applied_at = time.monotonic()
+
+    def _flush_if_due(self) -> None:
+        if len(self._events) >= self.apply_batch or time.monotonic() - self._applied_at >= self.apply_s:
+            try:
+                self.flush()
+            except Exception as exc:  # the journal still holds the events: retried at the next flush
+                log.error("live engine: applying journaled events failed: %s", type(exc).__name__)
+
+    def start(self) -> None:
+        """Start the writer, scheduler and dispatch threads; notify what changed while stopped."""
+        if self._started:
+            return
+        self._started = True
+        self.notifier.start()
+        for t in self._threads:
+            t.start()
+        with self.lock:
+            self._emit(self._pending)
+            self._pending = []
+
+    def stop(self) -> None:
+        """Finish queued batches, stop the threads (idempotent)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._queue.put(None)
+        for t in self._threads:
+            if t.is_alive():
+                t.join(timeout=10)
+        self.flush()
+        self.journal.close()
+        self.journal.path.unlink(missing_ok=True)  # empty after the flush: a clean stop leaves no journal
+        self.notifier.stop()
+        self.webhooks.stop()
+
+    # -- intake ------------------------------------------------------------------------
+    def submit(self, events: Sequence[Mapping[str, Any]]) -> Future[IngestResult]:
+        """Queue a batch; the future gives ``(accepted, duplicates, event_ids)`` once it is committed."""
+        fut: Future[IngestResult] = Future()
+        if self._stop.is_set():
+            fut.set_exception(RuntimeError("the live engine is stopped"))
+            return fut
+        self._queue.put(([dict(e) for e in events], fut))
+        return fut
+
+    def ingest(self, events: Sequence[Mapping[str, Any]], timeout: float | None = 60) -> IngestResult:
+        """Submit and wait (the in-process, synchronous form)."""
+        return self.submit(events).result(timeout)
+
+    def _drain(self, first: tuple[list[dict[str, Any]], Future[IngestResult]]) -> list[Any]:
+        items, n = [first], len(first[0])
+        while n < self.commit_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)
+                break
+            items.append(item)
+            n += len(item[0])
+        return items
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            items = self._drain(first)
+            try:
+                self._commit(items)
+            except Exception as exc:
+                log.error("live writer: batch of %d requests failed: %s", len(items), type(exc).__name__)
+                for _, fut in items:
+                    if not fut.done():
+                        fut.set_exception(exc)
+
+    def _commit(self, items: list[tuple[list[dict[str, Any]], Future[IngestResult]]]) -> None:
+        fresh: list[dict[str, Any]] = []
+        results = []
+        batch_ids: set[str] = set()
+        for events, _ in items:
+            accepted = 0
+            for e in events:
+                if e["event_id"] in self.seen or e["event_id"] in batch_ids:
+                    continue
+                batch_ids.add(e["event_id"])
+                fresh.append(e)
+                accepted += 1
+            results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
+        with self.lock:
+            self._maybe_tick()
+            out: list[Transition] = []
+            for e in fresh:
+                out += self.evaluator.apply(e, self.day, self.clock.now())
+            admitted = [self.policy.admit(t) for t in out]
+            try:
+                if fresh:
+                    self.journal.append(fresh)  # fsynced: from here on the events survive a crash
+            except Exception:
+                self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the journal
+                raise
+            self._pend(out, admitted, fresh)
+            self.seen |= batch_ids
+            for (_, fut), res in zip(items, results, strict=True):
+                fut.set_result(res)
+            self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
+            self._flush_if_due()
+
+    def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
+        self._events.extend(events)
+        self._transitions.extend(transitions)
+        self._notified.extend(notified)
+        self._seq += len(transitions)
+
+    # -- time --------------------------------------------------------------------------
+    def _maybe_tick(self) -> None:
+        now = self.clock.now()
+        if now.date() != self.day:
+            self.day = now.date()
+            self._emit(self.evaluator.tick(self.day, now))
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                with self.lock:
+                    self._maybe_tick()
+                    self._flush_if_due()
+            except Exception as exc:  # keep the scheduler alive; the next tick retries
+                log.error("live scheduler failed: %s", type(exc).__name__)
+
+    def tick(self) -> None:
+        """Run the scheduler's check now (tests, after moving a manual clock)."""
+        with self.lock:
+            self._maybe_tick()
+
+    def _emit(self, transitions: list[Transition], silent: bool = False) -> None:
+        """Log ``transitions`` (committed) and notify those the re-entry rule admits (none when ``silent``)."""
+        if not transitions:
+            return
+        if silent:
+            for t in transitions:
+                self.policy.silence(t)
+        admitted = [False if silent else self.policy.admit(t) for t in transitions]
+        self._pend(transitions, admitted)
+        self.flush()
+        self.notifier.publish([t for t, ok in zip(transitions, admitted, strict=True) if ok])
+
+    # -- API helpers -------------------------------------------------------------------
+    def reload_segments(self) -> None:
+        """Pick up saved-segment changes; members of new or edited segments are logged silently (no notification)."""
+        with self.lock:
+            self.store = SegmentStore(self.workspace)
+            old = {n: set(m) for n, m in self.evaluator.members.items()}
+            self.evaluator.set_segments(self.store.definitions(), self.day)
+            now, out = self.clock.now(), []
+            for name in sorted(set(old) | set(self.evaluator.members)):
+                before, after = old.get(name, set()), self.evaluator.members.get(name, set())
+                out += [Transition(name, c, "entry", now) for c in sorted(after - before)]
+                out += [Transition(name, c, "exit", now) for c in sorted(before - after)]
+            self._emit(out, silent=True)
+
+    def erase(self, customer_id: str) -> dict[str, int]:
+        """Delete a customer everywhere (events, tables, live state); no exit notifications."""
+        with self.lock:
+            self.flush()
+            rows = storage.erase_customer(self.workspace, customer_id)
+            dead = self.webhooks.erase(customer_id)
+            if dead:
+                rows["live_dead_letters"] = dead
+            self.evaluator.forget(customer_id)
+            return rows
+
+    def subscribe(self, loop: asyncio.AbstractEventLoop, segments: Sequence[str] = ()) -> Subscription:
+        return self.notifier.subscribe(Subscription(loop, segments))
+
+    def segment_names(self) -> list[str]:
+        return sorted(self.evaluator.segments)
+
+    @property
+    def event_count(self) -> int:
+        return len(self.seen)
