@@ -307,11 +307,21 @@ class LiveEngine:
             self._emit(out, silent=True)
 
     def erase(self, customer_id: str) -> dict[str, int]:
-        """Delete a customer everywhere (events, tables, live state); no exit notifications."""
+        """Delete a customer everywhere (every workspace table, live state, dead letters); no exit notifications.
+
+        The workspace part is :func:`shopseg.privacy.forget_customer` (the same erasure as ``shopseg forget``,
+        audited without PII), run after the journal is flushed so no event of the customer is left behind.
+        """
+        from shopseg.errors import NotFound
+        from shopseg.privacy.erasure import forget_customer
+
         with self.lock:
             self.flush()
-            rows = storage.erase_customer(self.workspace, customer_id)
-            dead = self.webhooks.erase(customer_id)
+            dead = self.webhooks.erase(customer_id)  # first: the generic erasure would only redact the id in them
+            try:
+                rows = dict(forget_customer(self.workspace, customer_id, reason="erasure request (HTTP API)").deleted)
+            except NotFound:
+                rows = {}
             if dead:
                 rows["live_dead_letters"] = dead
             self.evaluator.forget(customer_id)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
 __all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "load_profiles",
-           "load_event_ids", "load_memberships", "load_notified", "next_seq", "erase_customer"]  # fmt: skip
+           "load_event_ids", "load_memberships", "load_notified", "next_seq"]  # fmt: skip
 
 MEMBERSHIPS_TABLE = "live_memberships"
 TRANSITIONS_TABLE = "live_transitions"
@@ -166,19 +166,4 @@ def load_notified(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, d
     return con.execute(f'SELECT segment, customer_id, kind, "at" FROM "{TRANSITIONS_TABLE}" WHERE notified '
                        "ORDER BY seq").fetchall()  # fmt: skip
 
-
-def erase_customer(workspace: Workspace, customer_id: str, keep: Iterable[str] = ()) -> dict[str, int]:
-    """Delete every row of ``customer_id`` from every table that has a ``customer_id`` column."""
-    con, out = workspace.con, {}
-    tables = con.execute("SELECT DISTINCT c.table_name FROM duckdb_columns() c JOIN duckdb_tables() t "
-                         "USING (table_name) WHERE c.column_name = 'customer_id' ORDER BY 1").fetchall()  # fmt: skip
-    with workspace.transaction():
-        for (table,) in tables:
-            if table in set(keep):
-                continue
-            row = con.execute(f'SELECT count(*) FROM "{table}" WHERE customer_id = ?', [customer_id]).fetchone()
-            if row and row[0]:
-                con.execute(f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id])
-                out[table] = int(row[0])
-    return out
 
