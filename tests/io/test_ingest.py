@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -90,8 +89,7 @@ def _cli() -> list[str]:
 def test_sigkill_during_a_large_ingest_leaves_the_workspace_intact(tmp_path):
     """Start `shopseg ingest` on 1.5M lines, SIGKILL it once it reports writing, then reopen.
 
-    The fresh ingest afterwards also checks speed in CPU seconds (robust on a shared machine):
-    at most 6 µs of CPU per line, i.e. 10M lines in under 60 s on one core.
+    The same file then ingests whole. (Speed is measured in bench/, never asserted here.)
     """
     ws_path = tmp_path / "ws.duckdb"
     ws = Workspace.init(ws_path)
@@ -128,14 +126,6 @@ def test_sigkill_during_a_large_ingest_leaves_the_workspace_intact(tmp_path):
     with Workspace.open(ws_path) as reopened:
         assert snapshot(reopened) == before
         assert reopened.con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone() == (0,)
-        cpu = _cpu_seconds()
         report = ingest(reopened, "orders", big)
-        cpu = _cpu_seconds() - cpu
         assert report.rows_kept == N_BIG
         assert reopened.row_counts()["order_lines"] == N_BIG + 2
-    assert cpu < N_BIG * 6e-6, f"{cpu:.1f} CPU seconds for {N_BIG:,} lines"
-
-
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
