@@ -15,7 +15,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["StoreSummary", "summarize_store"]
+__all__ = ["StoreSummary", "summarize_store", "store_kpis"]
 
 
 @dataclass
@@ -31,7 +31,7 @@ def summarize_store(workspace: Workspace) -> StoreSummary:
     """Compute the figures shown by ``shopseg report`` and at the end of ``shopseg demo``."""
     con = workspace.con
     tables = set(workspace.tables())
-    kpis = _kpis(workspace)
+    kpis = store_kpis(workspace)
     summary = StoreSummary(kpis=kpis)
     if "customer_rfm" in tables:
         summary.sections["rfm_segments"] = _rfm_segments(workspace)
@@ -64,7 +64,8 @@ def summarize_store(workspace: Workspace) -> StoreSummary:
     return summary
 
 
-def _kpis(workspace: Workspace) -> dict[str, Any]:
+def store_kpis(workspace: Workspace) -> dict[str, Any]:
+    """Customers, buyers, purchase orders, revenue, average order value and the order period."""
     con = workspace.con
     row = con.execute(
         """SELECT count(DISTINCT o.customer_id), count(DISTINCT o.order_id),
