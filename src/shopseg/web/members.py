@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from shopseg.segments.store import SegmentStore
 
 __all__ = ["issue_positions", "preview_rule", "members_page", "explain_member", "export_rows", "EXPORT_COLUMNS",
-           "PAGE_SIZE_MAX"]  # fmt: skip
+           "PAGE_SIZE_MAX", "to_records", "rule_error"]  # fmt: skip
 
 PAGE_SIZE_MAX = 200
 EXPORT_COLUMNS = ["customer_id", "email", "country", "region", "city"]
@@ -87,7 +87,7 @@ def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of:
         "customers": customers,
         "share": n / customers if customers else 0.0,
         "revenue_share": revenue / total_rev if total_rev else 0.0,
-        "sample": _records(rows),
+        "sample": to_records(rows),
         "warnings": [i.message for i in static_issues(seg, store.fields)],
     }
 
@@ -101,7 +101,7 @@ def members_page(store: SegmentStore, engine: Engine, name: str, *, page: int = 
     total = int(members.count().to_pandas())
     rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
     return {"name": name, "page": page, "size": size, "total": total, "pages": max(1, -(-total // size)),
-            "rows": _records(rows)}  # fmt: skip
+            "rows": to_records(rows)}  # fmt: skip
 
 
 def explain_member(store: SegmentStore, name: str, customer_id: str,
@@ -165,7 +165,7 @@ def rule_error(exc: SegmentError) -> dict[str, Any]:
     return {"ok": False, "error": str(exc), "issues": issue_positions(exc.issues), "status": exc.status}
 
 
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from shopseg.reports.summary import store_kpis
 
 if TYPE_CHECKING:
+    from shopseg.engine import Engine
     from shopseg.workspace import Workspace
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "prediction_summary",
     "latest_events",
     "experiment_results",
+    "backtest_groups",
 ]
 
 _CLV_BINS = 30
@@ -175,3 +177,21 @@ def experiment_results(workspace: Workspace) -> list[dict[str, Any]] | None:
         return None
     return [{"name": str(name), "rows": grp.drop(columns="experiment").reset_index(drop=True)}
             for name, grp in df.groupby("experiment", sort=True)]  # fmt: skip
+
+
+def backtest_groups(engine: Engine) -> dict[str, Any]:
+    """The purchase backtest's calibration table (actual vs predicted per frequency group) and verdict.
+
+    It fits a BG/NBD on the store's past (one fit on unique frequency/recency/T
+    rows), so pages cache it; a store too small or too short to split gives
+    ``groups=None`` and the reason.
+    """
+    from shopseg.errors import ShopsegError
+    from shopseg.predict import purchase_backtest
+
+    try:
+        bt = purchase_backtest(engine)
+    except ShopsegError as exc:
+        return {"groups": None, "error": str(exc)}
+    info = {k: bt.info[k] for k in ("calibration_end", "observation_end", "holdout_days", "customers")}
+    return {"groups": bt.groups, "mae": bt.mae, "verdict": bt.verdict(), "info": info, "error": None}
