@@ -57,6 +57,26 @@ SETTINGS: dict[str, Setting] = {
             "peaks a few hundred MB above it (1M customers: about 1.8 GB).",
         ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
+        Setting("api_host", "127.0.0.1", str, "Address `shopseg serve` listens on (loopback by default)."),
+        Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),
+        Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
+        Setting("api_max_batch", 1000, int, "Most events one POST /api/v1/events may carry."),
+        Setting(
+            "live_reentry",
+            "always",
+            str,
+            "Re-entry rule of live segments: always (every exit then entry is notified), once (a customer's "
+            "first entry only), cooldown (a new entry only live_reentry_cooldown_s after the last exit).",
+            ("always", "once", "cooldown"),
+        ),
+        Setting("live_reentry_cooldown_s", 86400, int, "With live_reentry=cooldown: seconds after an exit before a "
+                "new entry is notified."),
+        Setting("live_tick_ms", 1000, int, "How often the live scheduler checks whether time windows moved, ms."),
+        Setting("live_commit_batch", 1000, int, "Most events the live writer commits in one transaction."),
+        Setting("webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is "
+                "dead-lettered."),
+        Setting("webhook_backoff_ms", 500, int, "First retry delay of a webhook, ms; doubled after each failure."),
+        Setting("webhook_timeout_ms", 5000, int, "Timeout of one webhook delivery attempt, ms."),
     ]
 }
 

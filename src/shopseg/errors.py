@@ -25,6 +25,9 @@ __all__ = [
     "UnsupportedOperationError",
     "NotFound",
     "WorkspaceError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "PayloadTooLargeError",
     "ConvergenceWarning",
     "DataQualityWarning",
     "did_you_mean",
@@ -114,6 +117,24 @@ class WorkspaceError(ShopsegError):
     """The workspace file is missing, locked, or of another schema version."""
 
     status = 409
+
+
+class AuthenticationError(ShopsegError):
+    """An HTTP request carries no API key, or an unknown or revoked one."""
+
+    status = 401
+
+
+class PermissionDeniedError(ShopsegError):
+    """The API key's role may not do this (viewer < marketer < admin)."""
+
+    status = 403
+
+
+class PayloadTooLargeError(ShopsegError):
+    """A request body is larger than the ``api_max_body_bytes`` setting."""
+
+    status = 413
 
 
 class ConvergenceWarning(UserWarning):

@@ -1,0 +1,119 @@
+"""The HTTP API: :func:`create_app` builds the FastAPI app of one workspace.
+
+>>> import tempfile, os
+>>> from shopseg.workspace import Workspace
+>>> path = os.path.join(tempfile.mkdtemp(), "ws.duckdb")
+>>> Workspace.init(path).close()
+>>> app = create_app(path, live=False)
+>>> app.title
+'shopseg'
+>>> app.state.shopseg.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI
+
+from shopseg._logging import protect_logger
+from shopseg.api.deps import AppState
+from shopseg.api.errors import install_error_handlers
+from shopseg.api.keys import KeyStore
+from shopseg.api.limits import BodyLimitMiddleware
+from shopseg.config import get_setting
+from shopseg.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shopseg.live.clock import Clock
+    from shopseg.live.notify import Notification
+
+__all__ = ["create_app", "API_PREFIX"]
+
+API_PREFIX = "/api/v1"
+_TAGS = [
+    {"name": "events", "description": "Post events (one or a batch); stored durably before the answer, idempotent."},
+    {"name": "customers", "description": "Live profiles, segment memberships, erasure."},
+    {"name": "segments", "description": "Saved segments (the segment language): CRUD, preview, live members."},
+    {"name": "notifications", "description": "Segment entry/exit: server-sent events, webhooks, dead letters."},
+    {"name": "keys", "description": "API keys and roles (admin)."},
+    {"name": "meta", "description": "Health and settings."},
+]
+
+
+def create_app(
+    workspace_path: str | os.PathLike[str],
+    *,
+    live: bool = True,
+    clock: Clock | None = None,
+    callbacks: Sequence[Callable[[Notification], None]] = (),
+    routers: Sequence[APIRouter] = (),
+    max_body_bytes: int | None = None,
+) -> FastAPI:
+    """Build the shopseg HTTP API for the workspace at ``workspace_path``.
+
+    Parameters
+    ----------
+    workspace_path : str or path
+        An existing workspace (``shopseg init``); it is opened read-write and
+        held by this process.
+    live : bool, default=True
+        Run live segmentation (events update profiles, segments emit entry/exit).
+    clock : Clock, default=None
+        Time source of the live engine and its scheduler (tests pass a
+        :class:`~shopseg.live.clock.ManualClock`); default the system clock.
+    callbacks : sequence of callable, default=()
+        Python callbacks receiving every :class:`~shopseg.live.notify.Notification`.
+    routers : sequence of APIRouter, default=()
+        Extra routers mounted as they are (e.g. the web dashboard); protect
+        them with :func:`shopseg.api.deps.require_role`.
+    max_body_bytes : int, default=None
+        Request size limit; default the ``api_max_body_bytes`` setting.
+
+    Returns
+    -------
+    FastAPI
+        ``app.state.shopseg`` is the :class:`~shopseg.api.deps.AppState`;
+        ``app.state.shopseg.close()`` stops the live engine and closes the
+        workspace (done at server shutdown).
+    """
+    from shopseg.api.routers import ROUTERS
+
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "fastapi"):
+        protect_logger(name)
+    workspace = Workspace.open(workspace_path)
+    lock = threading.RLock()
+    state = AppState(workspace=workspace, keys=KeyStore(workspace, lock), lock=lock)
+    if live:
+        from shopseg.live.engine import LiveEngine
+
+        state.live = LiveEngine(workspace, lock=lock, clock=clock, callbacks=callbacks)
+        state.live.start()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.live is not None:
+            state.live.bind_loop()
+        yield
+        state.close()
+
+    app = FastAPI(title="shopseg", version="1", lifespan=lifespan, openapi_tags=_TAGS,
+                  description="E-commerce customer segmentation: events in, live segment entry and exit out.")  # fmt: skip
+    app.state.shopseg = state
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in routers:
+        app.include_router(router)
+    limit = max_body_bytes if max_body_bytes is not None else int(get_setting("api_max_body_bytes"))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limit)
+    return app
+
+
+def app_factory() -> Any:
+    """``uvicorn --factory shopseg.api.app:app_factory``: the app of the ``workspace`` setting."""
+    return create_app(get_setting("workspace"))

@@ -1,0 +1,96 @@
+"""FastAPI dependencies: the app state, the caller's API key, role checks.
+
+Stable for other routers (the web dashboard mounts its pages on the same app)::
+
+    from fastapi import APIRouter, Depends
+    from shopseg.api.deps import AppState, Principal, get_state, require_role
+
+    router = APIRouter()
+
+    @router.get("/dashboard")
+    def dashboard(who: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)):
+        with state.lock:                       # one DuckDB connection, shared: hold the lock
+            ...
+
+Keys are read from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
+No key or a bad key answers 401, a too-weak role 403, both in the canonical
+error shape.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from shopseg.api.keys import ROLES, ApiKey, KeyStore, role_allows
+from shopseg.errors import InvalidParameterError, PermissionDeniedError
+
+if TYPE_CHECKING:
+    from shopseg.live.engine import LiveEngine
+    from shopseg.workspace import Workspace
+
+__all__ = ["AppState", "Principal", "get_state", "current_key", "require_role"]
+
+Principal = ApiKey
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer ss_...`.")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key: `X-API-Key: ss_...`.")
+
+
+@dataclass
+class AppState:
+    """What every request shares: the workspace, its connection lock, the keys and the live engine."""
+
+    workspace: Workspace
+    keys: KeyStore
+    lock: threading.RLock
+    live: LiveEngine | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Stop the live engine and close the workspace (idempotent)."""
+        if self.live is not None:
+            self.live.stop()
+        with self.lock:
+            self.workspace.close()
+
+
+def get_state(request: Request) -> AppState:
+    """The :class:`AppState` of the app serving ``request``."""
+    return request.app.state.shopseg  # type: ignore[no-any-return]
+
+
+def current_key(
+    state: AppState = Depends(get_state),
+    bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    header: str | None = Depends(_header),
+) -> ApiKey:
+    """The authenticated API key (401 without a valid one)."""
+    key = bearer.credentials if bearer is not None else header
+    return state.keys.authenticate(key)
+
+
+def require_role(role: str) -> Callable[..., ApiKey]:
+    """A dependency admitting keys of ``role`` or a stronger one (viewer < marketer < admin).
+
+    Returns the caller's :class:`~shopseg.api.keys.ApiKey`; 401 without a valid
+    key, 403 when the role is too weak.
+    """
+    if role not in ROLES:
+        raise InvalidParameterError(f"require_role: unknown role {role!r}. Expected one of {list(ROLES)}.")
+
+    def dependency(key: ApiKey = Depends(current_key)) -> ApiKey:
+        if not role_allows(key.role, role):
+            raise PermissionDeniedError(
+                f"request: the API key '{key.key_id}' has role '{key.role}'. Expected role '{role}' or stronger "
+                f"({' < '.join(ROLES)})."
+            )
+        return key
+
+    dependency.__name__ = f"require_{role}"
+    return dependency

@@ -1,0 +1,34 @@
+"""`shopseg serve`: the HTTP API (FastAPI on uvicorn) with live segmentation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from shopseg.cli._common import console
+
+__all__ = ["register", "serve"]
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="Listen address (setting api_host).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", "-p", help="TCP port (setting api_port).")] = None,
+    live: Annotated[bool, typer.Option("--live/--no-live", help="Run live segmentation.")] = True,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the HTTP API of the workspace: events in, live segment entry/exit out (docs at /docs)."""
+    import uvicorn
+
+    from shopseg.api import create_app
+    from shopseg.config import get_setting
+
+    app = create_app(get_setting("workspace"), live=live)
+    host = host or str(get_setting("api_host"))
+    port = port if port is not None else int(get_setting("api_port"))
+    console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
