@@ -18,10 +18,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from shopseg.api.deps import get_state
+from shopseg.api.keys import ApiKey
 from shopseg.errors import SegmentError
 from shopseg.web import members, queries
-from shopseg.web.auth import COOKIE, Principal, current_principal, require_role
-from shopseg.web.context import DashboardContext
+from shopseg.web.auth import COOKIE, dashboard_key
+from shopseg.web.auth import require_dashboard_role as require_role
+from shopseg.web.context import invalidate, session
 
 __all__ = ["router", "RuleIn", "SegmentIn"]
 
@@ -50,38 +53,29 @@ class LoginIn(BaseModel):
     api_key: str = Field(max_length=512)
 
 
-def ctx(request: Request) -> DashboardContext:
-    """The app's :class:`DashboardContext`."""
-    return request.app.state.dashboard  # type: ignore[no-any-return]
-
-
 def _rule_error(exc: SegmentError) -> JSONResponse:
-    return JSONResponse(members.rule_error(exc) | {"errors": [i.message for i in exc.issues]}, status_code=exc.status)
+    return JSONResponse(members.rule_error(exc), status_code=exc.status)
 
 
 @router.post("/session")
 def login(body: LoginIn, request: Request) -> JSONResponse:
     """Check an API key and store it in the login cookie."""
-    resolver = request.app.state.resolve_key
-    who = resolver(body.api_key) if resolver else None
-    if who is None:
-        return JSONResponse({"ok": False, "error": "unknown API key.", "errors": ["unknown API key."], "status": 401},
-                            status_code=401)  # fmt: skip
+    who = get_state(request).keys.authenticate(body.api_key)  # AuthenticationError -> 401
     resp = JSONResponse({"ok": True, "role": who.role})
     resp.set_cookie(COOKIE, body.api_key, httponly=True, samesite="strict", max_age=12 * 3600)
     return resp
 
 
 @router.get("/whoami")
-def whoami(who: Principal = Depends(current_principal)) -> dict[str, Any]:
+def whoami(who: ApiKey = Depends(dashboard_key)) -> dict[str, Any]:
     """The caller's role."""
     return {"role": who.role, "key_id": who.key_id}
 
 
 @router.get("/overview")
-def overview(request: Request, _: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:
+def overview(request: Request, _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:
     """KPIs, RFM and saved segment sizes and revenue shares (aggregates only)."""
-    with ctx(request).session() as s:
+    with session(request) as s:
         data = queries.overview(s.workspace)
     return {
         "kpis": data["kpis"],
@@ -91,52 +85,50 @@ def overview(request: Request, _: Principal = Depends(require_role("viewer"))) -
 
 
 @router.post("/segments/preview")
-def preview(body: RuleIn, request: Request, _: Principal = Depends(require_role("viewer"))) -> Any:
+def preview(body: RuleIn, request: Request, _: ApiKey = Depends(require_role("viewer"))) -> Any:
     """Size, shares and a sample of a rule; a bad rule answers 422 with positioned issues."""
     try:
-        with ctx(request).session() as s:
+        with session(request) as s:
             return {"ok": True, **members.preview_rule(s.store, s.engine, body.rule, sample=body.sample)}
     except SegmentError as exc:
         return _rule_error(exc)
 
 
 @router.post("/segments", status_code=201)
-def save(body: SegmentIn, request: Request, _: Principal = Depends(require_role("marketer"))) -> Any:
+def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("marketer"))) -> Any:
     """Validate and save a segment, then snapshot it so its size shows on the overview."""
-    c = ctx(request)
     try:
-        with c.session() as s:
+        with session(request) as s:
             saved = s.store.create(body.name, body.rule, description=body.description, replace=body.replace)
             s.store.refresh(s.engine)
+            invalidate(s)
     except SegmentError as exc:
         return _rule_error(exc)
-    c.invalidate()
     return JSONResponse({"ok": True, "name": saved.name, "version": saved.version, "rule": saved.definition,
                          "url": f"/segments/{saved.name}"}, status_code=201)  # fmt: skip
 
 
 @router.get("/segments/{name}/members")
 def segment_members(request: Request, name: str, page: int = 1, size: int = 50,
-                    _: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
+                    _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
     """One page of a saved segment's members (at most 200 a page)."""
-    with ctx(request).session() as s:
+    with session(request) as s:
         return members.members_page(s.store, s.engine, name, page=page, size=size)
 
 
 @router.get("/segments/{name}/explain/{customer_id}")
 def explain(request: Request, name: str, customer_id: str,
-            _: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
+            _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
     """Why a customer is, or is not, in a segment."""
-    with ctx(request).session() as s:
+    with session(request) as s:
         return members.explain_member(s.store, name, customer_id)
 
 
 @router.get("/segments/{name}/export.csv")
 def export(request: Request, name: str, consent: str = "email_marketing",
-           _: Principal = Depends(require_role("marketer"))) -> StreamingResponse:  # fmt: skip
+           _: ApiKey = Depends(require_role("marketer"))) -> StreamingResponse:  # fmt: skip
     """Members who consented to ``consent`` as CSV; headers say how many were left out."""
-    c = ctx(request)
-    with c.session() as s:
+    with session(request) as s:
         chunks, stats = members.export_rows(s.store, s.engine, name, consent=consent)
         body = list(chunks)  # materialised under the lock; the CSV holds a few columns per member
     day = dt.date.today().isoformat()
@@ -151,9 +143,9 @@ def export(request: Request, name: str, consent: str = "email_marketing",
 
 @router.get("/events")
 def events(request: Request, before: str | None = None, limit: int = 50,
-           _: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
+           _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
     """The newest events, paged backwards with ``before`` (an ISO time)."""
-    with ctx(request).session() as s:
+    with session(request) as s:
         df = queries.latest_events(s.workspace, limit=max(1, min(limit, 200)), before=before)
     rows = members.to_records(df)
     return {"rows": rows, "next_before": rows[-1]["occurred_at"] if rows else None}

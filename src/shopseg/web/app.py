@@ -1,128 +1,59 @@
-"""Mount the dashboard on a FastAPI app; serve plotly.js from the installed package (no CDN).
+"""The dashboard's routers, for :func:`shopseg.api.create_app`; plotly.js served from the installed package.
 
-:func:`mount_dashboard` adds the pages (:mod:`shopseg.web.pages`), their JSON
-endpoints (:mod:`shopseg.web.api`) and the static files to an existing app (the
-``shopseg serve`` app). :func:`create_app` builds a stand-alone app with the
-same interface: API keys with roles, and errors in the API's shape
-``{"ok": false, "error": ..., "errors": [...], "status": N}``.
+``create_app(workspace, routers=dashboard_routers())`` (what ``shopseg serve``
+does) adds the pages (:mod:`shopseg.web.pages`), their JSON endpoints
+(:mod:`shopseg.web.api`, under ``/api/v1/dashboard``) and the static files to
+the API app, which brings the workspace, its lock, the API keys and the error
+shape.
 
 ``/static/plotly.min.js`` is read from the ``plotly`` Python package's own
-files (``plotly/package_data/plotly.min.js``), so pages work offline and
-always match the figures' plotly version.
+files, so pages work offline and always match the figures' plotly version.
+
+>>> sorted(r.path for r in dashboard_routers()[-1].routes)
+['/static/plotly.min.js', '/static/{name}']
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
-from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import Response
 
-from shopseg.errors import ShopsegError
 from shopseg.web import api, pages
-from shopseg.web.auth import KeyRing, Principal
-from shopseg.web.context import DashboardContext
 
-__all__ = ["create_app", "mount_dashboard", "plotly_js", "error_body"]
+__all__ = ["dashboard_routers", "plotly_js", "static_router"]
 
 _STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+
+static_router = APIRouter(include_in_schema=False)
 
 
 @lru_cache(maxsize=1)
 def plotly_js() -> bytes:
     """plotly.min.js as shipped inside the installed ``plotly`` package."""
-    from plotly.offline import get_plotlyjs
-
     path = resources.files("plotly") / "package_data" / "plotly.min.js"
     if path.is_file():
         return path.read_bytes()
-    return get_plotlyjs().encode("utf-8")  # same file, read by plotly itself
+    from plotly.offline import get_plotlyjs  # the same file, located by plotly itself
+
+    return get_plotlyjs().encode("utf-8")
 
 
-def error_body(status: int, errors: list[str]) -> dict[str, Any]:
-    """The API's one error shape."""
-    return {"ok": False, "error": "; ".join(errors), "errors": errors, "status": status}
+@static_router.get("/static/plotly.min.js")
+def _plotly() -> Response:
+    return Response(plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
 
 
-def _static(name: str) -> Response:
+@static_router.get("/static/{name}")
+def _files(name: str) -> Response:
+    if name not in _STATIC:
+        raise HTTPException(404, f"static file '{name}' does not exist.")
     data = (resources.files("shopseg.web") / "static" / name).read_bytes()
-    return Response(data, media_type=_STATIC[name], headers={"Cache-Control": "max-age=3600"})
+    return Response(data, media_type=_STATIC[name], headers={"Cache-Control": "max-age=300"})
 
 
-def mount_dashboard(app: FastAPI, workspace: Any, *, resolve_key: Callable[[str], Principal | None] | None = None) -> FastAPI:
-    """Add the dashboard to ``app`` over ``workspace`` (a Workspace or its path).
-
-    Parameters
-    ----------
-    app : FastAPI
-        The app to extend (its routes and handlers are kept).
-    workspace : Workspace or str or Path
-        What the dashboard shows.
-    resolve_key : callable, default=None
-        API key -> :class:`~shopseg.web.auth.Principal` (or None); default: the
-        ``resolve_key`` already on ``app.state``.
-    """
-    app.state.dashboard = DashboardContext(workspace)
-    if resolve_key is not None or not hasattr(app.state, "resolve_key"):
-        app.state.resolve_key = resolve_key
-    app.include_router(api.router)
-    app.include_router(pages.router)
-
-    @app.get("/static/plotly.min.js", include_in_schema=False)
-    def _plotly() -> Response:
-        return Response(plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
-
-    @app.get("/static/{name}", include_in_schema=False)
-    def _files(name: str) -> Response:
-        if name not in _STATIC:
-            raise HTTPException(404, f"static file '{name}' does not exist.")
-        return _static(name)
-
-    return app
-
-
-def create_app(workspace: Any, *, api_keys: Mapping[str, str] | None = None) -> FastAPI:
-    """A stand-alone dashboard app: API keys ``{key: role}``, the error shape, the dashboard.
-
-    Parameters
-    ----------
-    workspace : Workspace or str or Path
-        What the dashboard shows.
-    api_keys : mapping, default=None
-        ``{key: role}`` with roles viewer, marketer or admin (held hashed).
-    """
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        app.state.dashboard.close()
-
-    app = FastAPI(title="shopseg dashboard", version=_version(), lifespan=lifespan)
-    ring = KeyRing(api_keys)
-    app.state.resolve_key = ring.resolve
-
-    @app.exception_handler(ShopsegError)
-    def _shopseg_error(request: Request, exc: ShopsegError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status, [str(exc)]), status_code=exc.status)
-
-    @app.exception_handler(HTTPException)
-    def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(error_body(exc.status_code, [str(exc.detail)]), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))  # fmt: skip
-
-    @app.exception_handler(RequestValidationError)
-    def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [f"{'/'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()]
-        return JSONResponse(error_body(422, errors), status_code=422)
-
-    return mount_dashboard(app, workspace)
-
-
-def _version() -> str:
-    import shopseg
-
-    return str(shopseg.__version__)
+def dashboard_routers() -> list[APIRouter]:
+    """The routers to pass as ``create_app(..., routers=...)``: JSON endpoints, pages, static files."""
+    return [api.router, pages.router, static_router]

@@ -1,73 +1,33 @@
-"""Who is asking: an API key (header or login cookie) -> a role; ``require_role`` guards routes.
+"""Who is asking, for the dashboard: the API's keys and roles, also read from the login cookie.
 
-Roles are ordered ``viewer < marketer < admin``: viewers read, marketers also
-save segments and export, admins also manage keys. The dashboard's login page
-stores the key in an HTTP-only, same-site cookie (:data:`COOKIE`); API clients
-send it as ``X-API-Key`` or ``Authorization: Bearer <key>``. Unknown or missing
-keys get 401, a too-low role 403, both in the API's error shape.
+The dashboard uses the API's key store and role order (:mod:`shopseg.api.keys`:
+``viewer < marketer < admin``; viewers read, marketers also save segments and
+export). Pages are loaded by a browser, so besides the API's ``X-API-Key`` and
+``Authorization: Bearer`` headers the key may come from the HTTP-only,
+same-site login cookie :data:`COOKIE` set by ``POST /api/v1/dashboard/session``.
+No key or a bad one answers 401, a too-weak role 403, in the API's error shape
+(the errors are the API's own :class:`~shopseg.errors.AuthenticationError` and
+:class:`~shopseg.errors.PermissionDeniedError`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
-__all__ = ["ROLES", "COOKIE", "KeyRing", "Principal", "current_principal", "require_role", "has_role", "key_from_request"]
+from shopseg.api.deps import AppState, get_state
+from shopseg.api.keys import ROLES, ApiKey, role_allows
+from shopseg.errors import AuthenticationError, InvalidParameterError, PermissionDeniedError
 
-ROLES = ("viewer", "marketer", "admin")
+__all__ = ["COOKIE", "ROLES", "key_from_request", "principal_of", "dashboard_key", "require_dashboard_role", "has_role"]
+
 COOKIE = "shopseg_key"
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The caller: a role and a short, non-secret key id for display and logs."""
-
-    role: str
-    key_id: str
-
-
-def has_role(role: str, needed: str) -> bool:
-    """``role`` is at least ``needed`` in :data:`ROLES` order."""
-    return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
-
-
-class KeyRing:
-    """API keys held as SHA-256 digests (never the key itself), each with a role.
-
-    >>> ring = KeyRing({"s3cret-viewer": "viewer"})
-    >>> ring.resolve("s3cret-viewer").role, ring.resolve("nope")
-    ('viewer', None)
-    """
-
-    def __init__(self, keys: Mapping[str, str] | None = None) -> None:
-        self._digests: dict[str, str] = {}
-        for key, role in (keys or {}).items():
-            self.add(key, role)
-
-    def add(self, key: str, role: str) -> None:
-        if role not in ROLES:
-            from shopseg.errors import InvalidParameterError
-
-            raise InvalidParameterError(f"API key role must be one of {list(ROLES)}. Got {role!r} instead.")
-        self._digests[_digest(key)] = role
-
-    def resolve(self, key: str) -> Principal | None:
-        digest = _digest(key)
-        for known, role in self._digests.items():
-            if hmac.compare_digest(known, digest):
-                return Principal(role, digest[:8])
-        return None
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-Resolver = Callable[[str], "Principal | None"]
+def has_role(role: str | None, needed: str) -> bool:
+    """``role`` is at least ``needed`` (False for no role)."""
+    return role in ROLES and role_allows(str(role), needed)
 
 
 def key_from_request(request: Request) -> str | None:
@@ -79,31 +39,34 @@ def key_from_request(request: Request) -> str | None:
     return key or request.cookies.get(COOKIE) or None
 
 
-def principal_of(request: Request) -> Principal | None:
-    """The caller of ``request`` or None (no key, or a key the app does not know)."""
+def principal_of(request: Request) -> ApiKey | None:
+    """The caller's active key, or None (no key, unknown or revoked)."""
     key = key_from_request(request)
-    resolver: Resolver | None = getattr(request.app.state, "resolve_key", None)
-    if not key or resolver is None:
+    if not key:
         return None
-    return resolver(key)
+    try:
+        return get_state(request).keys.authenticate(key)
+    except AuthenticationError:
+        return None
 
 
-def current_principal(request: Request) -> Principal:
-    """FastAPI dependency: the caller, or 401."""
-    who = principal_of(request)
-    if who is None:
-        raise HTTPException(401, "an API key is required: send X-API-Key (or log in to the dashboard).")
-    return who
+def dashboard_key(request: Request, state: AppState = Depends(get_state)) -> ApiKey:
+    """FastAPI dependency: the caller's key from a header or the login cookie (401 otherwise)."""
+    return state.keys.authenticate(key_from_request(request))
 
 
-def require_role(role: str) -> Callable[..., Principal]:
-    """FastAPI dependency factory: the caller must have at least ``role`` (401 without a key, 403 below it)."""
+def require_dashboard_role(role: str) -> Callable[..., ApiKey]:
+    """Like :func:`shopseg.api.deps.require_role`, also accepting the login cookie."""
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
+        raise InvalidParameterError(f"require_dashboard_role: unknown role {role!r}. Expected one of {list(ROLES)}.")
 
-    def check(who: Principal = Depends(current_principal)) -> Principal:
-        if not has_role(who.role, role):
-            raise HTTPException(403, f"this needs the '{role}' role; your key has '{who.role}'.")
-        return who
+    def dependency(key: ApiKey = Depends(dashboard_key)) -> ApiKey:
+        if not role_allows(key.role, role):
+            raise PermissionDeniedError(
+                f"request: the API key '{key.key_id}' has role '{key.role}'. Expected role '{role}' or stronger "
+                f"({' < '.join(ROLES)})."
+            )
+        return key
 
-    return check
+    dependency.__name__ = f"require_{role}"
+    return dependency

@@ -1,27 +1,31 @@
-"""The dashboard's handle on one workspace: an open connection, a lock, the engine and small caches.
+"""The dashboard's handle on the API's workspace: hold the shared lock, get an engine and a segment store.
 
-DuckDB connections are not meant to be shared by concurrent threads, and
-FastAPI runs plain ``def`` routes in a thread pool, so every route takes
-:meth:`DashboardContext.session` (a lock around the one connection). Results that
-cost a model fit (the purchase backtest) are cached per context and dropped
-when the workspace changes (a segment saved).
+The API app holds one workspace connection (``app.state.shopseg``, an
+:class:`~shopseg.api.deps.AppState`) and a lock that serialises its use; every
+dashboard route works inside :func:`session`. Results that cost a model fit
+(the purchase backtest) are cached in ``AppState.extra`` and dropped when a
+segment is saved (:func:`invalidate`).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+from shopseg.api.deps import AppState, get_state
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
     from shopseg.segments.store import SegmentStore
     from shopseg.workspace import Workspace
 
-__all__ = ["DashboardContext", "Session"]
+__all__ = ["Session", "session", "cached", "invalidate"]
+
+_CACHE = "dashboard_cache"
 
 
 @dataclass
@@ -31,53 +35,29 @@ class Session:
     workspace: Workspace
     engine: Engine
     store: SegmentStore
+    state: AppState
 
 
-@dataclass
-class DashboardContext:
-    """One workspace served by the dashboard.
+@contextmanager
+def session(request: Request) -> Iterator[Session]:
+    """Hold the app's workspace for one request."""
+    from shopseg.engine import get_engine
+    from shopseg.segments.store import SegmentStore
 
-    Parameters
-    ----------
-    workspace : Workspace or str or Path
-        An open workspace, or the path of one (opened read-write on first use).
-    """
+    state = get_state(request)
+    with state.lock:
+        ws = state.workspace
+        yield Session(ws, get_engine(ws, "duckdb"), SegmentStore(ws), state)
 
-    workspace: Any
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-    _ws: Workspace | None = field(default=None, repr=False)
 
-    def _open(self) -> Workspace:
-        from shopseg.workspace import Workspace
+def cached(s: Session, key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per app (until :func:`invalidate`); call it inside :func:`session`."""
+    cache = s.state.extra.setdefault(_CACHE, {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
-        if self._ws is None:
-            self._ws = self.workspace if isinstance(self.workspace, Workspace) else Workspace.open(Path(self.workspace))
-        return self._ws
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """Hold the workspace for one request."""
-        from shopseg.engine import get_engine
-        from shopseg.segments.store import SegmentStore
-
-        with self._lock:
-            ws = self._open()
-            yield Session(ws, get_engine(ws, "duckdb"), SegmentStore(ws))
-
-    def cached(self, key: str, compute: Any) -> Any:
-        """``compute()`` once per context (until :meth:`invalidate`)."""
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = compute()
-            return self._cache[key]
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._ws is not None and not isinstance(self.workspace, type(self._ws)):
-                self._ws.close()
-            self._ws = None
+def invalidate(s: Session) -> None:
+    """Forget the cached results (the workspace changed)."""
+    s.state.extra.pop(_CACHE, None)

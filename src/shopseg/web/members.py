@@ -38,21 +38,23 @@ _POSITION = re.compile(r"^line (\d+), col (\d+): (.*?)(?:\n  (.*)\n  ( *)(\^+))?
 
 
 def issue_positions(issues: list[Issue]) -> list[dict[str, Any]]:
-    """Each issue as ``{path, code, message, line, col, length}`` (line/col None when it has no position).
+    """Each issue as the API's error item ``{path, code, message}`` plus ``what, line, col, length``.
 
-    >>> issue_positions([Issue("/", "syntax", "line 1, col 8: unexpected 'x'.\\n  orders x 3\\n         ^")])
-    [{'path': '/', 'code': 'syntax', 'message': "unexpected 'x'.", 'line': 1, 'col': 8, 'length': 1}]
+    ``what`` is the message without its position and caret; ``line``/``col``
+    (1-based) and ``length`` are None/0 when the issue has no position.
+
+    >>> issue_positions([Issue("/", "syntax", "line 1, col 8: unexpected 'x'.\\n  orders x 3\\n         ^")])[0]["col"]
+    8
     """
     out = []
     for issue in issues:
+        item: dict[str, Any] = {"path": issue.path, "code": issue.code, "message": issue.message,
+                                "what": issue.message, "line": None, "col": None, "length": 0}  # fmt: skip
         m = _POSITION.match(issue.message)
         if m:
-            length = len(m.group(6)) if m.group(6) else 1
-            out.append({"path": issue.path, "code": issue.code, "message": m.group(3), "line": int(m.group(1)),
-                        "col": int(m.group(2)), "length": length})  # fmt: skip
-        else:
-            out.append({"path": issue.path, "code": issue.code, "message": issue.message, "line": None, "col": None,
-                        "length": 0})  # fmt: skip
+            item.update(what=m.group(3), line=int(m.group(1)), col=int(m.group(2)),
+                        length=len(m.group(6)) if m.group(6) else 1)  # fmt: skip
+        out.append(item)
     return out
 
 
@@ -161,8 +163,9 @@ def export_rows(store: SegmentStore, engine: Engine, name: str, *, consent: str 
 
 
 def rule_error(exc: SegmentError) -> dict[str, Any]:
-    """The builder's view of a :class:`SegmentError`: the message and positioned issues."""
-    return {"ok": False, "error": str(exc), "issues": issue_positions(exc.issues), "status": exc.status}
+    """A :class:`SegmentError` in the API's error shape, each item with its line/col for the builder."""
+    items = issue_positions(exc.issues) or [{"code": "SegmentError", "message": str(exc), "what": str(exc)}]
+    return {"ok": False, "error": "; ".join(i["message"] for i in items), "errors": items, "status": exc.status}
 
 
 def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:

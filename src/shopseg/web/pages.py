@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from shopseg.errors import NotFound
 from shopseg.web import charts, queries
-from shopseg.web.api import ctx
+from shopseg.web.context import cached, session
 from shopseg.web.auth import COOKIE, has_role, principal_of
 
 __all__ = ["router", "NAV"]
@@ -79,7 +79,7 @@ def logout() -> RedirectResponse:
 def overview_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "overview.html.j2")
-    with ctx(request).session() as s:
+    with session(request) as s:
         data = queries.overview(s.workspace)
     figs = {"monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")}
     if data["rfm"] is not None:
@@ -94,7 +94,7 @@ def overview_page(request: Request) -> Response:
 def rfm_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "rfm.html.j2")
-    with ctx(request).session() as s:
+    with session(request) as s:
         grid, table = queries.rfm_grid(s.workspace), queries.rfm_segments(s.workspace)
     fig = charts.rfm_heatmap(grid) if grid is not None and not grid.empty else None
     return _render(request, "rfm.html.j2", fig=fig, segments=table)
@@ -107,7 +107,7 @@ def builder_page(request: Request, rule: str = "") -> Response:
         return _render(request, "forbidden.html.j2", status=403, needed="marketer")
     fields: list[Any] = []
     if who is not None:
-        with ctx(request).session() as s:
+        with session(request) as s:
             fields = [f for f in s.store.fields if f.available][:60]
     return _render(request, "builder.html.j2", rule=rule, fields=fields)
 
@@ -116,7 +116,7 @@ def builder_page(request: Request, rule: str = "") -> Response:
 def segment_page(request: Request, name: str) -> Response:
     if not _logged_in(request):
         return _render(request, "segment.html.j2")
-    with ctx(request).session() as s:
+    with session(request) as s:
         try:
             saved = s.store.get(name)
         except NotFound as exc:
@@ -133,7 +133,7 @@ def segment_page(request: Request, name: str) -> Response:
 def clusters_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "clusters.html.j2")
-    with ctx(request).session() as s:
+    with session(request) as s:
         profiles = queries.cluster_profiles(s.workspace)
     fig = charts.cluster_bars(profiles) if profiles is not None else None
     plain = [c for c in (profiles.columns if profiles is not None else []) if not c.endswith("_z")]
@@ -144,10 +144,9 @@ def clusters_page(request: Request) -> Response:
 def predictions_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "predictions.html.j2")
-    c = ctx(request)
-    with c.session() as s:
+    with session(request) as s:
         summary = queries.prediction_summary(s.workspace)
-        backtest = c.cached("backtest", lambda: queries.backtest_groups(s.engine)) if summary else None
+        backtest = cached(s, "backtest", lambda: queries.backtest_groups(s.engine)) if summary else None
     figs = {}
     if summary is not None:
         figs = {"clv": charts.clv_histogram(summary["clv_hist"]), "risk": charts.risk_bands(summary["risk"])}
@@ -163,7 +162,7 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
     from shopseg.reports.regions import METRICS, region_performance
 
     value = value if value in METRICS else "revenue_index"
-    with ctx(request).session() as s:
+    with session(request) as s:
         cells = region_performance(s.workspace, by=["region", "category"], period="all")
         top = region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25)
     fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
@@ -174,7 +173,7 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
 def experiments_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "experiments.html.j2")
-    with ctx(request).session() as s:
+    with session(request) as s:
         results = queries.experiment_results(s.workspace)
     figs = {}
     for exp in results or []:
@@ -187,7 +186,7 @@ def experiments_page(request: Request) -> Response:
 def events_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "events.html.j2")
-    with ctx(request).session() as s:
+    with session(request) as s:
         rows = queries.latest_events(s.workspace, limit=50)
     stream = getattr(request.app.state, "event_stream_url", None)
     return _render(request, "events.html.j2", rows=rows, stream=stream)

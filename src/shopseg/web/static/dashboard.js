@@ -48,7 +48,7 @@ function initLogin() {
 function markRule(text, issues) {
   // the rule with each positioned issue's characters wrapped in <mark>, line by line
   const lines = text.split("\n");
-  const marks = issues.filter((i) => i.line).map((i) => ({line: i.line, col: i.col, len: Math.max(1, i.length), msg: i.message}));
+  const marks = issues.filter((i) => i.line).map((i) => ({line: i.line, col: i.col, len: Math.max(1, i.length), msg: i.what}));
   return lines.map((line, n) => {
     const here = marks.filter((m) => m.line === n + 1).sort((a, b) => a.col - b.col);
     let out = "", pos = 0;
@@ -64,10 +64,10 @@ function markRule(text, issues) {
 
 function showIssues(text, res) {
   const marked = document.getElementById("rule-marked"), list = document.getElementById("rule-errors");
-  const issues = res.issues || [];
+  const issues = res.errors || [];
   marked.innerHTML = markRule(text, issues); marked.hidden = !issues.some((i) => i.line);
-  list.innerHTML = (issues.length ? issues : [{message: res.error}]).map((i) =>
-    `<li>${i.line ? `line ${i.line}, col ${i.col}: ` : ""}${esc(i.message)}</li>`).join("");
+  list.innerHTML = (issues.length ? issues : [{what: res.error}]).map((i) =>
+    `<li>${i.line ? `line ${i.line}, col ${i.col}: ` : ""}${esc(i.what || i.message)}</li>`).join("");
   list.hidden = false;
 }
 
@@ -100,7 +100,7 @@ function initBuilder() {
     const res = await call("POST", `${API}/segments`, body);
     clearIssues();
     if (res.ok) { window.location.assign(res.url); return; }
-    if (res.issues && res.issues.length) showIssues(rule.value, res);
+    if (res.errors && res.errors.some((i) => i.line)) showIssues(rule.value, res);
     out.textContent = res.error || "could not save"; out.className = "error";
   });
 }
