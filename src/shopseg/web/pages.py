@@ -40,7 +40,8 @@ NAV = [
     ("/events", "Live events"),
 ]
 
-_env = Environment(loader=PackageLoader("shopseg.web", "templates"), autoescape=select_autoescape())
+_env = Environment(loader=PackageLoader("shopseg.web", "templates"),
+                   autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True))
 _env.globals["zip"] = zip
 _env.filters["num"] = lambda v, d=0: "-" if v is None or v != v else f"{v:,.{d}f}"
 _env.filters["pct"] = lambda v: "-" if v is None or v != v else f"{100 * float(v):.1f}%"
