@@ -58,7 +58,7 @@ def demo(
             timings.append((label, round(time.perf_counter() - start, 2)))
             bar.advance(task)
         bar.update(task, description="Done")
-    summary = summarize_store(ws)
+    summary = summarize_store(ws, extended=False)
     _print_summary(summary, timings)
     ws.close()
     console.print(f"\nWorkspace: [bold]{ws.path.resolve()}[/]")
