@@ -8,6 +8,7 @@ before the server opens it (the server holds the DuckDB file).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +35,7 @@ class DemoStore:
     path: Path
     keys: dict[str, str]
     expected: dict[str, Any] = field(default_factory=dict)
+    copy: Path | None = None  # a pristine copy for in-process tests (the server holds `path`)
 
 
 def _run(args: list[str]) -> None:
@@ -77,7 +79,10 @@ def build_demo_store(folder: Path, customers: int = 600) -> DemoStore:
 
 @pytest.fixture(scope="session")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
-    return build_demo_store(tmp_path_factory.mktemp("web"))
+    store = build_demo_store(tmp_path_factory.mktemp("web"))
+    store.copy = store.path.with_name("copy.duckdb")
+    shutil.copyfile(store.path, store.copy)
+    return store
 
 
 def _free_port() -> int:
