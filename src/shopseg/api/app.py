@@ -96,8 +96,6 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if state.live is not None:
-            state.live.bind_loop()
         yield
         state.close()
 

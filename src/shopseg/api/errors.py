@@ -10,6 +10,7 @@ in the same shape.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,8 @@ from shopseg.errors import SchemaError, SegmentError, ShopsegError
 __all__ = ["error_body", "error_response", "install_error_handlers"]
 
 log = get_logger("shopseg.api")
+#: Union branch names pydantic puts in error locations (``EventIn``, ``function-after[...]``): not part of the path.
+_UNION_TAG = re.compile(r"^(?:[A-Z][A-Za-z]+|function-(?:after|before|wrap|plain)\[.*\])$")
 
 
 def error_body(status: int, errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -48,7 +51,7 @@ def _shopseg_items(exc: ShopsegError) -> list[dict[str, Any]]:
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for e in exc.errors():
-        loc = [str(p) for p in e.get("loc", ())]
+        loc = [str(p) for p in e.get("loc", ()) if not _UNION_TAG.match(str(p))]
         path = "/" + "/".join(loc)
         out.append({"path": path, "code": e.get("type", "invalid"), "message": f"{path}: {e.get('msg', 'invalid')}"})
     return out

@@ -1,0 +1,122 @@
+"""``/api/v1/segments``: saved segments through :class:`~shopseg.segments.store.SegmentStore`.
+
+Reading and previewing needs a viewer key; creating, replacing, deleting and
+exporting members needs a marketer key. Every saved segment is live: a change
+is picked up by the live engine at once (members of a new or edited segment
+are computed silently, without entry notifications).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from shopseg.api.deps import AppState, Principal, get_state, require_role
+from shopseg.api.schemas import ErrorOut, MembersOut, PreviewIn, PreviewOut, SegmentIn, SegmentOut, SegmentUpdateIn
+from shopseg.errors import UnsupportedOperationError
+from shopseg.segments.render import to_json
+from shopseg.segments.store import SavedSegment, SegmentStore
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["segments"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
+                                                 404: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
+
+
+def _out(state: AppState, s: SavedSegment) -> SegmentOut:
+    live = state.live
+    size = len(live.evaluator.members.get(s.name, ())) if live is not None else None
+    return SegmentOut(name=s.name, version=s.version, definition=s.definition, description=s.description,
+                      created_at=s.created_at, json_form=to_json(s.segment), live_members=size)  # fmt: skip
+
+
+def _changed(state: AppState) -> None:
+    if state.live is not None:
+        state.live.reload_segments()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return None if value != value else value  # NaN -> None
+
+
+@router.get("/segments", response_model=list[SegmentOut])
+def list_segments(_: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)) -> list[SegmentOut]:
+    """Every saved segment (latest versions)."""
+    with state.lock:
+        return [_out(state, s) for s in SegmentStore(state.workspace).list()]
+
+
+@router.get("/segments/{name}", response_model=SegmentOut)
+def get_segment(name: str, version: int | None = None, _: Principal = Depends(require_role("viewer")),
+                state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+    """One saved segment (latest version unless ``version``)."""
+    with state.lock:
+        return _out(state, SegmentStore(state.workspace).get(name, version))
+
+
+@router.post("/segments", response_model=SegmentOut, status_code=201)
+def create_segment(body: SegmentIn, _: Principal = Depends(require_role("marketer")),
+                   state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+    """Validate and save a new segment (409-free: an existing name answers 422, use PUT)."""
+    with state.lock:
+        saved = SegmentStore(state.workspace).create(body.name, body.definition, description=body.description,
+                                                     force=body.force)  # fmt: skip
+        _changed(state)
+        return _out(state, saved)
+
+
+@router.put("/segments/{name}", response_model=SegmentOut)
+def replace_segment(name: str, body: SegmentUpdateIn, _: Principal = Depends(require_role("marketer")),
+                    state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+    """Save a new version of a segment (creating it if absent)."""
+    with state.lock:
+        saved = SegmentStore(state.workspace).create(name, body.definition, description=body.description,
+                                                     replace=True, force=body.force)  # fmt: skip
+        _changed(state)
+        return _out(state, saved)
+
+
+@router.delete("/segments/{name}", response_model=SegmentOut)
+def delete_segment(name: str, _: Principal = Depends(require_role("marketer")),
+                   state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+    """Delete a segment (a tombstone version; history is kept). Answers the deleted version."""
+    with state.lock:
+        store = SegmentStore(state.workspace)
+        saved = store.get(name)
+        out = _out(state, saved)
+        store.delete(name)
+        _changed(state)
+        return out
+
+
+@router.post("/segments/preview", response_model=PreviewOut)
+def preview_segment(body: PreviewIn, _: Principal = Depends(require_role("viewer")),
+                    state: AppState = Depends(get_state)) -> PreviewOut:  # fmt: skip
+    """Batch preview of a rule on the stored features: size, shares, overlaps, a sample."""
+    from shopseg.engine import get_engine
+
+    with state.lock:
+        store = SegmentStore(state.workspace)
+        info = store.preview(get_engine(state.workspace, "duckdb"), body.definition, as_of=body.as_of,
+                             sample=body.sample)  # fmt: skip
+    sample = [{k: _jsonable(v) for k, v in row.items()} for row in info.pop("sample").to_dict("records")]
+    return PreviewOut(sample=sample, **info)
+
+
+@router.get("/segments/{name}/members", response_model=MembersOut)
+def segment_members(name: str, limit: int = 1000, offset: int = 0, _: Principal = Depends(require_role("marketer")),
+                    state: AppState = Depends(get_state)) -> MembersOut:  # fmt: skip
+    """Export the live members (customer ids, sorted; paged by ``limit``/``offset``)."""
+    if state.live is None:
+        raise UnsupportedOperationError("members: the server runs without live mode. Hint: `shopseg serve --live`.")
+    with state.lock:
+        SegmentStore(state.workspace).get(name)
+        ids = sorted(state.live.evaluator.members.get(name, ()))
+    limit, offset = max(0, min(limit, 100_000)), max(0, offset)
+    return MembersOut(segment=name, size=len(ids), customer_ids=ids[offset:offset + limit])

@@ -1,0 +1,259 @@
+"""The live engine: durable event intake, live evaluation, the day scheduler and notification delivery.
+
+One writer thread owns the write path. Requests hand it event batches
+(:meth:`LiveEngine.submit`) and wait on a future; the writer drains what is
+queued (up to ``live_commit_batch`` events: group commit), drops event ids it
+has already stored, commits the rest to the ``events`` table (durable, see
+:mod:`shopseg.live.storage`), and only then resolves the futures, so an
+acknowledged event is on disk. It then applies the events to the live
+profiles, hands admitted transitions to the :class:`~shopseg.live.notify.Notifier`
+and logs them.
+
+A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
+moved, re-evaluates the clock-dependent segments of every customer: "no
+purchase in 30 days" enters on day 31 without any new event.
+
+All workspace access goes through the shared connection lock, so the API's
+reads (profiles, segment CRUD, previews) and the writer never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from shopseg._logging import get_logger
+from shopseg.config import get_setting
+from shopseg.live import storage
+from shopseg.live.clock import Clock, SystemClock
+from shopseg.live.evaluator import LiveEvaluator, Transition
+from shopseg.live.notify import Notification, Notifier, ReentryPolicy, Subscription
+from shopseg.live.webhooks import WebhookDispatcher
+from shopseg.segments.nodes import walk
+from shopseg.segments.store import SegmentStore
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["LiveEngine", "IngestResult"]
+
+log = get_logger("shopseg.live")
+IngestResult = tuple[int, int, list[str]]
+
+
+class LiveEngine:
+    """Live segmentation of one workspace.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        Open, writable.
+    lock : threading.RLock, default=None
+        The workspace connection lock shared with the API.
+    clock : Clock, default=None
+        Time source (default :class:`~shopseg.live.clock.SystemClock`).
+    callbacks : sequence of callable, default=()
+        Called with each :class:`~shopseg.live.notify.Notification`, in order, on the dispatch thread.
+    reentry : {"always", "once", "cooldown"}, default=None
+        Default the ``live_reentry`` setting (see :mod:`shopseg.live.notify`).
+    tick_ms, commit_batch : int, default=None
+        Default the ``live_tick_ms`` and ``live_commit_batch`` settings.
+    """
+
+    def __init__(self, workspace: Workspace, *, lock: threading.RLock | None = None, clock: Clock | None = None,
+                 callbacks: Sequence[Callable[[Notification], None]] = (), reentry: str | None = None,
+                 cooldown_s: int | None = None, tick_ms: int | None = None, commit_batch: int | None = None,
+                 webhook_options: Mapping[str, int] | None = None) -> None:  # fmt: skip
+        self.workspace, self.lock = workspace, lock or threading.RLock()
+        self.clock = clock or SystemClock()
+        self.policy = ReentryPolicy(reentry or str(get_setting("live_reentry")),
+                                    cooldown_s if cooldown_s is not None else int(get_setting("live_reentry_cooldown_s")))  # fmt: skip
+        self.tick_s = int(tick_ms or get_setting("live_tick_ms")) / 1000
+        self.commit_batch = int(commit_batch or get_setting("live_commit_batch"))
+        self.webhooks = WebhookDispatcher(workspace, self.lock, **dict(webhook_options or {}))
+        self.notifier = Notifier(callbacks, self.webhooks)
+        self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[IngestResult]] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
+                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True)]  # fmt: skip
+        self._started = False
+        with self.lock:
+            self._load()
+
+    # -- start-up ----------------------------------------------------------------------
+    def _load(self) -> None:
+        con = self.workspace.con
+        storage.create_tables(con)
+        self.store = SegmentStore(self.workspace)
+        defs = self.store.definitions()
+        now = self.clock.now()
+        self.day = now.date()
+        uses_orders = any(getattr(n, "source", None) == "orders" for s in defs.values() for _, n in walk(s.rule))
+        orders_day = None
+        if uses_orders:
+            stored = self.workspace.meta("features_as_of")
+            orders_day = dt.date.fromisoformat(stored) if stored else self.day
+        self.evaluator = LiveEvaluator(defs, self.store.fields)
+        self.evaluator.load(storage.load_profiles(self.workspace, orders_day).values(), self.day)
+        self.seen = storage.load_event_ids(con)
+        self.policy.restore(storage.load_notified(con))
+        self._pending = self.evaluator.resync(self.day, now, storage.load_memberships(con))
+        log.info("live engine loaded: %d customers, %d segments, %d events", len(self.evaluator.profiles),
+                 len(defs), len(self.seen))  # fmt: skip
+
+    def start(self) -> None:
+        """Start the writer, scheduler and dispatch threads; notify what changed while stopped."""
+        if self._started:
+            return
+        self._started = True
+        self.notifier.start()
+        for t in self._threads:
+            t.start()
+        with self.lock:
+            self._emit(self._pending)
+            self._pending = []
+
+    def stop(self) -> None:
+        """Finish queued batches, stop the threads (idempotent)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._queue.put(None)
+        for t in self._threads:
+            if t.is_alive():
+                t.join(timeout=10)
+        self.notifier.stop()
+        self.webhooks.stop()
+
+    # -- intake ------------------------------------------------------------------------
+    def submit(self, events: Sequence[Mapping[str, Any]]) -> Future[IngestResult]:
+        """Queue a batch; the future gives ``(accepted, duplicates, event_ids)`` once it is committed."""
+        fut: Future[IngestResult] = Future()
+        if self._stop.is_set():
+            fut.set_exception(RuntimeError("the live engine is stopped"))
+            return fut
+        self._queue.put(([dict(e) for e in events], fut))
+        return fut
+
+    def ingest(self, events: Sequence[Mapping[str, Any]], timeout: float | None = 60) -> IngestResult:
+        """Submit and wait (the in-process, synchronous form)."""
+        return self.submit(events).result(timeout)
+
+    def _drain(self, first: tuple[list[dict[str, Any]], Future[IngestResult]]) -> list[Any]:
+        items, n = [first], len(first[0])
+        while n < self.commit_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                self._queue.put(None)
+                break
+            items.append(item)
+            n += len(item[0])
+        return items
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            items = self._drain(first)
+            try:
+                self._commit(items)
+            except Exception as exc:
+                log.error("live writer: batch of %d requests failed: %s", len(items), type(exc).__name__)
+                for _, fut in items:
+                    if not fut.done():
+                        fut.set_exception(exc)
+
+    def _commit(self, items: list[tuple[list[dict[str, Any]], Future[IngestResult]]]) -> None:
+        fresh: list[dict[str, Any]] = []
+        results = []
+        batch_ids: set[str] = set()
+        for events, _ in items:
+            accepted = 0
+            for e in events:
+                if e["event_id"] in self.seen or e["event_id"] in batch_ids:
+                    continue
+                batch_ids.add(e["event_id"])
+                fresh.append(e)
+                accepted += 1
+            results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
+        with self.lock:
+            if fresh:
+                storage.insert_events(self.workspace.con, fresh)
+            self.seen |= batch_ids
+            for (_, fut), res in zip(items, results, strict=True):
+                fut.set_result(res)
+            self._maybe_tick()
+            out: list[Transition] = []
+            for e in fresh:
+                out += self.evaluator.apply(e, self.day, self.clock.now())
+            self._emit(out)
+
+    # -- time --------------------------------------------------------------------------
+    def _maybe_tick(self) -> None:
+        now = self.clock.now()
+        if now.date() != self.day:
+            self.day = now.date()
+            self._emit(self.evaluator.tick(self.day, now))
+
+    def _tick_loop(self) -> None:
+        while not self._stop.wait(self.tick_s):
+            try:
+                with self.lock:
+                    self._maybe_tick()
+            except Exception as exc:  # keep the scheduler alive; the next tick retries
+                log.error("live scheduler failed: %s", type(exc).__name__)
+
+    def tick(self) -> None:
+        """Run the scheduler's check now (tests, after moving a manual clock)."""
+        with self.lock:
+            self._maybe_tick()
+
+    def _emit(self, transitions: list[Transition]) -> None:
+        if not transitions:
+            return
+        admitted = [self.policy.admit(t) for t in transitions]
+        self.notifier.publish([t for t, ok in zip(transitions, admitted, strict=True) if ok])
+        storage.log_transitions(self.workspace.con, transitions, admitted)
+
+    # -- API helpers -------------------------------------------------------------------
+    def reload_segments(self) -> None:
+        """Pick up saved-segment changes; new or edited segments get their members silently."""
+        with self.lock:
+            self.store = SegmentStore(self.workspace)
+            old = {n: set(m) for n, m in self.evaluator.members.items()}
+            self.evaluator.set_segments(self.store.definitions(), self.day)
+            changed = [n for n in self.evaluator.members if self.evaluator.members[n] != old.get(n)]
+            con = self.workspace.con
+            for name in set(old) | set(changed):
+                if name in changed or name not in self.evaluator.members:
+                    con.execute(f'DELETE FROM "{storage.MEMBERSHIPS_TABLE}" WHERE segment = ?', [name])
+            now = self.clock.now()
+            for name in changed:
+                for cid in self.evaluator.members[name]:
+                    con.execute(f'INSERT INTO "{storage.MEMBERSHIPS_TABLE}" VALUES (?, ?, ?)', [name, cid, now])
+
+    def erase(self, customer_id: str) -> dict[str, int]:
+        """Delete a customer everywhere (events, tables, live state); no exit notifications."""
+        with self.lock:
+            rows = storage.erase_customer(self.workspace, customer_id)
+            self.evaluator.forget(customer_id)
+            return rows
+
+    def subscribe(self, loop: asyncio.AbstractEventLoop, segments: Sequence[str] = ()) -> Subscription:
+        return self.notifier.subscribe(Subscription(loop, segments))
+
+    def segment_names(self) -> list[str]:
+        return sorted(self.evaluator.segments)
+
+    @property
+    def event_count(self) -> int:
+        return len(self.seen)

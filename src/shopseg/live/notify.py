@@ -1,0 +1,209 @@
+"""Entry/exit notifications: the re-entry rule, Python callbacks, server-sent-event subscribers.
+
+Re-entry semantics (setting ``live_reentry``; membership itself is always exact,
+the rule only decides which transitions are *notified*):
+
+- ``always`` (default): every entry and every exit is notified.
+- ``once``: only a customer's first entry into a segment is notified (and the
+  exit that follows it); later re-entries and their exits are silent.
+- ``cooldown``: an entry is notified only if the customer's last notified exit
+  from that segment is at least ``live_reentry_cooldown_s`` seconds old
+  (clock time); a silent entry makes its exit silent too.
+
+An exit is notified exactly when the entry before it was, so subscribers
+always see entry, exit, entry, exit ... per customer and segment. Delivery is
+at least once: a notification id (``segment:customer:kind:cause``) lets a
+receiver drop a repeat after a crash.
+
+The :class:`Notifier` runs one dispatch thread: it calls the Python callbacks
+in order, feeds each server-sent-events :class:`Subscription` and hands
+notifications to the webhook dispatcher. A failing callback is logged (by
+type, no data) and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shopseg._logging import get_logger
+from shopseg.errors import InvalidParameterError
+from shopseg.live.evaluator import Transition
+
+__all__ = ["Notification", "ReentryPolicy", "Subscription", "Notifier", "REENTRY_MODES"]
+
+log = get_logger("shopseg.live")
+REENTRY_MODES = ("always", "once", "cooldown")
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One delivered entry or exit."""
+
+    id: str
+    seq: int
+    kind: str
+    segment: str
+    customer_id: str
+    at: str
+    event_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ReentryPolicy:
+    """Decides which transitions are notified (see the module docstring)."""
+
+    def __init__(self, mode: str = "always", cooldown_s: float = 86400) -> None:
+        if mode not in REENTRY_MODES:
+            raise InvalidParameterError(f"The 'live_reentry' setting must be one of {list(REENTRY_MODES)}. "
+                                        f"Got {mode!r} instead.")  # fmt: skip
+        self.mode, self.cooldown = mode, dt.timedelta(seconds=cooldown_s)
+        self.inside: set[tuple[str, str]] = set()
+        self.entered: set[tuple[str, str]] = set()
+        self.last_exit: dict[tuple[str, str], dt.datetime] = {}
+
+    def admit(self, t: Transition) -> bool:
+        """Should ``t`` be notified? Updates the policy's memory either way."""
+        key = (t.segment, t.customer_id)
+        if t.kind == "exit":
+            if key not in self.inside:
+                return False
+            self.inside.discard(key)
+            self.last_exit[key] = t.at
+            return True
+        ok = self.mode == "always" or (self.mode == "once" and key not in self.entered)
+        if self.mode == "cooldown":
+            last = self.last_exit.get(key)
+            ok = last is None or t.at - last >= self.cooldown
+        if ok:
+            self.inside.add(key)
+            self.entered.add(key)
+        return ok
+
+    def restore(self, notified: Iterable[tuple[str, str, str, dt.datetime]]) -> None:
+        """Replay notified ``(segment, customer_id, kind, at)`` rows, oldest first (after a restart)."""
+        for seg, cid, kind, at in notified:
+            key = (seg, cid)
+            if kind == "entry":
+                self.inside.add(key)
+                self.entered.add(key)
+            else:
+                self.inside.discard(key)
+                self.last_exit[key] = at
+
+
+class Subscription:
+    """A server-sent-events subscriber: an asyncio queue fed from the dispatch thread.
+
+    ``segments`` filters (empty: all). A subscriber that falls ``maxsize``
+    notifications behind is closed (``lagged``) rather than slowing the server.
+    """
+
+    _CLOSE = object()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, segments: Sequence[str] = (), maxsize: int = 10000) -> None:
+        self.loop, self.segments = loop, frozenset(segments)
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=maxsize)
+        self.lagged = False
+
+    def wants(self, n: Notification) -> bool:
+        return not self.segments or n.segment in self.segments
+
+    def _put(self, item: Any) -> None:
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.lagged = True
+
+    def push(self, n: Notification | object) -> None:
+        """Thread-safe: queue ``n`` on the subscriber's event loop."""
+        try:
+            self.loop.call_soon_threadsafe(self._put, n)
+        except RuntimeError:  # the loop is closed: the client is gone
+            self.lagged = True
+
+    def close(self) -> None:
+        self.push(self._CLOSE)
+
+    async def get(self, timeout: float) -> Notification | None:
+        """The next notification, None after ``timeout`` s; raises StopAsyncIteration when closed."""
+        if self.lagged:
+            raise StopAsyncIteration
+        try:
+            item = await asyncio.wait_for(self.queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        if item is self._CLOSE:
+            raise StopAsyncIteration
+        return item  # type: ignore[no-any-return]
+
+
+class Notifier:
+    """The dispatch thread: numbered notifications to callbacks, SSE subscribers and webhooks."""
+
+    def __init__(self, callbacks: Sequence[Callable[[Notification], None]] = (),
+                 webhooks: Callable[[Notification], None] | None = None) -> None:  # fmt: skip
+        self.callbacks = list(callbacks)
+        self.webhooks = webhooks
+        self.subscriptions: set[Subscription] = set()
+        self._seq = itertools.count(1)
+        self._queue: queue.Queue[Notification | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="shopseg-notify", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        with self._lock:
+            for sub in self.subscriptions:
+                sub.close()
+
+    def subscribe(self, sub: Subscription) -> Subscription:
+        with self._lock:
+            self.subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self.subscriptions.discard(sub)
+
+    def publish(self, transitions: Iterable[Transition]) -> list[Notification]:
+        """Number and queue notifications for ``transitions`` (already admitted by the policy)."""
+        out = []
+        for t in transitions:
+            cause = t.event_id or t.at.isoformat()
+            n = Notification(f"{t.segment}:{t.customer_id}:{t.kind}:{cause}", next(self._seq), t.kind, t.segment,
+                             t.customer_id, t.at.isoformat(), t.event_id)  # fmt: skip
+            self._queue.put(n)
+            out.append(n)
+        return out
+
+    def _run(self) -> None:
+        while True:
+            n = self._queue.get()
+            if n is None:
+                return
+            for cb in self.callbacks:
+                try:
+                    cb(n)
+                except Exception as exc:  # a subscriber's bug must not stop delivery to the others
+                    log.warning("live callback %s failed: %s", getattr(cb, "__name__", "callback"), type(exc).__name__)
+            with self._lock:
+                subs = list(self.subscriptions)
+            for sub in subs:
+                if sub.wants(n):
+                    sub.push(n)
+            if self.webhooks is not None:
+                self.webhooks(n)

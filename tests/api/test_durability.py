@@ -1,0 +1,89 @@
+"""Durable before acknowledged: a real `shopseg serve` is SIGKILLed under concurrent load; after a restart
+every acknowledged event is stored exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+
+from shopseg.api.keys import KeyStore
+from shopseg.workspace import Workspace
+from tests.api.helpers import free_port, wait_until
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _serve(ws_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(SRC), "SHOPSEG_LIVE_TICK_MS": "200"}
+    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(ws_path), "serve",
+           "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+    def up() -> bool:
+        assert proc.poll() is None, log.read_text()
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout=60, what="shopseg serve to answer")
+    return proc
+
+
+def _load(url: str, key: str, worker: int, acked: list[str], stop: threading.Event) -> None:
+    with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=10) as client:
+        for batch in range(10_000):
+            if stop.is_set():
+                return
+            ids = [f"w{worker}-b{batch}-{i}" for i in range(5)]
+            docs = [{"event_id": e, "customer_id": f"c{worker}-{batch % 50}", "type": "page_view",
+                     "occurred_at": "2024-06-01T09:00:00"} for e in ids]  # fmt: skip
+            try:
+                r = client.post("/api/v1/events", json={"events": docs})
+            except httpx.HTTPError:
+                return  # the server is gone: this batch was never acknowledged
+            if r.status_code == 200:
+                acked.extend(ids)
+
+
+def test_sigkill_loses_no_acknowledged_event(tmp_path: Path) -> None:
+    ws_path = tmp_path / "ws.duckdb"
+    with Workspace.init(ws_path) as ws:
+        key = KeyStore(ws).create("load", "marketer").key
+    port, log = free_port(), tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(ws_path, port, log)
+    acked: list[str] = []
+    stop = threading.Event()
+    workers = [threading.Thread(target=_load, args=(url, key, w, acked, stop)) for w in range(4)]
+    for w in workers:
+        w.start()
+    wait_until(lambda: len(acked) >= 400, timeout=60, what="400 acknowledged events")
+    proc.send_signal(signal.SIGKILL)  # mid-load: the workers are still posting
+    proc.wait(timeout=10)
+    stop.set()
+    for w in workers:
+        w.join(timeout=30)
+    assert acked
+
+    proc = _serve(ws_path, port, log)  # restart on the same file (DuckDB replays its WAL)
+    try:
+        again = httpx.post(f"{url}/api/v1/events", headers={"X-API-Key": key}, timeout=10,
+                           json={"events": [{"event_id": acked[0], "customer_id": "c0-0", "type": "page_view",
+                                             "occurred_at": "2024-06-01T09:00:00"}]})  # fmt: skip
+        assert again.json()["duplicates"] == 1  # still idempotent after the crash
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    with Workspace.open(ws_path, read_only=True) as ws:
+        counts = dict(ws.con.execute("SELECT event_id, count(*) FROM events GROUP BY event_id").fetchall())
+    missing = [e for e in acked if e not in counts]
+    assert not missing, f"{len(missing)} acknowledged events lost (first: {missing[:5]})"
+    assert all(n == 1 for n in counts.values()), "an event was stored twice"
+    assert len(acked) == len(set(acked))
