@@ -26,6 +26,7 @@ from shopseg.cli.main import app as cli
 ROOT = Path(__file__).resolve().parents[2]
 TYPO_RULE = "orders >= 3 andd revenue > 100"
 FIXED_RULE = "orders >= 3 and revenue > 100"
+BROWSING_NOW = "events(type='product_view', within=-1d).count >= 1"  # a live segment: entered by a view posted now
 
 
 @dataclass
@@ -57,6 +58,7 @@ def build_demo_store(folder: Path, customers: int = 600) -> DemoStore:
         _run([*w, *step])
     _run([*w, "segment", "create", "loyal", "orders >= 4", "-d", "four orders or more"])
     _run([*w, "segment", "create", "lapsing", "days_since_last_order > 180 AND orders >= 2"])
+    _run([*w, "segment", "create", "browsing_now", BROWSING_NOW, "--force"])
     _run([*w, "segment", "refresh"])
     with Workspace.open(path) as ws:
         store = KeyStore(ws)
@@ -93,11 +95,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(demo_store: DemoStore) -> Iterator[str]:
-    """`shopseg serve --no-live` in a subprocess on a free loopback port; yields its base URL."""
+    """`shopseg serve` (live mode, as by default) in a subprocess on a free loopback port; yields its base URL."""
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(demo_store.path),
-           "serve", "--no-live", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]  # fmt: skip
+           "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines = []
     assert proc.stderr is not None

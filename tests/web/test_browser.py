@@ -181,3 +181,22 @@ def test_event_feed_pages_back_in_time(browser, live_server: str, demo_store: De
     page.click("#events-older")
     expect(rows).to_have_count(min(100, demo_store.expected["events"]))
     context.close()
+
+
+def test_live_feed_shows_a_segment_entry_as_it_happens(browser, live_server: str, demo_store: DemoStore) -> None:
+    """A product view posted to the API now makes its customer enter `browsing_now`; the open page shows it."""
+    import datetime as dt
+
+    from playwright.sync_api import expect
+
+    context, page = _login(browser, live_server, demo_store.keys["viewer"], "/events")
+    expect(page.locator("#stream-status")).to_have_attribute("data-state", "open")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    doc = {"event_id": "web-live-1", "customer_id": "c000001", "type": "product_view", "occurred_at": now}
+    r = page.request.post("/api/v1/events", data=doc, headers={"X-API-Key": demo_store.keys["marketer"]})
+    assert r.status in (200, 201, 202), r.text()
+    row = page.locator("#notifications tbody tr.entry").first
+    expect(row).to_contain_text("browsing_now")
+    expect(row).to_contain_text("c000001")
+    page.screenshot(path=str(ARTIFACTS / "events-live.png"), full_page=True)
+    context.close()

@@ -141,6 +141,14 @@ def export(request: Request, name: str, consent: str = "email_marketing",
     return StreamingResponse(iter(body), media_type="text/csv", headers=headers)
 
 
+@router.get("/stream")
+async def stream(request: Request, who: ApiKey = Depends(require_role("viewer"))) -> StreamingResponse:
+    """Segment entries and exits as server-sent events: the API's ``/api/v1/stream``, with the login cookie."""
+    from shopseg.api.routers.notifications import stream as api_stream
+
+    return await api_stream(request, [], who, get_state(request))
+
+
 @router.get("/events")
 def events(request: Request, before: str | None = None, limit: int = 50,
            _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip

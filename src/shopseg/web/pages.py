@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shopseg.api.deps import get_state
 from shopseg.errors import NotFound
 from shopseg.web import charts, queries
 from shopseg.web.context import cached, session
@@ -189,5 +190,5 @@ def events_page(request: Request) -> Response:
         return _render(request, "events.html.j2")
     with session(request) as s:
         rows = queries.latest_events(s.workspace, limit=50)
-    stream = getattr(request.app.state, "event_stream_url", None)
+    stream = "/api/v1/dashboard/stream" if getattr(get_state(request), "live", None) is not None else None
     return _render(request, "events.html.j2", rows=rows, stream=stream)

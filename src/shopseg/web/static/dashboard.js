@@ -156,7 +156,14 @@ function initEvents() {
   });
   if (feed.dataset.stream && window.EventSource) {
     const source = new EventSource(feed.dataset.stream, {withCredentials: true});
-    source.onmessage = (msg) => { try { body.insertAdjacentHTML("afterbegin", eventRow(JSON.parse(msg.data))); } catch (e) { /* not an event row */ } };
+    const status = document.getElementById("stream-status"), list = document.querySelector("#notifications tbody");
+    source.onopen = () => { status.textContent = "Connected: entries and exits appear here as they happen."; status.dataset.state = "open"; };
+    const show = (msg) => {
+      const n = JSON.parse(msg.data);
+      list.insertAdjacentHTML("afterbegin", `<tr class="${esc(n.kind)}"><td>${esc(n.at)}</td><td>${esc(n.kind)}</td><td>${esc(n.segment)}</td><td>${esc(n.customer_id)}</td><td>${esc(n.event_id || "-")}</td></tr>`);
+    };
+    source.addEventListener("entry", show);
+    source.addEventListener("exit", show);
   }
 }
 
