@@ -1,7 +1,7 @@
 """The web dashboard: Jinja2 pages with Plotly charts, mounted on the HTTP API app.
 
->>> from shopseg.api import create_app            # doctest: +SKIP
->>> app = create_app("store.duckdb", routers=dashboard_routers())   # doctest: +SKIP
+Mount it with ``create_app("store.duckdb", routers=dashboard_routers())`` (what
+``shopseg serve`` does); see docs/dashboard.md.
 """
 
 from __future__ import annotations
