@@ -10,7 +10,7 @@ from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.features import feature_expr
 from shopseg.predict import CHURN_THRESHOLDS, PREDICTION_COLUMNS, PREDICTIONS_TABLE, predict_workspace
-from shopseg.segments.fields import FIELDS, PREDICTIONS_TABLE as SEGMENT_TABLE, Field, FieldRegistry
+from shopseg.segments.fields import FIELDS
 
 
 def test_one_finite_row_per_buyer(predicted_ws):
@@ -62,20 +62,20 @@ def test_table_and_meta_are_stored(predicted_ws):
 
 
 def test_segment_rules_read_the_predictions(predicted_ws):
-    """The field entries proposed for segments/fields.py (clv_p10 number, churn_risk string with choices)."""
+    """The built-in registry exposes the stored predictions: clv_p10 a number, churn_risk a band with choices."""
     from shopseg.segments.compile import segment_members
     from shopseg.segments.parse import parse_segment
 
     ws, out = predicted_ws
-    proposed = [Field("clv_p10", "number", SEGMENT_TABLE, "clv_p10", "10th percentile of the CLV interval."),
-                Field("churn_risk", "string", SEGMENT_TABLE, "churn_risk", "Churn risk band.",
-                      choices=("low", "medium", "high"))]  # fmt: skip
-    names = {f.name for f in proposed}
-    fields = FieldRegistry([*(f for f in FIELDS if f.name not in names), *proposed]).with_predictions(out.columns)
+    fields = FIELDS.with_predictions(out.columns)
+    assert fields.get("churn_risk").choices == ("low", "medium", "high")
     rule = parse_segment("clv_p10 > 200 AND churn_risk = 'high'")
     members = segment_members(get_engine(ws, "duckdb"), rule, as_of=out.attrs["as_of"], fields=fields).to_pandas()
     expected = out[(out.clv_p10 > 200) & (out.churn_risk == "high")]["customer_id"]
     assert sorted(members["customer_id"]) == sorted(expected) and len(expected) > 0
+    later = parse_segment("next_order_date_upper IS NOT NULL AND next_order_date_lower IS NOT NULL AND churn_probability BETWEEN 0 AND 1")
+    everyone = segment_members(get_engine(ws, "duckdb"), later, as_of=out.attrs["as_of"], fields=fields).to_pandas()
+    assert len(everyone) == len(out)
 
 
 def test_a_small_store_gets_flagged_predictions(workspace):

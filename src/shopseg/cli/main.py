@@ -26,7 +26,8 @@ app = typer.Typer(
 )
 
 # One module per noun; each exposes register(app).
-_NOUNS = ["workspace", "ingest", "generate", "features", "rfm", "lifecycle", "segment", "cluster", "predict", "demo", "report", "serve", "keys"]
+_NOUNS = ["workspace", "ingest", "generate", "features", "rfm", "lifecycle", "interests", "segment", "cluster", "predict", "demo",
+          "report", "serve", "keys"]
 
 
 @app.callback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
+import pandas as pd
 import typer
 from rich.text import Text
 
@@ -206,6 +207,27 @@ def explain(name: str, customer: str, as_of: AsOf = None) -> None:
         value = Text("" if s.value is None else f"  (value: {s.value})", style="dim")
         console.print(Text("  " * s.depth) + mark + Text(s.condition) + value, highlight=False)
     console.print(f"{customer} is {'in' if steps[0].held else 'not in'} {name}")
+
+
+@segment_app.command("breakdown")
+def breakdown(
+    rule: Annotated[str, typer.Argument(help="A saved segment name or a rule.")],
+    by: Annotated[str, typer.Option("--by", help="age_band, gender, country, region, city or top_category.")] = "country",
+    top: Annotated[int, typer.Option("--top", help="Rows to show (most members first); 0: all.")] = 15,
+    as_of: AsOf = None,
+) -> None:
+    """Demographic / geographic view: members by age band, gender, country, region or city, indexed to all customers."""
+    from shopseg.segments.breakdown import segment_breakdown
+
+    ws, store = _store(read_only=True)
+    with ws:
+        df = segment_breakdown(_engine(ws), store, _rule_or_name(store, rule), by, as_of=as_of)
+    shown = df.head(top) if top else df
+    rows = [(r[by], int(r["members"]), f"{r['share']:.1%}", float(r["revenue"]), f"{r['revenue_share']:.1%}",
+             "-" if pd.isna(r["index"]) else f"{r['index']:.2f}") for r in shown.to_dict("records")]  # fmt: skip
+    print_table(f"{rule} by {by} ({int(df['members'].sum()):,} members, {len(df):,} values)",
+                [by, "members", "share", "revenue", "revenue share", "index vs all"], rows)  # fmt: skip
+    console.print("index: the value's share among members over its share among all customers (> 1: over-represented).")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,10 +17,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from shopseg.features import FEATURE_COLUMNS, FEATURES_TABLE
+from shopseg.interests import INTERESTS_TABLE
 from shopseg.segments.lifecycle import LIFECYCLE_STAGES, LIFECYCLE_TABLE
 from shopseg.segments.rfm import NO_PURCHASE, RFM_SEGMENTS, RFM_TABLE
 
-__all__ = ["Field", "FieldRegistry", "FIELDS", "FIELD_TYPES", "PREDICT_HINT", "PREDICTIONS_TABLE", "default_fields"]
+__all__ = ["Field", "FieldRegistry", "FIELDS", "FIELD_TYPES", "PREDICT_HINT", "PREDICTIONS_TABLE", "INTERESTS_TABLE", "default_fields"]
 
 FIELD_TYPES = ("number", "string", "boolean", "timestamp")
 PREDICT_HINT = "not available until `shopseg predict` has run"
@@ -102,16 +103,24 @@ _ALIASES = {
     "lifecycle": ("lifecycle_stage", "Alias of lifecycle_stage."),
 }
 _PREDICTED = {
-    "clv": ("number", "Predicted customer lifetime value (currency)."),
-    "churn_risk": ("number", "Predicted probability of churn, 0-1."),
+    "clv": ("number", "Predicted customer lifetime value over the horizon (currency)."),
+    "clv_p10": ("number", "10th percentile of the CLV interval (bootstrap), currency."),
+    "clv_p90": ("number", "90th percentile of the CLV interval (bootstrap), currency."),
+    "churn_probability": ("number", "Predicted probability of no purchase in the churn window, 0-1."),
+    "churn_risk": ("string", "Churn risk band: low, medium or high."),
     "p_alive": ("number", "Probability the customer is still active (BG/NBD), 0-1."),
     "next_order_date": ("timestamp", "Predicted date of the next order."),
-    "next_order_date_lower": ("timestamp", "Lower end of the next-order date interval."),
-    "next_order_date_upper": ("timestamp", "Upper end of the next-order date interval."),
+    "next_order_date_lower": ("timestamp", "Lower end (p10) of the next-order date interval."),
+    "next_order_date_upper": ("timestamp", "Upper end (p90) of the next-order date interval."),
     "expected_purchases": ("number", "Expected purchases over the prediction horizon (BG/NBD or Pareto/NBD)."),
     "expected_spend": ("number", "Expected spend per order (Gamma-Gamma), currency."),
     "p_next_order": ("number", "Probability of at least one order within the horizon, 0-1."),
+    "expected_purchases_p10": ("number", "10th percentile of expected purchases (bootstrap)."),
+    "expected_purchases_p90": ("number", "90th percentile of expected purchases (bootstrap)."),
 }
+_CHOICES = {"churn_risk": ("low", "medium", "high")}
+# rule field -> customer_predictions column, where the two names differ
+_PREDICTED_COLUMNS = {"next_order_date_lower": "next_order_p10_date", "next_order_date_upper": "next_order_p90_date"}
 
 
 def _feature_type(name: str) -> str:
@@ -164,10 +173,31 @@ class FieldRegistry:
         ]
         return FieldRegistry([*self._fields.values(), *extra])
 
+    def with_interests(self, columns: Iterable[str]) -> FieldRegistry:
+        """A registry extended with the columns of ``customer_interests`` (``shopseg interests``).
+
+        ``affinity_<category>`` and ``price_<band>`` are 0-1 scores, ``<category>_enthusiast``,
+        ``bargain_hunter`` and ``premium_buyer`` are flags, ``interests`` lists the flags that hold.
+        """
+        extra = [_interest_field(c) for c in columns if c != "customer_id" and c not in self._fields]
+        return FieldRegistry([*self._fields.values(), *extra])
+
     def with_predictions(self, columns: Iterable[str]) -> FieldRegistry:
         """A registry where the predicted fields stored in ``customer_predictions`` are available."""
         present = set(columns)
         return FieldRegistry([_enable(f, present) for f in self._fields.values()])
+
+
+def _interest_field(column: str) -> Field:
+    if column.startswith("affinity_"):
+        kind, text = "number", f"Decayed affinity for category {column[9:]}, 0-1 (shopseg interests)."
+    elif column.startswith("price_"):
+        kind, text = "number", f"Decayed share of signals in the {column[6:]} price band, 0-1 (shopseg interests)."
+    elif column == "interests":
+        kind, text = "string", "Comma-separated interest flags that hold (shopseg interests)."
+    else:
+        kind, text = "boolean", f"Interest flag {column.replace('_', ' ')} (shopseg interests)."
+    return Field(column, kind, INTERESTS_TABLE, column, text)
 
 
 def _enable(f: Field, columns: set[str]) -> Field:
@@ -192,7 +222,8 @@ def default_fields() -> FieldRegistry:
         base = next(f for f in out if f.name == target)
         out.append(Field(name, base.type, base.table, base.column, text, choices=base.choices, alias_of=target))
     for name, (typ, text) in _PREDICTED.items():
-        out.append(Field(name, typ, PREDICTIONS_TABLE, name, text, available=False))
+        column = _PREDICTED_COLUMNS.get(name, name)
+        out.append(Field(name, typ, PREDICTIONS_TABLE, column, text, available=False, choices=_CHOICES.get(name)))
     return FieldRegistry(out)
 
 
@@ -324,6 +355,9 @@ def reference_markdown() -> str:
         "Fields come from `customer_features` (`shopseg features build`), `customer_rfm` (`shopseg rfm`),",
         "`customer_lifecycle` (`shopseg lifecycle`). Per-category `share_<category>` feature columns are accepted",
         "when the stored feature table has them. Predicted fields are refused until `shopseg predict` has run.",
+        "After `shopseg interests`, the columns of `customer_interests` are fields too: `affinity_<category>` and",
+        "`price_budget` / `price_mid` / `price_premium` (numbers, 0-1), the flags `<category>_enthusiast`,",
+        "`bargain_hunter`, `premium_buyer` (booleans) and `interests` (text, e.g. `interests CONTAINS 'outdoor'`).",
         "",
         "| field | type | column | meaning |",
         "|---|---|---|---|",

@@ -35,7 +35,7 @@ import pandas as pd
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.segments.compile import segment_flags, segment_frame
-from shopseg.segments.fields import FIELDS, PREDICTIONS_TABLE, FieldRegistry
+from shopseg.segments.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
 from shopseg.segments.nodes import Segment
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.render import render
@@ -100,6 +100,8 @@ class SegmentStore:
             fields = fields.with_columns(self._columns(FEATURES_TABLE))
         if self.workspace.has_table(PREDICTIONS_TABLE):
             fields = fields.with_predictions(self._columns(PREDICTIONS_TABLE))
+        if self.workspace.has_table(INTERESTS_TABLE):
+            fields = fields.with_interests(self._columns(INTERESTS_TABLE))
         return fields
 
     def _columns(self, table: str) -> list[str]:
@@ -220,15 +222,15 @@ class SegmentStore:
 
     def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None,
                 exclude: str | None = None) -> dict[str, int]:  # fmt: skip
-        """Members shared with each saved segment (but ``exclude``)."""
-        mine = set(flags.loc[flags["member"], "customer_id"])
-        out = {}
-        for name, seg in self.definitions().items():
-            if name == exclude:
-                continue
-            other = self.frame(engine, seg, as_of)
-            out[name] = len(mine & set(other.loc[other["member"], "customer_id"]))
-        return out
+        """Members shared with each saved segment (but ``exclude``); all of them evaluated in one query."""
+        saved = self.definitions()
+        others = {name: seg for name, seg in saved.items() if name != exclude}
+        if not others:
+            return {}
+        theirs = segment_flags(engine, others, as_of=self.as_of(as_of), fields=self.fields, saved=saved).to_pandas()
+        both = theirs.merge(flags[["customer_id", "member"]], on="customer_id")
+        mine = both["member"].astype(bool)
+        return {name: int((both[f"s__{i}"].astype(bool) & mine).sum()) for i, name in enumerate(others)}
 
     def diff(self, engine: Engine, name: str, definition: str | dict[str, Any] | Segment, *,
              as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
@@ -244,19 +246,25 @@ class SegmentStore:
         """One customer's profile (features, RFM, lifecycle, coordinates), events and purchase orders, for explain."""
         con = self.workspace.con
         out: dict[str, Any] = {}
-        queries = [
-            (FEATURES_TABLE, "*"),
-            ("customer_rfm", "rfm_segment, rfm_cell, r_score, f_score, m_score"),
-            ("customer_lifecycle", "stage AS lifecycle_stage"),
-            ("customers", "lat, lon"),
-        ]
-        for table, cols in queries:
-            if self.workspace.has_table(table):
-                df = con.execute(f'SELECT {cols} FROM "{table}" WHERE customer_id = ?', [customer_id]).df()
-                if table == FEATURES_TABLE and df.empty:
-                    raise NotFound(f"customer '{customer_id}' is not in {FEATURES_TABLE}.")
-                if not df.empty:
-                    out.update({k: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()})
+        if not self.workspace.has_table(FEATURES_TABLE) or not con.execute(
+            f'SELECT 1 FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]
+        ).fetchall():
+            raise NotFound(f"customer '{customer_id}' is not in {FEATURES_TABLE}.")
+        # every table a field reads (features, RFM, lifecycle, predictions, interests), keyed by field name
+        by_table: dict[str, dict[str, str]] = {"customers": {"lat": "lat", "lon": "lon"}}
+        for f in self.fields:
+            if f.alias_of is None and f.available:
+                by_table.setdefault(f.table, {})[f.column] = f.name
+        for table, columns in by_table.items():
+            if not self.workspace.has_table(table):
+                continue
+            present = set(self._columns(table)) & set(columns)
+            if not present:
+                continue
+            cols = ", ".join(f'"{c}"' for c in sorted(present))
+            df = con.execute(f'SELECT {cols} FROM "{table}" WHERE customer_id = ?', [customer_id]).df()
+            if not df.empty:
+                out.update({columns[k]: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()})
         events = con.execute(
             "SELECT type, occurred_at, product_id, properties FROM events WHERE customer_id = ?", [customer_id]
         ).df()
