@@ -115,12 +115,14 @@ def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> g
     return _layout(fig, height=max(360, 18 * len(z.index) + 120))
 
 
-def lift_chart(rows: pd.DataFrame) -> go.Figure:
-    """Lift per variant with its confidence interval (error bars)."""
+def lift_chart(rows: pd.DataFrame, *, value: str = "lift", low: str = "lift_low", high: str = "lift_high",
+               title: str = "conversion lift vs control") -> go.Figure:
+    """Lift per non-control variant with its confidence interval (error bars) and the zero line."""
+    rows = rows.dropna(subset=[value, low, high])
     fig = go.Figure(go.Scatter(
-        x=rows["variant"], y=rows["lift"], mode="markers", marker={"size": 10, "color": _BLUE},
-        error_y={"type": "data", "symmetric": False, "array": rows["lift_high"] - rows["lift"],
-                 "arrayminus": rows["lift"] - rows["lift_low"]},
+        x=rows["variant"], y=rows[value].astype(float), mode="markers", marker={"size": 11, "color": _BLUE},
+        error_y={"type": "data", "symmetric": False, "array": (rows[high] - rows[value]).astype(float),
+                 "arrayminus": (rows[value] - rows[low]).astype(float)},
     ))  # fmt: skip
     fig.add_hline(y=0, line_dash="dot", line_color=_GREY)
-    return _layout(fig, yaxis_title="lift vs control")
+    return _layout(fig, height=300, yaxis_title=title)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
-from shopseg.errors import Issue, NotFound, SegmentError
+from shopseg.errors import InvalidParameterError, Issue, SegmentError
 from shopseg.features import FEATURES_TABLE
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = ["issue_positions", "preview_rule", "members_page", "explain_member", 
 PAGE_SIZE_MAX = 200
 EXPORT_COLUMNS = ["customer_id", "email", "country", "region", "city"]
 _MEMBER_COLUMNS = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"]
+_CHANNELS = {"email_marketing": "email", "sms_marketing": "sms"}
 _POSITION = re.compile(r"^line (\d+), col (\d+): (.*?)(?:\n  (.*)\n  ( *)(\^+))?$", re.S)
 
 
@@ -127,13 +128,36 @@ def export_rows(store: SegmentStore, engine: Engine, name: str, *, consent: str 
                 as_of: dt.date | str | None = None) -> tuple[Iterator[str], dict[str, int]]:  # fmt: skip
     """A consent-filtered CSV of a saved segment's members, and how many were left out.
 
-    Only members whose ``customers.<consent>`` flag is true are written
-    (``email_marketing`` by default); a missing flag counts as no consent. The CSV
-    is produced in chunks of 10,000 rows so a large segment streams.
+    With the campaign export module (:mod:`shopseg.export`, issue 8) installed,
+    its :func:`~shopseg.export.build_audience` decides who may be exported
+    (consent history, email present) and its minimum segment size applies;
+    without it, :func:`_consented_csv` keeps members whose ``customers.<consent>``
+    flag is true (a missing flag counts as no consent).
     """
-    if consent not in {"email_marketing", "sms_marketing"}:
-        raise NotFound(f"consent channel '{consent}' is unknown. Expected email_marketing or sms_marketing.")
+    if consent not in _CHANNELS:
+        raise InvalidParameterError(f"export: unknown consent '{consent}'. Expected one of {sorted(_CHANNELS)}; "
+                                    f"got {consent!r}.")  # fmt: skip
     members = _members(store, engine, store.get(name).segment, as_of).select("customer_id")
+    try:
+        from shopseg.export import build_audience, format_audience
+    except ImportError:  # the campaign export module is not part of this install
+        return _consented_csv(engine, members, consent)
+    from shopseg.config import get_setting
+
+    ids = members.order_by("customer_id").to_pandas()["customer_id"].tolist()
+    audience = build_audience(store.workspace, ids, channel=_CHANNELS[consent], segment=name)
+    minimum = int(get_setting("export_min_segment_size"))
+    if len(audience.included) < minimum:
+        from shopseg.export import AudienceTooSmallError
+
+        raise AudienceTooSmallError(f"export: segment '{name}' has {len(audience.included):,} consented members; "
+                                    f"expected at least {minimum:,} (setting export_min_segment_size).")  # fmt: skip
+    table = format_audience(audience, "csv").sort_values("customer_id")
+    stats = {"members": audience.members, "exported": len(table), "left_out": audience.members - len(table)}
+    return iter([table.to_csv(index=False)]), stats
+
+
+def _consented_csv(engine: Engine, members: Any, consent: str) -> tuple[Iterator[str], dict[str, int]]:
     customers = engine.table("customers")
     joined = members.left_join(customers, "customer_id").select(
         "customer_id", consented=customers[consent].fill_null(False), **{c: customers[c] for c in EXPORT_COLUMNS[1:]}

@@ -176,11 +176,16 @@ def experiments_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "experiments.html.j2")
     with session(request) as s:
-        results = queries.experiment_results(s.workspace)
+        results = cached(s, "experiments", lambda: queries.experiment_results(s.workspace))
     figs = {}
     for exp in results or []:
-        if {"variant", "lift", "lift_low", "lift_high"} <= set(exp["rows"].columns):
-            figs[exp["name"]] = charts.lift_chart(exp["rows"])
+        rows = exp["rows"]
+        if rows["lift"].notna().any():
+            figs[exp["name"]] = {
+                "conversion": charts.lift_chart(rows),
+                "revenue": charts.lift_chart(rows, value="revenue_lift", low="revenue_low", high="revenue_high",
+                                             title="revenue per customer lift"),
+            }  # fmt: skip
     return _render(request, "experiments.html.j2", results=results, figs=figs)
 
 

@@ -84,20 +84,43 @@ def latest_events(workspace: Workspace, *, limit: int = 50, before: str | None =
     ).df()
 
 
-def experiment_results(workspace: Workspace) -> list[dict[str, Any]] | None:
-    """A/B results per experiment and variant with intervals, when the experiments module has stored any.
+def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[str, Any]] | None:
+    """A/B results per experiment: one row per variant with conversion and revenue lifts and their intervals.
 
-    Reads the ``experiment_results`` table (experiment, variant, customers,
-    conversion, lift, lift_low, lift_high, ...) if some module wrote it;
-    otherwise None, and the page shows an empty state.
+    Uses :mod:`shopseg.experiments` (``analyze_experiment``, overall rows, the SRM
+    check) when that module is installed and the workspace has experiments;
+    otherwise None, and the page shows an empty state. Columns of ``rows``:
+    ``variant, customers, conversion, revenue_per_customer`` and, for
+    non-control variants, ``lift, lift_low, lift_high`` (conversion, absolute),
+    ``revenue_lift, revenue_low, revenue_high`` and ``prob_beat_control``.
     """
-    if not workspace.has_table("experiment_results"):
+    try:
+        from shopseg.experiments import analyze_experiment
+        from shopseg.experiments.store import EXPERIMENTS_TABLE, list_experiments
+    except ImportError:  # the experiments module (issue 8) is not part of this install
         return None
-    df = workspace.con.execute('SELECT * FROM "experiment_results"').df()
-    if "experiment" not in df.columns:
+    if not workspace.has_table(EXPERIMENTS_TABLE):
         return None
-    return [{"name": str(name), "rows": grp.drop(columns="experiment").reset_index(drop=True)}
-            for name, grp in df.groupby("experiment", sort=True)]  # fmt: skip
+    out = []
+    for exp in list_experiments(workspace):
+        rep = analyze_experiment(workspace, exp.name, n_boot=n_boot, by_segment=False)
+        out.append({"name": exp.name, "segment": exp.segment, "control": rep.control, "srm": rep.srm,
+                    "rows": _lift_rows(rep.table)})  # fmt: skip
+    return out or None
+
+
+def _lift_rows(table: pd.DataFrame) -> pd.DataFrame:
+    def ci(col: str, i: int) -> pd.Series:
+        if col not in table:
+            return pd.Series([None] * len(table), index=table.index, dtype=object)
+        return table[col].map(lambda v: v[i] if isinstance(v, tuple | list) else None)
+
+    rows = table[["variant", "customers", "conversion", "revenue_per_customer"]].copy()
+    for name, col in (("lift", "conversion_lift"), ("revenue_lift", "revenue_lift"), ("prob_beat_control", "prob_beat_control")):
+        rows[name] = table[col] if col in table else None
+    rows["lift_low"], rows["lift_high"] = ci("conversion_lift_ci", 0), ci("conversion_lift_ci", 1)
+    rows["revenue_low"], rows["revenue_high"] = ci("revenue_lift_ci", 0), ci("revenue_lift_ci", 1)
+    return rows
 
 
 def backtest_groups(engine: Engine) -> dict[str, Any]:
