@@ -29,6 +29,13 @@ FIXED_RULE = "orders >= 3 and revenue > 100"
 BROWSING_NOW = "events(type='product_view', within=-1d).count >= 1"  # a live segment: entered by a view posted now
 
 
+def has_experiments() -> bool:
+    """Is the experiments module (issue 8) part of this install?"""
+    import importlib.util
+
+    return importlib.util.find_spec("shopseg.experiments") is not None
+
+
 @dataclass
 class DemoStore:
     """The demo workspace, its keys and the figures the tests check against."""
@@ -60,6 +67,9 @@ def build_demo_store(folder: Path, customers: int = 600) -> DemoStore:
     _run([*w, "segment", "create", "lapsing", "days_since_last_order > 180 AND orders >= 2"])
     _run([*w, "segment", "create", "browsing_now", BROWSING_NOW, "--force"])
     _run([*w, "segment", "refresh"])
+    if has_experiments():  # the A/B module (issue 8) is installed: one experiment with outcomes from the orders
+        _run([*w, "experiment", "create", "winback_test", "loyal", "--start", "2025-01-01", "--end", "2025-12-31"])
+        _run([*w, "experiment", "assign", "winback_test"])
     with Workspace.open(path) as ws:
         store = KeyStore(ws)
         keys = {role: store.create(f"test-{role}", role).key for role in ("viewer", "marketer", "admin")}

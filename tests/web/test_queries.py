@@ -11,7 +11,7 @@ from shopseg.web import queries
 from shopseg.web.members import issue_positions
 from shopseg.errors import Issue
 from shopseg.workspace import Workspace
-from tests.web.conftest import DemoStore
+from tests.web.conftest import DemoStore, has_experiments
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,16 @@ def test_latest_events_page_backwards_without_gaps(ws):
     assert second["occurred_at"].max() < first["occurred_at"].min()
 
 
-def test_experiments_empty_state_and_clusters(ws):
-    assert queries.experiment_results(ws) is None  # no experiments module output in this workspace
+def test_experiments_results_or_empty_state_and_clusters(ws):
+    results = queries.experiment_results(ws)
+    if has_experiments():
+        [exp] = results
+        rows = exp["rows"].set_index("variant")
+        assert int(rows["customers"].sum()) == len(_df(ws, "experiment_assignments"))
+        treat = rows.loc["treatment"]
+        assert treat["lift_low"] <= treat["lift"] <= treat["lift_high"]
+    else:
+        assert results is None
     profiles = queries.cluster_profiles(ws)
     assert int(profiles["customers"].sum()) == len(_df(ws, "customer_clusters"))
 
