@@ -3,12 +3,14 @@
 The API app holds one workspace connection (``app.state.shopseg``, an
 :class:`~shopseg.api.deps.AppState`) and a lock that serialises its use; every
 dashboard route works inside :func:`session`. Results that cost a model fit
-(the purchase backtest) are cached in ``AppState.extra`` and dropped when a
-segment is saved (:func:`invalidate`).
+(the purchase backtest) or a scan of every order line (KPIs, monthly revenue,
+regions) are cached in ``AppState.extra``, for :data:`AGGREGATE_TTL_S` seconds
+or until a segment is saved (:func:`invalidate`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,9 +25,10 @@ if TYPE_CHECKING:
     from shopseg.segments.store import SegmentStore
     from shopseg.workspace import Workspace
 
-__all__ = ["Session", "session", "cached", "invalidate"]
+__all__ = ["Session", "session", "cached", "invalidate", "AGGREGATE_TTL_S"]
 
 _CACHE = "dashboard_cache"
+AGGREGATE_TTL_S = 60.0
 
 
 @dataclass
@@ -50,12 +53,14 @@ def session(request: Request) -> Iterator[Session]:
         yield Session(ws, get_engine(ws, "duckdb"), SegmentStore(ws), state)
 
 
-def cached(s: Session, key: str, compute: Callable[[], Any]) -> Any:
-    """``compute()`` once per app (until :func:`invalidate`); call it inside :func:`session`."""
+def cached(s: Session, key: str, compute: Callable[[], Any], *, ttl_s: float | None = None) -> Any:
+    """``compute()`` once per app, until :func:`invalidate` or ``ttl_s`` seconds; call it inside :func:`session`."""
     cache = s.state.extra.setdefault(_CACHE, {})
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+    hit = cache.get(key)
+    now = time.monotonic()
+    if hit is None or (ttl_s is not None and now - hit[0] > ttl_s):
+        hit = cache[key] = (now, compute())
+    return hit[1]
 
 
 def invalidate(s: Session) -> None:

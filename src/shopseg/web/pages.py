@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from shopseg.api.deps import get_state
 from shopseg.errors import NotFound
 from shopseg.web import charts, queries
-from shopseg.web.context import cached, session
+from shopseg.web.context import AGGREGATE_TTL_S, cached, session
 from shopseg.web.auth import COOKIE, has_role, principal_of
 
 __all__ = ["router", "NAV"]
@@ -82,7 +82,7 @@ def overview_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "overview.html.j2")
     with session(request) as s:
-        data = queries.overview(s.workspace)
+        data = cached(s, "overview", lambda: queries.overview(s.workspace), ttl_s=AGGREGATE_TTL_S)
     figs = {"monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")}
     if data["rfm"] is not None:
         figs["rfm"] = charts.share_chart(data["rfm"])
@@ -165,8 +165,10 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
 
     value = value if value in METRICS else "revenue_index"
     with session(request) as s:
-        cells = region_performance(s.workspace, by=["region", "category"], period="all")
-        top = region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25)
+        cells, top = cached(s, "regions", lambda: (
+            region_performance(s.workspace, by=["region", "category"], period="all"),
+            region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25),
+        ), ttl_s=AGGREGATE_TTL_S)  # fmt: skip
     fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
     return _render(request, "regions.html.j2", fig=fig, top=top, value=value, metrics=METRICS)
 
