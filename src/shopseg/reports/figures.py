@@ -23,6 +23,7 @@ __all__ = [
     "risk_bands",
     "calibration_chart",
     "region_category_heatmap",
+    "region_trend",
     "lift_chart",
 ]
 
@@ -70,7 +71,7 @@ def history_chart(history: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=x, y=history["size"], name="members", mode="lines+markers", line={"color": _BLUE})
     fig.add_bar(x=x, y=history["entered"], name="entered", marker_color=_TEAL)
     fig.add_bar(x=x, y=-history["left"], name="left", marker_color=_RED)
-    return _layout(fig, barmode="relative", yaxis_title="customers")
+    return _layout(fig, barmode="relative", yaxis_title="customers", xaxis={"type": "category", "title": "snapshot"})
 
 
 def cluster_bars(profiles: pd.DataFrame) -> go.Figure:
@@ -113,6 +114,16 @@ def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> g
     fig = go.Figure(go.Heatmap(z=z.values, x=list(z.columns), y=list(z.index), colorscale="RdBu", zmid=1.0 if value == "revenue_index" else None,
                                hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))  # fmt: skip
     return _layout(fig, height=max(360, 18 * len(z.index) + 120))
+
+
+def region_trend(df: pd.DataFrame, top: int = 8) -> go.Figure:
+    """Revenue per period of the ``top`` regions by revenue (one line each)."""
+    best = df.groupby("region")["revenue"].sum().nlargest(top).index
+    fig = go.Figure()
+    for region in best:
+        part = df[df["region"] == region].sort_values("period")
+        fig.add_scatter(x=[str(p) for p in part["period"]], y=part["revenue"], name=str(region), mode="lines+markers")
+    return _layout(fig, height=360, yaxis_title="revenue")
 
 
 def lift_chart(rows: pd.DataFrame, *, value: str = "lift", low: str = "lift_low", high: str = "lift_high",

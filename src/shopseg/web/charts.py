@@ -11,7 +11,7 @@ from typing import Any
 
 from shopseg.reports import figures
 
-__all__ = ["bar_chart", "share_chart", "rfm_heatmap", "history_chart", "cluster_bars", "clv_histogram", "risk_bands", "calibration_chart", "region_category_heatmap", "lift_chart"]
+__all__ = ["bar_chart", "share_chart", "rfm_heatmap", "history_chart", "cluster_bars", "clv_histogram", "risk_bands", "calibration_chart", "region_category_heatmap", "region_trend", "lift_chart"]
 
 
 def _as_json(build: Callable[..., Any]) -> Callable[..., str]:
@@ -32,4 +32,5 @@ clv_histogram = _as_json(figures.clv_histogram)
 risk_bands = _as_json(figures.risk_bands)
 calibration_chart = _as_json(figures.calibration_chart)
 region_category_heatmap = _as_json(figures.region_category_heatmap)
+region_trend = _as_json(figures.region_trend)
 lift_chart = _as_json(figures.lift_chart)

@@ -66,7 +66,7 @@ def _logged_in(request: Request) -> bool:
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> HTMLResponse:
     """The login form (an API key)."""
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
     return HTMLResponse(_env.get_template("login.html.j2").render(next=target, nav=[], role=None))
 
 
@@ -165,12 +165,14 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
 
     value = value if value in METRICS else "revenue_index"
     with session(request) as s:
-        cells, top = cached(s, "regions", lambda: (
+        cells, top, trend = cached(s, "regions", lambda: (
             region_performance(s.workspace, by=["region", "category"], period="all"),
             region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25),
+            region_performance(s.workspace, by=["region", "period"], period="quarter"),
         ), ttl_s=AGGREGATE_TTL_S)  # fmt: skip
     fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
-    return _render(request, "regions.html.j2", fig=fig, top=top, value=value, metrics=METRICS)
+    trend_fig = charts.region_trend(trend) if not trend.empty else None
+    return _render(request, "regions.html.j2", fig=fig, trend=trend_fig, top=top, value=value, metrics=METRICS)
 
 
 @router.get("/experiments")

@@ -28,7 +28,8 @@ function drawCharts() {
 function fillTable(table, rows, columns) {
   const cols = columns || (rows.length ? Object.keys(rows[0]) : []);
   table.querySelector("thead").innerHTML = "<tr>" + cols.map((c) => `<th>${esc(c)}</th>`).join("") + "</tr>";
-  table.querySelector("tbody").innerHTML = rows.map((r) => "<tr>" + cols.map((c) => `<td>${esc(r[c])}</td>`).join("") + "</tr>").join("");
+  table.querySelector("tbody").innerHTML = rows.map((r) => "<tr>" + cols.map((c) =>
+    `<td class="${typeof r[c] === "number" ? "num" : ""}">${esc(typeof r[c] === "number" ? r[c].toLocaleString("en") : r[c])}</td>`).join("") + "</tr>").join("");
 }
 
 // -- login --------------------------------------------------------------------------------
@@ -117,7 +118,8 @@ function initSegment() {
     pages = res.pages;
     const cols = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"];
     document.querySelector("#members tbody").innerHTML = res.rows.map((r) => "<tr>" + cols.map((c) =>
-      c === "customer_id" ? `<td><a href="#" class="explain-link" data-id="${esc(r[c])}">${esc(r[c])}</a></td>` : `<td>${esc(r[c])}</td>`).join("") + "</tr>").join("");
+      c === "customer_id" ? `<td><a href="#" class="explain-link" data-id="${esc(r[c])}">${esc(r[c])}</a></td>`
+        : `<td class="${typeof r[c] === "number" ? "num" : ""}">${esc(typeof r[c] === "number" ? r[c].toLocaleString("en") : r[c])}</td>`).join("") + "</tr>").join("");
     document.getElementById("members-info").textContent = `page ${res.page} of ${res.pages} · ${res.total.toLocaleString("en")} members`;
     document.getElementById("members-prev").disabled = page <= 1;
     document.getElementById("members-next").disabled = page >= pages;
