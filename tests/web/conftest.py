@@ -33,7 +33,10 @@ def has_experiments() -> bool:
     """Is the experiments module (issue 8) part of this install?"""
     import importlib.util
 
-    return importlib.util.find_spec("shopseg.experiments") is not None
+    try:
+        return importlib.util.find_spec("shopseg.experiments.analyze") is not None
+    except ModuleNotFoundError:
+        return False
 
 
 @dataclass
