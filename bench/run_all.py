@@ -26,6 +26,7 @@ SCRIPTS = [
     ("Prediction backtests on real data (issue 5)", ["bench/bench_predict_backtest.py"]),
     ("Segment language (issue 4)", ["bench/bench_segments.py"]),
     ("Clustering vs a plain scikit-learn pipeline (issue 6)", ["bench/bench_cluster.py"]),
+    ("Live segmentation over HTTP on loopback (issue 7)", ["bench/bench_live.py"]),
 ]
 
 

@@ -32,10 +32,10 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0, what: str = "co
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
+def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
     """Run ``app`` on a real uvicorn server on 127.0.0.1 (a free port) in a thread; yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level,
                                            timeout_graceful_shutdown=2))  # fmt: skip
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

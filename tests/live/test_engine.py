@@ -130,7 +130,7 @@ def test_erasure_removes_the_customer_everywhere(make_ws, clock) -> None:  # typ
         eng.ingest([_ev("a1", "c1", "add_to_cart", clock.now(), properties={"email": "ann@example.com"}),
                     _ev("a2", "c2", "add_to_cart", clock.now())])  # fmt: skip
         rows = eng.erase("c1")
-        assert rows["events"] == 1 and rows["live_memberships"] == 1
+        assert rows["events"] == 1 and rows["live_transitions"] == 1
         assert eng.evaluator.segments_of("c1") == [] and "c1" not in eng.evaluator.profiles
         with eng.lock:
             dump = json.dumps(eng.workspace.con.execute("SELECT * FROM events").fetchall(), default=str)

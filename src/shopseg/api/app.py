@@ -83,7 +83,7 @@ def create_app(
     """
     from shopseg.api.routers import ROUTERS
 
-    for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "fastapi"):
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "fastapi", "httpx", "httpcore"):
         protect_logger(name)
     workspace = Workspace.open(workspace_path)
     lock = threading.RLock()

@@ -51,10 +51,13 @@ class SegmentDependencies:
         nodes = [n for _, n in walk(rule)]
         self.events: list[Event] = [n for n in nodes if isinstance(n, Event) and n.source == "events"]
         #: Event conditions reduced to "does this one event pass my filters" probes.
-        self._probes = list({Event(e.source, e.filters, None, None, "count", None, ">=", 1) for e in self.events})
+        probes = {Event(e.source, e.filters, None, None, "count", None, ">=", 1) for e in self.events}
         types = {dict(e.filters).get("type") for e in self.events}
         self.any_type = None in types
         self.event_types = frozenset(str(t) for t in types if t is not None)
+        #: Types whose every event passes a condition's filters (only ``type`` is filtered): no probe needed.
+        self._type_only = frozenset(str(dict(p.filters)["type"]) for p in probes if [k for k, _ in p.filters] == ["type"])
+        self._probes = [p for p in probes if [k for k, _ in p.filters] != ["type"]]
         self.clock = any((isinstance(n, Event) and (n.within is not None or n.between is not None)) or _has_reldate(n)
                          for n in nodes)  # fmt: skip
 
@@ -62,6 +65,8 @@ class SegmentDependencies:
         """Can ``event`` change an aggregate of this rule? (It passes one event condition's filters.)"""
         if not self.any_type and event.get("type") not in self.event_types:
             return False
+        if event.get("type") in self._type_only:
+            return True
         day = event["occurred_at"].date() if isinstance(event["occurred_at"], dt.datetime) else event["occurred_at"]
         return any(evaluate_node(p, {}, [event], as_of=day) for p in self._probes)
 

@@ -3,11 +3,12 @@
 One writer thread owns the write path. Requests hand it event batches
 (:meth:`LiveEngine.submit`) and wait on a future; the writer drains what is
 queued (up to ``live_commit_batch`` events: group commit), drops event ids it
-has already stored, commits the rest to the ``events`` table (durable, see
-:mod:`shopseg.live.storage`), and only then resolves the futures, so an
-acknowledged event is on disk. It then applies the events to the live
-profiles, hands admitted transitions to the :class:`~shopseg.live.notify.Notifier`
-and logs them.
+has already stored, applies the rest to the live profiles, and commits the
+events together with the entries/exits they caused in ONE transaction
+(durable, see :mod:`shopseg.live.storage`). Only then are the futures resolved,
+so an acknowledged event is on disk, and the notified transitions handed to
+the :class:`~shopseg.live.notify.Notifier`. If the commit fails, the requests
+get the error and the in-memory state is reloaded from the workspace.
 
 A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
 moved, re-evaluates the clock-dependent segments of every customer: "no
@@ -101,6 +102,7 @@ class LiveEngine:
         self.evaluator = LiveEvaluator(defs, self.store.fields)
         self.evaluator.load(storage.load_profiles(self.workspace, orders_day).values(), self.day)
         self.seen = storage.load_event_ids(con)
+        self._seq = storage.next_seq(con)
         self.policy.restore(storage.load_notified(con))
         self._pending = self.evaluator.resync(self.day, now, storage.load_memberships(con))
         log.info("live engine loaded: %d customers, %d segments, %d events", len(self.evaluator.profiles),
@@ -186,16 +188,21 @@ class LiveEngine:
                 accepted += 1
             results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
         with self.lock:
-            if fresh:
-                storage.insert_events(self.workspace.con, fresh)
-            self.seen |= batch_ids
-            for (_, fut), res in zip(items, results, strict=True):
-                fut.set_result(res)
             self._maybe_tick()
             out: list[Transition] = []
             for e in fresh:
                 out += self.evaluator.apply(e, self.day, self.clock.now())
-            self._emit(out)
+            admitted = [self.policy.admit(t) for t in out]
+            try:
+                storage.commit_batch(self.workspace.con, fresh, out, admitted, self._seq)
+            except Exception:
+                self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the commit
+                raise
+            self._seq += len(out)
+            self.seen |= batch_ids
+            for (_, fut), res in zip(items, results, strict=True):
+                fut.set_result(res)
+            self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
 
     # -- time --------------------------------------------------------------------------
     def _maybe_tick(self) -> None:
@@ -217,29 +224,31 @@ class LiveEngine:
         with self.lock:
             self._maybe_tick()
 
-    def _emit(self, transitions: list[Transition]) -> None:
+    def _emit(self, transitions: list[Transition], silent: bool = False) -> None:
+        """Log ``transitions`` (committed) and notify those the re-entry rule admits (none when ``silent``)."""
         if not transitions:
             return
-        admitted = [self.policy.admit(t) for t in transitions]
+        if silent:
+            for t in transitions:
+                self.policy.silence(t)
+        admitted = [False if silent else self.policy.admit(t) for t in transitions]
+        storage.commit_batch(self.workspace.con, (), transitions, admitted, self._seq)
+        self._seq += len(transitions)
         self.notifier.publish([t for t, ok in zip(transitions, admitted, strict=True) if ok])
-        storage.log_transitions(self.workspace.con, transitions, admitted)
 
     # -- API helpers -------------------------------------------------------------------
     def reload_segments(self) -> None:
-        """Pick up saved-segment changes; new or edited segments get their members silently."""
+        """Pick up saved-segment changes; members of new or edited segments are logged silently (no notification)."""
         with self.lock:
             self.store = SegmentStore(self.workspace)
             old = {n: set(m) for n, m in self.evaluator.members.items()}
             self.evaluator.set_segments(self.store.definitions(), self.day)
-            changed = [n for n in self.evaluator.members if self.evaluator.members[n] != old.get(n)]
-            con = self.workspace.con
-            for name in set(old) | set(changed):
-                if name in changed or name not in self.evaluator.members:
-                    con.execute(f'DELETE FROM "{storage.MEMBERSHIPS_TABLE}" WHERE segment = ?', [name])
-            now = self.clock.now()
-            for name in changed:
-                for cid in self.evaluator.members[name]:
-                    con.execute(f'INSERT INTO "{storage.MEMBERSHIPS_TABLE}" VALUES (?, ?, ?)', [name, cid, now])
+            now, out = self.clock.now(), []
+            for name in sorted(set(old) | set(self.evaluator.members)):
+                before, after = old.get(name, set()), self.evaluator.members.get(name, set())
+                out += [Transition(name, c, "entry", now) for c in sorted(after - before)]
+                out += [Transition(name, c, "exit", now) for c in sorted(before - after)]
+            self._emit(out, silent=True)
 
     def erase(self, customer_id: str) -> dict[str, int]:
         """Delete a customer everywhere (events, tables, live state); no exit notifications."""

@@ -133,9 +133,17 @@ class LiveEvaluator:
 
     # -- evaluation --------------------------------------------------------------------
     def is_member(self, name: str, customer_id: str, as_of: dt.date) -> bool:
-        """Evaluate segment ``name`` for one customer now (the batch evaluator, no validation)."""
+        """Evaluate segment ``name`` for one customer now (the batch evaluator, no validation).
+
+        Only events of the types the rule reads are passed (in their order): the
+        others fail every one of its conditions' filters anyway.
+        """
         prof = self.profile(customer_id)
-        return evaluate_node(self.segments[name].rule, prof.base, prof.events, as_of=as_of, fields=self.fields,
+        deps = self.index.deps[name]
+        events = prof.events
+        if not deps.any_type:
+            events = [e for e in events if e["type"] in deps.event_types] if deps.events else []
+        return evaluate_node(self.segments[name].rule, prof.base, events, as_of=as_of, fields=self.fields,
                              segments=self.segments, orders=prof.orders)  # fmt: skip
 
     def _update(self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime,

@@ -70,6 +70,11 @@ class ReentryPolicy:
         self.entered: set[tuple[str, str]] = set()
         self.last_exit: dict[tuple[str, str], dt.datetime] = {}
 
+    def silence(self, t: Transition) -> None:
+        """A transition logged without notification (a segment edit): an exit closes any notified entry."""
+        if t.kind == "exit":
+            self.inside.discard((t.segment, t.customer_id))
+
     def admit(self, t: Transition) -> bool:
         """Should ``t`` be notified? Updates the policy's memory either way."""
         key = (t.segment, t.customer_id)
@@ -89,7 +94,8 @@ class ReentryPolicy:
         return ok
 
     def restore(self, notified: Iterable[tuple[str, str, str, dt.datetime]]) -> None:
-        """Replay notified ``(segment, customer_id, kind, at)`` rows, oldest first (after a restart)."""
+        """Forget everything, then replay notified ``(segment, customer_id, kind, at)`` rows, oldest first."""
+        self.inside, self.entered, self.last_exit = set(), set(), {}
         for seg, cid, kind, at in notified:
             key = (seg, cid)
             if kind == "entry":

@@ -1,0 +1,236 @@
+"""Live segmentation under load, on loopback: a real `shopseg serve`, paced events, SSE entry notifications.
+
+    python bench/bench_live.py                       # 1,000 events/s for 60 s (the issue's target run)
+    python bench/bench_live.py --seconds 20          # shorter
+    python bench/bench_live.py --rate 500 --batch 1  # one event per request
+
+The server runs in its own process (as in production); the load generator and
+the SSE reader run in this one. Every event is from a new customer and enters
+the segment ``pinged`` (``events(type='ping').count >= 1``), so each one should
+produce exactly one entry notification; three more live segments are evaluated
+on every event as realistic extra work. Figures:
+
+- sustained events/s: acknowledged events / load duration;
+- latency: from sending the request carrying an event to receiving its entry
+  notification on the SSE stream (p50, p99, max; same machine, one monotonic clock);
+- lost events: acknowledged but not stored (read from the workspace after the
+  server stops), and entries never notified;
+- in-process evaluation: :class:`~shopseg.live.evaluator.LiveEvaluator` alone
+  (profile update + dependent segments), events/s.
+
+Bounded: the load stops after ``--seconds``; the server is stopped (SIGTERM,
+then SIGKILL) whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from shopseg.api.keys import KeyStore  # noqa: E402
+from shopseg.segments.store import SegmentStore  # noqa: E402
+from shopseg.workspace import Workspace  # noqa: E402
+
+SEGMENTS = {
+    "pinged": "events(type='ping').count >= 1",
+    "carts": "events(type='add_to_cart', within=-7d).count >= 1 AND events(type='purchase', within=-7d).count = 0",
+    "pinged_twice": "events(type='ping', within=-1d).count >= 2",
+    "shoe_fans": "events(type='ping', category='shoes').count >= 1 AND NOT segment('carts')",
+}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(path: Path) -> str:
+    with Workspace.init(path) as ws:
+        store = SegmentStore(ws)
+        for name, rule in SEGMENTS.items():
+            store.create(name, rule, force=True)
+        return KeyStore(ws).create("bench", "admin").key
+
+
+def _serve(path: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(path), "serve", "--port",
+           str(port), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("shopseg serve did not start")
+
+
+class _Run:
+    def __init__(self, url: str, key: str, rate: int, seconds: float, batch: int, workers: int) -> None:
+        self.url, self.key, self.rate, self.seconds, self.batch, self.workers = url, key, rate, seconds, batch, workers
+        self.sent: dict[str, float] = {}
+        self.received: dict[str, float] = {}
+        self.acked: list[str] = []
+        self.errors = 0
+        self.lock = threading.Lock()
+        self.ready = threading.Event()
+        self.done = threading.Event()
+
+    def sse(self) -> None:
+        with httpx.stream("GET", f"{self.url}/api/v1/stream?segment=pinged", headers={"X-API-Key": self.key},
+                          timeout=None) as r:  # fmt: skip
+            for line in r.iter_lines():
+                if line == ": connected":
+                    self.ready.set()
+                elif line.startswith("data: "):
+                    n = json.loads(line[6:])
+                    if n["kind"] == "entry":
+                        self.received.setdefault(n["customer_id"], time.monotonic())
+                if self.done.is_set() and len(self.received) >= len(self.acked):
+                    return
+
+    def load(self, worker: int, t0: float) -> None:
+        per_s = self.rate / self.batch
+        total = int(per_s * self.seconds)
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat()
+        with httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=30) as client:
+            for k in range(worker, total, self.workers):
+                due = t0 + k / per_s
+                pause = due - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                ids = [f"b{k}-{i}" for i in range(self.batch)]
+                docs = [{"event_id": e, "customer_id": e, "type": "ping", "occurred_at": now,
+                         "properties": {"category": "shoes" if k % 3 else "hats"}} for e in ids]  # fmt: skip
+                sent = time.monotonic()
+                with self.lock:
+                    for e in ids:
+                        self.sent[e] = sent
+                try:
+                    r = client.post("/api/v1/events", json={"events": docs})
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                with self.lock:
+                    if ok:
+                        self.acked.extend(ids)
+                    else:
+                        self.errors += 1
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def in_process_throughput(n_events: int = 200_000, n_customers: int = 20_000) -> float:
+    """Events/s of LiveEvaluator.apply (profile update + dependent segments), no I/O."""
+    from shopseg.live.evaluator import LiveEvaluator
+    from shopseg.segments.parse import parse_segment
+
+    defs = {n: parse_segment(r) for n, r in SEGMENTS.items()}
+    ev = LiveEvaluator(defs)
+    day = dt.date(2024, 6, 1)
+    at = dt.datetime(2024, 6, 1, 12)
+    types = ["ping", "page_view", "add_to_cart", "ping", "purchase"]
+    events = [{"event_id": f"e{i}", "customer_id": f"c{i % n_customers}", "type": types[i % 5], "occurred_at": at,
+               "properties": {"category": "shoes"}} for i in range(n_events)]  # fmt: skip
+    start = time.perf_counter()
+    for e in events:
+        ev.apply(e, day, at)
+    return n_events / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=int, default=1000, help="events per second (default 1000)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="load duration (default 60)")
+    parser.add_argument("--batch", type=int, default=10, help="events per request (default 10)")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent client connections (default 8)")
+    parser.add_argument("--eval-events", type=int, default=200_000, help="events of the in-process measurement")
+    args = parser.parse_args()
+    args.seconds = min(args.seconds, 600.0)  # bounded
+
+    tmp = Path(tempfile.mkdtemp(prefix="shopseg-bench-live-"))
+    path, port = tmp / "live.duckdb", _port()
+    key = _prepare(path)
+    proc = _serve(path, port)
+    run = _Run(f"http://127.0.0.1:{port}", key, args.rate, args.seconds, args.batch, args.workers)
+    try:
+        reader = threading.Thread(target=run.sse, daemon=True)
+        reader.start()
+        run.ready.wait(30)
+        t0 = time.monotonic() + 0.5
+        cpu0, me0 = _cpu_s(proc.pid), time.process_time()
+        workers = [threading.Thread(target=run.load, args=(w, t0)) for w in range(args.workers)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        elapsed = time.monotonic() - t0
+        server_cpu, client_cpu = (_cpu_s(proc.pid) - cpu0) / elapsed, (time.process_time() - me0) / elapsed
+        run.done.set()
+        deadline = time.monotonic() + 15
+        while len(run.received) < len(run.acked) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    with Workspace.open(path, read_only=True) as ws:
+        stored = {r[0] for r in ws.con.execute("SELECT event_id FROM events").fetchall()}
+    lost = sum(1 for e in run.acked if e not in stored)
+    unnotified = sum(1 for e in run.acked if e not in run.received)
+    lat = [1000 * (run.received[e] - run.sent[e]) for e in run.acked if e in run.received]
+    evals = in_process_throughput(args.eval_events)
+    rows = [
+        ("target rate", f"{args.rate:,} events/s for {args.seconds:.0f} s ({args.batch} per request, {args.workers} connections)"),
+        ("sustained", f"{len(run.acked) / elapsed:,.0f} events/s ({len(run.acked):,} acknowledged in {elapsed:.1f} s)"),
+        ("event -> entry notification p50", f"{_pct(lat, 50):.1f} ms"),
+        ("event -> entry notification p99", f"{_pct(lat, 99):.1f} ms"),
+        ("event -> entry notification max", f"{max(lat) if lat else float('nan'):.1f} ms"),
+        ("mean", f"{statistics.fmean(lat) if lat else float('nan'):.1f} ms"),
+        ("lost events (acknowledged, not stored)", f"{lost}"),
+        ("entries not notified", f"{unnotified}"),
+        ("failed requests", f"{run.errors}"),
+        ("CPU during the load (2 cores shared)", f"server {server_cpu:.0%} of a core, load generator {client_cpu:.0%}"),
+        ("in-process evaluation (LiveEvaluator)", f"{evals:,.0f} events/s ({len(SEGMENTS)} segments)"),
+    ]
+    print("| measure | value |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
