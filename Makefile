@@ -33,8 +33,15 @@ chromium:
 test-browser: $(STAMP) chromium
 	$(BIN)/python -m pytest -q tests/web
 
-bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+# PyMC-Marketing (a benchmark peer) gets its own environment: its PyMC/PyTensor pins clash with ours.
+PYMC_VENV ?= .venv-pymc
+$(PYMC_VENV)/.installed: bench/requirements-pymc.txt
+	$(PYTHON) -m venv $(PYMC_VENV)
+	$(PYMC_VENV)/bin/pip install -q -r bench/requirements-pymc.txt
+	touch $@
+
+bench: $(STAMP) $(PYMC_VENV)/.installed
+	SHOPSEG_BENCH_PYMC_PYTHON=$(PYMC_VENV)/bin/python $(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info shopseg-demo

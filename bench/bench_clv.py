@@ -18,7 +18,11 @@ does the same on the same arrays. Parameters are compared to 3 significant figur
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -67,6 +71,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--skip-lifetimes", action="store_true")
+    parser.add_argument(
+        "--pymc-python",
+        default=os.environ.get("SHOPSEG_BENCH_PYMC_PYTHON", ""),
+        help="Python of an environment with pymc-marketing (bench/requirements-pymc.txt); empty: not run.",
+    )
     args = parser.parse_args()
 
     from shopseg.models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
@@ -115,11 +124,36 @@ def main() -> None:
     print(f"            lifetimes BG/NBD {sig3(lparams)} -> identical to 3 s.f.: {same}")
     print(f"            lifetimes Gamma-Gamma p {lgg.params_['p']:.3g}, q {lgg.params_['q']:.3g}, gamma {lgg.params_['v']:.3g}")
     print(f"            CLV (same parameters) max relative difference: {np.max(np.abs(clv.to_numpy() - lclv.to_numpy()) / np.maximum(lclv.to_numpy(), 1e-9)):.2e}")
+    pymc = run_pymc(args.pymc_python, data)
+    if pymc:
+        rows += [("BG/NBD fit", "pymc", pymc["bgnbd_seconds"]), ("Gamma-Gamma fit", "pymc", pymc["gg_seconds"])]
+        print(f"            PyMC-Marketing {pymc['version']} MAP BG/NBD {sig3(pymc['bgnbd'])} | GG {sig3(pymc['gg'])}"
+              " (MAP with the package's default priors, so not identical to maximum likelihood)")  # fmt: skip
     ours = {label: s for label, who, s in rows if who == "shopseg"}
-    print("\n| step | shopseg s | lifetimes s | speed-up |\n|---|---|---|---|")
+    theirs = {(label, who): s for label, who, s in rows if who != "shopseg"}
+    print("\n| step | shopseg s | lifetimes s | speed-up | PyMC-Marketing MAP s | speed-up |\n|---|---|---|---|---|---|")
     for label, who, s in rows:
         if who == "lifetimes":
-            print(f"| {label} | {ours[label]:.2f} | {s:.2f} | {s / ours[label]:.0f}x |")
+            cells = [f"{s:.2f}", f"{s / ours[label]:.0f}x"]
+            pm = theirs.get((label, "pymc"))
+            cells += [f"{pm:.2f}", f"{pm / ours[label]:.0f}x"] if pm else ["not run", "-"]
+            print(f"| {label} | {ours[label]:.2f} | " + " | ".join(cells) + " |")
+
+
+def run_pymc(python: str, data: pd.DataFrame) -> dict[str, Any] | None:
+    """PyMC-Marketing's MAP fits on the same summary, in its own environment (see _pymc_map.py)."""
+    if not python:
+        print("            PyMC-Marketing: not run (no --pymc-python; `make bench` builds its environment)")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "summary.parquet"
+        data.to_parquet(path)
+        script = Path(__file__).with_name("_pymc_map.py")
+        proc = subprocess.run([python, str(script), str(path)], capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        print(f"            PyMC-Marketing: failed ({(proc.stderr.strip().splitlines() or ['?'])[-1]})")
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

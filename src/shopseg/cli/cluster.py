@@ -11,11 +11,9 @@ from rich.table import Table
 from shopseg.cli._common import console, open_workspace
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError
+from shopseg.models.cluster.workspace import CLUSTERS_TABLE, PROFILES_TABLE, cluster_workspace
 
 __all__ = ["cluster", "register", "CLUSTERS_TABLE", "PROFILES_TABLE"]
-
-CLUSTERS_TABLE = "customer_clusters"
-PROFILES_TABLE = "cluster_profiles"
 
 
 def _parse_k(k: str) -> int | str:
@@ -50,16 +48,6 @@ def _profile_table(profile: pd.DataFrame, features: list[str]) -> Table:
     return out
 
 
-def _load(ws: Any, include_prospects: bool) -> pd.DataFrame:
-    from shopseg.features import FEATURES_TABLE, build_features
-
-    if ws.has_table(FEATURES_TABLE):
-        frame = ws.con.execute(f'SELECT * FROM "{FEATURES_TABLE}" ORDER BY customer_id').df()
-    else:
-        frame = build_features(ws, engine=get_setting("engine"))
-    return frame if include_prospects else frame[frame["orders"] > 0].reset_index(drop=True)
-
-
 def cluster(
     k: Annotated[str, typer.Option("--k", help="Number of clusters, or 'auto' (knee of the BIC curve).")] = "auto",
     method: Annotated[str, typer.Option("--method", help="kmeans or gmm (diagonal Gaussian mixture).")] = "kmeans",
@@ -82,20 +70,15 @@ def cluster(
     from sklearn.metrics import adjusted_rand_score
 
     from shopseg.datasets import TRUTH_TABLE
-    from shopseg.models.cluster import ClusterSegmenter, bootstrap_stability, profile_clusters, promote_cluster
+    from shopseg.models.cluster import bootstrap_stability, promote_cluster
 
     chosen_features = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace() as ws:
-        frame = _load(ws, include_prospects)
-        seg = ClusterSegmenter(_parse_k(k), method=method, features=chosen_features, random_state=seed)
-        with console.status(f"Clustering {len(frame):,} customers ({method})..."):
-            seg.fit(frame)
-            profile = profile_clusters(frame, seg.labels_, seg.features_)
+        with console.status(f"Clustering customers ({method})..."):
+            done = cluster_workspace(ws, _parse_k(k), method=method, features=chosen_features, random_state=seed,
+                                     include_prospects=include_prospects, engine=get_setting("engine"))  # fmt: skip
+        seg, frame, out, profile = done.segmenter, done.frame, done.assignments, done.profile
         names = dict(zip(profile["cluster"], profile["cluster_name"]))
-        out = pd.DataFrame({"customer_id": frame["customer_id"].astype(str), "cluster": seg.labels_})
-        out["cluster_name"] = out["cluster"].map(names)
-        ws.write_table(CLUSTERS_TABLE, out)
-        ws.write_table(PROFILES_TABLE, profile)
         if seg.k_curve_ is not None:
             console.print(_curve_table(seg.k_curve_, seg.n_clusters_))
         console.print(
