@@ -64,21 +64,24 @@ def _check(by: Sequence[str], period: str, level: str) -> list[str]:
 
 
 def _lines_sql(workspace: Workspace, period: str, level: str) -> str:
-    segment = "coalesce(r.rfm_segment, '(no RFM)')" if workspace.has_table("customer_rfm") else "'(no RFM)'"
-    rfm_join = "LEFT JOIN customer_rfm r ON r.customer_id = o.customer_id" if workspace.has_table("customer_rfm") else ""
+    """One row per purchase order x top-level category (lines summed first: the heavy part stays narrow)."""
+    has_rfm = workspace.has_table("customer_rfm")
+    segment = "coalesce(r.rfm_segment, '(no RFM)')" if has_rfm else "'(no RFM)'"
+    rfm_join = "LEFT JOIN customer_rfm r ON r.customer_id = o.customer_id" if has_rfm else ""
     when = "DATE '1970-01-01'" if period == "all" else f"date_trunc('{period}', o.ordered_at)::DATE"
     return f"""
-        SELECT o.order_id, o.customer_id, {when} AS period,
-               coalesce(c.{level}, o.{level}, 'unknown') AS region,
-               coalesce(nullif(trim(split_part(p.category, '>', 1)), ''), 'unknown') AS category,
-               {segment} AS segment,
-               round(l.quantity * l.unit_price - coalesce(l.discount, 0), 2) AS value
-        FROM orders o
-        JOIN order_lines l ON l.order_id = o.order_id
-        LEFT JOIN products p ON p.product_id = l.product_id
-        LEFT JOIN customers c ON c.customer_id = o.customer_id
-        {rfm_join}
-        WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price >= 0"""
+        WITH pc AS (SELECT product_id, coalesce(nullif(trim(split_part(category, '>', 1)), ''), 'unknown') AS category
+                    FROM products),
+        oc AS (SELECT l.order_id, coalesce(pc.category, 'unknown') AS category,
+                      sum(round(l.quantity * l.unit_price - coalesce(l.discount, 0), 2)) AS value
+               FROM order_lines l LEFT JOIN pc ON pc.product_id = l.product_id
+               WHERE l.quantity > 0 AND l.unit_price >= 0
+               GROUP BY 1, 2),
+        od AS (SELECT o.order_id, o.customer_id, {when} AS period,
+                      coalesce(c.{level}, o.{level}, 'unknown') AS region, {segment} AS segment
+               FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id {rfm_join}
+               WHERE NOT coalesce(o.is_cancelled, false))
+        SELECT od.*, oc.category, oc.value FROM oc JOIN od ON od.order_id = oc.order_id"""
 
 
 def region_performance(
@@ -135,9 +138,11 @@ def region_performance(
         if {"region", "category"} <= set(dims)
         else ""
     )
+    # rows are (order, category): within a group that fixes the category each order appears once
+    orders = "count(*)" if "category" in dims else "count(DISTINCT order_id)"
     sql = f"""
-        WITH lines AS ({_lines_sql(workspace, period, level)}),
-        b AS (SELECT {keys}, customer_id, count(DISTINCT order_id) AS orders, sum(value) AS revenue
+        WITH lines AS MATERIALIZED ({_lines_sql(workspace, period, level)}),
+        b AS (SELECT {keys}, customer_id, {orders} AS orders, sum(value) AS revenue
               FROM lines GROUP BY {keys}, customer_id),
         g AS (SELECT {", ".join("b." + d for d in dims)}, round(sum(b.revenue), 2) AS revenue,
                      sum(b.orders)::BIGINT AS orders, count(*)::BIGINT AS buyers,

@@ -3,9 +3,10 @@
 The API app holds one workspace connection (``app.state.shopseg``, an
 :class:`~shopseg.api.deps.AppState`) and a lock that serialises its use; every
 dashboard route works inside :func:`session`. Results that cost a model fit
-(the purchase backtest) or a scan of every order line (KPIs, monthly revenue,
-regions) are cached in ``AppState.extra``, for :data:`AGGREGATE_TTL_S` seconds
-or until a segment is saved (:func:`invalidate`).
+(the purchase backtest) or a scan of every order line (KPIs and monthly revenue
+for :data:`AGGREGATE_TTL_S` seconds; the regions page until the next
+invalidation) are cached in ``AppState.extra`` and dropped when a segment is
+saved (:func:`invalidate`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Session", "session", "cached", "invalidate", "AGGREGATE_TTL_S"]
 
 _CACHE = "dashboard_cache"
-AGGREGATE_TTL_S = 60.0
+AGGREGATE_TTL_S = 600.0
 
 
 @dataclass
@@ -57,9 +58,9 @@ def cached(s: Session, key: str, compute: Callable[[], Any], *, ttl_s: float | N
     """``compute()`` once per app, until :func:`invalidate` or ``ttl_s`` seconds; call it inside :func:`session`."""
     cache = s.state.extra.setdefault(_CACHE, {})
     hit = cache.get(key)
-    now = time.monotonic()
-    if hit is None or (ttl_s is not None and now - hit[0] > ttl_s):
-        hit = cache[key] = (now, compute())
+    if hit is None or (ttl_s is not None and time.monotonic() - hit[0] > ttl_s):
+        value = compute()
+        hit = cache[key] = (time.monotonic(), value)  # the age counts from when the value was ready
     return hit[1]
 
 

@@ -169,7 +169,7 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
             region_performance(s.workspace, by=["region", "category"], period="all"),
             region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25),
             region_performance(s.workspace, by=["region", "period"], period="quarter"),
-        ), ttl_s=AGGREGATE_TTL_S)  # fmt: skip
+        ))  # fmt: skip  (three scans of every order line: kept until a segment is saved or the server restarts)
     fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
     trend_fig = charts.region_trend(trend) if not trend.empty else None
     return _render(request, "regions.html.j2", fig=fig, trend=trend_fig, top=top, value=value, metrics=METRICS)
