@@ -7,6 +7,7 @@ identical data.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ def prepare(out_dir: str, customers: int, seed: int = 7) -> dict[str, Any]:
     ws = Workspace.init(out / "store.duckdb", overwrite=True)
     write_store(ws, tables)
     ws.close()
-    return {"customers": customers, "order_lines": int(lines), "as_of": str(as_of)}
+    info = {"customers": customers, "order_lines": int(lines), "as_of": str(as_of)}
+    (out / "prepared.json").write_text(json.dumps(info))
+    return info
 
 
 def shopseg_ingest(out_dir: str) -> dict[str, Any]:

@@ -70,7 +70,8 @@ def peak_rss_mb() -> float:
 
 def machine() -> str:
     """One line describing the machine the figures come from."""
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}, load average at start {load}"
 
 
 def markdown_table(results: list[Result], baseline: str | None = None) -> str:

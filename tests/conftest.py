@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from shopseg.workspace import Workspace
+from tests.action_fixtures import action_store_path, action_ws, action_ws_path  # noqa: F401  (issue 8 tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SHOPSEG_SHARED_DATA", ROOT.parent / "shared" / "data"))

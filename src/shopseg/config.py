@@ -57,6 +57,21 @@ SETTINGS: dict[str, Setting] = {
             "peaks a few hundred MB above it (1M customers: about 1.8 GB).",
         ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
+        Setting(
+            "export_min_segment_size",
+            100,
+            int,
+            "Smallest audience `shopseg export` writes (after the consent filter); smaller ones are refused "
+            "(ad platforms need 100-1000 matched people, and tiny lists re-identify people).",
+        ),
+        Setting(
+            "event_retention_days",
+            730,
+            int,
+            "Raw events older than this many days (counted back from now, or from --as-of) are deleted by "
+            "`shopseg privacy retain`; 0 keeps them forever.",
+        ),
+        Setting("srm_alpha", 0.001, float, "p-value below which an experiment's sample ratio mismatch check fails."),
         Setting("api_host", "127.0.0.1", str, "Address `shopseg serve` listens on (loopback by default)."),
         Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),
         Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
@@ -72,7 +87,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("live_reentry_cooldown_s", 86400, int, "With live_reentry=cooldown: seconds after an exit before a "
                 "new entry is notified."),
         Setting("live_tick_ms", 1000, int, "How often the live scheduler checks whether time windows moved, ms."),
-        Setting("live_commit_batch", 1000, int, "Most events the live writer commits in one transaction."),
+        Setting("live_commit_batch", 1000, int, "Most events the live writer journals (one fsync) in one group."),
+        Setting("live_apply_ms", 500, int, "How often journaled live events are applied to the workspace tables, ms."),
+        Setting("live_apply_batch", 5000, int, "Apply journaled live events as soon as this many are pending."),
         Setting("webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is "
                 "dead-lettered."),
         Setting("webhook_backoff_ms", 500, int, "First retry delay of a webhook, ms; doubled after each failure."),

@@ -103,6 +103,7 @@ class Workspace:
                 )
             path.unlink()
             Path(f"{path}.wal").unlink(missing_ok=True)
+            Path(f"{path}.journal").unlink(missing_ok=True)  # the live engine's event journal (shopseg serve)
         path.parent.mkdir(parents=True, exist_ok=True)
         ws = cls(path)
         con = ws.con

@@ -12,6 +12,7 @@ from tests.api.helpers import event
 
 def _rows(app) -> list[tuple]:  # type: ignore[no-untyped-def]
     state = app.state.shopseg
+    state.live.flush()  # journaled events reach the events table within live_apply_ms; now, for the test
     with state.lock:
         return state.workspace.con.execute(
             "SELECT event_id, customer_id, anonymous_id, type, occurred_at, product_id, properties FROM events "

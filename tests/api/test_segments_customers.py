@@ -46,6 +46,14 @@ def test_customer_profile_memberships_and_erasure(client: TestClient, keys, cloc
     erased = client.delete("/api/v1/customers/c1", headers=a).json()
     assert erased["rows_deleted"]["events"] == 2
     assert client.get("/api/v1/customers/c1", headers=v).status_code == 404
+    # the API erases through shopseg.privacy, like `shopseg forget`: audited under a salted hash, never the id
+    con = client.app.state.shopseg.workspace.con
+    audit = con.execute("SELECT * FROM privacy_audit").fetchall()
+    assert [a for a in audit if "forget" in a] and all("c1" not in str(a) for a in audit)
+    for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal "
+                                     "AND table_name <> 'privacy_audit'").fetchall():  # fmt: skip
+        hits = con.execute(f'SELECT count(*) FROM "{table}" WHERE CAST("{column}" AS VARCHAR) = ?', ["c1"]).fetchone()
+        assert hits[0] == 0, (table, column)
 
 
 def test_preview_runs_the_batch_path(ws_path, clock) -> None:  # type: ignore[no-untyped-def]

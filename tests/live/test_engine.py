@@ -99,6 +99,7 @@ def test_failing_webhook_is_retried_then_dead_lettered(make_ws, clock) -> None: 
         assert dead["notification"]["event_id"] == "a1"
         assert eng.webhooks.delays() == [0.02, 0.04]  # exponential backoff
         assert all(gap >= 0.9 * d for gap, d in zip(gaps, eng.webhooks.delays(), strict=True))  # waited at least that
+        assert eng.erase("c1")["live_dead_letters"] == 1 and eng.webhooks.dead_letters() == []  # erasure reaches them
     finally:
         _close(eng)
 

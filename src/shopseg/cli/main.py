@@ -26,8 +26,10 @@ app = typer.Typer(
 )
 
 # One module per noun; each exposes register(app).
-_NOUNS = ["workspace", "ingest", "generate", "features", "rfm", "lifecycle", "interests", "segment", "cluster", "predict", "demo",
-          "report", "serve", "keys"]
+_NOUNS = [
+    "workspace", "ingest", "generate", "features", "rfm", "lifecycle", "interests", "segment", "cluster", "predict",
+    "demo", "report", "recommend", "nba", "export", "experiment", "privacy", "serve", "keys",
+]
 
 
 @app.callback()

@@ -3,12 +3,15 @@
 One writer thread owns the write path. Requests hand it event batches
 (:meth:`LiveEngine.submit`) and wait on a future; the writer drains what is
 queued (up to ``live_commit_batch`` events: group commit), drops event ids it
-has already stored, applies the rest to the live profiles, and commits the
-events together with the entries/exits they caused in ONE transaction
-(durable, see :mod:`shopseg.live.storage`). Only then are the futures resolved,
-so an acknowledged event is on disk, and the notified transitions handed to
-the :class:`~shopseg.live.notify.Notifier`. If the commit fails, the requests
-get the error and the in-memory state is reloaded from the workspace.
+has already stored, applies the rest to the live profiles, and appends them to
+the fsynced journal (:mod:`shopseg.live.journal`). Only then are the futures
+resolved, so an acknowledged event is on disk, and the notified transitions
+handed to the :class:`~shopseg.live.notify.Notifier`. Journaled events and the
+transitions they caused reach the workspace tables in one DuckDB transaction
+every ``live_apply_ms`` (or ``live_apply_batch`` events, or before a read that
+needs them: :meth:`LiveEngine.flush`); a restart replays the journal first. If
+the journal write fails, the requests get the error and the in-memory state is
+reloaded from disk.
 
 A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
 moved, re-evaluates the clock-dependent segments of every customer: "no
@@ -24,6 +27,7 @@ import asyncio
 import datetime as dt
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -33,6 +37,7 @@ from shopseg.config import get_setting
 from shopseg.live import storage
 from shopseg.live.clock import Clock, SystemClock
 from shopseg.live.evaluator import LiveEvaluator, Transition
+from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, Notifier, ReentryPolicy, Subscription
 from shopseg.live.webhooks import WebhookDispatcher
 from shopseg.segments.nodes import walk
@@ -64,11 +69,15 @@ class LiveEngine:
         Default the ``live_reentry`` setting (see :mod:`shopseg.live.notify`).
     tick_ms, commit_batch : int, default=None
         Default the ``live_tick_ms`` and ``live_commit_batch`` settings.
+    apply_ms, apply_batch : int, default=None
+        How often journaled events are applied to the workspace (``live_apply_ms``,
+        ``live_apply_batch``).
     """
 
     def __init__(self, workspace: Workspace, *, lock: threading.RLock | None = None, clock: Clock | None = None,
                  callbacks: Sequence[Callable[[Notification], None]] = (), reentry: str | None = None,
                  cooldown_s: int | None = None, tick_ms: int | None = None, commit_batch: int | None = None,
+                 apply_ms: int | None = None, apply_batch: int | None = None,
                  webhook_options: Mapping[str, int] | None = None) -> None:  # fmt: skip
         self.workspace, self.lock = workspace, lock or threading.RLock()
         self.clock = clock or SystemClock()
@@ -76,6 +85,9 @@ class LiveEngine:
                                     cooldown_s if cooldown_s is not None else int(get_setting("live_reentry_cooldown_s")))  # fmt: skip
         self.tick_s = int(tick_ms or get_setting("live_tick_ms")) / 1000
         self.commit_batch = int(commit_batch or get_setting("live_commit_batch"))
+        self.apply_s = int(apply_ms if apply_ms is not None else get_setting("live_apply_ms")) / 1000
+        self.apply_batch = int(apply_batch or get_setting("live_apply_batch"))
+        self.journal = Journal(f"{workspace.path}.journal")
         self.webhooks = WebhookDispatcher(workspace, self.lock, **dict(webhook_options or {}))
         self.notifier = Notifier(callbacks, self.webhooks)
         self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[IngestResult]] | None] = queue.Queue()
@@ -90,6 +102,7 @@ class LiveEngine:
     def _load(self) -> None:
         con = self.workspace.con
         storage.create_tables(con)
+        self._recover()
         self.store = SegmentStore(self.workspace)
         defs = self.store.definitions()
         now = self.clock.now()
@@ -107,6 +120,37 @@ class LiveEngine:
         self._pending = self.evaluator.resync(self.day, now, storage.load_memberships(con))
         log.info("live engine loaded: %d customers, %d segments, %d events", len(self.evaluator.profiles),
                  len(defs), len(self.seen))  # fmt: skip
+
+    def _recover(self) -> None:
+        """Apply journaled events missing from the workspace (acknowledged before a crash), then empty the journal."""
+        journaled = self.journal.read()
+        if journaled:
+            stored = storage.load_event_ids(self.workspace.con)
+            missing = list({e["event_id"]: e for e in journaled if e["event_id"] not in stored}.values())
+            storage.commit_batch(self.workspace.con, missing)
+            log.info("live engine: %d journaled events applied after a restart", len(missing))
+        self.journal.truncate()
+        self._events: list[dict[str, Any]] = []
+        self._transitions: list[Transition] = []
+        self._notified: list[bool] = []
+        self._applied_at = time.monotonic()
+
+    def flush(self) -> None:
+        """Apply journaled events and pending transitions to the workspace now (one transaction)."""
+        with self.lock:
+            if self._events or self._transitions:
+                first = self._seq - len(self._transitions)
+                storage.commit_batch(self.workspace.con, self._events, self._transitions, self._notified, first)
+                self.journal.truncate()
+                self._events, self._transitions, self._notified = [], [], []
+            self._applied_at = time.monotonic()
+
+    def _flush_if_due(self) -> None:
+        if len(self._events) >= self.apply_batch or time.monotonic() - self._applied_at >= self.apply_s:
+            try:
+                self.flush()
+            except Exception as exc:  # the journal still holds the events: retried at the next flush
+                log.error("live engine: applying journaled events failed: %s", type(exc).__name__)
 
     def start(self) -> None:
         """Start the writer, scheduler and dispatch threads; notify what changed while stopped."""
@@ -129,6 +173,9 @@ class LiveEngine:
         for t in self._threads:
             if t.is_alive():
                 t.join(timeout=10)
+        self.flush()
+        self.journal.close()
+        self.journal.path.unlink(missing_ok=True)  # empty after the flush: a clean stop leaves no journal
         self.notifier.stop()
         self.webhooks.stop()
 
@@ -194,15 +241,23 @@ class LiveEngine:
                 out += self.evaluator.apply(e, self.day, self.clock.now())
             admitted = [self.policy.admit(t) for t in out]
             try:
-                storage.commit_batch(self.workspace.con, fresh, out, admitted, self._seq)
+                if fresh:
+                    self.journal.append(fresh)  # fsynced: from here on the events survive a crash
             except Exception:
-                self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the commit
+                self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the journal
                 raise
-            self._seq += len(out)
+            self._pend(out, admitted, fresh)
             self.seen |= batch_ids
             for (_, fut), res in zip(items, results, strict=True):
                 fut.set_result(res)
             self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
+            self._flush_if_due()
+
+    def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
+        self._events.extend(events)
+        self._transitions.extend(transitions)
+        self._notified.extend(notified)
+        self._seq += len(transitions)
 
     # -- time --------------------------------------------------------------------------
     def _maybe_tick(self) -> None:
@@ -216,6 +271,7 @@ class LiveEngine:
             try:
                 with self.lock:
                     self._maybe_tick()
+                    self._flush_if_due()
             except Exception as exc:  # keep the scheduler alive; the next tick retries
                 log.error("live scheduler failed: %s", type(exc).__name__)
 
@@ -232,8 +288,8 @@ class LiveEngine:
             for t in transitions:
                 self.policy.silence(t)
         admitted = [False if silent else self.policy.admit(t) for t in transitions]
-        storage.commit_batch(self.workspace.con, (), transitions, admitted, self._seq)
-        self._seq += len(transitions)
+        self._pend(transitions, admitted)
+        self.flush()
         self.notifier.publish([t for t, ok in zip(transitions, admitted, strict=True) if ok])
 
     # -- API helpers -------------------------------------------------------------------
@@ -251,9 +307,23 @@ class LiveEngine:
             self._emit(out, silent=True)
 
     def erase(self, customer_id: str) -> dict[str, int]:
-        """Delete a customer everywhere (events, tables, live state); no exit notifications."""
+        """Delete a customer everywhere (every workspace table, live state, dead letters); no exit notifications.
+
+        The workspace part is :func:`shopseg.privacy.forget_customer` (the same erasure as ``shopseg forget``,
+        audited without PII), run after the journal is flushed so no event of the customer is left behind.
+        """
+        from shopseg.errors import NotFound
+        from shopseg.privacy.erasure import forget_customer
+
         with self.lock:
-            rows = storage.erase_customer(self.workspace, customer_id)
+            self.flush()
+            dead = self.webhooks.erase(customer_id)  # first: the generic erasure would only redact the id in them
+            try:
+                rows = dict(forget_customer(self.workspace, customer_id, reason="erasure request (HTTP API)").deleted)
+            except NotFound:
+                rows = {}
+            if dead:
+                rows["live_dead_letters"] = dead
             self.evaluator.forget(customer_id)
             return rows
 

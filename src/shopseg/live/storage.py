@@ -1,14 +1,13 @@
 """The live engine's workspace I/O: events in, profiles and memberships out, transitions logged.
 
-Durability: an event batch is one DuckDB transaction on the workspace file;
-DuckDB writes the transaction to its write-ahead log and fsyncs it on COMMIT,
-so a batch that committed survives ``kill -9`` and is replayed when the file
-is opened again. The HTTP answer is sent only after that COMMIT returned. One
-store (the canonical ``events`` table) means no second journal to reconcile, and
-batch features, segment compilation and the live engine all read the same rows.
+Events are acknowledged once fsynced to the journal (:mod:`shopseg.live.journal`);
+:func:`commit_batch` applies them here, with the transitions they caused, in one
+DuckDB transaction (DuckDB fsyncs its write-ahead log on COMMIT). The canonical
+``events`` table stays the one store batch features, segment compilation and
+the live engine read.
 
-A commit costs one fsync (about 8 ms on this machine's disk) plus a statement
-per table, so a batch writes two tables only, with one statement each:
+A commit costs an fsync plus a statement per table, so a batch writes two
+tables only, with one statement each:
 
 - ``live_transitions``: ``seq, segment, customer_id, kind, at, event_id,
   notified`` -- every entry and exit (``notified``: whether the re-entry rule
@@ -27,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 
 from shopseg.live.evaluator import LiveProfile, Transition
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
 __all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "load_profiles",
-           "load_event_ids", "load_memberships", "load_notified", "next_seq", "erase_customer"]  # fmt: skip
+           "load_event_ids", "load_memberships", "load_notified", "next_seq"]  # fmt: skip
 
 MEMBERSHIPS_TABLE = "live_memberships"
 TRANSITIONS_TABLE = "live_transitions"
@@ -47,7 +47,7 @@ _DDL = [
         SELECT *, row_number() OVER (PARTITION BY segment, customer_id ORDER BY seq DESC) AS rn
         FROM "{TRANSITIONS_TABLE}") WHERE rn = 1 AND kind = 'entry'""",
 ]
-_VALUES_MAX = 64
+_VALUES_MAX = 32
 _EVENT_COLS = ["event_id", "customer_id", "anonymous_id", "type", "occurred_at", "product_id", "properties"]
 _BASE = [("customer_features", "*"), ("customer_rfm", "customer_id, rfm_segment, rfm_cell, r_score, f_score, m_score"),
          ("customer_lifecycle", "customer_id, stage AS lifecycle_stage"), ("customers", "customer_id, lat, lon")]  # fmt: skip
@@ -59,14 +59,16 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """One INSERT: a VALUES list for small batches (cheapest), a registered DataFrame for large ones."""
+    """One INSERT: a VALUES list for small batches, a registered Arrow table for large ones (cheapest of each)."""
     names = ", ".join(f'"{c}"' for c in cols)
     if len(rows) <= _VALUES_MAX:
         one = "(" + ", ".join("?" * len(cols)) + ")"
         con.execute(f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([one] * len(rows)),
                     [v for row in rows for v in row])  # fmt: skip
         return
-    con.register("_shopseg_live_rows", pd.DataFrame(list(rows), columns=list(cols)))
+    types = {"occurred_at": pa.timestamp("us"), "at": pa.timestamp("us"), "seq": pa.int64(), "notified": pa.bool_()}
+    data = pa.table({c: pa.array([r[i] for r in rows], type=types.get(c, pa.string())) for i, c in enumerate(cols)})
+    con.register("_shopseg_live_rows", data)
     try:
         con.execute(f'INSERT INTO "{table}" ({names}) SELECT * FROM _shopseg_live_rows')
     finally:
@@ -164,19 +166,4 @@ def load_notified(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, d
     return con.execute(f'SELECT segment, customer_id, kind, "at" FROM "{TRANSITIONS_TABLE}" WHERE notified '
                        "ORDER BY seq").fetchall()  # fmt: skip
 
-
-def erase_customer(workspace: Workspace, customer_id: str, keep: Iterable[str] = ()) -> dict[str, int]:
-    """Delete every row of ``customer_id`` from every table that has a ``customer_id`` column."""
-    con, out = workspace.con, {}
-    tables = con.execute("SELECT DISTINCT c.table_name FROM duckdb_columns() c JOIN duckdb_tables() t "
-                         "USING (table_name) WHERE c.column_name = 'customer_id' ORDER BY 1").fetchall()  # fmt: skip
-    with workspace.transaction():
-        for (table,) in tables:
-            if table in set(keep):
-                continue
-            row = con.execute(f'SELECT count(*) FROM "{table}" WHERE customer_id = ?', [customer_id]).fetchone()
-            if row and row[0]:
-                con.execute(f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id])
-                out[table] = int(row[0])
-    return out
 

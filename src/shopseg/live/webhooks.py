@@ -187,6 +187,14 @@ class WebhookDispatcher:
         keys = ("webhook_id", "url", "attempts", "last_error", "failed_at")
         return [{**dict(zip(keys, r[:5], strict=True)), "notification": json.loads(r[5])} for r in rows]
 
+    def erase(self, customer_id: str) -> int:
+        """Delete the dead letters of one customer (erasure); returns how many."""
+        where = f"""FROM "{DEAD_LETTERS_TABLE}" WHERE json_extract_string(notification, '$.customer_id') = ?"""
+        with self.lock:
+            row = self.workspace.con.execute(f"SELECT count(*) {where}", [customer_id]).fetchone()
+            self.workspace.con.execute(f"DELETE {where}", [customer_id])
+        return int(row[0]) if row else 0
+
     def stop(self) -> None:
         self.stopping.set()
         for w in self.workers.values():

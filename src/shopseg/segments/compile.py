@@ -167,7 +167,10 @@ class _Compiler:
                 out = (out & p) if isinstance(node, And) else (out | p)
             return out
         if isinstance(node, Not):
-            return ~self.predicate(t, node.item)
+            # leaves are three-valued (NULL = the value is missing); a missing value never matches, so the
+            # operand of NOT is made two-valued first. Elsewhere NULL and FALSE filter alike, and leaving
+            # plain comparisons lets the engine push them into the scan (zone maps, no COALESCE).
+            return ~self.predicate(t, node.item).fill_null(False)
         if isinstance(node, Event):
             return self.leaf(self.event_value(t, node), node.op, ibis.literal(float(node.value), type="float64"))
         if isinstance(node, Distance):
@@ -182,11 +185,11 @@ class _Compiler:
             return self.leaf(col, node.op, self.literal(node.value, f.type))
         if isinstance(node, Between):
             low, high = self.literal(node.low, f.type), self.literal(node.high, f.type)
-            return ((col >= low) & (col <= high)).fill_null(False)
+            return (col >= low) & (col <= high)
         if isinstance(node, In):
-            return col.isin([self.literal(v, f.type) for v in node.values]).fill_null(False)
+            return col.isin([self.literal(v, f.type) for v in node.values])
         assert isinstance(node, Contains)
-        return col.contains(ibis.literal(str(node.value), type="string")).fill_null(False)
+        return col.contains(ibis.literal(str(node.value), type="string"))
 
     def event_value(self, t: ir.Table, node: Event) -> ir.NumericValue:
         col = t[f"e__{self.events.index(node)}"].cast("float64")
@@ -202,8 +205,7 @@ class _Compiler:
 
     @staticmethod
     def leaf(col: ir.Value, op: str, lit: ir.Value) -> ir.BooleanValue:
-        out = {"=": col == lit, "!=": col != lit, "<": col < lit, "<=": col <= lit, ">": col > lit, ">=": col >= lit}[op]
-        return out.fill_null(False)
+        return {"=": col == lit, "!=": col != lit, "<": col < lit, "<=": col <= lit, ">": col > lit, ">=": col >= lit}[op]
 
 
 def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:
@@ -260,7 +262,7 @@ def compile_segment(
         When the rule does not validate.
     """
     _, t, pred = _prepare(engine, segment, as_of, fields, segments)
-    return t, pred
+    return t, pred.fill_null(False)
 
 
 def segment_frame(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
@@ -272,8 +274,12 @@ def segment_frame(engine: Engine, segment: Segment, *, as_of: dt.date | str, fie
 
 def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
                     segments: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
-    """The ``customer_id`` of every member, as a lazy Ibis table."""
-    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
+    """The ``customer_id`` of every member, as a lazy Ibis table.
+
+    The filter is the three-valued predicate (a NULL filters like FALSE), so plain comparisons reach
+    the engine as they are and can be pushed into the scan.
+    """
+    _, t, pred = _prepare(engine, segment, as_of, fields, segments)
     return t.filter(pred).select("customer_id")
 
 
@@ -292,4 +298,4 @@ def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.
     rules = [inline_segments(seg.rule, refs) for seg in segments.values()]
     comp = _Compiler(engine, day, fields)
     t = comp.table(Or(tuple(rules)))
-    return t.select("customer_id", **{f"s__{i}": comp.predicate(t, rule) for i, rule in enumerate(rules)})
+    return t.select("customer_id", **{f"s__{i}": comp.predicate(t, rule).fill_null(False) for i, rule in enumerate(rules)})

@@ -294,21 +294,44 @@ class SegmentStore:
                 f"refresh: the features are as of {stored}, not {day}. Expected the features' date; got {day}. "
                 f"Hint: run `shopseg features build --as-of {day}` (and `shopseg rfm`) first."
             )
-        sizes: dict[str, int] = {}
-        con = self.workspace.con
         saved_list = self.list()
         defs = {s.name: s.segment for s in saved_list}
-        flags = segment_flags(engine, defs, as_of=day, fields=self.fields, saved=defs).to_pandas() if defs else None
-        for i, saved in enumerate(saved_list):
-            assert flags is not None
-            ids = pd.DataFrame({"name": saved.name, "version": saved.version, "as_of": day,
-                                "customer_id": flags.loc[flags[f"s__{i}"].astype(bool), "customer_id"]})  # fmt: skip
-            con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE name = ? AND as_of = ?', [saved.name, day])
-            _append(con, SNAPSHOTS_TABLE, ids)
-            sizes[saved.name] = len(ids)
-        if self.workspace.has_table("customer_rfm"):
-            con.execute(f'DELETE FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?', [day])
-            con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
+        with self.workspace.transaction() as con:
+            sizes = self._write_snapshots(engine, con, saved_list, day) if defs else {}
+            if self.workspace.has_table("customer_rfm"):
+                con.execute(f'DELETE FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?', [day])
+                con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
+        return sizes
+
+    def _write_snapshots(self, engine: Engine, con: Any, saved_list: list[SavedSegment], day: dt.date) -> dict[str, int]:
+        """Evaluate every saved segment in one query and append its members under ``day``.
+
+        On DuckDB over this workspace the flags stay in a temporary table: the members
+        never travel through pandas (50 segments x 1M customers is tens of millions of rows).
+        """
+        defs = {s.name: s.segment for s in saved_list}
+        flags = segment_flags(engine, defs, as_of=day, fields=self.fields, saved=defs)
+        in_place = engine.name == "duckdb" and getattr(engine, "workspace", None) is self.workspace
+        if in_place:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_flags AS {engine.to_sql(flags)}")
+        else:
+            con.register("_shopseg_flags", engine.execute(flags))
+        names = [s.name for s in saved_list]
+        try:
+            con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE as_of = ? AND list_contains(?, name)', [day, names])
+            for i, saved in enumerate(saved_list):
+                con.execute(
+                    f'INSERT INTO "{SNAPSHOTS_TABLE}" SELECT ?, ?, ?, CAST(customer_id AS VARCHAR) '
+                    f'FROM _shopseg_flags WHERE "s__{i}"',
+                    [saved.name, saved.version, day],
+                )
+            counts = ", ".join(f'count(*) FILTER (WHERE "s__{i}")' for i in range(len(saved_list)))
+            sizes = dict(zip(names, (int(n) for n in con.execute(f"SELECT {counts} FROM _shopseg_flags").fetchone()), strict=True))
+        finally:
+            if in_place:
+                con.execute("DROP TABLE IF EXISTS _shopseg_flags")
+            else:
+                con.unregister("_shopseg_flags")
         return sizes
 
     def _need_snapshots(self, name: str | None = None) -> None:
@@ -356,14 +379,6 @@ class SegmentStore:
             [str(start), str(end)],
         ).df()
         return pd.crosstab(df["from"], df["to"])
-
-
-def _append(con: Any, table: str, df: pd.DataFrame) -> None:
-    con.register("_shopseg_snapshot", df)
-    try:
-        con.execute(f'INSERT INTO "{table}" SELECT name, version, as_of, customer_id FROM _shopseg_snapshot')
-    finally:
-        con.unregister("_shopseg_snapshot")
 
 
 def _saved(row: pd.Series) -> SavedSegment:

@@ -100,6 +100,16 @@ _KNOWN_GAPS = {
 }  # fmt: skip
 
 
-@parametrize_with_checks([ClusterSegmenter(3, n_init=1)], expected_failed_checks=lambda est: _KNOWN_GAPS)
+def _checks():  # type: ignore[no-untyped-def]
+    """sklearn's checks, without check_array_api_input: it only runs under SCIPY_ARRAY_API and is
+    otherwise a skip; ClusterSegmenter takes pandas/NumPy input, not the array API."""
+    marker = parametrize_with_checks([ClusterSegmenter(3, n_init=1)], expected_failed_checks=lambda est: _KNOWN_GAPS)
+    names, params = marker.args
+    kept = [p for p in params if "check_array_api_input" not in marker.kwargs["ids"](getattr(p, "values", p)[1])]
+    assert len(kept) == len(params) - 1, "sklearn renamed check_array_api_input: revisit this filter"
+    return pytest.mark.parametrize(names, kept, **marker.kwargs)
+
+
+@_checks()
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -32,6 +32,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _memberships(state: AppState, customer_id: str) -> list[MembershipOut]:
+    if state.live is not None:
+        state.live.flush()  # the view reads the transition log: apply what is still journaled
     rows = state.workspace.con.execute(
         f'SELECT segment, since FROM "{MEMBERSHIPS_TABLE}" WHERE customer_id = ? ORDER BY segment', [customer_id]
     ).fetchall()

@@ -1,0 +1,118 @@
+"""Next best action: the first matching playbook rule per customer, its reason, and recommended products.
+
+>>> import tempfile, os
+>>> from shopseg.datasets import generate_store
+>>> from shopseg.datasets.store import write_store
+>>> from shopseg.workspace import Workspace
+>>> ws = Workspace.init(os.path.join(tempfile.mkdtemp(), "ws.duckdb"))
+>>> write_store(ws, generate_store(300, seed=2))
+>>> table = next_best_actions(ws)
+>>> list(table.columns)
+['customer_id', 'action_name', 'action', 'reason', 'channel', 'products']
+>>> ws.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from shopseg.config import get_setting
+from shopseg.engine import get_engine
+from shopseg.errors import SegmentError
+from shopseg.personalize.playbook import Playbook, default_playbook
+from shopseg.personalize.service import fit_workspace
+from shopseg.segments.compile import segment_flags
+from shopseg.segments.nodes import Segment
+from shopseg.segments.parse import parse_segment
+from shopseg.workspace import Workspace
+
+__all__ = ["NBA_TABLE", "next_best_actions", "ensure_inputs"]
+
+NBA_TABLE = "customer_next_actions"
+NO_ACTION = "none"
+
+
+def ensure_inputs(ws: Workspace) -> None:
+    """Build the customer features, RFM map and lifecycle stages when the workspace lacks them."""
+    from shopseg.features import FEATURES_TABLE, build_features
+    from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle
+    from shopseg.segments.rfm import RFM_TABLE, build_rfm
+
+    if not ws.has_table(FEATURES_TABLE):
+        build_features(ws)
+    if not ws.has_table(RFM_TABLE):
+        build_rfm(ws)
+    if not ws.has_table(LIFECYCLE_TABLE):
+        build_lifecycle(ws)
+
+
+def _first_match(ws: Workspace, playbook: Playbook) -> pd.DataFrame:
+    from shopseg.segments.store import SegmentStore
+
+    store = SegmentStore(ws)
+    rules = {r.name: Segment(parse_segment(r.when).rule, source=r.when, name=r.name) for r in playbook.rules}
+    try:
+        flags = segment_flags(get_engine(ws, get_setting("engine")), rules, as_of=store.as_of(), fields=store.fields,
+                              saved=store.definitions()).to_pandas()  # fmt: skip
+    except SegmentError as exc:
+        raise SegmentError(f"playbook '{playbook.name}', rule 'when' of {exc}", exc.issues) from None
+    cols = [f"s__{i}" for i in range(len(rules))]
+    hit = flags[cols].fillna(False).to_numpy(dtype=bool)
+    first = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+    return pd.DataFrame({"customer_id": flags["customer_id"].astype(str), "rule": first}).sort_values("customer_id")
+
+
+def next_best_actions(ws: Workspace, customer_ids: Sequence[str] | None = None, *, playbook: Playbook | None = None,
+                      store: bool = False) -> pd.DataFrame:  # fmt: skip
+    """The action of each customer (all, or ``customer_ids``) under ``playbook`` (default the built-in one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, action_name, action, reason, channel, products`` where
+        ``products`` is a comma-separated list of recommended product ids and
+        ``action_name`` is ``"none"`` when no rule matches. With ``store=True``
+        it is also written as the table ``customer_next_actions``.
+    """
+    playbook = playbook or default_playbook()
+    ensure_inputs(ws)
+    match = _first_match(ws, playbook)
+    if customer_ids is not None:
+        from shopseg.personalize.service import _known
+
+        _known(ws, list(customer_ids))
+        match = match[match["customer_id"].isin(set(customer_ids))]
+    rules = playbook.rules
+    pick = match["rule"].to_numpy()
+    out = pd.DataFrame({
+        "customer_id": match["customer_id"].to_numpy(),
+        "action_name": [rules[i].name if i >= 0 else NO_ACTION for i in pick],
+        "action": [rules[i].action if i >= 0 else "" for i in pick],
+        "reason": [rules[i].reason if i >= 0 else "no playbook rule matches" for i in pick],
+        "channel": [rules[i].channel if i >= 0 else "" for i in pick],
+    })  # fmt: skip
+    out["products"] = _products(ws, out["customer_id"].to_numpy(dtype=object), pick, [r.products for r in rules])
+    if store:
+        ws.write_table(NBA_TABLE, out)
+    return out.reset_index(drop=True)
+
+
+def _products(ws: Workspace, customers: np.ndarray, pick: np.ndarray, counts: list[int]) -> list[str]:
+    want = np.array([counts[i] if i >= 0 else 0 for i in pick])
+    result = [""] * len(customers)
+    if not want.any():
+        return result
+    rec = fit_workspace(ws)
+    n = int(want.max())
+    rows = rec.data_.rows(customers)
+    idx, _ = rec.recommend(rows, n=n)
+    by_customer = {rec.data_.customers[r]: i for i, r in enumerate(rows)}
+    top = np.argsort(-rec.popularity_, kind="stable")[:n]  # customers without any history
+    for k, (cid, w) in enumerate(zip(customers, want, strict=True)):
+        if w:
+            items = idx[by_customer[cid]] if cid in by_customer else top
+            result[k] = ",".join(rec.data_.products[items[:w]])
+    return result

@@ -1,0 +1,71 @@
+"""Resolve a segment name to its members: a saved rule segment, an RFM segment or a lifecycle stage.
+
+Actions (recommendations, exports, experiments) name their audience by one
+word. The lookup order is: saved segments (``shopseg segment create``), the
+RFM map (``customer_rfm.rfm_segment``, e.g. ``Champions``, case-insensitive)
+and lifecycle stages (``customer_lifecycle.stage``, e.g. ``new``).
+"""
+
+from __future__ import annotations
+
+from shopseg.errors import NotFound, did_you_mean
+from shopseg.workspace import Workspace
+
+__all__ = ["segment_customer_ids", "known_segment_names"]
+
+_RFM = ("customer_rfm", "rfm_segment")
+_LIFECYCLE = ("customer_lifecycle", "stage")
+
+
+def _labels(ws: Workspace, table: str, column: str) -> list[str]:
+    if not ws.has_table(table):
+        return []
+    return [r[0] for r in ws.con.execute(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()]
+
+
+def _saved(ws: Workspace) -> list[str]:
+    if not ws.has_table("segment_definitions"):
+        return []
+    from shopseg.segments.store import SegmentStore
+
+    return [s.name for s in SegmentStore(ws).list()]
+
+
+def known_segment_names(ws: Workspace) -> list[str]:
+    """Every name :func:`segment_customer_ids` accepts in this workspace."""
+    return sorted(set(_saved(ws)) | set(_labels(ws, *_RFM)) | set(_labels(ws, *_LIFECYCLE)))
+
+
+def segment_customer_ids(ws: Workspace, name: str, *, engine: str | None = None) -> tuple[list[str], str]:
+    """Members of the segment ``name`` (sorted) and where the name was found.
+
+    Returns
+    -------
+    (list of str, str)
+        Customer ids and the kind: ``"saved segment"``, ``"RFM segment"`` or ``"lifecycle stage"``.
+
+    Raises
+    ------
+    NotFound
+        When no saved segment, RFM segment or lifecycle stage has that name.
+    """
+    if name in _saved(ws):
+        from shopseg.config import get_setting
+        from shopseg.engine import get_engine
+        from shopseg.segments.store import SegmentStore
+
+        store = SegmentStore(ws)
+        flags = store.frame(get_engine(ws, engine or get_setting("engine")), store.get(name).segment)
+        return sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"].astype(str)), "saved segment"
+    for (table, column), kind in ((_RFM, "RFM segment"), (_LIFECYCLE, "lifecycle stage")):
+        for label in _labels(ws, table, column):
+            if label.lower() == name.lower():
+                rows = ws.con.execute(
+                    f'SELECT customer_id FROM "{table}" WHERE "{column}" = ? ORDER BY customer_id', [label]
+                ).fetchall()
+                return [str(r[0]) for r in rows], kind
+    names = known_segment_names(ws)
+    hint = did_you_mean(name, names) or (
+        f" Known: {', '.join(names)}." if names else " Hint: run `shopseg rfm`, `shopseg lifecycle` or `shopseg segment create`."
+    )
+    raise NotFound(f"segment '{name}': no saved segment, RFM segment or lifecycle stage has this name.{hint}")
