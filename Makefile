@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test test-browser chromium bench venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@command -v java >/dev/null || (echo "Java 17 is needed for the Spark tests: apt-get install -y openjdk-17-jre-headless" && exit 1)
+	@test -x /usr/bin/chromium || (echo "Chromium is needed for the dashboard's browser tests: make chromium (apt-get install -y chromium)" && exit 1)
 	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
+
+# Debian's Chromium for the dashboard's browser tests (Playwright drives /usr/bin/chromium; it downloads no browser)
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test-browser: $(STAMP) chromium
+	$(BIN)/python -m pytest -q tests/web
 
 # PyMC-Marketing (a benchmark peer) gets its own environment: its PyMC/PyTensor pins clash with ours.
 PYMC_VENV ?= .venv-pymc

@@ -38,3 +38,18 @@ def test_report_is_self_contained(workspace, tmp_path):
     # plotly.js is inlined, nothing is loaded from the network
     assert "Plotly" in text and len(text) > 1_000_000
     assert not re.search(r'<script[^>]+src=["\']https?:', text)
+
+
+def test_report_adds_saved_segments_predictions_clusters_and_regions(tmp_path):
+    """A demo store with every table built: each extended section is in the file, with its chart."""
+    from tests.web.conftest import build_demo_store
+
+    store = build_demo_store(tmp_path, customers=300)
+    from shopseg.workspace import Workspace
+
+    with Workspace.open(store.path, read_only=True) as ws:
+        text = write_report(ws, tmp_path / "full.html").read_text(encoding="utf-8")
+    for section in ("saved-segments", "predictions", "clusters", "regions"):
+        assert f'<section id="{section}">' in text, section
+    assert "loyal" in text and "Revenue index" in text and "total CLV" in text
+    assert not re.search(r'<script[^>]+src=["\']https?:', text)

@@ -72,7 +72,7 @@ def demo(
         """SELECT count(*), sum(clv), sum(clv_p10), sum(clv_p90), avg(p_alive), count(*) FILTER (churn_risk = 'high'),
                   count(*) FILTER (churn_risk = 'medium'), count(*) FILTER (churn_risk = 'low') FROM customer_predictions"""
     ).fetchone()
-    summary = summarize_store(ws)
+    summary = summarize_store(ws, extended=False)
     _print_summary(summary, timings, state["segments"], clusters, state["predictions"])
     ws.close()
     console.print(f"\nWorkspace: [bold]{ws.path.resolve()}[/]")

@@ -1,4 +1,4 @@
-"""`shopseg report`: write the self-contained HTML report."""
+"""`shopseg report`: the self-contained HTML report; `shopseg report regions`: retail network performance."""
 
 from __future__ import annotations
 
@@ -6,19 +6,76 @@ from typing import Annotated, Optional
 
 import typer
 
-from shopseg.cli._common import console, open_workspace
+from shopseg.cli._common import console, exit_usage, open_workspace, print_table
 from shopseg.reports import write_report
 
+__all__ = ["report_app", "register"]
 
-def report(
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Output HTML file.")] = None,
-    title: Annotated[str, typer.Option(help="Page title.")] = "shopseg report",
-) -> None:
-    """Write a self-contained HTML report (charts embedded, works offline)."""
+report_app = typer.Typer(help="Reports: the self-contained HTML report, retail network performance by region.")
+
+_OUT = typer.Option("--out", "-o", help="Output HTML file (default: report.html beside the workspace).")
+_TITLE = typer.Option(help="Page title.")
+
+
+def _html(out: Optional[str], title: str) -> None:
     with open_workspace(read_only=True) as ws, console.status("Writing report"):
         path = write_report(ws, out, title=title)
     console.print(f"Report written to [bold]{path.resolve()}[/] (open it in a browser)")
 
 
+@report_app.callback(invoke_without_command=True)
+def _default(ctx: typer.Context, out: Annotated[Optional[str], _OUT] = None,
+             title: Annotated[str, _TITLE] = "shopseg report") -> None:  # fmt: skip
+    """Without a verb: `shopseg report html` (the self-contained HTML report)."""
+    if ctx.invoked_subcommand is None:
+        _html(out, title)
+
+
+@report_app.command("html")
+def html(out: Annotated[Optional[str], _OUT] = None, title: Annotated[str, _TITLE] = "shopseg report") -> None:
+    """Write a self-contained HTML report (charts and plotly.js embedded, works offline, aggregates only)."""
+    _html(out, title)
+
+
+@report_app.command("regions")
+def regions(
+    by: Annotated[str, typer.Option("--by", help="Comma-separated dimensions: segment, region, category, period.")] = (
+        "segment,region,category,period"
+    ),
+    period: Annotated[str, typer.Option("--period", help="month, quarter, year or all.")] = "quarter",
+    level: Annotated[str, typer.Option("--level", help="Geography: region or country.")] = "region",
+    top: Annotated[int, typer.Option("--top", help="Rows to print (most revenue first); 0: all.")] = 30,
+    csv_out: Annotated[Optional[str], typer.Option("--csv", help="Also write every row to this CSV file.")] = None,
+) -> None:
+    """Revenue, orders, AOV, repeat rate and CLV by segment x region x product category over time."""
+    from shopseg.reports.regions import region_performance
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    if not dims:
+        exit_usage("--by needs at least one of segment, region, category, period.")
+    with open_workspace(read_only=True) as ws:
+        df = region_performance(ws, by=dims, period=period, level=level)
+    if csv_out:
+        df.to_csv(csv_out, index=False)
+    shown = df.sort_values("revenue", ascending=False).head(top) if top else df
+    cols = [c for c in df.columns if c != "revenue_index" or df[c].notna().any()]
+    rows = [tuple(_cell(v) for v in r) for r in shown[cols].itertuples(index=False)]
+    print_table(f"Performance by {' x '.join(dims)} ({period}; {len(df):,} groups, top {len(shown):,} by revenue)",
+                cols, rows)  # fmt: skip
+    if "revenue_index" in cols:
+        console.print("revenue_index: the category's share of the region's revenue over its share of all revenue "
+                      "(> 1 does better there, < 1 lags).", highlight=False)  # fmt: skip
+    if csv_out:
+        console.print(f"all {len(df):,} rows written to [bold]{csv_out}[/]")
+
+
+def _cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if hasattr(value, "item"):
+        return value.item()  # type: ignore[attr-defined]
+    return str(value) if not isinstance(value, int | float) else value
+
+
 def register(app: typer.Typer) -> None:
-    app.command("report")(report)
+    app.add_typer(report_app, name="report")

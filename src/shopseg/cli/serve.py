@@ -16,6 +16,7 @@ def serve(
     port: Annotated[Optional[int], typer.Option("--port", "-p", help="TCP port (setting api_port).")] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="Run live segmentation.")] = True,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="Serve the web dashboard at /.")] = True,
 ) -> None:
     """Serve the HTTP API of the workspace: events in, live segment entry/exit out (docs at /docs)."""
     import uvicorn
@@ -23,10 +24,18 @@ def serve(
     from shopseg.api import create_app
     from shopseg.config import get_setting
 
-    app = create_app(get_setting("workspace"), live=live)
+    routers = []
+    if dashboard:
+        from shopseg.web import dashboard_routers
+
+        routers = dashboard_routers()
+    app = create_app(get_setting("workspace"), live=live, routers=routers)
     host = host or str(get_setting("api_host"))
     port = port if port is not None else int(get_setting("api_port"))
     console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)
+    if dashboard:
+        console.print(f"dashboard on http://{host}:{port}/ (log in with an API key: `shopseg keys create NAME`)",
+                      highlight=False)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
 
 

@@ -81,6 +81,7 @@ def render_report(summary: StoreSummary, *, title: str = "shopseg report", sourc
         generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         workspace=source,
         features_note=summary.notes.get("features", ""),
+        predictions_note=summary.notes.get("predictions", ""),
         kpis=kpis,
         sections=_sections(summary.sections),
         plotly_js=get_plotlyjs(),
@@ -128,8 +129,43 @@ def _sections(frames: dict[str, pd.DataFrame]) -> list[_Section]:
     if "countries" in frames:
         df = frames["countries"]
         fig = go.Figure(go.Bar(x=df["country"], y=df["revenue"], marker_color="#829ab1"))
-        out.append(_Section("regions", "Top countries by revenue", [_chart(fig, "Revenue")], _table(df)))
+        out.append(_Section("countries", "Top countries by revenue", [_chart(fig, "Revenue")], _table(df)))
+    return out + _extended_sections(frames)
+
+
+def _extended_sections(frames: dict[str, pd.DataFrame]) -> list[_Section]:
+    from shopseg.reports import figures
+
+    out: list[_Section] = []
+    if "saved_segments" in frames:
+        df = frames["saved_segments"]
+        charts = []
+        if df["size"].notna().any():
+            total = frames["rfm_segments"]["customers"].sum() if "rfm_segments" in frames else df["size"].max()
+            charts.append(_fig(figures.share_chart(df.assign(share=df["size"].fillna(0) / max(float(total), 1.0)), "name")))
+        out.append(_Section("saved-segments", "Saved segments", charts, _table(df),
+                            "Sizes from the latest snapshot (`shopseg segment refresh`)."))  # fmt: skip
+    if "clv_hist" in frames:
+        charts = [_fig(figures.clv_histogram(frames["clv_hist"])), _fig(figures.risk_bands(frames["churn_risk"]))]
+        out.append(_Section("predictions", "Predictions: CLV distribution and churn risk bands", charts,
+                            _table(frames["clv_by_segment"]) if "clv_by_segment" in frames else _table(frames["churn_risk"]),
+                            "Churn risk: low below 0.5, medium to 0.8, high from 0.8 (P(no purchase in the churn window))."))  # fmt: skip
+    if "clusters" in frames:
+        df = frames["clusters"]
+        plain = [c for c in df.columns if not c.endswith("_z") and not c.endswith("_mode_share")]
+        out.append(_Section("clusters", "Clusters", [_fig(figures.cluster_bars(df))], _table(df[plain]),
+                            "Bars: how far each cluster's mean sits from all customers' (z-score); table: medians."))  # fmt: skip
+    if "region_category" in frames and not frames["region_category"].empty:
+        out.append(_Section("regions", "Regions x product categories", [_fig(figures.region_category_heatmap(frames["region_category"]))],
+                            _table(frames["region_top"]) if "region_top" in frames else None,
+                            "Revenue index: the category's share of the region's revenue over its share of all revenue "
+                            "(above 1 it does better there, below 1 it lags). Table: the 20 segment x region x category "
+                            "cells with the most revenue. Over time: `shopseg report regions`."))  # fmt: skip
     return out
+
+
+def _fig(fig: go.Figure) -> str:
+    return str(fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False}))
 
 
 def _chart(fig: go.Figure, y_title: str) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["StoreSummary", "summarize_store"]
+__all__ = ["StoreSummary", "summarize_store", "store_kpis"]
 
 
 @dataclass
@@ -27,11 +27,15 @@ class StoreSummary:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-def summarize_store(workspace: Workspace) -> StoreSummary:
-    """Compute the figures shown by ``shopseg report`` and at the end of ``shopseg demo``."""
+def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSummary:
+    """Compute the figures shown by ``shopseg report`` and at the end of ``shopseg demo``.
+
+    ``extended=False`` leaves out the report-only sections (saved segments,
+    predictions, clusters, regions) that the demo's terminal summary does not print.
+    """
     con = workspace.con
     tables = set(workspace.tables())
-    kpis = _kpis(workspace)
+    kpis = store_kpis(workspace)
     summary = StoreSummary(kpis=kpis)
     if "customer_rfm" in tables:
         summary.sections["rfm_segments"] = _rfm_segments(workspace)
@@ -61,10 +65,42 @@ def summarize_store(workspace: Workspace) -> StoreSummary:
         ).df()
         meta = {k: workspace.meta(k) for k in ("features_as_of", "features_time_unit")}
         summary.notes["features"] = ", ".join(f"{k.split('_', 1)[1]}: {v}" for k, v in meta.items() if v)
+    if extended:
+        _extended(workspace, summary)
     return summary
 
 
-def _kpis(workspace: Workspace) -> dict[str, Any]:
+def _extended(workspace: Workspace, summary: StoreSummary) -> None:
+    """Saved segments, predictions, clusters and regions x categories (what the report adds to the demo summary)."""
+    from shopseg.reports.aggregates import cluster_profiles, prediction_summary, saved_segment_sizes
+    from shopseg.reports.regions import region_performance
+
+    saved = saved_segment_sizes(workspace)
+    if not saved.empty:
+        summary.sections["saved_segments"] = saved.drop(columns=["description"])
+    pred = prediction_summary(workspace)
+    if pred is not None:
+        summary.sections["clv_hist"] = pred["clv_hist"]
+        summary.sections["churn_risk"] = pred["risk"]
+        if pred["by_segment"] is not None:
+            summary.sections["clv_by_segment"] = pred["by_segment"]
+        t = pred["totals"]
+        summary.notes["predictions"] = (
+            f"{int(t['buyers']):,} buyers · total CLV {float(t['clv'] or 0):,.0f} (p10-p90 {float(t['clv_p10'] or 0):,.0f}"
+            f" - {float(t['clv_p90'] or 0):,.0f}) · mean P(alive) {float(t['p_alive'] or 0):.1%} · "
+            f"as of {pred['meta']['as_of'] or '-'}, horizon {pred['meta']['horizon_days'] or '-'} days"
+        )
+    clusters = cluster_profiles(workspace)
+    if clusters is not None:
+        summary.sections["clusters"] = clusters
+    if workspace.has_table("orders") and summary.kpis["orders"]:
+        summary.sections["region_category"] = region_performance(workspace, by=["region", "category"], period="all")
+        summary.sections["region_top"] = region_performance(workspace, by=["segment", "region", "category"],
+                                                            period="all", limit=20)  # fmt: skip
+
+
+def store_kpis(workspace: Workspace) -> dict[str, Any]:
+    """Customers, buyers, purchase orders, revenue, average order value and the order period."""
     con = workspace.con
     row = con.execute(
         """SELECT count(DISTINCT o.customer_id), count(DISTINCT o.order_id),

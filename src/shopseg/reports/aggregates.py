@@ -1,0 +1,96 @@
+"""Aggregates shared by the HTML report and the dashboard: saved segment sizes, predictions, clusters.
+
+Each is one or a few grouped queries over the workspace tables; results are a
+few dozen rows whatever the store's size, and none carries customer-level data.
+Functions return None when their source table has not been built yet.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["saved_segment_sizes", "prediction_summary", "cluster_profiles", "CLV_BINS"]
+
+CLV_BINS = 30
+
+
+def saved_segment_sizes(workspace: Workspace) -> pd.DataFrame:
+    """Saved segments with their latest snapshot: ``name, version, definition, description, as_of, size``.
+
+    Sizes come from the dated snapshots (``shopseg segment refresh``), so the
+    overview does not evaluate every rule on every page load; a segment saved
+    since the last refresh shows no size until the next one.
+    """
+    from shopseg.segments.fields import FIELDS
+    from shopseg.segments.store import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
+
+    cols = ["name", "version", "definition", "description", "as_of", "size", "revenue_share"]
+    if not workspace.has_table(DEFINITIONS_TABLE):
+        return pd.DataFrame(columns=cols)
+    saved = SegmentStore(workspace, fields=FIELDS).list()
+    df = pd.DataFrame([{"name": s.name, "version": s.version, "definition": s.definition,
+                        "description": s.description} for s in saved],  # fmt: skip
+                      columns=cols[:4])
+    if df.empty or not workspace.has_table(SNAPSHOTS_TABLE):
+        return df.assign(as_of=None, size=None, revenue_share=None)
+    has_rev = workspace.has_table("customer_features")
+    rev = "sum(coalesce(f.revenue, 0)) / nullif((SELECT sum(coalesce(revenue, 0)) FROM customer_features), 0)"
+    sizes = workspace.con.execute(
+        f"""WITH latest AS (SELECT name, max(as_of) AS as_of FROM "{SNAPSHOTS_TABLE}" GROUP BY name)
+            SELECT s.name, strftime(s.as_of, '%Y-%m-%d') AS as_of, count(*) AS size, {rev if has_rev else "NULL"} AS revenue_share
+            FROM "{SNAPSHOTS_TABLE}" s JOIN latest USING (name, as_of)
+            {"LEFT JOIN customer_features f USING (customer_id)" if has_rev else ""}
+            GROUP BY s.name, s.as_of"""
+    ).df()
+    return df.merge(sizes, on="name", how="left")
+
+
+def cluster_profiles(workspace: Workspace) -> pd.DataFrame | None:
+    """``cluster_profiles`` as written by ``shopseg cluster`` (one row per cluster), or None."""
+    if not workspace.has_table("cluster_profiles"):
+        return None
+    return workspace.con.execute("SELECT * FROM cluster_profiles ORDER BY cluster").df()
+
+
+def prediction_summary(workspace: Workspace) -> dict[str, Any] | None:
+    """CLV histogram (log-spaced bins), churn risk bands, P(alive) deciles and RFM x CLV, or None."""
+    if not workspace.has_table("customer_predictions"):
+        return None
+    con = workspace.con
+    totals = con.execute(
+        """SELECT count(*) AS buyers, sum(clv) AS clv, sum(clv_p10) AS clv_p10, sum(clv_p90) AS clv_p90,
+                  avg(p_alive) AS p_alive, quantile_cont(clv, 0.5) AS clv_median, max(clv) AS clv_max
+           FROM customer_predictions"""
+    ).df().iloc[0].to_dict()
+    hist = con.execute(
+        f"""WITH b AS (SELECT least(floor(ln(1 + greatest(clv, 0)) / (ln(1 + ?) / {CLV_BINS})), {CLV_BINS - 1}) AS bin
+                       FROM customer_predictions)
+            SELECT bin::INTEGER AS bin, count(*) AS customers FROM b GROUP BY bin ORDER BY bin""",
+        [max(float(totals["clv_max"] or 0.0), 1.0)],
+    ).df()
+    top = math.log(1 + max(float(totals["clv_max"] or 0.0), 1.0))
+    edges = [math.exp(top * i / CLV_BINS) - 1.0 for i in range(CLV_BINS + 1)]
+    hist["low"] = hist["bin"].map(lambda b: round(edges[b], 2))
+    hist["high"] = hist["bin"].map(lambda b: round(edges[b + 1], 2))
+    risk = con.execute(
+        """SELECT churn_risk, count(*) AS customers, round(avg(churn_probability), 4) AS mean_probability,
+                  round(sum(clv), 2) AS clv_at_stake
+           FROM customer_predictions GROUP BY churn_risk
+           ORDER BY CASE churn_risk WHEN 'low' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"""
+    ).df()
+    by_segment = None
+    if workspace.has_table("customer_rfm"):
+        by_segment = con.execute(
+            """SELECT r.rfm_segment AS segment, count(*) AS buyers, round(avg(p.clv), 2) AS mean_clv,
+                      round(avg(p.churn_probability), 4) AS mean_churn
+               FROM customer_predictions p JOIN customer_rfm r USING (customer_id)
+               GROUP BY 1 ORDER BY mean_clv DESC"""
+        ).df()
+    meta = {k: workspace.meta(f"predictions_{k}") for k in ("as_of", "horizon_days", "churn_source", "uncertainty")}
+    return {"totals": totals, "clv_hist": hist, "risk": risk, "by_segment": by_segment, "meta": meta}

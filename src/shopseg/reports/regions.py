@@ -1,0 +1,162 @@
+"""Retail network performance: revenue, orders, AOV, repeat rate and CLV by segment x region x category x period.
+
+:func:`region_performance` is one aggregate query over the purchase lines
+(orders not cancelled, quantity > 0, unit price >= 0, revenue net of line
+discounts, rounded to cents). A line's **segment** is its buyer's RFM segment
+(``customer_rfm``; ``"(no RFM)"`` before ``shopseg rfm``), its **region** the
+buyer's region (or country, ``level="country"``), its **category** the top
+level of the product's category path, its **period** the month, quarter or
+year of the order. Per group:
+
+- ``revenue``, ``orders`` (distinct orders with a line in the group),
+  ``buyers`` (distinct customers) and ``aov = revenue / orders``;
+- ``repeat_rate``: the share of the group's buyers with two or more purchase
+  orders in the group (so "repeat in this category and region");
+- ``clv``: the mean predicted CLV of the group's buyers
+  (``customer_predictions``; NULL before ``shopseg predict``);
+- ``revenue_index``: the group's share of its region's revenue divided by the
+  category's share of all revenue (in the same period): above 1 the category
+  does better in that region than in the store as a whole, below 1 it lags.
+
+Only aggregates leave the database, so the query stays light on a million
+customers and the result never carries customer-level rows.
+
+>>> import tempfile, os
+>>> from shopseg.workspace import Workspace
+>>> ws = Workspace.init(os.path.join(tempfile.mkdtemp(), "ws.duckdb"))
+>>> list(region_performance(ws).columns)[:5]
+['segment', 'region', 'category', 'period', 'revenue']
+>>> ws.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from shopseg.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
+
+__all__ = ["DIMENSIONS", "PERIODS", "LEVELS", "region_performance", "METRICS"]
+
+DIMENSIONS = ("segment", "region", "category", "period")
+PERIODS = ("month", "quarter", "year", "all")
+LEVELS = ("region", "country")
+METRICS = ("revenue", "orders", "buyers", "aov", "repeat_rate", "clv", "revenue_index")
+
+
+def _check(by: Sequence[str], period: str, level: str) -> list[str]:
+    dims = list(dict.fromkeys(by))
+    bad = [d for d in dims if d not in DIMENSIONS]
+    if bad or not dims:
+        raise InvalidParameterError(
+            f"The 'by' parameter of region_performance must be a non-empty subset of {list(DIMENSIONS)}. Got {list(by)} instead."
+        )
+    if period not in PERIODS:
+        raise InvalidParameterError(f"The 'period' parameter must be one of {list(PERIODS)}. Got {period!r} instead.")
+    if level not in LEVELS:
+        raise InvalidParameterError(f"The 'level' parameter must be one of {list(LEVELS)}. Got {level!r} instead.")
+    return dims
+
+
+def _lines_sql(workspace: Workspace, period: str, level: str) -> str:
+    """One row per purchase order x top-level category (lines summed first: the heavy part stays narrow)."""
+    has_rfm = workspace.has_table("customer_rfm")
+    segment = "coalesce(r.rfm_segment, '(no RFM)')" if has_rfm else "'(no RFM)'"
+    rfm_join = "LEFT JOIN customer_rfm r ON r.customer_id = o.customer_id" if has_rfm else ""
+    when = "DATE '1970-01-01'" if period == "all" else f"date_trunc('{period}', o.ordered_at)::DATE"
+    return f"""
+        WITH pc AS (SELECT product_id, coalesce(nullif(trim(split_part(category, '>', 1)), ''), 'unknown') AS category
+                    FROM products),
+        oc AS (SELECT l.order_id, coalesce(pc.category, 'unknown') AS category,
+                      sum(round(l.quantity * l.unit_price - coalesce(l.discount, 0), 2)) AS value
+               FROM order_lines l LEFT JOIN pc ON pc.product_id = l.product_id
+               WHERE l.quantity > 0 AND l.unit_price >= 0
+               GROUP BY 1, 2),
+        od AS (SELECT o.order_id, o.customer_id, {when} AS period,
+                      coalesce(c.{level}, o.{level}, 'unknown') AS region, {segment} AS segment
+               FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id {rfm_join}
+               WHERE NOT coalesce(o.is_cancelled, false))
+        SELECT od.*, oc.category, oc.value FROM oc JOIN od ON od.order_id = oc.order_id"""
+
+
+def region_performance(
+    workspace: Workspace,
+    *,
+    by: Sequence[str] = DIMENSIONS,
+    period: str = "quarter",
+    level: str = "region",
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Aggregate purchase performance by any of segment, region, category and period.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        An open workspace with orders (and, optionally, customer_rfm and customer_predictions).
+    by : sequence of {"segment", "region", "category", "period"}, default=all four
+        Group-by dimensions; the others are summed over.
+    period : {"month", "quarter", "year", "all"}, default="quarter"
+        Time grain; ``"all"`` puts every order in one period (1970-01-01).
+    level : {"region", "country"}, default="region"
+        Geography: the customer's region (or the order's) or country.
+    limit : int, default=None
+        Keep the ``limit`` groups with the most revenue.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The dimensions in ``by`` then :data:`METRICS`, sorted by the dimensions.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown dimension, period or level.
+    """
+    dims = _check(by, period, level)
+    has_pred = workspace.has_table("customer_predictions")
+    clv_join = "LEFT JOIN customer_predictions pr ON pr.customer_id = b.customer_id" if has_pred else ""
+    clv = "pr.clv" if has_pred else "CAST(NULL AS DOUBLE)"
+    keys = ", ".join(dims)
+    # the region's revenue and the category's store-wide share, in the same period when period is a dimension
+    in_period = ["period"] if "period" in dims else []
+    cat_keys = ", ".join(["category", *in_period])
+    index = (
+        f"""(sum(g.revenue) OVER (PARTITION BY {", ".join(["g." + k for k in ["region", "category", *in_period]])})
+              / nullif(sum(g.revenue) OVER (PARTITION BY {", ".join("g." + k for k in ["region", *in_period])}), 0))
+             / nullif(cs.cat_share, 0)"""
+        if {"region", "category"} <= set(dims)
+        else "CAST(NULL AS DOUBLE)"
+    )
+    cat_share_join = (
+        f"""LEFT JOIN (SELECT {cat_keys}, sum(value) / nullif(sum(sum(value)) OVER ({"PARTITION BY period" if in_period else ""}), 0)
+                              AS cat_share FROM lines GROUP BY {cat_keys}) cs USING ({cat_keys})"""
+        if {"region", "category"} <= set(dims)
+        else ""
+    )
+    # rows are (order, category): within a group that fixes the category each order appears once
+    orders = "count(*)" if "category" in dims else "count(DISTINCT order_id)"
+    sql = f"""
+        WITH lines AS MATERIALIZED ({_lines_sql(workspace, period, level)}),
+        b AS (SELECT {keys}, customer_id, {orders} AS orders, sum(value) AS revenue
+              FROM lines GROUP BY {keys}, customer_id),
+        g AS (SELECT {", ".join("b." + d for d in dims)}, round(sum(b.revenue), 2) AS revenue,
+                     sum(b.orders)::BIGINT AS orders, count(*)::BIGINT AS buyers,
+                     avg(CASE WHEN b.orders >= 2 THEN 1.0 ELSE 0.0 END) AS repeat_rate, avg({clv}) AS clv
+              FROM b {clv_join} GROUP BY {", ".join("b." + d for d in dims)})
+        SELECT {", ".join("g." + d for d in dims)}, g.revenue, g.orders, g.buyers,
+               round(g.revenue / nullif(g.orders, 0), 2) AS aov, round(g.repeat_rate, 4) AS repeat_rate,
+               round(g.clv, 2) AS clv, round({index}, 3) AS revenue_index
+        FROM g {cat_share_join}
+        ORDER BY {"g.revenue DESC" if limit else ", ".join("g." + d for d in dims)}
+        {f"LIMIT {int(limit)}" if limit else ""}"""
+    df = workspace.con.execute(sql).df()
+    if "period" in df.columns:
+        df["period"] = pd.to_datetime(df["period"]).dt.date
+    if limit:
+        df = df.sort_values(dims).reset_index(drop=True)
+    return df

@@ -1,0 +1,208 @@
+"""Segment builder and segment detail: check, preview, members (paged), explain, consent-aware export.
+
+Sizes and shares are counted in the database (one aggregate over the compiled
+rule); members come back one page at a time, ordered by ``customer_id``, so a
+segment of a million customers costs one page of rows per request. Errors of
+the rule language keep their position: :func:`issue_positions` turns each
+:class:`~shopseg.errors.Issue` message (``line L, col C: ...``) into a
+``{line, col, length, message}`` dict the builder underlines in place.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pandas as pd
+
+from shopseg.errors import InvalidParameterError, Issue, SegmentError
+from shopseg.features import FEATURES_TABLE
+
+if TYPE_CHECKING:
+    from shopseg.engine import Engine
+    from shopseg.segments.nodes import Segment
+    from shopseg.segments.store import SegmentStore
+
+__all__ = ["issue_positions", "preview_rule", "members_page", "explain_member", "export_rows", "EXPORT_COLUMNS",
+           "PAGE_SIZE_MAX", "to_records", "rule_error"]  # fmt: skip
+
+PAGE_SIZE_MAX = 200
+EXPORT_COLUMNS = ["customer_id", "email", "country", "region", "city"]
+_MEMBER_COLUMNS = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"]
+_CHANNELS = {"email_marketing": "email", "sms_marketing": "sms"}
+_POSITION = re.compile(r"^line (\d+), col (\d+): (.*?)(?:\n  (.*)\n  ( *)(\^+))?$", re.S)
+
+
+def issue_positions(issues: list[Issue]) -> list[dict[str, Any]]:
+    """Each issue as the API's error item ``{path, code, message}`` plus ``what, line, col, length``.
+
+    ``what`` is the message without its position and caret; ``line``/``col``
+    (1-based) and ``length`` are None/0 when the issue has no position.
+
+    >>> issue_positions([Issue("/", "syntax", "line 1, col 8: unexpected 'x'.\\n  orders x 3\\n         ^")])[0]["col"]
+    8
+    """
+    out = []
+    for issue in issues:
+        item: dict[str, Any] = {"path": issue.path, "code": issue.code, "message": issue.message,
+                                "what": issue.message, "line": None, "col": None, "length": 0}  # fmt: skip
+        m = _POSITION.match(issue.message)
+        if m:
+            item.update(what=m.group(3), line=int(m.group(1)), col=int(m.group(2)),
+                        length=len(m.group(6)) if m.group(6) else 1)  # fmt: skip
+        out.append(item)
+    return out
+
+
+def _members(store: SegmentStore, engine: Engine, segment: Segment, as_of: dt.date | str | None) -> Any:
+    from shopseg.segments.compile import segment_frame
+
+    flags = segment_frame(engine, segment, as_of=store.as_of(as_of), fields=store.fields, segments=store.definitions())
+    feats = engine.table(FEATURES_TABLE)
+    return feats.join(flags.filter(flags.member).select("customer_id"), "customer_id")
+
+
+def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of: dt.date | str | None = None,
+                 sample: int = 10) -> dict[str, Any]:  # fmt: skip
+    """Size, share of customers, revenue share and a sample of a rule, counted in the database.
+
+    Raises :class:`~shopseg.errors.SegmentError` (with positioned issues) for a bad rule.
+    """
+    from shopseg.segments.render import render
+    from shopseg.segments.validate import static_issues
+
+    seg = store.check(definition)
+    members = _members(store, engine, seg, as_of)
+    feats = engine.table(FEATURES_TABLE)
+    size = members.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
+    total = feats.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
+    rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(sample).to_pandas()
+    n, customers = int(size["n"]), int(total["n"])
+    revenue, total_rev = float(size["revenue"] or 0.0), float(total["revenue"] or 0.0)
+    return {
+        "rule": render(seg),
+        "size": n,
+        "customers": customers,
+        "share": n / customers if customers else 0.0,
+        "revenue_share": revenue / total_rev if total_rev else 0.0,
+        "sample": to_records(rows),
+        "warnings": [i.message for i in static_issues(seg, store.fields)],
+    }
+
+
+def members_page(store: SegmentStore, engine: Engine, name: str, *, page: int = 1, size: int = 50,
+                 as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+    """One page of a saved segment's members (``page`` from 1), ordered by customer id."""
+    size = max(1, min(int(size), PAGE_SIZE_MAX))
+    page = max(1, int(page))
+    members = _members(store, engine, store.get(name).segment, as_of)
+    total = int(members.count().to_pandas())
+    rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
+    return {"name": name, "page": page, "size": size, "total": total, "pages": max(1, -(-total // size)),
+            "rows": to_records(rows)}  # fmt: skip
+
+
+def explain_member(store: SegmentStore, name: str, customer_id: str,
+                   as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Each condition of ``name`` with the customer's value and whether it held."""
+    from shopseg.segments.evaluate import explain_segment
+
+    profile, events, orders = store.profile(customer_id)
+    steps = explain_segment(store.get(name).segment, profile, events, as_of=store.as_of(as_of), fields=store.fields,
+                            segments=store.definitions(), orders=orders)  # fmt: skip
+    return {
+        "name": name,
+        "customer_id": customer_id,
+        "member": bool(steps[0].held) if steps else False,
+        "steps": [{"depth": s.depth, "condition": s.condition, "value": _plain(s.value), "held": bool(s.held)}
+                  for s in steps],  # fmt: skip
+    }
+
+
+def export_rows(store: SegmentStore, engine: Engine, name: str, *, consent: str = "email_marketing",
+                as_of: dt.date | str | None = None) -> tuple[Iterator[str], dict[str, int]]:  # fmt: skip
+    """A consent-filtered CSV of a saved segment's members, and how many were left out.
+
+    With the campaign export module (:mod:`shopseg.export`, issue 8) installed,
+    its :func:`~shopseg.export.build_audience` decides who may be exported
+    (consent history, email present) and its minimum segment size applies;
+    without it, :func:`_consented_csv` keeps members whose ``customers.<consent>``
+    flag is true (a missing flag counts as no consent).
+    """
+    if consent not in _CHANNELS:
+        raise InvalidParameterError(f"export: unknown consent '{consent}'. Expected one of {sorted(_CHANNELS)}; "
+                                    f"got {consent!r}.")  # fmt: skip
+    members = _members(store, engine, store.get(name).segment, as_of).select("customer_id")
+    try:
+        from shopseg.export import build_audience, format_audience
+    except ImportError:  # the campaign export module is not part of this install
+        return _consented_csv(engine, members, consent)
+    from shopseg.config import get_setting
+
+    ids = members.order_by("customer_id").to_pandas()["customer_id"].tolist()
+    audience = build_audience(store.workspace, ids, channel=_CHANNELS[consent], segment=name)
+    minimum = int(get_setting("export_min_segment_size"))
+    if len(audience.included) < minimum:
+        from shopseg.export import AudienceTooSmallError
+
+        raise AudienceTooSmallError(f"export: segment '{name}' has {len(audience.included):,} consented members; "
+                                    f"expected at least {minimum:,} (setting export_min_segment_size).")  # fmt: skip
+    table = format_audience(audience, "csv").sort_values("customer_id")
+    stats = {"members": audience.members, "exported": len(table), "left_out": audience.members - len(table)}
+    return iter([table.to_csv(index=False)]), stats
+
+
+def _consented_csv(engine: Engine, members: Any, consent: str) -> tuple[Iterator[str], dict[str, int]]:
+    customers = engine.table("customers")
+    joined = members.left_join(customers, "customer_id").select(
+        "customer_id", consented=customers[consent].fill_null(False), **{c: customers[c] for c in EXPORT_COLUMNS[1:]}
+    )
+    counts = joined.aggregate(members=ibis._.customer_id.count(),
+                              kept=ibis._.consented.cast("int64").sum()).to_pandas().iloc[0]  # fmt: skip
+    stats = {"members": int(counts["members"]), "exported": int(counts["kept"] or 0)}
+    stats["left_out"] = stats["members"] - stats["exported"]
+    kept = joined.filter(joined.consented).select(*EXPORT_COLUMNS).order_by("customer_id")
+
+    def chunks() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(EXPORT_COLUMNS)
+        offset = 0
+        while True:
+            part = kept.limit(10_000, offset=offset).to_pandas()
+            writer.writerows(part.itertuples(index=False))
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+            if len(part) < 10_000:
+                return
+            offset += 10_000
+
+    return chunks(), stats
+
+
+def rule_error(exc: SegmentError) -> dict[str, Any]:
+    """A :class:`SegmentError` in the API's error shape, each item with its line/col for the builder."""
+    items = issue_positions(exc.issues) or [{"code": "SegmentError", "message": str(exc), "what": str(exc)}]
+    return {"ok": False, "error": "; ".join(i["message"] for i in items), "errors": items, "status": exc.status}
+
+
+def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if value is pd.NaT:
+        return None
+    return value

@@ -1,0 +1,203 @@
+"""HTML pages of the dashboard: Jinja2 templates filled with aggregates and Plotly figures.
+
+Each page is one route that takes the workspace lock, asks
+:mod:`shopseg.web.queries` for a few small frames, turns them into figures
+(:mod:`shopseg.web.charts`) and renders a template. Interactive parts (the
+builder's preview and save, member paging, explain, export, the event feed)
+call the JSON endpoints of :mod:`shopseg.web.api` from ``dashboard.js``.
+
+Without a valid key a page redirects to ``/login``; the builder needs the
+``marketer`` role (viewers get a 403 page, and the edit and export controls are
+not rendered for them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from shopseg.api.deps import get_state
+from shopseg.errors import NotFound
+from shopseg.web import charts, queries
+from shopseg.web.context import AGGREGATE_TTL_S, cached, session
+from shopseg.web.auth import COOKIE, has_role, principal_of
+
+__all__ = ["router", "NAV"]
+
+router = APIRouter(include_in_schema=False)
+
+NAV = [
+    ("/", "Overview"),
+    ("/rfm", "RFM"),
+    ("/segments/new", "Segment builder"),
+    ("/clusters", "Clusters"),
+    ("/predictions", "Predictions"),
+    ("/regions", "Regions"),
+    ("/experiments", "A/B tests"),
+    ("/events", "Live events"),
+]
+
+_env = Environment(loader=PackageLoader("shopseg.web", "templates"),
+                   autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True))
+_env.globals["zip"] = zip
+_env.filters["num"] = lambda v, d=0: "-" if v is None or v != v else f"{v:,.{d}f}"
+_env.filters["pct"] = lambda v: "-" if v is None or v != v else f"{100 * float(v):.1f}%"
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    who = principal_of(request)
+    if who is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    html = _env.get_template(template).render(
+        request=request, nav=NAV, path=request.url.path, role=who.role,
+        can_edit=has_role(who.role, "marketer"), **context,
+    )  # fmt: skip
+    return HTMLResponse(html, status_code=status)
+
+
+def _logged_in(request: Request) -> bool:
+    return principal_of(request) is not None
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    """The login form (an API key)."""
+    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
+    return HTMLResponse(_env.get_template("login.html.j2").render(next=target, nav=[], role=None))
+
+
+@router.get("/logout")
+def logout() -> RedirectResponse:
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE)
+    return resp
+
+
+@router.get("/")
+def overview_page(request: Request) -> Response:
+    if not _logged_in(request):
+        return _render(request, "overview.html.j2")
+    with session(request) as s:
+        data = cached(s, "overview", lambda: queries.overview(s.workspace), ttl_s=AGGREGATE_TTL_S)
+    figs = {"monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")}
+    if data["rfm"] is not None:
+        figs["rfm"] = charts.share_chart(data["rfm"])
+    saved = data["saved"]
+    if not saved.empty and saved["size"].notna().any():
+        figs["saved"] = charts.share_chart(saved.assign(share=saved["size"].fillna(0) / max(data["kpis"]["customers"], 1)), "name")
+    return _render(request, "overview.html.j2", data=data, figs=figs)
+
+
+@router.get("/rfm")
+def rfm_page(request: Request) -> Response:
+    if not _logged_in(request):
+        return _render(request, "rfm.html.j2")
+    with session(request) as s:
+        grid, table = queries.rfm_grid(s.workspace), queries.rfm_segments(s.workspace)
+    fig = charts.rfm_heatmap(grid) if grid is not None and not grid.empty else None
+    return _render(request, "rfm.html.j2", fig=fig, segments=table)
+
+
+@router.get("/segments/new")
+def builder_page(request: Request, rule: str = "") -> Response:
+    who = principal_of(request)
+    if who is not None and not has_role(who.role, "marketer"):
+        return _render(request, "forbidden.html.j2", status=403, needed="marketer")
+    fields: list[Any] = []
+    if who is not None:
+        with session(request) as s:
+            fields = [f for f in s.store.fields if f.available][:60]
+    return _render(request, "builder.html.j2", rule=rule, fields=fields)
+
+
+@router.get("/segments/{name}")
+def segment_page(request: Request, name: str) -> Response:
+    if not _logged_in(request):
+        return _render(request, "segment.html.j2")
+    with session(request) as s:
+        try:
+            saved = s.store.get(name)
+        except NotFound as exc:
+            return _render(request, "missing.html.j2", status=404, message=str(exc))
+        try:
+            history = s.store.history(name)
+        except NotFound:
+            history = None
+    fig = charts.history_chart(history) if history is not None and not history.empty else None
+    return _render(request, "segment.html.j2", saved=saved, history=history, fig=fig)
+
+
+@router.get("/clusters")
+def clusters_page(request: Request) -> Response:
+    if not _logged_in(request):
+        return _render(request, "clusters.html.j2")
+    with session(request) as s:
+        profiles = queries.cluster_profiles(s.workspace)
+    fig = charts.cluster_bars(profiles) if profiles is not None else None
+    plain = [c for c in (profiles.columns if profiles is not None else []) if not c.endswith("_z")]
+    return _render(request, "clusters.html.j2", profiles=profiles, columns=plain, fig=fig)
+
+
+@router.get("/predictions")
+def predictions_page(request: Request) -> Response:
+    if not _logged_in(request):
+        return _render(request, "predictions.html.j2")
+    with session(request) as s:
+        summary = queries.prediction_summary(s.workspace)
+        backtest = cached(s, "backtest", lambda: queries.backtest_groups(s.engine)) if summary else None
+    figs = {}
+    if summary is not None:
+        figs = {"clv": charts.clv_histogram(summary["clv_hist"]), "risk": charts.risk_bands(summary["risk"])}
+        if backtest is not None and backtest.get("groups") is not None:
+            figs["calibration"] = charts.calibration_chart(backtest["groups"])
+    return _render(request, "predictions.html.j2", summary=summary, figs=figs, backtest=backtest)
+
+
+@router.get("/regions")
+def regions_page(request: Request, value: str = "revenue_index") -> Response:
+    if not _logged_in(request):
+        return _render(request, "regions.html.j2")
+    from shopseg.reports.regions import METRICS, region_performance
+
+    value = value if value in METRICS else "revenue_index"
+    with session(request) as s:
+        cells, top, trend = cached(s, "regions", lambda: (
+            region_performance(s.workspace, by=["region", "category"], period="all"),
+            region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25),
+            region_performance(s.workspace, by=["region", "period"], period="quarter"),
+        ))  # fmt: skip  (three scans of every order line: kept until a segment is saved or the server restarts)
+    fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
+    trend_fig = charts.region_trend(trend) if not trend.empty else None
+    return _render(request, "regions.html.j2", fig=fig, trend=trend_fig, top=top, value=value, metrics=METRICS)
+
+
+@router.get("/experiments")
+def experiments_page(request: Request) -> Response:
+    if not _logged_in(request):
+        return _render(request, "experiments.html.j2")
+    with session(request) as s:
+        results = cached(s, "experiments", lambda: queries.experiment_results(s.workspace))
+    figs = {}
+    for exp in results or []:
+        rows = exp["rows"]
+        if rows["lift"].notna().any():
+            figs[exp["name"]] = {
+                "conversion": charts.lift_chart(rows),
+                "revenue": charts.lift_chart(rows, value="revenue_lift", low="revenue_low", high="revenue_high",
+                                             title="revenue per customer lift"),
+            }  # fmt: skip
+    return _render(request, "experiments.html.j2", results=results, figs=figs)
+
+
+@router.get("/events")
+def events_page(request: Request) -> Response:
+    if not _logged_in(request):
+        return _render(request, "events.html.j2")
+    with session(request) as s:
+        rows = queries.latest_events(s.workspace, limit=50)
+    stream = "/api/v1/dashboard/stream" if getattr(get_state(request), "live", None) is not None else None
+    return _render(request, "events.html.j2", rows=rows, stream=stream)

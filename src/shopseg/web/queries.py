@@ -1,0 +1,141 @@
+"""Aggregates behind the dashboard pages: each one a single grouped query, never customer rows in bulk.
+
+Every function takes an open :class:`~shopseg.workspace.Workspace` and returns
+small frames or dicts (tens of rows whatever the store's size). A section whose
+source table does not exist yet returns ``None`` and the page shows an empty
+state naming the command that builds it. Customer-level rows only appear paged
+(:func:`shopseg.web.members.members_page`) or one customer at a time.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from shopseg.reports.aggregates import cluster_profiles, prediction_summary, saved_segment_sizes
+from shopseg.reports.summary import store_kpis
+
+if TYPE_CHECKING:
+    from shopseg.engine import Engine
+    from shopseg.workspace import Workspace
+
+__all__ = [
+    "overview",
+    "rfm_grid",
+    "rfm_segments",
+    "saved_segment_sizes",
+    "cluster_profiles",
+    "prediction_summary",
+    "latest_events",
+    "experiment_results",
+    "backtest_groups",
+]
+
+def overview(workspace: Workspace) -> dict[str, Any]:
+    """KPIs, RFM segment sizes and revenue shares, saved segment sizes, lifecycle stages."""
+    out: dict[str, Any] = {"kpis": store_kpis(workspace), "rfm": rfm_segments(workspace)}
+    out["saved"] = saved_segment_sizes(workspace)
+    if workspace.has_table("customer_lifecycle"):
+        out["lifecycle"] = workspace.con.execute(
+            "SELECT stage, count(*) AS customers FROM customer_lifecycle GROUP BY stage ORDER BY customers DESC"
+        ).df()
+    else:
+        out["lifecycle"] = None
+    out["monthly"] = workspace.con.execute(
+        """SELECT date_trunc('month', o.ordered_at)::DATE AS month, count(DISTINCT o.order_id) AS orders,
+                  round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2) AS revenue
+           FROM orders o JOIN order_lines l USING (order_id)
+           WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price >= 0
+           GROUP BY 1 ORDER BY 1"""
+    ).df()
+    return out
+
+
+def rfm_segments(workspace: Workspace) -> pd.DataFrame | None:
+    """The RFM segment table (customers, shares, means), or None before ``shopseg rfm``."""
+    if not workspace.has_table("customer_rfm"):
+        return None
+    from shopseg.segments.rfm import rfm_segment_table
+
+    return rfm_segment_table(workspace.ibis.table("customer_rfm"))
+
+
+def rfm_grid(workspace: Workspace) -> pd.DataFrame | None:
+    """Customers and mean revenue per (R, F) score pair, with the most common segment of the cell."""
+    if not workspace.has_table("customer_rfm"):
+        return None
+    return workspace.con.execute(
+        """SELECT r_score, f_score, count(*) AS customers, round(avg(revenue), 2) AS mean_revenue,
+                  mode(rfm_segment) AS segment
+           FROM customer_rfm WHERE r_score IS NOT NULL GROUP BY ALL ORDER BY ALL"""
+    ).df()
+
+
+def latest_events(workspace: Workspace, *, limit: int = 50, before: str | None = None) -> pd.DataFrame:
+    """The newest ``limit`` events (paged backwards with ``before``, an ``occurred_at`` ISO time)."""
+    if not workspace.has_table("events"):
+        return pd.DataFrame(columns=["event_id", "customer_id", "type", "occurred_at", "product_id"])
+    where, params = ("WHERE occurred_at < ?", [before]) if before else ("", [])
+    return workspace.con.execute(
+        f"""SELECT event_id, customer_id, type, occurred_at, product_id FROM events {where}
+            ORDER BY occurred_at DESC, event_id DESC LIMIT ?""",
+        [*params, int(limit)],
+    ).df()
+
+
+def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[str, Any]] | None:
+    """A/B results per experiment: one row per variant with conversion and revenue lifts and their intervals.
+
+    Uses :mod:`shopseg.experiments` (``analyze_experiment``, overall rows, the SRM
+    check) when that module is installed and the workspace has experiments;
+    otherwise None, and the page shows an empty state. Columns of ``rows``:
+    ``variant, customers, conversion, revenue_per_customer`` and, for
+    non-control variants, ``lift, lift_low, lift_high`` (conversion, absolute),
+    ``revenue_lift, revenue_low, revenue_high`` and ``prob_beat_control``.
+    """
+    try:
+        from shopseg.experiments import analyze_experiment
+        from shopseg.experiments.store import EXPERIMENTS_TABLE, list_experiments
+    except ImportError:  # the experiments module (issue 8) is not part of this install
+        return None
+    if not workspace.has_table(EXPERIMENTS_TABLE):
+        return None
+    out = []
+    for exp in list_experiments(workspace):
+        rep = analyze_experiment(workspace, exp.name, n_boot=n_boot, by_segment=False)
+        out.append({"name": exp.name, "segment": exp.segment, "control": rep.control, "srm": rep.srm,
+                    "rows": _lift_rows(rep.table)})  # fmt: skip
+    return out or None
+
+
+def _lift_rows(table: pd.DataFrame) -> pd.DataFrame:
+    def ci(col: str, i: int) -> pd.Series:
+        if col not in table:
+            return pd.Series([None] * len(table), index=table.index, dtype=object)
+        return table[col].map(lambda v: v[i] if isinstance(v, tuple | list) else None)
+
+    rows = table[["variant", "customers", "conversion", "revenue_per_customer"]].copy()
+    for name, col in (("lift", "conversion_lift"), ("revenue_lift", "revenue_lift"), ("prob_beat_control", "prob_beat_control")):
+        rows[name] = table[col] if col in table else None
+    rows["lift_low"], rows["lift_high"] = ci("conversion_lift_ci", 0), ci("conversion_lift_ci", 1)
+    rows["revenue_low"], rows["revenue_high"] = ci("revenue_lift_ci", 0), ci("revenue_lift_ci", 1)
+    return rows
+
+
+def backtest_groups(engine: Engine) -> dict[str, Any]:
+    """The purchase backtest's calibration table (actual vs predicted per frequency group) and verdict.
+
+    It fits a BG/NBD on the store's past (one fit on unique frequency/recency/T
+    rows), so pages cache it; a store too small or too short to split gives
+    ``groups=None`` and the reason.
+    """
+    from shopseg.errors import ShopsegError
+    from shopseg.predict import purchase_backtest
+
+    try:
+        bt = purchase_backtest(engine)
+    except ShopsegError as exc:
+        return {"groups": None, "error": str(exc)}
+    info = {k: bt.info[k] for k in ("calibration_end", "observation_end", "holdout_days", "customers")}
+    return {"groups": bt.groups, "mae": bt.mae, "verdict": bt.verdict(), "info": info, "error": None}
