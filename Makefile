@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-browser chromium bench venv clean
+.PHONY: demo test test-browser java chromium bench venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shopseg demo
 
-test: $(STAMP)
-	@command -v java >/dev/null || (echo "Java 17 is needed for the Spark tests: apt-get install -y openjdk-17-jre-headless" && exit 1)
-	@test -x /usr/bin/chromium || (echo "Chromium is needed for the dashboard's browser tests: make chromium (apt-get install -y chromium)" && exit 1)
+test: $(STAMP) java chromium
 	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
+
+# Java 17 for the Spark tests (PySpark in local mode)
+java:
+	@command -v java >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
 
 # Debian's Chromium for the dashboard's browser tests (Playwright drives /usr/bin/chromium; it downloads no browser)
 chromium:
