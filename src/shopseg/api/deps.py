@@ -81,10 +81,18 @@ def require_role(role: str) -> Callable[..., ApiKey]:
     Returns the caller's :class:`~shopseg.api.keys.ApiKey`; 401 without a valid
     key, 403 when the role is too weak.
     """
-    if role not in ROLES:
-        raise InvalidParameterError(f"require_role: unknown role {role!r}. Expected one of {list(ROLES)}.")
+    return role_dependency(role, current_key, "require_role")
 
-    def dependency(key: ApiKey = Depends(current_key)) -> ApiKey:
+
+def role_dependency(role: str, key_dependency: Callable[..., ApiKey], who: str) -> Callable[..., ApiKey]:
+    """A dependency admitting the key ``key_dependency`` finds when its role is ``role`` or stronger.
+
+    Shared by :func:`require_role` (API headers) and the dashboard's cookie-aware variant.
+    """
+    if role not in ROLES:
+        raise InvalidParameterError(f"{who}: unknown role {role!r}. Expected one of {list(ROLES)}.")
+
+    def dependency(key: ApiKey = Depends(key_dependency)) -> ApiKey:
         if not role_allows(key.role, role):
             raise PermissionDeniedError(
                 f"request: the API key '{key.key_id}' has role '{key.role}'. Expected role '{role}' or stronger "

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from fastapi import Depends, Request
 
-from shopseg.api.deps import AppState, get_state
+from shopseg.api.deps import AppState, get_state, role_dependency
 from shopseg.api.keys import ROLES, ApiKey, role_allows
-from shopseg.errors import AuthenticationError, InvalidParameterError, PermissionDeniedError
+from shopseg.errors import AuthenticationError
 
 __all__ = ["COOKIE", "ROLES", "key_from_request", "principal_of", "dashboard_key", "require_dashboard_role", "has_role"]
 
@@ -57,16 +57,4 @@ def dashboard_key(request: Request, state: AppState = Depends(get_state)) -> Api
 
 def require_dashboard_role(role: str) -> Callable[..., ApiKey]:
     """Like :func:`shopseg.api.deps.require_role`, also accepting the login cookie."""
-    if role not in ROLES:
-        raise InvalidParameterError(f"require_dashboard_role: unknown role {role!r}. Expected one of {list(ROLES)}.")
-
-    def dependency(key: ApiKey = Depends(dashboard_key)) -> ApiKey:
-        if not role_allows(key.role, role):
-            raise PermissionDeniedError(
-                f"request: the API key '{key.key_id}' has role '{key.role}'. Expected role '{role}' or stronger "
-                f"({' < '.join(ROLES)})."
-            )
-        return key
-
-    dependency.__name__ = f"require_{role}"
-    return dependency
+    return role_dependency(role, dashboard_key, "require_dashboard_role")
