@@ -3,26 +3,12 @@ from __future__ import annotations
 import re
 
 from shopseg.reports import summarize_store, write_report
-
-
-def _seed_orders(ws):
-    con = ws.con
-    con.execute(
-        """INSERT INTO orders (order_id, customer_id, ordered_at, is_cancelled) VALUES
-           ('o1', 'a', '2024-01-05 10:00', false), ('o2', 'a', '2024-02-01 09:00', false),
-           ('o3', 'b', '2024-02-03 12:00', false), ('o4', 'b', '2024-02-04 12:00', true)"""
-    )
-    con.execute(
-        """INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return) VALUES
-           ('o1', 1, 'p1', 2, 10.00, 0, false), ('o1', 2, 'p2', 1, 5.50, 0.50, false),
-           ('o2', 1, 'p1', 1, 10.00, 0, false), ('o3', 1, 'p3', 3, 4.00, 0, false),
-           ('o3', 2, 'p3', -1, 4.00, 0, true), ('o4', 1, 'p1', 9, 10.00, 0, false)"""
-    )
+from tests.reports.tiny_orders import seed_orders
 
 
 def test_kpis_count_only_purchases(workspace):
     """Hand-computed: revenue = 20 + 5.5 - 0.5 + 10 + 12 = 47 (cancelled o4 and the return line excluded)."""
-    _seed_orders(workspace)
+    seed_orders(workspace)
     k = summarize_store(workspace).kpis
     assert k["orders"] == 3
     assert k["buyers"] == 2
@@ -31,7 +17,7 @@ def test_kpis_count_only_purchases(workspace):
 
 
 def test_report_is_self_contained(workspace, tmp_path):
-    _seed_orders(workspace)
+    seed_orders(workspace)
     path = write_report(workspace, tmp_path / "r.html")
     text = path.read_text(encoding="utf-8")
     assert '<div class="value">47</div>' in text  # revenue KPI

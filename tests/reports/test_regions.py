@@ -8,6 +8,7 @@ import pytest
 
 from shopseg.errors import InvalidParameterError
 from shopseg.reports.regions import region_performance
+from tests.reports.tiny_orders import seed_orders
 
 
 def _seed(ws) -> None:
@@ -15,17 +16,7 @@ def _seed(ws) -> None:
     con.execute("INSERT INTO customers (customer_id, region, country) VALUES ('a', 'North', 'X'), ('b', 'South', 'X')")
     con.execute("""INSERT INTO products (product_id, category) VALUES
                    ('p1', 'Home > Decor'), ('p2', 'Toys > Puzzles'), ('p3', 'Home > Kitchen')""")
-    con.execute(
-        """INSERT INTO orders (order_id, customer_id, ordered_at, is_cancelled) VALUES
-           ('o1', 'a', '2024-01-05 10:00', false), ('o2', 'a', '2024-02-01 09:00', false),
-           ('o3', 'b', '2024-02-03 12:00', false), ('o4', 'b', '2024-02-04 12:00', true)"""
-    )
-    con.execute(
-        """INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return) VALUES
-           ('o1', 1, 'p1', 2, 10.00, 0, false), ('o1', 2, 'p2', 1, 5.50, 0.50, false),
-           ('o2', 1, 'p1', 1, 10.00, 0, false), ('o3', 1, 'p3', 3, 4.00, 0, false),
-           ('o3', 2, 'p3', -1, 4.00, 0, true), ('o4', 1, 'p1', 9, 10.00, 0, false)"""
-    )
+    seed_orders(ws)
 
 
 def test_region_x_category_figures_match_hand_computation(workspace):

@@ -295,9 +295,8 @@ class SegmentStore:
                 f"Hint: run `shopseg features build --as-of {day}` (and `shopseg rfm`) first."
             )
         saved_list = self.list()
-        defs = {s.name: s.segment for s in saved_list}
         with self.workspace.transaction() as con:
-            sizes = self._write_snapshots(engine, con, saved_list, day) if defs else {}
+            sizes = self._write_snapshots(engine, con, saved_list, day) if saved_list else {}
             if self.workspace.has_table("customer_rfm"):
                 con.execute(f'DELETE FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?', [day])
                 con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
