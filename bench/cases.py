@@ -91,10 +91,8 @@ def shopseg_core_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     ws = Workspace.open(Path(out_dir) / "store.duckdb", read_only=True)
     engine = get_engine(ws, "duckdb")
     window = AsOf.of(as_of)
-    orders = purchase_order_totals(engine, window)
-    per_customer = orders.group_by("customer_id").aggregate(orders=orders.count())
-    core = rfm_from_days(purchase_days(orders), window)
-    core = core.join(per_customer, "customer_id").mutate(
+    core = rfm_from_days(purchase_days(purchase_order_totals(engine, window)), window)
+    core = core.mutate(
         revenue=core.total_cents / 100.0, days_since_last_order=day_diff(window.date_lit(), core.last_day)
     )
     df = engine.execute(rfm_scores(core))

@@ -54,15 +54,15 @@ def order_summary(orders: ir.Table) -> ir.Table:
     Returns
     -------
     ibis.Table
-        ``customer_id, first_order_at, last_order_at, orders, gross_cents,
-        units, discounted_cents, orders_known_channel, orders_web, orders_app,
-        orders_store``.
+        ``customer_id, first_order_at, last_order_at, gross_cents, units,
+        discounted_cents, orders_known_channel, orders_web, orders_app,
+        orders_store`` (the order count itself comes with
+        :func:`~shopseg.features.rfm.rfm_from_days`).
     """
     per_channel = {f"orders_{c}": (orders.channel == c).ifelse(1, 0).sum().cast("int64") for c in CHANNELS}
     return orders.group_by("customer_id").aggregate(
         first_order_at=orders.ordered_at.min(),
         last_order_at=orders.ordered_at.max(),
-        orders=orders.count().cast("int64"),
         gross_cents=orders.cents.sum().cast("int64"),
         units=orders.units.sum().cast("int64"),
         discounted_cents=orders.discounted_cents.sum().cast("int64"),

