@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from shopseg.engine import get_engine
-from shopseg.errors import SegmentError
+from shopseg.errors import NotFound, SegmentError
 from shopseg.features import build_features
 from shopseg.segments.compile import segment_frame, segment_members
 from shopseg.segments.fields import FIELDS
@@ -187,3 +187,31 @@ def test_many_segments_evaluate_in_one_query(shop):
     flags = segment_flags(engine, segs, as_of=AS_OF, saved=VIP).to_pandas().sort_values("customer_id")
     for i, (_, expected) in enumerate(CASES):
         assert sorted(flags.loc[flags[f"s__{i}"], "customer_id"]) == expected
+
+
+def test_whole_numbers_against_integer_fields_compile_to_integer_literals(shop):
+    engine = get_engine(shop, "duckdb")
+    sql = engine.to_sql(segment_members(engine, parse_segment("orders >= 3 AND spent > 35"), as_of=AS_OF))
+    assert re.search(r'"orders" >= 3(?![.\d])', sql), sql  # integer column: no cast of every row to double
+    assert re.search(r'"revenue" > 35\.0', sql), sql  # float column keeps a float literal
+    # a fractional threshold on an integer column is still compared as a number
+    for text, expected in [("orders > 2.5", ["ann", "cat"]), ("orders BETWEEN 1.5 AND 3", ["ann", "dan"]),
+                           ("orders IN (1, 2.0)", ["bob", "dan"]), ("orders < 0.5", ["eve"])]:  # fmt: skip
+        got = segment_members(engine, parse_segment(text), as_of=AS_OF).to_pandas()
+        assert sorted(got["customer_id"]) == expected, text
+
+
+def test_engine_describes_a_replaced_table_again(tmp_path):
+    ws = Workspace.init(tmp_path / "ws.duckdb")
+    engine = get_engine(ws, "duckdb")
+    ws.con.execute("CREATE TABLE scratch AS SELECT 1 AS a")
+    first = engine.table("scratch")
+    assert engine.table("scratch") is first  # same definition: the described table is reused
+    ws.con.execute("CREATE OR REPLACE TABLE scratch AS SELECT 'x' AS a, 2.5 AS b")
+    again = engine.table("scratch")
+    assert list(again.columns) == ["a", "b"] and again.schema()["a"].is_string()
+    assert again.to_pandas().to_dict("records") == [{"a": "x", "b": 2.5}]
+    ws.con.execute("DROP TABLE scratch")
+    with pytest.raises(NotFound, match="no table 'scratch'"):
+        engine.table("scratch")
+    ws.close()

@@ -28,11 +28,29 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = "duckdb"
 
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self._tables: dict[str, tuple[object, str, ir.Table]] = {}
+
     def table(self, name: str) -> ir.Table:
-        tables = self.workspace.tables()
-        if name not in tables:
-            raise NotFound(f"{self.workspace.path}: no table '{name}'.{did_you_mean(name, tables)}")
-        return self.workspace.ibis.table(name)
+        """The workspace table ``name``, its Ibis schema read once per table definition.
+
+        One catalog query returns every table's ``CREATE`` statement; while a
+        table's statement (so its columns and types) is unchanged, the Ibis
+        table built for it is reused instead of describing the table again,
+        which is most of the cost of building a small expression such as a
+        segment rule. A replaced table with other columns is described anew.
+        """
+        catalog = dict(self.workspace.con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+        if name not in catalog:
+            raise NotFound(f"{self.workspace.path}: no table '{name}'.{did_you_mean(name, sorted(catalog))}")
+        backend = self.workspace.ibis
+        cached = self._tables.get(name)
+        if cached is not None and cached[0] is backend and cached[1] == catalog[name]:
+            return cached[2]
+        table = backend.table(name)
+        self._tables[name] = (backend, catalog[name], table)
+        return table
 
     def store(
         self,

@@ -182,12 +182,12 @@ class _Compiler:
         if isinstance(node, IsNull):
             return col.notnull() if node.negated else col.isnull()
         if isinstance(node, Compare):
-            return self.leaf(col, node.op, self.literal(node.value, f.type))
+            return self.leaf(col, node.op, self.literal(node.value, f.type, col))
         if isinstance(node, Between):
-            low, high = self.literal(node.low, f.type), self.literal(node.high, f.type)
+            low, high = self.literal(node.low, f.type, col), self.literal(node.high, f.type, col)
             return (col >= low) & (col <= high)
         if isinstance(node, In):
-            return col.isin([self.literal(v, f.type) for v in node.values])
+            return col.isin([self.literal(v, f.type, col) for v in node.values])
         assert isinstance(node, Contains)
         return col.contains(ibis.literal(str(node.value), type="string"))
 
@@ -195,12 +195,17 @@ class _Compiler:
         col = t[f"e__{self.events.index(node)}"].cast("float64")
         return col.fill_null(0.0) if node.agg in ("count", "sum") else col
 
-    def literal(self, value: Value, ftype: str) -> ir.Value:
+    def literal(self, value: Value, ftype: str, col: ir.Value | None = None) -> ir.Value:
         if ftype == "timestamp":
             day = resolve_offset(value, self.as_of) if isinstance(value, RelDate) else iso_date(value)
             return ibis.literal(day, type="date")
         if ftype == "number":
-            return ibis.literal(float(value), type="float64")
+            number = float(value)
+            if col is not None and col.type().is_integer() and number.is_integer() and abs(number) < 2**53:
+                # a whole number against an integer column stays an integer: the same comparison, but the
+                # engine compares the stored integers as they are (no cast per row) and can use zone maps
+                return ibis.literal(int(number), type="int64")
+            return ibis.literal(number, type="float64")
         return ibis.literal(value, type={"string": "string", "boolean": "boolean"}[ftype])
 
     @staticmethod
