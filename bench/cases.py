@@ -95,9 +95,10 @@ def shopseg_core_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     core = core.mutate(
         revenue=core.total_cents / 100.0, days_since_last_order=day_diff(window.date_lit(), core.last_day)
     )
-    df = engine.execute(rfm_scores(core))
+    # an Arrow table in memory, as the floor below fetches (the product itself stores the table in the workspace)
+    table = rfm_scores(core).to_pyarrow()
     ws.close()
-    return {"rows": len(df)}
+    return {"rows": table.num_rows}
 
 
 def pandas_features_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def duckdb_floor_file(out_dir: str) -> dict[str, Any]:
                    min(ordered_at) AS first, max(ordered_at) AS last
             FROM '{out_dir}/lines.parquet'
             WHERE NOT is_cancelled AND quantity > 0 AND unit_price > 0 GROUP BY customer_id"""
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     return {"rows": t.num_rows}
 
 
@@ -176,5 +177,5 @@ def duckdb_floor_workspace(out_dir: str) -> dict[str, Any]:
                   min(o.ordered_at) AS first, max(o.ordered_at) AS last
            FROM orders o JOIN order_lines l USING (order_id)
            WHERE NOT o.is_cancelled AND l.quantity > 0 AND l.unit_price > 0 GROUP BY o.customer_id"""
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     return {"rows": t.num_rows}

@@ -19,16 +19,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = r"""
-import importlib, json, sys, time
+import importlib, json, resource, sys, time
 sys.path.insert(0, {root!r})
 mod, fn = {case!r}.split(":")
 func = getattr(importlib.import_module(mod), fn)
 kwargs = json.loads({kwargs!r})
-start = time.perf_counter()
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+start, cpu0 = time.perf_counter(), cpu()
 extra = func(**kwargs) or {{}}
-elapsed = time.perf_counter() - start
+elapsed, cpu_s = time.perf_counter() - start, cpu() - cpu0
 from bench.harness import peak_rss_mb
-print("@@RESULT@@" + json.dumps({{"seconds": elapsed, "peak_mb": peak_rss_mb(), **extra}}, default=str))
+print("@@RESULT@@" + json.dumps({{"seconds": elapsed, "cpu_s": cpu_s, "peak_mb": peak_rss_mb(), **extra}}, default=str))
 """
 
 
@@ -38,6 +41,7 @@ class Result:
     seconds: float
     peak_mb: float
     extra: dict[str, object]
+    cpu_s: float = float("nan")
 
 
 def run_case(name: str, case: str, timeout_s: int = 1800, **kwargs: object) -> Result:
@@ -56,7 +60,7 @@ def run_case(name: str, case: str, timeout_s: int = 1800, **kwargs: object) -> R
     data = json.loads(line[len("@@RESULT@@") :])
     seconds = float(data.pop("seconds"))
     peak = float(data.pop("peak_mb", float("nan")))
-    return Result(name, seconds, peak, data)
+    return Result(name, seconds, peak, data, cpu_s=float(data.pop("cpu_s", float("nan"))))
 
 
 def peak_rss_mb() -> float:
@@ -75,11 +79,20 @@ def machine() -> str:
 
 
 def markdown_table(results: list[Result], baseline: str | None = None) -> str:
-    """Render results as a Markdown table, with speed relative to ``baseline``."""
-    base = next((r.seconds for r in results if r.name == baseline), None)
-    lines = ["| case | seconds | peak MB | vs " + (baseline or "-") + " | notes |", "|---|---:|---:|---:|---|"]
+    """Render results as a Markdown table, with speed relative to ``baseline`` (wall time and CPU time).
+
+    CPU seconds (user + system, all threads of the case's process) say how much work a case did;
+    on a busy machine they move less than wall time, so both are shown.
+    """
+    base = next((r for r in results if r.name == baseline), None)
+    lines = [
+        "| case | seconds | CPU s | peak MB | vs " + (baseline or "-") + " (wall / CPU) | notes |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for r in results:
-        rel = f"{r.seconds / base:.2f}x" if base and r.seconds == r.seconds else "-"
+        rel = "-"
+        if base is not None and r.seconds == r.seconds and base.seconds:
+            rel = f"{r.seconds / base.seconds:.2f}x / {r.cpu_s / base.cpu_s:.2f}x" if base.cpu_s else f"{r.seconds / base.seconds:.2f}x"
         notes = ", ".join(f"{k}={v}" for k, v in r.extra.items())
-        lines.append(f"| {r.name} | {r.seconds:.2f} | {r.peak_mb:.0f} | {rel} | {notes} |")
+        lines.append(f"| {r.name} | {r.seconds:.2f} | {r.cpu_s:.2f} | {r.peak_mb:.0f} | {rel} | {notes} |")
     return "\n".join(lines)
