@@ -24,7 +24,7 @@ adds storage, threads and delivery.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -59,22 +59,23 @@ EventRow = tuple[Any, ...]
 class LiveProfile:
     """One customer's live state.
 
-    ``events`` keeps each event as a tuple ``(event_id, type, occurred_at,
-    product_id, properties as a tuple of items or None)``: tuples of plain
-    values are not tracked by the cyclic garbage collector, so a large live
-    state does not lengthen its pauses. :meth:`event_dicts` gives them back as
-    the evaluator's mappings. ``series`` is the incremental aggregate store
-    (:mod:`shopseg.live.aggregates`), kept by :class:`LiveEvaluator`.
+    ``events`` is a tuple of ``(event_id, type, occurred_at, product_id,
+    properties as a tuple of items or None)``, ``orders`` a sequence: the
+    cyclic garbage collector stops tracking tuples (and dicts) of plain
+    values, so a large live state does not lengthen its pauses (an append
+    copies the tuple: a memory copy). :meth:`event_dicts` gives the events
+    back as the evaluator's mappings. ``series`` is the incremental aggregate
+    store (:mod:`shopseg.live.aggregates`), kept by :class:`LiveEvaluator`.
     """
 
     __slots__ = ("customer_id", "base", "events", "orders", "counts", "last_event_at", "series")
 
     def __init__(self, customer_id: str, base: dict[str, Any] | None = None,
-                 orders: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+                 orders: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
         self.customer_id = customer_id
         self.base: dict[str, Any] = {} if base is None else base
-        self.events: list[EventRow] = []
-        self.orders: list[dict[str, Any]] = [] if orders is None else orders
+        self.events: tuple[EventRow, ...] = ()
+        self.orders: Sequence[dict[str, Any]] = orders
         self.counts: dict[str, int] = {}
         self.last_event_at: dt.datetime | None = None
         self.series: Series = {}
@@ -85,8 +86,8 @@ class LiveProfile:
     def add(self, event: Mapping[str, Any]) -> None:
         get = event.get
         props, typ, at = get("properties"), get("type"), get("occurred_at")
-        self.events.append((get("event_id"), typ, at, get("product_id"),
-                            tuple(props.items()) if isinstance(props, dict) else props))  # fmt: skip
+        self.events += ((get("event_id"), typ, at, get("product_id"),
+                         tuple(props.items()) if isinstance(props, dict) else props),)  # fmt: skip
         self.counts[typ] = self.counts.get(typ, 0) + 1
         if self.last_event_at is None or (at is not None and at > self.last_event_at):
             self.last_event_at = at
@@ -131,6 +132,8 @@ class LiveEvaluator:
         before = self.catalogue.signature() if hasattr(self, "catalogue") else None
         self.segments = dict(segments)
         self._refs = {name: SegmentRef(name) for name in self.segments}
+        self._empty_day: dt.date | None = None  # the segments an eventless, fieldless profile is in, on that day
+        self._empty_in: set[str] = set()
         self.index = DependencyIndex(self.segments)
         self.catalogue = ConditionCatalogue({n: d.events for n, d in self.index.deps.items()})
         if before is not None and before != self.catalogue.signature():
@@ -208,10 +211,32 @@ class LiveEvaluator:
         cid = event.get("customer_id")
         if cid is None:
             return []
+        prof = self.profiles.get(cid)
+        first = prof is None
         prof = self.profile(cid)
         prof.add(event)
         names = self.catalogue.add(prof.series, event)
+        if first:  # a new customer may also be in segments this event does not touch (``NOT events(...)``)
+            names = self._first_sight(prof, names, as_of)
         return self._update(cid, names, as_of, at or event["occurred_at"], event.get("event_id")) if names else []
+
+    def _first_sight(self, prof: LiveProfile, touched: list[str], as_of: dt.date) -> list[str]:
+        """Segments to evaluate for a customer's first event: those it touches, and those an eventless profile is in.
+
+        The event passes no condition of the others, so their outcome is the one of the profile without it; for
+        a customer with no batch fields that is one evaluation per segment and day, cached.
+        """
+        if prof.base or prof.orders:
+            return list(self.segments)
+        if self._empty_day != as_of:
+            empty = LiveProfile("")
+            evaluate = self._evaluator(empty, as_of)
+            self._empty_in = {n for n in self.segments if evaluate(self._refs[n])}
+            self._empty_day = as_of
+        if not self._empty_in:
+            return touched
+        hit = set(touched) | self._empty_in
+        return [n for n in self.segments if n in hit]
 
     def tick(self, as_of: dt.date, at: dt.datetime) -> list[Transition]:
         """Re-evaluate every clock-dependent segment for every customer (the day moved)."""
