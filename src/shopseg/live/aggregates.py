@@ -144,7 +144,8 @@ class ConditionCatalogue:
                 if not (key.type_only and text) and not matches_filters(key.filters, event):
                     continue
                 matched.append(key.slot)
-                series[key.slot] = _insert(series.get(key.slot, ()), ordinal)[0]
+                days = series.get(key.slot, ())
+                series[key.slot] = days + (ordinal,) if not days or days[-1] <= ordinal else _insert(days, ordinal)[0]
                 for prop, slot in key.value_slots:
                     props = event_props(event) if props is None else props
                     number = prop_number(props.get(prop))
@@ -174,11 +175,14 @@ class ConditionCatalogue:
     def value(self, series: Series, node: Event, as_of: dt.date) -> float | None:
         """The aggregate of ``events(...)`` condition ``node`` on ``as_of`` from a customer's store."""
         plan = self._plans.get(id(node))
-        if plan is None or plan[0] is not node or plan[1] != as_of:
+        if plan is None or plan[0] is not node or (plan[1] is not as_of and plan[1] != as_of):
             plan = self._plan(node, as_of)
         data = series.get(plan[4])
         if node.agg == "count":
-            return 0.0 if data is None else float(max(0, bisect_right(data, plan[3]) - bisect_left(data, plan[2])))
+            if data is None:
+                return 0.0
+            n = bisect_right(data, plan[3]) - bisect_left(data, plan[2])
+            return float(n) if n > 0 else 0.0
         if data is None:
             return aggregate_values(node.agg, ())
         days, values = data

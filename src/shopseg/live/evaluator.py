@@ -192,7 +192,7 @@ class LiveEvaluator:
     def _update(self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime,
                 event_id: str | None) -> list[Transition]:  # fmt: skip
         out = []
-        evaluate = self._evaluator(self.profile(customer_id), as_of)
+        evaluate = self._evaluator(self.profiles[customer_id], as_of)
         for name in names:
             ids = self.members[name]
             now, before = evaluate(self._refs[name]), customer_id in ids  # a reference: evaluated once per update
@@ -213,7 +213,8 @@ class LiveEvaluator:
             return []
         prof = self.profiles.get(cid)
         first = prof is None
-        prof = self.profile(cid)
+        if prof is None:
+            prof = self.profiles[cid] = LiveProfile(cid, base=self.base(cid))
         prof.add(event)
         names = self.catalogue.add(prof.series, event)
         if first:  # a new customer may also be in segments this event does not touch (``NOT events(...)``)

@@ -18,7 +18,8 @@ Semantics shared with :mod:`shopseg.segments.compile` (a Hypothesis test holds t
   matches the property's text; a number matches its numeric value.
 - **Aggregates.** ``count`` and ``sum`` are 0 without matching events;
   ``avg``/``min``/``max`` read numeric property values and are missing
-  without one (so the condition is false).
+  without one (so the condition is false). Sums are exactly rounded
+  (``math.fsum``): the order the events are read in does not matter.
 - **Orders.** ``orders(...)`` reads purchase orders as the features define
   them (not cancelled, purchase lines only): ``value`` in currency, ``units``,
   filter ``channel`` (trimmed, lower case).
@@ -175,8 +176,7 @@ class _Evaluator:
         return (_as_date(value) if f.type == "timestamp" else value), f.type
 
     def __call__(self, node: Node) -> bool:
-        step = _STEPS.get(type(node))
-        return step(self, node) if step is not None else self.condition(node)
+        return _STEPS[type(node)](self, node)
 
     def all_of(self, node: And) -> bool:
         for item in node.items:
@@ -254,7 +254,7 @@ class _Evaluator:
         return None
 
 
-#: How each kind of node is evaluated (field conditions otherwise): a look-up by type, not a chain of tests.
+#: How each kind of node is evaluated: a look-up by type, not a chain of tests.
 _STEPS: dict[type, Callable[[_Evaluator, Any], bool]] = {
     And: _Evaluator.all_of,
     Or: _Evaluator.any_of,
@@ -262,6 +262,7 @@ _STEPS: dict[type, Callable[[_Evaluator, Any], bool]] = {
     SegmentRef: _Evaluator.segment_ref,
     Event: _Evaluator.event,
     Distance: _Evaluator.distance,
+    **{kind: _Evaluator.condition for kind in (Compare, Between, In, Contains, IsNull)},
 }
 
 
