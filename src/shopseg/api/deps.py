@@ -65,17 +65,21 @@ def get_state(request: Request) -> AppState:
     return request.app.state.shopseg  # type: ignore[no-any-return]
 
 
-def current_key(
-    state: AppState = Depends(get_state),
+async def current_key(
+    request: Request,
     bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
     header: str | None = Depends(_header),
 ) -> ApiKey:
-    """The authenticated API key (401 without a valid one)."""
+    """The authenticated API key (401 without a valid one).
+
+    ``async``, like the role check: both only read the in-memory key cache, and a
+    plain function would be run on the thread pool, a thread hop per request.
+    """
     key = bearer.credentials if bearer is not None else header
-    return state.keys.authenticate(key)
+    return get_state(request).keys.authenticate(key)
 
 
-def require_role(role: str) -> Callable[..., ApiKey]:
+def require_role(role: str) -> Callable[..., Any]:
     """A dependency admitting keys of ``role`` or a stronger one (viewer < marketer < admin).
 
     Returns the caller's :class:`~shopseg.api.keys.ApiKey`; 401 without a valid
@@ -84,7 +88,7 @@ def require_role(role: str) -> Callable[..., ApiKey]:
     return role_dependency(role, current_key, "require_role")
 
 
-def role_dependency(role: str, key_dependency: Callable[..., ApiKey], who: str) -> Callable[..., ApiKey]:
+def role_dependency(role: str, key_dependency: Callable[..., Any], who: str) -> Callable[..., Any]:
     """A dependency admitting the key ``key_dependency`` finds when its role is ``role`` or stronger.
 
     Shared by :func:`require_role` (API headers) and the dashboard's cookie-aware variant.
@@ -92,7 +96,7 @@ def role_dependency(role: str, key_dependency: Callable[..., ApiKey], who: str) 
     if role not in ROLES:
         raise InvalidParameterError(f"{who}: unknown role {role!r}. Expected one of {list(ROLES)}.")
 
-    def dependency(key: ApiKey = Depends(key_dependency)) -> ApiKey:
+    async def dependency(key: ApiKey = Depends(key_dependency)) -> ApiKey:
         if not role_allows(key.role, role):
             raise PermissionDeniedError(
                 f"request: the API key '{key.key_id}' has role '{key.role}'. Expected role '{role}' or stronger "

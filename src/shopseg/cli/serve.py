@@ -19,6 +19,8 @@ def serve(
     dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="Serve the web dashboard at /.")] = True,
 ) -> None:
     """Serve the HTTP API of the workspace: events in, live segment entry/exit out (docs at /docs)."""
+    import gc
+
     import uvicorn
 
     from shopseg.api import create_app
@@ -30,6 +32,11 @@ def serve(
 
         routers = dashboard_routers()
     app = create_app(get_setting("workspace"), live=live, routers=routers)
+    # What start-up built (imported modules, the loaded live profiles) lives as long as the process: move it out
+    # of the garbage collector's reach, or every full collection rescans it and stalls the live writer and the
+    # notifications for 100-300 ms (measured in bench/bench_live.py).
+    gc.collect()
+    gc.freeze()
     host = host or str(get_setting("api_host"))
     port = port if port is not None else int(get_setting("api_port"))
     console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)

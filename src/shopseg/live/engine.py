@@ -6,19 +6,25 @@ queued (up to ``live_commit_batch`` events: group commit), drops event ids it
 has already stored, applies the rest to the live profiles, and appends them to
 the fsynced journal (:mod:`shopseg.live.journal`). Only then are the futures
 resolved, so an acknowledged event is on disk, and the notified transitions
-handed to the :class:`~shopseg.live.notify.Notifier`. Journaled events and the
-transitions they caused reach the workspace tables in one DuckDB transaction
-every ``live_apply_ms`` (or ``live_apply_batch`` events, or before a read that
-needs them: :meth:`LiveEngine.flush`); a restart replays the journal first. If
-the journal write fails, the requests get the error and the in-memory state is
-reloaded from disk.
+handed to the :class:`~shopseg.live.notify.Notifier`.
+
+An applier thread moves journaled events and the transitions they caused to
+the workspace tables in one DuckDB transaction every ``live_apply_ms`` (or
+``live_apply_batch`` events, or before a read that needs them:
+:meth:`LiveEngine.flush`); a restart replays the journal first. It takes the
+pending lists and rotates the journal under the state lock (microseconds),
+then commits with only the workspace lock held, so the writer never waits for
+DuckDB. If the journal write fails, the requests get the error and the
+in-memory state is reloaded from disk.
 
 A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
 moved, re-evaluates the clock-dependent segments of every customer: "no
 purchase in 30 days" enters on day 31 without any new event.
 
-All workspace access goes through the shared connection lock, so the API's
-reads (profiles, segment CRUD, previews) and the writer never interleave.
+Two locks: the workspace connection lock shared with the API (``lock``:
+every DuckDB access) and the live state lock (``_state``: profiles,
+memberships, pending lists, the journal). Whoever needs both takes the
+connection lock first. The writer takes only the state lock.
 """
 
 from __future__ import annotations
@@ -92,10 +98,13 @@ class LiveEngine:
         self.notifier = Notifier(callbacks, self.webhooks)
         self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[IngestResult]] | None] = queue.Queue()
         self._stop = threading.Event()
+        self._state = threading.RLock()
+        self._apply_now = threading.Event()
         self._threads = [threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
-                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True)]  # fmt: skip
+                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True),
+                         threading.Thread(target=self._apply_loop, name="shopseg-live-applier", daemon=True)]  # fmt: skip
         self._started = False
-        with self.lock:
+        with self.lock, self._state:
             self._load()
 
     # -- start-up ----------------------------------------------------------------------
@@ -138,18 +147,38 @@ class LiveEngine:
     def flush(self) -> None:
         """Apply journaled events and pending transitions to the workspace now (one transaction)."""
         with self.lock:
-            if self._events or self._transitions:
-                first = self._seq - len(self._transitions)
-                storage.commit_batch(self.workspace.con, self._events, self._transitions, self._notified, first)
-                self.journal.truncate()
+            with self._state:  # take what is pending; the writer goes on with a new journal file
+                events, transitions, notified = self._events, self._transitions, self._notified
+                first = self._seq - len(transitions)
                 self._events, self._transitions, self._notified = [], [], []
+                segment = self.journal.rotate()
+            if events or transitions:
+                try:
+                    storage.commit_batch(self.workspace.con, events, transitions, notified, first)
+                except BaseException:
+                    with self._state:  # back in front of what came since: the next flush retries them
+                        self._events[:0], self._transitions[:0], self._notified[:0] = events, transitions, notified
+                    raise
+            if segment is not None:
+                self.journal.discard(segment)
             self._applied_at = time.monotonic()
 
-    def _flush_if_due(self) -> None:
-        if len(self._events) >= self.apply_batch or time.monotonic() - self._applied_at >= self.apply_s:
+    def _apply_loop(self) -> None:
+        """Flush ``live_apply_ms`` after the last flush, or when the writer has ``live_apply_batch`` events pending."""
+        while not self._stop.is_set():
+            if self.apply_s <= 0:
+                self._apply_now.wait()
+            else:
+                wait = self._applied_at + self.apply_s - time.monotonic()
+                if wait > 0 and not self._apply_now.wait(wait):
+                    continue  # timed out: due now
+            self._apply_now.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.flush()
             except Exception as exc:  # the journal still holds the events: retried at the next flush
+                self._applied_at = time.monotonic()
                 log.error("live engine: applying journaled events failed: %s", type(exc).__name__)
 
     def start(self) -> None:
@@ -160,7 +189,7 @@ class LiveEngine:
         self.notifier.start()
         for t in self._threads:
             t.start()
-        with self.lock:
+        with self.lock, self._state:
             self._emit(self._pending)
             self._pending = []
 
@@ -170,6 +199,7 @@ class LiveEngine:
             return
         self._stop.set()
         self._queue.put(None)
+        self._apply_now.set()
         for t in self._threads:
             if t.is_alive():
                 t.join(timeout=10)
@@ -234,24 +264,31 @@ class LiveEngine:
                 fresh.append(e)
                 accepted += 1
             results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
-        with self.lock:
-            self._maybe_tick()
+        self._maybe_tick()
+        failed: Exception | None = None
+        with self._state:
             out: list[Transition] = []
+            now = self.clock.now()
             for e in fresh:
-                out += self.evaluator.apply(e, self.day, self.clock.now())
+                out += self.evaluator.apply(e, self.day, now)
             admitted = [self.policy.admit(t) for t in out]
             try:
                 if fresh:
                     self.journal.append(fresh)  # fsynced: from here on the events survive a crash
-            except Exception:
+            except Exception as exc:
+                failed = exc
+            if failed is None:
+                self._pend(out, admitted, fresh)
+                self.seen |= batch_ids
+                for (_, fut), res in zip(items, results, strict=True):
+                    fut.set_result(res)
+                self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
+                if len(self._events) >= self.apply_batch or self.apply_s <= 0:
+                    self._apply_now.set()
+        if failed is not None:
+            with self.lock, self._state:
                 self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the journal
-                raise
-            self._pend(out, admitted, fresh)
-            self.seen |= batch_ids
-            for (_, fut), res in zip(items, results, strict=True):
-                fut.set_result(res)
-            self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
-            self._flush_if_due()
+            raise failed
 
     def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
         self._events.extend(events)
@@ -261,27 +298,31 @@ class LiveEngine:
 
     # -- time --------------------------------------------------------------------------
     def _maybe_tick(self) -> None:
-        now = self.clock.now()
-        if now.date() != self.day:
-            self.day = now.date()
-            self._emit(self.evaluator.tick(self.day, now))
+        """When the clock's day moved: re-evaluate the clock-dependent segments, log and notify (both locks)."""
+        if self.clock.now().date() == self.day:
+            return
+        with self.lock, self._state:
+            now = self.clock.now()
+            if now.date() != self.day:
+                self.day = now.date()
+                self._emit(self.evaluator.tick(self.day, now))
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(self.tick_s):
             try:
-                with self.lock:
-                    self._maybe_tick()
-                    self._flush_if_due()
+                self._maybe_tick()
             except Exception as exc:  # keep the scheduler alive; the next tick retries
                 log.error("live scheduler failed: %s", type(exc).__name__)
 
     def tick(self) -> None:
         """Run the scheduler's check now (tests, after moving a manual clock)."""
-        with self.lock:
-            self._maybe_tick()
+        self._maybe_tick()
 
     def _emit(self, transitions: list[Transition], silent: bool = False) -> None:
-        """Log ``transitions`` (committed) and notify those the re-entry rule admits (none when ``silent``)."""
+        """Log ``transitions`` (committed) and notify those the re-entry rule admits (none when ``silent``).
+
+        The caller holds both locks.
+        """
         if not transitions:
             return
         if silent:
@@ -295,7 +336,7 @@ class LiveEngine:
     # -- API helpers -------------------------------------------------------------------
     def reload_segments(self) -> None:
         """Pick up saved-segment changes; members of new or edited segments are logged silently (no notification)."""
-        with self.lock:
+        with self.lock, self._state:
             self.store = SegmentStore(self.workspace)
             old = {n: set(m) for n, m in self.evaluator.members.items()}
             self.evaluator.set_segments(self.store.definitions(), self.day)
@@ -324,7 +365,8 @@ class LiveEngine:
                 rows = {}
             if dead:
                 rows["live_dead_letters"] = dead
-            self.evaluator.forget(customer_id)
+            with self._state:
+                self.evaluator.forget(customer_id)
             return rows
 
     def subscribe(self, loop: asyncio.AbstractEventLoop, segments: Sequence[str] = ()) -> Subscription:

@@ -1,14 +1,17 @@
 """In-memory live segmentation: profiles updated by each event, memberships re-evaluated where they can change.
 
 :class:`LiveEvaluator` holds, per customer, the batch profile (feature, RFM and
-lifecycle fields, coordinates), the purchase orders and the events seen so
-far, and the set of saved segments each customer is in. It uses the batch
-evaluator (:func:`shopseg.segments.evaluate.evaluate_node`) on that state, so
-live and batch memberships agree by construction on the same data; an event
-re-evaluates only the segments :class:`~shopseg.live.dependencies.DependencyIndex`
-says it can change, and :meth:`LiveEvaluator.tick` re-evaluates the clock
-dependent segments of every customer when the day moves. No I/O: the
-:class:`~shopseg.live.engine.LiveEngine` adds storage, threads and delivery.
+lifecycle fields, coordinates), the purchase orders, the events seen so far
+with the incremental aggregates of the segments' event conditions
+(:mod:`shopseg.live.aggregates`), and the set of saved segments each customer
+is in. Memberships are decided by the batch evaluator
+(:func:`shopseg.segments.evaluate.evaluate_node`) with the event aggregates
+read from the incremental store instead of a rescan of the history (a
+Hypothesis test holds the two equal), so live and batch agree on the same data.
+An event re-evaluates only the segments whose event conditions it passes, and
+:meth:`LiveEvaluator.tick` re-evaluates the clock dependent segments of every
+customer when the day moves. No I/O: the :class:`~shopseg.live.engine.LiveEngine`
+adds storage, threads and delivery.
 
 >>> import datetime as dt
 >>> from shopseg.segments.parse import parse_segment
@@ -21,24 +24,25 @@ dependent segments of every customer when the day moves. No I/O: the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import Any, NamedTuple
 
+from shopseg.live.aggregates import ConditionCatalogue, Series
 from shopseg.live.dependencies import DependencyIndex
-from shopseg.segments.evaluate import evaluate_node
+from shopseg.segments.evaluate import customer_evaluator
 from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import Segment
+from shopseg.segments.nodes import Node, Segment, SegmentRef
 
 __all__ = ["Transition", "LiveProfile", "LiveEvaluator"]
 
 
-@dataclass(frozen=True)
-class Transition:
+class Transition(NamedTuple):
     """A customer entered or left a segment: ``kind`` is ``"entry"`` or ``"exit"``.
 
     ``event_id`` is the event that caused it, or None when the passing of time
-    (the scheduler) or a restart did.
+    (the scheduler) or a restart did. (A named tuple: cheap to make, and not
+    tracked by the garbage collector.)
     """
 
     segment: str
@@ -48,24 +52,50 @@ class Transition:
     event_id: str | None = None
 
 
-@dataclass
-class LiveProfile:
-    """One customer's live state."""
+_ROW = ("event_id", "type", "occurred_at", "product_id")
+EventRow = tuple[Any, ...]
 
-    customer_id: str
-    base: dict[str, Any] = field(default_factory=dict)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    orders: list[dict[str, Any]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    last_event_at: dt.datetime | None = None
+
+class LiveProfile:
+    """One customer's live state.
+
+    ``events`` is a tuple of ``(event_id, type, occurred_at, product_id,
+    properties as a tuple of items or None)``, ``orders`` a sequence: the
+    cyclic garbage collector stops tracking tuples (and dicts) of plain
+    values, so a large live state does not lengthen its pauses (an append
+    copies the tuple: a memory copy). :meth:`event_dicts` gives the events
+    back as the evaluator's mappings. ``series`` is the incremental aggregate
+    store (:mod:`shopseg.live.aggregates`), kept by :class:`LiveEvaluator`.
+    """
+
+    __slots__ = ("customer_id", "base", "events", "orders", "counts", "last_event_at", "series")
+
+    def __init__(self, customer_id: str, base: dict[str, Any] | None = None,
+                 orders: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+        self.customer_id = customer_id
+        self.base: dict[str, Any] = {} if base is None else base
+        self.events: tuple[EventRow, ...] = ()
+        self.orders: Sequence[dict[str, Any]] = orders
+        self.counts: dict[str, int] = {}
+        self.last_event_at: dt.datetime | None = None
+        self.series: Series = {}
+
+    def __repr__(self) -> str:
+        return f"LiveProfile({self.customer_id!r}, events={len(self.events)})"
 
     def add(self, event: Mapping[str, Any]) -> None:
-        row = {k: event.get(k) for k in ("event_id", "type", "occurred_at", "product_id", "properties")}
-        self.events.append(row)
-        self.counts[row["type"]] = self.counts.get(row["type"], 0) + 1
-        at = row["occurred_at"]
-        if self.last_event_at is None or at > self.last_event_at:
+        get = event.get
+        props, typ, at = get("properties"), get("type"), get("occurred_at")
+        self.events += ((get("event_id"), typ, at, get("product_id"),
+                         tuple(props.items()) if isinstance(props, dict) else props),)  # fmt: skip
+        self.counts[typ] = self.counts.get(typ, 0) + 1
+        if self.last_event_at is None or (at is not None and at > self.last_event_at):
             self.last_event_at = at
+
+    def event_dicts(self) -> list[dict[str, Any]]:
+        """The events as the evaluator reads them (``event_id``, ``type``, ``occurred_at``, ``product_id``, ``properties``)."""
+        return [{**dict(zip(_ROW, row)), "properties": dict(row[4]) if isinstance(row[4], tuple) else row[4]}
+                for row in self.events]  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
         """What the API shows: events seen (by type) and the last event time."""
@@ -99,14 +129,27 @@ class LiveEvaluator:
     def set_segments(self, segments: Mapping[str, Segment], as_of: dt.date | None = None) -> None:
         """Replace the segment set; memberships of new or changed segments are recomputed (no transitions)."""
         old = getattr(self, "segments", {})
+        before = self.catalogue.signature() if hasattr(self, "catalogue") else None
         self.segments = dict(segments)
+        self._refs = {name: SegmentRef(name) for name in self.segments}
+        self._empty_day: dt.date | None = None  # the segments an eventless, fieldless profile is in, on that day
+        self._empty_in: set[str] = set()
         self.index = DependencyIndex(self.segments)
+        self.catalogue = ConditionCatalogue({n: d.events for n, d in self.index.deps.items()})
+        if before is not None and before != self.catalogue.signature():
+            for prof in self.profiles.values():  # the conditions changed: rebuild the stores from the history
+                self._rebuild(prof)
         self.members = {n: m for n, m in self.members.items() if n in self.segments and old.get(n) == self.segments[n]}
         for name in self.segments:
             if name not in self.members:
                 self.members[name] = set()
                 if as_of is not None:
                     self.members[name] = {c for c in self.profiles if self.is_member(name, c, as_of)}
+
+    def _rebuild(self, prof: LiveProfile) -> None:
+        prof.series = {}
+        for event in prof.event_dicts():
+            self.catalogue.add(prof.series, event)
 
     def profile(self, customer_id: str) -> LiveProfile:
         """The live profile of ``customer_id`` (created, with its batch fields, on first sight)."""
@@ -118,6 +161,7 @@ class LiveEvaluator:
     def load(self, profiles: Iterable[LiveProfile], as_of: dt.date) -> None:
         """Add known customers (batch fields, stored events) and compute their memberships silently."""
         for prof in profiles:
+            self._rebuild(prof)
             self.profiles[prof.customer_id] = prof
         for name in self.segments:
             self.members[name] = {c for c in self.profiles if self.is_member(name, c, as_of)}
@@ -132,26 +176,26 @@ class LiveEvaluator:
         return sorted(n for n, ids in self.members.items() if customer_id in ids)
 
     # -- evaluation --------------------------------------------------------------------
+    def _evaluator(self, prof: LiveProfile, as_of: dt.date) -> Callable[[Node], bool]:
+        """The batch evaluator on one customer, its event aggregates read from the incremental store."""
+        return customer_evaluator(prof.base, as_of=as_of, fields=self.fields, segments=self.segments,
+                                  orders=prof.orders, aggregates=partial(self.catalogue.value, prof.series))  # fmt: skip
+
     def is_member(self, name: str, customer_id: str, as_of: dt.date) -> bool:
         """Evaluate segment ``name`` for one customer now (the batch evaluator, no validation).
 
-        Only events of the types the rule reads are passed (in their order): the
-        others fail every one of its conditions' filters anyway.
+        The aggregates of its ``events(...)`` conditions come from the customer's
+        incremental store (:mod:`shopseg.live.aggregates`), not from a rescan.
         """
-        prof = self.profile(customer_id)
-        deps = self.index.deps[name]
-        events = prof.events
-        if not deps.any_type:
-            events = [e for e in events if e["type"] in deps.event_types] if deps.events else []
-        return evaluate_node(self.segments[name].rule, prof.base, events, as_of=as_of, fields=self.fields,
-                             segments=self.segments, orders=prof.orders)  # fmt: skip
+        return self._evaluator(self.profile(customer_id), as_of)(self._refs[name])
 
     def _update(self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime,
                 event_id: str | None) -> list[Transition]:  # fmt: skip
         out = []
+        evaluate = self._evaluator(self.profiles[customer_id], as_of)
         for name in names:
             ids = self.members[name]
-            now, before = self.is_member(name, customer_id, as_of), customer_id in ids
+            now, before = evaluate(self._refs[name]), customer_id in ids  # a reference: evaluated once per update
             if now != before:
                 (ids.add if now else ids.discard)(customer_id)
                 out.append(Transition(name, customer_id, "entry" if now else "exit", at, event_id))
@@ -167,9 +211,33 @@ class LiveEvaluator:
         cid = event.get("customer_id")
         if cid is None:
             return []
-        self.profile(cid).add(event)
-        names = self.index.affected(event)
-        return self._update(cid, names, as_of, at or event["occurred_at"], event.get("event_id"))
+        prof = self.profiles.get(cid)
+        first = prof is None
+        if prof is None:
+            prof = self.profiles[cid] = LiveProfile(cid, base=self.base(cid))
+        prof.add(event)
+        names = self.catalogue.add(prof.series, event)
+        if first:  # a new customer may also be in segments this event does not touch (``NOT events(...)``)
+            names = self._first_sight(prof, names, as_of)
+        return self._update(cid, names, as_of, at or event["occurred_at"], event.get("event_id")) if names else []
+
+    def _first_sight(self, prof: LiveProfile, touched: list[str], as_of: dt.date) -> list[str]:
+        """Segments to evaluate for a customer's first event: those it touches, and those an eventless profile is in.
+
+        The event passes no condition of the others, so their outcome is the one of the profile without it; for
+        a customer with no batch fields that is one evaluation per segment and day, cached.
+        """
+        if prof.base or prof.orders:
+            return list(self.segments)
+        if self._empty_day != as_of:
+            empty = LiveProfile("")
+            evaluate = self._evaluator(empty, as_of)
+            self._empty_in = {n for n in self.segments if evaluate(self._refs[n])}
+            self._empty_day = as_of
+        if not self._empty_in:
+            return touched
+        hit = set(touched) | self._empty_in
+        return [n for n in self.segments if n in hit]
 
     def tick(self, as_of: dt.date, at: dt.datetime) -> list[Transition]:
         """Re-evaluate every clock-dependent segment for every customer (the day moved)."""

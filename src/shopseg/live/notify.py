@@ -29,7 +29,7 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from shopseg._logging import get_logger
@@ -55,7 +55,8 @@ class Notification:
     event_id: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"id": self.id, "seq": self.seq, "kind": self.kind, "segment": self.segment,
+                "customer_id": self.customer_id, "at": self.at, "event_id": self.event_id}  # fmt: skip
 
 
 class ReentryPolicy:
@@ -119,6 +120,7 @@ class Subscription:
         self.loop, self.segments = loop, frozenset(segments)
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=maxsize)
         self.lagged = False
+        self.closed = False
 
     def wants(self, n: Notification) -> bool:
         return not self.segments or n.segment in self.segments
@@ -129,10 +131,18 @@ class Subscription:
         except asyncio.QueueFull:
             self.lagged = True
 
+    def _put_many(self, items: list[Any]) -> None:
+        for item in items:
+            self._put(item)
+
     def push(self, n: Notification | object) -> None:
         """Thread-safe: queue ``n`` on the subscriber's event loop."""
+        self.push_many([n])
+
+    def push_many(self, items: list[Any]) -> None:
+        """Thread-safe: queue ``items``, in order, with one wake-up of the subscriber's event loop."""
         try:
-            self.loop.call_soon_threadsafe(self._put, n)
+            self.loop.call_soon_threadsafe(self._put_many, items)
         except RuntimeError:  # the loop is closed: the client is gone
             self.lagged = True
 
@@ -141,7 +151,7 @@ class Subscription:
 
     async def get(self, timeout: float) -> Notification | None:
         """The next notification, None after ``timeout`` s; raises StopAsyncIteration when closed."""
-        if self.lagged:
+        if self.lagged or self.closed:
             raise StopAsyncIteration
         try:
             item = await asyncio.wait_for(self.queue.get(), timeout)
@@ -150,6 +160,17 @@ class Subscription:
         if item is self._CLOSE:
             raise StopAsyncIteration
         return item  # type: ignore[no-any-return]
+
+    def pending(self) -> list[Notification]:
+        """The notifications already queued (no waiting), so a burst goes out in one write."""
+        out = []
+        while not self.queue.empty():
+            item = self.queue.get_nowait()
+            if item is self._CLOSE:
+                self.closed = True  # the next get() ends the stream
+                break
+            out.append(item)
+        return out
 
 
 class Notifier:
@@ -196,20 +217,36 @@ class Notifier:
             out.append(n)
         return out
 
+    def _take(self) -> tuple[list[Notification], bool]:
+        """Wait for a notification, then take every one queued behind it; and whether to stop afterwards."""
+        batch: list[Notification] = []
+        item = self._queue.get()
+        while item is not None:
+            batch.append(item)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+        return batch, True
+
     def _run(self) -> None:
         while True:
-            n = self._queue.get()
-            if n is None:
-                return
-            for cb in self.callbacks:
-                try:
-                    cb(n)
-                except Exception as exc:  # a subscriber's bug must not stop delivery to the others
-                    log.warning("live callback %s failed: %s", getattr(cb, "__name__", "callback"), type(exc).__name__)
+            batch, stop = self._take()
+            for n in batch:
+                for cb in self.callbacks:
+                    try:
+                        cb(n)
+                    except Exception as exc:  # a subscriber's bug must not stop delivery to the others
+                        log.warning("live callback %s failed: %s", getattr(cb, "__name__", "callback"),
+                                    type(exc).__name__)  # fmt: skip
             with self._lock:
                 subs = list(self.subscriptions)
-            for sub in subs:
-                if sub.wants(n):
-                    sub.push(n)
+            for sub in subs:  # one event-loop wake-up per subscriber and batch
+                wanted = [n for n in batch if sub.wants(n)]
+                if wanted:
+                    sub.push_many(wanted)
             if self.webhooks is not None:
-                self.webhooks(n)
+                for n in batch:
+                    self.webhooks(n)
+            if stop:
+                return

@@ -18,7 +18,8 @@ Semantics shared with :mod:`shopseg.segments.compile` (a Hypothesis test holds t
   matches the property's text; a number matches its numeric value.
 - **Aggregates.** ``count`` and ``sum`` are 0 without matching events;
   ``avg``/``min``/``max`` read numeric property values and are missing
-  without one (so the condition is false).
+  without one (so the condition is false). Sums are exactly rounded
+  (``math.fsum``): the order the events are read in does not matter.
 - **Orders.** ``orders(...)`` reads purchase orders as the features define
   them (not cancelled, purchase lines only): ``value`` in currency, ``units``,
   filter ``channel`` (trimmed, lower case).
@@ -34,7 +35,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -50,6 +51,8 @@ from shopseg.segments.validate import iso_date, validate_segment
 __all__ = [
     "evaluate_segment",
     "evaluate_node",
+    "customer_evaluator",
+    "Aggregates",
     "explain_segment",
     "Step",
     "haversine_km",
@@ -58,6 +61,11 @@ __all__ = [
     "NUMERIC_TEXT",
     "EARTH_RADIUS_KM",
     "EVENT_COLUMNS",
+    "event_day",
+    "matches_filters",
+    "prop_number",
+    "event_props",
+    "aggregate_values",
 ]
 
 EARTH_RADIUS_KM = 6371.0088
@@ -65,6 +73,9 @@ EVENT_COLUMNS = ("type", "product_id")
 #: Property text that counts as a number (the same regular expression runs in SQL).
 NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 _NUMERIC = re.compile(NUMERIC_TEXT)
+#: ``(condition, as_of) -> aggregate`` of ``events(...)`` conditions computed elsewhere (the live engine's
+#: incremental store, :mod:`shopseg.live.aggregates`) instead of scanning the events.
+Aggregates = Callable[[Event, dt.date], "float | None"]
 _OPS = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -131,7 +142,8 @@ def _prop_text(raw: Any) -> str | None:
     return str(raw)
 
 
-def _prop_number(raw: Any) -> float | None:
+def prop_number(raw: Any) -> float | None:
+    """The numeric value of a property (a number, or text that :data:`NUMERIC_TEXT` matches), else None."""
     if isinstance(raw, bool) or raw is None:
         return None
     if isinstance(raw, int | float):
@@ -142,10 +154,19 @@ def _prop_number(raw: Any) -> float | None:
 class _Evaluator:
     def __init__(self, profile: Mapping[str, Any], events: list[Mapping[str, Any]], as_of: dt.date,
                  fields: FieldRegistry, segments: Mapping[str, Segment],
-                 orders: list[Mapping[str, Any]] | None = None) -> None:  # fmt: skip
+                 orders: list[Mapping[str, Any]] | None = None,
+                 aggregates: Aggregates | None = None) -> None:  # fmt: skip
         self.profile, self.events, self.as_of = profile, events, as_of
         self.fields, self.segments = fields, segments
         self.orders = orders or []
+        self.aggregates = aggregates
+        self.refs: dict[str, bool] = {}  # segment('name') -> outcome: one customer, one as-of date
+
+    def segment_ref(self, node: SegmentRef) -> bool:
+        held = self.refs.get(node.name)
+        if held is None:
+            held = self.refs[node.name] = self(self.segments[node.name].rule)
+        return held
 
     def field_value(self, name: str) -> tuple[Any, str]:
         f = self.fields.resolve(name)
@@ -155,19 +176,23 @@ class _Evaluator:
         return (_as_date(value) if f.type == "timestamp" else value), f.type
 
     def __call__(self, node: Node) -> bool:
-        if isinstance(node, And):
-            return all(self(i) for i in node.items)
-        if isinstance(node, Or):
-            return any(self(i) for i in node.items)
-        if isinstance(node, Not):
-            return not self(node.item)
-        if isinstance(node, SegmentRef):
-            return self(self.segments[node.name].rule)
-        if isinstance(node, Event):
-            return self.event(node)
-        if isinstance(node, Distance):
-            return self.distance(node)
-        value, ftype = self.field_value(node.field)
+        return _STEPS[type(node)](self, node)
+
+    def all_of(self, node: And) -> bool:
+        for item in node.items:
+            if not self(item):
+                return False
+        return True
+
+    def any_of(self, node: Or) -> bool:
+        for item in node.items:
+            if self(item):
+                return True
+        return False
+
+    def condition(self, node: Node) -> bool:
+        """A condition on a profile field."""
+        value, ftype = self.field_value(node.field)  # type: ignore[attr-defined]
         if isinstance(node, IsNull):
             return (value is not None) if node.negated else (value is None)
         if value is None:
@@ -182,36 +207,30 @@ class _Evaluator:
         assert isinstance(node, Contains)
         return str(node.value) in value
 
-    def matches(self, node: Event, event: Mapping[str, Any]) -> bool:
-        props = _props(event) if node.source == "events" else event
-        for key, want in node.filters:
-            raw = event.get(key) if key in EVENT_COLUMNS else props.get(key)
-            if isinstance(want, str):
-                if _prop_text(raw) != want:
-                    return False
-            elif _prop_number(raw) != float(want):
-                return False
-        return True
-
     def event_value(self, node: Event) -> float | None:
         """The aggregate the condition compares (count and sum are 0 without events)."""
+        if self.aggregates is not None and node.source == "events":
+            return self.aggregates(node, self.as_of)
         after, last = event_window(node, self.as_of)
         rows, stamp = (self.events, "occurred_at") if node.source == "events" else (self.orders, "ordered_at")
         picked = []
         for ev in rows:
-            if _missing(ev.get(stamp)):
+            day = event_day(ev, stamp)
+            if day is None:
                 continue
-            day = _as_date(ev[stamp])
-            if day <= last and (after is None or day > after) and self.matches(node, ev):
+            if day <= last and (after is None or day > after) and matches_filters(node.filters, ev, node.source):
                 picked.append(ev)
         if node.agg == "count":
             return float(len(picked))
-        read = _props if node.source == "events" else dict
-        nums = [n for n in (_prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]
-        return _aggregate(node.agg, nums)
+        read = event_props if node.source == "events" else dict
+        nums = [n for n in (prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]
+        return aggregate_values(node.agg, nums)
 
     def event(self, node: Event) -> bool:
-        total = self.event_value(node)
+        if self.aggregates is not None and node.source == "events":
+            total = self.aggregates(node, self.as_of)
+        else:
+            total = self.event_value(node)
         return total is not None and bool(_OPS[node.op](total, node.value))
 
     def distance_value(self, node: Distance) -> float | None:
@@ -235,7 +254,41 @@ class _Evaluator:
         return None
 
 
-def _props(event: Mapping[str, Any]) -> dict[str, Any]:
+#: How each kind of node is evaluated: a look-up by type, not a chain of tests.
+_STEPS: dict[type, Callable[[_Evaluator, Any], bool]] = {
+    And: _Evaluator.all_of,
+    Or: _Evaluator.any_of,
+    Not: lambda ev, node: not ev(node.item),
+    SegmentRef: _Evaluator.segment_ref,
+    Event: _Evaluator.event,
+    Distance: _Evaluator.distance,
+    **{kind: _Evaluator.condition for kind in (Compare, Between, In, Contains, IsNull)},
+}
+
+
+def matches_filters(filters: Iterable[tuple[str, Value]], event: Mapping[str, Any], source: str = "events") -> bool:
+    """Does one event (or, with ``source="orders"``, one order) pass an event condition's equality filters?"""
+    props = event_props(event) if source == "events" else event
+    for key, want in filters:
+        raw = event.get(key) if key in EVENT_COLUMNS else props.get(key)
+        if isinstance(want, str):
+            if _prop_text(raw) != want:
+                return False
+        elif prop_number(raw) != float(want):
+            return False
+    return True
+
+
+def event_day(event: Mapping[str, Any], stamp: str = "occurred_at") -> dt.date | None:
+    """The calendar day an event counts on, None when its time is missing (it counts in no window)."""
+    value = event.get(stamp)
+    if type(value) is dt.datetime:
+        return value.date()
+    return None if _missing(value) else _as_date(value)
+
+
+def event_props(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's properties as a dict (``properties`` may be a dict or JSON text; anything else is empty)."""
     props = event.get("properties") or {}
     if isinstance(props, str):
         try:
@@ -245,12 +298,16 @@ def _props(event: Mapping[str, Any]) -> dict[str, Any]:
     return props if isinstance(props, dict) else {}
 
 
-def _aggregate(agg: str, nums: list[float]) -> float | None:
+def aggregate_values(agg: str, nums: Sequence[float]) -> float | None:
+    """``sum``/``avg``/``min``/``max`` of numeric property values; ``sum`` is 0 and the others None without any.
+
+    Sums are exactly rounded (:func:`math.fsum`), so they do not depend on the order the events are read in.
+    """
     if agg == "sum":
-        return float(sum(nums))
+        return math.fsum(nums)
     if not nums:
         return None
-    return {"avg": sum(nums) / len(nums), "min": min(nums), "max": max(nums)}[agg]
+    return {"avg": math.fsum(nums) / len(nums), "min": min(nums), "max": max(nums)}[agg]
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -263,9 +320,21 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def evaluate_node(node: Node, profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), *,
                   as_of: dt.date, fields: FieldRegistry = FIELDS, segments: Mapping[str, Segment] | None = None,
-                  orders: Iterable[Mapping[str, Any]] = ()) -> bool:  # fmt: skip
-    """Evaluate one (validated) node; see :func:`evaluate_segment`."""
-    return _Evaluator(profile, list(events), as_of, fields, segments or {}, list(orders))(node)
+                  orders: Iterable[Mapping[str, Any]] = (), aggregates: Aggregates | None = None) -> bool:  # fmt: skip
+    """Evaluate one (validated) node; see :func:`evaluate_segment`.
+
+    With ``aggregates``, ``events(...)`` conditions take their aggregate from it (``events`` is then not read);
+    every other part of the rule is evaluated here as always.
+    """
+    return _Evaluator(profile, list(events), as_of, fields, segments or {}, list(orders), aggregates)(node)
+
+
+def customer_evaluator(profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), *, as_of: dt.date,
+                       fields: FieldRegistry = FIELDS, segments: Mapping[str, Segment] | None = None,
+                       orders: Iterable[Mapping[str, Any]] = (),
+                       aggregates: Aggregates | None = None) -> Callable[[Node], bool]:  # fmt: skip
+    """One customer's evaluator: ``node -> bool`` for many (validated) nodes; see :func:`evaluate_node`."""
+    return _Evaluator(profile, list(events), as_of, fields, segments or {}, list(orders), aggregates)
 
 
 def evaluate_segment(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -41,9 +41,9 @@ router = APIRouter(tags=["events"], responses={401: {"model": ErrorOut}, 403: {"
 
 @router.post("/events", response_model=EventsOut, openapi_extra={"requestBody": _body_schema()})
 async def post_events(
+    request: Request,
     body: Any = Body(..., description="One event, or {\"events\": [...]}."),
     _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
 ) -> EventsOut:
     """Store events, then answer: a 200 means every event of the request is on disk.
 
@@ -51,6 +51,7 @@ async def post_events(
     stored once. Events of known customers update their live profile and may
     trigger segment entry/exit notifications.
     """
+    state: AppState = get_state(request)  # not a dependency: a plain one would run on the thread pool
     events = _parse(body)
     limit = int(get_setting("api_max_batch"))
     if len(events) > limit:

@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from shopseg.api.deps import AppState, Principal, get_state, require_role
 from shopseg.api.schemas import DeadLetterOut, ErrorOut, WebhookIn, WebhookOut
 from shopseg.errors import UnsupportedOperationError
+from shopseg.live.notify import Notification
 from shopseg.live.webhooks import Webhook
 
 __all__ = ["router"]
@@ -58,12 +59,16 @@ async def stream(request: Request, segment: list[str] = Query(default=[]),
                         return
                     yield b": keep-alive\n\n"
                     continue
-                yield f"id: {n.seq}\nevent: {n.kind}\ndata: {json.dumps(n.to_dict())}\n\n".encode()
+                yield "".join(_message(m) for m in [n, *sub.pending()]).encode()  # a burst in one write
         finally:
             live.notifier.unsubscribe(sub)
 
     return StreamingResponse(messages(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+
+
+def _message(n: Notification) -> str:
+    return f"id: {n.seq}\nevent: {n.kind}\ndata: {json.dumps(n.to_dict())}\n\n"
 
 
 def _hook(h: Webhook, secret: bool = False) -> WebhookOut:
