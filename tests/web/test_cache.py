@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -276,3 +277,29 @@ def test_payloads_round_trip_with_their_types():
     assert back["pair"] == (1, "a") and back["items"][:3] == [2.5, 3, None] and back["items"][3] is True
     assert type(back["items"][1]) is np.int64 and back["when"] == dt.date(2025, 1, 2)
     assert back["at"] == pd.Timestamp("2025-01-02 03:04:05") and np.isnan(back[7])
+
+
+def test_the_background_recheck_recomputes_after_a_change_without_a_request(state):
+    from shopseg.web.cache import stop_warmup
+
+    thread = start_warmup(state, recheck_s=0.05)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_stored(state)) < len(AGGREGATES) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        version = _stored(state).set_index("key")["version"]["order_totals"]
+        with state.lock:  # an erasure-like change: one purchase order and its lines go
+            order = state.workspace.con.execute("SELECT min(order_id) FROM order_lines").fetchone()[0]
+            state.workspace.con.execute("DELETE FROM order_lines WHERE order_id = ?", [order])
+            state.workspace.con.execute("DELETE FROM orders WHERE order_id = ?", [order])
+        while _stored(state).set_index("key")["version"]["order_totals"] == version and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop_warmup(state)
+        thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert _stored(state).set_index("key")["version"]["order_totals"] != version
+    kpis, _ = _oracle_totals(state)
+    stored = _stored(state)
+    assert aggregate(state, "order_totals")["kpis"]["orders"] == kpis["orders"]
+    pd.testing.assert_frame_equal(_stored(state), stored)  # it was ready: the request computed nothing

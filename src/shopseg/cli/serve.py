@@ -31,9 +31,9 @@ def serve(
         routers = dashboard_routers()
     app = create_app(get_setting("workspace"), live=live, routers=routers)
     if dashboard:  # the pages' costly aggregates (order-line scans, the backtest fit), ready before a user asks
-        from shopseg.web.cache import start_warmup
+        from shopseg.web.cache import RECHECK_S, start_warmup
 
-        start_warmup(app.state.shopseg)
+        start_warmup(app.state.shopseg, recheck_s=RECHECK_S)
     host = host or str(get_setting("api_host"))
     port = port if port is not None else int(get_setting("api_port"))
     console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)

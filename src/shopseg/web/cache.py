@@ -24,7 +24,8 @@ the live engine and the other pages keep answering; one computation per
 aggregate runs at a time and requests arriving meanwhile wait for it rather
 than start another. :func:`start_warmup` (``shopseg serve`` calls it) runs them
 all in a background thread at start-up, so a user's first page load finds them
-ready.
+ready, then rechecks their stamps every :data:`RECHECK_S` seconds and
+recomputes what a change (an erasure, a saved segment) made out of date.
 
 Stale results are not served: a change shopseg makes (ingest, erasure, a
 rebuild) changes the stamp, and any change made by another process is caught
@@ -56,12 +57,15 @@ if TYPE_CHECKING:
     from shopseg.api.deps import AppState
     from shopseg.workspace import Workspace
 
-__all__ = ["Aggregate", "AGGREGATES", "CACHE_TABLE", "aggregate", "start_warmup", "warm_aggregates", "stamp", "fingerprint"]
+__all__ = ["Aggregate", "AGGREGATES", "CACHE_TABLE", "RECHECK_S", "aggregate", "start_warmup", "stop_warmup",
+           "warm_aggregates", "stamp", "fingerprint"]
 
 CACHE_TABLE = "_shopseg_dashboard_cache"
 _MEMORY = "dashboard_aggregates"
 _FLIGHTS = "dashboard_aggregate_locks"
 _HASHES = "dashboard_table_hashes"
+_STOP = "dashboard_warmup_stop"
+RECHECK_S = 30.0
 _ORDERS = ("orders", "order_lines")
 _log = get_logger(__name__)
 
@@ -306,13 +310,37 @@ def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[
         try:
             aggregate(state, key)
         except Exception:  # noqa: BLE001 - logged; the page that needs it raises the same error to its user
+            if not state.workspace.is_open:
+                break
             _log.exception("dashboard aggregate %s could not be computed in the background", key)
             failed.append(key)
     return failed
 
 
-def start_warmup(state: AppState) -> threading.Thread:
-    """Run :func:`warm_aggregates` in a daemon thread (``shopseg serve`` calls it once at start-up)."""
-    thread = threading.Thread(target=warm_aggregates, args=(state,), name="shopseg-dashboard-warmup", daemon=True)
+def start_warmup(state: AppState, *, recheck_s: float | None = None) -> threading.Thread:
+    """Run :func:`warm_aggregates` in a daemon thread; ``shopseg serve`` calls it at start-up.
+
+    With ``recheck_s``, the thread then checks every ``recheck_s`` seconds (a
+    stamp: milliseconds) and recomputes what a change made out of date, before a
+    page asks; it stops when the workspace is closed or at :func:`stop_warmup`.
+    """
+    stop = threading.Event()
+    with state.lock:
+        state.extra[_STOP] = stop
+
+    def run() -> None:
+        while True:
+            warm_aggregates(state)
+            if recheck_s is None or stop.wait(recheck_s) or not state.workspace.is_open:
+                return
+
+    thread = threading.Thread(target=run, name="shopseg-dashboard-warmup", daemon=True)
     thread.start()
     return thread
+
+
+def stop_warmup(state: AppState) -> None:
+    """Ask the thread of :func:`start_warmup` to stop after its current pass."""
+    stop = state.extra.get(_STOP)
+    if stop is not None:
+        stop.set()
