@@ -141,7 +141,9 @@ def main() -> None:
     for method, url, _ in REQUESTS:
         cold, warm, status, size = first[url]
         print(f"| {method} {url} | {status} | {cold:.2f} | {warm:.2f} | {restart[url]:.2f} | {after[url]:.2f} | {size / 1024:.0f} |")
-    print(f"\nbackground warm-up at start (order totals, backtest, regions): {warmup:.1f} s; "
+    from shopseg.web.cache import AGGREGATES
+
+    print(f"\nbackground warm-up at start ({', '.join(AGGREGATES)}): {warmup:.1f} s; "
           f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -56,6 +56,9 @@ def _sql(state, query: str) -> pd.DataFrame:
 
 
 def _stored(state) -> pd.DataFrame:
+    with state.lock:
+        if not state.workspace.has_table(CACHE_TABLE):
+            return pd.DataFrame(columns=["key", "version", "computed_at"])
     return _sql(state, f'SELECT key, version, computed_at FROM "{CACHE_TABLE}" ORDER BY key')
 
 
@@ -303,3 +306,29 @@ def test_the_background_recheck_recomputes_after_a_change_without_a_request(stat
     stored = _stored(state)
     assert aggregate(state, "order_totals")["kpis"]["orders"] == kpis["orders"]
     pd.testing.assert_frame_equal(_stored(state), stored)  # it was ready: the request computed nothing
+
+
+def test_closing_the_app_interrupts_a_running_computation(path, monkeypatch):
+    """The app closes without waiting for the warm-up's query, and the warm-up thread stops."""
+    app = create_app(path, live=False, routers=dashboard_routers())
+    state = app.state.shopseg
+    started, outcome = threading.Event(), []
+
+    def endless(ws):
+        started.set()
+        try:  # a query that would run for hours: a cross join of 10^12 rows
+            return ws.con.execute("SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range < 0").fetchone()
+        except BaseException as exc:
+            outcome.append(exc)
+            raise
+
+    monkeypatch.setattr(dash_cache, "AGGREGATES", {"endless": Aggregate("endless", ("orders",), endless)})
+    thread = start_warmup(state, recheck_s=30)
+    assert started.wait(timeout=60)
+    closing = threading.Thread(target=state.close)
+    closing.start()
+    closing.join(timeout=60)  # without the interrupt, close() would wait for the query to end
+    thread.join(timeout=60)
+    assert not closing.is_alive() and not thread.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], duckdb.Error), outcome  # interrupted, or its connection closed
+    assert not state.workspace.is_open

@@ -65,6 +65,7 @@ _MEMORY = "dashboard_aggregates"
 _FLIGHTS = "dashboard_aggregate_locks"
 _HASHES = "dashboard_table_hashes"
 _STOP = "dashboard_warmup_stop"
+_ACTIVE = "dashboard_active_cursors"
 RECHECK_S = 30.0
 _ORDERS = ("orders", "order_lines")
 _log = get_logger(__name__)
@@ -252,6 +253,8 @@ def _handle(state: AppState) -> Iterator[Workspace]:
         if not state.workspace.is_open:
             raise WorkspaceError(f"{state.workspace.path}: the workspace was closed (the server is stopping).")
         ws = state.workspace.cursor()
+        active: dict[int, Workspace] = state.extra.setdefault(_ACTIVE, {})
+        active[id(ws)] = ws
     try:
         ws.con.execute("BEGIN TRANSACTION")
         try:
@@ -259,7 +262,9 @@ def _handle(state: AppState) -> Iterator[Workspace]:
         finally:
             ws.con.execute("COMMIT")
     finally:
-        ws.close()
+        with state.lock:  # so stop_warmup never interrupts a connection being closed
+            active.pop(id(ws), None)
+            ws.close()
 
 
 def _flight(state: AppState, key: str) -> threading.Lock:
@@ -304,13 +309,14 @@ def aggregate(state: AppState, key: str) -> Any:
 def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[str]:
     """Bring every aggregate (or ``keys``) up to date; returns the keys that failed (their error is logged)."""
     failed = []
+    stop = state.extra.get(_STOP)
     for key in keys or list(AGGREGATES):
-        if not state.workspace.is_open:  # the app was closed meanwhile
+        if not state.workspace.is_open or (stop is not None and stop.is_set()):  # the app is closing
             break
         try:
             aggregate(state, key)
         except Exception:  # noqa: BLE001 - logged; the page that needs it raises the same error to its user
-            if not state.workspace.is_open:
+            if not state.workspace.is_open or (stop is not None and stop.is_set()):
                 break
             _log.exception("dashboard aggregate %s could not be computed in the background", key)
             failed.append(key)
@@ -322,11 +328,12 @@ def start_warmup(state: AppState, *, recheck_s: float | None = None) -> threadin
 
     With ``recheck_s``, the thread then checks every ``recheck_s`` seconds (a
     stamp: milliseconds) and recomputes what a change made out of date, before a
-    page asks; it stops when the workspace is closed or at :func:`stop_warmup`.
+    page asks. It stops at :func:`stop_warmup`, which closing the app calls.
     """
     stop = threading.Event()
     with state.lock:
         state.extra[_STOP] = stop
+    state.closers.append(lambda: stop_warmup(state))
 
     def run() -> None:
         while True:
@@ -340,7 +347,15 @@ def start_warmup(state: AppState, *, recheck_s: float | None = None) -> threadin
 
 
 def stop_warmup(state: AppState) -> None:
-    """Ask the thread of :func:`start_warmup` to stop after its current pass."""
+    """Stop the thread of :func:`start_warmup`: no further pass, and its running query is interrupted.
+
+    Called when the app closes (``AppState.closers``), so a server stops without
+    waiting for a computation; a request computing an aggregate meanwhile is
+    interrupted too and answers an error.
+    """
     stop = state.extra.get(_STOP)
     if stop is not None:
         stop.set()
+    with state.lock:
+        for ws in state.extra.get(_ACTIVE, {}).values():
+            ws.con.interrupt()
