@@ -161,6 +161,24 @@ class Workspace:
             self._ibis = ibis.duckdb.from_connection(self.con)
         return self._ibis
 
+    @property
+    def is_open(self) -> bool:
+        """Has the connection been opened and not closed since? (``con`` opens it on first use.)"""
+        return self._con is not None
+
+    def cursor(self) -> Workspace:
+        """Another handle on this open workspace with its own DuckDB connection (``con.cursor()``).
+
+        It reads and writes the same database and may run a query in another
+        thread while this handle's connection is busy (DuckDB isolates the two
+        connections' transactions). Closing it leaves this handle open.
+        """
+        other = Workspace(self.path, read_only=self.read_only)
+        con = self.con.cursor()
+        con.execute("SET enable_progress_bar = false")
+        other._con = con
+        return other
+
     def close(self) -> None:
         """Checkpoint and close the connection."""
         if self._con is not None:

@@ -51,9 +51,12 @@ class AppState:
     lock: threading.RLock
     live: LiveEngine | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Stop the live engine and close the workspace (idempotent)."""
+        """Run the ``closers`` (e.g. stop background work), stop the live engine, close the workspace (idempotent)."""
+        while self.closers:
+            self.closers.pop()()
         if self.live is not None:
             self.live.stop()
         with self.lock:

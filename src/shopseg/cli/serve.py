@@ -37,6 +37,10 @@ def serve(
     # notifications for 100-300 ms (measured in bench/bench_live.py).
     gc.collect()
     gc.freeze()
+    if dashboard:  # the pages' costly aggregates (order-line scans, the backtest fit), ready before a user asks
+        from shopseg.web.cache import RECHECK_S, start_warmup
+
+        start_warmup(app.state.shopseg, recheck_s=RECHECK_S)
     host = host or str(get_setting("api_host"))
     port = port if port is not None else int(get_setting("api_port"))
     console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)

@@ -24,6 +24,7 @@ from shopseg.errors import SegmentError
 from shopseg.web import members, queries
 from shopseg.web.auth import COOKIE, dashboard_key
 from shopseg.web.auth import require_dashboard_role as require_role
+from shopseg.web.cache import aggregate
 from shopseg.web.context import invalidate, session
 
 __all__ = ["router", "RuleIn", "SegmentIn"]
@@ -75,8 +76,9 @@ def whoami(who: ApiKey = Depends(dashboard_key)) -> dict[str, Any]:
 @router.get("/overview")
 def overview(request: Request, _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:
     """KPIs, RFM and saved segment sizes and revenue shares (aggregates only)."""
+    totals, saved = aggregate(get_state(request), "order_totals"), aggregate(get_state(request), "segment_sizes")
     with session(request) as s:
-        data = queries.overview(s.workspace)
+        data = queries.overview(s.workspace, totals, saved)
     return {
         "kpis": data["kpis"],
         "rfm": members.to_records(data["rfm"]) if data["rfm"] is not None else None,

@@ -2,17 +2,17 @@
 
 The API app holds one workspace connection (``app.state.shopseg``, an
 :class:`~shopseg.api.deps.AppState`) and a lock that serialises its use; every
-dashboard route works inside :func:`session`. Results that cost a model fit
-(the purchase backtest) or a scan of every order line (KPIs and monthly revenue
-for :data:`AGGREGATE_TTL_S` seconds; the regions page until the next
-invalidation) are cached in ``AppState.extra`` and dropped when a segment is
-saved (:func:`invalidate`).
+dashboard route works inside :func:`session`. The results that cost a scan of
+every order line or a model fit are not computed here but by
+:func:`shopseg.web.cache.aggregate` (per data version, outside the lock);
+:func:`cached` keeps a lighter result in ``AppState.extra`` while the tables it
+reads are unchanged (their :func:`~shopseg.web.cache.stamp`), and
+:func:`invalidate` drops those (a segment was saved).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,10 +26,9 @@ if TYPE_CHECKING:
     from shopseg.segments.store import SegmentStore
     from shopseg.workspace import Workspace
 
-__all__ = ["Session", "session", "cached", "invalidate", "AGGREGATE_TTL_S"]
+__all__ = ["Session", "session", "cached", "invalidate"]
 
 _CACHE = "dashboard_cache"
-AGGREGATE_TTL_S = 600.0
 
 
 @dataclass
@@ -54,13 +53,15 @@ def session(request: Request) -> Iterator[Session]:
         yield Session(ws, get_engine(ws, "duckdb"), SegmentStore(ws), state)
 
 
-def cached(s: Session, key: str, compute: Callable[[], Any], *, ttl_s: float | None = None) -> Any:
-    """``compute()`` once per app, until :func:`invalidate` or ``ttl_s`` seconds; call it inside :func:`session`."""
+def cached(s: Session, key: str, compute: Callable[[], Any], *, tables: Sequence[str]) -> Any:
+    """``compute()`` once while ``tables`` are unchanged (and until :func:`invalidate`); call it inside :func:`session`."""
+    from shopseg.web.cache import stamp
+
     cache = s.state.extra.setdefault(_CACHE, {})
+    version = stamp(s.workspace, tables)
     hit = cache.get(key)
-    if hit is None or (ttl_s is not None and time.monotonic() - hit[0] > ttl_s):
-        value = compute()
-        hit = cache[key] = (time.monotonic(), value)  # the age counts from when the value was ready
+    if hit is None or hit[0] != version:
+        hit = cache[key] = (version, compute())
     return hit[1]
 
 

@@ -23,7 +23,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from shopseg.api.deps import get_state
 from shopseg.errors import NotFound
 from shopseg.web import charts, queries
-from shopseg.web.context import AGGREGATE_TTL_S, cached, session
+from shopseg.web.cache import aggregate
+from shopseg.web.context import cached, session
 from shopseg.web.auth import COOKIE, has_role, principal_of
 
 __all__ = ["router", "NAV"]
@@ -40,6 +41,8 @@ NAV = [
     ("/experiments", "A/B tests"),
     ("/events", "Live events"),
 ]
+
+_EXPERIMENT_TABLES = ("experiments", "experiment_assignments", "orders", "order_lines", "customers")
 
 _env = Environment(loader=PackageLoader("shopseg.web", "templates"),
                    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True))
@@ -81,8 +84,10 @@ def logout() -> RedirectResponse:
 def overview_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "overview.html.j2")
+    totals = aggregate(get_state(request), "order_totals")  # KPIs and monthly revenue: per data version
+    saved = aggregate(get_state(request), "segment_sizes")
     with session(request) as s:
-        data = cached(s, "overview", lambda: queries.overview(s.workspace), ttl_s=AGGREGATE_TTL_S)
+        data = queries.overview(s.workspace, totals, saved)
     figs = {"monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")}
     if data["rfm"] is not None:
         figs["rfm"] = charts.share_chart(data["rfm"])
@@ -146,9 +151,8 @@ def clusters_page(request: Request) -> Response:
 def predictions_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "predictions.html.j2")
-    with session(request) as s:
-        summary = queries.prediction_summary(s.workspace)
-        backtest = cached(s, "backtest", lambda: queries.backtest_groups(s.engine)) if summary else None
+    summary = aggregate(get_state(request), "predictions")
+    backtest = aggregate(get_state(request), "backtest") if summary else None  # a BG/NBD fit: per data version
     figs = {}
     if summary is not None:
         figs = {"clv": charts.clv_histogram(summary["clv_hist"]), "risk": charts.risk_bands(summary["risk"])}
@@ -161,15 +165,10 @@ def predictions_page(request: Request) -> Response:
 def regions_page(request: Request, value: str = "revenue_index") -> Response:
     if not _logged_in(request):
         return _render(request, "regions.html.j2")
-    from shopseg.reports.regions import METRICS, region_performance
+    from shopseg.reports.regions import METRICS
 
     value = value if value in METRICS else "revenue_index"
-    with session(request) as s:
-        cells, top, trend = cached(s, "regions", lambda: (
-            region_performance(s.workspace, by=["region", "category"], period="all"),
-            region_performance(s.workspace, by=["segment", "region", "category"], period="all", limit=25),
-            region_performance(s.workspace, by=["region", "period"], period="quarter"),
-        ))  # fmt: skip  (three scans of every order line: kept until a segment is saved or the server restarts)
+    cells, top, trend = aggregate(get_state(request), "regions")  # three scans of every order line: per data version
     fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
     trend_fig = charts.region_trend(trend) if not trend.empty else None
     return _render(request, "regions.html.j2", fig=fig, trend=trend_fig, top=top, value=value, metrics=METRICS)
@@ -180,7 +179,7 @@ def experiments_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "experiments.html.j2")
     with session(request) as s:
-        results = cached(s, "experiments", lambda: queries.experiment_results(s.workspace))
+        results = cached(s, "experiments", lambda: queries.experiment_results(s.workspace), tables=_EXPERIMENT_TABLES)
     figs = {}
     for exp in results or []:
         rows = exp["rows"]

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "overview",
+    "order_totals",
+    "region_tables",
     "rfm_grid",
     "rfm_segments",
     "saved_segment_sizes",
@@ -32,24 +34,47 @@ __all__ = [
     "backtest_groups",
 ]
 
-def overview(workspace: Workspace) -> dict[str, Any]:
-    """KPIs, RFM segment sizes and revenue shares, saved segment sizes, lifecycle stages."""
-    out: dict[str, Any] = {"kpis": store_kpis(workspace), "rfm": rfm_segments(workspace)}
-    out["saved"] = saved_segment_sizes(workspace)
+def overview(workspace: Workspace, totals: dict[str, Any] | None = None, saved: pd.DataFrame | None = None) -> dict[str, Any]:
+    """KPIs, monthly revenue, RFM segment sizes and revenue shares, saved segment sizes, lifecycle stages.
+
+    ``totals`` (:func:`order_totals`) and ``saved`` (:func:`saved_segment_sizes`)
+    may come computed earlier (the dashboard keeps them per data version,
+    :mod:`shopseg.web.cache`); otherwise they are computed here.
+    """
+    totals = order_totals(workspace) if totals is None else totals
+    out: dict[str, Any] = {"kpis": totals["kpis"], "rfm": rfm_segments(workspace)}
+    out["saved"] = saved_segment_sizes(workspace) if saved is None else saved
     if workspace.has_table("customer_lifecycle"):
         out["lifecycle"] = workspace.con.execute(
             "SELECT stage, count(*) AS customers FROM customer_lifecycle GROUP BY stage ORDER BY customers DESC"
         ).df()
     else:
         out["lifecycle"] = None
-    out["monthly"] = workspace.con.execute(
+    out["monthly"] = totals["monthly"]
+    return out
+
+
+def order_totals(workspace: Workspace) -> dict[str, Any]:
+    """The parts of the overview that scan every order line: ``{"kpis": store_kpis(...), "monthly": frame}``."""
+    monthly = workspace.con.execute(
         """SELECT date_trunc('month', o.ordered_at)::DATE AS month, count(DISTINCT o.order_id) AS orders,
                   round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2) AS revenue
            FROM orders o JOIN order_lines l USING (order_id)
            WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price >= 0
            GROUP BY 1 ORDER BY 1"""
     ).df()
-    return out
+    return {"kpis": store_kpis(workspace), "monthly": monthly}
+
+
+def region_tables(workspace: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The regions page: region x category cells, the top 25 segment x region x category cells, quarterly trend."""
+    from shopseg.reports.regions import region_performance
+
+    return (
+        region_performance(workspace, by=["region", "category"], period="all"),
+        region_performance(workspace, by=["segment", "region", "category"], period="all", limit=25),
+        region_performance(workspace, by=["region", "period"], period="quarter"),
+    )
 
 
 def rfm_segments(workspace: Workspace) -> pd.DataFrame | None:
