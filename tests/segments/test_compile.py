@@ -15,7 +15,7 @@ from sqlglot import exp
 from shopseg.engine import get_engine
 from shopseg.errors import NotFound, SegmentError
 from shopseg.features import build_features
-from shopseg.segments.compile import segment_frame, segment_members
+from shopseg.segments.compile import segment_frame, segment_members, segment_size
 from shopseg.segments.fields import FIELDS
 from shopseg.segments.lifecycle import build_lifecycle
 from shopseg.segments.nodes import Compare, Contains, Event, In, Segment, SegmentRef
@@ -95,6 +95,7 @@ def test_rules_select_the_expected_customers_on_duckdb(shop, text, expected):
     engine = get_engine(shop, "duckdb")
     got = segment_members(engine, parse_segment(text), as_of=AS_OF, segments=VIP).to_pandas()
     assert sorted(got["customer_id"]) == expected
+    assert segment_size(engine, parse_segment(text), as_of=AS_OF, segments=VIP) == len(expected)
 
 
 @pytest.mark.spark
@@ -108,6 +109,8 @@ def test_duckdb_and_spark_agree_on_every_case(shop):
                 for e in (duck, spark)
             ]
             assert list(frames[0]["member"]) == list(frames[1]["member"]), seg
+            sizes = {e.name: segment_size(e, seg, as_of=AS_OF, segments=VIP) for e in (duck, spark)}
+            assert sizes["duckdb"] == sizes["spark"] == int(frames[0]["member"].sum()), seg
 
 
 def test_invalid_rules_never_reach_the_engine(shop):

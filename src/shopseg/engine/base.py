@@ -42,6 +42,10 @@ class Engine(ABC):
         """Run an expression and return a pandas DataFrame."""
         return expr.to_pandas()
 
+    def scalar(self, expr: ir.Scalar) -> object:
+        """Run a scalar expression (a count, a sum) and return its Python value."""
+        return expr.execute()
+
     def store(
         self,
         expr: ir.Table,

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from shopseg.engine import Engine
 
-__all__ = ["compile_segment", "segment_frame", "segment_members", "segment_flags", "inline_segments"]
+__all__ = ["compile_segment", "segment_frame", "segment_members", "segment_size", "segment_flags", "inline_segments"]
 
 
 @ibis.udf.scalar.builtin(name="json_extract_string")
@@ -286,6 +286,12 @@ def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, f
     """
     _, t, pred = _prepare(engine, segment, as_of, fields, segments)
     return t.filter(pred).select("customer_id")
+
+
+def segment_size(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
+                 segments: Mapping[str, Segment] | None = None) -> int:  # fmt: skip
+    """How many customers the rule selects: one count on the engine, only the number comes back."""
+    return int(engine.scalar(segment_members(engine, segment, as_of=as_of, fields=fields, segments=segments).count()))
 
 
 def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.date | str,
