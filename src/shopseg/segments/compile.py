@@ -101,15 +101,23 @@ class _Compiler:
                 self.events.append(node)
         base = self.engine.table(FEATURES_TABLE)
         t = base.select("customer_id", **{f"c__{c}": base[c] for c in sorted(needed.pop(FEATURES_TABLE, set()))})
+        parts = []
         for table, cols in sorted(needed.items()):
             part = self.engine.table(table)
-            part = part.select(_k=part.customer_id, **{f"{table}__{c}": part[c] for c in sorted(cols)})
-            t = t.left_join(part, t.customer_id == part._k).drop("_k")
+            parts.append(part.select(_k=part.customer_id, **{f"{table}__{c}": part[c] for c in sorted(cols)}))
         for source in ("events", "orders"):
             if any(e.source == source for e in self.events):
-                agg = self.event_aggregates(source)
-                t = t.left_join(agg, t.customer_id == agg._k).drop("_k")
-        return t
+                parts.append(self.event_aggregates(source))
+        if not parts:
+            return t
+        # one chain of left joins and one projection at the end (each part's key renamed apart): fewer
+        # nested queries than a projection per join, so the expression builds and compiles faster
+        columns = ["customer_id", *t.columns[1:]]
+        for i, part in enumerate(parts):
+            part = part.rename({f"_k{i}": "_k"})
+            t = t.left_join(part, t.customer_id == part[f"_k{i}"])
+            columns += [c for c in part.columns if c != f"_k{i}"]
+        return t.select(*columns)
 
     def _events(self, nodes: list[Event]) -> ir.Table:
         ev = self.engine.table("events")
