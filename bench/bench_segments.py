@@ -5,7 +5,9 @@
 
 Side by side on the same feature table, in one process:
 
-- shopseg: ``segment_size`` (the rule parsed, validated, compiled to one Ibis expression and counted on DuckDB);
+- shopseg: ``segment_size`` (the rule parsed, validated, compiled to one Ibis expression and counted on DuckDB),
+  with a new threshold each time (nothing reused but the tables' schemas), and the same rule again
+  (the engine keeps the compiled query while no table definition changes);
 - the floor: the same conditions hand-written as one DuckDB SQL query over the same tables;
 - pandas: the same conditions as boolean masks over the feature table already in memory
   (the load of the frame is reported separately);
@@ -109,8 +111,12 @@ def main() -> None:
         as_of = store.as_of()
         n = ws.con.execute("SELECT count(*) FROM customer_features").fetchone()[0]
         seg = parse_segment(RULE.format(spend=100))
+        spends = iter(range(101, 101 + args.repeat))  # a new threshold each time: parsed, built and compiled anew
+        ms, _ = _median_ms(lambda: segment_size(engine, parse_segment(RULE.format(spend=next(spends))), as_of=as_of, fields=store.fields), args.repeat)
+        shop = segment_size(engine, seg, as_of=as_of, fields=store.fields)
+        rows.append(("shopseg rule -> Ibis -> DuckDB (10 conditions), new rule each time", f"{ms:.0f}", "parse + validate + compile + count"))
         ms, shop = _median_ms(lambda: segment_size(engine, parse_segment(RULE.format(spend=100)), as_of=as_of, fields=store.fields), args.repeat)
-        rows.append(("shopseg rule -> Ibis -> DuckDB (10 conditions)", f"{ms:.0f}", f"members={shop:,}"))
+        rows.append(("shopseg, the same rule counted again (compiled query kept)", f"{ms:.0f}", f"members={shop:,}"))
         ms, floor = _median_ms(lambda: ws.con.execute(SQL.format(spend=100)).fetchone()[0], args.repeat)
         rows.append(("hand-written DuckDB SQL, same tables (floor)", f"{ms:.0f}", f"members={floor:,}"))
         load_start = time.perf_counter()

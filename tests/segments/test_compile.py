@@ -218,3 +218,26 @@ def test_engine_describes_a_replaced_table_again(tmp_path):
     with pytest.raises(NotFound, match="no table 'scratch'"):
         engine.table("scratch")
     ws.close()
+
+
+def test_a_rule_counted_again_reuses_its_query_but_sees_new_data_and_new_columns(tmp_path):
+    ws = make_shop(tmp_path / "shop.duckdb")
+    engine = get_engine(ws, "duckdb")
+    rule = parse_segment("orders >= 3")
+    assert segment_size(engine, rule, as_of=AS_OF) == 2  # ann, cat
+    assert len(engine._compiled) == 1
+    assert segment_size(engine, parse_segment("orders  >=  3"), as_of=AS_OF) == 2  # same rule: the kept query
+    assert len(engine._compiled) == 1
+    ws.con.execute("UPDATE customer_features SET orders = 5 WHERE customer_id = 'bob'")  # new data, same columns
+    assert segment_size(engine, rule, as_of=AS_OF) == 3
+    ws.con.execute("ALTER TABLE customer_features ADD COLUMN extra INTEGER")  # new definition: compiled anew
+    ws.con.execute("UPDATE customer_features SET orders = 0 WHERE customer_id = 'ann'")
+    assert segment_size(engine, rule, as_of=AS_OF) == 2
+    assert segment_size(engine, rule, as_of="2024-01-01") == 2 and len(engine._compiled) == 2  # the date is in the key
+    vip = {"vip": parse_segment("orders >= 5")}
+    assert segment_size(engine, parse_segment("segment('vip')"), as_of=AS_OF, segments=vip) == 1  # bob
+    vip = {"vip": parse_segment("orders >= 4")}  # an edited saved segment is a new key: bob, cat
+    assert segment_size(engine, parse_segment("segment('vip')"), as_of=AS_OF, segments=vip) == 2
+    ws.con.execute("UPDATE customer_features SET orders = 4 WHERE customer_id = 'dan'")
+    assert segment_size(engine, parse_segment("segment('vip')"), as_of=AS_OF, segments=vip) == 3
+    ws.close()

@@ -14,7 +14,7 @@ from shopseg.config import SETTINGS, get_setting
 from shopseg.errors import InvalidParameterError, did_you_mean
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Hashable
 
     import ibis.expr.types as ir
     import pandas as pd
@@ -45,6 +45,15 @@ class Engine(ABC):
     def scalar(self, expr: ir.Scalar) -> object:
         """Run a scalar expression (a count, a sum) and return its Python value."""
         return expr.execute()
+
+    def cached_scalar(self, key: Hashable, build: Callable[[], ir.Scalar]) -> object:
+        """``scalar(build())``; an engine may keep the compiled query under ``key`` and skip ``build``.
+
+        ``key`` must name everything the expression depends on except the
+        workspace's table definitions (engines that cache check those). This
+        default builds every time.
+        """
+        return self.scalar(build())
 
     def store(
         self,

@@ -36,6 +36,7 @@ from shopseg.segments.nodes import (
     And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
     walk,
 )  # fmt: skip
+from shopseg.segments.render import render
 from shopseg.segments.validate import iso_date, validate_segment
 
 if TYPE_CHECKING:
@@ -298,8 +299,19 @@ def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, f
 
 def segment_size(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
                  segments: Mapping[str, Segment] | None = None) -> int:  # fmt: skip
-    """How many customers the rule selects: one count on the engine, only the number comes back."""
-    return int(engine.scalar(segment_members(engine, segment, as_of=as_of, fields=fields, segments=segments).count()))
+    """How many customers the rule selects: one count on the engine, only the number comes back.
+
+    The engine may keep the compiled count for the same rule, date, fields and saved segments
+    (:meth:`~shopseg.engine.Engine.cached_scalar`), so counting a rule again skips building it.
+    """
+    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    saved = tuple(sorted((name, render(s.rule)) for name, s in (segments or {}).items()))
+    key = ("segment_size", render(segment.rule), day, tuple(fields), saved)
+
+    def build() -> ir.Scalar:
+        return segment_members(engine, segment, as_of=day, fields=fields, segments=segments).count()
+
+    return int(engine.cached_scalar(key, build))
 
 
 def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.date | str,
