@@ -230,7 +230,11 @@ class Workspace:
     # -- reading -------------------------------------------------------------------
     def tables(self) -> list[str]:
         """Names of all tables in the workspace."""
-        return sorted(r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
+        return sorted(self.table_definitions())
+
+    def table_definitions(self) -> dict[str, str]:
+        """Every table's name and its ``CREATE TABLE`` statement (columns and types), from one catalog query."""
+        return dict(self.con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
 
     def has_table(self, name: str) -> bool:
         return name in self.tables()

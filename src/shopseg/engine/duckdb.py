@@ -42,7 +42,7 @@ class DuckDBEngine(Engine):
         which is most of the cost of building a small expression such as a
         segment rule. A replaced table with other columns is described anew.
         """
-        catalog = dict(self.workspace.con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+        catalog = self.workspace.table_definitions()
         if name not in catalog:
             raise NotFound(f"{self.workspace.path}: no table '{name}'.{did_you_mean(name, sorted(catalog))}")
         backend = self.workspace.ibis
@@ -60,8 +60,7 @@ class DuckDBEngine(Engine):
         as a Python object, without the Arrow table and pandas frame a
         general ``execute`` builds (about 25 ms of a 150 ms rule count).
         """
-        row = self.workspace.con.execute(str(self.workspace.ibis.compile(expr))).fetchone()
-        return None if row is None else row[0]
+        return self._fetch_one(str(self.workspace.ibis.compile(expr)))
 
     def cached_scalar(self, key: Hashable, build: Callable[[], ir.Scalar]) -> object:
         """Run the SQL compiled for ``key`` while no table definition changed since; else build and compile.
@@ -71,7 +70,7 @@ class DuckDBEngine(Engine):
         then costs only its query. Any change of any table's columns or types
         (one catalog query) compiles anew. At most 256 queries are kept.
         """
-        catalog = tuple(sorted(self.workspace.con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall()))
+        catalog = tuple(sorted(self.workspace.table_definitions().items()))
         hit = self._compiled.get(key)
         if hit is not None and hit[0] == catalog:
             sql = hit[1]
@@ -80,6 +79,9 @@ class DuckDBEngine(Engine):
             if len(self._compiled) >= 256:
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[key] = (catalog, sql)
+        return self._fetch_one(sql)
+
+    def _fetch_one(self, sql: str) -> object:
         row = self.workspace.con.execute(sql).fetchone()
         return None if row is None else row[0]
 
