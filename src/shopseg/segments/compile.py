@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from shopseg.features import FEATURES_TABLE
-from shopseg.features.asof import AsOf
+from shopseg.features.asof import AsOf, parse_date
 from shopseg.features.purchases import purchase_lines, purchase_orders
 from shopseg.segments.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
 from shopseg.segments.fields import FIELDS, FieldRegistry
@@ -236,7 +236,7 @@ def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:
 def _prepare(engine: Engine, segment: Segment, as_of: dt.date | str, fields: FieldRegistry,
              segments: Mapping[str, Segment] | None) -> tuple[_Compiler, ir.Table, ir.BooleanValue]:  # fmt: skip
     validate_segment(segment, fields, segments if segments is not None else {})
-    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    day = parse_date(as_of)
     rule = inline_segments(segment.rule, segments or {})
     comp = _Compiler(engine, day, fields)
     t = comp.table(rule)
@@ -304,7 +304,7 @@ def segment_size(engine: Engine, segment: Segment, *, as_of: dt.date | str, fiel
     The engine may keep the compiled count for the same rule, date, fields and saved segments
     (:meth:`~shopseg.engine.Engine.cached_scalar`), so counting a rule again skips building it.
     """
-    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    day = parse_date(as_of)
     saved = tuple(sorted((name, render(s.rule)) for name, s in (segments or {}).items()))
     key = ("segment_size", render(segment.rule), day, tuple(fields), saved)
 
@@ -325,7 +325,7 @@ def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.
     refs = dict(saved or {})
     for seg in segments.values():
         validate_segment(seg, fields, refs)
-    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    day = parse_date(as_of)
     rules = [inline_segments(seg.rule, refs) for seg in segments.values()]
     comp = _Compiler(engine, day, fields)
     t = comp.table(Or(tuple(rules)))

@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from shopseg.errors import Issue, SegmentError
+from shopseg.features.asof import parse_date
 from shopseg.segments.fields import FIELDS, FieldRegistry
 from shopseg.segments.nodes import (
     And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
@@ -379,7 +380,7 @@ def evaluate_segment(
     >>> evaluate_segment(seg, {"orders": 4, "last_order_at": "2024-01-02"}, as_of="2024-06-30")
     True
     """
-    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    day = parse_date(as_of)
     validate_segment(segment, fields, segments if segments is not None else None)
     refs = segments or {}
     try:
@@ -422,7 +423,7 @@ def explain_segment(
     """
     from shopseg.segments.render import render_node
 
-    day = as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+    day = parse_date(as_of)
     validate_segment(segment, fields, segments if segments is not None else None)
     ev = _Evaluator(profile, list(events), day, fields, segments or {}, list(orders))
     return [

@@ -34,6 +34,7 @@ import pandas as pd
 
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
 from shopseg.features import FEATURES_TABLE
+from shopseg.features.asof import parse_date
 from shopseg.segments.compile import segment_flags, segment_frame
 from shopseg.segments.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
 from shopseg.segments.nodes import Segment
@@ -189,7 +190,7 @@ class SegmentStore:
     def as_of(self, as_of: dt.date | str | None = None) -> dt.date:
         """``as_of`` or the features' as-of date stored in the workspace."""
         if as_of is not None:
-            return as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(str(as_of))
+            return parse_date(as_of)
         stored = self.workspace.meta("features_as_of")
         if stored is None:
             raise NotFound("the workspace has no customer features yet. Hint: run `shopseg features build` first.")
