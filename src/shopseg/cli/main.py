@@ -48,13 +48,7 @@ def _global(
 
 
 for _noun in _NOUNS:
-    try:
-        _module = importlib.import_module(f"shopseg.cli.{_noun}")
-    except ModuleNotFoundError as _exc:  # a noun still being written must not break the rest
-        if _exc.name != f"shopseg.cli.{_noun}":
-            raise
-        continue
-    _module.register(app)
+    importlib.import_module(f"shopseg.cli.{_noun}").register(app)
 
 
 def main() -> None:

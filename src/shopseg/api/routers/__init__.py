@@ -12,16 +12,7 @@ _NOUNS = ["meta", "keys", "events", "customers", "segments", "notifications"]
 
 
 def _load() -> list[APIRouter]:
-    out = []
-    for noun in _NOUNS:
-        try:
-            module = importlib.import_module(f"shopseg.api.routers.{noun}")
-        except ModuleNotFoundError as exc:  # a router still being written must not break the rest
-            if exc.name != f"shopseg.api.routers.{noun}":
-                raise
-            continue
-        out.append(module.router)
-    return out
+    return [importlib.import_module(f"shopseg.api.routers.{noun}").router for noun in _NOUNS]
 
 
 ROUTERS = _load()
