@@ -43,3 +43,25 @@ def test_feature_table_is_identical_on_a_synthetic_store(compare_engines, synthe
 def test_calibration_split_is_identical_on_online_retail(compare_engines):
     duck, _ = compare_engines(lambda engine: calibration_holdout_expr(engine, "2011-06-30", "2011-12-09", "weeks"))
     assert duck["frequency_holdout"].sum() > 0
+
+
+def test_spark_summing_the_lines_agrees_with_duckdb_reading_order_totals(tmp_path):
+    """Both paths of purchase_order_totals across engines: DuckDB reads the stored
+    order_totals, Spark (the table dropped) sums the order lines itself."""
+    from shopseg.datasets import generate_store, write_store
+    from shopseg.features.order_totals import ORDER_TOTALS, stored_order_totals
+    from shopseg.workspace import Workspace
+    from tests.engines.conftest import engines_for
+    from tests.engines.engine_compare import as_frame
+
+    ws = Workspace.init(tmp_path / "totals.duckdb")
+    write_store(ws, generate_store(300, seed=5))
+    duck, spark = engines_for(ws)
+    assert stored_order_totals(duck) is not None
+    left = as_frame(feature_expr(duck, as_of="2025-12-20", time_unit="weeks"))
+    ws.con.execute(f"DROP TABLE {ORDER_TOTALS}")
+    assert stored_order_totals(spark) is None
+    right = as_frame(feature_expr(spark, as_of="2025-12-20", time_unit="weeks"))
+    assert left["frequency"].sum() > 0
+    assert_engines_agree(left, right)
+    ws.close()

@@ -85,6 +85,9 @@ def write_store(workspace: Workspace, tables: Mapping[str, pa.Table], *, on_tabl
             if on_table:
                 on_table("planted_groups", truth.num_rows)
         workspace.set_meta(META_KEY, json.dumps(meta))
+        from shopseg.features.order_totals import refresh_order_totals  # datasets sit below features
+
+        refresh_order_totals(workspace)  # the purchase value of each order, as ingest keeps it
 
 
 def check_empty(workspace: Workspace) -> None:

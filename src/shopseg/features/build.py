@@ -26,6 +26,7 @@ from shopseg.features.behaviour import CHANNELS, category_features, category_slu
 from shopseg.features.engagement import abandoned_checkouts, event_counts, recent_orders
 from shopseg.features.profile import population, profile_columns
 from shopseg.features.purchases import purchase_days, purchase_lines, purchase_order_totals, return_totals
+from shopseg.features.order_totals import is_fresh, refresh_order_totals
 from shopseg.features.rfm import rfm_from_days
 
 if TYPE_CHECKING:
@@ -292,6 +293,8 @@ def build_features(
     >>> ws.close()
     """
     check_time_unit(time_unit)
+    if not workspace.read_only and not is_fresh(workspace):
+        refresh_order_totals(workspace)  # rows written straight into orders/order_lines since the last ingest
     owned = not isinstance(engine, Engine)
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:

@@ -108,12 +108,27 @@ def ingest(
     with _quiet(workspace.con), workspace.transaction() as con:
         try:
             report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
+            if kind == "orders":
+                _refresh_derived(workspace, notify)
             report.elapsed_s = time.perf_counter() - start
             log_report(con, report, INGEST_LOG)
         finally:
             _drop_temp(con)
     notify("done")
     return report
+
+
+def _refresh_derived(workspace: Workspace, notify: Progress) -> None:
+    """Re-sum ``order_totals`` in the ingest's transaction, so it lands (or rolls back) with the new orders.
+
+    The table is the features' definition (:mod:`shopseg.features.order_totals`),
+    imported here rather than at the top: io sits below features, and this is
+    the one place it reaches up.
+    """
+    from shopseg.features.order_totals import refresh_order_totals
+
+    notify("summing order totals")
+    refresh_order_totals(workspace)
 
 
 def _ingest(

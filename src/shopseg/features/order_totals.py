@@ -1,0 +1,98 @@
+"""``order_totals``: the purchase value of every order, kept by ingest.
+
+Every purchase feature starts from one row per purchase order (its customer,
+time, channel and the summed value of its purchase lines, see
+:mod:`shopseg.features.purchases`). Summing ten million order lines into four
+million orders and joining them back to their orders is most of the cost of a
+feature build, and it is the same whatever the as-of date: the as-of cutoff and
+the known-customer filter act on whole orders. So ingest stores the result once,
+as the derived table ``order_totals``, and every feature build, calibration
+split, lifecycle and RFM run at any date reads it instead of the lines (about
+half the work of the RFM core at 1M customers; bench/RESULTS.md).
+
+``order_totals`` holds the rows of :func:`shopseg.features.purchases.order_totals_expr`: one per
+non-cancelled order with at least one purchase line, ``customer_id, order_id,
+ordered_at, channel, cents, units, discounted_cents`` (int64 cents, as in
+:mod:`shopseg.features.purchases`).
+
+**Freshness.** The table is used only while it matches the tables it is summed
+from. Beside it the workspace meta keeps a stamp of ``orders`` and
+``order_lines`` (catalog id and row count of each, and this module's
+definition revision), written in the same transaction as the table.
+:func:`stored_order_totals` compares the stamp with the tables as they are now
+(a catalog query and two counts: milliseconds) and returns ``None`` on any
+difference; the caller then sums the lines itself, with the same expression, so
+a stale table can slow a build down but never change its result. Ingest and the
+generator's :func:`~shopseg.datasets.write_store` refresh it; erasure and rows
+written straight into the tables make it stale until
+:func:`refresh_order_totals` runs again (``build_features`` does that first on a
+writable workspace). Rows *updated in place* outside shopseg keep their count
+and are not detected: call :func:`refresh_order_totals` after such an edit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from shopseg.features.purchases import order_totals_expr
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from shopseg.engine import Engine
+    from shopseg.workspace import Workspace
+
+__all__ = ["ORDER_TOTALS", "is_fresh", "order_totals_stamp", "refresh_order_totals", "stored_order_totals"]
+
+ORDER_TOTALS = "order_totals"
+_STAMP_KEY = "order_totals_stamp"
+_SOURCES = ("orders", "order_lines")
+# Bump when order_totals_expr changes: stored tables of an older definition are then stale.
+_REVISION = 1
+_COLUMNS = ("customer_id", "order_id", "ordered_at", "channel", "cents", "units", "discounted_cents")
+
+
+def order_totals_stamp(workspace: Workspace) -> str:
+    """The current stamp of the source tables: definition revision, catalog id and row count of each."""
+    con = workspace.con
+    oids = dict(con.execute("SELECT table_name, table_oid FROM duckdb_tables() WHERE list_contains(?, table_name)",
+                            [list(_SOURCES)]).fetchall())  # fmt: skip
+    parts: list[object] = [_REVISION]
+    for name in _SOURCES:
+        if name not in oids:
+            return ""
+        row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        parts.append([name, int(oids[name]), int(row[0]) if row else 0])
+    return json.dumps(parts)
+
+
+def refresh_order_totals(workspace: Workspace) -> int:
+    """(Re)build ``order_totals`` from ``orders`` and ``order_lines`` and stamp it; returns its row count.
+
+    Runs on the workspace's connection, so inside an open transaction (ingest's)
+    the table and its stamp land or roll back with the rest.
+    """
+    from shopseg.engine import get_engine
+
+    engine = get_engine(workspace, "duckdb")
+    # stored with the declared int64 types, sorted by customer (the order every feature groups in)
+    engine.store(order_totals_expr(engine), workspace, ORDER_TOTALS, order_by="customer_id")
+    workspace.set_meta(_STAMP_KEY, order_totals_stamp(workspace))
+    row = workspace.con.execute(f'SELECT count(*) FROM "{ORDER_TOTALS}"').fetchone()
+    return int(row[0]) if row else 0
+
+
+def is_fresh(workspace: Workspace) -> bool:
+    """Whether ``order_totals`` exists and matches ``orders`` and ``order_lines`` as they are now."""
+    if not workspace.has_table(ORDER_TOTALS):
+        return False
+    stored = workspace.meta(_STAMP_KEY)
+    return bool(stored) and stored == order_totals_stamp(workspace)
+
+
+def stored_order_totals(engine: Engine) -> ir.Table | None:
+    """The stored ``order_totals`` table on ``engine`` when it is fresh, else ``None`` (sum the lines instead)."""
+    if not is_fresh(engine.workspace):
+        return None
+    return engine.table(ORDER_TOTALS).select(*_COLUMNS)

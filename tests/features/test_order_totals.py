@@ -1,0 +1,122 @@
+"""order_totals: stored by ingest, equal to summing the lines, never used once stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shopseg.datasets import generate_store, write_store
+from shopseg.engine import get_engine
+from shopseg.errors import SchemaError
+from shopseg.features import build_features, calibration_holdout_expr, feature_expr
+from shopseg.features.asof import AsOf
+from shopseg.features.order_totals import ORDER_TOTALS, is_fresh, refresh_order_totals, stored_order_totals
+from shopseg.features.purchases import order_totals_expr, purchase_order_totals, purchase_orders, purchase_lines
+from shopseg.io import ingest
+from shopseg.privacy import forget_customer
+from shopseg.workspace import Workspace
+
+COLUMNS = ["customer_id", "order_id", "ordered_at", "channel", "cents", "units", "discounted_cents"]
+
+
+def _frame(engine, expr) -> pd.DataFrame:
+    return engine.execute(expr).sort_values("order_id").reset_index(drop=True)[COLUMNS]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Workspace:
+    ws = Workspace.init(tmp_path / "store.duckdb")
+    write_store(ws, generate_store(300, seed=11))
+    yield ws
+    ws.close()
+
+
+def test_the_stored_table_holds_the_sum_of_the_lines(tiny):
+    """Hand-checked on the tiny store: returns, free lines, cancelled orders and discounts."""
+    assert refresh_order_totals(tiny) == 7  # of 9: o6 is cancelled, o8 holds only a returned line
+    engine = get_engine(tiny, "duckdb")
+    stored = _frame(engine, stored_order_totals(engine))
+    assert stored.equals(_frame(engine, order_totals_expr(engine)))
+    o1 = stored.set_index("order_id").loc["o1"]
+    assert (o1.cents, o1.units, o1.discounted_cents) == (2000 + 1400, 3, 1400)  # 2 x 10.00; 15.50 - 1.50
+    assert stored.set_index("order_id").loc["o2", "channel"] == "app"  # cleaned once, at the source
+    assert tiny.con.execute(f"SELECT typeof(cents) FROM {ORDER_TOTALS} LIMIT 1").fetchone()[0] == "BIGINT"
+
+
+def test_windowed_orders_match_the_per_line_path(tiny):
+    """purchase_order_totals (from the table) == purchase_orders(purchase_lines(...)) for a cutoff inside the data."""
+    refresh_order_totals(tiny)
+    engine = get_engine(tiny, "duckdb")
+    window = AsOf.of("2024-01-20")
+    fast = _frame(engine, purchase_order_totals(engine, window))
+    slow = _frame(engine, purchase_orders(purchase_lines(engine, window)))
+    assert fast.order_id.tolist() == ["o1", "o2", "o3", "o5", "o7"]  # o4, o9 after the cutoff; o6, o8 not purchases
+    pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
+
+
+def test_features_are_identical_from_the_table_and_from_the_lines(store):
+    engine = get_engine(store, "duckdb")
+    assert is_fresh(store)  # write_store keeps it
+    with_table = engine.execute(feature_expr(engine, as_of="2025-12-20")).sort_values("customer_id")
+    split_table = engine.execute(calibration_holdout_expr(engine, "2025-06-30", "2025-12-20", "weeks"))
+    store.con.execute(f"DROP TABLE {ORDER_TOTALS}")
+    assert stored_order_totals(engine) is None
+    from_lines = engine.execute(feature_expr(engine, as_of="2025-12-20")).sort_values("customer_id")
+    split_lines = engine.execute(calibration_holdout_expr(engine, "2025-06-30", "2025-12-20", "weeks"))
+    assert with_table["frequency"].sum() > 0
+    pd.testing.assert_frame_equal(with_table.reset_index(drop=True), from_lines.reset_index(drop=True))
+    key = "customer_id"
+    pd.testing.assert_frame_equal(split_table.sort_values(key).reset_index(drop=True),
+                                  split_lines.sort_values(key).reset_index(drop=True))  # fmt: skip
+
+
+def test_rows_written_straight_into_the_tables_are_seen_and_the_build_refreshes(tiny):
+    refresh_order_totals(tiny)
+    tiny.con.execute("INSERT INTO orders (order_id, customer_id, ordered_at) VALUES ('o10', 'c3', '2024-01-05 10:00')")
+    tiny.con.execute("INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) "
+                     "VALUES ('o10', 1, 'p1', 1, 8.0)")  # fmt: skip
+    assert not is_fresh(tiny)
+    engine = get_engine(tiny, "duckdb")
+    assert stored_order_totals(engine) is None
+    orders = engine.execute(purchase_order_totals(engine, AsOf.of("2024-01-31")))
+    assert "o10" in set(orders.order_id)  # summed from the lines, not read from the stale table
+    feats = build_features(tiny, as_of="2024-01-31").set_index("customer_id")
+    assert feats.loc["c3", "revenue"] == 8.0
+    assert is_fresh(tiny)  # the build re-summed it first
+    assert tiny.con.execute(f"SELECT count(*) FROM {ORDER_TOTALS} WHERE order_id = 'o10'").fetchone()[0] == 1
+
+
+def test_an_older_definition_is_stale(tiny, monkeypatch):
+    refresh_order_totals(tiny)
+    import shopseg.features.order_totals as module
+
+    monkeypatch.setattr(module, "_REVISION", module._REVISION + 1)
+    assert not is_fresh(tiny)
+
+
+def test_ingest_keeps_it_fresh_and_a_refused_file_leaves_it_as_it_was(workspace, tmp_path):
+    header = "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
+    good = tmp_path / "good.csv"
+    good.write_text(header + "o1,c1,2024-01-02 10:00:00,p1,2,5.00\no2,c2,2024-01-03,p1,1,5\n", encoding="utf-8")
+    ingest(workspace, "orders", good)
+    assert is_fresh(workspace)
+    assert workspace.con.execute(f"SELECT order_id, cents FROM {ORDER_TOTALS} ORDER BY 1").fetchall() == [
+        ("o1", 1000), ("o2", 500),
+    ]
+    stamp = workspace.meta("order_totals_stamp")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(header + "o3,c1,2024-01-04,p1,1,5\no4,c1,not a date,p1,1,5\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match="bad.csv"):
+        ingest(workspace, "orders", bad)
+    assert workspace.meta("order_totals_stamp") == stamp
+    assert workspace.con.execute(f"SELECT count(*) FROM {ORDER_TOTALS}").fetchone()[0] == 2
+    assert is_fresh(workspace)
+
+
+def test_erasure_removes_the_customer_from_it(store):
+    victim = store.con.execute(f"SELECT customer_id FROM {ORDER_TOTALS} LIMIT 1").fetchone()[0]
+    forget_customer(store, victim)
+    assert store.con.execute(f"SELECT count(*) FROM {ORDER_TOTALS} WHERE customer_id = ?", [victim]).fetchone()[0] == 0
+    assert not is_fresh(store)  # the sources shrank: the features sum the lines until the next refresh
