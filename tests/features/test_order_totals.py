@@ -120,3 +120,23 @@ def test_erasure_removes_the_customer_from_it(store):
     forget_customer(store, victim)
     assert store.con.execute(f"SELECT count(*) FROM {ORDER_TOTALS} WHERE customer_id = ?", [victim]).fetchone()[0] == 0
     assert not is_fresh(store)  # the sources shrank: the features sum the lines until the next refresh
+
+
+def test_a_line_edited_in_place_is_seen(tiny):
+    """Same row counts, other content: the stamp hashes the rows, so the edit is not missed."""
+    refresh_order_totals(tiny)
+    tiny.con.execute("UPDATE order_lines SET unit_price = 11.0 WHERE order_id = 'o9'")
+    assert not is_fresh(tiny)
+    engine = get_engine(tiny, "duckdb")
+    orders = engine.execute(purchase_order_totals(engine, AsOf.of("2024-02-29"))).set_index("order_id")
+    assert orders.loc["o9", "cents"] == 4400
+
+
+def test_the_stamp_survives_reopening_the_file(tiny):
+    """Reopening renumbers DuckDB's catalog ids; the stamp must not depend on them."""
+    refresh_order_totals(tiny)
+    tiny.con.execute("CREATE TABLE unrelated AS SELECT 1 AS x")
+    path = tiny.path
+    tiny.close()
+    with Workspace.open(path) as ws:
+        assert is_fresh(ws)

@@ -17,17 +17,16 @@ ordered_at, channel, cents, units, discounted_cents`` (int64 cents, as in
 
 **Freshness.** The table is used only while it matches the tables it is summed
 from. Beside it the workspace meta keeps a stamp of ``orders`` and
-``order_lines`` (catalog id and row count of each, and this module's
-definition revision), written in the same transaction as the table.
-:func:`stored_order_totals` compares the stamp with the tables as they are now
-(a catalog query and two counts: milliseconds) and returns ``None`` on any
-difference; the caller then sums the lines itself, with the same expression, so
-a stale table can slow a build down but never change its result. Ingest and the
+``order_lines`` (row count and sum of row hashes of the columns the definition
+reads, and this module's definition revision), written in the same transaction
+as the table. :func:`stored_order_totals` compares the stamp with the tables as
+they are now (about 0.4 s at 10M lines) and returns ``None`` on any difference;
+the caller then sums the lines itself, with the same expression, so a stale
+table can slow a build down but never change its result. Ingest and the
 generator's :func:`~shopseg.datasets.write_store` refresh it; erasure and rows
-written straight into the tables make it stale until
+written, deleted or edited straight in the tables make it stale until
 :func:`refresh_order_totals` runs again (``build_features`` does that first on a
-writable workspace). Rows *updated in place* outside shopseg keep their count
-and are not detected: call :func:`refresh_order_totals` after such an edit.
+writable workspace).
 """
 
 from __future__ import annotations
@@ -47,23 +46,33 @@ __all__ = ["ORDER_TOTALS", "is_fresh", "order_totals_stamp", "refresh_order_tota
 
 ORDER_TOTALS = "order_totals"
 _STAMP_KEY = "order_totals_stamp"
-_SOURCES = ("orders", "order_lines")
+# the source tables and the columns order_totals_expr reads from them
+_SOURCES = {
+    "orders": ("order_id", "customer_id", "ordered_at", "channel", "is_cancelled"),
+    "order_lines": ("order_id", "quantity", "unit_price", "discount", "is_return"),
+}
 # Bump when order_totals_expr changes: stored tables of an older definition are then stale.
 _REVISION = 1
 _COLUMNS = ("customer_id", "order_id", "ordered_at", "channel", "cents", "units", "discounted_cents")
 
 
 def order_totals_stamp(workspace: Workspace) -> str:
-    """The current stamp of the source tables: definition revision, catalog id and row count of each."""
-    con = workspace.con
-    oids = dict(con.execute("SELECT table_name, table_oid FROM duckdb_tables() WHERE list_contains(?, table_name)",
-                            [list(_SOURCES)]).fetchall())  # fmt: skip
+    """The current stamp of the sources: definition revision, row count and sum of row hashes of each.
+
+    Only the columns the definition reads are hashed. Row hashes are summed, so
+    the stamp does not depend on row order and changes when a row is added,
+    removed or edited in place (short of a 64-bit hash collision). About 0.4 s
+    at 10M lines; catalog ids are not used, as DuckDB renumbers them when a file
+    is reopened.
+    """
+    present = set(workspace.tables())
     parts: list[object] = [_REVISION]
-    for name in _SOURCES:
-        if name not in oids:
+    for name, columns in _SOURCES.items():
+        if name not in present:
             return ""
-        row = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-        parts.append([name, int(oids[name]), int(row[0]) if row else 0])
+        row = workspace.con.execute(f'SELECT count(*), coalesce(sum(hash({", ".join(columns)})), 0)::VARCHAR '
+                                    f'FROM "{name}"').fetchone()  # fmt: skip
+        parts.append([name, *(row or ())])
     return json.dumps(parts)
 
 
