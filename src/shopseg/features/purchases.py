@@ -46,6 +46,7 @@ __all__ = [
     "purchase_lines",
     "purchase_orders",
     "order_totals_expr",
+    "orders_in_window",
     "purchase_order_totals",
     "purchase_days",
     "return_totals",
@@ -183,8 +184,11 @@ def purchase_order_totals(engine: Engine, window: AsOf) -> ir.Table:
     from shopseg.features.order_totals import stored_order_totals
 
     orders = stored_order_totals(engine)
-    if orders is None:
-        orders = order_totals_expr(engine)
+    return orders_in_window(order_totals_expr(engine) if orders is None else orders, window)
+
+
+def orders_in_window(orders: ir.Table, window: AsOf) -> ir.Table:
+    """The rows of an order table (``order_totals`` or its definition) of known customers before the cutoff."""
     return orders.filter(orders.customer_id.notnull(), orders.ordered_at < window.cutoff_lit())
 
 
