@@ -12,8 +12,22 @@ from shopseg.engine import get_engine
 from shopseg.errors import SchemaError
 from shopseg.features import build_features, calibration_holdout_expr, feature_expr
 from shopseg.features.asof import AsOf
-from shopseg.features.order_totals import ORDER_TOTALS, is_fresh, refresh_order_totals, stored_order_totals
-from shopseg.features.purchases import order_totals_expr, purchase_order_totals, purchase_orders, purchase_lines
+from shopseg.features.order_totals import (
+    ORDER_TOTALS,
+    PURCHASE_DAYS,
+    is_fresh,
+    refresh_order_totals,
+    stored_order_totals,
+    stored_purchase_days,
+)
+from shopseg.features.purchases import (
+    order_totals_expr,
+    purchase_days,
+    purchase_days_in_window,
+    purchase_lines,
+    purchase_order_totals,
+    purchase_orders,
+)
 from shopseg.io import ingest
 from shopseg.privacy import forget_customer
 from shopseg.workspace import Workspace
@@ -140,3 +154,27 @@ def test_the_stamp_survives_reopening_the_file(tiny):
     tiny.close()
     with Workspace.open(path) as ws:
         assert is_fresh(ws)
+
+
+def test_stored_purchase_days_match_the_days_of_the_window(tiny):
+    """Days on or before the as-of date == the days of the orders before the cutoff, for every as-of date."""
+    refresh_order_totals(tiny)
+    engine = get_engine(tiny, "duckdb")
+    assert stored_purchase_days(engine) is not None
+    for as_of in ("2024-01-01", "2024-01-19", "2024-01-20", "2024-01-31", "2024-03-01"):
+        window = AsOf.of(as_of)
+        stored = engine.execute(purchase_days_in_window(engine, window)).sort_values(["customer_id", "day"])
+        summed = engine.execute(purchase_days(purchase_orders(purchase_lines(engine, window))))
+        summed = summed.sort_values(["customer_id", "day"])
+        pd.testing.assert_frame_equal(stored.reset_index(drop=True)[list(summed.columns)],
+                                      summed.reset_index(drop=True), check_dtype=False)  # fmt: skip
+    c1 = engine.execute(purchase_days_in_window(engine, AsOf.of("2024-01-01")))
+    assert c1[["customer_id", "cents", "orders"]].values.tolist() == [["c1", 3400 + 4000, 2]]  # o1 + o2, one day
+
+
+def test_without_purchase_days_the_table_is_not_used(tiny):
+    refresh_order_totals(tiny)
+    tiny.con.execute(f"DROP TABLE {PURCHASE_DAYS}")
+    assert not is_fresh(tiny)
+    engine = get_engine(tiny, "duckdb")
+    assert stored_order_totals(engine) is None and stored_purchase_days(engine) is None

@@ -36,7 +36,7 @@ import pandas as pd
 from shopseg.errors import InvalidParameterError
 from shopseg.features.asof import AsOf, DateLike, check_time_unit
 from shopseg.features.build import resolve_as_of
-from shopseg.features.purchases import purchase_days, purchase_order_totals
+from shopseg.features.purchases import purchase_days_in_window
 from shopseg.features.rfm import RFM_COLUMNS, rfm_from_days
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def calibration_holdout_expr(
 
 
 def _split(engine: Engine, cal: AsOf, obs: AsOf) -> ir.Table:
-    days = purchase_days(purchase_order_totals(engine, obs))
+    days = purchase_days_in_window(engine, obs)
     summary = rfm_from_days(days.filter(days.day <= cal.date_lit()), cal)
     holdout = days.filter(days.day > cal.date_lit())
     holdout = holdout.group_by("customer_id").aggregate(n=holdout.count(), cents=holdout.cents.sum())

@@ -49,6 +49,7 @@ __all__ = [
     "orders_in_window",
     "purchase_order_totals",
     "purchase_days",
+    "purchase_days_in_window",
     "return_totals",
 ]
 
@@ -205,6 +206,21 @@ def purchase_days(orders: ir.Table) -> ir.Table:
     """
     daily = orders.mutate(day=orders.ordered_at.cast("date"))
     return daily.group_by(["customer_id", "day"]).aggregate(cents=daily.cents.sum(), orders=daily.count())
+
+
+def purchase_days_in_window(engine: Engine, window: AsOf) -> ir.Table:
+    """``purchase_days(purchase_order_totals(engine, window))``, read from the stored ``purchase_days`` when fresh.
+
+    The window's cutoff is the day after the as-of date at midnight, so the
+    stored days on or before the as-of date are exactly the days of the
+    window's orders.
+    """
+    from shopseg.features.order_totals import stored_purchase_days
+
+    days = stored_purchase_days(engine)
+    if days is None:
+        return purchase_days(purchase_order_totals(engine, window))
+    return days.filter(days.day <= window.date_lit())
 
 
 def return_totals(engine: Engine, window: AsOf) -> ir.Table:

@@ -50,7 +50,7 @@ from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.features.asof import AsOf, DateLike, day_diff
 from shopseg.features.build import resolve_as_of
 from shopseg.features.profile import population
-from shopseg.features.purchases import purchase_days, purchase_order_totals
+from shopseg.features.purchases import purchase_days_in_window
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -116,7 +116,7 @@ def _window(engine: Engine, as_of: DateLike | None) -> AsOf:
 
 def _days(engine: Engine, window: AsOf) -> ir.Table:
     """Purchase days with the gap (days) since the customer's previous purchase day."""
-    days = purchase_days(purchase_order_totals(engine, window))
+    days = purchase_days_in_window(engine, window)
     previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
     return days.mutate(gap=day_diff(days.day, previous))
 
