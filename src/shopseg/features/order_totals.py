@@ -63,7 +63,7 @@ _SOURCES = {
     "orders": ("order_id", "customer_id", "ordered_at", "channel", "is_cancelled"),
     "order_lines": ("order_id", "quantity", "unit_price", "discount", "is_return"),
 }
-# Bump when order_totals_expr changes: stored tables of an older definition are then stale.
+# Bump when order_totals_expr or purchase_days changes: tables stored by an older definition are then stale.
 _REVISION = 1
 _COLUMNS = ("customer_id", "order_id", "ordered_at", "channel", "cents", "units", "discounted_cents")
 _DAY_COLUMNS = ("customer_id", "day", "cents", "orders")
