@@ -41,8 +41,9 @@ class Transition(NamedTuple):
     """A customer entered or left a segment: ``kind`` is ``"entry"`` or ``"exit"``.
 
     ``event_id`` is the event that caused it, or None when the passing of time
-    (the scheduler) or a restart did. (A named tuple: cheap to make, and not
-    tracked by the garbage collector.)
+    (the scheduler) or a restart did. (A named tuple: cheap to make. Unlike a
+    plain tuple it stays tracked by the garbage collector, so the engine keeps
+    the transitions waiting for the applier as plain rows.)
     """
 
     segment: str
