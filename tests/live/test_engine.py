@@ -171,7 +171,7 @@ def test_notified_before_the_fsync_acknowledged_after_it(make_ws, clock) -> None
         _close(eng)
 
 
-def test_after_a_failed_fsync_the_events_are_committed_to_the_workspace_instead(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_fsync_commits_the_events_to_the_workspace(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
     got: list[Notification] = []
     eng = _engine(make_ws(carts="events(type='add_to_cart').count >= 1"), clock, got, apply_ms=600_000)
     calls: list[int] = []

@@ -98,7 +98,9 @@ class CompiledSegments:
                 return items[0]
             if len(items) == 2:
                 a, b = items
-                return (lambda p, m: a(p, m) and b(p, m)) if isinstance(node, And) else (lambda p, m: a(p, m) or b(p, m))
+                if isinstance(node, And):
+                    return lambda p, m: a(p, m) and b(p, m)
+                return lambda p, m: a(p, m) or b(p, m)
             if isinstance(node, And):  # also TRUE (no items)
                 return lambda p, m: all(f(p, m) for f in items)
             return lambda p, m: any(f(p, m) for f in items)

@@ -198,7 +198,8 @@ class LiveEvaluator:
     def _update(self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime,
                 event_id: str | None) -> list[Transition]:  # fmt: skip
         out = []
-        prof, check, memo = self.profiles[customer_id], self.compiled(as_of).check, {}  # type: ignore[var-annotated]
+        prof, check = self.profiles[customer_id], self.compiled(as_of).check
+        memo: dict[Any, Any] = {}
         for name in names:
             ids = self.members[name]
             now, before = check(name, prof, memo), customer_id in ids  # a reference: evaluated once per update
@@ -236,7 +237,8 @@ class LiveEvaluator:
         if prof.base or prof.orders:
             return list(self.segments)
         if self._empty_day != as_of:
-            empty, check, memo = LiveProfile(""), self.compiled(as_of).check, {}  # type: ignore[var-annotated]
+            empty, check = LiveProfile(""), self.compiled(as_of).check
+            memo: dict[Any, Any] = {}
             self._empty_in = {n for n in self.segments if check(n, empty, memo)}
             self._empty_day = as_of
         if not self._empty_in:

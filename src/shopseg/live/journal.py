@@ -56,7 +56,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Journal:
-    """An append-only file of event groups, fsynced by :meth:`sync`, rotated into numbered segments while they are applied.
+    """An append-only file of event groups, fsynced by :meth:`sync`, rotated into numbered segments to be applied.
 
     One thread writes and rotates at a time (the engine's live state lock);
     :meth:`sync` may run on another thread meanwhile.

@@ -210,7 +210,9 @@ class Notifier:
 
     def publish(self, transitions: Iterable[Transition]) -> list[Notification]:
         """Number notifications for ``transitions`` (already admitted by the policy), push them to the SSE
-        subscribers and queue them for the dispatch thread. Callers publish one batch at a time (the live state lock)."""
+        subscribers and queue them for the dispatch thread.
+
+        Callers publish one batch at a time (they hold the live state lock)."""
         out = []
         for t in transitions:
             cause = t.event_id or t.at.isoformat()

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
 __all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "event_row",
-           "transition_row", "load_profiles", "load_event_ids", "load_memberships", "load_notified", "next_seq"]  # fmt: skip
+           "transition_row", "load_profiles", "load_event_ids", "load_memberships", "load_notified",
+           "next_seq"]  # fmt: skip
 
 MEMBERSHIPS_TABLE = "live_memberships"
 TRANSITIONS_TABLE = "live_transitions"
