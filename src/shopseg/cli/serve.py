@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -35,6 +36,9 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
     config.load()  # imports the event loop and the HTTP protocol now, before the freeze below
     _freeze_startup(full=True)
+    # A thread woken by I/O (the event loop, the live writer) waits for the interpreter lock until the thread
+    # holding it lets go, by default after 5 ms: a few such hand-offs are on the way of every notification.
+    sys.setswitchinterval(0.001)
     if dashboard:  # the pages' costly aggregates (order-line scans, the backtest fit), ready before a user asks
         from shopseg.web.cache import RECHECK_S, start_warmup
 
