@@ -1,5 +1,6 @@
 """Durable before acknowledged: a real `shopseg serve` is SIGKILLed under concurrent load; after a restart
-every acknowledged event is stored exactly once (from the events table or replayed from the journal)."""
+every acknowledged event is stored exactly once (from the events table or replayed from the journal), and so is
+every event whose segment entry was notified (notifications follow the journal write, acknowledgements its fsync)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
+import json
+
 import httpx
 
 from shopseg.api.keys import KeyStore
+from shopseg.segments.store import SegmentStore
 from shopseg.workspace import Workspace
 from tests.api.helpers import free_port, wait_until
 
@@ -55,25 +59,44 @@ def _load(url: str, key: str, worker: int, acked: list[str], stop: threading.Eve
                 acked.extend(ids)
 
 
-def test_sigkill_loses_no_acknowledged_event(tmp_path: Path) -> None:
+def _entries(url: str, key: str, notified: list[str], ready: threading.Event) -> None:
+    """Read the SSE stream until the server dies; collect the event ids of the entries notified."""
+    try:
+        with httpx.stream("GET", f"{url}/api/v1/stream", headers={"X-API-Key": key}, timeout=None) as r:
+            for line in r.iter_lines():
+                if line == ": connected":
+                    ready.set()
+                elif line.startswith("data: "):
+                    notified.append(json.loads(line[6:])["event_id"])
+    except httpx.HTTPError:
+        return  # killed
+
+
+def test_sigkill_loses_no_acknowledged_or_notified_event(tmp_path: Path) -> None:
     ws_path = tmp_path / "ws.duckdb"
     with Workspace.init(ws_path) as ws:
         key = KeyStore(ws).create("load", "marketer").key
+        SegmentStore(ws).create("viewed", "events(type='page_view').count >= 1")  # each customer's first event enters
     port, log = free_port(), tmp_path / "serve.log"
     url = f"http://127.0.0.1:{port}"
     proc = _serve(ws_path, port, log)
     acked: list[str] = []
-    stop = threading.Event()
+    notified: list[str] = []
+    ready, stop = threading.Event(), threading.Event()
+    reader = threading.Thread(target=_entries, args=(url, key, notified, ready), daemon=True)
+    reader.start()
+    assert ready.wait(30)
     workers = [threading.Thread(target=_load, args=(url, key, w, acked, stop)) for w in range(4)]
     for w in workers:
         w.start()
-    wait_until(lambda: len(acked) >= 400, timeout=60, what="400 acknowledged events")
+    wait_until(lambda: len(acked) >= 400 and len(notified) >= 100, timeout=60, what="400 acknowledged events")
     proc.send_signal(signal.SIGKILL)  # mid-load: the workers are still posting
     proc.wait(timeout=10)
     stop.set()
     for w in workers:
         w.join(timeout=30)
-    assert acked
+    reader.join(timeout=30)
+    assert acked and notified
 
     proc = _serve(ws_path, port, log)  # restart on the same file (DuckDB replays its WAL)
     try:
@@ -88,5 +111,7 @@ def test_sigkill_loses_no_acknowledged_event(tmp_path: Path) -> None:
         counts = dict(ws.con.execute("SELECT event_id, count(*) FROM events GROUP BY event_id").fetchall())
     missing = [e for e in acked if e not in counts]
     assert not missing, f"{len(missing)} acknowledged events lost (first: {missing[:5]})"
+    phantom = [e for e in notified if e not in counts]
+    assert not phantom, f"{len(phantom)} notified entries of events not stored (first: {phantom[:5]})"
     assert all(n == 1 for n in counts.values()), "an event was stored twice"
     assert len(acked) == len(set(acked))

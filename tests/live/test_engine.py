@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import pytest
 
 from shopseg.errors import InvalidParameterError
 from shopseg.live.engine import LiveEngine
+from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, ReentryPolicy
 from shopseg.live.evaluator import Transition
 from shopseg.workspace import Workspace
@@ -136,5 +138,57 @@ def test_erasure_removes_the_customer_everywhere(make_ws, clock) -> None:  # typ
         with eng.lock:
             dump = json.dumps(eng.workspace.con.execute("SELECT * FROM events").fetchall(), default=str)
         assert "c1" not in dump and "ann@example.com" not in dump and "c2" in dump
+    finally:
+        _close(eng)
+
+
+def test_notified_before_the_fsync_acknowledged_after_it(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    """The entry goes out once the event is in the journal file; the request is answered only after its fsync."""
+    got: list[Notification] = []
+    eng = _engine(make_ws(carts="events(type='add_to_cart').count >= 1"), clock, got)
+    gate, syncing = threading.Event(), threading.Event()
+    real_sync = eng.journal.sync
+
+    def held_sync() -> None:  # the real fsync, after the test lets it run (a disk that stalls)
+        syncing.set()
+        gate.wait(20)
+        real_sync()
+
+    eng.journal.sync = held_sync  # type: ignore[method-assign]
+    try:
+        fut = eng.submit([_ev("a1", "c1", "add_to_cart", clock.now())])
+        wait_until(lambda: len(got) == 1 and syncing.is_set(), what="the entry while the fsync is held")
+        assert (got[0].kind, got[0].event_id) == ("entry", "a1")
+        reader = Journal(eng.journal.path)
+        assert [e["event_id"] for e in reader.read()] == ["a1"]  # in the file: survives kill -9
+        reader.close()
+        assert not fut.done()  # not acknowledged before the fsync
+        dup = eng.submit([_ev("a1", "c1", "add_to_cart", clock.now())])  # a re-sent event waits for it too
+        gate.set()
+        assert fut.result(20) == (1, 0, ["a1"]) and dup.result(20) == (0, 1, ["a1"])
+    finally:
+        gate.set()
+        _close(eng)
+
+
+def test_a_failed_fsync_commits_the_events_to_the_workspace(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    got: list[Notification] = []
+    eng = _engine(make_ws(carts="events(type='add_to_cart').count >= 1"), clock, got, apply_ms=600_000)
+    calls: list[int] = []
+
+    def failing() -> None:  # the disk answers EIO: the kernel may have dropped the unwritten journal pages
+        calls.append(1)
+        raise OSError(5, "Input/output error")
+
+    eng.journal.sync = failing  # type: ignore[method-assign]
+    try:
+        assert eng.ingest([_ev("a1", "c1", "add_to_cart", clock.now())]) == (1, 0, ["a1"])
+        assert calls == [1]
+        with eng.lock:  # acknowledged because the workspace holds it (the applier alone would wait 600 s)
+            assert eng.workspace.con.execute("SELECT event_id FROM events").fetchall() == [("a1",)]
+            assert eng.workspace.con.execute("SELECT customer_id, kind FROM live_transitions").fetchall() == [
+                ("c1", "entry")]
+        assert eng.ingest([_ev("a1", "c1", "add_to_cart", clock.now())]) == (0, 1, ["a1"])
+        assert eng.evaluator.members["carts"] == {"c1"} and [(n.kind, n.event_id) for n in got] == [("entry", "a1")]
     finally:
         _close(eng)

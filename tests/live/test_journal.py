@@ -38,3 +38,20 @@ def test_rotated_segments_are_replayed_until_discarded(tmp_path: Path) -> None:
     again.truncate()
     assert _ids(again) == [] and again.segments() == [] and path.read_bytes() == b""
     again.close()
+
+
+def test_a_written_group_is_in_the_file_before_the_sync(tmp_path: Path) -> None:
+    """``write`` puts the line in the file (a crash of the process keeps it); ``sync`` covers rotated files too."""
+    path = tmp_path / "ws.duckdb.journal"
+    j = Journal(path)
+    j.write([{"event_id": "a", "occurred_at": AT}])
+    reader = Journal(path)  # another reader (the restarted server) sees it without any fsync
+    assert _ids(reader) == ["a"]
+    reader.close()
+    assert j.rotate() == 1
+    j.write([{"event_id": "b", "occurred_at": AT}])
+    j.sync()  # the rotated file, the directory and the new file
+    j.sync()  # nothing written since: nothing to do
+    j.append([{"event_id": "c", "occurred_at": AT}])
+    assert _ids(j) == ["a", "b", "c"] and j.segments() == [1]
+    j.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -19,8 +20,6 @@ def serve(
     dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="Serve the web dashboard at /.")] = True,
 ) -> None:
     """Serve the HTTP API of the workspace: events in, live segment entry/exit out (docs at /docs)."""
-    import gc
-
     import uvicorn
 
     from shopseg.api import create_app
@@ -32,22 +31,42 @@ def serve(
 
         routers = dashboard_routers()
     app = create_app(get_setting("workspace"), live=live, routers=routers)
-    # What start-up built (imported modules, the loaded live profiles) lives as long as the process: move it out
-    # of the garbage collector's reach, or every full collection rescans it and stalls the live writer and the
-    # notifications for 100-300 ms (measured in bench/bench_live.py).
-    gc.collect()
-    gc.freeze()
+    host = host or str(get_setting("api_host"))
+    port = port if port is not None else int(get_setting("api_port"))
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    config.load()  # imports the event loop and the HTTP protocol now, before the freeze below
+    _freeze_startup(full=True)
+    # A thread woken by I/O (the event loop, the live writer) waits for the interpreter lock until the thread
+    # holding it lets go, by default after 5 ms: a few such hand-offs are on the way of every notification.
+    sys.setswitchinterval(0.001)
     if dashboard:  # the pages' costly aggregates (order-line scans, the backtest fit), ready before a user asks
         from shopseg.web.cache import RECHECK_S, start_warmup
 
-        start_warmup(app.state.shopseg, recheck_s=RECHECK_S)
-    host = host or str(get_setting("api_host"))
-    port = port if port is not None else int(get_setting("api_port"))
+        start_warmup(app.state.shopseg, recheck_s=RECHECK_S, after_first_pass=_freeze_startup)
     console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)
     if dashboard:
         console.print(f"dashboard on http://{host}:{port}/ (log in with an API key: `shopseg keys create NAME`)",
                       highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:  # as uvicorn.run: the port was taken, or the app failed to start
+        raise typer.Exit(3)
+
+
+def _freeze_startup(full: bool = False) -> None:
+    """Move what start-up built out of the garbage collector's reach: it lives as long as the process.
+
+    Imported modules (the app's, uvicorn's, and those the dashboard warm-up imports on its first pass:
+    ibis compilers, sqlglot dialects, scikit-learn) and the loaded live profiles would otherwise be rescanned by
+    every full collection, which stalls every thread (the live writer, the event loop, the notifications) for
+    50-300 ms (measured in bench/bench_live.py). ``full``: a full collection first (at start-up, before serving);
+    after the warm-up pass only the young generations are collected, so the server does not stall while it serves
+    (what survived there is frozen as it is).
+    """
+    import gc
+
+    gc.collect(2 if full else 1)
+    gc.freeze()
 
 
 def register(app: typer.Typer) -> None:

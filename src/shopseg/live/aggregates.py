@@ -172,6 +172,12 @@ class ConditionCatalogue:
         plan = self._plans[id(node)] = (node, as_of, first, last.toordinal(), slot)
         return plan
 
+    def locate(self, node: Event, as_of: dt.date) -> tuple[int, int, int]:
+        """Where ``events(...)`` condition ``node`` reads on ``as_of``: its slot, and its window as day ordinals
+        (both included)."""
+        _, _, first, last, slot = self._plan(node, as_of)
+        return slot, first, last
+
     def value(self, series: Series, node: Event, as_of: dt.date) -> float | None:
         """The aggregate of ``events(...)`` condition ``node`` on ``as_of`` from a customer's store."""
         plan = self._plans.get(id(node))

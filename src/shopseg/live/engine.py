@@ -3,10 +3,21 @@
 One writer thread owns the write path. Requests hand it event batches
 (:meth:`LiveEngine.submit`) and wait on a future; the writer drains what is
 queued (up to ``live_commit_batch`` events: group commit), drops event ids it
-has already stored, applies the rest to the live profiles, and appends them to
-the fsynced journal (:mod:`shopseg.live.journal`). Only then are the futures
-resolved, so an acknowledged event is on disk, and the notified transitions
-handed to the :class:`~shopseg.live.notify.Notifier`.
+has already stored, applies the rest to the live profiles, writes them to the
+journal (:mod:`shopseg.live.journal`; from there they survive a crash of the
+process) and hands the transitions to the :class:`~shopseg.live.notify.Notifier`.
+A syncer thread then fsyncs the journal (one ``fsync`` for every group written
+meanwhile) and only then resolves the futures, so an acknowledged event is on
+disk. The ``fsync`` is off the writer's path: when the disk stalls it (this
+virtual disk sometimes takes 100-450 ms), acknowledgements wait, evaluation and
+notification do not. A notified entry's event is therefore in the journal
+(replayed after ``kill -9``) but may not be acknowledged yet; only a crash of
+the machine can lose it, and then its request was never answered, so the
+producer sends it again (same ``event_id``, same notification id). If an
+``fsync`` fails, the syncer commits the pending events to the workspace from
+memory instead (the kernel may have dropped the journal's unwritten pages) and
+acknowledges them once that commit holds; if it fails too, the requests get the
+error and the applier retries the events.
 
 An applier thread moves journaled events and the transitions they caused to
 the workspace tables in one DuckDB transaction every ``live_apply_ms`` (or
@@ -35,7 +46,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any
 
 from shopseg._logging import get_logger
@@ -56,6 +67,17 @@ __all__ = ["LiveEngine", "IngestResult"]
 
 log = get_logger("shopseg.live")
 IngestResult = tuple[int, int, list[str]]
+
+
+def _resolve(fut: Future[IngestResult], outcome: IngestResult | BaseException) -> None:
+    """Resolve a request's future, unless its request was cancelled meanwhile (the client went away)."""
+    try:
+        if isinstance(outcome, BaseException):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
+    except InvalidStateError:
+        pass
 
 
 class LiveEngine:
@@ -97,12 +119,14 @@ class LiveEngine:
         self.webhooks = WebhookDispatcher(workspace, self.lock, **dict(webhook_options or {}))
         self.notifier = Notifier(callbacks, self.webhooks)
         self._queue: queue.Queue[tuple[list[dict[str, Any]], Future[IngestResult]] | None] = queue.Queue()
+        self._acks: queue.Queue[list[tuple[Future[IngestResult], IngestResult]] | None] = queue.Queue()
         self._stop = threading.Event()
         self._state = threading.RLock()
         self._apply_now = threading.Event()
         self._threads = [threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
                          threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True),
-                         threading.Thread(target=self._apply_loop, name="shopseg-live-applier", daemon=True)]  # fmt: skip
+                         threading.Thread(target=self._apply_loop, name="shopseg-live-applier", daemon=True),
+                         threading.Thread(target=self._sync_loop, name="shopseg-live-syncer", daemon=True)]  # fmt: skip
         self._started = False
         with self.lock, self._state:
             self._load()
@@ -136,28 +160,26 @@ class LiveEngine:
         if journaled:
             stored = storage.load_event_ids(self.workspace.con)
             missing = list({e["event_id"]: e for e in journaled if e["event_id"] not in stored}.values())
-            storage.commit_batch(self.workspace.con, missing)
+            storage.commit_batch(self.workspace.con, [storage.event_row(e) for e in missing])
             log.info("live engine: %d journaled events applied after a restart", len(missing))
         self.journal.truncate()
-        self._events: list[dict[str, Any]] = []
-        self._transitions: list[Transition] = []
-        self._notified: list[bool] = []
+        self._events: list[tuple[Any, ...]] = []  # rows waiting for the applier (storage.event_row)
+        self._transitions: list[tuple[Any, ...]] = []  # storage.transition_row
         self._applied_at = time.monotonic()
 
     def flush(self) -> None:
         """Apply journaled events and pending transitions to the workspace now (one transaction)."""
         with self.lock:
             with self._state:  # take what is pending; the writer goes on with a new journal file
-                events, transitions, notified = self._events, self._transitions, self._notified
-                first = self._seq - len(transitions)
-                self._events, self._transitions, self._notified = [], [], []
+                events, transitions = self._events, self._transitions
+                self._events, self._transitions = [], []
                 segment = self.journal.rotate()
             if events or transitions:
                 try:
-                    storage.commit_batch(self.workspace.con, events, transitions, notified, first)
+                    storage.commit_batch(self.workspace.con, events, transitions)
                 except BaseException:
                     with self._state:  # back in front of what came since: the next flush retries them
-                        self._events[:0], self._transitions[:0], self._notified[:0] = events, transitions, notified
+                        self._events[:0], self._transitions[:0] = events, transitions
                     raise
             if segment is not None:
                 self.journal.discard(segment)
@@ -241,6 +263,7 @@ class LiveEngine:
         while True:
             first = self._queue.get()
             if first is None:
+                self._acks.put(None)  # the syncer stops after the acknowledgements queued before
                 return
             items = self._drain(first)
             try:
@@ -274,15 +297,15 @@ class LiveEngine:
             admitted = [self.policy.admit(t) for t in out]
             try:
                 if fresh:
-                    self.journal.append(fresh)  # fsynced: from here on the events survive a crash
+                    self.journal.write(fresh)  # from here on the events survive a crash of the process
             except Exception as exc:
                 failed = exc
             if failed is None:
                 self._pend(out, admitted, fresh)
                 self.seen |= batch_ids
-                for (_, fut), res in zip(items, results, strict=True):
-                    fut.set_result(res)
                 self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
+                # acknowledged once fsynced; a batch of duplicates too, as its events may still be unsynced
+                self._acks.put([(fut, res) for (_, fut), res in zip(items, results, strict=True)])
                 if len(self._events) >= self.apply_batch or self.apply_s <= 0:
                     self._apply_now.set()
         if failed is not None:
@@ -290,10 +313,50 @@ class LiveEngine:
                 self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the journal
             raise failed
 
+    def _sync_loop(self) -> None:
+        """Make the written events durable, then acknowledge every batch written before; one fsync for all queued."""
+        broken = False
+        while True:
+            acks = [self._acks.get()]
+            while True:
+                try:
+                    acks.append(self._acks.get_nowait())
+                except queue.Empty:
+                    break
+            outcome: Exception | None = None
+            try:
+                self._make_durable(broken)
+                broken = False
+            except Exception as exc:  # the requests get the error; the applier retries the events
+                log.error("live syncer: events could not be made durable: %s", type(exc).__name__)
+                outcome, broken = exc, True
+            for fut, res in (a for batch in acks if batch is not None for a in batch):
+                _resolve(fut, res if outcome is None else outcome)
+            if None in acks:
+                return
+
+    def _make_durable(self, broken: bool) -> None:
+        """Fsync the journal; if that fails (or failed before), apply every pending event to the workspace instead.
+
+        After a failed fsync the kernel may have dropped the unwritten pages, so a later fsync of the journal
+        proves nothing about them: the events are committed from memory in one workspace transaction (DuckDB
+        fsyncs it; the applier takes the same lock, so what it already took is committed too).
+        """
+        if not broken:
+            try:
+                self.journal.sync()
+                return
+            except OSError as exc:
+                log.error("live syncer: journal fsync failed (%s): applying the events to the workspace instead",
+                          type(exc).__name__)  # fmt: skip
+        self.flush()
+
     def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
-        self._events.extend(events)
-        self._transitions.extend(transitions)
-        self._notified.extend(notified)
+        """Queue rows for the applier: the events, and the transitions numbered on from the last one."""
+        self._events.extend(map(storage.event_row, events))
+        seq = self._seq
+        self._transitions.extend(storage.transition_row(seq + i, t, ok)
+                                 for i, (t, ok) in enumerate(zip(transitions, notified, strict=True)))  # fmt: skip
         self._seq += len(transitions)
 
     # -- time --------------------------------------------------------------------------

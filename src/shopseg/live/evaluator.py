@@ -4,10 +4,12 @@
 lifecycle fields, coordinates), the purchase orders, the events seen so far
 with the incremental aggregates of the segments' event conditions
 (:mod:`shopseg.live.aggregates`), and the set of saved segments each customer
-is in. Memberships are decided by the batch evaluator
-(:func:`shopseg.segments.evaluate.evaluate_node`) with the event aggregates
-read from the incremental store instead of a rescan of the history (a
-Hypothesis test holds the two equal), so live and batch agree on the same data.
+is in. Memberships are decided by the segments compiled for the day
+(:mod:`shopseg.live.compiled`): event conditions read the incremental store
+instead of a rescan of the history, every other condition is the batch
+evaluator's (:func:`shopseg.segments.evaluate.evaluate_node`) own step, and a
+Hypothesis test holds the memberships equal to a batch rescan, so live and
+batch agree on the same data.
 An event re-evaluates only the segments whose event conditions it passes, and
 :meth:`LiveEvaluator.tick` re-evaluates the clock dependent segments of every
 customer when the day moves. No I/O: the :class:`~shopseg.live.engine.LiveEngine`
@@ -25,14 +27,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial
 from typing import Any, NamedTuple
 
 from shopseg.live.aggregates import ConditionCatalogue, Series
+from shopseg.live.compiled import CompiledSegments
 from shopseg.live.dependencies import DependencyIndex
-from shopseg.segments.evaluate import customer_evaluator
 from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import Node, Segment, SegmentRef
+from shopseg.segments.nodes import Segment
 
 __all__ = ["Transition", "LiveProfile", "LiveEvaluator"]
 
@@ -41,8 +42,9 @@ class Transition(NamedTuple):
     """A customer entered or left a segment: ``kind`` is ``"entry"`` or ``"exit"``.
 
     ``event_id`` is the event that caused it, or None when the passing of time
-    (the scheduler) or a restart did. (A named tuple: cheap to make, and not
-    tracked by the garbage collector.)
+    (the scheduler) or a restart did. (A named tuple: cheap to make. Unlike a
+    plain tuple it stays tracked by the garbage collector, so the engine keeps
+    the transitions waiting for the applier as plain rows.)
     """
 
     segment: str
@@ -131,7 +133,7 @@ class LiveEvaluator:
         old = getattr(self, "segments", {})
         before = self.catalogue.signature() if hasattr(self, "catalogue") else None
         self.segments = dict(segments)
-        self._refs = {name: SegmentRef(name) for name in self.segments}
+        self._compiled: dict[dt.date, CompiledSegments] = {}  # per as-of day, the latest few
         self._empty_day: dt.date | None = None  # the segments an eventless, fieldless profile is in, on that day
         self._empty_in: set[str] = set()
         self.index = DependencyIndex(self.segments)
@@ -176,26 +178,31 @@ class LiveEvaluator:
         return sorted(n for n, ids in self.members.items() if customer_id in ids)
 
     # -- evaluation --------------------------------------------------------------------
-    def _evaluator(self, prof: LiveProfile, as_of: dt.date) -> Callable[[Node], bool]:
-        """The batch evaluator on one customer, its event aggregates read from the incremental store."""
-        return customer_evaluator(prof.base, as_of=as_of, fields=self.fields, segments=self.segments,
-                                  orders=prof.orders, aggregates=partial(self.catalogue.value, prof.series))  # fmt: skip
+    def compiled(self, as_of: dt.date) -> CompiledSegments:
+        """The saved segments compiled for ``as_of`` (kept for the latest few days)."""
+        done = self._compiled.get(as_of)
+        if done is None:
+            if len(self._compiled) >= 8:
+                self._compiled.pop(next(iter(self._compiled)))
+            done = self._compiled[as_of] = CompiledSegments(self.segments, self.catalogue, self.fields, as_of=as_of)
+        return done
 
     def is_member(self, name: str, customer_id: str, as_of: dt.date) -> bool:
-        """Evaluate segment ``name`` for one customer now (the batch evaluator, no validation).
+        """Evaluate segment ``name`` for one customer now (no validation).
 
         The aggregates of its ``events(...)`` conditions come from the customer's
         incremental store (:mod:`shopseg.live.aggregates`), not from a rescan.
         """
-        return self._evaluator(self.profile(customer_id), as_of)(self._refs[name])
+        return self.compiled(as_of).check(name, self.profile(customer_id), {})
 
     def _update(self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime,
                 event_id: str | None) -> list[Transition]:  # fmt: skip
         out = []
-        evaluate = self._evaluator(self.profiles[customer_id], as_of)
+        prof, check = self.profiles[customer_id], self.compiled(as_of).check
+        memo: dict[Any, Any] = {}
         for name in names:
             ids = self.members[name]
-            now, before = evaluate(self._refs[name]), customer_id in ids  # a reference: evaluated once per update
+            now, before = check(name, prof, memo), customer_id in ids  # a reference: evaluated once per update
             if now != before:
                 (ids.add if now else ids.discard)(customer_id)
                 out.append(Transition(name, customer_id, "entry" if now else "exit", at, event_id))
@@ -230,9 +237,9 @@ class LiveEvaluator:
         if prof.base or prof.orders:
             return list(self.segments)
         if self._empty_day != as_of:
-            empty = LiveProfile("")
-            evaluate = self._evaluator(empty, as_of)
-            self._empty_in = {n for n in self.segments if evaluate(self._refs[n])}
+            empty, check = LiveProfile(""), self.compiled(as_of).check
+            memo: dict[Any, Any] = {}
+            self._empty_in = {n for n in self.segments if check(n, empty, memo)}
             self._empty_day = as_of
         if not self._empty_in:
             return touched

@@ -1,20 +1,28 @@
-"""The live engine's append-only journal: events are fsynced here before they are acknowledged.
+"""The live engine's append-only journal: events are written here first, and fsynced before they are acknowledged.
 
 A journal line is one committed group of events (JSON). Appending one line
-and one ``fsync`` costs a few milliseconds whatever the group size, while a
-DuckDB transaction per group costs several statements of CPU; so the writer
-journals each group, acknowledges it, and the engine's applier thread applies
-the journaled events to the workspace's ``events`` table in larger
-transactions (every ``live_apply_ms`` or ``live_apply_batch`` events).
+costs a ``write`` (the line is then in the operating system's cache: it
+survives a crash of the process, e.g. ``kill -9``) and :meth:`Journal.sync`
+makes everything written so far durable (it survives a crash of the machine)
+with one ``fsync`` whatever the number of groups. The engine's writer writes
+each group, publishes its notifications, and leaves the ``fsync`` and the
+acknowledgements to a syncer thread, so an ``fsync`` that stalls (hundreds of
+milliseconds on a busy virtual disk) delays acknowledgements, not evaluation
+and notification; acknowledgements still wait for it. A DuckDB transaction
+per group would cost several statements of CPU, so the engine's applier
+thread applies the journaled events to the workspace's ``events`` table in
+larger transactions (every ``live_apply_ms`` or ``live_apply_batch`` events).
 
 The applier must not stop the writer, so it first *rotates* the journal (the
-active file is renamed to a numbered segment and a new active file is started,
-the directory fsynced, in well under a millisecond), applies what it took,
-then deletes the segments that transaction covered; the writer keeps appending
-to the new file meanwhile. At start-up every segment and the active file are
-replayed into the workspace (skipping event ids already there), so an event
-acknowledged just before ``kill -9`` is applied after the restart. A torn last
-line (a crash during the write, hence never acknowledged) is ignored.
+active file is renamed to a numbered segment and a new active file is
+started, in well under a millisecond; the rotated file and the directory are
+fsynced by the next :meth:`~Journal.sync`, before any acknowledgement of a
+group written after the rotation), applies what it took, then deletes the
+segments that transaction covered; the writer keeps appending to the new file
+meanwhile. At start-up every segment and the active file are replayed into the
+workspace (skipping event ids already there), so an event acknowledged just
+before ``kill -9`` is applied after the restart. A torn last line (a crash
+during the write, hence never acknowledged nor notified) is ignored.
 
 Files: ``<workspace>.journal`` (active) and ``<workspace>.journal.<n>`` (rotated,
 not yet applied) next to the workspace file.
@@ -25,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,13 +56,20 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Journal:
-    """An fsynced append-only file of event groups, rotated into numbered segments while they are applied."""
+    """An append-only file of event groups, fsynced by :meth:`sync`, rotated into numbered segments to be applied.
+
+    One thread writes and rotates at a time (the engine's live state lock);
+    :meth:`sync` may run on another thread meanwhile.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self._lock = threading.Lock()  # the file descriptors, between the writer and the syncer
         self._fd = self._open()
         self._size = os.fstat(self._fd).st_size
         self._next = max(self.segments(), default=0) + 1
+        self._rotated: list[int] = []  # descriptors of rotated files not fsynced yet (closed by sync)
+        self._written = self._synced = 0  # groups written, and written before the last sync started
 
     def _open(self) -> int:
         return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -67,29 +83,59 @@ class Journal:
     def _segment(self, n: int) -> Path:
         return self.path.with_name(f"{self.path.name}.{n}")
 
-    def append(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Write one group and fsync it: on return the events survive a crash."""
+    def write(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Write one group: on return the events survive a crash of the process (:meth:`sync`: of the machine)."""
         line = json.dumps({"events": list(events)}, default=_encode, separators=(",", ":")) + "\n"
         data = line.encode()
         self._size += len(data)
         while data:
             data = data[os.write(self._fd, data):]
-        os.fsync(self._fd)
+        self._written += 1
+
+    def sync(self) -> None:
+        """Make every group written before the call durable: fsync the rotated files (then close them), the
+        directory after a rotation, and the active file. Nothing to do when nothing was written since the last one."""
+        with self._lock:
+            if self._synced == self._written:
+                return
+            self._synced = self._written
+            rotated, self._rotated = self._rotated, []
+            fd = self._fd
+        try:
+            for old in rotated:
+                os.fsync(old)
+            if rotated:
+                _fsync_dir(self.path.parent)  # the renames and the new active file
+            os.fsync(fd)
+        except BaseException:
+            with self._lock:
+                self._synced = -1  # unknown: the next call syncs again
+            raise
+        finally:
+            for old in rotated:
+                os.close(old)
+
+    def append(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Write one group and sync: on return the events survive a crash of the machine."""
+        self.write(events)
+        self.sync()
 
     def rotate(self) -> int | None:
-        """Close the active file as the next segment and start a new one; its number (None when it was empty).
+        """Rename the active file to the next segment and start a new one; its number (None when it was empty).
 
-        The caller must not append concurrently. The directory is fsynced before
-        returning, so a later append (and its acknowledgement) is in a file that
-        survives a crash.
+        The caller must not write concurrently. The rotated file and the
+        directory are fsynced by the next :meth:`sync`, so a group written
+        after the rotation is durable (in a file that survives a crash) once
+        that returns.
         """
         if self._size == 0:
             return None
         n, self._next = self._next, self._next + 1
-        os.rename(self.path, self._segment(n))
-        os.close(self._fd)
-        self._fd, self._size = self._open(), 0
-        _fsync_dir(self.path.parent)
+        with self._lock:
+            os.rename(self.path, self._segment(n))
+            self._rotated.append(self._fd)
+            self._fd, self._size = self._open(), 0
+            self._synced = -1  # the rename and the new file: the next sync fsyncs the directory
         return n
 
     def discard(self, upto: int) -> None:
@@ -115,11 +161,16 @@ class Journal:
     def truncate(self) -> None:
         """Empty the journal: delete every segment and truncate the active file (all committed to the workspace)."""
         self.discard(self._next)
-        os.ftruncate(self._fd, 0)
-        os.fsync(self._fd)
-        self._size = 0
+        with self._lock:
+            os.ftruncate(self._fd, 0)
+            os.fsync(self._fd)
+            self._size = 0
 
     def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        with self._lock:
+            for old in self._rotated:
+                os.close(old)
+            self._rotated = []
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1

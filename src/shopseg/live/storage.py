@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
     from shopseg.workspace import Workspace
 
-__all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "load_profiles",
-           "load_event_ids", "load_memberships", "load_notified", "next_seq"]  # fmt: skip
+__all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "event_row",
+           "transition_row", "load_profiles", "load_event_ids", "load_memberships", "load_notified",
+           "next_seq"]  # fmt: skip
 
 MEMBERSHIPS_TABLE = "live_memberships"
 TRANSITIONS_TABLE = "live_transitions"
@@ -49,6 +50,7 @@ _DDL = [
 ]
 _VALUES_MAX = 32
 _EVENT_COLS = ["event_id", "customer_id", "anonymous_id", "type", "occurred_at", "product_id", "properties"]
+_TRANSITION_COLS = ("seq", "segment", "customer_id", "kind", "at", "event_id", "notified")
 _BASE = [("customer_features", "*"), ("customer_rfm", "customer_id, rfm_segment, rfm_cell, r_score, f_score, m_score"),
          ("customer_lifecycle", "customer_id, stage AS lifecycle_stage"), ("customers", "customer_id, lat, lon")]  # fmt: skip
 
@@ -75,24 +77,31 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: Sequence[str], row
         con.unregister("_shopseg_live_rows")
 
 
-def _insert_events(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]]) -> None:
-    rows = [[e.get(c) for c in _EVENT_COLS[:-1]]
-            + [None if e.get("properties") is None else json.dumps(e["properties"], separators=(",", ":"))]
-            for e in events]  # fmt: skip
-    _insert(con, "events", _EVENT_COLS, rows)
+def event_row(e: Mapping[str, Any]) -> tuple[Any, ...]:
+    """One ``events`` row: the columns in order, ``properties`` as JSON text.
+
+    A tuple of plain values, which the garbage collector stops tracking: the
+    engine keeps the rows waiting for the applier this way, not as the request's dicts.
+    """
+    get, props = e.get, e.get("properties")
+    return (get("event_id"), get("customer_id"), get("anonymous_id"), get("type"), get("occurred_at"),
+            get("product_id"), None if props is None else json.dumps(props, separators=(",", ":")))  # fmt: skip
 
 
-def commit_batch(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]],
-                 transitions: Sequence[Transition] = (), notified: Sequence[bool] = (), first_seq: int = 0) -> None:  # fmt: skip
-    """Append ``events`` and ``transitions`` (numbered from ``first_seq``) in ONE transaction; durable on return."""
+def transition_row(seq: int, t: Transition, notified: bool) -> tuple[Any, ...]:
+    """One ``live_transitions`` row (a plain tuple, as :func:`event_row`)."""
+    return (seq, t.segment, t.customer_id, t.kind, t.at, t.event_id, notified)
+
+
+def commit_batch(con: duckdb.DuckDBPyConnection, events: Sequence[Sequence[Any]],
+                 transitions: Sequence[Sequence[Any]] = ()) -> None:  # fmt: skip
+    """Append :func:`event_row` and :func:`transition_row` rows in ONE transaction; durable on return."""
     con.execute("BEGIN TRANSACTION")
     try:
         if events:
-            _insert_events(con, events)
+            _insert(con, "events", _EVENT_COLS, events)
         if transitions:
-            rows = [(first_seq + i, t.segment, t.customer_id, t.kind, t.at, t.event_id, ok)
-                    for i, (t, ok) in enumerate(zip(transitions, notified, strict=True))]  # fmt: skip
-            _insert(con, TRANSITIONS_TABLE, ("seq", "segment", "customer_id", "kind", "at", "event_id", "notified"), rows)
+            _insert(con, TRANSITIONS_TABLE, _TRANSITION_COLS, transitions)
     except BaseException:
         con.execute("ROLLBACK")
         raise
@@ -107,7 +116,7 @@ def next_seq(con: duckdb.DuckDBPyConnection) -> int:
 
 def insert_events(con: duckdb.DuckDBPyConnection, events: Sequence[Mapping[str, Any]]) -> None:
     """Append ``events`` to the ``events`` table in one transaction (committed, hence fsynced, on return)."""
-    commit_batch(con, events)
+    commit_batch(con, [event_row(e) for e in events])
 
 
 def load_event_ids(con: duckdb.DuckDBPyConnection) -> set[str]:

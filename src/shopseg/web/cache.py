@@ -323,12 +323,15 @@ def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[
     return failed
 
 
-def start_warmup(state: AppState, *, recheck_s: float | None = None) -> threading.Thread:
+def start_warmup(state: AppState, *, recheck_s: float | None = None,
+                 after_first_pass: Callable[[], None] | None = None) -> threading.Thread:  # fmt: skip
     """Run :func:`warm_aggregates` in a daemon thread; ``shopseg serve`` calls it at start-up.
 
     With ``recheck_s``, the thread then checks every ``recheck_s`` seconds (a
     stamp: milliseconds) and recomputes what a change made out of date, before a
     page asks. It stops at :func:`stop_warmup`, which closing the app calls.
+    ``after_first_pass`` is called on the thread once the first pass is done
+    (``shopseg serve`` moves what it imported out of the garbage collector's reach).
     """
     stop = threading.Event()
     with state.lock:
@@ -336,8 +339,12 @@ def start_warmup(state: AppState, *, recheck_s: float | None = None) -> threadin
     state.closers.append(lambda: stop_warmup(state))
 
     def run() -> None:
+        first = True
         while True:
             warm_aggregates(state)
+            if first and after_first_pass is not None:
+                after_first_pass()
+            first = False
             if recheck_s is None or stop.wait(recheck_s) or not state.workspace.is_open:
                 return
 
