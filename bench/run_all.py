@@ -124,8 +124,9 @@ Synthetic store from `shopseg generate`: {prep.extra.get('customers'):,} custome
 {markdown_table(features, baseline="shopseg purchase core + RFM (DuckDB)")}
 
 Targets: at least 3x faster than pandas, within 1.5x of the bare DuckDB GROUP BY floor, peak under 2 GB.
-"purchase core" reads the `order_totals` table ingest keeps (docs/features.md; re-summing it is the
-"refresh" row, paid once per ingest); "summing the lines" is the same core without it. It computes what the pandas pipeline computes (lifetimes frequency/recency/T/monetary_value,
+"purchase core" reads the `purchase_days` table ingest keeps beside `order_totals` (docs/features.md;
+re-summing both is the "refresh" row, paid once per ingest); "summing the lines" is the same core without
+them. It computes what the pandas pipeline computes (lifetimes frequency/recency/T/monetary_value,
 orders, revenue, days since last order, R/F/M quintiles with customer_id tie-break); the full feature table
 has about {features[0].extra.get('columns', '?')} columns (browsing, carts, email, categories, channels, demographics)
 and reads the events table too.

@@ -49,7 +49,7 @@ def test_spark_summing_the_lines_agrees_with_duckdb_reading_order_totals(tmp_pat
     """Both paths of purchase_order_totals across engines: DuckDB reads the stored
     order_totals, Spark (the table dropped) sums the order lines itself."""
     from shopseg.datasets import generate_store, write_store
-    from shopseg.features.order_totals import ORDER_TOTALS, stored_order_totals
+    from shopseg.features.order_totals import ORDER_TOTALS, stored_totals
     from shopseg.workspace import Workspace
     from tests.engines.conftest import engines_for
     from tests.engines.engine_compare import as_frame
@@ -57,10 +57,10 @@ def test_spark_summing_the_lines_agrees_with_duckdb_reading_order_totals(tmp_pat
     ws = Workspace.init(tmp_path / "totals.duckdb")
     write_store(ws, generate_store(300, seed=5))
     duck, spark = engines_for(ws)
-    assert stored_order_totals(duck) is not None
+    assert stored_totals(duck) is not None
     left = as_frame(feature_expr(duck, as_of="2025-12-20", time_unit="weeks"))
     ws.con.execute(f"DROP TABLE {ORDER_TOTALS}")
-    assert stored_order_totals(spark) is None
+    assert stored_totals(spark) is None
     right = as_frame(feature_expr(spark, as_of="2025-12-20", time_unit="weeks"))
     assert left["frequency"].sum() > 0
     assert_engines_agree(left, right)

@@ -17,8 +17,7 @@ from shopseg.features.order_totals import (
     PURCHASE_DAYS,
     is_fresh,
     refresh_order_totals,
-    stored_order_totals,
-    stored_purchase_days,
+    stored_totals,
 )
 from shopseg.features.purchases import (
     order_totals_expr,
@@ -51,7 +50,7 @@ def test_the_stored_table_holds_the_sum_of_the_lines(tiny):
     """Hand-checked on the tiny store: returns, free lines, cancelled orders and discounts."""
     assert refresh_order_totals(tiny) == 7  # of 9: o6 is cancelled, o8 holds only a returned line
     engine = get_engine(tiny, "duckdb")
-    stored = _frame(engine, stored_order_totals(engine))
+    stored = _frame(engine, stored_totals(engine)[0])
     assert stored.equals(_frame(engine, order_totals_expr(engine)))
     o1 = stored.set_index("order_id").loc["o1"]
     assert (o1.cents, o1.units, o1.discounted_cents) == (2000 + 1400, 3, 1400)  # 2 x 10.00; 15.50 - 1.50
@@ -76,7 +75,7 @@ def test_features_are_identical_from_the_table_and_from_the_lines(store):
     with_table = engine.execute(feature_expr(engine, as_of="2025-12-20")).sort_values("customer_id")
     split_table = engine.execute(calibration_holdout_expr(engine, "2025-06-30", "2025-12-20", "weeks"))
     store.con.execute(f"DROP TABLE {ORDER_TOTALS}")
-    assert stored_order_totals(engine) is None
+    assert stored_totals(engine) is None
     from_lines = engine.execute(feature_expr(engine, as_of="2025-12-20")).sort_values("customer_id")
     split_lines = engine.execute(calibration_holdout_expr(engine, "2025-06-30", "2025-12-20", "weeks"))
     assert with_table["frequency"].sum() > 0
@@ -93,7 +92,7 @@ def test_rows_written_straight_into_the_tables_are_seen_and_the_build_refreshes(
                      "VALUES ('o10', 1, 'p1', 1, 8.0)")  # fmt: skip
     assert not is_fresh(tiny)
     engine = get_engine(tiny, "duckdb")
-    assert stored_order_totals(engine) is None
+    assert stored_totals(engine) is None
     orders = engine.execute(purchase_order_totals(engine, AsOf.of("2024-01-31")))
     assert "o10" in set(orders.order_id)  # summed from the lines, not read from the stale table
     feats = build_features(tiny, as_of="2024-01-31").set_index("customer_id")
@@ -160,7 +159,7 @@ def test_stored_purchase_days_match_the_days_of_the_window(tiny):
     """Days on or before the as-of date == the days of the orders before the cutoff, for every as-of date."""
     refresh_order_totals(tiny)
     engine = get_engine(tiny, "duckdb")
-    assert stored_purchase_days(engine) is not None
+    assert stored_totals(engine) is not None
     for as_of in ("2024-01-01", "2024-01-19", "2024-01-20", "2024-01-31", "2024-03-01"):
         window = AsOf.of(as_of)
         stored = engine.execute(purchase_days_in_window(engine, window)).sort_values(["customer_id", "day"])
@@ -177,4 +176,4 @@ def test_without_purchase_days_the_table_is_not_used(tiny):
     tiny.con.execute(f"DROP TABLE {PURCHASE_DAYS}")
     assert not is_fresh(tiny)
     engine = get_engine(tiny, "duckdb")
-    assert stored_order_totals(engine) is None and stored_purchase_days(engine) is None
+    assert stored_totals(engine) is None

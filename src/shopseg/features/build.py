@@ -25,7 +25,7 @@ from shopseg.features.asof import AsOf, DateLike, check_time_unit, day_diff
 from shopseg.features.behaviour import CHANNELS, category_features, category_slugs, gap_spread, order_summary
 from shopseg.features.engagement import abandoned_checkouts, event_counts, recent_orders
 from shopseg.features.profile import population, profile_columns
-from shopseg.features.purchases import purchase_days_in_window, purchase_lines, purchase_order_totals, return_totals
+from shopseg.features.purchases import purchase_base, purchase_lines, return_totals
 from shopseg.features.order_totals import is_fresh, refresh_order_totals
 from shopseg.features.rfm import rfm_from_days
 
@@ -157,8 +157,7 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
 
 def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str]) -> ir.Table:
     lines = purchase_lines(engine, window)
-    orders = purchase_order_totals(engine, window)
-    days = purchase_days_in_window(engine, window)
+    orders, days = purchase_base(engine, window)
     parts = [
         rfm_from_days(days, window),
         order_summary(orders),

@@ -50,6 +50,7 @@ __all__ = [
     "purchase_order_totals",
     "purchase_days",
     "purchase_days_in_window",
+    "purchase_base",
     "return_totals",
 ]
 
@@ -182,10 +183,7 @@ def purchase_order_totals(engine: Engine, window: AsOf) -> ir.Table:
         ``customer_id, order_id, ordered_at, channel, cents, units,
         discounted_cents``.
     """
-    from shopseg.features.order_totals import stored_order_totals
-
-    orders = stored_order_totals(engine)
-    return orders_in_window(order_totals_expr(engine) if orders is None else orders, window)
+    return purchase_base(engine, window)[0]
 
 
 def orders_in_window(orders: ir.Table, window: AsOf) -> ir.Table:
@@ -209,18 +207,33 @@ def purchase_days(orders: ir.Table) -> ir.Table:
 
 
 def purchase_days_in_window(engine: Engine, window: AsOf) -> ir.Table:
-    """``purchase_days(purchase_order_totals(engine, window))``, read from the stored ``purchase_days`` when fresh.
+    """``purchase_days(purchase_order_totals(engine, window))``, read from the stored ``purchase_days`` when fresh."""
+    return purchase_base(engine, window)[1]
 
+
+def purchase_base(engine: Engine, window: AsOf) -> tuple[ir.Table, ir.Table]:
+    """The window's purchase orders and purchase days, with one freshness check of the stored tables.
+
+    Read from ``order_totals`` and ``purchase_days`` when they match their
+    sources (:mod:`shopseg.features.order_totals`), else summed from the lines.
     The window's cutoff is the day after the as-of date at midnight, so the
     stored days on or before the as-of date are exactly the days of the
     window's orders.
-    """
-    from shopseg.features.order_totals import stored_purchase_days
 
-    days = stored_purchase_days(engine)
-    if days is None:
-        return purchase_days(purchase_order_totals(engine, window))
-    return days.filter(days.day <= window.date_lit())
+    Returns
+    -------
+    tuple of ibis.Table
+        ``(orders, days)``: the rows of :func:`purchase_order_totals` and of
+        :func:`purchase_days` of them.
+    """
+    from shopseg.features.order_totals import stored_totals
+
+    stored = stored_totals(engine)
+    if stored is None:
+        orders = orders_in_window(order_totals_expr(engine), window)
+        return orders, purchase_days(orders)
+    orders, days = stored
+    return orders_in_window(orders, window), days.filter(days.day <= window.date_lit())
 
 
 def return_totals(engine: Engine, window: AsOf) -> ir.Table:

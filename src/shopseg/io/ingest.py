@@ -119,11 +119,12 @@ def ingest(
 
 
 def _refresh_derived(workspace: Workspace, notify: Progress) -> None:
-    """Re-sum ``order_totals`` in the ingest's transaction, so it lands (or rolls back) with the new orders.
+    """Re-sum ``order_totals`` and ``purchase_days`` in the ingest's transaction: they land (or roll back) with
+    the new orders.
 
-    The table is the features' definition (:mod:`shopseg.features.order_totals`),
-    imported here rather than at the top: io sits below features, and this is
-    the one place it reaches up.
+    The tables are the features' definitions (:mod:`shopseg.features.order_totals`),
+    imported here rather than at the top: io sits below features (as does
+    ``datasets.write_store``, which reaches up the same way).
     """
     from shopseg.features.order_totals import refresh_order_totals
 
