@@ -71,6 +71,15 @@ SETTINGS: dict[str, Setting] = {
             "Raw events older than this many days (counted back from now, or from --as-of) are deleted by "
             "`shopseg privacy retain`; 0 keeps them forever.",
         ),
+        Setting(
+            "erasure_compact",
+            "now",
+            str,
+            "After an erasure (`shopseg forget`, DELETE /api/v1/customers/{id}), rewrite the workspace file so no "
+            "byte of the customer is left in it: now, or later (bulk erasures: run `shopseg privacy compact` after "
+            "the last one; `shopseg serve` also does it at start-up).",
+            ("now", "later"),
+        ),
         Setting("srm_alpha", 0.001, float, "p-value below which an experiment's sample ratio mismatch check fails."),
         Setting("api_host", "127.0.0.1", str, "Address `shopseg serve` listens on (loopback by default)."),
         Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),

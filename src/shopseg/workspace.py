@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,10 +36,12 @@ from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
 if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend
 
-__all__ = ["Workspace", "META_TABLE", "INGEST_LOG"]
+__all__ = ["Workspace", "META_TABLE", "INGEST_LOG", "COMPACT_PENDING"]
 
 META_TABLE = "_shopseg_meta"
 INGEST_LOG = "_shopseg_ingests"
+#: meta key set (in the erasing transaction) while erased bytes may remain in the file; :meth:`Workspace.compact` clears it
+COMPACT_PENDING = "compact_pending"
 
 _BOOKKEEPING = [
     f'CREATE TABLE IF NOT EXISTS "{META_TABLE}" (key VARCHAR PRIMARY KEY, value VARCHAR)',
@@ -89,6 +93,9 @@ class Workspace:
         self.read_only = read_only
         self._con: duckdb.DuckDBPyConnection | None = None
         self._ibis: Backend | None = None
+        self._cursors: dict[int, Workspace] = {}  # open handles of cursor(): they keep the file open
+        self._parent: Workspace | None = None
+        self._compacting = False
 
     # -- lifecycle -----------------------------------------------------------------
     @classmethod
@@ -173,10 +180,14 @@ class Workspace:
         thread while this handle's connection is busy (DuckDB isolates the two
         connections' transactions). Closing it leaves this handle open.
         """
+        if self._compacting:
+            raise WorkspaceError(f"{self.path}: the workspace file is being rewritten after an erasure. "
+                                 "Hint: retry in a moment.")  # fmt: skip
         other = Workspace(self.path, read_only=self.read_only)
         con = self.con.cursor()
         con.execute("SET enable_progress_bar = false")
-        other._con = con
+        other._con, other._parent = con, self
+        self._cursors[id(other)] = other
         return other
 
     def close(self) -> None:
@@ -185,6 +196,63 @@ class Workspace:
             self._con.close()
         self._con = None
         self._ibis = None
+        if self._parent is not None:
+            self._parent._cursors.pop(id(self), None)
+
+    # -- compaction ----------------------------------------------------------------
+    @property
+    def compact_pending(self) -> bool:
+        """Does the file still hold bytes of erased data (an erasure ran without :meth:`compact`)?"""
+        return self.meta(COMPACT_PENDING) is not None
+
+    def compact(self, *, lock: threading.RLock | None = None, wait_s: float = 30.0) -> None:
+        """Rewrite the file into a fresh one (see :mod:`shopseg._compaction`); the connection is reopened on next use.
+
+        Parameters
+        ----------
+        lock : threading.RLock, default=None
+            The lock serialising this workspace's connection between threads (the server's). With it, the
+            call must not hold it: open :meth:`cursor` handles are interrupted, no new one is handed out,
+            and the rewrite waits for them to close, up to ``wait_s`` seconds. Without it, open cursors are
+            an error.
+
+        Raises
+        ------
+        WorkspaceError
+            Read-only or a cursor handle; cursors still open; the copy failed (the file is then unchanged).
+        """
+        if self.read_only or self._parent is not None:
+            raise WorkspaceError(f"{self.path}: only the workspace's own read-write handle can rewrite the file.")
+        if lock is None:
+            self._compact()
+            return
+        deadline = time.monotonic() + wait_s
+        try:
+            while True:
+                with lock:
+                    self._compacting = True
+                    if not self._cursors:
+                        self._compact()
+                        return
+                    for other in list(self._cursors.values()):
+                        if other._con is not None:
+                            other._con.interrupt()  # e.g. a dashboard aggregate: it fails, and is retried later
+                if time.monotonic() > deadline:
+                    raise WorkspaceError(f"{self.path}: {len(self._cursors)} reader(s) still open after {wait_s:g} s; "
+                                         "the file was not rewritten. Hint: rerun `shopseg privacy compact` later.")  # fmt: skip
+                time.sleep(0.02)
+        finally:
+            with lock:
+                self._compacting = False
+
+    def _compact(self) -> None:
+        from shopseg._compaction import compact_file
+
+        if self._cursors:
+            raise WorkspaceError(f"{self.path}: {len(self._cursors)} cursor(s) of this workspace are open; close "
+                                 "them before rewriting the file.")  # fmt: skip
+        self.close()
+        compact_file(self.path, meta_table=META_TABLE, drop_meta=[COMPACT_PENDING])
 
     def __enter__(self) -> Workspace:
         return self

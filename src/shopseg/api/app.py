@@ -86,6 +86,8 @@ def create_app(
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "fastapi", "httpx", "httpcore"):
         protect_logger(name)
     workspace = Workspace.open(workspace_path)
+    if workspace.compact_pending:  # an erasure left the file to rewrite (erasure_compact=later, or readers were busy)
+        workspace.compact()
     lock = threading.RLock()
     state = AppState(workspace=workspace, keys=KeyStore(workspace, lock), lock=lock)
     if live:

@@ -152,7 +152,9 @@ class CustomerOut(BaseModel):
 class ErasureOut(BaseModel):
     ok: Literal[True] = True
     customer_id: str
-    rows_deleted: dict[str, int]
+    rows_deleted: dict[str, int] = Field(description="Rows removed per table; 'journal': live events not applied yet.")
+    compacted: bool = Field(description="The workspace file was rewritten: no byte of the customer is left in it. "
+                            "False: it is rewritten by the next erasure or the next server start.")
 
 
 class WebhookIn(_Strict):

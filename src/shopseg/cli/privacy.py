@@ -15,18 +15,33 @@ privacy_app = typer.Typer(help="Privacy: subject data export, consent with histo
 
 
 def forget(customer_id: Annotated[str, typer.Argument(help="The customer_id to erase.")],
-           reason: Annotated[str, typer.Option("--reason", help="Kept in the audit log.")] = "erasure request",
+           reason: Annotated[str, typer.Option("--reason", help="Kept in the audit log (e-mail addresses, phone numbers and the id redacted).")] = "erasure request",
+           compact: Annotated[Optional[bool], typer.Option("--compact/--no-compact", help="Rewrite the workspace file so no byte of the customer is left (default: setting erasure_compact). --no-compact for bulk erasures, then `shopseg privacy compact`.")] = None,
            yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False) -> None:  # fmt: skip
-    """Erase a customer from every table, snapshot and registered store; log it without PII."""
+    """Erase a customer from every table, the live journal, snapshots and registered stores; log it without PII."""
     from shopseg.privacy import forget_customer
 
     if not yes:
         typer.confirm(f"Erase customer {customer_id} everywhere? This cannot be undone", abort=True)
     with open_workspace() as ws:
-        rep = forget_customer(ws, customer_id, reason=reason)
+        rep = forget_customer(ws, customer_id, reason=reason, compact=compact)
     rows = [(t, n) for t, n in rep.deleted.items()] + [(f"{c} (redacted)", n) for c, n in rep.redacted.items()]
     rows += [(f"{s} (registered store)", n) for s, n in rep.external.items()]
     print_table(f"Erased; audit entry {rep.subject_hash[:16]}...", ["table", "rows"], rows)
+    if rep.compacted:
+        console.print("workspace file rewritten: no byte of the erased data is left in it")
+    else:
+        console.print("the workspace file still holds erased bytes: run `shopseg privacy compact` after the last erasure")
+
+
+@privacy_app.command("compact")
+def compact() -> None:
+    """Rewrite the workspace file after erasures run with --no-compact (no erased byte is left in it)."""
+    from shopseg.privacy import compact_workspace
+
+    with open_workspace() as ws:
+        done = compact_workspace(ws)
+    console.print("workspace file rewritten" if done else "nothing to do: no erasure left bytes in the file")
 
 
 @privacy_app.command("export")

@@ -156,13 +156,18 @@ class LiveEngine:
 
     def _recover(self) -> None:
         """Apply journaled events missing from the workspace (acknowledged before a crash), then empty the journal."""
+        from shopseg.privacy.tombstones import drop_pending, mark_journal_clean
+
         journaled = self.journal.read()
         if journaled:
+            kept = drop_pending(self.workspace, journaled)  # customers erased before their events left the journal
             stored = storage.load_event_ids(self.workspace.con)
-            missing = list({e["event_id"]: e for e in journaled if e["event_id"] not in stored}.values())
+            missing = list({e["event_id"]: e for e in kept if e["event_id"] not in stored}.values())
             storage.commit_batch(self.workspace.con, [storage.event_row(e) for e in missing])
-            log.info("live engine: %d journaled events applied after a restart", len(missing))
+            log.info("live engine: %d journaled events applied after a restart (%d of erased customers skipped)",
+                     len(missing), len(journaled) - len(kept))  # fmt: skip
         self.journal.truncate()
+        mark_journal_clean(self.workspace)
         self._events: list[tuple[Any, ...]] = []  # rows waiting for the applier (storage.event_row)
         self._transitions: list[tuple[Any, ...]] = []  # storage.transition_row
         self._applied_at = time.monotonic()
@@ -411,26 +416,11 @@ class LiveEngine:
             self._emit(out, silent=True)
 
     def erase(self, customer_id: str) -> dict[str, int]:
-        """Delete a customer everywhere (every workspace table, live state, dead letters); no exit notifications.
+        """Erase a customer everywhere: workspace tables, journal, live state, dead letters, file bytes
+        (:func:`shopseg.live.erase.erase_customer`). Call it without holding :attr:`lock`."""
+        from shopseg.live.erase import erase_customer
 
-        The workspace part is :func:`shopseg.privacy.forget_customer` (the same erasure as ``shopseg forget``,
-        audited without PII), run after the journal is flushed so no event of the customer is left behind.
-        """
-        from shopseg.errors import NotFound
-        from shopseg.privacy.erasure import forget_customer
-
-        with self.lock:
-            self.flush()
-            dead = self.webhooks.erase(customer_id)  # first: the generic erasure would only redact the id in them
-            try:
-                rows = dict(forget_customer(self.workspace, customer_id, reason="erasure request (HTTP API)").deleted)
-            except NotFound:
-                rows = {}
-            if dead:
-                rows["live_dead_letters"] = dead
-            with self._state:
-                self.evaluator.forget(customer_id)
-            return rows
+        return erase_customer(self, customer_id)
 
     def subscribe(self, loop: asyncio.AbstractEventLoop, segments: Sequence[str] = ()) -> Subscription:
         return self.notifier.subscribe(Subscription(loop, segments))

@@ -26,6 +26,11 @@ during the write, hence never acknowledged nor notified) is ignored.
 
 Files: ``<workspace>.journal`` (active) and ``<workspace>.journal.<n>`` (rotated,
 not yet applied) next to the workspace file.
+
+Erasure (:func:`shopseg.privacy.forget_customer`) edits journaled events in place
+with :func:`rewrite_journal`: each file that changes is written anew, fsynced and
+renamed over the old one (the old bytes are then zeroed), so a crash leaves each
+file whole, old or new.
 """
 
 from __future__ import annotations
@@ -34,17 +39,86 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Journal"]
+from shopseg._files import fsync_file, replace_file
+
+__all__ = ["Journal", "journal_files", "read_raw", "rewrite_journal"]
+
+#: an edit of one journaled event (JSON-decoded, ``occurred_at`` as text): the event, a changed copy, or None to drop it
+EventEdit = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 
 
 def _encode(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     raise TypeError(f"cannot journal {type(value).__name__}")
+
+
+def _segment_numbers(path: Path) -> list[int]:
+    prefix = path.name + "."
+    found = [p.name[len(prefix):] for p in path.parent.glob(prefix + "*")]
+    return sorted(int(n) for n in found if n.isdigit())
+
+
+def journal_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The journal files of the active file ``path`` that exist: its segments oldest first, then itself."""
+    path = Path(path)
+    files = [path.with_name(f"{path.name}.{n}") for n in _segment_numbers(path)]
+    return files + [path] if path.exists() else files
+
+
+def _groups(data: bytes) -> Iterator[dict[str, Any] | None]:
+    """The groups of one journal file; None for a line that is not one (torn by a crash mid-write)."""
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError:
+            yield None
+
+
+def read_raw(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Every journaled event of the journal ``path`` as written (``occurred_at`` as text), oldest first."""
+    return [e for f in journal_files(path) for g in _groups(f.read_bytes()) if g is not None for e in g["events"]]
+
+
+def rewrite_journal(path: str | os.PathLike[str], edit: EventEdit) -> tuple[int, int]:
+    """Apply ``edit`` to every journaled event; ``(dropped, changed)`` events.
+
+    Each file where an event is dropped or changed (or a torn line is found: it is
+    dropped, it was never acknowledged) is written to ``<file>.erasing``, fsynced and
+    renamed over the file (:func:`shopseg._files.replace_file`: the old bytes are zeroed).
+    Nobody may write the journal meanwhile (the live engine holds its state lock).
+    """
+    dropped = changed = 0
+    for f in journal_files(path):
+        lines, dirty = [], False
+        for group in _groups(f.read_bytes()):
+            if group is None:
+                dirty = True
+                continue
+            kept = []
+            for e in group["events"]:
+                before = json.dumps(e, sort_keys=True)
+                new = edit(e)
+                if new is None:
+                    dropped, dirty = dropped + 1, True
+                    continue
+                if json.dumps(new, sort_keys=True) != before:
+                    changed, dirty = changed + 1, True
+                kept.append(new)
+            if kept:
+                lines.append(json.dumps({**group, "events": kept}, separators=(",", ":")) + "\n")
+        if dirty:
+            tmp = f.with_name(f.name + ".erasing")
+            tmp.write_text("".join(lines), encoding="utf-8")
+            fsync_file(tmp)
+            replace_file(tmp, f)
+    return dropped, changed
 
 
 def _fsync_dir(path: Path) -> None:
@@ -76,9 +150,7 @@ class Journal:
 
     def segments(self) -> list[int]:
         """Numbers of the rotated segments not yet discarded, oldest first."""
-        prefix = self.path.name + "."
-        found = [p.name[len(prefix):] for p in self.path.parent.glob(prefix + "*")]
-        return sorted(int(n) for n in found if n.isdigit())
+        return _segment_numbers(self.path)
 
     def _segment(self, n: int) -> Path:
         return self.path.with_name(f"{self.path.name}.{n}")
@@ -146,17 +218,21 @@ class Journal:
 
     def read(self) -> list[dict[str, Any]]:
         """Every journaled event (segments, then the active file), oldest first; a torn last line is skipped."""
-        out: list[dict[str, Any]] = []
-        for path in [*map(self._segment, self.segments()), self.path]:
-            for line in path.read_bytes().split(b"\n"):
-                try:
-                    group = json.loads(line)
-                except ValueError:
-                    continue  # empty, or torn by a crash mid-write (never acknowledged)
-                for e in group["events"]:
-                    e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
-                    out.append(e)
+        out = read_raw(self.path)
+        for e in out:
+            e["occurred_at"] = dt.datetime.fromisoformat(e["occurred_at"])
         return out
+
+    def rewrite(self, edit: EventEdit) -> tuple[int, int]:
+        """:func:`rewrite_journal` on this journal, then reopen the active file. The caller must not write meanwhile."""
+        with self._lock:
+            out = rewrite_journal(self.path, edit)
+            if self._fd >= 0:  # the active file may be a new one now
+                os.close(self._fd)
+                self._fd = self._open()
+                self._size = os.fstat(self._fd).st_size
+                self._synced = -1
+            return out
 
     def truncate(self) -> None:
         """Empty the journal: delete every segment and truncate the active file (all committed to the workspace)."""

@@ -1,4 +1,4 @@
-"""Right to erasure: remove one customer from every table of the workspace, and from registered stores.
+"""Right to erasure: remove one customer from every store of the workspace (tables, live journal, file bytes).
 
 ``forget_customer`` discovers the tables from DuckDB's catalog, so tables added
 later are covered without changes here:
@@ -7,50 +7,57 @@ later are covered without changes here:
    tables, features, RFM, lifecycle, predictions, segment snapshots, experiment
    assignments, consent events, ...);
 2. rows of tables with an ``order_id`` column (``order_lines``) whose order was
-   the customer's, and rows with an ``anonymous_id`` (device) the customer used;
+   the customer's, and rows with an ``anonymous_id`` (device) the customer used,
+   in the tables or in the live journal;
 3. rows of tables with an ``email`` column but no ``customer_id`` (mailing lists,
    sign-ups) holding the customer's address (compared trimmed and lower-cased);
 4. in the remaining text columns (JSON properties, ingest reports) every
    occurrence of the id or the address as a whole word is replaced by ``[erased]``.
 
+The same transaction records tombstones (:mod:`shopseg.privacy.tombstones`) and an
+audit row (:mod:`shopseg.privacy.audit`, the reason redacted). Then the live event
+journal beside the workspace (events acknowledged but not applied yet, e.g. when the
+server was killed) is rewritten without the customer's and their devices' events and
+with the mentions redacted; the tombstones make a replay skip those events if a crash
+comes first. Then the workspace file is rewritten into a fresh one
+(:meth:`~shopseg.workspace.Workspace.compact`): DuckDB keeps deleted rows and old
+versions in the file until then (setting ``erasure_compact``).
+
 When another customer account has the same address, the address is left where it
 is (it is that account's data too) and the report counts the shared accounts;
 erase the other account by its own id if it is the same person.
 
-Then every function registered with :func:`register_eraser` (the live profile
-store registers its own) is called with the id. An audit row in
-``privacy_audit`` records what was done with a salted SHA-256 of the id, never
-the id or the address. The salt is random per workspace; keeping it lets an
-auditor check "was customer X erased?" given X, but not list who was.
+Every function registered with :func:`register_eraser` is called with the id too.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, NotFound, ShopsegError
-from shopseg.workspace import META_TABLE, Workspace
+from shopseg.privacy.audit import AUDIT_TABLE, REDACTED, record_audit, redact_text, subject_hash, subject_hasher, word_pattern
+from shopseg.privacy.tombstones import TOMBSTONES_TABLE, add_tombstones, is_pending, mark_journal_clean, pending_subjects
+from shopseg.workspace import COMPACT_PENDING, META_TABLE, Workspace
+
+if TYPE_CHECKING:
+    from shopseg.live.journal import Journal
 
 __all__ = ["AUDIT_TABLE", "ERASERS", "ErasureReport", "register_eraser", "unregister_eraser", "forget_customer",
-           "subject_hash", "record_audit", "customer_tables"]  # fmt: skip
+           "subject_hash", "record_audit", "customer_tables", "compact_workspace"]  # fmt: skip
 
-AUDIT_TABLE = "privacy_audit"
-REDACTED = "[erased]"
 #: name -> eraser(customer_id) returning the number of records it removed
 ERASERS: dict[str, Callable[[str], int]] = {}
-_KEEP = {AUDIT_TABLE, META_TABLE}
-_DDL = f"""CREATE TABLE IF NOT EXISTS "{AUDIT_TABLE}" (recorded_at TIMESTAMP, action VARCHAR, subject_hash VARCHAR,
-    detail VARCHAR)"""
+_KEEP = {AUDIT_TABLE, META_TABLE, TOMBSTONES_TABLE}
+_REDACT_ROUNDS = 8  # "id id": the border one match consumes hides the next one from the same pass
 
 
 def register_eraser(name: str, eraser: Callable[[str], int]) -> None:
-    """Register a store outside the workspace (e.g. live profiles) that must forget customers too."""
+    """Register a store outside the workspace (e.g. a CRM mirror) that must forget customers too."""
     if not callable(eraser):
         raise InvalidParameterError(f"register_eraser: eraser '{name}' must be callable. Got {eraser!r}.")
     ERASERS[name] = eraser
@@ -63,37 +70,19 @@ def unregister_eraser(name: str) -> None:
 
 @dataclass
 class ErasureReport:
-    """Rows removed per table, text cells redacted, records removed by each registered eraser."""
+    """Rows removed per table (``journal``: live events not applied yet), text cells redacted, records removed by
+    each registered eraser, and whether the workspace file was rewritten (``compacted``)."""
 
     subject_hash: str
     deleted: dict[str, int] = field(default_factory=dict)
     redacted: dict[str, int] = field(default_factory=dict)
     external: dict[str, int] = field(default_factory=dict)
     shared_email_accounts: int = 0
+    compacted: bool = False
 
     @property
     def total(self) -> int:
         return sum(self.deleted.values()) + sum(self.redacted.values()) + sum(self.external.values())
-
-
-def _salt(ws: Workspace) -> str:
-    salt = ws.meta("privacy_salt")
-    if salt is None:
-        salt = secrets.token_hex(16)
-        ws.set_meta("privacy_salt", salt)
-    return salt
-
-
-def subject_hash(ws: Workspace, customer_id: str) -> str:
-    """Salted SHA-256 of a customer id (the workspace's salt), as stored in the audit log."""
-    return hashlib.sha256(f"{_salt(ws)}:{customer_id}".encode()).hexdigest()
-
-
-def record_audit(ws: Workspace, action: str, subject: str | None, detail: dict[str, object]) -> None:
-    """Append one row to ``privacy_audit`` (``subject`` is already a hash, or ``None``)."""
-    ws.con.execute(_DDL)
-    at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    ws.con.execute(f'INSERT INTO "{AUDIT_TABLE}" VALUES (?, ?, ?, ?)', [at, action, subject, json.dumps(detail, sort_keys=True)])
 
 
 def _columns(ws: Workspace) -> dict[str, dict[str, str]]:
@@ -122,12 +111,9 @@ def _exists(ws: Workspace, customer_id: str) -> bool:
     return False
 
 
-def _word(value: str) -> str:
-    return rf"(^|[^A-Za-z0-9_.@-]){re.escape(value)}($|[^A-Za-z0-9_.@-])"
-
-
-def _erase_rows(ws: Workspace, customer_id: str, report: ErasureReport) -> None:
-    con, cols = ws.con, _columns(ws)
+def _emails(ws: Workspace, customer_id: str, report: ErasureReport) -> list[str]:
+    """The customer's addresses, unless another account has one of them (then none is erased by value)."""
+    con = ws.con
     emails = [r[0] for r in con.execute(
         "SELECT DISTINCT lower(trim(email)) FROM customers WHERE customer_id = ? AND email IS NOT NULL",
         [customer_id]).fetchall()]  # fmt: skip
@@ -135,19 +121,28 @@ def _erase_rows(ws: Workspace, customer_id: str, report: ErasureReport) -> None:
                          "IN (SELECT unnest(?))", [customer_id, emails]).fetchall() if emails else []  # fmt: skip
     if shared:  # another account with the same address: its rows stay (erase it by its own id)
         report.shared_email_accounts = len(shared)
-        emails = []
+        return []
+    return emails
+
+
+def _devices(ws: Workspace, customer_id: str) -> set[str]:
+    return {r[0] for t, c in _columns(ws).items() if "customer_id" in c and "anonymous_id" in c
+            for r in ws.con.execute(f'SELECT DISTINCT anonymous_id FROM "{t}" WHERE customer_id = ? '
+                                    "AND anonymous_id IS NOT NULL", [customer_id]).fetchall()}  # fmt: skip
+
+
+def _erase_rows(ws: Workspace, customer_id: str, emails: list[str], devices: list[str], report: ErasureReport) -> None:
+    con, cols = ws.con, _columns(ws)
     orders = con.execute("SELECT DISTINCT order_id FROM orders WHERE customer_id = ?", [customer_id]).df()
-    devices = sorted({r[0] for t, c in cols.items() if "customer_id" in c and "anonymous_id" in c
-                      for r in con.execute(f'SELECT DISTINCT anonymous_id FROM "{t}" WHERE customer_id = ? '
-                                           "AND anonymous_id IS NOT NULL", [customer_id]).fetchall()})  # fmt: skip
     con.register("_shopseg_forget_orders", orders)
     try:
         for table, c in sorted(cols.items()):
             n = 0
             if "customer_id" not in c and "order_id" in c and len(orders):
                 n += con.execute(f'DELETE FROM "{table}" WHERE order_id IN (SELECT order_id FROM _shopseg_forget_orders)').fetchone()[0]
-            if "anonymous_id" in c and devices:  # the same device's anonymous browsing is theirs too
-                n += con.execute(f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?))', [devices]).fetchone()[0]
+            if "anonymous_id" in c and devices:  # the same device's anonymous browsing is theirs too (not another
+                mine = " AND customer_id IS NULL" if "customer_id" in c else ""  # customer's signed-in activity on it)
+                n += con.execute(f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?)){mine}', [devices]).fetchone()[0]
             if "customer_id" in c:
                 n += con.execute(f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id]).fetchone()[0]
             if "email" in c and emails and c["email"] == "VARCHAR" and "customer_id" not in c:
@@ -161,47 +156,148 @@ def _erase_rows(ws: Workspace, customer_id: str, report: ErasureReport) -> None:
             if dtype != "VARCHAR":
                 continue
             for value in [customer_id, *emails]:
-                pattern = _word(value)
-                n = con.execute(
-                    f'UPDATE "{table}" SET "{column}" = regexp_replace("{column}", ?, \'\\1{REDACTED}\\2\', \'gi\') '
-                    f'WHERE regexp_matches("{column}", ?, \'i\')', [pattern, pattern]).fetchone()[0]  # fmt: skip
-                if n:
+                pattern = word_pattern(value)
+                for _ in range(_REDACT_ROUNDS):
+                    n = con.execute(
+                        f'UPDATE "{table}" SET "{column}" = regexp_replace("{column}", ?, \'\\1{REDACTED}\\2\', \'gi\') '
+                        f'WHERE regexp_matches("{column}", ?, \'i\')', [pattern, pattern]).fetchone()[0]  # fmt: skip
+                    if not n:
+                        break
                     report.redacted[f"{table}.{column}"] = report.redacted.get(f"{table}.{column}", 0) + int(n)
 
 
-def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure request") -> ErasureReport:
+def _redact_json(value: Any, patterns: list[re.Pattern[str]]) -> Any:
+    """``value`` (decoded JSON) with each mention of a pattern replaced, keys included; a matching number too."""
+    if isinstance(value, dict):
+        return {_redact_json(k, patterns): _redact_json(v, patterns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v, patterns) for v in value]
+    if isinstance(value, str):
+        for p in patterns:
+            value = p.sub(rf"\g<1>{REDACTED}\g<2>", p.sub(rf"\g<1>{REDACTED}\g<2>", value))
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and any(p.fullmatch(str(value)) for p in patterns):
+        return REDACTED
+    return value
+
+
+def _journal_edit(ws: Workspace, customer_id: str, devices: set[str], emails: list[str]) -> Callable[[dict[str, Any]], Any]:
+    """The edit of journaled events: drop the customer's, their devices' and earlier pending erasures' events;
+    redact mentions of the id or the address in the others."""
+    pending, hasher = pending_subjects(ws), subject_hasher(ws)
+    patterns = [re.compile(word_pattern(v), re.IGNORECASE) for v in [customer_id, *emails]]
+
+    def edit(e: dict[str, Any]) -> dict[str, Any] | None:
+        if e.get("customer_id") == customer_id or (e.get("customer_id") is None and e.get("anonymous_id") in devices):
+            return None
+        if pending and is_pending(hasher, e, pending):
+            return None
+        return _redact_json(e, patterns)  # type: ignore[no-any-return]
+
+    return edit
+
+
+def _count_journal(events: list[dict[str, Any]], edit: Callable[[dict[str, Any]], Any], report: ErasureReport) -> None:
+    dropped = changed = 0
+    for e in events:
+        new = edit(e)
+        dropped += new is None
+        changed += new is not None and new != e
+    if dropped:
+        report.deleted["journal"] = dropped
+    if changed:
+        report.redacted["journal"] = changed
+
+
+def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure request", compact: bool | None = None,
+                    journal: Journal | None = None) -> ErasureReport:  # fmt: skip
     """Erase ``customer_id`` everywhere; returns what was removed. See the module docstring.
+
+    Parameters
+    ----------
+    reason : str, default="erasure request"
+        Kept in the audit log with e-mail addresses, phone numbers and the id redacted.
+    compact : bool, default=None
+        Rewrite the workspace file afterwards (default: the ``erasure_compact`` setting is ``now``). Without it the
+        file is marked and still holds the erased bytes until :func:`compact_workspace`.
+    journal : Journal, default=None
+        The live engine's open journal (the server erasing); default the journal files beside the workspace.
 
     Raises
     ------
     NotFound
-        When no table and no registered store holds that customer (nothing is logged).
+        When no table, journaled event or registered store holds that customer (nothing is logged).
     ShopsegError
-        When a registered eraser fails (the workspace part is already erased and logged).
+        When a registered eraser or the file rewrite fails (the erasure itself is committed and logged).
     """
+    from shopseg.live.journal import read_raw, rewrite_journal
+
     if not customer_id:
         raise InvalidParameterError("forget: the customer id must be a non-empty string.")
+    if compact is None:
+        compact = get_setting("erasure_compact") == "now"
     report = ErasureReport(subject_hash(ws, customer_id))
-    in_workspace = _exists(ws, customer_id)
-    if in_workspace:
-        with ws.transaction():
-            _erase_rows(ws, customer_id, report)
-            record_audit(ws, "forget", report.subject_hash, {"reason": reason, "deleted": report.deleted,
-                                                             "redacted": report.redacted,
-                                                             "shared_email_accounts": report.shared_email_accounts})  # fmt: skip
+    journal_path = journal.path if journal is not None else Path(f"{ws.path}.journal")
+    journaled = [e for e in read_raw(journal_path) if e.get("customer_id") == customer_id]
+    if _exists(ws, customer_id) or journaled:
+        emails = _emails(ws, customer_id, report)
+        devices = _devices(ws, customer_id) | {e["anonymous_id"] for e in journaled if e.get("anonymous_id")}
+        edit = _journal_edit(ws, customer_id, devices, emails)
+        _count_journal(read_raw(journal_path), edit, report)  # what the rewrite below will do, for the audit
+        with ws.transaction():  # the commit point: from here a replay skips the customer's journaled events
+            _erase_rows(ws, customer_id, emails, sorted(devices), report)
+            add_tombstones(ws, customer_id, devices)
+            ws.set_meta(COMPACT_PENDING, "erasure")
+            record_audit(ws, "forget", report.subject_hash, {
+                "reason": redact_text(reason, [customer_id, *emails]), "deleted": report.deleted,
+                "redacted": report.redacted, "shared_email_accounts": report.shared_email_accounts})  # fmt: skip
+        try:
+            if journal is not None:
+                journal.rewrite(edit)
+            else:
+                rewrite_journal(journal_path, edit)
+        except OSError as exc:
+            raise ShopsegError(f"{journal_path}: customer erased from the workspace tables, but rewriting the live "
+                               f"journal failed ({type(exc).__name__}: {exc}); a replay skips their journaled events "
+                               "meanwhile. Fix the cause and rerun `shopseg forget` with the same id.") from exc  # fmt: skip
+        mark_journal_clean(ws)  # every pending subject: the edit dropped earlier unfinished erasures' events too
+    failed = _call_erasers(ws, customer_id, report)
+    if not report.deleted and not report.redacted and not failed and not any(report.external.values()):
+        raise NotFound(f"customer '{customer_id}': not found in any table with a customer_id column "
+                       f"({', '.join(customer_tables(ws))}), in the live journal nor in a registered store. "
+                       "Nothing was erased.")  # fmt: skip
+    if compact:
+        try:
+            ws.compact()
+            report.compacted = True
+        except ShopsegError as exc:
+            failed.append(f"workspace file rewrite: {exc}")
+    else:
+        ws.con.execute("CHECKPOINT")
+    if failed:
+        raise ShopsegError(f"customer erased from the workspace and its journal, but {len(failed)} step(s) failed: "
+                           f"{'; '.join(f.rstrip('.') for f in failed)}. Fix them and rerun `shopseg forget` (or `shopseg privacy compact` "
+                           "for the file rewrite).")  # fmt: skip
+    return report
+
+
+def _call_erasers(ws: Workspace, customer_id: str, report: ErasureReport) -> list[str]:
     failed = []
     for name, eraser in sorted(ERASERS.items()):
         try:
             report.external[name] = int(eraser(customer_id))
         except Exception as exc:  # noqa: BLE001 - every store must be tried; failures are reported, not hidden
             failed.append(f"{name}: {type(exc).__name__}: {exc}")
-    if not in_workspace and not failed and not any(report.external.values()):
-        raise NotFound(f"customer '{customer_id}': not found in any table with a customer_id column "
-                       f"({', '.join(customer_tables(ws))}) nor in a registered store. Nothing was erased.")  # fmt: skip
     if report.external or failed:
         record_audit(ws, "forget-external", report.subject_hash, {"erased": report.external, "failed": failed})
+    return failed
+
+
+def compact_workspace(ws: Workspace) -> bool:
+    """Rewrite the workspace file if an erasure left it marked (``erasure_compact=later``); was there one to do?"""
+    if not ws.compact_pending:
+        return False
+    ws.compact()
+    record_audit(ws, "compact", None, {})
     ws.con.execute("CHECKPOINT")
-    if failed:
-        raise ShopsegError(f"customer erased from the workspace, but {len(failed)} registered store(s) failed: "
-                           f"{'; '.join(failed)}. Fix them and rerun `shopseg forget` for those stores.")  # fmt: skip
-    return report
+    return True

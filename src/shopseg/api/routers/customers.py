@@ -69,8 +69,11 @@ def get_customer_segments(customer_id: str, _: Principal = Depends(require_role(
 @router.delete("/customers/{customer_id}", response_model=ErasureOut)
 def erase_customer(customer_id: str, _: Principal = Depends(require_role("admin")),
                    state: AppState = Depends(get_state)) -> ErasureOut:  # fmt: skip
-    """Erase a customer: every row with this customer_id, in every table, and the live state."""
+    """Erase a customer: every row with this customer_id in every table, their journaled events, their devices'
+    anonymous events, the live state; then rewrite the workspace file (setting erasure_compact)."""
     rows = _live(state).erase(customer_id)
     if not rows:
         raise NotFound(f"customer '{customer_id}' is not known: nothing to erase.")
-    return ErasureOut(customer_id=customer_id, rows_deleted=rows)
+    with state.lock:
+        compacted = not state.workspace.compact_pending
+    return ErasureOut(customer_id=customer_id, rows_deleted=rows, compacted=compacted)
