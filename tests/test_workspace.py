@@ -45,3 +45,42 @@ def test_transaction_rolls_back_on_error(workspace):
 def test_unknown_table_suggests_the_closest(workspace):
     with pytest.raises(NotFound, match="Did you mean 'orders'"):
         get_engine(workspace, "duckdb").table("ordres")
+
+
+def test_compact_waits_for_reader_cursors_then_reopens(workspace):
+    """The server's case: readers on cursors are interrupted and waited for; no new one opens meanwhile."""
+    import threading
+    import time
+
+    lock = threading.RLock()
+    workspace.con.execute("CREATE TABLE notes AS SELECT range AS n FROM range(1000)")
+    reader = workspace.cursor()
+    with pytest.raises(WorkspaceError, match="1 reader\\(s\\) still open after 0.2 s"):
+        workspace.compact(lock=lock, wait_s=0.2)  # the reader never closes: the file is left as it is
+    assert workspace.con.execute("SELECT count(*) FROM notes").fetchone()[0] == 1000
+    errors: list[BaseException] = []
+
+    def compact() -> None:
+        try:
+            workspace.compact(lock=lock, wait_s=30)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    rewrite = threading.Thread(target=compact)
+    rewrite.start()
+    deadline = time.monotonic() + 10
+    while True:  # as the dashboard asks for a cursor: refused while the rewrite waits
+        with lock:
+            try:
+                workspace.cursor().close()
+            except WorkspaceError as exc:
+                assert "being rewritten after an erasure" in str(exc)
+                break
+        assert time.monotonic() < deadline, "cursor() was never refused"
+        time.sleep(0.01)
+    with lock:
+        reader.close()
+    rewrite.join(timeout=30)
+    assert not rewrite.is_alive() and errors == []
+    assert workspace.con.execute("SELECT count(*) FROM notes").fetchone()[0] == 1000  # reopened on the new file
+    workspace.cursor().close()  # handed out again afterwards

@@ -1,0 +1,98 @@
+"""Erasure and the live journal: every journal file is rewritten without the customer, their devices and their
+mentions; a replay after a crash between the erasure's commit and that rewrite skips them (tombstones)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from shopseg.live.engine import LiveEngine
+from shopseg.live.journal import Journal, journal_files
+from shopseg.privacy import forget_customer
+from shopseg.privacy.tombstones import add_tombstones, pending_subjects
+from shopseg.workspace import Workspace
+
+AT = dt.datetime(2024, 6, 1, 9)
+
+
+def _ev(eid: str, cid: str | None, anon: str | None = None, **props: str) -> dict[str, object]:
+    return {"event_id": eid, "customer_id": cid, "anonymous_id": anon, "type": "page_view", "occurred_at": AT,
+            "product_id": None, "properties": props or None}  # fmt: skip
+
+
+def _journal_crash(path: Path) -> None:
+    """Events acknowledged in a rotated segment and in the active file, then the process died (no apply)."""
+    j = Journal(f"{path}.journal")
+    j.append([_ev("v1", "vic-kim", "dev-kim", email="kim@example.org"), _ev("o1", "joy", referred_by="vic-kim")])
+    j.rotate()
+    j.append([_ev("v2", None, "dev-kim"), _ev("o2", "joy", note="vic-kim vic-kim"), _ev("o3", None, "dev-joy")])
+    j.close()
+
+
+def _bytes(path: Path) -> bytes:
+    return b"".join(f.read_bytes() for f in journal_files(f"{path}.journal"))
+
+
+def test_forget_rewrites_every_journal_file(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    path = make_ws()
+    _journal_crash(path)
+    assert len(journal_files(f"{path}.journal")) == 2 and b"kim@example.org" in _bytes(path)
+    with Workspace.open(path) as ws:
+        report = forget_customer(ws, "vic-kim")  # only in the journal: still found
+        assert report.deleted == {"journal": 2} and report.redacted == {"journal": 2} and report.compacted
+    data = _bytes(path)
+    assert b"vic-kim" not in data and b"dev-kim" not in data and b"kim@example.org" not in data
+    assert [f.name for f in path.parent.iterdir() if ".old" in f.name or ".erasing" in f.name] == []
+    eng = LiveEngine(Workspace.open(path), clock=clock)  # the restart replays what is left
+    try:
+        rows = eng.workspace.con.execute("SELECT event_id, properties FROM events ORDER BY 1").fetchall()
+        assert rows == [("o1", '{"referred_by":"[erased]"}'), ("o2", '{"note":"[erased] [erased]"}'), ("o3", None)]
+        assert "vic-kim" not in eng.evaluator.profiles
+    finally:
+        eng.stop()
+        eng.workspace.close()
+
+
+def test_replay_skips_customers_erased_before_the_journal_was_rewritten(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    """A crash after the erasure committed (tombstones pending) and before the journal rewrite."""
+    path = make_ws()
+    _journal_crash(path)
+    with Workspace.open(path) as ws, ws.transaction():
+        add_tombstones(ws, "vic-kim", ["dev-kim"])
+    eng = LiveEngine(Workspace.open(path), clock=clock)
+    try:
+        ids = [r[0] for r in eng.workspace.con.execute("SELECT event_id FROM events ORDER BY 1").fetchall()]
+        assert ids == ["o1", "o2", "o3"] and "vic-kim" not in eng.evaluator.profiles
+        assert pending_subjects(eng.workspace) == set()  # the journal is empty now: the tombstones are clean
+        # a clean tombstone filters nothing: the same id coming back later is a new relationship
+        eng.start()
+        assert eng.ingest([_ev("n1", "vic-kim")]) == (1, 0, ["n1"])
+    finally:
+        eng.stop()
+        eng.workspace.close()
+    with Workspace.open(path, read_only=True) as ws:
+        assert ws.con.execute("SELECT count(*) FROM events WHERE customer_id = 'vic-kim'").fetchone()[0] == 1
+
+
+def test_engine_erase_rewrites_its_open_journal_and_the_file(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    path = make_ws(viewers="events(type='page_view').count >= 1")
+    eng = LiveEngine(Workspace.open(path), clock=clock, apply_ms=600_000, apply_batch=100_000)
+    eng.start()
+    try:
+        eng.ingest([_ev("v1", "vic-kim", "dev-kim", email="kim@example.org"), _ev("o1", "joy", referred_by="vic-kim")])
+        assert b"kim@example.org" in Path(f"{path}.journal").read_bytes()  # journaled, not applied yet
+        rows = eng.erase("vic-kim")
+        assert rows["events"] == 1 and rows["live_transitions"] == 1
+        eng.ingest([_ev("o2", "joy")])  # the writer goes on in the rewritten journal
+        for f in path.parent.iterdir():
+            assert b"vic-kim" not in f.read_bytes() and b"kim@example.org" not in f.read_bytes(), f.name
+        with eng.lock:
+            got = eng.workspace.con.execute("SELECT event_id, properties FROM events ORDER BY 1").fetchall()
+            assert not eng.workspace.compact_pending
+        assert got == [("o1", json.dumps({"referred_by": "[erased]"}, separators=(",", ":")))]
+    finally:
+        eng.stop()
+        eng.workspace.close()
+    with Workspace.open(path, read_only=True) as ws:
+        assert [r[0] for r in ws.con.execute("SELECT event_id FROM events ORDER BY 1").fetchall()] == ["o1", "o2"]
