@@ -6,9 +6,11 @@ customer can be journaled or applied in between:
 
 1. under the connection lock and the live state lock (the writer waits; requests
    queue, nothing is lost): the pending events are applied, the webhook dead
-   letters of the customer go, :func:`~shopseg.privacy.forget_customer` erases the
-   workspace tables and rewrites the engine's open journal, and the live profile
-   and memberships are dropped (no exit notifications);
+   letters of the customer go (and their notifications still queued or retried
+   for a webhook are dropped: never sent, never dead-lettered),
+   :func:`~shopseg.privacy.forget_customer` erases the workspace tables and
+   rewrites the engine's open journal, and the live profile, memberships and
+   re-entry history are dropped (no exit notifications);
 2. then, the state lock released (events flow again), the workspace file is
    rewritten (``erasure_compact=now``): the connection lock is held, the dashboard's
    reader cursors are interrupted and waited for (30 s at most), the connection is
@@ -43,7 +45,8 @@ def erase_customer(engine: LiveEngine, customer_id: str) -> dict[str, int]:
 
     with engine.lock, engine._state:  # noqa: SLF001 - the engine's own lock order: connection, then state
         engine.flush()
-        dead = engine.webhooks.erase(customer_id)  # first: the generic erasure would only redact the id in them
+        # first: the generic erasure would only redact the id in them; queued deliveries of the customer are dropped
+        dead = engine.webhooks.erase(customer_id, upto_seq=engine.notifier.published)
         try:
             rows = dict(forget_customer(engine.workspace, customer_id, reason="erasure request (HTTP API)",
                                         compact=False, journal=engine.journal).deleted)  # fmt: skip
@@ -52,6 +55,7 @@ def erase_customer(engine: LiveEngine, customer_id: str) -> dict[str, int]:
         if dead:
             rows["live_dead_letters"] = dead
         engine.evaluator.forget(customer_id)
+        engine.policy.forget(customer_id)
     if rows and get_setting("erasure_compact") == "now":
         try:
             engine.workspace.compact(lock=engine.lock)

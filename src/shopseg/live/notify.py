@@ -96,6 +96,12 @@ class ReentryPolicy:
             self.entered.add(key)
         return ok
 
+    def forget(self, customer_id: str) -> None:
+        """Erase a customer's notification history (their logged transitions are erased too)."""
+        self.inside = {k for k in self.inside if k[1] != customer_id}
+        self.entered = {k for k in self.entered if k[1] != customer_id}
+        self.last_exit = {k: at for k, at in self.last_exit.items() if k[1] != customer_id}
+
     def restore(self, notified: Iterable[tuple[str, str, str, dt.datetime]]) -> None:
         """Forget everything, then replay notified ``(segment, customer_id, kind, at)`` rows, oldest first."""
         self.inside, self.entered, self.last_exit = set(), set(), {}
@@ -184,6 +190,7 @@ class Notifier:
         self.webhooks = webhooks
         self.subscriptions: set[Subscription] = set()
         self._seq = itertools.count(1)
+        self.published = 0  # the number of the last notification published
         self._queue: queue.Queue[Notification | None] = queue.Queue()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="shopseg-notify", daemon=True)
@@ -220,6 +227,7 @@ class Notifier:
                                     t.segment, t.customer_id, t.at.isoformat(), t.event_id))  # fmt: skip
         if not out:
             return out
+        self.published = out[-1].seq
         with self._lock:
             subs = list(self.subscriptions)
         for sub in subs:  # one event-loop wake-up per subscriber and batch

@@ -93,6 +93,8 @@ class _Worker:
         body = json.dumps(n.to_dict(), sort_keys=True).encode()
         p, error, attempt = self.parent, "stopped", 0
         for attempt in range(1, p.max_attempts + 1):
+            if p.erased(n):
+                return
             error = self._attempt(client, body) or ""
             if not error:
                 return
@@ -130,6 +132,7 @@ class WebhookDispatcher:
         self.timeout_s = int(timeout_ms or get_setting("webhook_timeout_ms")) / 1000
         self.stopping = threading.Event()
         self.workers: dict[str, _Worker] = {}
+        self._erased: dict[str, int] = {}  # customer erased -> last notification number then (memory only)
         with lock:
             for stmt in _DDL:
                 workspace.con.execute(stmt)
@@ -168,11 +171,19 @@ class WebhookDispatcher:
 
     def __call__(self, n: Notification) -> None:
         """Queue ``n`` for every matching webhook (called by the notifier thread)."""
+        if self.erased(n):
+            return
         for worker in list(self.workers.values()):
             if worker.hook.wants(n):
                 worker.queue.put(n)
 
+    def erased(self, n: Notification) -> bool:
+        """Was ``n`` published before its customer was erased? (Then it is neither sent nor dead-lettered.)"""
+        return self._erased.get(n.customer_id, 0) >= n.seq
+
     def dead_letter(self, hook: Webhook, attempts: int, error: str, n: Notification) -> None:
+        if self.erased(n):  # erased while its delivery was retried: storing it would bring the customer back
+            return
         log.warning("webhook %s: notification %d dead-lettered after %d attempts", hook.webhook_id, n.seq, attempts)
         with self.lock:
             self.workspace.con.execute(f'INSERT INTO "{DEAD_LETTERS_TABLE}" VALUES (?, ?, ?, ?, ?, ?)',
@@ -187,10 +198,12 @@ class WebhookDispatcher:
         keys = ("webhook_id", "url", "attempts", "last_error", "failed_at")
         return [{**dict(zip(keys, r[:5], strict=True)), "notification": json.loads(r[5])} for r in rows]
 
-    def erase(self, customer_id: str) -> int:
-        """Delete the dead letters of one customer (erasure); returns how many."""
+    def erase(self, customer_id: str, upto_seq: int = 0) -> int:
+        """Delete the dead letters of one customer (erasure); returns how many. Their notifications numbered up to
+        ``upto_seq`` still queued or retried are dropped (never sent, never dead-lettered)."""
         where = f"""FROM "{DEAD_LETTERS_TABLE}" WHERE json_extract_string(notification, '$.customer_id') = ?"""
         with self.lock:
+            self._erased[customer_id] = max(upto_seq, self._erased.get(customer_id, 0))
             row = self.workspace.con.execute(f"SELECT count(*) {where}", [customer_id]).fetchone()
             self.workspace.con.execute(f"DELETE {where}", [customer_id])
         return int(row[0]) if row else 0

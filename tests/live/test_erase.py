@@ -96,3 +96,25 @@ def test_engine_erase_rewrites_its_open_journal_and_the_file(make_ws, clock) -> 
         eng.workspace.close()
     with Workspace.open(path, read_only=True) as ws:
         assert [r[0] for r in ws.con.execute("SELECT event_id FROM events ORDER BY 1").fetchall()] == ["o1", "o2"]
+
+
+def test_a_webhook_delivery_being_retried_is_dropped_not_dead_lettered(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    """Dead-lettering a notification of an erased customer would store their id again after the erasure."""
+    from tests.api.helpers import Receiver, wait_until
+
+    eng = LiveEngine(Workspace.open(make_ws(viewers="events(type='page_view').count >= 1")), clock=clock,
+                     webhook_options={"max_attempts": 3, "backoff_ms": 300})  # fmt: skip
+    eng.start()
+    try:
+        with Receiver(statuses=[500]) as hook:
+            eng.webhooks.add(hook.url, ["viewers"])
+            eng.ingest([_ev("v1", "vic-kim")])
+            wait_until(lambda: len(hook.requests) == 1, what="the first, failed delivery")
+            eng.erase("vic-kim")  # while the worker waits to retry
+            eng.ingest([_ev("o1", "joy")])  # queued behind: delivered once the erased one is out of the way
+            wait_until(lambda: any(b["customer_id"] == "joy" for b in hook.delivered()), what="joy's delivery")
+        assert [json.loads(r["body"])["customer_id"] for r in hook.requests] == ["vic-kim", "joy"]  # no retry
+        assert eng.webhooks.dead_letters() == []
+    finally:
+        eng.stop()
+        eng.workspace.close()
