@@ -84,3 +84,13 @@ def test_compact_waits_for_reader_cursors_then_reopens(workspace):
     assert not rewrite.is_alive() and errors == []
     assert workspace.con.execute("SELECT count(*) FROM notes").fetchone()[0] == 1000  # reopened on the new file
     workspace.cursor().close()  # handed out again afterwards
+
+
+def test_init_force_removes_the_old_journal_segments(tmp_path):
+    """A rotated journal segment left by a killed server must not be replayed into the new workspace."""
+    path = tmp_path / "ws.duckdb"
+    Workspace.init(path).close()
+    for name in ("ws.duckdb.journal", "ws.duckdb.journal.3"):
+        (tmp_path / name).write_text('{"events":[]}\n')
+    Workspace.init(path, overwrite=True).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb"]

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import threading
 import time
@@ -110,7 +111,9 @@ class Workspace:
                 )
             path.unlink()
             Path(f"{path}.wal").unlink(missing_ok=True)
-            Path(f"{path}.journal").unlink(missing_ok=True)  # the live engine's event journal (shopseg serve)
+            # the live engine's event journal and its segments (shopseg serve), or a new server would replay them
+            for stale in path.parent.glob(f"{glob.escape(path.name)}.journal*"):
+                stale.unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         ws = cls(path)
         con = ws.con

@@ -44,3 +44,16 @@ def test_forget_asks_first(action_ws_path):
     assert res.exit_code == 1 and "Aborted" in res.output
     res = runner.invoke(app, ["-w", str(action_ws_path), "privacy", "consent", "c000004", "fax", "--grant"])
     assert res.exit_code == 2 and "unknown purpose 'fax'" in res.output
+
+
+def test_forget_without_rewrite_then_compact(action_ws_path):
+    w = ["-w", str(action_ws_path)]
+    res = runner.invoke(app, [*w, "forget", "c000005", "--yes", "--no-compact"])
+    assert res.exit_code == 0 and "still holds erased bytes: run `shopseg privacy compact`" in res.output, res.output
+    assert b"c000005" in action_ws_path.read_bytes()  # deleted rows stay in DuckDB's file until the rewrite
+    res = runner.invoke(app, [*w, "privacy", "compact"])
+    assert res.exit_code == 0 and "workspace file rewritten" in res.output, res.output
+    assert b"c000005" not in action_ws_path.read_bytes()
+    assert "nothing to do" in runner.invoke(app, [*w, "privacy", "compact"]).output
+    res = runner.invoke(app, [*w, "forget", "c000006", "--yes"])
+    assert res.exit_code == 0 and "no byte of the erased data is left" in res.output, res.output

@@ -11,7 +11,7 @@ import pandas as pd
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, NotFound
 from shopseg.privacy.erasure import AUDIT_TABLE, customer_tables, record_audit, subject_hash
-from shopseg.workspace import Workspace
+from shopseg.workspace import COMPACT_PENDING, Workspace
 
 __all__ = ["export_customer_data", "customer_data_json", "apply_retention"]
 
@@ -81,6 +81,7 @@ def apply_retention(ws: Workspace, *, days: int | None = None, as_of: str | dt.d
     if not dry_run and old:
         with ws.transaction():
             ws.con.execute("DELETE FROM events WHERE occurred_at < ?", [cutoff])
+            ws.set_meta(COMPACT_PENDING, "retention")  # the deleted rows stay readable until `shopseg privacy compact`
             record_audit(ws, "retention", None, {"table": "events", "cutoff": cutoff.isoformat(), "deleted": old,
                                                  "days": days})  # fmt: skip
     return {"cutoff": cutoff.isoformat(sep=" "), "deleted": old, "kept": total - (0 if dry_run else old),
