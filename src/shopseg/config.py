@@ -76,6 +76,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),
         Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
         Setting("api_max_batch", 1000, int, "Most events one POST /api/v1/events may carry."),
+        Setting("api_event_max_future_s", 86_400, int, "Latest accepted event time, seconds after the server's "
+                "clock: events dated later (a sender with a wrong clock) are refused with 422."),
         Setting(
             "live_reentry",
             "always",
