@@ -46,8 +46,11 @@ def ingest_command(
     write_spec: Annotated[Optional[Path], typer.Option("--write-spec", help="Draft an import spec from the files "
                                                        "given, for you to check and edit.")] = None,
     preset: Annotated[
-        Optional[str], typer.Option("--preset", "-p", help="online_retail, cdnow, cdnow_sample or shopify.")
+        Optional[str], typer.Option("--preset", "-p", help="One file: online_retail, cdnow, cdnow_sample or shopify. "
+                                    "With --write-spec: shopify, woocommerce or marketplace.")
     ] = None,
+    spec_schema: Annotated[bool, typer.Option("--spec-schema", help="Print the JSON Schema of import specs "
+                                              "(for editors) and exit.")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="csv, parquet or jsonl (default: from the extension).")] = None,
     mapping: Annotated[
         Optional[list[str]], typer.Option("--map", "-m", help="canonical=source column; repeatable.")
@@ -67,8 +70,15 @@ def ingest_command(
     `shopseg ingest --spec store.yaml --plan`, then load it with `--spec store.yaml`.
     """
     files = list(args or [])
+    if spec_schema:
+        import json
+
+        from shopseg.io.spec import spec_json_schema
+
+        typer.echo(json.dumps(spec_json_schema(), indent=2))
+        return None
     if write_spec is not None:
-        return _write_spec(write_spec, files)
+        return _write_spec(write_spec, files, preset)
     if spec is not None:
         if files:
             exit_usage(f"--spec takes no KIND FILE arguments; got {files}. The files are named in the spec.")
@@ -124,14 +134,14 @@ def _print_warnings(warnings: list[str]) -> None:
         console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
-def _write_spec(target: Path, files: list[str]) -> None:
-    from shopseg.io.draft import draft_spec
+def _write_spec(target: Path, files: list[str], preset: str | None) -> None:
+    from shopseg.io.draft import draft_from_preset, draft_spec
 
     if not files:
         exit_usage("--write-spec needs the store's files, e.g. shopseg ingest --write-spec store.yaml *.csv")
     if target.exists():
         exit_usage(f"{target} exists; choose another name or delete it first (nothing was written).")
-    text, notes = draft_spec(files, target)
+    text, notes = draft_from_preset(preset, files, target) if preset else draft_spec(files, target)
     target.write_text(text, encoding="utf-8")
     console.print(f"wrote {target} ({len(files)} files); guesses to check:", highlight=False, markup=False)
     for note in notes:

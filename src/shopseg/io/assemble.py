@@ -23,7 +23,7 @@ from shopseg.errors import SchemaError, did_you_mean
 from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, quote, read_source
 from shopseg.io.columns import INPUTS, Resolved
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
-from shopseg.io.spec import Concat, Const, FileOptions, ImportSpec, TableSpec
+from shopseg.io.spec import Column, Concat, Const, FileOptions, ImportSpec, TableSpec
 
 __all__ = ["SpecFiles", "Assembled", "assemble_table", "describe_unmapped", "suggestions"]
 
@@ -70,9 +70,25 @@ class SpecFiles:
 
             raise read_error(source, exc) from exc
         columns = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
+        if options.fill_down_by:
+            self._fill_down(table, columns, options.fill_down_by, path)
         row = self.con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {table}").fetchone()
         assert row is not None
         return LoadedFile(name, path, table, columns, source.row_offset, int(row[1]), int(row[0]), options)
+
+
+    def _fill_down(self, table: str, columns: list[str], key: str, path: Path) -> None:
+        """Empty cells take the first non-empty value of rows with the same ``key`` (file order kept)."""
+        if key not in columns:
+            raise SchemaError(f"{path.name}: fill_down_by column '{key}' is not in the file; found {_shown(columns)}."
+                              f"{did_you_mean(key, columns)}", table=path.name, column=key)  # fmt: skip
+        cells = ", ".join(
+            f"coalesce(nullif(trim(CAST({quote(c)} AS VARCHAR)), ''), first_value(nullif(trim(CAST({quote(c)} AS VARCHAR)),"
+            f" '') IGNORE NULLS) OVER w) AS {quote(c)}" if c != key else quote(c) for c in columns)  # fmt: skip
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_filled AS SELECT {cells} FROM {table} "
+                         f"WINDOW w AS (PARTITION BY {quote(key)} ORDER BY rowid) ORDER BY rowid")  # fmt: skip
+        self.con.execute(f"DROP TABLE {table}")
+        self.con.execute(f"ALTER TABLE {table}_filled RENAME TO {table}")
 
 
 def _listing(path: Path, limit: int = 5) -> str:
@@ -205,7 +221,7 @@ def _missing(con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: li
             prof.name = name if i == 0 else f"{f.name}.{name}"
             profiles[prof.name] = prof
     for fld in missing:
-        ranked = rank_candidates(fld, profiles)
+        ranked = rank_candidates(fld, profiles, others=tuple(f.name for f in INPUTS[kind]))
         hint = (f" Candidates whose values fit: {ranked}; e.g. map: {{{fld.name}: {ranked[0]}}}." if ranked else
                 f" No column's values fit a {fld.type}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
                 "store has one value for all rows.")  # fmt: skip
@@ -253,6 +269,16 @@ def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
                 parts = ", ".join(f"nullif(trim(CAST({_src(h)} AS VARCHAR)), '')" for h in hits)
                 exprs[name] = f"nullif(concat_ws({_lit(src.sep)}, {parts}), '')"
                 origins[name] = "concat(" + ", ".join(f"{h[0].name}.{h[1]}" for h in hits) + ")"
+        elif isinstance(src, Column):
+            hit = ref(src.column, at)
+            over = ref(src.divide_by, f"{at}.divide_by") if src.divide_by else None
+            if hit and over:
+                num, den = (_typed("double", _src(h), h[0].options) for h in (hit, over))
+                exprs[name] = (f"CAST(TRY_CAST({num} AS DOUBLE) / nullif(TRY_CAST({den} AS DOUBLE), 0) AS VARCHAR)")
+                origins[name] = f"{hit[0].name}.{hit[1]} / {over[0].name}.{over[1]}"
+            elif hit and not src.divide_by:
+                exprs[name] = _derived(src, _typed(fields[name].type, _src(hit), hit[0].options))
+                origins[name] = f"{hit[0].name}.{hit[1]}" + _derivation_text(src)
         else:
             hit = ref(src, at)
             if hit:
@@ -283,6 +309,26 @@ def _norm(name: str) -> str:
     import re
 
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _derived(src: Column, value: str) -> str:
+    text = f"nullif(trim(CAST({value} AS VARCHAR)), '')"
+    if src.lower:
+        text = f"lower({text})"
+    if src.equals is not None:
+        return f"CASE WHEN {text} = {_lit(src.equals)} THEN 'true' ELSE 'false' END"
+    if src.in_ is not None:
+        return f"CASE WHEN {text} IN ({', '.join(_lit(v) for v in src.in_)}) THEN 'true' ELSE 'false' END"
+    if src.not_empty:
+        return f"CASE WHEN {text} IS NOT NULL THEN 'true' ELSE 'false' END"
+    if src.prefix:
+        text = f"{_lit(src.prefix)} || {text}"
+    return text
+
+
+def _derivation_text(src: Column) -> str:
+    said = [k for k in ("lower", "prefix", "equals", "in_", "not_empty") if getattr(src, k) not in (None, False)]
+    return f" ({', '.join(k.rstrip('_') for k in said)})" if said else ""
 
 
 def _typed(kind: str, col: str, options: FileOptions) -> str:
@@ -373,7 +419,8 @@ def _renamed(profile: ColumnProfile, name: str) -> ColumnProfile:
 def suggestions(con: duckdb.DuckDBPyConnection, kind: str, relation: str, columns: list[str]) -> dict[str, list[str]]:
     """Content-aware candidates for every required field of ``kind`` among ``columns``."""
     profiles = profile_columns(con, relation, columns)
-    return {f.name: rank_candidates(f, profiles) for f in INPUTS[kind] if f.required}
+    others = tuple(f.name for f in INPUTS[kind])
+    return {f.name: rank_candidates(f, profiles, others=others) for f in INPUTS[kind] if f.required}
 
 
 def _columns_in(expr: str, columns: dict[str, str]) -> list[str]:

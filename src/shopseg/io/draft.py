@@ -41,7 +41,7 @@ class _File:
         fld = next((f for f in INPUTS[kind] if f.name == field_name), None)
         if fld is None:
             return None
-        ranked = rank_candidates(fld, self.profiles, limit=1)
+        ranked = rank_candidates(fld, self.profiles, limit=1, others=tuple(f.name for f in INPUTS[kind]))
         return ranked[0] if ranked else None
 
     def has(self, *words: str) -> str | None:
@@ -192,7 +192,7 @@ def _orders_table(lines: _File, headers: list[_File], customers: _File | None, p
             continue
         profiles = {(c if s is lines else f"{s.name}.{c}"): p for s in scope for c, p in s.profiles.items()}
         named = {k: ColumnProfile(**{**p.__dict__, "name": k}) for k, p in profiles.items()}
-        ranked = rank_candidates(fld, named, limit=1)
+        ranked = rank_candidates(fld, named, limit=1, others=tuple(f.name for f in INPUTS['orders']))
         if ranked and (fld.required or _plain(ranked[0]) == fld.name):
             mapping[fld.name] = ranked[0]
         elif fld.required and fld.name == "quantity":
@@ -221,8 +221,99 @@ def _mapped(f: _File, kind: str, fixed: dict[str, str] | None = None) -> dict[st
     for fld in INPUTS[kind]:
         if fld.name in mapping or fld.name in ("attributes", "properties"):
             continue
-        ranked = rank_candidates(fld, f.profiles, limit=1)
+        ranked = rank_candidates(fld, f.profiles, limit=1, others=tuple(x.name for x in INPUTS[kind]))
         if ranked and (fld.required or name_score(fld.name, _plain(ranked[0])) >= 0.8):
             if ranked[0] not in mapping.values():
                 mapping[fld.name] = ranked[0]
     return mapping
+
+
+def preset_names() -> list[str]:
+    """The import spec presets shipped with shopseg (``io/specs/*.yaml``)."""
+    from importlib import resources
+
+    return sorted(p.name[:-5] for p in resources.files("shopseg.io").joinpath("specs").iterdir()
+                  if p.name.endswith(".yaml"))  # fmt: skip
+
+
+def preset_text(name: str) -> str:
+    """The YAML text of a shipped preset spec."""
+    from importlib import resources
+
+    from shopseg.errors import InvalidParameterError, did_you_mean
+
+    names = preset_names()
+    if name not in names:
+        raise InvalidParameterError(f"The '--preset' option of --write-spec must be one of {names}. Got {name!r} "
+                                    f"instead.{did_you_mean(name, names)}")  # fmt: skip
+    return resources.files("shopseg.io").joinpath("specs", f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def draft_from_preset(name: str, paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+    """The preset's spec with each of ``paths`` put in the file slot whose columns its header shares most."""
+    text = preset_text(name)
+    spec = parse_spec(yaml.load(text, Loader=_loader()), source=f"preset {name}")
+    wanted = {slot: _referenced(spec, slot) for slot in spec.files}
+    spec_dir = Path(spec_path).resolve().parent
+    con = duckdb.connect()
+    notes, free = [], dict(wanted)
+    try:
+        for p in paths:
+            header = set(_header(con, Path(p), spec, next(iter(spec.files))))
+            slot, overlap = max(((s, len(cols & header)) for s, cols in free.items()), key=lambda t: t[1],
+                                default=(None, 0))  # fmt: skip
+            if slot is None or overlap == 0:
+                notes.append(f"{Path(p).name}: its header matches no file of the '{name}' preset; not used")
+                continue
+            free.pop(slot)
+            rel = os.path.relpath(Path(p).resolve(), spec_dir)
+            text = text.replace(f"{slot}: {{path: {spec.files[slot].path}", f"{slot}: {{path: {json_str(rel)}", 1)
+            missing = sorted(wanted[slot] - header)
+            notes.append(f"{Path(p).name} -> files.{slot}" + (f" (lacks {missing}: edit the map)" if missing else ""))
+    finally:
+        con.close()
+    for slot in free:
+        notes.append(f"no file given for files.{slot}: remove tables that use it, or add the file")
+    return text, notes
+
+
+def json_str(value: str) -> str:
+    import json
+
+    return json.dumps(value) if any(c in value for c in ":{}[],#'\" ") else value
+
+
+def _loader() -> Any:
+    from shopseg.io.spec import _Yaml12Loader
+
+    return _Yaml12Loader
+
+
+def _referenced(spec: ImportSpec, slot: str) -> set[str]:
+    """Columns of file ``slot`` the spec reads (map, joins, filters, fill_down_by)."""
+    out: set[str] = set()
+    if spec.files[slot].fill_down_by:
+        out.add(spec.files[slot].fill_down_by)  # type: ignore[arg-type]
+    for table in spec.tables.values():
+        own = table.from_ == slot
+        refs: list[str] = [f.column for f in table.filter]
+        for src in table.map.values():
+            refs += [src] if isinstance(src, str) else getattr(src, "concat", None) or (
+                [src.column] if hasattr(src, "column") else [])  # fmt: skip
+        for j in table.join:
+            for left, right in j.pairs():
+                refs.append(left)
+                if j.file == slot:
+                    out.add(right)
+        for r in refs:
+            file, _, col = r.rpartition(".")
+            if file == slot or (not file and own):
+                out.add(col)
+    return out
+
+
+def _header(con: duckdb.DuckDBPyConnection, path: Path, spec: ImportSpec, slot: str) -> list[str]:
+    from shopseg.io._read import Reader, infer_format, read_source
+
+    source = read_source(con, path, infer_format(path, None), Reader())
+    return list(source.columns)

@@ -20,7 +20,8 @@ from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
 from shopseg.io._read import Reader, Source, infer_format, quote, read_source
 from shopseg.io.assemble import describe_unmapped
-from shopseg.io.columns import KINDS, Resolved, resolve_columns
+from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
+from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
 from shopseg.io.health import store_health
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
 from shopseg.io.report import IngestReport, log_report
@@ -153,7 +154,8 @@ def _ingest(
         name = detect_preset(path, fmt, kind, list(source.columns))
         preset = get_preset(name, kind) if name else None
     try:
-        resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {}, preset.name if preset else None)
+        resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {},
+                                   preset.name if preset else None, _candidates(con, kind, source))  # fmt: skip
     except SchemaError as exc:
         hint = suggest_preset(kind, list(source.columns)) if preset is None else None
         if hint is None:
@@ -169,6 +171,18 @@ def _ingest(
     report = load_resolved(con, kind, source, resolved, preset, date_format, report, notify)
     report.warnings = store_health(con)
     return report
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, kind: str, source: Source) -> Callable[[Field], list[str]]:
+    """Columns whose values fit a field, profiled once on first use (only on the error path)."""
+    cache: dict[str, ColumnProfile] = {}
+
+    def ranked(fld: Field) -> list[str]:
+        if not cache:
+            cache.update(profile_columns(con, source.from_sql, [c for c in source.columns if c != "_n_fields"]))
+        return rank_candidates(fld, cache, others=tuple(f.name for f in INPUTS[kind]))
+
+    return ranked
 
 
 def _note_unmapped(con: duckdb.DuckDBPyConnection, kind: str, source: Source, resolved: Resolved,

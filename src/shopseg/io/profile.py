@@ -164,9 +164,15 @@ def name_score(field_name: str, column: str) -> float:
     return max(base, hit) - weak
 
 
-def rank_candidates(fld: Field, profiles: dict[str, ColumnProfile], limit: int = 3) -> list[str]:
-    """Columns whose values fit ``fld``, best name first; never a column that cannot fit."""
-    fitting = [(p.name, name_score(fld.name, p.name)) for p in profiles.values() if p.fits(fld)]
+def rank_candidates(fld: Field, profiles: dict[str, ColumnProfile], limit: int = 3,
+                    others: tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+    """Columns whose values fit ``fld``, best name first; never a column that cannot fit, nor one whose
+    name plainly is another field of ``others`` (``order_id`` is never offered as ``customer_id``)."""
+    fitting = []
+    for p in profiles.values():
+        if not p.fits(fld) or any(name_score(o, p.name) >= 0.99 for o in others if o != fld.name):
+            continue
+        fitting.append((p.name, name_score(fld.name, p.name)))
     fitting.sort(key=lambda t: -t[1])
     return [name for name, score in fitting[:limit] if score > 0.3]
 

@@ -51,7 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io.columns import INPUTS, KINDS
 
-__all__ = ["FileOptions", "FileSpec", "JoinSpec", "FilterSpec", "Const", "Concat", "TableSpec", "ImportSpec",
+__all__ = ["FileOptions", "FileSpec", "JoinSpec", "FilterSpec", "Const", "Concat", "Column", "TableSpec", "ImportSpec",
            "load_spec", "parse_spec", "spec_json_schema", "TABLE_ORDER"]  # fmt: skip
 
 #: The order tables load in, so orders find their customers and products.
@@ -74,6 +74,8 @@ class FileOptions(_Strict):
     date_format: str | None = Field(None, description="strptime format of dates, e.g. '%m/%d/%Y %H:%M'.")
     timezone: str | None = Field(None, description="IANA time zone of times without an offset (default UTC).")
     currency: str | None = Field(None, description="ISO currency of amounts when no column says (e.g. EUR).")
+    fill_down_by: str | None = Field(None, description="A key column: empty cells take the value of the first "
+                                     "row with the same key (Shopify's continuation rows repeat only 'Name').")  # fmt: skip
 
     def merged(self, defaults: FileOptions) -> FileOptions:
         """These options with the unset ones taken from ``defaults``."""
@@ -131,7 +133,21 @@ class Concat(_Strict):
     sep: str = ""
 
 
-ColumnSource = Annotated[str | Const | Concat, Field(description="A column, {const: value} or {concat: [cols]}.")]
+class Column(_Strict):
+    """A column with a small derivation: lower-cased, prefixed, or a true/false test of its value."""
+
+    column: str
+    lower: bool = False
+    prefix: str | None = Field(None, description="Text put before every non-empty value (e.g. 'shopify:').")
+    equals: str | None = Field(None, description="true where the value equals this text, else false.")
+    in_: list[str] | None = Field(None, alias="in", description="true where the value is one of these, else false.")
+    not_empty: bool | None = Field(None, description="true where the cell is not empty, else false.")
+    divide_by: str | None = Field(None, description="Divided by this column (a line total over its quantity "
+                                  "gives the unit price).")  # fmt: skip
+
+
+ColumnSource = Annotated[str | Const | Concat | Column,
+                         Field(description="A column, {const: value}, {concat: [cols]} or {column: c, ...}.")]  # fmt: skip
 
 
 class TableSpec(_Strict):
