@@ -21,7 +21,7 @@ import duckdb
 
 from shopseg.errors import SchemaError, did_you_mean
 from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, quote, read_source
-from shopseg.io.columns import INPUTS, Resolved
+from shopseg.io.columns import _TYPE_NAMES, INPUTS, Resolved
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
 from shopseg.io.spec import Column, Concat, Const, FileOptions, ImportSpec, TableSpec
 
@@ -175,6 +175,7 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
         if hit:
             filters.append(_filter_sql(f"nullif(trim(CAST({sql(hit)} AS VARCHAR)), '')", flt))
     exprs, origins, constants = _map_columns(kind, table, ref, main, where)
+    _infer_date_formats(con, kind, table, exprs, origins, scope)
     missing = [f for f in INPUTS[kind] if f.required and f.name not in exprs and f.name not in table.map]
     if missing and not problems:
         problems += _missing(con, kind, missing, scope, where)
@@ -223,7 +224,7 @@ def _missing(con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: li
     for fld in missing:
         ranked = rank_candidates(fld, profiles, others=tuple(f.name for f in INPUTS[kind]))
         hint = (f" Candidates whose values fit: {ranked}; e.g. map: {{{fld.name}: {ranked[0]}}}." if ranked else
-                f" No column's values fit a {fld.type}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
+                f" No column's values fit {_TYPE_NAMES[fld.type]}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
                 "store has one value for all rows.")  # fmt: skip
         out.append(f"{where}.map: required column '{fld.name}' is not mapped and no column of that name exists.{hint}")
     return out
@@ -309,6 +310,25 @@ def _norm(name: str) -> str:
     import re
 
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def _infer_date_formats(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpec, exprs: dict[str, str],
+                        origins: dict[str, str], scope: list[LoadedFile]) -> None:  # fmt: skip
+    """Read non-ISO dates of files without a date_format by the format their values show (1/14/2018: m/d)."""
+    by_name = {f.name: f for f in scope}
+    for fld in INPUTS[kind]:
+        origin = origins.get(fld.name, "")
+        file, _, col = origin.removesuffix(" (same name)").partition(".")
+        if fld.type != "timestamp" or file not in by_name or col not in by_name[file].columns:
+            continue
+        loaded = by_name[file]
+        if loaded.options.date_format:
+            continue
+        prof = profile_columns(con, loaded.table, [col])[col]
+        if prof.timestamp < 0.9 and len(prof.date_formats) == 1:
+            fmt = prof.date_formats[0]
+            exprs[fld.name] = _typed("timestamp", _src((loaded, col)), loaded.options.model_copy(update={"date_format": fmt}))
+            origins[fld.name] = f"{origin} (dates read as {fmt})"
 
 
 def _derived(src: Column, value: str) -> str:

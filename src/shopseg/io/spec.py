@@ -230,8 +230,10 @@ def parse_spec(data: Any, *, source: str = "spec", base_dir: Path | None = None)
             message = str(err["msg"]).removeprefix("Value error, ")
             parts.append(f"{where or 'top level'}: {message}" + (f" (got {err['input']!r})" if _short(err) else ""))
         unique = list(dict.fromkeys(parts))
+        body = "; ".join(p.rstrip(".") for p in unique)
+        end = " " if body.endswith("?") else ". "
         raise SchemaError(f"{source}: {len(unique)} problem{'s' if len(unique) > 1 else ''} in the import spec: "
-                          + "; ".join(unique) + ". See docs/ingest.md, 'Import specs'.", table=source) from None  # fmt: skip
+                          f"{body}{end}See docs/ingest.md, 'Import specs'.", table=source) from None  # fmt: skip
     spec.base_dir = base_dir
     return spec
 
