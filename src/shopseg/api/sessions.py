@@ -25,6 +25,7 @@ workspace, so they survive a server restart.
 >>> sessions.authenticate(token).role
 'viewer'
 >>> sessions.end(token)
+True
 >>> sessions.authenticate(token)
 Traceback (most recent call last):
 ...

@@ -59,7 +59,7 @@ def safe_next(target: object) -> str:
     return target
 
 
-def _origin(url: str) -> tuple[str, str, int | None] | None:
+def _origin(url: str) -> tuple[str, str, int] | None:
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -70,18 +70,19 @@ def _origin(url: str) -> tuple[str, str, int | None] | None:
     return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
 
 
-def _is_own(request: Request, claimed: tuple[str, str, int | None]) -> bool:
-    """Same host (and the port, when the Host header names one); the scheme is ours or https.
+def _is_own(request: Request, claimed: tuple[str, str, int]) -> bool:
+    """Same host and port as the request's Host header; the scheme is ours or https.
 
     An https origin is accepted on a request the server sees as http: behind an
     HTTPS proxy whose X-Forwarded-Proto is not trusted (api_forwarded_allow_ips)
-    the browser's origin is https while the request reaching us is http.
+    the browser's origin is https while the request reaching us is http. A Host
+    without a port means the origin's default port (the proxy's 443).
     """
     scheme, host, port = claimed
     own_host, own_port = (request.url.hostname or "").lower(), request.url.port
-    if host != own_host or (own_port is not None and port != own_port):
-        return False
-    return scheme in (request.url.scheme, "https")
+    if own_port is None:
+        own_port = 443 if scheme == "https" else 80
+    return host == own_host and port == own_port and scheme in (request.url.scheme, "https")
 
 
 def check_same_origin(request: Request) -> None:
