@@ -29,8 +29,9 @@ from shopseg.errors import PermissionDeniedError
 
 __all__ = ["PAGE_CSP", "UNSAFE_METHODS", "safe_next", "check_same_origin", "secure_cookies"]
 
-# style-src allows inline styles: plotly.js writes style attributes and a <style> element while it draws
-# (plotly/plotly.js#2355); styles cannot run code, scripts stay limited to this server's own files.
+# style-src allows inline styles: plotly.js writes a <style> element (its global rules, the mode bar's colours)
+# and style attributes while it draws (plotly/plotly.js#2355; with style-src 'self' the browser reports both).
+# Styles cannot run code; scripts stay limited to this server's own files, with no inline script and no eval.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'none'")  # fmt: skip
