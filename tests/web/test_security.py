@@ -107,6 +107,9 @@ def test_login_form_with_a_bad_key_shows_the_form_again_with_the_error(app) -> N
                     headers={"Content-Type": "application/x-www-form-urlencoded"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 401 and "set-cookie" not in r.headers
     assert "the API key is unknown or revoked" in r.text and _login_target(r.text) == ("/", "/")
+    flood = client.post("/login", content="&".join(f"f{i}=x" for i in range(50)),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    assert flood.status_code == 401 and "no API key" in flood.text
 
 
 # -- defect 6: headers ------------------------------------------------------------------------------------------
