@@ -66,12 +66,12 @@ def test_json_endpoints_answer_401_and_403_in_the_error_shape(app, demo_store):
 
 
 def test_login_sets_an_http_only_same_site_cookie(app, demo_store):
-    client = _client(app, None, demo_store)
+    client = TestClient(app, headers={"Origin": "http://testserver"})  # a browser sends its page's origin
     bad = client.post("/api/v1/dashboard/session", json={"api_key": "ss_0000_nope"})
     assert bad.status_code == 401
     _is_error_shape(bad.json(), 401)
     good = client.post("/api/v1/dashboard/session", json={"api_key": demo_store.keys["viewer"]})
-    assert good.json() == {"ok": True, "role": "viewer"}
+    assert good.json() == {"ok": True, "role": "viewer", "next": "/"}
     cookie = good.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert client.get("/rfm", follow_redirects=False).status_code == 200  # the cookie is enough
