@@ -104,6 +104,7 @@ def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("ma
             saved = s.store.create(body.name, body.rule, description=body.description, replace=body.replace)
             s.store.refresh(s.engine)
             invalidate(s)
+            s.state.segments_changed()  # the new rule is live at once, as when saved through /api/v1/segments
     except SegmentError as exc:
         return _rule_error(exc)
     return JSONResponse({"ok": True, "name": saved.name, "version": saved.version, "rule": saved.definition,
