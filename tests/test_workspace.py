@@ -94,3 +94,31 @@ def test_init_force_removes_the_old_journal_segments(tmp_path):
         (tmp_path / name).write_text('{"events":[]}\n')
     Workspace.init(path, overwrite=True).close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb"]
+
+
+def test_notebook_api_repr_table_and_segment_members(action_ws_path):
+    """Issue 17 (6): a path string, a useful repr, ws.table(), and a rule's members indexed by customer_id."""
+    import shopseg
+
+    ws = shopseg.Workspace.open(str(action_ws_path))
+    try:
+        counts = ws.row_counts()
+        assert repr(ws) == (f"<Workspace {str(action_ws_path)!r}: {counts['customers']:,} customers, "
+                            f"{counts['orders']:,} orders, {counts['events']:,} events; features as of "
+                            f"{ws.meta('features_as_of')}>")  # fmt: skip
+        rfm = ws.table("customer_rfm")
+        assert len(rfm) == counts["customers"] and "rfm_segment" in rfm.columns
+        assert len(ws.table("orders", limit=3)) == 3
+        with pytest.raises(shopseg.ShopsegError, match=r"no table 'ordrs'.*Did you mean 'orders'\?"):
+            ws.table("ordrs")
+        members = shopseg.segment_members(ws, "orders >= 3 AND revenue > 100")
+        truth = [r[0] for r in ws.con.execute("SELECT customer_id FROM customer_features WHERE orders >= 3 "
+                                              "AND revenue > 100 ORDER BY 1").fetchall()]  # fmt: skip
+        assert members.index.name == "customer_id" and members.index.tolist() == truth
+        assert (members["orders"] >= 3).all() and members.attrs["as_of"] == ws.meta("features_as_of")
+        champions = shopseg.segment_members(ws, "Champions")
+        assert set(champions.index) == set(rfm.loc[rfm["rfm_segment"] == "Champions", "customer_id"])
+        with pytest.raises(shopseg.SegmentError, match="unknown field 'ordrs'"):
+            shopseg.segment_members(ws, "ordrs >= 3")
+    finally:
+        ws.close()

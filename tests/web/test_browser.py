@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from shopseg.web.security import PAGE_CSP
 from tests.web.conftest import FIXED_RULE, ROOT, TYPO_RULE, DemoStore, has_experiments
 
 pytestmark = pytest.mark.browser
@@ -92,6 +93,8 @@ def test_every_page_loads_draws_its_charts_and_stays_on_this_server(browser, liv
     for path, heading, shot in PAGES:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
+        assert response.headers["content-security-policy"] == PAGE_CSP, path  # no CSP violation: `errors` below
+        assert response.headers["x-frame-options"] == "DENY", path
         expect(page.locator("h1")).to_have_text(heading)
         charts = page.locator(".chart")
         assert not errors, f"{path}: {errors}"
@@ -171,8 +174,10 @@ def test_viewer_sees_no_edit_or_export_and_the_server_refuses_them(browser, live
     # the same cookie, straight at the endpoints: refused server-side
     export = page.request.get("/api/v1/dashboard/segments/loyal/export.csv")
     assert export.status == 403 and export.json()["status"] == 403
-    save = page.request.post("/api/v1/dashboard/segments", data={"name": "sneaky", "rule": "orders >= 1"})
+    save = page.request.post("/api/v1/dashboard/segments", data={"name": "sneaky", "rule": "orders >= 1"},
+                             headers={"Origin": live_server})  # same origin: refused for the role, not the origin
     assert save.status == 403 and save.json()["ok"] is False
+    assert "Expected role 'marketer'" in save.json()["error"]
     context.close()
 
 
@@ -203,4 +208,54 @@ def test_live_feed_shows_a_segment_entry_as_it_happens(browser, live_server: str
     expect(row).to_contain_text("browsing_now")
     expect(row).to_contain_text("c000001")
     page.screenshot(path=str(ARTIFACTS / "events-live.png"), full_page=True)
+    context.close()
+
+
+def test_login_never_leaves_the_site_whatever_next_says(browser, live_server: str, demo_store: DemoStore) -> None:
+    """/login?next=/<TAB>/evil.example: the browser drops the tab, so a '//' check alone sent it to evil.example."""
+    for raw in ("%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%5Cevil.example", "https:%2F%2Fevil.example"):
+        context = browser.new_context(base_url=live_server)
+        page = context.new_page()
+        left: list[str] = []
+        page.on("request", lambda r: left.append(r.url) if not r.url.startswith(live_server) else None)
+        page.goto(f"/login?next={raw}")
+        page.fill("#api-key", demo_store.keys["viewer"])
+        page.click("#login-btn")
+        page.wait_for_url(f"{live_server}/")
+        assert not left, (raw, left)
+        context.close()
+
+
+def test_login_without_script_posts_the_form(browser, live_server: str, demo_store: DemoStore) -> None:
+    """With JavaScript off the form posts to /login (never a GET with the key in the URL) and lands on next."""
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/login?next=%2Fsegments%2Floyal")
+    page.fill("#api-key", demo_store.keys["viewer"])
+    with page.expect_request(lambda r: r.url == f"{live_server}/login") as sent:
+        page.click("#login-btn")
+    assert sent.value.method == "POST" and demo_store.keys["viewer"] not in sent.value.url
+    page.wait_for_url(f"{live_server}/segments/loyal")
+    context.close()
+
+
+def test_logout_ends_the_session_and_the_csp_blocks_injected_handlers(browser, live_server: str,
+                                                                     demo_store: DemoStore) -> None:  # fmt: skip
+    context, page = _login(browser, live_server, demo_store.keys["viewer"], "/rfm")
+    # markup slipped into the page (what an XSS would do): its inline handler must not run
+    page.evaluate("""() => {
+        window.violations = [];
+        document.addEventListener("securitypolicyviolation", (e) => window.violations.push(e.effectiveDirective));
+        document.body.insertAdjacentHTML("beforeend", '<img id="x" src="/nope" onerror="window.pwned = 1">');
+    }""")
+    page.wait_for_function("() => document.getElementById('x').complete && window.violations.length > 0")
+    assert page.evaluate("() => window.violations") == ["script-src-attr"]
+    assert page.evaluate("() => window.pwned") is None
+    cookie = next(c for c in context.cookies() if c["name"] == "shopseg_session")
+    page.click("#logout-btn")
+    page.wait_for_url(f"{live_server}/login")
+    assert not [c for c in context.cookies() if c["name"] == "shopseg_session"]
+    context.add_cookies([cookie])  # the old cookie, put back: the session it named has ended
+    page.goto("/rfm")
+    page.wait_for_url(re.compile(r"/login\?next=/rfm"))
     context.close()

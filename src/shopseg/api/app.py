@@ -23,6 +23,7 @@ from fastapi import APIRouter, FastAPI
 from shopseg._logging import protect_logger
 from shopseg.api.deps import AppState
 from shopseg.api.errors import install_error_handlers
+from shopseg.api.headers import SecurityHeadersMiddleware
 from shopseg.api.keys import KeyStore
 from shopseg.api.limits import BodyLimitMiddleware
 from shopseg.config import get_setting
@@ -111,6 +112,7 @@ def create_app(
         app.include_router(router)
     limit = max_body_bytes if max_body_bytes is not None else int(get_setting("api_max_body_bytes"))
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the body limit's 413
     return app
 
 

@@ -53,6 +53,11 @@ class AppState:
     extra: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
+    def segments_changed(self) -> None:
+        """Tell the live engine the saved segments changed (a save, a new version or a delete, from any surface)."""
+        if self.live is not None:
+            self.live.reload_segments()
+
     def close(self) -> None:
         """Run the ``closers`` (e.g. stop background work), stop the live engine, close the workspace (idempotent)."""
         while self.closers:

@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shopseg.api.sessions import end_key_sessions
 from shopseg.errors import AuthenticationError, InvalidParameterError, NotFound, did_you_mean
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class KeyStore:
             return [entry[2] for entry in self._cache.values()]
 
     def revoke(self, key_id: str) -> ApiKey:
-        """Revoke a key by id; later requests with it answer 401."""
+        """Revoke a key by id; later requests with it answer 401, and its dashboard sessions are deleted."""
         with self.lock:
             self._load()
             if key_id not in self._cache:
@@ -146,7 +147,15 @@ class KeyStore:
                 self.workspace.con.execute(f'UPDATE "{KEYS_TABLE}" SET revoked_at = ? WHERE key_id = ?', [now, key_id])
                 info = ApiKey(info.key_id, info.name, info.role, info.created_at, now)
                 self._cache[key_id] = (salt, digest, info)
+            end_key_sessions(self.workspace, key_id)  # also when it was revoked before: no session outlives it
             return info
+
+    def get_active(self, key_id: str) -> ApiKey:
+        """The active key with id ``key_id`` (a dashboard session's key); :class:`AuthenticationError` otherwise."""
+        entry = self._cache.get(key_id)
+        if entry is None or not entry[2].active:
+            raise AuthenticationError("request: the API key is unknown or revoked. Expected an active shopseg key.")
+        return entry[2]
 
     def authenticate(self, key: str | None) -> ApiKey:
         """The active key matching ``key``; :class:`AuthenticationError` otherwise (the reason is not disclosed)."""

@@ -7,6 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shopseg.config import get_setting
+from shopseg.features.asof import parse_date
+from shopseg.live.clock import utcnow
+
 __all__ = [
     "ErrorItem", "ErrorOut", "EventIn", "EventBatchIn", "EventsOut", "KeyIn", "KeyOut", "KeyCreatedOut",
     "SegmentIn", "SegmentUpdateIn", "SegmentOut", "PreviewIn", "PreviewOut", "MembersOut", "CustomerOut",
@@ -46,20 +50,40 @@ class EventIn(_Strict):
     product_id: str | None = Field(default=None, max_length=128)
     properties: dict[str, Any] | None = Field(default=None, description="Other properties (a JSON object).")
 
-    @field_validator("occurred_at")
+    @field_validator("occurred_at", mode="wrap")
     @classmethod
-    def _utc(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        if not dt.datetime(1970, 1, 1) <= value <= dt.datetime(2999, 12, 31):
-            raise ValueError("expected a time between 1970 and 2999")
-        return value
+    def _utc(cls, value: Any, handler: Any) -> dt.datetime:
+        return event_time(value, handler)
 
     @model_validator(mode="after")
     def _someone(self) -> EventIn:
         if self.customer_id is None and self.anonymous_id is None:
             raise ValueError("expected customer_id or anonymous_id; got neither")
         return self
+
+
+def event_time(value: Any, handler: Any) -> dt.datetime:
+    """Parse an event time to naive UTC and keep it within what the store can hold.
+
+    An offset that pushes the time past year 9999 (``9999-12-31T23:59:59-05:00``) is a
+    validation error, not an overflow; times before 1970 or later than now plus the
+    ``api_event_max_future_s`` setting (clients with a wrong clock, test data) are refused.
+    """
+    try:
+        parsed: dt.datetime = handler(value)
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"expected a time between 1970-01-01 and now; got {value!r}, which is out of range "
+                         "once converted to UTC") from None
+    tolerance = int(get_setting("api_event_max_future_s"))
+    latest = utcnow() + dt.timedelta(seconds=tolerance)
+    if parsed < dt.datetime(1970, 1, 1):
+        raise ValueError(f"expected a time from 1970-01-01 on; got {parsed.isoformat()}Z")
+    if parsed > latest:
+        raise ValueError(f"expected a time no later than {latest.isoformat(timespec='seconds')}Z (now plus "
+                         f"api_event_max_future_s = {tolerance:,} s); got {parsed.isoformat()}Z. Check the sender's clock.")
+    return parsed
 
 
 class EventBatchIn(_Strict):
@@ -119,6 +143,11 @@ class PreviewIn(_Strict):
     definition: str | dict[str, Any]
     as_of: dt.date | None = None
     sample: int = Field(default=10, ge=0, le=100)
+
+    @field_validator("as_of")
+    @classmethod
+    def _in_range(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else parse_date(value)
 
 
 class PreviewOut(BaseModel):

@@ -41,10 +41,15 @@ def _profile_table(profile: pd.DataFrame, features: list[str]) -> Table:
     for col, just in (("#", "right"), ("name", "left"), ("customers", "right"), ("% revenue", "right"),
                       ("sets it apart (median, z)", "left")):  # fmt: skip
         out.add_column(col, justify=just)
+    flat = set(str(profile["degenerate"].iloc[0]).split(", ")) if "degenerate" in profile and len(profile) else set()
     for _, row in profile.iterrows():
-        apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 3))
+        apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 6)
+                          if f not in flat)  # fmt: skip
+        apart = ", ".join(apart.split(", ")[:3])
         out.add_row(str(row["cluster"]), row["cluster_name"], f"{row['customers']:,}",
                     f"{100 * row['revenue_share']:.1f}%", apart)  # fmt: skip
+    if flat - {""}:
+        out.caption = f"not used in names (no real spread: one value covers 95%+ of customers): {', '.join(sorted(flat))}"
     return out
 
 

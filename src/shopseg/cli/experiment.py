@@ -44,8 +44,10 @@ def assign(name: Annotated[str, typer.Argument(help="Experiment name.")],
     with open_workspace() as ws:
         counts = assign_experiment(ws, name)
         if out:
-            ws.con.execute(f'SELECT customer_id, variant FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ? ORDER BY 1',
-                           [name]).df().to_csv(out, index=False)  # fmt: skip
+            from shopseg.export.spreadsheet import write_csv
+
+            query = f'SELECT customer_id, variant FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ? ORDER BY 1'
+            write_csv(ws.con.execute(query, [name]).df(), out)
     total = sum(counts.values())
     print_table(f"{name}: {total:,} customers assigned", ["group", "customers", "share"],
                 [(g, n, f"{n / total:.1%}") for g, n in counts.items()])  # fmt: skip

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from shopseg.cli._common import console, open_workspace, print_table, progress
+from rich.markup import escape
+
+from shopseg.cli._common import console, exit_usage, open_workspace, print_table, progress
 from shopseg.errors import InvalidParameterError
 
 __all__ = ["ingest_command", "parse_mapping", "register"]
 
 
-def parse_mapping(items: list[str]) -> dict[str, str]:
+def parse_mapping(items: list[str], option: str = "--map") -> dict[str, str]:
     """Turn ``["customer_id=cust_id", ...]`` into ``{"customer_id": "cust_id"}``.
 
     Examples
@@ -26,44 +28,150 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
         canonical, sep, source = item.partition("=")
         if not sep or not canonical.strip() or not source.strip():
             raise InvalidParameterError(
-                f"The '--map' option must look like canonical=source (e.g. --map customer_id=cust_id). Got {item!r} instead."
+                f"The '{option}' option must look like canonical={'source' if option == '--map' else 'value'} (e.g. {option} "
+                f"{'customer_id=cust_id' if option == '--map' else 'quantity=1'}). Got {item!r} instead."
             )
         out[canonical.strip()] = source.strip()
     return out
 
 
 def ingest_command(
-    kind: Annotated[str, typer.Argument(help="customers, orders, products, events or survey_answers.")],
-    file: Annotated[Path, typer.Argument(help="CSV/TSV/TXT, Parquet or JSON-lines file.")],
+    args: Annotated[Optional[list[str]], typer.Argument(
+        help="KIND FILE (customers, orders, products, events or survey_answers, then a CSV/TSV/TXT, Parquet or "
+             "JSON-lines file); with --write-spec, the store's files.", show_default=False)] = None,
+    spec: Annotated[Optional[Path], typer.Option("--spec", "-s", help="Load every table an import spec (YAML) "
+                                                 "describes, in one transaction.")] = None,
+    plan: Annotated[bool, typer.Option("--plan", help="With --spec: show what would load (columns, samples, joins, "
+                                       "rows, warnings) and write nothing.")] = False,
+    write_spec: Annotated[Optional[Path], typer.Option("--write-spec", help="Draft an import spec from the files "
+                                                       "given, for you to check and edit.")] = None,
     preset: Annotated[
-        Optional[str], typer.Option("--preset", "-p", help="online_retail, cdnow, cdnow_sample or shopify.")
+        Optional[str], typer.Option("--preset", "-p", help="One file: online_retail, cdnow, cdnow_sample or shopify. "
+                                    "With --write-spec: shopify, woocommerce or marketplace.")
     ] = None,
+    spec_schema: Annotated[bool, typer.Option("--spec-schema", help="Print the JSON Schema of import specs "
+                                              "(for editors) and exit.")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="csv, parquet or jsonl (default: from the extension).")] = None,
     mapping: Annotated[
         Optional[list[str]], typer.Option("--map", "-m", help="canonical=source column; repeatable.")
+    ] = None,
+    const: Annotated[
+        Optional[list[str]], typer.Option("--const", help="canonical=value for every row (e.g. quantity=1); repeatable.")
     ] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of CSV files: utf-8, latin-1, utf-16.")] = "utf-8",
     date_format: Annotated[
         Optional[str], typer.Option("--date-format", help="strptime format of non-ISO timestamps, e.g. '%d/%m/%Y %H:%M'.")
     ] = None,
 ) -> None:
-    """Validate a file and load it into the workspace, all or nothing, then print a data-quality report."""
+    """Validate files and load them into the workspace, all or nothing, then print a data-quality report.
+
+    One file: `shopseg ingest orders lines.csv`. A whole store: draft a spec with
+    `shopseg ingest --write-spec store.yaml *.csv`, edit it, check it with
+    `shopseg ingest --spec store.yaml --plan`, then load it with `--spec store.yaml`.
+    """
+    files = list(args or [])
+    if spec_schema:
+        import json
+
+        from shopseg.io.spec import spec_json_schema
+
+        typer.echo(json.dumps(spec_json_schema(), indent=2))
+        return None
+    if write_spec is not None:
+        return _write_spec(write_spec, files, preset)
+    if spec is not None:
+        if files:
+            exit_usage(f"--spec takes no KIND FILE arguments; got {files}. The files are named in the spec.")
+        return _ingest_spec(spec, plan)
+    if plan:
+        exit_usage("--plan needs --spec FILE.")
+    if len(files) != 2:
+        exit_usage(f"expected KIND FILE (e.g. shopseg ingest orders lines.csv), --spec FILE or --write-spec FILE; "
+                   f"got {files or 'nothing'}.")  # fmt: skip
+    kind, file = files[0], Path(files[1])
+    maps = parse_mapping(mapping or [])
+    consts = parse_mapping(const or [], option="--const")
+    if consts:
+        if preset:
+            exit_usage("--const cannot be combined with --preset; write an import spec (--write-spec) instead.")
+        from shopseg.io.spec import parse_spec
+
+        options = {k: v for k, v in {"format": fmt, "encoding": encoding, "date_format": date_format}.items() if v}
+        doc = {"files": {kind: {"path": str(file.resolve()), **options}},
+               "tables": {kind: {"from": kind, "map": {**maps, **{k: {"const": v} for k, v in consts.items()}}}}}
+        return _run_spec(parse_spec(doc, source="--map/--const"), plan=False)
     from shopseg.io import ingest
 
-    maps = parse_mapping(mapping or [])
     with open_workspace() as ws, progress(transient=True) as bar:
-        task = bar.add_task(f"ingest {file.name}", total=None)
+        report = ingest(ws, kind, file, preset=preset, fmt=fmt, mapping=maps, encoding=encoding,
+                        date_format=date_format, progress=_stepper(bar, f"ingest {file.name}"))  # fmt: skip
+    _print_report(report)
 
-        def step(message: str) -> None:
-            bar.update(task, description=message)
-            if message != "done":
-                console.print(f"[dim]· {message}[/]")
 
-        report = ingest(
-            ws, kind, file, preset=preset, fmt=fmt, mapping=maps, encoding=encoding, date_format=date_format, progress=step
-        )
-    title = f"Ingested {report.source} into {report.kind}" + (f" (preset {report.preset})" if report.preset else "")
+def _stepper(bar: Any, title: str) -> Any:
+    task = bar.add_task(title, total=None)
+
+    def step(message: str) -> None:
+        bar.update(task, description=message)
+        if message != "done":
+            console.print(f"[dim]· {message}[/]")
+
+    return step
+
+
+def _print_report(report: Any, title: str | None = None) -> None:
+    title = title or f"Ingested {report.source} into {report.kind}" + (f" (preset {report.preset})" if report.preset else "")
     print_table(title, ["data quality", "rows"], report.summary_rows())
+    if report.unmapped:
+        shown = ", ".join(f"{c} (looks like {g})" if g else c for c, g in report.unmapped)
+        kept = " (kept as custom attributes)" if report.kind == "customers" else " (not loaded)"
+        console.print(f"columns not mapped{kept}: {shown}", highlight=False, markup=False)
+    _print_warnings(report.warnings)
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for text in warnings:
+        console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
+
+
+def _write_spec(target: Path, files: list[str], preset: str | None) -> None:
+    from shopseg.io.draft import draft_from_preset, draft_spec
+
+    if not files:
+        exit_usage("--write-spec needs the store's files, e.g. shopseg ingest --write-spec store.yaml *.csv")
+    if target.exists():
+        exit_usage(f"{target} exists; choose another name or delete it first (nothing was written).")
+    text, notes = draft_from_preset(preset, files, target) if preset else draft_spec(files, target)
+    target.write_text(text, encoding="utf-8")
+    console.print(f"wrote {target} ({len(files)} files); guesses to check:", highlight=False, markup=False)
+    for note in notes:
+        console.print(f"  - {note}", highlight=False, markup=False)
+    console.print(f"next: edit it, then `shopseg ingest --spec {target} --plan`", highlight=False, markup=False)
+
+
+def _ingest_spec(path: Path, plan: bool) -> None:
+    from shopseg.io.spec import load_spec
+
+    _run_spec(load_spec(path), plan)
+
+
+def _run_spec(spec: Any, plan: bool) -> None:
+    from shopseg.io.spec_ingest import ingest_spec
+
+    with open_workspace(read_only=False) as ws, progress(transient=True) as bar:
+        result = ingest_spec(ws, spec, plan=plan, progress=_stepper(bar, "ingest"))
+    for t in result.tables:
+        if plan:
+            rows = [(name, origin, ", ".join(samples)) for name, (origin, samples) in t.columns.items()]
+            print_table(f"{t.kind} from '{t.file}': canonical columns", ["column", "from", "sample values"], rows)
+        for file, matched, total in t.joins:
+            console.print(f"  join '{file}': {matched:,} of {total:,} rows matched ({matched / max(total, 1):.1%})",
+                          highlight=False, markup=False)  # fmt: skip
+        verb = "would load" if plan else "loaded"
+        _print_report(t.report, f"{t.kind} {verb} from '{t.file}' ({t.report.source})")
+    _print_warnings(result.warnings)
+    if plan:
+        console.print("plan only: nothing was written. Load it with the same command without --plan.", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

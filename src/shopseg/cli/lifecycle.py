@@ -23,6 +23,9 @@ def lifecycle(
     as_of: Annotated[
         Optional[str], typer.Option("--as-of", help="Last day of data, YYYY-MM-DD (default: date of the latest order).")
     ] = None,
+    default_thresholds: Annotated[bool, typer.Option(
+        "--default-thresholds", help="Use the documented defaults (new 30, active 90, lapsed 180 days) for thresholds "
+        "the data cannot give (no repeat purchases); they are flagged.")] = False,
 ) -> None:
     """Assign lifecycle stages (new, active, repeat, reactivated, lapsing, lapsed, prospect).
 
@@ -37,7 +40,8 @@ def lifecycle(
     engine = get_setting("engine")
     with open_workspace() as ws, console.status(f"Assigning lifecycle stages on {engine}..."):
         df = build_lifecycle(
-            ws, engine=engine, as_of=as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days
+            ws, engine=engine, as_of=as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days,
+            fallback=default_thresholds,
         )
     th = df.attrs["thresholds"]
     console.print(f"[bold]{LIFECYCLE_TABLE}[/]: {len(df):,} customers · as of {th.as_of} · engine: {engine}")

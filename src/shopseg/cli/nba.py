@@ -55,7 +55,9 @@ def run(playbook_file: PlaybookOpt = None,
     with open_workspace() as ws, console.status("Matching playbook rules..."):
         table = next_best_actions(ws, playbook=pb, store=True)
     if out:
-        table.to_csv(out, index=False)
+        from shopseg.export.spreadsheet import write_csv
+
+        write_csv(table, out)
     counts = table["action_name"].value_counts()
     order = [r.name for r in pb.rules] + ["none"]
     print_table(f"{NBA_TABLE}: playbook '{pb.name}', {len(table):,} customers", ["action", "customers", "share"],
@@ -75,7 +77,9 @@ def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment
         members, kind = segment_customer_ids(ws, name)
         table = next_best_actions(ws, members, playbook=pb)
     if out:
-        table.to_csv(out, index=False)
+        from shopseg.export.spreadsheet import write_csv
+
+        write_csv(table, out)
     counts = table["action_name"].value_counts()
     rows = [(a, int(n), f"{n / max(len(table), 1):.1%}", next(r.reason for r in pb.rules if r.name == a) if a != "none" else "")
             for a, n in counts.items()]  # fmt: skip

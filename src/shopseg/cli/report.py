@@ -56,7 +56,9 @@ def regions(
     with open_workspace(read_only=True) as ws:
         df = region_performance(ws, by=dims, period=period, level=level)
     if csv_out:
-        df.to_csv(csv_out, index=False)
+        from shopseg.export.spreadsheet import write_csv
+
+        write_csv(df, csv_out)
     shown = df.sort_values("revenue", ascending=False).head(top) if top else df
     cols = [c for c in df.columns if c != "revenue_index" or df[c].notna().any()]
     rows = [tuple(_cell(v) for v in r) for r in shown[cols].itertuples(index=False)]

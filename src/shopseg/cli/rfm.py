@@ -70,6 +70,8 @@ def rfm(
         f"as of {df.attrs['as_of'] or 'unknown'} · {n_bins} bins · engine: {engine}"
     )
     console.print(render_segment_table(table, "RFM segments"))
+    for note in df.attrs.get("notes", []):
+        console.print(f"note: {note}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

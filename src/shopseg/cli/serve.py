@@ -33,7 +33,10 @@ def serve(
     app = create_app(get_setting("workspace"), live=live, routers=routers)
     host = host or str(get_setting("api_host"))
     port = port if port is not None else int(get_setting("api_port"))
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+    # X-Forwarded-Proto/-For are believed only from the proxies named in api_forwarded_allow_ips (none by default)
+    proxies = str(get_setting("api_forwarded_allow_ips")).strip()
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
+                            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip
     config.load()  # imports the event loop and the HTTP protocol now, before the freeze below
     _freeze_startup(full=True)
     # A thread woken by I/O (the event loop, the live writer) waits for the interpreter lock until the thread

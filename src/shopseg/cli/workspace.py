@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
+from rich.text import Text
 
 from shopseg.cli._common import console, open_workspace, print_table
 from shopseg.config import get_setting
@@ -36,6 +37,10 @@ def status() -> None:
                 ["id", "kind", "source", "read", "kept", "flagged", "at"],
                 [list(r[:6]) + [str(r[6])[:19]] for r in log],
             )
+        from shopseg.io.health import store_health
+
+        for text in store_health(ws.con):
+            console.print(Text("warning: ", style="yellow") + Text(text))
 
 
 def register(app: typer.Typer) -> None:

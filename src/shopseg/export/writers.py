@@ -23,6 +23,7 @@ import pandas as pd
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, ShopsegError, did_you_mean
 from shopseg.export.audience import Audience, build_audience
+from shopseg.export.spreadsheet import write_csv
 from shopseg.privacy.erasure import record_audit
 from shopseg.segments.audience import segment_customer_ids
 from shopseg.workspace import Workspace
@@ -61,8 +62,12 @@ def format_audience(audience: Audience, fmt: str) -> pd.DataFrame:
     return pd.DataFrame({"Email Address": df["email"].str.strip(), "Tags": df["segment"], "Customer ID": df["customer_id"]})
 
 
-def write_audience(audience: Audience, path: str | Path, fmt: str) -> Path:
-    """Write ``audience`` to ``path`` in ``fmt``; return the path."""
+def write_audience(audience: Audience, path: str | Path, fmt: str, *, raw: bool = False) -> Path:
+    """Write ``audience`` to ``path`` in ``fmt``; return the path.
+
+    CSV-based formats (csv, klaviyo, mailchimp) neutralise cells a spreadsheet
+    would run as formulas (:mod:`shopseg.export.spreadsheet`) unless ``raw``.
+    """
     _check_format(fmt)
     table = format_audience(audience, fmt)
     path = Path(path)
@@ -72,13 +77,13 @@ def write_audience(audience: Audience, path: str | Path, fmt: str) -> Path:
     elif fmt == "json":
         table.to_json(path, orient="records", lines=True, force_ascii=False)
     else:
-        table.to_csv(path, index=False)
+        write_csv(table, path, raw=raw)
     return path
 
 
 def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | Path | None = None,
                    channel: str | None = None, hash_emails: bool = False,
-                   min_size: int | None = None) -> tuple[Audience, Path]:  # fmt: skip
+                   min_size: int | None = None, raw: bool = False) -> tuple[Audience, Path]:  # fmt: skip
     """Export the consented members of ``segment``.
 
     Parameters
@@ -92,6 +97,9 @@ def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | 
         Default ``email`` (``ads`` when ``hash_emails``).
     min_size : int, optional
         Default the ``export_min_segment_size`` setting.
+    raw : bool, default=False
+        Write CSV cells verbatim; by default cells starting with ``= + - @``, tab or
+        CR get a leading ``'`` so a spreadsheet shows them instead of running them.
 
     Each export adds a row to ``privacy_audit`` (segment, channel, format, counts; no ids).
 
@@ -111,7 +119,7 @@ def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | 
             f"(of {audience.members:,} members) is below the minimum of {minimum:,}. Expected at least "
             f"{minimum:,} (setting export_min_segment_size, env SHOPSEG_EXPORT_MIN_SEGMENT_SIZE). Nothing was written."
         )
-    path = write_audience(audience, Path(out) if out else Path(f"{segment}-{channel}{_SUFFIX[fmt]}"), fmt)
+    path = write_audience(audience, Path(out) if out else Path(f"{segment}-{channel}{_SUFFIX[fmt]}"), fmt, raw=raw)
     if not ws.read_only:  # who sent which audience where: counts only, no ids
         record_audit(ws, "export", None, {"segment": segment, "kind": kind, "channel": channel, "format": fmt,
                                           "hashed": "email_sha256" in audience.included.columns,

@@ -34,9 +34,11 @@ from shopseg.errors import InvalidParameterError, did_you_mean
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["AsOf", "TIME_UNITS", "DateLike", "parse_date", "check_time_unit", "day_diff"]
+__all__ = ["AsOf", "TIME_UNITS", "DateLike", "EARLIEST_DATE", "LATEST_DATE", "parse_date", "check_time_unit", "day_diff"]
 
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
+#: The range of an as-of date: wide enough for any store, narrow enough that a window of centuries fits.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 DateLike = str | dt.date | dt.datetime
 
@@ -47,18 +49,25 @@ def parse_date(value: DateLike, name: str = "as_of") -> dt.date:
     Raises
     ------
     InvalidParameterError
-        When ``value`` is not a date, a datetime or an ISO ``YYYY-MM-DD`` string.
+        When ``value`` is not a date, a datetime or an ISO ``YYYY-MM-DD`` string, or lies
+        outside ``EARLIEST_DATE`` .. ``LATEST_DATE`` (1900-01-01 .. 2999-12-31).
     """
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        try:
+            day = dt.date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            raise InvalidParameterError(
+                f"The '{name}' parameter must be a date in ISO form YYYY-MM-DD. Got {value!r} instead."
+            ) from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:  # windows of years around it must stay representable
         raise InvalidParameterError(
-            f"The '{name}' parameter must be a date in ISO form YYYY-MM-DD. Got {value!r} instead."
-        ) from None
+            f"The '{name}' parameter must be a date between {EARLIEST_DATE} and {LATEST_DATE}. Got {day} instead."
+        )
+    return day
 
 
 def check_time_unit(time_unit: str) -> float:

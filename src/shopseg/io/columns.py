@@ -14,6 +14,7 @@ parsed (an empty cell is missing, not bad).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
@@ -96,8 +97,12 @@ def resolve_columns(
     mapping: dict[str, str],
     preset_exprs: dict[str, tuple[str, tuple[str, ...]]],
     preset_name: str | None = None,
+    candidates: Callable[[Field], list[str]] | None = None,
 ) -> Resolved:
     """Find the source of every input column of ``kind``; raise once listing every problem.
+
+    ``candidates`` gives, for a missing required field, the columns whose values fit
+    it (:mod:`shopseg.io.profile`); without it the suggestion goes by name only.
 
     Raises
     ------
@@ -146,16 +151,34 @@ def resolve_columns(
             found = by_norm[_norm(name)]
             exprs[name] = quote(found)
         elif fld.required:
-            guess = did_you_mean(name, cols)
-            fix = guess[len(" Did you mean '") : -2] if guess else "<column>"
-            problems.append(
-                f"required column '{name}' is missing; found {_shown(cols)}.{guess} "
-                f"Map it with --map {name}={fix}."
-            )
+            problems.append(_missing_message(fld, cols, candidates))
             first_column = first_column or name
     if problems:
         raise SchemaError(f"{source.name}: " + " ".join(problems), table=source.name, column=first_column)
     return Resolved(exprs=exprs)
+
+
+_TYPE_NAMES = {"id": "an id", "text": "a text", "timestamp": "a timestamp", "int": "a whole number",
+               "double": "a non-negative number", "bool": "a true/false value", "json": "a JSON value"}
+
+
+def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], list[str]] | None) -> str:
+    name = fld.name
+    head = f"required column '{name}' is missing; found {_shown(cols)}."
+    if candidates is None:
+        guess = did_you_mean(name, cols)
+        fix = guess[len(" Did you mean '") : -2] if guess else "<column>"
+        return f"{head}{guess} Map it with --map {name}={fix}."
+    ranked = candidates(fld)
+    if len(ranked) == 1:
+        return f"{head} Did you mean '{ranked[0]}'? Map it with --map {name}={ranked[0]}."
+    what = _TYPE_NAMES[fld.type]
+    if ranked:
+        return f"{head} Columns whose values fit {what}: {ranked}. Map one with --map {name}={ranked[0]}."
+    where = (" If the key is in another file, describe the store with an import spec (shopseg ingest "
+             "--write-spec) and join it.") if fld.type == "id" else ""  # fmt: skip
+    return (f"{head} No column's values fit {what}. Set one value for every row with --const "
+            f"{name}=VALUE if the store has none.{where}")
 
 
 def _shown(cols: list[str], limit: int = 15) -> str:

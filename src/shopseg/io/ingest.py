@@ -18,14 +18,17 @@ import duckdb
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
-from shopseg.io._read import Reader, infer_format, read_source
-from shopseg.io.columns import KINDS, resolve_columns
+from shopseg.io._read import Reader, Source, infer_format, quote, read_source
+from shopseg.io.assemble import describe_unmapped
+from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
+from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
+from shopseg.io.health import store_health
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
 from shopseg.io.report import IngestReport, log_report
 from shopseg.io.validate import Staged, parse_checks, run_checks, stage_rows
 from shopseg.workspace import INGEST_LOG, Workspace
 
-__all__ = ["ingest"]
+__all__ = ["ingest", "load_resolved", "refresh_derived", "quiet_progress", "drop_temp"]
 
 Progress = Callable[[str], None]
 
@@ -105,20 +108,20 @@ def ingest(
         chosen = get_preset(name, kind) if name else None
     notify = progress or (lambda _msg: None)
     start = time.perf_counter()
-    with _quiet(workspace.con), workspace.transaction() as con:
+    with quiet_progress(workspace.con), workspace.transaction() as con:
         try:
             report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
             if kind == "orders":
-                _refresh_derived(workspace, notify)
+                refresh_derived(workspace, notify)
             report.elapsed_s = time.perf_counter() - start
             log_report(con, report, INGEST_LOG)
         finally:
-            _drop_temp(con)
+            drop_temp(con)
     notify("done")
     return report
 
 
-def _refresh_derived(workspace: Workspace, notify: Progress) -> None:
+def refresh_derived(workspace: Workspace, notify: Progress) -> None:
     """Re-sum ``order_totals`` and ``purchase_days`` in the ingest's transaction: they land (or roll back) with
     the new orders.
 
@@ -151,7 +154,8 @@ def _ingest(
         name = detect_preset(path, fmt, kind, list(source.columns))
         preset = get_preset(name, kind) if name else None
     try:
-        resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {}, preset.name if preset else None)
+        resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {},
+                                   preset.name if preset else None, _candidates(con, kind, source))  # fmt: skip
     except SchemaError as exc:
         hint = suggest_preset(kind, list(source.columns)) if preset is None else None
         if hint is None:
@@ -162,11 +166,51 @@ def _ingest(
         ) from exc
     if preset and preset.needs_file_order and not source.materialized:  # detected from the header
         source.materialize(con)
+    report = IngestReport(kind=kind, source=path.name, fmt=fmt, preset=preset.name if preset else None)
+    _note_unmapped(con, kind, source, resolved, report)
+    report = load_resolved(con, kind, source, resolved, preset, date_format, report, notify)
+    report.warnings = store_health(con)
+    return report
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, kind: str, source: Source) -> Callable[[Field], list[str]]:
+    """Columns whose values fit a field, profiled once on first use (only on the error path)."""
+    cache: dict[str, ColumnProfile] = {}
+
+    def ranked(fld: Field) -> list[str]:
+        if not cache:
+            cache.update(profile_columns(con, source.from_sql, [c for c in source.columns if c != "_n_fields"]))
+        return rank_candidates(fld, cache, others=tuple(f.name for f in INPUTS[kind]))
+
+    return ranked
+
+
+def _note_unmapped(con: duckdb.DuckDBPyConnection, kind: str, source: Source, resolved: Resolved,
+                   report: IngestReport) -> None:  # fmt: skip
+    """List the columns nothing reads (with the field each looks like); customers keep them as attributes."""
+    read = " ".join(resolved.exprs.values())
+    rest = {c: c for c in source.columns if c != "_n_fields" and quote(c) not in read}
+    report.unmapped, attrs = describe_unmapped(con, kind, source.from_sql, rest, set(resolved.exprs),
+                                               keep=kind == "customers")  # fmt: skip
+    if attrs:
+        resolved.exprs["attributes"] = attrs[0]
+
+
+def load_resolved(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    source: Source,
+    resolved: Resolved,
+    preset: Preset | None,
+    date_format: str | None,
+    report: IngestReport,
+    notify: Progress,
+) -> IngestReport:
+    """Parse, check and write a source whose columns are resolved (a file, or a spec's assembled rows)."""
     notify("parsing" + (f" {source.n_rows:,} rows" if source.materialized else ""))
     staged = stage_rows(con, kind, source, resolved, preset, date_format)
     notify(f"validating {source.n_rows:,} rows")
-    report = IngestReport(kind=kind, source=path.name, fmt=fmt, preset=preset.name if preset else None)
-    report.rows_read = source.n_rows
+    report.rows_read = report.rows_read or source.n_rows
     if kind == "orders":
         not_null, checks = orders.order_checks(staged)
         counts = run_checks(con, staged, parse_checks(kind, staged, not_null) + checks)
@@ -202,7 +246,7 @@ def _ingest_table(
 
 
 @contextlib.contextmanager
-def _quiet(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Hide DuckDB's own progress bar (the CLI draws one) and restore the setting after."""
     row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
     con.execute("SET enable_progress_bar = false")
@@ -212,7 +256,7 @@ def _quiet(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET enable_progress_bar = {str(bool(row and row[0])).lower()}")
 
 
-def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
+def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the staging views and tables (all named ``_shopseg_*``)."""
     try:
         for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):

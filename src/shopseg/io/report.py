@@ -54,6 +54,11 @@ class IngestReport:
         Existing rows updated in each canonical table (upserts).
     elapsed_s : float, default=0.0
         Wall-clock seconds of the whole ingest.
+    unmapped : list of (str, str or None)
+        Source columns no canonical column reads, each with the canonical field it
+        looks like (None when none); customers keep them as custom attributes.
+    warnings : list of str
+        Data-health warnings about the workspace after the ingest (:mod:`shopseg.io.health`).
 
     Examples
     --------
@@ -76,6 +81,8 @@ class IngestReport:
     added: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    unmapped: list[tuple[str, str | None]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_dropped(self) -> int:

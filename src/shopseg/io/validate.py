@@ -216,7 +216,10 @@ def raise_problems(
         values = sample_values(con, staged, rows, check.column)
         got = f"; got {', '.join(values)}" if values and check.expected != "a value in every row" else ""
         noun = "row" if n == 1 else "rows"
-        parts.append(f"{check.label} in {n:,} {noun} ({_rows_text(rows, n)}){got}. Expected {check.expected}.")
+        expected = check.expected
+        if check.expected == EXPECTED["timestamp"]:
+            expected = _date_hint(con, staged, check) or expected
+        parts.append(f"{check.label} in {n:,} {noun} ({_rows_text(rows, n)}){got}. Expected {expected}.")
     first = problems[0][0]
     raise SchemaError(
         f"{staged.source.name}: " + " ".join(parts),
@@ -224,6 +227,23 @@ def raise_problems(
         column=first.column,
         rows=sorted(set(all_rows)),
     )
+
+
+def _date_hint(con: duckdb.DuckDBPyConnection, staged: Staged, check: Check) -> str | None:
+    """The expectation of a timestamp column with the date format its unparsed values show, if they show one."""
+    from shopseg.io.profile import infer_date_formats
+
+    rows = con.execute(f"SELECT _row FROM {STAGE_TABLE} WHERE coalesce({check.predicate}, false) LIMIT 500").fetchall()
+    values = [v.strip("'") for v in sample_values(con, staged, [int(r[0]) for r in rows], check.column)]
+    formats = infer_date_formats([v for v in values if v != "empty"])
+    base = EXPECTED["timestamp"].split(". Hint:")[0]
+    if len(formats) == 1:
+        why = "a first part above 12 is a day" if formats[0].startswith("%d") else "a second part above 12 is a day"
+        return f"{base}. Hint: these values read as --date-format '{formats[0]}' ({why})"
+    if len(formats) == 2:
+        return (f"{base}. Hint: day and month cannot be told apart in these values (no part above 12): "
+                f"--date-format '{formats[0]}' (day first) or '{formats[1]}' (month first)")
+    return None
 
 
 def _rows_text(rows: Sequence[int], n: int) -> str:

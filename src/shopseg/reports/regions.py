@@ -101,7 +101,8 @@ def region_performance(
     by : sequence of {"segment", "region", "category", "period"}, default=all four
         Group-by dimensions; the others are summed over.
     period : {"month", "quarter", "year", "all"}, default="quarter"
-        Time grain; ``"all"`` puts every order in one period (1970-01-01).
+        Time grain; ``"all"`` puts every order in one period, labelled with the
+        first and last order dates (``"2010-12-01 .. 2011-12-09"``).
     level : {"region", "country"}, default="region"
         Geography: the customer's region (or the order's) or country.
     limit : int, default=None
@@ -155,7 +156,10 @@ def region_performance(
         ORDER BY {"g.revenue DESC" if limit else ", ".join("g." + d for d in dims)}
         {f"LIMIT {int(limit)}" if limit else ""}"""
     df = workspace.con.execute(sql).df()
-    if "period" in df.columns:
+    if "period" in df.columns and period == "all":  # one period: label it with the dates it spans
+        row = workspace.con.execute("SELECT min(ordered_at)::DATE, max(ordered_at)::DATE FROM orders").fetchone()
+        df["period"] = f"{row[0]} .. {row[1]}" if row and row[0] else "all"
+    elif "period" in df.columns:
         df["period"] = pd.to_datetime(df["period"]).dt.date
     if limit:
         df = df.sort_values(dims).reset_index(drop=True)

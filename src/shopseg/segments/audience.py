@@ -8,10 +8,17 @@ and lifecycle stages (``customer_lifecycle.stage``, e.g. ``new``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shopseg.errors import NotFound, did_you_mean
 from shopseg.workspace import Workspace
 
-__all__ = ["segment_customer_ids", "known_segment_names"]
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import pandas as pd
+
+__all__ = ["segment_customer_ids", "known_segment_names", "segment_members"]
 
 _RFM = ("customer_rfm", "rfm_segment")
 _LIFECYCLE = ("customer_lifecycle", "stage")
@@ -69,3 +76,69 @@ def segment_customer_ids(ws: Workspace, name: str, *, engine: str | None = None)
         f" Known: {', '.join(names)}." if names else " Hint: run `shopseg rfm`, `shopseg lifecycle` or `shopseg segment create`."
     )
     raise NotFound(f"segment '{name}': no saved segment, RFM segment or lifecycle stage has this name.{hint}")
+
+
+_MEMBER_COLUMNS = ("orders", "revenue", "last_order_at", "country", "region")
+
+
+def segment_members(ws: Workspace, rule: str, *, as_of: dt.date | str | None = None,
+                    engine: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """The customers a rule (or a saved segment's name) selects, as a DataFrame indexed by ``customer_id``.
+
+    Parameters
+    ----------
+    ws : Workspace
+        A workspace with a feature table (``shopseg features build``).
+    rule : str
+        A rule in the segment language (``"orders >= 3 AND last_order < -90d"``) or the
+        name of a saved segment, an RFM segment or a lifecycle stage.
+    as_of : date or str, optional
+        The day relative windows count from; default the feature table's as-of date.
+    engine : {"duckdb", "spark"}, optional
+        Default the ``engine`` setting.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per member, sorted, with ``orders``, ``revenue``, ``last_order_at``,
+        ``country`` and ``region`` from the feature table; ``attrs["as_of"]`` is the date used.
+
+    Raises
+    ------
+    SegmentError
+        The rule does not parse or validate (every problem, with its position).
+
+    Examples
+    --------
+    >>> import shopseg  # doctest: +SKIP
+    >>> shopseg.segment_members(ws, "orders >= 3 AND country = 'Germany'").head()  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    from shopseg.config import get_setting
+    from shopseg.engine import get_engine
+    from shopseg.features import FEATURES_TABLE
+    from shopseg.segments.store import SegmentStore
+
+    if rule in known_segment_names(ws):
+        ids, _ = segment_customer_ids(ws, rule, engine=engine)
+        day = None
+    else:
+        store = SegmentStore(ws)
+        eng = get_engine(ws, engine or get_setting("engine"))
+        segment = store.check(rule)
+        day = store.as_of(as_of)
+        flags = store.frame(eng, segment, day)
+        ids = sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"].astype(str))
+    columns = [c for c in _MEMBER_COLUMNS if ws.has_table(FEATURES_TABLE)]
+    if columns:
+        found = {r[0] for r in ws.con.execute(f"DESCRIBE {FEATURES_TABLE}").fetchall()}
+        columns = [c for c in columns if c in found]
+        selected = ", ".join(["customer_id", *columns])
+        df = ws.con.execute(f"SELECT {selected} FROM {FEATURES_TABLE} WHERE list_contains(?, customer_id) "
+                            "ORDER BY customer_id", [ids]).df()  # fmt: skip
+    else:
+        df = pd.DataFrame({"customer_id": ids})
+    df = df.set_index("customer_id")
+    df.attrs["as_of"] = str(day) if day else None
+    return df

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LIFECYCLE_STAGES",
     "LIFECYCLE_TABLE",
+    "DEFAULT_THRESHOLDS",
     "LifecycleThresholds",
     "lifecycle_thresholds",
     "lifecycle_stages",
@@ -68,6 +69,9 @@ __all__ = [
 ]
 
 LIFECYCLE_TABLE = "customer_lifecycle"
+#: Thresholds used with ``fallback`` when a store has no repeat purchase to derive them from: a
+#: month to count as new, a quarter between purchases to stay active, twice that to be lapsed.
+DEFAULT_THRESHOLDS: dict[str, int] = {"new_days": 30, "active_days": 90, "lapsed_days": 180}
 LIFECYCLE_STAGES: tuple[str, ...] = ("new", "active", "repeat", "reactivated", "lapsing", "lapsed", "prospect")
 
 
@@ -129,6 +133,15 @@ def _nearest_rank(counts: pd.DataFrame, pct: float) -> int:
     return int(counts["gap"][cumulative >= rank].iloc[0])
 
 
+def _listing(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _defaults_text() -> str:
+    return ", ".join(f"{k.removesuffix('_days')} {v} days" for k, v in DEFAULT_THRESHOLDS.items())
+
+
 def _check_thresholds(**values: Any) -> None:
     issues = []
     for name, value in values.items():
@@ -154,6 +167,7 @@ def lifecycle_thresholds(
     new_pct: float = 0.5,
     active_pct: float = 0.9,
     lapsed_multiple: float = 2.0,
+    fallback: bool = False,
 ) -> LifecycleThresholds:
     """Derive the lifecycle thresholds from the gaps between purchase days.
 
@@ -169,6 +183,9 @@ def lifecycle_thresholds(
         Percentiles of the gaps that define ``new_days`` and ``active_days``.
     lapsed_multiple : float, default=2.0
         ``lapsed_days = ceil(lapsed_multiple * active_days)``.
+    fallback : bool, default=False
+        When a threshold cannot be derived (no repeat purchase), use
+        :data:`DEFAULT_THRESHOLDS` for it, flagged in ``derivation``, instead of raising.
 
     Returns
     -------
@@ -179,8 +196,8 @@ def lifecycle_thresholds(
     InvalidParameterError
         A threshold is negative, or ``lapsed_days <= active_days``.
     SchemaError
-        No orders, or no repeat purchase to derive a threshold from (pass the
-        thresholds explicitly then).
+        No orders, or no repeat purchase to derive a threshold from: the message
+        names every such threshold at once (pass them, or ``fallback``).
     """
     _check_thresholds(
         new_days=new_days, active_days=active_days, lapsed_days=lapsed_days,
@@ -193,27 +210,35 @@ def lifecycle_thresholds(
     n_gaps = int(counts["n"].sum()) if len(counts) else 0
     how: dict[str, str] = {}
 
-    def derive(name: str, given: int | None, pct: float) -> int:
+    wanted = {"new_days": (new_days, new_pct), "active_days": (active_days, active_pct)}
+    missing = [n for n, (given, _) in wanted.items() if given is None] if n_gaps == 0 else []
+    if missing and lapsed_days is None and "active_days" in missing:
+        missing.append("lapsed_days")
+    if missing and not fallback:
+        flags = " ".join(f"--{n.replace('_', '-')} N" for n in missing)
+        raise SchemaError(
+            f"lifecycle: cannot derive {_listing(missing)}: no customer has two purchase days on or before "
+            f"{window.date}. Expected at least one repeat purchase; got 0. Hint: pass {flags}, or "
+            f"--default-thresholds for the documented defaults ({_defaults_text()}), flagged as defaults.",
+            table="orders",
+        )
+    values: dict[str, int] = {}
+    for name, (given, pct) in wanted.items():
         if given is not None:
-            how[name] = "given"
-            return given
-        if n_gaps == 0:
-            raise SchemaError(
-                f"lifecycle: cannot derive '{name}': no customer has two purchase days on or before "
-                f"{window.date}. Expected at least one repeat purchase; got 0. Hint: pass {name} "
-                f"(--{name.replace('_', '-')}) explicitly.",
-                table="orders",
-            )
-        how[name] = f"p{round(pct * 100):g} of {n_gaps:,} gaps between purchase days"
-        return max(1, _nearest_rank(counts, pct))
-
-    new = derive("new_days", new_days, new_pct)
-    active = derive("active_days", active_days, active_pct)
-    if lapsed_days is None:
+            values[name], how[name] = given, "given"
+        elif name in missing:
+            values[name], how[name] = DEFAULT_THRESHOLDS[name], "default: no repeat purchase to derive it from"
+        else:
+            values[name] = max(1, _nearest_rank(counts, pct))
+            how[name] = f"p{round(pct * 100):g} of {n_gaps:,} gaps between purchase days"
+    new, active = values["new_days"], values["active_days"]
+    if lapsed_days is not None:
+        lapsed, how["lapsed_days"] = lapsed_days, "given"
+    elif "lapsed_days" in missing:
+        lapsed, how["lapsed_days"] = DEFAULT_THRESHOLDS["lapsed_days"], "default: no repeat purchase to derive it from"
+    else:
         lapsed = math.ceil(lapsed_multiple * active)
         how["lapsed_days"] = f"{lapsed_multiple:g} x active_days"
-    else:
-        lapsed, how["lapsed_days"] = lapsed_days, "given"
     if lapsed <= active:
         raise InvalidParameterError(
             f"lifecycle: 'lapsed_days' must be greater than 'active_days'. Got lapsed_days={lapsed} "
@@ -312,6 +337,7 @@ def build_lifecycle(
     new_days: int | None = None,
     active_days: int | None = None,
     lapsed_days: int | None = None,
+    fallback: bool = False,
 ) -> pd.DataFrame:
     """Assign lifecycle stages, store them as ``customer_lifecycle`` and return them.
 
@@ -325,6 +351,8 @@ def build_lifecycle(
         Last day of data; default the date of the latest order.
     new_days, active_days, lapsed_days : int, default=None
         Threshold overrides (see :func:`lifecycle_thresholds`).
+    fallback : bool, default=False
+        Use :data:`DEFAULT_THRESHOLDS` for thresholds the data cannot give, flagged.
 
     Returns
     -------
@@ -336,7 +364,8 @@ def build_lifecycle(
     owned = isinstance(engine, str)
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:
-        th = lifecycle_thresholds(eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days)
+        th = lifecycle_thresholds(eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days,
+                                  fallback=fallback)  # fmt: skip
         df = normalize_lifecycle(eng.execute(_stages(eng, th)))
     finally:
         if owned:

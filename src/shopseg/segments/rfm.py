@@ -1,9 +1,15 @@
 """RFM scores and the named RFM map, one Ibis definition for every engine.
 
 **Scores.** Among customers with at least one purchase order (``orders > 0``),
-each of R, F and M is the customer's ``NTILE(bins)`` bucket plus one, so
-scores run from 1 (worst) to ``bins`` (best) and bucket sizes differ by at
-most one (``n // bins`` or ``n // bins + 1``, the larger buckets first):
+buyers are dealt into ``bins`` equal buckets in the order below (``NTILE``;
+bucket sizes differ by at most one, the larger first), and each *value* gets
+the bucket of its first customer plus one: a value's score is fixed by its
+lowest rank, so customers with equal values always share a score (quantile
+edges on values, not on rows). Scores run from 1 (worst) to ``bins`` (best);
+a value held by more than a bucket's worth of buyers spans buckets, and the
+scores it spans are not used (a store where every buyer has one order gives
+every buyer F = 1). :func:`rfm_notes` says when a dimension has too few
+distinct values for ``bins`` scores.
 
 - **R** orders customers by ``days_since_last_order`` *descending*: the longer
   ago the last order, the lower the score.
@@ -11,10 +17,9 @@ most one (``n // bins`` or ``n // bins + 1``, the larger buckets first):
 - **M** orders them by ``revenue`` (total net purchase value), rounded to whole
   cents, ascending.
 
-Every ordering ends with ``customer_id`` ascending, so tied customers (many
-one-order buyers share an F value) are split between neighbouring buckets
-deterministically: the same input gives the same scores on DuckDB and Spark,
-whatever the row order.
+Every ordering ends with ``customer_id`` ascending so the dealing is
+deterministic, but it never splits a tie: the same input gives the same scores
+on DuckDB and Spark, whatever the row order.
 
 **Named map.** ``rfm_cell`` is the three digits ``"<r><f><m>"``. The segment
 is looked up in :data:`RFM_CELLS`, the widely circulated 125-code table of 11
@@ -57,6 +62,7 @@ __all__ = [
     "rfm_segment_table",
     "build_rfm",
     "segment_of_cell",
+    "rfm_notes",
 ]
 
 RFM_TABLE = "customer_rfm"
@@ -210,12 +216,20 @@ def _scores(t: ir.Table, bins: int) -> ir.Table:
         "f_score": narrow._orders,
         "m_score": narrow._cents,
     }
-    scores = narrow.select(
+    dealt = narrow.select(
         "_key",
+        "_recency",
+        "_orders",
+        "_cents",
         **{
-            name: (ibis.ntile(bins).over(order_by=[key, narrow._key]) + 1).cast("int64")
+            f"_nt_{name}": (ibis.ntile(bins).over(order_by=[key, narrow._key]) + 1).cast("int64")
             for name, key in keys.items()
         },
+    )
+    # Equal values share a score: the bucket their first member was dealt into (the value's lowest rank).
+    values = {"r_score": dealt._recency, "f_score": dealt._orders, "m_score": dealt._cents}
+    scores = dealt.select(
+        "_key", **{name: dealt[f"_nt_{name}"].min().over(group_by=value) for name, value in values.items()}
     )
     t = t.left_join(scores, t.customer_id == scores._key).drop("_key")
     cell = t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string")
@@ -362,9 +376,9 @@ def build_rfm(
     -------
     pandas.DataFrame or ibis.Table
         :data:`RFM_COLUMNS`, one row per customer, sorted by ``customer_id``;
-        ``attrs`` carries ``bins``, ``engine`` and ``as_of`` (the features'
-        as-of date), also stored in the workspace metadata as ``rfm_bins``,
-        ``rfm_engine`` and ``rfm_as_of``.
+        ``attrs`` carries ``bins``, ``engine``, ``as_of`` (the features'
+        as-of date) and ``notes`` (:func:`rfm_notes`), also stored in the
+        workspace metadata as ``rfm_bins``, ``rfm_engine``, ``rfm_as_of`` and ``rfm_notes``.
 
     Raises
     ------
@@ -386,15 +400,36 @@ def build_rfm(
     finally:
         if owned:
             eng.close()
-    meta = {"bins": str(bins), "engine": eng.name, "as_of": workspace.meta("features_as_of") or ""}
+    notes = rfm_notes(workspace, bins)
+    meta = {"bins": str(bins), "engine": eng.name, "as_of": workspace.meta("features_as_of") or "",
+            "notes": "\n".join(notes)}  # fmt: skip
     for key, value in meta.items():
         workspace.set_meta(f"rfm_{key}", value)
     if not return_frame:
         return workspace.ibis.table(RFM_TABLE)
     if df is None:
         df = normalize_rfm(workspace.ibis.table(RFM_TABLE).to_pandas())
-    df.attrs.update(bins=bins, engine=eng.name, as_of=meta["as_of"])
+    df.attrs.update(bins=bins, engine=eng.name, as_of=meta["as_of"], notes=notes)
     return df
+
+
+_DIMENSIONS = (("R", "r_score", "days since the last order"), ("F", "f_score", "purchase orders"),
+               ("M", "m_score", "revenue"))  # fmt: skip
+
+
+def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
+    """Say which dimensions of the stored ``customer_rfm`` use fewer than ``bins`` scores, and why."""
+    cols = ", ".join(f"list(DISTINCT {c} ORDER BY {c})" for _, c, _ in _DIMENSIONS)
+    row = workspace.con.execute(f"SELECT count(*), {cols} FROM {RFM_TABLE} WHERE r_score IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return []
+    notes = []
+    for (letter, _, what), used in zip(_DIMENSIONS, row[1:], strict=True):
+        if len(used) < bins:
+            notes.append(f"{letter}: {row[0]:,} buyers have too few distinct values of {what} for {bins} scores; equal "
+                         f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
+                         f"({', '.join(str(u) for u in used)}).")  # fmt: skip
+    return notes
 
 
 def normalize_rfm(df: pd.DataFrame) -> pd.DataFrame:

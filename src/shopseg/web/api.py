@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -22,10 +22,11 @@ from shopseg.api.deps import get_state
 from shopseg.api.keys import ApiKey
 from shopseg.errors import SegmentError
 from shopseg.web import members, queries
-from shopseg.web.auth import COOKIE, dashboard_key
+from shopseg.web.auth import dashboard_key, start_session
 from shopseg.web.auth import require_dashboard_role as require_role
 from shopseg.web.cache import aggregate
 from shopseg.web.context import invalidate, session
+from shopseg.web.security import safe_next
 
 __all__ = ["router", "RuleIn", "SegmentIn"]
 
@@ -52,6 +53,7 @@ class LoginIn(BaseModel):
     """The dashboard login form."""
 
     api_key: str = Field(max_length=512)
+    next: str = Field(default="/", max_length=2048)
 
 
 def _rule_error(exc: SegmentError) -> JSONResponse:
@@ -59,12 +61,10 @@ def _rule_error(exc: SegmentError) -> JSONResponse:
 
 
 @router.post("/session")
-def login(body: LoginIn, request: Request) -> JSONResponse:
-    """Check an API key and store it in the login cookie."""
-    who = get_state(request).keys.authenticate(body.api_key)  # AuthenticationError -> 401
-    resp = JSONResponse({"ok": True, "role": who.role})
-    resp.set_cookie(COOKIE, body.api_key, httponly=True, samesite="strict", max_age=12 * 3600)
-    return resp
+def login(body: LoginIn, request: Request, response: Response) -> dict[str, Any]:
+    """Check an API key and open a session (its token in the cookie); ``next``: where to go, a path of this server."""
+    who = start_session(request, body.api_key, response)  # AuthenticationError -> 401, cross-origin -> 403
+    return {"ok": True, "role": who.role, "next": safe_next(body.next)}
 
 
 @router.get("/whoami")
@@ -104,6 +104,7 @@ def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("ma
             saved = s.store.create(body.name, body.rule, description=body.description, replace=body.replace)
             s.store.refresh(s.engine)
             invalidate(s)
+            s.state.segments_changed()  # the new rule is live at once, as when saved through /api/v1/segments
     except SegmentError as exc:
         return _rule_error(exc)
     return JSONResponse({"ok": True, "name": saved.name, "version": saved.version, "rule": saved.definition,

@@ -1,10 +1,18 @@
-"""Who is asking, for the dashboard: the API's keys and roles, also read from the login cookie.
+"""Who is asking, for the dashboard: an API key header, or the login session cookie.
 
 The dashboard uses the API's key store and role order (:mod:`shopseg.api.keys`:
 ``viewer < marketer < admin``; viewers read, marketers also save segments and
-export). Pages are loaded by a browser, so besides the API's ``X-API-Key`` and
-``Authorization: Bearer`` headers the key may come from the HTTP-only,
-same-site login cookie :data:`COOKIE` set by ``POST /api/v1/dashboard/session``.
+export). Scripts send a key in the API's ``X-API-Key`` or ``Authorization:
+Bearer`` header. A browser logs in once (:func:`start_session`) and then sends
+the cookie :data:`COOKIE`, which holds a session token, never the key
+(:mod:`shopseg.api.sessions`): HTTP-only, ``SameSite=Strict``, ``Secure`` over
+HTTPS (:func:`~shopseg.web.security.secure_cookies`), as long-lived as the
+session (setting ``dashboard_session_hours``). The role is read from the
+session's key at every request, so revoking the key ends its sessions.
+
+A state-changing request (POST, PUT, PATCH, DELETE) that relies on the cookie
+must also come from a page of this server
+(:func:`~shopseg.web.security.check_same_origin`, 403 otherwise).
 No key or a bad one answers 401, a too-weak role 403, in the API's error shape
 (the errors are the API's own :class:`~shopseg.errors.AuthenticationError` and
 :class:`~shopseg.errors.PermissionDeniedError`).
@@ -14,15 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 
 from shopseg.api.deps import AppState, get_state, role_dependency
 from shopseg.api.keys import ROLES, ApiKey, role_allows
+from shopseg.api.sessions import SessionStore
+from shopseg.config import get_setting
 from shopseg.errors import AuthenticationError
+from shopseg.web.security import check_same_origin, secure_cookies
 
-__all__ = ["COOKIE", "ROLES", "key_from_request", "principal_of", "dashboard_key", "require_dashboard_role", "has_role"]
+__all__ = ["COOKIE", "ROLES", "header_key", "session_store", "principal_of", "dashboard_key",
+           "require_dashboard_role", "has_role", "start_session", "end_session"]  # fmt: skip
 
-COOKIE = "shopseg_key"
+COOKIE = "shopseg_session"
+_STORE = "dashboard_sessions"
 
 
 def has_role(role: str | None, needed: str) -> bool:
@@ -30,31 +43,73 @@ def has_role(role: str | None, needed: str) -> bool:
     return role in ROLES and role_allows(str(role), needed)
 
 
-def key_from_request(request: Request) -> str | None:
-    """The API key of a request: ``X-API-Key``, a bearer token, or the login cookie."""
+def header_key(request: Request) -> str | None:
+    """The API key of a request's ``X-API-Key`` or ``Authorization: Bearer`` header."""
     key = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     if not key and auth.lower().startswith("bearer "):
         key = auth[7:].strip()
-    return key or request.cookies.get(COOKIE) or None
+    return key or None
+
+
+def session_store(state: AppState) -> SessionStore:
+    """The app's :class:`~shopseg.api.sessions.SessionStore` (made on first use)."""
+    store = state.extra.get(_STORE)
+    if store is None:
+        with state.lock:
+            store = state.extra.setdefault(_STORE, SessionStore(state.workspace, state.keys, state.lock))
+    return store  # type: ignore[no-any-return]
+
+
+def _authenticate(request: Request, state: AppState) -> ApiKey:
+    key = header_key(request)
+    if key is not None:
+        return state.keys.authenticate(key)
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return state.keys.authenticate(None)  # the API's "no API key" 401
+    check_same_origin(request)
+    return session_store(state).authenticate(token)
 
 
 def principal_of(request: Request) -> ApiKey | None:
-    """The caller's active key, or None (no key, unknown or revoked)."""
-    key = key_from_request(request)
-    if not key:
-        return None
+    """The caller's active key, or None (no key or session, unknown, expired or revoked)."""
     try:
-        return get_state(request).keys.authenticate(key)
+        return _authenticate(request, get_state(request))
     except AuthenticationError:
         return None
 
 
 def dashboard_key(request: Request, state: AppState = Depends(get_state)) -> ApiKey:
-    """FastAPI dependency: the caller's key from a header or the login cookie (401 otherwise)."""
-    return state.keys.authenticate(key_from_request(request))
+    """FastAPI dependency: the caller's key from a header or the session cookie (401 otherwise, 403 cross-origin)."""
+    return _authenticate(request, state)
 
 
 def require_dashboard_role(role: str) -> Callable[..., ApiKey]:
-    """Like :func:`shopseg.api.deps.require_role`, also accepting the login cookie."""
+    """Like :func:`shopseg.api.deps.require_role`, also accepting the session cookie."""
     return role_dependency(role, dashboard_key, "require_dashboard_role")
+
+
+def start_session(request: Request, api_key: str, response: Response) -> ApiKey:
+    """Check ``api_key``, open a session for it and set its cookie on ``response``.
+
+    Logging in changes state in the browser, so it is held to the same-origin
+    rule as the cookie's requests (a cross-site page cannot log a user in).
+    """
+    check_same_origin(request)
+    state = get_state(request)
+    who = state.keys.authenticate(api_key)  # AuthenticationError -> 401
+    hours = float(get_setting("dashboard_session_hours"))
+    token = session_store(state).create(who, hours=hours)
+    end_session(request, None)  # a session this browser held before is ended, not left behind
+    response.set_cookie(COOKIE, token, max_age=int(hours * 3600), path="/", httponly=True, samesite="strict",
+                        secure=secure_cookies(request))  # fmt: skip
+    return who
+
+
+def end_session(request: Request, response: Response | None) -> bool:
+    """End the request's session (logout) and, with a ``response``, delete its cookie; False when there was none."""
+    ended = session_store(get_state(request)).end(request.cookies.get(COOKIE))
+    if response is not None:
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=secure_cookies(request))
+    return ended

@@ -10,9 +10,7 @@ the rule language keep their position: :func:`issue_positions` turns each
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -20,7 +18,10 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pandas as pd
 
+from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, Issue, SegmentError
+from shopseg.export import AudienceTooSmallError, build_audience, format_audience
+from shopseg.export.spreadsheet import write_csv
 from shopseg.features import FEATURES_TABLE
 
 if TYPE_CHECKING:
@@ -28,11 +29,10 @@ if TYPE_CHECKING:
     from shopseg.segments.nodes import Segment
     from shopseg.segments.store import SegmentStore
 
-__all__ = ["issue_positions", "preview_rule", "members_page", "explain_member", "export_rows", "EXPORT_COLUMNS",
+__all__ = ["issue_positions", "preview_rule", "members_page", "explain_member", "export_rows",
            "PAGE_SIZE_MAX", "to_records", "rule_error"]  # fmt: skip
 
 PAGE_SIZE_MAX = 200
-EXPORT_COLUMNS = ["customer_id", "email", "country", "region", "city"]
 _MEMBER_COLUMNS = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"]
 _CHANNELS = {"email_marketing": "email", "sms_marketing": "sms"}
 _POSITION = re.compile(r"^line (\d+), col (\d+): (.*?)(?:\n  (.*)\n  ( *)(\^+))?$", re.S)
@@ -128,62 +128,23 @@ def export_rows(store: SegmentStore, engine: Engine, name: str, *, consent: str 
                 as_of: dt.date | str | None = None) -> tuple[Iterator[str], dict[str, int]]:  # fmt: skip
     """A consent-filtered CSV of a saved segment's members, and how many were left out.
 
-    With the campaign export module (:mod:`shopseg.export`, issue 8) installed,
-    its :func:`~shopseg.export.build_audience` decides who may be exported
-    (consent history, email present) and its minimum segment size applies;
-    without it, :func:`_consented_csv` keeps members whose ``customers.<consent>``
-    flag is true (a missing flag counts as no consent).
+    The campaign export decides who may be exported (:func:`~shopseg.export.build_audience`:
+    consent history, email present) and its minimum segment size applies; cells a
+    spreadsheet would run as formulas are neutralised (:mod:`shopseg.export.spreadsheet`).
     """
     if consent not in _CHANNELS:
         raise InvalidParameterError(f"export: unknown consent '{consent}'. Expected one of {sorted(_CHANNELS)}; "
                                     f"got {consent!r}.")  # fmt: skip
     members = _members(store, engine, store.get(name).segment, as_of).select("customer_id")
-    try:
-        from shopseg.export import build_audience, format_audience
-    except ImportError:  # the campaign export module is not part of this install
-        return _consented_csv(engine, members, consent)
-    from shopseg.config import get_setting
-
     ids = members.order_by("customer_id").to_pandas()["customer_id"].tolist()
     audience = build_audience(store.workspace, ids, channel=_CHANNELS[consent], segment=name)
     minimum = int(get_setting("export_min_segment_size"))
     if len(audience.included) < minimum:
-        from shopseg.export import AudienceTooSmallError
-
         raise AudienceTooSmallError(f"export: segment '{name}' has {len(audience.included):,} consented members; "
                                     f"expected at least {minimum:,} (setting export_min_segment_size).")  # fmt: skip
     table = format_audience(audience, "csv").sort_values("customer_id")
     stats = {"members": audience.members, "exported": len(table), "left_out": audience.members - len(table)}
-    return iter([table.to_csv(index=False)]), stats
-
-
-def _consented_csv(engine: Engine, members: Any, consent: str) -> tuple[Iterator[str], dict[str, int]]:
-    customers = engine.table("customers")
-    joined = members.left_join(customers, "customer_id").select(
-        "customer_id", consented=customers[consent].fill_null(False), **{c: customers[c] for c in EXPORT_COLUMNS[1:]}
-    )
-    counts = joined.aggregate(members=ibis._.customer_id.count(),
-                              kept=ibis._.consented.cast("int64").sum()).to_pandas().iloc[0]  # fmt: skip
-    stats = {"members": int(counts["members"]), "exported": int(counts["kept"] or 0)}
-    stats["left_out"] = stats["members"] - stats["exported"]
-    kept = joined.filter(joined.consented).select(*EXPORT_COLUMNS).order_by("customer_id")
-
-    def chunks() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_COLUMNS)
-        offset = 0
-        while True:
-            part = kept.limit(10_000, offset=offset).to_pandas()
-            writer.writerows(part.itertuples(index=False))
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-            if len(part) < 10_000:
-                return
-            offset += 10_000
-
-    return chunks(), stats
+    return iter([write_csv(table) or ""]), stats
 
 
 def rule_error(exc: SegmentError) -> dict[str, Any]:

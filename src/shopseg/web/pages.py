@@ -6,26 +6,32 @@ Each page is one route that takes the workspace lock, asks
 builder's preview and save, member paging, explain, export, the event feed)
 call the JSON endpoints of :mod:`shopseg.web.api` from ``dashboard.js``.
 
-Without a valid key a page redirects to ``/login``; the builder needs the
-``marketer`` role (viewers get a 403 page, and the edit and export controls are
-not rendered for them).
+Without a valid key or session a page redirects to ``/login?next=PATH``; the
+builder needs the ``marketer`` role (viewers get a 403 page, and the edit and
+export controls are not rendered for them). ``/login`` takes an API key and opens
+a session (:func:`shopseg.web.auth.start_session`), then returns to ``next``,
+only ever a path of this server (:func:`shopseg.web.security.safe_next`);
+``POST /logout`` ends it. Every page carries the content security policy
+:data:`shopseg.web.security.PAGE_CSP` and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from shopseg.api.deps import get_state
-from shopseg.errors import NotFound
+from shopseg.errors import AuthenticationError, NotFound
 from shopseg.web import charts, queries
+from shopseg.web.auth import COOKIE, end_session, has_role, principal_of, start_session
 from shopseg.web.cache import aggregate
 from shopseg.web.context import cached, session
-from shopseg.web.auth import COOKIE, has_role, principal_of
+from shopseg.web.security import PAGE_CSP, check_same_origin, safe_next
 
 __all__ = ["router", "NAV"]
 
@@ -51,32 +57,68 @@ _env.filters["num"] = lambda v, d=0: "-" if v is None or v != v else f"{v:,.{d}f
 _env.filters["pct"] = lambda v: "-" if v is None or v != v else f"{100 * float(v):.1f}%"
 
 
+def _html(html: str, status: int = 200) -> HTMLResponse:
+    """A page: its content security policy, and kept out of caches (pages show customer data)."""
+    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP,
+                                                           "Cache-Control": "no-store"})  # fmt: skip
+
+
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     who = principal_of(request)
     if who is None:
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        resp = RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        if COOKIE in request.cookies:  # an ended, expired or revoked session: drop the stale cookie
+            resp.delete_cookie(COOKIE, path="/")
+        return resp
     html = _env.get_template(template).render(
         request=request, nav=NAV, path=request.url.path, role=who.role,
         can_edit=has_role(who.role, "marketer"), **context,
     )  # fmt: skip
-    return HTMLResponse(html, status_code=status)
+    return _html(html, status)
 
 
 def _logged_in(request: Request) -> bool:
     return principal_of(request) is not None
 
 
+def _login_form(target: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    return _html(_env.get_template("login.html.j2").render(next=safe_next(target), error=error, nav=[], role=None),
+                 status)  # fmt: skip
+
+
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> HTMLResponse:
-    """The login form (an API key)."""
-    target = next if next.startswith("/") and not next.startswith(("//", "/\\")) else "/"
-    return HTMLResponse(_env.get_template("login.html.j2").render(next=target, nav=[], role=None))
+def login_page(next: str = "/") -> HTMLResponse:
+    """The login form (an API key); ``next`` is where it leads, only ever a path of this server."""
+    return _login_form(next)
 
 
-@router.get("/logout")
-def logout() -> RedirectResponse:
+@router.post("/login")
+async def login_form(request: Request) -> Response:
+    """The login form posted without script: a session cookie and a redirect to ``next`` (a path of this server)."""
+    try:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"), max_num_fields=8)
+    except ValueError:  # more fields than a login form has: treated as no key (401)
+        form = {}
+    return await run_in_threadpool(_log_in, request, form.get("api_key", [""])[0], form.get("next", ["/"])[0])
+
+
+def _log_in(request: Request, api_key: str, next_path: str) -> Response:
+    target = safe_next(next_path)
+    resp = RedirectResponse(target, status_code=303)
+    try:
+        start_session(request, api_key, resp)
+    except AuthenticationError as exc:
+        return _login_form(target, str(exc), status=exc.status)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request) -> RedirectResponse:
+    """End the session (a copy of the cookie cannot be used again) and go to the login page."""
     resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(COOKIE)
+    if COOKIE in request.cookies:
+        check_same_origin(request)  # another site cannot log the user out
+        end_session(request, resp)
     return resp
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -63,3 +64,22 @@ def test_promoted_rule_accuracy_is_that_of_the_rule_text():
 def test_promote_unknown_cluster():
     with pytest.raises(InvalidParameterError, match=r"unknown cluster 5. Expected one of \[0, 1\]"):
         promote_cluster(pd.DataFrame({"orders": [1, 2]}), [0, 1], 5, ["orders"])
+
+
+def test_names_only_claim_contrasts_the_data_has():
+    """Issue 16: "Frequent ..." was named with z = +2.0 on a store where every buyer has one order."""
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({
+        "orders": np.where(np.arange(n) < 397, 1, 2),           # 99% one order: no real spread
+        "revenue": np.r_[rng.uniform(5, 20, n // 2), rng.uniform(200, 400, n // 2)],
+        "days_since_last_order": rng.integers(1, 300, n),
+    })  # fmt: skip
+    labels = np.r_[np.zeros(n // 2, int), np.ones(n // 2, int)]
+    labels[390:] = 2  # a small cluster holding the three two-order buyers: its orders z is large
+    profile = profile_clusters(frame, labels, ["orders", "revenue", "days_since_last_order"])
+    assert profile.loc[2, "orders_z"] > 2.0  # the z-score claims a contrast ...
+    assert not profile["cluster_name"].str.contains("requent|ne-time").any()  # ... no name repeats it
+    assert profile.loc[0, "cluster_name"] == "Low spenders" and profile.loc[1, "cluster_name"] == "High spenders"
+    assert profile.loc[1, "named_by"].startswith("revenue (+")
+    assert set(profile["degenerate"]) == {"orders"}

@@ -33,8 +33,7 @@ def _out(state: AppState, s: SavedSegment) -> SegmentOut:
 
 
 def _changed(state: AppState) -> None:
-    if state.live is not None:
-        state.live.reload_segments()
+    state.segments_changed()
 
 
 def _jsonable(value: Any) -> Any:

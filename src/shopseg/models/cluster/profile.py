@@ -10,6 +10,14 @@ Names come from a small vocabulary of feature -> phrase rules
 (:data:`PHRASES`): the two strongest adjectives and the strongest noun with ``|z| >= 0.5``
 make the name ("Frequent high spenders"; the noun is the strongest, with spend weighted 1.5x), and a dominant top category is
 added after a comma ("Frequent high spenders, home").
+
+A name only claims a contrast the data has. A feature is named only when it has
+real spread in the population (its most common value covers less than 95% of
+customers, so it is not degenerate) and the cluster really differs: ``|z| >= 0.5``
+*and* the cluster's median lies on the same side of the population median, not
+on it. On a store where every buyer has one order, no cluster is "Frequent".
+``named_by`` in the profile lists the features that carried the name, with
+their z-scores; ``degenerate`` lists the features that could not.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import pandas as pd
 
 from shopseg.models.cluster.preprocess import LINEAR_FEATURES, signed_log1p
 
-__all__ = ["PHRASES", "profile_clusters", "name_clusters", "distinguishing_features"]
+__all__ = ["PHRASES", "profile_clusters", "name_clusters", "distinguishing_features", "degenerate_features"]
 
 #: feature -> (phrase when high, phrase when low); phrases ending in "!" are nouns.
 PHRASES: dict[str, tuple[str | None, str | None]] = {
@@ -39,6 +47,7 @@ PHRASES: dict[str, tuple[str | None, str | None]] = {
     "distinct_categories": ("multi-category", None),
 }
 _THRESHOLD = 0.5
+_MODE_SHARE_MAX = 0.95  # a feature whose most common value covers more customers than this has no real spread
 
 
 def _scaled(values: pd.Series, name: str) -> np.ndarray:
@@ -86,8 +95,23 @@ def profile_clusters(
                 row[f"{f}_mode_share"] = round(float(counts.iloc[0] / counts.sum()), 3)
         rows.append(row)
     profile = pd.DataFrame(rows)
-    profile.insert(1, "cluster_name", name_clusters(profile, df, features))
+    names, named_by = _names_and_reasons(profile, df, features)
+    profile.insert(1, "cluster_name", names)
+    profile["named_by"] = named_by
+    profile["degenerate"] = ", ".join(sorted(degenerate_features(df, features)))
     return profile
+
+
+def degenerate_features(frame: pd.DataFrame, features: Sequence[str]) -> set[str]:
+    """Numeric features without real spread: one value covers 95%+ of the customers (or none is known)."""
+    out = set()
+    for f in features:
+        if f not in frame or not (pd.api.types.is_numeric_dtype(frame[f]) or pd.api.types.is_bool_dtype(frame[f])):
+            continue
+        values = pd.to_numeric(frame[f], errors="coerce").dropna()
+        if values.empty or float(values.value_counts(normalize=True).iloc[0]) > _MODE_SHARE_MAX:
+            out.add(f)
+    return out
 
 
 def distinguishing_features(profile_row: pd.Series, limit: int = 3) -> list[tuple[str, float]]:
@@ -96,22 +120,38 @@ def distinguishing_features(profile_row: pd.Series, limit: int = 3) -> list[tupl
     return sorted(zs.items(), key=lambda kv: -abs(kv[1]))[:limit]
 
 
-def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str]) -> str:
+def _real_contrast(row: pd.Series, feature: str, z: float, medians: dict[str, float], flat: set[str]) -> bool:
+    """Whether the cluster differs on ``feature`` enough to be named for it (see the module docstring)."""
+    if feature in flat or abs(z) < _THRESHOLD:
+        return False
+    own, overall = row.get(feature), medians.get(feature)
+    if own is None or overall is None or pd.isna(own) or pd.isna(overall):
+        return True
+    return (float(own) > overall) if z > 0 else (float(own) < overall)
+
+
+def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str], medians: dict[str, float],
+          flat: set[str]) -> tuple[str, str]:  # fmt: skip
     adjectives: list[str] = []
     noun = "prospects" if "orders" in row and row["orders"] == 0 else None
-    nouns: list[tuple[int, str]] = []
+    nouns: list[tuple[float, str, str]] = []
+    used: list[str] = []
     for feature, z in distinguishing_features(row, limit=len(row)):
-        if feature not in PHRASES or abs(z) < _THRESHOLD:
+        if feature not in PHRASES or not _real_contrast(row, feature, z, medians, flat):
             continue
         phrase = PHRASES[feature][0 if z > 0 else 1]
         if phrase is None or (feature == "orders" and noun == "prospects"):
             continue
         if phrase.endswith("!"):
-            nouns.append((-abs(z) * (1.5 if feature == "revenue" else 1.0), phrase[:-1]))
+            nouns.append((-abs(z) * (1.5 if feature == "revenue" else 1.0), phrase[:-1], f"{feature} ({z:+.1f})"))
         elif len(adjectives) < 2:
             adjectives.append(phrase)
-    noun = noun or (min(nouns)[1] if nouns else "customers")  # strongest |z|, spend weighted x1.5
-    name = " ".join([*adjectives, noun])
+            used.append(f"{feature} ({z:+.1f})")
+    if noun is None and nouns:
+        best = min(nouns)
+        noun = best[1]
+        used.append(best[2])  # strongest |z|, spend weighted x1.5
+    name = " ".join([*adjectives, noun or "customers"])
     name = name[0].upper() + name[1:]
     for f in features:
         share = row.get(f"{f}_mode_share")
@@ -119,16 +159,26 @@ def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str]) -> str:
             overall = float((frame[f] == row[f]).mean())
             if share >= 1.5 * overall:
                 name += f", {str(row[f]).lower()}"
-    return name
+                used.append(f"{f} = {row[f]} ({share:.0%} vs {overall:.0%})")
+    return name, ", ".join(used)
 
 
-def name_clusters(profile: pd.DataFrame, frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
-    """A readable, unique name for each profile row (duplicates get " 2", " 3")."""
+def _names_and_reasons(profile: pd.DataFrame, frame: pd.DataFrame, features: Sequence[str]) -> tuple[list[str], list[str]]:
+    flat = degenerate_features(frame, features)
+    medians = {f: float(pd.to_numeric(frame[f], errors="coerce").median()) for f in features
+               if f in frame and (pd.api.types.is_numeric_dtype(frame[f]) or pd.api.types.is_bool_dtype(frame[f]))}  # fmt: skip
     names: list[str] = []
+    reasons: list[str] = []
     for _, row in profile.iterrows():
-        base = _name(row, frame, features)
+        base, why = _name(row, frame, features, medians, flat)
         name, i = base, 2
         while name in names:
             name, i = f"{base} {i}", i + 1
         names.append(name)
-    return names
+        reasons.append(why)
+    return names, reasons
+
+
+def name_clusters(profile: pd.DataFrame, frame: pd.DataFrame, features: Sequence[str]) -> list[str]:
+    """A readable, unique name for each profile row (duplicates get " 2", " 3")."""
+    return _names_and_reasons(profile, frame, features)[0]

@@ -38,9 +38,9 @@ function initLogin() {
   if (!form) return;
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const res = await call("POST", `${API}/session`, {api_key: document.getElementById("api-key").value});
+    const res = await call("POST", `${API}/session`, {api_key: document.getElementById("api-key").value, next: form.dataset.next || "/"});
     const err = document.getElementById("login-error");
-    if (res.ok) { window.location.assign(form.dataset.next || "/"); return; }
+    if (res.ok) { window.location.assign(res.next || "/"); return; }  // the server's check of next: a path of this server
     err.textContent = res.error || "login failed"; err.hidden = false;
   });
 }
@@ -131,7 +131,9 @@ function initSegment() {
     const out = document.getElementById("explain-out");
     if (!res.steps) { out.innerHTML = `<p class="error">${esc(res.error)}</p>`; return; }
     out.innerHTML = `<p id="explain-verdict"><b>${esc(id)}</b> is ${res.member ? "in" : "not in"} ${esc(name)}</p><ul class="explain">` +
-      res.steps.map((s) => `<li style="margin-left:${s.depth * 1.5}em" class="${s.held ? "held" : "failed"}">${s.held ? "✔" : "✘"} <code>${esc(s.condition)}</code>${s.value === null ? "" : ` <span class="note">(value: ${esc(s.value)})</span>`}</li>`).join("") + "</ul>";
+      res.steps.map((s) => `<li data-depth="${Number(s.depth) || 0}" class="${s.held ? "held" : "failed"}">${s.held ? "✔" : "✘"} <code>${esc(s.condition)}</code>${s.value === null ? "" : ` <span class="note">(value: ${esc(s.value)})</span>`}</li>`).join("") + "</ul>";
+    // indentation through the CSSOM: the page's content security policy refuses style attributes in markup
+    out.querySelectorAll("li[data-depth]").forEach((li) => { li.style.marginLeft = `${Number(li.dataset.depth) * 1.5}em`; });
   };
   document.getElementById("explain-btn").addEventListener("click", () => explain(document.getElementById("explain-id").value.trim()));
   document.getElementById("members").addEventListener("click", (ev) => {
@@ -169,6 +171,11 @@ function initEvents() {
   }
 }
 
+// -- forms that submit on change (no inline handlers: the content security policy allows only this file) --
+function initAutosubmit() {
+  document.querySelectorAll("select[data-autosubmit]").forEach((el) => el.addEventListener("change", () => el.form.submit()));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
-  drawCharts(); initLogin(); initBuilder(); initSegment(); initEvents();
+  drawCharts(); initLogin(); initBuilder(); initSegment(); initEvents(); initAutosubmit();
 });

@@ -1,0 +1,70 @@
+"""Data-health warnings: what looks wrong in a store after it loaded, and how to fix it.
+
+Shown after every ingest and by ``shopseg status``. Each warning names what was
+measured and the fix; none refuses data (errors do that at ingest).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+__all__ = ["store_health", "key_match_warning"]
+
+_ONE_ORDER_SHARE = 0.95
+_MIN_BUYERS = 50
+
+
+def store_health(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Warnings about the workspace's canonical tables (cheap aggregate queries)."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    out: list[str] = []
+    if "orders" in tables:
+        out += _order_warnings(con)
+    return out
+
+
+def _order_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    out = []
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE n = 1), max(n) FROM "
+        "(SELECT customer_id, count(*) AS n FROM orders WHERE NOT coalesce(is_cancelled, false) GROUP BY 1)"
+    ).fetchone()
+    if row and row[0] >= _MIN_BUYERS and row[1] / row[0] >= _ONE_ORDER_SHARE:
+        out.append(
+            f"{row[1] / row[0]:.1%} of {row[0]:,} buyers have exactly one order (at most {row[2]:,}): the customer "
+            "key may be per order rather than per person, and then RFM, repeat rates and CLV are meaningless. "
+            "Fix: map customer_id to the person key (e.g. a customers file's customer_unique_id, joined on the "
+            "per-order key in an import spec; see docs/ingest.md)."
+        )
+    row = con.execute(
+        "SELECT count(*), max(ordered_at) FROM orders WHERE ordered_at > now()::TIMESTAMP + INTERVAL 1 DAY"
+    ).fetchone()
+    if row and row[0]:
+        out.append(
+            f"{row[0]:,} orders are dated in the future (latest {row[1]:%Y-%m-%d}): they move the default as-of "
+            "date. Fix: check the date column and --date-format (day/month order), or pass --as-of to builds."
+        )
+    currencies = con.execute(
+        "SELECT currency, count(*) FROM orders WHERE currency IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    if len(currencies) > 1:
+        total = sum(n for _, n in currencies)
+        shown = ", ".join(f"{c} {n / total:.0%}" for c, n in currencies[:4])
+        out.append(
+            f"orders are in {len(currencies)} currencies ({shown}): revenue and CLV add them as one. "
+            "Fix: load one currency per workspace, or filter the others out in the import spec."
+        )
+    return out
+
+
+def key_match_warning(what: str, matched: int, total: int, fix: str, threshold: float = 0.95) -> str | None:
+    """A warning when fewer than ``threshold`` of ``total`` rows found their key.
+
+    Examples
+    --------
+    >>> key_match_warning("order lines have a known customer", 111, 1032, "map customer_id through customers")
+    'only 111 of 1,032 order lines have a known customer (10.8%). Fix: map customer_id through customers.'
+    """
+    if total == 0 or matched / total >= threshold:
+        return None
+    return f"only {matched:,} of {total:,} {what} ({matched / total:.1%}). Fix: {fix}."

@@ -1,0 +1,189 @@
+"""What a column's values look like, and which canonical field they could fill.
+
+Suggestions go by content first and by name second: a column is only offered
+for a field its values can fill (an ``ordered_at`` candidate must parse as a
+time, a ``quantity`` candidate must be a non-negative whole number, an id must
+have many distinct values), and among those the name decides
+(``order_purchase_timestamp`` beats ``order_approved_at`` for ``ordered_at``).
+Each column is profiled on a sample of rows with one SQL query.
+
+Dates in ``a/b/yyyy`` form are read by their values: a first part above 12 makes
+it day-first, a second part above 12 month-first; when neither happens the
+column is ambiguous and both readings are offered.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import duckdb
+
+from shopseg.io._read import quote
+from shopseg.io.columns import INPUTS, Field
+
+__all__ = ["ColumnProfile", "profile_columns", "infer_date_formats", "rank_candidates", "guess_field", "name_score"]
+
+SAMPLE_ROWS = 5_000
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+_BOOL = ("true", "false", "t", "f", "yes", "no", "y", "n", "0", "1")
+_SLASH = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+
+#: Words a column name carries when it holds the field (besides the field's own name).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customer", "client", "buyer", "user", "member", "person", "shopper", "cust"),
+    "order_id": ("order", "invoice", "receipt", "transaction", "basket", "purchase_id"),
+    "ordered_at": ("purchase", "order_date", "ordered", "placed", "created", "invoice_date", "date", "timestamp", "time"),
+    "product_id": ("product", "sku", "item", "article", "stock_code", "stockcode", "variant"),
+    "quantity": ("qty", "quantity", "units", "count", "amount_ordered"),
+    "unit_price": ("price", "unit_price", "amount", "value", "cost"),
+    "email": ("email", "e_mail", "mail"),
+    "line_number": ("line", "item_id", "order_item", "position", "seq"),
+    "discount": ("discount", "coupon_amount", "rebate"),
+    "signup_at": ("signup", "created", "registered", "joined", "first_seen"),
+    "country": ("country", "nation"),
+    "region": ("state", "region", "province", "county"),
+    "city": ("city", "town", "municipality"),
+    "category": ("category", "department", "aisle", "type"),
+    "product_name": ("name", "title", "description"),
+    "occurred_at": ("timestamp", "time", "date", "occurred", "at"),
+    "event_id": ("event", "message_id", "id"),
+    "type": ("event", "type", "name", "action"),
+}
+_WEAK = ("approved", "delivered", "shipped", "estimated", "updated", "modified", "carrier", "limit", "review", "answer")
+
+
+@dataclass
+class ColumnProfile:
+    """Shares of a column's non-empty sampled values that look like each kind of value."""
+
+    name: str
+    n: int = 0
+    non_empty: int = 0
+    distinct: int = 0
+    timestamp: float = 0.0
+    number: float = 0.0
+    whole: float = 0.0
+    non_negative: float = 0.0
+    email: float = 0.0
+    boolean: float = 0.0
+    examples: list[str] = field(default_factory=list)
+    date_formats: list[str] = field(default_factory=list)
+
+    @property
+    def distinct_ratio(self) -> float:
+        return self.distinct / self.non_empty if self.non_empty else 0.0
+
+    def fits(self, fld: Field) -> bool:
+        """Whether the values can fill ``fld`` (the content test; names are not looked at)."""
+        if self.non_empty == 0:
+            return False
+        if fld.type == "timestamp":
+            return self.timestamp >= 0.9 or bool(self.date_formats)
+        if fld.type == "int":
+            return self.whole >= 0.95 and (fld.name != "quantity" or self.non_negative >= 0.9)
+        if fld.type == "double":
+            return self.number >= 0.95 and (fld.name != "unit_price" or self.non_negative >= 0.95)
+        if fld.type == "bool":
+            return self.boolean >= 0.95
+        if fld.name == "email":
+            return self.email >= 0.8
+        if fld.type == "id":
+            return self.timestamp < 0.5 and (self.whole < 0.95 or self.distinct_ratio > 0.01)
+        return self.timestamp < 0.5 and self.number < 0.95 and self.email < 0.5
+
+
+def profile_columns(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str],
+                    sample: int = SAMPLE_ROWS) -> dict[str, ColumnProfile]:  # fmt: skip
+    """Profile ``columns`` of ``relation`` on its first ``sample`` rows (one query per column)."""
+    out: dict[str, ColumnProfile] = {}
+    for col in columns:
+        v = f"nullif(trim(CAST({quote(col)} AS VARCHAR)), '')"
+        row = con.execute(
+            f"""SELECT count(*), count(v), count(DISTINCT v),
+                count(*) FILTER (WHERE TRY_CAST(v AS TIMESTAMP) IS NOT NULL AND NOT regexp_full_match(v, '-?[0-9.]+')),
+                count(TRY_CAST(v AS DOUBLE)), count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) = round(TRY_CAST(v AS DOUBLE))),
+                count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) >= 0), count(*) FILTER (WHERE regexp_full_match(v, '{_EMAIL}')),
+                count(*) FILTER (WHERE lower(v) IN {_BOOL}), list(DISTINCT v)[1:5],
+                list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*'))[1:500]
+            FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)})"""
+        ).fetchone()  # fmt: skip
+        assert row is not None
+        n, nn = int(row[0]), int(row[1])
+        share = (lambda k: k / nn if nn else 0.0)  # noqa: E731
+        prof = ColumnProfile(col, n, nn, int(row[2]), share(row[3]), share(row[4]), share(row[5]), share(row[6]),
+                             share(row[7]), share(row[8]), [str(x) for x in row[9] or []])  # fmt: skip
+        slashed = [str(x) for x in row[10] or []]
+        if nn and len(slashed) >= 0.9 * min(nn, 500):
+            prof.date_formats = infer_date_formats(slashed)
+        out[col] = prof
+    return out
+
+
+def infer_date_formats(values: list[str]) -> list[str]:
+    """strptime formats that read every ``d/m/y``-style value; two when day and month cannot be told apart.
+
+    Examples
+    --------
+    >>> infer_date_formats(["1/14/2018 9:05", "12/3/2018 10:00"])
+    ['%m/%d/%Y %H:%M']
+    >>> infer_date_formats(["14/1/2018"])
+    ['%d/%m/%Y']
+    >>> infer_date_formats(["1/2/2018", "3/4/2018"])
+    ['%d/%m/%Y', '%m/%d/%Y']
+    """
+    first = second = 0
+    sep, year4, clock = "/", True, ""
+    for value in values:
+        m = _SLASH.match(value)
+        if not m:
+            return []
+        first, second = max(first, int(m.group(1))), max(second, int(m.group(3)))
+        sep, year4 = m.group(2), len(m.group(4)) == 4
+        if m.group(5) is not None:
+            clock = " %H:%M:%S" if m.group(7) is not None else " %H:%M"
+    if first > 12 and second > 12:
+        return []
+    year = "%Y" if year4 else "%y"
+    day_first, month_first = f"%d{sep}%m{sep}{year}{clock}", f"%m{sep}%d{sep}{year}{clock}"
+    if first > 12:
+        return [day_first]
+    if second > 12:
+        return [month_first]
+    return [day_first, month_first]
+
+
+def name_score(field_name: str, column: str) -> float:
+    """How much ``column``'s name says it holds ``field_name`` (1: the name or a synonym; < 0.5: little)."""
+    col = re.sub(r"[^0-9a-z]+", "_", column.lower()).strip("_")
+    base = difflib.SequenceMatcher(None, field_name, col).ratio()
+    words = SYNONYMS.get(field_name, ())
+    hit = max((1.0 if col == w else 0.8 for w in words if w in col), default=0.0)
+    weak = 0.5 if any(w in col for w in _WEAK) else 0.0
+    return max(base, hit) - weak
+
+
+def rank_candidates(fld: Field, profiles: dict[str, ColumnProfile], limit: int = 3,
+                    others: tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+    """Columns whose values fit ``fld``, best name first; never a column that cannot fit, nor one whose
+    name plainly is another field of ``others`` (``order_id`` is never offered as ``customer_id``)."""
+    fitting = []
+    for p in profiles.values():
+        if not p.fits(fld) or any(name_score(o, p.name) >= 0.99 for o in others if o != fld.name):
+            continue
+        fitting.append((p.name, name_score(fld.name, p.name)))
+    fitting.sort(key=lambda t: -t[1])
+    return [name for name, score in fitting[:limit] if score > 0.3]
+
+
+def guess_field(kind: str, profile: ColumnProfile, taken: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+    """The canonical field of ``kind`` an unmapped column looks like, if any clearly."""
+    best, best_score = None, 0.55
+    for fld in INPUTS[kind]:
+        if fld.name in taken or not profile.fits(fld):
+            continue
+        score = name_score(fld.name, profile.name)
+        if score > best_score:
+            best, best_score = fld.name, score
+    return best
