@@ -118,3 +118,21 @@ def test_a_webhook_delivery_being_retried_is_dropped_not_dead_lettered(make_ws, 
     finally:
         eng.stop()
         eng.workspace.close()
+
+
+def test_forget_refuses_a_journal_a_live_engine_is_writing(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
+    """Renaming the journal under a running engine would send its next acknowledged events into a deleted file."""
+    import pytest
+
+    from shopseg.errors import WorkspaceError
+
+    eng = LiveEngine(Workspace.open(make_ws()), clock=clock)
+    eng.start()
+    try:
+        eng.ingest([_ev("v1", "vic-kim")])
+        with pytest.raises(WorkspaceError, match="a live engine in this process is writing its journal"):
+            forget_customer(eng.workspace, "vic-kim")
+        assert eng.erase("vic-kim")["events"] == 1
+    finally:
+        eng.stop()
+        eng.workspace.close()

@@ -39,13 +39,16 @@ import datetime as dt
 import json
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from shopseg._files import fsync_file, replace_file
 
-__all__ = ["Journal", "journal_files", "read_raw", "rewrite_journal"]
+__all__ = ["Journal", "journal_files", "read_raw", "rewrite_journal", "open_journal"]
+
+_OPEN: weakref.WeakValueDictionary[Path, Journal] = weakref.WeakValueDictionary()  # path -> open Journal (process)
 
 #: an edit of one journaled event (JSON-decoded, ``occurred_at`` as text): the event, a changed copy, or None to drop it
 EventEdit = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -121,6 +124,11 @@ def rewrite_journal(path: str | os.PathLike[str], edit: EventEdit) -> tuple[int,
     return dropped, changed
 
 
+def open_journal(path: str | os.PathLike[str]) -> Journal | None:
+    """The :class:`Journal` this process has open on ``path`` (a live engine's), if any."""
+    return _OPEN.get(Path(path).resolve())
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -144,6 +152,7 @@ class Journal:
         self._next = max(self.segments(), default=0) + 1
         self._rotated: list[int] = []  # descriptors of rotated files not fsynced yet (closed by sync)
         self._written = self._synced = 0  # groups written, and written before the last sync started
+        _OPEN[self.path.resolve()] = self
 
     def _open(self) -> int:
         return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -250,3 +259,5 @@ class Journal:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+        if _OPEN.get(self.path.resolve()) is self:
+            del _OPEN[self.path.resolve()]

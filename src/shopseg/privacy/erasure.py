@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopseg.config import get_setting
-from shopseg.errors import InvalidParameterError, NotFound, ShopsegError
+from shopseg.errors import InvalidParameterError, NotFound, ShopsegError, WorkspaceError
 from shopseg.privacy.audit import AUDIT_TABLE, REDACTED, record_audit, redact_text, subject_hash, subject_hasher, word_pattern
 from shopseg.privacy.tombstones import TOMBSTONES_TABLE, add_tombstones, is_pending, mark_journal_clean, pending_subjects
 from shopseg.workspace import COMPACT_PENDING, META_TABLE, Workspace
@@ -230,10 +230,13 @@ def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure r
     ShopsegError
         When a registered eraser or the file rewrite fails (the erasure itself is committed and logged).
     """
-    from shopseg.live.journal import read_raw, rewrite_journal
+    from shopseg.live.journal import open_journal, read_raw, rewrite_journal
 
     if not customer_id:
         raise InvalidParameterError("forget: the customer id must be a non-empty string.")
+    if journal is None and open_journal(f"{ws.path}.journal") is not None:
+        raise WorkspaceError(f"{ws.path}: a live engine in this process is writing its journal. Erase through it: "
+                             "LiveEngine.erase(customer_id) or DELETE /api/v1/customers/{id}.")  # fmt: skip
     if compact is None:
         compact = get_setting("erasure_compact") == "now"
     report = ErasureReport(subject_hash(ws, customer_id))
