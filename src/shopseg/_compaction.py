@@ -51,6 +51,7 @@ def compact_file(path: Path, *, meta_table: str, drop_meta: Sequence[str] = ()) 
     shred(Path(f"{tmp}.wal"))
     con = duckdb.connect()
     _configure(con)
+    con.execute(f"SET temp_directory = {_literal(Path(f'{path}.tmp'))}")  # spills beside the workspace, as its own
     try:
         con.execute(f"ATTACH {_literal(path)} AS shopseg_src")
         con.execute("CHECKPOINT shopseg_src")  # its WAL into the file, so the WAL cannot outlive the swap

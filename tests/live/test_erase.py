@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from shopseg.live.engine import LiveEngine
@@ -136,3 +137,15 @@ def test_forget_refuses_a_journal_a_live_engine_is_writing(make_ws, clock) -> No
     finally:
         eng.stop()
         eng.workspace.close()
+
+
+def test_a_journal_rewrite_interrupted_by_a_crash_is_finished(tmp_path: Path) -> None:
+    """A partial new file and an old file still linked: both zeroed and gone when the journal is opened again."""
+    path = tmp_path / "ws.duckdb.journal"
+    Journal(path).close()
+    partial, old = tmp_path / "ws.duckdb.journal.2.erasing", tmp_path / "ws.duckdb.journal.2.old"
+    partial.write_bytes(b'{"events":[{"event_id":"o1","customer_id":"joy"}]}\n')
+    old.write_bytes(b'{"events":[{"event_id":"v1","customer_id":"vic-kim"}]}\n')  # the renamed-over segment
+    os.link(path, tmp_path / "ws.duckdb.journal.old")  # a crash before the rename: this is the live file
+    Journal(path).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ws.duckdb.journal"]

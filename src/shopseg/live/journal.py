@@ -36,6 +36,7 @@ file whole, old or new.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import json
 import os
 import threading
@@ -44,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopseg._files import fsync_file, replace_file
+from shopseg._files import finish_replace, fsync_file, replace_file, shred
 
 __all__ = ["Journal", "journal_files", "read_raw", "rewrite_journal", "open_journal"]
 
@@ -97,6 +98,7 @@ def rewrite_journal(path: str | os.PathLike[str], edit: EventEdit) -> tuple[int,
     renamed over the file (:func:`shopseg._files.replace_file`: the old bytes are zeroed).
     Nobody may write the journal meanwhile (the live engine holds its state lock).
     """
+    finish_rewrites(path)
     dropped = changed = 0
     for f in journal_files(path):
         lines, dirty = [], False
@@ -124,6 +126,15 @@ def rewrite_journal(path: str | os.PathLike[str], edit: EventEdit) -> tuple[int,
     return dropped, changed
 
 
+def finish_rewrites(path: str | os.PathLike[str]) -> None:
+    """Zero what a crash during a rewrite left beside the journal ``path``: a partial new file, an old one."""
+    path = Path(path)
+    for stale in path.parent.glob(glob.escape(path.name) + "*.erasing"):
+        shred(stale)
+    for old in path.parent.glob(glob.escape(path.name) + "*.old"):
+        finish_replace(old.with_name(old.name[: -len(".old")]))
+
+
 def open_journal(path: str | os.PathLike[str]) -> Journal | None:
     """The :class:`Journal` this process has open on ``path`` (a live engine's), if any."""
     return _OPEN.get(Path(path).resolve())
@@ -146,6 +157,7 @@ class Journal:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        finish_rewrites(self.path)  # an erasure's rewrite a crash interrupted
         self._lock = threading.Lock()  # the file descriptors, between the writer and the syncer
         self._fd = self._open()
         self._size = os.fstat(self._fd).st_size
