@@ -105,7 +105,7 @@ def _products(ws: Workspace, customers: np.ndarray, pick: np.ndarray, counts: li
     result = [""] * len(customers)
     if not want.any():
         return result
-    rec = fit_workspace(ws)
+    rec = fit_workspace(ws, include_bought=False)  # an action attaches products the customer has not bought
     n = int(want.max())
     rows = rec.data_.rows(customers)
     idx, _ = rec.recommend(rows, n=n)
