@@ -37,7 +37,11 @@ def scale_rows(m: np.ndarray) -> np.ndarray:
 
 
 def top_n(scores: np.ndarray, bought: sp.csr_matrix | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and scores of the ``n`` best per row, best first; ``bought`` entries excluded when given."""
+    """Column indices and scores of the ``n`` best per row, best first; ``bought`` entries excluded when given.
+
+    A row with fewer than ``n`` products left (a customer who bought nearly the
+    whole catalogue) is padded with index -1 and score ``-inf``: no recommendation.
+    """
     if bought is not None:
         scores = scores.copy()
         r, c = bought.nonzero()
@@ -46,7 +50,9 @@ def top_n(scores: np.ndarray, bought: sp.csr_matrix | None, n: int) -> tuple[np.
     idx = np.argpartition(-scores, n - 1, axis=1)[:, :n]
     val = np.take_along_axis(scores, idx, axis=1)
     order = np.argsort(-val, axis=1, kind="stable")
-    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(val, order, axis=1)
+    idx, val = np.take_along_axis(idx, order, axis=1), np.take_along_axis(val, order, axis=1)
+    idx[np.isneginf(val)] = -1
+    return idx, val
 
 
 class PopularityRecommender:
@@ -71,7 +77,10 @@ class PopularityRecommender:
         return np.tile(self.popularity_, (len(rows), 1))
 
     def recommend(self, rows: Sequence[int] | np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``n`` product indices and scores for customer rows (past purchases excluded unless ``include_bought``)."""
+        """Top ``n`` product indices and scores for customer rows (past purchases excluded unless ``include_bought``).
+
+        Index -1 (score ``-inf``) pads a row when fewer than ``n`` products can be recommended.
+        """
         if not hasattr(self, "data_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
         rows = np.asarray(rows, dtype=np.int64)

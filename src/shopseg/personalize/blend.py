@@ -45,7 +45,7 @@ class Blend:
 
     similarity_weight: float = 1.0
     segment_weight: float = 0.2
-    repeat_weight: float = 1.0
+    repeat_weight: float = 2.0
     half_life_days: float = 90.0
     include_bought: bool = False
     chosen_by: str = "default"

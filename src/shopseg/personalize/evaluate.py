@@ -145,7 +145,7 @@ def evaluate_recommenders(
         idx, _ = rec.recommend(rows, n=k)
         hit, ndcg = rank_metrics(idx, rows, truth)
         values[name] = {f"hit rate@{k}": hit.astype(np.float64), f"NDCG@{k}": ndcg}
-        coverage[name] = len(np.unique(idx)) / n_catalogue if n_catalogue else 0.0
+        coverage[name] = len(np.unique(idx[idx >= 0])) / n_catalogue if n_catalogue else 0.0
     intervals, comparisons = _compare(values, k, n_boot, seed)
     results = [EvaluationResult(name, len(rows), float(v[f"hit rate@{k}"].mean()) if len(rows) else 0.0,
                                 coverage[name], k, float(v[f"NDCG@{k}"].mean()) if len(rows) else 0.0,

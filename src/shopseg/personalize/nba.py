@@ -114,5 +114,6 @@ def _products(ws: Workspace, customers: np.ndarray, pick: np.ndarray, counts: li
     for k, (cid, w) in enumerate(zip(customers, want, strict=True)):
         if w:
             items = idx[by_customer[cid]] if cid in by_customer else top
+            items = items[items >= 0]  # -1: nothing left to recommend
             result[k] = ",".join(rec.data_.products[items[:w]])
     return result

@@ -79,9 +79,12 @@ def rank_metrics(idx: np.ndarray, rows: np.ndarray, truth: sp.csr_matrix) -> tup
 
 
 def block_metrics(idx: np.ndarray, got: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rank_metrics` for one block: ``got`` holds the held-out products of the block's customers."""
+    """:func:`rank_metrics` for one block: ``got`` holds the held-out products of the block's customers.
+
+    Index -1 in ``idx`` (no recommendation) is never a hit.
+    """
     k = idx.shape[1]
-    rel = np.take_along_axis(got.toarray() > 0, idx, axis=1).astype(np.float64)
+    rel = (np.take_along_axis(got.toarray() > 0, np.maximum(idx, 0), axis=1) & (idx >= 0)).astype(np.float64)
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(np.diff(got.indptr), k)]
     dcg = rel @ discount

@@ -53,7 +53,7 @@ class ItemRecommender(PopularityRecommender):
         Weight of the (row-scaled) item-to-item similarity.
     segment_weight : float, default=0.2
         Weight of the popularity within the customer's segment.
-    repeat_weight : float, default=1.0
+    repeat_weight : float, default=2.0
         Weight of the buy-again score; it only matters with ``include_bought=True``.
     half_life_days : float, default=90.0
         Half-life of an order's weight in the buy-again score.
@@ -73,7 +73,7 @@ class ItemRecommender(PopularityRecommender):
     """
 
     def __init__(self, n_neighbors: int = 20, *, shrink: float = 5.0, view_weight: float = 0.5,
-                 similarity_weight: float = 1.0, segment_weight: float = 0.2, repeat_weight: float = 1.0,
+                 similarity_weight: float = 1.0, segment_weight: float = 0.2, repeat_weight: float = 2.0,
                  half_life_days: float = 90.0, include_bought: bool = False) -> None:  # fmt: skip
         super().__init__(include_bought=include_bought)
         self.n_neighbors = n_neighbors

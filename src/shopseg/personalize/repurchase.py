@@ -27,8 +27,8 @@ Examples
 ...                   "order_id": ["1", "2", "2", "3"],
 ...                   "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-08", "2024-01-08", "2024-01-08"])})
 >>> m = buy_again_matrix(build_interactions(p), half_life_days=7.0).toarray()
->>> [round(float(v), 3) for v in m[0]]  # a: x twice (1 + 0.5) at rate 2/3, y once at rate 1/3
-[1.0, 0.333]
+>>> [round(float(v), 3) for v in m[0]]  # a: x in 2 orders (0.5 + 1) x rate 2/3 = 1; y in 1 (1) x rate 1/4
+[1.0, 0.25]
 """
 
 from __future__ import annotations

@@ -109,12 +109,13 @@ def recommend_customers(ws: Workspace, customer_ids: Sequence[str], *, n: int = 
     data = rec.data_
     rows = data.rows(np.asarray(customer_ids, dtype=object))
     idx, val = rec.recommend(rows, n=n)
+    # index -1: a customer who bought everything else gets fewer than n products
     out = pd.DataFrame({
         "customer_id": np.repeat(data.customers[rows], idx.shape[1]),
         "rank": np.tile(np.arange(1, idx.shape[1] + 1), len(rows)),
-        "product_id": data.products[idx.ravel()] if idx.size else np.array([], dtype=object),
+        "product_id": data.products[np.maximum(idx.ravel(), 0)] if idx.size else np.array([], dtype=object),
         "score": val.ravel().round(4),
-    })  # fmt: skip
+    })[idx.ravel() >= 0]  # fmt: skip
     cold = [c for c in customer_ids if c not in set(data.customers[rows])]
     if cold:  # never bought nor viewed: the store's most popular products
         top = np.argsort(-rec.popularity_, kind="stable")[:n]
