@@ -121,3 +121,20 @@ def german_excel_orders(folder: Path) -> Path:
     return _write(folder / "bestellungen.csv", "Bestellnr;Kunde;Datum;Artikel;Menge;Preis",
                   ["B1;K1;03.02.2024;A1;2;1.234,50", "B2;K2;15.02.2024;A2;1;9,99", "B3;K1;28.02.2024;A1;1;1.234,50"],
                   excel=True, blank=3, sep=";")  # fmt: skip
+
+
+def grocery_store(folder: Path) -> dict[str, int]:
+    """A grocery order log shaped like the Instacart dataset: no prices, no calendar dates (only
+    order_number and days_since_prior_order per user), order lines in a second file with a reordered flag."""
+    folder.mkdir(parents=True, exist_ok=True)
+    orders = [(1, 7, 1, ""), (2, 7, 2, "8.0"), (3, 7, 3, "30.0"), (4, 8, 1, ""), (5, 9, 1, ""), (6, 9, 2, "3.0")]
+    _write(folder / "orders.csv", "order_id,user_id,eval_set,order_number,order_dow,order_hour_of_day,days_since_prior_order",
+           [f"{o},{u},prior,{n},{o % 7},{8 + o},{d}" for o, u, n, d in orders])  # fmt: skip
+    lines = [(1, 196, 1, 0), (1, 14084, 2, 0), (2, 196, 1, 1), (3, 196, 1, 1), (3, 12427, 2, 0), (4, 196, 1, 0),
+             (5, 26088, 1, 0), (6, 26088, 1, 1), (6, 196, 2, 0)]  # fmt: skip
+    _write(folder / "order_products__prior.csv", "order_id,product_id,add_to_cart_order,reordered",
+           [f"{o},{p},{a},{r}" for o, p, a, r in lines])
+    _write(folder / "products.csv", "product_id,product_name,aisle_id,department_id",
+           ["196,Soda,77,7", "14084,Organic Baby Spinach,123,4", "12427,Original Beef Jerky,23,19", "26088,Aged White Cheddar,21,16"])
+    # user 7: first order 2017-01-01, then +8 and +30 days: 2017-01-09 and 2017-02-08
+    return {"customers": 3, "orders": 6, "order_lines": 9, "user7_dates": ["2017-01-01", "2017-01-09", "2017-02-08"]}

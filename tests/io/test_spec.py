@@ -292,3 +292,43 @@ def test_shipped_json_schema_is_current():
     assert shipped == spec_json_schema(), "regenerate with `shopseg ingest --spec-schema > src/shopseg/io/spec.schema.json`"
     for name in ("shopify", "woocommerce", "marketplace"):
         assert preset_text(name).startswith("# shopseg import spec preset")
+
+
+def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(workspace, tmp_path):
+    """Issue 15 (6): a store without prices loads; money is unavailable (NULL), not zero, and RFM says so."""
+    from shopseg.features import build_features
+    from shopseg.segments.rfm import build_rfm
+    from tests.io.foreign_stores import grocery_store
+
+    want = grocery_store(tmp_path)
+    spec = tmp_path / "grocery.yaml"
+    spec.write_text(textwrap.dedent("""
+        files: {orders: {path: orders.csv}, lines: {path: order_products__prior.csv}, products: {path: products.csv}}
+        tables:
+          products:
+            from: products
+            map: {product_id: product_id, name: product_name, category: department_id}
+          orders:
+            from: lines
+            join: [{file: orders, on: order_id}]
+            map:
+              customer_id: orders.user_id
+              ordered_at: {days_since_previous: orders.days_since_prior_order, by: user_id, order_by: order_number,
+                           start: "2017-01-01"}
+              line_number: add_to_cart_order
+              quantity: {const: 1}
+              unit_price: {const: 0}
+        """))
+    report = ingest_spec(workspace, spec)
+    assert _counts(workspace) == {k: want[k] for k in ("customers", "orders", "order_lines")} | {"products": 4}
+    days = [str(r[0]) for r in _q(workspace, "SELECT ordered_at::DATE FROM orders WHERE customer_id = '7' ORDER BY 1")]
+    assert days == want["user7_dates"]
+    assert any(w.startswith("orders: every unit_price is the constant 0 (the store has no prices): revenue, M of RFM, "
+                            "order values and CLV are unavailable") for w in report.warnings), report.warnings  # fmt: skip
+    features = build_features(workspace)
+    assert features["revenue"].isna().all() and features["monetary_value"].isna().all()
+    assert features.set_index("customer_id").loc["7", "orders"] == 3
+    rfm = build_rfm(workspace)
+    assert set(rfm["m_score"].dropna()) == {1}
+    assert rfm.attrs["notes"][-1] == ("M: the store has no prices (unit_price was one constant at ingest), so revenue "
+                                      "is unavailable and every buyer scores M = 1; read the segments on R and F.")  # fmt: skip

@@ -1,10 +1,16 @@
-"""Offline evaluation: the last-order holdout, and the item recommender beating popularity on Online Retail."""
+"""Offline evaluation: the last-order holdout, NDCG, the validation split, verdicts on Online Retail and the synthetic store."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from sklearn.metrics import ndcg_score
 
-from shopseg.personalize.evaluate import evaluate_workspace, holdout_last_order
+from shopseg.personalize import Blend, choose_blend, load_blend, recommend_customers
+from shopseg.personalize.evaluate import BUY_AGAIN, GLOBAL, MODEL, evaluate_recommenders, evaluate_workspace
+from shopseg.personalize.interactions import load_purchases
+from shopseg.personalize.ranking import holdout_last_order, rank_metrics
 
 
 def test_holdout_is_each_repeat_buyers_last_order():
@@ -19,23 +25,82 @@ def test_holdout_is_each_repeat_buyers_last_order():
     assert sorted(train["order_id"].unique()) == ["o1", "o3", "o5"]
 
 
-def test_item_recommender_beats_popularity_on_online_retail(online_retail_workspace):
+def test_ndcg_matches_scikit_learn():
+    """Independent truth: sklearn.metrics.ndcg_score with binary relevance and scores that rank our top-k first."""
+    rng = np.random.default_rng(0)
+    truth = sp.csr_matrix((rng.random((200, 40)) < 0.08).astype(np.float32))
+    idx = np.argsort(-rng.random((200, 40)), axis=1)[:, :10]
+    _, ours = rank_metrics(idx, np.arange(200), truth)
+    scores = np.zeros((200, 40))
+    np.put_along_axis(scores, idx, np.arange(10, 0, -1, dtype=float), axis=1)  # rank 1 highest, the rest 0
+    has = np.asarray(truth.sum(axis=1)).ravel() > 0
+    ref = [ndcg_score(truth[i].toarray(), scores[i : i + 1], k=10) for i in np.flatnonzero(has)]
+    np.testing.assert_allclose(ours[has], ref, atol=1e-12)
+    assert (ours[~has] == 0).all()
+
+
+def test_the_blend_is_chosen_without_the_test_holdout(action_ws):
+    """Rewriting every held-out order (all of them repurchases now) changes the test figures, never the blend."""
+    purchases = load_purchases(action_ws)
+    train, test = holdout_last_order(purchases)
+    first = train.drop_duplicates("customer_id").set_index("customer_id")["product_id"]
+    rigged = test.assign(product_id=test["customer_id"].map(first).to_numpy())
+    chosen = choose_blend(train)
+    assert chosen.chosen_by == "validation" and chosen.validation_customers > 100
+    honest = evaluate_recommenders(purchases, n_boot=200)
+    rigged_ev = evaluate_recommenders(pd.concat([train, rigged]), n_boot=200)
+    assert honest.blend == rigged_ev.blend == chosen
+    assert rigged_ev.result(BUY_AGAIN).hit_rate > honest.result(BUY_AGAIN).hit_rate + 0.3
+
+
+def test_evaluation_on_the_synthetic_store_beats_both_baselines(action_ws):
+    """1,500 synthetic customers (seed 5), 744 evaluated; measured: 32.4% hit rate@10 against 28.9% (global
+    popularity) and 22.6% (buy again). Requires the verdict "beats" against both baselines on both metrics."""
+    ev = evaluate_workspace(action_ws, k=10)
+    assert [r.model for r in ev.results] == [MODEL, GLOBAL, BUY_AGAIN]
+    assert {r.customers for r in ev.results} == {744}
+    assert [(c.metric, c.baseline, c.verdict) for c in ev.comparisons] == [
+        ("hit rate@10", GLOBAL, "beats"), ("hit rate@10", BUY_AGAIN, "beats"),
+        ("NDCG@10", GLOBAL, "beats"), ("NDCG@10", BUY_AGAIN, "beats"),
+    ]  # fmt: skip
+    for r in ev.results:
+        assert r.hit_rate_ci[0] < r.hit_rate < r.hit_rate_ci[1] and r.ndcg_ci[0] < r.ndcg < r.ndcg_ci[1]
+
+
+def test_recommender_on_online_retail_beats_popularity_and_ties_buy_again(online_retail_workspace):
     """UCI Online Retail (Chen, Sain & Guo 2012), last order of each of the 2,843 repeat buyers held out.
 
-    Measured (bench/bench_recommend.py): hit rate@10 29.8% against 20.3% for global
-    popularity, coverage 37.1% against 2.0%, with the RFM map as segments (29.7% and
-    36.5% without it: the shared workspace may or may not have one yet). The test
-    requires the recommender to beat the baseline on both, by at least 3 points
-    of hit rate, not the exact figures.
+    Measured (bench/bench_recommend.py, seed 0): the blend chosen on the validation split is buy-again
+    (half-life 365 days) + segment popularity, past purchases included: hit rate@10 73.0% [71.2, 74.5],
+    global popularity 38.0% [36.2, 39.7], buy again (personal popularity) 72.9% [71.3, 74.5]; NDCG@10
+    0.278, 0.065, 0.277. Verdicts: beats global popularity on both metrics (intervals far apart), no
+    significant difference from buy again on either (paired difference +0.1 points [-0.8, +1.1]).
+    On this wholesale log, a customer's own reorders are the signal, and the blend does not improve on them.
+    The same verdicts hold without the RFM map (segment popularity is then store popularity); the shared
+    workspace may or may not have one when this test runs.
     """
-    ours, baseline = evaluate_workspace(online_retail_workspace, k=10)
-    assert ours.customers == baseline.customers == 2843
-    assert ours.hit_rate >= baseline.hit_rate + 0.03, (ours, baseline)
-    assert ours.coverage > 5 * baseline.coverage, (ours, baseline)
+    ev = evaluate_workspace(online_retail_workspace, k=10)
+    assert {r.customers for r in ev.results} == {2843}
+    assert ev.blend.chosen_by == "validation" and ev.blend.include_bought
+    verdicts = {(c.metric, c.baseline): c.verdict for c in ev.comparisons}
+    assert verdicts == {
+        ("hit rate@10", GLOBAL): "beats", ("NDCG@10", GLOBAL): "beats",
+        ("hit rate@10", BUY_AGAIN): "no significant difference", ("NDCG@10", BUY_AGAIN): "no significant difference",
+    }  # fmt: skip
+    ours, pop = ev.result(MODEL), ev.result(GLOBAL)
+    assert ours.hit_rate_ci[0] > pop.hit_rate_ci[1] and ours.ndcg_ci[0] > pop.ndcg_ci[1]  # non-overlapping
 
 
-def test_evaluation_on_the_synthetic_store(action_ws):
-    ours, baseline = evaluate_workspace(action_ws, k=10)
-    assert ours.customers == baseline.customers > 500
-    assert ours.coverage > baseline.coverage
-    assert 0 < baseline.hit_rate < 1 and 0 < ours.hit_rate < 1
+def test_evaluate_stores_the_blend_and_recommendations_use_it(action_ws):
+    assert load_blend(action_ws) == Blend()  # nothing stored: today's default, past purchases excluded
+    stored = evaluate_workspace(action_ws, store=True, n_boot=200).blend
+    again = load_blend(action_ws)
+    assert again == stored and again.chosen_by == "validation" and again.purchases == len(load_purchases(action_ws))
+    assert again.include_bought  # measured on this store: the blend recommends past purchases
+    bought = load_purchases(action_ws)
+    mine = set(bought.loc[bought["customer_id"] == "c000001", "product_id"])
+    recs = recommend_customers(action_ws, ["c000001"], n=10)
+    assert mine & set(recs["product_id"])  # the stored blend brings a past purchase back ...
+    assert recs["reason"].str.startswith("buy again: in ").any()
+    recs = recommend_customers(action_ws, ["c000001"], n=10, include_bought=False)
+    assert not mine & set(recs["product_id"])  # ... unless told not to

@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
 
+if TYPE_CHECKING:
+    from shopseg.personalize.blend import Blend
+
 __all__ = ["register", "recommend_app"]
 
-recommend_app = typer.Typer(help="Recommendations: co-purchase/co-view similarity plus segment popularity.",
+recommend_app = typer.Typer(help="Recommendations: buy-again, co-purchase/co-view similarity and segment popularity.",
                             no_args_is_help=True)  # fmt: skip
 N = Annotated[int, typer.Option("--n", "-n", help="How many products.")]
+IncludeBought = Annotated[
+    bool | None,
+    typer.Option("--include-bought/--exclude-bought",
+                 help="Whether products the customer already bought may be recommended. "
+                      "Default: the choice `shopseg recommend evaluate` stored for this store, else excluded."),
+]  # fmt: skip
+
+
+def blend_line(blend: Blend, include_bought: bool | None = None) -> str:
+    """How the recommendations were made: the blend, and whether an evaluation chose it."""
+    shown = blend if include_bought is None else replace(blend, include_bought=include_bought)
+    if blend.chosen_by == "validation":
+        how = (f"chosen by `shopseg recommend evaluate` on {blend.created_at or 'an earlier run'} "
+               f"(validation hit rate@10 {blend.validation_hit_rate or 0:.1%})")  # fmt: skip
+    else:
+        how = "today's default: no evaluation stored; `shopseg recommend evaluate` chooses one for this store"
+    flag = "" if include_bought is None else " (past purchases set by the command-line flag)"
+    return f"Blend: {shown.weights()}{flag}; {how}."
 
 
 @recommend_app.command("customer")
-def customer(customer_id: Annotated[str, typer.Argument(help="A customer_id.")], n: N = 10) -> None:
-    """Top products for one customer, never one they already bought, with the reason for each."""
-    from shopseg.personalize import recommend_customers
+def customer(customer_id: Annotated[str, typer.Argument(help="A customer_id.")], n: N = 10,
+             include_bought: IncludeBought = None) -> None:  # fmt: skip
+    """Top products for one customer, with the reason for each (past purchases as the stored blend says)."""
+    from shopseg.personalize import load_blend, recommend_customers
 
     with open_workspace(read_only=True) as ws:
-        recs = recommend_customers(ws, [customer_id], n=n)
+        recs = recommend_customers(ws, [customer_id], n=n, include_bought=include_bought)
+        blend = load_blend(ws)
     rows = [(int(r.rank), r.product_id, r.name or "", r.category or "", float(r.score), r.reason)
             for r in recs.itertuples()]  # fmt: skip
     print_table(f"Recommendations for {customer_id}", ["rank", "product", "name", "category", "score", "why"], rows)
+    console.print(blend_line(blend, include_bought), soft_wrap=True, highlight=False, markup=False)
 
 
 @recommend_app.command("segment")
@@ -42,15 +67,38 @@ def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment
                 ["rank", "product", "name", "buyers", "share of members", "share of store", "lift"], rows)  # fmt: skip
 
 
+def _ci(value: float, ci: tuple[float, float], pct: bool) -> str:
+    if pct:
+        return f"{value:.1%} ({ci[0]:.1%} to {ci[1]:.1%})"
+    return f"{value:.3f} ({ci[0]:.3f} to {ci[1]:.3f})"
+
+
 @recommend_app.command("evaluate")
-def evaluate(k: Annotated[int, typer.Option("--k", help="Recommendations per customer.")] = 10) -> None:
-    """Hold out each customer's last order: hit rate@k and coverage against global popularity."""
+def evaluate(k: Annotated[int, typer.Option("--k", help="Recommendations per customer.")] = 10,
+             store: Annotated[bool, typer.Option("--store/--no-store",
+                                                 help="Save the chosen blend for later recommendations.")] = True,
+             seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and validation sample.")] = 0,
+             ) -> None:  # fmt: skip
+    """Hold out each customer's last order: the blend against global popularity and buy-again, with verdicts."""
     from shopseg.personalize import evaluate_workspace
 
-    with open_workspace(read_only=True) as ws, console.status("Evaluating on the last-order holdout..."):
-        results = evaluate_workspace(ws, k=k)
-    print_table(f"Last-order holdout, k = {k}", ["model", "customers", f"hit rate@{k}", "coverage"],
-                [(r.model, r.customers, f"{r.hit_rate:.1%}", f"{r.coverage:.1%}") for r in results])  # fmt: skip
+    with open_workspace(read_only=not store) as ws, console.status("Choosing the blend and evaluating..."):
+        ev = evaluate_workspace(ws, k=k, store=store, seed=seed)
+    n = ev.results[0].customers
+    print_table(f"Last-order holdout, k = {k}, {n:,} customers (95% bootstrap intervals over customers)",
+                ["model", f"hit rate@{k}", f"NDCG@{k}", "coverage"],
+                [(r.model, _ci(r.hit_rate, r.hit_rate_ci, True), _ci(r.ndcg, r.ndcg_ci, False), f"{r.coverage:.1%}")
+                 for r in ev.results])  # fmt: skip
+    b = ev.blend
+    where = (f"chosen on the validation split ({b.validation_customers:,} customers, never the test holdout)"
+             if b.chosen_by == "validation" else "today's default (no customer has the 3 orders a validation split needs)")  # fmt: skip
+    out = [f"Blend: {b.weights()}; {where}.",
+           f"Verdicts (paired bootstrap of the difference, {ev.n_boot:,} resamples of the customers, seed {ev.seed}):"]  # fmt: skip
+    out += [f"  {line}" for line in ev.verdict_lines()]
+    out.append("Stored as this workspace's blend: `shopseg recommend customer` uses it." if store
+               else "Not stored (--no-store).")  # fmt: skip
+    for line in out:
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -155,7 +155,24 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     return num.cast("float64") / den.cast("float64").nullif(0.0)
 
 
-def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str]) -> ir.Table:
+#: Feature columns that are money (NULL, "unavailable", when the store has no prices) or units
+#: (NULL when it has no quantities); see :func:`store_measures`.
+MONEY_COLUMNS = ("monetary_value", "revenue", "gross_revenue", "avg_order_value", "discount_share", "return_rate")
+UNIT_COLUMNS = ("basket_size",)
+
+
+def store_measures(workspace: Workspace) -> dict[str, bool]:
+    """Whether the store's order lines carry real prices and quantities.
+
+    An import spec (or ``--const``) that sets ``unit_price`` or ``quantity`` to one
+    constant for every line records it in the workspace metadata
+    (``prices_available``, ``quantities_available``); without such a record both are real.
+    """
+    return {k: workspace.meta(f"{k}_available") != "false" for k in ("prices", "quantities")}
+
+
+def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str],
+              measures: dict[str, bool] | None = None) -> ir.Table:  # fmt: skip
     lines = purchase_lines(engine, window)
     orders, days = purchase_base(engine, window)
     parts = [
@@ -172,7 +189,13 @@ def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str]) -> ir.Table:
     t = population(engine, window)
     for part in parts:
         t = _attach(t, part)
-    return t.select(**_columns(t, window, slugs))
+    cols = _columns(t, window, slugs)
+    measures = measures or {"prices": True, "quantities": True}
+    unavailable = (MONEY_COLUMNS + tuple(slugs.values()) if not measures["prices"] else ()) + (
+        UNIT_COLUMNS if not measures["quantities"] else ())  # fmt: skip
+    for name in unavailable:  # unavailable, not zero: a store without prices has no spend to measure
+        cols[name] = ibis.null().cast("float64")
+    return t.select(**cols)
 
 
 def _columns(t: ir.Table, window: AsOf, slugs: dict[str, str]) -> dict[str, ir.Value]:
@@ -299,11 +322,13 @@ def build_features(
     try:
         window = AsOf.of(resolve_as_of(eng, as_of), time_unit)
         slugs = category_slugs(eng)
-        df = eng.store(_assemble(eng, window, slugs), workspace, FEATURES_TABLE, normalize=normalize_features)
+        measures = store_measures(workspace)
+        df = eng.store(_assemble(eng, window, slugs, measures), workspace, FEATURES_TABLE, normalize=normalize_features)
     finally:
         if owned:
             eng.close()
-    meta = {"as_of": window.date.isoformat(), "time_unit": time_unit, "engine": eng.name}
+    meta = {"as_of": window.date.isoformat(), "time_unit": time_unit, "engine": eng.name,
+            "unavailable": ", ".join(k for k, ok in measures.items() if not ok)}  # fmt: skip
     for key, value in meta.items():
         workspace.set_meta(f"features_{key}", value)
     if not return_frame:

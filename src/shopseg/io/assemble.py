@@ -23,7 +23,7 @@ from shopseg.errors import SchemaError, did_you_mean
 from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, quote, read_source
 from shopseg.io.columns import _TYPE_NAMES, INPUTS, Resolved
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
-from shopseg.io.spec import Column, Concat, Const, FileOptions, ImportSpec, TableSpec
+from shopseg.io.spec import Column, Concat, Const, DaysSince, FileOptions, ImportSpec, TableSpec
 
 __all__ = ["SpecFiles", "Assembled", "assemble_table", "describe_unmapped", "suggestions"]
 
@@ -77,6 +77,29 @@ class SpecFiles:
         return LoadedFile(name, path, table, columns, source.row_offset, int(row[1]), int(row[0]), options)
 
 
+    def days_since(self, src: DaysSince, scope: list[LoadedFile], at: str) -> str:
+        """Add the rebuilt order date as a column of the file holding ``days_since_previous``; return its name."""
+        cols = (src.days_since_previous, src.by, src.order_by)
+        file = next((f for f in scope if all(c.rpartition(".")[2] in f.columns for c in cols)
+                     and all(c.rpartition(".")[0] in ("", f.name) for c in cols)), None)  # fmt: skip
+        if file is None:
+            raise SchemaError(f"{at}: days_since_previous, by and order_by must be columns of one file (the order "
+                              f"headers); got {list(cols)}.", table=scope[0].path.name)  # fmt: skip
+        days, by, order = (quote(c.rpartition(".")[2]) for c in cols)
+        column = "_ordered_at_rebuilt"
+        self.con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {file.table}_days AS SELECT *, strftime(DATE {_lit(src.start)} +
+                CAST(coalesce(sum(coalesce(TRY_CAST({days} AS DOUBLE), 0)) OVER (PARTITION BY {by}
+                ORDER BY TRY_CAST({order} AS BIGINT), rowid ROWS UNBOUNDED PRECEDING), 0) AS INTEGER), '%Y-%m-%d')
+                AS {column} FROM {file.table} ORDER BY rowid""")  # fmt: skip
+        self.con.execute(f"DROP TABLE {file.table}")
+        self.con.execute(f"ALTER TABLE {file.table}_days RENAME TO {file.table}")
+        if column not in file.columns:
+            file.columns.append(column)
+        row = self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {file.table}").fetchone()
+        file.base = int(row[0]) if row else 0
+        return f"{file.name}.{column}"
+
     def _fill_down(self, table: str, columns: list[str], key: str, path: Path) -> None:
         """Empty cells take the first non-empty value of rows with the same ``key`` (file order kept)."""
         if key not in columns:
@@ -127,6 +150,9 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
     """Build ``_shopseg_src`` for ``kind`` and resolve its columns; raise once for every problem."""
     main = files.get(table.from_)
     scope = [main] + [files.get(j.file) for j in table.join]
+    for name, src in list(table.map.items()):
+        if isinstance(src, DaysSince):
+            table = table.model_copy(update={"map": {**table.map, name: files.days_since(src, scope, f"tables.{kind}.map.{name}")}})
     aliases = {f.name: f"f{i}" for i, f in enumerate(scope)}
     problems: list[str] = []
     where = f"tables.{kind}"

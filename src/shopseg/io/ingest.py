@@ -112,6 +112,8 @@ def ingest(
         try:
             report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
             if kind == "orders":
+                for measure in ("prices", "quantities"):  # a file's own columns: real values
+                    workspace.set_meta(f"{measure}_available", "true")
                 refresh_derived(workspace, notify)
             report.elapsed_s = time.perf_counter() - start
             log_report(con, report, INGEST_LOG)

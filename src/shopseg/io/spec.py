@@ -51,7 +51,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io.columns import INPUTS, KINDS
 
-__all__ = ["FileOptions", "FileSpec", "JoinSpec", "FilterSpec", "Const", "Concat", "Column", "TableSpec", "ImportSpec",
+__all__ = ["FileOptions", "FileSpec", "JoinSpec", "FilterSpec", "Const", "Concat", "Column", "DaysSince", "TableSpec",
+           "ImportSpec",
            "load_spec", "parse_spec", "spec_json_schema", "TABLE_ORDER"]  # fmt: skip
 
 #: The order tables load in, so orders find their customers and products.
@@ -146,7 +147,29 @@ class Column(_Strict):
                                   "gives the unit price).")  # fmt: skip
 
 
-ColumnSource = Annotated[str | Const | Concat | Column,
+class DaysSince(_Strict):
+    """Order dates rebuilt from "days since the customer's previous order" (logs without calendar dates).
+
+    Each customer's orders are put in ``order_by`` order; the first is on ``start`` and each next one
+    ``days_since_previous`` days after the one before. The dates are relative to each customer's first
+    order, so recency compares customers by their own history, not by a common calendar.
+    """
+
+    days_since_previous: str = Field(description="Column of days since the customer's previous order (empty first).")
+    by: str = Field(description="The customer column the days count within.")
+    order_by: str = Field(description="Column giving each customer's order sequence (order_number).")
+    start: str = Field("2000-01-01", description="Date of every customer's first order (YYYY-MM-DD).")
+
+    @field_validator("start")
+    @classmethod
+    def _iso(cls, value: str) -> str:
+        import datetime as dt
+
+        dt.date.fromisoformat(value)
+        return value
+
+
+ColumnSource = Annotated[str | Const | Concat | Column | DaysSince,
                          Field(description="A column, {const: value}, {concat: [cols]} or {column: c, ...}.")]  # fmt: skip
 
 

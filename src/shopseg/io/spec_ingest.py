@@ -105,6 +105,8 @@ def _load_all(ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, o
         if kind == "customers":
             con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
         if kind == "orders":
+            for column, measure in (("unit_price", "prices"), ("quantity", "quantities")):
+                ws.set_meta(f"{measure}_available", "false" if column in assembled.constants else "true")
             refresh_derived(ws, notify)
             if _count(con, "_shopseg_known"):
                 out.warnings += _order_key_warning(con)
@@ -112,9 +114,10 @@ def _load_all(ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, o
         out.tables.append(TablePlan(kind, table.from_, assembled.rows_in_file, assembled.blank_rows,
                                     assembled.filtered_out, assembled.joins, shown, assembled.unmapped, report))  # fmt: skip
         out.warnings += _join_warnings(kind, assembled)
-        if assembled.constants.get("unit_price") is not None:
-            out.warnings.append(f"{kind}: every unit_price is the constant {assembled.constants['unit_price']}: "
-                                "revenue, monetary RFM and CLV describe that constant, not real spend.")  # fmt: skip
+        if kind == "orders" and "unit_price" in assembled.constants:
+            out.warnings.append(f"orders: every unit_price is the constant {assembled.constants['unit_price']} (the "
+                                "store has no prices): revenue, M of RFM, order values and CLV are unavailable; "
+                                "recency, frequency, P(alive) and expected purchases still work.")  # fmt: skip
     out.warnings += store_health(con)
 
 

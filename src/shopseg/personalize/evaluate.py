@@ -1,13 +1,24 @@
-"""Offline evaluation: hold out each customer's last order, recommend from the rest, count hits.
+"""Offline evaluation: hold out each customer's last order, recommend from the rest, compare with two baselines.
 
-For every customer with at least two orders, the last order (latest
-``ordered_at``, ties broken by ``order_id``) is held out; the model learns from
-every other purchase (and from product views before that order). A customer is
-a **hit** when at least one of their top-``k`` recommendations is in the
-held-out order. **Hit rate@k** is the share of hits; **coverage** the share of
-the catalogue (products bought in training) recommended to at least one
-customer. Both models exclude what the customer bought in training, so neither
-can score by repeating a past purchase.
+For every customer with at least two orders, the last order is held out (the
+**test holdout**, :func:`shopseg.personalize.ranking.holdout_last_order`); the
+models learn from every other purchase (and from product views before that
+order). The blend's weights are chosen on a validation split of the training
+purchases only (:func:`shopseg.personalize.blend.choose_blend`), never on the
+test holdout. Three models are then scored on the same customers:
+
+- the **recommender** with the chosen blend;
+- **global popularity**: the store's best sellers, past purchases included or
+  excluded as the chosen blend does;
+- **buy again** (personal popularity): the customer's own products by how many
+  of their orders held them, then the best sellers.
+
+Per model: hit rate@k, NDCG@k (:mod:`shopseg.personalize.ranking`), each with a
+95% bootstrap interval over customers (1,000 seeded resamples), and coverage
+(the share of the training catalogue recommended to at least one customer).
+Against each baseline, the paired bootstrap interval of the difference gives the
+verdict: beats, loses or no significant difference
+(:mod:`shopseg.personalize.significance`).
 """
 
 from __future__ import annotations
@@ -16,47 +27,79 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from shopseg.errors import NotFound
+from shopseg.personalize.baselines import BuyAgainRecommender, PopularityRecommender
+from shopseg.personalize.blend import Blend, choose_blend
 from shopseg.personalize.interactions import PURCHASES_SQL, build_interactions
-from shopseg.personalize.recommend import ItemRecommender, PopularityRecommender
+from shopseg.personalize.ranking import holdout_last_order, rank_metrics, truth_matrix, views_before
+from shopseg.personalize.significance import Comparison, bootstrap, paired_interval
 from shopseg.workspace import Workspace
 
-__all__ = ["EvaluationResult", "holdout_last_order", "evaluate_recommenders", "evaluate_workspace"]
+__all__ = ["Evaluation", "EvaluationResult", "holdout_last_order", "evaluate_recommenders", "evaluate_workspace"]
+
+MODEL = "recommender (chosen blend)"
+GLOBAL = "global popularity"
+BUY_AGAIN = "buy again (personal popularity)"
 
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """Figures of one model on the last-order holdout."""
+    """Figures of one model on the last-order holdout, with 95% bootstrap intervals over customers."""
 
     model: str
     customers: int
     hit_rate: float
     coverage: float
     k: int
+    ndcg: float = float("nan")
+    hit_rate_ci: tuple[float, float] = (float("nan"), float("nan"))
+    ndcg_ci: tuple[float, float] = (float("nan"), float("nan"))
 
     def as_row(self) -> dict[str, object]:
         return {"model": self.model, "customers": self.customers, f"hit_rate@{self.k}": self.hit_rate,
-                "coverage": self.coverage}  # fmt: skip
+                f"hit_rate@{self.k}_ci": self.hit_rate_ci, f"ndcg@{self.k}": self.ndcg,
+                f"ndcg@{self.k}_ci": self.ndcg_ci, "coverage": self.coverage}  # fmt: skip
 
 
-def holdout_last_order(purchases: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split purchase lines into (train, held-out last orders of customers with >= 2 orders)."""
-    orders = purchases[["customer_id", "order_id", "ordered_at"]].drop_duplicates("order_id")
-    orders = orders.sort_values(["customer_id", "ordered_at", "order_id"])
-    n = orders.groupby("customer_id")["order_id"].transform("size")
-    last = orders[(n >= 2) & ~orders.duplicated("customer_id", keep="last")]
-    held = purchases["order_id"].isin(last["order_id"])
-    return purchases[~held], purchases[held]
+@dataclass(frozen=True)
+class Evaluation:
+    """The three models' figures, the model's comparisons with each baseline, and the blend it used."""
+
+    results: list[EvaluationResult]
+    comparisons: list[Comparison]
+    blend: Blend
+    purchases: int = 0
+    n_boot: int = 1000
+    seed: int = 0
+
+    def verdict_lines(self) -> list[str]:
+        """One sentence per (metric, baseline), e.g. ``hit rate@10: beats global popularity (+9.5 points, ...)``."""
+        return [c.line() for c in self.comparisons]
+
+    def result(self, model: str) -> EvaluationResult:
+        return next(r for r in self.results if r.model == model)
 
 
-def _hits(idx: np.ndarray, rows: np.ndarray, truth: sp.csr_matrix) -> np.ndarray:
-    got = truth[rows]
-    hit = np.zeros(len(rows), dtype=bool)
-    for col in range(idx.shape[1]):  # k columns, not customers
-        hit |= np.asarray(got[np.arange(len(rows)), idx[:, col]]).ravel() > 0
-    return hit
+def _split(purchases: pd.DataFrame, views: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    train, test = holdout_last_order(purchases)
+    if test.empty:
+        raise NotFound("no customer has two orders or more: the last-order holdout needs repeat buyers.")
+    return train, test, views_before(views, test)
+
+
+def _compare(values: dict[str, dict[str, np.ndarray]], k: int, n_boot: int, seed: int
+             ) -> tuple[dict[str, dict[str, tuple[float, float]]], list[Comparison]]:  # fmt: skip
+    intervals, comparisons = {}, []
+    for metric in (f"hit rate@{k}", f"NDCG@{k}"):
+        per_model = {name: v[metric] for name, v in values.items()}
+        intervals[metric], means = bootstrap(per_model, n_boot=n_boot, seed=seed)
+        names = list(per_model)
+        for baseline in (GLOBAL, BUY_AGAIN):
+            low, high = paired_interval(means, names.index(MODEL), names.index(baseline))
+            diff = float(per_model[MODEL].mean() - per_model[baseline].mean())
+            comparisons.append(Comparison(metric, baseline, diff, low, high))
+    return intervals, comparisons
 
 
 def evaluate_recommenders(
@@ -65,9 +108,11 @@ def evaluate_recommenders(
     segments: pd.Series | None = None,
     *,
     k: int = 10,
-    model: ItemRecommender | None = None,
-) -> list[EvaluationResult]:
-    """Hit rate@k and coverage of the item recommender and the global-popularity baseline.
+    blend: Blend | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Evaluation:
+    """Hit rate@k, NDCG@k and coverage of the blend and of both baselines, with intervals and verdicts.
 
     Parameters
     ----------
@@ -79,39 +124,44 @@ def evaluate_recommenders(
     segments : pandas.Series, optional
         Segment label per customer_id, for the segment-popularity term.
     k : int, default=10
-    model : ItemRecommender, optional
-        Default ``ItemRecommender()``.
+    blend : Blend, optional
+        Skip the validation grid and evaluate this blend (default: choose one
+        with :func:`shopseg.personalize.blend.choose_blend` on the training part).
+    n_boot : int, default=1000
+        Bootstrap resamples of the customers.
+    seed : int, default=0
+        Seed of the bootstrap (and of the validation sample).
     """
-    train, test = holdout_last_order(purchases)
-    if test.empty:
-        raise NotFound("no customer has two orders or more: the last-order holdout needs repeat buyers.")
-    if views is not None and not views.empty:
-        cut = test.groupby("customer_id")["ordered_at"].min()
-        t = views["customer_id"].map(cut)
-        views = views[t.isna() | (views["occurred_at"] < t)]
+    train, test, views = _split(purchases, views)
+    chosen = blend if blend is not None else choose_blend(train, views, segments, k=k, seed=seed)
     data = build_interactions(train, views)
-    test = test[test["product_id"].isin(data.products)]
-    rows = data.rows(np.array(sorted(set(test["customer_id"])), dtype=object))
-    truth_pairs = test[["customer_id", "product_id"]].drop_duplicates()
-    truth = sp.csr_matrix(
-        (np.ones(len(truth_pairs), dtype=np.float32),
-         (np.searchsorted(data.customers, truth_pairs["customer_id"].to_numpy(dtype=object)),
-          np.searchsorted(data.products, truth_pairs["product_id"].to_numpy(dtype=object)))),
-        shape=data.bought.shape,
-    )  # fmt: skip
+    rows, truth = truth_matrix(test, data)
     n_catalogue = int((np.asarray(data.bought.sum(axis=0)).ravel() > 0).sum())
-    out = []
-    for name, rec in [("item-to-item + segment popularity", (model or ItemRecommender()).fit(data, segments)),
-                      ("global popularity (baseline)", PopularityRecommender().fit(data))]:  # fmt: skip
+    models = {MODEL: chosen.model().fit(data, segments),
+              GLOBAL: PopularityRecommender(include_bought=chosen.include_bought).fit(data),
+              BUY_AGAIN: BuyAgainRecommender().fit(data)}  # fmt: skip
+    values, coverage = {}, {}
+    for name, rec in models.items():
         idx, _ = rec.recommend(rows, n=k)
-        hits = _hits(idx, rows, truth)
-        coverage = len(np.unique(idx)) / n_catalogue if n_catalogue else 0.0
-        out.append(EvaluationResult(name, len(rows), float(hits.mean()) if len(rows) else 0.0, coverage, k))
-    return out
+        hit, ndcg = rank_metrics(idx, rows, truth)
+        values[name] = {f"hit rate@{k}": hit.astype(np.float64), f"NDCG@{k}": ndcg}
+        coverage[name] = len(np.unique(idx[idx >= 0])) / n_catalogue if n_catalogue else 0.0
+    intervals, comparisons = _compare(values, k, n_boot, seed)
+    results = [EvaluationResult(name, len(rows), float(v[f"hit rate@{k}"].mean()) if len(rows) else 0.0,
+                                coverage[name], k, float(v[f"NDCG@{k}"].mean()) if len(rows) else 0.0,
+                                intervals[f"hit rate@{k}"][name], intervals[f"NDCG@{k}"][name])
+               for name, v in values.items()]  # fmt: skip
+    return Evaluation(results, comparisons, chosen, purchases=len(purchases), n_boot=n_boot, seed=seed)
 
 
-def evaluate_workspace(ws: Workspace, *, k: int = 10, model: ItemRecommender | None = None) -> list[EvaluationResult]:
-    """:func:`evaluate_recommenders` on a workspace's purchases, views and RFM segments (if built)."""
+def evaluate_workspace(ws: Workspace, *, k: int = 10, blend: Blend | None = None, store: bool = False,
+                       n_boot: int = 1000, seed: int = 0) -> Evaluation:  # fmt: skip
+    """:func:`evaluate_recommenders` on a workspace's purchases, views and RFM segments (if built).
+
+    With ``store=True`` the chosen blend is saved in the workspace
+    (:func:`shopseg.personalize.blend.save_blend`) for later recommendations.
+    """
+    from shopseg.personalize.blend import save_blend
     from shopseg.personalize.service import workspace_segments
 
     purchases = ws.con.execute(PURCHASES_SQL).df()
@@ -119,4 +169,8 @@ def evaluate_workspace(ws: Workspace, *, k: int = 10, model: ItemRecommender | N
         "SELECT customer_id, product_id, occurred_at FROM events WHERE type = 'product_view' "
         "AND customer_id IS NOT NULL AND product_id IS NOT NULL"
     ).df()
-    return evaluate_recommenders(purchases, views, workspace_segments(ws), k=k, model=model)
+    ev = evaluate_recommenders(purchases, views, workspace_segments(ws), k=k, blend=blend, n_boot=n_boot, seed=seed)
+    if store:
+        ev = Evaluation(ev.results, ev.comparisons, save_blend(ws, ev.blend, purchases=len(purchases)),
+                        ev.purchases, ev.n_boot, ev.seed)  # fmt: skip
+    return ev

@@ -4,12 +4,15 @@ A purchase is a line of a non-cancelled order with ``quantity > 0`` and
 ``unit_price >= 0`` (the definition of the feature table). Matrices are binary:
 a customer either bought (or viewed) a product or did not, however often; this
 is what the co-occurrence similarity of :mod:`shopseg.personalize.similarity`
-expects.
+expects. How often and how recently (the buy-again signal of
+:mod:`shopseg.personalize.repurchase`) is kept beside them as one entry per
+distinct (customer, order, product): its row, column and age in days before the
+latest purchase of the data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -55,12 +58,27 @@ class Interactions:
         1 where the customer bought the product.
     viewed : scipy.sparse.csr_matrix
         1 where the customer viewed the product (all zeros without view events).
+    order_rows, order_cols : numpy.ndarray of int64
+        Row and column of each distinct (customer, order, product) purchase.
+    order_age_days : numpy.ndarray of float64
+        Its age in days before ``as_of``.
+    as_of : pandas.Timestamp or None
+        The latest ``ordered_at`` of the purchases (``None`` without order dates).
     """
 
     customers: np.ndarray
     products: np.ndarray
     bought: sp.csr_matrix
     viewed: sp.csr_matrix
+    order_rows: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    order_cols: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    order_age_days: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.float64))
+    as_of: pd.Timestamp | None = None
+
+    def order_counts(self, weights: np.ndarray | None = None) -> sp.csr_matrix:
+        """Customer x product sums of ``weights`` (default 1) over distinct orders: how often each was bought."""
+        w = np.ones(len(self.order_rows), dtype=np.float64) if weights is None else weights
+        return sp.csr_matrix((w, (self.order_rows, self.order_cols)), shape=self.bought.shape)
 
     def row(self, customer_id: str) -> int:
         """Row of ``customer_id``; raises :class:`NotFound` for an unknown customer."""
@@ -105,4 +123,15 @@ def build_interactions(purchases: pd.DataFrame, views: pd.DataFrame | None = Non
     bought = purchases[["customer_id", "product_id"]].drop_duplicates()
     customers = np.array(sorted(set(bought["customer_id"]) | set(views["customer_id"])), dtype=object)
     products = np.array(sorted(set(bought["product_id"]) | set(views["product_id"])), dtype=object)
-    return Interactions(customers, products, _matrix(bought, customers, products), _matrix(views, customers, products))
+    data = Interactions(customers, products, _matrix(bought, customers, products), _matrix(views, customers, products))
+    if {"order_id", "ordered_at"} <= set(purchases.columns):
+        lines = purchases.drop_duplicates(["customer_id", "order_id", "product_id"])
+        when = pd.to_datetime(lines["ordered_at"])
+        data.as_of = when.max()
+        data.order_rows = np.searchsorted(customers, lines["customer_id"].to_numpy(dtype=object)).astype(np.int64)
+        data.order_cols = np.searchsorted(products, lines["product_id"].to_numpy(dtype=object)).astype(np.int64)
+        data.order_age_days = ((data.as_of - when).dt.total_seconds() / 86400.0).to_numpy(dtype=np.float64)
+    else:  # pairs only: each bought product counts as one order, bought on the day of the data
+        data.order_rows, data.order_cols = (a.astype(np.int64) for a in data.bought.nonzero())
+        data.order_age_days = np.zeros(len(data.order_rows), dtype=np.float64)
+    return data

@@ -105,7 +105,7 @@ def _products(ws: Workspace, customers: np.ndarray, pick: np.ndarray, counts: li
     result = [""] * len(customers)
     if not want.any():
         return result
-    rec = fit_workspace(ws)
+    rec = fit_workspace(ws, include_bought=False)  # an action attaches products the customer has not bought
     n = int(want.max())
     rows = rec.data_.rows(customers)
     idx, _ = rec.recommend(rows, n=n)
@@ -114,5 +114,6 @@ def _products(ws: Workspace, customers: np.ndarray, pick: np.ndarray, counts: li
     for k, (cid, w) in enumerate(zip(customers, want, strict=True)):
         if w:
             items = idx[by_customer[cid]] if cid in by_customer else top
+            items = items[items >= 0]  # -1: nothing left to recommend
             result[k] = ",".join(rec.data_.products[items[:w]])
     return result

@@ -1,87 +1,42 @@
-"""Recommendations: co-purchase + co-view item similarity blended with segment popularity.
+"""Recommendations: buy-again, co-purchase + co-view item similarity and segment popularity, blended.
 
 The score of product *j* for customer *u* is
 
-``sim(u, j) / max_j sim(u, j) + segment_weight * pop(segment(u), j) + 1e-3 * pop(all, j)``
+``w_sim * sim(u, j) / max_j sim(u, j) + w_seg * pop(segment(u), j) + w_rep * again(u, j) + 1e-3 * pop(all, j)``
 
 where ``sim(u, j)`` sums the co-purchase similarity of *j* to what *u* bought and,
 weighted by ``view_weight``, its co-view similarity to what *u* bought or viewed;
 ``pop(g, j)`` is the share of group *g*'s buyers who bought *j*, scaled to
-``[0, 1]``. Products the customer already bought are never recommended; a
-customer without history gets the popular products of their segment (or of the
-whole store). Everything is sparse matrix algebra over blocks of customers.
+``[0, 1]``; ``again(u, j)`` is the buy-again score of
+:mod:`shopseg.personalize.repurchase` (how often and how recently *u* bought *j*,
+times how often *j* is bought again store-wide; 0 for products *u* never bought).
+With ``include_bought=False`` (the default) products the customer already bought
+are never recommended, so the buy-again term has no effect; ``shopseg recommend
+evaluate`` chooses the weights and ``include_bought`` per store on a validation
+split (:mod:`shopseg.personalize.blend`). A customer without history gets the
+popular products of their segment (or of the whole store). Everything is sparse
+matrix algebra over blocks of customers.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from shopseg.errors import InvalidParameterError, NotFittedError
+from shopseg.errors import InvalidParameterError
+from shopseg.personalize.baselines import PopularityRecommender, scale_rows
 from shopseg.personalize.interactions import Interactions
+from shopseg.personalize.repurchase import buy_again_matrix
 from shopseg.personalize.similarity import item_similarity
 
 __all__ = ["ItemRecommender", "PopularityRecommender"]
 
-_CELLS = 16_000_000  # scores held at once (64 MB of float32): customers per block = this / products
-
-
-def _block(n_products: int) -> int:
-    return max(16, min(4096, _CELLS // max(n_products, 1)))
-
-
-def _scale_rows(m: np.ndarray) -> np.ndarray:
-    top = m.max(axis=1, keepdims=True)
-    return np.divide(m, top, out=np.zeros_like(m), where=top > 0)
-
-
-def _top_n(scores: np.ndarray, bought: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
-    scores = scores.copy()
-    r, c = bought.nonzero()
-    scores[r, c] = -np.inf
-    n = min(n, scores.shape[1])
-    idx = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-    val = np.take_along_axis(scores, idx, axis=1)
-    order = np.argsort(-val, axis=1, kind="stable")
-    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(val, order, axis=1)
-
-
-class PopularityRecommender:
-    """The baseline: the store's most-bought products (by distinct buyers) the customer has not bought."""
-
-    def fit(self, data: Interactions) -> PopularityRecommender:
-        self.data_ = data
-        pop = np.asarray(data.bought.sum(axis=0)).ravel()
-        self.popularity_ = (pop / pop.max() if pop.max() > 0 else pop).astype(np.float32)
-        return self
-
-    def scores(self, rows: np.ndarray) -> np.ndarray:
-        return np.tile(self.popularity_, (len(rows), 1))
-
-    def recommend(self, rows: Sequence[int] | np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``n`` product indices and scores for customer rows, already-bought products excluded."""
-        if not hasattr(self, "data_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
-        rows = np.asarray(rows, dtype=np.int64)
-        if n < 1:
-            raise InvalidParameterError(f"The 'n' parameter must be an int in the range [1, inf). Got {n!r} instead.")
-        idx, val = [], []
-        step = _block(self.data_.bought.shape[1])
-        for start in range(0, len(rows), step):
-            block = rows[start : start + step]
-            i, v = _top_n(self.scores(block), self.data_.bought[block], n)
-            idx.append(i)
-            val.append(v)
-        if not idx:
-            return np.empty((0, n), dtype=np.int64), np.empty((0, n))
-        return np.vstack(idx), np.vstack(val)
+_WEIGHTS = ("view_weight", "similarity_weight", "segment_weight", "repeat_weight")
 
 
 class ItemRecommender(PopularityRecommender):
-    """Item-to-item co-purchase and co-view similarity plus segment popularity.
+    """Buy-again, item-to-item co-purchase and co-view similarity, and segment popularity, blended.
 
     Parameters
     ----------
@@ -94,8 +49,16 @@ class ItemRecommender(PopularityRecommender):
         Shrinkage of the cosine similarity (see :mod:`shopseg.personalize.similarity`).
     view_weight : float, default=0.5
         Weight of co-view similarity relative to co-purchase similarity.
+    similarity_weight : float, default=1.0
+        Weight of the (row-scaled) item-to-item similarity.
     segment_weight : float, default=0.2
         Weight of the popularity within the customer's segment.
+    repeat_weight : float, default=2.0
+        Weight of the buy-again score; it only matters with ``include_bought=True``.
+    half_life_days : float, default=90.0
+        Half-life of an order's weight in the buy-again score.
+    include_bought : bool, default=False
+        Whether products the customer already bought may be recommended.
 
     Examples
     --------
@@ -110,14 +73,19 @@ class ItemRecommender(PopularityRecommender):
     """
 
     def __init__(self, n_neighbors: int = 20, *, shrink: float = 5.0, view_weight: float = 0.5,
-                 segment_weight: float = 0.2) -> None:  # fmt: skip
+                 similarity_weight: float = 1.0, segment_weight: float = 0.2, repeat_weight: float = 2.0,
+                 half_life_days: float = 90.0, include_bought: bool = False) -> None:  # fmt: skip
+        super().__init__(include_bought=include_bought)
         self.n_neighbors = n_neighbors
         self.shrink = shrink
         self.view_weight = view_weight
+        self.similarity_weight = similarity_weight
         self.segment_weight = segment_weight
+        self.repeat_weight = repeat_weight
+        self.half_life_days = half_life_days
 
     def fit(self, data: Interactions, segments: pd.Series | None = None) -> ItemRecommender:
-        """Learn the similarity matrices and per-segment popularity.
+        """Learn the similarity matrices, per-segment popularity and buy-again scores.
 
         Parameters
         ----------
@@ -126,7 +94,7 @@ class ItemRecommender(PopularityRecommender):
         segments : pandas.Series, optional
             Segment label per customer_id (index); customers not in it form the group "(none)".
         """
-        for name in ("view_weight", "segment_weight"):
+        for name in _WEIGHTS:
             if not getattr(self, name) >= 0:
                 raise InvalidParameterError(f"The '{name}' parameter must be a float >= 0. Got {getattr(self, name)!r} instead.")
         super().fit(data)
@@ -144,18 +112,25 @@ class ItemRecommender(PopularityRecommender):
         member = sp.csr_matrix((np.ones(len(codes), dtype=np.float32), (codes, np.arange(len(codes)))),
                                shape=(len(self.segment_names_), len(codes)))  # fmt: skip
         counts = np.asarray((member @ data.bought).todense())
-        self.segment_popularity_ = _scale_rows(counts).astype(np.float32)
+        self.segment_popularity_ = scale_rows(counts).astype(np.float32)
+        self.buy_again_ = buy_again_matrix(data, self.half_life_days).astype(np.float32)
         return self
 
-    def scores(self, rows: np.ndarray) -> np.ndarray:
+    def components(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The dense, row-scaled terms of the score for customer rows: similarity, segment, repeat."""
         d = self.data_
         sim = np.asarray((d.bought[rows] @ self.similarity_).todense())
         if self.view_similarity_ is not None:
             seen = d.bought[rows] + d.viewed[rows]
             seen.data[:] = 1.0
             sim = sim + self.view_weight * np.asarray((seen @ self.view_similarity_).todense())
-        seg = self.segment_popularity_[self.segment_codes_[rows]]
-        return _scale_rows(sim) + self.segment_weight * seg + 1e-3 * self.popularity_
+        return {"similarity": scale_rows(sim), "segment": self.segment_popularity_[self.segment_codes_[rows]],
+                "repeat": np.asarray(self.buy_again_[rows].todense())}  # fmt: skip
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        c = self.components(rows)
+        return (self.similarity_weight * c["similarity"] + self.segment_weight * c["segment"]
+                + self.repeat_weight * c["repeat"] + 1e-3 * self.popularity_)  # fmt: skip
 
     def because_of(self, row: int, product: int) -> str | None:
         """The bought product that contributes most to ``product``'s score for one customer, if any."""
@@ -164,3 +139,12 @@ class ItemRecommender(PopularityRecommender):
             return None
         col = np.asarray(self.similarity_[bought][:, product].todense()).ravel()
         return None if col.max() <= 0 else str(self.data_.products[bought[int(np.argmax(col))]])
+
+    def bought_before(self, row: int, product: int) -> tuple[int, pd.Timestamp | None] | None:
+        """How many of the customer's orders held ``product`` and the date of the latest, or ``None``."""
+        d = self.data_
+        mine = (d.order_rows == row) & (d.order_cols == product)
+        if not mine.any():
+            return None
+        last = None if d.as_of is None else (d.as_of - pd.Timedelta(days=float(d.order_age_days[mine].min()))).normalize()
+        return int(mine.sum()), last

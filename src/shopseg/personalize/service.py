@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from shopseg.errors import InvalidParameterError, NotFound
+from shopseg.personalize.blend import load_blend
 from shopseg.personalize.interactions import build_interactions, load_purchases, load_views
 from shopseg.personalize.recommend import ItemRecommender
 from shopseg.workspace import Workspace
@@ -35,10 +36,24 @@ def workspace_segments(ws: Workspace) -> pd.Series | None:
     return None
 
 
-def fit_workspace(ws: Workspace, model: ItemRecommender | None = None) -> ItemRecommender:
-    """Fit ``model`` (default :class:`ItemRecommender`) on every purchase and product view."""
+def fit_workspace(ws: Workspace, model: ItemRecommender | None = None, *,
+                  include_bought: bool | None = None) -> ItemRecommender:  # fmt: skip
+    """Fit ``model`` on every purchase and product view.
+
+    Parameters
+    ----------
+    ws : Workspace
+    model : ItemRecommender, optional
+        Default: the workspace's stored blend (:func:`shopseg.personalize.blend.load_blend`:
+        the one ``shopseg recommend evaluate`` chose, else today's default, past purchases excluded).
+    include_bought : bool, optional
+        Overrides whether past purchases may be recommended (default: the model's or blend's own).
+    """
     data = build_interactions(load_purchases(ws), load_views(ws))
-    return (model or ItemRecommender()).fit(data, workspace_segments(ws))
+    rec = model if model is not None else load_blend(ws).model()
+    if include_bought is not None:
+        rec.include_bought = include_bought
+    return rec.fit(data, workspace_segments(ws))
 
 
 def _products(ws: Workspace) -> pd.DataFrame:
@@ -66,10 +81,12 @@ def _known(ws: Workspace, customer_ids: Sequence[str]) -> None:
 
 
 def recommend_customers(ws: Workspace, customer_ids: Sequence[str], *, n: int = 10,
-                        model: ItemRecommender | None = None) -> pd.DataFrame:  # fmt: skip
-    """Top ``n`` products for each customer, never one they already bought.
+                        model: ItemRecommender | None = None, include_bought: bool | None = None) -> pd.DataFrame:  # fmt: skip
+    """Top ``n`` products for each customer, with the workspace's blend (see :func:`fit_workspace`).
 
-    Customers without history get their segment's (or the store's) popular products.
+    Past purchases are recommended only when ``include_bought`` (default: the
+    blend's choice; without a stored blend, never). Customers without history get
+    their segment's (or the store's) popular products.
 
     Returns
     -------
@@ -83,16 +100,22 @@ def recommend_customers(ws: Workspace, customer_ids: Sequence[str], *, n: int = 
     """
     _check_n(n)
     _known(ws, customer_ids)
-    rec = model if model is not None and hasattr(model, "data_") else fit_workspace(ws, model)
+    if model is not None and hasattr(model, "data_"):
+        rec = model
+        if include_bought is not None:
+            rec.include_bought = include_bought
+    else:
+        rec = fit_workspace(ws, model, include_bought=include_bought)
     data = rec.data_
     rows = data.rows(np.asarray(customer_ids, dtype=object))
     idx, val = rec.recommend(rows, n=n)
+    # index -1: a customer who bought everything else gets fewer than n products
     out = pd.DataFrame({
         "customer_id": np.repeat(data.customers[rows], idx.shape[1]),
         "rank": np.tile(np.arange(1, idx.shape[1] + 1), len(rows)),
-        "product_id": data.products[idx.ravel()] if idx.size else np.array([], dtype=object),
+        "product_id": data.products[np.maximum(idx.ravel(), 0)] if idx.size else np.array([], dtype=object),
         "score": val.ravel().round(4),
-    })  # fmt: skip
+    })[idx.ravel() >= 0]  # fmt: skip
     cold = [c for c in customer_ids if c not in set(data.customers[rows])]
     if cold:  # never bought nor viewed: the store's most popular products
         top = np.argsort(-rec.popularity_, kind="stable")[:n]
@@ -115,6 +138,12 @@ def _reasons(rec: ItemRecommender, recs: pd.DataFrame) -> list[str]:
             out.append("popular in the store")
             continue
         row = data.row(cid)
+        before = rec.bought_before(row, pos[pid])
+        if before is not None:
+            orders, last = before
+            out.append(f"buy again: in {orders} of their orders, last on {last:%Y-%m-%d}" if last is not None
+                       else f"buy again: in {orders} of their orders")  # fmt: skip
+            continue
         src = rec.because_of(row, pos[pid])
         seg = rec.segment_names_[rec.segment_codes_[row]]
         out.append(f"bought together with {src}" if src else f"popular in segment {seg}")

@@ -424,8 +424,14 @@ def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
     if not row or not row[0]:
         return []
     notes = []
+    from shopseg.features.build import store_measures
+
+    priced = store_measures(workspace)["prices"]
     for (letter, _, what), used in zip(_DIMENSIONS, row[1:], strict=True):
-        if len(used) < bins:
+        if letter == "M" and not priced:
+            notes.append("M: the store has no prices (unit_price was one constant at ingest), so revenue is "
+                         "unavailable and every buyer scores M = 1; read the segments on R and F.")  # fmt: skip
+        elif len(used) < bins:
             notes.append(f"{letter}: {row[0]:,} buyers have too few distinct values of {what} for {bins} scores; equal "
                          f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
                          f"({', '.join(str(u) for u in used)}).")  # fmt: skip
