@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import ibis
 
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, WorkspaceError
@@ -169,6 +168,8 @@ class Workspace:
     def ibis(self) -> Backend:
         """An Ibis backend sharing the workspace connection."""
         if self._ibis is None:
+            import ibis  # imported on first use: commands that touch no data start without it
+
             self._ibis = ibis.duckdb.from_connection(self.con)
         return self._ibis
 
