@@ -60,8 +60,13 @@ class PurchaseModel(Estimator):
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _pmf_alive(self, p: np.ndarray, n: int, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """P(exactly ``n`` purchases in (T, T + t] | alive at T, x, T)."""
         raise NotImplementedError
+
+    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        alive = self._p_alive(p, x, t_x, T)
+        return alive * self._pmf_alive(p, n, t, x, T) + (1.0 - alive) * (n == 0)
 
     def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """P(next purchase within u | alive at T), ``u`` of shape (k, 1) against rows (n,)."""
