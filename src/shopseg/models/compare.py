@@ -29,8 +29,10 @@ def verdict(
     lo, hi = ci
     diff = value - other_value
     sign = 1.0 if higher_is_better else -1.0
-    if round(value, 3) == round(other_value, 3) and abs(diff) < 5e-4:
+    if f"{value:.3f}" == f"{other_value:.3f}":
         word = "ties with"
+    elif not (np.isfinite(lo) and np.isfinite(hi)):  # no interval: the point values decide
+        word = "beats" if sign * diff > 0 else "loses to"
     elif sign * lo > 0 and sign * hi > 0:
         word = "beats"
     elif sign * lo < 0 and sign * hi < 0:
@@ -38,7 +40,9 @@ def verdict(
     else:
         word = "ties with"
     detail = f"difference {diff:+.3f}, 95% CI {lo:+.3f} to {hi:+.3f}"
-    if word == "ties with" and lo <= 0 <= hi and not (lo == hi == 0):
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        detail = f"difference {diff:+.3f}, no bootstrap interval"
+    elif word == "ties with" and lo <= 0 <= hi and not (lo == hi == 0):
         detail += ": within noise"
     return f"{name} {word} {other}: {metric} {value:.3f} vs {other_value:.3f} ({detail})"
 

@@ -124,7 +124,8 @@ class PurchaseModel(Estimator):
             if self.fallback == "raise":
                 raise SchemaError(
                     f"{name}.fit: {reason}. Hint: use a longer calibration period or more customers, or pass "
-                    f"fallback='penalized' to fit a shrunken model (penalizer={FALLBACK_PENALIZER}) flagged in fallback_.",
+                    f"fallback='penalized' to fit a shrunken model (penalizer={FALLBACK_PENALIZER}) flagged in fallback_ "
+                    "(shopseg predict does this by itself and flags the rows 'fallback').",
                     table="summary",
                 )
             warnings.warn(f"{name}.fit: {reason}; fitted with penalizer={FALLBACK_PENALIZER}.", DataQualityWarning, stacklevel=2)
@@ -159,7 +160,8 @@ class PurchaseModel(Estimator):
         if bad.any():
             raise ShopsegError(
                 f"{type(self).__name__}: {what} is not finite for {int(bad.sum())} rows at parameters {self.params_}. "
-                "Hint: the fit may have run to a boundary (see converged_); refit with penalizer > 0."
+                "Hint: the fit may have run to a boundary (see converged_); refit with penalizer > 0 "
+                "(shopseg predict run --penalizer 0.01)."
             )
         return values
 
