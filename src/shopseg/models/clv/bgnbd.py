@@ -48,6 +48,43 @@ def _expected_given_alive(
     return out
 
 
+class _BetaGeoStepper:
+    """P(n | alive) of the BG/NBD family for n = 0, 1, ... by recursion in n (no special function per step).
+
+    With k = r + x, q = (alpha+T)/(alpha+T+t), c = b + x + shift: the negative binomial count
+    ``log NB(n) = log NB(n-1) + log((k+n-1)/n) + log(1-q)``, ``S(n) = B(a, c+n)/B(a, c)`` with
+    ``S(n) = S(n-1) (c+n-1)/(a+c+n-1)``, and P(n | alive) = S(n) NB(n) + [n > 0] a/(a+c+n-1) S(n-1) P(NB >= n).
+    """
+
+    def __init__(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray, shift: int) -> None:
+        r, alpha, a, b = p
+        self.a, self.n = a, 0
+        self.k, self.c = r + x, b + x + shift
+        q = (alpha + T) / (alpha + T + t)
+        self.log1q = np.log1p(-q)
+        self.log_nb = self.k * np.log(q)
+        self.cdf = np.zeros(len(x))  # P(NB <= n - 1)
+        self.stay = np.ones(len(x))  # S(n)
+
+    def next(self) -> np.ndarray:
+        n = self.n
+        if n > 0:
+            self.log_nb = self.log_nb + np.log((self.k + n - 1) / n) + self.log1q
+            prev_stay = self.stay
+            self.stay = prev_stay * (self.c + n - 1) / (self.a + self.c + n - 1)
+        nb = np.exp(self.log_nb)
+        out = self.stay * nb
+        if n > 0:
+            out = out + self.a / (self.a + self.c + n - 1) * prev_stay * np.maximum(1.0 - self.cdf, 0.0)
+        self.cdf = self.cdf + nb
+        self.n += 1
+        return out
+
+    def keep(self, mask: np.ndarray) -> None:
+        for name in ("k", "c", "log1q", "log_nb", "cdf", "stay"):
+            setattr(self, name, getattr(self, name)[mask])
+
+
 class BetaGeoModel(PurchaseModel):
     """BG/NBD model of repeat purchasing, fitted by maximum likelihood.
 
@@ -196,6 +233,9 @@ class BetaGeoModel(PurchaseModel):
         if n > 0:
             drop = np.exp(special.betaln(a + 1, bx + n - 1) - special.betaln(a, bx)) * stats.nbinom.sf(n - 1, r + x, prob)
         return stay + drop
+
+    def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> _BetaGeoStepper:
+        return _BetaGeoStepper(p, t, x, T, self._shift)
 
     def _next_order_closed(
         self, p: np.ndarray, x: np.ndarray, T: np.ndarray, horizon: float, interval: tuple[float, float]

@@ -43,8 +43,8 @@ from shopseg.models.clv._purchase import PurchaseModel
 
 __all__ = ["CountScan", "scan_counts", "value_interval", "value_quantiles", "value_cdf_at", "randomized_pit", "VALUE_GRID"]
 
-VALUE_GRID = np.concatenate([[0.0], np.geomspace(0.02, 2000.0, 121)])
-_TAIL = 1e-4  # a row leaves the scan once P(X > k) is below this (and its quantiles and observation are found)
+VALUE_GRID = np.concatenate([[0.0], np.geomspace(0.02, 2000.0, 81)])
+_TAIL = 1e-3  # with a spend CDF, a row leaves once P(X > k) is below this (its value CDF is then low by at most 1e-3)
 
 
 @dataclass
@@ -59,7 +59,7 @@ class CountScan:
     below, at : numpy.ndarray or None
         ``P(X < y)`` and ``P(X <= y)`` at the observed counts ``y``.
     value_cdf : numpy.ndarray or None
-        ``(rows, len(VALUE_GRID))``: ``P(V <= v)`` of the spend in expected-order units.
+        ``(rows, len(VALUE_GRID))``, float32: ``P(V <= v)`` of the spend in expected-order units.
     """
 
     lower: np.ndarray
@@ -69,15 +69,36 @@ class CountScan:
     value_cdf: np.ndarray | None = None
 
 
-def _value_given_count(n: int, x: np.ndarray, shape: tuple[float, float]) -> np.ndarray:
-    """P(V <= grid | k = n) for each row's x: (rows, grid); evaluated once per distinct x."""
+def _add_value(value: np.ndarray, pmf: np.ndarray, n: int, x: np.ndarray, shape: tuple[float, float]) -> None:
+    """``value += pmf * P(V <= grid | k = n)``, rows sorted by ``x``: one betainc row per distinct x, added by slice."""
     if n == 0:
-        return np.ones((len(x), len(VALUE_GRID)))
+        value += pmf[:, None].astype(value.dtype)
+        return
     p, q = shape
-    ux, inv = np.unique(x, return_inverse=True)
+    starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    ux = x[starts]
     w = VALUE_GRID[None, :] * p / (q + p * ux[:, None] - 1.0)
-    table = special.betainc(p * n, (q + p * ux)[:, None], w / (1.0 + w))
-    return table[inv]
+    table = special.betainc(p * n, (q + p * ux)[:, None], w / (1.0 + w)).astype(value.dtype)
+    ends = np.r_[starts[1:], len(x)]
+    weight = pmf.astype(value.dtype)
+    for g, (a, b) in enumerate(zip(starts, ends)):
+        value[a:b] += weight[a:b, None] * table[g]
+
+
+class _State:
+    """The rows still being scanned, compacted (contiguous arrays), with their original positions ``idx``."""
+
+    def __init__(self, **arrays: np.ndarray) -> None:
+        self.arrays = arrays
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.arrays[key]
+
+    def __setitem__(self, key: str, value: np.ndarray) -> None:
+        self.arrays[key] = value
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.arrays = {k: v[mask] for k, v in self.arrays.items()}
 
 
 def scan_counts(
@@ -93,7 +114,7 @@ def scan_counts(
     spend_shape: tuple[float, float] | None = None,
     max_count: int = 100_000,
 ) -> CountScan:
-    """Quantiles (and optionally the CDF at ``observed`` and the spend CDF) of ``X(t)``; see the module docstring.
+    """The ``mass`` interval (and optionally the CDF at ``observed`` and the spend CDF) of ``X(t)``; see the module docstring.
 
     Parameters
     ----------
@@ -113,51 +134,65 @@ def scan_counts(
     spend_shape : (p, q), default=None
         Gamma-Gamma shape parameters; fills ``value_cdf``.
     max_count : int, default=100000
-        Safety cap on ``k``; a quantile not reached by then is reported as the cap.
+        Safety cap on ``k``; an interval end not reached by then is reported as the cap.
     """
     prm = model._p()
     n_rows = len(x)
+    order = np.argsort(np.asarray(x, dtype=float), kind="stable")  # rows grouped by x (see _add_value)
+    x, t_x, T = (np.asarray(c, dtype=float)[order] for c in (x, t_x, T))
     with np.errstate(all="ignore"):
         alive = np.clip(model._p_alive(prm, x, t_x, T), 0.0, 1.0)
-    cdf = np.zeros(n_rows)
-    lo = np.full(n_rows, -1, dtype=np.int64)
-    hi = np.full(n_rows, -1, dtype=np.int64)
-    target = np.full(n_rows, np.inf)  # P(X < lower) + mass, known once lower is found
-    y = None if observed is None else np.asarray(observed, dtype=float)
-    below = None if y is None else np.zeros(n_rows)
-    at = None if y is None else np.zeros(n_rows)
-    value = None if spend_shape is None else np.zeros((n_rows, len(VALUE_GRID)))
-    active = np.arange(n_rows)
+    lo = np.full(n_rows, max_count, dtype=np.int64)
+    hi = np.full(n_rows, max_count, dtype=np.int64)
+    y = None if observed is None else np.asarray(observed, dtype=float)[order]
+    below = None if y is None else np.ones(n_rows)
+    at = None if y is None else np.ones(n_rows)
+    value = None if spend_shape is None else np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32)
+    st = _State(idx=np.arange(n_rows), alive=alive, x=x, cdf=np.zeros(n_rows), lo=np.full(n_rows, -1),
+                hi=np.full(n_rows, -1), target=np.full(n_rows, np.inf))  # fmt: skip
+    if y is not None:
+        st["y"] = y
+    if value is not None:
+        st["value"] = np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32)
+    stepper = model._pmf_stepper(prm, float(t), x, T)
     for n in range(max_count + 1):
         with np.errstate(all="ignore"):
-            pmf = alive[active] * model._pmf_alive(prm, n, float(t), x[active], T[active])
-        pmf = np.clip(np.nan_to_num(pmf + (1.0 - alive[active]) * (n == 0)), 0.0, 1.0)
-        before = cdf[active]
-        cdf[active] = after = np.minimum(before + pmf, 1.0)
-        hit = (lo[active] < 0) & (after >= lower - 1e-12)
-        lo[active[hit]], target[active[hit]] = n, before[hit] + mass
-        hit = (hi[active] < 0) & (after >= target[active] - 1e-12)
-        hi[active[hit]] = n
+            pmf = st["alive"] * stepper.next() + (1.0 - st["alive"]) * (n == 0)
+        pmf = np.clip(np.nan_to_num(pmf), 0.0, 1.0)
+        before = st["cdf"]
+        st["cdf"] = after = np.minimum(before + pmf, 1.0)
+        hit = (st["lo"] < 0) & (after >= lower - 1e-12)
+        st["lo"] = np.where(hit, n, st["lo"])
+        st["target"] = np.where(hit, before + mass, st["target"])
+        st["hi"] = np.where((st["hi"] < 0) & (after >= st["target"] - 1e-12), n, st["hi"])
+        done = st["hi"] >= 0
         if y is not None and below is not None and at is not None:
-            here = y[active] == n
-            below[active[here]], at[active[here]] = before[here], after[here]
+            here = st["y"] == n
+            below[st["idx"][here]], at[st["idx"][here]] = before[here], after[here]
+            done &= st["y"] <= n
         if value is not None and spend_shape is not None:
-            value[active] += pmf[:, None] * _value_given_count(n, x[active], spend_shape)
-        done = hi[active] >= 0
-        if y is not None:
-            done &= y[active] <= n
-        if value is not None:
+            _add_value(st["value"], pmf, n, st["x"], spend_shape)
             done &= after >= 1.0 - _TAIL
-        active = active[~done]
-        if active.size == 0:
-            break
-    lo[lo < 0], hi[hi < 0] = max_count, max_count
-    if y is not None and below is not None and at is not None:
-        beyond = y > max_count
-        below[beyond], at[beyond] = 1.0, 1.0
+        if done.all() or done.sum() > 0.2 * len(done):
+            out = st["idx"][done]
+            lo[out], hi[out] = st["lo"][done], st["hi"][done]
+            if value is not None:
+                value[out] = st["value"][done]
+            st.keep(~done)
+            stepper.keep(~done)
+            if len(st["idx"]) == 0:
+                break
+    rest = st["idx"]
+    lo[rest] = np.where(st["lo"] >= 0, st["lo"], max_count)
+    hi[rest] = np.where(st["hi"] >= 0, st["hi"], max_count)
+    back = np.empty(n_rows, dtype=np.intp)
+    back[order] = np.arange(n_rows)  # undo the sort by x
     if value is not None:
-        value = np.maximum.accumulate(np.clip(value, 0.0, 1.0), axis=1)
-    return CountScan(lo, hi, below, at, value)
+        value[rest] = st["value"]
+        value = value[back]
+        np.clip(value, 0.0, 1.0, out=value)
+        np.maximum.accumulate(value, axis=1, out=value)
+    return CountScan(lo[back], hi[back], None if below is None else below[back], None if at is None else at[back], value)
 
 
 def value_interval(value_cdf: np.ndarray, lower: float = 0.1, mass: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
