@@ -12,7 +12,7 @@ from shopseg.predict import default_calibration_end, purchase_backtest
 
 @pytest.fixture(scope="module")
 def cdnow_backtest(cdnow_sample_ws):  # noqa: ANN201
-    return purchase_backtest(get_engine(cdnow_sample_ws, "duckdb"), "1997-09-30", "1998-06-30")
+    return purchase_backtest(get_engine(cdnow_sample_ws, "duckdb"), "1997-09-30", "1998-06-30", model="bgnbd")
 
 
 def test_zero_group_matches_fader_hardie_lee_2005(cdnow_backtest):
@@ -39,9 +39,13 @@ def test_mae_by_hand_and_the_verdict(cdnow_backtest):
     assert cdnow_backtest.mae["model"] == pytest.approx(float(np.mean(np.abs(d.predicted - d.frequency_holdout))))
     naive = d.frequency_cal / d.T_cal * 39.0
     assert cdnow_backtest.mae["naive"] == pytest.approx(float(np.mean(np.abs(naive - d.frequency_holdout))))
-    word = "beats" if cdnow_backtest.mae["model"] < cdnow_backtest.mae["naive"] else "loses to"
-    assert cdnow_backtest.verdict().startswith(f"BG/NBD {word} the naive baseline")
-    assert cdnow_backtest.model_wins  # measured: MAE 0.785 vs 1.024
+    lo, hi = cdnow_backtest.info["mae_ci"]
+    assert lo < hi < 0  # the whole interval of MAE(model) - MAE(naive) is below 0
+    assert cdnow_backtest.verdict() == (
+        "BG/NBD beats the naive baseline (same repeat rate as in calibration): MAE 0.785 vs 1.024 "
+        f"(difference -0.238, 95% CI {lo:+.3f} to {hi:+.3f}) purchases per customer"
+    )
+    assert cdnow_backtest.model_wins
 
 
 def test_default_split_is_half_the_history(cdnow_sample_ws):
@@ -62,4 +66,43 @@ def test_a_losing_model_is_reported_as_losing(cdnow_backtest):
 
     lost = PurchaseBacktest(cdnow_backtest.groups, {"model": 1.2, "naive": 0.9}, cdnow_backtest.customers)
     assert not lost.model_wins
-    assert lost.verdict().startswith("BG/NBD loses to the naive baseline") and "MAE 1.200 vs 0.900" in lost.verdict()
+    assert lost.verdict() == (
+        "BG/NBD loses to the naive baseline (same repeat rate as in calibration): MAE 1.200 vs 0.900 "
+        "(difference +0.300, no bootstrap interval) purchases per customer"
+    )
+
+
+def test_a_tie_is_reported_as_a_tie(cdnow_backtest):
+    """0.000 vs 0.000 is a tie, not "loses to" (issue 16); so is a difference whose interval straddles 0."""
+    from shopseg.predict import PurchaseBacktest
+
+    zero = PurchaseBacktest(cdnow_backtest.groups, {"model": 0.0, "naive": 0.0}, cdnow_backtest.customers,
+                            {"model": "mbgnbd", "mae_ci": (0.0, 0.0)})  # fmt: skip
+    assert not zero.model_wins
+    assert zero.verdict() == (
+        "MBG/NBD ties with the naive baseline (same repeat rate as in calibration): MAE 0.000 vs 0.000 "
+        "(difference +0.000, 95% CI +0.000 to +0.000) purchases per customer"
+    )
+    noisy = PurchaseBacktest(cdnow_backtest.groups, {"model": 0.80, "naive": 0.81}, cdnow_backtest.customers,
+                             {"model": "pareto", "mae_ci": (-0.03, 0.01)})  # fmt: skip
+    assert not noisy.model_wins
+    assert noisy.verdict() == (
+        "Pareto/NBD ties with the naive baseline (same repeat rate as in calibration): MAE 0.800 vs 0.810 "
+        "(difference -0.010, 95% CI -0.030 to +0.010: within noise) purchases per customer"
+    )
+
+
+def test_per_customer_intervals_and_pit_on_the_cdnow_sample(cdnow_backtest):
+    """80% intervals start at the 10th percentile and hold 80%; coverage and PIT recomputed by hand from the columns."""
+    d = cdnow_backtest.customers
+    y = d["frequency_holdout"]
+    assert (d["purchases_p10"] <= d["purchases_p90"]).all() and (d["value_p10"] <= d["value_p90"]).all()
+    inside = ((d["purchases_p10"] <= y) & (y <= d["purchases_p90"])).mean()
+    assert cdnow_backtest.info["coverage"]["purchases"] == pytest.approx(inside)
+    assert 0.75 <= inside <= 0.90
+    pit = np.histogram(d["pit"], bins=10, range=(0, 1))[0] / len(d)
+    assert cdnow_backtest.info["pit"] == pytest.approx(pit.tolist())
+    assert np.all(np.abs(pit - 0.1) < 0.04)  # measured: 0.09-0.12 for BG/NBD on the 2,357 customers
+    lines = cdnow_backtest.coverage_lines()
+    assert lines[0].startswith("80% per-customer intervals hold the realised holdout purchases of ")
+    assert lines[1].startswith("randomized PIT of holdout purchases, 10 bins (flat at 0.10 when calibrated): ")

@@ -27,7 +27,11 @@ def test_one_finite_row_per_buyer(predicted_ws):
 def test_intervals_are_ordered(predicted_ws):
     _, out = predicted_ws
     for col in ("clv", "expected_purchases"):
-        assert (out[f"{col}_p10"] <= out[col]).all() and (out[col] <= out[f"{col}_p90"]).all()
+        assert (out[f"{col}_param_p10"] <= out[col]).all() and (out[col] <= out[f"{col}_param_p90"]).all()
+    for col in ("clv", "purchases"):
+        assert (out[f"{col}_p10"] >= 0).all() and (out[f"{col}_p10"] <= out[f"{col}_p90"]).all()
+    assert (out["purchases_p10"] == out["purchases_p10"].round()).all()  # counts
+    assert ((out["purchases_p90"] == 0) == (out["clv_p90"] == 0)).all()
     assert (out["next_order_p10_date"] <= out["next_order_date"]).all()
     assert (out["next_order_date"] <= out["next_order_p90_date"]).all()
     as_of = pd.Timestamp(out.attrs["as_of"])
@@ -69,9 +73,10 @@ def test_segment_rules_read_the_predictions(predicted_ws):
     ws, out = predicted_ws
     fields = FIELDS.with_predictions(out.columns)
     assert fields.get("churn_risk").choices == ("low", "medium", "high")
-    rule = parse_segment("clv_p10 > 200 AND churn_risk = 'high'")
+    rule = parse_segment("clv_param_p10 > 200 AND churn_risk = 'high' OR clv_p10 > 1000 AND purchases_p90 >= 5")
     members = segment_members(get_engine(ws, "duckdb"), rule, as_of=out.attrs["as_of"], fields=fields).to_pandas()
-    expected = out[(out.clv_p10 > 200) & (out.churn_risk == "high")]["customer_id"]
+    chosen = (out.clv_param_p10 > 200) & (out.churn_risk == "high") | (out.clv_p10 > 1000) & (out.purchases_p90 >= 5)
+    expected = out[chosen]["customer_id"]
     assert sorted(members["customer_id"]) == sorted(expected) and len(expected) > 0
     later = parse_segment("next_order_date_upper IS NOT NULL AND next_order_date_lower IS NOT NULL AND churn_probability BETWEEN 0 AND 1")
     everyone = segment_members(get_engine(ws, "duckdb"), later, as_of=out.attrs["as_of"], fields=fields).to_pandas()
@@ -88,8 +93,9 @@ def test_a_small_store_gets_flagged_predictions(workspace):
     feats = engine.execute(feature_expr(engine))
     assert out["customer_id"].tolist() == sorted(feats.loc[feats.orders > 0, "customer_id"]) and 0 < len(out) < 30
     assert not out.isna().any().any() and (out["uncertainty"] == "fallback").all()
-    assert "only" in out.attrs["fallback"] and out.attrs["churn_source"] == "bgnbd"
-    assert (out["clv_p10"] <= out["clv"]).all() and (out["clv"] <= out["clv_p90"]).all()
+    assert "only" in out.attrs["fallback"] and out.attrs["churn_source"] == "mbgnbd"
+    assert (out["clv_param_p10"] <= out["clv"]).all() and (out["clv"] <= out["clv_param_p90"]).all()
+    assert (out["clv_p10"] <= out["clv_p90"]).all()
 
 
 def test_three_one_order_customers_still_get_a_row(workspace):
@@ -111,3 +117,33 @@ def test_empty_workspace_and_bad_arguments_are_refused(workspace):
         predict_workspace(workspace)
     with pytest.raises(InvalidParameterError, match="horizon_days"):
         predict_workspace(workspace, horizon_days=0)
+
+
+def test_purchase_intervals_match_the_pmf_summed_by_hand(predicted_ws):
+    """purchases_p10 is the smallest k with P(X <= k) >= 0.1; purchases_p90 the smallest k with
+    P(p10 <= X <= k) >= 0.8, from probability_of_purchases(k) summed one k at a time (an independent path)."""
+    from shopseg.models.clv.mbgnbd import ModifiedBetaGeoModel
+
+    ws, out = predicted_ws
+    engine = get_engine(ws, "duckdb")
+    feats = engine.execute(feature_expr(engine, as_of=out.attrs["as_of"], time_unit="days"))
+    from shopseg.models.churn.labels import buyer_summary
+
+    summary = buyer_summary(feats[feats.orders > 0].sort_values("customer_id").reset_index(drop=True))
+    model = ModifiedBetaGeoModel()
+    model.params_ = out.attrs["params"]
+    rows = summary.iloc[::97].reset_index(drop=True)
+    pmf = np.stack([model.probability_of_purchases(k, 365.0, rows) for k in range(80)], axis=1)
+    cdf = np.cumsum(pmf, axis=1)
+    lo = (cdf < 0.1).sum(axis=1)
+    below = np.where(lo > 0, cdf[np.arange(len(rows)), np.maximum(lo - 1, 0)], 0.0)
+    hi = (cdf < (below + 0.8)[:, None] - 1e-12).sum(axis=1)
+    got = out.set_index("customer_id").loc[rows["customer_id"]]
+    assert got["purchases_p10"].tolist() == lo.tolist() and got["purchases_p90"].tolist() == hi.tolist()
+    assert out.attrs["model"] == "mbgnbd" and ws.meta("predictions_model") == "mbgnbd"
+
+
+def test_unknown_model_is_refused(workspace):
+    with pytest.raises(InvalidParameterError, match="The 'model' parameter must be one of \\['bgnbd', 'mbgnbd', 'pareto'\\]. "
+                       "Got 'mbg' instead. Did you mean 'mbgnbd'\\?"):  # fmt: skip
+        predict_workspace(workspace, model="mbg")

@@ -69,7 +69,7 @@ def demo(
         bar.update(task, description="Done")
     clusters = ws.con.execute("SELECT cluster, cluster_name, customers, revenue_share FROM cluster_profiles ORDER BY cluster").df()
     state["predictions"] = ws.con.execute(
-        """SELECT count(*), sum(clv), sum(clv_p10), sum(clv_p90), avg(p_alive), count(*) FILTER (churn_risk = 'high'),
+        """SELECT count(*), sum(clv), sum(clv_param_p10), sum(clv_param_p90), avg(p_alive), count(*) FILTER (churn_risk = 'high'),
                   count(*) FILTER (churn_risk = 'medium'), count(*) FILTER (churn_risk = 'low') FROM customer_predictions"""
     ).fetchone()
     summary = summarize_store(ws, extended=False)
@@ -83,7 +83,7 @@ def demo(
 EXAMPLE_SEGMENTS = [
     ("lapsed_regulars", "last_order < -90d AND orders >= 3 AND email_marketing = true", "win-back e-mail list"),
     ("cart_abandoners", "abandoned_checkouts_90d >= 1 AND orders_90d = 0", "cart recovery"),
-    ("valuable_at_risk", "clv_p10 > 300 AND churn_risk = 'high'", "high predicted value, high churn risk"),
+    ("valuable_at_risk", "clv > 300 AND churn_risk = 'high'", "high predicted value, high churn risk"),
     ("outdoor_fans", "outdoor_enthusiast = true AND NOT rfm_segment = 'Lost'", "interest segment"),
 ]
 
@@ -116,8 +116,8 @@ def _print_summary(summary: Any, timings: list[tuple[str, float]], segments: lis
     if life is not None:
         print_table("Lifecycle stages", list(life.columns), life.values.tolist())
     buyers, clv, lo, hi, alive, high, medium, low = predictions
-    print_table("Predictions (BG/NBD + Gamma-Gamma CLV over 365 days, churn model)",
-                ["buyers", "CLV total", "CLV p10 .. p90", "mean P(alive)", "churn risk high / medium / low"],
+    print_table("Predictions (MBG/NBD + Gamma-Gamma CLV over 365 days, churn model)",
+                ["buyers", "CLV total", "CLV parameter band p10 .. p90", "mean P(alive)", "churn risk high / medium / low"],
                 [[int(buyers), float(clv), f"{lo:,.0f} .. {hi:,.0f}", float(alive), f"{high:,} / {medium:,} / {low:,}"]])  # fmt: skip
     rows = [(int(c), name, int(n), f"{100 * s:.1f}%") for c, name, n, s in clusters.itertuples(index=False)]
     print_table("Clusters (k-means, named)", ["#", "name", "customers", "% revenue"], rows)

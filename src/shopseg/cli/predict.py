@@ -17,21 +17,28 @@ predict_app = typer.Typer(
     help="Predictions per customer (CLV, churn risk, next order) and backtests on the store's own data."
 )
 
+_MODEL = typer.Option(
+    "--model", help="Purchase model behind P(alive), purchases and CLV: mbgnbd (default), bgnbd or pareto."
+)
 _HORIZON = typer.Option("--horizon-days", help="Horizon of expected purchases, CLV and next order, days.")
 _CHURN = typer.Option("--churn-days", help="Churn = no purchase in this many days.")
 
 
-def _run(horizon_days: int, churn_days: int, n_bootstrap: int) -> None:
+def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbgnbd", penalizer: float = 0.0) -> None:
+    from shopseg.models.clv.registry import MODEL_LABELS, model_key
     from shopseg.predict import PREDICTIONS_TABLE, predict_workspace
 
     engine = get_setting("engine")
-    with open_workspace() as ws, console.status(f"Fitting BG/NBD, Gamma-Gamma and churn models on {engine}..."):
-        df = predict_workspace(ws, engine, horizon_days, churn_days=churn_days, n_bootstrap=n_bootstrap)
+    label = MODEL_LABELS[model_key(model)]
+    with open_workspace() as ws, console.status(f"Fitting {label}, Gamma-Gamma and churn models on {engine}..."):
+        df = predict_workspace(
+            ws, engine, horizon_days, churn_days=churn_days, n_bootstrap=n_bootstrap, model=model, penalizer=penalizer
+        )
     a = df.attrs
-    source = "churn model" if a["churn_source"] == "churn_model" else "BG/NBD (not enough history for the churn model)"
+    source = "churn model" if a["churn_source"] == "churn_model" else f"{label} (not enough history for the churn model)"
     console.print(
         f"[bold]{PREDICTIONS_TABLE}[/]: {len(df):,} buyers · as of {a['as_of']} · horizon {horizon_days} days · "
-        f"churn = no purchase in {churn_days} days, from {source} · uncertainty: {a['uncertainty']}"
+        f"churn = no purchase in {churn_days} days, from {source} · purchase model {label} · uncertainty: {a['uncertainty']}"
     )
     if a["fallback"]:
         console.print(f"[yellow]flagged:[/] {a['fallback']}", soft_wrap=True)
@@ -42,7 +49,8 @@ def _run(horizon_days: int, churn_days: int, n_bootstrap: int) -> None:
         ("buyers", len(df)),
         ("expected purchases, total", float(df["expected_purchases"].sum())),
         ("CLV, total", float(df["clv"].sum())),
-        ("CLV, total of p10 / p90", f"{df['clv_p10'].sum():,.2f} / {df['clv_p90'].sum():,.2f}"),
+        ("customers whose own 80% CLV interval starts above 0", int((df["clv_p10"] > 0).sum())),
+        ("CLV, total of the parameter band p10 / p90", f"{df['clv_param_p10'].sum():,.2f} / {df['clv_param_p90'].sum():,.2f}"),
         ("mean P(alive)", float(df["p_alive"].mean())),
         *((f"churn risk {level}", int(risk.get(level, 0))) for level in ("high", "medium", "low")),
         ("bootstrap replicates", int(a["bootstrap_replicates"])),
@@ -71,10 +79,16 @@ def _default(ctx: typer.Context) -> None:
 def run(
     horizon_days: Annotated[int, _HORIZON] = 365,
     churn_days: Annotated[int, _CHURN] = 90,
-    bootstrap: Annotated[int, typer.Option("--bootstrap", help="Bootstrap refits behind the p10/p90 intervals.")] = 30,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Bootstrap refits behind the parameter band (clv_param_p10/p90).")
+    ] = 30,
+    model: Annotated[str, _MODEL] = "mbgnbd",
+    penalizer: Annotated[
+        float, typer.Option("--penalizer", help="L2 penalty of the purchase and spend fits (0: maximum likelihood).", min=0.0)
+    ] = 0.0,
 ) -> None:
-    """Predict every buyer's CLV (p10-p90), P(alive), churn risk and next order; store customer_predictions."""
-    _run(horizon_days, churn_days, bootstrap)
+    """Predict every buyer's CLV with her own 80% interval, P(alive), churn risk and next order; store customer_predictions."""
+    _run(horizon_days, churn_days, bootstrap, model, penalizer)
 
 
 def _purchase_dates(engine: Any, calibration_end: Optional[str], holdout_days: Optional[int]) -> tuple[dt.date, Optional[dt.date]]:
@@ -107,8 +121,11 @@ def backtest(
         typer.Option("--holdout-days", help="Holdout length in days (default: to the last order; half the history, max 365)."),
     ] = None,
     churn_days: Annotated[int, _CHURN] = 90,
+    model: Annotated[str, _MODEL] = "mbgnbd",
 ) -> None:
-    """Calibrate on the past, predict the holdout: purchases per frequency group and churn AUC/Brier vs baselines."""
+    """Calibrate on the past, predict the holdout: purchases per frequency group, interval coverage, churn AUC vs baselines."""
+    from shopseg.models.clv.registry import MODEL_LABELS, model_key
+
     from shopseg.engine import get_engine
     from shopseg.models.churn import churn_backtest
     from shopseg.predict import purchase_backtest
@@ -120,12 +137,13 @@ def backtest(
     with open_workspace(read_only=True) as ws:
         engine = get_engine(ws, get_setting("engine"))
         cal, end = _purchase_dates(engine, calibration_end, holdout_days)
-        with console.status("Purchase backtest (BG/NBD)..."):
-            pb = purchase_backtest(engine, cal, end)
+        key = model_key(model)
+        with console.status(f"Purchase backtest ({MODEL_LABELS[key]})..."):
+            pb = purchase_backtest(engine, cal, end, model=key)
         _print_purchases(pb)
         try:
             with console.status("Churn backtest (gradient boosting vs baselines)..."):
-                cb = churn_backtest(engine, calibration_end, churn_days)
+                cb = churn_backtest(engine, calibration_end, churn_days, purchase_model=key)
         except ShopsegError as exc:
             console.print(f"[yellow]churn backtest not run:[/] {exc}", soft_wrap=True)
             return
@@ -133,14 +151,17 @@ def backtest(
 
 
 def _print_purchases(pb: Any) -> None:
+    from shopseg.models.clv.registry import MODEL_LABELS
+
     i = pb.info
+    label = MODEL_LABELS[i["model"]]
     console.print(
         f"[bold]Purchase backtest[/]: calibration to {i['calibration_end']}, holdout to {i['observation_end']} "
         f"({i['holdout_days']} days) · {i['customers']:,} customers"
     )
     print_table(
         "Holdout purchases per customer, by repeat purchases in calibration",
-        ["calibration repeat purchases", "customers", "actual", "BG/NBD", "naive", "actual total", "BG/NBD total"],
+        ["calibration repeat purchases", "customers", "actual", label, "naive", "actual total", f"{label} total"],
         [
             (r.group, int(r.customers), float(r.actual_mean), float(r.predicted_mean), float(r.naive_mean),
              int(r.actual_total), float(r.predicted_total))
@@ -148,6 +169,8 @@ def _print_purchases(pb: Any) -> None:
         ],
     )  # fmt: skip
     console.print(pb.verdict())
+    for line in pb.coverage_lines():
+        console.print(line)
     for note in pb.info["warnings"]:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
 
@@ -159,12 +182,22 @@ def _print_churn(cb: Any) -> None:
         f"({i['train_customers']:,} buyers), tested on cutoff {i['test_cutoff']} ({i['test_customers']:,} buyers, "
         f"{100 * i['test_churn_rate']:.1f}% churned)"
     )
-    names = {"churn_model": "churn model (gradient boosting)", "bgnbd": "BG/NBD 1 - P(alive)", "recency": "recency only"}
+    from shopseg.models.clv.registry import MODEL_LABELS
+
+    label = MODEL_LABELS[i["purchase_model"]]
+    names = {
+        "churn_model": "churn model (gradient boosting)",
+        "p_alive": f"{label} 1 - P(alive)",
+        "no_purchase": f"{label} P(no purchase in {i['horizon_days']} days)",
+        "recency": "recency only",
+    }
     print_table(
         "Churn scores on the test cutoff",
         ["score", "AUC", "Brier"],
         [(names[k], float(r.auc), float(r.brier)) for k, r in cb.metrics.iterrows()],
     )
+    by_model = " · ".join(f"{MODEL_LABELS[k]} {v:.3f}" for k, v in i["p_alive_auc"].items())
+    console.print(f"1 - P(alive) AUC by purchase model (--model): {by_model}")
     for line in cb.verdicts():
         console.print(line)
 

@@ -5,6 +5,13 @@
 
 from __future__ import annotations
 
-from shopseg.models.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value, predict_customer_value
+from shopseg.models.clv import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ModifiedBetaGeoModel,
+    ParetoNBDModel,
+    customer_lifetime_value,
+    predict_customer_value,
+)
 
-__all__ = ["BetaGeoModel", "ParetoNBDModel", "GammaGammaModel", "customer_lifetime_value", "predict_customer_value"]
+__all__ = ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel", "GammaGammaModel", "customer_lifetime_value", "predict_customer_value"]

@@ -1,8 +1,9 @@
 """Purchase backtest: calibrate on the store's past, predict the holdout, compare with what happened.
 
 :func:`purchase_backtest` splits the store's purchase days at ``calibration_end``
-(:func:`shopseg.features.calibration_holdout_split`), fits a
-:class:`~shopseg.models.BetaGeoModel` on the calibration period only, and
+(:func:`shopseg.features.calibration_holdout_split`), fits a purchase model
+(``model``: the MBG/NBD by default, or the BG/NBD or Pareto/NBD) and a
+Gamma-Gamma spend model on the calibration period only, and
 predicts each customer's purchases in the holdout ``(calibration_end,
 observation_end]``. Customers are grouped by calibration frequency
 (0, 1, ..., 6, 7+ repeat purchase days), the grouping of Fader, Hardie & Lee
@@ -13,8 +14,16 @@ actual and predicted holdout purchases. Two per-customer errors are reported:
 - ``mae`` of a **naive baseline**: each customer keeps her calibration repeat
   rate, ``frequency_cal / T_cal * duration_holdout``.
 
-The verdict says in plain words which one wins; a model that loses is reported
-as losing.
+The verdict says in plain words which one wins, with the 95% bootstrap
+interval of the MAE difference; a model that loses is reported as losing, and
+a difference whose interval straddles 0 as a tie.
+
+**Per-customer intervals** (:mod:`shopseg.models.clv.predictive`): each
+customer's 80% predictive interval of holdout purchases and of holdout spend.
+``coverage`` is the share of customers whose realised purchases (spend) fall
+inside theirs, ``pit`` the histogram (10 bins) of the randomized probability
+integral transform of the realised purchases: flat at 0.1 when the predicted
+distributions are right, U-shaped when too narrow, hump-shaped when too wide.
 """
 
 from __future__ import annotations
@@ -27,11 +36,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError
+from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError, ShopsegError
 from shopseg.features import calibration_holdout_split
 from shopseg.features.asof import TIME_UNITS, DateLike, parse_date
-from shopseg.models import BetaGeoModel
+from shopseg.models import GammaGammaModel
 from shopseg.models.churn.labels import MIN_T_DAYS, latest_order_date
+from shopseg.models.clv._summary import read_summary
+from shopseg.models.clv._purchase import PurchaseModel
+from shopseg.models.clv.predictive import randomized_pit, scan_counts, value_interval
+from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, make_purchase_model, model_key
+from shopseg.models.compare import mean_difference_ci, verdict
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -53,9 +67,12 @@ class PurchaseBacktest:
     mae : dict
         ``{"model": ..., "naive": ...}``, mean absolute error per customer (holdout purchases).
     customers : pandas.DataFrame
-        The split with ``predicted`` and ``naive`` columns.
+        The split with ``predicted``, ``naive``, ``purchases_p10``, ``purchases_p90``,
+        ``value``, ``value_p10``, ``value_p90`` and ``pit`` columns.
     info : dict
-        Dates, holdout length (``time_unit`` and days), the fitted parameters, fit warnings.
+        Dates, holdout length (``time_unit`` and days), the model and its fitted parameters,
+        fit warnings, ``mae_ci`` (95% interval of MAE model - naive), ``coverage``
+        (``purchases``, ``value``: share inside the 80% interval) and ``pit`` (10 shares).
     """
 
     groups: pd.DataFrame
@@ -65,14 +82,30 @@ class PurchaseBacktest:
 
     @property
     def model_wins(self) -> bool:
+        """True when the whole 95% interval of MAE(model) - MAE(naive) is below 0 (or, without one, MAE is lower)."""
+        lo, hi = self.info.get("mae_ci", (np.nan, np.nan))  # type: ignore[misc]
+        if np.isfinite(hi):
+            return bool(hi < 0)
         return self.mae["model"] < self.mae["naive"]
 
     def verdict(self) -> str:
-        verb = "beats" if self.model_wins else "loses to"
-        return (
-            f"BG/NBD {verb} the naive baseline (same repeat rate as in calibration): "
-            f"MAE {self.mae['model']:.3f} vs {self.mae['naive']:.3f} purchases per customer"
-        )
+        label = MODEL_LABELS[str(self.info.get("model", "bgnbd"))]
+        ci = self.info.get("mae_ci", (np.nan, np.nan))
+        return verdict(
+            label, "the naive baseline (same repeat rate as in calibration)", "MAE",
+            self.mae["model"], self.mae["naive"], ci, higher_is_better=False,  # type: ignore[arg-type]
+        ) + " purchases per customer"  # fmt: skip
+
+    def coverage_lines(self) -> list[str]:
+        """Plain-words coverage of the 80% per-customer intervals and the PIT histogram."""
+        cov = self.info.get("coverage", {})
+        pit = self.info.get("pit", [])
+        return [
+            f"80% per-customer intervals hold the realised holdout purchases of {cov.get('purchases', np.nan):.1%} "  # type: ignore[union-attr]
+            f"of customers and their realised spend for {cov.get('value', np.nan):.1%} (target 75%-90%)",  # type: ignore[union-attr]
+            "randomized PIT of holdout purchases, 10 bins (flat at 0.10 when calibrated): "
+            + " ".join(f"{v:.2f}" for v in pit),  # type: ignore[union-attr]
+        ]
 
 
 def default_calibration_end(engine: Engine, holdout_days: int | None = None) -> dt.date:
@@ -92,8 +125,10 @@ def purchase_backtest(
     observation_end: DateLike | None = None,
     *,
     time_unit: str = "weeks",
+    model: str = DEFAULT_PURCHASE_MODEL,
+    seed: int = 0,
 ) -> PurchaseBacktest:
-    """Fit BG/NBD on the calibration period and compare its holdout predictions with the truth.
+    """Fit a purchase model on the calibration period and compare its holdout predictions with the truth.
 
     Parameters
     ----------
@@ -105,6 +140,10 @@ def purchase_backtest(
         Last holdout day; default the latest order date.
     time_unit : {"days", "weeks"}, default="weeks"
         Unit of the fit (the predictions do not depend on it).
+    model : {"mbgnbd", "bgnbd", "pareto"}, default="mbgnbd"
+        The purchase model.
+    seed : int, default=0
+        Seed of the randomized PIT and of the bootstrap interval of the MAE difference.
 
     Returns
     -------
@@ -122,6 +161,7 @@ def purchase_backtest(
     .. [1] Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting your
        customers" the easy way. Marketing Science 24(2), 275-284, fig. 4.
     """
+    key = model_key(model)
     cal = parse_date(calibration_end, "calibration_end") if calibration_end is not None else default_calibration_end(engine)
     split = calibration_holdout_split(engine, cal, observation_end, time_unit=time_unit)
     if split.empty:
@@ -132,9 +172,11 @@ def purchase_backtest(
     data["T_cal"] = data["T_cal"].astype(float).clip(lower=MIN_T_DAYS / TIME_UNITS[time_unit])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bg = BetaGeoModel(fallback="penalized").fit(data)
+        bg = make_purchase_model(key, fallback="penalized").fit(data)
+        spend = _spend_model(data)
     duration = float(data["duration_holdout"].iloc[0])
     data["predicted"] = bg.conditional_expected_purchases(duration, data)
+    _intervals(bg, spend, data, duration, np.random.default_rng(seed))
     data["naive"] = data["frequency_cal"] / data["T_cal"] * duration
     data["group"] = pd.Categorical(
         np.where(data["frequency_cal"] >= 7, "7+", data["frequency_cal"].clip(upper=7).astype(int).astype(str)),
@@ -155,6 +197,8 @@ def purchase_backtest(
         "model": float(np.mean(np.abs(data["predicted"] - actual))),
         "naive": float(np.mean(np.abs(data["naive"] - actual))),
     }
+    inside = (data["purchases_p10"] <= actual) & (actual <= data["purchases_p90"])
+    value_inside = (data["value_p10"] <= data["value"] + 1e-9) & (data["value"] <= data["value_p90"] + 1e-9)
     info: dict[str, object] = {
         "calibration_end": split.attrs["calibration_end"],
         "observation_end": split.attrs["observation_end"],
@@ -162,8 +206,46 @@ def purchase_backtest(
         "holdout_length": duration,
         "holdout_days": (parse_date(split.attrs["observation_end"]) - parse_date(split.attrs["calibration_end"])).days,
         "customers": len(data),
+        "model": key,
         "params": dict(bg.params_),
+        "mae_ci": mean_difference_ci(np.abs(data["predicted"] - actual) - np.abs(data["naive"] - actual), seed=seed),
+        "coverage": {"purchases": float(inside.mean()), "value": float(value_inside.mean())},
+        "pit": (np.histogram(data["pit"], bins=10, range=(0.0, 1.0))[0] / len(data)).tolist(),
         "fallback": bg.fallback_,
         "warnings": [str(w.message) for w in caught if issubclass(w.category, (DataQualityWarning, ConvergenceWarning))],
     }
     return PurchaseBacktest(groups, mae, data, info)
+
+
+def _spend_model(data: pd.DataFrame) -> GammaGammaModel | None:
+    """Gamma-Gamma on the calibration period, or None when it cannot be fitted (spend intervals then assume the mean)."""
+    try:
+        return GammaGammaModel(fallback="population").fit(data)
+    except ShopsegError:
+        return None
+
+
+def _intervals(model: PurchaseModel, spend: GammaGammaModel | None, data: pd.DataFrame, duration: float,
+               rng: np.random.Generator) -> None:  # fmt: skip
+    """Add the per-customer 80% intervals of holdout purchases and spend, and the randomized PIT, to ``data``."""
+    s = read_summary(data)
+    y = data["frequency_holdout"].to_numpy(dtype=float)
+    shape = None
+    if spend is not None and spend.fallback_ is None:
+        shape = (spend.params_["p"], spend.params_["q"])
+    scan = scan_counts(model, duration, s.x, s.t_x, s.T, spend_shape=shape)
+    data["purchases_p10"] = scan.lower[s.inverse]
+    data["purchases_p90"] = scan.upper[s.inverse]
+    exact = scan_counts(model, duration, s.x[s.inverse], s.t_x[s.inverse], s.T[s.inverse], observed=y)
+    data["pit"] = randomized_pit(exact.below, exact.at, rng)  # type: ignore[arg-type]
+    data["value"] = y * data["monetary_value_holdout"].to_numpy(dtype=float)
+    if spend is None:
+        order = float(data.loc[data["frequency_cal"] > 0, "monetary_value_cal"].mean()) if (data["frequency_cal"] > 0).any() else 0.0
+        data["value_p10"], data["value_p90"] = data["purchases_p10"] * order, data["purchases_p90"] * order
+        return
+    unit = spend.conditional_expected_average_profit(data)
+    if scan.value_cdf is None:  # population-mean spend: the value is the count times the mean
+        data["value_p10"], data["value_p90"] = data["purchases_p10"] * unit, data["purchases_p90"] * unit
+        return
+    low, high = value_interval(scan.value_cdf[s.inverse])
+    data["value_p10"], data["value_p90"] = low * unit, high * unit

@@ -2,25 +2,32 @@
 
 :func:`predict_workspace` computes the customer features as of the features'
 as-of date (``features_as_of``, else the latest order date; recency and T in
-days), fits a :class:`~shopseg.models.BetaGeoModel` and a
-:class:`~shopseg.models.GammaGammaModel` on the buyers, and writes one row per
-buyer (:data:`PREDICTION_COLUMNS`):
+days), fits a purchase model (``model``: MBG/NBD by default, BG/NBD or
+Pareto/NBD) and a :class:`~shopseg.models.GammaGammaModel` on the buyers, and
+writes one row per buyer (:data:`PREDICTION_COLUMNS`):
 
 - ``p_alive``; ``expected_purchases`` over ``horizon_days``; ``expected_spend`` per order;
   ``clv``: discounted value of the expected purchases over the horizon in monthly
   steps (``discount_rate`` per month, ``margin``), as :func:`~shopseg.models.customer_lifetime_value`;
-- ``expected_purchases_p10/_p90``, ``clv_p10/_p90``: an 80% interval of the
-  *expected* value from a nonparametric bootstrap: the buyers are resampled with
-  replacement ``n_bootstrap`` times, both models refitted, and each customer's
-  prediction recomputed; the 10th/90th percentiles are kept and widened if needed
-  so that ``p10 <= point <= p90``. It measures how well the store's data pin the
-  models down (wide for a small store, narrow for a large one), not the spread
-  of what one customer will actually spend;
+- ``purchases_p10/_p90``, ``clv_p10/_p90``: the customer's own 80% predictive
+  interval of purchases and of (discounted) value in the horizon
+  (:mod:`shopseg.models.clv.predictive`): P(X = k | history) from the purchase
+  model, spend from the Gamma-Gamma posterior of her mean order value. It starts at
+  her 10th percentile (so ``clv_p10`` is what she brings with 90% probability, given the
+  models) and holds 80% of her distribution; ``clv`` need not lie inside (for most
+  customers it is the mean of a skewed distribution whose 10th percentile is 0);
+- ``expected_purchases_param_p10/_p90``, ``clv_param_p10/_p90``: the *parameter*
+  band, an 80% interval of the expected value from a nonparametric bootstrap: the
+  buyers are resampled with replacement ``n_bootstrap`` times, both models refitted,
+  and each customer's expectation recomputed; the 10th/90th percentiles are kept and
+  widened if needed so that ``p10 <= point <= p90``. It measures how well the store's
+  data pin the models down (wide for a small store, very narrow for a large one), not
+  what one customer will do;
 - ``churn_probability``: P(no purchase in the next ``churn_days`` days). From the
   :class:`~shopseg.models.churn.ChurnModel` trained on the previous window
   (features as of ``as_of - churn_days``, labels from ``(as_of - churn_days, as_of]``)
   when that window has at least :data:`MIN_CHURN_ROWS` buyers and
-  :data:`MIN_CHURN_CLASS` of each outcome; otherwise from the BG/NBD,
+  :data:`MIN_CHURN_CLASS` of each outcome; otherwise from the purchase model,
   ``P(X(churn_days) = 0 | history)`` (which is ``1 - p_alive`` plus the chance a live
   customer does not buy in time);
 - ``churn_risk``: ``low`` below 0.5, ``medium`` in [0.5, 0.8), ``high`` from 0.8 (:data:`CHURN_THRESHOLDS`);
@@ -29,7 +36,7 @@ buyer (:data:`PREDICTION_COLUMNS`):
   (see :mod:`shopseg.models.clv.next_order`);
 - ``uncertainty``: ``ok``; ``small_store`` below :data:`SMALL_STORE_BUYERS` buyers
   (predictions made, intervals wide: read them); ``fallback`` when a model could
-  not be fitted as such (a shrunken BG/NBD, population-mean spend, or no bootstrap
+  not be fitted as such (a shrunken purchase model, population-mean spend, or no bootstrap
   replicate succeeded). Small stores are flagged, never refused.
 """
 
@@ -49,10 +56,14 @@ from shopseg.errors import ConvergenceWarning, InvalidParameterError, SchemaErro
 from shopseg.features import FEATURES_TABLE, feature_expr
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.features.build import resolve_as_of
-from shopseg.models import BetaGeoModel, GammaGammaModel
+from shopseg.models import GammaGammaModel
 from shopseg.models.churn import ChurnModel, churn_labels
 from shopseg.models.churn.backtest import check_horizon
 from shopseg.models.churn.labels import buyer_summary
+from shopseg.models.clv._purchase import PurchaseModel
+from shopseg.models.clv._summary import compress
+from shopseg.models.clv.predictive import scan_counts, value_interval
+from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, make_purchase_model, model_key
 
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
@@ -69,9 +80,10 @@ __all__ = [
 
 PREDICTIONS_TABLE = "customer_predictions"
 PREDICTION_COLUMNS = [
-    "customer_id", "p_alive", "expected_purchases", "expected_purchases_p10", "expected_purchases_p90",
-    "expected_spend", "clv", "clv_p10", "clv_p90", "churn_probability", "churn_risk", "p_next_order",
-    "next_order_date", "next_order_p10_date", "next_order_p90_date", "uncertainty",
+    "customer_id", "p_alive", "expected_purchases", "purchases_p10", "purchases_p90",
+    "expected_purchases_param_p10", "expected_purchases_param_p90", "expected_spend",
+    "clv", "clv_p10", "clv_p90", "clv_param_p10", "clv_param_p90", "churn_probability", "churn_risk",
+    "p_next_order", "next_order_date", "next_order_p10_date", "next_order_p90_date", "uncertainty",
 ]  # fmt: skip
 CHURN_THRESHOLDS = (0.5, 0.8)
 SMALL_STORE_BUYERS = 500
@@ -85,31 +97,38 @@ Spend = Callable[[pd.DataFrame], np.ndarray]
 
 @dataclass
 class _Fit:
-    bg: BetaGeoModel
+    bg: PurchaseModel
     spend: Spend
     fallback: list[str]
     notes: list[str]
+    spend_shape: tuple[float, float] | None = None  # Gamma-Gamma (p, q) when fitted as such
+    model: str = DEFAULT_PURCHASE_MODEL
 
 
-def _fit(summary: pd.DataFrame) -> _Fit:
-    """BG/NBD (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value)."""
+def _fit(summary: pd.DataFrame, model: str = DEFAULT_PURCHASE_MODEL, penalizer: float = 0.0) -> _Fit:
+    """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value)."""
     reasons: list[str] = []
+    shape = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bg = BetaGeoModel(fallback="penalized").fit(summary)
+        bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(summary)
         if bg.fallback_:
-            reasons.append(f"BG/NBD: {bg.fallback_}")
-        try:
-            gg = GammaGammaModel(fallback="population").fit(summary)
-            spend: Spend = gg.conditional_expected_average_profit
+            reasons.append(f"{MODEL_LABELS[model]}: {bg.fallback_}")
+        repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
+        if repeat == 0:
+            mean_spend = float(summary["order_value"].mean())
+            spend: Spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
+            reasons.append(f"Gamma-Gamma not fitted (no repeat buyer with a positive order value); "
+                           f"spend = mean order value {mean_spend:.2f}")  # fmt: skip
+        else:
+            gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(summary)
+            spend = gg.conditional_expected_average_profit
             if gg.fallback_:
                 reasons.append(f"Gamma-Gamma: {gg.fallback_}")
-        except SchemaError as exc:
-            mean_spend = float(summary["order_value"].mean())
-            spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
-            reasons.append(f"Gamma-Gamma not fitted ({exc}); spend = mean order value {mean_spend:.2f}")
+            elif gg.params_["q"] > 1.0:
+                shape = (gg.params_["p"], gg.params_["q"])
     notes = sorted({str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)})
-    return _Fit(bg, spend, reasons, notes)
+    return _Fit(bg, spend, reasons, notes, shape, model)
 
 
 def _values(fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float, margin: float) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +143,7 @@ def _values(fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float,
 
 
 def _bootstrap(
-    summary: pd.DataFrame, n: int, seed: int, horizon: float, discount_rate: float, margin: float
+    summary: pd.DataFrame, n: int, seed: int, horizon: float, discount_rate: float, margin: float, model: str, penalizer: float
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """(expected purchases, clv) of shape (replicates, customers) on refits to resampled buyers."""
     key = summary.groupby(_RFM, sort=False).ngroup().to_numpy()
@@ -134,7 +153,7 @@ def _bootstrap(
     for _ in range(n):
         sample = summary.iloc[rng.integers(0, len(summary), len(summary))].reset_index(drop=True)
         try:
-            fit = _fit(sample)
+            fit = _fit(sample, model, penalizer)
             with np.errstate(all="ignore"):
                 e, c = _values(fit, uniq, horizon, discount_rate, margin)
         except (SchemaError, ArithmeticError, ValueError):
@@ -144,6 +163,32 @@ def _bootstrap(
     if not purchases:
         return np.empty((0, len(summary))), np.empty((0, len(summary))), 0
     return np.vstack(purchases), np.vstack(clvs), len(purchases)
+
+
+def _customer_intervals(
+    fit: _Fit, summary: pd.DataFrame, horizon: float, expected: np.ndarray, clv: np.ndarray, margin: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each customer's 80% predictive interval of purchases and of discounted value over ``horizon``.
+
+    The value interval of :func:`~shopseg.models.clv.predictive.value_interval` (in units of her
+    expected order value) times that value, the margin and her mean discount factor
+    ``clv / (margin * expected purchases * expected spend)``; with a fallback spend (no Gamma-Gamma)
+    the value is the purchase count times the mean spend.
+    """
+    cols = [summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T")]
+    s = compress(*cols)
+    scan = scan_counts(fit.bg, horizon, s.x, s.t_x, s.T, spend_shape=fit.spend_shape)
+    lo, hi = scan.lower[s.inverse].astype(float), scan.upper[s.inverse].astype(float)
+    unit = fit.spend(summary)
+    with np.errstate(all="ignore"):
+        factor = np.where(expected * unit > 0, clv / (margin * expected * unit), 1.0)
+    if scan.value_cdf is None:
+        v_lo, v_hi = lo, hi
+    else:
+        v_lo, v_hi = value_interval(scan.value_cdf)
+        v_lo, v_hi = v_lo[s.inverse], v_hi[s.inverse]
+    scale = margin * unit * np.clip(factor, 0.0, 1.0)
+    return lo, hi, v_lo * scale, v_hi * scale
 
 
 def _interval(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +210,7 @@ def _churn(
             and train["churned"].nunique() == 2:  # fmt: skip
         model = ChurnModel(random_state=seed).fit(train, train["churned"])
         return model.predict_proba(feats), "churn_model"
-    return fit.bg.probability_of_purchases(0, float(churn_days), summary), "bgnbd"
+    return fit.bg.probability_of_purchases(0, float(churn_days), summary), str(fit.model)
 
 
 def churn_risk(probability: np.ndarray) -> np.ndarray:
@@ -192,6 +237,8 @@ def predict_workspace(
     n_bootstrap: int = 30,
     seed: int = 0,
     store: bool = True,
+    model: str = DEFAULT_PURCHASE_MODEL,
+    penalizer: float = 0.0,
 ) -> pd.DataFrame:
     """Predict every buyer's value, churn and next order; store ``customer_predictions`` (module docstring).
 
@@ -211,11 +258,17 @@ def predict_workspace(
     margin : float, default=1.0
         Profit margin applied to spend.
     n_bootstrap : int, default=30
-        Bootstrap refits behind the p10/p90 columns (0: no interval, p10 = 0 and p90 = 2 x point, flagged ``fallback``).
+        Bootstrap refits behind the ``_param_p10``/``_param_p90`` columns (0: no parameter band,
+        p10 = 0 and p90 = 2 x point, flagged ``fallback``).
     seed : int, default=0
         Seed of the bootstrap and of the churn model.
     store : bool, default=True
         Write the table and the ``predictions_*`` workspace meta.
+    model : {"mbgnbd", "bgnbd", "pareto"}, default="mbgnbd"
+        Purchase model behind ``p_alive``, purchases, CLV and the next order
+        (``shopseg predict run --model``; see docs/predictions.md for the backtests behind the default).
+    penalizer : float, default=0.0
+        L2 penalty of the purchase and spend fits (``--penalizer``); > 0 shrinks a fit that runs to a boundary.
 
     Returns
     -------
@@ -223,7 +276,7 @@ def predict_workspace(
         :data:`PREDICTION_COLUMNS`, one row per buyer, sorted by ``customer_id``;
         ``attrs``: ``as_of``, ``horizon_days``, ``churn_days``, ``churn_source``,
         ``uncertainty``, ``fallback`` (reasons), ``bootstrap_replicates``, ``warnings`` (the
-        fit's convergence warnings, e.g. a Hessian that is not positive definite), ``params``.
+        fit's convergence warnings, e.g. a Hessian that is not positive definite), ``model``, ``params``.
 
     Raises
     ------
@@ -233,10 +286,11 @@ def predict_workspace(
         No orders, or no buyer on the as-of date.
     """
     horizon_days, churn_days = check_horizon(horizon_days), check_horizon(churn_days)
-    if not (discount_rate >= 0 and margin > 0 and isinstance(n_bootstrap, int) and n_bootstrap >= 0):
+    model = model_key(model)
+    if not (discount_rate >= 0 and margin > 0 and isinstance(n_bootstrap, int) and n_bootstrap >= 0 and penalizer >= 0):
         raise InvalidParameterError(
-            "predict_workspace: expected discount_rate >= 0, margin > 0 and n_bootstrap an int >= 0. "
-            f"Got {discount_rate!r}, {margin!r}, {n_bootstrap!r} instead."
+            "predict_workspace: expected discount_rate >= 0, margin > 0, n_bootstrap an int >= 0 and penalizer >= 0. "
+            f"Got {discount_rate!r}, {margin!r}, {n_bootstrap!r}, {penalizer!r} instead."
         )
     eng = get_engine(ws, engine) if isinstance(engine, str) else engine
     day = _as_of(ws, eng, as_of)
@@ -246,11 +300,12 @@ def predict_workspace(
         raise SchemaError(f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders")
     summary = buyer_summary(feats)
     summary["order_value"] = pd.to_numeric(feats["avg_order_value"], errors="coerce").fillna(0.0).to_numpy()
-    fit = _fit(summary)
+    fit = _fit(summary, model, penalizer)
     horizon = float(horizon_days)
     point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
     expected, clv = _values(fit, summary, horizon, discount_rate, margin)
-    draws_e, draws_c, replicates = _bootstrap(summary, n_bootstrap, seed, horizon, discount_rate, margin)
+    p_lo, p_hi, v_lo, v_hi = _customer_intervals(fit, summary, horizon, expected, clv, margin)
+    draws_e, draws_c, replicates = _bootstrap(summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer)
     e_lo, e_hi = _interval(expected, draws_e)
     c_lo, c_hi = _interval(clv, draws_c)
     churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
@@ -266,12 +321,16 @@ def predict_workspace(
             "customer_id": summary["customer_id"].astype(str),
             "p_alive": point["p_alive"].to_numpy(),
             "expected_purchases": expected,
-            "expected_purchases_p10": e_lo,
-            "expected_purchases_p90": e_hi,
+            "purchases_p10": p_lo,
+            "purchases_p90": p_hi,
+            "expected_purchases_param_p10": e_lo,
+            "expected_purchases_param_p90": e_hi,
             "expected_spend": fit.spend(summary),
             "clv": clv,
-            "clv_p10": c_lo,
-            "clv_p90": c_hi,
+            "clv_p10": v_lo,
+            "clv_p90": v_hi,
+            "clv_param_p10": c_lo,
+            "clv_param_p90": c_hi,
             "churn_probability": np.clip(churn_p, 0.0, 1.0),
             "churn_risk": churn_risk(churn_p),
             "p_next_order": point["p_next_order"].to_numpy(),
@@ -285,7 +344,7 @@ def predict_workspace(
         {
             "as_of": day.isoformat(), "horizon_days": horizon_days, "churn_days": churn_days, "churn_source": churn_source,
             "uncertainty": flag, "fallback": "; ".join(fallback), "bootstrap_replicates": replicates,
-            "warnings": "; ".join(fit.notes), "params": dict(fit.bg.params_), "buyers": len(out),
+            "warnings": "; ".join(fit.notes), "params": dict(fit.bg.params_), "buyers": len(out), "model": model,
         }
     )  # fmt: skip
     if store:
@@ -296,7 +355,8 @@ def predict_workspace(
 def _store(ws: Workspace, out: pd.DataFrame) -> None:
     with ws.transaction():
         ws.write_table(PREDICTIONS_TABLE, out)
-        keys = ("as_of", "horizon_days", "churn_days", "churn_source", "uncertainty", "fallback", "bootstrap_replicates", "warnings")
+        keys = ("as_of", "horizon_days", "churn_days", "churn_source", "uncertainty", "fallback", "bootstrap_replicates",
+                "warnings", "model")  # fmt: skip
         for key in keys:
             ws.set_meta(f"predictions_{key}", str(out.attrs[key]))
         ws.set_meta("predictions_created_at", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat())

@@ -64,7 +64,7 @@ def prediction_summary(workspace: Workspace) -> dict[str, Any] | None:
         return None
     con = workspace.con
     totals = con.execute(
-        """SELECT count(*) AS buyers, sum(clv) AS clv, sum(clv_p10) AS clv_p10, sum(clv_p90) AS clv_p90,
+        """SELECT count(*) AS buyers, sum(clv) AS clv, sum(clv_param_p10) AS clv_param_p10, sum(clv_param_p90) AS clv_param_p90,
                   avg(p_alive) AS p_alive, quantile_cont(clv, 0.5) AS clv_median, max(clv) AS clv_max
            FROM customer_predictions"""
     ).df().iloc[0].to_dict()

@@ -86,8 +86,8 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
             summary.sections["clv_by_segment"] = pred["by_segment"]
         t = pred["totals"]
         summary.notes["predictions"] = (
-            f"{int(t['buyers']):,} buyers · total CLV {float(t['clv'] or 0):,.0f} (p10-p90 {float(t['clv_p10'] or 0):,.0f}"
-            f" - {float(t['clv_p90'] or 0):,.0f}) · mean P(alive) {float(t['p_alive'] or 0):.1%} · "
+            f"{int(t['buyers']):,} buyers · total CLV {float(t['clv'] or 0):,.0f} (parameter band {float(t['clv_param_p10'] or 0):,.0f}"
+            f" - {float(t['clv_param_p90'] or 0):,.0f}) · mean P(alive) {float(t['p_alive'] or 0):.1%} · "
             f"as of {pred['meta']['as_of'] or '-'}, horizon {pred['meta']['horizon_days'] or '-'} days"
         )
     clusters = cluster_profiles(workspace)

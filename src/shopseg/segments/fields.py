@@ -104,20 +104,25 @@ _ALIASES = {
 }
 _PREDICTED = {
     "clv": ("number", "Predicted customer lifetime value over the horizon (currency)."),
-    "clv_p10": ("number", "10th percentile of the CLV interval (bootstrap), currency."),
-    "clv_p90": ("number", "90th percentile of the CLV interval (bootstrap), currency."),
+    "clv_p10": ("number", "The customer's own 10th percentile of value over the horizon: she brings at least this "
+                "with 90% probability, given the models (currency)."),
+    "clv_p90": ("number", "Upper end of the customer's own 80% value interval over the horizon (currency)."),
+    "clv_param_p10": ("number", "10th percentile of the expected CLV over bootstrap refits (parameter uncertainty only)."),
+    "clv_param_p90": ("number", "90th percentile of the expected CLV over bootstrap refits (parameter uncertainty only)."),
     "churn_probability": ("number", "Predicted probability of no purchase in the churn window, 0-1."),
     "churn_risk": ("string", "Churn risk band: low, medium or high."),
-    "p_alive": ("number", "Probability the customer is still active (BG/NBD), 0-1."),
+    "p_alive": ("number", "Probability the customer is still active (MBG/NBD by default; see predictions_model), 0-1."),
     "next_order_date": ("timestamp", "Predicted date of the next order."),
     "next_order_date_lower": ("timestamp", "Lower end (p10) of the next-order date interval."),
     "next_order_date_upper": ("timestamp", "Upper end (p90) of the next-order date interval."),
-    "expected_purchases": ("number", "Expected purchases over the prediction horizon (BG/NBD or Pareto/NBD)."),
+    "expected_purchases": ("number", "Expected purchases over the prediction horizon (MBG/NBD, BG/NBD or Pareto/NBD)."),
     "expected_spend": ("number", "Expected spend per order (Gamma-Gamma), currency."),
     "p_next_order": ("number", "Probability of at least one order within the horizon, 0-1."),
-    "expected_purchases_p10": ("number", "10th percentile of expected purchases (bootstrap)."),
-    "expected_purchases_p90": ("number", "90th percentile of expected purchases (bootstrap)."),
-}
+    "purchases_p10": ("number", "The customer's own 10th percentile of purchases over the horizon."),
+    "purchases_p90": ("number", "Upper end of the customer's own 80% interval of purchases over the horizon."),
+    "expected_purchases_param_p10": ("number", "10th percentile of expected purchases over bootstrap refits (parameter uncertainty only)."),
+    "expected_purchases_param_p90": ("number", "90th percentile of expected purchases over bootstrap refits (parameter uncertainty only)."),
+}  # fmt: skip
 _CHOICES = {"churn_risk": ("low", "medium", "high")}
 # rule field -> customer_predictions column, where the two names differ
 _PREDICTED_COLUMNS = {"next_order_date_lower": "next_order_p10_date", "next_order_date_upper": "next_order_p90_date"}

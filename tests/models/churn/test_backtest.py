@@ -12,12 +12,16 @@ def test_auc_of_every_score_is_in_a_sane_range(churn_result):
     """Planted lapsed/one-time customers make churn learnable: the supervised model and recency rank well.
 
     BG/NBD's P(alive) is 1 for every one-time buyer by construction, and one-time buyers are the likeliest churners,
-    so 1 - P(alive) ranks worse than chance here (measured 0.46); we pin that it stays below the other two.
+    so its 1 - P(alive) ranks worse than chance here (measured 0.46). The MBG/NBD (the default) lets one-time buyers
+    drop out: its 1 - P(alive) ranks better than chance and better than the BG/NBD's.
     """
     auc = churn_result.metrics["auc"]
+    by_model = churn_result.info["p_alive_auc"]
     assert 0.85 < auc["churn_model"] < 0.99
     assert 0.80 < auc["recency"] < 0.99
-    assert auc["bgnbd"] < min(auc["churn_model"], auc["recency"])
+    assert churn_result.info["purchase_model"] == "mbgnbd" and auc["p_alive"] == by_model["mbgnbd"]
+    assert by_model["bgnbd"] < 0.5 < by_model["mbgnbd"]
+    assert auc["no_purchase"] > 0.8
 
 
 def test_model_is_better_calibrated_than_the_base_rate(churn_result):
@@ -28,16 +32,24 @@ def test_model_is_better_calibrated_than_the_base_rate(churn_result):
 
 
 def test_verdicts_state_who_wins(churn_result):
+    """Each verdict follows its 95% bootstrap interval: beats above 0, loses to below 0, ties with across 0."""
     m = churn_result.metrics["auc"]
+    ci = churn_result.info["auc_ci"]
     lines = churn_result.verdicts()
-    for line, base in zip(lines, ["bgnbd", "recency"]):
-        word = "beats" if m["churn_model"] > m[base] else "loses to"
-        assert f"churn model {word} the" in line and f"{m[base]:.3f}" in line
+    pairs = [("churn_model", "p_alive", "churn model", "the MBG/NBD 1 - P(alive) baseline"),
+             ("churn_model", "recency", "churn model", "the recency-only baseline"),
+             ("p_alive", "recency", "MBG/NBD 1 - P(alive)", "the recency-only baseline")]  # fmt: skip
+    assert len(lines) == 3
+    for line, (a, b, name, other) in zip(lines, pairs):
+        lo, hi = ci[f"{a}-{b}"]
+        assert lo <= m[a] - m[b] <= hi
+        word = "beats" if lo > 0 else ("loses to" if hi < 0 else "ties with")
+        assert line.startswith(f"{name} {word} {other}: AUC {m[a]:.3f} vs {m[b]:.3f} (difference {m[a] - m[b]:+.3f}, ")
 
 
 def test_reliability_bins_cover_every_test_customer(churn_result):
     rel = churn_result.reliability
-    for score in ("churn_model", "bgnbd", "recency"):
+    for score in ("churn_model", "p_alive", "no_purchase", "recency"):
         assert rel[rel.score == score]["customers"].sum() == churn_result.info["test_customers"]
     preds = churn_result.predictions
     assert len(preds) == churn_result.info["test_customers"] and preds["churned"].isin([0, 1]).all()

@@ -113,7 +113,7 @@ def _standard_errors(
         warnings.warn(
             f"The Hessian of the log-likelihood is not positive definite at the estimate of {', '.join(names)}: "
             "standard errors are reported as NaN. Hint: the data may not identify every parameter "
-            "(few repeat buyers); try a penalizer > 0.",
+            "(few repeat buyers); try a penalizer > 0 (shopseg predict run --penalizer 0.01).",
             ConvergenceWarning,
             stacklevel=4,
         )
@@ -190,7 +190,7 @@ def fit_mle(
         detail = f"parameters {at_bound} ran to the edge of [e^-18, e^18]" if at_bound else "stopped early"
         warnings.warn(
             f"{model}: the maximum-likelihood fit did not converge ({detail}; optimiser: {res.message}). "
-            "Hint: check for very few repeat buyers, or pass penalizer > 0.",
+            "Hint: check for very few repeat buyers, or pass penalizer > 0 (shopseg predict run --penalizer 0.01).",
             ConvergenceWarning,
             stacklevel=3,
         )

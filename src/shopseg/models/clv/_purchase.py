@@ -22,9 +22,28 @@ from shopseg.models.clv._base import Estimator, fit_mle
 from shopseg.models.clv._summary import Summary, read_summary
 from shopseg.models.clv.next_order import next_order_from_cdf
 
-__all__ = ["PurchaseModel"]
+__all__ = ["PurchaseModel", "PmfStepper"]
 
 FALLBACK_PENALIZER = 0.1
+
+
+class PmfStepper:
+    """Yields ``P(X = n | alive)`` for n = 0, 1, ... over rows; ``keep(mask)`` drops rows between steps.
+
+    The generic stepper calls ``pmf(n, x, T)`` afresh; models with a recursion in n override
+    :meth:`PurchaseModel._pmf_stepper` with a cheaper one.
+    """
+
+    def __init__(self, pmf: Callable[[int, np.ndarray, np.ndarray], np.ndarray], x: np.ndarray, T: np.ndarray) -> None:
+        self._pmf, self.x, self.T, self.n = pmf, x, T, 0
+
+    def next(self) -> np.ndarray:
+        out = self._pmf(self.n, self.x, self.T)
+        self.n += 1
+        return out
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.x, self.T = self.x[mask], self.T[mask]
 
 
 class PurchaseModel(Estimator):
@@ -60,8 +79,17 @@ class PurchaseModel(Estimator):
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _pmf_alive(self, p: np.ndarray, n: int, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """P(exactly ``n`` purchases in (T, T + t] | alive at T, x, T)."""
         raise NotImplementedError
+
+    def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> PmfStepper:
+        """P(n | alive) for n = 0, 1, ... on rows that can be dropped (see :class:`PmfStepper`)."""
+        return PmfStepper(lambda n, rows_x, rows_T: self._pmf_alive(p, n, t, rows_x, rows_T), x, T)
+
+    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        alive = self._p_alive(p, x, t_x, T)
+        return alive * self._pmf_alive(p, n, t, x, T) + (1.0 - alive) * (n == 0)
 
     def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         """P(next purchase within u | alive at T), ``u`` of shape (k, 1) against rows (n,)."""
@@ -119,7 +147,8 @@ class PurchaseModel(Estimator):
             if self.fallback == "raise":
                 raise SchemaError(
                     f"{name}.fit: {reason}. Hint: use a longer calibration period or more customers, or pass "
-                    f"fallback='penalized' to fit a shrunken model (penalizer={FALLBACK_PENALIZER}) flagged in fallback_.",
+                    f"fallback='penalized' to fit a shrunken model (penalizer={FALLBACK_PENALIZER}) flagged in fallback_ "
+                    "(shopseg predict does this by itself and flags the rows 'fallback').",
                     table="summary",
                 )
             warnings.warn(f"{name}.fit: {reason}; fitted with penalizer={FALLBACK_PENALIZER}.", DataQualityWarning, stacklevel=2)
@@ -154,7 +183,8 @@ class PurchaseModel(Estimator):
         if bad.any():
             raise ShopsegError(
                 f"{type(self).__name__}: {what} is not finite for {int(bad.sum())} rows at parameters {self.params_}. "
-                "Hint: the fit may have run to a boundary (see converged_); refit with penalizer > 0."
+                "Hint: the fit may have run to a boundary (see converged_); refit with penalizer > 0 "
+                "(shopseg predict run --penalizer 0.01)."
             )
         return values
 

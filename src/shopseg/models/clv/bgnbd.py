@@ -25,10 +25,12 @@ from shopseg.models.clv._summary import Summary
 __all__ = ["BetaGeoModel"]
 
 
-def _expected_given_alive(p: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray, nodes: int = 64) -> np.ndarray:
+def _expected_given_alive(
+    p: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray, shift: int = 0, nodes: int = 64
+) -> np.ndarray:
     """E[Y(t) | alive at T] by Gauss-Jacobi quadrature over the dropout probability.
 
-    Given alive, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x);
+    Given alive, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x+shift) (shift 1 in the MBG/NBD);
     E[Y(t) | lambda, p] = (1 - exp(-lambda p t)) / p, so
     E[Y(t)] = E_p[(1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p], a smooth bounded integrand
     against the Beta weight (exact in the weight). Used where the 2F1 closed form fails.
@@ -37,13 +39,50 @@ def _expected_given_alive(p: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.nda
     out = np.empty(len(x))
     for xv in np.unique(x):
         rows = x == xv
-        u, w = special.roots_jacobi(nodes, b + xv - 1.0, a - 1.0)  # weight (1-u)^(b+x-1) (1+u)^(a-1) on [-1, 1]
+        u, w = special.roots_jacobi(nodes, b + xv + shift - 1.0, a - 1.0)  # weight (1-u)^(b+x-1) (1+u)^(a-1) on [-1, 1]
         q = (u + 1.0) / 2.0  # dropout probability
         w = w / w.sum()
         c = (alpha + T[rows])[:, None]
         f = -np.expm1(-(r + xv) * np.log1p(q[None, :] * t[rows][:, None] / c)) / q[None, :]
         out[rows] = np.sum(f * w[None, :], axis=1)
     return out
+
+
+class _BetaGeoStepper:
+    """P(n | alive) of the BG/NBD family for n = 0, 1, ... by recursion in n (no special function per step).
+
+    With k = r + x, q = (alpha+T)/(alpha+T+t), c = b + x + shift: the negative binomial count
+    ``log NB(n) = log NB(n-1) + log((k+n-1)/n) + log(1-q)``, ``S(n) = B(a, c+n)/B(a, c)`` with
+    ``S(n) = S(n-1) (c+n-1)/(a+c+n-1)``, and P(n | alive) = S(n) NB(n) + [n > 0] a/(a+c+n-1) S(n-1) P(NB >= n).
+    """
+
+    def __init__(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray, shift: int) -> None:
+        r, alpha, a, b = p
+        self.a, self.n = a, 0
+        self.k, self.c = r + x, b + x + shift
+        q = (alpha + T) / (alpha + T + t)
+        self.log1q = np.log1p(-q)
+        self.log_nb = self.k * np.log(q)
+        self.cdf = np.zeros(len(x))  # P(NB <= n - 1)
+        self.stay = np.ones(len(x))  # S(n)
+
+    def next(self) -> np.ndarray:
+        n = self.n
+        if n > 0:
+            self.log_nb = self.log_nb + np.log((self.k + n - 1) / n) + self.log1q
+            prev_stay = self.stay
+            self.stay = prev_stay * (self.c + n - 1) / (self.a + self.c + n - 1)
+        nb = np.exp(self.log_nb)
+        out = self.stay * nb
+        if n > 0:
+            out = out + self.a / (self.a + self.c + n - 1) * prev_stay * np.maximum(1.0 - self.cdf, 0.0)
+        self.cdf = self.cdf + nb
+        self.n += 1
+        return out
+
+    def keep(self, mask: np.ndarray) -> None:
+        for name in ("k", "c", "log1q", "log_nb", "cdf", "stay"):
+            setattr(self, name, getattr(self, name)[mask])
 
 
 class BetaGeoModel(PurchaseModel):
@@ -84,9 +123,6 @@ class BetaGeoModel(PurchaseModel):
 
     Examples
     --------
-    >>> from collections.abc import Callable
-
-import numpy as np
     >>> m = BetaGeoModel()
     >>> m.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # published CDNOW fit
     >>> round(float(m.conditional_expected_purchases(39, [2], [30.43], [38.86])[0]), 3)
@@ -105,13 +141,17 @@ import numpy as np
 
     _param_names = ("r", "alpha", "a", "b")
     _x0 = (1.0, 1.0, 1.0, 1.0)
+    #: Dropout chances survived by a customer with x repeat purchases are x + _shift: the BG/NBD flips the
+    #: coin after each repeat purchase (0), the MBG/NBD also right after the first purchase (1).
+    _shift = 0
 
     def _loglik(self, p: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = p
+        bx = b + x + self._shift  # posterior Beta(a, bx) of the dropout probability given alive
         head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-        alive = special.betaln(a, b + x) - special.betaln(a, b) - (r + x) * np.log(alpha + T)
-        dead = special.betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - special.betaln(a, b) - (r + x) * np.log(alpha + t_x)
-        return head + np.logaddexp(alive, np.where(x > 0, dead, -np.inf))
+        alive = special.betaln(a, bx) - special.betaln(a, b) - (r + x) * np.log(alpha + T)
+        dead = special.betaln(a + 1, np.maximum(bx - 1, 1e-300)) - special.betaln(a, b) - (r + x) * np.log(alpha + t_x)
+        return head + np.logaddexp(alive, np.where(x + self._shift > 0, dead, -np.inf))
 
     def _gradient(self, s: Summary) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         """Weighted log-likelihood and its analytic gradient.
@@ -122,15 +162,16 @@ import numpy as np
         ux, ix = np.unique(s.x, return_inverse=True)
         uT, iT = np.unique(s.T, return_inverse=True)
         ut, it = np.unique(s.t_x, return_inverse=True)
-        w, repeat = s.weights, ux > 0
+        w, d = s.weights, self._shift
+        repeat = ux + d > 0  # the "dropped out at t_x" branch exists
 
         def value_and_grad(p: np.ndarray) -> tuple[float, np.ndarray]:
             r, alpha, a, b = p
-            bx1 = np.where(repeat, b + ux - 1, 1.0)
+            bx1 = np.where(repeat, b + ux + d - 1, 1.0)
             log_aT, log_at = np.log(alpha + uT)[iT], np.log(alpha + ut)[it]
             rx = (r + ux)[ix]
             # per-x pieces: log B ratios of the alive/dead branches and their digamma derivatives
-            alive_x = special.betaln(a, b + ux) - special.betaln(a, b)
+            alive_x = special.betaln(a, b + ux + d) - special.betaln(a, b)
             dead_x = np.where(repeat, special.betaln(a + 1, bx1) - special.betaln(a, b), -np.inf)
             head_x = special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
             alive = alive_x[ix] - rx * log_aT
@@ -140,10 +181,10 @@ import numpy as np
             total = alive + np.maximum(diff, 0.0) + np.log1p(np.exp(-np.abs(diff)))
             ll = np.sum(w * (head_x[ix] + total))
             d_ab = special.digamma(a + b)
-            psi_abx = special.digamma(a + b + ux)
+            psi_abx = special.digamma(a + b + ux + d)
             da_x_alive = special.digamma(a) - psi_abx
             da_x_dead = special.digamma(a + 1) - psi_abx
-            db_x_alive = special.digamma(b + ux) - psi_abx
+            db_x_alive = special.digamma(b + ux + d) - psi_abx
             db_x_dead = np.where(repeat, special.digamma(bx1) - psi_abx, 0.0)
             g_r = (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))[ix] - share * log_aT - dead_share * log_at
             g_alpha = r / alpha - rx * (share / (alpha + uT)[iT] + dead_share / (alpha + ut)[it])
@@ -155,22 +196,24 @@ import numpy as np
 
     def _p_alive(self, p: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = p
+        bx = b + x + self._shift
         log_odds_dead = (
-            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+            np.log(a) - np.log(np.maximum(bx - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         )
-        return np.where(x > 0, special.expit(-log_odds_dead), 1.0)
+        return np.where(x + self._shift > 0, special.expit(-log_odds_dead), 1.0)
 
     def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         r, alpha, a, b = p
+        bx = b + x + self._shift
         z = t / (alpha + T + t)
-        hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+        hyp = special.hyp2f1(r + x, bx, a + bx - 1, z)
         bracket = 1.0 - np.exp((r + x) * np.log1p(-z)) * hyp
-        given_alive = (a + b + x - 1) / (a - 1) * bracket
+        given_alive = (a + bx - 1) / (a - 1) * bracket
         # 2F1 loses all accuracy for large x * t (and near a = 1): redo those rows by quadrature
         bad = ~np.isfinite(given_alive) | (given_alive < 0) | (np.abs(a - 1.0) < 1e-3)
         if np.any(bad):
             given_alive = np.where(bad, 0.0, given_alive)
-            given_alive[bad] = _expected_given_alive(p, np.broadcast_to(t, x.shape)[bad], x[bad], T[bad])
+            given_alive[bad] = _expected_given_alive(p, np.broadcast_to(t, x.shape)[bad], x[bad], T[bad], self._shift)
         return given_alive * self._p_alive(p, x, t_x, T)
 
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -179,17 +222,20 @@ import numpy as np
         zeros = np.zeros(t.shape)
         return self._cond_expected(p, t, zeros, zeros, zeros)
 
-    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        # Alive at T: lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x). Either n purchases and still alive
+    def _pmf_alive(self, p: np.ndarray, n: int, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        # Alive at T: lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x+shift). Either n purchases and still alive
         # (negative binomial count, (1-p)^n), or dropout right after the n-th purchase (NB survival at n-1).
         r, alpha, a, b = p
+        bx = b + x + self._shift
         prob = (alpha + T) / (alpha + T + t)
-        stay = np.exp(special.betaln(a, b + x + n) - special.betaln(a, b + x)) * stats.nbinom.pmf(n, r + x, prob)
+        stay = np.exp(special.betaln(a, bx + n) - special.betaln(a, bx)) * stats.nbinom.pmf(n, r + x, prob)
         drop = 0.0
         if n > 0:
-            drop = np.exp(special.betaln(a + 1, b + x + n - 1) - special.betaln(a, b + x)) * stats.nbinom.sf(n - 1, r + x, prob)
-        alive = self._p_alive(p, x, t_x, T)
-        return alive * (stay + drop) + (1.0 - alive) * (n == 0)
+            drop = np.exp(special.betaln(a + 1, bx + n - 1) - special.betaln(a, bx)) * stats.nbinom.sf(n - 1, r + x, prob)
+        return stay + drop
+
+    def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> _BetaGeoStepper:
+        return _BetaGeoStepper(p, t, x, T, self._shift)
 
     def _next_order_closed(
         self, p: np.ndarray, x: np.ndarray, T: np.ndarray, horizon: float, interval: tuple[float, float]

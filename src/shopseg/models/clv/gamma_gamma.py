@@ -164,7 +164,8 @@ class GammaGammaModel(Estimator):
         if reason is not None and (self.fallback == "raise" or n == 0):
             raise SchemaError(
                 f"GammaGammaModel.fit: {reason}. Hint: the spend model needs repeat buyers; use a longer "
-                "calibration period, or pass fallback='population' (needs at least one repeat customer).",
+                "calibration period, or pass fallback='population' (needs at least one repeat customer; "
+                "shopseg predict does this by itself and flags the rows 'fallback').",
                 table="summary",
             )
         self.population_mean_ = float(np.sum(x[keep] * m[keep]) / np.sum(x[keep]))
@@ -207,7 +208,8 @@ class GammaGammaModel(Estimator):
         if q <= 1:
             raise ShopsegError(
                 f"GammaGammaModel: the population mean spend is infinite because q = {q:.3g} <= 1. "
-                "Hint: a few extreme spenders dominate; cap monetary_value or pass penalizer > 0."
+                "Hint: a few extreme spenders dominate; cap monetary_value or pass penalizer > 0 "
+                "(shopseg predict run --penalizer 0.01)."
             )
         return p * gamma / (q - 1)
 

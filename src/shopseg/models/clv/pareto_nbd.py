@@ -153,7 +153,7 @@ class ParetoNBDModel(PurchaseModel):
         r, alpha, s, beta = p
         return r / alpha * self._lifetime_share(s, np.asarray(beta), t)
 
-    def _cond_pmf(self, p: np.ndarray, n: int, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _pmf_alive(self, p: np.ndarray, n: int, t: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         # Alive at T: lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T) independent; the remaining lifetime
         # tau is Lomax(s, beta+T). n purchases = NB count over min(tau, t).
         r, alpha, s, beta = p
@@ -163,8 +163,7 @@ class ParetoNBDModel(PurchaseModel):
         nb = stats.nbinom.pmf(n, (r + x)[:, None], (alpha + T)[:, None] / (alpha + T[:, None] + tau[None, :]))
         died = np.sum(dens * nb * _WEIGHTS, axis=1) * t / 2.0
         survive = (base[:, 0] / (base[:, 0] + t)) ** s * stats.nbinom.pmf(n, r + x, (alpha + T) / (alpha + T + t))
-        alive = self._p_alive(p, x, t_x, T)
-        return alive * (died + survive) + (1.0 - alive) * (n == 0)
+        return died + survive
 
     def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
         # defective density of the next purchase (see next_order.py), integrated by the trapezoid rule
