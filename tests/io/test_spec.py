@@ -332,3 +332,9 @@ def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(
     assert set(rfm["m_score"].dropna()) == {1}
     assert rfm.attrs["notes"][-1] == ("M: the store has no prices (unit_price was one constant at ingest), so revenue "
                                       "is unavailable and every buyer scores M = 1; read the segments on R and F.")  # fmt: skip
+    from shopseg.predict import predict_workspace
+
+    predictions = predict_workspace(workspace, "duckdb", n_bootstrap=0)
+    assert predictions["clv"].isna().all() and predictions["expected_spend"].isna().all()
+    assert predictions["expected_purchases"].notna().all() and predictions["p_alive"].between(0, 1).all()
+    assert predictions.attrs["unavailable"] == "spend and CLV: the store has no prices"

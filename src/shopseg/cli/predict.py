@@ -44,6 +44,8 @@ def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbg
         console.print(f"[yellow]flagged:[/] {a['fallback']}", soft_wrap=True)
     if a["warnings"]:
         console.print(f"[yellow]note:[/] {a['warnings']}", soft_wrap=True)
+    if a.get("unavailable"):
+        console.print(f"[yellow]unavailable:[/] {a['unavailable']} (they are empty, not zero)", soft_wrap=True)
     risk = df["churn_risk"].value_counts()
     rows: list[tuple[str, Any]] = [
         ("buyers", len(df)),

@@ -55,7 +55,7 @@ from shopseg.engine import Engine, get_engine
 from shopseg.errors import ConvergenceWarning, InvalidParameterError, SchemaError
 from shopseg.features import FEATURES_TABLE, feature_expr
 from shopseg.features.asof import DateLike, parse_date
-from shopseg.features.build import resolve_as_of
+from shopseg.features.build import resolve_as_of, store_measures
 from shopseg.models import GammaGammaModel
 from shopseg.models.churn import ChurnModel, churn_labels
 from shopseg.models.churn.backtest import check_horizon
@@ -340,11 +340,15 @@ def predict_workspace(
             "uncertainty": flag,
         }
     )[PREDICTION_COLUMNS]
+    unavailable = "" if store_measures(ws)["prices"] else "spend and CLV: the store has no prices"
+    if unavailable:  # unavailable, not zero (issue 15): purchases, P(alive), churn and next order still hold
+        out[[c for c in PREDICTION_COLUMNS if c.startswith(("clv", "expected_spend"))]] = np.nan
     out.attrs.update(
         {
             "as_of": day.isoformat(), "horizon_days": horizon_days, "churn_days": churn_days, "churn_source": churn_source,
             "uncertainty": flag, "fallback": "; ".join(fallback), "bootstrap_replicates": replicates,
             "warnings": "; ".join(fit.notes), "params": dict(fit.bg.params_), "buyers": len(out), "model": model,
+            "unavailable": unavailable,
         }
     )  # fmt: skip
     if store:
