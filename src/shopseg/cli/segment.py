@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 from rich.text import Text
 
-from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._common import console, err_console, open_workspace, print_table
 
 __all__ = ["register", "segment_app"]
 
@@ -156,12 +156,23 @@ def delete(name: str) -> None:
 
 @segment_app.command("refresh")
 def refresh(as_of: AsOf = None) -> None:
-    """Store a dated membership snapshot of every saved segment (and the RFM map)."""
+    """Store a dated membership snapshot of every saved segment (and the RFM map).
+
+    A saved segment that cannot be used (over a limit, a field gone, ...) is reported and left out; the
+    others are stored, and the command then exits 1.
+    """
+    from shopseg.segments.saved import describe_broken
+
     ws, store = _store()
     with ws:
         day = store.as_of(as_of)
         sizes = store.refresh(_engine(ws), day)
     print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
+    for name, exc in store.broken.items():
+        err_console.print(Text("error: ", style="bold red") + Text(f"not refreshed: {describe_broken(name, exc)}"),
+                          soft_wrap=True)  # fmt: skip
+    if store.broken:
+        raise typer.Exit(1)
 
 
 @segment_app.command("history")
