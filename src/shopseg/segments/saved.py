@@ -22,7 +22,7 @@ from shopseg.segments.nodes import Segment
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.validate import referenced_segments, segment_issues, summarize
 
-__all__ = ["SavedSegment", "usable_segments", "broken_ref_issues", "describe_broken"]
+__all__ = ["SavedSegment", "usable_segments", "broken_ref_issues", "describe_broken", "named_error"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,15 @@ class SavedSegment:
         try:
             seg = parse_segment(self.definition)
         except SegmentError as exc:
-            raise type(exc)(summarize(exc.issues, self.name), exc.issues) from None
+            raise named_error(exc, self.name) from None
         return Segment(seg.rule, source=seg.source, name=self.name)
+
+
+def named_error(exc: SegmentError, name: str) -> SegmentError:
+    """``exc`` about the saved segment ``name``: the summary and each issue's message start with it."""
+    issues = [i if i.message.startswith(f"segment '{name}' ") else Issue(i.path, i.code, f"segment '{name}' {i.message}")
+              for i in exc.issues]  # fmt: skip
+    return type(exc)(summarize(exc.issues, name), issues)
 
 
 def broken_ref_issues(seg: Segment, broken: Mapping[str, SegmentError]) -> list[Issue]:
@@ -63,9 +70,11 @@ def usable_segments(saved: Iterable[SavedSegment],
     broken: dict[str, SegmentError] = {}
     for s in saved:
         try:
-            good[s.name] = s.segment
+            seg = parse_segment(s.definition)
         except SegmentError as exc:
-            broken[s.name] = exc
+            broken[s.name] = type(exc)(summarize(exc.issues, s.name), exc.issues)
+        else:
+            good[s.name] = Segment(seg.rule, source=seg.source, name=s.name)
     dropped = True
     while dropped:
         dropped = False
@@ -80,10 +89,12 @@ def usable_segments(saved: Iterable[SavedSegment],
 
 def describe_broken(name: str, exc: SegmentError) -> str:
     """One line for a report: ``segment 'x' cannot be used: <the first line of each issue>``."""
-    return f"segment '{name}' cannot be used: {_first_lines(exc)}"
+    return f"segment '{name}' cannot be used: {_first_lines(exc, name)}"
 
 
-def _first_lines(exc: SegmentError) -> str:
-    lines = [i.message.split("\n", 1)[0].removeprefix("/: ") for i in exc.issues] or [str(exc).split("\n", 1)[0]]
+def _first_lines(exc: SegmentError, name: str | None = None) -> str:
+    own = f"segment '{name}' "
+    lines = [i.message.split("\n", 1)[0].removeprefix(own).removeprefix("/: ") for i in exc.issues]
+    lines = lines or [str(exc).split("\n", 1)[0]]
     text = " ".join(lines[:3]) + (f" (and {len(lines) - 3} more problems)" if len(lines) > 3 else "")
     return text

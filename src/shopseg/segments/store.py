@@ -42,7 +42,7 @@ from shopseg.segments.limits import RuleLimits
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.render import render
 from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
-from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, usable_segments
+from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, named_error, usable_segments
 from shopseg.segments.validate import referenced_segments, static_issues, summarize, validate_segment
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ class SegmentStore(SnapshotQueries):
         defs = self.definitions()
         exc = self.broken.get(segment.name) if segment.name is not None else None
         if exc is not None:
-            raise type(exc)(str(exc), exc.issues)
+            raise named_error(exc, segment.name)  # type: ignore[arg-type]
         return defs
 
     def preview(self, engine: Engine, definition: str | dict[str, Any] | Segment, *,

@@ -32,10 +32,12 @@ def _out(state: AppState, s: SavedSegment, broken: Mapping[str, SegmentError] | 
     live = state.live
     size = len(live.evaluator.members.get(s.name, ())) if live is not None else None
     exc = (broken or {}).get(s.name)
-    try:
-        json_form = to_json(s.segment)
-    except SegmentError as parse_error:  # saved by an older version, or over a lowered limit: listed, with why
-        json_form, exc = None, parse_error
+    json_form = None
+    if exc is None:
+        try:
+            json_form = to_json(s.segment)
+        except SegmentError as parse_error:  # saved by an older version, or over a lowered limit: listed, with why
+            exc = parse_error
     error = describe_broken(s.name, exc) if exc is not None else None
     return SegmentOut(name=s.name, version=s.version, definition=s.definition, description=s.description,
                       created_at=s.created_at, json_form=json_form, live_members=size, error=error)  # fmt: skip
