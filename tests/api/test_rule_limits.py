@@ -19,7 +19,6 @@ import pytest
 
 from shopseg.api.keys import KeyStore
 from shopseg.segments.store import SegmentStore
-from shopseg.workspace import Workspace
 from tests.api.helpers import free_port, wait_until
 from tests.segments.test_broken_saved import BAD, GOOD, insert_bad
 from tests.segments.test_compile import make_shop

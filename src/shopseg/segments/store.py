@@ -209,9 +209,8 @@ class SegmentStore(SnapshotQueries):
     def usable(self, segment: Segment) -> dict[str, Segment]:
         """:meth:`definitions`, once ``segment`` is not a broken saved segment (else its :class:`SegmentError`)."""
         defs = self.definitions()
-        exc = self.broken.get(segment.name) if segment.name is not None else None
-        if exc is not None:
-            raise named_error(exc, segment.name)  # type: ignore[arg-type]
+        if segment.name is not None and segment.name in self.broken:
+            raise named_error(self.broken[segment.name], segment.name)
         return defs
 
     def preview(self, engine: Engine, definition: str | dict[str, Any] | Segment, *,
