@@ -84,13 +84,14 @@ class RuleLimits:
         return cls(*values)
 
 
-def length_issue(text: str, *, json_form: bool = False, limits: RuleLimits | None = None) -> Issue | None:
+def length_issue(text: str, *, json_form: bool = False, limits: RuleLimits | None = None,
+                 what: str = "the rule") -> Issue | None:  # fmt: skip
     """The issue of a rule text longer than the limit (``json_form``: JSON text, :data:`JSON_FACTOR` times), or None."""
     limits = limits or RuleLimits.current()
     cap = limits.max_chars * (JSON_FACTOR if json_form else 1)
     if len(text) <= cap:
         return None
-    what = "the rule's JSON text" if json_form else "the rule"
+    what = "the rule's JSON text" if json_form else what
     factor = f" ({JSON_FACTOR} times the setting segment_max_rule_chars)" if json_form else " (setting segment_max_rule_chars)"
     return Issue("/", "too_long", f"/: {what} is {len(text):,} characters long. Expected at most {cap:,} characters"
                                   f"{factor}. Hint: put the values of one field in one IN (...) list, or raise the "

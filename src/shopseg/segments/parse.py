@@ -324,9 +324,8 @@ def _check_length(text: str, limits: RuleLimits, *, json_form: bool = False) -> 
 
 def _fits(seg: Segment, limits: RuleLimits) -> Segment:
     """``seg`` once the canonical text it is saved as fits ``segment_max_rule_chars`` (it is read back from that)."""
-    issue = length_issue(render(seg.rule), limits=limits)
+    issue = length_issue(render(seg.rule), limits=limits, what="the rule's canonical text form")
     if issue is not None:
-        issue = Issue(issue.path, issue.code, issue.message.replace("the rule is", "the rule's canonical text form is", 1))
         raise RuleTooLargeError(_summary([issue]), [issue])
     return seg
 

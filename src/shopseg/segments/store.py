@@ -31,18 +31,18 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from shopseg.engine.budget import time_budget
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
 from shopseg.segments.compile import segment_flags, segment_frame
 from shopseg.segments.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
-from shopseg.segments.nodes import Segment
-from shopseg.engine.budget import time_budget
 from shopseg.segments.limits import RuleLimits
+from shopseg.segments.nodes import Segment
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.render import render
-from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
 from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, named_error, usable_segments
+from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
 from shopseg.segments.validate import referenced_segments, static_issues, summarize, validate_segment
 
 if TYPE_CHECKING:
