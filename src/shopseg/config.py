@@ -58,6 +58,35 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
         Setting(
+            "segment_max_rule_chars",
+            20_000,
+            int,
+            "Longest segment rule, in characters of its text form (a rule in JSON form: of the text form it "
+            "is saved as; the JSON text itself may be 4 times as long). Checked before the rule is parsed; "
+            "larger: 413 / exit 1.",
+        ),
+        Setting(
+            "segment_max_depth",
+            32,
+            int,
+            "Deepest nesting of a segment rule: a condition is 1 level, each AND/OR/NOT around it and each "
+            "segment('name') it goes through adds 1 (at most 64).",
+        ),
+        Setting(
+            "segment_max_nodes",
+            1000,
+            int,
+            "Most conditions and AND/OR/NOT operators in a segment rule, counting the rules its "
+            "segment('name') references bring in (an IN list is one condition).",
+        ),
+        Setting(
+            "preview_timeout_ms",
+            30_000,
+            int,
+            "Time budget of one segment preview or members page (API, dashboard, CLI), ms: its queries are "
+            "interrupted when it runs out (HTTP 503). 0: no budget.",
+        ),
+        Setting(
             "export_min_segment_size",
             100,
             int,

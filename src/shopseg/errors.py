@@ -20,6 +20,7 @@ __all__ = [
     "InvalidParameterError",
     "SchemaError",
     "SegmentError",
+    "RuleTooLargeError",
     "Issue",
     "NotFittedError",
     "UnsupportedOperationError",
@@ -28,6 +29,7 @@ __all__ = [
     "AuthenticationError",
     "PermissionDeniedError",
     "PayloadTooLargeError",
+    "QueryTimeoutError",
     "ConvergenceWarning",
     "DataQualityWarning",
     "did_you_mean",
@@ -97,6 +99,12 @@ class SegmentError(ShopsegError, ValueError):
         self.issues = list(issues)
 
 
+class RuleTooLargeError(SegmentError):
+    """A segment rule is longer than the ``segment_max_rule_chars`` setting (refused before it is parsed)."""
+
+    status = 413
+
+
 class NotFittedError(ShopsegError, ValueError, AttributeError):
     """An estimator was used before ``fit``."""
 
@@ -135,6 +143,12 @@ class PayloadTooLargeError(ShopsegError):
     """A request body is larger than the ``api_max_body_bytes`` setting."""
 
     status = 413
+
+
+class QueryTimeoutError(ShopsegError):
+    """A query ran out of its time budget (``preview_timeout_ms``) and was interrupted."""
+
+    status = 503
 
 
 class ConvergenceWarning(UserWarning):

@@ -91,3 +91,17 @@ def test_history_before_any_refresh_is_a_clean_error(tmp_path):
         assert r.exit_code == (0 if args == ["list"] else 1), r.output
         assert "internal error" not in r.output
     assert "shopseg segment refresh" in run(path, "history", "vip").output
+
+
+def test_preview_stops_at_the_time_budget_and_create_still_saves(shop_path, monkeypatch):
+    monkeypatch.setenv("SHOPSEG_PREVIEW_TIMEOUT_MS", "1")
+    r = run(shop_path, "create", "two_plus", "orders >= 2")
+    assert r.exit_code == 0, r.output
+    assert "two_plus version 1" in r.output
+    assert "warning: no size estimate: preview: stopped after 1 ms. Expected to finish within 1 ms (setting " \
+           "preview_timeout_ms)" in r.output
+    r = run(shop_path, "preview", "two_plus")
+    assert r.exit_code == 1 and "error: preview: stopped after 1 ms" in r.output and "Traceback" not in r.output
+    monkeypatch.setenv("SHOPSEG_PREVIEW_TIMEOUT_MS", "0")  # no budget
+    r = run(shop_path, "preview", "two_plus")
+    assert r.exit_code == 0 and "size: 3 of 5 customers" in r.output, r.output

@@ -135,8 +135,10 @@ class SegmentOut(BaseModel):
     definition: str
     description: str
     created_at: dt.datetime
-    json_form: dict[str, Any] = Field(description="The rule in JSON form.")
+    json_form: dict[str, Any] | None = Field(description="The rule in JSON form (None when the rule cannot be used).")
     live_members: int | None = Field(default=None, description="Current live members (None without live mode).")
+    error: str | None = Field(default=None, description="Why the saved rule cannot be used (over a limit, a field "
+                                                        "gone, ...); it is left out of refresh, overlaps and live mode.")
 
 
 class PreviewIn(_Strict):

@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 from rich.text import Text
 
-from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._common import console, err_console, open_workspace, print_table
 
 __all__ = ["register", "segment_app"]
 
@@ -68,13 +68,19 @@ def create(
     force: Annotated[bool, typer.Option("--force", help="Save even a rule that never or always matches.")] = False,
 ) -> None:
     """Validate and save a segment (a new version with --replace); show its estimated size and overlaps."""
+    from shopseg.errors import QueryTimeoutError
+
     ws, store = _store()
     with ws:
         saved = store.create(name, rule, description=description, replace=replace, force=force)
         console.print(f"[bold]{saved.name}[/] version {saved.version}: ", end="")
         console.print(saved.definition, highlight=False, markup=False)
         if ws.has_table("customer_features"):
-            info = store.preview(_engine(ws), saved.segment, sample=0)
+            try:
+                info = store.preview(_engine(ws), saved.segment, sample=0)
+            except QueryTimeoutError as exc:  # saved all the same: only the estimate is missing
+                _warn([f"no size estimate: {exc}"])
+                return
             console.print(f"estimated size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%})")
             shared = [f"{k} {v:,}" for k, v in sorted(info["overlap"].items()) if v]
             if shared:
@@ -96,7 +102,9 @@ def show(name: str, version: Annotated[Optional[int], typer.Option("--version", 
     """Show one saved segment (latest version unless --version), in text and JSON form."""
     import json
 
+    from shopseg.errors import SegmentError
     from shopseg.segments.render import to_json
+    from shopseg.segments.saved import describe_broken
 
     ws, store = _store(read_only=True)
     with ws:
@@ -105,7 +113,10 @@ def show(name: str, version: Annotated[Optional[int], typer.Option("--version", 
     if s.description:
         console.print(s.description, markup=False)
     console.print(s.definition, highlight=False, markup=False)
-    console.print(json.dumps(to_json(s.segment), indent=2), highlight=False, markup=False)
+    try:
+        console.print(json.dumps(to_json(s.segment), indent=2), highlight=False, markup=False)
+    except SegmentError as exc:  # saved by an older version (over a limit, ...): shown, with why it cannot be used
+        _warn([describe_broken(s.name, exc)])
 
 
 def _rule_or_name(store, rule: str):  # type: ignore[no-untyped-def]
@@ -156,12 +167,23 @@ def delete(name: str) -> None:
 
 @segment_app.command("refresh")
 def refresh(as_of: AsOf = None) -> None:
-    """Store a dated membership snapshot of every saved segment (and the RFM map)."""
+    """Store a dated membership snapshot of every saved segment (and the RFM map).
+
+    A saved segment that cannot be used (over a limit, a field gone, ...) is reported and left out; the
+    others are stored, and the command then exits 1.
+    """
+    from shopseg.segments.saved import describe_broken
+
     ws, store = _store()
     with ws:
         day = store.as_of(as_of)
         sizes = store.refresh(_engine(ws), day)
     print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
+    for name, exc in store.broken.items():
+        err_console.print(Text("error: ", style="bold red") + Text(f"not refreshed: {describe_broken(name, exc)}"),
+                          soft_wrap=True)  # fmt: skip
+    if store.broken:
+        raise typer.Exit(1)
 
 
 @segment_app.command("history")

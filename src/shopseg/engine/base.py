@@ -92,6 +92,15 @@ class Engine(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release engine resources (the workspace stays open)."""
 
+    #: Exceptions a query stopped by :meth:`interrupt` raises (none here: this default cannot stop one).
+    interrupted_errors: tuple[type[BaseException], ...] = ()
+
+    def interrupt(self) -> None:  # noqa: B027 - optional hook
+        """Stop the query running now, from another thread (:func:`shopseg.engine.budget.time_budget`).
+
+        This default cannot: the query runs to its end, and the budget is checked then.
+        """
+
 
 def get_engine(workspace: Workspace, name: str | None = None) -> Engine:
     """Return the engine ``name`` (default: the ``engine`` setting) over ``workspace``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import duckdb
 import sqlglot as sg
 import sqlglot.expressions as sge
 from ibis.backends.sql.datatypes import DuckDBType
@@ -80,6 +81,13 @@ class DuckDBEngine(Engine):
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[key] = (catalog, sql)
         return self._fetch_one(sql)
+
+    interrupted_errors = (duckdb.InterruptException,)
+
+    def interrupt(self) -> None:
+        """Interrupt the query running on the workspace connection (thread-safe; nothing when it is idle)."""
+        if self.workspace.is_open:
+            self.workspace.con.interrupt()
 
     def _fetch_one(self, sql: str) -> object:
         row = self.workspace.con.execute(sql).fetchone()

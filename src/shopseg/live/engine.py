@@ -137,7 +137,7 @@ class LiveEngine:
         storage.create_tables(con)
         self._recover()
         self.store = SegmentStore(self.workspace)
-        defs = self.store.definitions()
+        defs = self._definitions()
         now = self.clock.now()
         self.day = now.date()
         uses_orders = any(getattr(n, "source", None) == "orders" for s in defs.values() for _, n in walk(s.rule))
@@ -401,13 +401,24 @@ class LiveEngine:
         self.flush()
         self.notifier.publish([t for t, ok in zip(transitions, admitted, strict=True) if ok])
 
+    def _definitions(self) -> dict[str, Any]:
+        """The usable saved segments; each broken one is logged by name and left out (the others go live)."""
+        from shopseg.segments.saved import describe_broken
+
+        defs = self.store.definitions()
+        self.broken = {name: describe_broken(name, exc) for name, exc in self.store.broken.items()}
+        for name, exc in self.store.broken.items():  # codes only: an issue's text may quote the rule's values
+            log.warning("live engine: segment %r cannot be used and is left out (%s)", name,
+                        ", ".join(sorted({i.code for i in exc.issues})) or "error")  # fmt: skip
+        return defs
+
     # -- API helpers -------------------------------------------------------------------
     def reload_segments(self) -> None:
         """Pick up saved-segment changes; members of new or edited segments are logged silently (no notification)."""
         with self.lock, self._state:
             self.store = SegmentStore(self.workspace)
             old = {n: set(m) for n, m in self.evaluator.members.items()}
-            self.evaluator.set_segments(self.store.definitions(), self.day)
+            self.evaluator.set_segments(self._definitions(), self.day)
             now, out = self.clock.now(), []
             for name in sorted(set(old) | set(self.evaluator.members)):
                 before, after = old.get(name, set()), self.evaluator.members.get(name, set())

@@ -21,24 +21,28 @@ CLV_BINS = 30
 
 
 def saved_segment_sizes(workspace: Workspace) -> pd.DataFrame:
-    """Saved segments with their latest snapshot: ``name, version, definition, description, as_of, size``.
+    """Saved segments with their latest snapshot: ``name, version, definition, description, as_of, size``, and
+    ``error``: why a saved rule cannot be used (None for the others; such a segment is left out of refresh).
 
     Sizes come from the dated snapshots (``shopseg segment refresh``), so the
     overview does not evaluate every rule on every page load; a segment saved
     since the last refresh shows no size until the next one.
     """
-    from shopseg.segments.fields import FIELDS
+    from shopseg.segments.saved import describe_broken
     from shopseg.segments.store import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
 
-    cols = ["name", "version", "definition", "description", "as_of", "size", "revenue_share"]
+    cols = ["name", "version", "definition", "description", "as_of", "size", "revenue_share", "error"]
     if not workspace.has_table(DEFINITIONS_TABLE):
         return pd.DataFrame(columns=cols)
-    saved = SegmentStore(workspace, fields=FIELDS).list()
+    store = SegmentStore(workspace)
+    saved = store.list()
+    store.definitions()  # finds the saved rules that cannot be used
     df = pd.DataFrame([{"name": s.name, "version": s.version, "definition": s.definition,
                         "description": s.description} for s in saved],  # fmt: skip
                       columns=cols[:4])
+    errors = {name: describe_broken(name, exc) for name, exc in store.broken.items()}
     if df.empty or not workspace.has_table(SNAPSHOTS_TABLE):
-        return df.assign(as_of=None, size=None, revenue_share=None)
+        return df.assign(as_of=None, size=None, revenue_share=None, error=[errors.get(n) for n in df["name"]])
     has_rev = workspace.has_table("customer_features")
     rev = "sum(coalesce(f.revenue, 0)) / nullif((SELECT sum(coalesce(revenue, 0)) FROM customer_features), 0)"
     sizes = workspace.con.execute(
@@ -48,7 +52,7 @@ def saved_segment_sizes(workspace: Workspace) -> pd.DataFrame:
             {"LEFT JOIN customer_features f USING (customer_id)" if has_rev else ""}
             GROUP BY s.name, s.as_of"""
     ).df()
-    return df.merge(sizes, on="name", how="left")
+    return df.merge(sizes, on="name", how="left").assign(error=lambda d: [errors.get(n) for n in d["name"]])
 
 
 def cluster_profiles(workspace: Workspace) -> pd.DataFrame | None:

@@ -66,7 +66,7 @@ def segment_breakdown(
             f"{did_you_mean(by, BREAKDOWN_DIMENSIONS)}"
         )
     day = store.as_of(as_of)
-    flags = segment_frame(engine, segment, as_of=day, fields=store.fields, segments=store.definitions())
+    flags = segment_frame(engine, segment, as_of=day, fields=store.fields, segments=store.usable(segment))
     feats = engine.table(FEATURES_TABLE)
     t = feats.join(flags, feats.customer_id == flags.customer_id)
     key = t[by].cast("string").fill_null(UNKNOWN)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -87,7 +88,7 @@ def inline_segments(node: Node, segments: Mapping[str, Segment]) -> Node:
 class _Compiler:
     def __init__(self, engine: Engine, as_of: dt.date, fields: FieldRegistry) -> None:
         self.engine, self.as_of, self.fields = engine, as_of, fields
-        self.events: list[Event] = []
+        self.events: dict[Event, int] = {}  # event condition -> its aggregate column e__<n>
 
     # -- the table -------------------------------------------------------------------
     def table(self, rule: Node) -> ir.Table:
@@ -99,7 +100,7 @@ class _Compiler:
             elif isinstance(node, Distance):
                 needed.setdefault("customers", set()).update({"lat", "lon"})
             elif isinstance(node, Event) and node not in self.events:
-                self.events.append(node)
+                self.events[node] = len(self.events)
         base = self.engine.table(FEATURES_TABLE)
         t = base.select("customer_id", **{f"c__{c}": base[c] for c in sorted(needed.pop(FEATURES_TABLE, set()))})
         parts = []
@@ -140,7 +141,7 @@ class _Compiler:
         metrics: dict[str, Any] = {}
         for node in nodes:
             where = self.event_filter(ev, node)
-            name = f"e__{self.events.index(node)}"
+            name = f"e__{self.events[node]}"
             if node.agg == "count":
                 metrics[name] = ev.count(where=where)
             else:
@@ -170,11 +171,9 @@ class _Compiler:
         if isinstance(node, And | Or):
             if not node.items:
                 return ibis.literal(isinstance(node, And))
-            parts = [self.predicate(t, i) for i in node.items]
-            out = parts[0]
-            for p in parts[1:]:
-                out = (out & p) if isinstance(node, And) else (out | p)
-            return out
+            items = node.items if isinstance(node, And) else _in_lists(node.items)
+            parts = [self.predicate(t, i) for i in items]
+            return _balanced(parts, operator.and_ if isinstance(node, And) else operator.or_)
         if isinstance(node, Not):
             # leaves are three-valued (NULL = the value is missing); a missing value never matches, so the
             # operand of NOT is made two-valued first. Elsewhere NULL and FALSE filter alike, and leaving
@@ -201,7 +200,7 @@ class _Compiler:
         return col.contains(ibis.literal(str(node.value), type="string"))
 
     def event_value(self, t: ir.Table, node: Event) -> ir.NumericValue:
-        col = t[f"e__{self.events.index(node)}"].cast("float64")
+        col = t[f"e__{self.events[node]}"].cast("float64")
         return col.fill_null(0.0) if node.agg in ("count", "sum") else col
 
     def literal(self, value: Value, ftype: str, col: ir.Value | None = None) -> ir.Value:
@@ -220,6 +219,37 @@ class _Compiler:
     @staticmethod
     def leaf(col: ir.Value, op: str, lit: ir.Value) -> ir.BooleanValue:
         return {"=": col == lit, "!=": col != lit, "<": col < lit, "<=": col <= lit, ">": col > lit, ">=": col >= lit}[op]
+
+
+def _balanced(parts: list[ir.BooleanValue], op: Callable[[Any, Any], Any]) -> ir.BooleanValue:
+    """``parts`` joined by a binary ``op`` as a balanced tree: n parts nest log2(n) deep, not n.
+
+    Ibis (and the SQL it generates) nests every binary AND/OR; a left-deep chain of 1,000 ORs took the
+    compiler past Python's recursion limit.
+    """
+    while len(parts) > 1:
+        parts = [op(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _in_lists(items: tuple[Node, ...]) -> list[Node]:
+    """The items of an OR with every ``field = v`` and ``field IN (...)`` on one field merged into one IN list.
+
+    ``x = a OR x = b`` and ``x IN (a, b)`` select the same customers (NULL when ``x`` is missing, as every
+    comparison); the merged list is placed where the field's first condition was.
+    """
+    merged: dict[str, list[Value]] = {}
+    out: list[Node | str] = []
+    for item in items:
+        if isinstance(item, Compare) and item.op == "=" or isinstance(item, In):
+            values = (item.value,) if isinstance(item, Compare) else item.values
+            if item.field not in merged:
+                merged[item.field] = []
+                out.append(item.field)
+            merged[item.field].extend(values)
+        else:
+            out.append(item)
+    return [In(x, tuple(merged[x])) if isinstance(x, str) else x for x in out]
 
 
 def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:

@@ -266,6 +266,7 @@ _OPERATORS = [
 def reference_markdown() -> str:
     """The segment-language reference (docs/segment-language.md), generated from this registry and the parser."""
     from shopseg.errors import SegmentError
+    from shopseg.segments.limits import limits_markdown
     from shopseg.segments.parse import GRAMMAR, parse_segment
     from shopseg.segments.render import to_json
     from shopseg.segments.validate import validate_segment
@@ -371,6 +372,8 @@ def reference_markdown() -> str:
         "```text",
         error,
         "```",
+        "",
+        limits_markdown(),
         "",
         "## Fields",
         "",

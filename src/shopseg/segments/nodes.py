@@ -235,12 +235,14 @@ class Segment:
 def walk(node: Node, path: str = ""):  # type: ignore[no-untyped-def]
     """Yield ``(path, node)`` for ``node`` and every node below it, depth first.
 
-    Paths follow the JSON form: ``/and/1/not``.
+    Paths follow the JSON form: ``/and/1/not``. Iterative (an explicit stack): any depth is walked.
     """
-    yield path, node
-    if isinstance(node, And | Or):
-        key = "and" if isinstance(node, And) else "or"
-        for i, item in enumerate(node.items):
-            yield from walk(item, f"{path}/{key}/{i}")
-    elif isinstance(node, Not):
-        yield from walk(node.item, f"{path}/not")
+    stack: list[tuple[str, Node]] = [(path, node)]
+    while stack:
+        here, current = stack.pop()
+        yield here, current
+        if isinstance(current, And | Or):
+            key = "and" if isinstance(current, And) else "or"
+            stack.extend((f"{here}/{key}/{i}", current.items[i]) for i in reversed(range(len(current.items))))
+        elif isinstance(current, Not):
+            stack.append((f"{here}/not", current.item))

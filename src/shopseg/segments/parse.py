@@ -21,11 +21,13 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from shopseg.errors import Issue, SegmentError
+from shopseg.errors import Issue, RuleTooLargeError, SegmentError
+from shopseg.segments.limits import RuleLimits, json_shape, lark_shape, length_issue, shape_issues
 from shopseg.segments.nodes import (
     COMPARE_OPS, And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef,
     Span, Value,
 )  # fmt: skip
+from shopseg.segments.render import render
 from shopseg.segments.validate import caret_message, summarize
 
 __all__ = ["GRAMMAR", "parse_segment", "parse_text", "parse_json"]
@@ -285,23 +287,47 @@ def _end_span(text: str) -> Span:
 
 
 def parse_text(text: str) -> Segment:
-    """Parse the text form; raise :class:`SegmentError` on a syntax error (with a caret)."""
+    """Parse the text form; raise :class:`SegmentError` on a syntax error (with a caret).
+
+    The limits of :mod:`shopseg.segments.limits` hold before any expensive step: the length before Lark
+    reads the text, depth and node count before its parse tree becomes the AST (:class:`RuleTooLargeError`,
+    or a :class:`SegmentError` with code ``too_deep`` / ``too_many_nodes``).
+    """
+    limits = RuleLimits.current()
+    _check_length(text, limits)
     if not text.strip():
         raise SegmentError("segment: the rule is empty. Expected a condition such as `orders >= 3`.",
                            [Issue("/", "empty", "the rule is empty")])  # fmt: skip
     issues = _paren_issues(text)
     if not issues:
         try:
-            rule = _ToAst().transform(_parser().parse(text))
-        except RecursionError:
-            issues = [Issue("/", "too_deep", "the rule is nested too deeply (limit about 200 levels).")]
+            tree = _parser().parse(text)
         except UnexpectedInput as exc:
             issues = [_syntax_issue(text, exc)]
-        except VisitError as exc:  # pragma: no cover - a transformer bug, reported as a syntax issue
-            issues = [Issue("/", "syntax", f"cannot read the rule: {exc.orig_exc}")]
         else:
-            return Segment(rule, source=text)
+            issues = shape_issues(lark_shape(tree), limits)
+            if not issues:
+                try:
+                    rule = _ToAst().transform(tree)
+                except VisitError as exc:  # pragma: no cover - a transformer bug, reported as a syntax issue
+                    issues = [Issue("/", "syntax", f"cannot read the rule: {exc.orig_exc}")]
+                else:
+                    return _fits(Segment(rule, source=text), limits)
     raise SegmentError(_summary(issues), issues)
+
+
+def _check_length(text: str, limits: RuleLimits, *, json_form: bool = False) -> None:
+    issue = length_issue(text, json_form=json_form, limits=limits)
+    if issue is not None:
+        raise RuleTooLargeError(_summary([issue]), [issue])
+
+
+def _fits(seg: Segment, limits: RuleLimits) -> Segment:
+    """``seg`` once the canonical text it is saved as fits ``segment_max_rule_chars`` (it is read back from that)."""
+    issue = length_issue(render(seg.rule), limits=limits, what="the rule's canonical text form")
+    if issue is not None:
+        raise RuleTooLargeError(_summary([issue]), [issue])
+    return seg
 
 
 def _summary(issues: list[Issue]) -> str:
@@ -319,22 +345,23 @@ def parse_json(data: Mapping[str, Any] | bool | str) -> Segment:
     ``"between": ["2024-01-01", "2024-03-31"]`` for an absolute window);
     ``{"segment": "vip"}``; ``{"distance": [52.5, 13.4], "op": "<", "km": 50}``.
     """
+    limits = RuleLimits.current()
     if isinstance(data, str):
+        _check_length(data, limits, json_form=True)
         try:
             data = json.loads(data)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:  # the C decoder recurses per level: very deep JSON
             where = f"line {exc.lineno}, col {exc.colno}: " if isinstance(exc, json.JSONDecodeError) else ""
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
             issue = Issue("/", "syntax", f"{where}invalid JSON: {msg}.")
             raise SegmentError(_summary([issue]), [issue]) from None
-    issues: list[Issue] = []
-    try:
-        rule = _json_node(data, "", issues)
-    except RecursionError:
-        issues = [Issue("/", "too_deep", "the rule is nested too deeply (limit about 200 levels).")]
+    issues: list[Issue] = shape_issues(json_shape(data), limits)
     if issues:
         raise SegmentError(_summary(issues), issues)
-    return Segment(rule)
+    rule = _json_node(data, "", issues)
+    if issues:
+        raise SegmentError(_summary(issues), issues)
+    return _fits(Segment(rule), limits)
 
 
 _JSON_OPS = {"between", "in", "contains", "is null", "is not null"}

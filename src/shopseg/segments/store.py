@@ -27,19 +27,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from shopseg.engine.budget import time_budget
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
 from shopseg.segments.compile import segment_flags, segment_frame
 from shopseg.segments.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
+from shopseg.segments.limits import RuleLimits
 from shopseg.segments.nodes import Segment
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.render import render
+from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, named_error, usable_segments
+from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
 from shopseg.segments.validate import referenced_segments, static_issues, summarize, validate_segment
 
 if TYPE_CHECKING:
@@ -49,8 +52,6 @@ if TYPE_CHECKING:
 __all__ = ["SavedSegment", "SegmentStore", "DEFINITIONS_TABLE", "SNAPSHOTS_TABLE", "RFM_SNAPSHOTS_TABLE"]
 
 DEFINITIONS_TABLE = "segment_definitions"
-SNAPSHOTS_TABLE = "segment_snapshots"
-RFM_SNAPSHOTS_TABLE = "rfm_snapshots"
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _DDL = [
     f"""CREATE TABLE IF NOT EXISTS "{DEFINITIONS_TABLE}" (name VARCHAR, version INTEGER, definition VARCHAR,
@@ -60,23 +61,7 @@ _DDL = [
 ]
 
 
-@dataclass(frozen=True)
-class SavedSegment:
-    """One version of a saved segment."""
-
-    name: str
-    version: int
-    definition: str
-    description: str
-    created_at: dt.datetime
-
-    @property
-    def segment(self) -> Segment:
-        seg = parse_segment(self.definition)
-        return Segment(seg.rule, source=seg.source, name=self.name)
-
-
-class SegmentStore:
+class SegmentStore(SnapshotQueries):
     """Saved segments of one workspace.
 
     Parameters
@@ -91,6 +76,9 @@ class SegmentStore:
     def __init__(self, workspace: Workspace, fields: FieldRegistry | None = None) -> None:
         self.workspace = workspace
         self.fields = fields or self._fields()
+        #: Saved segments that cannot be used (name -> why), as found by the last :meth:`definitions`.
+        self.broken: dict[str, SegmentError] = {}
+        self._usable: tuple[Any, dict[str, Segment], dict[str, SegmentError]] | None = None
         if not workspace.read_only:
             for stmt in _DDL:
                 workspace.con.execute(stmt)
@@ -123,8 +111,22 @@ class SegmentStore:
         return [_saved(row) for row in self._latest().values()]
 
     def definitions(self) -> dict[str, Segment]:
-        """Name -> parsed rule of every saved segment (what ``segment('name')`` refers to)."""
-        return {s.name: s.segment for s in self.list()}
+        """Name -> parsed rule of every usable saved segment (what ``segment('name')`` refers to).
+
+        A saved segment that no longer parses or validates (over a limit, a field gone, a reference to a
+        broken segment) is left out and listed in :attr:`broken` with its error: one bad segment never
+        stops the others (:func:`~shopseg.segments.saved.usable_segments`).
+        """
+        saved = self.list()
+        key = (tuple((s.name, s.version, s.definition) for s in saved), RuleLimits.current())
+        if self._usable is None or self._usable[0] != key:
+            self._usable = (key, *usable_segments(saved, self.fields))
+        self.broken = dict(self._usable[2])
+        return dict(self._usable[1])
+
+    def broken_warnings(self, what: str) -> list[str]:
+        """One line per broken saved segment: ``<what>: segment 'x' cannot be used: ...`` (after :meth:`definitions`)."""
+        return [f"{what}: {describe_broken(name, exc)}" for name, exc in self.broken.items()]
 
     def get(self, name: str, version: int | None = None) -> SavedSegment:
         """One saved segment (latest version unless ``version``); :class:`NotFound` when absent."""
@@ -143,6 +145,9 @@ class SegmentStore:
         seg = parse_segment(definition)
         seg = Segment(seg.rule, source=seg.source, name=name)
         saved = {k: v for k, v in self.definitions().items() if k != name}
+        issues = broken_ref_issues(seg, {k: v for k, v in self.broken.items() if k != name})
+        if issues:
+            raise SegmentError(summarize(issues, name), issues)
         validate_segment(seg, self.fields, saved)
         return seg
 
@@ -172,7 +177,7 @@ class SegmentStore:
     def delete(self, name: str) -> None:
         """Delete a segment (a tombstone version); refused while other segments refer to it."""
         self.get(name)
-        users = [n for n, s in self.definitions().items() if n != name and name in referenced_segments(s)]
+        users = [s.name for s in self.list() if s.name != name and name in _references(s)]
         if users:
             issue = Issue("/", "in_use", f"segment '{name}' is used by {users}; change or delete them first.")
             raise SegmentError(summarize([issue], name), [issue])
@@ -199,31 +204,42 @@ class SegmentStore:
     def frame(self, engine: Engine, segment: Segment, as_of: dt.date | str | None = None) -> pd.DataFrame:
         """``customer_id, member`` for every customer."""
         day = self.as_of(as_of)
-        return segment_frame(engine, segment, as_of=day, fields=self.fields, segments=self.definitions()).to_pandas()
+        return segment_frame(engine, segment, as_of=day, fields=self.fields, segments=self.usable(segment)).to_pandas()
+
+    def usable(self, segment: Segment) -> dict[str, Segment]:
+        """:meth:`definitions`, once ``segment`` is not a broken saved segment (else its :class:`SegmentError`)."""
+        defs = self.definitions()
+        if segment.name is not None and segment.name in self.broken:
+            raise named_error(self.broken[segment.name], segment.name)
+        return defs
 
     def preview(self, engine: Engine, definition: str | dict[str, Any] | Segment, *,
                 as_of: dt.date | str | None = None, sample: int = 10) -> dict[str, Any]:  # fmt: skip
         """Size, share of customers, revenue share, overlap with the other saved segments, a sample; static warnings."""
         seg = definition if isinstance(definition, Segment) else self.check(definition)
-        flags = self.frame(engine, seg, as_of)
-        feats = engine.table(FEATURES_TABLE).select("customer_id", "orders", "revenue", "last_order_at").to_pandas()
-        df = feats.merge(flags, on="customer_id")
-        members = df[df["member"]].drop(columns="member").sort_values("customer_id")
-        total_rev = float(df["revenue"].fillna(0).sum())
-        overlap = self.overlap(engine, flags, as_of, exclude=seg.name)
+        with time_budget(engine, "preview"):
+            flags = self.frame(engine, seg, as_of)
+            feats = engine.table(FEATURES_TABLE).select("customer_id", "orders", "revenue", "last_order_at").to_pandas()
+            df = feats.merge(flags, on="customer_id")
+            members = df[df["member"]].drop(columns="member").sort_values("customer_id")
+            total_rev = float(df["revenue"].fillna(0).sum())
+            overlap = self.overlap(engine, flags, as_of, exclude=seg.name)
         return {
             "size": int(len(members)),
             "customers": int(len(df)),
             "share": len(members) / len(df) if len(df) else 0.0,
             "revenue_share": float(members["revenue"].fillna(0).sum()) / total_rev if total_rev else 0.0,
             "sample": members.head(sample).reset_index(drop=True),
-            "warnings": [i.message for i in static_issues(seg)],
+            "warnings": [i.message for i in static_issues(seg)] + self.broken_warnings("overlap"),
             "overlap": overlap,
         }
 
     def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None,
                 exclude: str | None = None) -> dict[str, int]:  # fmt: skip
-        """Members shared with each saved segment (but ``exclude``); all of them evaluated in one query."""
+        """Members shared with each usable saved segment (but ``exclude``); all of them evaluated in one query.
+
+        Broken saved segments are left out (:attr:`broken`, :meth:`broken_warnings`).
+        """
         saved = self.definitions()
         others = {name: seg for name, seg in saved.items() if name != exclude}
         if not others:
@@ -287,7 +303,8 @@ class SegmentStore:
 
         ``as_of``, when given, must equal the stored features' as-of date: a
         snapshot of another day needs the features of that day (``shopseg
-        features build --as-of DAY``) or it would mix two dates.
+        features build --as-of DAY``) or it would mix two dates. A saved segment that cannot be used
+        (:meth:`definitions`) is left out and listed in :attr:`broken`; the others are stored.
         """
         day, stored = self.as_of(as_of), self.as_of()
         if day != stored:
@@ -295,22 +312,23 @@ class SegmentStore:
                 f"refresh: the features are as of {stored}, not {day}. Expected the features' date; got {day}. "
                 f"Hint: run `shopseg features build --as-of {day}` (and `shopseg rfm`) first."
             )
-        saved_list = self.list()
+        defs = self.definitions()
+        saved_list = [s for s in self.list() if s.name in defs]
         with self.workspace.transaction() as con:
-            sizes = self._write_snapshots(engine, con, saved_list, day) if saved_list else {}
+            sizes = self._write_snapshots(engine, con, saved_list, defs, day) if saved_list else {}
             if self.workspace.has_table("customer_rfm"):
                 con.execute(f'DELETE FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?', [day])
                 con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
         return sizes
 
-    def _write_snapshots(self, engine: Engine, con: Any, saved_list: list[SavedSegment], day: dt.date) -> dict[str, int]:
+    def _write_snapshots(self, engine: Engine, con: Any, saved_list: list[SavedSegment], defs: dict[str, Segment],
+                         day: dt.date) -> dict[str, int]:  # fmt: skip
         """Evaluate every saved segment in one query and append its members under ``day``.
 
         On DuckDB over this workspace the flags stay in a temporary table: the members
         never travel through pandas (50 segments x 1M customers is tens of millions of rows).
         """
-        defs = {s.name: s.segment for s in saved_list}
-        flags = segment_flags(engine, defs, as_of=day, fields=self.fields, saved=defs)
+        flags = segment_flags(engine, {s.name: defs[s.name] for s in saved_list}, as_of=day, fields=self.fields, saved=defs)
         in_place = engine.name == "duckdb" and getattr(engine, "workspace", None) is self.workspace
         if in_place:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_flags AS {engine.to_sql(flags)}")
@@ -334,51 +352,13 @@ class SegmentStore:
                 con.unregister("_shopseg_flags")
         return sizes
 
-    def _need_snapshots(self, name: str | None = None) -> None:
-        table = SNAPSHOTS_TABLE if name is not None else RFM_SNAPSHOTS_TABLE
-        if not self.workspace.has_table(table):
-            raise NotFound("no snapshots yet. Hint: run `shopseg segment refresh` after each features build.")
-        if name is not None and name not in set(self._rows()["name"]):
-            known = list(self._latest())
-            raise NotFound(f"segment '{name}' does not exist. Saved segments: {known or 'none'}.{did_you_mean(name, known)}")
 
-    def history(self, name: str) -> pd.DataFrame:
-        """Size per snapshot date: ``as_of, version, size, entered, left``."""
-        self._need_snapshots(name)
-        snaps = self.workspace.con.execute(
-            f'SELECT as_of, version, customer_id FROM "{SNAPSHOTS_TABLE}" WHERE name = ? ORDER BY as_of', [name]
-        ).df()
-        rows, previous = [], None
-        for day, grp in snaps.groupby("as_of", sort=True):
-            ids = set(grp["customer_id"])
-            rows.append({"as_of": pd.Timestamp(day).date(), "version": int(grp["version"].iloc[0]), "size": len(ids),
-                         "entered": len(ids - previous) if previous is not None else len(ids),
-                         "left": len(previous - ids) if previous is not None else 0})  # fmt: skip
-            previous = ids
-        return pd.DataFrame(rows, columns=["as_of", "version", "size", "entered", "left"])
-
-    def movement(self, name: str, start: dt.date | str, end: dt.date | str) -> dict[str, list[str]]:
-        """Who entered and who left ``name`` between two snapshot dates."""
-        self._need_snapshots(name)
-        a, b = (self._snapshot(name, d) for d in (start, end))
-        return {"entered": sorted(b - a), "left": sorted(a - b)}
-
-    def _snapshot(self, name: str, day: dt.date | str) -> set[str]:
-        rows = self.workspace.con.execute(
-            f'SELECT customer_id FROM "{SNAPSHOTS_TABLE}" WHERE name = ? AND as_of = ?', [name, str(day)]
-        ).fetchall()
-        return {r[0] for r in rows}
-
-    def migration(self, start: dt.date | str, end: dt.date | str) -> pd.DataFrame:
-        """Customers per (RFM segment on ``start``) x (RFM segment on ``end``); ``(none)`` when absent."""
-        self._need_snapshots()
-        df = self.workspace.con.execute(
-            f"""SELECT coalesce(a.rfm_segment, '(none)') AS "from", coalesce(b.rfm_segment, '(none)') AS "to"
-                FROM (SELECT * FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?) a
-                FULL OUTER JOIN (SELECT * FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?) b USING (customer_id)""",
-            [str(start), str(end)],
-        ).df()
-        return pd.crosstab(df["from"], df["to"])
+def _references(saved: SavedSegment) -> list[str]:
+    """The segments a saved rule refers to; none when it no longer parses."""
+    try:
+        return referenced_segments(saved.segment)
+    except SegmentError:
+        return []
 
 
 def _saved(row: pd.Series) -> SavedSegment:

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 
 from shopseg.errors import Issue, SegmentError, did_you_mean
 from shopseg.segments.fields import FIELDS, PREDICT_HINT, Field, FieldRegistry
+from shopseg.segments.limits import RuleLimits, expanded_shape, rule_shape, shape_issues
 from shopseg.segments.nodes import (
     AGGREGATES, COMPARE_OPS, DATE_UNITS, ORDER_FILTERS, ORDER_VALUES, SOURCES, And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate,
     Segment, SegmentRef, Span, Value, walk,
@@ -256,14 +257,25 @@ def _cycle(name: str, segments: Mapping[str, Segment]) -> list[str] | None:
 def segment_issues(
     seg: Segment, fields: FieldRegistry = FIELDS, segments: Mapping[str, Segment] | None = None
 ) -> list[Issue]:
-    """Every issue of ``seg``; an empty list when it is valid."""
+    """Every issue of ``seg``; an empty list when it is valid.
+
+    A rule over the depth or node limit (:mod:`shopseg.segments.limits`) is reported before anything walks
+    it; with ``segments``, the limits also hold for the rule with its references inlined.
+    """
+    limits = RuleLimits.current()
+    over = shape_issues(rule_shape(seg.rule), limits)
+    if over:
+        return over
     checker = _Checker(seg, fields, segments)
     for path, node in walk(seg.rule):
         checker.node(path, node)
-    if segments is not None and seg.name is not None:
-        cycle = _cycle(seg.name, {**segments, seg.name: seg})
+    if segments is not None:
+        cycle = _cycle(seg.name, {**segments, seg.name: seg}) if seg.name is not None else None
         if cycle:
             checker.add("/", "cycle", f"segment reference cycle: {' -> '.join(cycle)}.", None)
+        refs = referenced_segments(seg)
+        if refs and not cycle:
+            checker.issues += shape_issues(expanded_shape(seg.rule, segments), limits, refs=refs)
     return checker.issues
 
 

@@ -34,9 +34,9 @@ router = APIRouter(prefix="/api/v1/dashboard", tags=["dashboard"])
 
 
 class RuleIn(BaseModel):
-    """A rule to check and preview."""
+    """A rule to check and preview (its length is checked against ``segment_max_rule_chars``: 413)."""
 
-    rule: str = Field(max_length=20_000)
+    rule: str
     sample: int = Field(default=10, ge=0, le=100)
 
 
@@ -44,7 +44,7 @@ class SegmentIn(BaseModel):
     """A segment to save."""
 
     name: str = Field(max_length=64)
-    rule: str = Field(max_length=20_000)
+    rule: str
     description: str = Field(default="", max_length=2_000)
     replace: bool = False
 

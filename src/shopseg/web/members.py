@@ -19,6 +19,7 @@ import ibis
 import pandas as pd
 
 from shopseg.config import get_setting
+from shopseg.engine.budget import time_budget
 from shopseg.errors import InvalidParameterError, Issue, SegmentError
 from shopseg.export import AudienceTooSmallError, build_audience, format_audience
 from shopseg.export.spreadsheet import write_csv
@@ -62,7 +63,7 @@ def issue_positions(issues: list[Issue]) -> list[dict[str, Any]]:
 def _members(store: SegmentStore, engine: Engine, segment: Segment, as_of: dt.date | str | None) -> Any:
     from shopseg.segments.compile import segment_frame
 
-    flags = segment_frame(engine, segment, as_of=store.as_of(as_of), fields=store.fields, segments=store.definitions())
+    flags = segment_frame(engine, segment, as_of=store.as_of(as_of), fields=store.fields, segments=store.usable(segment))
     feats = engine.table(FEATURES_TABLE)
     return feats.join(flags.filter(flags.member).select("customer_id"), "customer_id")
 
@@ -77,11 +78,12 @@ def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of:
     from shopseg.segments.validate import static_issues
 
     seg = store.check(definition)
-    members = _members(store, engine, seg, as_of)
-    feats = engine.table(FEATURES_TABLE)
-    size = members.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
-    total = feats.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
-    rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(sample).to_pandas()
+    with time_budget(engine, "preview"):
+        members = _members(store, engine, seg, as_of)
+        feats = engine.table(FEATURES_TABLE)
+        size = members.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
+        total = feats.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
+        rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(sample).to_pandas()
     n, customers = int(size["n"]), int(total["n"])
     revenue, total_rev = float(size["revenue"] or 0.0), float(total["revenue"] or 0.0)
     return {
@@ -100,9 +102,10 @@ def members_page(store: SegmentStore, engine: Engine, name: str, *, page: int = 
     """One page of a saved segment's members (``page`` from 1), ordered by customer id."""
     size = max(1, min(int(size), PAGE_SIZE_MAX))
     page = max(1, int(page))
-    members = _members(store, engine, store.get(name).segment, as_of)
-    total = int(members.count().to_pandas())
-    rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
+    with time_budget(engine, f"segment '{name}' members"):
+        members = _members(store, engine, store.get(name).segment, as_of)
+        total = int(members.count().to_pandas())
+        rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
     return {"name": name, "page": page, "size": size, "total": total, "pages": max(1, -(-total // size)),
             "rows": to_records(rows)}  # fmt: skip
 

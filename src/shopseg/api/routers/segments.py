@@ -9,14 +9,16 @@ are computed silently, without entry notifications).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends
 
 from shopseg.api.deps import AppState, Principal, get_state, require_role
 from shopseg.api.schemas import ErrorOut, MembersOut, PreviewIn, PreviewOut, SegmentIn, SegmentOut, SegmentUpdateIn
-from shopseg.errors import UnsupportedOperationError
+from shopseg.errors import SegmentError, UnsupportedOperationError
 from shopseg.segments.render import to_json
+from shopseg.segments.saved import describe_broken
 from shopseg.segments.store import SavedSegment, SegmentStore
 
 __all__ = ["router"]
@@ -25,11 +27,20 @@ router = APIRouter(tags=["segments"], responses={401: {"model": ErrorOut}, 403: 
                                                  404: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
 
 
-def _out(state: AppState, s: SavedSegment) -> SegmentOut:
+def _out(state: AppState, s: SavedSegment, broken: Mapping[str, SegmentError] | None = None) -> SegmentOut:
+    """One saved segment; ``broken`` (:attr:`SegmentStore.broken`) says which ones cannot be used, and why."""
     live = state.live
     size = len(live.evaluator.members.get(s.name, ())) if live is not None else None
+    exc = (broken or {}).get(s.name)
+    json_form = None
+    if exc is None:
+        try:
+            json_form = to_json(s.segment)
+        except SegmentError as parse_error:  # saved by an older version, or over a lowered limit: listed, with why
+            exc = parse_error
+    error = describe_broken(s.name, exc) if exc is not None else None
     return SegmentOut(name=s.name, version=s.version, definition=s.definition, description=s.description,
-                      created_at=s.created_at, json_form=to_json(s.segment), live_members=size)  # fmt: skip
+                      created_at=s.created_at, json_form=json_form, live_members=size, error=error)  # fmt: skip
 
 
 def _changed(state: AppState) -> None:
@@ -48,7 +59,9 @@ def _jsonable(value: Any) -> Any:
 def list_segments(_: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)) -> list[SegmentOut]:
     """Every saved segment (latest versions)."""
     with state.lock:
-        return [_out(state, s) for s in SegmentStore(state.workspace).list()]
+        store = SegmentStore(state.workspace)
+        store.definitions()  # finds the broken ones
+        return [_out(state, s, store.broken) for s in store.list()]
 
 
 @router.get("/segments/{name}", response_model=SegmentOut)
@@ -56,7 +69,11 @@ def get_segment(name: str, version: int | None = None, _: Principal = Depends(re
                 state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
     """One saved segment (latest version unless ``version``)."""
     with state.lock:
-        return _out(state, SegmentStore(state.workspace).get(name, version))
+        store = SegmentStore(state.workspace)
+        saved = store.get(name, version)
+        if version is None:
+            store.definitions()  # finds the broken ones (of the latest versions)
+        return _out(state, saved, store.broken)
 
 
 @router.post("/segments", response_model=SegmentOut, status_code=201)
