@@ -139,6 +139,8 @@ class SegmentOut(BaseModel):
     live_members: int | None = Field(default=None, description="Current live members (None without live mode).")
     error: str | None = Field(default=None, description="Why the saved rule cannot be used (over a limit, a field "
                                                         "gone, ...); it is left out of refresh, overlaps and live mode.")
+    warnings: list[str] = Field(default_factory=list, description="On save: values the rule compares a field to "
+                                "that no customer has, with the closest existing ones (the rule is saved all the same).")
 
 
 class PreviewIn(_Strict):

@@ -55,8 +55,24 @@ def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.
     ws, store = _store(read_only=True)
     with ws:
         seg = store.check(rule)
+        warnings = [i.message for i in static_issues(seg)] + store.value_warnings(seg)
     console.print(render(seg), highlight=False, markup=False)
-    _warn([i.message for i in static_issues(seg)])
+    _warn(warnings)
+
+
+@segment_app.command("values")
+def values(field: Annotated[str, typer.Argument(help="A field (shopseg segment fields), e.g. country.")],
+           limit: Annotated[int, typer.Option("--limit", "-n", help="Values to show, most common first; 0: all.")] = 30,
+           ) -> None:  # fmt: skip
+    """List the values a field holds, with the number of customers of each (most common first)."""
+    from shopseg.segments.values import field_values
+
+    ws, store = _store(read_only=True)
+    with ws:
+        df = field_values(ws, field, store.fields, limit=limit or None)
+    rows = [("(empty)" if v is None else v, int(n)) for v, n in df.itertuples(index=False)]
+    print_table(f"{field}: {len(rows):,} values" + (f" (the {limit} most common)" if limit and len(rows) == limit else ""),
+                ["value", "customers"], rows)  # fmt: skip
 
 
 @segment_app.command("create")

@@ -124,6 +124,12 @@ class SegmentStore(SnapshotQueries):
         self.broken = dict(self._usable[2])
         return dict(self._usable[1])
 
+    def value_warnings(self, seg: Segment) -> list[str]:
+        """Text values the rule compares a field to that no customer has, with the closest existing ones."""
+        from shopseg.segments.values import value_warnings
+
+        return [i.message for i in value_warnings(self.workspace, seg, self.fields)]
+
     def broken_warnings(self, what: str) -> list[str]:
         """One line per broken saved segment: ``<what>: segment 'x' cannot be used: ...`` (after :meth:`definitions`)."""
         return [f"{what}: {describe_broken(name, exc)}" for name, exc in self.broken.items()]
@@ -230,7 +236,7 @@ class SegmentStore(SnapshotQueries):
             "share": len(members) / len(df) if len(df) else 0.0,
             "revenue_share": float(members["revenue"].fillna(0).sum()) / total_rev if total_rev else 0.0,
             "sample": members.head(sample).reset_index(drop=True),
-            "warnings": [i.message for i in static_issues(seg)] + self.broken_warnings("overlap"),
+            "warnings": [i.message for i in static_issues(seg)] + self.value_warnings(seg) + self.broken_warnings("overlap"),
             "overlap": overlap,
         }
 

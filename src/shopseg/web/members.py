@@ -93,7 +93,7 @@ def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of:
         "share": n / customers if customers else 0.0,
         "revenue_share": revenue / total_rev if total_rev else 0.0,
         "sample": to_records(rows),
-        "warnings": [i.message for i in static_issues(seg, store.fields)],
+        "warnings": [i.message for i in static_issues(seg, store.fields)] + store.value_warnings(seg),
     }
 
 

@@ -81,10 +81,12 @@ def create_segment(body: SegmentIn, _: Principal = Depends(require_role("markete
                    state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
     """Validate and save a new segment (409-free: an existing name answers 422, use PUT)."""
     with state.lock:
-        saved = SegmentStore(state.workspace).create(body.name, body.definition, description=body.description,
-                                                     force=body.force)  # fmt: skip
+        store = SegmentStore(state.workspace)
+        saved = store.create(body.name, body.definition, description=body.description, force=body.force)
         _changed(state)
-        return _out(state, saved)
+        out = _out(state, saved)
+        out.warnings = store.value_warnings(saved.segment)
+        return out
 
 
 @router.put("/segments/{name}", response_model=SegmentOut)
