@@ -110,8 +110,9 @@ def segment_members(ws: Workspace, rule: str, *, as_of: dt.date | str | None = N
 
     Examples
     --------
-    >>> import shopseg  # doctest: +SKIP
-    >>> shopseg.segment_members(ws, "orders >= 3 AND country = 'Germany'").head()  # doctest: +SKIP
+    In a notebook (see the README's Python section)::
+
+        shopseg.segment_members(ws, "orders >= 3 AND country = 'Germany'").head()
     """
     import pandas as pd
 
