@@ -18,10 +18,10 @@ import duckdb
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
-from shopseg.io._read import Reader, infer_format, read_source
+from shopseg.io._read import Reader, check_path, infer_format, read_source
 from shopseg.io.columns import KINDS, resolve_columns
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
-from shopseg.io.report import IngestReport, log_report
+from shopseg.io.report import BLANK, IngestReport, log_report
 from shopseg.io.validate import Staged, parse_checks, run_checks, stage_rows
 from shopseg.workspace import INGEST_LOG, Workspace
 
@@ -98,9 +98,10 @@ def ingest(
     if workspace.read_only:
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
     path = Path(path)
+    check_path(path)
     fmt = infer_format(path, fmt)
     chosen = get_preset(preset, kind) if preset else None
-    if chosen is None and fmt == "csv" and path.exists():
+    if chosen is None and fmt == "csv":
         name = detect_preset(path, fmt, kind)
         chosen = get_preset(name, kind) if name else None
     notify = progress or (lambda _msg: None)
@@ -177,8 +178,10 @@ def _ingest(
     else:
         report = _ingest_table(con, kind, staged, report, notify)
         counts = report.reasons
-    report.rows_flagged = counts.pop("__flagged__", report.rows_flagged)
+    report.rows_flagged = counts.pop("__flagged__", report.rows_flagged) + staged.blank
     counts.pop("__kept__", None)
+    if staged.blank:
+        counts[BLANK] = staged.blank
     report.reasons = counts
     return report
 
