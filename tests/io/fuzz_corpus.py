@@ -130,7 +130,8 @@ def _set(table: Table, rng: random.Random, values: list[str], among: tuple[str, 
 
 def m_truncated_row(t: Table, rng: random.Random) -> None:
     row = t.rows[rng.randrange(len(t.rows))]
-    del row[rng.randrange(1, len(row)) :]
+    if len(row) > 1:
+        del row[rng.randrange(1, len(row)) :]
 
 
 def m_ragged_long(t: Table, rng: random.Random) -> None:

@@ -183,14 +183,18 @@ TS_RANGE = ("0001-01-01", "9999-12-31 23:59:59.999999")
 
 
 def range_checks(kind: str, staged: Staged) -> list[Check]:
-    """Values that parse but cannot be stored or computed with: NaN and infinity, integers beyond 32 bits,
-    dates outside the years 1 to 9999."""
+    """Values that parse but cannot be stored or computed with: NUL bytes in text, NaN and infinity,
+    integers beyond 32 bits, dates outside the years 1 to 9999."""
     checks = []
     for f in INPUTS[kind]:
         if f.name not in staged.present:
             continue
         col = quote(f.name)
-        if f.type == "double":
+        if f.type in ("id", "text", "json"):  # SQL string literals (segment rules, feature names) cannot hold NUL
+            checks.append(Check(f"{f.name}: contains a NUL byte", f"contains({col}, chr(0))", "error", f.name,
+                                "text without NUL bytes (\\x00). Hint: a file with NUL bytes is often UTF-16 "
+                                "(--encoding utf-16) or not text at all"))
+        elif f.type == "double":
             checks.append(Check(f"{f.name}: not a finite number", f"NOT isfinite({col})", "error", f.name,
                                 "a finite number (not NaN or infinity)"))
         elif f.type == "int":
