@@ -40,7 +40,10 @@ from shopseg.io.report import BLANK
 from shopseg.workspace import Workspace
 from tests.io.fuzz_corpus import Case, generate
 
-__all__ = ["Summary", "run_corpus", "snapshot", "BASE"]
+__all__ = ["Summary", "run_corpus", "snapshot", "BASE", "REPORTED"]
+
+#: Summary lines of the corpus runs of this process (pytest prints them at the end).
+REPORTED: list[str] = []
 
 MAX_MESSAGE = 3000  # characters: an error is a paragraph, not a dump of the file
 BASE = {
@@ -63,7 +66,7 @@ CAUSES = {
     "the field is too large": {"huge_field"},
     "has a quote (\") that is never closed": {"stray_quote", "truncate", "random_bytes"},
     "while line 1 ends with": {"lone_cr", "trailing_blank_lines", "quoted_newline", "random_bytes", "truncate"},
-    "is missing; found": {"drop_column", "duplicate_header", "json_garbage", "random_bytes", "whitespace_only",
+    "is missing; found": {"drop_column", "truncated_row", "duplicate_header", "json_garbage", "random_bytes", "whitespace_only",
                           "header_case", "empty_column", "truncate"},
     "all data rows are blank": {"only_blank_rows", "excel_blank_rows"},
 }

@@ -364,19 +364,27 @@ SPECIALS: dict[str, Callable[[Table, random.Random], tuple[str, bytes | None, tu
 
 
 def generate(seed: int, count: int) -> Iterator[Case]:
-    """``count`` cases, the same ones for the same ``seed``; every 8th case is a whole-file oddity."""
+    """``count`` cases, the same ones for the same ``seed``.
+
+    Every 5th case is a whole-file oddity, taken in turn; the others start with each row mutation in
+    turn and add up to two drawn at random (CSV files also up to two byte-level ones), so 60 cases try
+    every mutation and oddity at least once. Kinds take turns too (shifted every 5 cases, so every
+    kind meets the oddities).
+    """
     rng = random.Random(seed)
-    names = list(MUTATIONS)
+    names = sorted(MUTATIONS)
+    specials = sorted(SPECIALS)
     weights = [_WEIGHTS[n] for n in names]
     for number in range(count):
-        kind = KINDS[number % len(KINDS)]
+        kind = KINDS[(number + number // 5) % len(KINDS)]
         table = _base(kind, number, rng, rng.randint(1, 8))
-        if number % 8 == 7:
-            special = rng.choice(sorted(SPECIALS))
+        if number % 5 == 4:
+            special = specials[number // 5 % len(specials)]
             name, data, entries = SPECIALS[special](table, rng)
             yield Case(number, kind, name, (special,), data, entries)
             continue
-        applied = rng.choices(names, weights, k=rng.randint(1, 3))
+        first = names[(number - number // 5) % len(names)]
+        applied = [first, *rng.choices(names, weights, k=rng.randint(0, 2))]
         for m in applied:
             MUTATIONS[m](table, rng)
         fmt = rng.choices(["csv", "jsonl", "parquet"], [6, 2, 2])[0]
