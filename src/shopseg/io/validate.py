@@ -146,13 +146,20 @@ def stage_rows(
 
 
 def _blank_sql(source: Source) -> str:
-    """SQL that is true for a row whose every source field is empty (Excel's trailing ``,,,,`` rows)."""
-    empty = [
-        f"nullif(trim({quote(c)}), '') IS NULL" if t == "VARCHAR" else f"{quote(c)} IS NULL"
-        for c, t in source.columns.items()
-        if c != "_n_fields"
-    ]
-    return "(" + " AND ".join(empty or ["false"]) + ")"
+    """SQL that is true for a row whose every source field is empty (Excel's trailing ``,,,,`` rows).
+
+    Trimming every field of every row costs as much as reading the file, so a cheap test settles the
+    usual row first (its first non-null text field has a character, or a typed field is set); CASE
+    evaluates the full test only on the rows left.
+    """
+    cols = {c: t for c, t in source.columns.items() if c != "_n_fields"}
+    text = [quote(c) for c, t in cols.items() if t == "VARCHAR"]
+    typed = [quote(c) for c, t in cols.items() if t != "VARCHAR"]
+    full = [f"nullif(trim({c}), '') IS NULL" for c in text] + [f"{c} IS NULL" for c in typed]
+    if not full:
+        return "false"
+    cheap = ([f"trim(coalesce({', '.join(text)})) <> ''"] if text else []) + [f"{c} IS NOT NULL" for c in typed]
+    return f"(CASE WHEN {' OR '.join(cheap)} THEN false ELSE {' AND '.join(full)} END)"
 
 
 def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Check]:
