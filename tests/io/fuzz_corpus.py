@@ -15,6 +15,7 @@ customers ``c1`` .. ``c5`` the base workspace holds (see ``fuzz_check.BASE``).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -42,7 +43,6 @@ class Table:
     rows: list[list[str | None]]
     numeric: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
-    ids: tuple[str, ...] = ()
 
     def col(self, rng: random.Random, among: tuple[str, ...] = ()) -> int:
         names = [c for c in among if c in self.header] or self.header
@@ -87,24 +87,24 @@ def _base(kind: str, n: int, rng: random.Random, rows: int) -> Table:
         header = ["customer_id", "email", "signup_at", "birth_year", "country", "email_marketing", "lat"]
         body = [[f"{p}c{i}", f"u{i}@example.com", day(i), str(1950 + i % 50), rng.choice(["FR", "GB", "Åland"]),
                  rng.choice(["true", "no", "1"]), f"{45 + i / 7:.4f}"] for i in range(rows)]
-        return Table(kind, header, body, ("birth_year", "lat"), ("signup_at",), ("customer_id",))
+        return Table(kind, header, body, ("birth_year", "lat"), ("signup_at",))
     if kind == "orders":
         header = ["order_id", "customer_id", "ordered_at", "product_id", "quantity", "unit_price", "is_return", "discount"]
         body = [[f"{p}o{i // 2}", f"c{1 + i // 2 % 5}" if i // 2 % 3 else f"{p}c{i // 2}", day(i // 2), f"sku{i % 4}",
                  str(1 + i % 3), f"{2.5 + i:.2f}", "false", "0"] for i in range(rows)]
-        return Table(kind, header, body, ("quantity", "unit_price", "discount"), ("ordered_at",), ("order_id",))
+        return Table(kind, header, body, ("quantity", "unit_price", "discount"), ("ordered_at",))
     if kind == "products":
         header = ["product_id", "name", "category", "brand", "price"]
         body = [[f"{p}sku{i}", f"Mug «{i}»", "Home > Kitchen", "Acme", f"{9.5 + i:.2f}"] for i in range(rows)]
-        return Table(kind, header, body, ("price",), (), ("product_id",))
+        return Table(kind, header, body, ("price",))
     if kind == "events":
         header = ["event_id", "customer_id", "anonymous_id", "type", "occurred_at", "product_id", "properties"]
         body = [[f"{p}e{i}", f"c{1 + i % 5}" if i % 2 else None, f"a{i}", rng.choice(["page_view", "search"]), day(i),
                  f"sku{i % 3}", json.dumps({"path": f"/p/{i}"})] for i in range(rows)]
-        return Table(kind, header, body, (), ("occurred_at",), ("event_id",))
+        return Table(kind, header, body, (), ("occurred_at",))
     header = ["customer_id", "question", "answer", "answered_at"]
     body = [[f"c{1 + i % 5}", f"{p}q{i}", rng.choice(["yes", "often", "🙂"]), day(i)] for i in range(rows)]
-    return Table(kind, header, body, (), ("answered_at",), ("customer_id", "question"))
+    return Table(kind, header, body, (), ("answered_at",))
 
 
 # -- row-level mutations (on the table) ---------------------------------------------------------------------------------
@@ -271,22 +271,15 @@ def to_parquet(t: Table, rng: random.Random) -> bytes:
 
 
 def _unique(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for h in header:
-        name = h or "col"
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return out
+    """Parquet needs distinct names: the k-th repeat of ``a`` becomes ``a_k``, an empty name ``col``."""
+    return [f"{h or 'col'}_{header[:i].count(h) + 1}" if h in header[:i] or not h else h for i, h in enumerate(header)]
 
 
 def _typed(values: list[str | None]) -> pa.Array:
+    """Numbers as int64 or double (NaN and infinities kept), dates as timestamps, else text."""
     for cast in (int, float):
-        try:
-            arr = pa.array([None if v in (None, "") else cast(v) for v in values])  # type: ignore[operator]
-        except (ValueError, OverflowError, pa.ArrowInvalid):
-            continue
-        return arr
+        with contextlib.suppress(ValueError, OverflowError, pa.ArrowInvalid):
+            return pa.array([None if v in (None, "") else cast(v) for v in values])  # type: ignore[operator]
     try:
         return pa.array(values, type=pa.string()).cast(pa.timestamp("us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -322,8 +315,8 @@ def b_no_final_newline(data: bytes, rng: random.Random) -> bytes:
     return data.rstrip(b"\r\n")
 
 
-def b_lone_cr(data: bytes, rng: random.Random) -> bytes:
-    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r")
+def b_lone_cr(data: bytes, rng: random.Random) -> bytes:  # old Mac line endings, or mixed with \n by a later edit
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r", rng.choice([-1, 1]))
 
 
 def b_trailing_blank_lines(data: bytes, rng: random.Random) -> bytes:
@@ -338,14 +331,11 @@ BYTE_MUTATIONS: dict[str, Callable[[bytes, random.Random], bytes]] = {
 # -- whole-file oddities --------------------------------------------------------------------------------------------------
 
 
-def _header_only(t: Table, rng: random.Random) -> tuple[str, bytes | None, tuple[str, ...]]:
-    return "header_only.csv", (",".join(t.header) + rng.choice(["", "\n", "\r\n"])).encode(), ()
-
-
 SPECIALS: dict[str, Callable[[Table, random.Random], tuple[str, bytes | None, tuple[str, ...]]]] = {
     "empty_file": lambda t, rng: (rng.choice(["empty.csv", "empty.parquet", "empty.jsonl"]), b"", ()),
-    "header_only": _header_only,
-    "only_blank_rows": lambda t, rng: ("blank.csv", (",".join(t.header) + "\n" + ",,,,\n" * 4).encode(), ()),
+    "header_only": lambda t, rng: ("header_only.csv", (",".join(t.header) + rng.choice(["", "\n", "\r\n"])).encode(), ()),
+    "only_blank_rows": lambda t, rng: ("blank.csv", (",".join(t.header) + "\n" + (
+        rng.choice(["," * (len(t.header) - 1), ",,,,"]) + "\n") * 4).encode(), ()),
     "whitespace_only": lambda t, rng: ("ws.csv", rng.choice([b"\n\n\n", b"   ", b"\r\n", b"\xef\xbb\xbf"]), ()),
     "directory": lambda t, rng: (rng.choice(["some_dir", "orders.csv"]), None,
                                  tuple(rng.sample(["a.csv", "b.parquet", "notes.txt", "z.jsonl"], rng.randint(0, 3)))),
