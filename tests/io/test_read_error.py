@@ -161,3 +161,20 @@ def test_json_lines_that_are_not_objects_or_not_json(workspace, tmp_path):
         r"events.jsonl: line 3 is not valid JSON \(unexpected end of data\)\. Expected one JSON object per line "
         r"\(JSON lines\), or a JSON array of objects\.", str(err)
     ), str(err)
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        (b"PAR1\x15\x04", "the file is a Parquet file. Expected CSV text. Hint: pass --format parquet or rename it .parquet."),
+        (gzip.compress(b"a,b\n1,2\n"), "the file is gzip-compressed. Expected CSV text. "
+         "Hint: name it with .gz at the end (orders.csv.gz)."),
+        (b"PK\x03\x04\x14\x00\xff\xfe", "the file is a zip archive (an Excel .xlsx file is one). Expected CSV text. "
+         "Hint: save the sheet as CSV (UTF-8)."),
+    ],
+    ids=["parquet", "gzip", "xlsx"],
+)
+def test_a_binary_file_named_csv_says_what_it_is(workspace, tmp_path, head, message):
+    """These were reported as 'not valid utf-8', suggesting --encoding latin-1."""
+    err = _refused(workspace, tmp_path, "orders.csv", head + bytes(range(128, 256)))
+    assert str(err) == "orders.csv: " + message

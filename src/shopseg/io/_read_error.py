@@ -50,7 +50,15 @@ def encoding_error(source: Source) -> SchemaError:
     """The file is not in ``source.encoding``: name the first bad byte and its line."""
     path, encoding = source.path, source.encoding
     with open(path, "rb") as fh:
-        head = fh.read(2)
+        head = fh.read(4)
+    binary = {b"PAR1": ("a Parquet file", "pass --format parquet or rename it .parquet"),
+              b"\x1f\x8b": ("gzip-compressed", "name it with .gz at the end (orders.csv.gz)"),
+              b"PK\x03\x04": ("a zip archive (an Excel .xlsx file is one)", "save the sheet as CSV (UTF-8)")}
+    for magic, (what, fix) in binary.items():
+        if head.startswith(magic):
+            return SchemaError(f"{path.name}: the file is {what}. Expected {source.fmt.upper()} text. Hint: {fix}.",
+                               table=path.name)
+    head = head[:2]
     if head in (b"\xff\xfe", b"\xfe\xff") and encoding.replace("-", "").lower() != "utf16":
         return SchemaError(
             f"{path.name}: the file starts with a UTF-16 byte-order mark ({head.hex(' ').upper()}) but is read as "
