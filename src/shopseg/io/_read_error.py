@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,8 +55,9 @@ def encoding_error(source: Source) -> SchemaError:
     binary = {b"PAR1": ("a Parquet file", "pass --format parquet or rename it .parquet"),
               b"\x1f\x8b": ("gzip-compressed", "name it with .gz at the end (orders.csv.gz)"),
               b"PK\x03\x04": ("a zip archive (an Excel .xlsx file is one)", "save the sheet as CSV (UTF-8)")}
+    gz = path.suffix.lower() == ".gz"
     for magic, (what, fix) in binary.items():
-        if head.startswith(magic):
+        if head.startswith(magic) and not (gz and magic == b"\x1f\x8b"):
             return SchemaError(f"{path.name}: the file is {what}. Expected {source.fmt.upper()} text. Hint: {fix}.",
                                table=path.name)
     head = head[:2]
@@ -274,15 +276,19 @@ def _first_bad_byte(path: Path, encoding: str, chunk: int = 1 << 20) -> tuple[in
     """Byte offset and 1-based line of the first byte ``encoding`` cannot decode."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset, lines = 0, 1
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as err:
-                head = block[: err.start]
-                return offset + err.start, lines + head.count(b"\n")
-            offset += len(block)
-            lines += block.count(b"\n")
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(chunk):
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as err:
+                    head = block[: err.start]
+                    return offset + err.start, lines + head.count(b"\n")
+                offset += len(block)
+                lines += block.count(b"\n")
+    except (OSError, EOFError):  # a damaged gzip stream: the message then names no byte
+        return None, None
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
