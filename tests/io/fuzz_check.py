@@ -58,7 +58,7 @@ BASE = {
 # A message naming one of these causes must come from a file made with one of the listed mutations: the
 # fuzzer knows what it broke, so a misattributed cause (a BOM blamed on the encoding) is a failure too.
 CAUSES = {
-    "is not valid utf-8": {"latin1_bytes", "truncate", "random_bytes", "bom"},
+    "is not valid utf-8": {"latin1_bytes", "truncate", "random_bytes", "bom", "bad_gzip"},
     "UTF-16 byte-order mark": {"bom"},
     "fields but the header has": {"truncated_row", "ragged_long", "stray_quote", "truncate", "trailing_blank_lines",
                                   "random_bytes", "lone_cr", "excel_blank_rows"},
