@@ -58,13 +58,15 @@ BASE = {
 # A message naming one of these causes must come from a file made with one of the listed mutations: the
 # fuzzer knows what it broke, so a misattributed cause (a BOM blamed on the encoding) is a failure too.
 CAUSES = {
-    "is not valid utf-8": {"latin1_bytes", "truncate", "random_bytes", "bom", "bad_gzip"},
+    # a byte-level mutation may land inside a multi-byte character
+    "is not valid utf-8": {"latin1_bytes", "truncate", "random_bytes", "bom", "bad_gzip", "stray_quote"},
     "UTF-16 byte-order mark": {"bom"},
     "fields but the header has": {"truncated_row", "ragged_long", "stray_quote", "truncate", "trailing_blank_lines",
                                   "random_bytes", "lone_cr", "excel_blank_rows"},
     "blank but has": {"excel_blank_rows", "only_blank_rows", "trailing_blank_lines"},
     "the field is too large": {"huge_field"},
     "has a quote (\") that is never closed": {"stray_quote", "truncate", "random_bytes"},
+    "text after its closing quote": {"stray_quote", "truncate", "random_bytes", "trailing_blank_lines"},
     "while line 1 ends with": {"lone_cr", "trailing_blank_lines", "quoted_newline", "random_bytes", "truncate"},
     "is missing; found": {"drop_column", "truncated_row", "duplicate_header", "json_garbage", "random_bytes", "whitespace_only",
                           "header_case", "empty_column", "truncate"},

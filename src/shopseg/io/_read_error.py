@@ -102,6 +102,12 @@ def _strip_paths(text: str, path: Path) -> str:
     return re.sub(r"(/[^\s'\"/]+)+/([^\s'\"/]+)", r"\2", text)
 
 
+def _original_line(own: str) -> str:
+    """The offending line DuckDB quotes after 'Original Line:' (it may start on the next line)."""
+    m = re.search(r"Original Line: ?\r?\n?(.*?)\r?\n(?=\r?\n|Expected |Maximum |Value |Invalid )", own + "\n\n", re.S)
+    return m.group(1) if m else ""
+
+
 def _header(source: Source) -> list[str]:
     return [c for c in source.columns if c != "_n_fields"]
 
@@ -112,7 +118,7 @@ def _field_count(source: Source, own: str, line: int | None) -> SchemaError | No
         return None
     expected, found = int(m.group(1)), int(m.group(2))
     more = "more" if found > expected else "fewer"
-    original = own.partition("Original Line: ")[2].partition("\n")[0]
+    original = _original_line(own)
     if original and not original.replace(source.delimiter or ",", "").strip():
         return SchemaError(
             f"{source.name}: row {line} is blank but has {found} fields ({original.strip()!r}) while the header has "
@@ -175,6 +181,15 @@ def _widest_field(source: Source, line: int) -> tuple[str, int] | None:
 def _quote(source: Source, own: str, line: int | None) -> SchemaError | None:
     if "unterminated quote" not in own.lower():
         return None
+    original = _original_line(own)
+    if original and original.count('"') % 2 == 0:  # DuckDB says "unterminated" for `"a"b` too
+        return SchemaError(
+            f'{source.name}: row {line} has a quoted value with text after its closing quote (like "a"b or "a"  ). '
+            "Expected the closing quote to end the value, right before the delimiter or the line end. "
+            "Hint: quote the whole value, and double the quotes inside it.",
+            table=source.name,
+            rows=[line] if line else [],
+        )
     return SchemaError(
         f"{source.name}: row {line} has a quote (\") that is never closed, so the rest of the file would be one value. "
         'Expected a quoted value to end with a quote; a quote inside a quoted value is written twice (""). '

@@ -129,7 +129,7 @@ def stage_rows(
             f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS "
             f"SELECT rowid - {base} + {source.row_offset} AS _row, * FROM {DATA_TABLE} WHERE NOT _blank"
         )
-    if blank == n:
+    if n and blank == n:
         raise SchemaError(
             f"{source.name}: all {n:,} data rows are blank (every field empty). Expected at least one row with values.",
             table=source.name,
