@@ -92,8 +92,8 @@ def test_a_quote_that_is_never_closed(workspace, tmp_path):
 
 def test_text_after_a_closing_quote(workspace, tmp_path):
     """DuckDB calls this an unterminated quote too; the fuzzer found it as a quoted value followed by spaces."""
-    for row in ('o2,"c1"x,2024-01-02,p1,1,3', 'o2,c1,2024-01-02,p1,1,"3"   '):
-        err = _refused(workspace, tmp_path, "orders.csv", f"{HEADER}\n{ROW}\n{row}\n")
+    for text in (f'{HEADER}\n{ROW}\no2,"c1"x,2024-01-02,p1,1,3\n', f'{HEADER}\r\n{ROW}\r\no2,c1,2024-01-02,p1,1,"3"   \r\n'):
+        err = _refused(workspace, tmp_path, "orders.csv", text)
         assert str(err) == (
             'orders.csv: row 3 has a quoted value with text after its closing quote (like "a"b or "a"  ). Expected '
             "the closing quote to end the value, right before the delimiter or the line end. Hint: quote the whole "
