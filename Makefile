@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-browser java chromium bench venv clean
+.PHONY: demo test test-browser java chromium bench fuzz venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ chromium:
 
 test-browser: $(STAMP) chromium
 	$(BIN)/python -m pytest -q tests/web
+
+# Ingest fuzzing (issue 14): a seeded corpus of malformed files through the Python API and the CLI; the
+# test suite runs 60 of them (tests/io/test_fuzz.py). FUZZ_COUNT and FUZZ_SEED pick the corpus.
+FUZZ_COUNT ?= 2000
+FUZZ_SEED  ?= 14
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.io.fuzz_check --count $(FUZZ_COUNT) --seed $(FUZZ_SEED)
 
 # PyMC-Marketing (a benchmark peer) gets its own environment: its PyMC/PyTensor pins clash with ours.
 PYMC_VENV ?= .venv-pymc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,48 @@ def test_parse_mapping():
     assert parse_mapping(["a=b", " c = d e "]) == {"a": "b", "c": "d e"}
     with pytest.raises(InvalidParameterError, match="Got 'x=' instead"):
         parse_mapping(["x="])
+
+
+HEADER = "order_id,customer_id,ordered_at,product_id,quantity,unit_price"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("o1,c1,2024-01-01,p1,1,nan\n", "error: orders.csv: unit_price: not a finite number in 1 row (row 2); got 'nan'. "
+         "Expected a finite number (not NaN or infinity)."),
+        ("o1,c1,2024-01-01,p1,1,2\no2,c1,2024-01-02,p1,1\n", "error: orders.csv: row 3 has 5 fields but the header has 6"),
+        ("o1,c1,2024-01-01,p1,1,2\no2,c1,2024-01-02,p1,1," + "x" * 2_100_000 + "\n",
+         "error: orders.csv: row 3, column 'unit_price': the field is too large (2,100,000 bytes; the row is 2,100,022)."),
+    ],
+    ids=["nan-price", "ragged-row", "field-over-2mb"],
+)
+def test_bad_rows_exit_1_with_the_row_named_never_internal_error(ws_path, tmp_path, body, message):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "\n" + body)
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(path)])
+    assert result.exit_code == 1, result.output
+    assert message in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    with Workspace.open(ws_path) as ws:
+        assert ws.row_counts()["order_lines"] == 0
+
+
+def test_a_directory_exits_1_and_lists_what_it_holds(ws_path, tmp_path):
+    folder = tmp_path / "some_dir"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(HEADER + "\n")
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(folder) + "/"])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == (
+        "error: some_dir: is a directory, not a file; it holds 1 entry (orders.csv). Expected one data file. "
+        "Hint: pass one file, e.g. some_dir/orders.csv."
+    )
+
+
+def test_blank_rows_are_reported_as_skipped(ws_path, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "\no1,c1,2024-01-01,p1,1,2\n,,,,,\n,,,,,\n")
+    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(path)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"blank row \(every field empty, skipped\)\s*│\s*2 │", result.output), result.output

@@ -167,3 +167,18 @@ def test_shopify_times_are_utc_and_flags_set(workspace):
         ("#1005", "2024-03-09 19:19:00", False, "GBP", "GB"),
     ]
     assert _rows(workspace, "SELECT order_id FROM order_lines WHERE is_return ORDER BY 1") == [("#1003",), ("#1004",)]
+
+
+def test_future_dated_orders_are_flagged_not_kept_and_features_build(workspace, tmp_path):
+    """Orders dated 2099 or 9999-12-31 once crashed `features build` (as-of date + 1 day overflowed)."""
+    from shopseg.features import build_features
+
+    path = _csv(tmp_path, "o1,c1,2024-01-02,p1,1,5\no2,c1,2099-01-01,p1,1,5\no3,c2,9999-12-31,p1,1,5\no3,c2,2024-01-03,p2,1,5")
+    report = ingest(workspace, "orders", path)
+    assert (report.rows_read, report.rows_kept, report.rows_flagged) == (4, 2, 2)
+    assert report.reasons == {"dated in the future (flagged, not kept)": 2}
+    assert _rows(workspace, "SELECT order_id, ordered_at::VARCHAR FROM orders ORDER BY 1") == [
+        ("o1", "2024-01-02 00:00:00"), ("o3", "2024-01-03 00:00:00"),
+    ]
+    features = build_features(workspace)
+    assert sorted(features["customer_id"]) == ["c1", "c2"]

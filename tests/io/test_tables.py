@@ -117,3 +117,21 @@ def test_survey_question_repeated_for_a_customer_is_refused(workspace, tmp_path)
     path = _csv(tmp_path, "s.csv", "customer_id,question,answer\n1,values,thrift\n1,values,status")
     with pytest.raises(SchemaError, match="customer_id and question repeated in 2 rows"):
         ingest(workspace, "survey_answers", path)
+
+
+def test_future_dated_events_are_flagged_not_kept(workspace, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("event_id,anonymous_id,type,occurred_at\ne1,a1,page_view,2024-01-01\ne2,a1,page_view,9999-12-31\n")
+    report = ingest(workspace, "events", path)
+    assert (report.rows_kept, report.reasons) == (1, {"dated in the future (flagged, not kept)": 1})
+
+
+def test_out_of_range_product_price_is_refused(workspace, tmp_path):
+    path = tmp_path / "products.csv"
+    path.write_text("product_id,price\np1,9.5\np2,1e15\n")
+    with pytest.raises(SchemaError) as err:
+        ingest(workspace, "products", path)
+    assert str(err.value) == (
+        "products.csv: price: out of range in 1 row (row 3); got '1e15'. "
+        "Expected a price under 1,000,000,000,000 in absolute value."
+    )

@@ -9,15 +9,20 @@ so ``rowid - first rowid + row_offset`` is the 1-based row number a user sees in
 from __future__ import annotations
 
 import codecs
+import csv
+import gzip
+import io
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
+from shopseg.io._read_error import MAX_LINE_BYTES, encoding_error, read_error
 
-__all__ = ["SOURCE_TABLE", "Reader", "Source", "infer_format", "read_source", "read_error", "quote"]
+__all__ = ["SOURCE_TABLE", "Reader", "Source", "check_path", "infer_format", "read_source", "read_error", "quote"]
 
 SOURCE_TABLE = "_shopseg_src"
 
@@ -69,6 +74,7 @@ class Source:
     n_rows: int = 0
     rowid_base: int = 0
     materialized: bool = False
+    delimiter: str | None = None
 
     @property
     def name(self) -> str:
@@ -124,6 +130,36 @@ def infer_format(path: Path, fmt: str | None) -> str:
     )
 
 
+def check_path(path: Path) -> None:
+    """Refuse a path that is not a readable, non-empty regular file, saying what it is instead.
+
+    Raises
+    ------
+    SchemaError
+        The path does not exist, is a directory, is not a regular file, cannot be opened, or is empty.
+    """
+    if path.is_dir():
+        entries = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
+        shown = ", ".join(entries[:5]) + (f", ... {len(entries) - 5} more" if len(entries) > 5 else "")
+        holds = f"it holds {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ({shown})" if entries else "it is empty"
+        hint = f" Hint: pass one file, e.g. {path.name}/{entries[0]}." if entries else ""
+        raise SchemaError(f"{path.name}: is a directory, not a file; {holds}. Expected one data file.{hint}",
+                          table=path.name)
+    if not path.exists():
+        raise SchemaError(f"{path.name}: no such file ({path}).", table=path.name)
+    if not path.is_file():
+        raise SchemaError(f"{path.name}: is not a regular file (a device, socket or pipe). Expected one data file.",
+                          table=path.name)
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise SchemaError(f"{path.name}: cannot be opened: {exc.strerror or exc}. Expected a readable file.",
+                          table=path.name) from exc
+    if os.path.getsize(path) == 0:
+        raise SchemaError(f"{path.name}: the file is empty (0 bytes). Expected a header and data rows.", table=path.name)
+
+
 def read_source(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -140,25 +176,27 @@ def read_source(
     SchemaError
         The file is missing, empty, has no data rows, or is not in ``encoding``.
     """
-    if not path.exists():
-        raise SchemaError(f"{path.name}: no such file ({path}).", table=path.name)
-    if os.path.getsize(path) == 0:
-        raise SchemaError(f"{path.name}: the file is empty (0 bytes). Expected a header and data rows.", table=path.name)
+    check_path(path)
     src = Source(path=path, fmt=fmt, encoding=encoding)
     if fmt == "parquet":
         src.relation = f"read_parquet({_lit(path)})"
     elif fmt == "jsonl":
         src.relation = f"read_json({_lit(path)}, format='auto')"
     else:
-        src.relation = _csv_relation(path, reader, encoding)
-        src.row_offset = 2 if reader.header else 1
+        src.relation = _csv_relation(src, reader)
     if materialize:
         src.materialize(con)
-        return src
-    try:
-        src.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src.relation}").fetchall()}
-    except duckdb.Error as exc:
-        raise read_error(src, exc) from exc
+    else:
+        try:
+            src.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {src.relation}").fetchall()}
+        except duckdb.Error as exc:
+            raise read_error(src, exc) from exc
+    if fmt == "jsonl" and list(src.columns) == ["json"]:
+        raise SchemaError(
+            f"{path.name}: the JSON values are not objects (records with named fields). "
+            'Expected one JSON object per line, like {"customer_id": "c1", "email": "a@example.com"}.',
+            table=path.name,
+        )
     return src
 
 
@@ -166,10 +204,13 @@ def _lit(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _csv_relation(path: Path, reader: Reader, encoding: str) -> str:
-    enc = _duckdb_encoding(encoding)
+def _csv_relation(src: Source, reader: Reader) -> str:
+    """``read_csv`` with the dialect spelled out: the header row and delimiter are read here, so DuckDB's
+    sniffer never guesses (it takes a file with one ragged row for a one-column file, or drops rows)."""
+    path, enc = src.path, _duckdb_encoding(src.encoding)
     if reader.delimiter == "whitespace":
         names = reader.names
+        src.row_offset = 2 if reader.header else 1
         lines = (
             f"read_csv({_lit(path)}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
             f"header={str(reader.header).lower()}, encoding={_lit(enc)})"
@@ -179,14 +220,88 @@ def _csv_relation(path: Path, reader: Reader, encoding: str) -> str:
             f"(SELECT {fields}, len(_f) AS _n_fields FROM "
             f"(SELECT string_split_regex(trim(line, ' \t\r'), '\\s+') AS _f FROM {lines}))"
         )
-    opts = [f"all_varchar=true, header={str(reader.header).lower()}, encoding={_lit(enc)}"]
-    if reader.delimiter is not None:
-        opts.append(f"delim={_lit(reader.delimiter)}")
-    elif path.suffix.lower() == ".tsv":
-        opts.append("delim='\\t'")
-    if reader.names:
-        opts.append("names=[" + ", ".join(_lit(n) for n in reader.names) + "]")
-    return f"read_csv({_lit(path)}, {', '.join(opts)})"
+    delimiter = reader.delimiter or ("\t" if path.suffix.lower() == ".tsv" else None)
+    if path.suffix.lower() == ".zst":  # no zstd reader in the standard library: let DuckDB detect the dialect
+        src.row_offset = 2 if reader.header else 1
+        delim = f", delim={_lit(delimiter)}" if delimiter else ""
+        return f"read_csv({_lit(path)}, all_varchar=true, header={str(reader.header).lower()}, encoding={_lit(enc)}{delim})"
+    skip, header, delimiter = sniff_header(src, delimiter)
+    names = list(reader.names) or header
+    src.delimiter = delimiter
+    src.row_offset = skip + (2 if reader.header else 1)
+    columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names)
+    return (
+        f"read_csv({_lit(path)}, auto_detect=false, header={str(reader.header).lower()}, skip={skip}, "
+        f"delim={_lit(delimiter)}, quote='\"', escape='\"', columns={{{columns}}}, encoding={_lit(enc)}, "
+        f"max_line_size={MAX_LINE_BYTES})"
+    )
+
+
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def sniff_header(src: Source, delimiter: str | None) -> tuple[int, list[str], str]:
+    """(leading empty lines, column names, delimiter) from the first line of a CSV file.
+
+    The delimiter, unless given, is the most frequent of ``, tab ; |`` outside quotes
+    (a comma when there is none: a one-column file). Names are made unique as DuckDB
+    does (``a``, ``a_1``; an empty name becomes ``column<i>``).
+    """
+    text = _head_text(src)
+    body = text.lstrip("\r\n")
+    skip = len(re.findall(r"\r\n|\n|\r", text[: len(text) - len(body)]))
+    first = re.split(r"\r\n|\n|\r", body, maxsplit=1)[0]
+    if not first.strip():
+        what = f"the header row (line {skip + 1}) is blank" if first else "the file holds only line breaks"
+        raise SchemaError(
+            f"{src.name}: {what}. Expected the column names on the first line, then the data rows.",
+            table=src.name, rows=[skip + 1] if first else [],
+        )
+    if delimiter is None:
+        bare = re.sub(r'"[^"]*"', "", first)
+        counts = {d: bare.count(d) for d in _DELIMITERS}
+        delimiter = max(_DELIMITERS, key=lambda d: counts[d]) if any(counts.values()) else ","
+    try:
+        row = next(csv.reader(io.StringIO(body, newline=""), delimiter=delimiter, quotechar='"'), [])
+    except csv.Error:
+        row = first.split(delimiter)
+    return skip, _unique([n.replace("\x00", "") for n in row]), delimiter
+
+
+def _unique(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for i, name in enumerate(names):
+        base = name or f"column{i}"
+        cand, k = base, 0
+        while cand in out:
+            k += 1
+            cand = f"{base}_{k}"
+        out.append(cand)
+    return out
+
+
+def _head_text(src: Source, chunk: int = 1 << 16) -> str:
+    """The start of the file, decoded, up to the end of its first non-empty line (at most the row size limit)."""
+    codec = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}[_duckdb_encoding(src.encoding)]
+    decoder = codecs.getincrementaldecoder(codec)()
+    opener = gzip.open if src.path.suffix.lower() == ".gz" else open
+    text, read = "", 0
+    try:
+        with opener(src.path, "rb") as fh:
+            while read <= MAX_LINE_BYTES and (block := fh.read(chunk)):
+                read += len(block)
+                text += decoder.decode(block)
+                if re.search(r"[^\r\n][\r\n]", text):
+                    break
+    except UnicodeDecodeError as exc:
+        raise encoding_error(src) from exc
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise SchemaError(
+            f"{src.name}: is not a complete gzip file although its name ends in .gz ({exc}). "
+            "Expected gzip-compressed text. Hint: rename it without .gz if it is not compressed.",
+            table=src.name,
+        ) from exc
+    return text
 
 
 def _duckdb_encoding(encoding: str) -> str:
@@ -204,42 +319,3 @@ def _duckdb_encoding(encoding: str) -> str:
             f"Got {encoding!r} instead. Hint: convert the file with `iconv -f {encoding} -t utf-8`."
         )
     return table[name]
-
-
-def read_error(source: Source, exc: Exception) -> SchemaError:
-    """Turn a DuckDB reader error into a one-paragraph :class:`SchemaError`."""
-    path, fmt, encoding = source.path, source.fmt, source.encoding
-    text = str(exc)
-    if "unicode" in text.lower() or "utf-8" in text.lower() or "encod" in text.lower():
-        offset, line = _first_bad_byte(path, encoding)
-        where = f" at byte {offset:,} (line {line:,})" if offset is not None else ""
-        return SchemaError(
-            f"{path.name}: the file is not valid {encoding}{where}. Expected UTF-8 text. "
-            "Hint: if it was saved by Excel or an older system it is probably latin-1; "
-            "ingest it with --encoding latin-1 (encoding='latin-1'), or convert it with "
-            f"`iconv -f latin1 -t utf-8 {path.name}`.",
-            table=path.name,
-            rows=[line] if line is not None else [],
-        )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return SchemaError(
-        f"{path.name}: cannot be read as {fmt}: {first}. Hint: check the format (--format) "
-        "and that every row has the same number of fields.",
-        table=path.name,
-    )
-
-
-def _first_bad_byte(path: Path, encoding: str, chunk: int = 1 << 20) -> tuple[int | None, int | None]:
-    """Byte offset and 1-based line of the first byte ``encoding`` cannot decode."""
-    decoder = codecs.getincrementaldecoder(encoding)()
-    offset, lines = 0, 1
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as err:
-                head = block[: err.start]
-                return offset + err.start, lines + head.count(b"\n")
-            offset += len(block)
-            lines += block.count(b"\n")
-    return None, None

@@ -218,8 +218,8 @@ def parse_sql(field: Field, col: str, source_type: str, date_format: str | None 
     if field.type == "text":
         return txt, False
     if field.type == "int":
-        if is_int:
-            return f"CAST({c} AS BIGINT)", False
+        if is_int:  # unsigned and 128-bit values beyond BIGINT are unparsable, not an error of the reader
+            return f"TRY_CAST({c} AS BIGINT)", t in ("HUGEINT", "UBIGINT")
         num = c if is_float else f"TRY_CAST({txt} AS DOUBLE)"
         parsed = f"CASE WHEN {num} = round({num}) AND abs({num}) < 1e15 THEN CAST({num} AS BIGINT) END"
         return parsed, True

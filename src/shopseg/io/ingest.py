@@ -18,13 +18,13 @@ import duckdb
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
-from shopseg.io._read import Reader, Source, infer_format, quote, read_source
+from shopseg.io._read import Reader, Source, check_path, infer_format, quote, read_source
 from shopseg.io.assemble import describe_unmapped
 from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
-from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
 from shopseg.io.health import store_health
+from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
-from shopseg.io.report import IngestReport, log_report
+from shopseg.io.report import BLANK, IngestReport, log_report
 from shopseg.io.validate import Staged, parse_checks, run_checks, stage_rows
 from shopseg.workspace import INGEST_LOG, Workspace
 
@@ -101,9 +101,10 @@ def ingest(
     if workspace.read_only:
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
     path = Path(path)
+    check_path(path)
     fmt = infer_format(path, fmt)
     chosen = get_preset(preset, kind) if preset else None
-    if chosen is None and fmt == "csv" and path.exists():
+    if chosen is None and fmt == "csv":
         name = detect_preset(path, fmt, kind)
         chosen = get_preset(name, kind) if name else None
     notify = progress or (lambda _msg: None)
@@ -175,13 +176,26 @@ def _ingest(
     return report
 
 
+def _probe(con: duckdb.DuckDBPyConnection, source: Source) -> duckdb.DuckDBPyConnection:
+    """Where to profile a source: a file not yet read goes through a cursor of its own, so a row that does not
+    read cannot abort the ingest's transaction (the load then reports it); a materialised source is already read."""
+    return con if source.materialized else con.cursor()
+
+
 def _candidates(con: duckdb.DuckDBPyConnection, kind: str, source: Source) -> Callable[[Field], list[str]]:
     """Columns whose values fit a field, profiled once on first use (only on the error path)."""
     cache: dict[str, ColumnProfile] = {}
 
     def ranked(fld: Field) -> list[str]:
         if not cache:
-            cache.update(profile_columns(con, source.from_sql, [c for c in source.columns if c != "_n_fields"]))
+            probe = _probe(con, source)
+            try:
+                cache.update(profile_columns(probe, source.from_sql, [c for c in source.columns if c != "_n_fields"]))
+            except duckdb.Error:  # rows that do not read: suggest by name only
+                return [c for c in source.columns if c != "_n_fields" and did_you_mean(fld.name, [c])]
+            finally:
+                if probe is not con:
+                    probe.close()
         return rank_candidates(fld, cache, others=tuple(f.name for f in INPUTS[kind]))
 
     return ranked
@@ -192,8 +206,15 @@ def _note_unmapped(con: duckdb.DuckDBPyConnection, kind: str, source: Source, re
     """List the columns nothing reads (with the field each looks like); customers keep them as attributes."""
     read = " ".join(resolved.exprs.values())
     rest = {c: c for c in source.columns if c != "_n_fields" and quote(c) not in read}
-    report.unmapped, attrs = describe_unmapped(con, kind, source.from_sql, rest, set(resolved.exprs),
-                                               keep=kind == "customers")  # fmt: skip
+    probe = _probe(con, source)
+    try:
+        report.unmapped, attrs = describe_unmapped(probe, kind, source.from_sql, rest, set(resolved.exprs),
+                                                   keep=kind == "customers")  # fmt: skip
+    except duckdb.Error:  # the file does not read cleanly: the load that follows names the row and the cause
+        report.unmapped, attrs = [(c, None) for c in rest], None
+    finally:
+        if probe is not con:
+            probe.close()
     if attrs:
         resolved.exprs["attributes"] = attrs[0]
 
@@ -223,8 +244,10 @@ def load_resolved(
     else:
         report = _ingest_table(con, kind, staged, report, notify)
         counts = report.reasons
-    report.rows_flagged = counts.pop("__flagged__", report.rows_flagged)
+    report.rows_flagged = counts.pop("__flagged__", report.rows_flagged) + staged.blank
     counts.pop("__kept__", None)
+    if staged.blank:
+        counts[BLANK] = staged.blank
     report.reasons = counts
     return report
 

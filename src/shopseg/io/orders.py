@@ -22,11 +22,14 @@ from __future__ import annotations
 import duckdb
 
 from shopseg.io.report import DROPPED, MARKED
-from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, raise_problems
+from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 
-__all__ = ["order_checks", "check_orders_across_rows", "write_orders"]
+__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "MONEY_LIMIT"]
 
 ORDERS = "_shopseg_orders"
+#: Money values (a line's quantity × unit_price, a discount) must stay under this: features sum lines as
+#: 64-bit integer cents, which a few absurd values (1e300, a stray exponent) would overflow.
+MONEY_LIMIT = 1_000_000_000_000
 _NOT_NULL = ["order_id", "ordered_at", "product_id", "quantity", "unit_price"]
 
 
@@ -55,9 +58,17 @@ def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
         Check(f"non-positive unit_price {MARKED}", "unit_price <= 0", "mark"),
         Check(f"zero quantity {MARKED}", "quantity = 0", "mark"),
     ]
+    checks += [
+        Check(f"dated in the future {DROPPED}", f"ordered_at > {future_cutoff()}", "drop"),
+        Check("unit_price: line value out of range", f"isfinite(unit_price) AND (abs(unit_price) >= {MONEY_LIMIT} "
+              f"OR abs(quantity * unit_price) >= {MONEY_LIMIT})", "error", "unit_price",
+              f"a line value (quantity × unit_price) and a unit_price under {MONEY_LIMIT:,} in absolute value"),
+    ]
     if "discount" in staged.present:
         checks.append(Check("discount: negative", "discount < 0", "error", "discount",
                             "a discount >= 0 (money taken off the line)"))
+        checks.append(Check("discount: out of range", f"isfinite(discount) AND discount >= {MONEY_LIMIT}", "error", "discount",
+                            f"a discount under {MONEY_LIMIT:,}"))
     checks += [Check(f"{label} {MARKED}" if "(" not in label else label, f"_mark_{i}", "mark")
                for i, label in enumerate(staged.marks)]
     return not_null, checks

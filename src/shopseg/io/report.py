@@ -22,6 +22,8 @@ DROPPED = "(flagged, not kept)"
 MARKED = "(kept, marked)"
 SKIPPED = "(already ingested, skipped)"
 REPLACED = "(kept, replaced the earlier value)"
+#: Rows whose every field is empty (Excel's trailing ``,,,,`` rows): skipped, counted under this reason.
+BLANK = "blank row (every field empty, skipped)"
 
 
 @dataclass

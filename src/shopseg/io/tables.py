@@ -24,7 +24,8 @@ import duckdb
 from shopseg.errors import SchemaError
 from shopseg.io._read import quote
 from shopseg.io.report import DROPPED, MARKED, REPLACED, SKIPPED
-from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, raise_problems
+from shopseg.io.orders import MONEY_LIMIT
+from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 from shopseg.schema import TABLES
 
 __all__ = ["table_checks", "check_table_across_rows", "write_table"]
@@ -52,6 +53,8 @@ def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> t
         checks = [Check(f"missing product_id {DROPPED}", "product_id IS NULL", "drop")]
         if "price" in staged.present:
             checks.append(Check(f"non-positive price {MARKED}", "price <= 0", "mark"))
+            checks.append(Check("price: out of range", f"isfinite(price) AND abs(price) >= {MONEY_LIMIT}", "error", "price",
+                                f"a price under {MONEY_LIMIT:,} in absolute value"))
         return [], checks
     if kind == "events":
         who = [c for c in ("customer_id", "anonymous_id") if c in staged.present]
@@ -64,7 +67,10 @@ def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> t
                 column="customer_id",
             )
         nobody = " AND ".join(f"{c} IS NULL" for c in who)
-        checks = [Check(f"no customer_id or anonymous_id {DROPPED}", nobody, "drop")]
+        checks = [
+            Check(f"no customer_id or anonymous_id {DROPPED}", nobody, "drop"),
+            Check(f"dated in the future {DROPPED}", f"occurred_at > {future_cutoff()}", "drop"),
+        ]
         if "customer_id" in who and _has_customers(con):
             checks.append(Check(f"unknown customer_id {MARKED}", _UNKNOWN, "mark"))
         return ["event_id", "type", "occurred_at"], checks

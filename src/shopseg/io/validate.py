@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 
@@ -21,7 +22,10 @@ from shopseg.io._read import SOURCE_TABLE, Source, quote, read_error
 from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
 from shopseg.io.presets import Preset
 
-__all__ = ["STAGE_TABLE", "Check", "Staged", "stage_rows", "run_checks", "raise_problems", "sample_values"]
+__all__ = [
+    "STAGE_TABLE", "Check", "Staged", "stage_rows", "parse_checks", "range_checks", "future_cutoff", "run_checks",
+    "raise_problems", "sample_values",
+]
 
 DATA_TABLE = "_shopseg_stg"
 STAGE_TABLE = "_shopseg_rows"
@@ -61,6 +65,7 @@ class Staged:
     marks: list[str]
     fields: int | None = None
     json_text: frozenset[str] = frozenset()
+    blank: int = 0
 
 
 def stage_rows(
@@ -80,12 +85,13 @@ def stage_rows(
     fields = {f.name: f for f in INPUTS[kind]}
     marks = list(preset.marks) if preset else []
     extra = [f"_mark_{i}" for i in range(len(marks))] + (["_n_fields"] if "_n_fields" in source.columns else [])
+    extra.append("_blank")
     raw = [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
     raw += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
     raw += ["_n_fields"] if "_n_fields" in source.columns else []
     window = f" WINDOW w AS (PARTITION BY {preset.order_key} ORDER BY rowid)" if preset and preset.order_key else ""
     lead = [f"{source.row_sql} AS _row"] if source.materialized else []
-    layer1 = f"SELECT {', '.join(lead + raw)} FROM {source.from_sql}{window}"
+    layer1 = f"SELECT {', '.join(lead + raw + [_blank_sql(source) + ' AS _blank'])} FROM {source.from_sql}{window}"
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {layer1}").fetchall()}
     for name in resolved.exprs:  # mixed-type JSON values arrive as JSON: read them as text
         if types[name] == "JSON" and fields[name].type != "json":
@@ -110,15 +116,23 @@ def stage_rows(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {DATA_TABLE} AS {sql}")
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         raise read_error(source, exc) from exc
+    row = con.execute(
+        f"SELECT count(*), coalesce(min(rowid), 0), count(*) FILTER (WHERE _blank) FROM {DATA_TABLE}"
+    ).fetchone()
+    n, base, blank = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
     if source.materialized:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS SELECT * FROM {DATA_TABLE}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS SELECT * FROM {DATA_TABLE} WHERE NOT _blank")
     else:
-        row = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {DATA_TABLE}").fetchone()
-        source.n_rows, base = (int(row[0]), int(row[1])) if row else (0, 0)
+        source.n_rows = n
         source.check_not_empty()
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS "
-            f"SELECT rowid - {base} + {source.row_offset} AS _row, * FROM {DATA_TABLE}"
+            f"SELECT rowid - {base} + {source.row_offset} AS _row, * FROM {DATA_TABLE} WHERE NOT _blank"
+        )
+    if n and blank == n:
+        raise SchemaError(
+            f"{source.name}: all {n:,} data rows are blank (every field empty). Expected at least one row with values.",
+            table=source.name,
         )
     return Staged(
         source=source,
@@ -127,7 +141,25 @@ def stage_rows(
         marks=[m for m, _ in marks],
         fields=preset.fields if preset else None,
         json_text=frozenset(n for n, t in types.items() if t == "JSON_TEXT"),
+        blank=blank,
     )
+
+
+def _blank_sql(source: Source) -> str:
+    """SQL that is true for a row whose every source field is empty (Excel's trailing ``,,,,`` rows).
+
+    Trimming every field of every row costs as much as reading the file, so a cheap test settles the
+    usual row first (its first non-null text field has a character, or a typed field is set); CASE
+    evaluates the full test only on the rows left.
+    """
+    cols = {c: t for c, t in source.columns.items() if c != "_n_fields"}
+    text = [quote(c) for c, t in cols.items() if t == "VARCHAR"]
+    typed = [quote(c) for c, t in cols.items() if t != "VARCHAR"]
+    full = [f"nullif(trim({c}), '') IS NULL" for c in text] + [f"{c} IS NULL" for c in typed]
+    if not full:
+        return "false"
+    cheap = ([f"trim(coalesce({', '.join(text)})) <> ''"] if text else []) + [f"{c} IS NOT NULL" for c in typed]
+    return f"(CASE WHEN {' OR '.join(cheap)} THEN false ELSE {' AND '.join(full)} END)"
 
 
 def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Check]:
@@ -144,10 +176,50 @@ def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Che
                 Check(f"{name}: cannot be parsed as {fields[name].type}", quote("_bad_" + name), "error", name,
                       EXPECTED[fields[name].type])
             )
+    checks += range_checks(kind, staged)
     for name in not_null:
         missing = f"{quote(name)} IS NULL AND NOT {quote('_bad_' + name)}"  # unparsable is reported once
         checks.append(Check(f"{name}: value is missing", missing, "error", name, "a value in every row"))
     return checks
+
+
+#: Bounds every parsed value must keep: whole numbers are stored as 32-bit integers, and Python (hence
+#: every notebook and report) represents dates of the years 1 to 9999 only.
+INT_RANGE = (-2_147_483_648, 2_147_483_647)
+TS_RANGE = ("0001-01-01", "9999-12-31 23:59:59.999999")
+
+
+def range_checks(kind: str, staged: Staged) -> list[Check]:
+    """Values that parse but cannot be stored or computed with: NUL bytes in text, NaN and infinity,
+    integers beyond 32 bits, dates outside the years 1 to 9999."""
+    checks = []
+    for f in INPUTS[kind]:
+        if f.name not in staged.present:
+            continue
+        col = quote(f.name)
+        if f.type in ("id", "text", "json"):  # SQL string literals (segment rules, feature names) cannot hold NUL
+            checks.append(Check(f"{f.name}: contains a NUL byte", f"contains({col}, chr(0))", "error", f.name,
+                                "text without NUL bytes (\\x00). Hint: a file with NUL bytes is often UTF-16 "
+                                "(--encoding utf-16) or not text at all"))
+        elif f.type == "double":
+            checks.append(Check(f"{f.name}: not a finite number", f"NOT isfinite({col})", "error", f.name,
+                                "a finite number (not NaN or infinity)"))
+        elif f.type == "int":
+            lo, hi = INT_RANGE
+            checks.append(Check(f"{f.name}: out of range", f"{col} NOT BETWEEN {lo} AND {hi}", "error", f.name,
+                                f"a whole number between {lo:,} and {hi:,}"))
+        elif f.type == "timestamp":
+            lo, hi = TS_RANGE
+            checks.append(Check(f"{f.name}: date out of range",
+                                f"{col} NOT BETWEEN TIMESTAMP '{lo}' AND TIMESTAMP '{hi}'", "error", f.name,
+                                "a date between the years 1 and 9999"))
+    return checks
+
+
+def future_cutoff() -> str:
+    """SQL literal of the ingest time plus one day (UTC): orders and events dated later are flagged, not kept."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+    return f"TIMESTAMP '{now.isoformat(sep=' ')}'"
 
 
 def run_checks(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Sequence[Check]) -> dict[str, int]:
@@ -195,7 +267,16 @@ def sample_values(con: duckdb.DuckDBPyConnection, staged: Staged, rows: Sequence
         f"FROM (SELECT {staged.source.row_sql} AS _row, {staged.raw_select}) "
         f"WHERE _row IN ({', '.join(str(r) for r in rows)}) ORDER BY _row"
     ).fetchall()
-    return [repr(v) if v is not None else "empty" for _, v in got]
+    return [_shown_value(v) for _, v in got]
+
+
+def _shown_value(value: str | None, limit: int = 60) -> str:
+    """A raw value for a message: quoted, escaped, and cut short (a 2 MB value is never echoed whole)."""
+    if value is None:
+        return "empty"
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
 
 
 def first_rows(con: duckdb.DuckDBPyConnection, predicate: str, table: str = STAGE_TABLE) -> list[int]:
