@@ -353,9 +353,6 @@ SPECIALS: dict[str, Callable[[Table, random.Random], tuple[str, bytes | None, tu
 }
 
 
-# -- the corpus --------------------------------------------------------------------------------------------------------------
-
-
 def generate(seed: int, count: int) -> Iterator[Case]:
     """``count`` cases, the same ones for the same ``seed``.
 
