@@ -132,7 +132,8 @@ def _flat(text: str) -> str:
 def _sane(ws: Workspace) -> list[str]:
     """Values a clean load must never store."""
     checks = {
-        "non-finite number": "SELECT count(*) FROM order_lines WHERE NOT isfinite(unit_price) OR NOT isfinite(coalesce(discount, 0))",
+        "non-finite number": "SELECT count(*) FROM order_lines "
+                             "WHERE NOT isfinite(unit_price) OR NOT isfinite(coalesce(discount, 0))",
         "non-finite price": "SELECT count(*) FROM products WHERE NOT isfinite(coalesce(price, 0))",
         "non-finite lat/lon": "SELECT count(*) FROM customers WHERE NOT isfinite(coalesce(lat, 0) + coalesce(lon, 0))",
         "order dated in the future": "SELECT count(*) FROM orders WHERE ordered_at > now()::TIMESTAMP + INTERVAL 1 DAY",

@@ -341,17 +341,16 @@ SPECIALS: dict[str, Callable[[Table, random.Random], tuple[str, bytes | None, tu
                                  tuple(rng.sample(["a.csv", "b.parquet", "notes.txt", "z.jsonl"], rng.randint(0, 3)))),
     "not_parquet": lambda t, rng: ("data.parquet", rng.choice([to_csv(t, rng), b"PAR1", b"PAR1" + b"\0" * 64 + b"PAR1",
                                                               bytes(rng.randrange(256) for _ in range(300))]), ()),
-    "truncated_parquet": lambda t, rng: ("cut.parquet", (lambda d: d[: rng.randrange(4, len(d) - 1)])(to_parquet(t, rng)), ()),
-    "random_bytes": lambda t, rng: (rng.choice(["noise.csv", "noise.jsonl"]), bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000))), ()),
+    "truncated_parquet": lambda t, rng: ("cut.parquet",
+                                         (lambda d: d[: rng.randrange(4, len(d) - 1)])(to_parquet(t, rng)), ()),
+    "random_bytes": lambda t, rng: (rng.choice(["noise.csv", "noise.jsonl"]),
+                                    bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000))), ()),
     "bad_gzip": lambda t, rng: ("data.csv.gz", rng.choice([to_csv(t, rng), gzip.compress(to_csv(t, rng))[:-9],
                                                           gzip.compress(b_latin1_bytes(to_csv(t, rng), rng))]), ()),
     "good_gzip": lambda t, rng: ("data.csv.gz", gzip.compress(to_csv(t, rng)), ()),
     "json_garbage": lambda t, rng: ("events.jsonl", rng.choice([b'{"a": 1}\n{"a": \n', b"[1, 2, 3]\n", b'"just a string"\n',
                                                                b"{" * 5000, b'{"event_id": "x"}{"event_id": "y"}\n']), ()),
 }
-
-
-# -- the corpus --------------------------------------------------------------------------------------------------------------
 
 
 def generate(seed: int, count: int) -> Iterator[Case]:

@@ -183,6 +183,9 @@ def _quote(source: Source, own: str, line: int | None) -> SchemaError | None:
         return None
     original = _original_line(own)
     if original and original.count('"') % 2 == 0:  # DuckDB says "unterminated" for `"a"b` too
+        odd = _odd_line_ending(source.path) if source.path.suffix.lower() not in (".gz", ".zst") else None
+        if odd and odd[0] == line:  # and for `"a"  \n` in a \r\n file
+            return _state(source, "state machine reached an invalid state", line)
         return SchemaError(
             f'{source.name}: row {line} has a quoted value with text after its closing quote (like "a"b or "a"  ). '
             "Expected the closing quote to end the value, right before the delimiter or the line end. "
