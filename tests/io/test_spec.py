@@ -338,3 +338,32 @@ def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(
     assert predictions["clv"].isna().all() and predictions["expected_spend"].isna().all()
     assert predictions["expected_purchases"].notna().all() and predictions["p_alive"].between(0, 1).all()
     assert predictions.attrs["unavailable"] == "spend and CLV: the store has no prices"
+
+
+def test_custom_attributes_become_typed_rule_fields(workspace, tmp_path):
+    """Issue 15 (4): customer columns the schema lacks are kept and segment rules can use them, typed."""
+    from shopseg.engine import get_engine
+    from shopseg.segments.store import SegmentStore
+
+    woocommerce_store(tmp_path)
+    spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])
+    ingest_spec(workspace, spec)
+    types = dict(_q(workspace, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'customer_attributes'"))
+    assert types == {"customer_id": "VARCHAR", "attr_first_name": "VARCHAR", "attr_last_name": "VARCHAR",
+                     "attr_orders_count": "DOUBLE"}  # fmt: skip
+    from shopseg.features import build_features
+
+    build_features(workspace)
+    store = SegmentStore(workspace)
+    assert store.fields.resolve("attr_orders_count").type == "number"
+    flags = store.frame(get_engine(workspace, "duckdb"), store.check("attr_orders_count >= 2 AND attr_first_name = 'Ann'"))
+    assert sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"]) == ["11"]
+    # a single customers file works the same way
+    (tmp_path / "crm.csv").write_text("customer_id,email,loyalty_tier,vip\n11,a@x.org,gold,true\n12,b@x.org,silver,false\n")
+    from shopseg.io import ingest
+
+    report = ingest(workspace, "customers", tmp_path / "crm.csv")
+    assert [c for c, _ in report.unmapped] == ["loyalty_tier", "vip"]
+    store = SegmentStore(workspace)
+    flags = store.frame(get_engine(workspace, "duckdb"), store.check("attr_vip = true AND attr_loyalty_tier = 'gold'"))
+    assert sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"]) == ["11"]

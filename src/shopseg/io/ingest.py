@@ -20,6 +20,7 @@ from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
 from shopseg.io._read import Reader, Source, check_path, infer_format, quote, read_source
 from shopseg.io.assemble import describe_unmapped
+from shopseg.io.attributes import refresh_attributes
 from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
 from shopseg.io.health import store_health
 from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
@@ -112,6 +113,8 @@ def ingest(
     with quiet_progress(workspace.con), workspace.transaction() as con:
         try:
             report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
+            if kind == "customers":
+                refresh_attributes(con)
             if kind == "orders":
                 for measure in ("prices", "quantities"):  # a file's own columns: real values
                     workspace.set_meta(f"{measure}_available", "true")

@@ -19,6 +19,7 @@ import duckdb
 
 from shopseg.errors import InvalidParameterError
 from shopseg.io.assemble import Assembled, SpecFiles, assemble_table
+from shopseg.io.attributes import refresh_attributes
 from shopseg.io.health import key_match_warning, store_health
 from shopseg.io.ingest import Progress, drop_temp, load_resolved, quiet_progress, refresh_derived
 from shopseg.io.report import IngestReport, log_report
@@ -104,6 +105,7 @@ def _load_all(ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, o
         _count_skipped(report, assembled)
         if kind == "customers":
             con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
+            refresh_attributes(con)
         if kind == "orders":
             for column, measure in (("unit_price", "prices"), ("quantity", "quantities")):
                 ws.set_meta(f"{measure}_available", "false" if column in assembled.constants else "true")

@@ -13,7 +13,7 @@ map onto feature columns (``spent`` is ``revenue``, ``last_order`` is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from shopseg.features import FEATURE_COLUMNS, FEATURES_TABLE
@@ -185,6 +185,14 @@ class FieldRegistry:
         ``bargain_hunter`` and ``premium_buyer`` are flags, ``interests`` lists the flags that hold.
         """
         extra = [_interest_field(c) for c in columns if c != "customer_id" and c not in self._fields]
+        return FieldRegistry([*self._fields.values(), *extra])
+
+    def with_attributes(self, columns: Mapping[str, str]) -> FieldRegistry:
+        """A registry extended with the custom attributes of ``customer_attributes`` (``attr_<key>``: SQL type)."""
+        kinds = {"DOUBLE": "number", "BOOLEAN": "boolean"}
+        extra = [Field(c, kinds.get(t, "string"), "customer_attributes", c,
+                       f"Custom attribute '{c[5:]}' from the customers file (kept at ingest).")
+                 for c, t in columns.items() if c.startswith("attr_") and c not in self._fields]  # fmt: skip
         return FieldRegistry([*self._fields.values(), *extra])
 
     def with_predictions(self, columns: Iterable[str]) -> FieldRegistry:

@@ -91,6 +91,9 @@ class SegmentStore(SnapshotQueries):
             fields = fields.with_predictions(self._columns(PREDICTIONS_TABLE))
         if self.workspace.has_table(INTERESTS_TABLE):
             fields = fields.with_interests(self._columns(INTERESTS_TABLE))
+        if self.workspace.has_table("customer_attributes"):
+            described = self.workspace.con.execute('DESCRIBE "customer_attributes"').fetchall()
+            fields = fields.with_attributes({str(r[0]): str(r[1]) for r in described})
         return fields
 
     def _columns(self, table: str) -> list[str]:
