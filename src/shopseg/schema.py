@@ -12,9 +12,10 @@ others are optional and filled with NULL (or the stated default) when absent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.schema as sch
+if TYPE_CHECKING:
+    import ibis.expr.schema as sch
 
 __all__ = ["Column", "TableSpec", "TABLES", "SCHEMA_VERSION", "ibis_schema", "ddl"]
 
@@ -163,6 +164,8 @@ _IBIS_TYPES = {
 
 def ibis_schema(table: str) -> sch.Schema:
     """Return the Ibis schema of a canonical table."""
+    import ibis  # on first use: the CLI starts without Ibis
+
     spec = TABLES[table]
     return ibis.schema({c.name: _IBIS_TYPES[c.sql_type] for c in spec.columns})
 

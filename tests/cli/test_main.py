@@ -27,3 +27,18 @@ def test_usage_error_exits_2():
     result = runner.invoke(app, ["--engine", "sprak", "status"])
     assert result.exit_code == 2
     assert "Did you mean 'spark'" in result.output
+
+
+def test_help_and_dataless_commands_import_no_heavy_module():
+    """Issue 18 (6): `shopseg --help` took 2 s importing Ibis, pandas, scikit-learn and Plotly it never used.
+    Checked by module, not by time (timings belong in bench/)."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "ibis", "sklearn", "scipy", "pyarrow", "plotly", "fastapi", "lark", "numpy")
+    code = ("import sys\nfrom shopseg.cli.main import app\nfrom typer.testing import CliRunner\n"
+            "for args in (['--help'], ['segment', '--help'], ['ingest', '--help'], ['keys', '--help']):\n"
+            "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
+            f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from shopseg.cli._common import console, open_workspace
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError
-from shopseg.models.cluster.workspace import CLUSTERS_TABLE, PROFILES_TABLE, cluster_workspace
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CLUSTERS_TABLE, PROFILES_TABLE = "customer_clusters", "cluster_profiles"  # as in shopseg.models.cluster.workspace
 
 __all__ = ["cluster", "register", "CLUSTERS_TABLE", "PROFILES_TABLE"]
 
@@ -76,6 +79,7 @@ def cluster(
 
     from shopseg.datasets import TRUTH_TABLE
     from shopseg.models.cluster import bootstrap_stability, promote_cluster
+    from shopseg.models.cluster.workspace import cluster_workspace
 
     chosen_features = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace() as ws:

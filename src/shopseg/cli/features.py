@@ -10,8 +10,7 @@ import typer
 from shopseg.cli._common import console, open_workspace, print_table
 from shopseg.config import get_setting
 from shopseg.errors import NotFound, did_you_mean
-from shopseg.features.asof import check_time_unit, parse_date
-from shopseg.features.build import FEATURES_TABLE, build_features
+FEATURES_TABLE = "customer_features"  # shopseg.features.FEATURES_TABLE (imported with the build, on use)
 
 __all__ = ["features_app", "register"]
 
@@ -53,6 +52,9 @@ def build(
 ) -> None:
     """Compute the feature table and store it in the workspace as customer_features."""
     unit = time_unit or get_setting("time_unit")
+    from shopseg.features.asof import check_time_unit, parse_date
+    from shopseg.features.build import build_features
+
     check_time_unit(unit)
     if as_of is not None:
         parse_date(as_of)

@@ -9,14 +9,16 @@ not exist; it must be empty). With ``--out DIR`` every table becomes
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import pyarrow as pa
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table, progress
 from shopseg.config import get_setting
 from shopseg.workspace import Workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["generate", "register"]
 

@@ -7,7 +7,6 @@ from typing import Annotated, Optional
 import typer
 
 from shopseg.cli._common import console, exit_usage, open_workspace, print_table
-from shopseg.reports import write_report
 
 __all__ = ["report_app", "register"]
 
@@ -19,6 +18,8 @@ _TITLE = typer.Option(help="Page title.")
 
 def _html(out: Optional[str], title: str) -> None:
     with open_workspace(read_only=True) as ws, console.status("Writing report"):
+        from shopseg.reports import write_report
+
         path = write_report(ws, out, title=title)
     console.print(f"Report written to [bold]{path.resolve()}[/] (open it in a browser)")
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from shopseg.cli._common import console, open_workspace
 from shopseg.config import get_setting
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["rfm", "register", "render_segment_table"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 from rich.text import Text
 
@@ -262,7 +261,7 @@ def breakdown(
         df = segment_breakdown(_engine(ws), store, _rule_or_name(store, rule), by, as_of=as_of)
     shown = df.head(top) if top else df
     rows = [(r[by], int(r["members"]), f"{r['share']:.1%}", float(r["revenue"]), f"{r['revenue_share']:.1%}",
-             "-" if pd.isna(r["index"]) else f"{r['index']:.2f}") for r in shown.to_dict("records")]  # fmt: skip
+             "-" if r["index"] != r["index"] or r["index"] is None else f"{r['index']:.2f}") for r in shown.to_dict("records")]  # fmt: skip
     print_table(f"{rule} by {by} ({int(df['members'].sum()):,} members, {len(df):,} values)",
                 [by, "members", "share", "revenue", "revenue share", "index vs all"], rows)  # fmt: skip
     console.print("index: the value's share among members over its share among all customers (> 1: over-represented).")
