@@ -72,6 +72,36 @@ def _configure(con: duckdb.DuckDBPyConnection) -> None:
             ) from exc
 
 
+def server_file(path: Path) -> Path:
+    """Where a running ``shopseg serve`` records itself beside the workspace (pid, url, start time)."""
+    return Path(f"{path}.server")
+
+
+def _open_failure(path: Path, exc: duckdb.IOException) -> str:
+    """Why the workspace cannot be opened, in words: who holds it and what to do (never DuckDB's lock text)."""
+    import json
+    import re
+
+    text = str(exc)
+    if "lock" not in text.lower():
+        return f"{path}: cannot open the workspace: {text.splitlines()[0] if text else type(exc).__name__}"
+    found = re.search(r"PID (\d+)", text)
+    pid = int(found.group(1)) if found else None
+    try:
+        info = json.loads(server_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    if info and (pid is None or int(info.get("pid", -1)) == pid):
+        url = info.get("url", "")
+        return (f"{path}: the workspace is in use by `shopseg serve` (PID {info.get('pid')}, {url}, since "
+                f"{str(info.get('started_at', '?'))[:19]}). Expected it to be free for this command. Hint: while "
+                f"the server runs, use its API ({url}/docs) or dashboard ({url}/), or stop it (Ctrl-C in its "
+                "terminal) and run the command again.")
+    who = f"another process (PID {pid})" if pid else "another process"
+    return (f"{path}: the workspace is in use by {who}, which holds its write lock. Expected it to be free for "
+            "this command. Hint: wait for that command to finish, or stop it, and run this one again.")
+
+
 def _check_derived(name: str) -> None:
     if name in TABLES:
         raise WorkspaceError(f"'{name}' is a canonical table; load it with `shopseg ingest`.")
@@ -159,7 +189,7 @@ class Workspace:
             try:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
-                raise WorkspaceError(f"{self.path}: cannot open the workspace: {exc}") from exc
+                raise WorkspaceError(_open_failure(self.path, exc)) from None
             _configure(con)
             self._con = con
         return self._con

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -51,9 +52,29 @@ def serve(
         console.print(f"dashboard on http://{host}:{port}/ (log in with an API key: `shopseg keys create NAME`)",
                       highlight=False)
     server = uvicorn.Server(config)
-    server.run()
+    marker = _announce(app.state.shopseg.workspace.path, host, port)
+    # removed at the app's shutdown: uvicorn re-raises a caught SIGTERM after it, before any `finally` here
+    app.state.shopseg.closers.append(lambda: marker.unlink(missing_ok=True))
+    try:
+        server.run()
+    finally:
+        marker.unlink(missing_ok=True)
     if not server.started:  # as uvicorn.run: the port was taken, or the app failed to start
         raise typer.Exit(3)
+
+
+def _announce(path: Path, host: str, port: int) -> Path:
+    """Record beside the workspace that this server holds it, so other commands can say so."""
+    import datetime as dt
+    import json
+    import os
+
+    from shopseg.workspace import server_file
+
+    marker = server_file(path)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    marker.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}", "started_at": started}))
+    return marker
 
 
 def _freeze_startup(full: bool = False) -> None:

@@ -1,0 +1,32 @@
+"""While `shopseg serve` runs, other commands on its workspace say who holds it and what to do (issue 17),
+never DuckDB's raw "Conflicting lock is held" text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from shopseg.workspace import Workspace, server_file
+from tests.web.conftest import ROOT, running_server
+
+
+def _shopseg(workspace, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), COLUMNS="200")
+    return subprocess.run([sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(workspace), *args],
+                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+
+
+def test_cli_names_the_running_server_instead_of_a_lock_error(tmp_path):
+    path = tmp_path / "ws.duckdb"
+    Workspace.init(path).close()
+    with running_server(path, "--no-dashboard") as url:
+        assert server_file(path).exists()
+        for args in (["status"], ["segment", "list"]):
+            res = _shopseg(path, *args)
+            text = " ".join((res.stdout + res.stderr).split())
+            assert res.returncode == 1, text
+            assert "the workspace is in use by `shopseg serve` (PID" in text and url in text, text
+            assert "use its API" in text and "Conflicting lock" not in text and "Traceback" not in text
+    assert not server_file(path).exists()  # removed when the server stops
+    assert _shopseg(path, "status").returncode == 0
