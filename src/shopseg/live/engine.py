@@ -146,7 +146,7 @@ class LiveEngine:
             stored = self.workspace.meta("features_as_of")
             orders_day = dt.date.fromisoformat(stored) if stored else self.day
         self.evaluator = LiveEvaluator(defs, self.store.fields)
-        self.evaluator.load(storage.load_profiles(self.workspace, orders_day).values(), self.day)
+        self.evaluator.load(storage.load_profiles(self.workspace, orders_day, self.store.fields).values(), self.day)
         self.seen = storage.load_event_ids(con)
         self._seq = storage.next_seq(con)
         self.policy.restore(storage.load_notified(con))

@@ -33,6 +33,7 @@ from shopseg.live.evaluator import LiveProfile, Transition
 if TYPE_CHECKING:
     import duckdb
 
+    from shopseg.segments.fields import FieldRegistry
     from shopseg.workspace import Workspace
 
 __all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "event_row",
@@ -128,11 +129,32 @@ def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
             for k, v in row.items()}  # fmt: skip
 
 
-def load_profiles(workspace: Workspace, orders_as_of: dt.date | None = None) -> dict[str, LiveProfile]:
-    """Every known customer: batch fields (features, RFM, lifecycle, lat/lon), stored events, and
-    (with ``orders_as_of``) purchase orders up to that day."""
+def _field_tables(workspace: Workspace, fields: FieldRegistry | None) -> list[tuple[str, str]]:
+    """``(table, select list)`` of every table the registry's fields live in, each column read under its
+    field's name (interests, predictions, clusters, custom attributes...), so live rules see every field batch does."""
+    out = list(_BASE)
+    if fields is None:
+        return out
+    covered = {t for t, _ in _BASE}
+    by_table: dict[str, dict[str, str]] = {}
+    for f in fields:
+        if f.alias_of is None and f.table not in covered and f.table not in ("events", "orders"):
+            by_table.setdefault(f.table, {})[f.name] = f.column
+    for table, cols in sorted(by_table.items()):
+        if workspace.has_table(table):
+            present = {r[0] for r in workspace.con.execute(f'DESCRIBE "{table}"').fetchall()}
+            picked = [f'"{col}" AS "{name}"' for name, col in sorted(cols.items()) if col in present]
+            if picked:
+                out.append((table, ", ".join(["customer_id", *picked])))
+    return out
+
+
+def load_profiles(workspace: Workspace, orders_as_of: dt.date | None = None,
+                  fields: FieldRegistry | None = None) -> dict[str, LiveProfile]:  # fmt: skip
+    """Every known customer: batch fields (features, RFM, lifecycle, lat/lon, and every other table of the
+    ``fields`` registry), stored events, and (with ``orders_as_of``) purchase orders up to that day."""
     con, out = workspace.con, {}
-    for table, cols in _BASE:
+    for table, cols in _field_tables(workspace, fields):
         if not workspace.has_table(table):
             continue
         for row in con.execute(f'SELECT {cols} FROM "{table}"').df().to_dict("records"):
