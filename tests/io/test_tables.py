@@ -135,3 +135,22 @@ def test_out_of_range_product_price_is_refused(workspace, tmp_path):
         "products.csv: price: out of range in 1 row (row 3); got '1e15'. "
         "Expected a price under 1,000,000,000,000 in absolute value."
     )
+
+
+def test_events_keep_the_first_row_of_each_id_and_skip_stored_ones(workspace, tmp_path):
+    """The narrow dedupe (min(_row) per event_id, semi-joins) keeps the semantics of the windowed one."""
+    from shopseg.io import ingest
+
+    head = "event_id,customer_id,type,occurred_at,properties\n"
+    (tmp_path / "a.csv").write_text(head + 'e1,c1,page_view,2024-01-01,{"n": 1}\ne2,c1,page_view,2024-01-02,\n'
+                                    'e1,c1,page_view,2024-01-03,{"n": 2}\n')  # fmt: skip
+    r = ingest(workspace, "events", tmp_path / "a.csv")
+    assert r.added == {"events": 2} and r.reasons == {"event_id repeated in the file (flagged, not kept)": 1}
+    assert workspace.con.execute("SELECT properties FROM events WHERE event_id = 'e1'").fetchone()[0] == '{"n": 1}'
+    (tmp_path / "b.csv").write_text(head + "e2,c1,page_view,2024-01-02,\ne3,c2,page_view,2024-01-04,\n"
+                                    "e3,c2,page_view,2024-01-05,\ne4,c2,add_to_cart,2024-01-05,\n")  # fmt: skip
+    r = ingest(workspace, "events", tmp_path / "b.csv")
+    assert r.added == {"events": 2}
+    assert r.reasons == {"event_id in the workspace (already ingested, skipped)": 1,
+                         "event_id repeated in the file (flagged, not kept)": 1}  # fmt: skip
+    assert workspace.con.execute("SELECT min(occurred_at)::DATE::VARCHAR FROM events WHERE event_id = 'e3'").fetchone()[0] == "2024-01-04"

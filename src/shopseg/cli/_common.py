@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -43,6 +44,16 @@ class ShopsegGroup(TyperGroup):
         except KeyboardInterrupt:
             err_console.print("interrupted")
             ctx.exit(130)
+        except (MemoryError, duckdb.OutOfMemoryException) as exc:  # the workspace was rolled back
+            if ctx.meta.get("shopseg.debug"):
+                raise
+            limit = get_setting("duckdb_memory_limit") or "DuckDB's default"
+            err_console.print(Text("error: ", style="bold red") + Text(
+                f"out of memory: the command needed more than the workspace's memory cap ({limit}, setting "
+                "duckdb_memory_limit); nothing was changed. Expected it to fit or spill to disk; got: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Hint: raise the cap "
+                "(SHOPSEG_DUCKDB_MEMORY_LIMIT=4GB) and report the command, it should fit the default."), soft_wrap=True)
+            ctx.exit(1)
         except Exception as exc:
             if ctx.meta.get("shopseg.debug"):
                 raise

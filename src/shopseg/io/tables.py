@@ -143,17 +143,27 @@ def write_table(
 
 
 def _write_events(con: duckdb.DuckDBPyConnection, names: list[str]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    row = con.execute(
-        "SELECT count(*) FILTER (WHERE event_id IN (SELECT event_id FROM events)), "
-        "count(*) FILTER (WHERE event_id NOT IN (SELECT event_id FROM events)) - count(DISTINCT event_id) "
-        "FILTER (WHERE event_id NOT IN (SELECT event_id FROM events)) FROM _shopseg_win"
-    ).fetchone()
-    seen, repeated = (int(row[0]), int(row[1])) if row else (0, 0)
-    added = _n(con.execute(
-        f"INSERT INTO events SELECT {', '.join(names)} FROM _shopseg_win "
-        "WHERE event_id NOT IN (SELECT event_id FROM events) "
-        "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _row) = 1 ORDER BY _row"
-    ))
+    """Insert each event_id's first row of the file unless the workspace has it already.
+
+    The first row of each id is found by a narrow aggregate (``min(_row)`` per id) and the rows
+    are filtered by semi-joins: nothing sorts or windows whole rows, so 13M events load within
+    the default memory cap (a window over the full rows ran out of it at 1M customers).
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM _shopseg_win GROUP BY event_id")
+    row = con.execute("SELECT (SELECT count(*) FROM _shopseg_win), (SELECT count(*) FROM _shopseg_first), "
+                      "(SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1))").fetchone()  # fmt: skip
+    total, distinct, stored = (int(row[0]), int(row[1]), bool(row[2])) if row else (0, 0, False)
+    first = "w._row IN (SELECT _row FROM _shopseg_first)"
+    if stored:
+        new = "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = w.event_id)"
+        counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})), count(*) FILTER (WHERE {new} AND {first}) "
+                             "FROM _shopseg_win w").fetchone()  # fmt: skip
+        seen, fresh = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+        repeated = (total - seen) - fresh
+        where = f"{first} AND {new}"
+    else:
+        seen, repeated, where = 0, total - distinct, first
+    added = _n(con.execute(f"INSERT INTO events SELECT {', '.join(names)} FROM _shopseg_win w WHERE {where}"))
     extra = {}
     if seen:
         extra[f"event_id in the workspace {SKIPPED}"] = seen
