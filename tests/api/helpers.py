@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["free_port", "serve_in_thread", "Receiver", "wait_until", "event"]
+__all__ = ["free_port", "serve_in_thread", "Receiver", "wait_until", "event", "start_serve"]
 
 
 def free_port() -> int:
@@ -91,3 +91,30 @@ def event(event_id: str, customer_id: str | None, type_: str, at: Any, **extra: 
            "occurred_at": at if isinstance(at, str) else at.isoformat()}  # fmt: skip
     doc.update(extra)
     return doc
+
+
+def start_serve(ws_path: Any, port: int, log: Any, **settings: str) -> Any:
+    """`shopseg serve` (this checkout's sources) in a subprocess on ``port`` with ``SHOPSEG_<SETTING>`` variables,
+    logging to ``log``; returns the process once /api/v1/health answers."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src), **{f"SHOPSEG_{k.upper()}": v for k, v in settings.items()}}
+    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(ws_path), "serve",
+           "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=Path(log).open("ab"), stderr=subprocess.STDOUT)
+
+    def up() -> bool:
+        assert proc.poll() is None, Path(log).read_text()
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, timeout=60, what="shopseg serve to answer")
+    return proc

@@ -4,10 +4,8 @@ every event whose segment entry was notified (notifications follow the journal w
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,29 +16,14 @@ import httpx
 from shopseg.api.keys import KeyStore
 from shopseg.segments.store import SegmentStore
 from shopseg.workspace import Workspace
-from tests.api.helpers import free_port, wait_until
+from tests.api.helpers import free_port, start_serve, wait_until
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _serve(ws_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     # apply to the workspace every 100 events (and never by time): at the kill some acknowledged events are in
     # the events table, the latest only in the fsynced journal, so both paths are checked
-    env = {**os.environ, "PYTHONPATH": str(SRC), "SHOPSEG_LIVE_TICK_MS": "200", "SHOPSEG_LIVE_APPLY_BATCH": "100",
-           "SHOPSEG_LIVE_APPLY_MS": "600000"}
-    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(ws_path), "serve",
-           "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-
-    def up() -> bool:
-        assert proc.poll() is None, log.read_text()
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(up, timeout=60, what="shopseg serve to answer")
-    return proc
+    return start_serve(ws_path, port, log, live_tick_ms="200", live_apply_batch="100", live_apply_ms="600000")  # type: ignore[no-any-return]
 
 
 def _load(url: str, key: str, worker: int, acked: list[str], stop: threading.Event) -> None:

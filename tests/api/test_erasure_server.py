@@ -20,7 +20,7 @@ import httpx
 from shopseg.api.keys import KeyStore
 from shopseg.segments.store import SegmentStore
 from shopseg.workspace import Workspace
-from tests.api.helpers import free_port, wait_until
+from tests.api.helpers import free_port, start_serve
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 # ids and addresses with letters outside [0-9a-f]: no salted hex hash in the audit can contain them by chance
@@ -32,18 +32,7 @@ CLI = [sys.executable, "-c", "from shopseg.cli.main import main; main()"]
 
 
 def _serve(ws_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [*CLI, "-w", str(ws_path), "serve", "--port", str(port), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-
-    def up() -> bool:
-        assert proc.poll() is None, log.read_text()
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(up, timeout=60, what="shopseg serve to answer")
-    return proc
+    return start_serve(ws_path, port, log, live_tick_ms="200", live_apply_ms="600000", live_apply_batch="100000")  # type: ignore[no-any-return]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

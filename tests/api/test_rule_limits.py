@@ -7,9 +7,7 @@ as its rule took.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,31 +18,18 @@ import pytest
 from shopseg.api.keys import KeyStore
 from shopseg.engine import get_engine
 from shopseg.segments.store import SegmentStore
-from tests.api.helpers import free_port, wait_until
+from tests.api.helpers import free_port, start_serve
 from tests.segments.test_broken_saved import BAD, GOOD, insert_bad
 from tests.segments.test_compile import make_shop
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @contextmanager
 def serve(ws_path: Path, log: Path, **settings: str) -> Iterator[str]:
     """`shopseg serve` (live mode) on a free loopback port with ``SHOPSEG_<SETTING>`` variables; yields its URL."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(SRC), **{f"SHOPSEG_{k.upper()}": v for k, v in settings.items()}}
-    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(ws_path), "serve",
-           "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-
-    def up() -> bool:
-        assert proc.poll() is None, log.read_text()
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
+    proc = start_serve(ws_path, port, log, **settings)
     try:
-        wait_until(up, timeout=60, what="shopseg serve to answer")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

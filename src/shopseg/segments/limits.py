@@ -120,17 +120,7 @@ def shape_issues(shape: Shape, limits: RuleLimits | None = None, *, refs: list[s
 
 def rule_shape(node: Node) -> Shape:
     """Depth and node count of an AST (``segment('name')`` counted as one condition)."""
-    depth = nodes = 0
-    stack: list[tuple[Node, int]] = [(node, 1)]
-    while stack:
-        current, level = stack.pop()
-        nodes += 1
-        depth = max(depth, level)
-        if isinstance(current, And | Or):
-            stack.extend((item, level + 1) for item in current.items)
-        elif isinstance(current, Not):
-            stack.append((current.item, level + 1))
-    return Shape(depth, nodes)
+    return _summary(node).shape
 
 
 def lark_shape(tree: Any) -> Shape:
