@@ -61,9 +61,9 @@ CAUSES = {
     # a byte-level mutation may land inside a multi-byte character
     "is not valid utf-8": {"latin1_bytes", "truncate", "random_bytes", "bom", "bad_gzip", "stray_quote"},
     "UTF-16 byte-order mark": {"bom"},
-    "fields but the header has": {"truncated_row", "ragged_long", "stray_quote", "truncate", "trailing_blank_lines",
+    "but the header has": {"truncated_row", "ragged_long", "stray_quote", "truncate", "trailing_blank_lines",
                                   "random_bytes", "lone_cr", "excel_blank_rows"},
-    "blank but has": {"excel_blank_rows", "only_blank_rows", "trailing_blank_lines"},
+    "blank but has": {"excel_blank_rows", "only_blank_rows", "trailing_blank_lines", "truncated_row", "truncate"},
     "the field is too large": {"huge_field"},
     "has a quote (\") that is never closed": {"stray_quote", "truncate", "random_bytes"},
     "text after its closing quote": {"stray_quote", "truncate", "random_bytes", "trailing_blank_lines"},

@@ -110,6 +110,18 @@ def test_mixed_line_endings_name_the_line(workspace, tmp_path):
     )
 
 
+def test_a_header_ending_in_cr_before_a_quoted_value_is_a_line_ending_error(workspace, tmp_path):
+    """DuckDB calls this an unterminated quote on row 2 (found by the fuzzer: one \\n of a file made \\r)."""
+    rows = "".join(f'e{i},a1,view,2024-01-01,"{{""p"": {i}}}"\n' for i in range(3))
+    text = "event_id,anonymous_id,type,occurred_at,properties\r" + rows
+    err = _refused(workspace, tmp_path, "events.csv", text, kind="events")
+    assert str(err) == (
+        "events.csv: cannot be read as CSV: line 2 ends with \\n while line 1 ends with \\r. Expected one line "
+        "ending throughout the file. Hint: re-save it as CSV (UTF-8), or convert the line endings (dos2unix)."
+    )
+    assert err.rows == [2]
+
+
 def test_a_utf16_byte_order_mark_on_utf8_text(workspace, tmp_path):
     err = _refused(workspace, tmp_path, "orders.csv", b"\xff\xfe" + f"{HEADER}\n{ROW}\n".encode())
     assert str(err) == (

@@ -121,19 +121,23 @@ def _field_count(source: Source, own: str, line: int | None) -> SchemaError | No
     original = _original_line(own)
     if original and not original.replace(source.delimiter or ",", "").strip():
         return SchemaError(
-            f"{source.name}: row {line} is blank but has {found} fields ({original.strip()!r}) while the header has "
+            f"{source.name}: row {line} is blank but has {_fields(found)} ({original.strip()!r}) while the header has "
             f"{expected}. Expected blank rows to have the header's {expected} fields (they are then skipped), or no "
             "blank rows. Hint: delete the empty rows at the end of the sheet before saving it as CSV.",
             table=source.name,
             rows=[line] if line else [],
         )
     return SchemaError(
-        f"{source.name}: row {line} has {found} fields but the header has {expected} "
+        f"{source.name}: row {line} has {_fields(found)} but the header has {expected} "
         f"({_shown(_header(source))}). Expected {expected} fields on every row. Hint: a value that contains the "
         f"delimiter {source.delimiter!r} must be quoted; a row with {more} fields is often a cut or joined line.",
         table=source.name,
         rows=[line] if line else [],
     )
+
+
+def _fields(n: int) -> str:
+    return f"{n} field" if n == 1 else f"{n} fields"
 
 
 def _line_size(source: Source, own: str, line: int | None) -> SchemaError | None:
@@ -181,11 +185,13 @@ def _widest_field(source: Source, line: int) -> tuple[str, int] | None:
 def _quote(source: Source, own: str, line: int | None) -> SchemaError | None:
     if "unterminated quote" not in own.lower():
         return None
+    # DuckDB says "unterminated quote" for a line ending unlike the others after a quoted value too
+    compressed = source.path.suffix.lower() in (".gz", ".zst")
+    odd = _odd_line_ending(source.path, stop=line) if line and not compressed else None
+    if odd:
+        return _state(source, "state machine reached an invalid state", line)
     original = _original_line(own)
-    if original and original.count('"') % 2 == 0:  # DuckDB says "unterminated" for `"a"b` too
-        odd = _odd_line_ending(source.path) if source.path.suffix.lower() not in (".gz", ".zst") else None
-        if odd and odd[0] == line:  # and for `"a"  \n` in a \r\n file
-            return _state(source, "state machine reached an invalid state", line)
+    if original and original.count('"') % 2 == 0:  # and for `"a"b`
         return SchemaError(
             f'{source.name}: row {line} has a quoted value with text after its closing quote (like "a"b or "a"  ). '
             "Expected the closing quote to end the value, right before the delimiter or the line end. "
@@ -205,7 +211,7 @@ def _quote(source: Source, own: str, line: int | None) -> SchemaError | None:
 def _state(source: Source, own: str, line: int | None) -> SchemaError | None:
     if "state machine reached an invalid state" not in own:
         return None
-    odd = _odd_line_ending(source.path)
+    odd = _odd_line_ending(source.path) if source.path.suffix.lower() not in (".gz", ".zst") else None
     if odd is None:
         cause = "the file is not RFC 4180 CSV"
     else:
@@ -221,8 +227,9 @@ def _state(source: Source, own: str, line: int | None) -> SchemaError | None:
 _ENDINGS = {b"\r\n": "\\r\\n", b"\n": "\\n", b"\r": "\\r"}
 
 
-def _odd_line_ending(path: Path, chunk: int = 1 << 20) -> tuple[int, str, str] | None:
-    """(1-based line, its ending, line 1's ending) of the first line ending unlike line 1's, outside quotes."""
+def _odd_line_ending(path: Path, chunk: int = 1 << 20, stop: int | None = None) -> tuple[int, str, str] | None:
+    """(1-based line, its ending, line 1's ending) of the first line ending unlike line 1's, outside quotes,
+    looking no further than line ``stop``."""
     first: bytes | None = None
     line, carry, quoted = 1, b"", False
     with open(path, "rb") as fh:
@@ -241,6 +248,8 @@ def _odd_line_ending(path: Path, chunk: int = 1 << 20) -> tuple[int, str, str] |
                 elif m.group() != first:
                     return line, _ENDINGS[m.group()], _ENDINGS[first]
                 line += 1
+                if stop is not None and line > stop:
+                    return None
     return None
 
 
