@@ -67,7 +67,9 @@ CAUSES = {
     "the field is too large": {"huge_field"},
     "has a quote (\") that is never closed": {"stray_quote", "truncate", "random_bytes"},
     "text after its closing quote": {"stray_quote", "truncate", "random_bytes", "trailing_blank_lines"},
-    "while line 1 ends with": {"lone_cr", "trailing_blank_lines", "quoted_newline", "random_bytes", "truncate"},
+    # (a byte inserted between \r and \n splits a line ending)
+    "while line 1 ends with": {"lone_cr", "trailing_blank_lines", "quoted_newline", "random_bytes", "truncate",
+                               "stray_quote", "latin1_bytes"},
     "is missing; found": {"drop_column", "truncated_row", "duplicate_header", "json_garbage", "random_bytes", "whitespace_only",
                           "header_case", "empty_column", "truncate"},
     "all data rows are blank": {"only_blank_rows", "excel_blank_rows"},
