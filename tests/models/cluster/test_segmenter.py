@@ -113,3 +113,22 @@ def _checks():  # type: ignore[no-untyped-def]
 @_checks()
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_large_stores_fit_on_a_sample_and_assign_everyone():
+    """Issue 18 (5): above fit_sample rows, k and the centroids come from a seeded sample; every row gets a label
+    and the planted groups are found as well as by a fit on all rows (adjusted Rand index)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(4)
+    n = 6_000
+    truth = rng.integers(0, 3, n)
+    X = pd.DataFrame({"orders": rng.poisson(np.array([1, 6, 25])[truth]),
+                      "revenue": rng.gamma(2.0, np.array([15.0, 120.0, 900.0])[truth])})  # fmt: skip
+    full = ClusterSegmenter(3, fit_sample=10_000, random_state=1).fit(X)
+    sampled = ClusterSegmenter(3, fit_sample=500, random_state=1).fit(X)
+    assert len(sampled.labels_) == n and set(sampled.labels_) == {0, 1, 2}
+    assert adjusted_rand_score(truth, sampled.labels_) >= adjusted_rand_score(truth, full.labels_) - 0.02
+    assert adjusted_rand_score(full.labels_, sampled.labels_) > 0.95
+    again = ClusterSegmenter(3, fit_sample=500, random_state=1).fit(X)
+    assert (again.labels_ == sampled.labels_).all()  # the sample is seeded
