@@ -105,3 +105,18 @@ def test_preview_stops_at_the_time_budget_and_create_still_saves(shop_path, monk
     monkeypatch.setenv("SHOPSEG_PREVIEW_TIMEOUT_MS", "0")  # no budget
     r = run(shop_path, "preview", "two_plus")
     assert r.exit_code == 0 and "size: 3 of 5 customers" in r.output, r.output
+
+
+def test_list_shows_members_at_the_last_refresh_and_json(shop_path):
+    """Issue 20: `segment list` showed no member counts although the README's demo output did."""
+    import json
+
+    assert run(shop_path, "create", "vip", "orders >= 3 and last_order < -90d").exit_code == 0
+    before = json.loads(run(shop_path, "list", "--json").output)
+    assert before == [{"name": "vip", "version": 1, "rule": "orders >= 3 AND last_order < -90d", "members": None,
+                       "as_of": None, "description": "", "error": None}]  # fmt: skip
+    assert run(shop_path, "refresh").exit_code == 0
+    after = json.loads(run(shop_path, "list", "--json").output)[0]
+    assert after["members"] == 2 and after["as_of"] is not None
+    r = run(shop_path, "list")
+    assert r.exit_code == 0 and after["as_of"] in r.output

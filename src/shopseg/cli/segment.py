@@ -104,12 +104,26 @@ def create(
 
 
 @segment_app.command("list")
-def list_() -> None:
-    """List saved segments (latest versions)."""
-    ws, store = _store(read_only=True)
+def list_(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON (for scripts).")] = False) -> None:
+    """List saved segments (latest versions) with their members at the last snapshot and its date."""
+    import json
+
+    from shopseg.reports.aggregates import saved_segment_sizes
+
+    ws, _ = _store(read_only=True)
     with ws:
-        rows = [(s.name, s.version, s.definition, s.description) for s in store.list()]
-    print_table("Saved segments", ["name", "version", "rule", "description"], rows)
+        df = saved_segment_sizes(ws)
+    records = [{"name": r["name"], "version": int(r["version"]), "rule": r["definition"],
+                "members": None if r["size"] is None or r["size"] != r["size"] else int(r["size"]),
+                "as_of": None if r["as_of"] is None or r["as_of"] != r["as_of"] else str(r["as_of"])[:10],
+                "description": r["description"], "error": r["error"]} for r in df.to_dict("records")]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+        return
+    rows = [(r["name"], r["version"], r["rule"], "-" if r["members"] is None else r["members"], r["as_of"] or "-",
+             r["error"] or r["description"]) for r in records]  # fmt: skip
+    print_table("Saved segments (members at the last `shopseg segment refresh`)",
+                ["name", "version", "rule", "members", "as of", "description"], rows)  # fmt: skip
 
 
 @segment_app.command("show")
