@@ -67,29 +67,3 @@ def test_predict_customer_value_gives_the_workspace_table(
     row = out.iloc[0]
     assert row.next_order_date == start + pd.Timedelta(days=round(row.next_order_expected * 7))
     assert out.attrs["model"] == "BetaGeoModel" and out.attrs["time_unit"] == "weeks"
-
-
-def test_sample_weights_fit_as_the_repeated_rows():
-    """A bootstrap resample given as counts per row fits exactly as the resampled rows themselves (issue 18)."""
-    import numpy as np
-    import pandas as pd
-
-    from shopseg.models import BetaGeoModel, GammaGammaModel
-
-    rng = np.random.default_rng(3)
-    n = 400
-    x = rng.poisson(1.5, n).astype(float)
-    T = rng.uniform(20, 60, n).round()
-    t_x = np.where(x > 0, np.minimum(T, rng.uniform(1, 60, n).round()), 0.0)
-    m = np.where(x > 0, rng.gamma(4, 10, n).round(2), 0.0)
-    df = pd.DataFrame({"frequency": x, "recency": t_x, "T": T, "monetary_value": m})
-    draws = rng.integers(0, n, n)
-    counts = np.bincount(draws, minlength=n).astype(float)
-    expanded = df.iloc[draws].reset_index(drop=True)
-    a, b = BetaGeoModel().fit(expanded), BetaGeoModel().fit(df, sample_weight=counts)
-    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, rel=1e-7)  # a and b run to a flat boundary here
-    np.testing.assert_allclose(a.conditional_expected_purchases(30.0, df), b.conditional_expected_purchases(30.0, df),
-                               rtol=1e-4)  # fmt: skip
-    a, b = GammaGammaModel().fit(expanded), GammaGammaModel().fit(df, sample_weight=counts)
-    np.testing.assert_allclose([a.params_[k] for k in a.params_], [b.params_[k] for k in a.params_], rtol=1e-6)
-    assert a.population_mean_ == pytest.approx(b.population_mean_, rel=1e-12)

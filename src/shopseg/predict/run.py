@@ -105,28 +105,23 @@ class _Fit:
     model: str = DEFAULT_PURCHASE_MODEL
 
 
-def _fit(summary: pd.DataFrame, model: str = DEFAULT_PURCHASE_MODEL, penalizer: float = 0.0,
-         weights: np.ndarray | None = None) -> _Fit:  # fmt: skip
-    """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value).
-
-    ``weights`` counts each row that many times (a bootstrap resample given as counts per distinct row).
-    """
+def _fit(summary: pd.DataFrame, model: str = DEFAULT_PURCHASE_MODEL, penalizer: float = 0.0) -> _Fit:
+    """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value)."""
     reasons: list[str] = []
     shape = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(summary, sample_weight=weights)
+        bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(summary)
         if bg.fallback_:
             reasons.append(f"{MODEL_LABELS[model]}: {bg.fallback_}")
-        w = np.ones(len(summary)) if weights is None else weights
-        repeat = int(w[((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).to_numpy()].sum())
+        repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
         if repeat == 0:
-            mean_spend = float(np.average(summary["order_value"].to_numpy(), weights=w))
+            mean_spend = float(summary["order_value"].mean())
             spend: Spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
             reasons.append(f"Gamma-Gamma not fitted (no repeat buyer with a positive order value); "
                            f"spend = mean order value {mean_spend:.2f}")  # fmt: skip
         else:
-            gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(summary, sample_weight=weights)
+            gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(summary)
             spend = gg.conditional_expected_average_profit
             if gg.fallback_:
                 reasons.append(f"Gamma-Gamma: {gg.fallback_}")
@@ -156,11 +151,9 @@ def _bootstrap(
     rng = np.random.default_rng(seed)
     purchases, clvs = [], []
     for _ in range(n):
-        # the resample as counts per distinct (frequency, recency, T, monetary_value) row: the same draws as
-        # resampling customers, fitted without building a million-row frame each time
-        counts = np.bincount(key[rng.integers(0, len(summary), len(summary))], minlength=len(uniq)).astype(float)
+        sample = summary.iloc[rng.integers(0, len(summary), len(summary))].reset_index(drop=True)
         try:
-            fit = _fit(uniq, model, penalizer, counts)
+            fit = _fit(sample, model, penalizer)
             with np.errstate(all="ignore"):
                 e, c = _values(fit, uniq, horizon, discount_rate, margin)
         except (SchemaError, ArithmeticError, ValueError):

@@ -114,7 +114,7 @@ class PurchaseModel(Estimator):
             return f"none of the {n} customers made a repeat purchase, so the purchase rate and dropout are not identified"
         return None
 
-    def fit(self, data: Any, recency: Any = None, T: Any = None, *, sample_weight: Any = None) -> PurchaseModel:
+    def fit(self, data: Any, recency: Any = None, T: Any = None) -> PurchaseModel:
         """Fit by maximum likelihood on the unique ``(frequency, recency, T)`` rows.
 
         Parameters
@@ -139,7 +139,7 @@ class PurchaseModel(Estimator):
             ``fallback="raise"``: too few customers or no repeat buyer.
         """
         validate_params(self)
-        s = read_summary(data, recency, T, sample_weight)
+        s = read_summary(data, recency, T)
         name = type(self).__name__
         reason = self._degenerate(s)
         penalizer = float(self.penalizer)

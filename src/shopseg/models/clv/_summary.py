@@ -9,8 +9,6 @@ unique rows too and broadcast back with ``inverse``.
 
 from __future__ import annotations
 
-import dataclasses
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,19 +123,12 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.
     counts = np.bincount(group, minlength=n_groups).astype(float)
     return [c[first] for c in cols], counts, group.astype(np.intp)
 
-def read_summary(data: Any, recency: Any = None, T: Any = None, sample_weight: Any = None) -> Summary:
-    """Read, check and compress a purchase summary (see :func:`as_frame`).
-
-    ``sample_weight`` counts each row that many times (a bootstrap resample given as counts per row).
-    """
+def read_summary(data: Any, recency: Any = None, T: Any = None) -> Summary:
+    """Read, check and compress a purchase summary (see :func:`as_frame`)."""
     frame = as_frame(data, recency, T)
     x, t_x, big_t = _column(frame, "frequency"), _column(frame, "recency"), _column(frame, "T")
     check_rfm(frame, x, t_x, big_t)
-    s = compress(x, t_x, big_t, frame.index)
-    if sample_weight is not None:
-        weights = np.bincount(s.inverse, weights=np.asarray(sample_weight, float), minlength=len(s.x))
-        s = dataclasses.replace(s, weights=weights)
-    return s
+    return compress(x, t_x, big_t, frame.index)
 
 
 def read_monetary(data: Any, monetary_value: Any = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:

@@ -134,7 +134,7 @@ class GammaGammaModel(Estimator):
 
         return value_and_grad
 
-    def fit(self, data: Any, monetary_value: Any = None, *, sample_weight: Any = None) -> GammaGammaModel:
+    def fit(self, data: Any, monetary_value: Any = None) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
         Customers with ``frequency == 0`` are skipped (their monetary value is
@@ -156,11 +156,8 @@ class GammaGammaModel(Estimator):
                 stacklevel=2,
             )
         keep = (x > 0) & (m > 0)
-        (ux, um), counts, inverse = unique_rows(x[keep], m[keep])
-        w = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, float)
-        if sample_weight is not None:  # each row counted that many times (a bootstrap resample as counts)
-            counts = np.bincount(inverse, weights=w[keep], minlength=len(ux))
-        n = int(round(float(w[keep].sum())))
+        (ux, um), counts, _ = unique_rows(x[keep], m[keep])
+        n = int(keep.sum())
         reason = None if n >= self.min_customers else (
             f"only {n} repeat customers with a positive monetary_value; expected at least min_customers={self.min_customers}"
         )
@@ -171,7 +168,7 @@ class GammaGammaModel(Estimator):
                 "shopseg predict does this by itself and flags the rows 'fallback').",
                 table="summary",
             )
-        self.population_mean_ = float(np.sum(w[keep] * x[keep] * m[keep]) / np.sum(w[keep] * x[keep]))
+        self.population_mean_ = float(np.sum(x[keep] * m[keep]) / np.sum(x[keep]))
         self.n_customers_ = n
         self.fallback_ = reason
         if reason is not None:
