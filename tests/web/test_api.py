@@ -159,3 +159,14 @@ def test_members_csv_neutralises_spreadsheet_formulas(app, demo_store):
     row = next(r for r in rows if r[0] == victim)
     assert "'" + payload in row and payload not in row
     assert all("@" in r[2] for r in rows[1:])  # e-mail addresses stay as they are
+
+
+def test_favicon_is_served(app, demo_store):
+    """Issue 20: /favicon.ico was a 404 on every page load."""
+    client = TestClient(app)
+    for path in ("/favicon.ico", "/static/favicon.svg"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+        assert r.content.startswith(b"<svg")
+    page = _client(app, "viewer", demo_store).get("/").text
+    assert '<link rel="icon" href="/static/favicon.svg"' in page

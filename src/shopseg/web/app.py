@@ -25,7 +25,7 @@ from shopseg.web import api, pages
 
 __all__ = ["dashboard_routers", "plotly_js", "static_router"]
 
-_STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+_STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css", "favicon.svg": "image/svg+xml"}
 
 static_router = APIRouter(include_in_schema=False)
 
@@ -52,6 +52,12 @@ def _files(name: str) -> Response:
         raise HTTPException(404, f"static file '{name}' does not exist.")
     data = (resources.files("shopseg.web") / "static" / name).read_bytes()
     return Response(data, media_type=_STATIC[name], headers={"Cache-Control": "max-age=300"})
+
+
+@static_router.get("/favicon.ico")
+def _favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page links: the same icon (it was a 404 in every log)."""
+    return _files("favicon.svg")
 
 
 def dashboard_routers() -> list[APIRouter]:
