@@ -20,6 +20,7 @@ __all__ = [
     "InvalidParameterError",
     "SchemaError",
     "SegmentError",
+    "SegmentExistsError",
     "RuleTooLargeError",
     "Issue",
     "NotFittedError",
@@ -49,6 +50,23 @@ class InvalidParameterError(ShopsegError, ValueError, TypeError):
 
     status = 422
     exit_code = 2
+
+
+class SegmentExistsError(InvalidParameterError):
+    """A segment of that name is saved already; each surface names its own way to save a new version."""
+
+    HINTS = {"cli": "pass --replace to save a new version.",
+             "api": "PUT /api/v1/segments/{name} saves a new version.",
+             "dashboard": "tick 'new version' to save a new version."}  # fmt: skip
+
+    def __init__(self, name: str, version: int, surface: str = "cli") -> None:
+        self.name, self.version = name, version
+        hint = self.HINTS[surface].format(name=name)
+        super().__init__(f"segment '{name}' already exists (version {version}). Hint: {hint}")
+
+    def on(self, surface: str) -> SegmentExistsError:
+        """The same error with the hint of ``surface`` ("cli", "api" or "dashboard")."""
+        return SegmentExistsError(self.name, self.version, surface)
 
 
 class SchemaError(ShopsegError, ValueError):

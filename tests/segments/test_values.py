@@ -85,3 +85,22 @@ def test_api_and_dashboard_warn_on_save_and_preview(action_ws_path):
             assert any("Did you mean 'Germany'?" in w for w in r.json()["warnings"])
     finally:
         app_.state.shopseg.close()
+
+
+def test_an_existing_name_gets_the_hint_of_the_surface_used(action_ws_path):
+    """Issue 20: saving under an existing name in the dashboard said "pass --replace" (a CLI flag)."""
+    app_ = create_app(action_ws_path, live=False, routers=dashboard_routers())
+    key = {"X-API-Key": app_.state.shopseg.keys.create("m", "marketer").key}
+    try:
+        with TestClient(app_) as c:
+            assert c.post("/api/v1/segments", headers=key, json={"name": "dup", "definition": "orders >= 2"}).status_code == 201
+            r = c.post("/api/v1/segments", headers=key, json={"name": "dup", "definition": "orders >= 3"})
+            assert r.status_code == 422 and r.json()["error"].endswith(
+                "segment 'dup' already exists (version 1). Hint: PUT /api/v1/segments/dup saves a new version.")
+            r = c.post("/api/v1/dashboard/segments", headers=key, json={"name": "dup", "rule": "orders >= 3"})
+            assert r.status_code == 422 and "Hint: tick 'new version' to save a new version." in r.json()["error"]
+            assert "--replace" not in r.json()["error"]
+    finally:
+        app_.state.shopseg.close()
+    res = runner.invoke(app, ["-w", str(action_ws_path), "segment", "create", "dup", "orders >= 3"])
+    assert res.exit_code == 2 and "Hint: pass --replace to save a new version." in res.output

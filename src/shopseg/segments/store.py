@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from shopseg.engine.budget import time_budget
-from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, did_you_mean
+from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, SegmentExistsError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
 from shopseg.segments.compile import segment_flags, segment_frame
@@ -172,8 +172,7 @@ class SegmentStore(SnapshotQueries):
                                         "'_' or '-'.")  # fmt: skip
         latest = self._latest()
         if name in latest and not replace:
-            raise InvalidParameterError(f"segment '{name}' already exists (version {int(latest[name]['version'])}). "
-                                        "Hint: pass --replace to save a new version.")  # fmt: skip
+            raise SegmentExistsError(name, int(latest[name]["version"]))
         seg = self.check(definition, name)
         static = static_issues(seg, self.fields)
         if static and not force:

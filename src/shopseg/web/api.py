@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from shopseg.api.deps import get_state
 from shopseg.api.keys import ApiKey
-from shopseg.errors import SegmentError
+from shopseg.errors import SegmentError, SegmentExistsError
 from shopseg.web import members, queries
 from shopseg.web.auth import dashboard_key, start_session
 from shopseg.web.auth import require_dashboard_role as require_role
@@ -101,7 +101,10 @@ def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("ma
     """Validate and save a segment, then snapshot it so its size shows on the overview."""
     try:
         with session(request) as s:
-            saved = s.store.create(body.name, body.rule, description=body.description, replace=body.replace)
+            try:
+                saved = s.store.create(body.name, body.rule, description=body.description, replace=body.replace)
+            except SegmentExistsError as exc:
+                raise exc.on("dashboard") from None
             s.store.refresh(s.engine)
             invalidate(s)
             s.state.segments_changed()  # the new rule is live at once, as when saved through /api/v1/segments

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 
 from shopseg.api.deps import AppState, Principal, get_state, require_role
 from shopseg.api.schemas import ErrorOut, MembersOut, PreviewIn, PreviewOut, SegmentIn, SegmentOut, SegmentUpdateIn
-from shopseg.errors import SegmentError, UnsupportedOperationError
+from shopseg.errors import SegmentError, SegmentExistsError, UnsupportedOperationError
 from shopseg.segments.render import to_json
 from shopseg.segments.saved import describe_broken
 from shopseg.segments.store import SavedSegment, SegmentStore
@@ -82,7 +82,10 @@ def create_segment(body: SegmentIn, _: Principal = Depends(require_role("markete
     """Validate and save a new segment (409-free: an existing name answers 422, use PUT)."""
     with state.lock:
         store = SegmentStore(state.workspace)
-        saved = store.create(body.name, body.definition, description=body.description, force=body.force)
+        try:
+            saved = store.create(body.name, body.definition, description=body.description, force=body.force)
+        except SegmentExistsError as exc:
+            raise exc.on("api") from None
         _changed(state)
         out = _out(state, saved)
         out.warnings = store.value_warnings(saved.segment)
