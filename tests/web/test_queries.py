@@ -85,3 +85,9 @@ def test_issue_positions_keep_line_col_and_length():
     assert item["what"] == "unknown field 'ordrs'. Did you mean 'orders'?" and item["message"] == msg
     [plain] = issue_positions([Issue("/", "cycle", "segment 'a' refers to itself")])
     assert plain["line"] is None and plain["what"] == "segment 'a' refers to itself"
+
+
+def test_top_cells_are_ordered_by_revenue_as_titled(ws):
+    """Issue 20: "Top 25 cells by revenue" was sorted by name."""
+    _, top, _ = queries.region_tables(ws)
+    assert len(top) == 25 and top["revenue"].is_monotonic_decreasing

@@ -72,7 +72,8 @@ def region_tables(workspace: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.
 
     return (
         region_performance(workspace, by=["region", "category"], period="all"),
-        region_performance(workspace, by=["segment", "region", "category"], period="all", limit=25),
+        region_performance(workspace, by=["segment", "region", "category"], period="all", limit=25)
+        .sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True),  # the top 25, as titled
         region_performance(workspace, by=["region", "period"], period="quarter"),
     )
 
