@@ -130,6 +130,9 @@ def test_explain_and_unknown_names_use_the_error_shape(app, demo_store):
         assert r.status_code == 404
         _is_error_shape(r.json(), 404)
     assert client.get("/segments/nope").status_code == 404
+    # issue 20: an unknown customer used to read "not in customer_features" (a table name)
+    error = client.get("/api/v1/dashboard/segments/loyal/explain/nobody").json()["error"]
+    assert "customer 'nobody' is not a customer of this store." in error and "customer_features" not in error
 
 
 def test_plotly_is_served_from_the_installed_package_and_pages_link_nothing_outside(app, demo_store):

@@ -274,7 +274,12 @@ class SegmentStore(SnapshotQueries):
         if not self.workspace.has_table(FEATURES_TABLE) or not con.execute(
             f'SELECT 1 FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]
         ).fetchall():
-            raise NotFound(f"customer '{customer_id}' is not in {FEATURES_TABLE}.")
+            known = self.workspace.has_table("customers") and con.execute(
+                "SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]).fetchall()  # fmt: skip
+            why = ("is a customer, but the customer features were built before they arrived. Hint: rebuild them "
+                   "(shopseg features build)" if known else "is not a customer of this store. Expected a customer id "
+                   "such as those of the segment's members page")  # fmt: skip
+            raise NotFound(f"customer '{customer_id}' {why}.")
         # every table a field reads (features, RFM, lifecycle, predictions, interests), keyed by field name
         by_table: dict[str, dict[str, str]] = {"customers": {"lat": "lat", "lon": "lon"}}
         for f in self.fields:
