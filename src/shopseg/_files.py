@@ -21,22 +21,22 @@ __all__ = ["fsync_dir", "fsync_file", "shred", "replace_file", "finish_replace"]
 _CHUNK = 1 << 20
 
 
-def fsync_dir(path: Path) -> None:
-    """Make the renames and unlinks in directory ``path`` durable."""
+def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the renames and unlinks in directory ``path`` durable."""
+    _fsync(path)
 
 
 def fsync_file(path: Path) -> None:
     """Make the content of ``path`` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _fsync(path)
 
 
 def shred(path: Path) -> None:
