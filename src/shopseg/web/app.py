@@ -10,7 +10,7 @@ shape.
 files, so pages work offline and always match the figures' plotly version.
 
 >>> sorted(r.path for r in dashboard_routers()[-1].routes)
-['/static/plotly.min.js', '/static/{name}']
+['/favicon.ico', '/static/plotly.min.js', '/static/{name}']
 """
 
 from __future__ import annotations
