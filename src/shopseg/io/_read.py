@@ -22,7 +22,7 @@ import duckdb
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io._read_error import MAX_LINE_BYTES, encoding_error, read_error
 
-__all__ = ["SOURCE_TABLE", "Reader", "Source", "check_path", "infer_format", "read_source", "read_error", "quote"]
+__all__ = ["literal", "SOURCE_TABLE", "Reader", "Source", "check_path", "infer_format", "read_source", "read_error", "quote"]
 
 SOURCE_TABLE = "_shopseg_src"
 
@@ -179,9 +179,9 @@ def read_source(
     check_path(path)
     src = Source(path=path, fmt=fmt, encoding=encoding)
     if fmt == "parquet":
-        src.relation = f"read_parquet({_lit(path)})"
+        src.relation = f"read_parquet({literal(path)})"
     elif fmt == "jsonl":
-        src.relation = f"read_json({_lit(path)}, format='auto')"
+        src.relation = f"read_json({literal(path)}, format='auto')"
     else:
         src.relation = _csv_relation(src, reader)
     if materialize:
@@ -200,7 +200,8 @@ def read_source(
     return src
 
 
-def _lit(value: object) -> str:
+def literal(value: object) -> str:
+    """``value`` as a quoted SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -212,8 +213,8 @@ def _csv_relation(src: Source, reader: Reader) -> str:
         names = reader.names
         src.row_offset = 2 if reader.header else 1
         lines = (
-            f"read_csv({_lit(path)}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
-            f"header={str(reader.header).lower()}, encoding={_lit(enc)})"
+            f"read_csv({literal(path)}, columns={{'line': 'VARCHAR'}}, delim='\\x01', quote='', escape='', "
+            f"header={str(reader.header).lower()}, encoding={literal(enc)})"
         )
         fields = ", ".join(f"_f[{i + 1}] AS {quote(n)}" for i, n in enumerate(names))
         return (
@@ -223,16 +224,16 @@ def _csv_relation(src: Source, reader: Reader) -> str:
     delimiter = reader.delimiter or ("\t" if path.suffix.lower() == ".tsv" else None)
     if path.suffix.lower() == ".zst":  # no zstd reader in the standard library: let DuckDB detect the dialect
         src.row_offset = 2 if reader.header else 1
-        delim = f", delim={_lit(delimiter)}" if delimiter else ""
-        return f"read_csv({_lit(path)}, all_varchar=true, header={str(reader.header).lower()}, encoding={_lit(enc)}{delim})"
+        delim = f", delim={literal(delimiter)}" if delimiter else ""
+        return f"read_csv({literal(path)}, all_varchar=true, header={str(reader.header).lower()}, encoding={literal(enc)}{delim})"
     skip, header, delimiter = sniff_header(src, delimiter)
     names = list(reader.names) or header
     src.delimiter = delimiter
     src.row_offset = skip + (2 if reader.header else 1)
-    columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names)
+    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
     return (
-        f"read_csv({_lit(path)}, auto_detect=false, header={str(reader.header).lower()}, skip={skip}, "
-        f"delim={_lit(delimiter)}, quote='\"', escape='\"', columns={{{columns}}}, encoding={_lit(enc)}, "
+        f"read_csv({literal(path)}, auto_detect=false, header={str(reader.header).lower()}, skip={skip}, "
+        f"delim={literal(delimiter)}, quote='\"', escape='\"', columns={{{columns}}}, encoding={literal(enc)}, "
         f"max_line_size={MAX_LINE_BYTES})"
     )
 

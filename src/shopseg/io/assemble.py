@@ -20,12 +20,12 @@ from pathlib import Path
 import duckdb
 
 from shopseg.errors import SchemaError, did_you_mean
-from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, quote, read_source
-from shopseg.io.columns import _TYPE_NAMES, INPUTS, Resolved
+from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, literal, quote, read_source
+from shopseg.io.columns import TYPE_NAMES, INPUTS, Resolved, normalize_name, shown_list
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
 from shopseg.io.spec import Column, Concat, Const, DaysSince, FileOptions, ImportSpec, TableSpec
 
-__all__ = ["SpecFiles", "Assembled", "assemble_table", "describe_unmapped", "suggestions"]
+__all__ = ["SpecFiles", "Assembled", "assemble_table", "describe_unmapped"]
 
 _TS_OUT = "'%Y-%m-%d %H:%M:%S.%f'"
 
@@ -88,7 +88,7 @@ class SpecFiles:
         days, by, order = (quote(c.rpartition(".")[2]) for c in cols)
         column = "_ordered_at_rebuilt"
         self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {file.table}_days AS SELECT *, strftime(DATE {_lit(src.start)} +
+            f"""CREATE OR REPLACE TEMP TABLE {file.table}_days AS SELECT *, strftime(DATE {literal(src.start)} +
                 CAST(coalesce(sum(coalesce(TRY_CAST({days} AS DOUBLE), 0)) OVER (PARTITION BY {by}
                 ORDER BY TRY_CAST({order} AS BIGINT), rowid ROWS UNBOUNDED PRECEDING), 0) AS INTEGER), '%Y-%m-%d')
                 AS {column} FROM {file.table} ORDER BY rowid""")  # fmt: skip
@@ -103,7 +103,7 @@ class SpecFiles:
     def _fill_down(self, table: str, columns: list[str], key: str, path: Path) -> None:
         """Empty cells take the first non-empty value of rows with the same ``key`` (file order kept)."""
         if key not in columns:
-            raise SchemaError(f"{path.name}: fill_down_by column '{key}' is not in the file; found {_shown(columns)}."
+            raise SchemaError(f"{path.name}: fill_down_by column '{key}' is not in the file; found {shown_list(columns, 12)}."
                               f"{did_you_mean(key, columns)}", table=path.name, column=key)  # fmt: skip
         cells = ", ".join(
             f"coalesce(nullif(trim(CAST({quote(c)} AS VARCHAR)), ''), first_value(nullif(trim(CAST({quote(c)} AS VARCHAR)),"
@@ -165,14 +165,14 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
             if col in hit.columns:
                 return hit, col
             problems.append(f"{at}: column '{col}' is not in file '{file}' ({hit.path.name}); it has "
-                            f"{_shown(hit.columns)}.{did_you_mean(col, hit.columns)}")  # fmt: skip
+                            f"{shown_list(hit.columns, 12)}.{did_you_mean(col, hit.columns)}")  # fmt: skip
             return None
         for f in files_in:
             if name in f.columns:
                 return f, name
         every = [c for f in files_in for c in f.columns]
         problems.append(f"{at}: no column '{name}' in {', '.join(f.path.name for f in files_in)}; found "
-                        f"{_shown(every)}.{did_you_mean(name, every)}")  # fmt: skip
+                        f"{shown_list(every, 12)}.{did_you_mean(name, every)}")  # fmt: skip
         return None
 
     def sql(hit: tuple[LoadedFile, str]) -> str:  # inside the join query
@@ -187,7 +187,7 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
             r = (right, right_name) if right_name in right.columns else None
             if r is None:
                 problems.append(f"{where}.join[{i - 1}].on: column '{right_name}' is not in file '{right.name}' "
-                                f"({right.path.name}); it has {_shown(right.columns)}."
+                                f"({right.path.name}); it has {shown_list(right.columns, 12)}."
                                 f"{did_you_mean(right_name, right.columns)}")  # fmt: skip
             if left and r:
                 conds.append(f"trim(CAST({sql(left)} AS VARCHAR)) = trim(CAST({sql(r)} AS VARCHAR))")
@@ -250,7 +250,7 @@ def _missing(con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: li
     for fld in missing:
         ranked = rank_candidates(fld, profiles, others=tuple(f.name for f in INPUTS[kind]))
         hint = (f" Candidates whose values fit: {ranked}; e.g. map: {{{fld.name}: {ranked[0]}}}." if ranked else
-                f" No column's values fit {_TYPE_NAMES[fld.type]}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
+                f" No column's values fit {TYPE_NAMES[fld.type]}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
                 "store has one value for all rows.")  # fmt: skip
         out.append(f"{where}.map: required column '{fld.name}' is not mapped and no column of that name exists.{hint}")
     return out
@@ -289,12 +289,12 @@ def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
         at = f"{where}.map.{name}"
         if isinstance(src, Const):
             value = str(src.const).lower() if isinstance(src.const, bool) else str(src.const)
-            exprs[name], origins[name], constants[name] = _lit(value), f"constant {value!r}", value
+            exprs[name], origins[name], constants[name] = literal(value), f"constant {value!r}", value
         elif isinstance(src, Concat):
             hits = [ref(c, at) for c in src.concat]
             if all(hits):
                 parts = ", ".join(f"nullif(trim(CAST({_src(h)} AS VARCHAR)), '')" for h in hits)
-                exprs[name] = f"nullif(concat_ws({_lit(src.sep)}, {parts}), '')"
+                exprs[name] = f"nullif(concat_ws({literal(src.sep)}, {parts}), '')"
                 origins[name] = "concat(" + ", ".join(f"{h[0].name}.{h[1]}" for h in hits) + ")"
         elif isinstance(src, Column):
             hit = ref(src.column, at)
@@ -320,7 +320,7 @@ def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
             exprs[name] = _typed(fld.type, _src(hit), hit[0].options)
             origins[name] = f"{hit[0].name}.{hit[1]} (same name)"
     if "currency" in fields and "currency" not in exprs and main.options.currency:
-        exprs["currency"] = _lit(main.options.currency)
+        exprs["currency"] = literal(main.options.currency)
         origins["currency"] = constants["currency"] = main.options.currency
         origins["currency"] = f"constant {main.options.currency!r} (files' currency option)"
     return exprs, origins, constants
@@ -328,14 +328,8 @@ def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
 
 def _same_name(name: str, main: LoadedFile) -> tuple[LoadedFile, str] | None:
     """A column of the from file named like ``name`` (joined files hold other tables' columns: not looked at)."""
-    norm = _norm(name)
-    return next(((main, c) for c in main.columns if _norm(c) == norm), None)
-
-
-def _norm(name: str) -> str:
-    import re
-
-    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+    norm = normalize_name(name)
+    return next(((main, c) for c in main.columns if normalize_name(c) == norm), None)
 
 
 def _infer_date_formats(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpec, exprs: dict[str, str],
@@ -362,13 +356,13 @@ def _derived(src: Column, value: str) -> str:
     if src.lower:
         text = f"lower({text})"
     if src.equals is not None:
-        return f"CASE WHEN {text} = {_lit(src.equals)} THEN 'true' ELSE 'false' END"
+        return f"CASE WHEN {text} = {literal(src.equals)} THEN 'true' ELSE 'false' END"
     if src.in_ is not None:
-        return f"CASE WHEN {text} IN ({', '.join(_lit(v) for v in src.in_)}) THEN 'true' ELSE 'false' END"
+        return f"CASE WHEN {text} IN ({', '.join(literal(v) for v in src.in_)}) THEN 'true' ELSE 'false' END"
     if src.not_empty:
         return f"CASE WHEN {text} IS NOT NULL THEN 'true' ELSE 'false' END"
     if src.prefix:
-        text = f"{_lit(src.prefix)} || {text}"
+        text = f"{literal(src.prefix)} || {text}"
     return text
 
 
@@ -383,17 +377,17 @@ def _typed(kind: str, col: str, options: FileOptions) -> str:
     if kind in ("int", "double") and options.decimal == ",":
         return f"replace(replace(replace({text}, ' ', ''), '.', ''), ',', '.')"
     if kind == "timestamp" and (options.date_format or options.timezone not in (None, "UTC", "Etc/UTC")):
-        parsed = (f"try_strptime({text}, {_lit(options.date_format)})" if options.date_format
+        parsed = (f"try_strptime({text}, {literal(options.date_format)})" if options.date_format
                   else f"TRY_CAST({text} AS TIMESTAMP)")  # fmt: skip
         if options.timezone not in (None, "UTC", "Etc/UTC"):
-            parsed = f"timezone('UTC', timezone({_lit(options.timezone)}, {parsed}))"
+            parsed = f"timezone('UTC', timezone({literal(options.timezone)}, {parsed}))"
         return f"coalesce(strftime({parsed}, {_TS_OUT}), {text})"
     return col
 
 
 def _filter_sql(value: str, flt) -> str:  # type: ignore[no-untyped-def]
     def lit(v: object) -> str:
-        return _lit(str(v).lower() if isinstance(v, bool) else str(v))
+        return literal(str(v).lower() if isinstance(v, bool) else str(v))
 
     if flt.equals is not None:
         return f"coalesce({value} = {lit(flt.equals)}, false)"
@@ -452,8 +446,8 @@ def describe_unmapped(con: duckdb.DuckDBPyConnection, kind: str, relation: str, 
             value = f"CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1') THEN true WHEN {text} IS NOT NULL THEN false END"
         else:
             value = text
-        parts.append(f"{quote(_norm(shown))} := {value}")
-        names.append(_norm(shown))
+        parts.append(f"{quote(normalize_name(shown))} := {value}")
+        names.append(normalize_name(shown))
     return listed, (f"CAST(to_json(struct_pack({', '.join(parts)})) AS VARCHAR)", names)
 
 
@@ -462,20 +456,7 @@ def _renamed(profile: ColumnProfile, name: str) -> ColumnProfile:
     return profile
 
 
-def suggestions(con: duckdb.DuckDBPyConnection, kind: str, relation: str, columns: list[str]) -> dict[str, list[str]]:
-    """Content-aware candidates for every required field of ``kind`` among ``columns``."""
-    profiles = profile_columns(con, relation, columns)
-    others = tuple(f.name for f in INPUTS[kind])
-    return {f.name: rank_candidates(f, profiles, others=others) for f in INPUTS[kind] if f.required}
-
-
 def _columns_in(expr: str, columns: dict[str, str]) -> list[str]:
     return [c for c in columns if quote(c) in expr]
 
 
-def _lit(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _shown(cols: list[str], limit: int = 12) -> str:
-    return str(cols) if len(cols) <= limit else str(cols[:limit])[:-1] + f", ... {len(cols) - limit} more]"

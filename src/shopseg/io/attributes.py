@@ -12,9 +12,9 @@ lists them.
 
 from __future__ import annotations
 
-import re
-
 import duckdb
+
+from shopseg.io.columns import normalize_name
 
 __all__ = ["ATTRIBUTES_TABLE", "refresh_attributes"]
 
@@ -23,7 +23,7 @@ _TYPES = {"DOUBLE": "DOUBLE", "UBIGINT": "DOUBLE", "BIGINT": "DOUBLE", "BOOLEAN"
 
 
 def _column(key: str) -> str:
-    return "attr_" + (re.sub(r"[^0-9a-z]+", "_", key.lower()).strip("_") or "value")
+    return "attr_" + (normalize_name(key) or "value")
 
 
 def refresh_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -21,7 +21,7 @@ from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io._read import Source, quote
 from shopseg.schema import TABLES
 
-__all__ = ["Field", "INPUTS", "KINDS", "Resolved", "resolve_columns", "parse_sql"]
+__all__ = ["normalize_name", "shown_list", "Field", "INPUTS", "KINDS", "Resolved", "resolve_columns", "parse_sql"]
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ class Resolved:
     exprs: dict[str, str]
 
 
-def _norm(name: str) -> str:
+def normalize_name(name: str) -> str:
+    """A column name compared ignoring case, spaces and punctuation (``Customer ID`` ~ ``customer_id``)."""
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
@@ -120,17 +121,17 @@ def resolve_columns(
             f"{'' if len(unknown) == 1 else 's'} of {kind}. Expected some of {list(fields)}.{hints}"
         )
     cols = [c for c in source.columns if c != "_n_fields"]
-    by_norm = {_norm(c): c for c in cols}
+    by_norm = {normalize_name(c): c for c in cols}
     exprs: dict[str, str] = {}
     problems: list[str] = []
     first_column: str | None = None
     for name, fld in fields.items():
         if name in mapping:
             target = mapping[name]
-            found = target if target in cols else by_norm.get(_norm(target))
+            found = target if target in cols else by_norm.get(normalize_name(target))
             if found is None:
                 problems.append(
-                    f"--map {name}={target}: column '{target}' is not in the file; found {_shown(cols)}."
+                    f"--map {name}={target}: column '{target}' is not in the file; found {shown_list(cols)}."
                     f"{did_you_mean(target, cols)}"
                 )
                 first_column = first_column or name
@@ -144,11 +145,11 @@ def resolve_columns(
             elif fld.required:
                 problems.append(
                     f"preset '{preset_name}' needs column{'s' if len(absent) > 1 else ''} {absent} for "
-                    f"'{name}', but the file has {_shown(cols)}.{did_you_mean(absent[0], cols)}"
+                    f"'{name}', but the file has {shown_list(cols)}.{did_you_mean(absent[0], cols)}"
                 )
                 first_column = first_column or name
-        elif _norm(name) in by_norm:
-            found = by_norm[_norm(name)]
+        elif normalize_name(name) in by_norm:
+            found = by_norm[normalize_name(name)]
             exprs[name] = quote(found)
         elif fld.required:
             problems.append(_missing_message(fld, cols, candidates))
@@ -158,13 +159,13 @@ def resolve_columns(
     return Resolved(exprs=exprs)
 
 
-_TYPE_NAMES = {"id": "an id", "text": "a text", "timestamp": "a timestamp", "int": "a whole number",
+TYPE_NAMES = {"id": "an id", "text": "a text", "timestamp": "a timestamp", "int": "a whole number",
                "double": "a non-negative number", "bool": "a true/false value", "json": "a JSON value"}
 
 
 def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], list[str]] | None) -> str:
     name = fld.name
-    head = f"required column '{name}' is missing; found {_shown(cols)}."
+    head = f"required column '{name}' is missing; found {shown_list(cols)}."
     if candidates is None:
         guess = did_you_mean(name, cols)
         fix = guess[len(" Did you mean '") : -2] if guess else "<column>"
@@ -172,7 +173,7 @@ def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], 
     ranked = candidates(fld)
     if len(ranked) == 1:
         return f"{head} Did you mean '{ranked[0]}'? Map it with --map {name}={ranked[0]}."
-    what = _TYPE_NAMES[fld.type]
+    what = TYPE_NAMES[fld.type]
     if ranked:
         return f"{head} Columns whose values fit {what}: {ranked}. Map one with --map {name}={ranked[0]}."
     where = (" If the key is in another file, describe the store with an import spec (shopseg ingest "
@@ -181,7 +182,8 @@ def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], 
             f"{name}=VALUE if the store has none.{where}")
 
 
-def _shown(cols: list[str], limit: int = 15) -> str:
+def shown_list(cols: list[str], limit: int = 15) -> str:
+    """``cols`` for a message: the first ``limit`` of them and how many more."""
     if len(cols) <= limit:
         return str(cols)
     return str(cols[:limit])[:-1] + f", ... {len(cols) - limit} more]"

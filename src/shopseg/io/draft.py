@@ -259,7 +259,7 @@ def draft_from_preset(name: str, paths: list[str | os.PathLike[str]], spec_path:
     notes, free = [], dict(wanted)
     try:
         for p in paths:
-            header = set(_header(con, Path(p), spec, next(iter(spec.files))))
+            header = set(_header(con, Path(p)))
             slot, overlap = max(((s, len(cols & header)) for s, cols in free.items()), key=lambda t: t[1],
                                 default=(None, 0))  # fmt: skip
             if slot is None or overlap == 0:
@@ -312,7 +312,7 @@ def _referenced(spec: ImportSpec, slot: str) -> set[str]:
     return out
 
 
-def _header(con: duckdb.DuckDBPyConnection, path: Path, spec: ImportSpec, slot: str) -> list[str]:
+def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     from shopseg.io._read import Reader, infer_format, read_source
 
     source = read_source(con, path, infer_format(path, None), Reader())

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 import duckdb
 
 from shopseg.io._read import quote
-from shopseg.io.columns import INPUTS, Field
+from shopseg.io.columns import INPUTS, Field, normalize_name
 
 __all__ = ["ColumnProfile", "profile_columns", "infer_date_formats", "rank_candidates", "guess_field", "name_score"]
 
@@ -156,7 +157,7 @@ def infer_date_formats(values: list[str]) -> list[str]:
 
 def name_score(field_name: str, column: str) -> float:
     """How much ``column``'s name says it holds ``field_name`` (1: the name or a synonym; < 0.5: little)."""
-    col = re.sub(r"[^0-9a-z]+", "_", column.lower()).strip("_")
+    col = normalize_name(column)
     base = difflib.SequenceMatcher(None, field_name, col).ratio()
     words = SYNONYMS.get(field_name, ())
     hit = max((1.0 if col == w else 0.8 for w in words if w in col), default=0.0)
@@ -177,7 +178,7 @@ def rank_candidates(fld: Field, profiles: dict[str, ColumnProfile], limit: int =
     return [name for name, score in fitting[:limit] if score > 0.3]
 
 
-def guess_field(kind: str, profile: ColumnProfile, taken: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+def guess_field(kind: str, profile: ColumnProfile, taken: Set[str] = frozenset()) -> str | None:
     """The canonical field of ``kind`` an unmapped column looks like, if any clearly."""
     best, best_score = None, 0.55
     for fld in INPUTS[kind]:

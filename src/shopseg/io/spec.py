@@ -40,7 +40,6 @@ is in ``docs/ingest.md``; :func:`spec_json_schema` gives the JSON Schema editors
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -303,10 +302,3 @@ def spec_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "shopseg import spec"
     return schema
-
-
-def dump_spec(spec: ImportSpec) -> str:
-    """The spec as YAML (``None`` values and defaults left out)."""
-    data = json.loads(spec.model_dump_json(by_alias=True, exclude_none=True, exclude_defaults=True))
-    data = {"version": 1, **data}
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -94,17 +94,17 @@ def ingest_spec(workspace: Workspace, spec: ImportSpec | str | os.PathLike[str],
 def _load_all(ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, out: SpecReport,
               notify: Progress) -> None:  # fmt: skip
     files = SpecFiles(con, spec)
-    con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
     for kind, table in spec.ordered_tables():
         notify(f"assembling {kind} from {table.from_}")
         assembled = assemble_table(con, files, kind, table)
         shown = _samples(con, assembled)
         report = IngestReport(kind=kind, source=assembled.source.name, fmt=files.get(table.from_).path.suffix[1:] or "csv",
                               preset="spec", rows_read=assembled.rows_in_file)  # fmt: skip
+        if kind == "orders":  # the customers known before the orders add their own buyers
+            con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
         report = load_resolved(con, kind, assembled.source, assembled.resolved, None, None, report, notify)
         _count_skipped(report, assembled)
         if kind == "customers":
-            con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
             refresh_attributes(con)
         if kind == "orders":
             for column, measure in (("unit_price", "prices"), ("quantity", "quantities")):
