@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-__all__ = ["free_port", "serve_in_thread", "Receiver", "wait_until", "event", "start_serve"]
+__all__ = ["free_port", "serve_in_thread", "Receiver", "wait_until", "event", "start_serve", "stop_process"]
 
 
 def free_port() -> int:
@@ -118,3 +118,15 @@ def start_serve(ws_path: Any, port: int, log: Any, **settings: str) -> Any:
 
     wait_until(up, timeout=60, what="shopseg serve to answer")
     return proc
+
+
+def stop_process(proc: Any, timeout: float = 20.0) -> None:
+    """SIGTERM ``proc`` and wait for it; SIGKILL it if it has not ended after ``timeout`` seconds."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -7,7 +7,6 @@ as its rule took.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from shopseg.api.keys import KeyStore
 from shopseg.engine import get_engine
 from shopseg.segments.store import SegmentStore
-from tests.api.helpers import free_port, start_serve
+from tests.api.helpers import free_port, start_serve, stop_process
 from tests.segments.test_broken_saved import BAD, GOOD, insert_bad
 from tests.segments.test_compile import make_shop
 
@@ -32,12 +31,7 @@ def serve(ws_path: Path, log: Path, **settings: str) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def make_server_shop(path: Path, *, bad: bool) -> dict[str, str]:

@@ -23,6 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from shopseg.cli.main import app as cli
+from tests.api.helpers import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPO_RULE = "orders >= 3 andd revenue > 100"
@@ -128,12 +129,7 @@ def running_server(workspace: Path, *args: str, env: dict[str, str] | None = Non
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         proc.stderr.close()
 
 

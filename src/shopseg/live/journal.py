@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shopseg._files import finish_replace, fsync_file, replace_file, shred
+from shopseg._files import finish_replace, fsync_dir, fsync_file, replace_file, shred
 
 __all__ = ["Journal", "journal_files", "read_raw", "rewrite_journal", "open_journal"]
 
@@ -140,14 +140,6 @@ def open_journal(path: str | os.PathLike[str]) -> Journal | None:
     return _OPEN.get(Path(path).resolve())
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Journal:
     """An append-only file of event groups, fsynced by :meth:`sync`, rotated into numbered segments to be applied.
 
@@ -198,7 +190,7 @@ class Journal:
             for old in rotated:
                 os.fsync(old)
             if rotated:
-                _fsync_dir(self.path.parent)  # the renames and the new active file
+                fsync_dir(self.path.parent)  # the renames and the new active file
             os.fsync(fd)
         except BaseException:
             with self._lock:

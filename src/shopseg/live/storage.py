@@ -135,13 +135,9 @@ def _field_tables(workspace: Workspace, fields: FieldRegistry | None) -> list[tu
     out = list(_BASE)
     if fields is None:
         return out
-    covered = {t for t, _ in _BASE}
-    by_table: dict[str, dict[str, str]] = {}
-    for f in fields:
-        if f.alias_of is None and f.table not in covered and f.table not in ("events", "orders"):
-            by_table.setdefault(f.table, {})[f.name] = f.column
-    for table, cols in sorted(by_table.items()):
-        if workspace.has_table(table):
+    skipped = {t for t, _ in _BASE} | {"events", "orders"}
+    for table, cols in sorted(fields.columns_by_table().items()):
+        if table not in skipped and workspace.has_table(table):
             present = {r[0] for r in workspace.con.execute(f'DESCRIBE "{table}"').fetchall()}
             picked = [f'"{col}" AS "{name}"' for name, col in sorted(cols.items()) if col in present]
             if picked:

@@ -131,10 +131,9 @@ def segment_members(ws: Workspace, rule: str, *, as_of: dt.date | str | None = N
         day = store.as_of(as_of)
         flags = store.frame(eng, segment, day)
         ids = sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"].astype(str))
-    columns = [c for c in _MEMBER_COLUMNS if ws.has_table(FEATURES_TABLE)]
-    if columns:
+    if ws.has_table(FEATURES_TABLE):
         found = {r[0] for r in ws.con.execute(f"DESCRIBE {FEATURES_TABLE}").fetchall()}
-        columns = [c for c in columns if c in found]
+        columns = [c for c in _MEMBER_COLUMNS if c in found]
         selected = ", ".join(["customer_id", *columns])
         df = ws.con.execute(f"SELECT {selected} FROM {FEATURES_TABLE} WHERE list_contains(?, customer_id) "
                             "ORDER BY customer_id", [ids]).df()  # fmt: skip

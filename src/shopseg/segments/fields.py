@@ -187,6 +187,14 @@ class FieldRegistry:
         extra = [_interest_field(c) for c in columns if c != "customer_id" and c not in self._fields]
         return FieldRegistry([*self._fields.values(), *extra])
 
+    def columns_by_table(self, *, available_only: bool = False) -> dict[str, dict[str, str]]:
+        """``table -> {field name: column}`` of every field (aliases left out): where to read a profile from."""
+        out: dict[str, dict[str, str]] = {}
+        for f in self._fields.values():
+            if f.alias_of is None and (f.available or not available_only):
+                out.setdefault(f.table, {})[f.name] = f.column
+        return out
+
     def with_attributes(self, columns: Mapping[str, str]) -> FieldRegistry:
         """A registry extended with the custom attributes of ``customer_attributes`` (``attr_<key>``: SQL type)."""
         kinds = {"DOUBLE": "number", "BOOLEAN": "boolean"}

@@ -281,10 +281,9 @@ class SegmentStore(SnapshotQueries):
                    "such as those of the segment's members page")  # fmt: skip
             raise NotFound(f"customer '{customer_id}' {why}.")
         # every table a field reads (features, RFM, lifecycle, predictions, interests), keyed by field name
-        by_table: dict[str, dict[str, str]] = {"customers": {"lat": "lat", "lon": "lon"}}
-        for f in self.fields:
-            if f.alias_of is None and f.available:
-                by_table.setdefault(f.table, {})[f.column] = f.name
+        by_table = {"customers": {"lat": "lat", "lon": "lon"}}
+        for table, names in self.fields.columns_by_table(available_only=True).items():
+            by_table.setdefault(table, {}).update({column: name for name, column in names.items()})
         for table, columns in by_table.items():
             if not self.workspace.has_table(table):
                 continue
