@@ -27,7 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -39,8 +38,10 @@ def load(customers: int | None) -> tuple[pd.DataFrame, str]:
     from shopseg.models.cluster import DEFAULT_FEATURES
 
     cols = ", ".join(f'f."{c}"' for c in ["customer_id", *DEFAULT_FEATURES])
-    query = (f'SELECT {cols}, t."group" FROM customer_features f JOIN _truth_planted_groups t USING (customer_id) '
-             "WHERE f.orders > 0 ORDER BY customer_id")  # fmt: skip
+    query = (
+        f'SELECT {cols}, t."group" FROM customer_features f JOIN _truth_planted_groups t USING (customer_id) '
+        "WHERE f.orders > 0 ORDER BY customer_id"
+    )
     if customers is None and STORE.exists():
         import duckdb
 
@@ -79,20 +80,42 @@ def main() -> None:
 
     t0 = time.perf_counter()
     seg = ClusterSegmenter(8, n_init=4, random_state=0).fit(df)
-    rows.append(("shopseg ClusterSegmenter(8) (log1p + scale + one-hot, 1 thread)", time.perf_counter() - t0,
-                 adjusted_rand_score(df["group"], seg.labels_)))  # fmt: skip
+    rows.append(
+        (
+            "shopseg ClusterSegmenter(8) (log1p + scale + one-hot, 1 thread)",
+            time.perf_counter() - t0,
+            adjusted_rand_score(df["group"], seg.labels_),
+        )
+    )
     t0 = time.perf_counter()
-    plain = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler()),
-                      ("kmeans", KMeans(8, n_init=4, random_state=0))]).fit(df[numeric])  # fmt: skip
-    rows.append(("sklearn Pipeline(SimpleImputer, StandardScaler, KMeans(8))", time.perf_counter() - t0,
-                 adjusted_rand_score(df["group"], plain["kmeans"].labels_)))  # fmt: skip
+    plain = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+            ("kmeans", KMeans(8, n_init=4, random_state=0)),
+        ]
+    ).fit(df[numeric])
+    rows.append(
+        (
+            "sklearn Pipeline(SimpleImputer, StandardScaler, KMeans(8))",
+            time.perf_counter() - t0,
+            adjusted_rand_score(df["group"], plain["kmeans"].labels_),
+        )
+    )
     sample = df.sample(n=min(100_000, len(df)), random_state=0)
     t0 = time.perf_counter()
     auto = ClusterSegmenter("auto", random_state=0).fit(sample)
-    rows.append((f"shopseg auto-k on a {len(sample):,} sample (11 fits, chose k={auto.n_clusters_})",
-                 time.perf_counter() - t0, adjusted_rand_score(sample["group"], auto.labels_)))  # fmt: skip
+    rows.append(
+        (
+            f"shopseg auto-k on a {len(sample):,} sample (11 fits, chose k={auto.n_clusters_})",
+            time.perf_counter() - t0,
+            adjusted_rand_score(sample["group"], auto.labels_),
+        )
+    )
 
-    print(f"Data: {source}; {len(df):,} buyers x {len(numeric)} numeric features + top_category (load {load_s:.1f} s)\n")
+    print(
+        f"Data: {source}; {len(df):,} buyers x {len(numeric)} numeric features + top_category (load {load_s:.1f} s)\n"
+    )
     print("| run | fit (s) | ARI vs planted groups |")
     print("|---|---:|---:|")
     for name, secs, ari in rows:

@@ -52,7 +52,9 @@ def simulate(n: int, seed: int = 7) -> pd.DataFrame:
     recency = np.floor(share * big_t * 7.0) / 7.0
     nu = rng.gamma(GG["q"], 1.0 / GG["gamma"], n)
     spend = np.where(x > 0, rng.gamma(GG["p"] * np.maximum(x, 1), 1.0 / (nu * np.maximum(x, 1))), 0.0)
-    return pd.DataFrame({"frequency": x.astype(float), "recency": np.where(x > 0, recency, 0.0), "T": big_t, "monetary_value": spend})
+    return pd.DataFrame(
+        {"frequency": x.astype(float), "recency": np.where(x > 0, recency, 0.0), "T": big_t, "monetary_value": spend}
+    )
 
 
 def timed(label: str, fn: Callable[[], Any], rows: list[tuple[str, str, float]], who: str) -> Any:
@@ -104,7 +106,9 @@ def main() -> None:
         warnings.simplefilter("ignore")
         lbg = timed("BG/NBD fit", lambda: lifetimes.BetaGeoFitter().fit(f, r, t), rows, "lifetimes")
         repeat = f > 0
-        lgg = timed("Gamma-Gamma fit", lambda: lifetimes.GammaGammaFitter().fit(f[repeat], m[repeat]), rows, "lifetimes")
+        lgg = timed(
+            "Gamma-Gamma fit", lambda: lifetimes.GammaGammaFitter().fit(f[repeat], m[repeat]), rows, "lifetimes"
+        )
         # CLV with *our* parameters in lifetimes' fitters, so the two CLVs must agree to rounding
         same_bg = lifetimes.BetaGeoFitter()
         same_bg.params_ = pd.Series(bg.params_)
@@ -122,16 +126,24 @@ def main() -> None:
     lparams = {k: float(lbg.params_[k]) for k in BGNBD}
     same = all(f"{lparams[k]:.3g}" == f"{bg.params_[k]:.3g}" for k in BGNBD)
     print(f"            lifetimes BG/NBD {sig3(lparams)} -> identical to 3 s.f.: {same}")
-    print(f"            lifetimes Gamma-Gamma p {lgg.params_['p']:.3g}, q {lgg.params_['q']:.3g}, gamma {lgg.params_['v']:.3g}")
-    print(f"            CLV (same parameters) max relative difference: {np.max(np.abs(clv.to_numpy() - lclv.to_numpy()) / np.maximum(lclv.to_numpy(), 1e-9)):.2e}")
+    print(
+        f"            lifetimes Gamma-Gamma p {lgg.params_['p']:.3g}, q {lgg.params_['q']:.3g}, gamma {lgg.params_['v']:.3g}"
+    )
+    print(
+        f"            CLV (same parameters) max relative difference: {np.max(np.abs(clv.to_numpy() - lclv.to_numpy()) / np.maximum(lclv.to_numpy(), 1e-9)):.2e}"
+    )
     pymc = run_pymc(args.pymc_python, data)
     if pymc:
         rows += [("BG/NBD fit", "pymc", pymc["bgnbd_seconds"]), ("Gamma-Gamma fit", "pymc", pymc["gg_seconds"])]
-        print(f"            PyMC-Marketing {pymc['version']} MAP BG/NBD {sig3(pymc['bgnbd'])} | GG {sig3(pymc['gg'])}"
-              " (MAP with the package's default priors, so not identical to maximum likelihood)")  # fmt: skip
+        print(
+            f"            PyMC-Marketing {pymc['version']} MAP BG/NBD {sig3(pymc['bgnbd'])} | GG {sig3(pymc['gg'])}"
+            " (MAP with the package's default priors, so not identical to maximum likelihood)"
+        )
     ours = {label: s for label, who, s in rows if who == "shopseg"}
     theirs = {(label, who): s for label, who, s in rows if who != "shopseg"}
-    print("\n| step | shopseg s | lifetimes s | speed-up | PyMC-Marketing MAP s | speed-up |\n|---|---|---|---|---|---|")
+    print(
+        "\n| step | shopseg s | lifetimes s | speed-up | PyMC-Marketing MAP s | speed-up |\n|---|---|---|---|---|---|"
+    )
     for label, who, s in rows:
         if who == "lifetimes":
             cells = [f"{s:.2f}", f"{s / ours[label]:.0f}x"]

@@ -44,7 +44,11 @@ REQUESTS = [
     ("GET", "/regions", None),
     ("GET", "/experiments", None),
     ("GET", "/events", None),
-    ("POST", "/api/v1/dashboard/segments/preview", {"rule": "orders >= 3 AND revenue > 500 AND days_since_last_order < 90"}),
+    (
+        "POST",
+        "/api/v1/dashboard/segments/preview",
+        {"rule": "orders >= 3 AND revenue > 500 AND days_since_last_order < 90"},
+    ),
     ("GET", "/api/v1/dashboard/segments/loyal/members?page=1&size=50", None),
     ("GET", "/api/v1/dashboard/segments/loyal/members?page=2000&size=50", None),
     ("GET", "/api/v1/dashboard/segments/loyal/explain/{member}", None),
@@ -61,8 +65,10 @@ def _prepare(path: Path) -> None:
 
     with Workspace.open(path, read_only=True) as ws:
         tables = set(ws.tables())
-        loyal = "segment_definitions" in tables and ws.con.execute(
-            "SELECT count(*) FROM segment_definitions WHERE name = 'loyal'").fetchone()[0] > 0  # fmt: skip
+        loyal = (
+            "segment_definitions" in tables
+            and ws.con.execute("SELECT count(*) FROM segment_definitions WHERE name = 'loyal'").fetchone()[0] > 0
+        )
     steps = [] if "customer_lifecycle" in tables else [["lifecycle"]]
     steps += [] if "customer_predictions" in tables else [["predict", "run"]]
     steps += [] if loyal else [["segment", "create", "loyal", "orders >= 4", "--force"], ["segment", "refresh"]]
@@ -80,7 +86,9 @@ def _app(path: Path) -> tuple[object, object, str]:
 
     app = create_app(path, live=False, routers=dashboard_routers())
     state = app.state.shopseg  # type: ignore[attr-defined]
-    member = state.workspace.con.execute("SELECT min(customer_id) FROM customer_features WHERE orders >= 4").fetchone()[0]
+    member = state.workspace.con.execute("SELECT min(customer_id) FROM customer_features WHERE orders >= 4").fetchone()[
+        0
+    ]
     return app, state, member
 
 
@@ -140,11 +148,15 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|")
     for method, url, _ in REQUESTS:
         cold, warm, status, size = first[url]
-        print(f"| {method} {url} | {status} | {cold:.2f} | {warm:.2f} | {restart[url]:.2f} | {after[url]:.2f} | {size / 1024:.0f} |")
+        print(
+            f"| {method} {url} | {status} | {cold:.2f} | {warm:.2f} | {restart[url]:.2f} | {after[url]:.2f} | {size / 1024:.0f} |"
+        )
     from shopseg.web.cache import AGGREGATES
 
-    print(f"\nbackground warm-up at start ({', '.join(AGGREGATES)}): {warmup:.1f} s; "
-          f"load average {os.getloadavg()[0]:.2f} at the end")
+    print(
+        f"\nbackground warm-up at start ({', '.join(AGGREGATES)}): {warmup:.1f} s; "
+        f"load average {os.getloadavg()[0]:.2f} at the end"
+    )
 
 
 if __name__ == "__main__":

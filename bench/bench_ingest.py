@@ -35,7 +35,9 @@ def main() -> None:
     out = Path(args.out) / str(args.customers)
     if not (out / "prepared.json").exists():
         print(f"preparing a store of {args.customers:,} customers in {out} ...", flush=True)
-        print(run_case("prepare", "bench.cases:prepare", timeout_s=7200, out_dir=str(out), customers=args.customers).extra)
+        print(
+            run_case("prepare", "bench.cases:prepare", timeout_s=7200, out_dir=str(out), customers=args.customers).extra
+        )
     info = json.loads((out / "prepared.json").read_text())
     print(f"{machine()}; {info['order_lines']:,} order lines")
     base_src = _worktree(args.baseline) if args.baseline else None
@@ -51,7 +53,10 @@ def main() -> None:
             finally:
                 os.environ["PYTHONPATH"] = env or ""
             rows[label].append(r)
-            print(f"{label:<24} wall {r.seconds:7.2f} s  cpu {r.cpu_s:7.2f} s  peak {r.peak_mb:7.0f} MB  {r.extra}", flush=True)
+            print(
+                f"{label:<24} wall {r.seconds:7.2f} s  cpu {r.cpu_s:7.2f} s  peak {r.peak_mb:7.0f} MB  {r.extra}",
+                flush=True,
+            )
     if base_src is not None:
         new = statistics.median(r.seconds for r in rows["this checkout"])
         old = statistics.median(r.seconds for r in rows[f"baseline {args.baseline}"])
@@ -61,8 +66,9 @@ def main() -> None:
 def _worktree(ref: str) -> Path:
     path = Path(tempfile.gettempdir()) / f"shopseg-baseline-{ref}"
     if not path.exists():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True, capture_output=True
+        )
     return path / "src"
 
 

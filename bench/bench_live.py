@@ -77,8 +77,18 @@ def _prepare(path: Path) -> str:
 
 def _serve(path: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(path), "serve", "--port",
-           str(port), "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-c",
+        "from shopseg.cli.main import main; main()",
+        "-w",
+        str(path),
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -109,8 +119,9 @@ class _Run:
             return
 
     def _sse(self) -> None:
-        with httpx.stream("GET", f"{self.url}/api/v1/stream?segment=pinged", headers={"X-API-Key": self.key},
-                          timeout=None) as r:  # fmt: skip
+        with httpx.stream(
+            "GET", f"{self.url}/api/v1/stream?segment=pinged", headers={"X-API-Key": self.key}, timeout=None
+        ) as r:
             for line in r.iter_lines():
                 if line == ": connected":
                     self.ready.set()
@@ -124,7 +135,7 @@ class _Run:
     def load(self, worker: int, t0: float) -> None:
         per_s = self.rate / self.batch
         total = int(per_s * self.seconds)
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat()
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat()
         with httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=30) as client:
             for k in range(worker, total, self.workers):
                 due = t0 + k / per_s
@@ -132,8 +143,16 @@ class _Run:
                 if pause > 0:
                     time.sleep(pause)
                 ids = [f"b{k}-{i}" for i in range(self.batch)]
-                docs = [{"event_id": e, "customer_id": e, "type": "ping", "occurred_at": now,
-                         "properties": {"category": "shoes" if k % 3 else "hats"}} for e in ids]  # fmt: skip
+                docs = [
+                    {
+                        "event_id": e,
+                        "customer_id": e,
+                        "type": "ping",
+                        "occurred_at": now,
+                        "properties": {"category": "shoes" if k % 3 else "hats"},
+                    }
+                    for e in ids
+                ]
                 sent = time.monotonic()
                 with self.lock:
                     for e in ids:
@@ -173,8 +192,16 @@ def in_process_throughput(n_events: int = 200_000, n_customers: int = 20_000) ->
     day = dt.date(2024, 6, 1)
     at = dt.datetime(2024, 6, 1, 12)
     types = ["ping", "page_view", "add_to_cart", "ping", "purchase"]
-    events = [{"event_id": f"e{i}", "customer_id": f"c{i % n_customers}", "type": types[i % 5], "occurred_at": at,
-               "properties": {"category": "shoes"}} for i in range(n_events)]  # fmt: skip
+    events = [
+        {
+            "event_id": f"e{i}",
+            "customer_id": f"c{i % n_customers}",
+            "type": types[i % 5],
+            "occurred_at": at,
+            "properties": {"category": "shoes"},
+        }
+        for i in range(n_events)
+    ]
     gc.collect()
     gc.freeze()  # as `shopseg serve` does after start-up
     start, cpu = time.perf_counter(), time.thread_time()
@@ -238,7 +265,10 @@ def main() -> None:
     evals = in_process_throughput(args.eval_events)
     evals_fresh = in_process_throughput(args.eval_events, args.eval_events)
     rows = [
-        ("target rate", f"{args.rate:,} events/s for {args.seconds:.0f} s ({args.batch} per request, {args.workers} connections)"),
+        (
+            "target rate",
+            f"{args.rate:,} events/s for {args.seconds:.0f} s ({args.batch} per request, {args.workers} connections)",
+        ),
         ("sustained", f"{len(run.acked) / elapsed:,.0f} events/s ({len(run.acked):,} acknowledged in {elapsed:.1f} s)"),
         ("event -> entry notification p50", f"{_pct(lat, 50):.1f} ms"),
         ("event -> entry notification p99", f"{_pct(lat, 99):.1f} ms"),
@@ -248,13 +278,19 @@ def main() -> None:
         ("entries not notified", f"{unnotified}"),
         ("failed requests", f"{run.errors}"),
         ("CPU during the load (2 cores shared)", f"server {server_cpu:.0%} of a core, load generator {client_cpu:.0%}"),
-        ("in-process evaluation, 1 event per customer",
-         f"{evals_fresh[0]:,.0f} events/s; {evals_fresh[1]:,.0f} per CPU-second ({len(SEGMENTS)} segments)"),
-        ("in-process evaluation, 10 events per customer",
-         f"{evals[0]:,.0f} events/s; {evals[1]:,.0f} per CPU-second (incremental aggregates)"),
+        (
+            "in-process evaluation, 1 event per customer",
+            f"{evals_fresh[0]:,.0f} events/s; {evals_fresh[1]:,.0f} per CPU-second ({len(SEGMENTS)} segments)",
+        ),
+        (
+            "in-process evaluation, 10 events per customer",
+            f"{evals[0]:,.0f} events/s; {evals[1]:,.0f} per CPU-second (incremental aggregates)",
+        ),
     ]
-    print(f"load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}; at end "
-          f"{os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f}, {os.getloadavg()[2]:.2f} (2 cores)\n")
+    print(
+        f"load average at start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}; at end "
+        f"{os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f}, {os.getloadavg()[2]:.2f} (2 cores)\n"
+    )
     print("| measure | value |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")

@@ -75,8 +75,12 @@ def report(title: str, file: str, preset: str, cal: str | None, obs: str | None,
         "| score | AUC | Brier |",
         "|---|---|---|",
     ]
-    names = {"churn_model": "churn model (HistGradientBoosting)", "p_alive": "MBG/NBD 1 - P(alive)",
-             "no_purchase": "MBG/NBD P(no purchase in 90 days)", "recency": "recency only"}
+    names = {
+        "churn_model": "churn model (HistGradientBoosting)",
+        "p_alive": "MBG/NBD 1 - P(alive)",
+        "no_purchase": "MBG/NBD P(no purchase in 90 days)",
+        "recency": "recency only",
+    }
     for key, r in cb.metrics.iterrows():
         lines.append(f"| {names[key]} | {r.auc:.3f} | {r.brier:.3f} |")
     by_model = ", ".join(f"{k} {v:.3f}" for k, v in c["p_alive_auc"].items())  # type: ignore[union-attr]

@@ -46,8 +46,10 @@ def _synthetic(tmp: Path):  # type: ignore[no-untyped-def]
 def _row(title: str, r, seconds: float) -> str:  # type: ignore[no-untyped-def]
     lo, hi = r.hit_rate_ci
     nlo, nhi = r.ndcg_ci
-    return (f"| {title} | {r.model} | {r.customers:,} | {r.hit_rate:.1%} [{lo:.1%}, {hi:.1%}] "
-            f"| {r.ndcg:.3f} [{nlo:.3f}, {nhi:.3f}] | {r.coverage:.1%} | {seconds:.1f} |")  # fmt: skip
+    return (
+        f"| {title} | {r.model} | {r.customers:,} | {r.hit_rate:.1%} [{lo:.1%}, {hi:.1%}] "
+        f"| {r.ndcg:.3f} [{nlo:.3f}, {nhi:.3f}] | {r.coverage:.1%} | {seconds:.1f} |"
+    )
 
 
 def main() -> None:
@@ -71,18 +73,22 @@ def main() -> None:
             ws.close()
             lines += [_row(title, r, seconds) for r in ev.results]
             b = ev.blend
-            notes.append(f"{title}: blend {b.weights()}, chosen on {b.validation_customers:,} validation customers "
-                         f"(validation hit rate@10 {b.validation_hit_rate or 0:.1%}).")  # fmt: skip
+            notes.append(
+                f"{title}: blend {b.weights()}, chosen on {b.validation_customers:,} validation customers "
+                f"(validation hit rate@10 {b.validation_hit_rate or 0:.1%})."
+            )
             notes += [f"  {line}" for line in ev.verdict_lines()]
     print("\n".join(lines))
     print()
     print("\n".join(notes))
     print()
-    print("Hit rate@10: share of customers with at least one of their 10 recommendations in the held-out order; "
-          "NDCG@10 with binary relevance; coverage: share of the products bought in training that are recommended "
-          "to anyone. Global popularity includes or excludes past purchases as the chosen blend does; buy again "
-          "(personal popularity) recommends the customer's own most-ordered products first. Seconds: choosing the "
-          "blend on the validation split, fitting the three models, scoring every customer and the bootstrap.")  # fmt: skip
+    print(
+        "Hit rate@10: share of customers with at least one of their 10 recommendations in the held-out order; "
+        "NDCG@10 with binary relevance; coverage: share of the products bought in training that are recommended "
+        "to anyone. Global popularity includes or excludes past purchases as the chosen blend does; buy again "
+        "(personal popularity) recommends the customer's own most-ordered products first. Seconds: choosing the "
+        "blend on the validation split, fitting the three models, scoring every customer and the bootstrap."
+    )
 
 
 if __name__ == "__main__":

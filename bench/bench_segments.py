@@ -81,11 +81,17 @@ def _workspace(customers: int) -> Path:
 
 def _pandas_mask(f: Any, spend: float) -> int:
     m = (
-        (f.orders >= 2) & (f.revenue > spend) & (f.days_since_last_order < 365)
-        & f.country.isin(["Germany", "France", "United Kingdom", "United States"]) & (f.email_marketing == True)  # noqa: E712
-        & (f.age.isna() | f.age.between(25, 60)) & ~(f.rfm_segment == "Lost")
-        & (f.discount_share < 0.8) & (f.product_views_90d >= 0) & (f.stage != "prospect")
-    )  # fmt: skip
+        (f.orders >= 2)
+        & (f.revenue > spend)
+        & (f.days_since_last_order < 365)
+        & f.country.isin(["Germany", "France", "United Kingdom", "United States"])
+        & (f.email_marketing == True)  # noqa: E712
+        & (f.age.isna() | f.age.between(25, 60))
+        & ~(f.rfm_segment == "Lost")
+        & (f.discount_share < 0.8)
+        & (f.product_views_90d >= 0)
+        & (f.stage != "prospect")
+    )
     return int(m.sum())
 
 
@@ -112,9 +118,23 @@ def main() -> None:
         n = ws.con.execute("SELECT count(*) FROM customer_features").fetchone()[0]
         seg = parse_segment(RULE.format(spend=100))
         spends = iter(range(101, 101 + args.repeat))  # a new threshold each time: parsed, built and compiled anew
-        ms, _ = _median_ms(lambda: segment_size(engine, parse_segment(RULE.format(spend=next(spends))), as_of=as_of, fields=store.fields), args.repeat)
-        rows.append(("shopseg rule -> Ibis -> DuckDB (10 conditions), new rule each time", f"{ms:.0f}", "parse + validate + compile + count"))
-        ms, shop = _median_ms(lambda: segment_size(engine, parse_segment(RULE.format(spend=100)), as_of=as_of, fields=store.fields), args.repeat)
+        ms, _ = _median_ms(
+            lambda: segment_size(
+                engine, parse_segment(RULE.format(spend=next(spends))), as_of=as_of, fields=store.fields
+            ),
+            args.repeat,
+        )
+        rows.append(
+            (
+                "shopseg rule -> Ibis -> DuckDB (10 conditions), new rule each time",
+                f"{ms:.0f}",
+                "parse + validate + compile + count",
+            )
+        )
+        ms, shop = _median_ms(
+            lambda: segment_size(engine, parse_segment(RULE.format(spend=100)), as_of=as_of, fields=store.fields),
+            args.repeat,
+        )
         rows.append(("shopseg, the same rule counted again (compiled query kept)", f"{ms:.0f}", f"members={shop:,}"))
         ms, floor = _median_ms(lambda: ws.con.execute(SQL.format(spend=100)).fetchone()[0], args.repeat)
         rows.append(("hand-written DuckDB SQL, same tables (floor)", f"{ms:.0f}", f"members={floor:,}"))
@@ -125,7 +145,13 @@ def main() -> None:
         ).df()
         load_ms = (time.perf_counter() - load_start) * 1000
         ms, pd_count = _median_ms(lambda: _pandas_mask(frame, 100), args.repeat)
-        rows.append(("pandas boolean masks, frame in memory", f"{ms:.0f}", f"members={pd_count:,}; loading the frame {load_ms:,.0f} ms"))
+        rows.append(
+            (
+                "pandas boolean masks, frame in memory",
+                f"{ms:.0f}",
+                f"members={pd_count:,}; loading the frame {load_ms:,.0f} ms",
+            )
+        )
         profiles = frame.head(10_000).to_dict("records")
         for p in profiles:
             p["last_order_at"] = p.get("last_order_at")
@@ -133,7 +159,13 @@ def main() -> None:
         for p in profiles:
             evaluate_segment(seg, p, as_of=as_of, fields=store.fields)
         rate = len(profiles) / (time.perf_counter() - start)
-        rows.append(("shopseg Python evaluator, one profile at a time", f"{1000 / rate:.3f} per profile", f"{rate:,.0f} profiles/s"))
+        rows.append(
+            (
+                "shopseg Python evaluator, one profile at a time",
+                f"{1000 / rate:.3f} per profile",
+                f"{rate:,.0f} profiles/s",
+            )
+        )
         if not shop == floor == pd_count:
             raise SystemExit(f"member counts disagree: shopseg {shop}, SQL {floor}, pandas {pd_count}")
 
@@ -142,8 +174,13 @@ def main() -> None:
         start = time.perf_counter()
         sizes = store.refresh(engine, as_of)
         refresh_s = time.perf_counter() - start
-        rows.append((f"shopseg refresh of {args.segments} saved segments (+ snapshots)", f"{refresh_s * 1000:.0f}",
-                     f"{refresh_s * 1000 / args.segments:.0f} ms per segment; sizes {min(sizes.values()):,}..{max(sizes.values()):,}"))  # fmt: skip
+        rows.append(
+            (
+                f"shopseg refresh of {args.segments} saved segments (+ snapshots)",
+                f"{refresh_s * 1000:.0f}",
+                f"{refresh_s * 1000 / args.segments:.0f} ms per segment; sizes {min(sizes.values()):,}..{max(sizes.values()):,}",
+            )
+        )
         for i in range(args.segments):
             store.delete(f"bench_{i:02d}")
 

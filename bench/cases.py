@@ -160,7 +160,11 @@ def pandas_features_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     out["days_since_last_order"] = (end - out["last"]).dt.days
     out = out.reset_index().sort_values("customer_id")
     n = len(out)
-    for col, key, asc in [("r_score", "days_since_last_order", False), ("f_score", "orders", True), ("m_score", "revenue", True)]:
+    for col, key, asc in [
+        ("r_score", "days_since_last_order", False),
+        ("f_score", "orders", True),
+        ("m_score", "revenue", True),
+    ]:
         ranked = out.sort_values([key, "customer_id"], ascending=[asc, True]).index
         score = np.empty(n, dtype=np.int64)
         score[out.index.get_indexer(ranked)] = np.arange(n) * 5 // n + 1

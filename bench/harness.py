@@ -92,7 +92,11 @@ def markdown_table(results: list[Result], baseline: str | None = None) -> str:
     for r in results:
         rel = "-"
         if base is not None and r.seconds == r.seconds and base.seconds:
-            rel = f"{r.seconds / base.seconds:.2f}x / {r.cpu_s / base.cpu_s:.2f}x" if base.cpu_s else f"{r.seconds / base.seconds:.2f}x"
+            rel = (
+                f"{r.seconds / base.seconds:.2f}x / {r.cpu_s / base.cpu_s:.2f}x"
+                if base.cpu_s
+                else f"{r.seconds / base.seconds:.2f}x"
+            )
         notes = ", ".join(f"{k}={v}" for k, v in r.extra.items())
         lines.append(f"| {r.name} | {r.seconds:.2f} | {r.cpu_s:.2f} | {r.peak_mb:.0f} | {rel} | {notes} |")
     return "\n".join(lines)

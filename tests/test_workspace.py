@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from shopseg.errors import NotFound, WorkspaceError
 from shopseg.engine import get_engine
+from shopseg.errors import NotFound, WorkspaceError
 from shopseg.schema import TABLES
 from shopseg.workspace import Workspace
 
@@ -103,17 +103,23 @@ def test_notebook_api_repr_table_and_segment_members(action_ws_path):
     ws = shopseg.Workspace.open(str(action_ws_path))
     try:
         counts = ws.row_counts()
-        assert repr(ws) == (f"<Workspace {str(action_ws_path)!r}: {counts['customers']:,} customers, "
-                            f"{counts['orders']:,} orders, {counts['events']:,} events; features as of "
-                            f"{ws.meta('features_as_of')}>")  # fmt: skip
+        assert repr(ws) == (
+            f"<Workspace {str(action_ws_path)!r}: {counts['customers']:,} customers, "
+            f"{counts['orders']:,} orders, {counts['events']:,} events; features as of "
+            f"{ws.meta('features_as_of')}>"
+        )
         rfm = ws.table("customer_rfm")
         assert len(rfm) == counts["customers"] and "rfm_segment" in rfm.columns
         assert len(ws.table("orders", limit=3)) == 3
         with pytest.raises(shopseg.ShopsegError, match=r"no table 'ordrs'.*Did you mean 'orders'\?"):
             ws.table("ordrs")
         members = shopseg.segment_members(ws, "orders >= 3 AND revenue > 100")
-        truth = [r[0] for r in ws.con.execute("SELECT customer_id FROM customer_features WHERE orders >= 3 "
-                                              "AND revenue > 100 ORDER BY 1").fetchall()]  # fmt: skip
+        truth = [
+            r[0]
+            for r in ws.con.execute(
+                "SELECT customer_id FROM customer_features WHERE orders >= 3 AND revenue > 100 ORDER BY 1"
+            ).fetchall()
+        ]
         assert members.index.name == "customer_id" and members.index.tolist() == truth
         assert (members["orders"] >= 3).all() and members.attrs["as_of"] == ws.meta("features_as_of")
         champions = shopseg.segment_members(ws, "Champions")

@@ -66,13 +66,17 @@ def compact_file(path: Path, *, meta_table: str, drop_meta: Sequence[str] = ()) 
         con.close()
         shred(tmp)
         shred(Path(f"{tmp}.wal"))
-        raise WorkspaceError(f"{path}: rewriting the workspace file failed: {exc}. The file is unchanged. Hint: "
-                             "check the free disk space (one more workspace) and rerun `shopseg privacy compact`.") from exc  # fmt: skip
+        raise WorkspaceError(
+            f"{path}: rewriting the workspace file failed: {exc}. The file is unchanged. Hint: "
+            "check the free disk space (one more workspace) and rerun `shopseg privacy compact`."
+        ) from exc
     con.close()
     for leftover in (Path(f"{path}.wal"), Path(f"{tmp}.wal")):
         if leftover.exists():  # a checkpointed database keeps no WAL; one here would be replayed onto the new file
             shred(tmp)
-            raise WorkspaceError(f"{path}: {leftover.name} is still present after a checkpoint; the file is unchanged. "
-                                 "Hint: close every other connection to the workspace and retry.")  # fmt: skip
+            raise WorkspaceError(
+                f"{path}: {leftover.name} is still present after a checkpoint; the file is unchanged. "
+                "Hint: close every other connection to the workspace and retry."
+            )
     fsync_file(tmp)
     replace_file(tmp, path)

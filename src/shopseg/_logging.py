@@ -38,8 +38,10 @@ class PiiFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = _clean(record.msg) if isinstance(record.msg, str) else redact(str(record.msg))
         if isinstance(record.args, tuple):
-            record.args = tuple(_clean(a) if isinstance(a, str) else redact(str(a)) if not isinstance(a, int | float)
-                                else a for a in record.args)  # fmt: skip
+            record.args = tuple(
+                _clean(a) if isinstance(a, str) else redact(str(a)) if not isinstance(a, int | float) else a
+                for a in record.args
+            )
         elif isinstance(record.args, dict):
             record.args = {k: _clean(v) for k, v in record.args.items()}
         if record.exc_info and record.exc_info[1] is not None:

@@ -114,8 +114,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("api_port", 8000, int, "TCP port of `shopseg serve`."),
         Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
         Setting("api_max_batch", 1000, int, "Most events one POST /api/v1/events may carry."),
-        Setting("api_event_max_future_s", 86_400, int, "Latest accepted event time, seconds after the server's "
-                "clock: events dated later (a sender with a wrong clock) are refused with 422."),
+        Setting(
+            "api_event_max_future_s",
+            86_400,
+            int,
+            "Latest accepted event time, seconds after the server's "
+            "clock: events dated later (a sender with a wrong clock) are refused with 422.",
+        ),
         Setting(
             "api_forwarded_allow_ips",
             "",
@@ -124,8 +129,12 @@ SETTINGS: dict[str, Setting] = {
             "`shopseg serve` trusts (uvicorn's forwarded_allow_ips; '*' trusts any). Empty: those headers are "
             "ignored. Set it to the proxy's address when an HTTPS proxy sits in front (see docs/dashboard.md).",
         ),
-        Setting("dashboard_session_hours", 12.0, float, "Lifetime of a dashboard login session, hours (then the "
-                "browser is sent back to /login)."),
+        Setting(
+            "dashboard_session_hours",
+            12.0,
+            float,
+            "Lifetime of a dashboard login session, hours (then the browser is sent back to /login).",
+        ),
         Setting(
             "dashboard_secure_cookies",
             "auto",
@@ -142,20 +151,25 @@ SETTINGS: dict[str, Setting] = {
             "first entry only), cooldown (a new entry only live_reentry_cooldown_s after the last exit).",
             ("always", "once", "cooldown"),
         ),
-        Setting("live_reentry_cooldown_s", 86400, int, "With live_reentry=cooldown: seconds after an exit before a "
-                "new entry is notified."),
+        Setting(
+            "live_reentry_cooldown_s",
+            86400,
+            int,
+            "With live_reentry=cooldown: seconds after an exit before a new entry is notified.",
+        ),
         Setting("live_tick_ms", 1000, int, "How often the live scheduler checks whether time windows moved, ms."),
         Setting("live_commit_batch", 1000, int, "Most events the live writer journals (one fsync) in one group."),
         Setting("live_apply_ms", 500, int, "How often journaled live events are applied to the workspace tables, ms."),
         Setting("live_apply_batch", 5000, int, "Apply journaled live events as soon as this many are pending."),
-        Setting("webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is "
-                "dead-lettered."),
+        Setting(
+            "webhook_max_attempts", 5, int, "Delivery attempts of one webhook notification before it is dead-lettered."
+        ),
         Setting("webhook_backoff_ms", 500, int, "First retry delay of a webhook, ms; doubled after each failure."),
         Setting("webhook_timeout_ms", 5000, int, "Timeout of one webhook delivery attempt, ms."),
     ]
 }
 
-_overrides: ContextVar[dict[str, Any]] = ContextVar("shopseg_overrides", default={})
+_overrides: ContextVar[dict[str, Any]] = ContextVar("shopseg_overrides", default={})  # noqa: B039 (never mutated: set() replaces it)
 
 
 def env_var(name: str) -> str:

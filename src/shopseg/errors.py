@@ -55,9 +55,11 @@ class InvalidParameterError(ShopsegError, ValueError, TypeError):
 class SegmentExistsError(InvalidParameterError):
     """A segment of that name is saved already; each surface names its own way to save a new version."""
 
-    HINTS = {"cli": "pass --replace to save a new version.",
-             "api": "PUT /api/v1/segments/{name} saves a new version.",
-             "dashboard": "tick 'new version' to save a new version."}  # fmt: skip
+    HINTS = {
+        "cli": "pass --replace to save a new version.",
+        "api": "PUT /api/v1/segments/{name} saves a new version.",
+        "dashboard": "tick 'new version' to save a new version.",
+    }
 
     def __init__(self, name: str, version: int, surface: str = "cli") -> None:
         self.name, self.version = name, version

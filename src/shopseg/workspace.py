@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,13 +93,17 @@ def _open_failure(path: Path, exc: duckdb.IOException) -> str:
         info = {}
     if info and (pid is None or int(info.get("pid", -1)) == pid):
         url = info.get("url", "")
-        return (f"{path}: the workspace is in use by `shopseg serve` (PID {info.get('pid')}, {url}, since "
-                f"{str(info.get('started_at', '?'))[:19]}). Expected it to be free for this command. Hint: while "
-                f"the server runs, use its API ({url}/docs) or dashboard ({url}/), or stop it (Ctrl-C in its "
-                "terminal) and run the command again.")
+        return (
+            f"{path}: the workspace is in use by `shopseg serve` (PID {info.get('pid')}, {url}, since "
+            f"{str(info.get('started_at', '?'))[:19]}). Expected it to be free for this command. Hint: while "
+            f"the server runs, use its API ({url}/docs) or dashboard ({url}/), or stop it (Ctrl-C in its "
+            "terminal) and run the command again."
+        )
     who = f"another process (PID {pid})" if pid else "another process"
-    return (f"{path}: the workspace is in use by {who}, which holds its write lock. Expected it to be free for "
-            "this command. Hint: wait for that command to finish, or stop it, and run this one again.")
+    return (
+        f"{path}: the workspace is in use by {who}, which holds its write lock. Expected it to be free for "
+        "this command. Hint: wait for that command to finish, or stop it, and run this one again."
+    )
 
 
 def _check_derived(name: str) -> None:
@@ -152,7 +156,7 @@ class Workspace:
                 con.execute(stmt)
             for name in TABLES:
                 con.execute(ddl(name))
-            now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+            now = datetime.now(UTC).replace(tzinfo=None).isoformat()
             con.execute(
                 f'INSERT INTO "{META_TABLE}" VALUES (?, ?), (?, ?)',
                 ["schema_version", str(SCHEMA_VERSION), "created_at", now],
@@ -216,8 +220,9 @@ class Workspace:
         connections' transactions). Closing it leaves this handle open.
         """
         if self._compacting:
-            raise WorkspaceError(f"{self.path}: the workspace file is being rewritten after an erasure. "
-                                 "Hint: retry in a moment.")  # fmt: skip
+            raise WorkspaceError(
+                f"{self.path}: the workspace file is being rewritten after an erasure. Hint: retry in a moment."
+            )
         other = Workspace(self.path, read_only=self.read_only)
         con = self.con.cursor()
         con.execute("SET enable_progress_bar = false")
@@ -273,8 +278,10 @@ class Workspace:
                         if other._con is not None:
                             other._con.interrupt()  # e.g. a dashboard aggregate: it fails, and is retried later
                 if time.monotonic() > deadline:
-                    raise WorkspaceError(f"{self.path}: {len(self._cursors)} reader(s) still open after {wait_s:g} s; "
-                                         "the file was not rewritten. Hint: rerun `shopseg privacy compact` later.")  # fmt: skip
+                    raise WorkspaceError(
+                        f"{self.path}: {len(self._cursors)} reader(s) still open after {wait_s:g} s; "
+                        "the file was not rewritten. Hint: rerun `shopseg privacy compact` later."
+                    )
                 time.sleep(0.02)
         finally:
             with lock:
@@ -284,8 +291,10 @@ class Workspace:
         from shopseg._compaction import compact_file
 
         if self._cursors:
-            raise WorkspaceError(f"{self.path}: {len(self._cursors)} cursor(s) of this workspace are open; close "
-                                 "them before rewriting the file.")  # fmt: skip
+            raise WorkspaceError(
+                f"{self.path}: {len(self._cursors)} cursor(s) of this workspace are open; close "
+                "them before rewriting the file."
+            )
         self.close()
         compact_file(self.path, meta_table=META_TABLE, drop_meta=[COMPACT_PENDING])
 
@@ -351,7 +360,9 @@ class Workspace:
 
         names = self.tables()
         if name not in names:
-            raise WorkspaceError(f"{self.path}: no table '{name}'; the workspace has {names}.{did_you_mean(name, names)}")
+            raise WorkspaceError(
+                f"{self.path}: no table '{name}'; the workspace has {names}.{did_you_mean(name, names)}"
+            )
         suffix = f" LIMIT {int(limit)}" if limit is not None else ""
         return self.con.execute(f'SELECT * FROM "{name}"{suffix}').df()
 

@@ -35,8 +35,9 @@ def wait_until(check: Callable[[], bool], timeout: float = 20.0, what: str = "co
 def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
     """Run ``app`` on a real uvicorn server on 127.0.0.1 (a free port) in a thread; yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level,
-                                           timeout_graceful_shutdown=2))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, timeout_graceful_shutdown=2)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started, what="uvicorn to start")
@@ -59,8 +60,14 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-                receiver.requests.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                                          "status": status, "t": time.monotonic()})  # fmt: skip
+                receiver.requests.append(
+                    {
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                        "status": status,
+                        "t": time.monotonic(),
+                    }
+                )
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -87,8 +94,12 @@ class Receiver:
 
 def event(event_id: str, customer_id: str | None, type_: str, at: Any, **extra: Any) -> dict[str, Any]:
     """An event document as POST /api/v1/events takes it."""
-    doc = {"event_id": event_id, "customer_id": customer_id, "type": type_,
-           "occurred_at": at if isinstance(at, str) else at.isoformat()}  # fmt: skip
+    doc = {
+        "event_id": event_id,
+        "customer_id": customer_id,
+        "type": type_,
+        "occurred_at": at if isinstance(at, str) else at.isoformat(),
+    }
     doc.update(extra)
     return doc
 
@@ -105,8 +116,18 @@ def start_serve(ws_path: Any, port: int, log: Any, **settings: str) -> Any:
 
     src = Path(__file__).resolve().parents[2] / "src"
     env = {**os.environ, "PYTHONPATH": str(src), **{f"SHOPSEG_{k.upper()}": v for k, v in settings.items()}}
-    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(ws_path), "serve",
-           "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-c",
+        "from shopseg.cli.main import main; main()",
+        "-w",
+        str(ws_path),
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=Path(log).open("ab"), stderr=subprocess.STDOUT)
 
     def up() -> bool:

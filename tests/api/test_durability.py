@@ -4,12 +4,11 @@ every event whose segment entry was notified (notifications follow the journal w
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
 from pathlib import Path
-
-import json
 
 import httpx
 
@@ -17,7 +16,6 @@ from shopseg.api.keys import KeyStore
 from shopseg.segments.store import SegmentStore
 from shopseg.workspace import Workspace
 from tests.api.helpers import free_port, start_serve, wait_until
-
 
 
 def _serve(ws_path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -32,8 +30,15 @@ def _load(url: str, key: str, worker: int, acked: list[str], stop: threading.Eve
             if stop.is_set():
                 return
             ids = [f"w{worker}-b{batch}-{i}" for i in range(5)]
-            docs = [{"event_id": e, "customer_id": f"c{worker}-{batch % 50}", "type": "page_view",
-                     "occurred_at": "2024-06-01T09:00:00"} for e in ids]  # fmt: skip
+            docs = [
+                {
+                    "event_id": e,
+                    "customer_id": f"c{worker}-{batch % 50}",
+                    "type": "page_view",
+                    "occurred_at": "2024-06-01T09:00:00",
+                }
+                for e in ids
+            ]
             try:
                 r = client.post("/api/v1/events", json={"events": docs})
             except httpx.HTTPError:
@@ -83,9 +88,21 @@ def test_sigkill_loses_no_acknowledged_or_notified_event(tmp_path: Path) -> None
 
     proc = _serve(ws_path, port, log)  # restart on the same file (DuckDB replays its WAL)
     try:
-        again = httpx.post(f"{url}/api/v1/events", headers={"X-API-Key": key}, timeout=10,
-                           json={"events": [{"event_id": acked[0], "customer_id": "c0-0", "type": "page_view",
-                                             "occurred_at": "2024-06-01T09:00:00"}]})  # fmt: skip
+        again = httpx.post(
+            f"{url}/api/v1/events",
+            headers={"X-API-Key": key},
+            timeout=10,
+            json={
+                "events": [
+                    {
+                        "event_id": acked[0],
+                        "customer_id": "c0-0",
+                        "type": "page_view",
+                        "occurred_at": "2024-06-01T09:00:00",
+                    }
+                ]
+            },
+        )
         assert again.json()["duplicates"] == 1  # still idempotent after the crash
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -26,8 +26,13 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # ids and addresses with letters outside [0-9a-f]: no salted hex hash in the audit can contain them by chance
 VICTIM, EMAIL, DEVICE, PHONE = "vic-kim", "kim.vic@example.org", "dev-kimphone", "+44 7700 900123"
 OTHER = "keep-joy"
-ENV = {**os.environ, "PYTHONPATH": str(SRC), "SHOPSEG_LIVE_TICK_MS": "200", "SHOPSEG_LIVE_APPLY_MS": "600000",
-       "SHOPSEG_LIVE_APPLY_BATCH": "100000"}  # fmt: skip
+ENV = {
+    **os.environ,
+    "PYTHONPATH": str(SRC),
+    "SHOPSEG_LIVE_TICK_MS": "200",
+    "SHOPSEG_LIVE_APPLY_MS": "600000",
+    "SHOPSEG_LIVE_APPLY_BATCH": "100000",
+}
 CLI = [sys.executable, "-c", "from shopseg.cli.main import main; main()"]
 
 
@@ -42,13 +47,30 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def _events(cid: str, email: str, device: str, prefix: str) -> list[dict[str, object]]:
     at = "2024-06-01T09:00:00"
-    return [{"event_id": f"{prefix}-1", "customer_id": cid, "type": "identify", "occurred_at": at,
-             "properties": {"email": email, "phone": PHONE}},
-            {"event_id": f"{prefix}-2", "customer_id": cid, "anonymous_id": device, "type": "product_view",
-             "occurred_at": at},
-            {"event_id": f"{prefix}-3", "anonymous_id": device, "type": "page_view", "occurred_at": at},  # pre-login
-            {"event_id": f"{prefix}-4", "customer_id": OTHER, "type": "page_view", "occurred_at": at,
-             "properties": {"referred_by": cid}}]  # fmt: skip
+    return [
+        {
+            "event_id": f"{prefix}-1",
+            "customer_id": cid,
+            "type": "identify",
+            "occurred_at": at,
+            "properties": {"email": email, "phone": PHONE},
+        },
+        {
+            "event_id": f"{prefix}-2",
+            "customer_id": cid,
+            "anonymous_id": device,
+            "type": "product_view",
+            "occurred_at": at,
+        },
+        {"event_id": f"{prefix}-3", "anonymous_id": device, "type": "page_view", "occurred_at": at},  # pre-login
+        {
+            "event_id": f"{prefix}-4",
+            "customer_id": OTHER,
+            "type": "page_view",
+            "occurred_at": at,
+            "properties": {"referred_by": cid},
+        },
+    ]
 
 
 def _files(ws_path: Path) -> list[Path]:
@@ -62,10 +84,13 @@ def _leaks(ws_path: Path, needles: list[str]) -> list[tuple[str, str]]:
 
 def _text_hits(ws: Workspace, needles: list[str]) -> list[tuple[str, str, str]]:
     hits = []
-    for table, column in ws.con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").fetchall():
+    for table, column in ws.con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal"
+    ).fetchall():
         for needle in needles:
-            n = ws.con.execute(f'SELECT count(*) FROM "{table}" WHERE contains(CAST("{column}" AS VARCHAR), ?)',
-                               [needle]).fetchone()[0]  # fmt: skip
+            n = ws.con.execute(
+                f'SELECT count(*) FROM "{table}" WHERE contains(CAST("{column}" AS VARCHAR), ?)', [needle]
+            ).fetchone()[0]
             if n:
                 hits.append((table, column, needle))
     return hits
@@ -87,8 +112,13 @@ def test_forget_from_the_cli_after_a_crash_reaches_the_journal(tmp_path: Path) -
     with Workspace.open(ws_path, read_only=True) as ws:
         assert ws.con.execute("SELECT count(*) FROM events").fetchone()[0] == 0
 
-    res = subprocess.run([*CLI, "-w", str(ws_path), "forget", VICTIM, "--yes", "--reason", f"request by {EMAIL}"],
-                         env=ENV, capture_output=True, text=True, timeout=120)  # fmt: skip
+    res = subprocess.run(
+        [*CLI, "-w", str(ws_path), "forget", VICTIM, "--yes", "--reason", f"request by {EMAIL}"],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     needles = [VICTIM, EMAIL, DEVICE, PHONE]
     assert _leaks(ws_path, needles) == []  # journal files, workspace file, WAL: not one byte
@@ -105,8 +135,9 @@ def test_forget_from_the_cli_after_a_crash_reaches_the_journal(tmp_path: Path) -
         assert _text_hits(ws, needles) == []
         rows = ws.con.execute("SELECT event_id, customer_id, properties FROM events").fetchall()
         assert rows == [("e-4", OTHER, '{"referred_by":"[erased]"}')]
-        (reason,) = ws.con.execute("SELECT json_extract_string(detail, '$.reason') FROM privacy_audit "
-                                   "WHERE action = 'forget'").fetchone()  # fmt: skip
+        (reason,) = ws.con.execute(
+            "SELECT json_extract_string(detail, '$.reason') FROM privacy_audit WHERE action = 'forget'"
+        ).fetchone()
         assert reason == "request by [email]"
 
 
@@ -128,7 +159,8 @@ def test_http_erasure_on_a_running_server_leaves_no_byte(tmp_path: Path) -> None
         again = {"event_id": "n-1", "customer_id": OTHER, "type": "page_view", "occurred_at": "2024-06-02T09:00:00"}
         assert httpx.post(f"{url}/api/v1/events", headers=auth, json={"events": [again]}).status_code == 200
         assert httpx.get(f"{url}/api/v1/customers/{OTHER}", headers=auth).json()["live"]["events_by_type"] == {
-            "page_view": 2}  # fmt: skip
+            "page_view": 2
+        }
         assert _leaks(ws_path, [VICTIM, EMAIL, DEVICE, PHONE]) == []  # while the server still runs
     finally:
         _stop(proc)

@@ -104,7 +104,9 @@ def test_without_live_mode_events_answer_501(ws_path) -> None:  # type: ignore[n
     try:
         with TestClient(app) as c:
             good = {"event_id": "e1", "customer_id": "c1", "type": "page_view", "occurred_at": "2024-06-01T09:00:00"}
-            assert "live mode" in assert_error_shape(c.post("/api/v1/events", headers=auth(key), json=good), 501)["error"]
+            assert (
+                "live mode" in assert_error_shape(c.post("/api/v1/events", headers=auth(key), json=good), 501)["error"]
+            )
     finally:
         app.state.shopseg.close()
 

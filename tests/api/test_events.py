@@ -16,7 +16,8 @@ def _rows(app) -> list[tuple]:  # type: ignore[no-untyped-def]
     with state.lock:
         return state.workspace.con.execute(
             "SELECT event_id, customer_id, anonymous_id, type, occurred_at, product_id, properties FROM events "
-            "ORDER BY event_id").fetchall()  # fmt: skip
+            "ORDER BY event_id"
+        ).fetchall()
 
 
 def test_one_event_is_stored_before_the_answer(app, client: TestClient, keys) -> None:  # type: ignore[no-untyped-def]
@@ -48,13 +49,20 @@ def test_anonymous_events_are_stored_but_change_no_profile(app, client: TestClie
 
 
 def test_validation_collects_every_problem(client: TestClient, keys) -> None:  # type: ignore[no-untyped-def]
-    bad = {"events": [{"event_id": "ok-1", "customer_id": "c1", "type": "Bad Type", "occurred_at": "yesterday"},
-                      {"event_id": "", "customer_id": "c1", "type": "page_view", "occurred_at": "2024-06-01",
-                       "colour": "red"}]}  # fmt: skip
+    bad = {
+        "events": [
+            {"event_id": "ok-1", "customer_id": "c1", "type": "Bad Type", "occurred_at": "yesterday"},
+            {"event_id": "", "customer_id": "c1", "type": "page_view", "occurred_at": "2024-06-01", "colour": "red"},
+        ]
+    }
     body = client.post("/api/v1/events", headers=auth(keys["marketer"]), json=bad).json()
     paths = [e["path"] for e in body["errors"]]
-    assert paths == ["/body/events/0/type", "/body/events/0/occurred_at", "/body/events/1/event_id",
-                     "/body/events/1/colour"], paths  # fmt: skip
+    assert paths == [
+        "/body/events/0/type",
+        "/body/events/0/occurred_at",
+        "/body/events/1/event_id",
+        "/body/events/1/colour",
+    ], paths
 
 
 def test_health_and_settings(client: TestClient, keys) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +73,9 @@ def test_health_and_settings(client: TestClient, keys) -> None:  # type: ignore[
 
 def test_openapi_and_docs_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    assert {"/api/v1/events", "/api/v1/segments", "/api/v1/customers/{customer_id}", "/api/v1/stream"} <= set(spec["paths"])
+    assert {"/api/v1/events", "/api/v1/segments", "/api/v1/customers/{customer_id}", "/api/v1/stream"} <= set(
+        spec["paths"]
+    )
     assert "anyOf" in json.dumps(spec["paths"]["/api/v1/events"]["post"]["requestBody"])
     assert client.get("/docs").status_code == 200
 
@@ -75,11 +85,13 @@ def test_out_of_range_times_are_422_with_the_field_named(app, client: TestClient
     import datetime as dt
 
     h = auth(keys["marketer"])
-    soon = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2)).isoformat()
-    cases = {"9999-12-31T23:59:59-05:00": "out of range once converted to UTC",
-             "2200-01-01T00:00:00Z": "now plus api_event_max_future_s = 86,400 s); got 2200-01-01T00:00:00Z",
-             "1969-12-31T23:59:59Z": "expected a time from 1970-01-01 on",
-             "0001-01-01T00:00:00+01:00": "out of range once converted to UTC"}  # fmt: skip
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).isoformat()
+    cases = {
+        "9999-12-31T23:59:59-05:00": "out of range once converted to UTC",
+        "2200-01-01T00:00:00Z": "now plus api_event_max_future_s = 86,400 s); got 2200-01-01T00:00:00Z",
+        "1969-12-31T23:59:59Z": "expected a time from 1970-01-01 on",
+        "0001-01-01T00:00:00+01:00": "out of range once converted to UTC",
+    }
     for i, (when, message) in enumerate(cases.items()):
         r = client.post("/api/v1/events", headers=h, json=event(f"bad{i}", "c1", "page_view", when))
         assert r.status_code == 422, (when, r.text)

@@ -37,7 +37,9 @@ def test_role_matrix(client: TestClient, keys) -> None:  # type: ignore[no-untyp
         for role in order:
             payload = dict(seg, name=f"s_{role}") if body else None
             if url.endswith("/members"):
-                client.put("/api/v1/segments/loyal", headers=auth(keys["admin"]), json={"definition": seg["definition"]})
+                client.put(
+                    "/api/v1/segments/loyal", headers=auth(keys["admin"]), json={"definition": seg["definition"]}
+                )
             r = client.request(method, url, headers=auth(keys[role]), json=payload)
             allowed = order.index(role) >= order.index(lowest)
             assert (r.status_code < 400) == allowed and (allowed or r.status_code == 403), (method, url, role, r.text)

@@ -31,8 +31,16 @@ def test_no_email_reaches_the_logs(ws_path, clock) -> None:  # type: ignore[no-u
         raise RuntimeError(f"failed for {who}")  # a bug that puts the customer in the exception
 
     capture = _Capture()
-    names = ["", "shopseg", "shopseg.api", "shopseg.live", "shopseg.live.webhooks", "uvicorn", "uvicorn.access",
-             "uvicorn.error"]  # fmt: skip
+    names = [
+        "",
+        "shopseg",
+        "shopseg.api",
+        "shopseg.live",
+        "shopseg.live.webhooks",
+        "uvicorn",
+        "uvicorn.access",
+        "uvicorn.error",
+    ]
     loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]
     with config_context(webhook_max_attempts=2, webhook_backoff_ms=10):
@@ -44,11 +52,16 @@ def test_no_email_reaches_the_logs(ws_path, clock) -> None:  # type: ignore[no-u
             for lg in loggers:
                 lg.addHandler(capture)
                 lg.setLevel(logging.DEBUG)
-            httpx.post(f"{url}/api/v1/segments", headers=h, json={"name": "carts", "definition":
-                       "events(type='add_to_cart').count >= 1"})  # fmt: skip
+            httpx.post(
+                f"{url}/api/v1/segments",
+                headers=h,
+                json={"name": "carts", "definition": "events(type='add_to_cart').count >= 1"},
+            )
             httpx.post(f"{url}/api/v1/webhooks", headers=h, json={"url": hook.url})
-            docs = [event("e1", EMAIL, "add_to_cart", clock.now(), properties={"email": EMAIL}),
-                    event("e2", "c2", "page_view", clock.now(), properties={"contact": EMAIL})]  # fmt: skip
+            docs = [
+                event("e1", EMAIL, "add_to_cart", clock.now(), properties={"email": EMAIL}),
+                event("e2", "c2", "page_view", clock.now(), properties={"contact": EMAIL}),
+            ]
             assert httpx.post(f"{url}/api/v1/events", headers=h, json={"events": docs}).status_code == 200
             httpx.post(f"{url}/api/v1/events", headers=h, json={"event_id": EMAIL, "type": "x y"})
             assert httpx.get(f"{url}/api/v1/customers/{EMAIL}", headers=h).status_code == 200

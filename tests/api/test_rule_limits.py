@@ -22,7 +22,6 @@ from tests.segments.test_broken_saved import BAD, GOOD, insert_bad
 from tests.segments.test_compile import make_shop
 
 
-
 @contextmanager
 def serve(ws_path: Path, log: Path, **settings: str) -> Iterator[str]:
     """`shopseg serve` (live mode) on a free loopback port with ``SHOPSEG_<SETTING>`` variables; yields its URL."""
@@ -77,15 +76,27 @@ def test_one_bad_segment_never_breaks_the_server(shop, tmp_path: Path) -> None:
         assert r.json()["size"] == 4 and r.json()["overlap"] == {"recent": 2, "vip": 2}
         assert sorted(w.split("'")[1] for w in r.json()["warnings"] if w.startswith("overlap: ")) == sorted(BAD)
 
-        body = _is_error(c.post("/api/v1/segments", headers=marketer, json={"name": "ors", "definition": BAD["thousand_ors"]}), 422)
+        body = _is_error(
+            c.post("/api/v1/segments", headers=marketer, json={"name": "ors", "definition": BAD["thousand_ors"]}), 422
+        )
         assert body["errors"][0]["code"] == "too_many_nodes" and "(setting segment_max_nodes)" in body["error"]
-        body = _is_error(c.post("/api/v1/segments", headers=marketer, json={"name": "nots", "definition": BAD["deep_nots"]}), 422)
+        body = _is_error(
+            c.post("/api/v1/segments", headers=marketer, json={"name": "nots", "definition": BAD["deep_nots"]}), 422
+        )
         assert body["errors"][0]["code"] == "too_deep" and "nested 151 levels deep" in body["error"]
         huge = "orders >= 1 OR " * 2000 + "orders >= 1"
         body = _is_error(c.post("/api/v1/segments/preview", headers=viewer, json={"definition": huge}), 413)
-        assert "the rule is 30,011 characters long. Expected at most 20,000 characters (setting segment_max_rule_chars)" in body["error"]
+        assert (
+            "the rule is 30,011 characters long. Expected at most 20,000 characters (setting segment_max_rule_chars)"
+            in body["error"]
+        )
         _is_error(c.post("/api/v1/dashboard/segments/preview", headers=viewer, json={"rule": huge}), 413)
-        assert c.post("/api/v1/segments", headers=marketer, json={"name": "two_plus", "definition": "orders >= 2"}).status_code == 201
+        assert (
+            c.post(
+                "/api/v1/segments", headers=marketer, json={"name": "two_plus", "definition": "orders >= 2"}
+            ).status_code
+            == 201
+        )
 
         page = c.get("/api/v1/dashboard/segments/vip/members", headers=viewer)
         assert page.status_code == 200 and page.json()["total"] == 2
@@ -97,7 +108,10 @@ def test_one_bad_segment_never_breaks_the_server(shop, tmp_path: Path) -> None:
         assert all(saved[n]["error"] is None for n in GOOD) and saved["vip"]["size"] == 2
         assert all(saved[n]["error"].startswith(f"segment '{n}' cannot be used: ") for n in BAD)
         page = c.get("/", headers=viewer)
-        assert page.status_code == 200 and "segment &#39;deep_nots&#39; cannot be used: the rule is nested 151" in page.text
+        assert (
+            page.status_code == 200
+            and "segment &#39;deep_nots&#39; cannot be used: the rule is nested 151" in page.text
+        )
     logged = log.read_text()
     assert "Traceback" not in logged and "RecursionError" not in logged
     for name in BAD:
@@ -108,10 +122,15 @@ def test_previews_and_members_pages_stop_at_the_time_budget(tmp_path: Path) -> N
     path = tmp_path / "shop.duckdb"
     keys = make_server_shop(path, bad=False)
     viewer = {"Authorization": f"Bearer {keys['viewer']}"}
-    with serve(path, tmp_path / "serve.log", preview_timeout_ms="1") as url, httpx.Client(base_url=url, timeout=60) as c:
-        for r in (c.post("/api/v1/segments/preview", headers=viewer, json={"definition": "orders >= 1"}),
-                  c.post("/api/v1/dashboard/segments/preview", headers=viewer, json={"rule": "orders >= 1"}),
-                  c.get("/api/v1/dashboard/segments/vip/members", headers=viewer)):  # fmt: skip
+    with (
+        serve(path, tmp_path / "serve.log", preview_timeout_ms="1") as url,
+        httpx.Client(base_url=url, timeout=60) as c,
+    ):
+        for r in (
+            c.post("/api/v1/segments/preview", headers=viewer, json={"definition": "orders >= 1"}),
+            c.post("/api/v1/dashboard/segments/preview", headers=viewer, json={"rule": "orders >= 1"}),
+            c.get("/api/v1/dashboard/segments/vip/members", headers=viewer),
+        ):
             body = _is_error(r, 503)
             assert "stopped after 1 ms. Expected to finish within 1 ms (setting preview_timeout_ms)" in body["error"]
         assert c.get("/api/v1/segments/vip", headers=viewer).status_code == 200  # the rest of the API is unaffected

@@ -16,13 +16,26 @@ from tests.segments.segment_store import write_store
 
 def test_segment_crud_goes_live(client: TestClient, keys, clock) -> None:  # type: ignore[no-untyped-def]
     m, v = auth(keys["marketer"]), auth(keys["viewer"])
-    r = client.post("/api/v1/segments", headers=m, json={"name": "carts", "definition": {
-        "events": {"type": "add_to_cart"}, "agg": "count", "op": ">=", "value": 1}, "description": "JSON form"})
+    r = client.post(
+        "/api/v1/segments",
+        headers=m,
+        json={
+            "name": "carts",
+            "definition": {"events": {"type": "add_to_cart"}, "agg": "count", "op": ">=", "value": 1},
+            "description": "JSON form",
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["definition"] == "events(type='add_to_cart').count >= 1" and r.json()["live_members"] == 0
-    assert client.post("/api/v1/segments", headers=m, json={"name": "carts", "definition": "orders > 1"}).status_code == 422
-    client.post("/api/v1/events", headers=m, json={"events": [event(f"e{i}", f"c{i}", "add_to_cart", clock.now())
-                                                              for i in range(3)]})  # fmt: skip
+    assert (
+        client.post("/api/v1/segments", headers=m, json={"name": "carts", "definition": "orders > 1"}).status_code
+        == 422
+    )
+    client.post(
+        "/api/v1/events",
+        headers=m,
+        json={"events": [event(f"e{i}", f"c{i}", "add_to_cart", clock.now()) for i in range(3)]},
+    )
     assert client.get("/api/v1/segments/carts", headers=v).json()["live_members"] == 3
     members = client.get("/api/v1/segments/carts/members?limit=2", headers=m).json()
     assert members == {"segment": "carts", "size": 3, "customer_ids": ["c0", "c1"]}
@@ -36,7 +49,9 @@ def test_segment_crud_goes_live(client: TestClient, keys, clock) -> None:  # typ
 
 def test_customer_profile_memberships_and_erasure(client: TestClient, keys, clock) -> None:  # type: ignore[no-untyped-def]
     m, v, a = auth(keys["marketer"]), auth(keys["viewer"]), auth(keys["admin"])
-    client.post("/api/v1/segments", headers=m, json={"name": "viewers", "definition": "events(type='product_view').count >= 2"})
+    client.post(
+        "/api/v1/segments", headers=m, json={"name": "viewers", "definition": "events(type='product_view').count >= 2"}
+    )
     docs = [event("e1", "c1", "product_view", clock.now()), event("e2", "c1", "product_view", clock.advance(minutes=1))]
     client.post("/api/v1/events", headers=m, json={"events": docs})
     out = client.get("/api/v1/customers/c1", headers=v).json()
@@ -51,8 +66,9 @@ def test_customer_profile_memberships_and_erasure(client: TestClient, keys, cloc
     audit = con.execute("SELECT * FROM privacy_audit").fetchall()
     assert [a for a in audit if "forget" in a]
     assert all(cell != "c1" and '"c1"' not in str(cell) for row in audit for cell in row)  # (a hex hash may hold "c1")
-    for table, column in con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal "
-                                     "AND table_name <> 'privacy_audit'").fetchall():  # fmt: skip
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal AND table_name <> 'privacy_audit'"
+    ).fetchall():
         hits = con.execute(f'SELECT count(*) FROM "{table}" WHERE CAST("{column}" AS VARCHAR) = ?', ["c1"]).fetchone()
         assert hits[0] == 0, (table, column)
 

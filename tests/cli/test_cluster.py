@@ -57,8 +57,21 @@ def test_cluster_auto_prints_curve_names_stability_and_ari(shop_path):
 
 
 def test_cluster_promote_saves_a_segment(shop_path):
-    args = ["-w", shop_path, "cluster", "--k", "6", "--seed", "1", "--stability-rounds", "0",
-            "--promote", "0", "--save-as", "cluster0"]  # fmt: skip
+    args = [
+        "-w",
+        shop_path,
+        "cluster",
+        "--k",
+        "6",
+        "--seed",
+        "1",
+        "--stability-rounds",
+        "0",
+        "--promote",
+        "0",
+        "--save-as",
+        "cluster0",
+    ]
     result = runner.invoke(_app(), args)
     assert result.exit_code == 0, result.output
     assert "as a rule" in result.output and "accuracy" in result.output

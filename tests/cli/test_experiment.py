@@ -18,8 +18,10 @@ def wide_console(monkeypatch):
 
 def test_experiment_lifecycle(action_ws_path, tmp_path):
     w = ["-w", str(action_ws_path), "experiment"]
-    res = runner.invoke(app, [*w, "create", "win", "At risk", "--split", "control=50,offer=50", "--holdout", "0.1",
-                              "--start", "2025-06-01"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [*w, "create", "win", "At risk", "--split", "control=50,offer=50", "--holdout", "0.1", "--start", "2025-06-01"],
+    )
     assert res.exit_code == 0, res.output
     assert "holdout 10%, control 45%, offer 45%" in res.output
     res = runner.invoke(app, [*w, "assign", "win", "-o", str(tmp_path / "a.csv")])
@@ -42,4 +44,6 @@ def test_experiment_errors(action_ws_path):
     res = runner.invoke(app, [*w, "create", "bad", "At risk", "--split", "control=1,x=zero"])
     assert res.exit_code == 2 and "weight 'zero' of variant 'x' is not a number" in res.output
     res = runner.invoke(app, [*w, "analyze", "ghost"])
-    assert res.exit_code == 1 and "experiment 'ghost': no such experiment" in res.output and "Traceback" not in res.output
+    assert (
+        res.exit_code == 1 and "experiment 'ghost': no such experiment" in res.output and "Traceback" not in res.output
+    )

@@ -22,7 +22,9 @@ def _tiny_path(tmp_path: Path) -> str:
 
 def test_build_prints_rows_time_unit_and_as_of(tmp_path):
     ws = _tiny_path(tmp_path)
-    result = runner.invoke(app, ["--workspace", ws, "features", "build", "--as-of", "2024-01-31", "--time-unit", "weeks"])
+    result = runner.invoke(
+        app, ["--workspace", ws, "features", "build", "--as-of", "2024-01-31", "--time-unit", "weeks"]
+    )
     assert result.exit_code == 0, result.output
     assert "customer_features: 4 rows" in result.output
     assert "time unit: weeks" in result.output

@@ -36,7 +36,9 @@ def test_ingest_cdnow_sample_prints_the_quality_table(ws_path, cdnow_sample_path
 
 
 def test_ingest_shopify_with_explicit_format(ws_path):
-    result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(SHOPIFY), "--preset", "shopify", "--format", "csv"])
+    result = runner.invoke(
+        app, ["-w", ws_path, "ingest", "orders", str(SHOPIFY), "--preset", "shopify", "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     assert "missing customer_id (flagged, not kept)" in result.output
 
@@ -89,11 +91,19 @@ HEADER = "order_id,customer_id,ordered_at,product_id,quantity,unit_price"
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("o1,c1,2024-01-01,p1,1,nan\n", "error: orders.csv: unit_price: not a finite number in 1 row (row 2); got 'nan'. "
-         "Expected a finite number (not NaN or infinity)."),
-        ("o1,c1,2024-01-01,p1,1,2\no2,c1,2024-01-02,p1,1\n", "error: orders.csv: row 3 has 5 fields but the header has 6"),
-        ("o1,c1,2024-01-01,p1,1,2\no2,c1,2024-01-02,p1,1," + "x" * 2_100_000 + "\n",
-         "error: orders.csv: row 3, column 'unit_price': the field is too large (2,100,000 bytes; the row is 2,100,022)."),
+        (
+            "o1,c1,2024-01-01,p1,1,nan\n",
+            "error: orders.csv: unit_price: not a finite number in 1 row (row 2); got 'nan'. "
+            "Expected a finite number (not NaN or infinity).",
+        ),
+        (
+            "o1,c1,2024-01-01,p1,1,2\no2,c1,2024-01-02,p1,1\n",
+            "error: orders.csv: row 3 has 5 fields but the header has 6",
+        ),
+        (
+            "o1,c1,2024-01-01,p1,1,2\no2,c1,2024-01-02,p1,1," + "x" * 2_100_000 + "\n",
+            "error: orders.csv: row 3, column 'unit_price': the field is too large (2,100,000 bytes; the row is 2,100,022).",
+        ),
     ],
     ids=["nan-price", "ragged-row", "field-over-2mb"],
 )

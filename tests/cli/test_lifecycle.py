@@ -13,8 +13,10 @@ from shopseg.workspace import Workspace
 runner = CliRunner()
 
 # gaps between purchase days: 1..10 for k (p50 = 5, p90 = 9, lapsed = 18); the latest order is 2024-02-25
-ORDERS = [("k", d) for d in ("01-01", "01-02", "01-04", "01-07", "01-11", "01-16", "01-22", "01-29",
-                             "02-06", "02-15", "02-25")] + [("s", "02-20"), ("old", "01-01")]  # fmt: skip
+ORDERS = [
+    ("k", d)
+    for d in ("01-01", "01-02", "01-04", "01-07", "01-11", "01-16", "01-22", "01-29", "02-06", "02-15", "02-25")
+] + [("s", "02-20"), ("old", "01-01")]
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +55,14 @@ def test_lifecycle_derives_thresholds_and_prints_stages(shop_path):
     # k: last purchase today, previous gap 10 <= 18 -> repeat; s: 5 days ago, first 5 days ago <= 5 -> new;
     # old: 55 days > 18 -> lapsed; prospect: no order
     assert _counts(result.output) == {
-        "new": 1, "active": 0, "repeat": 1, "reactivated": 0, "lapsing": 0, "lapsed": 1, "prospect": 1,
-    }  # fmt: skip
+        "new": 1,
+        "active": 0,
+        "repeat": 1,
+        "reactivated": 0,
+        "lapsing": 0,
+        "lapsed": 1,
+        "prospect": 1,
+    }
 
 
 def test_lifecycle_overrides(shop_path):

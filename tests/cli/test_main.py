@@ -36,9 +36,11 @@ def test_help_and_dataless_commands_import_no_heavy_module():
     import sys
 
     heavy = ("pandas", "ibis", "sklearn", "scipy", "pyarrow", "plotly", "fastapi", "lark", "numpy")
-    code = ("import sys\nfrom shopseg.cli.main import app\nfrom typer.testing import CliRunner\n"
-            "for args in (['--help'], ['segment', '--help'], ['ingest', '--help'], ['keys', '--help']):\n"
-            "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
-            f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n")  # fmt: skip
+    code = (
+        "import sys\nfrom shopseg.cli.main import app\nfrom typer.testing import CliRunner\n"
+        "for args in (['--help'], ['segment', '--help'], ['ingest', '--help'], ['keys', '--help']):\n"
+        "    assert CliRunner().invoke(app, args).exit_code == 0, args\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

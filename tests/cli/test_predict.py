@@ -38,7 +38,9 @@ def test_run_stores_predictions(store_path):
     assert "Top 10 customers by CLV" in result.output and "churn risk high" in result.output
     with Workspace.open(store_path, read_only=True) as ws:
         assert ws.meta("predictions_horizon_days") == "180"
-        n, bad = ws.con.execute("SELECT count(*), count(*) FILTER (WHERE clv_p10 > clv) FROM customer_predictions").fetchone()
+        n, bad = ws.con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE clv_p10 > clv) FROM customer_predictions"
+        ).fetchone()
     assert n > 300 and bad == 0
 
 
@@ -49,32 +51,46 @@ def test_predict_without_a_verb_runs(store_path):
 
 
 def test_backtest_prints_groups_and_plain_verdicts(store_path):
-    result = runner.invoke(app, ["-w", store_path, "predict", "backtest", "--holdout-days", "180", "--churn-days", "60"])
+    result = runner.invoke(
+        app, ["-w", store_path, "predict", "backtest", "--holdout-days", "180", "--churn-days", "60"]
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Purchase backtest" in out and "(180 days)" in out and "7+" in out
-    assert re.search(r"MBG/NBD (beats|loses to|ties with) the naive baseline \(same repeat rate as in calibration\): "
-                     r"MAE \d\.\d{3} vs \d\.\d{3} \(difference [+-]\d\.\d{3}, 95% CI [+-]\d\.\d{3} to [+-]\d\.\d{3}", out)
+    assert re.search(
+        r"MBG/NBD (beats|loses to|ties with) the naive baseline \(same repeat rate as in calibration\): "
+        r"MAE \d\.\d{3} vs \d\.\d{3} \(difference [+-]\d\.\d{3}, 95% CI [+-]\d\.\d{3} to [+-]\d\.\d{3}",
+        out,
+    )
     assert "80% per-customer intervals hold the realised holdout purchases of " in out
     assert "randomized PIT of holdout purchases, 10 bins (flat at 0.10 when calibrated): " in out
     assert "Churn backtest" in out and "churn = no purchase in 60 days" in out
     assert len(re.findall(r"churn model (beats|loses to|ties with) the", out)) == 2
     assert re.search(r"MBG/NBD 1 - P\(alive\) (beats|loses to|ties with) the recency-only baseline", out)
-    assert re.search(r"1 - P\(alive\) AUC by purchase model \(--model\): BG/NBD 0\.\d{3} · MBG/NBD 0\.\d{3} · "
-                     r"Pareto/NBD 0\.\d{3}", out)
+    assert re.search(
+        r"1 - P\(alive\) AUC by purchase model \(--model\): BG/NBD 0\.\d{3} · MBG/NBD 0\.\d{3} · "
+        r"Pareto/NBD 0\.\d{3}",
+        out,
+    )
 
 
 def test_model_and_penalizer_flags(store_path):
-    result = runner.invoke(app, ["-w", store_path, "predict", "run", "--bootstrap", "0", "--model", "pareto",
-                                 "--penalizer", "0.001"])  # fmt: skip
+    result = runner.invoke(
+        app, ["-w", store_path, "predict", "run", "--bootstrap", "0", "--model", "pareto", "--penalizer", "0.001"]
+    )
     assert result.exit_code == 0, result.output
     assert "purchase model Pareto/NBD" in result.output
     with Workspace.open(store_path, read_only=True) as ws:
         assert ws.meta("predictions_model") == "pareto"
     bad = runner.invoke(app, ["-w", store_path, "predict", "run", "--model", "mbg"])
     assert bad.exit_code == 2, bad.output
-    assert "The 'model' parameter must be one of ['bgnbd', 'mbgnbd', 'pareto']. Got 'mbg' instead. Did you mean 'mbgnbd'?" in bad.output
-    backtest = runner.invoke(app, ["-w", store_path, "predict", "backtest", "--holdout-days", "180", "--model", "bgnbd"])
+    assert (
+        "The 'model' parameter must be one of ['bgnbd', 'mbgnbd', 'pareto']. Got 'mbg' instead. Did you mean 'mbgnbd'?"
+        in bad.output
+    )
+    backtest = runner.invoke(
+        app, ["-w", store_path, "predict", "backtest", "--holdout-days", "180", "--model", "bgnbd"]
+    )
     assert backtest.exit_code == 0, backtest.output
     assert re.search(r"BG/NBD (beats|loses to|ties with) the naive baseline", backtest.output)
 
@@ -100,5 +116,6 @@ def test_every_hint_names_a_flag_the_cli_has():
         warnings.simplefilter("always")
         fit_mle(lambda p: np.full(3, np.log(p[0])), np.ones(3), np.array([1.0]), ["a"], "Toy")  # runs to e^18
     notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert notes and notes[0].endswith("Hint: check for very few repeat buyers, or pass penalizer > 0 "
-                                       "(shopseg predict run --penalizer 0.01).")  # fmt: skip
+    assert notes and notes[0].endswith(
+        "Hint: check for very few repeat buyers, or pass penalizer > 0 (shopseg predict run --penalizer 0.01)."
+    )

@@ -24,7 +24,10 @@ def test_recommend_commands(action_ws_path):
     res = _run(action_ws_path, "recommend", "customer", "c000001", "-n", "3")
     assert res.exit_code == 0, res.output
     assert "Recommendations for c000001" in res.output and "bought together with" in res.output
-    assert "Blend: similarity 1 + segment 0.2, past purchases excluded; today's default: no evaluation stored" in res.output
+    assert (
+        "Blend: similarity 1 + segment 0.2, past purchases excluded; today's default: no evaluation stored"
+        in res.output
+    )
     res = _run(action_ws_path, "recommend", "segment", "Champions", "-n", "3")
     assert res.exit_code == 0, res.output
     assert "Top products of RFM segment 'Champions'" in res.output
@@ -37,7 +40,9 @@ def test_evaluate_prints_both_baselines_with_intervals_and_exact_verdicts(action
     lines = [line.rstrip() for line in res.output.splitlines()]
     assert "Last-order holdout, k = 10, 744 customers (95% bootstrap intervals over customers)" in lines
     assert any(line.startswith("│ global popularity  ") and "28.9% (25.5% to 32.3%)" in line for line in lines)
-    assert any(line.startswith("│ buy again (personal popularity) ") and "22.6% (19.5% to 25.8%)" in line for line in lines)
+    assert any(
+        line.startswith("│ buy again (personal popularity) ") and "22.6% (19.5% to 25.8%)" in line for line in lines
+    )
     start = lines.index("Verdicts (paired bootstrap of the difference, 1,000 resamples of the customers, seed 0):")
     assert lines[start + 1 : start + 6] == [
         "  hit rate@10: beats global popularity (+3.5 points, 95% CI +1.3 to +5.9)",
@@ -46,8 +51,10 @@ def test_evaluate_prints_both_baselines_with_intervals_and_exact_verdicts(action
         "  NDCG@10: beats buy again (personal popularity) (+0.034, 95% CI +0.024 to +0.044)",
         "Stored as this workspace's blend: `shopseg recommend customer` uses it.",
     ]
-    assert lines[start - 1].startswith("Blend: buy-again 1 (half-life 30 days) + similarity 1 + segment 0.3, "
-                                       "past purchases included; chosen on the validation split")  # fmt: skip
+    assert lines[start - 1].startswith(
+        "Blend: buy-again 1 (half-life 30 days) + similarity 1 + segment 0.3, "
+        "past purchases included; chosen on the validation split"
+    )
 
 
 def _listed(output: str) -> set[str]:
@@ -74,7 +81,9 @@ def test_include_and_exclude_bought_flags(action_ws_path):
     assert len(_listed(res.output)) == 10
     assert _run(action_ws_path, "recommend", "evaluate").exit_code == 0  # stores a blend that includes them
     res = _run(action_ws_path, "recommend", "customer", "c000001", "-n", "10")
-    assert "buy again: in 4 of their orders" in res.output and "chosen by `shopseg recommend evaluate` on " in res.output
+    assert (
+        "buy again: in 4 of their orders" in res.output and "chosen by `shopseg recommend evaluate` on " in res.output
+    )
     assert mine & _listed(res.output)
     res = _run(action_ws_path, "recommend", "customer", "c000001", "-n", "10", "--exclude-bought")
     assert res.exit_code == 0 and "buy again:" not in res.output and not mine & _listed(res.output)

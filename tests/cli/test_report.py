@@ -13,7 +13,9 @@ def test_report_regions_prints_and_writes_every_row(workspace, tmp_path):
     workspace.close()
     out = tmp_path / "regions.csv"
     w = ["-w", str(workspace.path)]
-    result = runner.invoke(app, [*w, "report", "regions", "--by", "region,category", "--period", "all", "--csv", str(out)])
+    result = runner.invoke(
+        app, [*w, "report", "regions", "--by", "region,category", "--period", "all", "--csv", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "North" in result.output and "revenue_index" in result.output
     assert out.read_text().splitlines()[0].startswith("region,category,revenue,orders,buyers,aov,repeat_rate,clv")

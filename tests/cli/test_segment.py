@@ -98,8 +98,10 @@ def test_preview_stops_at_the_time_budget_and_create_still_saves(shop_path, monk
     r = run(shop_path, "create", "two_plus", "orders >= 2")
     assert r.exit_code == 0, r.output
     assert "two_plus version 1" in r.output
-    assert "warning: no size estimate: preview: stopped after 1 ms. Expected to finish within 1 ms (setting " \
-           "preview_timeout_ms)" in r.output
+    assert (
+        "warning: no size estimate: preview: stopped after 1 ms. Expected to finish within 1 ms (setting "
+        "preview_timeout_ms)" in r.output
+    )
     r = run(shop_path, "preview", "two_plus")
     assert r.exit_code == 1 and "error: preview: stopped after 1 ms" in r.output and "Traceback" not in r.output
     monkeypatch.setenv("SHOPSEG_PREVIEW_TIMEOUT_MS", "0")  # no budget
@@ -113,8 +115,17 @@ def test_list_shows_members_at_the_last_refresh_and_json(shop_path):
 
     assert run(shop_path, "create", "vip", "orders >= 3 and last_order < -90d").exit_code == 0
     before = json.loads(run(shop_path, "list", "--json").output)
-    assert before == [{"name": "vip", "version": 1, "rule": "orders >= 3 AND last_order < -90d", "members": None,
-                       "as_of": None, "description": "", "error": None}]  # fmt: skip
+    assert before == [
+        {
+            "name": "vip",
+            "version": 1,
+            "rule": "orders >= 3 AND last_order < -90d",
+            "members": None,
+            "as_of": None,
+            "description": "",
+            "error": None,
+        }
+    ]
     assert run(shop_path, "refresh").exit_code == 0
     after = json.loads(run(shop_path, "list", "--json").output)[0]
     assert after["members"] == 2 and after["as_of"] is not None

@@ -13,8 +13,13 @@ from tests.web.conftest import ROOT, running_server
 
 def _shopseg(workspace, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), COLUMNS="200")
-    return subprocess.run([sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(workspace), *args],
-                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(workspace), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_cli_names_the_running_server_instead_of_a_lock_error(tmp_path):

@@ -80,10 +80,13 @@ def check_invariants(con, end: datetime = END, event_days: int = 180) -> None:
         [end],
     ).fetchone()[0]
     assert bad_times == 0, "ordered_at outside [signup_at, end_date]"
-    assert con.execute(
-        "SELECT count(*) FROM events WHERE occurred_at >= ? OR occurred_at < ?",
-        [end, end - timedelta(days=event_days)],
-    ).fetchone()[0] == 0
+    assert (
+        con.execute(
+            "SELECT count(*) FROM events WHERE occurred_at >= ? OR occurred_at < ?",
+            [end, end - timedelta(days=event_days)],
+        ).fetchone()[0]
+        == 0
+    )
     for col in ("email_marketing", "sms_marketing", "profiling"):
         assert _scalar(con, f"SELECT count(*) FROM customers WHERE {col} IS NULL") == 0
     # each line either a purchase (quantity > 0) or a marked return (quantity < 0)
@@ -129,8 +132,11 @@ print(digest.hexdigest())
 def test_tables_do_not_depend_on_the_process_hash_seed():
     digests = {
         subprocess.run(
-            [sys.executable, "-c", _DIGEST], env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True, text=True, check=True,
+            [sys.executable, "-c", _DIGEST],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         for seed in ("1", "2")
     }
@@ -172,35 +178,58 @@ def test_cancelled_orders_and_returns_are_marked_at_realistic_rates(con):
     assert 0.012 < _scalar(con, "SELECT avg(is_cancelled::INT) FROM orders") < 0.03
     assert 0.025 < _scalar(con, "SELECT avg(is_return::INT) FROM order_lines") < 0.06
     # returns only on kept orders, each mirroring a purchase line of the same order
-    assert _scalar(con, "SELECT count(*) FROM order_lines JOIN orders USING (order_id) "
-                        "WHERE is_return AND is_cancelled") == 0
-    unmatched = _scalar(con, """
+    assert (
+        _scalar(con, "SELECT count(*) FROM order_lines JOIN orders USING (order_id) WHERE is_return AND is_cancelled")
+        == 0
+    )
+    unmatched = _scalar(
+        con,
+        """
         SELECT count(*) FROM order_lines r WHERE r.is_return AND NOT EXISTS (
             SELECT 1 FROM order_lines p WHERE p.order_id = r.order_id AND NOT p.is_return
               AND p.product_id = r.product_id AND p.quantity = -r.quantity AND p.unit_price = r.unit_price
-              AND p.line_number < r.line_number)""")
+              AND p.line_number < r.line_number)""",
+    )
     assert unmatched == 0
 
 
 def test_line_numbers_run_from_one_without_gaps(con):
-    gaps = _scalar(con, "SELECT count(*) FROM (SELECT order_id FROM order_lines GROUP BY 1 "
-                        "HAVING min(line_number) <> 1 OR max(line_number) <> count(*))")
+    gaps = _scalar(
+        con,
+        "SELECT count(*) FROM (SELECT order_id FROM order_lines GROUP BY 1 "
+        "HAVING min(line_number) <> 1 OR max(line_number) <> count(*))",
+    )
     assert gaps == 0
 
 
 def test_unsubscribers_have_no_email_consent(con):
-    assert _scalar(con, "SELECT count(*) FROM events JOIN customers USING (customer_id) "
-                        "WHERE type = 'unsubscribe' AND email_marketing") == 0
+    assert (
+        _scalar(
+            con,
+            "SELECT count(*) FROM events JOIN customers USING (customer_id) "
+            "WHERE type = 'unsubscribe' AND email_marketing",
+        )
+        == 0
+    )
     assert _scalar(con, "SELECT count(*) FROM events WHERE type = 'unsubscribe'") > 0
 
 
 def test_product_events_carry_their_category(con):
-    missing = _scalar(con, """
+    missing = _scalar(
+        con,
+        """
         SELECT count(*) FROM events e JOIN products p USING (product_id)
-        WHERE json_extract_string(e.properties, '$.category') IS DISTINCT FROM p.category""")
+        WHERE json_extract_string(e.properties, '$.category') IS DISTINCT FROM p.category""",
+    )
     assert missing == 0
-    assert _scalar(con, "SELECT count(*) FROM events e ANTI JOIN orders o "
-                        "ON json_extract_string(e.properties, '$.order_id') = o.order_id WHERE type = 'purchase'") == 0
+    assert (
+        _scalar(
+            con,
+            "SELECT count(*) FROM events e ANTI JOIN orders o "
+            "ON json_extract_string(e.properties, '$.order_id') = o.order_id WHERE type = 'purchase'",
+        )
+        == 0
+    )
 
 
 def test_row_counts_scale_linearly():
@@ -226,25 +255,33 @@ def test_planted_groups_cover_every_customer_with_the_declared_shares(store):
 
 
 def test_vip_loyal_orders_far_more_than_one_time(con):
-    orders = _by_group(con, """
+    orders = _by_group(
+        con,
+        """
         SELECT g."group", avg(coalesce(n, 0)) FROM planted_groups g
-        LEFT JOIN (SELECT customer_id, count(*) n FROM orders GROUP BY 1) USING (customer_id) GROUP BY 1""")
+        LEFT JOIN (SELECT customer_id, count(*) n FROM orders GROUP BY 1) USING (customer_id) GROUP BY 1""",
+    )
     assert orders["vip_loyal"] > 3 * orders["one_time"]
     assert orders["one_time"] == orders["new_customer"] == 1.0
     assert orders["window_shopper"] < 0.5
 
 
 def test_lapsed_and_one_time_have_been_silent_for_long(con):
-    silence = _by_group(con, """
+    silence = _by_group(
+        con,
+        """
         SELECT g."group", median(date_diff('day', last_at, TIMESTAMP '2026-01-01')) FROM planted_groups g
-        JOIN (SELECT customer_id, max(ordered_at) last_at FROM orders GROUP BY 1) USING (customer_id) GROUP BY 1""")
+        JOIN (SELECT customer_id, max(ordered_at) last_at FROM orders GROUP BY 1) USING (customer_id) GROUP BY 1""",
+    )
     assert silence["lapsed"] > 180 and silence["one_time"] > 180
     assert silence["vip_loyal"] < 60 and silence["new_customer"] <= 60
 
 
 def test_new_customers_signed_up_in_the_last_60_days(con):
-    oldest = _scalar(con, "SELECT min(signup_at) FROM customers JOIN planted_groups USING (customer_id) "
-                          "WHERE \"group\" = 'new_customer'")
+    oldest = _scalar(
+        con,
+        "SELECT min(signup_at) FROM customers JOIN planted_groups USING (customer_id) WHERE \"group\" = 'new_customer'",
+    )
     assert oldest >= END - timedelta(days=60)
 
 
@@ -255,8 +292,11 @@ def test_window_shoppers_start_more_checkouts_than_they_finish(con):
         FROM events JOIN planted_groups USING (customer_id) WHERE "group" = 'window_shopper'""").fetchone()
     checkouts, purchases, views_per_customer = row
     assert checkouts > 3 * purchases
-    vip_views = _scalar(con, "SELECT count(*) FILTER (WHERE type = 'product_view') / count(DISTINCT customer_id) "
-                             "FROM events JOIN planted_groups USING (customer_id) WHERE \"group\" = 'vip_loyal'")
+    vip_views = _scalar(
+        con,
+        "SELECT count(*) FILTER (WHERE type = 'product_view') / count(DISTINCT customer_id) "
+        "FROM events JOIN planted_groups USING (customer_id) WHERE \"group\" = 'vip_loyal'",
+    )
     assert views_per_customer > vip_views
 
 
@@ -282,12 +322,17 @@ def test_category_enthusiasts_concentrate_on_outdoor(con):
 
 
 def test_consent_and_survey_follow_the_groups(con):
-    email = _by_group(con, "SELECT \"group\", avg(email_marketing::INT) FROM customers "
-                           "JOIN planted_groups USING (customer_id) GROUP BY 1")
+    email = _by_group(
+        con,
+        'SELECT "group", avg(email_marketing::INT) FROM customers JOIN planted_groups USING (customer_id) GROUP BY 1',
+    )
     assert email["vip_loyal"] > email["one_time"] + 0.25
-    price_first = _by_group(con, """
+    price_first = _by_group(
+        con,
+        """
         SELECT g."group", avg((answer = 'price')::INT) FROM survey_answers JOIN planted_groups g USING (customer_id)
-        WHERE question = 'priority' GROUP BY 1""")
+        WHERE question = 'priority' GROUP BY 1""",
+    )
     assert price_first["bargain_hunter"] > 0.55 > 0.15 > price_first["premium_occasional"]
 
 
@@ -297,8 +342,11 @@ def test_consent_and_survey_follow_the_groups(con):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"n_customers": 0}, r"'n_customers' parameter of generate_store must be an int in the range \[1, inf\)\. "
-                             r"Got 0 instead"),
+        (
+            {"n_customers": 0},
+            r"'n_customers' parameter of generate_store must be an int in the range \[1, inf\)\. "
+            r"Got 0 instead",
+        ),
         ({"n_customers": 10, "seed": -1}, r"'seed' parameter .* Got -1 instead"),
         ({"n_customers": 10, "years": 0.5}, r"'years' parameter .* range \[1, 10\]\. Got 0.5 instead"),
         ({"n_customers": 10, "end_date": "31/12/2025"}, r"'end_date' parameter .* YYYY-MM-DD\. Got '31/12/2025'"),

@@ -17,8 +17,11 @@ ENDLESS = "SELECT count(*) FROM range(1000000000000) a WHERE a.range % 7 = 3"
 def test_a_running_query_is_interrupted_when_the_budget_runs_out(workspace):
     engine = get_engine(workspace, "duckdb")
     started = time.monotonic()
-    with pytest.raises(QueryTimeoutError, match=r"^preview: stopped after 200 ms\. Expected to finish within 200 ms "
-                                                r"\(setting preview_timeout_ms\)") as exc:  # fmt: skip
+    with pytest.raises(
+        QueryTimeoutError,
+        match=r"^preview: stopped after 200 ms\. Expected to finish within 200 ms "
+        r"\(setting preview_timeout_ms\)",
+    ) as exc:
         with time_budget(engine, "preview", ms=200):
             workspace.con.execute(ENDLESS).fetchall()
     assert exc.value.status == 503

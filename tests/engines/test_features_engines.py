@@ -31,8 +31,15 @@ def test_feature_table_is_identical_on_a_synthetic_store(compare_engines, synthe
         lambda engine: feature_expr(engine, as_of="2025-12-20", time_unit="weeks"), workspace=synthetic_workspace
     )
     exercised = [
-        "product_views_7d", "add_to_carts_30d", "abandoned_checkouts_90d", "email_clicks_90d",
-        "distinct_categories", "discount_share", "share_web", "share_app", "age",
+        "product_views_7d",
+        "add_to_carts_30d",
+        "abandoned_checkouts_90d",
+        "email_clicks_90d",
+        "distinct_categories",
+        "discount_share",
+        "share_web",
+        "share_app",
+        "age",
     ]
     for col in exercised:
         assert duck[col].fillna(0).astype(float).gt(0).any(), f"{col} is never positive: the comparison is vacuous"

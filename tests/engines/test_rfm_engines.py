@@ -46,8 +46,7 @@ def test_rfm_scores_and_segments_identical(rfm_by_engine):
 
 def test_segment_table_aggregated_on_each_engine_is_identical(engines, rfm_by_engine):
     tables = {
-        name: rfm_segment_table(_scores(engine.table("customer_features"), 5))
-        for name, engine in engines.items()
+        name: rfm_segment_table(_scores(engine.table("customer_features"), 5)) for name, engine in engines.items()
     }
     pd.testing.assert_frame_equal(tables["duckdb"], tables["spark"])
     pd.testing.assert_frame_equal(tables["duckdb"], rfm_segment_table(rfm_by_engine["duckdb"]))

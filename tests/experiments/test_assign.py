@@ -60,14 +60,17 @@ def test_holdout_comes_first():
     assert HOLDOUT in got and set(got) == {HOLDOUT, "control", "offer"}
 
 
-@pytest.mark.parametrize(("text", "holdout", "message"), [
-    ("control", 0.0, "needs a control and at least one variant"),
-    ("control=50,x=-3", 0.0, "every weight must be > 0"),
-    ("control=50,x=abc", 0.0, "weight 'abc' of variant 'x' is not a number"),
-    ("control,control", 0.0, "variant names must be unique"),
-    ("control,holdout", 0.0, "not 'holdout'"),
-    ("control,offer", 1.0, r"holdout share must be in \[0, 1\)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "holdout", "message"),
+    [
+        ("control", 0.0, "needs a control and at least one variant"),
+        ("control=50,x=-3", 0.0, "every weight must be > 0"),
+        ("control=50,x=abc", 0.0, "weight 'abc' of variant 'x' is not a number"),
+        ("control,control", 0.0, "variant names must be unique"),
+        ("control,holdout", 0.0, "not 'holdout'"),
+        ("control,offer", 1.0, r"holdout share must be in \[0, 1\)"),
+    ],
+)
 def test_bad_splits_are_refused(text, holdout, message):
     with pytest.raises(InvalidParameterError, match=message):
         Split.parse(text, holdout=holdout)

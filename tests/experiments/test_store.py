@@ -24,8 +24,10 @@ def _plant(ws, rate: dict[str, float], value: dict[str, float]) -> pd.DataFrame:
     orders = [(f"x{i}", c, "2026-01-15") for i, c in enumerate(buyers["customer_id"])]
     lines = [(f"x{i}", 1, "p0001", 1, float(value[v])) for i, v in enumerate(buyers["variant"])]
     ws.con.executemany("INSERT INTO orders (order_id, customer_id, ordered_at) VALUES (?, ?, ?)", orders)
-    ws.con.executemany("INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) "
-                       "VALUES (?, ?, ?, ?, ?)", lines)  # fmt: skip
+    ws.con.executemany(
+        "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) VALUES (?, ?, ?, ?, ?)",
+        lines,
+    )
     return a
 
 
@@ -35,7 +37,9 @@ def test_end_to_end_lifts_match_the_planted_outcomes(action_ws):
     counts = assign_experiment(action_ws, "reorder")
     assert sum(counts.values()) == len(members) and set(counts) == {"control", "offer", "holdout"}
     assert assign_experiment(action_ws, "reorder") == counts  # idempotent
-    truth = _plant(action_ws, {"control": 0.2, "offer": 0.4, "holdout": 0.1}, {"control": 50, "offer": 60, "holdout": 50})
+    truth = _plant(
+        action_ws, {"control": 0.2, "offer": 0.4, "holdout": 0.1}, {"control": 50, "offer": 60, "holdout": 50}
+    )
     rep = analyze_experiment(action_ws, "reorder", n_boot=300)
     overall = rep.table[rep.table["segment"] == "(all)"].set_index("variant")
     conv = truth.groupby("variant")["buy"].mean()

@@ -37,12 +37,17 @@ def test_a_withdrawal_removes_the_customer(action_ws):
 
 
 def test_missing_email_and_unknown_customers_are_reasons(workspace):
-    workspace.con.execute("INSERT INTO customers (customer_id, email, email_marketing) VALUES "
-                          "('a', ' A@X.org ', true), ('b', NULL, true), ('c', 'c@x.org', NULL)")  # fmt: skip
+    workspace.con.execute(
+        "INSERT INTO customers (customer_id, email, email_marketing) VALUES "
+        "('a', ' A@X.org ', true), ('b', NULL, true), ('c', 'c@x.org', NULL)"
+    )
     aud = build_audience(workspace, ["a", "b", "c", "ghost"])
     assert aud.included["customer_id"].tolist() == ["a"]
-    assert aud.excluded == {"no email address": 1, "no email_marketing consent": 1,
-                            "not in the customers table (no consent on record)": 1}  # fmt: skip
+    assert aud.excluded == {
+        "no email address": 1,
+        "no email_marketing consent": 1,
+        "not in the customers table (no consent on record)": 1,
+    }
 
 
 def test_email_hash_follows_the_ad_platform_normalisation():
@@ -74,8 +79,9 @@ def test_vendor_formats_use_their_import_columns(action_ws, tmp_path):
 
 def test_small_audiences_are_refused_by_the_setting(action_ws, tmp_path):
     target = tmp_path / "never.csv"
-    with config_context(export_min_segment_size=100_000), pytest.raises(
-        AudienceTooSmallError, match="below the minimum of 100,000.*export_min_segment_size"
+    with (
+        config_context(export_min_segment_size=100_000),
+        pytest.raises(AudienceTooSmallError, match="below the minimum of 100,000.*export_min_segment_size"),
     ):
         export_segment(action_ws, "Champions", out=target)
     assert not target.exists()

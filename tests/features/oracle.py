@@ -41,9 +41,7 @@ def _nan_if_none(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def reference_features(
-    orders: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, divisor: float = 1.0
-) -> pd.DataFrame:
+def reference_features(orders: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date, divisor: float = 1.0) -> pd.DataFrame:
     """Core features of every customer with a purchase on or before ``as_of``.
 
     ``orders`` and ``lines`` use the canonical columns (``orders.is_cancelled``,
@@ -55,7 +53,11 @@ def reference_features(
         if o.customer_id is None or pd.isna(o.customer_id) or pd.Timestamp(o.ordered_at) >= cutoff:
             continue
         cancelled = getattr(o, "is_cancelled", None)
-        order_info[o.order_id] = (o.customer_id, pd.Timestamp(o.ordered_at), bool(cancelled) if pd.notna(cancelled) else False)
+        order_info[o.order_id] = (
+            o.customer_id,
+            pd.Timestamp(o.ordered_at),
+            bool(cancelled) if pd.notna(cancelled) else False,
+        )
 
     order_cents: dict[str, int] = defaultdict(int)
     order_units: dict[str, int] = defaultdict(int)

@@ -7,11 +7,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import shared_file
 
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError
 from shopseg.features import CALIBRATION_COLUMNS, build_features, calibration_holdout_split
+from tests.conftest import shared_file
 
 CAL_END, OBS_END = "1997-09-30", "1998-06-30"
 
@@ -84,8 +84,13 @@ def _lifetimes_reference(cal_end: str, obs_end: str) -> pd.DataFrame:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = calibration_and_holdout_data(
-            days, "customer_id", "date", calibration_period_end=cal_end, observation_period_end=obs_end,
-            freq="D", monetary_value_col="value",
+            days,
+            "customer_id",
+            "date",
+            calibration_period_end=cal_end,
+            observation_period_end=obs_end,
+            freq="D",
+            monetary_value_col="value",
         )
     return ref.sort_index()
 

@@ -6,9 +6,9 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from tests.features.oracle import CORE, reference_features
 
 from shopseg.features import build_features
+from tests.features.oracle import CORE, reference_features
 
 AS_OF = dt.date(2011, 9, 30)  # mid-data: some later orders must be left out
 

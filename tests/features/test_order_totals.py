@@ -81,15 +81,18 @@ def test_features_are_identical_from_the_table_and_from_the_lines(store):
     assert with_table["frequency"].sum() > 0
     pd.testing.assert_frame_equal(with_table.reset_index(drop=True), from_lines.reset_index(drop=True))
     key = "customer_id"
-    pd.testing.assert_frame_equal(split_table.sort_values(key).reset_index(drop=True),
-                                  split_lines.sort_values(key).reset_index(drop=True))  # fmt: skip
+    pd.testing.assert_frame_equal(
+        split_table.sort_values(key).reset_index(drop=True), split_lines.sort_values(key).reset_index(drop=True)
+    )
 
 
 def test_rows_written_straight_into_the_tables_are_seen_and_the_build_refreshes(tiny):
     refresh_order_totals(tiny)
     tiny.con.execute("INSERT INTO orders (order_id, customer_id, ordered_at) VALUES ('o10', 'c3', '2024-01-05 10:00')")
-    tiny.con.execute("INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) "
-                     "VALUES ('o10', 1, 'p1', 1, 8.0)")  # fmt: skip
+    tiny.con.execute(
+        "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) "
+        "VALUES ('o10', 1, 'p1', 1, 8.0)"
+    )
     assert not is_fresh(tiny)
     engine = get_engine(tiny, "duckdb")
     assert stored_totals(engine) is None
@@ -116,7 +119,8 @@ def test_ingest_keeps_it_fresh_and_a_refused_file_leaves_it_as_it_was(workspace,
     ingest(workspace, "orders", good)
     assert is_fresh(workspace)
     assert workspace.con.execute(f"SELECT order_id, cents FROM {ORDER_TOTALS} ORDER BY 1").fetchall() == [
-        ("o1", 1000), ("o2", 500),
+        ("o1", 1000),
+        ("o2", 500),
     ]
     stamp = workspace.meta("order_totals_stamp")
     bad = tmp_path / "bad.csv"
@@ -165,8 +169,9 @@ def test_stored_purchase_days_match_the_days_of_the_window(tiny):
         stored = engine.execute(purchase_days_in_window(engine, window)).sort_values(["customer_id", "day"])
         summed = engine.execute(purchase_days(purchase_orders(purchase_lines(engine, window))))
         summed = summed.sort_values(["customer_id", "day"])
-        pd.testing.assert_frame_equal(stored.reset_index(drop=True)[list(summed.columns)],
-                                      summed.reset_index(drop=True), check_dtype=False)  # fmt: skip
+        pd.testing.assert_frame_equal(
+            stored.reset_index(drop=True)[list(summed.columns)], summed.reset_index(drop=True), check_dtype=False
+        )
     c1 = engine.execute(purchase_days_in_window(engine, AsOf.of("2024-01-01")))
     assert c1[["customer_id", "cents", "orders"]].values.tolist() == [["c1", 3400 + 4000, 2]]  # o1 + o2, one day
 

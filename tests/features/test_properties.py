@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.features.oracle import CORE, reference_features
 
 from shopseg.features import build_features
 from shopseg.workspace import Workspace
+from tests.features.oracle import CORE, reference_features
 
 AS_OF = dt.date(2024, 3, 1)
 START = dt.datetime(2024, 1, 1)

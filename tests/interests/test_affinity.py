@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from shopseg.datasets import TRUTH_TABLE, generate_store, write_store

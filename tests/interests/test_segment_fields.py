@@ -35,7 +35,9 @@ def test_interest_columns_become_typed_fields(shop):
     path, table = shop
     with Workspace.open(path, read_only=True) as ws:
         fields = SegmentStore(ws).fields
-    assert fields.get("outdoor_enthusiast").type == "boolean" and fields.get("outdoor_enthusiast").table == INTERESTS_TABLE
+    assert (
+        fields.get("outdoor_enthusiast").type == "boolean" and fields.get("outdoor_enthusiast").table == INTERESTS_TABLE
+    )
     assert fields.get("affinity_outdoor").type == "number" and fields.get("interests").type == "string"
     with pytest.raises(SegmentError, match="'bargain_hunter' is a boolean"):
         with Workspace.open(path, read_only=True) as ws:
@@ -52,7 +54,10 @@ def test_compiled_members_equal_the_table_and_the_evaluator(shop):
         members = segment_members(get_engine(ws, "duckdb"), seg, as_of=store.as_of(), fields=store.fields).to_pandas()
         assert sorted(members["customer_id"]) == sorted(expected["customer_id"])
         # the live path: one profile at a time, members and non-members alike
-        sample = [*expected["customer_id"][:15], *table.loc[~table.customer_id.isin(expected.customer_id), "customer_id"][:15]]
+        sample = [
+            *expected["customer_id"][:15],
+            *table.loc[~table.customer_id.isin(expected.customer_id), "customer_id"][:15],
+        ]
         for cid in sample:
             profile, events, orders = store.profile(cid)
             held = evaluate_segment(seg, profile, events, as_of=store.as_of(), fields=store.fields, orders=orders)

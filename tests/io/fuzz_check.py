@@ -26,9 +26,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from unittest import mock
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest import mock
 
 from typer.main import get_command
 from typer.testing import CliRunner
@@ -61,17 +61,41 @@ CAUSES = {
     # a byte-level mutation may land inside a multi-byte character
     "is not valid utf-8": {"latin1_bytes", "truncate", "random_bytes", "bom", "bad_gzip", "stray_quote"},
     "UTF-16 byte-order mark": {"bom"},
-    "but the header has": {"truncated_row", "ragged_long", "stray_quote", "truncate", "trailing_blank_lines",
-                                  "random_bytes", "lone_cr", "excel_blank_rows"},
+    "but the header has": {
+        "truncated_row",
+        "ragged_long",
+        "stray_quote",
+        "truncate",
+        "trailing_blank_lines",
+        "random_bytes",
+        "lone_cr",
+        "excel_blank_rows",
+    },
     "blank but has": {"excel_blank_rows", "only_blank_rows", "trailing_blank_lines", "truncated_row", "truncate"},
     "the field is too large": {"huge_field"},
-    "has a quote (\") that is never closed": {"stray_quote", "truncate", "random_bytes"},
+    'has a quote (") that is never closed': {"stray_quote", "truncate", "random_bytes"},
     "text after its closing quote": {"stray_quote", "truncate", "random_bytes", "trailing_blank_lines"},
     # (a byte inserted between \r and \n splits a line ending)
-    "while line 1 ends with": {"lone_cr", "trailing_blank_lines", "quoted_newline", "random_bytes", "truncate",
-                               "stray_quote", "latin1_bytes"},
-    "is missing; found": {"drop_column", "truncated_row", "duplicate_header", "json_garbage", "random_bytes", "whitespace_only",
-                          "header_case", "empty_column", "truncate"},
+    "while line 1 ends with": {
+        "lone_cr",
+        "trailing_blank_lines",
+        "quoted_newline",
+        "random_bytes",
+        "truncate",
+        "stray_quote",
+        "latin1_bytes",
+    },
+    "is missing; found": {
+        "drop_column",
+        "truncated_row",
+        "duplicate_header",
+        "json_garbage",
+        "random_bytes",
+        "whitespace_only",
+        "header_case",
+        "empty_column",
+        "truncate",
+    },
     "all data rows are blank": {"only_blank_rows", "excel_blank_rows"},
 }
 
@@ -135,7 +159,7 @@ def _sane(ws: Workspace) -> list[str]:
     """Values a clean load must never store."""
     checks = {
         "non-finite number": "SELECT count(*) FROM order_lines "
-                             "WHERE NOT isfinite(unit_price) OR NOT isfinite(coalesce(discount, 0))",
+        "WHERE NOT isfinite(unit_price) OR NOT isfinite(coalesce(discount, 0))",
         "non-finite price": "SELECT count(*) FROM products WHERE NOT isfinite(coalesce(price, 0))",
         "non-finite lat/lon": "SELECT count(*) FROM customers WHERE NOT isfinite(coalesce(lat, 0) + coalesce(lon, 0))",
         "order dated in the future": "SELECT count(*) FROM orders WHERE ordered_at > now()::TIMESTAMP + INTERVAL 1 DAY",

@@ -85,13 +85,43 @@ def _base(kind: str, n: int, rng: random.Random, rows: int) -> Table:
     day = lambda i: f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:15:00"  # noqa: E731
     if kind == "customers":
         header = ["customer_id", "email", "signup_at", "birth_year", "country", "email_marketing", "lat"]
-        body = [[f"{p}c{i}", f"u{i}@example.com", day(i), str(1950 + i % 50), rng.choice(["FR", "GB", "Åland"]),
-                 rng.choice(["true", "no", "1"]), f"{45 + i / 7:.4f}"] for i in range(rows)]
+        body = [
+            [
+                f"{p}c{i}",
+                f"u{i}@example.com",
+                day(i),
+                str(1950 + i % 50),
+                rng.choice(["FR", "GB", "Åland"]),
+                rng.choice(["true", "no", "1"]),
+                f"{45 + i / 7:.4f}",
+            ]
+            for i in range(rows)
+        ]
         return Table(kind, header, body, ("birth_year", "lat"), ("signup_at",))
     if kind == "orders":
-        header = ["order_id", "customer_id", "ordered_at", "product_id", "quantity", "unit_price", "is_return", "discount"]
-        body = [[f"{p}o{i // 2}", f"c{1 + i // 2 % 5}" if i // 2 % 3 else f"{p}c{i // 2}", day(i // 2), f"sku{i % 4}",
-                 str(1 + i % 3), f"{2.5 + i:.2f}", "false", "0"] for i in range(rows)]
+        header = [
+            "order_id",
+            "customer_id",
+            "ordered_at",
+            "product_id",
+            "quantity",
+            "unit_price",
+            "is_return",
+            "discount",
+        ]
+        body = [
+            [
+                f"{p}o{i // 2}",
+                f"c{1 + i // 2 % 5}" if i // 2 % 3 else f"{p}c{i // 2}",
+                day(i // 2),
+                f"sku{i % 4}",
+                str(1 + i % 3),
+                f"{2.5 + i:.2f}",
+                "false",
+                "0",
+            ]
+            for i in range(rows)
+        ]
         return Table(kind, header, body, ("quantity", "unit_price", "discount"), ("ordered_at",))
     if kind == "products":
         header = ["product_id", "name", "category", "brand", "price"]
@@ -99,8 +129,18 @@ def _base(kind: str, n: int, rng: random.Random, rows: int) -> Table:
         return Table(kind, header, body, ("price",))
     if kind == "events":
         header = ["event_id", "customer_id", "anonymous_id", "type", "occurred_at", "product_id", "properties"]
-        body = [[f"{p}e{i}", f"c{1 + i % 5}" if i % 2 else None, f"a{i}", rng.choice(["page_view", "search"]), day(i),
-                 f"sku{i % 3}", json.dumps({"path": f"/p/{i}"})] for i in range(rows)]
+        body = [
+            [
+                f"{p}e{i}",
+                f"c{1 + i % 5}" if i % 2 else None,
+                f"a{i}",
+                rng.choice(["page_view", "search"]),
+                day(i),
+                f"sku{i % 3}",
+                json.dumps({"path": f"/p/{i}"}),
+            ]
+            for i in range(rows)
+        ]
         return Table(kind, header, body, (), ("occurred_at",))
     header = ["customer_id", "question", "answer", "answered_at"]
     body = [[f"c{1 + i % 5}", f"{p}q{i}", rng.choice(["yes", "often", "🙂"]), day(i)] for i in range(rows)]
@@ -109,10 +149,42 @@ def _base(kind: str, n: int, rng: random.Random, rows: int) -> Table:
 
 # -- row-level mutations (on the table) ---------------------------------------------------------------------------------
 
-ABSURD_DATES = ["9999-12-31", "2099-01-01", "0001-01-01", "1000-01-01", "2024-02-30", "99999999", "0000-00-00",
-                "294247-01-01", "-0044-03-15", "2024-13-01T25:61:00", "2024-01-01T00:00:00+99:00", "1e9", "now"]
-BAD_NUMBERS = ["NaN", "nan", "inf", "-inf", "Infinity", "-Infinity", "1e400", "-1e309", "1e300", "-1e300",
-               "2147483648", "-2147483649", "99999999999999999999", "1,5", "$3", "0x10", "1_000", "١٢", "  7  "]
+ABSURD_DATES = [
+    "9999-12-31",
+    "2099-01-01",
+    "0001-01-01",
+    "1000-01-01",
+    "2024-02-30",
+    "99999999",
+    "0000-00-00",
+    "294247-01-01",
+    "-0044-03-15",
+    "2024-13-01T25:61:00",
+    "2024-01-01T00:00:00+99:00",
+    "1e9",
+    "now",
+]
+BAD_NUMBERS = [
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "-Infinity",
+    "1e400",
+    "-1e309",
+    "1e300",
+    "-1e300",
+    "2147483648",
+    "-2147483649",
+    "99999999999999999999",
+    "1,5",
+    "$3",
+    "0x10",
+    "1_000",
+    "١٢",
+    "  7  ",
+]
 
 
 def _cell(table: Table, rng: random.Random, among: tuple[str, ...] = ()) -> tuple[int, int]:
@@ -333,23 +405,60 @@ BYTE_MUTATIONS: dict[str, Callable[[bytes, random.Random], bytes]] = {
 
 SPECIALS: dict[str, Callable[[Table, random.Random], tuple[str, bytes | None, tuple[str, ...]]]] = {
     "empty_file": lambda t, rng: (rng.choice(["empty.csv", "empty.parquet", "empty.jsonl"]), b"", ()),
-    "header_only": lambda t, rng: ("header_only.csv", (",".join(t.header) + rng.choice(["", "\n", "\r\n"])).encode(), ()),
-    "only_blank_rows": lambda t, rng: ("blank.csv", (",".join(t.header) + "\n" + (
-        rng.choice(["," * (len(t.header) - 1), ",,,,"]) + "\n") * 4).encode(), ()),
+    "header_only": lambda t, rng: (
+        "header_only.csv",
+        (",".join(t.header) + rng.choice(["", "\n", "\r\n"])).encode(),
+        (),
+    ),
+    "only_blank_rows": lambda t, rng: (
+        "blank.csv",
+        (",".join(t.header) + "\n" + (rng.choice(["," * (len(t.header) - 1), ",,,,"]) + "\n") * 4).encode(),
+        (),
+    ),
     "whitespace_only": lambda t, rng: ("ws.csv", rng.choice([b"\n\n\n", b"   ", b"\r\n", b"\xef\xbb\xbf"]), ()),
-    "directory": lambda t, rng: (rng.choice(["some_dir", "orders.csv"]), None,
-                                 tuple(rng.sample(["a.csv", "b.parquet", "notes.txt", "z.jsonl"], rng.randint(0, 3)))),
-    "not_parquet": lambda t, rng: ("data.parquet", rng.choice([to_csv(t, rng), b"PAR1", b"PAR1" + b"\0" * 64 + b"PAR1",
-                                                              bytes(rng.randrange(256) for _ in range(300))]), ()),
-    "truncated_parquet": lambda t, rng: ("cut.parquet",
-                                         (lambda d: d[: rng.randrange(4, len(d) - 1)])(to_parquet(t, rng)), ()),
-    "random_bytes": lambda t, rng: (rng.choice(["noise.csv", "noise.jsonl"]),
-                                    bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000))), ()),
-    "bad_gzip": lambda t, rng: ("data.csv.gz", rng.choice([to_csv(t, rng), gzip.compress(to_csv(t, rng))[:-9],
-                                                          gzip.compress(b_latin1_bytes(to_csv(t, rng), rng))]), ()),
+    "directory": lambda t, rng: (
+        rng.choice(["some_dir", "orders.csv"]),
+        None,
+        tuple(rng.sample(["a.csv", "b.parquet", "notes.txt", "z.jsonl"], rng.randint(0, 3))),
+    ),
+    "not_parquet": lambda t, rng: (
+        "data.parquet",
+        rng.choice(
+            [to_csv(t, rng), b"PAR1", b"PAR1" + b"\0" * 64 + b"PAR1", bytes(rng.randrange(256) for _ in range(300))]
+        ),
+        (),
+    ),
+    "truncated_parquet": lambda t, rng: (
+        "cut.parquet",
+        (lambda d: d[: rng.randrange(4, len(d) - 1)])(to_parquet(t, rng)),
+        (),
+    ),
+    "random_bytes": lambda t, rng: (
+        rng.choice(["noise.csv", "noise.jsonl"]),
+        bytes(rng.randrange(256) for _ in range(rng.randint(1, 2000))),
+        (),
+    ),
+    "bad_gzip": lambda t, rng: (
+        "data.csv.gz",
+        rng.choice(
+            [to_csv(t, rng), gzip.compress(to_csv(t, rng))[:-9], gzip.compress(b_latin1_bytes(to_csv(t, rng), rng))]
+        ),
+        (),
+    ),
     "good_gzip": lambda t, rng: ("data.csv.gz", gzip.compress(to_csv(t, rng)), ()),
-    "json_garbage": lambda t, rng: ("events.jsonl", rng.choice([b'{"a": 1}\n{"a": \n', b"[1, 2, 3]\n", b'"just a string"\n',
-                                                               b"{" * 5000, b'{"event_id": "x"}{"event_id": "y"}\n']), ()),
+    "json_garbage": lambda t, rng: (
+        "events.jsonl",
+        rng.choice(
+            [
+                b'{"a": 1}\n{"a": \n',
+                b"[1, 2, 3]\n",
+                b'"just a string"\n',
+                b"{" * 5000,
+                b'{"event_id": "x"}{"event_id": "y"}\n',
+            ]
+        ),
+        (),
+    ),
 }
 
 
@@ -382,8 +491,9 @@ def generate(seed: int, count: int) -> Iterator[Case]:
             yield Case(number, kind, f"{kind}.jsonl", (*applied, "jsonl"), to_jsonl(table, rng), rows=len(table.rows))
             continue
         if fmt == "parquet":
-            yield Case(number, kind, f"{kind}.parquet", (*applied, "parquet"), to_parquet(table, rng),
-                       rows=len(table.rows))
+            yield Case(
+                number, kind, f"{kind}.parquet", (*applied, "parquet"), to_parquet(table, rng), rows=len(table.rows)
+            )
             continue
         delimiter = rng.choice([",", ",", ",", ";", "\t"])
         data = to_csv(table, rng, delimiter)
@@ -395,5 +505,12 @@ def generate(seed: int, count: int) -> Iterator[Case]:
         # DuckDB accepts one empty field past the header's (a trailing delimiter), so such a row is blank too
         width = (len(table.header), len(table.header) + 1)
         blank = sum(len(r) in width and all((v or "").strip(" ") == "" for v in r) for r in table.rows)
-        yield Case(number, kind, f"{kind}{suffix}", (*applied, *extra, f"delim {delimiter!r}"), data,
-                   rows=len(table.rows) if known else None, blank=blank if known else None)
+        yield Case(
+            number,
+            kind,
+            f"{kind}{suffix}",
+            (*applied, *extra, f"delim {delimiter!r}"),
+            data,
+            rows=len(table.rows) if known else None,
+            blank=blank if known else None,
+        )

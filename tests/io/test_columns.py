@@ -15,7 +15,13 @@ def test_every_kind_lists_its_table_columns():
     for kind in ("customers", "products", "events", "survey_answers"):
         assert [f.name for f in INPUTS[kind]] == TABLES[kind].names
     assert {f.name for f in INPUTS["orders"] if f.required} == {
-        "order_id", "customer_id", "ordered_at", "product_id", "quantity", "unit_price"}
+        "order_id",
+        "customer_id",
+        "ordered_at",
+        "product_id",
+        "quantity",
+        "unit_price",
+    }
 
 
 def test_missing_column_message_suggests_the_map(workspace, tmp_path):
@@ -45,16 +51,22 @@ def test_all_missing_columns_are_reported_together(workspace, tmp_path):
 def test_mapping_to_an_absent_column(workspace, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("cust_id,mail\n1,a@x.com\n")
-    with pytest.raises(SchemaError, match=r"--map customer_id=cust: column 'cust' is not in the file; found "
-                       r"\['cust_id', 'mail'\]\. Did you mean 'cust_id'\?"):
+    with pytest.raises(
+        SchemaError,
+        match=r"--map customer_id=cust: column 'cust' is not in the file; found "
+        r"\['cust_id', 'mail'\]\. Did you mean 'cust_id'\?",
+    ):
         ingest(workspace, "customers", path, mapping={"customer_id": "cust"})
 
 
 def test_mapping_to_an_unknown_canonical_column(workspace, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("customer_id\n1\n")
-    with pytest.raises(InvalidParameterError, match=r"--map: \['emial'\] is not a canonical column of customers.*"
-                       r"Did you mean 'email'\?"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"--map: \['emial'\] is not a canonical column of customers.*"
+        r"Did you mean 'email'\?",
+    ):
         ingest(workspace, "customers", path, mapping={"emial": "customer_id"})
 
 
@@ -62,11 +74,15 @@ def test_same_name_match_ignores_case_and_spaces(workspace, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("Customer ID,E-Mail,Birth Year\n1,a@x.com,1980\n")
     ingest(workspace, "customers", path, mapping={"email": "E-Mail"})
-    assert workspace.con.execute("SELECT customer_id, email, birth_year FROM customers").fetchall() == [("1", "a@x.com", 1980)]
+    assert workspace.con.execute("SELECT customer_id, email, birth_year FROM customers").fetchall() == [
+        ("1", "a@x.com", 1980)
+    ]
 
 
 def test_preset_needs_its_columns(workspace, tmp_path):
     path = tmp_path / "retail.csv"
-    path.write_text("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Country\n536365,85123A,6,2010-12-01 08:26,2.55,UK\n")
+    path.write_text(
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Country\n536365,85123A,6,2010-12-01 08:26,2.55,UK\n"
+    )
     with pytest.raises(SchemaError, match=r"preset 'online_retail' needs column \['CustomerID'\] for 'customer_id'"):
         ingest(workspace, "orders", path, preset="online_retail")

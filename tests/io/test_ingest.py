@@ -16,7 +16,9 @@ from shopseg.schema import TABLES
 from shopseg.workspace import INGEST_LOG, Workspace
 
 N_BIG = 1_500_000
-GOOD = "order_id,customer_id,ordered_at,product_id,quantity,unit_price\no1,c1,2024-01-02,p1,2,5\no2,c2,2024-01-03,p2,1,3\n"
+GOOD = (
+    "order_id,customer_id,ordered_at,product_id,quantity,unit_price\no1,c1,2024-01-02,p1,2,5\no2,c2,2024-01-03,p2,1,3\n"
+)
 
 
 def snapshot(ws: Workspace) -> dict[str, tuple[int, int]]:
@@ -107,7 +109,10 @@ def test_sigkill_during_a_large_ingest_leaves_the_workspace_intact(tmp_path):
     env = {**os.environ, "COLUMNS": "200"}
     proc = subprocess.Popen(
         [*_cli(), "--workspace", str(ws_path), "ingest", "orders", str(big)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
     )
     seen = []
     try:

@@ -24,12 +24,16 @@ def _rows(ws, sql):
 
 
 def test_minimal_file_fills_orders_lines_products_customers(workspace, tmp_path):
-    path = _csv(tmp_path, "o1,c1,2024-01-02 10:00:00,p1,2,5.00\no1,c1,2024-01-02 10:00:00,p2,1,3.50\no2,c2,2024-01-03,p1,1,5")
+    path = _csv(
+        tmp_path, "o1,c1,2024-01-02 10:00:00,p1,2,5.00\no1,c1,2024-01-02 10:00:00,p2,1,3.50\no2,c2,2024-01-03,p1,1,5"
+    )
     report = ingest(workspace, "orders", path)
     assert report.added == {"orders": 2, "order_lines": 3, "products": 2, "customers": 2}
     assert (report.rows_read, report.rows_kept, report.rows_flagged) == (3, 3, 0)
     assert _rows(workspace, "SELECT order_id, line_number, quantity FROM order_lines ORDER BY ALL") == [
-        ("o1", 1, 2), ("o1", 2, 1), ("o2", 1, 1),
+        ("o1", 1, 2),
+        ("o1", 2, 1),
+        ("o2", 1, 1),
     ]
 
 
@@ -42,8 +46,11 @@ def test_missing_customer_is_flagged_not_kept(workspace, tmp_path):
 
 def test_negative_quantity_without_return_semantics_is_refused(workspace, tmp_path):
     path = _csv(tmp_path, "o1,c1,2024-01-02,p1,1,5\no2,c1,2024-01-03,p1,-1,5")
-    with pytest.raises(SchemaError, match=r"orders.csv: quantity: negative but not marked as a return in 1 row \(row 3\); "
-                       r"got '-1'\. Expected a positive quantity: this file has no return semantics") as err:
+    with pytest.raises(
+        SchemaError,
+        match=r"orders.csv: quantity: negative but not marked as a return in 1 row \(row 3\); "
+        r"got '-1'\. Expected a positive quantity: this file has no return semantics",
+    ) as err:
         ingest(workspace, "orders", path)
     assert err.value.rows == [3] and err.value.column == "quantity"
 
@@ -80,20 +87,32 @@ def test_date_format_option_parses_other_layouts(workspace, tmp_path):
 
 
 def test_offsets_are_converted_to_naive_utc(workspace, tmp_path):
-    path = _csv(tmp_path, "o1,c1,2024-03-01 10:15:00 -0500,p1,1,5\no2,c1,2024-03-01T10:15:00+01:00,p1,1,5\n"
-                          "o3,c1,2024-03-01T10:15:00Z,p1,1,5\no4,c1,20240301,p1,1,5\no5,c1,2024-03-01 10:15+02,p1,1,5\n"
-                          "o6,c1,2024-03-01 10:15:00.250-01:30,p1,1,5")
+    path = _csv(
+        tmp_path,
+        "o1,c1,2024-03-01 10:15:00 -0500,p1,1,5\no2,c1,2024-03-01T10:15:00+01:00,p1,1,5\n"
+        "o3,c1,2024-03-01T10:15:00Z,p1,1,5\no4,c1,20240301,p1,1,5\no5,c1,2024-03-01 10:15+02,p1,1,5\n"
+        "o6,c1,2024-03-01 10:15:00.250-01:30,p1,1,5",
+    )
     ingest(workspace, "orders", path)
     assert _rows(workspace, "SELECT order_id, ordered_at::VARCHAR FROM orders ORDER BY 1") == [
-        ("o1", "2024-03-01 15:15:00"), ("o2", "2024-03-01 09:15:00"), ("o3", "2024-03-01 10:15:00"),
-        ("o4", "2024-03-01 00:00:00"), ("o5", "2024-03-01 08:15:00"), ("o6", "2024-03-01 11:45:00.25"),
+        ("o1", "2024-03-01 15:15:00"),
+        ("o2", "2024-03-01 09:15:00"),
+        ("o3", "2024-03-01 10:15:00"),
+        ("o4", "2024-03-01 00:00:00"),
+        ("o5", "2024-03-01 08:15:00"),
+        ("o6", "2024-03-01 11:45:00.25"),
     ]
 
 
 def test_duplicate_line_numbers_are_refused(workspace, tmp_path):
-    path = _csv(tmp_path, "o1,c1,2024-01-02,p1,1,5,1\no1,c1,2024-01-02,p2,1,5,2\no1,c1,2024-01-02,p3,1,5,2",
-                header=HEADER + ",line_number")
-    with pytest.raises(SchemaError, match=r"duplicate order line \(same order_id and line_number\) in 2 rows \(rows 3, 4\)"):
+    path = _csv(
+        tmp_path,
+        "o1,c1,2024-01-02,p1,1,5,1\no1,c1,2024-01-02,p2,1,5,2\no1,c1,2024-01-02,p3,1,5,2",
+        header=HEADER + ",line_number",
+    )
+    with pytest.raises(
+        SchemaError, match=r"duplicate order line \(same order_id and line_number\) in 2 rows \(rows 3, 4\)"
+    ):
         ingest(workspace, "orders", path)
 
 
@@ -118,8 +137,9 @@ def test_order_with_two_customers_is_refused(workspace, tmp_path):
 
 
 def test_order_takes_earliest_time_and_first_fields(workspace, tmp_path):
-    path = _csv(tmp_path, "o1,c1,2024-01-02 10:01:00,p1,1,5,\no1,c1,2024-01-02 10:00:00,p2,1,5,FR",
-                header=HEADER + ",country")
+    path = _csv(
+        tmp_path, "o1,c1,2024-01-02 10:01:00,p1,1,5,\no1,c1,2024-01-02 10:00:00,p2,1,5,FR", header=HEADER + ",country"
+    )
     ingest(workspace, "orders", path)
     assert _rows(workspace, "SELECT ordered_at::VARCHAR, country FROM orders") == [("2024-01-02 10:00:00", "FR")]
     assert _rows(workspace, "SELECT country FROM customers") == [("FR",)]
@@ -140,10 +160,16 @@ def test_shopify_export_is_flattened(workspace):
     assert report.reasons["cancellation (kept, marked)"] == 1
     assert report.reasons["return (kept, marked)"] == 1  # fully refunded order
     assert report.reasons["partially refunded order (kept, marked)"] == 3
-    lines = _rows(workspace, "SELECT order_id, product_id, quantity, unit_price, discount FROM order_lines "
-                             "WHERE order_id = '#1005' ORDER BY line_number")
-    assert lines == [("#1005", "MUG-SPK", 2, 30.0, 0.0), ("#1005", "name:Tea Towel Set (unbranded)", 1, 9.5, 0.0),
-                     ("#1005", "CND-BW", 1, 15.0, 1.5)]
+    lines = _rows(
+        workspace,
+        "SELECT order_id, product_id, quantity, unit_price, discount FROM order_lines "
+        "WHERE order_id = '#1005' ORDER BY line_number",
+    )
+    assert lines == [
+        ("#1005", "MUG-SPK", 2, 30.0, 0.0),
+        ("#1005", "name:Tea Towel Set (unbranded)", 1, 9.5, 0.0),
+        ("#1005", "CND-BW", 1, 15.0, 1.5),
+    ]
 
 
 def test_shopify_customer_id_is_hashed_lowercased_email(workspace):
@@ -151,14 +177,19 @@ def test_shopify_customer_id_is_hashed_lowercased_email(workspace):
 
     ingest(workspace, "orders", DATA / "shopify_orders.csv", preset="shopify")
     ana = "shopify:" + hashlib.sha256(b"ana.silva@example.com").hexdigest()[:16]
-    assert _rows(workspace, f"SELECT order_id FROM orders WHERE customer_id = '{ana}' ORDER BY 1") == [("#1001",), ("#1004",)]
+    assert _rows(workspace, f"SELECT order_id FROM orders WHERE customer_id = '{ana}' ORDER BY 1") == [
+        ("#1001",),
+        ("#1004",),
+    ]
     assert _rows(workspace, f"SELECT email FROM customers WHERE customer_id = '{ana}'") == [("ana.silva@example.com",)]
     assert _rows(workspace, "SELECT count(*) FROM customers") == [(4,)]
 
 
 def test_shopify_times_are_utc_and_flags_set(workspace):
     ingest(workspace, "orders", DATA / "shopify_orders.csv", preset="shopify")
-    got = _rows(workspace, "SELECT order_id, ordered_at::VARCHAR, is_cancelled, currency, country FROM orders ORDER BY 1")
+    got = _rows(
+        workspace, "SELECT order_id, ordered_at::VARCHAR, is_cancelled, currency, country FROM orders ORDER BY 1"
+    )
     assert got == [
         ("#1001", "2024-03-01 15:15:00", False, "USD", "US"),
         ("#1002", "2024-03-03 22:40:00", False, "EUR", "DE"),
@@ -173,12 +204,15 @@ def test_future_dated_orders_are_flagged_not_kept_and_features_build(workspace, 
     """Orders dated 2099 or 9999-12-31 once crashed `features build` (as-of date + 1 day overflowed)."""
     from shopseg.features import build_features
 
-    path = _csv(tmp_path, "o1,c1,2024-01-02,p1,1,5\no2,c1,2099-01-01,p1,1,5\no3,c2,9999-12-31,p1,1,5\no3,c2,2024-01-03,p2,1,5")
+    path = _csv(
+        tmp_path, "o1,c1,2024-01-02,p1,1,5\no2,c1,2099-01-01,p1,1,5\no3,c2,9999-12-31,p1,1,5\no3,c2,2024-01-03,p2,1,5"
+    )
     report = ingest(workspace, "orders", path)
     assert (report.rows_read, report.rows_kept, report.rows_flagged) == (4, 2, 2)
     assert report.reasons == {"dated in the future (flagged, not kept)": 2}
     assert _rows(workspace, "SELECT order_id, ordered_at::VARCHAR FROM orders ORDER BY 1") == [
-        ("o1", "2024-01-02 00:00:00"), ("o3", "2024-01-03 00:00:00"),
+        ("o1", "2024-01-02 00:00:00"),
+        ("o3", "2024-01-03 00:00:00"),
     ]
     features = build_features(workspace)
     assert sorted(features["customer_id"]) == ["c1", "c2"]

@@ -57,7 +57,9 @@ def test_online_retail_cleaning_counts_match_uci_readme(retail):
 def test_online_retail_cancellations_are_marked_not_dropped(retail):
     ws, _ = retail
     assert _one(ws, "SELECT count(*) FROM orders WHERE is_cancelled AND NOT starts_with(order_id, 'C')") == (0,)
-    assert _one(ws, "SELECT bool_and(l.is_return) FROM order_lines l JOIN orders o USING (order_id) WHERE o.is_cancelled") == (True,)
+    assert _one(
+        ws, "SELECT bool_and(l.is_return) FROM order_lines l JOIN orders o USING (order_id) WHERE o.is_cancelled"
+    ) == (True,)
     assert _one(ws, "SELECT customer_id FROM orders WHERE order_id = '536365'") == ("17850",)
 
 
@@ -80,8 +82,12 @@ def test_online_retail_mojibake_is_repaired(retail):
 
 def test_online_retail_timestamps_are_naive_utc(retail):
     ws, _ = retail
-    assert _one(ws, "SELECT typeof(min(ordered_at)), min(ordered_at)::VARCHAR, max(ordered_at)::VARCHAR FROM orders") == (
-        "TIMESTAMP", "2010-12-01 08:26:00", "2011-12-09 12:50:00",
+    assert _one(
+        ws, "SELECT typeof(min(ordered_at)), min(ordered_at)::VARCHAR, max(ordered_at)::VARCHAR FROM orders"
+    ) == (
+        "TIMESTAMP",
+        "2010-12-01 08:26:00",
+        "2011-12-09 12:50:00",
     )
 
 
@@ -115,7 +121,10 @@ def test_cdnow_order_revenue_equals_dollar_value_to_the_cent(workspace, cdnow_sa
         "SELECT count(*) FROM order_lines l JOIN orders o USING (order_id) "
         "WHERE round(quantity * unit_price, 2) <> round(quantity * unit_price, 2)",
     ) == (0,)
-    assert _one(workspace, "SELECT min(customer_id::INT), min(ordered_at)::DATE::VARCHAR FROM orders") == (4, "1997-01-01")
+    assert _one(workspace, "SELECT min(customer_id::INT), min(ordered_at)::DATE::VARCHAR FROM orders") == (
+        4,
+        "1997-01-01",
+    )
 
 
 def test_cdnow_sample_rebuilds_the_papers_summary(workspace, cdnow_sample_path, cdnow_summary_path):
@@ -144,13 +153,20 @@ def test_get_preset_rejects_unknown_and_wrong_kind():
 
 def test_partial_header_suggests_the_preset(workspace, tmp_path):
     path = tmp_path / "retail.csv"
-    path.write_text("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Customer\n536365,85123A,6,2010-12-01 08:26,2.55,1\n")
-    with pytest.raises(SchemaError, match=r"Hint: the header looks like the 'online_retail' preset's; try --preset online_retail\.$"):
+    path.write_text(
+        "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,Customer\n536365,85123A,6,2010-12-01 08:26,2.55,1\n"
+    )
+    with pytest.raises(
+        SchemaError, match=r"Hint: the header looks like the 'online_retail' preset's; try --preset online_retail\.$"
+    ):
         ingest(workspace, "orders", path)
 
 
 def test_detect_preset_by_header(tmp_path):
-    assert detect_preset(tmp_path / "x.parquet", "parquet", "orders", list(PRESETS["shopify"].signature) + ["Extra"]) == "shopify"
+    assert (
+        detect_preset(tmp_path / "x.parquet", "parquet", "orders", list(PRESETS["shopify"].signature) + ["Extra"])
+        == "shopify"
+    )
     assert detect_preset(tmp_path / "x.parquet", "parquet", "customers", ["InvoiceNo"]) is None
     cd = tmp_path / "cd.txt"
     cd.write_bytes(b"customer_id date number_of_cds dollar_value\r\n 1 19970101 1 11.77\r\n")
@@ -175,8 +191,12 @@ def test_online_retail_csv_export_with_us_dates(workspace, tmp_path):
         "cancellation (kept, marked)": 1,
         "mojibake in description (repaired)": 1,
     }
-    assert workspace.con.execute("SELECT order_id, customer_id, ordered_at::VARCHAR, is_cancelled FROM orders ORDER BY 1").fetchall() == [
+    assert workspace.con.execute(
+        "SELECT order_id, customer_id, ordered_at::VARCHAR, is_cancelled FROM orders ORDER BY 1"
+    ).fetchall() == [
         ("536365", "17850", "2010-12-01 08:26:00", False),
         ("C536379", "14527", "2010-12-01 09:41:00", True),
     ]
-    assert workspace.con.execute("SELECT name FROM products WHERE product_id = '22960'").fetchone() == ("Gift Voucher £20.00",)
+    assert workspace.con.execute("SELECT name FROM products WHERE product_id = '22960'").fetchone() == (
+        "Gift Voucher £20.00",
+    )

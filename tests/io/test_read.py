@@ -13,8 +13,15 @@ from shopseg.io._read import infer_format
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("a.csv", "csv"), ("a.TSV", "csv"), ("a.txt", "csv"), ("a.parquet", "parquet"), ("a.jsonl", "jsonl"),
-     ("a.ndjson", "jsonl"), ("a.json", "jsonl")],
+    [
+        ("a.csv", "csv"),
+        ("a.TSV", "csv"),
+        ("a.txt", "csv"),
+        ("a.parquet", "parquet"),
+        ("a.jsonl", "jsonl"),
+        ("a.ndjson", "jsonl"),
+        ("a.json", "jsonl"),
+    ],
 )
 def test_format_is_inferred_from_the_extension(name, fmt):
     assert infer_format(Path(name), None) == fmt
@@ -37,15 +44,20 @@ def test_empty_file_is_refused(workspace, tmp_path):
 def test_header_only_file_is_refused(workspace, tmp_path):
     path = tmp_path / "customers.csv"
     path.write_text("customer_id,email\n")
-    with pytest.raises(SchemaError, match=r"customers.csv: the file has only a header \['customer_id', 'email'\] and no data rows"):
+    with pytest.raises(
+        SchemaError, match=r"customers.csv: the file has only a header \['customer_id', 'email'\] and no data rows"
+    ):
         ingest(workspace, "customers", path)
 
 
 def test_latin1_file_names_the_byte_and_suggests_the_encoding(workspace, tmp_path):
     path = tmp_path / "customers.csv"
     path.write_bytes("customer_id,city\n1,Paris\n2,Montr\xe9al\n".encode("latin-1"))
-    with pytest.raises(SchemaError, match=r"customers.csv: the file is not valid utf-8 at byte 32 \(line 3\)\. "
-                       r".*--encoding latin-1") as err:
+    with pytest.raises(
+        SchemaError,
+        match=r"customers.csv: the file is not valid utf-8 at byte 32 \(line 3\)\. "
+        r".*--encoding latin-1",
+    ) as err:
         ingest(workspace, "customers", path)
     assert err.value.rows == [3]
     report = ingest(workspace, "customers", path, encoding="latin-1")
@@ -84,7 +96,9 @@ def test_parquet_and_jsonl_sources(workspace, tmp_path):
     )
     report = ingest(workspace, "events", events)
     assert report.rows_kept == 2
-    got = workspace.con.execute("SELECT event_id, customer_id, occurred_at::VARCHAR, properties FROM events ORDER BY 1").fetchall()
+    got = workspace.con.execute(
+        "SELECT event_id, customer_id, occurred_at::VARCHAR, properties FROM events ORDER BY 1"
+    ).fetchall()
     assert got == [("e1", "7", "2024-01-01 10:00:00", '{"path":"/sale"}'), ("e2", None, "2024-01-01 08:05:00", None)]
 
 

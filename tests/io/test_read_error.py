@@ -58,7 +58,9 @@ def test_a_ragged_row_names_the_row_and_its_field_count(workspace, tmp_path):
 
 def test_a_short_and_a_long_row_are_refused_not_silently_dropped(workspace, tmp_path):
     """DuckDB's sniffer read this file as a header and no rows (then 'only a header')."""
-    err = _refused(workspace, tmp_path, "orders.csv", f"{HEADER}\n{ROW}\no2,c1,2024-01-02,p1,1\no3,c1,2024-01-01,p1,1,2,7\n")
+    err = _refused(
+        workspace, tmp_path, "orders.csv", f"{HEADER}\n{ROW}\no2,c1,2024-01-02,p1,1\no3,c1,2024-01-01,p1,1,2,7\n"
+    )
     assert str(err).startswith("orders.csv: row 3 has 5 fields but the header has 6")
 
 
@@ -152,7 +154,10 @@ def test_empty_lines_before_the_header_are_skipped_and_rows_counted_after_them(w
 @pytest.mark.parametrize(
     ("data", "cause"),
     [
-        (f"{HEADER}\n{ROW}\n".encode(), "is not a Parquet file (it lacks the 'PAR1' marker Parquet files start and end with)"),
+        (
+            f"{HEADER}\n{ROW}\n".encode(),
+            "is not a Parquet file (it lacks the 'PAR1' marker Parquet files start and end with)",
+        ),
         (b"PAR1" + b"\0" * 64 + b"PAR1", "is a damaged or truncated Parquet file (its footer cannot be read)"),
     ],
     ids=["csv-text", "markers-without-footer"],
@@ -183,18 +188,27 @@ def test_json_lines_that_are_not_objects_or_not_json(workspace, tmp_path):
     err = _refused(workspace, tmp_path, "events.jsonl", '{"event_id": "e1"}\n{"event_id": \n', kind="events")
     assert re.fullmatch(
         r"events.jsonl: line 3 is not valid JSON \(unexpected end of data\)\. Expected one JSON object per line "
-        r"\(JSON lines\), or a JSON array of objects\.", str(err)
+        r"\(JSON lines\), or a JSON array of objects\.",
+        str(err),
     ), str(err)
 
 
 @pytest.mark.parametrize(
     ("head", "message"),
     [
-        (b"PAR1\x15\x04", "the file is a Parquet file. Expected CSV text. Hint: pass --format parquet or rename it .parquet."),
-        (gzip.compress(b"a,b\n1,2\n"), "the file is gzip-compressed. Expected CSV text. "
-         "Hint: name it with .gz at the end (orders.csv.gz)."),
-        (b"PK\x03\x04\x14\x00\xff\xfe", "the file is a zip archive (an Excel .xlsx file is one). Expected CSV text. "
-         "Hint: save the sheet as CSV (UTF-8)."),
+        (
+            b"PAR1\x15\x04",
+            "the file is a Parquet file. Expected CSV text. Hint: pass --format parquet or rename it .parquet.",
+        ),
+        (
+            gzip.compress(b"a,b\n1,2\n"),
+            "the file is gzip-compressed. Expected CSV text. Hint: name it with .gz at the end (orders.csv.gz).",
+        ),
+        (
+            b"PK\x03\x04\x14\x00\xff\xfe",
+            "the file is a zip archive (an Excel .xlsx file is one). Expected CSV text. "
+            "Hint: save the sheet as CSV (UTF-8).",
+        ),
     ],
     ids=["parquet", "gzip", "xlsx"],
 )

@@ -9,13 +9,26 @@ from shopseg.workspace import INGEST_LOG
 
 
 def test_summary_rows_order_and_content():
-    report = IngestReport("orders", "a.csv", "csv", rows_read=10, rows_kept=7, rows_flagged=4,
-                          reasons={"cancellation (kept, marked)": 1, "missing customer_id (flagged, not kept)": 3},
-                          added={"orders": 3, "order_lines": 7}, elapsed_s=0.123)
+    report = IngestReport(
+        "orders",
+        "a.csv",
+        "csv",
+        rows_read=10,
+        rows_kept=7,
+        rows_flagged=4,
+        reasons={"cancellation (kept, marked)": 1, "missing customer_id (flagged, not kept)": 3},
+        added={"orders": 3, "order_lines": 7},
+        elapsed_s=0.123,
+    )
     assert report.summary_rows() == [
-        ("rows read", 10), ("rows kept", 7), ("rows flagged", 4),
-        ("  missing customer_id (flagged, not kept)", 3), ("  cancellation (kept, marked)", 1),
-        ("added to orders", 3), ("added to order_lines", 7), ("seconds", 0.12),
+        ("rows read", 10),
+        ("rows kept", 7),
+        ("rows flagged", 4),
+        ("  missing customer_id (flagged, not kept)", 3),
+        ("  cancellation (kept, marked)", 1),
+        ("added to orders", 3),
+        ("added to order_lines", 7),
+        ("seconds", 0.12),
     ]
     assert report.rows_dropped == 3
     assert "a.csv -> orders" in str(report)
@@ -29,6 +42,9 @@ def test_report_is_logged_in_the_workspace(workspace, tmp_path):
     rows = workspace.con.execute(
         f'SELECT ingest_id, kind, source, format, rows_read, rows_kept, rows_flagged, report FROM "{INGEST_LOG}" ORDER BY 1'
     ).fetchall()
-    assert [r[:7] for r in rows] == [(1, "customers", "c.csv", "csv", 2, 2, 0), (2, "customers", "c.csv", "csv", 2, 2, 0)]
+    assert [r[:7] for r in rows] == [
+        (1, "customers", "c.csv", "csv", 2, 2, 0),
+        (2, "customers", "c.csv", "csv", 2, 2, 0),
+    ]
     assert json.loads(rows[0][7]) == first.to_dict()
     assert json.loads(rows[1][7])["updated"] == {"customers": 2} == second.updated

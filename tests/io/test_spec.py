@@ -55,11 +55,16 @@ def test_marketplace_preset_loads_the_person_not_the_order(workspace, tmp_path):
     assert per_person["u1"] == want["u1_orders"] and per_person["u3"] == want["u3_orders"]
     revenue = _q(workspace, "SELECT round(sum(quantity * unit_price), 2) FROM order_lines")[0][0]
     assert revenue == pytest.approx(want["revenue"])
-    assert _q(workspace, "SELECT ordered_at FROM orders WHERE order_id = 'o1'")[0][0].isoformat() == "2018-01-14T09:05:00"
+    assert (
+        _q(workspace, "SELECT ordered_at FROM orders WHERE order_id = 'o1'")[0][0].isoformat() == "2018-01-14T09:05:00"
+    )
     assert _q(workspace, "SELECT category FROM products WHERE product_id = 'p3'")[0][0] == "sports_leisure"
     orders = next(t for t in report.tables if t.kind == "orders")
-    assert orders.report.reasons[f"blank rows in olist_order_items_dataset.csv (skipped)"] == want["blank_item_rows"]
-    assert orders.report.reasons["rows left out by the spec's filter or inner join (skipped)"] == want["filtered_item_rows"]
+    assert orders.report.reasons["blank rows in olist_order_items_dataset.csv (skipped)"] == want["blank_item_rows"]
+    assert (
+        orders.report.reasons["rows left out by the spec's filter or inner join (skipped)"]
+        == want["filtered_item_rows"]
+    )
     assert [(f, m, n) for f, m, n in orders.joins] == [("orders", 8, 8), ("customers", 8, 8)]
 
 
@@ -69,10 +74,14 @@ def test_per_order_customer_keys_warn_and_name_the_fix(workspace, tmp_path):
     rows = [f"o{i},k{i},delivered,1/{1 + i % 28}/2018 10:00,,\r" for i in range(60)]
     (tmp_path / "olist_orders_dataset.csv").write_text(
         "order_id,customer_id,order_status,order_purchase_timestamp,order_approved_at,order_delivered_customer_date\n"
-        + "\n".join(rows) + "\n", encoding="utf-8")  # fmt: skip
+        + "\n".join(rows)
+        + "\n",
+        encoding="utf-8",
+    )
     (tmp_path / "items.csv").write_text("order_id,product_id,price\n" + "".join(f"o{i},p1,10\n" for i in range(60)))
     spec = tmp_path / "naive.yaml"
-    spec.write_text(textwrap.dedent("""
+    spec.write_text(
+        textwrap.dedent("""
         files: {orders: {path: olist_orders_dataset.csv}, items: {path: items.csv}}
         defaults: {date_format: "%m/%d/%Y %H:%M"}
         tables:
@@ -81,10 +90,14 @@ def test_per_order_customer_keys_warn_and_name_the_fix(workspace, tmp_path):
             join: [{file: orders, on: order_id}]
             map: {customer_id: orders.customer_id, ordered_at: order_purchase_timestamp, quantity: {const: 1},
                   unit_price: price}
-        """))
+        """)
+    )
     report = ingest_spec(workspace, spec)
-    assert any(w.startswith("100.0% of 60 buyers have exactly one order (at most 1): the customer key may be per "
-                            "order") and "customer_unique_id" in w for w in report.warnings), report.warnings  # fmt: skip
+    assert any(
+        w.startswith("100.0% of 60 buyers have exactly one order (at most 1): the customer key may be per order")
+        and "customer_unique_id" in w
+        for w in report.warnings
+    ), report.warnings
     path = workspace.path
     workspace.close()
     res = runner.invoke(app, ["-w", str(path), "status"])
@@ -99,9 +112,13 @@ def test_plan_writes_nothing_and_shows_columns_samples_and_joins(workspace, tmp_
     workspace.close()
     res = runner.invoke(app, ["-w", str(path), "ingest", "--spec", str(spec), "--plan"])
     assert res.exit_code == 0, res.output
-    for text in ("customer_id │ customers.customer_unique_id", "join 'customers': 8 of 8 rows matched (100.0%)",
-                 "ordered_at  │ orders.order_purchase_timestamp", "quantity    │ constant '1'",
-                 "plan only: nothing was written"):  # fmt: skip
+    for text in (
+        "customer_id │ customers.customer_unique_id",
+        "join 'customers': 8 of 8 rows matched (100.0%)",
+        "ordered_at  │ orders.order_purchase_timestamp",
+        "quantity    │ constant '1'",
+        "plan only: nothing was written",
+    ):
         assert text in res.output, text
     ws = Workspace.open(path)
     try:
@@ -115,13 +132,21 @@ def test_shopify_preset_fills_continuation_rows_and_keys_by_email(workspace, tmp
     spec = _preset(tmp_path, "shopify", sorted(tmp_path.glob("*.csv")))
     ingest_spec(workspace, spec)
     assert _counts(workspace) == {k: want[k] for k in ("customers", "orders", "order_lines", "products")}
-    assert dict(_q(workspace, "SELECT customer_id, count(*) FROM orders GROUP BY 1"))["ann@example.com"] == want["ann_orders"]
+    assert (
+        dict(_q(workspace, "SELECT customer_id, count(*) FROM orders GROUP BY 1"))["ann@example.com"]
+        == want["ann_orders"]
+    )
     assert _q(workspace, "SELECT count(*) FROM orders WHERE is_cancelled")[0][0] == want["cancelled"]
     assert _q(workspace, "SELECT bool_and(is_return) FROM order_lines WHERE order_id = '#1002'")[0][0] is True
     assert _q(workspace, "SELECT ordered_at, currency, country FROM orders WHERE order_id = '#1001'")[0] == (
-        __import__("datetime").datetime(2024, 3, 1, 9, 15), "EUR", "DE")
+        __import__("datetime").datetime(2024, 3, 1, 9, 15),
+        "EUR",
+        "DE",
+    )
     assert _q(workspace, "SELECT name, brand FROM products WHERE product_id = 'MUG-2'")[0] == ("Mug", "Acme")
-    assert _q(workspace, "SELECT email_marketing, sms_marketing FROM customers WHERE customer_id = 'bob@example.com'")[0] == (False, True)
+    assert _q(workspace, "SELECT email_marketing, sms_marketing FROM customers WHERE customer_id = 'bob@example.com'")[
+        0
+    ] == (False, True)
 
 
 def test_woocommerce_preset_leaves_out_guests_and_cancelled_orders(workspace, tmp_path):
@@ -129,7 +154,11 @@ def test_woocommerce_preset_leaves_out_guests_and_cancelled_orders(workspace, tm
     spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])
     report = ingest_spec(workspace, spec)
     counts = _counts(workspace)
-    assert (counts["customers"], counts["orders"], counts["order_lines"]) == (want["customers"], want["orders"], want["order_lines"])
+    assert (counts["customers"], counts["orders"], counts["order_lines"]) == (
+        want["customers"],
+        want["orders"],
+        want["order_lines"],
+    )
     assert _q(workspace, "SELECT round(sum(quantity * unit_price), 2) FROM order_lines")[0][0] == want["revenue"]
     orders = next(t for t in report.tables if t.kind == "orders")
     assert orders.report.reasons["rows left out by the spec's filter or inner join (skipped)"] == want["filtered"]
@@ -142,16 +171,22 @@ def test_woocommerce_preset_leaves_out_guests_and_cancelled_orders(workspace, tm
 def test_semicolons_decimal_commas_and_day_first_dates(workspace, tmp_path):
     path = german_excel_orders(tmp_path)
     spec = tmp_path / "de.yaml"
-    spec.write_text(textwrap.dedent(f"""
+    spec.write_text(
+        textwrap.dedent(f"""
         files: {{lines: {{path: {path.name}, delimiter: ";", decimal: ",", date_format: "%d.%m.%Y"}}}}
         tables:
           orders:
             from: lines
             map: {{order_id: Bestellnr, customer_id: Kunde, ordered_at: Datum, product_id: Artikel,
                    quantity: Menge, unit_price: Preis, currency: {{const: EUR}}}}
-        """))
+        """)
+    )
     report = ingest_spec(workspace, spec)
-    assert _q(workspace, "SELECT order_id, unit_price FROM order_lines ORDER BY 1") == [("B1", 1234.5), ("B2", 9.99), ("B3", 1234.5)]
+    assert _q(workspace, "SELECT order_id, unit_price FROM order_lines ORDER BY 1") == [
+        ("B1", 1234.5),
+        ("B2", 9.99),
+        ("B3", 1234.5),
+    ]
     assert _q(workspace, "SELECT max(ordered_at)::DATE::VARCHAR FROM orders")[0][0] == "2024-02-28"
     assert report.tables[0].report.reasons["blank rows in bestellungen.csv (skipped)"] == 3
 
@@ -161,8 +196,11 @@ def test_a_bad_table_rolls_back_every_table(workspace, tmp_path):
     spec = _preset(tmp_path, "marketplace", sorted(tmp_path.glob("*.csv")))
     items = tmp_path / "olist_order_items_dataset.csv"
     items.write_text(items.read_text(encoding="utf-8-sig").replace("120.50", "12O.50", 1), encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"^olist_order_items_dataset.csv: unit_price: cannot be parsed as double in 1 row "
-                                          r"\(row 5\); got '12O.50'"):  # fmt: skip
+    with pytest.raises(
+        SchemaError,
+        match=r"^olist_order_items_dataset.csv: unit_price: cannot be parsed as double in 1 row "
+        r"\(row 5\); got '12O.50'",
+    ):
         ingest_spec(workspace, spec)
     assert _counts(workspace) == {"customers": 0, "orders": 0, "order_lines": 0, "products": 0}
 
@@ -170,22 +208,33 @@ def test_a_bad_table_rolls_back_every_table(workspace, tmp_path):
 def test_spec_problems_are_listed_at_once_with_their_place(tmp_path):
     (tmp_path / "a.csv").write_text("x\n1\n")
     spec = tmp_path / "bad.yaml"
-    spec.write_text(textwrap.dedent("""
+    spec.write_text(
+        textwrap.dedent("""
         files: {a: {path: a.csv, delimter: ";"}}
         tables:
           order: {from: a}
           customers: {from: b, map: {customer_idd: x}}
-        """))
+        """)
+    )
     with pytest.raises(SchemaError) as err:
         load_spec(spec)
     text = str(err.value)
-    assert text.startswith("bad.yaml: 2 problems in the import spec: ")  # the references are checked once the shape is right
+    assert text.startswith(
+        "bad.yaml: 2 problems in the import spec: "
+    )  # the references are checked once the shape is right
     assert "files.a.delimter: Extra inputs are not permitted" in text
-    assert "unknown table ['order']; expected some of ['customers', 'orders'" in text and "Did you mean 'orders'?" in text
-    (tmp_path / "bad2.yaml").write_text("files: {a: {path: a.csv}}\ntables:\n  customers: {from: b, map: {customer_idd: x}}\n")
-    with pytest.raises(SchemaError, match=r"tables.customers.from: unknown file 'b'; the spec's files are \['a'\]\. .*"
-                                          r"tables.customers.map: 'customer_idd' is not a column of customers.*"
-                                          r"Did you mean 'customer_id'\?"):  # fmt: skip
+    assert (
+        "unknown table ['order']; expected some of ['customers', 'orders'" in text and "Did you mean 'orders'?" in text
+    )
+    (tmp_path / "bad2.yaml").write_text(
+        "files: {a: {path: a.csv}}\ntables:\n  customers: {from: b, map: {customer_idd: x}}\n"
+    )
+    with pytest.raises(
+        SchemaError,
+        match=r"tables.customers.from: unknown file 'b'; the spec's files are \['a'\]\. .*"
+        r"tables.customers.map: 'customer_idd' is not a column of customers.*"
+        r"Did you mean 'customer_id'\?",
+    ):
         load_spec(tmp_path / "bad2.yaml")
     (tmp_path / "bad3.yaml").write_text("files: {a: {path: a.csv}\n")
     with pytest.raises(SchemaError, match=r"^bad3.yaml: not valid YAML at line 2, col 1: "):
@@ -195,45 +244,66 @@ def test_spec_problems_are_listed_at_once_with_their_place(tmp_path):
 def test_missing_columns_and_joins_name_the_fix(workspace, tmp_path):
     marketplace_store(tmp_path)
     spec = tmp_path / "s.yaml"
-    spec.write_text(textwrap.dedent("""
+    spec.write_text(
+        textwrap.dedent("""
         files: {items: {path: olist_order_items_dataset.csv}, orders: {path: olist_orders_dataset.csv}}
         tables:
           orders:
             from: items
             join: [{file: orders, on: order_id}]
             map: {unit_price: pricee}
-        """))
+        """)
+    )
     with pytest.raises(SchemaError) as err:
         ingest_spec(workspace, spec)
     text = str(err.value)
-    assert "tables.orders.map.unit_price: no column 'pricee' in olist_order_items_dataset.csv, olist_orders_dataset.csv" in text
+    assert (
+        "tables.orders.map.unit_price: no column 'pricee' in olist_order_items_dataset.csv, olist_orders_dataset.csv"
+        in text
+    )
     assert "Did you mean 'price'?" in text
     spec.write_text(spec.read_text().replace("pricee", "price"))
     with pytest.raises(SchemaError) as err:
         ingest_spec(workspace, spec)
     text = str(err.value)
     # content decides: the purchase time, never order_approved_at first; never order_id for the customer
-    assert ("required column 'ordered_at' is not mapped and no column of that name exists. Candidates whose values "
-            "fit: ['orders.order_purchase_timestamp'") in text  # fmt: skip
-    assert "required column 'customer_id' is not mapped" in text and "'order_id'" not in text.split("'customer_id'")[1].split("required")[0]
-    assert "required column 'quantity' is not mapped and no column of that name exists. Candidates whose values fit: ['order_item_id']" not in text
-    spec.write_text(textwrap.dedent("""
+    assert (
+        "required column 'ordered_at' is not mapped and no column of that name exists. Candidates whose values "
+        "fit: ['orders.order_purchase_timestamp'"
+    ) in text
+    assert (
+        "required column 'customer_id' is not mapped" in text
+        and "'order_id'" not in text.split("'customer_id'")[1].split("required")[0]
+    )
+    assert (
+        "required column 'quantity' is not mapped and no column of that name exists. Candidates whose values fit: ['order_item_id']"
+        not in text
+    )
+    spec.write_text(
+        textwrap.dedent("""
         files: {items: {path: olist_order_items_dataset.csv}, customers: {path: olist_customers_dataset.csv}}
         tables:
           orders:
             from: items
             join: [{file: customers, on: {order_id: customer_city}}]
             map: {customer_id: customer_unique_id, ordered_at: shipping_limit_date, quantity: {const: 1}, unit_price: price}
-        """))
-    with pytest.raises(SchemaError, match=r"^olist_customers_dataset.csv: join on 'customer_city' needs one row per key, "
-                                          r"but 2 keys repeat \(e.g. '(sao paulo|curitiba)'\)"):  # fmt: skip
+        """)
+    )
+    with pytest.raises(
+        SchemaError,
+        match=r"^olist_customers_dataset.csv: join on 'customer_city' needs one row per key, "
+        r"but 2 keys repeat \(e.g. '(sao paulo|curitiba)'\)",
+    ):
         ingest_spec(workspace, spec)
     assert _counts(workspace)["orders"] == 0
 
 
 def test_draft_spec_guesses_from_values_and_loads(workspace, tmp_path):
     want = marketplace_store(tmp_path)
-    files = [tmp_path / n for n in ("olist_orders_dataset.csv", "olist_order_items_dataset.csv", "olist_customers_dataset.csv")]
+    files = [
+        tmp_path / n
+        for n in ("olist_orders_dataset.csv", "olist_order_items_dataset.csv", "olist_customers_dataset.csv")
+    ]
     text, notes = draft_spec(files, tmp_path / "draft.yaml")
     doc = yaml.safe_load(text)
     assert doc["defaults"]["date_format"] == "%m/%d/%Y %H:%M"
@@ -249,17 +319,33 @@ def test_draft_spec_guesses_from_values_and_loads(workspace, tmp_path):
 
 
 def test_ambiguous_dates_are_offered_both_readings(tmp_path):
-    (tmp_path / "orders.csv").write_text("order_id,customer_id,placed,sku,qty,price\no1,c1,1/2/2018,p1,1,3\no2,c2,3/4/2018,p1,1,3\n")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,customer_id,placed,sku,qty,price\no1,c1,1/2/2018,p1,1,3\no2,c2,3/4/2018,p1,1,3\n"
+    )
     _, notes = draft_spec([tmp_path / "orders.csv"], tmp_path / "d.yaml")
-    assert any("['placed']: day and month cannot be told apart (no value above 12): set defaults.date_format to "
-               "'%d/%m/%Y %H:%M' (day first) or '%m/%d/%Y %H:%M' (month first)" in n for n in notes), notes  # fmt: skip
+    assert any(
+        "['placed']: day and month cannot be told apart (no value above 12): set defaults.date_format to "
+        "'%d/%m/%Y %H:%M' (day first) or '%m/%d/%Y %H:%M' (month first)" in n
+        for n in notes
+    ), notes
 
 
 def test_cli_write_spec_then_load(tmp_path, monkeypatch):
     shopify_store(tmp_path)
     monkeypatch.chdir(tmp_path)
-    res = runner.invoke(app, ["ingest", "--write-spec", "store.yaml", "--preset", "shopify", "orders_export_1.csv",
-                              "customers_export.csv", "products_export_1.csv"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "ingest",
+            "--write-spec",
+            "store.yaml",
+            "--preset",
+            "shopify",
+            "orders_export_1.csv",
+            "customers_export.csv",
+            "products_export_1.csv",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "orders_export_1.csv -> files.orders" in res.output
     res = runner.invoke(app, ["ingest", "--write-spec", "store.yaml", "x.csv"])
@@ -275,21 +361,41 @@ def test_const_in_single_file_mode(tmp_path):
     (tmp_path / "log.csv").write_text("order_id,user_id,product_id,placed_at\n1,7,p1,2024-01-02\n2,8,p2,2024-01-03\n")
     ws = Workspace.init(tmp_path / "ws.duckdb")
     ws.close()
-    res = runner.invoke(app, ["-w", str(tmp_path / "ws.duckdb"), "ingest", "orders", str(tmp_path / "log.csv"),
-                              "--map", "customer_id=user_id", "--map", "ordered_at=placed_at", "--const", "quantity=1",
-                              "--const", "unit_price=0"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "-w",
+            str(tmp_path / "ws.duckdb"),
+            "ingest",
+            "orders",
+            str(tmp_path / "log.csv"),
+            "--map",
+            "customer_id=user_id",
+            "--map",
+            "ordered_at=placed_at",
+            "--const",
+            "quantity=1",
+            "--const",
+            "unit_price=0",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "every unit_price is the constant 0" in res.output
     ws = Workspace.open(tmp_path / "ws.duckdb")
     try:
-        assert _q(ws, "SELECT customer_id, quantity FROM orders JOIN order_lines USING (order_id) ORDER BY 1") == [("7", 1), ("8", 1)]
+        assert _q(ws, "SELECT customer_id, quantity FROM orders JOIN order_lines USING (order_id) ORDER BY 1") == [
+            ("7", 1),
+            ("8", 1),
+        ]
     finally:
         ws.close()
 
 
 def test_shipped_json_schema_is_current():
     shipped = json.loads((ROOT / "src" / "shopseg" / "io" / "spec.schema.json").read_text(encoding="utf-8"))
-    assert shipped == spec_json_schema(), "regenerate with `shopseg ingest --spec-schema > src/shopseg/io/spec.schema.json`"
+    assert shipped == spec_json_schema(), (
+        "regenerate with `shopseg ingest --spec-schema > src/shopseg/io/spec.schema.json`"
+    )
     for name in ("shopify", "woocommerce", "marketplace"):
         assert preset_text(name).startswith("# shopseg import spec preset")
 
@@ -302,7 +408,8 @@ def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(
 
     want = grocery_store(tmp_path)
     spec = tmp_path / "grocery.yaml"
-    spec.write_text(textwrap.dedent("""
+    spec.write_text(
+        textwrap.dedent("""
         files: {orders: {path: orders.csv}, lines: {path: order_products__prior.csv}, products: {path: products.csv}}
         tables:
           products:
@@ -318,20 +425,28 @@ def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(
               line_number: add_to_cart_order
               quantity: {const: 1}
               unit_price: {const: 0}
-        """))
+        """)
+    )
     report = ingest_spec(workspace, spec)
     assert _counts(workspace) == {k: want[k] for k in ("customers", "orders", "order_lines")} | {"products": 4}
     days = [str(r[0]) for r in _q(workspace, "SELECT ordered_at::DATE FROM orders WHERE customer_id = '7' ORDER BY 1")]
     assert days == want["user7_dates"]
-    assert any(w.startswith("orders: every unit_price is the constant 0 (the store has no prices): revenue, M of RFM, "
-                            "order values and CLV are unavailable") for w in report.warnings), report.warnings  # fmt: skip
+    assert any(
+        w.startswith(
+            "orders: every unit_price is the constant 0 (the store has no prices): revenue, M of RFM, "
+            "order values and CLV are unavailable"
+        )
+        for w in report.warnings
+    ), report.warnings
     features = build_features(workspace)
     assert features["revenue"].isna().all() and features["monetary_value"].isna().all()
     assert features.set_index("customer_id").loc["7", "orders"] == 3
     rfm = build_rfm(workspace)
     assert set(rfm["m_score"].dropna()) == {1}
-    assert rfm.attrs["notes"][-1] == ("M: the store has no prices (unit_price was one constant at ingest), so revenue "
-                                      "is unavailable and every buyer scores M = 1; read the segments on R and F.")  # fmt: skip
+    assert rfm.attrs["notes"][-1] == (
+        "M: the store has no prices (unit_price was one constant at ingest), so revenue "
+        "is unavailable and every buyer scores M = 1; read the segments on R and F."
+    )
     from shopseg.predict import predict_workspace
 
     predictions = predict_workspace(workspace, "duckdb", n_bootstrap=0)
@@ -348,18 +463,28 @@ def test_custom_attributes_become_typed_rule_fields(workspace, tmp_path):
     woocommerce_store(tmp_path)
     spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])
     ingest_spec(workspace, spec)
-    types = dict(_q(workspace, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'customer_attributes'"))
-    assert types == {"customer_id": "VARCHAR", "attr_first_name": "VARCHAR", "attr_last_name": "VARCHAR",
-                     "attr_orders_count": "DOUBLE"}  # fmt: skip
+    types = dict(
+        _q(workspace, "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'customer_attributes'")
+    )
+    assert types == {
+        "customer_id": "VARCHAR",
+        "attr_first_name": "VARCHAR",
+        "attr_last_name": "VARCHAR",
+        "attr_orders_count": "DOUBLE",
+    }
     from shopseg.features import build_features
 
     build_features(workspace)
     store = SegmentStore(workspace)
     assert store.fields.resolve("attr_orders_count").type == "number"
-    flags = store.frame(get_engine(workspace, "duckdb"), store.check("attr_orders_count >= 2 AND attr_first_name = 'Ann'"))
+    flags = store.frame(
+        get_engine(workspace, "duckdb"), store.check("attr_orders_count >= 2 AND attr_first_name = 'Ann'")
+    )
     assert sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"]) == ["11"]
     # a single customers file works the same way
-    (tmp_path / "crm.csv").write_text("customer_id,email,loyalty_tier,vip\n11,a@x.org,gold,true\n12,b@x.org,silver,false\n")
+    (tmp_path / "crm.csv").write_text(
+        "customer_id,email,loyalty_tier,vip\n11,a@x.org,gold,true\n12,b@x.org,silver,false\n"
+    )
     from shopseg.io import ingest
 
     report = ingest(workspace, "customers", tmp_path / "crm.csv")

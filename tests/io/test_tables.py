@@ -27,7 +27,9 @@ def test_customers_are_upserted_and_consent_defaults_false(workspace, tmp_path):
     second = _csv(tmp_path, "c2.csv", "customer_id,country\n2,FR\n3,DE")
     report = ingest(workspace, "customers", second)
     assert (report.added, report.updated) == ({"customers": 1}, {"customers": 1})
-    assert _rows(workspace, "SELECT customer_id, email, gender, country, email_marketing, profiling FROM customers ORDER BY 1") == [
+    assert _rows(
+        workspace, "SELECT customer_id, email, gender, country, email_marketing, profiling FROM customers ORDER BY 1"
+    ) == [
         ("1", "a@x.com", "female", None, True, False),
         ("2", "b@x.com", None, "FR", False, False),
         ("3", None, None, "DE", False, False),
@@ -43,8 +45,11 @@ def test_customers_reingest_is_idempotent(workspace, tmp_path):
 
 def test_customer_repeated_in_a_file_is_refused(workspace, tmp_path):
     path = _csv(tmp_path, "c.csv", "customer_id,email\n1,a@x.com\n2,b@x.com\n1,c@x.com")
-    with pytest.raises(SchemaError, match=r"c.csv: customer_id repeated in 2 rows \(rows 2, 4\); got '1', '1'\. "
-                       r"Expected each customer_id once per file\."):
+    with pytest.raises(
+        SchemaError,
+        match=r"c.csv: customer_id repeated in 2 rows \(rows 2, 4\); got '1', '1'\. "
+        r"Expected each customer_id once per file\.",
+    ):
         ingest(workspace, "customers", path)
 
 
@@ -60,12 +65,18 @@ def test_products_upsert_and_price_flag(workspace, tmp_path):
     assert report.reasons == {"non-positive price (kept, marked)": 1}
     ingest(workspace, "products", _csv(tmp_path, "p2.csv", "product_id,brand\nA,Kiln"))
     assert _rows(workspace, "SELECT * FROM products ORDER BY 1") == [
-        ("A", "Mug", "Home > Kitchen", "Kiln", 9.5), ("B", "Free sample", None, None, 0.0)]
+        ("A", "Mug", "Home > Kitchen", "Kiln", 9.5),
+        ("B", "Free sample", None, None, 0.0),
+    ]
 
 
 def test_events_are_idempotent_by_event_id(workspace, tmp_path):
-    path = _csv(tmp_path, "e.csv", "event_id,customer_id,type,occurred_at\ne1,1,page_view,2024-01-01 10:00\n"
-                                   "e2,1,add_to_cart,2024-01-01 10:01\ne2,1,add_to_cart,2024-01-01 10:01")
+    path = _csv(
+        tmp_path,
+        "e.csv",
+        "event_id,customer_id,type,occurred_at\ne1,1,page_view,2024-01-01 10:00\n"
+        "e2,1,add_to_cart,2024-01-01 10:01\ne2,1,add_to_cart,2024-01-01 10:01",
+    )
     report = ingest(workspace, "events", path)
     assert report.rows_kept == 2 and report.reasons == {"event_id repeated in the file (flagged, not kept)": 1}
     again = ingest(workspace, "events", path)
@@ -76,12 +87,18 @@ def test_events_are_idempotent_by_event_id(workspace, tmp_path):
 
 def test_events_of_unknown_customers_are_kept_and_flagged(workspace, tmp_path):
     ingest(workspace, "customers", _csv(tmp_path, "c.csv", "customer_id\n1"))
-    path = _csv(tmp_path, "e.csv", "event_id,customer_id,anonymous_id,type,occurred_at\n"
-                                   "e1,1,,page_view,2024-01-01\ne2,99,,page_view,2024-01-01\ne3,,,page_view,2024-01-01")
+    path = _csv(
+        tmp_path,
+        "e.csv",
+        "event_id,customer_id,anonymous_id,type,occurred_at\n"
+        "e1,1,,page_view,2024-01-01\ne2,99,,page_view,2024-01-01\ne3,,,page_view,2024-01-01",
+    )
     report = ingest(workspace, "events", path)
     assert report.rows_kept == 2
-    assert report.reasons == {"unknown customer_id (kept, marked)": 1,
-                              "no customer_id or anonymous_id (flagged, not kept)": 1}
+    assert report.reasons == {
+        "unknown customer_id (kept, marked)": 1,
+        "no customer_id or anonymous_id (flagged, not kept)": 1,
+    }
 
 
 def test_events_need_a_who_column(workspace, tmp_path):
@@ -92,25 +109,40 @@ def test_events_need_a_who_column(workspace, tmp_path):
 
 def test_events_missing_required_values_are_refused(workspace, tmp_path):
     path = _csv(tmp_path, "e.csv", "event_id,customer_id,type,occurred_at\ne1,1,,2024-01-01\ne2,1,search,")
-    with pytest.raises(SchemaError, match=r"type: value is missing in 1 row \(row 2\)\. Expected a value in every row\. "
-                       r"occurred_at: value is missing in 1 row \(row 3\)"):
+    with pytest.raises(
+        SchemaError,
+        match=r"type: value is missing in 1 row \(row 2\)\. Expected a value in every row\. "
+        r"occurred_at: value is missing in 1 row \(row 3\)",
+    ):
         ingest(workspace, "events", path)
 
 
 def test_survey_answers_of_unknown_customers_are_refused(workspace, tmp_path):
     ingest(workspace, "customers", _csv(tmp_path, "c.csv", "customer_id\n1\n2"))
     path = _csv(tmp_path, "s.csv", "customer_id,question,answer\n1,values,thrift\n7,values,status\n8,values,fun")
-    with pytest.raises(SchemaError, match=r"s.csv: customer_id: not in customers in 2 rows \(rows 3, 4\); got '7', '8'\. "
-                       r"Expected a customer_id already loaded\. Hint: ingest the customers file first"):
+    with pytest.raises(
+        SchemaError,
+        match=r"s.csv: customer_id: not in customers in 2 rows \(rows 3, 4\); got '7', '8'\. "
+        r"Expected a customer_id already loaded\. Hint: ingest the customers file first",
+    ):
         ingest(workspace, "survey_answers", path)
 
 
 def test_survey_answers_replace_earlier_answers(workspace, tmp_path):
-    ingest(workspace, "survey_answers", _csv(tmp_path, "s1.csv", "customer_id,question,answer\n1,values,thrift\n1,hobby,golf"))
-    report = ingest(workspace, "survey_answers", _csv(tmp_path, "s2.csv", "customer_id,question,answer\n1,values,status"))
+    ingest(
+        workspace,
+        "survey_answers",
+        _csv(tmp_path, "s1.csv", "customer_id,question,answer\n1,values,thrift\n1,hobby,golf"),
+    )
+    report = ingest(
+        workspace, "survey_answers", _csv(tmp_path, "s2.csv", "customer_id,question,answer\n1,values,status")
+    )
     assert report.updated == {"survey_answers": 1}
     assert report.reasons == {"answer already stored (kept, replaced the earlier value)": 1}
-    assert _rows(workspace, "SELECT question, answer FROM survey_answers ORDER BY 1") == [("hobby", "golf"), ("values", "status")]
+    assert _rows(workspace, "SELECT question, answer FROM survey_answers ORDER BY 1") == [
+        ("hobby", "golf"),
+        ("values", "status"),
+    ]
 
 
 def test_survey_question_repeated_for_a_customer_is_refused(workspace, tmp_path):
@@ -142,15 +174,23 @@ def test_events_keep_the_first_row_of_each_id_and_skip_stored_ones(workspace, tm
     from shopseg.io import ingest
 
     head = "event_id,customer_id,type,occurred_at,properties\n"
-    (tmp_path / "a.csv").write_text(head + 'e1,c1,page_view,2024-01-01,{"n": 1}\ne2,c1,page_view,2024-01-02,\n'
-                                    'e1,c1,page_view,2024-01-03,{"n": 2}\n')  # fmt: skip
+    (tmp_path / "a.csv").write_text(
+        head + 'e1,c1,page_view,2024-01-01,{"n": 1}\ne2,c1,page_view,2024-01-02,\ne1,c1,page_view,2024-01-03,{"n": 2}\n'
+    )
     r = ingest(workspace, "events", tmp_path / "a.csv")
     assert r.added == {"events": 2} and r.reasons == {"event_id repeated in the file (flagged, not kept)": 1}
     assert workspace.con.execute("SELECT properties FROM events WHERE event_id = 'e1'").fetchone()[0] == '{"n": 1}'
-    (tmp_path / "b.csv").write_text(head + "e2,c1,page_view,2024-01-02,\ne3,c2,page_view,2024-01-04,\n"
-                                    "e3,c2,page_view,2024-01-05,\ne4,c2,add_to_cart,2024-01-05,\n")  # fmt: skip
+    (tmp_path / "b.csv").write_text(
+        head + "e2,c1,page_view,2024-01-02,\ne3,c2,page_view,2024-01-04,\n"
+        "e3,c2,page_view,2024-01-05,\ne4,c2,add_to_cart,2024-01-05,\n"
+    )
     r = ingest(workspace, "events", tmp_path / "b.csv")
     assert r.added == {"events": 2}
-    assert r.reasons == {"event_id in the workspace (already ingested, skipped)": 1,
-                         "event_id repeated in the file (flagged, not kept)": 1}  # fmt: skip
-    assert workspace.con.execute("SELECT min(occurred_at)::DATE::VARCHAR FROM events WHERE event_id = 'e3'").fetchone()[0] == "2024-01-04"
+    assert r.reasons == {
+        "event_id in the workspace (already ingested, skipped)": 1,
+        "event_id repeated in the file (flagged, not kept)": 1,
+    }
+    assert (
+        workspace.con.execute("SELECT min(occurred_at)::DATE::VARCHAR FROM events WHERE event_id = 'e3'").fetchone()[0]
+        == "2024-01-04"
+    )

@@ -60,7 +60,9 @@ def test_every_failing_check_is_in_one_message(staged):
 
 def test_drop_predicate_without_drops_keeps_everything():
     assert drop_predicate([Check("m", "true", "mark")]) == "false"
-    assert drop_predicate([Check("a", "x", "drop"), Check("b", "y", "drop")]) == "coalesce(x, false) OR coalesce(y, false)"
+    assert (
+        drop_predicate([Check("a", "x", "drop"), Check("b", "y", "drop")]) == "coalesce(x, false) OR coalesce(y, false)"
+    )
 
 
 # -- values that parse but cannot be stored or summed (issues 14, 15): each was an internal error ---------------------

@@ -15,8 +15,10 @@ from shopseg.workspace import Workspace
 DAY1 = dt.datetime(2024, 6, 1, 9, 0)
 
 #: The scripted journey's segments.
-ABANDONED_CART = ("events(type='add_to_cart', within=-7d).count >= 1 AND events(type='add_to_cart', within=-1d).count = 0 "
-                  "AND events(type='purchase', within=-7d).count = 0")  # fmt: skip
+ABANDONED_CART = (
+    "events(type='add_to_cart', within=-7d).count >= 1 AND events(type='add_to_cart', within=-1d).count = 0 "
+    "AND events(type='purchase', within=-7d).count = 0"
+)
 BROWSING_TODAY = "events(type='product_view', within=-1d).count >= 1"
 
 

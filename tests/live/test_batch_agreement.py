@@ -41,27 +41,50 @@ def _event(rng: random.Random, i: int, cid: str, at: dt.datetime) -> dict:  # ty
     props: dict = {"category": rng.choice(["shoes", "hats"])} if typ in ("product_view", "add_to_cart") else {}  # type: ignore[type-arg]
     if typ == "purchase":
         props["value"] = rng.choice([15, 35.5, 60, "80"])
-    return {"event_id": f"ev{i}", "customer_id": cid, "anonymous_id": None, "type": typ, "occurred_at": at,
-            "product_id": f"p{rng.randint(1, 9)}", "properties": props or None}  # fmt: skip
+    return {
+        "event_id": f"ev{i}",
+        "customer_id": cid,
+        "anonymous_id": None,
+        "type": typ,
+        "occurred_at": at,
+        "product_id": f"p{rng.randint(1, 9)}",
+        "properties": props or None,
+    }
 
 
 def _prepare(path: Path, rng: random.Random) -> tuple[list[str], list[dict]]:  # type: ignore[type-arg]
     customers = [f"c{i:02d}" for i in range(40)]
     start = dt.datetime(2024, 1, 1, 12)
-    purchases = {c: [str(start + dt.timedelta(days=rng.randint(0, 150))) for _ in range(rng.randint(0, 5))]
-                 for c in customers[:32]}  # fmt: skip
-    history = [_event(rng, 10_000 + i, rng.choice(customers), dt.datetime(2024, 5, 20) + dt.timedelta(hours=7 * i))
-               for i in range(40)]  # fmt: skip
+    purchases = {
+        c: [str(start + dt.timedelta(days=rng.randint(0, 150))) for _ in range(rng.randint(0, 5))]
+        for c in customers[:32]
+    }
+    history = [
+        _event(rng, 10_000 + i, rng.choice(customers), dt.datetime(2024, 5, 20) + dt.timedelta(hours=7 * i))
+        for i in range(40)
+    ]
     with Workspace.init(path) as ws:
         write_store(ws, purchases, prospects=customers[32:])
-        ws.con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [[e["event_id"], e["customer_id"], None, e["type"], e["occurred_at"], e["product_id"],
-                             json.dumps(e["properties"]) if e["properties"] else None] for e in history])  # fmt: skip
+        ws.con.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    e["event_id"],
+                    e["customer_id"],
+                    None,
+                    e["type"],
+                    e["occurred_at"],
+                    e["product_id"],
+                    json.dumps(e["properties"]) if e["properties"] else None,
+                ]
+                for e in history
+            ],
+        )
         build_features(ws, "duckdb", as_of=DAY)
         store = SegmentStore(ws)
         for name, rule in SEGMENTS.items():
             store.create(name, rule, force=True)
-    day = sorted((dt.datetime.combine(DAY, dt.time()) + dt.timedelta(seconds=rng.randint(0, 86_399)) for _ in range(600)))
+    day = sorted(dt.datetime.combine(DAY, dt.time()) + dt.timedelta(seconds=rng.randint(0, 86_399)) for _ in range(600))
     return customers, [_event(rng, i, rng.choice(customers), at) for i, at in enumerate(day)]
 
 
@@ -74,7 +97,7 @@ def test_live_replay_of_a_day_matches_batch_refresh(tmp_path: Path) -> None:
     eng.start()
     try:
         for i in range(0, len(day_events), 3):
-            chunk = day_events[i:i + 3]
+            chunk = day_events[i : i + 3]
             clock.set(chunk[-1]["occurred_at"])
             eng.ingest(chunk)
         live = {name: set(ids) for name, ids in eng.evaluator.members.items()}

@@ -11,9 +11,9 @@ import pytest
 
 from shopseg.errors import InvalidParameterError
 from shopseg.live.engine import LiveEngine
+from shopseg.live.evaluator import Transition
 from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, ReentryPolicy
-from shopseg.live.evaluator import Transition
 from shopseg.workspace import Workspace
 from tests.api.helpers import Receiver, wait_until
 
@@ -21,8 +21,15 @@ LAPSING = "events(type='purchase', within=-90d).count >= 1 AND events(type='purc
 
 
 def _ev(eid: str, cid: str, typ: str, at: dt.datetime, **kw) -> dict:  # type: ignore[no-untyped-def]
-    return {"event_id": eid, "customer_id": cid, "anonymous_id": None, "type": typ, "occurred_at": at,
-            "product_id": kw.get("product_id"), "properties": kw.get("properties")}  # fmt: skip
+    return {
+        "event_id": eid,
+        "customer_id": cid,
+        "anonymous_id": None,
+        "type": typ,
+        "occurred_at": at,
+        "product_id": kw.get("product_id"),
+        "properties": kw.get("properties"),
+    }
 
 
 def _engine(path: Path, clock, got: list[Notification], **kw) -> LiveEngine:  # type: ignore[no-untyped-def]
@@ -49,15 +56,23 @@ def test_no_purchase_in_30_days_fires_on_day_31(make_ws, clock) -> None:  # type
         eng.tick()
         assert "c1" in eng.evaluator.members["lapsing"]
         wait_until(lambda: len(got) == 1)
-        assert (got[0].kind, got[0].segment, got[0].event_id, got[0].at) == ("entry", "lapsing", None,
-                                                                               "2024-07-01T09:00:00")  # fmt: skip
+        assert (got[0].kind, got[0].segment, got[0].event_id, got[0].at) == (
+            "entry",
+            "lapsing",
+            None,
+            "2024-07-01T09:00:00",
+        )
     finally:
         _close(eng)
 
 
 def test_only_affected_segments_are_re_evaluated(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
-    path = make_ws(carts="events(type='add_to_cart').count >= 1", shoes="events(type='product_view', category='shoes'"
-                   ").count >= 2", loyal="orders >= 3", either="segment('carts') OR segment('shoes')")  # fmt: skip
+    path = make_ws(
+        carts="events(type='add_to_cart').count >= 1",
+        shoes="events(type='product_view', category='shoes').count >= 2",
+        loyal="orders >= 3",
+        either="segment('carts') OR segment('shoes')",
+    )
     eng = LiveEngine(Workspace.open(path), clock=clock)
     try:
         idx = eng.evaluator.index
@@ -71,11 +86,14 @@ def test_only_affected_segments_are_re_evaluated(make_ws, clock) -> None:  # typ
         eng.workspace.close()
 
 
-@pytest.mark.parametrize(("mode", "expected"), [
-    ("always", [0, 10, 20, 30, 4000, 4010]),
-    ("once", [0, 10]),            # the first entry (and its exit) only
-    ("cooldown", [0, 10, 4000, 4010]),  # the entry 10 s after an exit is silent, and so is its exit
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("always", [0, 10, 20, 30, 4000, 4010]),
+        ("once", [0, 10]),  # the first entry (and its exit) only
+        ("cooldown", [0, 10, 4000, 4010]),  # the entry 10 s after an exit is silent, and so is its exit
+    ],
+)
 def test_reentry_rules(mode: str, expected: list[int]) -> None:
     policy = ReentryPolicy(mode, cooldown_s=3600)
     t0 = dt.datetime(2024, 6, 1)
@@ -88,8 +106,12 @@ def test_reentry_rules(mode: str, expected: list[int]) -> None:
 
 def test_failing_webhook_is_retried_then_dead_lettered(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
     got: list[Notification] = []
-    eng = _engine(make_ws(carts="events(type='add_to_cart').count >= 1"), clock, got,
-                  webhook_options={"max_attempts": 3, "backoff_ms": 20})  # fmt: skip
+    eng = _engine(
+        make_ws(carts="events(type='add_to_cart').count >= 1"),
+        clock,
+        got,
+        webhook_options={"max_attempts": 3, "backoff_ms": 20},
+    )
     try:
         with Receiver(statuses=[500, 500, 500]) as hook:
             eng.webhooks.add(hook.url, ["carts"])
@@ -118,7 +140,9 @@ def test_restart_notifies_what_changed_while_down(make_ws, clock) -> None:  # ty
         wait_until(lambda: len(got) == 1)
         assert (got[0].kind, got[0].segment) == ("entry", "lapsing")
         with eng.lock:
-            rows = eng.workspace.con.execute("SELECT segment, customer_id, kind, notified FROM live_transitions").fetchall()
+            rows = eng.workspace.con.execute(
+                "SELECT segment, customer_id, kind, notified FROM live_transitions"
+            ).fetchall()
         assert rows == [("lapsing", "c1", "entry", True)]
     finally:
         _close(eng)
@@ -130,8 +154,12 @@ def test_restart_notifies_what_changed_while_down(make_ws, clock) -> None:  # ty
 def test_erasure_removes_the_customer_everywhere(make_ws, clock) -> None:  # type: ignore[no-untyped-def]
     eng = _engine(make_ws(carts="events(type='add_to_cart').count >= 1"), clock, [])
     try:
-        eng.ingest([_ev("a1", "c1", "add_to_cart", clock.now(), properties={"email": "ann@example.com"}),
-                    _ev("a2", "c2", "add_to_cart", clock.now())])  # fmt: skip
+        eng.ingest(
+            [
+                _ev("a1", "c1", "add_to_cart", clock.now(), properties={"email": "ann@example.com"}),
+                _ev("a2", "c2", "add_to_cart", clock.now()),
+            ]
+        )
         rows = eng.erase("c1")
         assert rows["events"] == 1 and rows["live_transitions"] == 1
         assert eng.evaluator.segments_of("c1") == [] and "c1" not in eng.evaluator.profiles
@@ -187,7 +215,8 @@ def test_a_failed_fsync_commits_the_events_to_the_workspace(make_ws, clock) -> N
         with eng.lock:  # acknowledged because the workspace holds it (the applier alone would wait 600 s)
             assert eng.workspace.con.execute("SELECT event_id FROM events").fetchall() == [("a1",)]
             assert eng.workspace.con.execute("SELECT customer_id, kind FROM live_transitions").fetchall() == [
-                ("c1", "entry")]
+                ("c1", "entry")
+            ]
         assert eng.ingest([_ev("a1", "c1", "add_to_cart", clock.now())]) == (0, 1, ["a1"])
         assert eng.evaluator.members["carts"] == {"c1"} and [(n.kind, n.event_id) for n in got] == [("entry", "a1")]
     finally:

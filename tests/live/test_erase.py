@@ -18,8 +18,15 @@ AT = dt.datetime(2024, 6, 1, 9)
 
 
 def _ev(eid: str, cid: str | None, anon: str | None = None, **props: str) -> dict[str, object]:
-    return {"event_id": eid, "customer_id": cid, "anonymous_id": anon, "type": "page_view", "occurred_at": AT,
-            "product_id": None, "properties": props or None}  # fmt: skip
+    return {
+        "event_id": eid,
+        "customer_id": cid,
+        "anonymous_id": anon,
+        "type": "page_view",
+        "occurred_at": AT,
+        "product_id": None,
+        "properties": props or None,
+    }
 
 
 def _journal_crash(path: Path) -> None:
@@ -103,8 +110,11 @@ def test_a_webhook_delivery_being_retried_is_dropped_not_dead_lettered(make_ws, 
     """Dead-lettering a notification of an erased customer would store their id again after the erasure."""
     from tests.api.helpers import Receiver, wait_until
 
-    eng = LiveEngine(Workspace.open(make_ws(viewers="events(type='page_view').count >= 1")), clock=clock,
-                     webhook_options={"max_attempts": 3, "backoff_ms": 300})  # fmt: skip
+    eng = LiveEngine(
+        Workspace.open(make_ws(viewers="events(type='page_view').count >= 1")),
+        clock=clock,
+        webhook_options={"max_attempts": 3, "backoff_ms": 300},
+    )
     eng.start()
     try:
         with Receiver(statuses=[500]) as hook:

@@ -41,8 +41,9 @@ def test_live_members_equal_batch_on_interest_prediction_and_attribute_fields(ac
         for name in rules:
             flags = store.frame(eng, store.get(name).segment, day)
             batch[name] = set(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"])
-    live_engine = LiveEngine(Workspace.open(action_ws_path), clock=ManualClock(dt.datetime.combine(day, dt.time(12))),
-                             tick_ms=60_000)  # fmt: skip
+    live_engine = LiveEngine(
+        Workspace.open(action_ws_path), clock=ManualClock(dt.datetime.combine(day, dt.time(12))), tick_ms=60_000
+    )
     live_engine.start()
     try:
         live = {name: set(live_engine.evaluator.members.get(name, ())) for name in rules}

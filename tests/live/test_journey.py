@@ -32,10 +32,10 @@ def _sse(url: str, key: str, out: list[dict[str, Any]], ready: threading.Event) 
 
 
 EXPECTED = [  # (kind, segment, caused by)
-    ("entry", "browsing_today", "e1"),     # day 1: product view
-    ("entry", "abandoned_cart", None),     # day 2, no new event: the cart was left yesterday (the scheduler)
-    ("exit", "browsing_today", None),      # day 2: yesterday's view left the 1-day window (the scheduler)
-    ("exit", "abandoned_cart", "e3"),      # day 2: the purchase
+    ("entry", "browsing_today", "e1"),  # day 1: product view
+    ("entry", "abandoned_cart", None),  # day 2, no new event: the cart was left yesterday (the scheduler)
+    ("exit", "browsing_today", None),  # day 2: yesterday's view left the 1-day window (the scheduler)
+    ("exit", "abandoned_cart", "e3"),  # day 2: the purchase
 ]
 
 

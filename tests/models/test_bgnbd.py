@@ -81,7 +81,9 @@ def test_params_and_predictions_match_lifetimes(bgnbd: BetaGeoModel, cdnow_summa
     f, r, t = (cdnow_summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        np.testing.assert_allclose(bgnbd.conditional_probability_alive(f, r, t), ref.conditional_probability_alive(f, r, t), rtol=1e-10)
+        np.testing.assert_allclose(
+            bgnbd.conditional_probability_alive(f, r, t), ref.conditional_probability_alive(f, r, t), rtol=1e-10
+        )
         np.testing.assert_allclose(
             bgnbd.conditional_expected_purchases(39, f, r, t),
             ref.conditional_expected_number_of_purchases_up_to_time(39, f, r, t),
@@ -127,7 +129,9 @@ def test_predict_gives_one_finite_row_per_customer(bgnbd: BetaGeoModel, cdnow_su
     out = bgnbd.predict(cdnow_summary.assign(customer_id=cdnow_summary.ID), horizon=39)
     assert len(out) == 2357 and list(out.columns[:3]) == ["customer_id", "p_alive", "expected_purchases"]
     assert np.isfinite(out.drop(columns="customer_id").to_numpy()).all()
-    assert (out.next_order_lower <= out.next_order_expected).all() and (out.next_order_expected <= out.next_order_upper).all()
+    assert (out.next_order_lower <= out.next_order_expected).all() and (
+        out.next_order_expected <= out.next_order_upper
+    ).all()
     assert out.attrs["model"] == "BetaGeoModel"
 
 
@@ -205,4 +209,6 @@ def test_params_match_a_lifetimes_fit(bgnbd: BetaGeoModel, cdnow_summary: pd.Dat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = lifetimes.BetaGeoFitter().fit(cdnow_summary.frequency, cdnow_summary.recency, cdnow_summary["T"])
-    assert {k: f"{v:.3g}" for k, v in bgnbd.params_.items()} == {k: f"{float(ref.params_[k]):.3g}" for k in PUBLISHED_BGNBD}
+    assert {k: f"{v:.3g}" for k, v in bgnbd.params_.items()} == {
+        k: f"{float(ref.params_[k]):.3g}" for k in PUBLISHED_BGNBD
+    }

@@ -19,7 +19,9 @@ def test_clv_matches_lifetimes(bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel
     bg.params_ = pd.Series(bgnbd.params_)
     bg.predict = bg.conditional_expected_number_of_purchases_up_to_time
     gg = lifetimes.GammaGammaFitter()
-    gg.params_ = pd.Series({"p": gamma_gamma.params_["p"], "q": gamma_gamma.params_["q"], "v": gamma_gamma.params_["gamma"]})
+    gg.params_ = pd.Series(
+        {"p": gamma_gamma.params_["p"], "q": gamma_gamma.params_["q"], "v": gamma_gamma.params_["gamma"]}
+    )
     d = cdnow_split
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -46,7 +48,9 @@ def test_discounting_lowers_clv(bgnbd: BetaGeoModel, gamma_gamma: GammaGammaMode
     assert (high < low).all() and np.isfinite(high).all()
 
 
-def test_bad_arguments_are_all_reported(bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel, cdnow_split: pd.DataFrame) -> None:
+def test_bad_arguments_are_all_reported(
+    bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel, cdnow_split: pd.DataFrame
+) -> None:
     with pytest.raises(SchemaError, match="horizon must be > 0.*discount_rate must be >= 0"):
         customer_lifetime_value(bgnbd, gamma_gamma, cdnow_split, horizon=-1, step=1, discount_rate=-0.1)
 
@@ -63,7 +67,9 @@ def test_predict_customer_value_gives_the_workspace_table(
     numbers = out.select_dtypes("number")
     assert np.isfinite(numbers.to_numpy()).all()
     start = pd.Timestamp("1997-09-30")
-    assert (out.next_order_date_lower >= start).all() and (out.next_order_date_upper <= start + pd.Timedelta(weeks=52)).all()
+    assert (out.next_order_date_lower >= start).all() and (
+        out.next_order_date_upper <= start + pd.Timedelta(weeks=52)
+    ).all()
     row = out.iloc[0]
     assert row.next_order_date == start + pd.Timedelta(days=round(row.next_order_expected * 7))
     assert out.attrs["model"] == "BetaGeoModel" and out.attrs["time_unit"] == "weeks"

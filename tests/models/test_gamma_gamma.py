@@ -34,7 +34,9 @@ def test_expected_spend_matches_lifetimes(gamma_gamma: GammaGammaModel, cdnow_sp
     """lifetimes 0.11 GammaGammaFitter.conditional_expected_average_profit at our parameters; 1e-12 relative."""
     lifetimes = pytest.importorskip("lifetimes")
     ref = lifetimes.GammaGammaFitter()
-    ref.params_ = pd.Series({"p": gamma_gamma.params_["p"], "q": gamma_gamma.params_["q"], "v": gamma_gamma.params_["gamma"]})
+    ref.params_ = pd.Series(
+        {"p": gamma_gamma.params_["p"], "q": gamma_gamma.params_["q"], "v": gamma_gamma.params_["gamma"]}
+    )
     repeat = cdnow_split[cdnow_split.frequency_cal > 0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -69,7 +71,9 @@ def test_too_few_repeat_customers_can_fall_back() -> None:
     np.testing.assert_allclose(model.conditional_expected_average_profit([0, 1], [0.0, 10.0]), [149 / 9, 149 / 9])
 
 
-def test_zero_spend_repeaters_are_left_out_with_a_warning(gamma_gamma: GammaGammaModel, cdnow_split: pd.DataFrame) -> None:
+def test_zero_spend_repeaters_are_left_out_with_a_warning(
+    gamma_gamma: GammaGammaModel, cdnow_split: pd.DataFrame
+) -> None:
     data = cdnow_split.copy()
     first = data.index[data.frequency_cal > 0][0]
     data.loc[first, "monetary_value_cal"] = 0.0

@@ -47,12 +47,19 @@ def test_log_likelihood_matches_lifetimes(mbgnbd: ModifiedBetaGeoModel, cdnow_su
 def test_p_alive_and_conditional_expectation_match_lifetimes(mbgnbd, cdnow_summary, oracle) -> None:
     """P(alive) and E[X(39) | history] for every CDNOW customer equal lifetimes' closed forms (1e-8 relative)."""
     f, r, t = (cdnow_summary[c] for c in ("frequency", "recency", "T"))
-    np.testing.assert_allclose(mbgnbd.conditional_probability_alive(cdnow_summary),
-                               oracle.conditional_probability_alive(f, r, t), rtol=1e-8)  # fmt: skip
-    np.testing.assert_allclose(mbgnbd.conditional_expected_purchases(39, cdnow_summary),
-                               oracle.conditional_expected_number_of_purchases_up_to_time(39, f, r, t), rtol=1e-8)  # fmt: skip
-    np.testing.assert_allclose(mbgnbd.expected_purchases([1.0, 3.0, 78.0]),
-                               oracle.expected_number_of_purchases_up_to_time(np.array([1.0, 3.0, 78.0])), rtol=1e-8)  # fmt: skip
+    np.testing.assert_allclose(
+        mbgnbd.conditional_probability_alive(cdnow_summary), oracle.conditional_probability_alive(f, r, t), rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        mbgnbd.conditional_expected_purchases(39, cdnow_summary),
+        oracle.conditional_expected_number_of_purchases_up_to_time(39, f, r, t),
+        rtol=1e-8,
+    )
+    np.testing.assert_allclose(
+        mbgnbd.expected_purchases([1.0, 3.0, 78.0]),
+        oracle.expected_number_of_purchases_up_to_time(np.array([1.0, 3.0, 78.0])),
+        rtol=1e-8,
+    )
 
 
 def test_new_customer_pmf_matches_lifetimes(mbgnbd, oracle) -> None:

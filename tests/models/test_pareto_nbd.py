@@ -37,7 +37,9 @@ def test_likelihood_and_predictions_match_lifetimes(pareto: ParetoNBDModel, cdno
         warnings.simplefilter("ignore")
         ref_ll = ref._conditional_log_likelihood(list(pareto.params_.values()), f, r, t).sum()
         assert pareto.log_likelihood_ == pytest.approx(ref_ll, rel=1e-9)
-        np.testing.assert_allclose(pareto.conditional_probability_alive(f, r, t), ref.conditional_probability_alive(f, r, t), rtol=1e-9)
+        np.testing.assert_allclose(
+            pareto.conditional_probability_alive(f, r, t), ref.conditional_probability_alive(f, r, t), rtol=1e-9
+        )
         np.testing.assert_allclose(
             pareto.conditional_expected_purchases(39, f, r, t),
             ref.conditional_expected_number_of_purchases_up_to_time(39, f, r, t),
@@ -67,9 +69,18 @@ def test_next_order_matches_direct_integration(pareto: ParetoNBDModel) -> None:
     """P(next order within h | alive) = int_0^h (r+x)/(a+T) ((a+T)/(a+T+u))^(r+x+1) ((b+T)/(b+T+u))^s du (scipy quad); 1e-4."""
     r, alpha, s, beta = pareto.params_.values()
     x, t_x, big_t, h = 3.0, 20.0, 38.86, 52.0
-    dens = lambda u: (r + x) / (alpha + big_t) * ((alpha + big_t) / (alpha + big_t + u)) ** (r + x + 1) * (  # noqa: E731
-        (beta + big_t) / (beta + big_t + u)
-    ) ** s
+
+    def dens(u):
+        return (
+            (r + x)
+            / (alpha + big_t)
+            * ((alpha + big_t) / (alpha + big_t + u)) ** (r + x + 1)
+            * (  # noqa: E731
+                (beta + big_t) / (beta + big_t + u)
+            )
+            ** s
+        )
+
     fh = integrate.quad(dens, 0, h)[0]
     mean = integrate.quad(lambda u: u * dens(u), 0, h)[0] / fh
     row = pareto.next_order([x], [t_x], [big_t], horizon=h).iloc[0]

@@ -10,7 +10,13 @@ from shopseg.models.clv._summary import unique_rows
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0.0, 0.5, 1.25]), st.sampled_from([2.0, 3.0])), min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from([0.0, 0.5, 1.25]), st.sampled_from([2.0, 3.0])),
+        min_size=1,
+        max_size=60,
+    )
+)
 def test_unique_rows_reconstruct_the_input(rows: list[tuple[int, float, float]]) -> None:
     """uniques[inverse] gives back every row; counts sum to n; the set of rows equals np.unique(axis=0)."""
     cols = [np.array(c, dtype=float) for c in zip(*rows)]

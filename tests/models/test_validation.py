@@ -28,10 +28,26 @@ def test_interval_wording_and_bounds() -> None:
 @pytest.mark.parametrize(
     ("model", "kwargs", "message"),
     [
-        (BetaGeoModel, {"penalizer": -1}, "The 'penalizer' parameter of BetaGeoModel must be a float in the range [0, inf). Got -1 instead."),
-        (ParetoNBDModel, {"min_customers": 0}, "The 'min_customers' parameter of ParetoNBDModel must be an int in the range [1, inf). Got 0 instead."),
-        (GammaGammaModel, {"fallback": "prior"}, "The 'fallback' parameter of GammaGammaModel must be a str among {'population', 'raise'}. Got 'prior' instead."),
-        (BetaGeoModel, {"max_iter": 1.5}, "The 'max_iter' parameter of BetaGeoModel must be an int in the range [1, inf). Got 1.5 instead."),
+        (
+            BetaGeoModel,
+            {"penalizer": -1},
+            "The 'penalizer' parameter of BetaGeoModel must be a float in the range [0, inf). Got -1 instead.",
+        ),
+        (
+            ParetoNBDModel,
+            {"min_customers": 0},
+            "The 'min_customers' parameter of ParetoNBDModel must be an int in the range [1, inf). Got 0 instead.",
+        ),
+        (
+            GammaGammaModel,
+            {"fallback": "prior"},
+            "The 'fallback' parameter of GammaGammaModel must be a str among {'population', 'raise'}. Got 'prior' instead.",
+        ),
+        (
+            BetaGeoModel,
+            {"max_iter": 1.5},
+            "The 'max_iter' parameter of BetaGeoModel must be an int in the range [1, inf). Got 1.5 instead.",
+        ),
     ],
 )
 def test_bad_hyperparameters_are_reported_in_sklearn_wording(model: type, kwargs: dict, message: str) -> None:
@@ -65,7 +81,12 @@ def test_options_accepts_only_listed_strings() -> None:
 @pytest.mark.parametrize("model", PURCHASE_MODELS)
 def test_invalid_rows_are_all_listed_with_customer_ids(model: type) -> None:
     data = pd.DataFrame(
-        {"customer_id": ["c1", "c2", "c3", "c4"], "frequency": [1, -1, 0, 2], "recency": [5.0, 0.0, 3.0, 9.0], "T": [4.0, 5.0, 6.0, 10.0]}
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "frequency": [1, -1, 0, 2],
+            "recency": [5.0, 0.0, 3.0, 9.0],
+            "T": [4.0, 5.0, 6.0, 10.0],
+        }
     )
     with pytest.raises(SchemaError) as info:
         model().fit(data)
@@ -84,7 +105,9 @@ def test_missing_column_suggests_the_fix(model: type) -> None:
 
 @pytest.mark.parametrize("model", PURCHASE_MODELS)
 def test_too_few_customers_is_a_clear_error(model: type) -> None:
-    with pytest.raises(SchemaError, match="only 3 customers; expected at least min_customers=30. Hint: .*fallback='penalized'"):
+    with pytest.raises(
+        SchemaError, match="only 3 customers; expected at least min_customers=30. Hint: .*fallback='penalized'"
+    ):
         model().fit([1, 0, 2], [2.0, 0.0, 3.0], [5.0, 5.0, 5.0])
 
 

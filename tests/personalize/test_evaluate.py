@@ -14,12 +14,16 @@ from shopseg.personalize.ranking import holdout_last_order, rank_metrics
 
 
 def test_holdout_is_each_repeat_buyers_last_order():
-    lines = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "b", "c", "c"],
-        "product_id": ["x", "y", "z", "x", "y", "z"],
-        "order_id": ["o1", "o2", "o2", "o3", "o4", "o5"],
-        "ordered_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-02-01", "2024-01-01", "2024-03-01", "2024-01-01"]),
-    })  # fmt: skip
+    lines = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "c", "c"],
+            "product_id": ["x", "y", "z", "x", "y", "z"],
+            "order_id": ["o1", "o2", "o2", "o3", "o4", "o5"],
+            "ordered_at": pd.to_datetime(
+                ["2024-01-01", "2024-02-01", "2024-02-01", "2024-01-01", "2024-03-01", "2024-01-01"]
+            ),
+        }
+    )
     train, test = holdout_last_order(lines)
     assert sorted(test["order_id"].unique()) == ["o2", "o4"]  # b has one order: not evaluated
     assert sorted(train["order_id"].unique()) == ["o1", "o3", "o5"]
@@ -60,9 +64,11 @@ def test_evaluation_on_the_synthetic_store_beats_both_baselines(action_ws):
     assert [r.model for r in ev.results] == [MODEL, GLOBAL, BUY_AGAIN]
     assert {r.customers for r in ev.results} == {744}
     assert [(c.metric, c.baseline, c.verdict) for c in ev.comparisons] == [
-        ("hit rate@10", GLOBAL, "beats"), ("hit rate@10", BUY_AGAIN, "beats"),
-        ("NDCG@10", GLOBAL, "beats"), ("NDCG@10", BUY_AGAIN, "beats"),
-    ]  # fmt: skip
+        ("hit rate@10", GLOBAL, "beats"),
+        ("hit rate@10", BUY_AGAIN, "beats"),
+        ("NDCG@10", GLOBAL, "beats"),
+        ("NDCG@10", BUY_AGAIN, "beats"),
+    ]
     for r in ev.results:
         assert r.hit_rate_ci[0] < r.hit_rate < r.hit_rate_ci[1] and r.ndcg_ci[0] < r.ndcg < r.ndcg_ci[1]
 
@@ -84,9 +90,11 @@ def test_recommender_on_online_retail_beats_popularity_and_ties_buy_again(online
     assert ev.blend.chosen_by == "validation" and ev.blend.include_bought
     verdicts = {(c.metric, c.baseline): c.verdict for c in ev.comparisons}
     assert verdicts == {
-        ("hit rate@10", GLOBAL): "beats", ("NDCG@10", GLOBAL): "beats",
-        ("hit rate@10", BUY_AGAIN): "no significant difference", ("NDCG@10", BUY_AGAIN): "no significant difference",
-    }  # fmt: skip
+        ("hit rate@10", GLOBAL): "beats",
+        ("NDCG@10", GLOBAL): "beats",
+        ("hit rate@10", BUY_AGAIN): "no significant difference",
+        ("NDCG@10", BUY_AGAIN): "no significant difference",
+    }
     ours, pop = ev.result(MODEL), ev.result(GLOBAL)
     assert ours.hit_rate_ci[0] > pop.hit_rate_ci[1] and ours.ndcg_ci[0] > pop.ndcg_ci[1]  # non-overlapping
 

@@ -21,6 +21,7 @@ def _oracle(ws) -> pd.Series:
     f = ws.con.execute("SELECT customer_id, orders, abandoned_checkouts_90d FROM customer_features").df()
     f = f.merge(ws.con.execute("SELECT customer_id, rfm_segment FROM customer_rfm").df(), on="customer_id", how="left")
     f = f.merge(ws.con.execute("SELECT customer_id, stage FROM customer_lifecycle").df(), on="customer_id", how="left")
+
     def pick(r) -> str:
         if r.abandoned_checkouts_90d >= 1:
             return "cart_recovery"
@@ -31,6 +32,7 @@ def _oracle(ws) -> pd.Series:
         if r.stage == "new":
             return "onboarding"
         return "cross_sell" if r.orders == 1 else "none"
+
     return f.set_index("customer_id").apply(pick, axis=1).sort_index()
 
 
@@ -53,12 +55,15 @@ def test_products_are_recommendations_not_past_purchases(action_ws):
 
 def test_an_edited_yaml_playbook_is_used(action_ws, tmp_path):
     data = yaml.safe_load(playbook_text())
-    data["rules"] = [{"name": "big", "when": "revenue >= 500", "action": "Send the catalogue", "reason": "spent 500+",
-                      "products": 0}]  # fmt: skip
+    data["rules"] = [
+        {"name": "big", "when": "revenue >= 500", "action": "Send the catalogue", "reason": "spent 500+", "products": 0}
+    ]
     path = tmp_path / "mine.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     table = next_best_actions(action_ws, playbook=load_playbook(path))
-    rich = set(action_ws.con.execute("SELECT customer_id FROM customer_features WHERE revenue >= 500").df()["customer_id"])
+    rich = set(
+        action_ws.con.execute("SELECT customer_id FROM customer_features WHERE revenue >= 500").df()["customer_id"]
+    )
     assert set(table.loc[table["action_name"] == "big", "customer_id"]) == rich
     assert (table["products"] == "").all()
 
@@ -76,15 +81,28 @@ def load_playbook_text(text: str):
     return load_playbook(path)
 
 
-@pytest.mark.parametrize(("content", "suffix", "message"), [
-    ("rules: [", ".yaml", "not valid YAML"),
-    (json.dumps({"rules": [{"name": "x", "when": "orders >=", "action": "a", "reason": "r"}]}), ".json",
-     r"/rules/0/when: Value error, not a valid segment rule"),
-    (json.dumps({"rules": [{"name": "x", "when": "orders = 1", "action": "a"}]}), ".json", r"/rules/0/reason: Field required"),
-    (json.dumps({"rules": [{"name": "x", "when": "orders = 1", "action": "a", "reason": "r", "colour": 1}]}), ".json",
-     r"/rules/0/colour: Extra inputs are not permitted"),
-    (json.dumps({"rules": []}), ".json", r"/rules: List should have at least 1 item"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ("rules: [", ".yaml", "not valid YAML"),
+        (
+            json.dumps({"rules": [{"name": "x", "when": "orders >=", "action": "a", "reason": "r"}]}),
+            ".json",
+            r"/rules/0/when: Value error, not a valid segment rule",
+        ),
+        (
+            json.dumps({"rules": [{"name": "x", "when": "orders = 1", "action": "a"}]}),
+            ".json",
+            r"/rules/0/reason: Field required",
+        ),
+        (
+            json.dumps({"rules": [{"name": "x", "when": "orders = 1", "action": "a", "reason": "r", "colour": 1}]}),
+            ".json",
+            r"/rules/0/colour: Extra inputs are not permitted",
+        ),
+        (json.dumps({"rules": []}), ".json", r"/rules: List should have at least 1 item"),
+    ],
+)
 def test_bad_playbook_files_name_the_file_and_the_place(tmp_path, content, suffix, message):
     path = tmp_path / f"bad{suffix}"
     path.write_text(content, encoding="utf-8")
@@ -96,7 +114,9 @@ def test_bad_playbook_files_name_the_file_and_the_place(tmp_path, content, suffi
 def test_unknown_field_in_a_rule_is_reported_with_the_rule_name(action_ws, tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"rules": [{"name": "lapsed", "when": "recnecy > 90", "action": "a", "reason": "r"}]}))
-    with pytest.raises(SegmentError, match="(?s)playbook .default., rule .when. of segment .lapsed.: 1 problem.*recnecy"):
+    with pytest.raises(
+        SegmentError, match="(?s)playbook .default., rule .when. of segment .lapsed.: 1 problem.*recnecy"
+    ):
         next_best_actions(action_ws, playbook=load_playbook(path))
     with pytest.raises(InvalidParameterError, match="no playbook file here"):
         load_playbook(tmp_path / "missing.yaml")

@@ -30,8 +30,11 @@ def test_a_customer_who_rebuys_x_weekly_gets_x_first():
     data = build_interactions(_store())
     row = data.row("weekly")
     # the buy-again term alone, the default blend with past purchases included, the personal-popularity baseline
-    for rec in (ItemRecommender(include_bought=True, similarity_weight=0, segment_weight=0),
-                ItemRecommender(include_bought=True), BuyAgainRecommender()):  # fmt: skip
+    for rec in (
+        ItemRecommender(include_bought=True, similarity_weight=0, segment_weight=0),
+        ItemRecommender(include_bought=True),
+        BuyAgainRecommender(),
+    ):
         idx, _ = rec.fit(data).recommend([row], n=3)
         assert data.products[idx[0, 0]] == "X", vars(rec)
     # past purchases excluded: X and Y can never come back; Z (bought with Y) is all that is left
@@ -55,12 +58,14 @@ def test_exclude_and_include_bought_on_every_customer():
 def test_recency_decay_orders_recent_purchases_first():
     """A bought 3 times a year ago, B twice in the last fortnight: a short half-life puts B first, a long one A."""
     end = pd.Timestamp("2024-12-31")
-    p = pd.DataFrame({
-        "customer_id": ["u"] * 5,
-        "product_id": ["A", "A", "A", "B", "B"],
-        "order_id": ["1", "2", "3", "4", "5"],
-        "ordered_at": [end - pd.Timedelta(days=d) for d in (370, 365, 360, 14, 0)],
-    })  # fmt: skip
+    p = pd.DataFrame(
+        {
+            "customer_id": ["u"] * 5,
+            "product_id": ["A", "A", "A", "B", "B"],
+            "order_id": ["1", "2", "3", "4", "5"],
+            "ordered_at": [end - pd.Timedelta(days=d) for d in (370, 365, 360, 14, 0)],
+        }
+    )
     data = build_interactions(p)
     assert np.argmax(buy_again_matrix(data, 30.0).toarray()[0]) == list(data.products).index("B")
     assert np.argmax(buy_again_matrix(data, 10_000.0).toarray()[0]) == list(data.products).index("A")
@@ -84,8 +89,12 @@ def test_buy_again_matrix_matches_a_pandas_oracle(action_ws):
     purchases = load_purchases(action_ws)
     data = build_interactions(purchases)
     m = buy_again_matrix(data, 45.0).tocoo()
-    got = pd.Series(m.data, index=pd.MultiIndex.from_arrays(
-        [data.customers[m.row], data.products[m.col]], names=["customer_id", "product_id"])).sort_index()  # fmt: skip
+    got = pd.Series(
+        m.data,
+        index=pd.MultiIndex.from_arrays(
+            [data.customers[m.row], data.products[m.col]], names=["customer_id", "product_id"]
+        ),
+    ).sort_index()
     want = _oracle(purchases, 45.0).sort_index()
     assert got.index.equals(want.index)
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
@@ -93,7 +102,9 @@ def test_buy_again_matrix_matches_a_pandas_oracle(action_ws):
 
 def test_half_life_must_be_positive():
     data = build_interactions(_store())
-    with pytest.raises(InvalidParameterError, match=r"The 'half_life_days' parameter must be a float in the range \(0, inf\). Got 0"):
+    with pytest.raises(
+        InvalidParameterError, match=r"The 'half_life_days' parameter must be a float in the range \(0, inf\). Got 0"
+    ):
         ItemRecommender(half_life_days=0).fit(data)
     with pytest.raises(InvalidParameterError, match="The 'repeat_weight' parameter must be a float >= 0. Got -1"):
         ItemRecommender(repeat_weight=-1).fit(data)

@@ -48,7 +48,7 @@ def test_interval_of_a_proportion_matches_the_normal_approximation():
     """Independent truth: for 4,000 Bernoulli(0.3) customers the 95% interval is about p +- 1.96 sqrt(p(1-p)/n)."""
     rng = np.random.default_rng(3)
     x = (rng.random(4000) < 0.3).astype(float)
-    (low, high), = bootstrap({"m": x}, n_boot=2000, seed=0)[0].values()  # fmt: skip
+    ((low, high),) = bootstrap({"m": x}, n_boot=2000, seed=0)[0].values()
     p = x.mean()
     half = 1.96 * np.sqrt(p * (1 - p) / len(x))
     assert low == pytest.approx(p - half, abs=0.003) and high == pytest.approx(p + half, abs=0.003)
@@ -69,8 +69,11 @@ def test_bootstrap_refuses_unpaired_values():
 
 def test_printed_verdict_lines_are_exact():
     assert Comparison("hit rate@10", "global popularity", 0.095, 0.081, 0.109).line() == (
-        "hit rate@10: beats global popularity (+9.5 points, 95% CI +8.1 to +10.9)")
+        "hit rate@10: beats global popularity (+9.5 points, 95% CI +8.1 to +10.9)"
+    )
     assert Comparison("hit rate@10", "buy again (personal popularity)", -0.02, -0.031, -0.009).line() == (
-        "hit rate@10: loses to buy again (personal popularity) (-2.0 points, 95% CI -3.1 to -0.9)")
+        "hit rate@10: loses to buy again (personal popularity) (-2.0 points, 95% CI -3.1 to -0.9)"
+    )
     assert Comparison("NDCG@10", "buy again (personal popularity)", 0.001, -0.003, 0.005).line() == (
-        "NDCG@10: no significant difference from buy again (personal popularity) (+0.001, 95% CI -0.003 to +0.005)")
+        "NDCG@10: no significant difference from buy again (personal popularity) (+0.001, 95% CI -0.003 to +0.005)"
+    )

@@ -76,15 +76,23 @@ def test_a_tie_is_reported_as_a_tie(cdnow_backtest):
     """0.000 vs 0.000 is a tie, not "loses to" (issue 16); so is a difference whose interval straddles 0."""
     from shopseg.predict import PurchaseBacktest
 
-    zero = PurchaseBacktest(cdnow_backtest.groups, {"model": 0.0, "naive": 0.0}, cdnow_backtest.customers,
-                            {"model": "mbgnbd", "mae_ci": (0.0, 0.0)})  # fmt: skip
+    zero = PurchaseBacktest(
+        cdnow_backtest.groups,
+        {"model": 0.0, "naive": 0.0},
+        cdnow_backtest.customers,
+        {"model": "mbgnbd", "mae_ci": (0.0, 0.0)},
+    )
     assert not zero.model_wins
     assert zero.verdict() == (
         "MBG/NBD ties with the naive baseline (same repeat rate as in calibration): MAE 0.000 vs 0.000 "
         "(difference +0.000, 95% CI +0.000 to +0.000) purchases per customer"
     )
-    noisy = PurchaseBacktest(cdnow_backtest.groups, {"model": 0.80, "naive": 0.81}, cdnow_backtest.customers,
-                             {"model": "pareto", "mae_ci": (-0.03, 0.01)})  # fmt: skip
+    noisy = PurchaseBacktest(
+        cdnow_backtest.groups,
+        {"model": 0.80, "naive": 0.81},
+        cdnow_backtest.customers,
+        {"model": "pareto", "mae_ci": (-0.03, 0.01)},
+    )
     assert not noisy.model_wins
     assert noisy.verdict() == (
         "Pareto/NBD ties with the naive baseline (same repeat rate as in calibration): MAE 0.800 vs 0.810 "

@@ -31,8 +31,10 @@ def cdnow_master_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worksp
 @pytest.fixture(scope="module")
 def stores(online_retail_workspace: Workspace, cdnow_master_ws: Workspace) -> dict[str, tuple]:
     out = {}
-    for name, ws, dates in (("online_retail", online_retail_workspace, (None, None)),
-                            ("cdnow_master", cdnow_master_ws, ("1997-09-30", "1998-06-30"))):  # fmt: skip
+    for name, ws, dates in (
+        ("online_retail", online_retail_workspace, (None, None)),
+        ("cdnow_master", cdnow_master_ws, ("1997-09-30", "1998-06-30")),
+    ):
         engine = get_engine(ws, "duckdb")
         out[name] = (purchase_backtest(engine, *dates), churn_backtest(engine, None, 90))
     return out

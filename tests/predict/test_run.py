@@ -35,7 +35,9 @@ def test_intervals_are_ordered(predicted_ws):
     assert (out["next_order_p10_date"] <= out["next_order_date"]).all()
     assert (out["next_order_date"] <= out["next_order_p90_date"]).all()
     as_of = pd.Timestamp(out.attrs["as_of"])
-    assert (out["next_order_p10_date"] >= as_of).all() and (out["next_order_p90_date"] <= as_of + pd.Timedelta(days=365)).all()
+    assert (out["next_order_p10_date"] >= as_of).all() and (
+        out["next_order_p90_date"] <= as_of + pd.Timedelta(days=365)
+    ).all()
     assert out["p_alive"].between(0, 1).all() and out["churn_probability"].between(0, 1).all()
 
 
@@ -78,7 +80,9 @@ def test_segment_rules_read_the_predictions(predicted_ws):
     chosen = (out.clv_param_p10 > 200) & (out.churn_risk == "high") | (out.clv_p10 > 1000) & (out.purchases_p90 >= 5)
     expected = out[chosen]["customer_id"]
     assert sorted(members["customer_id"]) == sorted(expected) and len(expected) > 0
-    later = parse_segment("next_order_date_upper IS NOT NULL AND next_order_date_lower IS NOT NULL AND churn_probability BETWEEN 0 AND 1")
+    later = parse_segment(
+        "next_order_date_upper IS NOT NULL AND next_order_date_lower IS NOT NULL AND churn_probability BETWEEN 0 AND 1"
+    )
     everyone = segment_members(get_engine(ws, "duckdb"), later, as_of=out.attrs["as_of"], fields=fields).to_pandas()
     assert len(everyone) == len(out)
 
@@ -144,6 +148,9 @@ def test_purchase_intervals_match_the_pmf_summed_by_hand(predicted_ws):
 
 
 def test_unknown_model_is_refused(workspace):
-    with pytest.raises(InvalidParameterError, match="The 'model' parameter must be one of \\['bgnbd', 'mbgnbd', 'pareto'\\]. "
-                       "Got 'mbg' instead. Did you mean 'mbgnbd'\\?"):  # fmt: skip
+    with pytest.raises(
+        InvalidParameterError,
+        match="The 'model' parameter must be one of \\['bgnbd', 'mbgnbd', 'pareto'\\]. "
+        "Got 'mbg' instead. Did you mean 'mbgnbd'\\?",
+    ):
         predict_workspace(workspace, model="mbg")

@@ -16,13 +16,17 @@ def _granted(ws, purpose):
 
 def test_precedence_event_then_unsubscribe_then_profile(workspace):
     ws = workspace
-    ws.con.execute("INSERT INTO customers (customer_id, email_marketing, profiling) VALUES "
-                   "('a', true, true), ('b', false, NULL), ('c', true, false), ('d', NULL, NULL)")  # fmt: skip
+    ws.con.execute(
+        "INSERT INTO customers (customer_id, email_marketing, profiling) VALUES "
+        "('a', true, true), ('b', false, NULL), ('c', true, false), ('d', NULL, NULL)"
+    )
     t0 = dt.datetime(2024, 1, 1)
     record_consent(ws, "b", "email_marketing", True, at=t0)
     record_consent(ws, "c", "email_marketing", True, at=t0)
-    ws.con.execute("INSERT INTO events (event_id, customer_id, type, occurred_at) VALUES "
-                   "('e1', 'c', 'unsubscribe', '2024-02-01'), ('e2', 'a', 'unsubscribe', '2023-01-01')")  # fmt: skip
+    ws.con.execute(
+        "INSERT INTO events (event_id, customer_id, type, occurred_at) VALUES "
+        "('e1', 'c', 'unsubscribe', '2024-02-01'), ('e2', 'a', 'unsubscribe', '2023-01-01')"
+    )
     record_consent(ws, "a", "email_marketing", True, at=dt.datetime(2023, 6, 1))  # re-subscribed after the unsubscribe
     got = _granted(ws, "email_marketing")
     assert got["a"] == {"granted": True, "basis": "consent event"}
@@ -44,7 +48,9 @@ def test_history_keeps_every_change_and_the_newest_wins(workspace):
 
 def test_bad_purpose_and_unknown_customer(workspace):
     workspace.con.execute("INSERT INTO customers (customer_id) VALUES ('a')")
-    with pytest.raises(InvalidParameterError, match="unknown purpose 'emial_marketing'.*Did you mean 'email_marketing'"):
+    with pytest.raises(
+        InvalidParameterError, match="unknown purpose 'emial_marketing'.*Did you mean 'email_marketing'"
+    ):
         record_consent(workspace, "a", "emial_marketing", True)
     with pytest.raises(NotFound, match="customer 'zz': not in the customers table"):
         record_consent(workspace, "zz", "profiling", True)

@@ -21,8 +21,10 @@ def _occurrences(ws, needles):
     cols = ws.con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal").fetchall()
     for table, column in cols:
         for needle in needles:
-            n = ws.con.execute(f'SELECT count(*) FROM "{table}" WHERE contains(lower(CAST("{column}" AS VARCHAR)), ?)',
-                               [needle.lower()]).fetchone()[0]  # fmt: skip
+            n = ws.con.execute(
+                f'SELECT count(*) FROM "{table}" WHERE contains(lower(CAST("{column}" AS VARCHAR)), ?)',
+                [needle.lower()],
+            ).fetchone()[0]
             if n:
                 hits.append((table, column, needle, n))
     return hits
@@ -40,9 +42,11 @@ def rich_ws(action_ws):
     record_consent(ws, VICTIM, "email_marketing", True)
     create_experiment(ws, "exp1", "loyal", start="2025-01-01")
     assign_experiment(ws, "exp1")
-    ws.con.execute("INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES "
-                   f"('ref1', 'c000001', 'page_view', '2025-01-01', '{{\"referred_by\": \"{VICTIM}\"}}')")
-    ws.con.execute(f"CREATE TABLE campaign_log AS SELECT customer_id, 'sent' AS status FROM customers LIMIT 50")
+    ws.con.execute(
+        "INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES "
+        f"('ref1', 'c000001', 'page_view', '2025-01-01', '{{\"referred_by\": \"{VICTIM}\"}}')"
+    )
+    ws.con.execute("CREATE TABLE campaign_log AS SELECT customer_id, 'sent' AS status FROM customers LIMIT 50")
     return ws
 
 
@@ -53,8 +57,19 @@ def test_erased_customer_appears_nowhere(rich_ws):
     before = {t: ws.con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ws.tables()}
     report = forget_customer(ws, VICTIM, reason="ticket 17")
     assert _occurrences(ws, [VICTIM, email]) == []
-    assert {"customers", "orders", "order_lines", "events", "customer_features", "customer_rfm", "customer_lifecycle",
-            "segment_snapshots", "experiment_assignments", "consent_events", "campaign_log"} <= set(report.deleted)  # fmt: skip
+    assert {
+        "customers",
+        "orders",
+        "order_lines",
+        "events",
+        "customer_features",
+        "customer_rfm",
+        "customer_lifecycle",
+        "segment_snapshots",
+        "experiment_assignments",
+        "consent_events",
+        "campaign_log",
+    } <= set(report.deleted)
     after = {t: ws.con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in ws.tables()}
     for table, n in before.items():  # only the victim's rows went (the meta table gained the audit salt)
         if table == "_shopseg_meta":

@@ -37,8 +37,11 @@ def _plant(ws: Workspace, email: str) -> None:
     """An identify event carrying the address, checkpointed uncompressed (DuckDB's string compression may
     otherwise hide a value from a byte search, whatever the erasure did)."""
     ws.con.execute("SET force_compression = 'uncompressed'")
-    ws.con.execute("INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES "
-                   "('id1', ?, 'identify', '2025-01-01', ?)", [VICTIM, json.dumps({"email": email})])  # fmt: skip
+    ws.con.execute(
+        "INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES "
+        "('id1', ?, 'identify', '2025-01-01', ?)",
+        [VICTIM, json.dumps({"email": email})],
+    )
     ws.con.execute("CHECKPOINT")
     ws.con.execute("RESET force_compression")
 
@@ -96,11 +99,14 @@ def test_redaction_of_free_text() -> None:
 
 
 def test_adjacent_mentions_are_all_redacted(action_ws: Workspace) -> None:
-    action_ws.con.execute("INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES "
-                          f"('m1', 'c000001', 'note', '2025-01-01', '{VICTIM} {VICTIM},{VICTIM}')")  # fmt: skip
+    action_ws.con.execute(
+        "INSERT INTO events (event_id, customer_id, type, occurred_at, properties) VALUES "
+        f"('m1', 'c000001', 'note', '2025-01-01', '{VICTIM} {VICTIM},{VICTIM}')"
+    )
     forget_customer(action_ws, VICTIM)
     assert action_ws.con.execute("SELECT properties FROM events WHERE event_id = 'm1'").fetchone()[0] == (
-        "[erased] [erased],[erased]")  # fmt: skip
+        "[erased] [erased],[erased]"
+    )
 
 
 def test_a_rewrite_interrupted_by_a_crash_is_finished(action_ws: Workspace) -> None:

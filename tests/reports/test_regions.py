@@ -24,7 +24,13 @@ def test_region_x_category_figures_match_hand_computation(workspace):
     (the return line and the cancelled o4 are not purchases). Revenue index North/Home = (30/35) / (42/47)."""
     _seed(workspace)
     df = region_performance(workspace, by=["region", "category"], period="all").set_index(["region", "category"])
-    assert df.loc[("North", "Home"), ["revenue", "orders", "buyers", "aov", "repeat_rate"]].tolist() == [30.0, 2, 1, 15.0, 1.0]
+    assert df.loc[("North", "Home"), ["revenue", "orders", "buyers", "aov", "repeat_rate"]].tolist() == [
+        30.0,
+        2,
+        1,
+        15.0,
+        1.0,
+    ]
     assert df.loc[("North", "Toys"), ["revenue", "orders", "aov", "repeat_rate"]].tolist() == [5.0, 1, 5.0, 0.0]
     assert df.loc[("South", "Home"), "revenue"] == 12.0
     assert df.loc[("North", "Home"), "revenue_index"] == pytest.approx((30 / 35) / (42 / 47), abs=1e-3)

@@ -50,7 +50,10 @@ def test_breakdown_matches_a_pandas_oracle(shop, by):
 
 def test_unknown_dimension_is_refused_with_the_choices(shop):
     path, _ = shop
-    with Workspace.open(path, read_only=True) as ws, pytest.raises(InvalidParameterError, match="'by' parameter must be one of"):
+    with (
+        Workspace.open(path, read_only=True) as ws,
+        pytest.raises(InvalidParameterError, match="'by' parameter must be one of"),
+    ):
         segment_breakdown(get_engine(ws, "duckdb"), SegmentStore(ws), parse_segment(RULE), "shoe_size")
 
 

@@ -34,13 +34,20 @@ BAD = {
     "uses_deep": "segment('deep_nots') OR orders >= 4",
 }
 GOOD = {"vip": "orders >= 3", "recent": "last_order > -30d"}  # ann, cat / bob, dan
-BAD_CODES = {"thousand_ors": "too_many_nodes", "deep_nots": "too_deep", "garbled": "syntax", "uses_deep": "broken_segment"}
+BAD_CODES = {
+    "thousand_ors": "too_many_nodes",
+    "deep_nots": "too_deep",
+    "garbled": "syntax",
+    "uses_deep": "broken_segment",
+}
 
 
 def insert_bad(ws: Workspace) -> None:
     now = dt.datetime(2024, 1, 1)
-    ws.con.executemany(f'INSERT INTO "{DEFINITIONS_TABLE}" VALUES (?, 1, ?, \'\', ?, false)',
-                       [(name, rule, now) for name, rule in BAD.items()])  # fmt: skip
+    ws.con.executemany(
+        f"INSERT INTO \"{DEFINITIONS_TABLE}\" VALUES (?, 1, ?, '', ?, false)",
+        [(name, rule, now) for name, rule in BAD.items()],
+    )
 
 
 @pytest.fixture
@@ -86,8 +93,11 @@ def test_preview_overlaps_create_and_members_go_on(shop):
     assert [w.split("'")[1] for w in left_out] == sorted(BAD)
     assert "overlap: segment 'thousand_ors' cannot be used: the rule has 1,001 conditions" in left_out[2]
     assert store.create("two_plus", "orders >= 2").version == 1
-    with pytest.raises(SegmentError, match=r"segment\('garbled'\) refers to a saved segment that cannot be used: "
-                                           r"line 1, col 9: unexpected '>='"):  # fmt: skip
+    with pytest.raises(
+        SegmentError,
+        match=r"segment\('garbled'\) refers to a saved segment that cannot be used: "
+        r"line 1, col 9: unexpected '>='",
+    ):
         store.create("nope", "segment('garbled') AND orders >= 1")
     assert members_page(store, engine, "vip")["total"] == 2
     with pytest.raises(SegmentError, match="segment 'deep_nots': 1 problem"):
@@ -100,7 +110,10 @@ def test_the_live_engine_loads_the_others_and_logs_the_bad_ones(shop_path, caplo
     caplog.set_level(logging.WARNING, logger="shopseg.live")
     eng = LiveEngine(Workspace.open(shop_path), clock=ManualClock(dt.datetime(2024, 6, 30, 12)), tick_ms=60_000)
     try:
-        assert {n: sorted(m) for n, m in eng.evaluator.members.items()} == {"recent": ["bob", "dan"], "vip": ["ann", "cat"]}
+        assert {n: sorted(m) for n, m in eng.evaluator.members.items()} == {
+            "recent": ["bob", "dan"],
+            "vip": ["ann", "cat"],
+        }
         assert sorted(eng.broken) == sorted(BAD)
         logged = [r.getMessage().removeprefix("live engine: ") for r in caplog.records if "left out" in r.getMessage()]
         assert sorted(m.split("'")[1] for m in logged) == sorted(BAD)
@@ -121,7 +134,7 @@ def test_cli_refresh_stores_the_others_names_the_bad_ones_and_exits_1(cli, shop_
     r = cli("refresh")
     assert r.exit_code == 1, r.output
     assert "Traceback" not in r.output and "internal error" not in r.output
-    for name, code in BAD_CODES.items():
+    for name, _code in BAD_CODES.items():
         assert f"error: not refreshed: segment '{name}' cannot be used" in r.output, r.output
     assert "vip" in r.output and "recent" in r.output
     with Workspace.open(shop_path, read_only=True) as ws:

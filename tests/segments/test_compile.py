@@ -73,8 +73,11 @@ VIP = {"vip": parse_segment("orders >= 3")}
 CASES = [
     ("last_order < -90d AND orders >= 3 AND email_marketing = true AND NOT segment('vip')", []),
     ("last_order < -90d AND orders >= 3 AND email_marketing = true", ["ann", "cat"]),
-    ("events(type='product_view', category='shoes', within=-7d).count >= 3 "
-     "AND events(type='purchase', within=-7d).count = 0", ["bob"]),
+    (
+        "events(type='product_view', category='shoes', within=-7d).count >= 3 "
+        "AND events(type='purchase', within=-7d).count = 0",
+        ["bob"],
+    ),
     ("events(type='product_view', category='shoes', within=-7d).count >= 1", ["bob", "dan"]),
     ("events(type='product_view').max(price) > 40", ["bob"]),
     ("events(type='product_view', between '2024-04-01' and '2024-05-31')", ["ann"]),
@@ -87,7 +90,7 @@ CASES = [
     ("orders(within=-30d).count >= 1", ["bob", "dan"]),
     ("orders().sum(value) > 35 OR orders(between '2024-06-30' and '2024-06-30').max(units) = 1", ["cat", "dan"]),
     ("orders(channel='web')", []),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES)
@@ -130,8 +133,16 @@ class SchemaEngine:
 
     def table(self, name: str) -> ibis.Table:
         if name == "events":
-            return ibis.table({"customer_id": "string", "type": "string", "occurred_at": "timestamp",
-                               "product_id": "string", "properties": "string"}, name=name)  # fmt: skip
+            return ibis.table(
+                {
+                    "customer_id": "string",
+                    "type": "string",
+                    "occurred_at": "timestamp",
+                    "product_id": "string",
+                    "properties": "string",
+                },
+                name=name,
+            )
         cols = {f.column: self._TYPES[f.type] for f in FIELDS if f.table == name}
         if name == "customers":
             cols = {"lat": "float64", "lon": "float64"}
@@ -198,8 +209,12 @@ def test_whole_numbers_against_integer_fields_compile_to_integer_literals(shop):
     assert re.search(r'"orders" >= 3(?![.\d])', sql), sql  # integer column: no cast of every row to double
     assert re.search(r'"revenue" > 35\.0', sql), sql  # float column keeps a float literal
     # a fractional threshold on an integer column is still compared as a number
-    for text, expected in [("orders > 2.5", ["ann", "cat"]), ("orders BETWEEN 1.5 AND 3", ["ann", "dan"]),
-                           ("orders IN (1, 2.0)", ["bob", "dan"]), ("orders < 0.5", ["eve"])]:  # fmt: skip
+    for text, expected in [
+        ("orders > 2.5", ["ann", "cat"]),
+        ("orders BETWEEN 1.5 AND 3", ["ann", "dan"]),
+        ("orders IN (1, 2.0)", ["bob", "dan"]),
+        ("orders < 0.5", ["eve"]),
+    ]:
         got = segment_members(engine, parse_segment(text), as_of=AS_OF).to_pandas()
         assert sorted(got["customer_id"]) == expected, text
 

@@ -51,7 +51,11 @@ def test_missing_values_make_conditions_false_and_not_is_the_complement():
 
 def test_event_windows_filters_and_aggregates():
     events = [
-        {"type": "product_view", "occurred_at": "2024-06-24 00:00", "properties": {"category": "shoes"}},  # day 7 back: in
+        {
+            "type": "product_view",
+            "occurred_at": "2024-06-24 00:00",
+            "properties": {"category": "shoes"},
+        },  # day 7 back: in
         {"type": "product_view", "occurred_at": "2024-06-23 23:59", "properties": '{"category": "shoes"}'},  # out
         {"type": "purchase", "occurred_at": "2024-06-01", "properties": {"value": 30}},
         {"type": "purchase", "occurred_at": "2024-05-01", "properties": {"value": "12.5"}},
@@ -82,9 +86,15 @@ def test_segment_references_are_followed():
 
 
 def test_explain_shows_each_condition_value_and_outcome():
-    seg = parse_segment("last_order < -90d AND (orders >= 3 OR NOT email_marketing = true) AND events(type='x').count = 0")
-    steps = explain_segment(seg, {"last_order_at": "2024-01-01", "orders": 2, "email_marketing": True},
-                            [{"type": "x", "occurred_at": "2024-06-01"}], as_of=AS_OF)
+    seg = parse_segment(
+        "last_order < -90d AND (orders >= 3 OR NOT email_marketing = true) AND events(type='x').count = 0"
+    )
+    steps = explain_segment(
+        seg,
+        {"last_order_at": "2024-01-01", "orders": 2, "email_marketing": True},
+        [{"type": "x", "occurred_at": "2024-06-01"}],
+        as_of=AS_OF,
+    )
     rows = [(s.depth, s.condition, s.value, s.held) for s in steps]
     assert rows[1:] == [
         (1, "last_order < -90d", dt.date(2024, 1, 1), True),
@@ -98,8 +108,10 @@ def test_explain_shows_each_condition_value_and_outcome():
 
 
 def test_order_conditions_read_purchase_orders():
-    orders = [{"ordered_at": "2024-06-20 10:00", "value": 40.0, "units": 2, "channel": "web"},
-              {"ordered_at": "2024-03-01", "value": 15.5, "units": 1, "channel": "app"}]  # fmt: skip
+    orders = [
+        {"ordered_at": "2024-06-20 10:00", "value": 40.0, "units": 2, "channel": "web"},
+        {"ordered_at": "2024-03-01", "value": 15.5, "units": 1, "channel": "app"},
+    ]
     assert _in("orders(within=-30d).count = 1 AND orders().sum(value) = 55.5", {}, orders=orders)
     assert _in("orders(channel='app').max(units) = 1 AND NOT orders(channel='store')", {}, orders=orders)
     assert _in("orders >= 0 AND orders(within=-7d).count = 0", {"orders": 2}, orders=orders)

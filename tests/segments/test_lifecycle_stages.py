@@ -42,10 +42,21 @@ HISTORIES = {
 }
 PROSPECTS = ["pro"]
 EXPECTED = {
-    "new1": "new", "new2": "new", "act": "active", "act30": "active", "rep": "repeat", "rep60": "repeat",
-    "react": "reactivated", "ing": "lapsing", "ing31": "lapsing", "sed": "lapsed", "sed61": "lapsed",
-    "late": "new", "after": "prospect", "pro": "prospect",
-}  # fmt: skip
+    "new1": "new",
+    "new2": "new",
+    "act": "active",
+    "act30": "active",
+    "rep": "repeat",
+    "rep60": "repeat",
+    "react": "reactivated",
+    "ing": "lapsing",
+    "ing31": "lapsing",
+    "sed": "lapsed",
+    "sed61": "lapsed",
+    "late": "new",
+    "after": "prospect",
+    "pro": "prospect",
+}
 FIXED = {"new_days": 10, "active_days": 30, "lapsed_days": 60}
 
 
@@ -81,9 +92,14 @@ def test_stage_columns_and_previous_gap(histories):
     engine = get_engine(histories, "duckdb")
     df = engine.execute(lifecycle_stages(engine, as_of="2024-12-31", **FIXED)).set_index("customer_id")
     assert list(df.columns) == [
-        "first_purchase_day", "last_purchase_day", "purchase_days", "days_since_first_purchase",
-        "days_since_last_purchase", "previous_gap_days", "stage",
-    ]  # fmt: skip
+        "first_purchase_day",
+        "last_purchase_day",
+        "purchase_days",
+        "days_since_first_purchase",
+        "days_since_last_purchase",
+        "previous_gap_days",
+        "stage",
+    ]
     assert df.loc["react", "previous_gap_days"] == 202
     assert df.loc["sed61", "purchase_days"] == 2 and df.loc["sed61", "previous_gap_days"] == 30
     assert pd.isna(df.loc["act", "previous_gap_days"]) and df.loc["pro", "purchase_days"] == 0
@@ -140,15 +156,21 @@ def test_no_repeat_purchase_needs_explicit_thresholds(store):
         "--lapsed-days N, or --default-thresholds for the documented defaults (new 30 days, active 90 days, lapsed "
         "180 days), flagged as defaults."
     )
-    with pytest.raises(SchemaError, match=r"^lifecycle: cannot derive 'active_days' and 'lapsed_days': .* pass "
-                                          r"--active-days N --lapsed-days N, or"):  # fmt: skip
+    with pytest.raises(
+        SchemaError,
+        match=r"^lifecycle: cannot derive 'active_days' and 'lapsed_days': .* pass "
+        r"--active-days N --lapsed-days N, or",
+    ):
         lifecycle_thresholds(engine, new_days=7)
     th = lifecycle_thresholds(engine, new_days=1, active_days=2)
     assert (th.active_days, th.lapsed_days, th.n_gaps) == (2, 4, 0)
     th = lifecycle_thresholds(engine, new_days=10, fallback=True)
     assert (th.new_days, th.active_days, th.lapsed_days) == (10, 90, 180)
-    assert th.derivation == {"new_days": "given", "active_days": "default: no repeat purchase to derive it from",
-                             "lapsed_days": "default: no repeat purchase to derive it from"}  # fmt: skip
+    assert th.derivation == {
+        "new_days": "given",
+        "active_days": "default: no repeat purchase to derive it from",
+        "lapsed_days": "default: no repeat purchase to derive it from",
+    }
 
 
 @pytest.mark.parametrize(
@@ -184,8 +206,14 @@ def test_build_lifecycle_stores_table_and_thresholds(histories):
     counts = stage_counts(df)
     assert counts["stage"].tolist() == list(LIFECYCLE_STAGES)
     assert dict(zip(counts["stage"], counts["customers"])) == {
-        "new": 3, "active": 2, "repeat": 2, "reactivated": 1, "lapsing": 2, "lapsed": 2, "prospect": 2,
-    }  # fmt: skip
+        "new": 3,
+        "active": 2,
+        "repeat": 2,
+        "reactivated": 1,
+        "lapsing": 2,
+        "lapsed": 2,
+        "prospect": 2,
+    }
 
 
 def reference_stage(days: list[dt.date], as_of: dt.date, new: int, active: int, lapsed: int) -> str:

@@ -41,8 +41,13 @@ def max_nodes_rule() -> str:
 def max_depth_rule() -> str:
     """32 levels: ``orders >= 3`` (ann, cat) wrapped 31 times in parts that keep its members."""
     rule = "orders >= 3"
-    wraps = ["NOT (NOT ({}))", "({} AND spent > 0)", "({} OR distance(0.0, 0.0) < 1km)",
-             "({} AND events(type='nope').count = 0)", "({} OR orders = 99)"]  # fmt: skip
+    wraps = [
+        "NOT (NOT ({}))",
+        "({} AND spent > 0)",
+        "({} OR distance(0.0, 0.0) < 1km)",
+        "({} AND events(type='nope').count = 0)",
+        "({} OR orders = 99)",
+    ]
     levels = 1
     i = 0
     while levels < 32:
@@ -65,15 +70,21 @@ def shop(tmp_path):
 # -- refused, with the limit named ---------------------------------------------------------------------
 def test_one_thousand_ors_are_refused_by_the_node_limit():
     rule = " OR ".join(f"orders = {i}" for i in range(1000))  # 1,001 nodes, 15,886 characters
-    with pytest.raises(SegmentError, match=r"the rule has 1,001 conditions and AND/OR/NOT operators\. Expected at "
-                                           r"most 1,000 \(setting segment_max_nodes\)") as exc:  # fmt: skip
+    with pytest.raises(
+        SegmentError,
+        match=r"the rule has 1,001 conditions and AND/OR/NOT operators\. Expected at "
+        r"most 1,000 \(setting segment_max_nodes\)",
+    ) as exc:
         parse_segment(rule)
     assert [i.code for i in exc.value.issues] == ["too_many_nodes"] and exc.value.status == 422
 
 
 def test_150_nested_nots_are_refused_by_the_depth_limit():
-    with pytest.raises(SegmentError, match=r"nested 151 levels deep\. Expected at most 32 .*\(setting "
-                                           r"segment_max_depth\)") as exc:  # fmt: skip
+    with pytest.raises(
+        SegmentError,
+        match=r"nested 151 levels deep\. Expected at most 32 .*\(setting "
+        r"segment_max_depth\)",
+    ) as exc:
         parse_segment("NOT " * 150 + "orders >= 1")
     assert [i.code for i in exc.value.issues] == ["too_deep"]
 
@@ -82,8 +93,11 @@ def test_an_overlong_rule_is_refused_before_it_is_parsed():
     """Not even valid syntax: the length is what is reported, so the text never reached the parser."""
     text = "orders >= 1 OR " * 65_000 + "(((("  # 977 KB, and unbalanced
     started = time.process_time()
-    with pytest.raises(RuleTooLargeError, match=r"the rule is 975,004 characters long\. Expected at most 20,000 "
-                                                r"characters \(setting segment_max_rule_chars\)") as exc:  # fmt: skip
+    with pytest.raises(
+        RuleTooLargeError,
+        match=r"the rule is 975,004 characters long\. Expected at most 20,000 "
+        r"characters \(setting segment_max_rule_chars\)",
+    ) as exc:
         parse_segment(text)
     assert time.process_time() - started < 0.5  # the 977 KB rule cost 13 s of CPU per preview
     assert exc.value.status == 413 and [i.code for i in exc.value.issues] == ["too_long"]
@@ -98,8 +112,11 @@ def test_json_rules_are_held_to_the_same_limits():
         deep = {"not": deep}
     with pytest.raises(SegmentError, match="nested 5,001 levels deep"):
         parse_segment(deep)
-    with pytest.raises(RuleTooLargeError, match=r"JSON text is 80,0\d\d characters long\. Expected at most 80,000 "
-                                                r"characters \(4 times the setting segment_max_rule_chars\)"):  # fmt: skip
+    with pytest.raises(
+        RuleTooLargeError,
+        match=r"JSON text is 80,0\d\d characters long\. Expected at most 80,000 "
+        r"characters \(4 times the setting segment_max_rule_chars\)",
+    ):
         parse_segment(json.dumps({"field": "country", "op": "in", "value": ["x" * 80_000]}))
     # within the JSON allowance, but the text form it would be saved as is too long
     with pytest.raises(RuleTooLargeError, match=r"canonical text form is 30,0\d\d characters long"):
@@ -119,17 +136,39 @@ def test_python_built_rules_are_checked_before_anything_walks_them():
 def test_the_limits_are_settings(shop):
     with config_context(segment_max_nodes=3, segment_max_depth=2, segment_max_rule_chars=30):
         assert rule_shape(parse_segment("orders > 1 OR orders < 0").rule) == (2, 3)
-    with config_context(segment_max_nodes=3), pytest.raises(SegmentError, match=r"4 conditions.*at most 3 \(setting "
-                                                                                r"segment_max_nodes\)"):  # fmt: skip
+    with (
+        config_context(segment_max_nodes=3),
+        pytest.raises(
+            SegmentError,
+            match=r"4 conditions.*at most 3 \(setting "
+            r"segment_max_nodes\)",
+        ),
+    ):
         parse_segment("orders > 1 OR orders < 0 OR spent > 1")
-    with config_context(segment_max_depth=2), pytest.raises(SegmentError, match=r"nested 3 levels deep\. Expected at "
-                                                                                r"most 2 "):  # fmt: skip
+    with (
+        config_context(segment_max_depth=2),
+        pytest.raises(
+            SegmentError,
+            match=r"nested 3 levels deep\. Expected at "
+            r"most 2 ",
+        ),
+    ):
         parse_segment("NOT (orders > 1 OR orders < 0)")
-    with config_context(segment_max_rule_chars=30), pytest.raises(RuleTooLargeError, match=r"31 characters long\. "
-                                                                                          r"Expected at most 30 "):  # fmt: skip
+    with (
+        config_context(segment_max_rule_chars=30),
+        pytest.raises(
+            RuleTooLargeError,
+            match=r"31 characters long\. "
+            r"Expected at most 30 ",
+        ),
+    ):
         parse_segment("orders > 1 OR orders < 10000000")
-    with config_context(segment_max_depth=65), pytest.raises(
-        InvalidParameterError, match=r"The 'segment_max_depth' setting must be an int in the range \[1, 64\]\. Got 65"
+    with (
+        config_context(segment_max_depth=65),
+        pytest.raises(
+            InvalidParameterError,
+            match=r"The 'segment_max_depth' setting must be an int in the range \[1, 64\]\. Got 65",
+        ),
     ):
         parse_segment("orders > 1")
 
@@ -138,8 +177,11 @@ def test_references_count_with_the_rules_they_bring_in(shop):
     store = SegmentStore(shop)
     store.create("big", max_nodes_rule())
     assert expanded_shape(parse_segment("segment('big') OR segment('big')").rule, store.definitions()).nodes == 2003
-    with pytest.raises(SegmentError, match=r"2,003 conditions and AND/OR/NOT operators with the segments it refers to "
-                                           r"inlined \(segment\('big'\)\)\. Expected at most 1,000"):  # fmt: skip
+    with pytest.raises(
+        SegmentError,
+        match=r"2,003 conditions and AND/OR/NOT operators with the segments it refers to "
+        r"inlined \(segment\('big'\)\)\. Expected at most 1,000",
+    ):
         store.create("twice", "segment('big') OR segment('big')")
     with config_context(segment_max_depth=6):
         store.create("s0", "orders >= 1")
@@ -162,10 +204,16 @@ def test_rules_at_the_limits_check_create_preview_refresh_and_evaluate(shop):
         assert sorted(frame.loc[frame["member"], "customer_id"]) == expected[name]
         profiles = shop.con.execute("SELECT customer_id, orders, revenue FROM customer_features").df()
         events = shop.con.execute("SELECT customer_id, type, occurred_at, properties FROM events").df()
-        oracle = sorted(p.customer_id for p in profiles.itertuples()  # the pure-Python evaluator agrees
-                        if evaluate_segment(seg, {"orders": p.orders, "revenue": p.revenue},
-                                            events[events.customer_id == p.customer_id].to_dict("records"),
-                                            as_of=AS_OF))  # fmt: skip
+        oracle = sorted(
+            p.customer_id
+            for p in profiles.itertuples()  # the pure-Python evaluator agrees
+            if evaluate_segment(
+                seg,
+                {"orders": p.orders, "revenue": p.revenue},
+                events[events.customer_id == p.customer_id].to_dict("records"),
+                as_of=AS_OF,
+            )
+        )
         assert oracle == expected[name]
         store.create(name, rule)
         info = store.preview(engine, store.get(name).segment)
@@ -186,7 +234,10 @@ def test_live_evaluation_of_rules_at_the_limits(tmp_path):
     eng = LiveEngine(Workspace.open(path), clock=clock, tick_ms=60_000)
     eng.start()
     try:
-        assert {n: sorted(m) for n, m in eng.evaluator.members.items()} == {"wide": ["cat", "dan"], "deep": ["ann", "cat"]}
+        assert {n: sorted(m) for n, m in eng.evaluator.members.items()} == {
+            "wide": ["cat", "dan"],
+            "deep": ["ann", "cat"],
+        }
         eng.ingest([{"event_id": "x1", "customer_id": "eve", "type": "t96", "occurred_at": clock.now()}])
         assert sorted(eng.evaluator.members["wide"]) == ["cat", "dan", "eve"]  # events(type='t96').count >= 1
     finally:

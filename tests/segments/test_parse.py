@@ -10,8 +10,20 @@ from hypothesis import strategies as st
 
 from shopseg.errors import SegmentError
 from shopseg.segments.nodes import (
-    And, Between, Compare, Contains, Distance, Event, In, IsNull, Not, Or, RelDate, Segment, SegmentRef,
-)  # fmt: skip
+    And,
+    Between,
+    Compare,
+    Contains,
+    Distance,
+    Event,
+    In,
+    IsNull,
+    Not,
+    Or,
+    RelDate,
+    Segment,
+    SegmentRef,
+)
 from shopseg.segments.parse import parse_segment
 from shopseg.segments.render import render, to_json
 from tests.segments.test_properties import rules
@@ -24,13 +36,17 @@ README_RULES = [
 
 def test_readme_rules_parse_to_the_expected_ast():
     seg = parse_segment(README_RULES[0])
-    assert seg.rule == And((
-        Compare("last_order", "<", RelDate(-90, "d")),
-        Compare("orders", ">=", 3),
-        Compare("email_marketing", "=", True),
-        Not(SegmentRef("vip")),
-    ))  # fmt: skip
-    views = Event("events", (("type", "product_view"), ("category", "shoes")), RelDate(-7, "d"), None, "count", None, ">=", 3)
+    assert seg.rule == And(
+        (
+            Compare("last_order", "<", RelDate(-90, "d")),
+            Compare("orders", ">=", 3),
+            Compare("email_marketing", "=", True),
+            Not(SegmentRef("vip")),
+        )
+    )
+    views = Event(
+        "events", (("type", "product_view"), ("category", "shoes")), RelDate(-7, "d"), None, "count", None, ">=", 3
+    )
     bought = Event("events", (("type", "purchase"),), RelDate(-7, "d"), None, "count", None, "=", 0)
     assert parse_segment(README_RULES[1]).rule == And((views, bought))
 
@@ -74,13 +90,37 @@ def test_text_and_json_forms_give_one_ast():
 
 
 _values = st.one_of(
-    st.text(max_size=8), st.integers(-10**6, 10**6), st.booleans(),
+    st.text(max_size=8),
+    st.integers(-(10**6), 10**6),
+    st.booleans(),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
-)  # fmt: skip
+)
 _wild_leaves = st.one_of(
-    st.builds(Compare, st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
-        lambda s: s not in {"and", "or", "not", "in", "is", "null", "true", "false", "between", "contains", "segment",
-                            "distance", "events"}), st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), _values),  # fmt: skip
+    st.builds(
+        Compare,
+        st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
+            lambda s: (
+                s
+                not in {
+                    "and",
+                    "or",
+                    "not",
+                    "in",
+                    "is",
+                    "null",
+                    "true",
+                    "false",
+                    "between",
+                    "contains",
+                    "segment",
+                    "distance",
+                    "events",
+                }
+            )
+        ),
+        st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
+        _values,
+    ),
     st.builds(SegmentRef, st.text(max_size=10)),
     st.builds(In, st.just("country"), st.lists(_values, min_size=1, max_size=3).map(tuple)),
 )
@@ -128,10 +168,47 @@ def test_empty_and_non_text_definitions_are_segment_errors():
 
 
 _TOKENS = [
-    "orders", "spent", "last_order", ">=", "<", "=", "!=", "3", "-2.5", "'DE'", "\"x\"", "-7d", "90d", "-3q", "AND", "OR",
-    "NOT", "(", ")", ",", ".", "IN", "BETWEEN", "CONTAINS", "IS", "NULL", "true", "events(", "type='purchase'",
-    "within=-7d", ").count", ".sum(value)", "segment('vip')", "distance(1, 2)", "50km", "'", "\\", "--", "/*", ";",
-]  # fmt: skip
+    "orders",
+    "spent",
+    "last_order",
+    ">=",
+    "<",
+    "=",
+    "!=",
+    "3",
+    "-2.5",
+    "'DE'",
+    '"x"',
+    "-7d",
+    "90d",
+    "-3q",
+    "AND",
+    "OR",
+    "NOT",
+    "(",
+    ")",
+    ",",
+    ".",
+    "IN",
+    "BETWEEN",
+    "CONTAINS",
+    "IS",
+    "NULL",
+    "true",
+    "events(",
+    "type='purchase'",
+    "within=-7d",
+    ").count",
+    ".sum(value)",
+    "segment('vip')",
+    "distance(1, 2)",
+    "50km",
+    "'",
+    "\\",
+    "--",
+    "/*",
+    ";",
+]
 
 
 def _parse_or_segment_error(definition):
@@ -150,15 +227,43 @@ def test_fuzz_random_text_never_crashes(text):
 
 
 _json = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6),
-              st.sampled_from(["and", "or", "not", "field", "op", "value", "events", "segment", "between", "in"])),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=6),
+        st.sampled_from(["and", "or", "not", "field", "op", "value", "events", "segment", "between", "in"]),
+    ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
-        st.dictionaries(st.sampled_from(["and", "or", "not", "field", "op", "value", "events", "segment", "distance",
-                                         "km", "agg", "of", "within", "between", "relative", "type"]), inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "and",
+                    "or",
+                    "not",
+                    "field",
+                    "op",
+                    "value",
+                    "events",
+                    "segment",
+                    "distance",
+                    "km",
+                    "agg",
+                    "of",
+                    "within",
+                    "between",
+                    "relative",
+                    "type",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
     ),
     max_leaves=12,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, deadline=None)

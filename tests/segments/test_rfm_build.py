@@ -72,7 +72,7 @@ def test_too_few_distinct_values_are_reported(workspace):
     workspace.con.execute("""INSERT INTO orders (order_id, customer_id, ordered_at)
                              SELECT 'o' || i, 'c' || i, TIMESTAMP '2024-01-01' + INTERVAL (i) DAY FROM range(30) t(i)""")
     workspace.con.execute("""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price)
-                             SELECT 'o' || i, 1, 'p', 1, 10 + i FROM range(30) t(i)""")  # fmt: skip
+                             SELECT 'o' || i, 1, 'p', 1, 10 + i FROM range(30) t(i)""")
     df = build_rfm(workspace)
     assert df.attrs["notes"] == [
         "F: 30 buyers have too few distinct values of purchase orders for 5 scores; equal values share a score, "

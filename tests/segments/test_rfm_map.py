@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from shopseg.errors import InvalidParameterError
-from shopseg.segments.rfm import RFM_CELLS, RFM_SEGMENTS, _segment_expr, segment_of_cell, rfm_segment_table
+from shopseg.segments.rfm import RFM_CELLS, RFM_SEGMENTS, _segment_expr, rfm_segment_table, segment_of_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = list(itertools.product(range(1, 6), repeat=3))
@@ -25,9 +25,18 @@ def test_map_covers_every_cell_exactly_once():
 
 def test_all_eleven_segments_are_reachable():
     assert RFM_SEGMENTS == (
-        "Champions", "Loyal", "Potential loyalist", "New", "Promising", "Need attention",
-        "About to sleep", "At risk", "Cannot lose them", "Hibernating", "Lost",
-    )  # fmt: skip
+        "Champions",
+        "Loyal",
+        "Potential loyalist",
+        "New",
+        "Promising",
+        "Need attention",
+        "About to sleep",
+        "At risk",
+        "Cannot lose them",
+        "Hibernating",
+        "Lost",
+    )
     assert {segment_of_cell(*cell) for cell in GRID} == set(RFM_SEGMENTS)
 
 
@@ -69,7 +78,9 @@ def test_other_bins_map_onto_the_five_point_scale(bins):
     grid = pd.DataFrame(itertools.product(range(1, bins + 1), repeat=3), columns=["r_score", "f_score", "m_score"])
     t = ibis.memtable(grid)
     out = t.mutate(seg=_segment_expr(t, bins)).to_pandas()
-    expected = [segment_of_cell(*cell, bins=bins) for cell in out[["r_score", "f_score", "m_score"]].itertuples(index=False)]
+    expected = [
+        segment_of_cell(*cell, bins=bins) for cell in out[["r_score", "f_score", "m_score"]].itertuples(index=False)
+    ]
     assert out["seg"].tolist() == expected
     assert segment_of_cell(bins, bins, bins, bins=bins) == "Champions"
     assert segment_of_cell(1, 1, 1, bins=bins) == "Lost"

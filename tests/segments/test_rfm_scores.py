@@ -130,8 +130,14 @@ def test_bin_sizes_differ_by_at_most_one_without_ties(n, bins):
 def test_one_order_store_gives_every_buyer_the_same_frequency_score():
     """Issue 16: on a store where every buyer has one order, 52 buyers were 'Champions' and 56 'Loyal'."""
     n = 200
-    df = pd.DataFrame({"customer_id": [f"c{i:03d}" for i in range(n)], "days_since_last_order": np.arange(n) % 50,
-                       "orders": [1] * n, "revenue": [25.0] * n})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in range(n)],
+            "days_since_last_order": np.arange(n) % 50,
+            "orders": [1] * n,
+            "revenue": [25.0] * n,
+        }
+    )
     out = score(df, bins=5)
     assert set(out["f_score"]) == {1} and set(out["m_score"]) == {1}
     assert not out["rfm_segment"].isin(["Champions", "Loyal"]).any()

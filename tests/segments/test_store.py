@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from shopseg.engine import get_engine
-from shopseg.features import build_features
-from shopseg.segments.rfm import build_rfm
 from shopseg.errors import InvalidParameterError, NotFound, SegmentError
+from shopseg.features import build_features
 from shopseg.segments.parse import parse_segment
+from shopseg.segments.rfm import build_rfm
 from shopseg.segments.store import SegmentStore
 from shopseg.segments.validate import static_issues
 from tests.segments.test_compile import AS_OF, make_shop
@@ -111,7 +111,9 @@ def test_explain_profile_reads_every_table(shop):
 def test_predicted_fields_become_available_once_predictions_are_stored(shop):
     with pytest.raises(SegmentError, match="'clv' is not available until `shopseg predict`"):
         SegmentStore(shop).create("valuable", "clv > 100")
-    shop.con.execute("CREATE TABLE customer_predictions AS SELECT customer_id, orders * 50.0 AS clv FROM customer_features")
+    shop.con.execute(
+        "CREATE TABLE customer_predictions AS SELECT customer_id, orders * 50.0 AS clv FROM customer_features"
+    )
     store = SegmentStore(shop)
     store.create("valuable", "clv > 100")
     with pytest.raises(SegmentError, match="churn_risk"):

@@ -30,7 +30,13 @@ def test_unknown_field_suggests_the_closest_with_a_caret():
 
 def test_every_problem_is_collected_and_raised_once():
     err = _error("last_order < -90x AND\n  rfm_segment = 'Champion' AND clv > 3 AND email_marketing = 1 AND spnt > 2")
-    assert [i.code for i in err.issues] == ["bad_offset", "unknown_value", "not_available", "type_mismatch", "unknown_field"]
+    assert [i.code for i in err.issues] == [
+        "bad_offset",
+        "unknown_value",
+        "not_available",
+        "type_mismatch",
+        "unknown_field",
+    ]
     assert str(err).startswith("segment: 5 problems\n")
     assert "line 2, col 17: unknown rfm_segment 'Champion'" in str(err) and "Did you mean 'Champions'?" in str(err)
     assert "field 'clv' is not available until `shopseg predict` has run" in str(err)
@@ -80,8 +86,11 @@ def test_type_mismatch_caret_points_at_the_value():
 
 
 def test_json_form_issues_carry_their_path():
-    issues = segment_issues(parse_segment({"and": [{"field": "orders", "op": ">", "value": 1},
-                                                   {"not": {"field": "recnecy", "op": "<", "value": 3}}]}))  # fmt: skip
+    issues = segment_issues(
+        parse_segment(
+            {"and": [{"field": "orders", "op": ">", "value": 1}, {"not": {"field": "recnecy", "op": "<", "value": 3}}]}
+        )
+    )
     assert [(i.path, i.code) for i in issues] == [("/and/1/not/field", "unknown_field")]
     assert issues[0].message == "/and/1/not/field: unknown field 'recnecy'. Did you mean 'recency'?"
 
@@ -90,8 +99,10 @@ def test_json_form_structural_issues_are_collected():
     with pytest.raises(SegmentError) as info:
         parse_segment({"and": [{"field": "orders", "op": "~", "value": 1}, {"field": "x", "op": "in", "value": 3}, 7]})
     assert [(i.path, i.code) for i in info.value.issues] == [
-        ("/and/0/op", "bad_operator"), ("/and/1/value", "bad_value"), ("/and/2", "bad_node"),
-    ]  # fmt: skip
+        ("/and/0/op", "bad_operator"),
+        ("/and/1/value", "bad_value"),
+        ("/and/2", "bad_node"),
+    ]
 
 
 def test_unknown_segment_reference_and_cycles():

@@ -17,8 +17,10 @@ from shopseg.web import dashboard_routers
 from shopseg.workspace import Workspace
 
 runner = CliRunner()
-DE = ("/or/0/values/0: no customer has country = 'DE'. Did you mean 'Germany'? The rule is kept as written "
-      "(`shopseg segment values country` lists the values).")  # fmt: skip
+DE = (
+    "/or/0/values/0: no customer has country = 'DE'. Did you mean 'Germany'? The rule is kept as written "
+    "(`shopseg segment values country` lists the values)."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +29,9 @@ def wide_console(monkeypatch):
 
 
 def _store(ws: Workspace) -> SegmentStore:
-    ws.con.execute("UPDATE customer_features SET country = 'Germany' WHERE country IS NOT NULL AND customer_id < 'c000300'")
+    ws.con.execute(
+        "UPDATE customer_features SET country = 'Germany' WHERE country IS NOT NULL AND customer_id < 'c000300'"
+    )
     return SegmentStore(ws)
 
 
@@ -41,16 +45,20 @@ def test_unknown_values_warn_with_the_closest_existing_ones(action_ws):
     assert any("gender = 'femal'. Did you mean 'female' or 'male'?" in w for w in warnings)
     assert any(w.startswith("/or/3/value: no customer has region = 'Nowhere'.") for w in warnings)
     assert not any("'Germany'." in w.split("Did you mean")[0] for w in warnings)  # an existing value is never flagged
-    info = store.preview(__import__("shopseg.engine", fromlist=["get_engine"]).get_engine(action_ws, "duckdb"),
-                         "country IN ('DE')", sample=0)  # fmt: skip
+    info = store.preview(
+        __import__("shopseg.engine", fromlist=["get_engine"]).get_engine(action_ws, "duckdb"),
+        "country IN ('DE')",
+        sample=0,
+    )
     assert info["size"] == 0 and DE.replace("/or/0/values/0", "/values/0") in info["warnings"]
 
 
 def test_field_values_lists_counts_most_common_first(action_ws):
     store = _store(action_ws)
     df = field_values(action_ws, "country", store.fields)
-    truth = action_ws.con.execute("SELECT country, count(*) FROM customer_features GROUP BY 1 ORDER BY 2 DESC, 1 "
-                                  "NULLS LAST").fetchall()  # fmt: skip
+    truth = action_ws.con.execute(
+        "SELECT country, count(*) FROM customer_features GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST"
+    ).fetchall()
     assert [tuple(r) for r in df.itertuples(index=False)] == [(a, b) for a, b in truth]
     with pytest.raises(NotFound, match="unknown field 'contry'. Did you mean 'country'"):
         field_values(action_ws, "contry", store.fields)
@@ -93,10 +101,14 @@ def test_an_existing_name_gets_the_hint_of_the_surface_used(action_ws_path):
     key = {"X-API-Key": app_.state.shopseg.keys.create("m", "marketer").key}
     try:
         with TestClient(app_) as c:
-            assert c.post("/api/v1/segments", headers=key, json={"name": "dup", "definition": "orders >= 2"}).status_code == 201
+            assert (
+                c.post("/api/v1/segments", headers=key, json={"name": "dup", "definition": "orders >= 2"}).status_code
+                == 201
+            )
             r = c.post("/api/v1/segments", headers=key, json={"name": "dup", "definition": "orders >= 3"})
             assert r.status_code == 422 and r.json()["error"].endswith(
-                "segment 'dup' already exists (version 1). Hint: PUT /api/v1/segments/dup saves a new version.")
+                "segment 'dup' already exists (version 1). Hint: PUT /api/v1/segments/dup saves a new version."
+            )
             r = c.post("/api/v1/dashboard/segments", headers=key, json={"name": "dup", "rule": "orders >= 3"})
             assert r.status_code == 422 and "Hint: tick 'new version' to save a new version." in r.json()["error"]
             assert "--replace" not in r.json()["error"]

@@ -65,8 +65,13 @@ def build_demo_store(folder: Path, customers: int = 600) -> DemoStore:
     w = ["-w", str(path)]
     _run(["init", str(path)])
     _run([*w, "generate", "-n", str(customers), "--seed", "11"])
-    for step in (["features", "build"], ["rfm"], ["lifecycle"], ["predict", "run", "--bootstrap", "2"],
-                 ["cluster", "--k", "4", "--stability-rounds", "0"]):  # fmt: skip
+    for step in (
+        ["features", "build"],
+        ["rfm"],
+        ["lifecycle"],
+        ["predict", "run", "--bootstrap", "2"],
+        ["cluster", "--k", "4", "--stability-rounds", "0"],
+    ):
         _run([*w, *step])
     _run([*w, "segment", "create", "loyal", "orders >= 4", "-d", "four orders or more"])
     _run([*w, "segment", "create", "lapsing", "days_since_last_order > 180 AND orders >= 2"])
@@ -113,8 +118,21 @@ def running_server(workspace: Path, *args: str, env: dict[str, str] | None = Non
     """`shopseg serve` (with ``args``) in a subprocess on a free loopback port; yields its base URL."""
     port = _free_port()
     env = dict(os.environ, **(env or {}), PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    cmd = [sys.executable, "-c", "from shopseg.cli.main import main; main()", "-w", str(workspace),
-           "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info", *args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-c",
+        "from shopseg.cli.main import main; main()",
+        "-w",
+        str(workspace),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "info",
+        *args,
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines = []
     assert proc.stderr is not None

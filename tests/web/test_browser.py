@@ -23,8 +23,15 @@ from tests.web.conftest import FIXED_RULE, ROOT, TYPO_RULE, DemoStore, has_exper
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
 PAGES = [
     ("/", "Overview", "overview"),
@@ -42,8 +49,11 @@ PAGES = [
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
-                    "Install it with `apt-get install -y chromium` (or `make chromium`).", pytrace=False)  # fmt: skip
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. "
+            "Install it with `apt-get install -y chromium` (or `make chromium`).",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -79,14 +89,17 @@ def test_login_refuses_an_unknown_key(browser, live_server: str) -> None:
     context.close()
 
 
-def test_every_page_loads_draws_its_charts_and_stays_on_this_server(browser, live_server: str,
-                                                                     demo_store: DemoStore) -> None:  # fmt: skip
+def test_every_page_loads_draws_its_charts_and_stays_on_this_server(
+    browser, live_server: str, demo_store: DemoStore
+) -> None:
     from playwright.sync_api import expect
 
     context, page = _login(browser, live_server, demo_store.keys["marketer"])
     foreign: list[str] = []
     errors: list[str] = []
-    page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith((live_server, "data:", "blob:")) else None)
+    page.on(
+        "request", lambda r: foreign.append(r.url) if not r.url.startswith((live_server, "data:", "blob:")) else None
+    )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -115,8 +128,9 @@ def test_every_page_loads_draws_its_charts_and_stays_on_this_server(browser, liv
     context.close()
 
 
-def test_build_a_segment_typo_first_then_fix_preview_save_and_export(browser, live_server: str,
-                                                                      demo_store: DemoStore) -> None:  # fmt: skip
+def test_build_a_segment_typo_first_then_fix_preview_save_and_export(
+    browser, live_server: str, demo_store: DemoStore
+) -> None:
     from playwright.sync_api import expect
 
     context, page = _login(browser, live_server, demo_store.keys["marketer"], "/segments/new")
@@ -158,8 +172,9 @@ def test_build_a_segment_typo_first_then_fix_preview_save_and_export(browser, li
     context.close()
 
 
-def test_viewer_sees_no_edit_or_export_and_the_server_refuses_them(browser, live_server: str,
-                                                                   demo_store: DemoStore) -> None:  # fmt: skip
+def test_viewer_sees_no_edit_or_export_and_the_server_refuses_them(
+    browser, live_server: str, demo_store: DemoStore
+) -> None:
     from playwright.sync_api import expect
 
     context, page = _login(browser, live_server, demo_store.keys["viewer"], "/segments/loyal")
@@ -174,8 +189,9 @@ def test_viewer_sees_no_edit_or_export_and_the_server_refuses_them(browser, live
     # the same cookie, straight at the endpoints: refused server-side
     export = page.request.get("/api/v1/dashboard/segments/loyal/export.csv")
     assert export.status == 403 and export.json()["status"] == 403
-    save = page.request.post("/api/v1/dashboard/segments", data={"name": "sneaky", "rule": "orders >= 1"},
-                             headers={"Origin": live_server})  # same origin: refused for the role, not the origin
+    save = page.request.post(
+        "/api/v1/dashboard/segments", data={"name": "sneaky", "rule": "orders >= 1"}, headers={"Origin": live_server}
+    )  # same origin: refused for the role, not the origin
     assert save.status == 403 and save.json()["ok"] is False
     assert "Expected role 'marketer'" in save.json()["error"]
     context.close()
@@ -200,7 +216,7 @@ def test_live_feed_shows_a_segment_entry_as_it_happens(browser, live_server: str
 
     context, page = _login(browser, live_server, demo_store.keys["viewer"], "/events")
     expect(page.locator("#stream-status")).to_have_attribute("data-state", "open")
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     doc = {"event_id": "web-live-1", "customer_id": "c000001", "type": "product_view", "occurred_at": now}
     r = page.request.post("/api/v1/events", data=doc, headers={"X-API-Key": demo_store.keys["marketer"]})
     assert r.status in (200, 201, 202), r.text()
@@ -217,7 +233,7 @@ def test_login_never_leaves_the_site_whatever_next_says(browser, live_server: st
         context = browser.new_context(base_url=live_server)
         page = context.new_page()
         left: list[str] = []
-        page.on("request", lambda r: left.append(r.url) if not r.url.startswith(live_server) else None)
+        page.on("request", lambda r, left=left: left.append(r.url) if not r.url.startswith(live_server) else None)
         page.goto(f"/login?next={raw}")
         page.fill("#api-key", demo_store.keys["viewer"])
         page.click("#login-btn")
@@ -239,8 +255,9 @@ def test_login_without_script_posts_the_form(browser, live_server: str, demo_sto
     context.close()
 
 
-def test_logout_ends_the_session_and_the_csp_blocks_injected_handlers(browser, live_server: str,
-                                                                     demo_store: DemoStore) -> None:  # fmt: skip
+def test_logout_ends_the_session_and_the_csp_blocks_injected_handlers(
+    browser, live_server: str, demo_store: DemoStore
+) -> None:
     context, page = _login(browser, live_server, demo_store.keys["viewer"], "/rfm")
     # markup slipped into the page (what an XSS would do): its inline handler must not run
     page.evaluate("""() => {

@@ -24,8 +24,8 @@ from shopseg.api import create_app
 from shopseg.reports.aggregates import prediction_summary, saved_segment_sizes
 from shopseg.reports.regions import region_performance
 from shopseg.reports.summary import store_kpis
-from shopseg.web import dashboard_routers
 from shopseg.web import cache as dash_cache
+from shopseg.web import dashboard_routers
 from shopseg.web.cache import AGGREGATES, CACHE_TABLE, Aggregate, aggregate, start_warmup
 from shopseg.web.queries import backtest_groups
 from tests.web.conftest import DemoStore
@@ -74,9 +74,14 @@ def _purchase_lines(state, min_price_exclusive: bool) -> pd.DataFrame:
 
 def _oracle_totals(state) -> tuple[dict, pd.DataFrame]:
     pos = _purchase_lines(state, True)
-    kpis = {"customers": len(_sql(state, "SELECT customer_id FROM customers")), "buyers": pos["customer_id"].nunique(),
-            "orders": pos["order_id"].nunique(), "revenue": round(pos["value"].sum(), 2),
-            "first_order": str(pos["ordered_at"].min().date()), "last_order": str(pos["ordered_at"].max().date())}  # fmt: skip
+    kpis = {
+        "customers": len(_sql(state, "SELECT customer_id FROM customers")),
+        "buyers": pos["customer_id"].nunique(),
+        "orders": pos["order_id"].nunique(),
+        "revenue": round(pos["value"].sum(), 2),
+        "first_order": str(pos["ordered_at"].min().date()),
+        "last_order": str(pos["ordered_at"].max().date()),
+    }
     df = _purchase_lines(state, False)
     df["month"] = df["ordered_at"].dt.to_period("M").dt.start_time
     monthly = df.groupby("month").agg(orders=("order_id", "nunique"), revenue=("value", "sum")).reset_index()
@@ -166,13 +171,18 @@ def _engine(state):
 def test_an_ingest_in_the_server_invalidates_the_totals_and_regions(state, tmp_path):
     before, cells_before = aggregate(state, "order_totals")["kpis"], aggregate(state, "regions")[0]
     versions = _stored(state).set_index("key")["version"]
-    row = _sql(state, """SELECT c.customer_id, c.region, p.product_id, split_part(p.category, '>', 1) AS top_category
+    row = _sql(
+        state,
+        """SELECT c.customer_id, c.region, p.product_id, split_part(p.category, '>', 1) AS top_category
                          FROM customers c, products p WHERE c.region IS NOT NULL AND p.category IS NOT NULL
-                         ORDER BY c.customer_id, p.product_id LIMIT 1""").iloc[0]  # fmt: skip
+                         ORDER BY c.customer_id, p.product_id LIMIT 1""",
+    ).iloc[0]
     last = _sql(state, "SELECT max(ordered_at)::DATE AS d FROM orders")["d"].iloc[0]
     csv = tmp_path / "new.csv"
-    csv.write_text(f"order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
-                   f"zz-new-1,{row.customer_id},{pd.Timestamp(last).date()},{row.product_id},2,7.25\n")  # fmt: skip
+    csv.write_text(
+        f"order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
+        f"zz-new-1,{row.customer_id},{pd.Timestamp(last).date()},{row.product_id},2,7.25\n"
+    )
     from shopseg.io import ingest
 
     with state.lock:
@@ -190,7 +200,9 @@ def test_an_ingest_in_the_server_invalidates_the_totals_and_regions(state, tmp_p
 def test_a_rebuilt_predictions_table_invalidates_the_regions_clv(state):
     cells, total = aggregate(state, "regions")[0], aggregate(state, "predictions")["totals"]["clv"]
     with state.lock:
-        state.workspace.create_table_as("customer_predictions", "SELECT * REPLACE (clv * 2 AS clv) FROM customer_predictions")
+        state.workspace.create_table_as(
+            "customer_predictions", "SELECT * REPLACE (clv * 2 AS clv) FROM customer_predictions"
+        )
     again = aggregate(state, "regions")[0]
     assert again["clv"].tolist() == pytest.approx((cells["clv"] * 2).tolist(), abs=0.02)
     assert again["revenue"].tolist() == cells["revenue"].tolist()
@@ -217,7 +229,7 @@ def test_a_change_made_while_the_server_was_down_is_seen(path):
     qty = con.execute("""UPDATE order_lines SET unit_price = unit_price + 1 WHERE rowid = (
                              SELECT min(l.rowid) FROM order_lines l JOIN orders o USING (order_id)
                              WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0)
-                         RETURNING quantity""").fetchone()[0]  # fmt: skip
+                         RETURNING quantity""").fetchone()[0]
     con.close()
     app = create_app(path, live=False, routers=dashboard_routers())
     try:
@@ -266,15 +278,30 @@ def test_one_computation_at_a_time_and_waiting_callers_share_it(state, monkeypat
     go.set()
     first.join(timeout=30)
     second.join(timeout=30)
-    assert len(calls) == 1 and results[0] == results[1] == {"orders": _sql(state, "SELECT count(*) n FROM orders")["n"][0]}
+    assert len(calls) == 1 and results[0] == results[1] == {
+        "orders": _sql(state, "SELECT count(*) n FROM orders")["n"][0]
+    }
 
 
 def test_payloads_round_trip_with_their_types():
-    frame = pd.DataFrame({"d": [dt.date(2024, 1, 1), dt.date(2024, 4, 1)], "t": pd.to_datetime(["2024-01-01", "2024-02-01"]),
-                          "x": [1.5, np.nan], "n": np.array([1, 2], dtype="int64"), "s": ["a", None],
-                          "b": np.array([3, 4], dtype="int32")})  # fmt: skip
-    value = {"frame": frame, "pair": (1, "a"), "items": [np.float64(2.5), np.int64(3), None, True],
-             "when": dt.date(2025, 1, 2), "at": pd.Timestamp("2025-01-02 03:04:05"), 7: float("nan")}  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "d": [dt.date(2024, 1, 1), dt.date(2024, 4, 1)],
+            "t": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "x": [1.5, np.nan],
+            "n": np.array([1, 2], dtype="int64"),
+            "s": ["a", None],
+            "b": np.array([3, 4], dtype="int32"),
+        }
+    )
+    value = {
+        "frame": frame,
+        "pair": (1, "a"),
+        "items": [np.float64(2.5), np.int64(3), None, True],
+        "when": dt.date(2025, 1, 2),
+        "at": pd.Timestamp("2025-01-02 03:04:05"),
+        7: float("nan"),
+    }
     back = dash_cache._decode(json.loads(json.dumps(dash_cache._encode(value))))
     pd.testing.assert_frame_equal(back["frame"], frame)
     assert back["pair"] == (1, "a") and back["items"][:3] == [2.5, 3, None] and back["items"][3] is True
@@ -317,7 +344,9 @@ def test_closing_the_app_interrupts_a_running_computation(path, monkeypatch):
     def endless(ws):
         started.set()
         try:  # a query that would run for hours: a cross join of 10^12 rows
-            return ws.con.execute("SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range < 0").fetchone()
+            return ws.con.execute(
+                "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range < 0"
+            ).fetchone()
         except BaseException as exc:
             outcome.append(exc)
             raise

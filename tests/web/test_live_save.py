@@ -23,13 +23,20 @@ def test_dashboard_save_is_live_at_once(tmp_path):
         build_features(ws, "duckdb", as_of=dt.date(2024, 6, 1))
     clock = ManualClock(dt.datetime(2024, 6, 1, 9, 0))
     seen: list[tuple[str, str, str]] = []
-    app = create_app(path, clock=clock, routers=dashboard_routers(),
-                     callbacks=[lambda n: seen.append((n.kind, n.segment, n.customer_id))])  # fmt: skip
+    app = create_app(
+        path,
+        clock=clock,
+        routers=dashboard_routers(),
+        callbacks=[lambda n: seen.append((n.kind, n.segment, n.customer_id))],
+    )
     key = {"X-API-Key": app.state.shopseg.keys.create("m", "marketer").key}
     try:
         with TestClient(app) as c:
-            r = c.post("/api/v1/dashboard/segments", headers=key,
-                       json={"name": "carts", "rule": "events(type='add_to_cart', within=-7d).count >= 1"})  # fmt: skip
+            r = c.post(
+                "/api/v1/dashboard/segments",
+                headers=key,
+                json={"name": "carts", "rule": "events(type='add_to_cart', within=-7d).count >= 1"},
+            )
             assert r.status_code == 201, r.text
             r = c.post("/api/v1/events", headers=key, json=event("e1", "a", "add_to_cart", clock.now()))
             assert r.status_code == 200, r.text

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
+from shopseg.errors import Issue
 from shopseg.web import queries
 from shopseg.web.members import issue_positions
-from shopseg.errors import Issue
 from shopseg.workspace import Workspace
 from tests.web.conftest import DemoStore, has_experiments
 

@@ -27,10 +27,25 @@ from tests.web.conftest import DemoStore
 BASE = "http://testserver"
 EVIL = "https://evil.example"
 # what the browser does with them: tab/newline dropped (WHATWG URL), "\\" read as "/"; all leave the site
-ATTACKS = ["/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", "/\\evil.example",
-           "\\\\evil.example", "//evil.example", "///evil.example", "https://evil.example", "https:evil.example",
-           "https:/evil.example", "javascript:alert(1)", "evil.example", "/\x00/evil.example", "/\u2028/evil.example",
-           "", " /x"]  # fmt: skip
+ATTACKS = [
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r/evil.example",
+    "\t//evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "//evil.example",
+    "///evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "https:/evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "/\x00/evil.example",
+    "/\u2028/evil.example",
+    "",
+    " /x",
+]
 KEPT = ["/", "/segments/loyal", "/regions?value=revenue&x=%2F%2Fevil", "/segments/a%09b", "/rfm#top"]
 FILL = {"name": "loyal", "customer_id": "c000001"}
 
@@ -70,10 +85,22 @@ def test_safe_next_keeps_paths_of_this_server(target: str) -> None:
     assert safe_next(target) == target
 
 
-@pytest.mark.parametrize("raw", ["%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%0D%2Fevil.example",
-                                 "%2F%5Cevil.example", "/%5C/evil.example", "%2F%2Fevil.example",
-                                 "https:%2F%2Fevil.example", "https%3A%2F%2Fevil.example", "%09%2F%2Fevil.example",
-                                 "%2F%2F%2Fevil.example", "%2F%00%2Fevil.example"])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2F%0D%2Fevil.example",
+        "%2F%5Cevil.example",
+        "/%5C/evil.example",
+        "%2F%2Fevil.example",
+        "https:%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%09%2F%2Fevil.example",
+        "%2F%2F%2Fevil.example",
+        "%2F%00%2Fevil.example",
+    ],
+)
 def test_login_page_never_leads_off_the_site(app, raw: str) -> None:
     html = TestClient(app).get(f"/login?next={raw}").text  # type: ignore[arg-type]
     assert _login_target(html) == ("/", "/")
@@ -88,8 +115,9 @@ def test_login_page_keeps_a_path_of_this_server(app) -> None:
 def test_login_form_post_redirects_only_within_the_site(app, demo_store: DemoStore, target: str) -> None:
     client = TestClient(app, base_url=BASE, headers={"Origin": BASE})  # type: ignore[arg-type]
     body = urlencode({"api_key": demo_store.keys["viewer"], "next": target})
-    r = client.post("/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"},
-                    follow_redirects=False)  # fmt: skip
+    r = client.post(
+        "/login", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == (target if target in KEPT else "/")
     assert r.headers["set-cookie"].startswith("shopseg_session=")
 
@@ -103,12 +131,19 @@ def test_login_json_answers_only_a_path_of_this_server(app, demo_store: DemoStor
 
 def test_login_form_with_a_bad_key_shows_the_form_again_with_the_error(app) -> None:
     client = TestClient(app, base_url=BASE, headers={"Origin": BASE})  # type: ignore[arg-type]
-    r = client.post("/login", content=urlencode({"api_key": "ss_nope_nope", "next": "//evil.example"}),
-                    headers={"Content-Type": "application/x-www-form-urlencoded"}, follow_redirects=False)  # fmt: skip
+    r = client.post(
+        "/login",
+        content=urlencode({"api_key": "ss_nope_nope", "next": "//evil.example"}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
     assert r.status_code == 401 and "set-cookie" not in r.headers
     assert "the API key is unknown or revoked" in r.text and _login_target(r.text) == ("/", "/")
-    flood = client.post("/login", content="&".join(f"f{i}=x" for i in range(50)),
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    flood = client.post(
+        "/login",
+        content="&".join(f"f{i}=x" for i in range(50)),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert flood.status_code == 401 and "no API key" in flood.text
 
 
@@ -166,8 +201,13 @@ def test_no_template_has_inline_script_or_handlers() -> None:
 
 def test_api_and_its_docs_answer_with_the_security_headers(app, demo_store: DemoStore) -> None:
     client = TestClient(app)  # type: ignore[arg-type]
-    for path, headers in [("/api/v1/health", {}), ("/api/v1/settings", {"X-API-Key": demo_store.keys["admin"]}),
-                          ("/api/v1/settings", {}), ("/api/v1/nope", {}), ("/openapi.json", {})]:  # fmt: skip
+    for path, headers in [
+        ("/api/v1/health", {}),
+        ("/api/v1/settings", {"X-API-Key": demo_store.keys["admin"]}),
+        ("/api/v1/settings", {}),
+        ("/api/v1/nope", {}),
+        ("/openapi.json", {}),
+    ]:
         r = client.get(path, headers=headers)
         _check_headers(r, path)
         assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'", path
@@ -181,9 +221,18 @@ def _unsafe_requests() -> list[tuple[str, str]]:
     return [(m, p) for m, p in _dashboard_requests() if m in ("POST", "PUT", "PATCH", "DELETE")]
 
 
-@pytest.mark.parametrize("headers", [{"Origin": EVIL}, {"Origin": "null"}, {"Origin": "http://testserver.evil.example"},
-                                     {"Origin": "http://testserver:8080"}, {"Referer": f"{EVIL}/page"}, {}],
-                         ids=["evil", "null", "lookalike", "other-port", "referer-only", "none"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": EVIL},
+        {"Origin": "null"},
+        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "http://testserver:8080"},
+        {"Referer": f"{EVIL}/page"},
+        {},
+    ],
+    ids=["evil", "null", "lookalike", "other-port", "referer-only", "none"],
+)
 def test_cross_origin_cookie_requests_are_refused(app, demo_store: DemoStore, headers: dict[str, str]) -> None:
     client = _logged_in(app, demo_store.keys["marketer"])
     client.headers.pop("Origin")
@@ -196,14 +245,26 @@ def test_cross_origin_cookie_requests_are_refused(app, demo_store: DemoStore, he
         if path.startswith("/api/"):
             body = r.json()
             assert body["ok"] is False and body["status"] == 403
-            assert "must come from a page of this server. Expected an Origin (or Referer) of http://testserver" in body["error"]
+            assert (
+                "must come from a page of this server. Expected an Origin (or Referer) of http://testserver"
+                in body["error"]
+            )
     assert client.get("/rfm", follow_redirects=False).status_code == 200  # the refused logout ended nothing
-    assert TestClient(app, headers={"X-API-Key": demo_store.keys["viewer"]}).get(  # type: ignore[arg-type]
-        "/api/v1/dashboard/segments/csrf_made/members").status_code == 404  # nothing was saved
+    assert (
+        TestClient(app, headers={"X-API-Key": demo_store.keys["viewer"]})
+        .get(  # type: ignore[arg-type]
+            "/api/v1/dashboard/segments/csrf_made/members"
+        )
+        .status_code
+        == 404
+    )  # nothing was saved
 
 
-@pytest.mark.parametrize("headers", [{"Origin": BASE}, {"Referer": f"{BASE}/segments/new"}, {"Origin": "https://testserver"}],
-                         ids=["origin", "referer", "https-origin-behind-a-proxy"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": BASE}, {"Referer": f"{BASE}/segments/new"}, {"Origin": "https://testserver"}],
+    ids=["origin", "referer", "https-origin-behind-a-proxy"],
+)
 def test_same_origin_cookie_requests_work(app, demo_store: DemoStore, headers: dict[str, str]) -> None:
     client = _logged_in(app, demo_store.keys["viewer"])
     client.headers.pop("Origin")

@@ -147,7 +147,7 @@ def test_an_expired_session_is_refused(app, demo_store: DemoStore, monkeypatch: 
     assert expires == [(dt.timedelta(minutes=30),)]
     assert client.get("/api/v1/dashboard/whoami").status_code == 200
     # half an hour later: move the session's expiry into the past, as the clock would
-    past = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
     _sql(app, f'UPDATE "{SESSIONS_TABLE}" SET expires_at = ? WHERE token_hash = ?', [past, token_hash])
     assert client.get("/api/v1/dashboard/whoami").status_code == 401
     page = client.get("/rfm", follow_redirects=False)
@@ -155,10 +155,18 @@ def test_an_expired_session_is_refused(app, demo_store: DemoStore, monkeypatch: 
     assert _cookie(page)[COOKIE]["max-age"] == "0"  # the stale cookie is dropped
 
 
-@pytest.mark.parametrize(("mode", "base", "secure"), [("auto", "https://testserver", True), ("auto", BASE, False),
-                                                      ("always", BASE, True), ("never", "https://testserver", False)])  # fmt: skip
-def test_secure_flag_follows_the_setting(app, demo_store: DemoStore, monkeypatch: pytest.MonkeyPatch, mode: str,
-                                         base: str, secure: bool) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("mode", "base", "secure"),
+    [
+        ("auto", "https://testserver", True),
+        ("auto", BASE, False),
+        ("always", BASE, True),
+        ("never", "https://testserver", False),
+    ],
+)
+def test_secure_flag_follows_the_setting(
+    app, demo_store: DemoStore, monkeypatch: pytest.MonkeyPatch, mode: str, base: str, secure: bool
+) -> None:
     monkeypatch.setenv("SHOPSEG_DASHBOARD_SECURE_COOKIES", mode)
     client, r = _login(app, demo_store.keys["viewer"], base)
     assert bool(_cookie(r)[COOKIE]["secure"]) is secure, r.headers["set-cookie"]
@@ -170,16 +178,20 @@ def test_secure_flag_follows_the_setting(app, demo_store: DemoStore, monkeypatch
 
 
 @pytest.mark.parametrize(("trusted", "secure"), [("127.0.0.1", True), ("", False)])
-def test_secure_flag_behind_an_https_proxy_only_when_the_proxy_is_trusted(workspace: Path, trusted: str,
-                                                                        secure: bool) -> None:  # fmt: skip
+def test_secure_flag_behind_an_https_proxy_only_when_the_proxy_is_trusted(
+    workspace: Path, trusted: str, secure: bool
+) -> None:
     """A real `shopseg serve`: X-Forwarded-Proto counts only from an address in api_forwarded_allow_ips."""
     with Workspace.open(workspace) as ws:
         key = KeyStore(ws).create("proxy", "viewer").key
     env = {"SHOPSEG_API_FORWARDED_ALLOW_IPS": trusted}
     with running_server(workspace, "--no-live", env=env) as url:
         host = url.removeprefix("http://")
-        r = httpx.post(f"{url}/api/v1/dashboard/session", json={"api_key": key},
-                       headers={"X-Forwarded-Proto": "https", "Origin": f"https://{host}"})  # fmt: skip
+        r = httpx.post(
+            f"{url}/api/v1/dashboard/session",
+            json={"api_key": key},
+            headers={"X-Forwarded-Proto": "https", "Origin": f"https://{host}"},
+        )
         assert r.status_code == 200, r.text
         assert bool(_cookie(r)[COOKIE]["secure"]) is secure, r.headers["set-cookie"]
         assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"

@@ -102,8 +102,13 @@ def create_app(
         yield
         state.close()
 
-    app = FastAPI(title="shopseg", version="1", lifespan=lifespan, openapi_tags=_TAGS,
-                  description="E-commerce customer segmentation: events in, live segment entry and exit out.")  # fmt: skip
+    app = FastAPI(
+        title="shopseg",
+        version="1",
+        lifespan=lifespan,
+        openapi_tags=_TAGS,
+        description="E-commerce customer segmentation: events in, live segment entry and exit out.",
+    )
     app.state.shopseg = state
     install_error_handlers(app)
     for router in ROUTERS:

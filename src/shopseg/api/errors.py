@@ -35,7 +35,9 @@ def error_body(status: int, errors: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"ok": False, "error": "; ".join(str(e["message"]) for e in items), "errors": items, "status": status}
 
 
-def error_response(status: int, errors: Sequence[dict[str, Any]], headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, errors: Sequence[dict[str, Any]], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(error_body(status, errors), status_code=status, headers=headers)
 
 
@@ -78,5 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
-        message = f"{request.method} {request.url.path}: internal error ({type(exc).__name__}). This is a bug in shopseg."
+        message = (
+            f"{request.method} {request.url.path}: internal error ({type(exc).__name__}). This is a bug in shopseg."
+        )
         return error_response(500, [{"code": "internal", "message": message}])

@@ -77,7 +77,7 @@ def _digest(salt: str, secret: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class KeyStore:
@@ -139,8 +139,9 @@ class KeyStore:
             self._load()
             if key_id not in self._cache:
                 known = list(self._cache)
-                raise NotFound(f"api key '{key_id}' does not exist. Known key ids: {known or 'none'}."
-                               f"{did_you_mean(key_id, known)}")  # fmt: skip
+                raise NotFound(
+                    f"api key '{key_id}' does not exist. Known key ids: {known or 'none'}.{did_you_mean(key_id, known)}"
+                )
             salt, digest, info = self._cache[key_id]
             if info.revoked_at is None:
                 now = _now()

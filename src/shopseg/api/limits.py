@@ -23,12 +23,24 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
 
     async def _refuse(self, send: Any, got: str) -> None:
-        body = error_body(413, [{"code": "PayloadTooLargeError",
-                                 "message": f"request body: too large. Expected at most {self.max_bytes} bytes "
-                                            f"(setting api_max_body_bytes); got {got}. Hint: split the batch."}])  # fmt: skip
+        body = error_body(
+            413,
+            [
+                {
+                    "code": "PayloadTooLargeError",
+                    "message": f"request body: too large. Expected at most {self.max_bytes} bytes "
+                    f"(setting api_max_body_bytes); got {got}. Hint: split the batch.",
+                }
+            ],
+        )
         raw = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]})  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": raw})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

@@ -12,10 +12,29 @@ from shopseg.features.asof import parse_date
 from shopseg.live.clock import utcnow
 
 __all__ = [
-    "ErrorItem", "ErrorOut", "EventIn", "EventBatchIn", "EventsOut", "KeyIn", "KeyOut", "KeyCreatedOut",
-    "SegmentIn", "SegmentUpdateIn", "SegmentOut", "PreviewIn", "PreviewOut", "MembersOut", "CustomerOut",
-    "MembershipOut", "WebhookIn", "WebhookOut", "DeadLetterOut", "ErasureOut", "HealthOut", "SettingOut",
-]  # fmt: skip
+    "ErrorItem",
+    "ErrorOut",
+    "EventIn",
+    "EventBatchIn",
+    "EventsOut",
+    "KeyIn",
+    "KeyOut",
+    "KeyCreatedOut",
+    "SegmentIn",
+    "SegmentUpdateIn",
+    "SegmentOut",
+    "PreviewIn",
+    "PreviewOut",
+    "MembersOut",
+    "CustomerOut",
+    "MembershipOut",
+    "WebhookIn",
+    "WebhookOut",
+    "DeadLetterOut",
+    "ErasureOut",
+    "HealthOut",
+    "SettingOut",
+]
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$"
 
@@ -72,17 +91,20 @@ def event_time(value: Any, handler: Any) -> dt.datetime:
     try:
         parsed: dt.datetime = handler(value)
         if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     except OverflowError:
-        raise ValueError(f"expected a time between 1970-01-01 and now; got {value!r}, which is out of range "
-                         "once converted to UTC") from None
+        raise ValueError(
+            f"expected a time between 1970-01-01 and now; got {value!r}, which is out of range once converted to UTC"
+        ) from None
     tolerance = int(get_setting("api_event_max_future_s"))
     latest = utcnow() + dt.timedelta(seconds=tolerance)
     if parsed < dt.datetime(1970, 1, 1):
         raise ValueError(f"expected a time from 1970-01-01 on; got {parsed.isoformat()}Z")
     if parsed > latest:
-        raise ValueError(f"expected a time no later than {latest.isoformat(timespec='seconds')}Z (now plus "
-                         f"api_event_max_future_s = {tolerance:,} s); got {parsed.isoformat()}Z. Check the sender's clock.")
+        raise ValueError(
+            f"expected a time no later than {latest.isoformat(timespec='seconds')}Z (now plus "
+            f"api_event_max_future_s = {tolerance:,} s); got {parsed.isoformat()}Z. Check the sender's clock."
+        )
     return parsed
 
 
@@ -137,10 +159,16 @@ class SegmentOut(BaseModel):
     created_at: dt.datetime
     json_form: dict[str, Any] | None = Field(description="The rule in JSON form (None when the rule cannot be used).")
     live_members: int | None = Field(default=None, description="Current live members (None without live mode).")
-    error: str | None = Field(default=None, description="Why the saved rule cannot be used (over a limit, a field "
-                                                        "gone, ...); it is left out of refresh, overlaps and live mode.")
-    warnings: list[str] = Field(default_factory=list, description="On save: values the rule compares a field to "
-                                "that no customer has, with the closest existing ones (the rule is saved all the same).")
+    error: str | None = Field(
+        default=None,
+        description="Why the saved rule cannot be used (over a limit, a field "
+        "gone, ...); it is left out of refresh, overlaps and live mode.",
+    )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="On save: values the rule compares a field to "
+        "that no customer has, with the closest existing ones (the rule is saved all the same).",
+    )
 
 
 class PreviewIn(_Strict):
@@ -186,15 +214,18 @@ class ErasureOut(BaseModel):
     ok: Literal[True] = True
     customer_id: str
     rows_deleted: dict[str, int] = Field(description="Rows removed per table; 'journal': live events not applied yet.")
-    compacted: bool = Field(description="The workspace file was rewritten: no byte of the customer is left in it. "
-                            "False: it is rewritten by the next erasure or the next server start.")
+    compacted: bool = Field(
+        description="The workspace file was rewritten: no byte of the customer is left in it. "
+        "False: it is rewritten by the next erasure or the next server start."
+    )
 
 
 class WebhookIn(_Strict):
     url: str = Field(pattern=r"^https?://[^\s]{1,2000}$")
     segments: list[str] = Field(default_factory=list, description="Only these segments (empty: all).")
-    secret: str | None = Field(default=None, min_length=16, max_length=200,
-                               description="HMAC-SHA256 key; generated when omitted (shown once).")  # fmt: skip
+    secret: str | None = Field(
+        default=None, min_length=16, max_length=200, description="HMAC-SHA256 key; generated when omitted (shown once)."
+    )
 
 
 class WebhookOut(BaseModel):

@@ -61,7 +61,7 @@ def _hash(token: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def end_key_sessions(workspace: Workspace, key_id: str) -> int:
@@ -104,8 +104,10 @@ class SessionStore:
         with self.lock:
             con = self.workspace.con
             con.execute(f'DELETE FROM "{SESSIONS_TABLE}" WHERE expires_at <= ?', [now])  # forget expired ones
-            con.execute(f'INSERT INTO "{SESSIONS_TABLE}" VALUES (?, ?, ?, ?)',
-                        [_hash(token), key.key_id, now, now + dt.timedelta(hours=hours)])  # fmt: skip
+            con.execute(
+                f'INSERT INTO "{SESSIONS_TABLE}" VALUES (?, ?, ?, ?)',
+                [_hash(token), key.key_id, now, now + dt.timedelta(hours=hours)],
+            )
         return token
 
     def authenticate(self, token: str | None) -> ApiKey:

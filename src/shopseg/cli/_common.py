@@ -48,11 +48,16 @@ class ShopsegGroup(TyperGroup):
             if ctx.meta.get("shopseg.debug"):
                 raise
             limit = get_setting("duckdb_memory_limit") or "DuckDB's default"
-            err_console.print(Text("error: ", style="bold red") + Text(
-                f"out of memory: the command needed more than the workspace's memory cap ({limit}, setting "
-                "duckdb_memory_limit); nothing was changed. Expected it to fit or spill to disk; got: "
-                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Hint: raise the cap "
-                "(SHOPSEG_DUCKDB_MEMORY_LIMIT=4GB) and report the command, it should fit the default."), soft_wrap=True)
+            err_console.print(
+                Text("error: ", style="bold red")
+                + Text(
+                    f"out of memory: the command needed more than the workspace's memory cap ({limit}, setting "
+                    "duckdb_memory_limit); nothing was changed. Expected it to fit or spill to disk; got: "
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Hint: raise the cap "
+                    "(SHOPSEG_DUCKDB_MEMORY_LIMIT=4GB) and report the command, it should fit the default."
+                ),
+                soft_wrap=True,
+            )
             ctx.exit(1)
         except Exception as exc:
             if ctx.meta.get("shopseg.debug"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -41,18 +41,29 @@ def _profile_table(profile: pd.DataFrame, features: list[str]) -> Table:
     from shopseg.models.cluster.profile import distinguishing_features
 
     out = Table(title="Clusters", title_justify="left")
-    for col, just in (("#", "right"), ("name", "left"), ("customers", "right"), ("% revenue", "right"),
-                      ("sets it apart (median, z)", "left")):  # fmt: skip
+    for col, just in (
+        ("#", "right"),
+        ("name", "left"),
+        ("customers", "right"),
+        ("% revenue", "right"),
+        ("sets it apart (median, z)", "left"),
+    ):
         out.add_column(col, justify=just)
     flat = set(str(profile["degenerate"].iloc[0]).split(", ")) if "degenerate" in profile and len(profile) else set()
     for _, row in profile.iterrows():
-        apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 6)
-                          if f not in flat)  # fmt: skip
+        apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 6) if f not in flat)
         apart = ", ".join(apart.split(", ")[:3])
-        out.add_row(str(row["cluster"]), row["cluster_name"], f"{row['customers']:,}",
-                    f"{100 * row['revenue_share']:.1f}%", apart)  # fmt: skip
+        out.add_row(
+            str(row["cluster"]),
+            row["cluster_name"],
+            f"{row['customers']:,}",
+            f"{100 * row['revenue_share']:.1f}%",
+            apart,
+        )
     if flat - {""}:
-        out.caption = f"not used in names (no real spread: one value covers 95%+ of customers): {', '.join(sorted(flat))}"
+        out.caption = (
+            f"not used in names (no real spread: one value covers 95%+ of customers): {', '.join(sorted(flat))}"
+        )
     return out
 
 
@@ -60,7 +71,8 @@ def cluster(
     k: Annotated[str, typer.Option("--k", help="Number of clusters, or 'auto' (knee of the BIC curve).")] = "auto",
     method: Annotated[str, typer.Option("--method", help="kmeans or gmm (diagonal Gaussian mixture).")] = "kmeans",
     features: Annotated[
-        Optional[str], typer.Option("--features", help="Comma-separated feature columns (default: 12 behavioural + top_category).")
+        str | None,
+        typer.Option("--features", help="Comma-separated feature columns (default: 12 behavioural + top_category)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same clusters).")] = 0,
     include_prospects: Annotated[
@@ -68,10 +80,10 @@ def cluster(
     ] = False,
     stability_rounds: Annotated[int, typer.Option("--stability-rounds", help="Bootstrap refits (0: skip).")] = 3,
     promote: Annotated[
-        Optional[int], typer.Option("--promote", help="Turn this cluster into a rule (shallow decision tree).")
+        int | None, typer.Option("--promote", help="Turn this cluster into a rule (shallow decision tree).")
     ] = None,
     save_as: Annotated[
-        Optional[str], typer.Option("--save-as", help="With --promote: save the rule as a segment of this name.")
+        str | None, typer.Option("--save-as", help="With --promote: save the rule as a segment of this name.")
     ] = None,
 ) -> None:
     """Cluster customers; print the k curve, named cluster profiles and stability; store customer_clusters."""
@@ -84,8 +96,15 @@ def cluster(
     chosen_features = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace() as ws:
         with console.status(f"Clustering customers ({method})..."):
-            done = cluster_workspace(ws, _parse_k(k), method=method, features=chosen_features, random_state=seed,
-                                     include_prospects=include_prospects, engine=get_setting("engine"))  # fmt: skip
+            done = cluster_workspace(
+                ws,
+                _parse_k(k),
+                method=method,
+                features=chosen_features,
+                random_state=seed,
+                include_prospects=include_prospects,
+                engine=get_setting("engine"),
+            )
         seg, frame, out, profile = done.segmenter, done.frame, done.assignments, done.profile
         names = dict(zip(profile["cluster"], profile["cluster_name"]))
         if seg.k_curve_ is not None:
@@ -98,7 +117,9 @@ def cluster(
         if stability_rounds > 0:
             with console.status("Bootstrap stability..."):
                 stab = bootstrap_stability(seg, frame, n_rounds=stability_rounds, random_state=seed)
-            console.print(f"stability (bootstrap ARI, {stability_rounds} refits): mean {stab['mean']:.3f}, min {stab['min']:.3f}")
+            console.print(
+                f"stability (bootstrap ARI, {stability_rounds} refits): mean {stab['mean']:.3f}, min {stab['min']:.3f}"
+            )
         if ws.has_table(TRUTH_TABLE):
             truth = ws.con.execute(f'SELECT customer_id, "group" FROM "{TRUTH_TABLE}"').df()
             both = out.merge(truth, on="customer_id")
@@ -114,7 +135,12 @@ def cluster(
             if save_as:
                 from shopseg.segments.store import SegmentStore
 
-                saved = SegmentStore(ws).create(save_as, rule.text, description=f"promoted from cluster {promote}: {names.get(promote)}", replace=True)
+                saved = SegmentStore(ws).create(
+                    save_as,
+                    rule.text,
+                    description=f"promoted from cluster {promote}: {names.get(promote)}",
+                    replace=True,
+                )
                 console.print(f"saved as segment '{saved.name}' version {saved.version}")
 
 

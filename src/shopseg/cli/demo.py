@@ -46,7 +46,10 @@ def demo(
     ws = Workspace.init(directory / "shopseg.duckdb", overwrite=True)
     state: dict[str, Any] = {}
     steps: list[tuple[str, Callable[[], Any]]] = [
-        (f"Generating a store of {customers:,} customers", lambda: state.update(tables=generate_store(customers, seed=seed))),
+        (
+            f"Generating a store of {customers:,} customers",
+            lambda: state.update(tables=generate_store(customers, seed=seed)),
+        ),
         ("Loading it into the workspace", lambda: write_store(ws, state["tables"])),
         (f"Building customer features ({engine})", lambda: build_features(ws, engine=engine, return_frame=False)),
         ("Scoring RFM segments", lambda: build_rfm(ws, engine=engine, return_frame=False)),
@@ -67,7 +70,9 @@ def demo(
             timings.append((label, round(time.perf_counter() - start, 2)))
             bar.advance(task)
         bar.update(task, description="Done")
-    clusters = ws.con.execute("SELECT cluster, cluster_name, customers, revenue_share FROM cluster_profiles ORDER BY cluster").df()
+    clusters = ws.con.execute(
+        "SELECT cluster, cluster_name, customers, revenue_share FROM cluster_profiles ORDER BY cluster"
+    ).df()
     state["predictions"] = ws.con.execute(
         """SELECT count(*), sum(clv), sum(clv_param_p10), sum(clv_param_p90), avg(p_alive), count(*) FILTER (churn_risk = 'high'),
                   count(*) FILTER (churn_risk = 'medium'), count(*) FILTER (churn_risk = 'low') FROM customer_predictions"""
@@ -99,13 +104,27 @@ def _example_segments(ws: Workspace, engine: str) -> list[tuple[str, str, int]]:
     return [(name, rule, sizes[name]) for name, rule, _ in EXAMPLE_SEGMENTS]
 
 
-def _print_summary(summary: Any, timings: list[tuple[str, float]], segments: list[tuple[str, str, int]],
-                   clusters: Any, predictions: tuple[Any, ...]) -> None:  # fmt: skip
+def _print_summary(
+    summary: Any,
+    timings: list[tuple[str, float]],
+    segments: list[tuple[str, str, int]],
+    clusters: Any,
+    predictions: tuple[Any, ...],
+) -> None:
     k = summary.kpis
     print_table(
         "Store",
         ["customers", "buyers", "orders", "revenue", "avg order value", "period"],
-        [[k["customers"], k["buyers"], k["orders"], k["revenue"], k["avg_order_value"], f"{k['first_order']} .. {k['last_order']}"]],
+        [
+            [
+                k["customers"],
+                k["buyers"],
+                k["orders"],
+                k["revenue"],
+                k["avg_order_value"],
+                f"{k['first_order']} .. {k['last_order']}",
+            ]
+        ],
     )
     rfm = summary.sections.get("rfm_segments")
     if rfm is not None:
@@ -116,9 +135,11 @@ def _print_summary(summary: Any, timings: list[tuple[str, float]], segments: lis
     if life is not None:
         print_table("Lifecycle stages", list(life.columns), life.values.tolist())
     buyers, clv, lo, hi, alive, high, medium, low = predictions
-    print_table("Predictions (MBG/NBD + Gamma-Gamma CLV over 365 days, churn model)",
-                ["buyers", "CLV total", "CLV parameter band p10 .. p90", "mean P(alive)", "churn risk high / medium / low"],
-                [[int(buyers), float(clv), f"{lo:,.0f} .. {hi:,.0f}", float(alive), f"{high:,} / {medium:,} / {low:,}"]])  # fmt: skip
+    print_table(
+        "Predictions (MBG/NBD + Gamma-Gamma CLV over 365 days, churn model)",
+        ["buyers", "CLV total", "CLV parameter band p10 .. p90", "mean P(alive)", "churn risk high / medium / low"],
+        [[int(buyers), float(clv), f"{lo:,.0f} .. {hi:,.0f}", float(alive), f"{high:,} / {medium:,} / {low:,}"]],
+    )
     rows = [(int(c), name, int(n), f"{100 * s:.1f}%") for c, name, n, s in clusters.itertuples(index=False)]
     print_table("Clusters (k-means, named)", ["#", "name", "customers", "% revenue"], rows)
     print_table("Saved segments (shopseg segment list)", ["segment", "rule", "members"], segments)

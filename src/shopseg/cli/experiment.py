@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -11,32 +11,39 @@ from shopseg.cli._common import console, open_workspace, print_table
 
 __all__ = ["register", "experiment_app"]
 
-experiment_app = typer.Typer(help="A/B tests per segment: deterministic assignment, lifts, SRM check, power.",
-                             no_args_is_help=True)  # fmt: skip
+experiment_app = typer.Typer(
+    help="A/B tests per segment: deterministic assignment, lifts, SRM check, power.", no_args_is_help=True
+)
 
 
 @experiment_app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="Experiment name (also the hashing salt).")],
     segment: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")],
-    split: Annotated[str, typer.Option("--split", help="Variants and weights; the first is the control.")] = "control=50,treatment=50",
+    split: Annotated[
+        str, typer.Option("--split", help="Variants and weights; the first is the control.")
+    ] = "control=50,treatment=50",
     holdout: Annotated[float, typer.Option("--holdout", help="Share kept out of every message, 0-1.")] = 0.0,
-    start: Annotated[Optional[str], typer.Option("--start", help="Outcomes count from this date (default now).")] = None,
-    end: Annotated[Optional[str], typer.Option("--end", help="Outcomes count until this date (default open).")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="Outcomes count from this date (default now).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Outcomes count until this date (default open).")] = None,
     description: Annotated[str, typer.Option("--description", "-d")] = "",
 ) -> None:
     """Define an experiment on a segment with a split and an optional holdout."""
     from shopseg.experiments import create_experiment
 
     with open_workspace() as ws:
-        exp = create_experiment(ws, name, segment, split=split, holdout=holdout, start=start, end=end, description=description)
+        exp = create_experiment(
+            ws, name, segment, split=split, holdout=holdout, start=start, end=end, description=description
+        )
     shares = ", ".join(f"{k} {v:.0%}" for k, v in exp.split.expected_shares().items())
     console.print(f"[bold]{exp.name}[/] on '{exp.segment}': {shares}; outcomes from {exp.start_at}", highlight=False)
 
 
 @experiment_app.command("assign")
-def assign(name: Annotated[str, typer.Argument(help="Experiment name.")],
-           out: Annotated[Optional[str], typer.Option("--out", "-o", help="Also write the assignments as CSV.")] = None) -> None:  # fmt: skip
+def assign(
+    name: Annotated[str, typer.Argument(help="Experiment name.")],
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Also write the assignments as CSV.")] = None,
+) -> None:
     """Assign the segment's current members (deterministic; nobody already assigned moves)."""
     from shopseg.experiments import assign_experiment
     from shopseg.experiments.store import ASSIGNMENTS_TABLE
@@ -49,8 +56,11 @@ def assign(name: Annotated[str, typer.Argument(help="Experiment name.")],
             query = f'SELECT customer_id, variant FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ? ORDER BY 1'
             write_csv(ws.con.execute(query, [name]).df(), out)
     total = sum(counts.values())
-    print_table(f"{name}: {total:,} customers assigned", ["group", "customers", "share"],
-                [(g, n, f"{n / total:.1%}") for g, n in counts.items()])  # fmt: skip
+    print_table(
+        f"{name}: {total:,} customers assigned",
+        ["group", "customers", "share"],
+        [(g, n, f"{n / total:.1%}") for g, n in counts.items()],
+    )
 
 
 def _ci(value: Any, pct: bool = True) -> str:
@@ -64,9 +74,11 @@ def _num(value: Any, spec: str) -> str:
 
 
 @experiment_app.command("analyze")
-def analyze(name: Annotated[str, typer.Argument(help="Experiment name.")],
-            alpha: Annotated[float, typer.Option("--alpha", help="Two-sided significance level.")] = 0.05,
-            by_segment: Annotated[bool, typer.Option("--by-segment/--overall", help="Also per RFM segment.")] = True) -> None:  # fmt: skip
+def analyze(
+    name: Annotated[str, typer.Argument(help="Experiment name.")],
+    alpha: Annotated[float, typer.Option("--alpha", help="Two-sided significance level.")] = 0.05,
+    by_segment: Annotated[bool, typer.Option("--by-segment/--overall", help="Also per RFM segment.")] = True,
+) -> None:
     """Conversion and revenue per customer per variant (and RFM segment): lifts, CIs, P(beat control), SRM."""
     from shopseg.experiments import analyze_experiment
 
@@ -77,22 +89,48 @@ def analyze(name: Annotated[str, typer.Argument(help="Experiment name.")],
     console.print(f"sample ratio check: chi2 {srm.chi2:.2f}, p {srm.p_value:.4f}: {verdict}")
     rows = []
     for r in rep.table.to_dict("records"):
-        rows.append((r["segment"], r["variant"], int(r["customers"]), f"{r['conversion']:.1%}",
-                     _num(r.get("conversion_lift"), "+.1%"), _ci(r.get("conversion_lift_ci")),
-                     _num(r.get("conversion_p"), ".3f"), _num(r.get("prob_beat_control"), ".1%"),
-                     f"{r['revenue_per_customer']:,.2f}", _num(r.get("revenue_lift"), "+,.2f"),
-                     _ci(r.get("revenue_lift_ci"), pct=False), _num(r.get("revenue_p"), ".3f")))  # fmt: skip
-    print_table(f"{name}: against '{rep.control}' ({1 - alpha:.0%} intervals)",
-                ["segment", "variant", "customers", "conversion", "lift", "CI", "p", "P(beat control)",
-                 "revenue/customer", "lift", "CI (Welch)", "p"], rows)  # fmt: skip
+        rows.append(
+            (
+                r["segment"],
+                r["variant"],
+                int(r["customers"]),
+                f"{r['conversion']:.1%}",
+                _num(r.get("conversion_lift"), "+.1%"),
+                _ci(r.get("conversion_lift_ci")),
+                _num(r.get("conversion_p"), ".3f"),
+                _num(r.get("prob_beat_control"), ".1%"),
+                f"{r['revenue_per_customer']:,.2f}",
+                _num(r.get("revenue_lift"), "+,.2f"),
+                _ci(r.get("revenue_lift_ci"), pct=False),
+                _num(r.get("revenue_p"), ".3f"),
+            )
+        )
+    print_table(
+        f"{name}: against '{rep.control}' ({1 - alpha:.0%} intervals)",
+        [
+            "segment",
+            "variant",
+            "customers",
+            "conversion",
+            "lift",
+            "CI",
+            "p",
+            "P(beat control)",
+            "revenue/customer",
+            "lift",
+            "CI (Welch)",
+            "p",
+        ],
+        rows,
+    )
 
 
 @experiment_app.command("power")
 def power(
-    baseline: Annotated[Optional[float], typer.Option("--baseline", help="Control conversion rate, e.g. 0.2.")] = None,
+    baseline: Annotated[float | None, typer.Option("--baseline", help="Control conversion rate, e.g. 0.2.")] = None,
     mde: Annotated[float, typer.Option("--mde", help="Minimum detectable effect (absolute, or --relative).")] = 0.05,
     relative: Annotated[bool, typer.Option("--relative", help="--mde is a share of the baseline.")] = False,
-    sd: Annotated[Optional[float], typer.Option("--sd", help="Standard deviation of a mean metric (revenue).")] = None,
+    sd: Annotated[float | None, typer.Option("--sd", help="Standard deviation of a mean metric (revenue).")] = None,
     alpha: Annotated[float, typer.Option("--alpha")] = 0.05,
     power_: Annotated[float, typer.Option("--power")] = 0.8,
 ) -> None:

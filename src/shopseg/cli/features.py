@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
 from shopseg.config import get_setting
 from shopseg.errors import NotFound, did_you_mean
+
 FEATURES_TABLE = "customer_features"  # shopseg.features.FEATURES_TABLE (imported with the build, on use)
 
 __all__ = ["features_app", "register"]
@@ -43,11 +44,11 @@ def _summary_rows(df: Any) -> list[tuple[str, Any]]:
 @features_app.command("build")
 def build(
     as_of: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--as-of", help="Last day of data to use, YYYY-MM-DD (default: date of the latest order)."),
     ] = None,
     time_unit: Annotated[
-        Optional[str], typer.Option("--time-unit", help="Unit of recency and T: days or weeks (default: setting).")
+        str | None, typer.Option("--time-unit", help="Unit of recency and T: days or weeks (default: setting).")
     ] = None,
 ) -> None:
     """Compute the feature table and store it in the workspace as customer_features."""

@@ -9,7 +9,7 @@ not exist; it must be empty). With ``--out DIR`` every table becomes
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,7 +29,7 @@ def generate(
     end_date: Annotated[str, typer.Option("--end-date", help="Last day of the period (YYYY-MM-DD).")] = "2025-12-31",
     years: Annotated[float, typer.Option(min=1.0, max=10.0, help="Length of the period in years.")] = 2.0,
     out: Annotated[
-        Optional[Path], typer.Option("--out", help="Write Parquet files into this folder instead of the workspace.")
+        Path | None, typer.Option("--out", help="Write Parquet files into this folder instead of the workspace.")
     ] = None,
 ) -> None:
     """Generate a synthetic store (customers, orders, lines, products, events, survey) with planted groups."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-
 from rich.markup import escape
 
 from shopseg.cli._common import console, exit_usage, open_workspace, print_table, progress
@@ -36,31 +35,57 @@ def parse_mapping(items: list[str], option: str = "--map") -> dict[str, str]:
 
 
 def ingest_command(
-    args: Annotated[Optional[list[str]], typer.Argument(
-        help="KIND FILE (customers, orders, products, events or survey_answers, then a CSV/TSV/TXT, Parquet or "
-             "JSON-lines file); with --write-spec, the store's files.", show_default=False)] = None,
-    spec: Annotated[Optional[Path], typer.Option("--spec", "-s", help="Load every table an import spec (YAML) "
-                                                 "describes, in one transaction.")] = None,
-    plan: Annotated[bool, typer.Option("--plan", help="With --spec: show what would load (columns, samples, joins, "
-                                       "rows, warnings) and write nothing.")] = False,
-    write_spec: Annotated[Optional[Path], typer.Option("--write-spec", help="Draft an import spec from the files "
-                                                       "given, for you to check and edit.")] = None,
-    preset: Annotated[
-        Optional[str], typer.Option("--preset", "-p", help="One file: online_retail, cdnow, cdnow_sample or shopify. "
-                                    "With --write-spec: shopify, woocommerce or marketplace.")
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="KIND FILE (customers, orders, products, events or survey_answers, then a CSV/TSV/TXT, Parquet or "
+            "JSON-lines file); with --write-spec, the store's files.",
+            show_default=False,
+        ),
     ] = None,
-    spec_schema: Annotated[bool, typer.Option("--spec-schema", help="Print the JSON Schema of import specs "
-                                              "(for editors) and exit.")] = False,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="csv, parquet or jsonl (default: from the extension).")] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", "-s", help="Load every table an import spec (YAML) describes, in one transaction."),
+    ] = None,
+    plan: Annotated[
+        bool,
+        typer.Option(
+            "--plan",
+            help="With --spec: show what would load (columns, samples, joins, rows, warnings) and write nothing.",
+        ),
+    ] = False,
+    write_spec: Annotated[
+        Path | None,
+        typer.Option("--write-spec", help="Draft an import spec from the files given, for you to check and edit."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            "--preset",
+            "-p",
+            help="One file: online_retail, cdnow, cdnow_sample or shopify. "
+            "With --write-spec: shopify, woocommerce or marketplace.",
+        ),
+    ] = None,
+    spec_schema: Annotated[
+        bool, typer.Option("--spec-schema", help="Print the JSON Schema of import specs (for editors) and exit.")
+    ] = False,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="csv, parquet or jsonl (default: from the extension).")
+    ] = None,
     mapping: Annotated[
-        Optional[list[str]], typer.Option("--map", "-m", help="canonical=source column; repeatable.")
+        list[str] | None, typer.Option("--map", "-m", help="canonical=source column; repeatable.")
     ] = None,
     const: Annotated[
-        Optional[list[str]], typer.Option("--const", help="canonical=value for every row (e.g. quantity=1); repeatable.")
+        list[str] | None,
+        typer.Option("--const", help="canonical=value for every row (e.g. quantity=1); repeatable."),
     ] = None,
-    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of CSV files: utf-8, latin-1, utf-16.")] = "utf-8",
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="Text encoding of CSV files: utf-8, latin-1, utf-16.")
+    ] = "utf-8",
     date_format: Annotated[
-        Optional[str], typer.Option("--date-format", help="strptime format of non-ISO timestamps, e.g. '%d/%m/%Y %H:%M'.")
+        str | None,
+        typer.Option("--date-format", help="strptime format of non-ISO timestamps, e.g. '%d/%m/%Y %H:%M'."),
     ] = None,
 ) -> None:
     """Validate files and load them into the workspace, all or nothing, then print a data-quality report.
@@ -86,8 +111,10 @@ def ingest_command(
     if plan:
         exit_usage("--plan needs --spec FILE.")
     if len(files) != 2:
-        exit_usage(f"expected KIND FILE (e.g. shopseg ingest orders lines.csv), --spec FILE or --write-spec FILE; "
-                   f"got {files or 'nothing'}.")  # fmt: skip
+        exit_usage(
+            f"expected KIND FILE (e.g. shopseg ingest orders lines.csv), --spec FILE or --write-spec FILE; "
+            f"got {files or 'nothing'}."
+        )
     kind, file = files[0], Path(files[1])
     maps = parse_mapping(mapping or [])
     consts = parse_mapping(const or [], option="--const")
@@ -97,14 +124,25 @@ def ingest_command(
         from shopseg.io.spec import parse_spec
 
         options = {k: v for k, v in {"format": fmt, "encoding": encoding, "date_format": date_format}.items() if v}
-        doc = {"files": {kind: {"path": str(file.resolve()), **options}},
-               "tables": {kind: {"from": kind, "map": {**maps, **{k: {"const": v} for k, v in consts.items()}}}}}
+        doc = {
+            "files": {kind: {"path": str(file.resolve()), **options}},
+            "tables": {kind: {"from": kind, "map": {**maps, **{k: {"const": v} for k, v in consts.items()}}}},
+        }
         return _run_spec(parse_spec(doc, source="--map/--const"), plan=False)
     from shopseg.io import ingest
 
     with open_workspace() as ws, progress(transient=True) as bar:
-        report = ingest(ws, kind, file, preset=preset, fmt=fmt, mapping=maps, encoding=encoding,
-                        date_format=date_format, progress=_stepper(bar, f"ingest {file.name}"))  # fmt: skip
+        report = ingest(
+            ws,
+            kind,
+            file,
+            preset=preset,
+            fmt=fmt,
+            mapping=maps,
+            encoding=encoding,
+            date_format=date_format,
+            progress=_stepper(bar, f"ingest {file.name}"),
+        )
     _print_report(report)
 
 
@@ -120,7 +158,9 @@ def _stepper(bar: Any, title: str) -> Any:
 
 
 def _print_report(report: Any, title: str | None = None) -> None:
-    title = title or f"Ingested {report.source} into {report.kind}" + (f" (preset {report.preset})" if report.preset else "")
+    title = title or f"Ingested {report.source} into {report.kind}" + (
+        f" (preset {report.preset})" if report.preset else ""
+    )
     print_table(title, ["data quality", "rows"], report.summary_rows())
     if report.unmapped:
         shown = ", ".join(f"{c} (looks like {g})" if g else c for c, g in report.unmapped)
@@ -165,8 +205,11 @@ def _run_spec(spec: Any, plan: bool) -> None:
             rows = [(name, origin, ", ".join(samples)) for name, (origin, samples) in t.columns.items()]
             print_table(f"{t.kind} from '{t.file}': canonical columns", ["column", "from", "sample values"], rows)
         for file, matched, total in t.joins:
-            console.print(f"  join '{file}': {matched:,} of {total:,} rows matched ({matched / max(total, 1):.1%})",
-                          highlight=False, markup=False)  # fmt: skip
+            console.print(
+                f"  join '{file}': {matched:,} of {total:,} rows matched ({matched / max(total, 1):.1%})",
+                highlight=False,
+                markup=False,
+            )
         verb = "would load" if plan else "loaded"
         _print_report(t.report, f"{t.kind} {verb} from '{t.file}' ({t.report.source})")
     _print_warnings(result.warnings)

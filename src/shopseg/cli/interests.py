@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,7 @@ def interests(
         float, typer.Option("--half-life-days", help="Half-life of a signal's weight, days (purchases, carts, views).")
     ] = 90.0,
     as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="Score as of this day, YYYY-MM-DD (default: the latest order).")
+        str | None, typer.Option("--as-of", help="Score as of this day, YYYY-MM-DD (default: the latest order).")
     ] = None,
 ) -> None:
     """Score every customer's interests and store customer_interests; its columns become segment fields.

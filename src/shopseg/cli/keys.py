@@ -23,7 +23,9 @@ def create(
 
     with open_workspace() as ws:
         created = KeyStore(ws).create(name, role)
-    console.print(f"created {created.info.role} key {created.info.key_id} ({name}); store it now, it is not shown again:")
+    console.print(
+        f"created {created.info.role} key {created.info.key_id} ({name}); store it now, it is not shown again:"
+    )
     console.print(created.key, highlight=False, markup=False, soft_wrap=True)
 
 
@@ -34,8 +36,10 @@ def list_() -> None:
 
     with open_workspace() as ws:
         keys = KeyStore(ws).list()
-    rows = [(k.key_id, k.name, k.role, f"{k.created_at:%Y-%m-%d %H:%M}", "revoked" if k.revoked_at else "active")
-            for k in keys]  # fmt: skip
+    rows = [
+        (k.key_id, k.name, k.role, f"{k.created_at:%Y-%m-%d %H:%M}", "revoked" if k.revoked_at else "active")
+        for k in keys
+    ]
     print_table("API keys", ["key id", "name", "role", "created (UTC)", "state"], rows)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,15 +17,20 @@ def _days_option(name: str, derived: str) -> object:
 
 
 def lifecycle(
-    new_days: Annotated[Optional[int], _days_option("new-days", "median gap between purchase days")] = None,
-    active_days: Annotated[Optional[int], _days_option("active-days", "90th percentile of the gaps")] = None,
-    lapsed_days: Annotated[Optional[int], _days_option("lapsed-days", "2 x active days")] = None,
+    new_days: Annotated[int | None, _days_option("new-days", "median gap between purchase days")] = None,
+    active_days: Annotated[int | None, _days_option("active-days", "90th percentile of the gaps")] = None,
+    lapsed_days: Annotated[int | None, _days_option("lapsed-days", "2 x active days")] = None,
     as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="Last day of data, YYYY-MM-DD (default: date of the latest order).")
+        str | None, typer.Option("--as-of", help="Last day of data, YYYY-MM-DD (default: date of the latest order).")
     ] = None,
-    default_thresholds: Annotated[bool, typer.Option(
-        "--default-thresholds", help="Use the documented defaults (new 30, active 90, lapsed 180 days) for thresholds "
-        "the data cannot give (no repeat purchases); they are flagged.")] = False,
+    default_thresholds: Annotated[
+        bool,
+        typer.Option(
+            "--default-thresholds",
+            help="Use the documented defaults (new 30, active 90, lapsed 180 days) for thresholds "
+            "the data cannot give (no repeat purchases); they are flagged.",
+        ),
+    ] = False,
 ) -> None:
     """Assign lifecycle stages (new, active, repeat, reactivated, lapsing, lapsed, prospect).
 
@@ -40,7 +45,12 @@ def lifecycle(
     engine = get_setting("engine")
     with open_workspace() as ws, console.status(f"Assigning lifecycle stages on {engine}..."):
         df = build_lifecycle(
-            ws, engine=engine, as_of=as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days,
+            ws,
+            engine=engine,
+            as_of=as_of,
+            new_days=new_days,
+            active_days=active_days,
+            lapsed_days=lapsed_days,
             fallback=default_thresholds,
         )
     th = df.attrs["thresholds"]

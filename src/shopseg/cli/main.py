@@ -7,7 +7,7 @@ wires the global options (workspace, engine, debug) and the nouns together.
 from __future__ import annotations
 
 import importlib
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,8 +27,25 @@ app = typer.Typer(
 
 # One module per noun; each exposes register(app).
 _NOUNS = [
-    "workspace", "ingest", "generate", "features", "rfm", "lifecycle", "interests", "segment", "cluster", "predict",
-    "demo", "report", "recommend", "nba", "export", "experiment", "privacy", "serve", "keys",
+    "workspace",
+    "ingest",
+    "generate",
+    "features",
+    "rfm",
+    "lifecycle",
+    "interests",
+    "segment",
+    "cluster",
+    "predict",
+    "demo",
+    "report",
+    "recommend",
+    "nba",
+    "export",
+    "experiment",
+    "privacy",
+    "serve",
+    "keys",
 ]
 
 
@@ -36,10 +53,10 @@ _NOUNS = [
 def _global(
     ctx: typer.Context,
     workspace: Annotated[
-        Optional[str], typer.Option("--workspace", "-w", help="Workspace file (env SHOPSEG_WORKSPACE).")
+        str | None, typer.Option("--workspace", "-w", help="Workspace file (env SHOPSEG_WORKSPACE).")
     ] = None,
     engine: Annotated[
-        Optional[str], typer.Option("--engine", "-e", help="duckdb (default) or spark (env SHOPSEG_ENGINE).")
+        str | None, typer.Option("--engine", "-e", help="duckdb (default) or spark (env SHOPSEG_ENGINE).")
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:

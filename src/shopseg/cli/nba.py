@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,9 +10,10 @@ from shopseg.cli._common import console, open_workspace, print_table
 
 __all__ = ["register", "nba_app"]
 
-nba_app = typer.Typer(help="Next best action: playbook rules -> action, reason and products per customer.",
-                      no_args_is_help=True)  # fmt: skip
-PlaybookOpt = Annotated[Optional[str], typer.Option("--playbook", "-p", help="A YAML or JSON playbook file.")]
+nba_app = typer.Typer(
+    help="Next best action: playbook rules -> action, reason and products per customer.", no_args_is_help=True
+)
+PlaybookOpt = Annotated[str | None, typer.Option("--playbook", "-p", help="A YAML or JSON playbook file.")]
 
 
 def _playbook(path: str | None):  # type: ignore[no-untyped-def]
@@ -33,7 +34,9 @@ def playbook(fmt: Annotated[str, typer.Option("--format", help="yaml or json.")]
 
 
 @nba_app.command("customer")
-def customer(customer_id: Annotated[str, typer.Argument(help="A customer_id.")], playbook_file: PlaybookOpt = None) -> None:
+def customer(
+    customer_id: Annotated[str, typer.Argument(help="A customer_id.")], playbook_file: PlaybookOpt = None
+) -> None:
     """The next best action of one customer: action, reason and recommended products."""
     from shopseg.personalize.nba import next_best_actions
 
@@ -46,8 +49,10 @@ def customer(customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
 
 
 @nba_app.command("run")
-def run(playbook_file: PlaybookOpt = None,
-        out: Annotated[Optional[str], typer.Option("--out", "-o", help="Also write the table as CSV.")] = None) -> None:  # fmt: skip
+def run(
+    playbook_file: PlaybookOpt = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Also write the table as CSV.")] = None,
+) -> None:
     """Every customer's action, stored as customer_next_actions; prints the count per action."""
     from shopseg.personalize.nba import NBA_TABLE, next_best_actions
 
@@ -60,14 +65,19 @@ def run(playbook_file: PlaybookOpt = None,
         write_csv(table, out)
     counts = table["action_name"].value_counts()
     order = [r.name for r in pb.rules] + ["none"]
-    print_table(f"{NBA_TABLE}: playbook '{pb.name}', {len(table):,} customers", ["action", "customers", "share"],
-                [(a, int(counts.get(a, 0)), f"{counts.get(a, 0) / max(len(table), 1):.1%}") for a in order])  # fmt: skip
+    print_table(
+        f"{NBA_TABLE}: playbook '{pb.name}', {len(table):,} customers",
+        ["action", "customers", "share"],
+        [(a, int(counts.get(a, 0)), f"{counts.get(a, 0) / max(len(table), 1):.1%}") for a in order],
+    )
 
 
 @nba_app.command("segment")
-def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")],
-            playbook_file: PlaybookOpt = None,
-            out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write the members' actions as CSV.")] = None) -> None:  # fmt: skip
+def segment(
+    name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")],
+    playbook_file: PlaybookOpt = None,
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write the members' actions as CSV.")] = None,
+) -> None:
     """The actions the playbook gives a segment's members: counts per action, and the table with --out."""
     from shopseg.personalize.nba import next_best_actions
     from shopseg.segments.audience import segment_customer_ids
@@ -81,9 +91,18 @@ def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment
 
         write_csv(table, out)
     counts = table["action_name"].value_counts()
-    rows = [(a, int(n), f"{n / max(len(table), 1):.1%}", next(r.reason for r in pb.rules if r.name == a) if a != "none" else "")
-            for a, n in counts.items()]  # fmt: skip
-    print_table(f"Next best actions in {kind} '{name}' ({len(table):,} members)", ["action", "customers", "share", "why"], rows)
+    rows = [
+        (
+            a,
+            int(n),
+            f"{n / max(len(table), 1):.1%}",
+            next(r.reason for r in pb.rules if r.name == a) if a != "none" else "",
+        )
+        for a, n in counts.items()
+    ]
+    print_table(
+        f"Next best actions in {kind} '{name}' ({len(table):,} members)", ["action", "customers", "share", "why"], rows
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -35,7 +35,9 @@ def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbg
             ws, engine, horizon_days, churn_days=churn_days, n_bootstrap=n_bootstrap, model=model, penalizer=penalizer
         )
     a = df.attrs
-    source = "churn model" if a["churn_source"] == "churn_model" else f"{label} (not enough history for the churn model)"
+    source = (
+        "churn model" if a["churn_source"] == "churn_model" else f"{label} (not enough history for the churn model)"
+    )
     console.print(
         f"[bold]{PREDICTIONS_TABLE}[/]: {len(df):,} buyers · as of {a['as_of']} · horizon {horizon_days} days · "
         f"churn = no purchase in {churn_days} days, from {source} · purchase model {label} · uncertainty: {a['uncertainty']}"
@@ -52,7 +54,10 @@ def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbg
         ("expected purchases, total", float(df["expected_purchases"].sum())),
         ("CLV, total", float(df["clv"].sum())),
         ("customers whose own 80% CLV interval starts above 0", int((df["clv_p10"] > 0).sum())),
-        ("CLV, total of the parameter band p10 / p90", f"{df['clv_param_p10'].sum():,.2f} / {df['clv_param_p90'].sum():,.2f}"),
+        (
+            "CLV, total of the parameter band p10 / p90",
+            f"{df['clv_param_p10'].sum():,.2f} / {df['clv_param_p90'].sum():,.2f}",
+        ),
         ("mean P(alive)", float(df["p_alive"].mean())),
         *((f"churn risk {level}", int(risk.get(level, 0))) for level in ("high", "medium", "low")),
         ("bootstrap replicates", int(a["bootstrap_replicates"])),
@@ -63,11 +68,18 @@ def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbg
         "Top 10 customers by CLV",
         ["customer", "clv", "clv_p10", "clv_p90", "p_alive", "churn_risk", "next_order_date"],
         [
-            (r.customer_id, float(r.clv), float(r.clv_p10), float(r.clv_p90), float(r.p_alive), r.churn_risk,
-             r.next_order_date.date().isoformat())
+            (
+                r.customer_id,
+                float(r.clv),
+                float(r.clv_p10),
+                float(r.clv_p90),
+                float(r.p_alive),
+                r.churn_risk,
+                r.next_order_date.date().isoformat(),
+            )
             for r in top.itertuples()
         ],
-    )  # fmt: skip
+    )
 
 
 @predict_app.callback(invoke_without_command=True)
@@ -86,14 +98,17 @@ def run(
     ] = 30,
     model: Annotated[str, _MODEL] = "mbgnbd",
     penalizer: Annotated[
-        float, typer.Option("--penalizer", help="L2 penalty of the purchase and spend fits (0: maximum likelihood).", min=0.0)
+        float,
+        typer.Option("--penalizer", help="L2 penalty of the purchase and spend fits (0: maximum likelihood).", min=0.0),
     ] = 0.0,
 ) -> None:
     """Predict every buyer's CLV with her own 80% interval, P(alive), churn risk and next order; store customer_predictions."""
     _run(horizon_days, churn_days, bootstrap, model, penalizer)
 
 
-def _purchase_dates(engine: Any, calibration_end: Optional[str], holdout_days: Optional[int]) -> tuple[dt.date, Optional[dt.date]]:
+def _purchase_dates(
+    engine: Any, calibration_end: str | None, holdout_days: int | None
+) -> tuple[dt.date, dt.date | None]:
     from shopseg.features.asof import parse_date
     from shopseg.models.churn.labels import latest_order_date
     from shopseg.predict import default_calibration_end
@@ -116,20 +131,22 @@ def _purchase_dates(engine: Any, calibration_end: Optional[str], holdout_days: O
 @predict_app.command("backtest")
 def backtest(
     calibration_end: Annotated[
-        Optional[str], typer.Option("--calibration-end", help="Last calibration day, YYYY-MM-DD (default: see --holdout-days).")
+        str | None,
+        typer.Option("--calibration-end", help="Last calibration day, YYYY-MM-DD (default: see --holdout-days)."),
     ] = None,
     holdout_days: Annotated[
-        Optional[int],
-        typer.Option("--holdout-days", help="Holdout length in days (default: to the last order; half the history, max 365)."),
+        int | None,
+        typer.Option(
+            "--holdout-days", help="Holdout length in days (default: to the last order; half the history, max 365)."
+        ),
     ] = None,
     churn_days: Annotated[int, _CHURN] = 90,
     model: Annotated[str, _MODEL] = "mbgnbd",
 ) -> None:
     """Calibrate on the past, predict the holdout: purchases per frequency group, interval coverage, churn AUC vs baselines."""
-    from shopseg.models.clv.registry import MODEL_LABELS, model_key
-
     from shopseg.engine import get_engine
     from shopseg.models.churn import churn_backtest
+    from shopseg.models.clv.registry import MODEL_LABELS, model_key
     from shopseg.predict import purchase_backtest
 
     if calibration_end is not None:
@@ -165,11 +182,18 @@ def _print_purchases(pb: Any) -> None:
         "Holdout purchases per customer, by repeat purchases in calibration",
         ["calibration repeat purchases", "customers", "actual", label, "naive", "actual total", f"{label} total"],
         [
-            (r.group, int(r.customers), float(r.actual_mean), float(r.predicted_mean), float(r.naive_mean),
-             int(r.actual_total), float(r.predicted_total))
+            (
+                r.group,
+                int(r.customers),
+                float(r.actual_mean),
+                float(r.predicted_mean),
+                float(r.naive_mean),
+                int(r.actual_total),
+                float(r.predicted_total),
+            )
             for r in pb.groups.itertuples()
         ],
-    )  # fmt: skip
+    )
     console.print(pb.verdict())
     for line in pb.coverage_lines():
         console.print(line)

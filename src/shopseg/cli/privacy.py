@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,14 +10,26 @@ from shopseg.cli._common import console, open_workspace, print_table
 
 __all__ = ["register", "privacy_app", "forget"]
 
-privacy_app = typer.Typer(help="Privacy: subject data export, consent with history, retention of raw events.",
-                          no_args_is_help=True)  # fmt: skip
+privacy_app = typer.Typer(
+    help="Privacy: subject data export, consent with history, retention of raw events.", no_args_is_help=True
+)
 
 
-def forget(customer_id: Annotated[str, typer.Argument(help="The customer_id to erase.")],
-           reason: Annotated[str, typer.Option("--reason", help="Kept in the audit log (e-mail addresses, phone numbers and the id redacted).")] = "erasure request",
-           compact: Annotated[Optional[bool], typer.Option("--compact/--no-compact", help="Rewrite the workspace file so no byte of the customer is left (default: setting erasure_compact). --no-compact for bulk erasures, then `shopseg privacy compact`.")] = None,
-           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False) -> None:  # fmt: skip
+def forget(
+    customer_id: Annotated[str, typer.Argument(help="The customer_id to erase.")],
+    reason: Annotated[
+        str,
+        typer.Option("--reason", help="Kept in the audit log (e-mail addresses, phone numbers and the id redacted)."),
+    ] = "erasure request",
+    compact: Annotated[
+        bool | None,
+        typer.Option(
+            "--compact/--no-compact",
+            help="Rewrite the workspace file so no byte of the customer is left (default: setting erasure_compact). --no-compact for bulk erasures, then `shopseg privacy compact`.",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
     """Erase a customer from every table, the live journal, snapshots and registered stores; log it without PII."""
     from shopseg.privacy import forget_customer
 
@@ -31,7 +43,9 @@ def forget(customer_id: Annotated[str, typer.Argument(help="The customer_id to e
     if rep.compacted:
         console.print("workspace file rewritten: no byte of the erased data is left in it")
     else:
-        console.print("the workspace file still holds erased bytes: run `shopseg privacy compact` after the last erasure")
+        console.print(
+            "the workspace file still holds erased bytes: run `shopseg privacy compact` after the last erasure"
+        )
 
 
 @privacy_app.command("compact")
@@ -45,8 +59,10 @@ def compact() -> None:
 
 
 @privacy_app.command("export")
-def export(customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
-           out: Annotated[Optional[str], typer.Option("--out", "-o", help="Write the JSON here instead of stdout.")] = None) -> None:  # fmt: skip
+def export(
+    customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
+    out: Annotated[str | None, typer.Option("--out", "-o", help="Write the JSON here instead of stdout.")] = None,
+) -> None:
     """Everything the workspace holds about one customer, as JSON (subject access request)."""
     from shopseg.privacy import customer_data_json
 
@@ -61,10 +77,14 @@ def export(customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
 
 
 @privacy_app.command("consent")
-def consent(customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
-            purpose: Annotated[Optional[str], typer.Argument(help="email_marketing, sms_marketing, profiling, ad_audiences.")] = None,
-            grant: Annotated[Optional[bool], typer.Option("--grant/--withdraw", help="Record a grant or a withdrawal.")] = None,
-            source: Annotated[str, typer.Option("--source", help="Where the consent came from.")] = "shopseg cli") -> None:  # fmt: skip
+def consent(
+    customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
+    purpose: Annotated[
+        str | None, typer.Argument(help="email_marketing, sms_marketing, profiling, ad_audiences.")
+    ] = None,
+    grant: Annotated[bool | None, typer.Option("--grant/--withdraw", help="Record a grant or a withdrawal.")] = None,
+    source: Annotated[str, typer.Option("--source", help="Where the consent came from.")] = "shopseg cli",
+) -> None:
     """Show a customer's consent per purpose and its history; with --grant/--withdraw, record a change."""
     from shopseg.cli._common import exit_usage
     from shopseg.privacy import PURPOSES, consent_history, effective_consent, record_consent
@@ -81,19 +101,26 @@ def consent(customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
             if row.empty:
                 from shopseg.errors import NotFound
 
-                raise NotFound(f"customer '{customer_id}': not in the customers table. Expected an existing customer_id.")
+                raise NotFound(
+                    f"customer '{customer_id}': not in the customers table. Expected an existing customer_id."
+                )
             rows.append((p, "yes" if bool(row["granted"].iloc[0]) else "no", str(row["basis"].iloc[0])))
         history = consent_history(ws, customer_id)
     print_table(f"Consent of {customer_id}", ["purpose", "granted", "basis"], rows)
     if len(history):
-        print_table("History", ["recorded at", "purpose", "granted", "source"],
-                    [(str(r.recorded_at), r.purpose, "yes" if r.granted else "no", r.source) for r in history.itertuples()])  # fmt: skip
+        print_table(
+            "History",
+            ["recorded at", "purpose", "granted", "source"],
+            [(str(r.recorded_at), r.purpose, "yes" if r.granted else "no", r.source) for r in history.itertuples()],
+        )
 
 
 @privacy_app.command("retain")
-def retain(days: Annotated[Optional[int], typer.Option("--days", help="Override event_retention_days.")] = None,
-           as_of: Annotated[Optional[str], typer.Option("--as-of", help="Count back from this date (default now).")] = None,
-           dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False) -> None:  # fmt: skip
+def retain(
+    days: Annotated[int | None, typer.Option("--days", help="Override event_retention_days.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Count back from this date (default now).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False,
+) -> None:
     """Delete raw events older than the retention limit (setting event_retention_days)."""
     from shopseg.privacy import apply_retention
 

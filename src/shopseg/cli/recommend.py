@@ -14,23 +14,28 @@ if TYPE_CHECKING:
 
 __all__ = ["register", "recommend_app"]
 
-recommend_app = typer.Typer(help="Recommendations: buy-again, co-purchase/co-view similarity and segment popularity.",
-                            no_args_is_help=True)  # fmt: skip
+recommend_app = typer.Typer(
+    help="Recommendations: buy-again, co-purchase/co-view similarity and segment popularity.", no_args_is_help=True
+)
 N = Annotated[int, typer.Option("--n", "-n", help="How many products.")]
 IncludeBought = Annotated[
     bool | None,
-    typer.Option("--include-bought/--exclude-bought",
-                 help="Whether products the customer already bought may be recommended. "
-                      "Default: the choice `shopseg recommend evaluate` stored for this store, else excluded."),
-]  # fmt: skip
+    typer.Option(
+        "--include-bought/--exclude-bought",
+        help="Whether products the customer already bought may be recommended. "
+        "Default: the choice `shopseg recommend evaluate` stored for this store, else excluded.",
+    ),
+]
 
 
 def blend_line(blend: Blend, include_bought: bool | None = None) -> str:
     """How the recommendations were made: the blend, and whether an evaluation chose it."""
     shown = blend if include_bought is None else replace(blend, include_bought=include_bought)
     if blend.chosen_by == "validation":
-        how = (f"chosen by `shopseg recommend evaluate` on {blend.created_at or 'an earlier run'} "
-               f"(validation hit rate@10 {blend.validation_hit_rate or 0:.1%})")  # fmt: skip
+        how = (
+            f"chosen by `shopseg recommend evaluate` on {blend.created_at or 'an earlier run'} "
+            f"(validation hit rate@10 {blend.validation_hit_rate or 0:.1%})"
+        )
     else:
         how = "today's default: no evaluation stored; `shopseg recommend evaluate` chooses one for this store"
     flag = "" if include_bought is None else " (past purchases set by the command-line flag)"
@@ -38,22 +43,26 @@ def blend_line(blend: Blend, include_bought: bool | None = None) -> str:
 
 
 @recommend_app.command("customer")
-def customer(customer_id: Annotated[str, typer.Argument(help="A customer_id.")], n: N = 10,
-             include_bought: IncludeBought = None) -> None:  # fmt: skip
+def customer(
+    customer_id: Annotated[str, typer.Argument(help="A customer_id.")], n: N = 10, include_bought: IncludeBought = None
+) -> None:
     """Top products for one customer, with the reason for each (past purchases as the stored blend says)."""
     from shopseg.personalize import load_blend, recommend_customers
 
     with open_workspace(read_only=True) as ws:
         recs = recommend_customers(ws, [customer_id], n=n, include_bought=include_bought)
         blend = load_blend(ws)
-    rows = [(int(r.rank), r.product_id, r.name or "", r.category or "", float(r.score), r.reason)
-            for r in recs.itertuples()]  # fmt: skip
+    rows = [
+        (int(r.rank), r.product_id, r.name or "", r.category or "", float(r.score), r.reason) for r in recs.itertuples()
+    ]
     print_table(f"Recommendations for {customer_id}", ["rank", "product", "name", "category", "score", "why"], rows)
     console.print(blend_line(blend, include_bought), soft_wrap=True, highlight=False, markup=False)
 
 
 @recommend_app.command("segment")
-def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")], n: N = 10) -> None:
+def segment(
+    name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")], n: N = 10
+) -> None:
     """A segment's most bought products, with their lift over the whole store."""
     from shopseg.personalize import segment_top_products
     from shopseg.segments.audience import segment_customer_ids
@@ -61,10 +70,23 @@ def segment(name: Annotated[str, typer.Argument(help="Saved segment, RFM segment
     with open_workspace(read_only=True) as ws:
         members, kind = segment_customer_ids(ws, name)
         top = segment_top_products(ws, members, n=n)
-    rows = [(int(r.rank), r.product_id, r.name or "", int(r.buyers), f"{r.share:.1%}", f"{r.store_share:.1%}", float(r.lift))
-            for r in top.itertuples()]  # fmt: skip
-    print_table(f"Top products of {kind} '{name}' ({len(members):,} members)",
-                ["rank", "product", "name", "buyers", "share of members", "share of store", "lift"], rows)  # fmt: skip
+    rows = [
+        (
+            int(r.rank),
+            r.product_id,
+            r.name or "",
+            int(r.buyers),
+            f"{r.share:.1%}",
+            f"{r.store_share:.1%}",
+            float(r.lift),
+        )
+        for r in top.itertuples()
+    ]
+    print_table(
+        f"Top products of {kind} '{name}' ({len(members):,} members)",
+        ["rank", "product", "name", "buyers", "share of members", "share of store", "lift"],
+        rows,
+    )
 
 
 def _ci(value: float, ci: tuple[float, float], pct: bool) -> str:
@@ -74,29 +96,43 @@ def _ci(value: float, ci: tuple[float, float], pct: bool) -> str:
 
 
 @recommend_app.command("evaluate")
-def evaluate(k: Annotated[int, typer.Option("--k", help="Recommendations per customer.")] = 10,
-             store: Annotated[bool, typer.Option("--store/--no-store",
-                                                 help="Save the chosen blend for later recommendations.")] = True,
-             seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and validation sample.")] = 0,
-             ) -> None:  # fmt: skip
+def evaluate(
+    k: Annotated[int, typer.Option("--k", help="Recommendations per customer.")] = 10,
+    store: Annotated[
+        bool, typer.Option("--store/--no-store", help="Save the chosen blend for later recommendations.")
+    ] = True,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and validation sample.")] = 0,
+) -> None:
     """Hold out each customer's last order: the blend against global popularity and buy-again, with verdicts."""
     from shopseg.personalize import evaluate_workspace
 
     with open_workspace(read_only=not store) as ws, console.status("Choosing the blend and evaluating..."):
         ev = evaluate_workspace(ws, k=k, store=store, seed=seed)
     n = ev.results[0].customers
-    print_table(f"Last-order holdout, k = {k}, {n:,} customers (95% bootstrap intervals over customers)",
-                ["model", f"hit rate@{k}", f"NDCG@{k}", "coverage"],
-                [(r.model, _ci(r.hit_rate, r.hit_rate_ci, True), _ci(r.ndcg, r.ndcg_ci, False), f"{r.coverage:.1%}")
-                 for r in ev.results])  # fmt: skip
+    print_table(
+        f"Last-order holdout, k = {k}, {n:,} customers (95% bootstrap intervals over customers)",
+        ["model", f"hit rate@{k}", f"NDCG@{k}", "coverage"],
+        [
+            (r.model, _ci(r.hit_rate, r.hit_rate_ci, True), _ci(r.ndcg, r.ndcg_ci, False), f"{r.coverage:.1%}")
+            for r in ev.results
+        ],
+    )
     b = ev.blend
-    where = (f"chosen on the validation split ({b.validation_customers:,} customers, never the test holdout)"
-             if b.chosen_by == "validation" else "today's default (no customer has the 3 orders a validation split needs)")  # fmt: skip
-    out = [f"Blend: {b.weights()}; {where}.",
-           f"Verdicts (paired bootstrap of the difference, {ev.n_boot:,} resamples of the customers, seed {ev.seed}):"]  # fmt: skip
+    where = (
+        f"chosen on the validation split ({b.validation_customers:,} customers, never the test holdout)"
+        if b.chosen_by == "validation"
+        else "today's default (no customer has the 3 orders a validation split needs)"
+    )
+    out = [
+        f"Blend: {b.weights()}; {where}.",
+        f"Verdicts (paired bootstrap of the difference, {ev.n_boot:,} resamples of the customers, seed {ev.seed}):",
+    ]
     out += [f"  {line}" for line in ev.verdict_lines()]
-    out.append("Stored as this workspace's blend: `shopseg recommend customer` uses it." if store
-               else "Not stored (--no-store).")  # fmt: skip
+    out.append(
+        "Stored as this workspace's blend: `shopseg recommend customer` uses it."
+        if store
+        else "Not stored (--no-store)."
+    )
     for line in out:
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,7 @@ _OUT = typer.Option("--out", "-o", help="Output HTML file (default: report.html 
 _TITLE = typer.Option(help="Page title.")
 
 
-def _html(out: Optional[str], title: str) -> None:
+def _html(out: str | None, title: str) -> None:
     with open_workspace(read_only=True) as ws, console.status("Writing report"):
         from shopseg.reports import write_report
 
@@ -25,15 +25,16 @@ def _html(out: Optional[str], title: str) -> None:
 
 
 @report_app.callback(invoke_without_command=True)
-def _default(ctx: typer.Context, out: Annotated[Optional[str], _OUT] = None,
-             title: Annotated[str, _TITLE] = "shopseg report") -> None:  # fmt: skip
+def _default(
+    ctx: typer.Context, out: Annotated[str | None, _OUT] = None, title: Annotated[str, _TITLE] = "shopseg report"
+) -> None:
     """Without a verb: `shopseg report html` (the self-contained HTML report)."""
     if ctx.invoked_subcommand is None:
         _html(out, title)
 
 
 @report_app.command("html")
-def html(out: Annotated[Optional[str], _OUT] = None, title: Annotated[str, _TITLE] = "shopseg report") -> None:
+def html(out: Annotated[str | None, _OUT] = None, title: Annotated[str, _TITLE] = "shopseg report") -> None:
     """Write a self-contained HTML report (charts and plotly.js embedded, works offline, aggregates only)."""
     _html(out, title)
 
@@ -46,7 +47,7 @@ def regions(
     period: Annotated[str, typer.Option("--period", help="month, quarter, year or all.")] = "quarter",
     level: Annotated[str, typer.Option("--level", help="Geography: region or country.")] = "region",
     top: Annotated[int, typer.Option("--top", help="Rows to print (most revenue first); 0: all.")] = 30,
-    csv_out: Annotated[Optional[str], typer.Option("--csv", help="Also write every row to this CSV file.")] = None,
+    csv_out: Annotated[str | None, typer.Option("--csv", help="Also write every row to this CSV file.")] = None,
 ) -> None:
     """Revenue, orders, AOV, repeat rate and CLV by segment x region x product category over time."""
     from shopseg.reports.regions import region_performance
@@ -63,11 +64,15 @@ def regions(
     shown = df.sort_values("revenue", ascending=False).head(top) if top else df
     cols = [c for c in df.columns if c != "revenue_index" or df[c].notna().any()]
     rows = [tuple(_cell(v) for v in r) for r in shown[cols].itertuples(index=False)]
-    print_table(f"Performance by {' x '.join(dims)} ({period}; {len(df):,} groups, top {len(shown):,} by revenue)",
-                cols, rows)  # fmt: skip
+    print_table(
+        f"Performance by {' x '.join(dims)} ({period}; {len(df):,} groups, top {len(shown):,} by revenue)", cols, rows
+    )
     if "revenue_index" in cols:
-        console.print("revenue_index: the category's share of the region's revenue over its share of all revenue "
-                      "(> 1 does better there, < 1 lags).", highlight=False)  # fmt: skip
+        console.print(
+            "revenue_index: the category's share of the region's revenue over its share of all revenue "
+            "(> 1 does better there, < 1 lags).",
+            highlight=False,
+        )
     if csv_out:
         console.print(f"all {len(df):,} rows written to [bold]{csv_out}[/]")
 

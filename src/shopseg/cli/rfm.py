@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -51,7 +51,7 @@ def render_segment_table(table: pd.DataFrame, title: str) -> Table:
 
 def rfm(
     bins: Annotated[
-        Optional[int],
+        int | None,
         typer.Option("--bins", "-b", help="Quantile bins for R, F and M, 2 to 9 (default: setting rfm_bins, 5)."),
     ] = None,
 ) -> None:

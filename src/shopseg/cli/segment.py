@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -11,9 +11,11 @@ from shopseg.cli._common import console, err_console, open_workspace, print_tabl
 
 __all__ = ["register", "segment_app"]
 
-segment_app = typer.Typer(help="Rule-based segments: the segment language, saved versions, snapshots.", no_args_is_help=True)
+segment_app = typer.Typer(
+    help="Rule-based segments: the segment language, saved versions, snapshots.", no_args_is_help=True
+)
 
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="Reference date (default: the features' as-of date).")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Reference date (default: the features' as-of date).")]
 
 
 def _store(read_only: bool = False):  # type: ignore[no-untyped-def]
@@ -40,8 +42,10 @@ def fields() -> None:
     """List every field a rule may use, with its type and meaning."""
     from shopseg.segments.fields import FIELDS, PREDICT_HINT
 
-    rows = [(f.name, f.type, f"{f.table}.{f.column}", f.help + ("" if f.available else f" ({PREDICT_HINT})"))
-            for f in FIELDS]  # fmt: skip
+    rows = [
+        (f.name, f.type, f"{f.table}.{f.column}", f.help + ("" if f.available else f" ({PREDICT_HINT})"))
+        for f in FIELDS
+    ]
     print_table("Segment fields", ["field", "type", "column", "meaning"], rows)
 
 
@@ -60,9 +64,10 @@ def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.
 
 
 @segment_app.command("values")
-def values(field: Annotated[str, typer.Argument(help="A field (shopseg segment fields), e.g. country.")],
-           limit: Annotated[int, typer.Option("--limit", "-n", help="Values to show, most common first; 0: all.")] = 30,
-           ) -> None:  # fmt: skip
+def values(
+    field: Annotated[str, typer.Argument(help="A field (shopseg segment fields), e.g. country.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Values to show, most common first; 0: all.")] = 30,
+) -> None:
     """List the values a field holds, with the number of customers of each (most common first)."""
     from shopseg.segments.values import field_values
 
@@ -70,14 +75,17 @@ def values(field: Annotated[str, typer.Argument(help="A field (shopseg segment f
     with ws:
         df = field_values(ws, field, store.fields, limit=limit or None)
     rows = [("(empty)" if v is None else v, int(n)) for v, n in df.itertuples(index=False)]
-    print_table(f"{field}: {len(rows):,} values" + (f" (the {limit} most common)" if limit and len(rows) == limit else ""),
-                ["value", "customers"], rows)  # fmt: skip
+    print_table(
+        f"{field}: {len(rows):,} values" + (f" (the {limit} most common)" if limit and len(rows) == limit else ""),
+        ["value", "customers"],
+        rows,
+    )
 
 
 @segment_app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="Segment name.")],
-    rule: Annotated[str, typer.Argument(help="The rule, e.g. \"orders >= 3 AND last_order < -90d\".")],
+    rule: Annotated[str, typer.Argument(help='The rule, e.g. "orders >= 3 AND last_order < -90d".')],
     description: Annotated[str, typer.Option("--description", "-d", help="What the segment is for.")] = "",
     replace: Annotated[bool, typer.Option("--replace", help="Save a new version of an existing segment.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Save even a rule that never or always matches.")] = False,
@@ -104,7 +112,9 @@ def create(
 
 
 @segment_app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON (for scripts).")] = False) -> None:
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON (for scripts).")] = False,
+) -> None:
     """List saved segments (latest versions) with their members at the last snapshot and its date."""
     import json
 
@@ -113,21 +123,41 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print the list a
     ws, _ = _store(read_only=True)
     with ws:
         df = saved_segment_sizes(ws)
-    records = [{"name": r["name"], "version": int(r["version"]), "rule": r["definition"],
-                "members": None if r["size"] is None or r["size"] != r["size"] else int(r["size"]),
-                "as_of": None if r["as_of"] is None or r["as_of"] != r["as_of"] else str(r["as_of"])[:10],
-                "description": r["description"], "error": r["error"]} for r in df.to_dict("records")]  # fmt: skip
+    records = [
+        {
+            "name": r["name"],
+            "version": int(r["version"]),
+            "rule": r["definition"],
+            "members": None if r["size"] is None or r["size"] != r["size"] else int(r["size"]),
+            "as_of": None if r["as_of"] is None or r["as_of"] != r["as_of"] else str(r["as_of"])[:10],
+            "description": r["description"],
+            "error": r["error"],
+        }
+        for r in df.to_dict("records")
+    ]
     if as_json:
         typer.echo(json.dumps(records, indent=2))
         return
-    rows = [(r["name"], r["version"], r["rule"], "-" if r["members"] is None else r["members"], r["as_of"] or "-",
-             r["error"] or r["description"]) for r in records]  # fmt: skip
-    print_table("Saved segments (members at the last `shopseg segment refresh`)",
-                ["name", "version", "rule", "members", "as of", "description"], rows)  # fmt: skip
+    rows = [
+        (
+            r["name"],
+            r["version"],
+            r["rule"],
+            "-" if r["members"] is None else r["members"],
+            r["as_of"] or "-",
+            r["error"] or r["description"],
+        )
+        for r in records
+    ]
+    print_table(
+        "Saved segments (members at the last `shopseg segment refresh`)",
+        ["name", "version", "rule", "members", "as of", "description"],
+        rows,
+    )
 
 
 @segment_app.command("show")
-def show(name: str, version: Annotated[Optional[int], typer.Option("--version", "-v")] = None) -> None:
+def show(name: str, version: Annotated[int | None, typer.Option("--version", "-v")] = None) -> None:
     """Show one saved segment (latest version unless --version), in text and JSON form."""
     import json
 
@@ -163,8 +193,10 @@ def preview(
     ws, store = _store(read_only=True)
     with ws:
         info = store.preview(_engine(ws), _rule_or_name(store, rule), as_of=as_of, sample=sample)
-    console.print(f"size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%}) · "
-                  f"revenue share: {info['revenue_share']:.1%}")  # fmt: skip
+    console.print(
+        f"size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%}) · "
+        f"revenue share: {info['revenue_share']:.1%}"
+    )
     _warn(info["warnings"])
     if info["overlap"]:
         print_table("Overlap with saved segments", ["segment", "shared customers"], sorted(info["overlap"].items()))
@@ -178,8 +210,10 @@ def diff(name: str, rule: Annotated[str, typer.Argument(help="The edited rule.")
     ws, store = _store(read_only=True)
     with ws:
         d = store.diff(_engine(ws), name, rule, as_of=as_of)
-    console.print(f"{name}: {d['before']:,} -> {d['after']:,} customers · "
-                  f"[green]+{len(d['enter']):,} enter[/] · [red]-{len(d['exit']):,} exit[/] · {d['stay']:,} stay")  # fmt: skip
+    console.print(
+        f"{name}: {d['before']:,} -> {d['after']:,} customers · "
+        f"[green]+{len(d['enter']):,} enter[/] · [red]-{len(d['exit']):,} exit[/] · {d['stay']:,} stay"
+    )
     for label, ids in (("enter", d["enter"]), ("exit", d["exit"])):
         if ids:
             console.print(f"{label}: {', '.join(ids[:10])}{' ...' if len(ids) > 10 else ''}", markup=False)
@@ -209,8 +243,9 @@ def refresh(as_of: AsOf = None) -> None:
         sizes = store.refresh(_engine(ws), day)
     print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
     for name, exc in store.broken.items():
-        err_console.print(Text("error: ", style="bold red") + Text(f"not refreshed: {describe_broken(name, exc)}"),
-                          soft_wrap=True)  # fmt: skip
+        err_console.print(
+            Text("error: ", style="bold red") + Text(f"not refreshed: {describe_broken(name, exc)}"), soft_wrap=True
+        )
     if store.broken:
         raise typer.Exit(1)
 
@@ -218,8 +253,10 @@ def refresh(as_of: AsOf = None) -> None:
 @segment_app.command("history")
 def history(
     name: str,
-    start: Annotated[Optional[str], typer.Option("--from", help="Show who entered/left from this snapshot date...")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="...to this one.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Show who entered/left from this snapshot date...")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="...to this one.")] = None,
 ) -> None:
     """Size over time; with --from/--to, who entered and who left between two snapshots."""
     ws, store = _store(read_only=True)
@@ -251,8 +288,15 @@ def explain(name: str, customer: str, as_of: AsOf = None) -> None:
     ws, store = _store(read_only=True)
     with ws:
         profile, events, orders = store.profile(customer)
-        steps = explain_segment(store.get(name).segment, profile, events, as_of=store.as_of(as_of),
-                                fields=store.fields, segments=store.definitions(), orders=orders)  # fmt: skip
+        steps = explain_segment(
+            store.get(name).segment,
+            profile,
+            events,
+            as_of=store.as_of(as_of),
+            fields=store.fields,
+            segments=store.definitions(),
+            orders=orders,
+        )
     for s in steps:
         mark = Text("✔ ", style="green") if s.held else Text("✘ ", style="red")
         value = Text("" if s.value is None else f"  (value: {s.value})", style="dim")
@@ -263,7 +307,9 @@ def explain(name: str, customer: str, as_of: AsOf = None) -> None:
 @segment_app.command("breakdown")
 def breakdown(
     rule: Annotated[str, typer.Argument(help="A saved segment name or a rule.")],
-    by: Annotated[str, typer.Option("--by", help="age_band, gender, country, region, city or top_category.")] = "country",
+    by: Annotated[
+        str, typer.Option("--by", help="age_band, gender, country, region, city or top_category.")
+    ] = "country",
     top: Annotated[int, typer.Option("--top", help="Rows to show (most members first); 0: all.")] = 15,
     as_of: AsOf = None,
 ) -> None:
@@ -274,10 +320,22 @@ def breakdown(
     with ws:
         df = segment_breakdown(_engine(ws), store, _rule_or_name(store, rule), by, as_of=as_of)
     shown = df.head(top) if top else df
-    rows = [(r[by], int(r["members"]), f"{r['share']:.1%}", float(r["revenue"]), f"{r['revenue_share']:.1%}",
-             "-" if r["index"] != r["index"] or r["index"] is None else f"{r['index']:.2f}") for r in shown.to_dict("records")]  # fmt: skip
-    print_table(f"{rule} by {by} ({int(df['members'].sum()):,} members, {len(df):,} values)",
-                [by, "members", "share", "revenue", "revenue share", "index vs all"], rows)  # fmt: skip
+    rows = [
+        (
+            r[by],
+            int(r["members"]),
+            f"{r['share']:.1%}",
+            float(r["revenue"]),
+            f"{r['revenue_share']:.1%}",
+            "-" if r["index"] != r["index"] or r["index"] is None else f"{r['index']:.2f}",
+        )
+        for r in shown.to_dict("records")
+    ]
+    print_table(
+        f"{rule} by {by} ({int(df['members'].sum()):,} members, {len(df):,} values)",
+        [by, "members", "share", "revenue", "revenue share", "index vs all"],
+        rows,
+    )
     console.print("index: the value's share among members over its share among all customers (> 1: over-represented).")
 
 

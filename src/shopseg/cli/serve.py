@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,8 +14,8 @@ __all__ = ["register", "serve"]
 
 
 def serve(
-    host: Annotated[Optional[str], typer.Option("--host", help="Listen address (setting api_host).")] = None,
-    port: Annotated[Optional[int], typer.Option("--port", "-p", help="TCP port (setting api_port).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Listen address (setting api_host).")] = None,
+    port: Annotated[int | None, typer.Option("--port", "-p", help="TCP port (setting api_port).")] = None,
     live: Annotated[bool, typer.Option("--live/--no-live", help="Run live segmentation.")] = True,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
     dashboard: Annotated[bool, typer.Option("--dashboard/--no-dashboard", help="Serve the web dashboard at /.")] = True,
@@ -36,8 +36,15 @@ def serve(
     port = port if port is not None else int(get_setting("api_port"))
     # X-Forwarded-Proto/-For are believed only from the proxies named in api_forwarded_allow_ips (none by default)
     proxies = str(get_setting("api_forwarded_allow_ips")).strip()
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
-                            proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)  # fmt: skip
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
     config.load()  # imports the event loop and the HTTP protocol now, before the freeze below
     _freeze_startup(full=True)
     # A thread woken by I/O (the event loop, the live writer) waits for the interpreter lock until the thread
@@ -49,8 +56,9 @@ def serve(
         start_warmup(app.state.shopseg, recheck_s=RECHECK_S, after_first_pass=_freeze_startup)
     console.print(f"shopseg API on http://{host}:{port}/api/v1 · docs http://{host}:{port}/docs", highlight=False)
     if dashboard:
-        console.print(f"dashboard on http://{host}:{port}/ (log in with an API key: `shopseg keys create NAME`)",
-                      highlight=False)
+        console.print(
+            f"dashboard on http://{host}:{port}/ (log in with an API key: `shopseg keys create NAME`)", highlight=False
+        )
     server = uvicorn.Server(config)
     marker = _announce(app.state.shopseg.workspace.path, host, port)
     # removed at the app's shutdown: uvicorn re-raises a caught SIGTERM after it, before any `finally` here
@@ -72,7 +80,7 @@ def _announce(path: Path, host: str, port: int) -> Path:
     from shopseg.workspace import server_file
 
     marker = server_file(path)
-    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     marker.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}", "started_at": started}))
     return marker
 

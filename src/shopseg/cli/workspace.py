@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.text import Text
@@ -13,7 +13,7 @@ from shopseg.workspace import INGEST_LOG, Workspace
 
 
 def init(
-    path: Annotated[Optional[str], typer.Argument(help="Workspace file to create.")] = None,
+    path: Annotated[str | None, typer.Argument(help="Workspace file to create.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing workspace.")] = False,
 ) -> None:
     """Create a workspace (a DuckDB file) holding the canonical tables."""

@@ -158,7 +158,5 @@ def _attributes(rng: np.random.Generator, city: np.ndarray, places: CityTable) -
     languages = sorted(set(places.language))
     lang = np.array([languages.index(x) for x in places.language])[city]
     source = choose(rng, _ACQUISITION_P, city.size)
-    combos = [
-        json.dumps({"language": lg, "acquisition": src}) for lg in languages for src in _ACQUISITION
-    ]
+    combos = [json.dumps({"language": lg, "acquisition": src}) for lg in languages for src in _ACQUISITION]
     return lookup(combos, lang * len(_ACQUISITION) + source)

@@ -35,8 +35,15 @@ from shopseg.datasets.groups import HOBBIES, PRIORITIES, STYLES
 __all__ = ["EVENT_TYPES", "CAMPAIGN_EVERY_DAYS", "build_events", "build_survey"]
 
 EVENT_TYPES = (
-    "page_view", "product_view", "search", "add_to_cart", "checkout_started",
-    "purchase", "email_open", "email_click", "unsubscribe",
+    "page_view",
+    "product_view",
+    "search",
+    "add_to_cart",
+    "checkout_started",
+    "purchase",
+    "email_open",
+    "email_click",
+    "unsubscribe",
 )
 _T = {name: k for k, name in enumerate(EVENT_TYPES)}
 CAMPAIGN_EVERY_DAYS = 14.0
@@ -44,9 +51,12 @@ ANONYMOUS_SESSIONS_PER_CUSTOMER = 0.05
 _MINUTE = 1.0 / 1440.0
 _PAGES = ("/", "/new-in", "/sale", "/account", "/stores")
 _QUERIES = {
-    "Home": ("cushion", "lamp", "bedding"), "Outdoor": ("tent", "hiking boots", "bike light"),
-    "Fashion": ("sneakers", "dress", "jacket"), "Beauty": ("serum", "lipstick", "perfume"),
-    "Electronics": ("headphones", "charger", "smart plug"), "Toys & Games": ("board game", "lego", "plush"),
+    "Home": ("cushion", "lamp", "bedding"),
+    "Outdoor": ("tent", "hiking boots", "bike light"),
+    "Fashion": ("sneakers", "dress", "jacket"),
+    "Beauty": ("serum", "lipstick", "perfume"),
+    "Electronics": ("headphones", "charger", "smart plug"),
+    "Toys & Games": ("board game", "lego", "plush"),
 }
 
 
@@ -57,8 +67,15 @@ class _Parts:
         self.last = last
         self.cols: dict[str, list[np.ndarray]] = {k: [] for k in ("cust", "anon", "type", "time", "product", "prop")}
 
-    def add(self, cust: np.ndarray, kind: int, time: np.ndarray, product: np.ndarray | None = None,
-            prop: np.ndarray | None = None, anon: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        cust: np.ndarray,
+        kind: int,
+        time: np.ndarray,
+        product: np.ndarray | None = None,
+        prop: np.ndarray | None = None,
+        anon: np.ndarray | None = None,
+    ) -> None:
         n = time.size
         minus = np.full(n, -1, dtype=np.int64)
         self.cols["cust"].append(cust.astype(np.int64))
@@ -80,8 +97,9 @@ def _session_products(rng: np.random.Generator, group: np.ndarray, catalog: Cata
     return out
 
 
-def _order_events(rng: np.random.Generator, parts: _Parts, pop: Population, book: OrderBook, since: float,
-                  base: dict[str, int]) -> None:
+def _order_events(
+    rng: np.random.Generator, parts: _Parts, pop: Population, book: OrderBook, since: float, base: dict[str, int]
+) -> None:
     sel = np.flatnonzero(book.time >= since)
     cust, t, product = book.customer[sel], book.time[sel], book.first_product[sel]
     floor = np.maximum(pop.signup[cust], since)
@@ -95,8 +113,17 @@ def _order_events(rng: np.random.Generator, parts: _Parts, pop: Population, book
     parts.add(cust, _T["purchase"], t, prop=-2 - sel)  # -2 - k: properties name order k
 
 
-def _sessions(rng: np.random.Generator, parts: _Parts, cust: np.ndarray, group: np.ndarray, start: np.ndarray,
-              span: np.ndarray, catalog: Catalog, base: dict[str, int], anon: np.ndarray | None = None) -> None:
+def _sessions(
+    rng: np.random.Generator,
+    parts: _Parts,
+    cust: np.ndarray,
+    group: np.ndarray,
+    start: np.ndarray,
+    span: np.ndarray,
+    catalog: Catalog,
+    base: dict[str, int],
+    anon: np.ndarray | None = None,
+) -> None:
     """Browsing sessions: page view, maybe a search, product views, maybe cart and checkout."""
     n = cust.size
     t0 = start + rng.random(n) * np.maximum(span - 30 * _MINUTE, 0.0)
@@ -109,8 +136,13 @@ def _sessions(rng: np.random.Generator, parts: _Parts, cust: np.ndarray, group: 
     searched = np.flatnonzero(rng.random(n) < 0.4)
     first = products[np.cumsum(views) - views]
     query = base["queries"] + catalog.top[first[searched]] * 3 + rng.integers(0, 3, searched.size)
-    parts.add(cust[searched], _T["search"], t0[searched] + 0.5 * _MINUTE, prop=query,
-              anon=None if anon is None else anon[searched])
+    parts.add(
+        cust[searched],
+        _T["search"],
+        t0[searched] + 0.5 * _MINUTE,
+        prop=query,
+        anon=None if anon is None else anon[searched],
+    )
     if anon is not None:
         return
     carts = np.flatnonzero(rng.random(n) < group_param("cart_p")[group])
@@ -119,8 +151,9 @@ def _sessions(rng: np.random.Generator, parts: _Parts, cust: np.ndarray, group: 
     parts.add(cust[chk], _T["checkout_started"], t0[chk] + 18 * _MINUTE, prop=base["items"] + np.ones(chk.size, int))
 
 
-def _emails(rng: np.random.Generator, parts: _Parts, pop: Population, period: Period, since: float,
-            base: dict[str, int]) -> int:
+def _emails(
+    rng: np.random.Generator, parts: _Parts, pop: Population, period: Period, since: float, base: dict[str, int]
+) -> int:
     n_campaigns = int(np.ceil((period.days - since) / CAMPAIGN_EVERY_DAYS))
     sends = since + 0.4 + CAMPAIGN_EVERY_DAYS * np.arange(n_campaigns)
     stop = np.where(np.isnan(pop.unsubscribed_at), period.last, pop.unsubscribed_at)
@@ -160,8 +193,9 @@ def _properties(catalog: Catalog, period: Period, since: float) -> tuple[list[st
     return values, base
 
 
-def build_events(rng: np.random.Generator, pop: Population, book: OrderBook, catalog: Catalog,
-                 period: Period) -> pa.Table:
+def build_events(
+    rng: np.random.Generator, pop: Population, book: OrderBook, catalog: Catalog, period: Period
+) -> pa.Table:
     """Draw the events of the last ``period.event_days`` days, numbered in time order."""
     since = max(0.0, period.days - period.event_days)
     values, base = _properties(catalog, period, since)
@@ -175,8 +209,17 @@ def build_events(rng: np.random.Generator, pop: Population, book: OrderBook, cat
     n_anon = int(rng.poisson(ANONYMOUS_SESSIONS_PER_CUSTOMER * pop.n))
     anon_group = rng.integers(0, len(GROUPS), n_anon).astype(np.int8)
     visitor = rng.integers(1, 10 * pop.n + 1, n_anon)
-    _sessions(rng, parts, np.full(n_anon, -1), anon_group, np.full(n_anon, since),
-              np.full(n_anon, period.last - since), catalog, base, anon=visitor)
+    _sessions(
+        rng,
+        parts,
+        np.full(n_anon, -1),
+        anon_group,
+        np.full(n_anon, since),
+        np.full(n_anon, period.last - since),
+        catalog,
+        base,
+        anon=visitor,
+    )
     _emails(rng, parts, pop, period, since, base)
     ev = parts.concat()
     order = np.argsort(ev["time"], kind="stable")

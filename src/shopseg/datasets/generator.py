@@ -107,11 +107,14 @@ def iter_store(
     yield "order_lines", book.lines
     yield "events", build_events(rng["events"], pop, book, catalog, period)
     yield "survey_answers", build_survey(rng["survey"], pop, period)
-    meta = {"seed": int(seed), "n_customers": int(n_customers), "end_date": str(_end(end_date)),
-            "years": float(years), "event_days": int(event_days)}
-    truth = pa.table(
-        {"customer_id": pop.ids, "group": lookup([g.name for g in GROUPS], pop.group.astype(np.int64))}
-    )
+    meta = {
+        "seed": int(seed),
+        "n_customers": int(n_customers),
+        "end_date": str(_end(end_date)),
+        "years": float(years),
+        "event_days": int(event_days),
+    }
+    truth = pa.table({"customer_id": pop.ids, "group": lookup([g.name for g in GROUPS], pop.group.astype(np.int64))})
     yield "planted_groups", truth.replace_schema_metadata({GENERATOR_META_KEY: json.dumps(meta).encode()})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -67,7 +67,7 @@ def write_store(workspace: Workspace, tables: Mapping[str, pa.Table], *, on_tabl
     with workspace.transaction() as con:
         row = con.execute(f'SELECT coalesce(max(ingest_id), 0) FROM "{INGEST_LOG}"').fetchone()
         next_id = int(row[0]) + 1 if row else 1
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         for name in (n for n in TABLE_ORDER if n in TABLES):
             cols = ", ".join(f'"{c}"' for c in TABLES[name].names)
             _insert(con, f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {_VIEW}', tables[name])
@@ -153,4 +153,3 @@ def _source(meta: Mapping[str, object]) -> str:
     if not meta:
         return "generate"
     return f"generate n={meta['n_customers']} seed={meta['seed']}"
-

@@ -42,13 +42,17 @@ _REPEAT_S = 0.05  # after the deadline: how often the running query (if any) is 
 
 
 def _timeout(what: str, ms: int, setting: str) -> QueryTimeoutError:
-    return QueryTimeoutError(f"{what}: stopped after {ms:,} ms. Expected to finish within {ms:,} ms (setting {setting}); "
-                             f"got a query still running. Hint: narrow the rule (fewer event conditions, shorter "
-                             f"windows) or raise {setting}.")  # fmt: skip
+    return QueryTimeoutError(
+        f"{what}: stopped after {ms:,} ms. Expected to finish within {ms:,} ms (setting {setting}); "
+        f"got a query still running. Hint: narrow the rule (fewer event conditions, shorter "
+        f"windows) or raise {setting}."
+    )
 
 
 @contextmanager
-def time_budget(engine: Engine, what: str, *, ms: int | None = None, setting: str = "preview_timeout_ms") -> Iterator[None]:
+def time_budget(
+    engine: Engine, what: str, *, ms: int | None = None, setting: str = "preview_timeout_ms"
+) -> Iterator[None]:
     """Run the block within ``ms`` milliseconds (default the ``setting``; 0: no budget) or raise :class:`QueryTimeoutError`.
 
     Parameters

@@ -9,7 +9,21 @@ from shopseg.experiments.stats import bootstrap_lift, prob_beat_control, proport
 from shopseg.experiments.store import assign_experiment, create_experiment, experiment_outcomes, get_experiment
 
 __all__ = [
-    "HOLDOUT", "ExperimentReport", "Split", "analyze_experiment", "assign_experiment", "assign_variants", "bucket",
-    "bootstrap_lift", "create_experiment", "experiment_outcomes", "get_experiment", "prob_beat_control",
-    "proportion_lift", "sample_size_means", "sample_size_proportions", "srm_check", "welch_lift",
-]  # fmt: skip
+    "HOLDOUT",
+    "ExperimentReport",
+    "Split",
+    "analyze_experiment",
+    "assign_experiment",
+    "assign_variants",
+    "bucket",
+    "bootstrap_lift",
+    "create_experiment",
+    "experiment_outcomes",
+    "get_experiment",
+    "prob_beat_control",
+    "proportion_lift",
+    "sample_size_means",
+    "sample_size_proportions",
+    "srm_check",
+    "welch_lift",
+]

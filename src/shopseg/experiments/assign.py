@@ -41,13 +41,19 @@ class Split:
     def __post_init__(self) -> None:
         where = f"split {self.render()!r}"
         if len(self.variants) < 2:
-            raise InvalidParameterError(f"{where}: needs a control and at least one variant. Got {list(self.variants)}.")
+            raise InvalidParameterError(
+                f"{where}: needs a control and at least one variant. Got {list(self.variants)}."
+            )
         if len(set(self.variants)) != len(self.variants) or HOLDOUT in self.variants:
-            raise InvalidParameterError(f"{where}: variant names must be unique and not '{HOLDOUT}'. Got {list(self.variants)}.")
+            raise InvalidParameterError(
+                f"{where}: variant names must be unique and not '{HOLDOUT}'. Got {list(self.variants)}."
+            )
         if len(self.weights) != len(self.variants) or any(not w > 0 for w in self.weights):
             raise InvalidParameterError(f"{where}: every weight must be a number > 0. Got {list(self.weights)}.")
         if abs(sum(self.weights) - 1) > 1e-9:
-            raise InvalidParameterError(f"{where}: weights must sum to 1 (use Split.parse to normalise). Got {sum(self.weights)}.")
+            raise InvalidParameterError(
+                f"{where}: weights must sum to 1 (use Split.parse to normalise). Got {sum(self.weights)}."
+            )
         if not 0 <= self.holdout < 1:
             raise InvalidParameterError(f"{where}: the holdout share must be in [0, 1). Got {self.holdout!r}.")
 

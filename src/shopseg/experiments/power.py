@@ -34,14 +34,19 @@ __all__ = ["sample_size_proportions", "sample_size_means"]
 
 def _z(alpha: float, power: float) -> tuple[float, float]:
     if not 0 < alpha < 1:
-        raise InvalidParameterError(f"The 'alpha' parameter must be a float in the range (0, 1). Got {alpha!r} instead.")
+        raise InvalidParameterError(
+            f"The 'alpha' parameter must be a float in the range (0, 1). Got {alpha!r} instead."
+        )
     if not 0 < power < 1:
-        raise InvalidParameterError(f"The 'power' parameter must be a float in the range (0, 1). Got {power!r} instead.")
+        raise InvalidParameterError(
+            f"The 'power' parameter must be a float in the range (0, 1). Got {power!r} instead."
+        )
     return float(sps.norm.ppf(1 - alpha / 2)), float(sps.norm.ppf(power))
 
 
-def sample_size_proportions(baseline: float, mde: float, *, alpha: float = 0.05, power: float = 0.8,
-                            relative: bool = False) -> int:  # fmt: skip
+def sample_size_proportions(
+    baseline: float, mde: float, *, alpha: float = 0.05, power: float = 0.8, relative: bool = False
+) -> int:
     """Customers per variant to detect a change of ``mde`` in a conversion rate of ``baseline``.
 
     Parameters

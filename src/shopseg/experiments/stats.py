@@ -47,7 +47,9 @@ class Lift:
 
 def _z(alpha: float) -> float:
     if not 0 < alpha < 1:
-        raise InvalidParameterError(f"The 'alpha' parameter must be a float in the range (0, 1). Got {alpha!r} instead.")
+        raise InvalidParameterError(
+            f"The 'alpha' parameter must be a float in the range (0, 1). Got {alpha!r} instead."
+        )
     return float(sps.norm.ppf(1 - alpha / 2))
 
 
@@ -72,8 +74,9 @@ def proportion_lift(x_c: int, n_c: int, x_t: int, n_t: int, *, alpha: float = 0.
     z = _z(alpha)
     for name, x, n in (("control", x_c, n_c), ("treatment", x_t, n_t)):
         if n <= 0 or not 0 <= x <= n:
-            raise InvalidParameterError(f"proportion_lift: {name} needs 0 <= conversions <= customers and customers > 0. "
-                                        f"Got {x} of {n}.")  # fmt: skip
+            raise InvalidParameterError(
+                f"proportion_lift: {name} needs 0 <= conversions <= customers and customers > 0. Got {x} of {n}."
+            )
     p_c, p_t = x_c / n_c, x_t / n_t
     pooled = (x_c + x_t) / (n_c + n_t)
     se0 = np.sqrt(pooled * (1 - pooled) * (1 / n_c + 1 / n_t))
@@ -104,13 +107,16 @@ def welch_lift(control: np.ndarray, treatment: np.ndarray, *, alpha: float = 0.0
     return Lift(m_a, m_b, diff, (diff - q * se, diff + q * se), rel, rel_ci, float(stat), p, "Welch t-test")
 
 
-def bootstrap_lift(control: np.ndarray, treatment: np.ndarray, *, n_boot: int = 2000, alpha: float = 0.05,
-                   seed: int = 0) -> Lift:  # fmt: skip
+def bootstrap_lift(
+    control: np.ndarray, treatment: np.ndarray, *, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
+) -> Lift:
     """Percentile bootstrap of the difference (and ratio) of means; the p-value is the two-sided share crossing 0."""
     _z(alpha)
     a, b = np.asarray(control, dtype=float), np.asarray(treatment, dtype=float)
     if len(a) < 2 or len(b) < 2:
-        raise InvalidParameterError(f"bootstrap_lift: each group needs at least 2 customers. Got {len(a)} and {len(b)}.")
+        raise InvalidParameterError(
+            f"bootstrap_lift: each group needs at least 2 customers. Got {len(a)} and {len(b)}."
+        )
     rng = np.random.default_rng(seed)
     chunk = max(1, 2_000_000 // max(len(a), len(b)))
     ma, mb = [], []
@@ -127,12 +133,29 @@ def bootstrap_lift(control: np.ndarray, treatment: np.ndarray, *, n_boot: int = 
     rlo, rhi = np.quantile(ratio, [alpha / 2, 1 - alpha / 2]) if len(ratio) else (np.nan, np.nan)
     p = float(min(1.0, 2 * min((diff <= 0).mean(), (diff >= 0).mean())))
     rel = b.mean() / a.mean() - 1 if a.mean() > 0 else float("nan")
-    return Lift(a.mean(), b.mean(), b.mean() - a.mean(), (float(lo), float(hi)), float(rel), (float(rlo), float(rhi)),
-                float("nan"), p, f"bootstrap ({n_boot} resamples)")  # fmt: skip
+    return Lift(
+        a.mean(),
+        b.mean(),
+        b.mean() - a.mean(),
+        (float(lo), float(hi)),
+        float(rel),
+        (float(rlo), float(rhi)),
+        float("nan"),
+        p,
+        f"bootstrap ({n_boot} resamples)",
+    )
 
 
-def prob_beat_control(x_c: int, n_c: int, x_t: int, n_t: int, *, prior: tuple[float, float] = (1.0, 1.0),
-                      draws: int = 200_000, seed: int = 0) -> float:  # fmt: skip
+def prob_beat_control(
+    x_c: int,
+    n_c: int,
+    x_t: int,
+    n_t: int,
+    *,
+    prior: tuple[float, float] = (1.0, 1.0),
+    draws: int = 200_000,
+    seed: int = 0,
+) -> float:
     """P(p_t > p_c) under Beta-Binomial posteriors with a Beta(``prior``) prior.
 
     Exact (Evan Miller's sum over the treatment's successes) when the posterior's
@@ -146,12 +169,15 @@ def prob_beat_control(x_c: int, n_c: int, x_t: int, n_t: int, *, prior: tuple[fl
     a_c, b_c = prior[0] + x_c, prior[1] + n_c - x_c
     a_t, b_t = prior[0] + x_t, prior[1] + n_t - x_t
     if min(a_c, b_c, a_t, b_t) <= 0:
-        raise InvalidParameterError(f"prob_beat_control: posteriors must have positive parameters. Got {prior=} "
-                                    f"and counts {x_c}/{n_c}, {x_t}/{n_t}.")  # fmt: skip
+        raise InvalidParameterError(
+            f"prob_beat_control: posteriors must have positive parameters. Got {prior=} "
+            f"and counts {x_c}/{n_c}, {x_t}/{n_t}."
+        )
     if float(a_t).is_integer() and a_t < 50_000:
         i = np.arange(int(a_t))
-        terms = (special.betaln(a_c + i, b_c + b_t) - np.log(b_t + i) - special.betaln(1 + i, b_t)
-                 - special.betaln(a_c, b_c))  # fmt: skip
+        terms = (
+            special.betaln(a_c + i, b_c + b_t) - np.log(b_t + i) - special.betaln(1 + i, b_t) - special.betaln(a_c, b_c)
+        )
         return float(np.clip(np.exp(terms).sum(), 0.0, 1.0))
     rng = np.random.default_rng(seed)
     return float((rng.beta(a_t, b_t, draws) > rng.beta(a_c, b_c, draws)).mean())
@@ -172,12 +198,19 @@ def srm_check(observed: Mapping[str, int], shares: Mapping[str, float], *, alpha
     """Pearson chi-square goodness of fit of group counts to the designed shares (equals ``scipy.stats.chisquare``)."""
     missing = set(shares) ^ set(observed)
     if missing:
-        raise InvalidParameterError(f"srm_check: groups differ between observed and designed shares: {sorted(missing)}.")
+        raise InvalidParameterError(
+            f"srm_check: groups differ between observed and designed shares: {sorted(missing)}."
+        )
     names = list(shares)
     obs = np.array([observed[k] for k in names], dtype=float)
     w = np.array([shares[k] for k in names], dtype=float)
     exp = obs.sum() * w / w.sum()
     chi2 = float(((obs - exp) ** 2 / exp).sum()) if obs.sum() > 0 else 0.0
     p = float(sps.chi2.sf(chi2, len(names) - 1))
-    return SRMResult({k: int(v) for k, v in zip(names, obs, strict=True)}, dict(zip(names, exp.tolist(), strict=True)),
-                     chi2, p, p < alpha)  # fmt: skip
+    return SRMResult(
+        {k: int(v) for k, v in zip(names, obs, strict=True)},
+        dict(zip(names, exp.tolist(), strict=True)),
+        chi2,
+        p,
+        p < alpha,
+    )

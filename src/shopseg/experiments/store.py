@@ -24,8 +24,16 @@ from shopseg.experiments.assign import Split, assign_variants
 from shopseg.segments.audience import segment_customer_ids
 from shopseg.workspace import Workspace
 
-__all__ = ["Experiment", "EXPERIMENTS_TABLE", "ASSIGNMENTS_TABLE", "create_experiment", "get_experiment",
-           "list_experiments", "assign_experiment", "experiment_outcomes"]  # fmt: skip
+__all__ = [
+    "Experiment",
+    "EXPERIMENTS_TABLE",
+    "ASSIGNMENTS_TABLE",
+    "create_experiment",
+    "get_experiment",
+    "list_experiments",
+    "assign_experiment",
+    "experiment_outcomes",
+]
 
 EXPERIMENTS_TABLE = "experiments"
 ASSIGNMENTS_TABLE = "experiment_assignments"
@@ -58,7 +66,7 @@ def _ensure(ws: Workspace) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def _timestamp(value: str | dt.datetime | dt.date | None, what: str) -> dt.datetime | None:
@@ -69,7 +77,9 @@ def _timestamp(value: str | dt.datetime | dt.date | None, what: str) -> dt.datet
     try:
         return dt.datetime.fromisoformat(str(value))
     except ValueError:
-        raise InvalidParameterError(f"experiment: the {what} date must be ISO (YYYY-MM-DD[ HH:MM]). Got {value!r}.") from None
+        raise InvalidParameterError(
+            f"experiment: the {what} date must be ISO (YYYY-MM-DD[ HH:MM]). Got {value!r}."
+        ) from None
 
 
 def list_experiments(ws: Workspace) -> list[Experiment]:
@@ -78,38 +88,61 @@ def list_experiments(ws: Workspace) -> list[Experiment]:
     if not ws.has_table(EXPERIMENTS_TABLE):
         return []
     rows = ws.con.execute(f'SELECT * FROM "{EXPERIMENTS_TABLE}" ORDER BY name').df()
-    return [Experiment(r["name"], r["segment"], Split.parse(r["split"], holdout=float(r["holdout"])),
-                       r["start_at"].to_pydatetime(), None if pd.isna(r["end_at"]) else r["end_at"].to_pydatetime(),
-                       r["description"] or "") for _, r in rows.iterrows()]  # fmt: skip
+    return [
+        Experiment(
+            r["name"],
+            r["segment"],
+            Split.parse(r["split"], holdout=float(r["holdout"])),
+            r["start_at"].to_pydatetime(),
+            None if pd.isna(r["end_at"]) else r["end_at"].to_pydatetime(),
+            r["description"] or "",
+        )
+        for _, r in rows.iterrows()
+    ]
 
 
 def get_experiment(ws: Workspace, name: str) -> Experiment:
     """One experiment; :class:`NotFound` with a suggestion otherwise."""
     found = {e.name: e for e in list_experiments(ws)}
     if name not in found:
-        hint = did_you_mean(name, found) or (f" Known: {', '.join(found)}." if found else
-                                             " Hint: create one with `shopseg experiment create`.")  # fmt: skip
+        hint = did_you_mean(name, found) or (
+            f" Known: {', '.join(found)}." if found else " Hint: create one with `shopseg experiment create`."
+        )
         raise NotFound(f"experiment '{name}': no such experiment.{hint}")
     return found[name]
 
 
-def create_experiment(ws: Workspace, name: str, segment: str, *, split: str | Split = "control=50,treatment=50",
-                      holdout: float = 0.0, start: str | dt.datetime | None = None, end: str | dt.datetime | None = None,
-                      description: str = "") -> Experiment:  # fmt: skip
+def create_experiment(
+    ws: Workspace,
+    name: str,
+    segment: str,
+    *,
+    split: str | Split = "control=50,treatment=50",
+    holdout: float = 0.0,
+    start: str | dt.datetime | None = None,
+    end: str | dt.datetime | None = None,
+    description: str = "",
+) -> Experiment:
     """Define an experiment on a segment (checked to exist) with a split and an optional holdout share."""
     if not _NAME.fullmatch(name or ""):
-        raise InvalidParameterError(f"experiment name {name!r}: expected a letter then letters, digits, '_' or '-' (64 max).")
+        raise InvalidParameterError(
+            f"experiment name {name!r}: expected a letter then letters, digits, '_' or '-' (64 max)."
+        )
     _ensure(ws)
     if any(e.name == name for e in list_experiments(ws)):
-        raise WorkspaceError(f"experiment '{name}' already exists; assignments must not change under it. Pick a new name.")
+        raise WorkspaceError(
+            f"experiment '{name}' already exists; assignments must not change under it. Pick a new name."
+        )
     sp = split if isinstance(split, Split) else Split.parse(split, holdout=holdout)
     segment_customer_ids(ws, segment)  # the audience must exist now
     start_at = _timestamp(start, "start") or _now()
     end_at = _timestamp(end, "end")
     if end_at is not None and end_at <= start_at:
         raise InvalidParameterError(f"experiment '{name}': the end {end_at} must be after the start {start_at}.")
-    ws.con.execute(f'INSERT INTO "{EXPERIMENTS_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-                   [name, segment, sp.render(), sp.holdout, start_at, end_at, _now(), description])  # fmt: skip
+    ws.con.execute(
+        f'INSERT INTO "{EXPERIMENTS_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        [name, segment, sp.render(), sp.holdout, start_at, end_at, _now(), description],
+    )
     return Experiment(name, segment, sp, start_at, end_at, description)
 
 
@@ -123,20 +156,31 @@ def assign_experiment(ws: Workspace, name: str) -> dict[str, int]:
     """
     exp = get_experiment(ws, name)
     members, _ = segment_customer_ids(ws, exp.segment)
-    done = {r[0] for r in ws.con.execute(
-        f'SELECT customer_id FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ?', [name]).fetchall()}  # fmt: skip
+    done = {
+        r[0]
+        for r in ws.con.execute(
+            f'SELECT customer_id FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ?', [name]
+        ).fetchall()
+    }
     new = [c for c in members if c not in done]
     if new:
-        df = pd.DataFrame({"experiment": name, "customer_id": new, "variant": assign_variants(name, new, exp.split),
-                           "assigned_at": _now()})  # fmt: skip
+        df = pd.DataFrame(
+            {
+                "experiment": name,
+                "customer_id": new,
+                "variant": assign_variants(name, new, exp.split),
+                "assigned_at": _now(),
+            }
+        )
         df["rfm_segment"] = df["customer_id"].map(_rfm_now(ws)).astype(object)
         ws.con.register("_shopseg_assign", df)
         try:
             ws.con.execute(f'INSERT INTO "{ASSIGNMENTS_TABLE}" SELECT * FROM _shopseg_assign')
         finally:
             ws.con.unregister("_shopseg_assign")
-    rows = ws.con.execute(f'SELECT variant, count(*) FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ? GROUP BY 1',
-                          [name]).fetchall()  # fmt: skip
+    rows = ws.con.execute(
+        f'SELECT variant, count(*) FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ? GROUP BY 1', [name]
+    ).fetchall()
     return {str(v): int(n) for v, n in sorted(rows)}
 
 

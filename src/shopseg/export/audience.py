@@ -39,8 +39,10 @@ class Audience:
 
     def summary(self) -> str:
         why = "; ".join(f"{n:,} {reason}" for reason, n in self.excluded.items()) or "none"
-        return (f"segment '{self.segment}': {self.members:,} members, {len(self.included):,} exported on {self.channel}, "
-                f"{self.members - len(self.included):,} left out ({why})")  # fmt: skip
+        return (
+            f"segment '{self.segment}': {self.members:,} members, {len(self.included):,} exported on {self.channel}, "
+            f"{self.members - len(self.included):,} left out ({why})"
+        )
 
 
 def _check_channel(channel: str) -> str:
@@ -51,8 +53,9 @@ def _check_channel(channel: str) -> str:
     return CHANNELS[channel]
 
 
-def build_audience(ws: Workspace, customer_ids: Sequence[str], *, channel: str = "email", segment: str = "",
-                   hash_email: bool = False) -> Audience:  # fmt: skip
+def build_audience(
+    ws: Workspace, customer_ids: Sequence[str], *, channel: str = "email", segment: str = "", hash_email: bool = False
+) -> Audience:
     """Filter a segment's members down to those who consented to ``channel``.
 
     Parameters

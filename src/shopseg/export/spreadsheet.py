@@ -48,11 +48,7 @@ def is_formula(value: object) -> bool:
     >>> is_formula('=1+1'), is_formula('-12.5'), is_formula('a@b.example'), is_formula(-3)
     (True, False, False, False)
     """
-    return (
-        isinstance(value, str)
-        and value[:1] in FORMULA_STARTS
-        and _PLAIN_NUMBER.fullmatch(value) is None
-    )
+    return isinstance(value, str) and value[:1] in FORMULA_STARTS and _PLAIN_NUMBER.fullmatch(value) is None
 
 
 def neutralise_cell(value: Any) -> Any:

@@ -40,7 +40,9 @@ class AudienceTooSmallError(ShopsegError):
 
 def _check_format(fmt: str) -> str:
     if fmt not in FORMATS:
-        raise InvalidParameterError(f"export: unknown format '{fmt}'. Expected one of {list(FORMATS)}.{did_you_mean(fmt, FORMATS)}")
+        raise InvalidParameterError(
+            f"export: unknown format '{fmt}'. Expected one of {list(FORMATS)}.{did_you_mean(fmt, FORMATS)}"
+        )
     return fmt
 
 
@@ -56,10 +58,19 @@ def format_audience(audience: Audience, fmt: str) -> pd.DataFrame:
             "Hint: drop --hash-emails or choose --format csv."
         )
     if fmt == "klaviyo":
-        return pd.DataFrame({"Email": df["email"].str.strip(), "Email Marketing Consent": "Subscribed",
-                             "City": df["city"], "Country": df["country"], "shopseg_customer_id": df["customer_id"],
-                             "shopseg_segment": df["segment"]})  # fmt: skip
-    return pd.DataFrame({"Email Address": df["email"].str.strip(), "Tags": df["segment"], "Customer ID": df["customer_id"]})
+        return pd.DataFrame(
+            {
+                "Email": df["email"].str.strip(),
+                "Email Marketing Consent": "Subscribed",
+                "City": df["city"],
+                "Country": df["country"],
+                "shopseg_customer_id": df["customer_id"],
+                "shopseg_segment": df["segment"],
+            }
+        )
+    return pd.DataFrame(
+        {"Email Address": df["email"].str.strip(), "Tags": df["segment"], "Customer ID": df["customer_id"]}
+    )
 
 
 def write_audience(audience: Audience, path: str | Path, fmt: str, *, raw: bool = False) -> Path:
@@ -81,9 +92,17 @@ def write_audience(audience: Audience, path: str | Path, fmt: str, *, raw: bool 
     return path
 
 
-def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | Path | None = None,
-                   channel: str | None = None, hash_emails: bool = False,
-                   min_size: int | None = None, raw: bool = False) -> tuple[Audience, Path]:  # fmt: skip
+def export_segment(
+    ws: Workspace,
+    segment: str,
+    *,
+    fmt: str = "csv",
+    out: str | Path | None = None,
+    channel: str | None = None,
+    hash_emails: bool = False,
+    min_size: int | None = None,
+    raw: bool = False,
+) -> tuple[Audience, Path]:
     """Export the consented members of ``segment``.
 
     Parameters
@@ -121,7 +140,18 @@ def export_segment(ws: Workspace, segment: str, *, fmt: str = "csv", out: str | 
         )
     path = write_audience(audience, Path(out) if out else Path(f"{segment}-{channel}{_SUFFIX[fmt]}"), fmt, raw=raw)
     if not ws.read_only:  # who sent which audience where: counts only, no ids
-        record_audit(ws, "export", None, {"segment": segment, "kind": kind, "channel": channel, "format": fmt,
-                                          "hashed": "email_sha256" in audience.included.columns,
-                                          "exported": len(audience.included), "excluded": audience.excluded})  # fmt: skip
+        record_audit(
+            ws,
+            "export",
+            None,
+            {
+                "segment": segment,
+                "kind": kind,
+                "channel": channel,
+                "format": fmt,
+                "hashed": "email_sha256" in audience.included.columns,
+                "exported": len(audience.included),
+                "excluded": audience.excluded,
+            },
+        )
     return audience, path

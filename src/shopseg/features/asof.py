@@ -34,7 +34,16 @@ from shopseg.errors import InvalidParameterError, did_you_mean
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-__all__ = ["AsOf", "TIME_UNITS", "DateLike", "EARLIEST_DATE", "LATEST_DATE", "parse_date", "check_time_unit", "day_diff"]
+__all__ = [
+    "AsOf",
+    "TIME_UNITS",
+    "DateLike",
+    "EARLIEST_DATE",
+    "LATEST_DATE",
+    "parse_date",
+    "check_time_unit",
+    "day_diff",
+]
 
 TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0}
 #: The range of an as-of date: wide enough for any store, narrow enough that a window of centuries fits.

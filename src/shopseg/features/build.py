@@ -24,9 +24,9 @@ from shopseg.errors import SchemaError
 from shopseg.features.asof import AsOf, DateLike, check_time_unit, day_diff
 from shopseg.features.behaviour import CHANNELS, category_features, category_slugs, gap_spread, order_summary
 from shopseg.features.engagement import abandoned_checkouts, event_counts, recent_orders
+from shopseg.features.order_totals import is_fresh, refresh_order_totals
 from shopseg.features.profile import population, profile_columns
 from shopseg.features.purchases import purchase_base, purchase_lines, return_totals
-from shopseg.features.order_totals import is_fresh, refresh_order_totals
 from shopseg.features.rfm import rfm_from_days
 
 if TYPE_CHECKING:
@@ -171,8 +171,7 @@ def store_measures(workspace: Workspace) -> dict[str, bool]:
     return {k: workspace.meta(f"{k}_available") != "false" for k in ("prices", "quantities")}
 
 
-def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str],
-              measures: dict[str, bool] | None = None) -> ir.Table:  # fmt: skip
+def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str], measures: dict[str, bool] | None = None) -> ir.Table:
     lines = purchase_lines(engine, window)
     orders, days = purchase_base(engine, window)
     parts = [
@@ -192,7 +191,8 @@ def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str],
     cols = _columns(t, window, slugs)
     measures = measures or {"prices": True, "quantities": True}
     unavailable = (MONEY_COLUMNS + tuple(slugs.values()) if not measures["prices"] else ()) + (
-        UNIT_COLUMNS if not measures["quantities"] else ())  # fmt: skip
+        UNIT_COLUMNS if not measures["quantities"] else ()
+    )
     for name in unavailable:  # unavailable, not zero: a store without prices has no spend to measure
         cols[name] = ibis.null().cast("float64")
     return t.select(**cols)
@@ -205,8 +205,10 @@ def _columns(t: ir.Table, window: AsOf, slugs: dict[str, str]) -> dict[str, ir.V
     views_90d = t.product_views_90d.fill_null(0)
     orders_90d = t.orders_90d.fill_null(0)
     start = ibis.cases(
-        (t.signup_day.isnull(), t.first_day), (t.first_day.isnull(), t.signup_day),
-        (t.signup_day < t.first_day, t.signup_day), else_=t.first_day,
+        (t.signup_day.isnull(), t.first_day),
+        (t.first_day.isnull(), t.signup_day),
+        (t.signup_day < t.first_day, t.signup_day),
+        else_=t.first_day,
     )
     cols: dict[str, ir.Value] = {
         "customer_id": t.customer_id,
@@ -327,8 +329,12 @@ def build_features(
     finally:
         if owned:
             eng.close()
-    meta = {"as_of": window.date.isoformat(), "time_unit": time_unit, "engine": eng.name,
-            "unavailable": ", ".join(k for k, ok in measures.items() if not ok)}  # fmt: skip
+    meta = {
+        "as_of": window.date.isoformat(),
+        "time_unit": time_unit,
+        "engine": eng.name,
+        "unavailable": ", ".join(k for k, ok in measures.items() if not ok),
+    }
     for key, value in meta.items():
         workspace.set_meta(f"features_{key}", value)
     if not return_frame:

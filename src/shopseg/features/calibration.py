@@ -63,8 +63,7 @@ def _windows(
     obs = AsOf.of(resolve_as_of(engine, observation_end), time_unit)
     if obs.date <= cal.date:
         raise InvalidParameterError(
-            f"The 'observation_end' parameter must be after calibration_end ({cal.date}). "
-            f"Got {obs.date} instead."
+            f"The 'observation_end' parameter must be after calibration_end ({cal.date}). Got {obs.date} instead."
         )
     return cal, obs
 

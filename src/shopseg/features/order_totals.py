@@ -82,8 +82,9 @@ def order_totals_stamp(workspace: Workspace) -> str:
     for name, columns in _SOURCES.items():
         if name not in present:
             return ""
-        row = workspace.con.execute(f'SELECT count(*), coalesce(sum(hash({", ".join(columns)})), 0)::VARCHAR '
-                                    f'FROM "{name}"').fetchone()  # fmt: skip
+        row = workspace.con.execute(
+            f'SELECT count(*), coalesce(sum(hash({", ".join(columns)})), 0)::VARCHAR FROM "{name}"'
+        ).fetchone()
         parts.append([name, *(row or ())])
     return json.dumps(parts)
 

@@ -254,6 +254,4 @@ def return_totals(engine: Engine, window: AsOf) -> ir.Table:
         units=units,
         cents=cents(units.cast("float64") * lines.unit_price),
     )
-    return rows.group_by("customer_id").aggregate(
-        returned_cents=rows.cents.sum(), returned_units=rows.units.sum()
-    )
+    return rows.group_by("customer_id").aggregate(returned_cents=rows.cents.sum(), returned_units=rows.units.sum())

@@ -85,4 +85,3 @@ def rfm_from_days(days: ir.Table, window: AsOf) -> ir.Table:
         total_cents=agg.total_cents.cast("int64"),
         orders=agg.orders.cast("int64"),
     )
-

@@ -85,7 +85,9 @@ def affinity_scores(
         )
     for name, value in (("view_weight", view_weight), ("cart_weight", cart_weight)):
         if not isinstance(value, int | float) or value < 0:
-            raise InvalidParameterError(f"The {name!r} parameter must be a float in the range [0, inf). Got {value!r} instead.")
+            raise InvalidParameterError(
+                f"The {name!r} parameter must be a float in the range [0, inf). Got {value!r} instead."
+            )
     params = [as_of, float(cart_weight), float(view_weight), float(half_life_days)]
     return ws.con.execute(_SIGNALS, params).df()
 

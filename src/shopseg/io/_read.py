@@ -22,7 +22,17 @@ import duckdb
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io._read_error import MAX_LINE_BYTES, encoding_error, read_error
 
-__all__ = ["literal", "SOURCE_TABLE", "Reader", "Source", "check_path", "infer_format", "read_source", "read_error", "quote"]
+__all__ = [
+    "literal",
+    "SOURCE_TABLE",
+    "Reader",
+    "Source",
+    "check_path",
+    "infer_format",
+    "read_source",
+    "read_error",
+    "quote",
+]
 
 SOURCE_TABLE = "_shopseg_src"
 
@@ -141,23 +151,30 @@ def check_path(path: Path) -> None:
     if path.is_dir():
         entries = sorted(p.name for p in path.iterdir() if not p.name.startswith("."))
         shown = ", ".join(entries[:5]) + (f", ... {len(entries) - 5} more" if len(entries) > 5 else "")
-        holds = f"it holds {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ({shown})" if entries else "it is empty"
+        holds = (
+            f"it holds {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} ({shown})" if entries else "it is empty"
+        )
         hint = f" Hint: pass one file, e.g. {path.name}/{entries[0]}." if entries else ""
-        raise SchemaError(f"{path.name}: is a directory, not a file; {holds}. Expected one data file.{hint}",
-                          table=path.name)
+        raise SchemaError(
+            f"{path.name}: is a directory, not a file; {holds}. Expected one data file.{hint}", table=path.name
+        )
     if not path.exists():
         raise SchemaError(f"{path.name}: no such file ({path}).", table=path.name)
     if not path.is_file():
-        raise SchemaError(f"{path.name}: is not a regular file (a device, socket or pipe). Expected one data file.",
-                          table=path.name)
+        raise SchemaError(
+            f"{path.name}: is not a regular file (a device, socket or pipe). Expected one data file.", table=path.name
+        )
     try:
         with open(path, "rb"):
             pass
     except OSError as exc:
-        raise SchemaError(f"{path.name}: cannot be opened: {exc.strerror or exc}. Expected a readable file.",
-                          table=path.name) from exc
+        raise SchemaError(
+            f"{path.name}: cannot be opened: {exc.strerror or exc}. Expected a readable file.", table=path.name
+        ) from exc
     if os.path.getsize(path) == 0:
-        raise SchemaError(f"{path.name}: the file is empty (0 bytes). Expected a header and data rows.", table=path.name)
+        raise SchemaError(
+            f"{path.name}: the file is empty (0 bytes). Expected a header and data rows.", table=path.name
+        )
 
 
 def read_source(
@@ -256,7 +273,8 @@ def sniff_header(src: Source, delimiter: str | None) -> tuple[int, list[str], st
         what = f"the header row (line {skip + 1}) is blank" if first else "the file holds only line breaks"
         raise SchemaError(
             f"{src.name}: {what}. Expected the column names on the first line, then the data rows.",
-            table=src.name, rows=[skip + 1] if first else [],
+            table=src.name,
+            rows=[skip + 1] if first else [],
         )
     if delimiter is None:
         bare = re.sub(r'"[^"]*"', "", first)

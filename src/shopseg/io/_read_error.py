@@ -52,14 +52,17 @@ def encoding_error(source: Source) -> SchemaError:
     path, encoding = source.path, source.encoding
     with open(path, "rb") as fh:
         head = fh.read(4)
-    binary = {b"PAR1": ("a Parquet file", "pass --format parquet or rename it .parquet"),
-              b"\x1f\x8b": ("gzip-compressed", "name it with .gz at the end (orders.csv.gz)"),
-              b"PK\x03\x04": ("a zip archive (an Excel .xlsx file is one)", "save the sheet as CSV (UTF-8)")}
+    binary = {
+        b"PAR1": ("a Parquet file", "pass --format parquet or rename it .parquet"),
+        b"\x1f\x8b": ("gzip-compressed", "name it with .gz at the end (orders.csv.gz)"),
+        b"PK\x03\x04": ("a zip archive (an Excel .xlsx file is one)", "save the sheet as CSV (UTF-8)"),
+    }
     gz = path.suffix.lower() == ".gz"
     for magic, (what, fix) in binary.items():
         if head.startswith(magic) and not (gz and magic == b"\x1f\x8b"):
-            return SchemaError(f"{path.name}: the file is {what}. Expected {source.fmt.upper()} text. Hint: {fix}.",
-                               table=path.name)
+            return SchemaError(
+                f"{path.name}: the file is {what}. Expected {source.fmt.upper()} text. Hint: {fix}.", table=path.name
+            )
     head = head[:2]
     if head in (b"\xff\xfe", b"\xfe\xff") and encoding.replace("-", "").lower() != "utf16":
         return SchemaError(
@@ -147,8 +150,11 @@ def _line_size(source: Source, own: str, line: int | None) -> SchemaError | None
     size = int(m.group(2))
     column = _widest_field(source, line) if line else None
     where = f", column '{column[0]}'" if column else ""
-    field = f"the field is too large ({column[1]:,} bytes; the row is {size:,})" if column else (
-        f"the row is too large ({size:,} bytes)")
+    field = (
+        f"the field is too large ({column[1]:,} bytes; the row is {size:,})"
+        if column
+        else (f"the row is too large ({size:,} bytes)")
+    )
     return SchemaError(
         f"{source.name}: row {line}{where}: {field}. Expected at most {MAX_LINE_BYTES:,} bytes (2 MB) per row; "
         "a value this large is not customer data. Hint: remove or shorten that value, or look for a quote "
@@ -164,7 +170,7 @@ def _widest_field(source: Source, line: int) -> tuple[str, int] | None:
     if source.path.suffix.lower() in (".gz", ".zst"):
         return None
     with open(source.path, "rb") as fh:
-        for i, raw in enumerate(fh, start=1):
+        for i, raw in enumerate(fh, start=1):  # noqa: B007 (raw is the line after the loop)
             if i == line:
                 break
         else:
@@ -200,7 +206,7 @@ def _quote(source: Source, own: str, line: int | None) -> SchemaError | None:
             rows=[line] if line else [],
         )
     return SchemaError(
-        f"{source.name}: row {line} has a quote (\") that is never closed, so the rest of the file would be one value. "
+        f'{source.name}: row {line} has a quote (") that is never closed, so the rest of the file would be one value. '
         'Expected a quoted value to end with a quote; a quote inside a quoted value is written twice (""). '
         "Hint: check that row for a stray quote.",
         table=source.name,

@@ -21,7 +21,7 @@ import duckdb
 
 from shopseg.errors import SchemaError, did_you_mean
 from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, literal, quote, read_source
-from shopseg.io.columns import TYPE_NAMES, INPUTS, Resolved, normalize_name, shown_list
+from shopseg.io.columns import INPUTS, TYPE_NAMES, Resolved, normalize_name, shown_list
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
 from shopseg.io.spec import Column, Concat, Const, DaysSince, FileOptions, ImportSpec, TableSpec
 
@@ -57,8 +57,10 @@ class SpecFiles:
     def _read(self, name: str, index: int) -> LoadedFile:
         path, options = self.spec.path_of(name), self.spec.options_of(name)
         if path.is_dir():
-            raise SchemaError(f"{path.name}: files.{name} is a directory; expected a file "
-                              f"(one of: {_listing(path)}).", table=path.name)  # fmt: skip
+            raise SchemaError(
+                f"{path.name}: files.{name} is a directory; expected a file (one of: {_listing(path)}).",
+                table=path.name,
+            )
         fmt = infer_format(path, options.format)
         reader = Reader(header=options.header is not False, delimiter=options.delimiter)
         source = read_source(self.con, path, fmt, reader, encoding=options.encoding or "utf-8")
@@ -76,22 +78,32 @@ class SpecFiles:
         assert row is not None
         return LoadedFile(name, path, table, columns, source.row_offset, int(row[1]), int(row[0]), options)
 
-
     def days_since(self, src: DaysSince, scope: list[LoadedFile], at: str) -> str:
         """Add the rebuilt order date as a column of the file holding ``days_since_previous``; return its name."""
         cols = (src.days_since_previous, src.by, src.order_by)
-        file = next((f for f in scope if all(c.rpartition(".")[2] in f.columns for c in cols)
-                     and all(c.rpartition(".")[0] in ("", f.name) for c in cols)), None)  # fmt: skip
+        file = next(
+            (
+                f
+                for f in scope
+                if all(c.rpartition(".")[2] in f.columns for c in cols)
+                and all(c.rpartition(".")[0] in ("", f.name) for c in cols)
+            ),
+            None,
+        )
         if file is None:
-            raise SchemaError(f"{at}: days_since_previous, by and order_by must be columns of one file (the order "
-                              f"headers); got {list(cols)}.", table=scope[0].path.name)  # fmt: skip
+            raise SchemaError(
+                f"{at}: days_since_previous, by and order_by must be columns of one file (the order "
+                f"headers); got {list(cols)}.",
+                table=scope[0].path.name,
+            )
         days, by, order = (quote(c.rpartition(".")[2]) for c in cols)
         column = "_ordered_at_rebuilt"
         self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {file.table}_days AS SELECT *, strftime(DATE {literal(src.start)} +
                 CAST(coalesce(sum(coalesce(TRY_CAST({days} AS DOUBLE), 0)) OVER (PARTITION BY {by}
                 ORDER BY TRY_CAST({order} AS BIGINT), rowid ROWS UNBOUNDED PRECEDING), 0) AS INTEGER), '%Y-%m-%d')
-                AS {column} FROM {file.table} ORDER BY rowid""")  # fmt: skip
+                AS {column} FROM {file.table} ORDER BY rowid"""
+        )
         self.con.execute(f"DROP TABLE {file.table}")
         self.con.execute(f"ALTER TABLE {file.table}_days RENAME TO {file.table}")
         if column not in file.columns:
@@ -103,13 +115,23 @@ class SpecFiles:
     def _fill_down(self, table: str, columns: list[str], key: str, path: Path) -> None:
         """Empty cells take the first non-empty value of rows with the same ``key`` (file order kept)."""
         if key not in columns:
-            raise SchemaError(f"{path.name}: fill_down_by column '{key}' is not in the file; found {shown_list(columns, 12)}."
-                              f"{did_you_mean(key, columns)}", table=path.name, column=key)  # fmt: skip
+            raise SchemaError(
+                f"{path.name}: fill_down_by column '{key}' is not in the file; found {shown_list(columns, 12)}."
+                f"{did_you_mean(key, columns)}",
+                table=path.name,
+                column=key,
+            )
         cells = ", ".join(
             f"coalesce(nullif(trim(CAST({quote(c)} AS VARCHAR)), ''), first_value(nullif(trim(CAST({quote(c)} AS VARCHAR)),"
-            f" '') IGNORE NULLS) OVER w) AS {quote(c)}" if c != key else quote(c) for c in columns)  # fmt: skip
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_filled AS SELECT {cells} FROM {table} "
-                         f"WINDOW w AS (PARTITION BY {quote(key)} ORDER BY rowid) ORDER BY rowid")  # fmt: skip
+            f" '') IGNORE NULLS) OVER w) AS {quote(c)}"
+            if c != key
+            else quote(c)
+            for c in columns
+        )
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table}_filled AS SELECT {cells} FROM {table} "
+            f"WINDOW w AS (PARTITION BY {quote(key)} ORDER BY rowid) ORDER BY rowid"
+        )
         self.con.execute(f"DROP TABLE {table}")
         self.con.execute(f"ALTER TABLE {table}_filled RENAME TO {table}")
 
@@ -152,7 +174,9 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
     scope = [main] + [files.get(j.file) for j in table.join]
     for name, src in list(table.map.items()):
         if isinstance(src, DaysSince):
-            table = table.model_copy(update={"map": {**table.map, name: files.days_since(src, scope, f"tables.{kind}.map.{name}")}})
+            table = table.model_copy(
+                update={"map": {**table.map, name: files.days_since(src, scope, f"tables.{kind}.map.{name}")}}
+            )
     aliases = {f.name: f"f{i}" for i, f in enumerate(scope)}
     problems: list[str] = []
     where = f"tables.{kind}"
@@ -164,15 +188,19 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
             hit = next(f for f in files_in if f.name == file)
             if col in hit.columns:
                 return hit, col
-            problems.append(f"{at}: column '{col}' is not in file '{file}' ({hit.path.name}); it has "
-                            f"{shown_list(hit.columns, 12)}.{did_you_mean(col, hit.columns)}")  # fmt: skip
+            problems.append(
+                f"{at}: column '{col}' is not in file '{file}' ({hit.path.name}); it has "
+                f"{shown_list(hit.columns, 12)}.{did_you_mean(col, hit.columns)}"
+            )
             return None
         for f in files_in:
             if name in f.columns:
                 return f, name
         every = [c for f in files_in for c in f.columns]
-        problems.append(f"{at}: no column '{name}' in {', '.join(f.path.name for f in files_in)}; found "
-                        f"{shown_list(every, 12)}.{did_you_mean(name, every)}")  # fmt: skip
+        problems.append(
+            f"{at}: no column '{name}' in {', '.join(f.path.name for f in files_in)}; found "
+            f"{shown_list(every, 12)}.{did_you_mean(name, every)}"
+        )
         return None
 
     def sql(hit: tuple[LoadedFile, str]) -> str:  # inside the join query
@@ -186,15 +214,19 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
             left = ref(left_name, f"{where}.join[{i - 1}].on", upto=i)
             r = (right, right_name) if right_name in right.columns else None
             if r is None:
-                problems.append(f"{where}.join[{i - 1}].on: column '{right_name}' is not in file '{right.name}' "
-                                f"({right.path.name}); it has {shown_list(right.columns, 12)}."
-                                f"{did_you_mean(right_name, right.columns)}")  # fmt: skip
+                problems.append(
+                    f"{where}.join[{i - 1}].on: column '{right_name}' is not in file '{right.name}' "
+                    f"({right.path.name}); it has {shown_list(right.columns, 12)}."
+                    f"{did_you_mean(right_name, right.columns)}"
+                )
             if left and r:
                 conds.append(f"trim(CAST({sql(left)} AS VARCHAR)) = trim(CAST({sql(r)} AS VARCHAR))")
                 join_checks.append((j, right, right_name))
         if conds:
-            joins_sql.append(f"{'LEFT' if j.how == 'left' else 'INNER'} JOIN {right.table} {aliases[right.name]} "
-                             f"ON {' AND '.join(conds)}")  # fmt: skip
+            joins_sql.append(
+                f"{'LEFT' if j.how == 'left' else 'INNER'} JOIN {right.table} {aliases[right.name]} "
+                f"ON {' AND '.join(conds)}"
+            )
     filters = []
     for i, flt in enumerate(table.filter):
         hit = ref(flt.column, f"{where}.filter[{i}].column")
@@ -206,8 +238,9 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
     if missing and not problems:
         problems += _missing(con, kind, missing, scope, where)
     if problems:
-        raise SchemaError("import spec: " + " ".join(problems), table=main.path.name,
-                          column=missing[0].name if missing else None)  # fmt: skip
+        raise SchemaError(
+            "import spec: " + " ".join(problems), table=main.path.name, column=missing[0].name if missing else None
+        )
     _check_unique_keys(con, join_checks)
     blank = " AND ".join(f"nullif(trim(CAST(f0.{quote(c)} AS VARCHAR)), '') IS NULL" for c in main.columns) or "false"
     select = [f"f0.rowid - {main.base} + {main.offset} AS _file_row"]
@@ -215,8 +248,10 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
         select += [f"{aliases[f.name]}.{quote(c)} AS {quote(f.name + '.' + c)}" for c in f.columns]
     select += [f"{aliases[f.name]}.rowid IS NOT NULL AS {quote('_matched_' + f.name)}" for f in scope[1:]]
     keep = " AND ".join([f"NOT ({blank})"] + filters)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {SOURCE_TABLE} AS SELECT {', '.join(select)} FROM {main.table} f0 "
-                f"{' '.join(joins_sql)} WHERE {keep} ORDER BY f0.rowid")  # fmt: skip
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SOURCE_TABLE} AS SELECT {', '.join(select)} FROM {main.table} f0 "
+        f"{' '.join(joins_sql)} WHERE {keep} ORDER BY f0.rowid"
+    )
     counts = con.execute(f"SELECT count(*) FILTER (WHERE {blank}) FROM {main.table} f0").fetchone()
     matched = [f"count(*) FILTER (WHERE {quote('_matched_' + f.name)})" for f in scope[1:]]
     n_src = con.execute(f"SELECT {', '.join(['count(*)', 'count(*)'] + matched)} FROM {SOURCE_TABLE}").fetchone()
@@ -226,20 +261,39 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
     merged = _merge_duplicates(con, kind, table, exprs)
     n_rows -= merged
     columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE {SOURCE_TABLE}").fetchall()}
-    source = JoinedSource(path=main.path, fmt="csv", relation=SOURCE_TABLE, columns=columns,
-                          row_offset=main.offset, n_rows=n_rows, materialized=True)  # fmt: skip
+    source = JoinedSource(
+        path=main.path,
+        fmt="csv",
+        relation=SOURCE_TABLE,
+        columns=columns,
+        row_offset=main.offset,
+        n_rows=n_rows,
+        materialized=True,
+    )
     joins = [(f.name, int(n_src[2 + i]), n_rows) for i, f in enumerate(scope[1:])]
     used = {c for expr in exprs.values() for c in _columns_in(expr, columns)}
-    assembled = Assembled(kind, source, Resolved(exprs), origins, main.rows, blank_rows,
-                          main.rows - blank_rows - n_rows - merged, joins, [], constants=constants, merged=merged)  # fmt: skip
+    assembled = Assembled(
+        kind,
+        source,
+        Resolved(exprs),
+        origins,
+        main.rows,
+        blank_rows,
+        main.rows - blank_rows - n_rows - merged,
+        joins,
+        [],
+        constants=constants,
+        merged=merged,
+    )
     _unmapped(con, assembled, main, used, table)
     if n_rows == 0:
         source.check_not_empty()
     return assembled
 
 
-def _missing(con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: list[LoadedFile],
-             where: str) -> list[str]:  # fmt: skip
+def _missing(
+    con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: list[LoadedFile], where: str
+) -> list[str]:
     """One problem per missing required column, with candidates whose values fit it."""
     out = []
     profiles: dict[str, ColumnProfile] = {}
@@ -249,9 +303,12 @@ def _missing(con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: li
             profiles[prof.name] = prof
     for fld in missing:
         ranked = rank_candidates(fld, profiles, others=tuple(f.name for f in INPUTS[kind]))
-        hint = (f" Candidates whose values fit: {ranked}; e.g. map: {{{fld.name}: {ranked[0]}}}." if ranked else
-                f" No column's values fit {TYPE_NAMES[fld.type]}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
-                "store has one value for all rows.")  # fmt: skip
+        hint = (
+            f" Candidates whose values fit: {ranked}; e.g. map: {{{fld.name}: {ranked[0]}}}."
+            if ranked
+            else f" No column's values fit {TYPE_NAMES[fld.type]}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
+            "store has one value for all rows."
+        )
         out.append(f"{where}.map: required column '{fld.name}' is not mapped and no column of that name exists.{hint}")
     return out
 
@@ -270,8 +327,10 @@ def _merge_duplicates(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpe
     if table.duplicates == "error" or key is None or key not in exprs:
         return 0
     order = "DESC" if table.duplicates == "last" else "ASC"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_src_dedup AS SELECT * FROM {SOURCE_TABLE} QUALIFY "
-                f"row_number() OVER (PARTITION BY {exprs[key]} ORDER BY _file_row {order}) = 1 ORDER BY _file_row")  # fmt: skip
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _shopseg_src_dedup AS SELECT * FROM {SOURCE_TABLE} QUALIFY "
+        f"row_number() OVER (PARTITION BY {exprs[key]} ORDER BY _file_row {order}) = 1 ORDER BY _file_row"
+    )
     before = con.execute(f"SELECT count(*) FROM {SOURCE_TABLE}").fetchone()
     after = con.execute("SELECT count(*) FROM _shopseg_src_dedup").fetchone()
     con.execute(f"DROP TABLE {SOURCE_TABLE}")
@@ -301,7 +360,7 @@ def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
             over = ref(src.divide_by, f"{at}.divide_by") if src.divide_by else None
             if hit and over:
                 num, den = (_typed("double", _src(h), h[0].options) for h in (hit, over))
-                exprs[name] = (f"CAST(TRY_CAST({num} AS DOUBLE) / nullif(TRY_CAST({den} AS DOUBLE), 0) AS VARCHAR)")
+                exprs[name] = f"CAST(TRY_CAST({num} AS DOUBLE) / nullif(TRY_CAST({den} AS DOUBLE), 0) AS VARCHAR)"
                 origins[name] = f"{hit[0].name}.{hit[1]} / {over[0].name}.{over[1]}"
             elif hit and not src.divide_by:
                 exprs[name] = _derived(src, _typed(fields[name].type, _src(hit), hit[0].options))
@@ -332,8 +391,14 @@ def _same_name(name: str, main: LoadedFile) -> tuple[LoadedFile, str] | None:
     return next(((main, c) for c in main.columns if normalize_name(c) == norm), None)
 
 
-def _infer_date_formats(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpec, exprs: dict[str, str],
-                        origins: dict[str, str], scope: list[LoadedFile]) -> None:  # fmt: skip
+def _infer_date_formats(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    table: TableSpec,
+    exprs: dict[str, str],
+    origins: dict[str, str],
+    scope: list[LoadedFile],
+) -> None:
     """Read non-ISO dates of files without a date_format by the format their values show (1/14/2018: m/d)."""
     by_name = {f.name: f for f in scope}
     for fld in INPUTS[kind]:
@@ -347,7 +412,9 @@ def _infer_date_formats(con: duckdb.DuckDBPyConnection, kind: str, table: TableS
         prof = profile_columns(con, loaded.table, [col])[col]
         if prof.timestamp < 0.9 and len(prof.date_formats) == 1:
             fmt = prof.date_formats[0]
-            exprs[fld.name] = _typed("timestamp", _src((loaded, col)), loaded.options.model_copy(update={"date_format": fmt}))
+            exprs[fld.name] = _typed(
+                "timestamp", _src((loaded, col)), loaded.options.model_copy(update={"date_format": fmt})
+            )
             origins[fld.name] = f"{origin} (dates read as {fmt})"
 
 
@@ -377,8 +444,11 @@ def _typed(kind: str, col: str, options: FileOptions) -> str:
     if kind in ("int", "double") and options.decimal == ",":
         return f"replace(replace(replace({text}, ' ', ''), '.', ''), ',', '.')"
     if kind == "timestamp" and (options.date_format or options.timezone not in (None, "UTC", "Etc/UTC")):
-        parsed = (f"try_strptime({text}, {literal(options.date_format)})" if options.date_format
-                  else f"TRY_CAST({text} AS TIMESTAMP)")  # fmt: skip
+        parsed = (
+            f"try_strptime({text}, {literal(options.date_format)})"
+            if options.date_format
+            else f"TRY_CAST({text} AS TIMESTAMP)"
+        )
         if options.timezone not in (None, "UTC", "Etc/UTC"):
             parsed = f"timezone('UTC', timezone({literal(options.timezone)}, {parsed}))"
         return f"coalesce(strftime({parsed}, {_TS_OUT}), {text})"
@@ -403,30 +473,38 @@ def _check_unique_keys(con: duckdb.DuckDBPyConnection, checks) -> None:  # type:
         if len(join.pairs()) != 1:
             continue
         key = f"trim(CAST({quote(column)} AS VARCHAR))"
-        row = con.execute(f"SELECT count(*), any_value(k) FROM (SELECT {key} AS k FROM {right.table} WHERE k IS NOT NULL "
-                          f"GROUP BY k HAVING count(*) > 1)").fetchone()  # fmt: skip
+        row = con.execute(
+            f"SELECT count(*), any_value(k) FROM (SELECT {key} AS k FROM {right.table} WHERE k IS NOT NULL "
+            f"GROUP BY k HAVING count(*) > 1)"
+        ).fetchone()
         if row and row[0]:
             raise SchemaError(
                 f"{right.path.name}: join on '{column}' needs one row per key, but {int(row[0]):,} keys repeat "
                 f"(e.g. {row[1]!r}). Expected a file with one row per {column} (an order-header or customers file); "
-                "join the detail file as the table's 'from' instead.", table=right.path.name, column=column)
+                "join the detail file as the table's 'from' instead.",
+                table=right.path.name,
+                column=column,
+            )
 
 
-def _unmapped(con: duckdb.DuckDBPyConnection, assembled: Assembled, main: LoadedFile, used: set[str],
-              table: TableSpec) -> None:  # fmt: skip
+def _unmapped(
+    con: duckdb.DuckDBPyConnection, assembled: Assembled, main: LoadedFile, used: set[str], table: TableSpec
+) -> None:
     """List the from-file's columns no canonical column reads; customers keep them as attributes."""
     rest = {c: f"{main.name}.{c}" for c in main.columns if f"{main.name}.{c}" not in used}
     keep = assembled.kind == "customers" and table.keep_unmapped
-    assembled.unmapped, attrs = describe_unmapped(con, assembled.kind, SOURCE_TABLE, rest,
-                                                  set(assembled.resolved.exprs), keep)  # fmt: skip
+    assembled.unmapped, attrs = describe_unmapped(
+        con, assembled.kind, SOURCE_TABLE, rest, set(assembled.resolved.exprs), keep
+    )
     if attrs:
         assembled.resolved.exprs["attributes"], names = attrs
         assembled.origins["attributes"] = "custom attributes: " + ", ".join(names)
         assembled.attributes = names
 
 
-def describe_unmapped(con: duckdb.DuckDBPyConnection, kind: str, relation: str, rest: dict[str, str],
-                      taken: set[str], keep: bool) -> tuple[list[tuple[str, str | None]], tuple[str, list[str]] | None]:  # fmt: skip
+def describe_unmapped(
+    con: duckdb.DuckDBPyConnection, kind: str, relation: str, rest: dict[str, str], taken: set[str], keep: bool
+) -> tuple[list[tuple[str, str | None]], tuple[str, list[str]] | None]:
     """Unmapped columns (shown name -> column of ``relation``) with the field each looks like, and, with
     ``keep`` and no mapped ``attributes``, the SQL of a typed JSON object holding them (numbers stay numbers,
     true/false stay booleans, the rest is text)."""
@@ -458,5 +536,3 @@ def _renamed(profile: ColumnProfile, name: str) -> ColumnProfile:
 
 def _columns_in(expr: str, columns: dict[str, str]) -> list[str]:
     return [c for c in columns if quote(c) in expr]
-
-

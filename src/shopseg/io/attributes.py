@@ -51,8 +51,11 @@ def refresh_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
         seen.add(name)
         sql_type = _TYPES.get(next(iter(kinds))) if len(kinds) == 1 else None
         path = "'$.\"" + key.replace("'", "''").replace('"', '\\"') + "\"'"
-        value = (f"TRY_CAST(json_extract(attributes, {path}) AS {sql_type})" if sql_type
-                 else f"json_extract_string(attributes, {path})")  # fmt: skip
+        value = (
+            f"TRY_CAST(json_extract(attributes, {path}) AS {sql_type})"
+            if sql_type
+            else f"json_extract_string(attributes, {path})"
+        )
         cols.append(f'{value} AS "{name}"')
     con.execute(
         f'CREATE OR REPLACE TABLE "{ATTRIBUTES_TABLE}" AS SELECT customer_id, {", ".join(cols)} FROM customers '

@@ -159,8 +159,15 @@ def resolve_columns(
     return Resolved(exprs=exprs)
 
 
-TYPE_NAMES = {"id": "an id", "text": "a text", "timestamp": "a timestamp", "int": "a whole number",
-               "double": "a non-negative number", "bool": "a true/false value", "json": "a JSON value"}
+TYPE_NAMES = {
+    "id": "an id",
+    "text": "a text",
+    "timestamp": "a timestamp",
+    "int": "a whole number",
+    "double": "a non-negative number",
+    "bool": "a true/false value",
+    "json": "a JSON value",
+}
 
 
 def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], list[str]] | None) -> str:
@@ -176,10 +183,18 @@ def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], 
     what = TYPE_NAMES[fld.type]
     if ranked:
         return f"{head} Columns whose values fit {what}: {ranked}. Map one with --map {name}={ranked[0]}."
-    where = (" If the key is in another file, describe the store with an import spec (shopseg ingest "
-             "--write-spec) and join it.") if fld.type == "id" else ""  # fmt: skip
-    return (f"{head} No column's values fit {what}. Set one value for every row with --const "
-            f"{name}=VALUE if the store has none.{where}")
+    where = (
+        (
+            " If the key is in another file, describe the store with an import spec (shopseg ingest "
+            "--write-spec) and join it."
+        )
+        if fld.type == "id"
+        else ""
+    )
+    return (
+        f"{head} No column's values fit {what}. Set one value for every row with --const "
+        f"{name}=VALUE if the store has none.{where}"
+    )
 
 
 def shown_list(cols: list[str], limit: int = 15) -> str:
@@ -215,7 +230,10 @@ def parse_sql(field: Field, col: str, source_type: str, date_format: str | None 
     txt = c if t == "VARCHAR" else f"CAST({c} AS VARCHAR)"
     if field.type == "id":
         if is_float:
-            return (f"CASE WHEN {c} = floor({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END", False)
+            return (
+                f"CASE WHEN {c} = floor({c}) THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END",
+                False,
+            )
         return txt, False
     if field.type == "text":
         return txt, False

@@ -62,16 +62,19 @@ def draft_spec(paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike
     notes: list[str] = []
     roles = {f.name: _role(f) for f in profiled}
     tables: dict[str, Any] = {}
-    formats = sorted({fmt for f in profiled for p in f.profiles.values() if len(p.date_formats) == 1
-                      for fmt in p.date_formats})  # fmt: skip
+    formats = sorted(
+        {fmt for f in profiled for p in f.profiles.values() if len(p.date_formats) == 1 for fmt in p.date_formats}
+    )
     ambiguous = sorted({c for f in profiled for c, p in f.profiles.items() if len(p.date_formats) > 1})
     defaults: dict[str, Any] = {}
     if len(formats) == 1:
         defaults["date_format"] = formats[0]
         notes.append(f"dates read as {formats[0]} (a day or month above 12 decided it)")
     if ambiguous:
-        notes.append(f"columns {ambiguous}: day and month cannot be told apart (no value above 12): set "
-                     "defaults.date_format to '%d/%m/%Y %H:%M' (day first) or '%m/%d/%Y %H:%M' (month first)")  # fmt: skip
+        notes.append(
+            f"columns {ambiguous}: day and month cannot be told apart (no value above 12): set "
+            "defaults.date_format to '%d/%m/%Y %H:%M' (day first) or '%m/%d/%Y %H:%M' (month first)"
+        )
     by_role = {r: [f for f in profiled if roles[f.name] == r] for r in set(roles.values())}
     lines, headers = by_role.get("order_lines", []), by_role.get("order_headers", [])
     customers = by_role.get("customers", [])
@@ -82,23 +85,31 @@ def draft_spec(paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike
     for f in by_role.get("products", [])[:1]:
         tables["products"] = {"from": f.name, "map": _mapped(f, "products")}
     if lines or headers:
-        tables["orders"] = _orders_table(lines[0] if lines else headers[0], headers if lines else [],
-                                         customers[0] if customers else None, person, notes)  # fmt: skip
+        tables["orders"] = _orders_table(
+            lines[0] if lines else headers[0],
+            headers if lines else [],
+            customers[0] if customers else None,
+            person,
+            notes,
+        )
     for kind in ("events", "survey_answers"):
         for f in by_role.get(kind, [])[:1]:
             tables[kind] = {"from": f.name, "map": _mapped(f, kind)}
     for f in profiled:
-        if roles[f.name] == "unknown" or not any(t.get("from") == f.name or f.name in [j["file"] for j in t.get("join", [])]
-                                                  for t in tables.values()):  # fmt: skip
+        if roles[f.name] == "unknown" or not any(
+            t.get("from") == f.name or f.name in [j["file"] for j in t.get("join", [])] for t in tables.values()
+        ):
             notes.append(f"file '{f.name}' ({f.path.name}) is not used: it did not look like a table shopseg loads")
     doc: dict[str, Any] = {"version": 1}
     if defaults:
         doc["defaults"] = defaults
     doc["files"] = files_doc
     doc["tables"] = tables
-    header = ("# shopseg import spec, drafted from the files' columns and values. Check every mapping, then\n"
-              f"#   shopseg ingest --spec {Path(spec_path).name} --plan     (shows what would load, writes nothing)\n"
-              "# Format: docs/ingest.md, 'Import specs'.\n")  # fmt: skip
+    header = (
+        "# shopseg import spec, drafted from the files' columns and values. Check every mapping, then\n"
+        f"#   shopseg ingest --spec {Path(spec_path).name} --plan     (shows what would load, writes nothing)\n"
+        "# Format: docs/ingest.md, 'Import specs'.\n"
+    )
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
     comments = "".join(f"# note: {n}\n" for n in notes)
     text = header + comments + body
@@ -153,22 +164,31 @@ def _role(f: _File) -> str:
 
 
 def _customers_table(f: _File, headers: list[_File], notes: list[str]) -> tuple[dict[str, Any], str | None]:
-    keys = [c for c, p in f.profiles.items() if _is_key(c) and ("customer" in c.lower() or "client" in c.lower())
-            and p.fits(INPUTS["customers"][0]) and p.distinct_ratio > 0.5]  # fmt: skip
+    keys = [
+        c
+        for c, p in f.profiles.items()
+        if _is_key(c)
+        and ("customer" in c.lower() or "client" in c.lower())
+        and p.fits(INPUTS["customers"][0])
+        and p.distinct_ratio > 0.5
+    ]
     person = None
     if len(keys) >= 2:  # a per-order key and a person key: the one with fewer distinct values is the person
         keys.sort(key=lambda c: f.profiles[c].distinct)
         person = keys[0]
-        notes.append(f"'{f.name}' has two customer keys: {keys}; '{person}' has fewer distinct values, so it is "
-                     "taken as the person (the other is per order); orders map customer_id to it through this file")  # fmt: skip
+        notes.append(
+            f"'{f.name}' has two customer keys: {keys}; '{person}' has fewer distinct values, so it is "
+            "taken as the person (the other is per order); orders map customer_id to it through this file"
+        )
     table: dict[str, Any] = {"from": f.name, "map": _mapped(f, "customers", {"customer_id": person} if person else {})}
     if person:
         table["duplicates"] = "last"
     return table, person
 
 
-def _orders_table(lines: _File, headers: list[_File], customers: _File | None, person: str | None,
-                  notes: list[str]) -> dict[str, Any]:  # fmt: skip
+def _orders_table(
+    lines: _File, headers: list[_File], customers: _File | None, person: str | None, notes: list[str]
+) -> dict[str, Any]:
     table: dict[str, Any] = {"from": lines.name}
     scope = [lines]
     joins = []
@@ -180,7 +200,9 @@ def _orders_table(lines: _File, headers: list[_File], customers: _File | None, p
             scope.append(h)
     mapping: dict[str, Any] = {}
     if customers and person:
-        per_order = next((c for c in customers.profiles if c != person and "customer" in c.lower() and _is_key(c)), None)
+        per_order = next(
+            (c for c in customers.profiles if c != person and "customer" in c.lower() and _is_key(c)), None
+        )
         source = next((s for s in scope if per_order in s.profiles), None)
         if per_order and source:
             joins.append({"file": customers.name, "on": {f"{source.name}.{per_order}": per_order}})
@@ -192,17 +214,20 @@ def _orders_table(lines: _File, headers: list[_File], customers: _File | None, p
             continue
         profiles = {(c if s is lines else f"{s.name}.{c}"): p for s in scope for c, p in s.profiles.items()}
         named = {k: ColumnProfile(**{**p.__dict__, "name": k}) for k, p in profiles.items()}
-        ranked = rank_candidates(fld, named, limit=1, others=tuple(f.name for f in INPUTS['orders']))
+        ranked = rank_candidates(fld, named, limit=1, others=tuple(f.name for f in INPUTS["orders"]))
         if ranked and (fld.required or _plain(ranked[0]) == fld.name):
             mapping[fld.name] = ranked[0]
         elif fld.required and fld.name == "quantity":
             mapping["quantity"] = {"const": 1}
-            notes.append("no quantity column: every line counts as quantity 1 (a constant); change it if the "
-                         "store has one")  # fmt: skip
+            notes.append(
+                "no quantity column: every line counts as quantity 1 (a constant); change it if the store has one"
+            )
     status = next((c for s in scope for c in s.profiles if "status" in c.lower()), None)
     if status:
-        notes.append(f"column '{status}' holds order statuses: add a filter to keep, e.g., delivered orders "
-                     f"(filter: [{{column: {status}, in: [delivered]}}])")  # fmt: skip
+        notes.append(
+            f"column '{status}' holds order statuses: add a filter to keep, e.g., delivered orders "
+            f"(filter: [{{column: {status}, in: [delivered]}}])"
+        )
     table["map"] = mapping
     return table
 
@@ -232,8 +257,9 @@ def preset_names() -> list[str]:
     """The import spec presets shipped with shopseg (``io/specs/*.yaml``)."""
     from importlib import resources
 
-    return sorted(p.name[:-5] for p in resources.files("shopseg.io").joinpath("specs").iterdir()
-                  if p.name.endswith(".yaml"))  # fmt: skip
+    return sorted(
+        p.name[:-5] for p in resources.files("shopseg.io").joinpath("specs").iterdir() if p.name.endswith(".yaml")
+    )
 
 
 def preset_text(name: str) -> str:
@@ -244,12 +270,16 @@ def preset_text(name: str) -> str:
 
     names = preset_names()
     if name not in names:
-        raise InvalidParameterError(f"The '--preset' option of --write-spec must be one of {names}. Got {name!r} "
-                                    f"instead.{did_you_mean(name, names)}")  # fmt: skip
+        raise InvalidParameterError(
+            f"The '--preset' option of --write-spec must be one of {names}. Got {name!r} "
+            f"instead.{did_you_mean(name, names)}"
+        )
     return resources.files("shopseg.io").joinpath("specs", f"{name}.yaml").read_text(encoding="utf-8")
 
 
-def draft_from_preset(name: str, paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+def draft_from_preset(
+    name: str, paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]
+) -> tuple[str, list[str]]:
     """The preset's spec with each of ``paths`` put in the file slot whose columns its header shares most."""
     text = preset_text(name)
     spec = parse_spec(yaml.load(text, Loader=_loader()), source=f"preset {name}")
@@ -260,8 +290,9 @@ def draft_from_preset(name: str, paths: list[str | os.PathLike[str]], spec_path:
     try:
         for p in paths:
             header = set(_header(con, Path(p)))
-            slot, overlap = max(((s, len(cols & header)) for s, cols in free.items()), key=lambda t: t[1],
-                                default=(None, 0))  # fmt: skip
+            slot, overlap = max(
+                ((s, len(cols & header)) for s, cols in free.items()), key=lambda t: t[1], default=(None, 0)
+            )
             if slot is None or overlap == 0:
                 notes.append(f"{Path(p).name}: its header matches no file of the '{name}' preset; not used")
                 continue
@@ -298,8 +329,11 @@ def _referenced(spec: ImportSpec, slot: str) -> set[str]:
         own = table.from_ == slot
         refs: list[str] = [f.column for f in table.filter]
         for src in table.map.values():
-            refs += [src] if isinstance(src, str) else getattr(src, "concat", None) or (
-                [src.column] if hasattr(src, "column") else [])  # fmt: skip
+            refs += (
+                [src]
+                if isinstance(src, str)
+                else getattr(src, "concat", None) or ([src.column] if hasattr(src, "column") else [])
+            )
         for j in table.join:
             for left, right in j.pairs():
                 refs.append(left)

@@ -23,8 +23,8 @@ from shopseg.io.assemble import describe_unmapped
 from shopseg.io.attributes import refresh_attributes
 from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
 from shopseg.io.health import store_health
-from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
+from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
 from shopseg.io.report import BLANK, IngestReport, log_report
 from shopseg.io.validate import Staged, parse_checks, run_checks, stage_rows
 from shopseg.workspace import INGEST_LOG, Workspace
@@ -160,15 +160,23 @@ def _ingest(
         name = detect_preset(path, fmt, kind, list(source.columns))
         preset = get_preset(name, kind) if name else None
     try:
-        resolved = resolve_columns(kind, source, mapping, preset.columns if preset else {},
-                                   preset.name if preset else None, _candidates(con, kind, source))  # fmt: skip
+        resolved = resolve_columns(
+            kind,
+            source,
+            mapping,
+            preset.columns if preset else {},
+            preset.name if preset else None,
+            _candidates(con, kind, source),
+        )
     except SchemaError as exc:
         hint = suggest_preset(kind, list(source.columns)) if preset is None else None
         if hint is None:
             raise
         raise SchemaError(
             f"{exc} Hint: the header looks like the '{hint}' preset's; try --preset {hint}.",
-            table=exc.table, column=exc.column, rows=exc.rows,
+            table=exc.table,
+            column=exc.column,
+            rows=exc.rows,
         ) from exc
     if preset and preset.needs_file_order and not source.materialized:  # detected from the header
         source.materialize(con)
@@ -204,15 +212,17 @@ def _candidates(con: duckdb.DuckDBPyConnection, kind: str, source: Source) -> Ca
     return ranked
 
 
-def _note_unmapped(con: duckdb.DuckDBPyConnection, kind: str, source: Source, resolved: Resolved,
-                   report: IngestReport) -> None:  # fmt: skip
+def _note_unmapped(
+    con: duckdb.DuckDBPyConnection, kind: str, source: Source, resolved: Resolved, report: IngestReport
+) -> None:
     """List the columns nothing reads (with the field each looks like); customers keep them as attributes."""
     read = " ".join(resolved.exprs.values())
     rest = {c: c for c in source.columns if c != "_n_fields" and quote(c) not in read}
     probe = _probe(con, source)
     try:
-        report.unmapped, attrs = describe_unmapped(probe, kind, source.from_sql, rest, set(resolved.exprs),
-                                                   keep=kind == "customers")  # fmt: skip
+        report.unmapped, attrs = describe_unmapped(
+            probe, kind, source.from_sql, rest, set(resolved.exprs), keep=kind == "customers"
+        )
     except duckdb.Error:  # the file does not read cleanly: the load that follows names the row and the cause
         report.unmapped, attrs = [(c, None) for c in rest], None
     finally:
@@ -295,4 +305,3 @@ def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"DROP {kind} IF EXISTS temp.main.{name}")
     except duckdb.Error:  # the transaction is already aborted; its ROLLBACK discards them
         return
-

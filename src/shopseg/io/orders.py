@@ -51,8 +51,13 @@ def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
     not_null = list(_NOT_NULL) + (["line_number"] if "line_number" in staged.present else [])
     checks = [
         Check(f"missing customer_id {DROPPED}", "customer_id IS NULL", "drop"),
-        Check("quantity: negative but not marked as a return", f"quantity < 0 AND NOT {ret} AND NOT {cancel}",
-              "error", "quantity", hint),
+        Check(
+            "quantity: negative but not marked as a return",
+            f"quantity < 0 AND NOT {ret} AND NOT {cancel}",
+            "error",
+            "quantity",
+            hint,
+        ),
         Check(f"cancellation {MARKED}", cancel, "mark"),
         Check(f"return {MARKED}", f"{ret} AND NOT {cancel}", "mark"),
         Check(f"non-positive unit_price {MARKED}", "unit_price <= 0", "mark"),
@@ -60,17 +65,34 @@ def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
     ]
     checks += [
         Check(f"dated in the future {DROPPED}", f"ordered_at > {future_cutoff()}", "drop"),
-        Check("unit_price: line value out of range", f"isfinite(unit_price) AND (abs(unit_price) >= {MONEY_LIMIT} "
-              f"OR abs(quantity * unit_price) >= {MONEY_LIMIT})", "error", "unit_price",
-              f"a line value (quantity × unit_price) and a unit_price under {MONEY_LIMIT:,} in absolute value"),
+        Check(
+            "unit_price: line value out of range",
+            f"isfinite(unit_price) AND (abs(unit_price) >= {MONEY_LIMIT} "
+            f"OR abs(quantity * unit_price) >= {MONEY_LIMIT})",
+            "error",
+            "unit_price",
+            f"a line value (quantity × unit_price) and a unit_price under {MONEY_LIMIT:,} in absolute value",
+        ),
     ]
     if "discount" in staged.present:
-        checks.append(Check("discount: negative", "discount < 0", "error", "discount",
-                            "a discount >= 0 (money taken off the line)"))
-        checks.append(Check("discount: out of range", f"isfinite(discount) AND discount >= {MONEY_LIMIT}", "error", "discount",
-                            f"a discount under {MONEY_LIMIT:,}"))
-    checks += [Check(f"{label} {MARKED}" if "(" not in label else label, f"_mark_{i}", "mark")
-               for i, label in enumerate(staged.marks)]
+        checks.append(
+            Check(
+                "discount: negative", "discount < 0", "error", "discount", "a discount >= 0 (money taken off the line)"
+            )
+        )
+        checks.append(
+            Check(
+                "discount: out of range",
+                f"isfinite(discount) AND discount >= {MONEY_LIMIT}",
+                "error",
+                "discount",
+                f"a discount under {MONEY_LIMIT:,}",
+            )
+        )
+    checks += [
+        Check(f"{label} {MARKED}" if "(" not in label else label, f"_mark_{i}", "mark")
+        for i, label in enumerate(staged.marks)
+    ]
     return not_null, checks
 
 
@@ -83,18 +105,26 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
         dup = Check(
             "duplicate order line (same order_id and line_number)",
             "count(*) OVER (PARTITION BY order_id, line_number) > 1",
-            "error", "order_id", "each (order_id, line_number) once per file",
+            "error",
+            "order_id",
+            "each (order_id, line_number) once per file",
         )
         problems += _count_window(con, dup, kept, "_shopseg_dup")
     _group_orders(con, staged, kept)
     existing = Check(
         "order already in the workspace (re-ingesting a file is refused, so nothing is counted twice)",
         "order_id IN (SELECT order_id FROM orders)",
-        "error", "order_id",
+        "error",
+        "order_id",
         "orders not loaded before. Hint: remove those orders from the file, or start from a fresh workspace",
     )
-    two = Check("order lines naming different customers", "two_customers", "error", "customer_id",
-                "one customer_id per order_id")
+    two = Check(
+        "order lines naming different customers",
+        "two_customers",
+        "error",
+        "customer_id",
+        "one customer_id per order_id",
+    )
     for check in (existing, two):
         row = con.execute(f"SELECT count(*) FROM {ORDERS} WHERE {check.predicate}").fetchone()
         if row and row[0]:  # error path: count the lines of those orders
@@ -112,9 +142,9 @@ def _group_orders(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> 
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {ORDERS} AS
         SELECT order_id, min(customer_id) AS customer_id, min(customer_id) <> max(customer_id) AS two_customers,
-               min(ordered_at) AS ordered_at, {first('channel')} AS channel, {first('region')} AS region,
-               {first('country')} AS country, {first('currency')} AS currency, {first('email')} AS email,
-               bool_or({_flag(staged, 'is_cancelled')}) AS is_cancelled, min(_row) AS _row
+               min(ordered_at) AS ordered_at, {first("channel")} AS channel, {first("region")} AS region,
+               {first("country")} AS country, {first("currency")} AS currency, {first("email")} AS email,
+               bool_or({_flag(staged, "is_cancelled")}) AS is_cancelled, min(_row) AS _row
         FROM {STAGE_TABLE} WHERE {kept} GROUP BY order_id"""
     )
 
@@ -142,31 +172,39 @@ def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Ch
 
     line_no = "line_number" if "line_number" in cols else "row_number() OVER (PARTITION BY order_id ORDER BY _row)"
     added = {"orders": 0, "order_lines": 0, "products": 0, "customers": 0}
-    added["order_lines"] = _n(con.execute(
-        f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
+    added["order_lines"] = _n(
+        con.execute(
+            f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
         SELECT order_id, CAST({line_no} AS INTEGER), product_id, CAST(quantity AS INTEGER), unit_price,
-               {opt('discount', 'DOUBLE')}, {_flag(staged, 'is_return')} OR {_flag(staged, 'is_cancelled')}
+               {opt("discount", "DOUBLE")}, {_flag(staged, "is_return")} OR {_flag(staged, "is_cancelled")}
         FROM {STAGE_TABLE} WHERE {kept}"""
-    ))
-    added["orders"] = _n(con.execute(
-        f"""INSERT INTO orders (order_id, customer_id, ordered_at, channel, region, country, currency, is_cancelled)
+        )
+    )
+    added["orders"] = _n(
+        con.execute(
+            f"""INSERT INTO orders (order_id, customer_id, ordered_at, channel, region, country, currency, is_cancelled)
         SELECT order_id, customer_id, ordered_at, channel, region, country, currency, is_cancelled FROM {ORDERS}"""
-    ))
-    added["products"] = _n(con.execute(
-        f"""INSERT INTO products (product_id, name, category, brand, price)
-        SELECT product_id, arg_max(product_name, (n, product_name)), {_first('category')}, {_first('brand')}, NULL
-        FROM (SELECT product_id, {opt('product_name')} AS product_name, {_first(opt('category'))} AS category,
-                     {_first(opt('brand'))} AS brand, count(*) AS n, min(_row) AS _row
+        )
+    )
+    added["products"] = _n(
+        con.execute(
+            f"""INSERT INTO products (product_id, name, category, brand, price)
+        SELECT product_id, arg_max(product_name, (n, product_name)), {_first("category")}, {_first("brand")}, NULL
+        FROM (SELECT product_id, {opt("product_name")} AS product_name, {_first(opt("category"))} AS category,
+                     {_first(opt("brand"))} AS brand, count(*) AS n, min(_row) AS _row
               FROM {STAGE_TABLE} WHERE {kept} AND product_id NOT IN (SELECT product_id FROM products)
               GROUP BY ALL)
         GROUP BY product_id"""
-    ))
-    added["customers"] = _n(con.execute(
-        f"""INSERT INTO customers (customer_id, email, country, region, email_marketing, sms_marketing, profiling)
-        SELECT customer_id, {_first('email')}, {_first('country')}, {_first('region')}, false, false, false
+        )
+    )
+    added["customers"] = _n(
+        con.execute(
+            f"""INSERT INTO customers (customer_id, email, country, region, email_marketing, sms_marketing, profiling)
+        SELECT customer_id, {_first("email")}, {_first("country")}, {_first("region")}, false, false, false
         FROM {ORDERS} WHERE customer_id NOT IN (SELECT customer_id FROM customers)
         GROUP BY customer_id"""
-    ))
+        )
+    )
     return added
 
 

@@ -79,7 +79,7 @@ _CDNOW_COLUMNS: dict[str, Expr] = {
     # ids are stable across re-reads (and re-ingest is refused).
     "order_id": (
         f"'cdnow:' || ({_CDNOW_ID}) || ':' || \"date\" || ':' || "
-        "row_number() OVER (PARTITION BY \"customer_id\", \"date\" ORDER BY rowid)",
+        'row_number() OVER (PARTITION BY "customer_id", "date" ORDER BY rowid)',
         ("customer_id", "date"),
     ),
     "ordered_at": _col("date"),
@@ -89,9 +89,9 @@ _CDNOW_COLUMNS: dict[str, Expr] = {
     # dollar_value is the line total: unit_price = dollar_value / number_of_cds, unrounded,
     # so round(quantity * unit_price, 2) == dollar_value exactly.
     "unit_price": (
-        "CASE WHEN TRY_CAST(\"dollar_value\" AS DOUBLE) IS NULL OR TRY_CAST(\"number_of_cds\" AS DOUBLE) IS NULL "
-        "THEN \"dollar_value\" ELSE CAST(CAST(\"dollar_value\" AS DOUBLE) / "
-        "nullif(CAST(\"number_of_cds\" AS DOUBLE), 0) AS VARCHAR) END",
+        'CASE WHEN TRY_CAST("dollar_value" AS DOUBLE) IS NULL OR TRY_CAST("number_of_cds" AS DOUBLE) IS NULL '
+        'THEN "dollar_value" ELSE CAST(CAST("dollar_value" AS DOUBLE) / '
+        'nullif(CAST("number_of_cds" AS DOUBLE), 0) AS VARCHAR) END',
         ("dollar_value", "number_of_cds"),
     ),
     "currency": _const("'USD'"),
@@ -100,10 +100,10 @@ _CDNOW_COLUMNS: dict[str, Expr] = {
 _RETAIL_CANCEL = "starts_with(upper(CAST(\"InvoiceNo\" AS VARCHAR)), 'C')"
 _RETAIL_DATE = (
     "coalesce(strftime(try_strptime(CAST(\"InvoiceDate\" AS VARCHAR), '%m/%d/%Y %H:%M'), '%Y-%m-%d %H:%M:%S'), "
-    "CAST(\"InvoiceDate\" AS VARCHAR))"
+    'CAST("InvoiceDate" AS VARCHAR))'
 )
 
-_SHOPIFY_EMAIL = "lower(trim(first_value(\"Email\" IGNORE NULLS) OVER w))"
+_SHOPIFY_EMAIL = 'lower(trim(first_value("Email" IGNORE NULLS) OVER w))'
 
 
 def _first(name: str) -> Expr:
@@ -123,13 +123,16 @@ PRESETS: dict[str, Preset] = {
                 "ordered_at": (_RETAIL_DATE, ("InvoiceDate",)),
                 "product_id": _col("StockCode"),
                 # UTF-8 read as latin-1 turns '£' into 'Â£': drop the stray 'Â' before U+00A0..U+00BF.
-                "product_name": ("regexp_replace(\"Description\", 'Â([\\x{A0}-\\x{BF}])', '\\1', 'g')", ("Description",)),
+                "product_name": (
+                    "regexp_replace(\"Description\", 'Â([\\x{A0}-\\x{BF}])', '\\1', 'g')",
+                    ("Description",),
+                ),
                 "quantity": _col("Quantity"),
                 "unit_price": _col("UnitPrice"),
                 "country": _col("Country"),
                 "currency": _const("'GBP'"),
                 "is_cancelled": (_RETAIL_CANCEL, ("InvoiceNo",)),
-                "is_return": (f"{_RETAIL_CANCEL} OR TRY_CAST(\"Quantity\" AS DOUBLE) < 0", ("InvoiceNo", "Quantity")),
+                "is_return": (f'{_RETAIL_CANCEL} OR TRY_CAST("Quantity" AS DOUBLE) < 0', ("InvoiceNo", "Quantity")),
             },
             signature=frozenset({"InvoiceNo", "StockCode", "InvoiceDate", "UnitPrice", "CustomerID"}),
             marks=(("mojibake in description (repaired)", "contains(\"Description\", 'Â')"),),
@@ -143,7 +146,9 @@ PRESETS: dict[str, Preset] = {
             "orders",
             "CDNOW_master.txt: customer_id date(YYYYMMDD) number_of_cds dollar_value, whitespace separated, header.",
             _CDNOW_COLUMNS,
-            reader=Reader(header=True, names=("customer_id", "date", "number_of_cds", "dollar_value"), delimiter="whitespace"),
+            reader=Reader(
+                header=True, names=("customer_id", "date", "number_of_cds", "dollar_value"), delimiter="whitespace"
+            ),
             fields=4,
         ),
         Preset(
@@ -167,7 +172,10 @@ PRESETS: dict[str, Preset] = {
                 "email": (_SHOPIFY_EMAIL, ("Email",)),
                 "customer_id": (f"'shopify:' || left(sha256({_SHOPIFY_EMAIL}), 16)", ("Email",)),
                 "ordered_at": _first("Created at"),
-                "product_id": ("coalesce(\"Lineitem sku\", 'name:' || \"Lineitem name\")", ("Lineitem sku", "Lineitem name")),
+                "product_id": (
+                    'coalesce("Lineitem sku", \'name:\' || "Lineitem name")',
+                    ("Lineitem sku", "Lineitem name"),
+                ),
                 "product_name": _col("Lineitem name"),
                 "quantity": _col("Lineitem quantity"),
                 "unit_price": _col("Lineitem price"),
@@ -177,7 +185,7 @@ PRESETS: dict[str, Preset] = {
                 "region": _first("Billing Province"),
                 "currency": _first("Currency"),
                 "channel": _first("Source"),
-                "is_cancelled": ("first_value(\"Cancelled at\" IGNORE NULLS) OVER w IS NOT NULL", ("Cancelled at",)),
+                "is_cancelled": ('first_value("Cancelled at" IGNORE NULLS) OVER w IS NOT NULL', ("Cancelled at",)),
                 "is_return": (
                     "coalesce(first_value(\"Financial Status\" IGNORE NULLS) OVER w = 'refunded', false)",
                     ("Financial Status",),

@@ -35,7 +35,17 @@ _SLASH = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})(?:[ T](\d{1,2}):(
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "customer_id": ("customer", "client", "buyer", "user", "member", "person", "shopper", "cust"),
     "order_id": ("order", "invoice", "receipt", "transaction", "basket", "purchase_id"),
-    "ordered_at": ("purchase", "order_date", "ordered", "placed", "created", "invoice_date", "date", "timestamp", "time"),
+    "ordered_at": (
+        "purchase",
+        "order_date",
+        "ordered",
+        "placed",
+        "created",
+        "invoice_date",
+        "date",
+        "timestamp",
+        "time",
+    ),
     "product_id": ("product", "sku", "item", "article", "stock_code", "stockcode", "variant"),
     "quantity": ("qty", "quantity", "units", "count", "amount_ordered"),
     "unit_price": ("price", "unit_price", "amount", "value", "cost"),
@@ -95,8 +105,13 @@ class ColumnProfile:
         return self.timestamp < 0.5 and self.number < 0.95 and self.email < 0.5
 
 
-def profile_columns(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str],
-                    sample: int = SAMPLE_ROWS) -> dict[str, ColumnProfile]:  # fmt: skip
+def _share(total: int, k: int) -> float:
+    return k / total if total else 0.0
+
+
+def profile_columns(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], sample: int = SAMPLE_ROWS
+) -> dict[str, ColumnProfile]:
     """Profile ``columns`` of ``relation`` on its first ``sample`` rows (one query per column)."""
     out: dict[str, ColumnProfile] = {}
     for col in columns:
@@ -109,12 +124,22 @@ def profile_columns(con: duckdb.DuckDBPyConnection, relation: str, columns: list
                 count(*) FILTER (WHERE lower(v) IN {_BOOL}), list(DISTINCT v)[1:5],
                 list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*'))[1:500]
             FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)})"""
-        ).fetchone()  # fmt: skip
+        ).fetchone()
         assert row is not None
         n, nn = int(row[0]), int(row[1])
-        share = (lambda k: k / nn if nn else 0.0)  # noqa: E731
-        prof = ColumnProfile(col, n, nn, int(row[2]), share(row[3]), share(row[4]), share(row[5]), share(row[6]),
-                             share(row[7]), share(row[8]), [str(x) for x in row[9] or []])  # fmt: skip
+        prof = ColumnProfile(
+            col,
+            n,
+            nn,
+            int(row[2]),
+            _share(nn, row[3]),
+            _share(nn, row[4]),
+            _share(nn, row[5]),
+            _share(nn, row[6]),
+            _share(nn, row[7]),
+            _share(nn, row[8]),
+            [str(x) for x in row[9] or []],
+        )
         slashed = [str(x) for x in row[10] or []]
         if nn and len(slashed) >= 0.9 * min(nn, 500):
             prof.date_formats = infer_date_formats(slashed)
@@ -165,8 +190,9 @@ def name_score(field_name: str, column: str) -> float:
     return max(base, hit) - weak
 
 
-def rank_candidates(fld: Field, profiles: dict[str, ColumnProfile], limit: int = 3,
-                    others: tuple[str, ...] = ()) -> list[str]:  # fmt: skip
+def rank_candidates(
+    fld: Field, profiles: dict[str, ColumnProfile], limit: int = 3, others: tuple[str, ...] = ()
+) -> list[str]:
     """Columns whose values fit ``fld``, best name first; never a column that cannot fit, nor one whose
     name plainly is another field of ``others`` (``order_id`` is never offered as ``customer_id``)."""
     fitting = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -130,7 +130,7 @@ def log_report(con: duckdb.DuckDBPyConnection, report: IngestReport, log_table: 
     """
     row = con.execute(f'SELECT coalesce(max(ingest_id), 0) + 1 FROM "{log_table}"').fetchone()
     ingest_id = int(row[0]) if row else 1
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         f'INSERT INTO "{log_table}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [

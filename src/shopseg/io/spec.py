@@ -50,9 +50,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io.columns import INPUTS, KINDS
 
-__all__ = ["FileOptions", "FileSpec", "JoinSpec", "FilterSpec", "Const", "Concat", "Column", "DaysSince", "TableSpec",
-           "ImportSpec",
-           "load_spec", "parse_spec", "spec_json_schema", "TABLE_ORDER"]  # fmt: skip
+__all__ = [
+    "FileOptions",
+    "FileSpec",
+    "JoinSpec",
+    "FilterSpec",
+    "Const",
+    "Concat",
+    "Column",
+    "DaysSince",
+    "TableSpec",
+    "ImportSpec",
+    "load_spec",
+    "parse_spec",
+    "spec_json_schema",
+    "TABLE_ORDER",
+]
 
 #: The order tables load in, so orders find their customers and products.
 TABLE_ORDER = ("customers", "products", "orders", "events", "survey_answers")
@@ -69,18 +82,26 @@ class FileOptions(_Strict):
     encoding: str | None = Field(None, description="Text encoding of CSV files: utf-8 (default), latin-1, utf-16.")
     delimiter: str | None = Field(None, description="CSV delimiter; default: detected (',', ';', tab, '|').")
     header: bool | None = Field(None, description="Whether the first CSV line is a header (default true).")
-    decimal: Literal[".", ","] | None = Field(None, description="Decimal mark of numbers; ',' also drops '.' and "
-                                              "spaces as thousands separators (1.234,50 -> 1234.50).")  # fmt: skip
+    decimal: Literal[".", ","] | None = Field(
+        None,
+        description="Decimal mark of numbers; ',' also drops '.' and "
+        "spaces as thousands separators (1.234,50 -> 1234.50).",
+    )
     date_format: str | None = Field(None, description="strptime format of dates, e.g. '%m/%d/%Y %H:%M'.")
     timezone: str | None = Field(None, description="IANA time zone of times without an offset (default UTC).")
     currency: str | None = Field(None, description="ISO currency of amounts when no column says (e.g. EUR).")
-    fill_down_by: str | None = Field(None, description="A key column: empty cells take the value of the first "
-                                     "row with the same key (Shopify's continuation rows repeat only 'Name').")  # fmt: skip
+    fill_down_by: str | None = Field(
+        None,
+        description="A key column: empty cells take the value of the first "
+        "row with the same key (Shopify's continuation rows repeat only 'Name').",
+    )
 
     def merged(self, defaults: FileOptions) -> FileOptions:
         """These options with the unset ones taken from ``defaults``."""
-        values = {k: getattr(self, k) if getattr(self, k) is not None else getattr(defaults, k)
-                  for k in FileOptions.model_fields}  # fmt: skip
+        values = {
+            k: getattr(self, k) if getattr(self, k) is not None else getattr(defaults, k)
+            for k in FileOptions.model_fields
+        }
         return FileOptions(**values)
 
 
@@ -142,8 +163,9 @@ class Column(_Strict):
     equals: str | None = Field(None, description="true where the value equals this text, else false.")
     in_: list[str] | None = Field(None, alias="in", description="true where the value is one of these, else false.")
     not_empty: bool | None = Field(None, description="true where the cell is not empty, else false.")
-    divide_by: str | None = Field(None, description="Divided by this column (a line total over its quantity "
-                                  "gives the unit price).")  # fmt: skip
+    divide_by: str | None = Field(
+        None, description="Divided by this column (a line total over its quantity gives the unit price)."
+    )
 
 
 class DaysSince(_Strict):
@@ -168,8 +190,10 @@ class DaysSince(_Strict):
         return value
 
 
-ColumnSource = Annotated[str | Const | Concat | Column | DaysSince,
-                         Field(description="A column, {const: value}, {concat: [cols]} or {column: c, ...}.")]  # fmt: skip
+ColumnSource = Annotated[
+    str | Const | Concat | Column | DaysSince,
+    Field(description="A column, {const: value}, {concat: [cols]} or {column: c, ...}."),
+]
 
 
 class TableSpec(_Strict):
@@ -181,8 +205,10 @@ class TableSpec(_Strict):
     map: dict[str, ColumnSource] = Field(default_factory=dict, description="Canonical column -> source.")
     keep_unmapped: bool = Field(True, description="customers: keep other columns as custom attributes.")
     duplicates: Literal["error", "first", "last"] = Field(
-        "error", description="customers and products: a key on several rows is an error, or keep its first or "
-        "last row (a customers file with one row per order keyed by the person key needs 'last').")
+        "error",
+        description="customers and products: a key on several rows is an error, or keep its first or "
+        "last row (a customers file with one row per order keyed by the person key needs 'last').",
+    )
 
 
 class ImportSpec(_Strict):
@@ -208,15 +234,21 @@ class ImportSpec(_Strict):
     def _references(self) -> ImportSpec:
         problems = []
         for kind, table in self.tables.items():
-            for where, name in [("from", table.from_)] + [(f"join[{i}].file", j.file) for i, j in enumerate(table.join)]:
+            for where, name in [("from", table.from_)] + [
+                (f"join[{i}].file", j.file) for i, j in enumerate(table.join)
+            ]:
                 if name not in self.files:
-                    problems.append(f"tables.{kind}.{where}: unknown file '{name}'; the spec's files are "
-                                    f"{sorted(self.files)}.{did_you_mean(name, self.files)}")  # fmt: skip
+                    problems.append(
+                        f"tables.{kind}.{where}: unknown file '{name}'; the spec's files are "
+                        f"{sorted(self.files)}.{did_you_mean(name, self.files)}"
+                    )
             fields = [f.name for f in INPUTS[kind]]
             for column in table.map:
                 if column not in fields:
-                    problems.append(f"tables.{kind}.map: '{column}' is not a column of {kind}; expected some of "
-                                    f"{fields}.{did_you_mean(column, fields)}")  # fmt: skip
+                    problems.append(
+                        f"tables.{kind}.map: '{column}' is not a column of {kind}; expected some of "
+                        f"{fields}.{did_you_mean(column, fields)}"
+                    )
         if problems:
             raise ValueError(" ".join(problems))
         return self
@@ -241,28 +273,37 @@ def parse_spec(data: Any, *, source: str = "spec", base_dir: Path | None = None)
         Naming each problem by its place in the spec (``tables.orders.map.quantity``).
     """
     if not isinstance(data, dict):
-        raise SchemaError(f"{source}: expected a mapping with 'files' and 'tables' at the top; got "
-                          f"{type(data).__name__}.", table=source)  # fmt: skip
+        raise SchemaError(
+            f"{source}: expected a mapping with 'files' and 'tables' at the top; got {type(data).__name__}.",
+            table=source,
+        )
     try:
         spec = ImportSpec.model_validate(data)
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "str", "Const", "Concat")))
+            where = ".".join(
+                str(p) for p in err["loc"] if not str(p).startswith(("function-", "str", "Const", "Concat"))
+            )
             message = str(err["msg"]).removeprefix("Value error, ")
             parts.append(f"{where or 'top level'}: {message}" + (f" (got {err['input']!r})" if _short(err) else ""))
         unique = list(dict.fromkeys(parts))
         body = "; ".join(p.rstrip(".") for p in unique)
         end = " " if body.endswith("?") else ". "
-        raise SchemaError(f"{source}: {len(unique)} problem{'s' if len(unique) > 1 else ''} in the import spec: "
-                          f"{body}{end}See docs/ingest.md, 'Import specs'.", table=source) from None  # fmt: skip
+        raise SchemaError(
+            f"{source}: {len(unique)} problem{'s' if len(unique) > 1 else ''} in the import spec: "
+            f"{body}{end}See docs/ingest.md, 'Import specs'.",
+            table=source,
+        ) from None
     spec.base_dir = base_dir
     return spec
 
 
 def _short(err: Any) -> bool:
     value = err.get("input")
-    return err["type"] not in ("missing", "model_type") and isinstance(value, str | int | float) and len(str(value)) < 60
+    return (
+        err["type"] not in ("missing", "model_type") and isinstance(value, str | int | float) and len(str(value)) < 60
+    )
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -273,8 +314,9 @@ _Yaml12Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                    list("tTfF"))  # fmt: skip
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_spec(path: str | Path) -> ImportSpec:
@@ -283,8 +325,9 @@ def load_spec(path: str | Path) -> ImportSpec:
     if path.is_dir():
         raise InvalidParameterError(f"{path}: is a directory; expected an import spec file (YAML).")
     if not path.exists():
-        raise InvalidParameterError(f"{path}: no such spec file. Hint: draft one with "
-                                    f"`shopseg ingest --write-spec {path.name} FILE...`.")  # fmt: skip
+        raise InvalidParameterError(
+            f"{path}: no such spec file. Hint: draft one with `shopseg ingest --write-spec {path.name} FILE...`."
+        )
     try:
         data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_Yaml12Loader)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:

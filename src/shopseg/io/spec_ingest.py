@@ -58,8 +58,13 @@ class _Rollback(Exception):
     """Ends a plan: the transaction rolls back."""
 
 
-def ingest_spec(workspace: Workspace, spec: ImportSpec | str | os.PathLike[str], *, plan: bool = False,
-                progress: Progress | None = None) -> SpecReport:  # fmt: skip
+def ingest_spec(
+    workspace: Workspace,
+    spec: ImportSpec | str | os.PathLike[str],
+    *,
+    plan: bool = False,
+    progress: Progress | None = None,
+) -> SpecReport:
     """Load the store a spec describes, all tables in one transaction; with ``plan`` write nothing.
 
     Raises
@@ -91,15 +96,21 @@ def ingest_spec(workspace: Workspace, spec: ImportSpec | str | os.PathLike[str],
     return out
 
 
-def _load_all(ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, out: SpecReport,
-              notify: Progress) -> None:  # fmt: skip
+def _load_all(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, out: SpecReport, notify: Progress
+) -> None:
     files = SpecFiles(con, spec)
     for kind, table in spec.ordered_tables():
         notify(f"assembling {kind} from {table.from_}")
         assembled = assemble_table(con, files, kind, table)
         shown = _samples(con, assembled)
-        report = IngestReport(kind=kind, source=assembled.source.name, fmt=files.get(table.from_).path.suffix[1:] or "csv",
-                              preset="spec", rows_read=assembled.rows_in_file)  # fmt: skip
+        report = IngestReport(
+            kind=kind,
+            source=assembled.source.name,
+            fmt=files.get(table.from_).path.suffix[1:] or "csv",
+            preset="spec",
+            rows_read=assembled.rows_in_file,
+        )
         if kind == "orders":  # the customers known before the orders add their own buyers
             con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
         report = load_resolved(con, kind, assembled.source, assembled.resolved, None, None, report, notify)
@@ -113,13 +124,26 @@ def _load_all(ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, o
             if _count(con, "_shopseg_known"):
                 out.warnings += _order_key_warning(con)
         log_report(con, report, INGEST_LOG)
-        out.tables.append(TablePlan(kind, table.from_, assembled.rows_in_file, assembled.blank_rows,
-                                    assembled.filtered_out, assembled.joins, shown, assembled.unmapped, report))  # fmt: skip
+        out.tables.append(
+            TablePlan(
+                kind,
+                table.from_,
+                assembled.rows_in_file,
+                assembled.blank_rows,
+                assembled.filtered_out,
+                assembled.joins,
+                shown,
+                assembled.unmapped,
+                report,
+            )
+        )
         out.warnings += _join_warnings(kind, assembled)
         if kind == "orders" and "unit_price" in assembled.constants:
-            out.warnings.append(f"orders: every unit_price is the constant {assembled.constants['unit_price']} (the "
-                                "store has no prices): revenue, M of RFM, order values and CLV are unavailable; "
-                                "recency, frequency, P(alive) and expected purchases still work.")  # fmt: skip
+            out.warnings.append(
+                f"orders: every unit_price is the constant {assembled.constants['unit_price']} (the "
+                "store has no prices): revenue, M of RFM, order values and CLV are unavailable; "
+                "recency, frequency, P(alive) and expected purchases still work."
+            )
     out.warnings += store_health(con)
 
 
@@ -132,7 +156,9 @@ def _count_skipped(report: IngestReport, assembled: Assembled) -> None:
     if assembled.blank_rows:
         report.reasons[f"blank rows in {assembled.source.name} (skipped)"] = assembled.blank_rows
     if assembled.merged:
-        report.reasons["rows of a key already seen, merged into one (kept, per the spec's duplicates)"] = assembled.merged
+        report.reasons["rows of a key already seen, merged into one (kept, per the spec's duplicates)"] = (
+            assembled.merged
+        )
     if assembled.filtered_out:
         report.reasons["rows left out by the spec's filter or inner join (skipped)"] = assembled.filtered_out
 
@@ -145,16 +171,18 @@ def _samples(con: duckdb.DuckDBPyConnection, assembled: Assembled) -> dict[str, 
     cols = ", ".join(f"list(DISTINCT CAST({e} AS VARCHAR))[1:3]" for e in exprs.values())
     row = con.execute(f"SELECT {cols} FROM (SELECT * FROM _shopseg_src LIMIT 1000)").fetchone()
     assert row is not None
-    return {name: (assembled.origins.get(name, "?"), [str(v) for v in (row[i] or [])])
-            for i, name in enumerate(exprs)}  # fmt: skip
+    return {name: (assembled.origins.get(name, "?"), [str(v) for v in (row[i] or [])]) for i, name in enumerate(exprs)}
 
 
 def _join_warnings(kind: str, assembled: Assembled) -> list[str]:
     out = []
     for file, matched, total in assembled.joins:
-        text = key_match_warning(f"{kind} rows found their row in '{file}'", matched, total,
-                                 f"check the join keys of tables.{kind}.join (file '{file}'); unmatched rows get "
-                                 "empty values from it")  # fmt: skip
+        text = key_match_warning(
+            f"{kind} rows found their row in '{file}'",
+            matched,
+            total,
+            f"check the join keys of tables.{kind}.join (file '{file}'); unmatched rows get empty values from it",
+        )
         if text:
             out.append(text)
     return out
@@ -162,10 +190,15 @@ def _join_warnings(kind: str, assembled: Assembled) -> list[str]:
 
 def _order_key_warning(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Orders whose customer id the customers table did not hold before the orders loaded."""
-    row = con.execute("SELECT count(*), count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM "
-                      "_shopseg_known)) FROM orders").fetchone()  # fmt: skip
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM _shopseg_known)) FROM orders"
+    ).fetchone()
     assert row is not None
-    text = key_match_warning("orders have a customer known from the customers table", int(row[1]), int(row[0]),
-                             "map orders' customer_id to the key the customers file uses (join the customers file "
-                             "on the per-order key and map customer_id to its person key)")  # fmt: skip
+    text = key_match_warning(
+        "orders have a customer known from the customers table",
+        int(row[1]),
+        int(row[0]),
+        "map orders' customer_id to the key the customers file uses (join the customers file "
+        "on the per-order key and map customer_id to its person key)",
+    )
     return [text] if text else []

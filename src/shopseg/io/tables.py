@@ -23,8 +23,8 @@ import duckdb
 
 from shopseg.errors import SchemaError
 from shopseg.io._read import quote
-from shopseg.io.report import DROPPED, MARKED, REPLACED, SKIPPED
 from shopseg.io.orders import MONEY_LIMIT
+from shopseg.io.report import DROPPED, MARKED, REPLACED, SKIPPED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 from shopseg.schema import TABLES
 
@@ -53,8 +53,15 @@ def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> t
         checks = [Check(f"missing product_id {DROPPED}", "product_id IS NULL", "drop")]
         if "price" in staged.present:
             checks.append(Check(f"non-positive price {MARKED}", "price <= 0", "mark"))
-            checks.append(Check("price: out of range", f"isfinite(price) AND abs(price) >= {MONEY_LIMIT}", "error", "price",
-                                f"a price under {MONEY_LIMIT:,} in absolute value"))
+            checks.append(
+                Check(
+                    "price: out of range",
+                    f"isfinite(price) AND abs(price) >= {MONEY_LIMIT}",
+                    "error",
+                    "price",
+                    f"a price under {MONEY_LIMIT:,} in absolute value",
+                )
+            )
         return [], checks
     if kind == "events":
         who = [c for c in ("customer_id", "anonymous_id") if c in staged.present]
@@ -77,8 +84,13 @@ def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> t
     checks = []
     if _has_customers(con):
         checks.append(
-            Check("customer_id: not in customers", _UNKNOWN, "error", "customer_id",
-                  "a customer_id already loaded. Hint: ingest the customers file first, or check the --map of customer_id")
+            Check(
+                "customer_id: not in customers",
+                _UNKNOWN,
+                "error",
+                "customer_id",
+                "a customer_id already loaded. Hint: ingest the customers file first, or check the --map of customer_id",
+            )
         )
     return ["customer_id", "question", "answer"], checks
 
@@ -127,37 +139,46 @@ def write_table(
         sets = ", ".join(f"{n} = coalesce(s.{n}, t.{n})" for n in names if n.strip('"') not in key)
         updated = _n(con.execute(f"UPDATE {kind} AS t SET {sets} FROM _shopseg_win AS s WHERE {match}"))
         values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
-        added = _n(con.execute(
-            f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM _shopseg_win AS s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"
-        ))
+        added = _n(
+            con.execute(
+                f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM _shopseg_win AS s "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"
+            )
+        )
         return {kind: added}, {kind: updated}, {}
     if kind == "events":
         return _write_events(con, names)
-    replaced = _n(con.execute(
-        f"DELETE FROM survey_answers AS t WHERE EXISTS (SELECT 1 FROM _shopseg_win AS s WHERE {match})"
-    ))
+    replaced = _n(
+        con.execute(f"DELETE FROM survey_answers AS t WHERE EXISTS (SELECT 1 FROM _shopseg_win AS s WHERE {match})")
+    )
     added = _n(con.execute(f"INSERT INTO survey_answers SELECT {', '.join(names)} FROM _shopseg_win ORDER BY _row"))
     extra = {f"answer already stored {REPLACED}": replaced} if replaced else {}
     return {kind: added - replaced}, {kind: replaced}, extra
 
 
-def _write_events(con: duckdb.DuckDBPyConnection, names: list[str]) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+def _write_events(
+    con: duckdb.DuckDBPyConnection, names: list[str]
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Insert each event_id's first row of the file unless the workspace has it already.
 
     The first row of each id is found by a narrow aggregate (``min(_row)`` per id) and the rows
     are filtered by semi-joins: nothing sorts or windows whole rows, so 13M events load within
     the default memory cap (a window over the full rows ran out of it at 1M customers).
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM _shopseg_win GROUP BY event_id")
-    row = con.execute("SELECT (SELECT count(*) FROM _shopseg_win), (SELECT count(*) FROM _shopseg_first), "
-                      "(SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1))").fetchone()  # fmt: skip
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM _shopseg_win GROUP BY event_id"
+    )
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM _shopseg_win), (SELECT count(*) FROM _shopseg_first), "
+        "(SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1))"
+    ).fetchone()
     total, distinct, stored = (int(row[0]), int(row[1]), bool(row[2])) if row else (0, 0, False)
     first = "w._row IN (SELECT _row FROM _shopseg_first)"
     if stored:
         new = "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = w.event_id)"
-        counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})), count(*) FILTER (WHERE {new} AND {first}) "
-                             "FROM _shopseg_win w").fetchone()  # fmt: skip
+        counts = con.execute(
+            f"SELECT count(*) FILTER (WHERE NOT ({new})), count(*) FILTER (WHERE {new} AND {first}) FROM _shopseg_win w"
+        ).fetchone()
         seen, fresh = (int(counts[0]), int(counts[1])) if counts else (0, 0)
         repeated = (total - seen) - fresh
         where = f"{first} AND {new}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -23,8 +23,16 @@ from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
 from shopseg.io.presets import Preset
 
 __all__ = [
-    "STAGE_TABLE", "Check", "Staged", "stage_rows", "parse_checks", "range_checks", "future_cutoff", "run_checks",
-    "raise_problems", "sample_values",
+    "STAGE_TABLE",
+    "Check",
+    "Staged",
+    "stage_rows",
+    "parse_checks",
+    "range_checks",
+    "future_cutoff",
+    "run_checks",
+    "raise_problems",
+    "sample_values",
 ]
 
 DATA_TABLE = "_shopseg_stg"
@@ -168,13 +176,25 @@ def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Che
     checks = []
     if "_n_fields" in staged.source.columns:
         n = staged.fields
-        checks.append(Check("wrong number of fields", f"_n_fields <> {n}", "error", None,
-                            f"{n} whitespace-separated fields on every line"))
+        checks.append(
+            Check(
+                "wrong number of fields",
+                f"_n_fields <> {n}",
+                "error",
+                None,
+                f"{n} whitespace-separated fields on every line",
+            )
+        )
     for name in fields:
         if name in staged.present and fields[name].type not in ("id", "text"):
             checks.append(
-                Check(f"{name}: cannot be parsed as {fields[name].type}", quote("_bad_" + name), "error", name,
-                      EXPECTED[fields[name].type])
+                Check(
+                    f"{name}: cannot be parsed as {fields[name].type}",
+                    quote("_bad_" + name),
+                    "error",
+                    name,
+                    EXPECTED[fields[name].type],
+                )
             )
     checks += range_checks(kind, staged)
     for name in not_null:
@@ -198,27 +218,54 @@ def range_checks(kind: str, staged: Staged) -> list[Check]:
             continue
         col = quote(f.name)
         if f.type in ("id", "text", "json"):  # SQL string literals (segment rules, feature names) cannot hold NUL
-            checks.append(Check(f"{f.name}: contains a NUL byte", f"contains({col}, chr(0))", "error", f.name,
-                                "text without NUL bytes (\\x00). Hint: a file with NUL bytes is often UTF-16 "
-                                "(--encoding utf-16) or not text at all"))
+            checks.append(
+                Check(
+                    f"{f.name}: contains a NUL byte",
+                    f"contains({col}, chr(0))",
+                    "error",
+                    f.name,
+                    "text without NUL bytes (\\x00). Hint: a file with NUL bytes is often UTF-16 "
+                    "(--encoding utf-16) or not text at all",
+                )
+            )
         elif f.type == "double":
-            checks.append(Check(f"{f.name}: not a finite number", f"NOT isfinite({col})", "error", f.name,
-                                "a finite number (not NaN or infinity)"))
+            checks.append(
+                Check(
+                    f"{f.name}: not a finite number",
+                    f"NOT isfinite({col})",
+                    "error",
+                    f.name,
+                    "a finite number (not NaN or infinity)",
+                )
+            )
         elif f.type == "int":
             lo, hi = INT_RANGE
-            checks.append(Check(f"{f.name}: out of range", f"{col} NOT BETWEEN {lo} AND {hi}", "error", f.name,
-                                f"a whole number between {lo:,} and {hi:,}"))
+            checks.append(
+                Check(
+                    f"{f.name}: out of range",
+                    f"{col} NOT BETWEEN {lo} AND {hi}",
+                    "error",
+                    f.name,
+                    f"a whole number between {lo:,} and {hi:,}",
+                )
+            )
         elif f.type == "timestamp":
             lo, hi = TS_RANGE
-            checks.append(Check(f"{f.name}: date out of range",
-                                f"{col} NOT BETWEEN TIMESTAMP '{lo}' AND TIMESTAMP '{hi}'", "error", f.name,
-                                "a date between the years 1 and 9999"))
+            checks.append(
+                Check(
+                    f"{f.name}: date out of range",
+                    f"{col} NOT BETWEEN TIMESTAMP '{lo}' AND TIMESTAMP '{hi}'",
+                    "error",
+                    f.name,
+                    "a date between the years 1 and 9999",
+                )
+            )
     return checks
 
 
 def future_cutoff() -> str:
     """SQL literal of the ingest time plus one day (UTC): orders and events dated later are flagged, not kept."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+    now = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
     return f"TIMESTAMP '{now.isoformat(sep=' ')}'"
 
 
@@ -261,7 +308,11 @@ def sample_values(con: duckdb.DuckDBPyConnection, staged: Staged, rows: Sequence
     if not column or column not in staged.present or not rows:
         return []
     staged.source.materialize(con)  # re-read the raw rows: only on the error path
-    text = f"json_extract_string({quote(column)}, '$')" if column in staged.json_text else f"CAST({quote(column)} AS VARCHAR)"
+    text = (
+        f"json_extract_string({quote(column)}, '$')"
+        if column in staged.json_text
+        else f"CAST({quote(column)} AS VARCHAR)"
+    )
     got = con.execute(
         f"SELECT _row, {text} "
         f"FROM (SELECT {staged.source.row_sql} AS _row, {staged.raw_select}) "
@@ -286,9 +337,7 @@ def first_rows(con: duckdb.DuckDBPyConnection, predicate: str, table: str = STAG
     return [int(r[0]) for r in got.fetchall()]
 
 
-def raise_problems(
-    con: duckdb.DuckDBPyConnection, staged: Staged, problems: Sequence[tuple[Check, int]]
-) -> None:
+def raise_problems(con: duckdb.DuckDBPyConnection, staged: Staged, problems: Sequence[tuple[Check, int]]) -> None:
     """Raise one :class:`SchemaError` describing every ``(check, count)``."""
     parts, all_rows = [], []
     for check, n in problems:
@@ -322,8 +371,10 @@ def _date_hint(con: duckdb.DuckDBPyConnection, staged: Staged, check: Check) -> 
         why = "a first part above 12 is a day" if formats[0].startswith("%d") else "a second part above 12 is a day"
         return f"{base}. Hint: these values read as --date-format '{formats[0]}' ({why})"
     if len(formats) == 2:
-        return (f"{base}. Hint: day and month cannot be told apart in these values (no part above 12): "
-                f"--date-format '{formats[0]}' (day first) or '{formats[1]}' (month first)")
+        return (
+            f"{base}. Hint: day and month cannot be told apart in these values (no part above 12): "
+            f"--date-format '{formats[0]}' (day first) or '{formats[1]}' (month first)"
+        )
     return None
 
 

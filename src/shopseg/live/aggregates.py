@@ -43,7 +43,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shopseg.segments.evaluate import aggregate_values, event_day, event_props, event_window, matches_filters, prop_number
+from shopseg.segments.evaluate import (
+    aggregate_values,
+    event_day,
+    event_props,
+    event_window,
+    matches_filters,
+    prop_number,
+)
 from shopseg.segments.nodes import Event, Node, Value, walk
 
 __all__ = ["ConditionCatalogue", "Series"]
@@ -139,7 +146,7 @@ class ConditionCatalogue:
         props: dict[str, Any] | None = None
         typ = event.get("type")
         text = isinstance(typ, str)
-        for group in ((self._by_type.get(typ, ()), self._any) if text else (self.keys,)):  # type: ignore[call-overload]
+        for group in (self._by_type.get(typ, ()), self._any) if text else (self.keys,):  # type: ignore[call-overload]
             for key in group:
                 if not (key.type_only and text) and not matches_filters(key.filters, event):
                     continue
@@ -192,4 +199,4 @@ class ConditionCatalogue:
         if data is None:
             return aggregate_values(node.agg, ())
         days, values = data
-        return aggregate_values(node.agg, values[bisect_left(days, plan[2]):bisect_right(days, plan[3])])
+        return aggregate_values(node.agg, values[bisect_left(days, plan[2]) : bisect_right(days, plan[3])])

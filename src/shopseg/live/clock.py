@@ -20,7 +20,7 @@ __all__ = ["Clock", "SystemClock", "ManualClock", "utcnow"]
 
 def utcnow() -> dt.datetime:
     """The current UTC time, timezone-free (the workspace convention)."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Clock(Protocol):

@@ -52,8 +52,14 @@ __all__ = ["CompiledSegments", "Check"]
 #: ``(profile, memo) -> bool``; ``memo`` holds the outcomes of the segments already checked on that profile
 #: (``segment('...')`` references), and the batch evaluator of the profile under the key None once made.
 Check = Callable[["LiveProfile", dict[Any, Any]], bool]
-_OPS: dict[str, Callable[[Any, Any], bool]] = {"=": operator.eq, "!=": operator.ne, "<": operator.lt,
-                                                "<=": operator.le, ">": operator.gt, ">=": operator.ge}  # fmt: skip
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 class CompiledSegments:
@@ -70,8 +76,14 @@ class CompiledSegments:
         The day windows and relative dates are resolved on.
     """
 
-    def __init__(self, segments: Mapping[str, Segment], catalogue: ConditionCatalogue, fields: FieldRegistry = FIELDS,
-                 *, as_of: dt.date) -> None:  # fmt: skip
+    def __init__(
+        self,
+        segments: Mapping[str, Segment],
+        catalogue: ConditionCatalogue,
+        fields: FieldRegistry = FIELDS,
+        *,
+        as_of: dt.date,
+    ) -> None:
         self.segments, self.catalogue, self.fields, self.as_of = segments, catalogue, fields, as_of
         self.checks: dict[str, Check] = {name: self._compile(seg.rule) for name, seg in segments.items()}
 
@@ -87,8 +99,13 @@ class CompiledSegments:
         ev = memo.get(None)
         if ev is None:
             ev = memo[None] = customer_evaluator(
-                profile.base, as_of=self.as_of, fields=self.fields, segments=self.segments, orders=profile.orders,
-                aggregates=partial(self.catalogue.value, profile.series))  # fmt: skip
+                profile.base,
+                as_of=self.as_of,
+                fields=self.fields,
+                segments=self.segments,
+                orders=profile.orders,
+                aggregates=partial(self.catalogue.value, profile.series),
+            )
         return ev  # type: ignore[no-any-return]
 
     def _compile(self, node: Node) -> Check:

@@ -27,8 +27,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from shopseg.segments.evaluate import evaluate_node
 from shopseg.segments.compile import inline_segments
+from shopseg.segments.evaluate import evaluate_node
 from shopseg.segments.nodes import Between, Compare, Event, In, Node, RelDate, Segment, walk
 
 __all__ = ["SegmentDependencies", "DependencyIndex"]
@@ -56,10 +56,13 @@ class SegmentDependencies:
         self.any_type = None in types
         self.event_types = frozenset(str(t) for t in types if t is not None)
         #: Types whose every event passes a condition's filters (only ``type`` is filtered): no probe needed.
-        self._type_only = frozenset(str(dict(p.filters)["type"]) for p in probes if [k for k, _ in p.filters] == ["type"])
+        self._type_only = frozenset(
+            str(dict(p.filters)["type"]) for p in probes if [k for k, _ in p.filters] == ["type"]
+        )
         self._probes = [p for p in probes if [k for k, _ in p.filters] != ["type"]]
-        self.clock = any((isinstance(n, Event) and (n.within is not None or n.between is not None)) or _has_reldate(n)
-                         for n in nodes)  # fmt: skip
+        self.clock = any(
+            (isinstance(n, Event) and (n.within is not None or n.between is not None)) or _has_reldate(n) for n in nodes
+        )
 
     def touched_by(self, event: Mapping[str, Any]) -> bool:
         """Can ``event`` change an aggregate of this rule? (It passes one event condition's filters.)"""

@@ -102,15 +102,27 @@ class LiveEngine:
         ``live_apply_batch``).
     """
 
-    def __init__(self, workspace: Workspace, *, lock: threading.RLock | None = None, clock: Clock | None = None,
-                 callbacks: Sequence[Callable[[Notification], None]] = (), reentry: str | None = None,
-                 cooldown_s: int | None = None, tick_ms: int | None = None, commit_batch: int | None = None,
-                 apply_ms: int | None = None, apply_batch: int | None = None,
-                 webhook_options: Mapping[str, int] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        lock: threading.RLock | None = None,
+        clock: Clock | None = None,
+        callbacks: Sequence[Callable[[Notification], None]] = (),
+        reentry: str | None = None,
+        cooldown_s: int | None = None,
+        tick_ms: int | None = None,
+        commit_batch: int | None = None,
+        apply_ms: int | None = None,
+        apply_batch: int | None = None,
+        webhook_options: Mapping[str, int] | None = None,
+    ) -> None:
         self.workspace, self.lock = workspace, lock or threading.RLock()
         self.clock = clock or SystemClock()
-        self.policy = ReentryPolicy(reentry or str(get_setting("live_reentry")),
-                                    cooldown_s if cooldown_s is not None else int(get_setting("live_reentry_cooldown_s")))  # fmt: skip
+        self.policy = ReentryPolicy(
+            reentry or str(get_setting("live_reentry")),
+            cooldown_s if cooldown_s is not None else int(get_setting("live_reentry_cooldown_s")),
+        )
         self.tick_s = int(tick_ms or get_setting("live_tick_ms")) / 1000
         self.commit_batch = int(commit_batch or get_setting("live_commit_batch"))
         self.apply_s = int(apply_ms if apply_ms is not None else get_setting("live_apply_ms")) / 1000
@@ -123,10 +135,12 @@ class LiveEngine:
         self._stop = threading.Event()
         self._state = threading.RLock()
         self._apply_now = threading.Event()
-        self._threads = [threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
-                         threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True),
-                         threading.Thread(target=self._apply_loop, name="shopseg-live-applier", daemon=True),
-                         threading.Thread(target=self._sync_loop, name="shopseg-live-syncer", daemon=True)]  # fmt: skip
+        self._threads = [
+            threading.Thread(target=self._write_loop, name="shopseg-live-writer", daemon=True),
+            threading.Thread(target=self._tick_loop, name="shopseg-live-scheduler", daemon=True),
+            threading.Thread(target=self._apply_loop, name="shopseg-live-applier", daemon=True),
+            threading.Thread(target=self._sync_loop, name="shopseg-live-syncer", daemon=True),
+        ]
         self._started = False
         with self.lock, self._state:
             self._load()
@@ -151,8 +165,12 @@ class LiveEngine:
         self._seq = storage.next_seq(con)
         self.policy.restore(storage.load_notified(con))
         self._pending = self.evaluator.resync(self.day, now, storage.load_memberships(con))
-        log.info("live engine loaded: %d customers, %d segments, %d events", len(self.evaluator.profiles),
-                 len(defs), len(self.seen))  # fmt: skip
+        log.info(
+            "live engine loaded: %d customers, %d segments, %d events",
+            len(self.evaluator.profiles),
+            len(defs),
+            len(self.seen),
+        )
 
     def _recover(self) -> None:
         """Apply journaled events missing from the workspace (acknowledged before a crash), then empty the journal."""
@@ -164,8 +182,11 @@ class LiveEngine:
             stored = storage.load_event_ids(self.workspace.con)
             missing = list({e["event_id"]: e for e in kept if e["event_id"] not in stored}.values())
             storage.commit_batch(self.workspace.con, [storage.event_row(e) for e in missing])
-            log.info("live engine: %d journaled events applied after a restart (%d of erased customers skipped)",
-                     len(missing), len(journaled) - len(kept))  # fmt: skip
+            log.info(
+                "live engine: %d journaled events applied after a restart (%d of erased customers skipped)",
+                len(missing),
+                len(journaled) - len(kept),
+            )
         self.journal.truncate()
         mark_journal_clean(self.workspace)
         self._events: list[tuple[Any, ...]] = []  # rows waiting for the applier (storage.event_row)
@@ -352,16 +373,19 @@ class LiveEngine:
                 self.journal.sync()
                 return
             except OSError as exc:
-                log.error("live syncer: journal fsync failed (%s): applying the events to the workspace instead",
-                          type(exc).__name__)  # fmt: skip
+                log.error(
+                    "live syncer: journal fsync failed (%s): applying the events to the workspace instead",
+                    type(exc).__name__,
+                )
         self.flush()
 
     def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
         """Queue rows for the applier: the events, and the transitions numbered on from the last one."""
         self._events.extend(map(storage.event_row, events))
         seq = self._seq
-        self._transitions.extend(storage.transition_row(seq + i, t, ok)
-                                 for i, (t, ok) in enumerate(zip(transitions, notified, strict=True)))  # fmt: skip
+        self._transitions.extend(
+            storage.transition_row(seq + i, t, ok) for i, (t, ok) in enumerate(zip(transitions, notified, strict=True))
+        )
         self._seq += len(transitions)
 
     # -- time --------------------------------------------------------------------------
@@ -408,8 +432,11 @@ class LiveEngine:
         defs = self.store.definitions()
         self.broken = {name: describe_broken(name, exc) for name, exc in self.store.broken.items()}
         for name, exc in self.store.broken.items():  # codes only: an issue's text may quote the rule's values
-            log.warning("live engine: segment %r cannot be used and is left out (%s)", name,
-                        ", ".join(sorted({i.code for i in exc.issues})) or "error")  # fmt: skip
+            log.warning(
+                "live engine: segment %r cannot be used and is left out (%s)",
+                name,
+                ", ".join(sorted({i.code for i in exc.issues})) or "error",
+            )
         return defs
 
     # -- API helpers -------------------------------------------------------------------

@@ -48,8 +48,15 @@ def erase_customer(engine: LiveEngine, customer_id: str) -> dict[str, int]:
         # first: the generic erasure would only redact the id in them; queued deliveries of the customer are dropped
         dead = engine.webhooks.erase(customer_id, upto_seq=engine.notifier.published)
         try:
-            rows = dict(forget_customer(engine.workspace, customer_id, reason="erasure request (HTTP API)",
-                                        compact=False, journal=engine.journal).deleted)  # fmt: skip
+            rows = dict(
+                forget_customer(
+                    engine.workspace,
+                    customer_id,
+                    reason="erasure request (HTTP API)",
+                    compact=False,
+                    journal=engine.journal,
+                ).deleted
+            )
         except NotFound:
             rows = {}
         if dead:

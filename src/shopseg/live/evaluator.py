@@ -72,8 +72,9 @@ class LiveProfile:
 
     __slots__ = ("customer_id", "base", "events", "orders", "counts", "last_event_at", "series")
 
-    def __init__(self, customer_id: str, base: dict[str, Any] | None = None,
-                 orders: Sequence[dict[str, Any]] = ()) -> None:  # fmt: skip
+    def __init__(
+        self, customer_id: str, base: dict[str, Any] | None = None, orders: Sequence[dict[str, Any]] = ()
+    ) -> None:
         self.customer_id = customer_id
         self.base: dict[str, Any] = {} if base is None else base
         self.events: tuple[EventRow, ...] = ()
@@ -88,21 +89,27 @@ class LiveProfile:
     def add(self, event: Mapping[str, Any]) -> None:
         get = event.get
         props, typ, at = get("properties"), get("type"), get("occurred_at")
-        self.events += ((get("event_id"), typ, at, get("product_id"),
-                         tuple(props.items()) if isinstance(props, dict) else props),)  # fmt: skip
+        self.events += (
+            (get("event_id"), typ, at, get("product_id"), tuple(props.items()) if isinstance(props, dict) else props),
+        )
         self.counts[typ] = self.counts.get(typ, 0) + 1
         if self.last_event_at is None or (at is not None and at > self.last_event_at):
             self.last_event_at = at
 
     def event_dicts(self) -> list[dict[str, Any]]:
         """The events as the evaluator reads them (``event_id``, ``type``, ``occurred_at``, ``product_id``, ``properties``)."""
-        return [{**dict(zip(_ROW, row)), "properties": dict(row[4]) if isinstance(row[4], tuple) else row[4]}
-                for row in self.events]  # fmt: skip
+        return [
+            {**dict(zip(_ROW, row)), "properties": dict(row[4]) if isinstance(row[4], tuple) else row[4]}
+            for row in self.events
+        ]
 
     def summary(self) -> dict[str, Any]:
         """What the API shows: events seen (by type) and the last event time."""
-        return {"events": len(self.events), "events_by_type": dict(sorted(self.counts.items())),
-                "last_event_at": self.last_event_at}  # fmt: skip
+        return {
+            "events": len(self.events),
+            "events_by_type": dict(sorted(self.counts.items())),
+            "last_event_at": self.last_event_at,
+        }
 
 
 class LiveEvaluator:
@@ -119,8 +126,12 @@ class LiveEvaluator:
         seen live (default: no fields).
     """
 
-    def __init__(self, segments: Mapping[str, Segment], fields: FieldRegistry = FIELDS,
-                 base: Callable[[str], dict[str, Any]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        segments: Mapping[str, Segment],
+        fields: FieldRegistry = FIELDS,
+        base: Callable[[str], dict[str, Any]] | None = None,
+    ) -> None:
         self.fields = fields
         self.base = base or (lambda cid: {})
         self.profiles: dict[str, LiveProfile] = {}
@@ -195,8 +206,9 @@ class LiveEvaluator:
         """
         return self.compiled(as_of).check(name, self.profile(customer_id), {})
 
-    def _update(self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime,
-                event_id: str | None) -> list[Transition]:  # fmt: skip
+    def _update(
+        self, customer_id: str, names: Iterable[str], as_of: dt.date, at: dt.datetime, event_id: str | None
+    ) -> list[Transition]:
         out = []
         prof, check = self.profiles[customer_id], self.compiled(as_of).check
         memo: dict[Any, Any] = {}

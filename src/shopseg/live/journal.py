@@ -63,7 +63,7 @@ def _encode(value: Any) -> Any:
 
 def _segment_numbers(path: Path) -> list[int]:
     prefix = path.name + "."
-    found = [p.name[len(prefix):] for p in path.parent.glob(prefix + "*")]
+    found = [p.name[len(prefix) :] for p in path.parent.glob(prefix + "*")]
     return sorted(int(n) for n in found if n.isdigit())
 
 
@@ -174,7 +174,7 @@ class Journal:
         data = line.encode()
         self._size += len(data)
         while data:
-            data = data[os.write(self._fd, data):]
+            data = data[os.write(self._fd, data) :]
         self._written += 1
 
     def sync(self) -> None:

@@ -57,8 +57,15 @@ class Notification:
     event_id: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "seq": self.seq, "kind": self.kind, "segment": self.segment,
-                "customer_id": self.customer_id, "at": self.at, "event_id": self.event_id}  # fmt: skip
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "segment": self.segment,
+            "customer_id": self.customer_id,
+            "at": self.at,
+            "event_id": self.event_id,
+        }
 
 
 class ReentryPolicy:
@@ -66,8 +73,9 @@ class ReentryPolicy:
 
     def __init__(self, mode: str = "always", cooldown_s: float = 86400) -> None:
         if mode not in REENTRY_MODES:
-            raise InvalidParameterError(f"The 'live_reentry' setting must be one of {list(REENTRY_MODES)}. "
-                                        f"Got {mode!r} instead.")  # fmt: skip
+            raise InvalidParameterError(
+                f"The 'live_reentry' setting must be one of {list(REENTRY_MODES)}. Got {mode!r} instead."
+            )
         self.mode, self.cooldown = mode, dt.timedelta(seconds=cooldown_s)
         self.inside: set[tuple[str, str]] = set()
         self.entered: set[tuple[str, str]] = set()
@@ -163,7 +171,7 @@ class Subscription:
             raise StopAsyncIteration
         try:
             item = await asyncio.wait_for(self.queue.get(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         if item is self._CLOSE:
             raise StopAsyncIteration
@@ -184,8 +192,11 @@ class Subscription:
 class Notifier:
     """Numbered notifications to SSE subscribers (at once) and, on the dispatch thread, to callbacks and webhooks."""
 
-    def __init__(self, callbacks: Sequence[Callable[[Notification], None]] = (),
-                 webhooks: Callable[[Notification], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        callbacks: Sequence[Callable[[Notification], None]] = (),
+        webhooks: Callable[[Notification], None] | None = None,
+    ) -> None:
         self.callbacks = list(callbacks)
         self.webhooks = webhooks
         self.subscriptions: set[Subscription] = set()
@@ -223,8 +234,17 @@ class Notifier:
         out = []
         for t in transitions:
             cause = t.event_id or t.at.isoformat()
-            out.append(Notification(f"{t.segment}:{t.customer_id}:{t.kind}:{cause}", next(self._seq), t.kind,
-                                    t.segment, t.customer_id, t.at.isoformat(), t.event_id))  # fmt: skip
+            out.append(
+                Notification(
+                    f"{t.segment}:{t.customer_id}:{t.kind}:{cause}",
+                    next(self._seq),
+                    t.kind,
+                    t.segment,
+                    t.customer_id,
+                    t.at.isoformat(),
+                    t.event_id,
+                )
+            )
         if not out:
             return out
         self.published = out[-1].seq
@@ -259,8 +279,9 @@ class Notifier:
                     try:
                         cb(n)
                     except Exception as exc:  # a subscriber's bug must not stop delivery to the others
-                        log.warning("live callback %s failed: %s", getattr(cb, "__name__", "callback"),
-                                    type(exc).__name__)  # fmt: skip
+                        log.warning(
+                            "live callback %s failed: %s", getattr(cb, "__name__", "callback"), type(exc).__name__
+                        )
             if self.webhooks is not None:
                 for n in batch:
                     self.webhooks(n)

@@ -36,9 +36,20 @@ if TYPE_CHECKING:
     from shopseg.segments.fields import FieldRegistry
     from shopseg.workspace import Workspace
 
-__all__ = ["MEMBERSHIPS_TABLE", "TRANSITIONS_TABLE", "create_tables", "insert_events", "commit_batch", "event_row",
-           "transition_row", "load_profiles", "load_event_ids", "load_memberships", "load_notified",
-           "next_seq"]  # fmt: skip
+__all__ = [
+    "MEMBERSHIPS_TABLE",
+    "TRANSITIONS_TABLE",
+    "create_tables",
+    "insert_events",
+    "commit_batch",
+    "event_row",
+    "transition_row",
+    "load_profiles",
+    "load_event_ids",
+    "load_memberships",
+    "load_notified",
+    "next_seq",
+]
 
 MEMBERSHIPS_TABLE = "live_memberships"
 TRANSITIONS_TABLE = "live_transitions"
@@ -52,8 +63,12 @@ _DDL = [
 _VALUES_MAX = 32
 _EVENT_COLS = ["event_id", "customer_id", "anonymous_id", "type", "occurred_at", "product_id", "properties"]
 _TRANSITION_COLS = ("seq", "segment", "customer_id", "kind", "at", "event_id", "notified")
-_BASE = [("customer_features", "*"), ("customer_rfm", "customer_id, rfm_segment, rfm_cell, r_score, f_score, m_score"),
-         ("customer_lifecycle", "customer_id, stage AS lifecycle_stage"), ("customers", "customer_id, lat, lon")]  # fmt: skip
+_BASE = [
+    ("customer_features", "*"),
+    ("customer_rfm", "customer_id, rfm_segment, rfm_cell, r_score, f_score, m_score"),
+    ("customer_lifecycle", "customer_id, stage AS lifecycle_stage"),
+    ("customers", "customer_id, lat, lon"),
+]
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -66,8 +81,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: Sequence[str], row
     names = ", ".join(f'"{c}"' for c in cols)
     if len(rows) <= _VALUES_MAX:
         one = "(" + ", ".join("?" * len(cols)) + ")"
-        con.execute(f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([one] * len(rows)),
-                    [v for row in rows for v in row])  # fmt: skip
+        con.execute(
+            f'INSERT INTO "{table}" ({names}) VALUES ' + ", ".join([one] * len(rows)), [v for row in rows for v in row]
+        )
         return
     types = {"occurred_at": pa.timestamp("us"), "at": pa.timestamp("us"), "seq": pa.int64(), "notified": pa.bool_()}
     data = pa.table({c: pa.array([r[i] for r in rows], type=types.get(c, pa.string())) for i, c in enumerate(cols)})
@@ -85,8 +101,15 @@ def event_row(e: Mapping[str, Any]) -> tuple[Any, ...]:
     engine keeps the rows waiting for the applier this way, not as the request's dicts.
     """
     get, props = e.get, e.get("properties")
-    return (get("event_id"), get("customer_id"), get("anonymous_id"), get("type"), get("occurred_at"),
-            get("product_id"), None if props is None else json.dumps(props, separators=(",", ":")))  # fmt: skip
+    return (
+        get("event_id"),
+        get("customer_id"),
+        get("anonymous_id"),
+        get("type"),
+        get("occurred_at"),
+        get("product_id"),
+        None if props is None else json.dumps(props, separators=(",", ":")),
+    )
 
 
 def transition_row(seq: int, t: Transition, notified: bool) -> tuple[Any, ...]:
@@ -94,8 +117,9 @@ def transition_row(seq: int, t: Transition, notified: bool) -> tuple[Any, ...]:
     return (seq, t.segment, t.customer_id, t.kind, t.at, t.event_id, notified)
 
 
-def commit_batch(con: duckdb.DuckDBPyConnection, events: Sequence[Sequence[Any]],
-                 transitions: Sequence[Sequence[Any]] = ()) -> None:  # fmt: skip
+def commit_batch(
+    con: duckdb.DuckDBPyConnection, events: Sequence[Sequence[Any]], transitions: Sequence[Sequence[Any]] = ()
+) -> None:
     """Append :func:`event_row` and :func:`transition_row` rows in ONE transaction; durable on return."""
     con.execute("BEGIN TRANSACTION")
     try:
@@ -125,8 +149,9 @@ def load_event_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (None if v is None or (not isinstance(v, str | list | dict) and pd.isna(v)) else v)
-            for k, v in row.items()}  # fmt: skip
+    return {
+        k: (None if v is None or (not isinstance(v, str | list | dict) and pd.isna(v)) else v) for k, v in row.items()
+    }
 
 
 def _field_tables(workspace: Workspace, fields: FieldRegistry | None) -> list[tuple[str, str]]:
@@ -145,8 +170,9 @@ def _field_tables(workspace: Workspace, fields: FieldRegistry | None) -> list[tu
     return out
 
 
-def load_profiles(workspace: Workspace, orders_as_of: dt.date | None = None,
-                  fields: FieldRegistry | None = None) -> dict[str, LiveProfile]:  # fmt: skip
+def load_profiles(
+    workspace: Workspace, orders_as_of: dt.date | None = None, fields: FieldRegistry | None = None
+) -> dict[str, LiveProfile]:
     """Every known customer: batch fields (features, RFM, lifecycle, lat/lon, and every other table of the
     ``fields`` registry), stored events, and (with ``orders_as_of``) purchase orders up to that day."""
     con, out = workspace.con, {}
@@ -157,12 +183,21 @@ def load_profiles(workspace: Workspace, orders_as_of: dt.date | None = None,
             cid = str(row["customer_id"])
             prof = out.get(cid) or out.setdefault(cid, LiveProfile(cid))
             prof.base.update(_clean(row))
-    rows = con.execute("SELECT event_id, customer_id, type, occurred_at, product_id, properties FROM events "
-                       "WHERE customer_id IS NOT NULL ORDER BY occurred_at, event_id").fetchall()  # fmt: skip
+    rows = con.execute(
+        "SELECT event_id, customer_id, type, occurred_at, product_id, properties FROM events "
+        "WHERE customer_id IS NOT NULL ORDER BY occurred_at, event_id"
+    ).fetchall()
     for event_id, cid, typ, at, product_id, props in rows:
         prof = out.get(cid) or out.setdefault(cid, LiveProfile(cid))
-        prof.add({"event_id": event_id, "type": typ, "occurred_at": at, "product_id": product_id,
-                  "properties": json.loads(props) if props else None})  # fmt: skip
+        prof.add(
+            {
+                "event_id": event_id,
+                "type": typ,
+                "occurred_at": at,
+                "product_id": product_id,
+                "properties": json.loads(props) if props else None,
+            }
+        )
     if orders_as_of is not None:
         for cid, orders in _orders(workspace, orders_as_of).items():
             (out.get(cid) or out.setdefault(cid, LiveProfile(cid))).orders = orders
@@ -190,7 +225,6 @@ def load_memberships(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 
 
 def load_notified(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, dt.datetime]]:
-    return con.execute(f'SELECT segment, customer_id, kind, "at" FROM "{TRANSITIONS_TABLE}" WHERE notified '
-                       "ORDER BY seq").fetchall()  # fmt: skip
-
-
+    return con.execute(
+        f'SELECT segment, customer_id, kind, "at" FROM "{TRANSITIONS_TABLE}" WHERE notified ORDER BY seq'
+    ).fetchall()

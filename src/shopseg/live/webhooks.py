@@ -81,8 +81,11 @@ class _Worker:
 
     def _attempt(self, client: httpx.Client, body: bytes) -> str | None:
         ts = str(int(time.time()))
-        headers = {"content-type": "application/json", "x-shopseg-timestamp": ts,
-                   "x-shopseg-signature": sign(self.hook.secret, ts, body)}  # fmt: skip
+        headers = {
+            "content-type": "application/json",
+            "x-shopseg-timestamp": ts,
+            "x-shopseg-signature": sign(self.hook.secret, ts, body),
+        }
         try:
             r = client.post(self.hook.url, content=body, headers=headers)
         except httpx.HTTPError as exc:
@@ -124,8 +127,15 @@ class WebhookDispatcher:
         Default the ``webhook_*`` settings.
     """
 
-    def __init__(self, workspace: Workspace, lock: threading.RLock, *, max_attempts: int | None = None,
-                 backoff_ms: int | None = None, timeout_ms: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        workspace: Workspace,
+        lock: threading.RLock,
+        *,
+        max_attempts: int | None = None,
+        backoff_ms: int | None = None,
+        timeout_ms: int | None = None,
+    ) -> None:
         self.workspace, self.lock = workspace, lock
         self.max_attempts = max(1, int(max_attempts or get_setting("webhook_max_attempts")))
         self.backoff_s = int(backoff_ms if backoff_ms is not None else get_setting("webhook_backoff_ms")) / 1000
@@ -155,8 +165,10 @@ class WebhookDispatcher:
         """Register a webhook (a random secret when none is given) and start its worker."""
         hook = Webhook(secrets.token_hex(6), url, secret or secrets.token_urlsafe(32), tuple(segments), utcnow())
         with self.lock:
-            self.workspace.con.execute(f'INSERT INTO "{WEBHOOKS_TABLE}" VALUES (?, ?, ?, ?, ?, false)',
-                                       [hook.webhook_id, url, hook.secret, json.dumps(segments), hook.created_at])  # fmt: skip
+            self.workspace.con.execute(
+                f'INSERT INTO "{WEBHOOKS_TABLE}" VALUES (?, ?, ?, ?, ?, false)',
+                [hook.webhook_id, url, hook.secret, json.dumps(segments), hook.created_at],
+            )
             self.workers[hook.webhook_id] = _Worker(hook, self)
         return hook
 
@@ -164,9 +176,13 @@ class WebhookDispatcher:
         with self.lock:
             if webhook_id not in self.workers:
                 known = list(self.workers)
-                raise NotFound(f"webhook '{webhook_id}' does not exist. Webhooks: {known or 'none'}."
-                               f"{did_you_mean(webhook_id, known)}")  # fmt: skip
-            self.workspace.con.execute(f'UPDATE "{WEBHOOKS_TABLE}" SET deleted = true WHERE webhook_id = ?', [webhook_id])
+                raise NotFound(
+                    f"webhook '{webhook_id}' does not exist. Webhooks: {known or 'none'}."
+                    f"{did_you_mean(webhook_id, known)}"
+                )
+            self.workspace.con.execute(
+                f'UPDATE "{WEBHOOKS_TABLE}" SET deleted = true WHERE webhook_id = ?', [webhook_id]
+            )
             self.workers.pop(webhook_id).queue.put(None)
 
     def __call__(self, n: Notification) -> None:
@@ -186,8 +202,10 @@ class WebhookDispatcher:
             return
         log.warning("webhook %s: notification %d dead-lettered after %d attempts", hook.webhook_id, n.seq, attempts)
         with self.lock:
-            self.workspace.con.execute(f'INSERT INTO "{DEAD_LETTERS_TABLE}" VALUES (?, ?, ?, ?, ?, ?)',
-                                       [hook.webhook_id, hook.url, attempts, error, utcnow(), json.dumps(n.to_dict())])  # fmt: skip
+            self.workspace.con.execute(
+                f'INSERT INTO "{DEAD_LETTERS_TABLE}" VALUES (?, ?, ?, ?, ?, ?)',
+                [hook.webhook_id, hook.url, attempts, error, utcnow(), json.dumps(n.to_dict())],
+            )
 
     def dead_letters(self) -> list[dict[str, Any]]:
         with self.lock:

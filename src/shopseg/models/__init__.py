@@ -14,4 +14,11 @@ from shopseg.models.clv import (
     predict_customer_value,
 )
 
-__all__ = ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel", "GammaGammaModel", "customer_lifetime_value", "predict_customer_value"]
+__all__ = [
+    "BetaGeoModel",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "GammaGammaModel",
+    "customer_lifetime_value",
+    "predict_customer_value",
+]

@@ -46,9 +46,7 @@ class Interval:
             return False
         if isinstance(value, Real) and math.isnan(float(value)):
             return False
-        left_ok = self.left is None or (
-            value >= self.left if self.closed in ("left", "both") else value > self.left
-        )
+        left_ok = self.left is None or (value >= self.left if self.closed in ("left", "both") else value > self.left)
         right_ok = self.right is None or (
             value <= self.right if self.closed in ("right", "both") else value < self.right
         )

@@ -19,7 +19,14 @@ N_BOOTSTRAP = 200
 
 
 def verdict(
-    name: str, other: str, metric: str, value: float, other_value: float, ci: tuple[float, float], *, higher_is_better: bool = True
+    name: str,
+    other: str,
+    metric: str,
+    value: float,
+    other_value: float,
+    ci: tuple[float, float],
+    *,
+    higher_is_better: bool = True,
 ) -> str:
     """``"<name> beats|loses to|ties with <other>: <metric> a vs b (difference d, 95% CI lo to hi)"``.
 
@@ -54,8 +61,6 @@ def mean_difference_ci(diff: np.ndarray, *, seed: int = 0, n_boot: int = N_BOOTS
     if n == 0:
         return (float("nan"), float("nan"))
     rng = np.random.default_rng(seed)
-    means = np.concatenate(
-        [diff[rng.integers(0, n, (k, n))].mean(axis=1) for k in np.diff(np.r_[0:n_boot:20, n_boot])]
-    )
+    means = np.concatenate([diff[rng.integers(0, n, (k, n))].mean(axis=1) for k in np.diff(np.r_[0:n_boot:20, n_boot])])
     lo, hi = np.quantile(means, [0.025, 0.975])
     return float(lo), float(hi)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -57,9 +57,13 @@ class Blend:
 
     def model(self, *, include_bought: bool | None = None) -> ItemRecommender:
         """An unfitted :class:`ItemRecommender` with these weights (``include_bought`` overrides the blend's)."""
-        return ItemRecommender(similarity_weight=self.similarity_weight, segment_weight=self.segment_weight,
-                               repeat_weight=self.repeat_weight, half_life_days=self.half_life_days,
-                               include_bought=self.include_bought if include_bought is None else include_bought)  # fmt: skip
+        return ItemRecommender(
+            similarity_weight=self.similarity_weight,
+            segment_weight=self.segment_weight,
+            repeat_weight=self.repeat_weight,
+            half_life_days=self.half_life_days,
+            include_bought=self.include_bought if include_bought is None else include_bought,
+        )
 
     def weights(self) -> str:
         """The blend in one line, e.g. ``buy-again 2 (half-life 90 days) + similarity 1 + segment 0.2, past purchases included``."""
@@ -96,8 +100,9 @@ half-life {30, 90, 365} days x similarity {0, 0.1, 0.3, 1} x segment {0, 0.1, 0.
 [0, 1] per customer, so only the ratios of the weights matter)."""
 
 
-def _validation(train: pd.DataFrame, views: pd.DataFrame | None, segments: pd.Series | None, k: int,
-                max_customers: int, seed: int) -> tuple[ItemRecommender, np.ndarray, Any] | None:  # fmt: skip
+def _validation(
+    train: pd.DataFrame, views: pd.DataFrame | None, segments: pd.Series | None, k: int, max_customers: int, seed: int
+) -> tuple[ItemRecommender, np.ndarray, Any] | None:
     fit_part, valid = holdout_last_order(train)
     if valid.empty:
         return None
@@ -131,9 +136,16 @@ def score_grid(rec: ItemRecommender, rows: np.ndarray, truth: Any, grid: list[Bl
     return sums / max(len(rows), 1)
 
 
-def choose_blend(train: pd.DataFrame, views: pd.DataFrame | None = None, segments: pd.Series | None = None, *,
-                 k: int = 10, max_customers: int = 5000, seed: int = 0,
-                 grid: list[Blend] | None = None) -> Blend:  # fmt: skip
+def choose_blend(
+    train: pd.DataFrame,
+    views: pd.DataFrame | None = None,
+    segments: pd.Series | None = None,
+    *,
+    k: int = 10,
+    max_customers: int = 5000,
+    seed: int = 0,
+    grid: list[Blend] | None = None,
+) -> Blend:
     """The grid point with the best hit rate@k (then NDCG@k) on the validation split of ``train``.
 
     Parameters
@@ -156,8 +168,9 @@ def choose_blend(train: pd.DataFrame, views: pd.DataFrame | None = None, segment
         default when no customer has the three orders a validation split needs.
     """
     if not isinstance(max_customers, int) or max_customers < 1:
-        raise InvalidParameterError(f"The 'max_customers' parameter must be an int in the range [1, inf). "
-                                    f"Got {max_customers!r} instead.")  # fmt: skip
+        raise InvalidParameterError(
+            f"The 'max_customers' parameter must be an int in the range [1, inf). Got {max_customers!r} instead."
+        )
     grid = grid or GRID
     split = _validation(train, views, segments, k, max_customers, seed)
     if split is None:
@@ -165,13 +178,18 @@ def choose_blend(train: pd.DataFrame, views: pd.DataFrame | None = None, segment
     rec, rows, truth = split
     figures = score_grid(rec, rows, truth, grid, k)
     best = int(np.lexsort((np.arange(len(grid)), -figures[:, 1], -figures[:, 0]))[0])
-    return replace(grid[best], chosen_by="validation", validation_customers=len(rows),
-                   validation_hit_rate=float(figures[best, 0]), validation_ndcg=float(figures[best, 1]))  # fmt: skip
+    return replace(
+        grid[best],
+        chosen_by="validation",
+        validation_customers=len(rows),
+        validation_hit_rate=float(figures[best, 0]),
+        validation_ndcg=float(figures[best, 1]),
+    )
 
 
 def save_blend(ws: Workspace, blend: Blend, *, purchases: int) -> Blend:
     """Store ``blend`` as the workspace's recommendation blend, stamped with the data size and the time."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     stored = replace(blend, purchases=purchases, created_at=now)
     ws.set_meta(BLEND_META_KEY, stored.to_json())
     return stored

@@ -57,9 +57,15 @@ class EvaluationResult:
     ndcg_ci: tuple[float, float] = (float("nan"), float("nan"))
 
     def as_row(self) -> dict[str, object]:
-        return {"model": self.model, "customers": self.customers, f"hit_rate@{self.k}": self.hit_rate,
-                f"hit_rate@{self.k}_ci": self.hit_rate_ci, f"ndcg@{self.k}": self.ndcg,
-                f"ndcg@{self.k}_ci": self.ndcg_ci, "coverage": self.coverage}  # fmt: skip
+        return {
+            "model": self.model,
+            "customers": self.customers,
+            f"hit_rate@{self.k}": self.hit_rate,
+            f"hit_rate@{self.k}_ci": self.hit_rate_ci,
+            f"ndcg@{self.k}": self.ndcg,
+            f"ndcg@{self.k}_ci": self.ndcg_ci,
+            "coverage": self.coverage,
+        }
 
 
 @dataclass(frozen=True)
@@ -81,15 +87,18 @@ class Evaluation:
         return next(r for r in self.results if r.model == model)
 
 
-def _split(purchases: pd.DataFrame, views: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def _split(
+    purchases: pd.DataFrame, views: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     train, test = holdout_last_order(purchases)
     if test.empty:
         raise NotFound("no customer has two orders or more: the last-order holdout needs repeat buyers.")
     return train, test, views_before(views, test)
 
 
-def _compare(values: dict[str, dict[str, np.ndarray]], k: int, n_boot: int, seed: int
-             ) -> tuple[dict[str, dict[str, tuple[float, float]]], list[Comparison]]:  # fmt: skip
+def _compare(
+    values: dict[str, dict[str, np.ndarray]], k: int, n_boot: int, seed: int
+) -> tuple[dict[str, dict[str, tuple[float, float]]], list[Comparison]]:
     intervals, comparisons = {}, []
     for metric in (f"hit rate@{k}", f"NDCG@{k}"):
         per_model = {name: v[metric] for name, v in values.items()}
@@ -137,9 +146,11 @@ def evaluate_recommenders(
     data = build_interactions(train, views)
     rows, truth = truth_matrix(test, data)
     n_catalogue = int((np.asarray(data.bought.sum(axis=0)).ravel() > 0).sum())
-    models = {MODEL: chosen.model().fit(data, segments),
-              GLOBAL: PopularityRecommender(include_bought=chosen.include_bought).fit(data),
-              BUY_AGAIN: BuyAgainRecommender().fit(data)}  # fmt: skip
+    models = {
+        MODEL: chosen.model().fit(data, segments),
+        GLOBAL: PopularityRecommender(include_bought=chosen.include_bought).fit(data),
+        BUY_AGAIN: BuyAgainRecommender().fit(data),
+    }
     values, coverage = {}, {}
     for name, rec in models.items():
         idx, _ = rec.recommend(rows, n=k)
@@ -147,15 +158,25 @@ def evaluate_recommenders(
         values[name] = {f"hit rate@{k}": hit.astype(np.float64), f"NDCG@{k}": ndcg}
         coverage[name] = len(np.unique(idx[idx >= 0])) / n_catalogue if n_catalogue else 0.0
     intervals, comparisons = _compare(values, k, n_boot, seed)
-    results = [EvaluationResult(name, len(rows), float(v[f"hit rate@{k}"].mean()) if len(rows) else 0.0,
-                                coverage[name], k, float(v[f"NDCG@{k}"].mean()) if len(rows) else 0.0,
-                                intervals[f"hit rate@{k}"][name], intervals[f"NDCG@{k}"][name])
-               for name, v in values.items()]  # fmt: skip
+    results = [
+        EvaluationResult(
+            name,
+            len(rows),
+            float(v[f"hit rate@{k}"].mean()) if len(rows) else 0.0,
+            coverage[name],
+            k,
+            float(v[f"NDCG@{k}"].mean()) if len(rows) else 0.0,
+            intervals[f"hit rate@{k}"][name],
+            intervals[f"NDCG@{k}"][name],
+        )
+        for name, v in values.items()
+    ]
     return Evaluation(results, comparisons, chosen, purchases=len(purchases), n_boot=n_boot, seed=seed)
 
 
-def evaluate_workspace(ws: Workspace, *, k: int = 10, blend: Blend | None = None, store: bool = False,
-                       n_boot: int = 1000, seed: int = 0) -> Evaluation:  # fmt: skip
+def evaluate_workspace(
+    ws: Workspace, *, k: int = 10, blend: Blend | None = None, store: bool = False, n_boot: int = 1000, seed: int = 0
+) -> Evaluation:
     """:func:`evaluate_recommenders` on a workspace's purchases, views and RFM segments (if built).
 
     With ``store=True`` the chosen blend is saved in the workspace
@@ -171,6 +192,12 @@ def evaluate_workspace(ws: Workspace, *, k: int = 10, blend: Blend | None = None
     ).df()
     ev = evaluate_recommenders(purchases, views, workspace_segments(ws), k=k, blend=blend, n_boot=n_boot, seed=seed)
     if store:
-        ev = Evaluation(ev.results, ev.comparisons, save_blend(ws, ev.blend, purchases=len(purchases)),
-                        ev.purchases, ev.n_boot, ev.seed)  # fmt: skip
+        ev = Evaluation(
+            ev.results,
+            ev.comparisons,
+            save_blend(ws, ev.blend, purchases=len(purchases)),
+            ev.purchases,
+            ev.n_boot,
+            ev.seed,
+        )
     return ev

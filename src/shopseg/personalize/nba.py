@@ -55,8 +55,13 @@ def _first_match(ws: Workspace, playbook: Playbook) -> pd.DataFrame:
     store = SegmentStore(ws)
     rules = {r.name: Segment(parse_segment(r.when).rule, source=r.when, name=r.name) for r in playbook.rules}
     try:
-        flags = segment_flags(get_engine(ws, get_setting("engine")), rules, as_of=store.as_of(), fields=store.fields,
-                              saved=store.definitions()).to_pandas()  # fmt: skip
+        flags = segment_flags(
+            get_engine(ws, get_setting("engine")),
+            rules,
+            as_of=store.as_of(),
+            fields=store.fields,
+            saved=store.definitions(),
+        ).to_pandas()
     except SegmentError as exc:
         raise SegmentError(f"playbook '{playbook.name}', rule 'when' of {exc}", exc.issues) from None
     cols = [f"s__{i}" for i in range(len(rules))]
@@ -65,8 +70,9 @@ def _first_match(ws: Workspace, playbook: Playbook) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": flags["customer_id"].astype(str), "rule": first}).sort_values("customer_id")
 
 
-def next_best_actions(ws: Workspace, customer_ids: Sequence[str] | None = None, *, playbook: Playbook | None = None,
-                      store: bool = False) -> pd.DataFrame:  # fmt: skip
+def next_best_actions(
+    ws: Workspace, customer_ids: Sequence[str] | None = None, *, playbook: Playbook | None = None, store: bool = False
+) -> pd.DataFrame:
     """The action of each customer (all, or ``customer_ids``) under ``playbook`` (default the built-in one).
 
     Returns
@@ -87,13 +93,15 @@ def next_best_actions(ws: Workspace, customer_ids: Sequence[str] | None = None, 
         match = match[match["customer_id"].isin(set(customer_ids))]
     rules = playbook.rules
     pick = match["rule"].to_numpy()
-    out = pd.DataFrame({
-        "customer_id": match["customer_id"].to_numpy(),
-        "action_name": [rules[i].name if i >= 0 else NO_ACTION for i in pick],
-        "action": [rules[i].action if i >= 0 else "" for i in pick],
-        "reason": [rules[i].reason if i >= 0 else "no playbook rule matches" for i in pick],
-        "channel": [rules[i].channel if i >= 0 else "" for i in pick],
-    })  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "customer_id": match["customer_id"].to_numpy(),
+            "action_name": [rules[i].name if i >= 0 else NO_ACTION for i in pick],
+            "action": [rules[i].action if i >= 0 else "" for i in pick],
+            "reason": [rules[i].reason if i >= 0 else "no playbook rule matches" for i in pick],
+            "channel": [rules[i].channel if i >= 0 else "" for i in pick],
+        }
+    )
     out["products"] = _products(ws, out["customer_id"].to_numpy(dtype=object), pick, [r.products for r in rules])
     if store:
         ws.write_table(NBA_TABLE, out)

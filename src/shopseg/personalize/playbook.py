@@ -68,23 +68,43 @@ class Playbook(BaseModel):
 _DEFAULT: dict[str, Any] = {
     "name": "default",
     "rules": [
-        {"name": "cart_recovery", "when": "abandoned_checkouts_90d >= 1",
-         "action": "Cart recovery: remind them of the checkout they left, with the products they viewed",
-         "reason": "abandoned a checkout in the last 90 days without buying", "products": 3},
-        {"name": "vip_reward", "when": "rfm_segment = 'Champions'",
-         "action": "VIP reward: early access and a thank-you gift, no discount",
-         "reason": "Champions: bought recently, often and for the most", "products": 3},
-        {"name": "win_back", "when": "rfm_segment IN ('At risk', 'Cannot lose them', 'About to sleep', 'Hibernating')",
-         "action": "Win-back offer: 15% off the next order, valid 14 days",
-         "reason": "used to buy but has not bought for a long while", "products": 3},
-        {"name": "onboarding", "when": "lifecycle = 'new'",
-         "action": "Onboarding series: welcome, how the shop works, best sellers",
-         "reason": "new customer: first purchase within the store's usual gap", "products": 3},
-        {"name": "cross_sell", "when": "orders = 1",
-         "action": "Cross-sell: products often bought with their first purchase",
-         "reason": "one-time buyer: a second purchase is the biggest step", "products": 5},
+        {
+            "name": "cart_recovery",
+            "when": "abandoned_checkouts_90d >= 1",
+            "action": "Cart recovery: remind them of the checkout they left, with the products they viewed",
+            "reason": "abandoned a checkout in the last 90 days without buying",
+            "products": 3,
+        },
+        {
+            "name": "vip_reward",
+            "when": "rfm_segment = 'Champions'",
+            "action": "VIP reward: early access and a thank-you gift, no discount",
+            "reason": "Champions: bought recently, often and for the most",
+            "products": 3,
+        },
+        {
+            "name": "win_back",
+            "when": "rfm_segment IN ('At risk', 'Cannot lose them', 'About to sleep', 'Hibernating')",
+            "action": "Win-back offer: 15% off the next order, valid 14 days",
+            "reason": "used to buy but has not bought for a long while",
+            "products": 3,
+        },
+        {
+            "name": "onboarding",
+            "when": "lifecycle = 'new'",
+            "action": "Onboarding series: welcome, how the shop works, best sellers",
+            "reason": "new customer: first purchase within the store's usual gap",
+            "products": 3,
+        },
+        {
+            "name": "cross_sell",
+            "when": "orders = 1",
+            "action": "Cross-sell: products often bought with their first purchase",
+            "reason": "one-time buyer: a second purchase is the biggest step",
+            "products": 5,
+        },
     ],
-}  # fmt: skip
+}
 
 
 def default_playbook() -> Playbook:
@@ -120,7 +140,9 @@ def load_playbook(path: str | Path) -> Playbook:
     """
     path = Path(path)
     if not path.exists():
-        raise InvalidParameterError(f"{path}: no playbook file here. Hint: `shopseg nba playbook > {path.name}` writes one.")
+        raise InvalidParameterError(
+            f"{path}: no playbook file here. Hint: `shopseg nba playbook > {path.name}` writes one."
+        )
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -130,7 +152,9 @@ def load_playbook(path: str | Path) -> Playbook:
         else:
             data = json.loads(text)
     except Exception as exc:  # noqa: BLE001 - yaml and json raise their own error types; both are reported
-        raise InvalidParameterError(f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: {exc}") from None
+        raise InvalidParameterError(
+            f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'JSON'}: {exc}"
+        ) from None
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:

@@ -58,11 +58,15 @@ def truth_matrix(test: pd.DataFrame, data: Interactions) -> tuple[np.ndarray, sp
     test = test[test["product_id"].isin(data.products) & test["customer_id"].isin(data.customers)]
     pairs = test[["customer_id", "product_id"]].drop_duplicates()
     truth = sp.csr_matrix(
-        (np.ones(len(pairs), dtype=np.float32),
-         (np.searchsorted(data.customers, pairs["customer_id"].to_numpy(dtype=object)),
-          np.searchsorted(data.products, pairs["product_id"].to_numpy(dtype=object)))),
+        (
+            np.ones(len(pairs), dtype=np.float32),
+            (
+                np.searchsorted(data.customers, pairs["customer_id"].to_numpy(dtype=object)),
+                np.searchsorted(data.products, pairs["product_id"].to_numpy(dtype=object)),
+            ),
+        ),
         shape=data.bought.shape,
-    )  # fmt: skip
+    )
     rows = data.rows(np.array(sorted(set(pairs["customer_id"])), dtype=object))
     return rows, truth
 

@@ -72,9 +72,18 @@ class ItemRecommender(PopularityRecommender):
     'y'
     """
 
-    def __init__(self, n_neighbors: int = 20, *, shrink: float = 5.0, view_weight: float = 0.5,
-                 similarity_weight: float = 1.0, segment_weight: float = 0.2, repeat_weight: float = 2.0,
-                 half_life_days: float = 90.0, include_bought: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_neighbors: int = 20,
+        *,
+        shrink: float = 5.0,
+        view_weight: float = 0.5,
+        similarity_weight: float = 1.0,
+        segment_weight: float = 0.2,
+        repeat_weight: float = 2.0,
+        half_life_days: float = 90.0,
+        include_bought: bool = False,
+    ) -> None:
         super().__init__(include_bought=include_bought)
         self.n_neighbors = n_neighbors
         self.shrink = shrink
@@ -96,7 +105,9 @@ class ItemRecommender(PopularityRecommender):
         """
         for name in _WEIGHTS:
             if not getattr(self, name) >= 0:
-                raise InvalidParameterError(f"The '{name}' parameter must be a float >= 0. Got {getattr(self, name)!r} instead.")
+                raise InvalidParameterError(
+                    f"The '{name}' parameter must be a float >= 0. Got {getattr(self, name)!r} instead."
+                )
         super().fit(data)
         self.similarity_ = item_similarity(data.bought, n_neighbors=self.n_neighbors, shrink=self.shrink)
         has_views = data.viewed.nnz > 0 and self.view_weight > 0
@@ -109,8 +120,10 @@ class ItemRecommender(PopularityRecommender):
             labels.loc[known.index] = known.to_numpy()
         self.segment_names_, codes = np.unique(labels.to_numpy(dtype=str), return_inverse=True)
         self.segment_codes_ = codes
-        member = sp.csr_matrix((np.ones(len(codes), dtype=np.float32), (codes, np.arange(len(codes)))),
-                               shape=(len(self.segment_names_), len(codes)))  # fmt: skip
+        member = sp.csr_matrix(
+            (np.ones(len(codes), dtype=np.float32), (codes, np.arange(len(codes)))),
+            shape=(len(self.segment_names_), len(codes)),
+        )
         counts = np.asarray((member @ data.bought).todense())
         self.segment_popularity_ = scale_rows(counts).astype(np.float32)
         self.buy_again_ = buy_again_matrix(data, self.half_life_days).astype(np.float32)
@@ -124,13 +137,20 @@ class ItemRecommender(PopularityRecommender):
             seen = d.bought[rows] + d.viewed[rows]
             seen.data[:] = 1.0
             sim = sim + self.view_weight * np.asarray((seen @ self.view_similarity_).todense())
-        return {"similarity": scale_rows(sim), "segment": self.segment_popularity_[self.segment_codes_[rows]],
-                "repeat": np.asarray(self.buy_again_[rows].todense())}  # fmt: skip
+        return {
+            "similarity": scale_rows(sim),
+            "segment": self.segment_popularity_[self.segment_codes_[rows]],
+            "repeat": np.asarray(self.buy_again_[rows].todense()),
+        }
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         c = self.components(rows)
-        return (self.similarity_weight * c["similarity"] + self.segment_weight * c["segment"]
-                + self.repeat_weight * c["repeat"] + 1e-3 * self.popularity_)  # fmt: skip
+        return (
+            self.similarity_weight * c["similarity"]
+            + self.segment_weight * c["segment"]
+            + self.repeat_weight * c["repeat"]
+            + 1e-3 * self.popularity_
+        )
 
     def because_of(self, row: int, product: int) -> str | None:
         """The bought product that contributes most to ``product``'s score for one customer, if any."""
@@ -146,5 +166,7 @@ class ItemRecommender(PopularityRecommender):
         mine = (d.order_rows == row) & (d.order_cols == product)
         if not mine.any():
             return None
-        last = None if d.as_of is None else (d.as_of - pd.Timedelta(days=float(d.order_age_days[mine].min()))).normalize()
+        last = (
+            None if d.as_of is None else (d.as_of - pd.Timedelta(days=float(d.order_age_days[mine].min()))).normalize()
+        )
         return int(mine.sum()), last

@@ -36,8 +36,9 @@ def workspace_segments(ws: Workspace) -> pd.Series | None:
     return None
 
 
-def fit_workspace(ws: Workspace, model: ItemRecommender | None = None, *,
-                  include_bought: bool | None = None) -> ItemRecommender:  # fmt: skip
+def fit_workspace(
+    ws: Workspace, model: ItemRecommender | None = None, *, include_bought: bool | None = None
+) -> ItemRecommender:
     """Fit ``model`` on every purchase and product view.
 
     Parameters
@@ -69,19 +70,31 @@ def _known(ws: Workspace, customer_ids: Sequence[str]) -> None:
     ids = pd.DataFrame({"customer_id": list(customer_ids)})
     ws.con.register("_shopseg_ids", ids)
     try:
-        found = {r[0] for r in ws.con.execute(
-            "SELECT customer_id FROM _shopseg_ids WHERE customer_id IN (SELECT customer_id FROM customers "
-            "UNION SELECT customer_id FROM orders UNION SELECT customer_id FROM events)").fetchall()}  # fmt: skip
+        found = {
+            r[0]
+            for r in ws.con.execute(
+                "SELECT customer_id FROM _shopseg_ids WHERE customer_id IN (SELECT customer_id FROM customers "
+                "UNION SELECT customer_id FROM orders UNION SELECT customer_id FROM events)"
+            ).fetchall()
+        }
     finally:
         ws.con.unregister("_shopseg_ids")
     missing = [c for c in customer_ids if c not in found]
     if missing:
-        raise NotFound(f"customer '{missing[0]}': not in the customers, orders or events tables "
-                       f"({len(missing)} unknown id(s)). Expected an existing customer_id.")  # fmt: skip
+        raise NotFound(
+            f"customer '{missing[0]}': not in the customers, orders or events tables "
+            f"({len(missing)} unknown id(s)). Expected an existing customer_id."
+        )
 
 
-def recommend_customers(ws: Workspace, customer_ids: Sequence[str], *, n: int = 10,
-                        model: ItemRecommender | None = None, include_bought: bool | None = None) -> pd.DataFrame:  # fmt: skip
+def recommend_customers(
+    ws: Workspace,
+    customer_ids: Sequence[str],
+    *,
+    n: int = 10,
+    model: ItemRecommender | None = None,
+    include_bought: bool | None = None,
+) -> pd.DataFrame:
     """Top ``n`` products for each customer, with the workspace's blend (see :func:`fit_workspace`).
 
     Past purchases are recommended only when ``include_bought`` (default: the
@@ -110,19 +123,30 @@ def recommend_customers(ws: Workspace, customer_ids: Sequence[str], *, n: int = 
     rows = data.rows(np.asarray(customer_ids, dtype=object))
     idx, val = rec.recommend(rows, n=n)
     # index -1: a customer who bought everything else gets fewer than n products
-    out = pd.DataFrame({
-        "customer_id": np.repeat(data.customers[rows], idx.shape[1]),
-        "rank": np.tile(np.arange(1, idx.shape[1] + 1), len(rows)),
-        "product_id": data.products[np.maximum(idx.ravel(), 0)] if idx.size else np.array([], dtype=object),
-        "score": val.ravel().round(4),
-    })[idx.ravel() >= 0]  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "customer_id": np.repeat(data.customers[rows], idx.shape[1]),
+            "rank": np.tile(np.arange(1, idx.shape[1] + 1), len(rows)),
+            "product_id": data.products[np.maximum(idx.ravel(), 0)] if idx.size else np.array([], dtype=object),
+            "score": val.ravel().round(4),
+        }
+    )[idx.ravel() >= 0]
     cold = [c for c in customer_ids if c not in set(data.customers[rows])]
     if cold:  # never bought nor viewed: the store's most popular products
         top = np.argsort(-rec.popularity_, kind="stable")[:n]
-        out = pd.concat([out, pd.DataFrame({"customer_id": np.repeat(cold, len(top)),
-                                            "rank": np.tile(np.arange(1, len(top) + 1), len(cold)),
-                                            "product_id": np.tile(data.products[top], len(cold)),
-                                            "score": np.tile(rec.popularity_[top].round(4), len(cold))})])  # fmt: skip
+        out = pd.concat(
+            [
+                out,
+                pd.DataFrame(
+                    {
+                        "customer_id": np.repeat(cold, len(top)),
+                        "rank": np.tile(np.arange(1, len(top) + 1), len(cold)),
+                        "product_id": np.tile(data.products[top], len(cold)),
+                        "score": np.tile(rec.popularity_[top].round(4), len(cold)),
+                    }
+                ),
+            ]
+        )
     out["reason"] = _reasons(rec, out)
     out = out.merge(_products(ws), on="product_id", how="left")
     return out[["customer_id", "rank", "product_id", "name", "category", "score", "reason"]].reset_index(drop=True)
@@ -141,8 +165,11 @@ def _reasons(rec: ItemRecommender, recs: pd.DataFrame) -> list[str]:
         before = rec.bought_before(row, pos[pid])
         if before is not None:
             orders, last = before
-            out.append(f"buy again: in {orders} of their orders, last on {last:%Y-%m-%d}" if last is not None
-                       else f"buy again: in {orders} of their orders")  # fmt: skip
+            out.append(
+                f"buy again: in {orders} of their orders, last on {last:%Y-%m-%d}"
+                if last is not None
+                else f"buy again: in {orders} of their orders"
+            )
             continue
         src = rec.because_of(row, pos[pid])
         seg = rec.segment_names_[rec.segment_codes_[row]]
@@ -168,8 +195,15 @@ def segment_top_products(ws: Workspace, customer_ids: Sequence[str], *, n: int =
     store = np.asarray(data.bought.sum(axis=0)).ravel() / data.bought.shape[0]
     share = buyers / len(customer_ids)
     top = np.lexsort((data.products, -buyers))[:n]
-    out = pd.DataFrame({"rank": np.arange(1, len(top) + 1), "product_id": data.products[top], "buyers": buyers[top].astype(int),
-                        "share": share[top].round(4), "store_share": store[top].round(4)})  # fmt: skip
+    out = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(top) + 1),
+            "product_id": data.products[top],
+            "buyers": buyers[top].astype(int),
+            "share": share[top].round(4),
+            "store_share": store[top].round(4),
+        }
+    )
     out["lift"] = (out["share"] / out["store_share"]).round(2)
     out = out.merge(_products(ws), on="product_id", how="left")
     return out[["rank", "product_id", "name", "category", "buyers", "share", "store_share", "lift"]]

@@ -73,16 +73,23 @@ class Comparison:
 def _check(values: Mapping[str, np.ndarray], n_boot: int, level: float) -> int:
     sizes = {len(np.asarray(v)) for v in values.values()}
     if len(sizes) != 1:
-        raise InvalidParameterError(f"bootstrap: every model needs one value per customer. Got lengths {sorted(sizes)}.")
+        raise InvalidParameterError(
+            f"bootstrap: every model needs one value per customer. Got lengths {sorted(sizes)}."
+        )
     if not isinstance(n_boot, int) or n_boot < 100:
-        raise InvalidParameterError(f"The 'n_boot' parameter must be an int in the range [100, inf). Got {n_boot!r} instead.")
+        raise InvalidParameterError(
+            f"The 'n_boot' parameter must be an int in the range [100, inf). Got {n_boot!r} instead."
+        )
     if not 0 < level < 1:
-        raise InvalidParameterError(f"The 'level' parameter must be a float in the range (0, 1). Got {level!r} instead.")
+        raise InvalidParameterError(
+            f"The 'level' parameter must be a float in the range (0, 1). Got {level!r} instead."
+        )
     return sizes.pop()
 
 
-def bootstrap(values: Mapping[str, np.ndarray], *, n_boot: int = 1000, seed: int = 0,
-              level: float = 0.95) -> tuple[dict[str, tuple[float, float]], np.ndarray]:  # fmt: skip
+def bootstrap(
+    values: Mapping[str, np.ndarray], *, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[dict[str, tuple[float, float]], np.ndarray]:
     """Percentile intervals of each model's mean over resampled customers, and the resampled means.
 
     Parameters

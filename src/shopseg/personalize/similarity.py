@@ -48,7 +48,9 @@ def top_k_rows(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
     rows, cols, vals = [], [], []
     for start in range(0, n_rows, _CHUNK):
         block = m[start : start + _CHUNK].toarray()
-        idx = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n_cols else np.tile(np.arange(n_cols), (len(block), 1))
+        idx = (
+            np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n_cols else np.tile(np.arange(n_cols), (len(block), 1))
+        )
         v = np.take_along_axis(block, idx, axis=1)
         keep = v > 0
         r = np.repeat(np.arange(start, start + len(block)), k).reshape(len(block), k)

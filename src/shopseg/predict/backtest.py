@@ -41,8 +41,8 @@ from shopseg.features import calibration_holdout_split
 from shopseg.features.asof import TIME_UNITS, DateLike, parse_date
 from shopseg.models import GammaGammaModel
 from shopseg.models.churn.labels import MIN_T_DAYS, latest_order_date
-from shopseg.models.clv._summary import read_summary
 from shopseg.models.clv._purchase import PurchaseModel
+from shopseg.models.clv._summary import read_summary
 from shopseg.models.clv.predictive import randomized_pit, scan_counts, value_interval
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, make_purchase_model, model_key
 from shopseg.models.compare import mean_difference_ci, verdict
@@ -91,10 +91,18 @@ class PurchaseBacktest:
     def verdict(self) -> str:
         label = MODEL_LABELS[str(self.info.get("model", "bgnbd"))]
         ci = self.info.get("mae_ci", (np.nan, np.nan))
-        return verdict(
-            label, "the naive baseline (same repeat rate as in calibration)", "MAE",
-            self.mae["model"], self.mae["naive"], ci, higher_is_better=False,  # type: ignore[arg-type]
-        ) + " purchases per customer"  # fmt: skip
+        return (
+            verdict(
+                label,
+                "the naive baseline (same repeat rate as in calibration)",
+                "MAE",
+                self.mae["model"],
+                self.mae["naive"],
+                ci,
+                higher_is_better=False,  # type: ignore[arg-type]
+            )
+            + " purchases per customer"
+        )
 
     def coverage_lines(self) -> list[str]:
         """Plain-words coverage of the 80% per-customer intervals and the PIT histogram."""
@@ -162,7 +170,11 @@ def purchase_backtest(
        customers" the easy way. Marketing Science 24(2), 275-284, fig. 4.
     """
     key = model_key(model)
-    cal = parse_date(calibration_end, "calibration_end") if calibration_end is not None else default_calibration_end(engine)
+    cal = (
+        parse_date(calibration_end, "calibration_end")
+        if calibration_end is not None
+        else default_calibration_end(engine)
+    )
     split = calibration_holdout_split(engine, cal, observation_end, time_unit=time_unit)
     if split.empty:
         raise InvalidParameterError(
@@ -212,7 +224,9 @@ def purchase_backtest(
         "coverage": {"purchases": float(inside.mean()), "value": float(value_inside.mean())},
         "pit": (np.histogram(data["pit"], bins=10, range=(0.0, 1.0))[0] / len(data)).tolist(),
         "fallback": bg.fallback_,
-        "warnings": [str(w.message) for w in caught if issubclass(w.category, (DataQualityWarning, ConvergenceWarning))],
+        "warnings": [
+            str(w.message) for w in caught if issubclass(w.category, (DataQualityWarning, ConvergenceWarning))
+        ],
     }
     return PurchaseBacktest(groups, mae, data, info)
 
@@ -225,8 +239,9 @@ def _spend_model(data: pd.DataFrame) -> GammaGammaModel | None:
         return None
 
 
-def _intervals(model: PurchaseModel, spend: GammaGammaModel | None, data: pd.DataFrame, duration: float,
-               rng: np.random.Generator) -> None:  # fmt: skip
+def _intervals(
+    model: PurchaseModel, spend: GammaGammaModel | None, data: pd.DataFrame, duration: float, rng: np.random.Generator
+) -> None:
     """Add the per-customer 80% intervals of holdout purchases and spend, and the randomized PIT, to ``data``."""
     s = read_summary(data)
     y = data["frequency_holdout"].to_numpy(dtype=float)
@@ -240,7 +255,11 @@ def _intervals(model: PurchaseModel, spend: GammaGammaModel | None, data: pd.Dat
     data["pit"] = randomized_pit(exact.below, exact.at, rng)  # type: ignore[arg-type]
     data["value"] = y * data["monetary_value_holdout"].to_numpy(dtype=float)
     if spend is None:
-        order = float(data.loc[data["frequency_cal"] > 0, "monetary_value_cal"].mean()) if (data["frequency_cal"] > 0).any() else 0.0
+        order = (
+            float(data.loc[data["frequency_cal"] > 0, "monetary_value_cal"].mean())
+            if (data["frequency_cal"] > 0).any()
+            else 0.0
+        )
         data["value_p10"], data["value_p90"] = data["purchases_p10"] * order, data["purchases_p90"] * order
         return
     unit = spend.conditional_expected_average_profit(data)

@@ -80,11 +80,27 @@ __all__ = [
 
 PREDICTIONS_TABLE = "customer_predictions"
 PREDICTION_COLUMNS = [
-    "customer_id", "p_alive", "expected_purchases", "purchases_p10", "purchases_p90",
-    "expected_purchases_param_p10", "expected_purchases_param_p90", "expected_spend",
-    "clv", "clv_p10", "clv_p90", "clv_param_p10", "clv_param_p90", "churn_probability", "churn_risk",
-    "p_next_order", "next_order_date", "next_order_p10_date", "next_order_p90_date", "uncertainty",
-]  # fmt: skip
+    "customer_id",
+    "p_alive",
+    "expected_purchases",
+    "purchases_p10",
+    "purchases_p90",
+    "expected_purchases_param_p10",
+    "expected_purchases_param_p90",
+    "expected_spend",
+    "clv",
+    "clv_p10",
+    "clv_p90",
+    "clv_param_p10",
+    "clv_param_p90",
+    "churn_probability",
+    "churn_risk",
+    "p_next_order",
+    "next_order_date",
+    "next_order_p10_date",
+    "next_order_p90_date",
+    "uncertainty",
+]
 CHURN_THRESHOLDS = (0.5, 0.8)
 SMALL_STORE_BUYERS = 500
 MIN_CHURN_ROWS = 200
@@ -118,8 +134,10 @@ def _fit(summary: pd.DataFrame, model: str = DEFAULT_PURCHASE_MODEL, penalizer: 
         if repeat == 0:
             mean_spend = float(summary["order_value"].mean())
             spend: Spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
-            reasons.append(f"Gamma-Gamma not fitted (no repeat buyer with a positive order value); "
-                           f"spend = mean order value {mean_spend:.2f}")  # fmt: skip
+            reasons.append(
+                f"Gamma-Gamma not fitted (no repeat buyer with a positive order value); "
+                f"spend = mean order value {mean_spend:.2f}"
+            )
         else:
             gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(summary)
             spend = gg.conditional_expected_average_profit
@@ -131,7 +149,9 @@ def _fit(summary: pd.DataFrame, model: str = DEFAULT_PURCHASE_MODEL, penalizer: 
     return _Fit(bg, spend, reasons, notes, shape, model)
 
 
-def _values(fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float, margin: float) -> tuple[np.ndarray, np.ndarray]:
+def _values(
+    fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float, margin: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Expected purchases over ``horizon`` days and discounted CLV (monthly steps), per row."""
     n_steps = int(np.ceil(horizon / STEP_DAYS - 1e-9))
     times = np.minimum(np.arange(1, n_steps + 1) * STEP_DAYS, horizon)
@@ -143,7 +163,14 @@ def _values(fit: _Fit, rows: pd.DataFrame, horizon: float, discount_rate: float,
 
 
 def _bootstrap(
-    summary: pd.DataFrame, n: int, seed: int, horizon: float, discount_rate: float, margin: float, model: str, penalizer: float
+    summary: pd.DataFrame,
+    n: int,
+    seed: int,
+    horizon: float,
+    discount_rate: float,
+    margin: float,
+    model: str,
+    penalizer: float,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """(expected purchases, clv) of shape (replicates, customers) on refits to resampled buyers."""
     key = summary.groupby(_RFM, sort=False).ngroup().to_numpy()
@@ -206,8 +233,12 @@ def _churn(
         train = churn_labels(engine, as_of - dt.timedelta(days=churn_days), churn_days)
     except (InvalidParameterError, SchemaError):
         train = None
-    if train is not None and len(train) >= MIN_CHURN_ROWS and train["churned"].value_counts().min() >= MIN_CHURN_CLASS \
-            and train["churned"].nunique() == 2:  # fmt: skip
+    if (
+        train is not None
+        and len(train) >= MIN_CHURN_ROWS
+        and train["churned"].value_counts().min() >= MIN_CHURN_CLASS
+        and train["churned"].nunique() == 2
+    ):
         model = ChurnModel(random_state=seed).fit(train, train["churned"])
         return model.predict_proba(feats), "churn_model"
     return fit.bg.probability_of_purchases(0, float(churn_days), summary), str(fit.model)
@@ -297,7 +328,9 @@ def predict_workspace(
     feats = eng.execute(feature_expr(eng, as_of=day, time_unit="days"))
     feats = feats[feats["orders"] > 0].sort_values("customer_id", kind="stable").reset_index(drop=True)
     if feats.empty:
-        raise SchemaError(f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders")
+        raise SchemaError(
+            f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders"
+        )
     summary = buyer_summary(feats)
     summary["order_value"] = pd.to_numeric(feats["avg_order_value"], errors="coerce").fillna(0.0).to_numpy()
     fit = _fit(summary, model, penalizer)
@@ -305,7 +338,9 @@ def predict_workspace(
     point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
     expected, clv = _values(fit, summary, horizon, discount_rate, margin)
     p_lo, p_hi, v_lo, v_hi = _customer_intervals(fit, summary, horizon, expected, clv, margin)
-    draws_e, draws_c, replicates = _bootstrap(summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer)
+    draws_e, draws_c, replicates = _bootstrap(
+        summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer
+    )
     e_lo, e_hi = _interval(expected, draws_e)
     c_lo, c_hi = _interval(clv, draws_c)
     churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
@@ -345,12 +380,20 @@ def predict_workspace(
         out[[c for c in PREDICTION_COLUMNS if c.startswith(("clv", "expected_spend"))]] = np.nan
     out.attrs.update(
         {
-            "as_of": day.isoformat(), "horizon_days": horizon_days, "churn_days": churn_days, "churn_source": churn_source,
-            "uncertainty": flag, "fallback": "; ".join(fallback), "bootstrap_replicates": replicates,
-            "warnings": "; ".join(fit.notes), "params": dict(fit.bg.params_), "buyers": len(out), "model": model,
+            "as_of": day.isoformat(),
+            "horizon_days": horizon_days,
+            "churn_days": churn_days,
+            "churn_source": churn_source,
+            "uncertainty": flag,
+            "fallback": "; ".join(fallback),
+            "bootstrap_replicates": replicates,
+            "warnings": "; ".join(fit.notes),
+            "params": dict(fit.bg.params_),
+            "buyers": len(out),
+            "model": model,
             "unavailable": unavailable,
         }
-    )  # fmt: skip
+    )
     if store:
         _store(ws, out)
     return out
@@ -359,8 +402,17 @@ def predict_workspace(
 def _store(ws: Workspace, out: pd.DataFrame) -> None:
     with ws.transaction():
         ws.write_table(PREDICTIONS_TABLE, out)
-        keys = ("as_of", "horizon_days", "churn_days", "churn_source", "uncertainty", "fallback", "bootstrap_replicates",
-                "warnings", "model")  # fmt: skip
+        keys = (
+            "as_of",
+            "horizon_days",
+            "churn_days",
+            "churn_source",
+            "uncertainty",
+            "fallback",
+            "bootstrap_replicates",
+            "warnings",
+            "model",
+        )
         for key in keys:
             ws.set_meta(f"predictions_{key}", str(out.attrs[key]))
-        ws.set_meta("predictions_created_at", dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat())
+        ws.set_meta("predictions_created_at", dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat())

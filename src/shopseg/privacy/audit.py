@@ -82,5 +82,7 @@ def redact_text(text: str, known: Iterable[str] = ()) -> str:
 def record_audit(ws: Workspace, action: str, subject: str | None, detail: dict[str, object]) -> None:
     """Append one row to ``privacy_audit`` (``subject`` is already a hash, or ``None``)."""
     ws.con.execute(_DDL)
-    at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    ws.con.execute(f'INSERT INTO "{AUDIT_TABLE}" VALUES (?, ?, ?, ?)', [at, action, subject, json.dumps(detail, sort_keys=True)])
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ws.con.execute(
+        f'INSERT INTO "{AUDIT_TABLE}" VALUES (?, ?, ?, ?)', [at, action, subject, json.dumps(detail, sort_keys=True)]
+    )

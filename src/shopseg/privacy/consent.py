@@ -31,8 +31,15 @@ import pandas as pd
 from shopseg.errors import InvalidParameterError, NotFound, did_you_mean
 from shopseg.workspace import Workspace
 
-__all__ = ["CONSENT_TABLE", "PURPOSES", "CHANNELS", "record_consent", "consent_history", "effective_consent",
-           "ensure_consent_table"]  # fmt: skip
+__all__ = [
+    "CONSENT_TABLE",
+    "PURPOSES",
+    "CHANNELS",
+    "record_consent",
+    "consent_history",
+    "effective_consent",
+    "ensure_consent_table",
+]
 
 CONSENT_TABLE = "consent_events"
 #: purpose -> the customers column it falls back to
@@ -73,14 +80,23 @@ def _known_customer(ws: Workspace, customer_id: str) -> None:
         raise NotFound(f"customer '{customer_id}': not in the customers table. Expected an existing customer_id.")
 
 
-def record_consent(ws: Workspace, customer_id: str, purpose: str, granted: bool, *, source: str = "shopseg",
-                   at: dt.datetime | None = None) -> None:  # fmt: skip
+def record_consent(
+    ws: Workspace,
+    customer_id: str,
+    purpose: str,
+    granted: bool,
+    *,
+    source: str = "shopseg",
+    at: dt.datetime | None = None,
+) -> None:
     """Append a grant (``granted=True``) or withdrawal of ``purpose`` for one customer."""
     check_purpose(purpose)
     _known_customer(ws, customer_id)
     ensure_consent_table(ws)
-    at = at or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    ws.con.execute(f'INSERT INTO "{CONSENT_TABLE}" VALUES (?, ?, ?, ?, ?)', [customer_id, purpose, bool(granted), source, at])
+    at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ws.con.execute(
+        f'INSERT INTO "{CONSENT_TABLE}" VALUES (?, ?, ?, ?, ?)', [customer_id, purpose, bool(granted), source, at]
+    )
 
 
 def consent_history(ws: Workspace, customer_id: str) -> pd.DataFrame:

@@ -43,15 +43,39 @@ import duckdb
 from shopseg._logging import get_logger
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, NotFound, ShopsegError, WorkspaceError
-from shopseg.privacy.audit import AUDIT_TABLE, REDACTED, record_audit, redact_text, subject_hash, subject_hasher, word_pattern
-from shopseg.privacy.tombstones import TOMBSTONES_TABLE, add_tombstones, is_pending, mark_journal_clean, pending_subjects
+from shopseg.privacy.audit import (
+    AUDIT_TABLE,
+    REDACTED,
+    record_audit,
+    redact_text,
+    subject_hash,
+    subject_hasher,
+    word_pattern,
+)
+from shopseg.privacy.tombstones import (
+    TOMBSTONES_TABLE,
+    add_tombstones,
+    is_pending,
+    mark_journal_clean,
+    pending_subjects,
+)
 from shopseg.workspace import COMPACT_PENDING, META_TABLE, Workspace
 
 if TYPE_CHECKING:
     from shopseg.live.journal import Journal
 
-__all__ = ["AUDIT_TABLE", "ERASERS", "ErasureReport", "register_eraser", "unregister_eraser", "forget_customer",
-           "subject_hash", "record_audit", "customer_tables", "compact_workspace"]  # fmt: skip
+__all__ = [
+    "AUDIT_TABLE",
+    "ERASERS",
+    "ErasureReport",
+    "register_eraser",
+    "unregister_eraser",
+    "forget_customer",
+    "subject_hash",
+    "record_audit",
+    "customer_tables",
+    "compact_workspace",
+]
 
 log = get_logger("shopseg.privacy")
 #: name -> eraser(customer_id) returning the number of records it removed
@@ -118,11 +142,22 @@ def _exists(ws: Workspace, customer_id: str) -> bool:
 def _emails(ws: Workspace, customer_id: str, report: ErasureReport) -> list[str]:
     """The customer's addresses, unless another account has one of them (then none is erased by value)."""
     con = ws.con
-    emails = [r[0] for r in con.execute(
-        "SELECT DISTINCT lower(trim(email)) FROM customers WHERE customer_id = ? AND email IS NOT NULL",
-        [customer_id]).fetchall()]  # fmt: skip
-    shared = con.execute("SELECT DISTINCT customer_id FROM customers WHERE customer_id <> ? AND lower(trim(email)) "
-                         "IN (SELECT unnest(?))", [customer_id, emails]).fetchall() if emails else []  # fmt: skip
+    emails = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT lower(trim(email)) FROM customers WHERE customer_id = ? AND email IS NOT NULL",
+            [customer_id],
+        ).fetchall()
+    ]
+    shared = (
+        con.execute(
+            "SELECT DISTINCT customer_id FROM customers WHERE customer_id <> ? AND lower(trim(email)) "
+            "IN (SELECT unnest(?))",
+            [customer_id, emails],
+        ).fetchall()
+        if emails
+        else []
+    )
     if shared:  # another account with the same address: its rows stay (erase it by its own id)
         report.shared_email_accounts = len(shared)
         return []
@@ -130,9 +165,14 @@ def _emails(ws: Workspace, customer_id: str, report: ErasureReport) -> list[str]
 
 
 def _devices(ws: Workspace, customer_id: str) -> set[str]:
-    return {r[0] for t, c in _columns(ws).items() if "customer_id" in c and "anonymous_id" in c
-            for r in ws.con.execute(f'SELECT DISTINCT anonymous_id FROM "{t}" WHERE customer_id = ? '
-                                    "AND anonymous_id IS NOT NULL", [customer_id]).fetchall()}  # fmt: skip
+    return {
+        r[0]
+        for t, c in _columns(ws).items()
+        if "customer_id" in c and "anonymous_id" in c
+        for r in ws.con.execute(
+            f'SELECT DISTINCT anonymous_id FROM "{t}" WHERE customer_id = ? AND anonymous_id IS NOT NULL', [customer_id]
+        ).fetchall()
+    }
 
 
 def _erase_rows(ws: Workspace, customer_id: str, emails: list[str], devices: list[str], report: ErasureReport) -> None:
@@ -143,14 +183,20 @@ def _erase_rows(ws: Workspace, customer_id: str, emails: list[str], devices: lis
         for table, c in sorted(cols.items()):
             n = 0
             if "customer_id" not in c and "order_id" in c and len(orders):
-                n += con.execute(f'DELETE FROM "{table}" WHERE order_id IN (SELECT order_id FROM _shopseg_forget_orders)').fetchone()[0]
+                n += con.execute(
+                    f'DELETE FROM "{table}" WHERE order_id IN (SELECT order_id FROM _shopseg_forget_orders)'
+                ).fetchone()[0]
             if "anonymous_id" in c and devices:  # the same device's anonymous browsing is theirs too (not another
                 mine = " AND customer_id IS NULL" if "customer_id" in c else ""  # customer's signed-in activity on it)
-                n += con.execute(f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?)){mine}', [devices]).fetchone()[0]
+                n += con.execute(
+                    f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?)){mine}', [devices]
+                ).fetchone()[0]
             if "customer_id" in c:
                 n += con.execute(f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id]).fetchone()[0]
             if "email" in c and emails and c["email"] == "VARCHAR" and "customer_id" not in c:
-                n += con.execute(f'DELETE FROM "{table}" WHERE lower(trim(email)) IN (SELECT unnest(?))', [emails]).fetchone()[0]
+                n += con.execute(
+                    f'DELETE FROM "{table}" WHERE lower(trim(email)) IN (SELECT unnest(?))', [emails]
+                ).fetchone()[0]
             if n:
                 report.deleted[table] = int(n)
     finally:
@@ -164,7 +210,9 @@ def _erase_rows(ws: Workspace, customer_id: str, emails: list[str], devices: lis
                 for _ in range(_REDACT_ROUNDS):
                     n = con.execute(
                         f'UPDATE "{table}" SET "{column}" = regexp_replace("{column}", ?, \'\\1{REDACTED}\\2\', \'gi\') '
-                        f'WHERE regexp_matches("{column}", ?, \'i\')', [pattern, pattern]).fetchone()[0]  # fmt: skip
+                        f"WHERE regexp_matches(\"{column}\", ?, 'i')",
+                        [pattern, pattern],
+                    ).fetchone()[0]
                     if not n:
                         break
                     report.redacted[f"{table}.{column}"] = report.redacted.get(f"{table}.{column}", 0) + int(n)
@@ -180,12 +228,18 @@ def _redact_json(value: Any, patterns: list[re.Pattern[str]]) -> Any:
         for p in patterns:
             value = p.sub(rf"\g<1>{REDACTED}\g<2>", p.sub(rf"\g<1>{REDACTED}\g<2>", value))
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool) and any(p.fullmatch(str(value)) for p in patterns):
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and any(p.fullmatch(str(value)) for p in patterns)
+    ):
         return REDACTED
     return value
 
 
-def _journal_edit(ws: Workspace, customer_id: str, devices: set[str], emails: list[str]) -> Callable[[dict[str, Any]], Any]:
+def _journal_edit(
+    ws: Workspace, customer_id: str, devices: set[str], emails: list[str]
+) -> Callable[[dict[str, Any]], Any]:
     """The edit of journaled events: drop the customer's, their devices' and earlier pending erasures' events;
     redact mentions of the id or the address in the others."""
     pending, hasher = pending_subjects(ws), subject_hasher(ws)
@@ -213,8 +267,14 @@ def _count_journal(events: list[dict[str, Any]], edit: Callable[[dict[str, Any]]
         report.redacted["journal"] = changed
 
 
-def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure request", compact: bool | None = None,
-                    journal: Journal | None = None) -> ErasureReport:  # fmt: skip
+def forget_customer(
+    ws: Workspace,
+    customer_id: str,
+    *,
+    reason: str = "erasure request",
+    compact: bool | None = None,
+    journal: Journal | None = None,
+) -> ErasureReport:
     """Erase ``customer_id`` everywhere; returns what was removed. See the module docstring.
 
     Parameters
@@ -239,8 +299,10 @@ def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure r
     if not customer_id:
         raise InvalidParameterError("forget: the customer id must be a non-empty string.")
     if journal is None and open_journal(f"{ws.path}.journal") is not None:
-        raise WorkspaceError(f"{ws.path}: a live engine in this process is writing its journal. Erase through it: "
-                             "LiveEngine.erase(customer_id) or DELETE /api/v1/customers/{id}.")  # fmt: skip
+        raise WorkspaceError(
+            f"{ws.path}: a live engine in this process is writing its journal. Erase through it: "
+            "LiveEngine.erase(customer_id) or DELETE /api/v1/customers/{id}."
+        )
     if compact is None:
         compact = get_setting("erasure_compact") == "now"
     report = ErasureReport(subject_hash(ws, customer_id))
@@ -255,24 +317,36 @@ def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure r
             _erase_rows(ws, customer_id, emails, sorted(devices), report)
             add_tombstones(ws, customer_id, devices)
             ws.set_meta(COMPACT_PENDING, "erasure")
-            record_audit(ws, "forget", report.subject_hash, {
-                "reason": redact_text(reason, [customer_id, *emails]), "deleted": report.deleted,
-                "redacted": report.redacted, "shared_email_accounts": report.shared_email_accounts})  # fmt: skip
+            record_audit(
+                ws,
+                "forget",
+                report.subject_hash,
+                {
+                    "reason": redact_text(reason, [customer_id, *emails]),
+                    "deleted": report.deleted,
+                    "redacted": report.redacted,
+                    "shared_email_accounts": report.shared_email_accounts,
+                },
+            )
         try:
             if journal is not None:
                 journal.rewrite(edit)
             else:
                 rewrite_journal(journal_path, edit)
         except OSError as exc:
-            raise ShopsegError(f"{journal_path}: customer erased from the workspace tables, but rewriting the live "
-                               f"journal failed ({type(exc).__name__}: {exc}); a replay skips their journaled events "
-                               "meanwhile. Fix the cause and rerun `shopseg forget` with the same id.") from exc  # fmt: skip
+            raise ShopsegError(
+                f"{journal_path}: customer erased from the workspace tables, but rewriting the live "
+                f"journal failed ({type(exc).__name__}: {exc}); a replay skips their journaled events "
+                "meanwhile. Fix the cause and rerun `shopseg forget` with the same id."
+            ) from exc
         mark_journal_clean(ws)  # every pending subject: the edit dropped earlier unfinished erasures' events too
     failed = _call_erasers(ws, customer_id, report)
     if not report.deleted and not report.redacted and not failed and not any(report.external.values()):
-        raise NotFound(f"customer '{customer_id}': not found in any table with a customer_id column "
-                       f"({', '.join(customer_tables(ws))}), in the live journal nor in a registered store. "
-                       "Nothing was erased.")  # fmt: skip
+        raise NotFound(
+            f"customer '{customer_id}': not found in any table with a customer_id column "
+            f"({', '.join(customer_tables(ws))}), in the live journal nor in a registered store. "
+            "Nothing was erased."
+        )
     if compact:
         try:
             ws.compact()
@@ -283,9 +357,11 @@ def forget_customer(ws: Workspace, customer_id: str, *, reason: str = "erasure r
         _checkpoint(ws)
     if failed:
         steps = "; ".join(f.rstrip(".") for f in failed)
-        raise ShopsegError(f"customer erased from the workspace and its journal, but {len(failed)} step(s) failed: "
-                           f"{steps}. Fix them and rerun `shopseg forget` (or `shopseg privacy compact` for the file "
-                           "rewrite).")  # fmt: skip
+        raise ShopsegError(
+            f"customer erased from the workspace and its journal, but {len(failed)} step(s) failed: "
+            f"{steps}. Fix them and rerun `shopseg forget` (or `shopseg privacy compact` for the file "
+            "rewrite)."
+        )
     return report
 
 

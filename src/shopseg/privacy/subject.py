@@ -38,8 +38,10 @@ def export_customer_data(ws: Workspace, customer_id: str) -> dict[str, Any]:
         if len(df):
             out[table] = _records(df.drop(columns="customer_id"))
     if not out:
-        raise NotFound(f"customer '{customer_id}': no data in any table with a customer_id column. "
-                       "Expected an existing customer_id.")  # fmt: skip
+        raise NotFound(
+            f"customer '{customer_id}': no data in any table with a customer_id column. "
+            "Expected an existing customer_id."
+        )
     lines = ws.con.execute(
         "SELECT l.* FROM order_lines l JOIN orders o USING (order_id) WHERE o.customer_id = ? ORDER BY 1, 2",
         [customer_id],
@@ -47,8 +49,11 @@ def export_customer_data(ws: Workspace, customer_id: str) -> dict[str, Any]:
     if len(lines):
         out["order_lines"] = _records(lines)
     record_audit(ws, "subject-export", subject_hash(ws, customer_id), {"tables": sorted(out)})
-    return {"customer_id": customer_id, "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "tables": out}  # fmt: skip
+    return {
+        "customer_id": customer_id,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "tables": out,
+    }
 
 
 def customer_data_json(ws: Workspace, customer_id: str) -> str:
@@ -56,8 +61,9 @@ def customer_data_json(ws: Workspace, customer_id: str) -> str:
     return json.dumps(export_customer_data(ws, customer_id), indent=2, ensure_ascii=False, default=str)
 
 
-def apply_retention(ws: Workspace, *, days: int | None = None, as_of: str | dt.datetime | None = None,
-                    dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+def apply_retention(
+    ws: Workspace, *, days: int | None = None, as_of: str | dt.datetime | None = None, dry_run: bool = False
+) -> dict[str, Any]:
     """Delete raw events older than ``days`` (default the ``event_retention_days`` setting) before ``as_of`` (now).
 
     Returns
@@ -72,7 +78,9 @@ def apply_retention(ws: Workspace, *, days: int | None = None, as_of: str | dt.d
         total = ws.con.execute("SELECT count(*) FROM events").fetchone()[0]
         return {"cutoff": None, "deleted": 0, "kept": int(total)}
     try:
-        end = dt.datetime.fromisoformat(str(as_of)) if as_of is not None else dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        end = (
+            dt.datetime.fromisoformat(str(as_of)) if as_of is not None else dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        )
     except ValueError:
         raise InvalidParameterError(f"retention: --as-of must be an ISO date. Got {as_of!r}.") from None
     cutoff = end - dt.timedelta(days=days)
@@ -82,7 +90,12 @@ def apply_retention(ws: Workspace, *, days: int | None = None, as_of: str | dt.d
         with ws.transaction():
             ws.con.execute("DELETE FROM events WHERE occurred_at < ?", [cutoff])
             ws.set_meta(COMPACT_PENDING, "retention")  # the deleted rows stay readable until `shopseg privacy compact`
-            record_audit(ws, "retention", None, {"table": "events", "cutoff": cutoff.isoformat(), "deleted": old,
-                                                 "days": days})  # fmt: skip
-    return {"cutoff": cutoff.isoformat(sep=" "), "deleted": old, "kept": total - (0 if dry_run else old),
-            "audit_table": AUDIT_TABLE}  # fmt: skip
+            record_audit(
+                ws, "retention", None, {"table": "events", "cutoff": cutoff.isoformat(), "deleted": old, "days": days}
+            )
+    return {
+        "cutoff": cutoff.isoformat(sep=" "),
+        "deleted": old,
+        "kept": total - (0 if dry_run else old),
+        "audit_table": AUDIT_TABLE,
+    }

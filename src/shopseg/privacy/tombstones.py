@@ -22,8 +22,7 @@ from typing import Any
 from shopseg.privacy.audit import subject_hasher
 from shopseg.workspace import Workspace
 
-__all__ = ["TOMBSTONES_TABLE", "add_tombstones", "pending_subjects", "is_pending", "drop_pending",
-           "mark_journal_clean"]  # fmt: skip
+__all__ = ["TOMBSTONES_TABLE", "add_tombstones", "pending_subjects", "is_pending", "drop_pending", "mark_journal_clean"]
 
 TOMBSTONES_TABLE = "privacy_tombstones"
 _DDL = f"""CREATE TABLE IF NOT EXISTS "{TOMBSTONES_TABLE}" (subject_hash VARCHAR, kind VARCHAR,
@@ -33,7 +32,7 @@ _DDL = f"""CREATE TABLE IF NOT EXISTS "{TOMBSTONES_TABLE}" (subject_hash VARCHAR
 def add_tombstones(ws: Workspace, customer_id: str, devices: Iterable[str]) -> None:
     """Record the customer and their devices as erased, their journal purge pending (inside the erasure's transaction)."""
     ws.con.execute(_DDL)
-    at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     hasher = subject_hasher(ws)
     rows = [(hasher(customer_id), "customer_id")] + [(hasher(d), "anonymous_id") for d in sorted(set(devices))]
     for h, kind in rows:
@@ -69,5 +68,7 @@ def mark_journal_clean(ws: Workspace, hashes: Iterable[str] | None = None) -> No
     if hashes is None:
         ws.con.execute(f'UPDATE "{TOMBSTONES_TABLE}" SET journal_clean = true WHERE NOT journal_clean')
     else:
-        ws.con.execute(f'UPDATE "{TOMBSTONES_TABLE}" SET journal_clean = true WHERE subject_hash IN (SELECT unnest(?))',
-                       [sorted(hashes)])  # fmt: skip
+        ws.con.execute(
+            f'UPDATE "{TOMBSTONES_TABLE}" SET journal_clean = true WHERE subject_hash IN (SELECT unnest(?))',
+            [sorted(hashes)],
+        )

@@ -37,9 +37,13 @@ def saved_segment_sizes(workspace: Workspace) -> pd.DataFrame:
     store = SegmentStore(workspace)
     saved = store.list()
     store.definitions()  # finds the saved rules that cannot be used
-    df = pd.DataFrame([{"name": s.name, "version": s.version, "definition": s.definition,
-                        "description": s.description} for s in saved],  # fmt: skip
-                      columns=cols[:4])
+    df = pd.DataFrame(
+        [
+            {"name": s.name, "version": s.version, "definition": s.definition, "description": s.description}
+            for s in saved
+        ],
+        columns=cols[:4],
+    )
     errors = {name: describe_broken(name, exc) for name, exc in store.broken.items()}
     if df.empty or not workspace.has_table(SNAPSHOTS_TABLE):
         return df.assign(as_of=None, size=None, revenue_share=None, error=[errors.get(n) for n in df["name"]])
@@ -67,11 +71,16 @@ def prediction_summary(workspace: Workspace) -> dict[str, Any] | None:
     if not workspace.has_table("customer_predictions"):
         return None
     con = workspace.con
-    totals = con.execute(
-        """SELECT count(*) AS buyers, sum(clv) AS clv, sum(clv_param_p10) AS clv_param_p10, sum(clv_param_p90) AS clv_param_p90,
+    totals = (
+        con.execute(
+            """SELECT count(*) AS buyers, sum(clv) AS clv, sum(clv_param_p10) AS clv_param_p10, sum(clv_param_p90) AS clv_param_p90,
                   avg(p_alive) AS p_alive, quantile_cont(clv, 0.5) AS clv_median, max(clv) AS clv_max
            FROM customer_predictions"""
-    ).df().iloc[0].to_dict()
+        )
+        .df()
+        .iloc[0]
+        .to_dict()
+    )
     hist = con.execute(
         f"""WITH b AS (SELECT least(floor(ln(1 + greatest(clv, 0)) / (ln(1 + ?) / {CLV_BINS})), {CLV_BINS - 1}) AS bin
                        FROM customer_predictions)

@@ -31,8 +31,13 @@ _BLUE, _GOLD, _TEAL, _RED, _GREY = "#486581", "#f0b429", "#2cb1bc", "#d64545", "
 
 
 def _layout(fig: go.Figure, height: int = 340, **layout: Any) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 55, "r": 20, "t": 30, "b": 70}, template="plotly_white",
-                      legend={"orientation": "h", "y": 1.12}, **layout)  # fmt: skip
+    fig.update_layout(
+        height=height,
+        margin={"l": 55, "r": 20, "t": 30, "b": 70},
+        template="plotly_white",
+        legend={"orientation": "h", "y": 1.12},
+        **layout,
+    )
     return fig
 
 
@@ -54,13 +59,22 @@ def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
     z = grid.pivot_table(index="r_score", columns="f_score", values="customers", fill_value=0)
     seg = grid.pivot_table(index="r_score", columns="f_score", values="segment", aggfunc="first").reindex_like(z)
     rev = grid.pivot_table(index="r_score", columns="f_score", values="mean_revenue").reindex_like(z)
-    custom = [[[str(s), float(r) if r == r else 0.0] for s, r in zip(srow, rrow, strict=True)]
-              for srow, rrow in zip(seg.values, rev.values, strict=True)]  # fmt: skip
-    fig = go.Figure(go.Heatmap(
-        z=z.values, x=[f"F{c}" for c in z.columns], y=[f"R{r}" for r in z.index], colorscale="Blues",
-        text=z.values, texttemplate="%{text}", customdata=custom,
-        hovertemplate="%{y} %{x}: %{z} customers<br>%{customdata[0]}<br>mean revenue %{customdata[1]:,.2f}<extra></extra>",
-    ))  # fmt: skip
+    custom = [
+        [[str(s), float(r) if r == r else 0.0] for s, r in zip(srow, rrow, strict=True)]
+        for srow, rrow in zip(seg.values, rev.values, strict=True)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.values,
+            x=[f"F{c}" for c in z.columns],
+            y=[f"R{r}" for r in z.index],
+            colorscale="Blues",
+            text=z.values,
+            texttemplate="%{text}",
+            customdata=custom,
+            hovertemplate="%{y} %{x}: %{z} customers<br>%{customdata[0]}<br>mean revenue %{customdata[1]:,.2f}<extra></extra>",
+        )
+    )
     return _layout(fig, height=420, xaxis_title="frequency score", yaxis_title="recency score")
 
 
@@ -79,40 +93,64 @@ def cluster_bars(profiles: pd.DataFrame) -> go.Figure:
     zcols = [c for c in profiles.columns if c.endswith("_z")]
     fig = go.Figure()
     for _, row in profiles.iterrows():
-        fig.add_bar(x=[c[:-2] for c in zcols], y=[row[c] for c in zcols], name=f"{row['cluster']}: {row['cluster_name']}")
+        fig.add_bar(
+            x=[c[:-2] for c in zcols], y=[row[c] for c in zcols], name=f"{row['cluster']}: {row['cluster_name']}"
+        )
     return _layout(fig, height=420, barmode="group", yaxis_title="z-score vs all customers")
 
 
 def clv_histogram(hist: pd.DataFrame) -> go.Figure:
     """Buyers per CLV bin (log-spaced bins)."""
     labels = [f"{lo:,.0f}-{hi:,.0f}" for lo, hi in zip(hist["low"], hist["high"], strict=True)]
-    return _layout(go.Figure(go.Bar(x=labels, y=hist["customers"], marker_color=_BLUE)), xaxis_title="CLV",
-                 yaxis_title="buyers")  # fmt: skip
+    return _layout(
+        go.Figure(go.Bar(x=labels, y=hist["customers"], marker_color=_BLUE)), xaxis_title="CLV", yaxis_title="buyers"
+    )
 
 
 def risk_bands(risk: pd.DataFrame) -> go.Figure:
     """Buyers and CLV at stake per churn risk band."""
     colors = {"low": _TEAL, "medium": _GOLD, "high": _RED}
-    fig = go.Figure(go.Bar(x=risk["churn_risk"], y=risk["customers"], marker_color=[colors.get(r, _GREY) for r in risk["churn_risk"]],
-                           customdata=risk["clv_at_stake"], hovertemplate="%{x}: %{y} buyers, CLV %{customdata:,.0f}<extra></extra>"))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=risk["churn_risk"],
+            y=risk["customers"],
+            marker_color=[colors.get(r, _GREY) for r in risk["churn_risk"]],
+            customdata=risk["clv_at_stake"],
+            hovertemplate="%{x}: %{y} buyers, CLV %{customdata:,.0f}<extra></extra>",
+        )
+    )
     return _layout(fig, yaxis_title="buyers")
 
 
 def calibration_chart(groups: pd.DataFrame) -> go.Figure:
     """Backtest: mean actual vs predicted holdout purchases per calibration-frequency group."""
     fig = go.Figure()
-    fig.add_scatter(x=groups["group"], y=groups["actual_mean"], name="actual", mode="lines+markers", line={"color": _BLUE})
-    fig.add_scatter(x=groups["group"], y=groups["predicted_mean"], name="BG/NBD", mode="lines+markers", line={"color": _GOLD})
+    fig.add_scatter(
+        x=groups["group"], y=groups["actual_mean"], name="actual", mode="lines+markers", line={"color": _BLUE}
+    )
+    fig.add_scatter(
+        x=groups["group"], y=groups["predicted_mean"], name="BG/NBD", mode="lines+markers", line={"color": _GOLD}
+    )
     if "naive_mean" in groups:
-        fig.add_scatter(x=groups["group"], y=groups["naive_mean"], name="naive", mode="lines", line={"color": _GREY, "dash": "dot"})
+        fig.add_scatter(
+            x=groups["group"], y=groups["naive_mean"], name="naive", mode="lines", line={"color": _GREY, "dash": "dot"}
+        )
     return _layout(fig, xaxis_title="repeat purchase days in calibration", yaxis_title="mean holdout purchases")
 
 
 def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> go.Figure:
     """Regions x categories coloured by ``value`` (revenue index: 1 = as in the whole store)."""
     z = df.pivot_table(index="region", columns="category", values=value)
-    fig = go.Figure(go.Heatmap(z=z.values, x=list(z.columns), y=list(z.index), colorscale="RdBu", zmid=1.0 if value == "revenue_index" else None,
-                               hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.values,
+            x=list(z.columns),
+            y=list(z.index),
+            colorscale="RdBu",
+            zmid=1.0 if value == "revenue_index" else None,
+            hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>",
+        )
+    )
     return _layout(fig, height=max(360, 18 * len(z.index) + 120))
 
 
@@ -126,14 +164,29 @@ def region_trend(df: pd.DataFrame, top: int = 8) -> go.Figure:
     return _layout(fig, height=360, yaxis_title="revenue")
 
 
-def lift_chart(rows: pd.DataFrame, *, value: str = "lift", low: str = "lift_low", high: str = "lift_high",
-               title: str = "conversion lift vs control") -> go.Figure:
+def lift_chart(
+    rows: pd.DataFrame,
+    *,
+    value: str = "lift",
+    low: str = "lift_low",
+    high: str = "lift_high",
+    title: str = "conversion lift vs control",
+) -> go.Figure:
     """Lift per non-control variant with its confidence interval (error bars) and the zero line."""
     rows = rows.dropna(subset=[value, low, high])
-    fig = go.Figure(go.Scatter(
-        x=rows["variant"], y=rows[value].astype(float), mode="markers", marker={"size": 11, "color": _BLUE},
-        error_y={"type": "data", "symmetric": False, "array": (rows[high] - rows[value]).astype(float),
-                 "arrayminus": (rows[value] - rows[low]).astype(float)},
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Scatter(
+            x=rows["variant"],
+            y=rows[value].astype(float),
+            mode="markers",
+            marker={"size": 11, "color": _BLUE},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (rows[high] - rows[value]).astype(float),
+                "arrayminus": (rows[value] - rows[low]).astype(float),
+            },
+        )
+    )
     fig.add_hline(y=0, line_dash="dot", line_color=_GREY)
     return _layout(fig, height=300, yaxis_title=title)

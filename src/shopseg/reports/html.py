@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +78,7 @@ def render_report(summary: StoreSummary, *, title: str = "shopseg report", sourc
     return env.get_template("report.html.j2").render(
         title=title,
         version=shopseg.__version__,
-        generated_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         workspace=source,
         features_note=summary.notes.get("features", ""),
         predictions_note=summary.notes.get("predictions", ""),
@@ -142,25 +142,53 @@ def _extended_sections(frames: dict[str, pd.DataFrame]) -> list[_Section]:
         charts = []
         if df["size"].notna().any():
             total = frames["rfm_segments"]["customers"].sum() if "rfm_segments" in frames else df["size"].max()
-            charts.append(_fig(figures.share_chart(df.assign(share=df["size"].fillna(0) / max(float(total), 1.0)), "name")))
-        out.append(_Section("saved-segments", "Saved segments", charts, _table(df),
-                            "Sizes from the latest snapshot (`shopseg segment refresh`)."))  # fmt: skip
+            charts.append(
+                _fig(figures.share_chart(df.assign(share=df["size"].fillna(0) / max(float(total), 1.0)), "name"))
+            )
+        out.append(
+            _Section(
+                "saved-segments",
+                "Saved segments",
+                charts,
+                _table(df),
+                "Sizes from the latest snapshot (`shopseg segment refresh`).",
+            )
+        )
     if "clv_hist" in frames:
         charts = [_fig(figures.clv_histogram(frames["clv_hist"])), _fig(figures.risk_bands(frames["churn_risk"]))]
-        out.append(_Section("predictions", "Predictions: CLV distribution and churn risk bands", charts,
-                            _table(frames["clv_by_segment"]) if "clv_by_segment" in frames else _table(frames["churn_risk"]),
-                            "Churn risk: low below 0.5, medium to 0.8, high from 0.8 (P(no purchase in the churn window))."))  # fmt: skip
+        out.append(
+            _Section(
+                "predictions",
+                "Predictions: CLV distribution and churn risk bands",
+                charts,
+                _table(frames["clv_by_segment"]) if "clv_by_segment" in frames else _table(frames["churn_risk"]),
+                "Churn risk: low below 0.5, medium to 0.8, high from 0.8 (P(no purchase in the churn window)).",
+            )
+        )
     if "clusters" in frames:
         df = frames["clusters"]
         plain = [c for c in df.columns if not c.endswith("_z") and not c.endswith("_mode_share")]
-        out.append(_Section("clusters", "Clusters", [_fig(figures.cluster_bars(df))], _table(df[plain]),
-                            "Bars: how far each cluster's mean sits from all customers' (z-score); table: medians."))  # fmt: skip
+        out.append(
+            _Section(
+                "clusters",
+                "Clusters",
+                [_fig(figures.cluster_bars(df))],
+                _table(df[plain]),
+                "Bars: how far each cluster's mean sits from all customers' (z-score); table: medians.",
+            )
+        )
     if "region_category" in frames and not frames["region_category"].empty:
-        out.append(_Section("regions", "Regions x product categories", [_fig(figures.region_category_heatmap(frames["region_category"]))],
-                            _table(frames["region_top"]) if "region_top" in frames else None,
-                            "Revenue index: the category's share of the region's revenue over its share of all revenue "
-                            "(above 1 it does better there, below 1 it lags). Table: the 20 segment x region x category "
-                            "cells with the most revenue. Over time: `shopseg report regions`."))  # fmt: skip
+        out.append(
+            _Section(
+                "regions",
+                "Regions x product categories",
+                [_fig(figures.region_category_heatmap(frames["region_category"]))],
+                _table(frames["region_top"]) if "region_top" in frames else None,
+                "Revenue index: the category's share of the region's revenue over its share of all revenue "
+                "(above 1 it does better there, below 1 it lags). Table: the 20 segment x region x category "
+                "cells with the most revenue. Over time: `shopseg report regions`.",
+            )
+        )
     return out
 
 

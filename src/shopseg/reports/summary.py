@@ -95,8 +95,9 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
         summary.sections["clusters"] = clusters
     if workspace.has_table("orders") and summary.kpis["orders"]:
         summary.sections["region_category"] = region_performance(workspace, by=["region", "category"], period="all")
-        summary.sections["region_top"] = region_performance(workspace, by=["segment", "region", "category"],
-                                                            period="all", limit=20)  # fmt: skip
+        summary.sections["region_top"] = region_performance(
+            workspace, by=["segment", "region", "category"], period="all", limit=20
+        )
 
 
 def store_kpis(workspace: Workspace) -> dict[str, Any]:

@@ -27,7 +27,10 @@ _LIFECYCLE = ("customer_lifecycle", "stage")
 def _labels(ws: Workspace, table: str, column: str) -> list[str]:
     if not ws.has_table(table):
         return []
-    return [r[0] for r in ws.con.execute(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()]
+    return [
+        r[0]
+        for r in ws.con.execute(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL').fetchall()
+    ]
 
 
 def _saved(ws: Workspace) -> list[str]:
@@ -73,7 +76,9 @@ def segment_customer_ids(ws: Workspace, name: str, *, engine: str | None = None)
                 return [str(r[0]) for r in rows], kind
     names = known_segment_names(ws)
     hint = did_you_mean(name, names) or (
-        f" Known: {', '.join(names)}." if names else " Hint: run `shopseg rfm`, `shopseg lifecycle` or `shopseg segment create`."
+        f" Known: {', '.join(names)}."
+        if names
+        else " Hint: run `shopseg rfm`, `shopseg lifecycle` or `shopseg segment create`."
     )
     raise NotFound(f"segment '{name}': no saved segment, RFM segment or lifecycle stage has this name.{hint}")
 
@@ -81,8 +86,9 @@ def segment_customer_ids(ws: Workspace, name: str, *, engine: str | None = None)
 _MEMBER_COLUMNS = ("orders", "revenue", "last_order_at", "country", "region")
 
 
-def segment_members(ws: Workspace, rule: str, *, as_of: dt.date | str | None = None,
-                    engine: str | None = None) -> pd.DataFrame:  # fmt: skip
+def segment_members(
+    ws: Workspace, rule: str, *, as_of: dt.date | str | None = None, engine: str | None = None
+) -> pd.DataFrame:
     """The customers a rule (or a saved segment's name) selects, as a DataFrame indexed by ``customer_id``.
 
     Parameters
@@ -135,8 +141,9 @@ def segment_members(ws: Workspace, rule: str, *, as_of: dt.date | str | None = N
         found = {r[0] for r in ws.con.execute(f"DESCRIBE {FEATURES_TABLE}").fetchall()}
         columns = [c for c in _MEMBER_COLUMNS if c in found]
         selected = ", ".join(["customer_id", *columns])
-        df = ws.con.execute(f"SELECT {selected} FROM {FEATURES_TABLE} WHERE list_contains(?, customer_id) "
-                            "ORDER BY customer_id", [ids]).df()  # fmt: skip
+        df = ws.con.execute(
+            f"SELECT {selected} FROM {FEATURES_TABLE} WHERE list_contains(?, customer_id) ORDER BY customer_id", [ids]
+        ).df()
     else:
         df = pd.DataFrame({"customer_id": ids})
     df = df.set_index("customer_id")

@@ -34,9 +34,23 @@ from shopseg.features.purchases import purchase_lines, purchase_orders
 from shopseg.segments.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
 from shopseg.segments.fields import FIELDS, FieldRegistry
 from shopseg.segments.nodes import (
-    And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
+    And,
+    Between,
+    Compare,
+    Contains,
+    Distance,
+    Event,
+    In,
+    IsNull,
+    Node,
+    Not,
+    Or,
+    RelDate,
+    Segment,
+    SegmentRef,
+    Value,
     walk,
-)  # fmt: skip
+)
 from shopseg.segments.render import render
 from shopseg.segments.validate import iso_date, validate_segment
 
@@ -123,7 +137,9 @@ class _Compiler:
 
     def _events(self, nodes: list[Event]) -> ir.Table:
         ev = self.engine.table("events")
-        keys = sorted({k for e in nodes for k, _ in e.filters if k not in EVENT_COLUMNS} | {e.prop for e in nodes if e.prop})
+        keys = sorted(
+            {k for e in nodes for k, _ in e.filters if k not in EVENT_COLUMNS} | {e.prop for e in nodes if e.prop}
+        )
         ev = ev.filter(ev.customer_id.notnull(), ev.occurred_at.notnull())
         props = {f"p__{k}": _json_text(self.engine, ev.properties, k) for k in keys}
         return ev.mutate(_day=ev.occurred_at.cast("date"), **props)
@@ -131,8 +147,12 @@ class _Compiler:
     def _orders(self) -> ir.Table:
         """Purchase orders (as the features define them) up to the as-of date, with ``value`` in currency."""
         o = purchase_orders(purchase_lines(self.engine, AsOf.of(self.as_of)))
-        return o.mutate(_day=o.ordered_at.cast("date"), p__channel=o.channel,
-                        p__value=o.cents.cast("float64") / 100.0, p__units=o.units.cast("float64"))  # fmt: skip
+        return o.mutate(
+            _day=o.ordered_at.cast("date"),
+            p__channel=o.channel,
+            p__value=o.cents.cast("float64") / 100.0,
+            p__units=o.units.cast("float64"),
+        )
 
     def event_aggregates(self, source: str) -> ir.Table:
         nodes = [e for e in self.events if e.source == source]
@@ -218,7 +238,9 @@ class _Compiler:
 
     @staticmethod
     def leaf(col: ir.Value, op: str, lit: ir.Value) -> ir.BooleanValue:
-        return {"=": col == lit, "!=": col != lit, "<": col < lit, "<=": col <= lit, ">": col > lit, ">=": col >= lit}[op]
+        return {"=": col == lit, "!=": col != lit, "<": col < lit, "<=": col <= lit, ">": col > lit, ">=": col >= lit}[
+            op
+        ]
 
 
 def _balanced(parts: list[ir.BooleanValue], op: Callable[[Any, Any], Any]) -> ir.BooleanValue:
@@ -263,8 +285,13 @@ def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:
     return clamped.sqrt().asin() * (2 * EARTH_RADIUS_KM)
 
 
-def _prepare(engine: Engine, segment: Segment, as_of: dt.date | str, fields: FieldRegistry,
-             segments: Mapping[str, Segment] | None) -> tuple[_Compiler, ir.Table, ir.BooleanValue]:  # fmt: skip
+def _prepare(
+    engine: Engine,
+    segment: Segment,
+    as_of: dt.date | str,
+    fields: FieldRegistry,
+    segments: Mapping[str, Segment] | None,
+) -> tuple[_Compiler, ir.Table, ir.BooleanValue]:
     validate_segment(segment, fields, segments if segments is not None else {})
     day = parse_date(as_of)
     rule = inline_segments(segment.rule, segments or {})
@@ -309,15 +336,27 @@ def compile_segment(
     return t, pred.fill_null(False)
 
 
-def segment_frame(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
-                  segments: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
+def segment_frame(
+    engine: Engine,
+    segment: Segment,
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+) -> ir.Table:
     """Every customer with a boolean ``member`` column."""
     t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
     return t.select("customer_id", member=pred)
 
 
-def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
-                    segments: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
+def segment_members(
+    engine: Engine,
+    segment: Segment,
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+) -> ir.Table:
     """The ``customer_id`` of every member, as a lazy Ibis table.
 
     The filter is the three-valued predicate (a NULL filters like FALSE), so plain comparisons reach
@@ -327,8 +366,14 @@ def segment_members(engine: Engine, segment: Segment, *, as_of: dt.date | str, f
     return t.filter(pred).select("customer_id")
 
 
-def segment_size(engine: Engine, segment: Segment, *, as_of: dt.date | str, fields: FieldRegistry = FIELDS,
-                 segments: Mapping[str, Segment] | None = None) -> int:  # fmt: skip
+def segment_size(
+    engine: Engine,
+    segment: Segment,
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+) -> int:
     """How many customers the rule selects: one count on the engine, only the number comes back.
 
     The engine may keep the compiled count for the same rule, date, fields and saved segments
@@ -344,8 +389,14 @@ def segment_size(engine: Engine, segment: Segment, *, as_of: dt.date | str, fiel
     return int(engine.cached_scalar(key, build))
 
 
-def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.date | str,
-                  fields: FieldRegistry = FIELDS, saved: Mapping[str, Segment] | None = None) -> ir.Table:  # fmt: skip
+def segment_flags(
+    engine: Engine,
+    segments: Mapping[str, Segment],
+    *,
+    as_of: dt.date | str,
+    fields: FieldRegistry = FIELDS,
+    saved: Mapping[str, Segment] | None = None,
+) -> ir.Table:
     """Every customer with one boolean column per segment, in ONE query (one join per table, one events pass).
 
     Columns are ``customer_id`` then ``s__0``, ``s__1``, ... in the order of
@@ -359,4 +410,6 @@ def segment_flags(engine: Engine, segments: Mapping[str, Segment], *, as_of: dt.
     rules = [inline_segments(seg.rule, refs) for seg in segments.values()]
     comp = _Compiler(engine, day, fields)
     t = comp.table(Or(tuple(rules)))
-    return t.select("customer_id", **{f"s__{i}": comp.predicate(t, rule).fill_null(False) for i, rule in enumerate(rules)})
+    return t.select(
+        "customer_id", **{f"s__{i}": comp.predicate(t, rule).fill_null(False) for i, rule in enumerate(rules)}
+    )

@@ -34,8 +34,8 @@ import datetime as dt
 import json
 import math
 import re
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -44,9 +44,23 @@ from shopseg.errors import Issue, SegmentError
 from shopseg.features.asof import parse_date
 from shopseg.segments.fields import FIELDS, FieldRegistry
 from shopseg.segments.nodes import (
-    And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
+    And,
+    Between,
+    Compare,
+    Contains,
+    Distance,
+    Event,
+    In,
+    IsNull,
+    Node,
+    Not,
+    Or,
+    RelDate,
+    Segment,
+    SegmentRef,
+    Value,
     walk,
-)  # fmt: skip
+)
 from shopseg.segments.validate import iso_date, validate_segment
 
 __all__ = [
@@ -153,10 +167,16 @@ def prop_number(raw: Any) -> float | None:
 
 
 class _Evaluator:
-    def __init__(self, profile: Mapping[str, Any], events: list[Mapping[str, Any]], as_of: dt.date,
-                 fields: FieldRegistry, segments: Mapping[str, Segment],
-                 orders: list[Mapping[str, Any]] | None = None,
-                 aggregates: Aggregates | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        profile: Mapping[str, Any],
+        events: list[Mapping[str, Any]],
+        as_of: dt.date,
+        fields: FieldRegistry,
+        segments: Mapping[str, Segment],
+        orders: list[Mapping[str, Any]] | None = None,
+        aggregates: Aggregates | None = None,
+    ) -> None:
         self.profile, self.events, self.as_of = profile, events, as_of
         self.fields, self.segments = fields, segments
         self.orders = orders or []
@@ -319,9 +339,17 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
-def evaluate_node(node: Node, profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), *,
-                  as_of: dt.date, fields: FieldRegistry = FIELDS, segments: Mapping[str, Segment] | None = None,
-                  orders: Iterable[Mapping[str, Any]] = (), aggregates: Aggregates | None = None) -> bool:  # fmt: skip
+def evaluate_node(
+    node: Node,
+    profile: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]] = (),
+    *,
+    as_of: dt.date,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+    orders: Iterable[Mapping[str, Any]] = (),
+    aggregates: Aggregates | None = None,
+) -> bool:
     """Evaluate one (validated) node; see :func:`evaluate_segment`.
 
     With ``aggregates``, ``events(...)`` conditions take their aggregate from it (``events`` is then not read);
@@ -330,10 +358,16 @@ def evaluate_node(node: Node, profile: Mapping[str, Any], events: Iterable[Mappi
     return _Evaluator(profile, list(events), as_of, fields, segments or {}, list(orders), aggregates)(node)
 
 
-def customer_evaluator(profile: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = (), *, as_of: dt.date,
-                       fields: FieldRegistry = FIELDS, segments: Mapping[str, Segment] | None = None,
-                       orders: Iterable[Mapping[str, Any]] = (),
-                       aggregates: Aggregates | None = None) -> Callable[[Node], bool]:  # fmt: skip
+def customer_evaluator(
+    profile: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]] = (),
+    *,
+    as_of: dt.date,
+    fields: FieldRegistry = FIELDS,
+    segments: Mapping[str, Segment] | None = None,
+    orders: Iterable[Mapping[str, Any]] = (),
+    aggregates: Aggregates | None = None,
+) -> Callable[[Node], bool]:
     """One customer's evaluator: ``node -> bool`` for many (validated) nodes; see :func:`evaluate_node`."""
     return _Evaluator(profile, list(events), as_of, fields, segments or {}, list(orders), aggregates)
 
@@ -427,6 +461,8 @@ def explain_segment(
     validate_segment(segment, fields, segments if segments is not None else None)
     ev = _Evaluator(profile, list(events), day, fields, segments or {}, list(orders))
     return [
-        Step(path or "/", len(re.findall(r"/(?:and|or)/\d+|/not", path)), render_node(node), ev.observed(node), ev(node))
+        Step(
+            path or "/", len(re.findall(r"/(?:and|or)/\d+|/not", path)), render_node(node), ev.observed(node), ev(node)
+        )
         for path, node in walk(segment.rule)
     ]

@@ -21,7 +21,16 @@ from shopseg.interests import INTERESTS_TABLE
 from shopseg.segments.lifecycle import LIFECYCLE_STAGES, LIFECYCLE_TABLE
 from shopseg.segments.rfm import NO_PURCHASE, RFM_SEGMENTS, RFM_TABLE
 
-__all__ = ["Field", "FieldRegistry", "FIELDS", "FIELD_TYPES", "PREDICT_HINT", "PREDICTIONS_TABLE", "INTERESTS_TABLE", "default_fields"]
+__all__ = [
+    "Field",
+    "FieldRegistry",
+    "FIELDS",
+    "FIELD_TYPES",
+    "PREDICT_HINT",
+    "PREDICTIONS_TABLE",
+    "INTERESTS_TABLE",
+    "default_fields",
+]
 
 FIELD_TYPES = ("number", "string", "boolean", "timestamp")
 PREDICT_HINT = "not available until `shopseg predict` has run"
@@ -104,11 +113,20 @@ _ALIASES = {
 }
 _PREDICTED = {
     "clv": ("number", "Predicted customer lifetime value over the horizon (currency)."),
-    "clv_p10": ("number", "The customer's own 10th percentile of value over the horizon: she brings at least this "
-                "with 90% probability, given the models (currency)."),
+    "clv_p10": (
+        "number",
+        "The customer's own 10th percentile of value over the horizon: she brings at least this "
+        "with 90% probability, given the models (currency).",
+    ),
     "clv_p90": ("number", "Upper end of the customer's own 80% value interval over the horizon (currency)."),
-    "clv_param_p10": ("number", "10th percentile of the expected CLV over bootstrap refits (parameter uncertainty only)."),
-    "clv_param_p90": ("number", "90th percentile of the expected CLV over bootstrap refits (parameter uncertainty only)."),
+    "clv_param_p10": (
+        "number",
+        "10th percentile of the expected CLV over bootstrap refits (parameter uncertainty only).",
+    ),
+    "clv_param_p90": (
+        "number",
+        "90th percentile of the expected CLV over bootstrap refits (parameter uncertainty only).",
+    ),
     "churn_probability": ("number", "Predicted probability of no purchase in the churn window, 0-1."),
     "churn_risk": ("string", "Churn risk band: low, medium or high."),
     "p_alive": ("number", "Probability the customer is still active (MBG/NBD by default; see predictions_model), 0-1."),
@@ -120,9 +138,15 @@ _PREDICTED = {
     "p_next_order": ("number", "Probability of at least one order within the horizon, 0-1."),
     "purchases_p10": ("number", "The customer's own 10th percentile of purchases over the horizon."),
     "purchases_p90": ("number", "Upper end of the customer's own 80% interval of purchases over the horizon."),
-    "expected_purchases_param_p10": ("number", "10th percentile of expected purchases over bootstrap refits (parameter uncertainty only)."),
-    "expected_purchases_param_p90": ("number", "90th percentile of expected purchases over bootstrap refits (parameter uncertainty only)."),
-}  # fmt: skip
+    "expected_purchases_param_p10": (
+        "number",
+        "10th percentile of expected purchases over bootstrap refits (parameter uncertainty only).",
+    ),
+    "expected_purchases_param_p90": (
+        "number",
+        "90th percentile of expected purchases over bootstrap refits (parameter uncertainty only).",
+    ),
+}
 _CHOICES = {"churn_risk": ("low", "medium", "high")}
 # rule field -> customer_predictions column, where the two names differ
 _PREDICTED_COLUMNS = {"next_order_date_lower": "next_order_p10_date", "next_order_date_upper": "next_order_p90_date"}
@@ -198,9 +222,17 @@ class FieldRegistry:
     def with_attributes(self, columns: Mapping[str, str]) -> FieldRegistry:
         """A registry extended with the custom attributes of ``customer_attributes`` (``attr_<key>``: SQL type)."""
         kinds = {"DOUBLE": "number", "BOOLEAN": "boolean"}
-        extra = [Field(c, kinds.get(t, "string"), "customer_attributes", c,
-                       f"Custom attribute '{c[5:]}' from the customers file (kept at ingest).")
-                 for c, t in columns.items() if c.startswith("attr_") and c not in self._fields]  # fmt: skip
+        extra = [
+            Field(
+                c,
+                kinds.get(t, "string"),
+                "customer_attributes",
+                c,
+                f"Custom attribute '{c[5:]}' from the customers file (kept at ingest).",
+            )
+            for c, t in columns.items()
+            if c.startswith("attr_") and c not in self._fields
+        ]
         return FieldRegistry([*self._fields.values(), *extra])
 
     def with_predictions(self, columns: Iterable[str]) -> FieldRegistry:
@@ -236,9 +268,15 @@ def default_fields() -> FieldRegistry:
     for s in ("r", "f", "m"):
         out.append(Field(f"{s}_score", "number", RFM_TABLE, f"{s}_score", f"RFM {s.upper()} score, 1 (worst) to bins."))
     out.append(
-        Field("lifecycle_stage", "string", LIFECYCLE_TABLE, "stage", "Lifecycle stage (shopseg lifecycle).",
-              choices=LIFECYCLE_STAGES)
-    )  # fmt: skip
+        Field(
+            "lifecycle_stage",
+            "string",
+            LIFECYCLE_TABLE,
+            "stage",
+            "Lifecycle stage (shopseg lifecycle).",
+            choices=LIFECYCLE_STAGES,
+        )
+    )
     for name, (target, text) in _ALIASES.items():
         base = next(f for f in out if f.name == target)
         out.append(Field(name, base.type, base.table, base.column, text, choices=base.choices, alias_of=target))
@@ -252,15 +290,19 @@ FIELDS = default_fields()
 
 
 _EXAMPLES = [
-    ("Lapsed regulars who accept email, not VIPs",
-     "last_order < -90d AND orders >= 3 AND email_marketing = true AND NOT segment('vip')"),
-    ("Browsed shoes this week, bought nothing",
-     "events(type='product_view', category='shoes', within=-7d).count >= 3 AND events(type='purchase', within=-7d).count = 0"),
+    (
+        "Lapsed regulars who accept email, not VIPs",
+        "last_order < -90d AND orders >= 3 AND email_marketing = true AND NOT segment('vip')",
+    ),
+    (
+        "Browsed shoes this week, bought nothing",
+        "events(type='product_view', category='shoes', within=-7d).count >= 3 AND events(type='purchase', within=-7d).count = 0",
+    ),
     ("Spent 100-500 in Germany or Austria", "spent BETWEEN 100 AND 500 AND country IN ('DE', 'AT')"),
     ("Spring campaign buyers", "events(type='purchase', between '2024-03-01' and '2024-05-31').sum(value) > 200"),
     ("Champions near Berlin", "rfm_segment = 'Champions' AND distance(52.52, 13.405) < 50km"),
     ("Lapsing, unknown age or young", "lifecycle = 'lapsing' AND (age IS NULL OR age < 30)"),
-]  # fmt: skip
+]
 _OPERATORS = [
     ("`=` `!=` (`<>`) `<` `<=` `>` `>=`", "compare a field with a value", "`orders >= 3`"),
     ("`BETWEEN a AND b`", "both ends included (numbers, dates)", "`spent BETWEEN 100 AND 500`"),
@@ -269,14 +311,29 @@ _OPERATORS = [
     ("`IS NULL`, `IS NOT NULL`", "the value is (not) missing", "`age IS NULL`"),
     ("`AND`, `OR`, `NOT`, `( )`", "NOT binds tighter than AND, AND tighter than OR; any depth", "`a AND (b OR NOT c)`"),
     ("`TRUE`, `FALSE`", "every customer / no customer", "`TRUE`"),
-    ("`events(...).count`", "events matching the filters and window", "`events(type='purchase', within=-30d).count = 0`"),
-    ("`events(...).sum(p)` `avg` `min` `max`", "aggregate of numeric property `p`", "`events(type='purchase').sum(value) > 100`"),
+    (
+        "`events(...).count`",
+        "events matching the filters and window",
+        "`events(type='purchase', within=-30d).count = 0`",
+    ),
+    (
+        "`events(...).sum(p)` `avg` `min` `max`",
+        "aggregate of numeric property `p`",
+        "`events(type='purchase').sum(value) > 100`",
+    ),
     ("`events(...)`", "shorthand for `.count >= 1`", "`events(type='email_click', within=-14d)`"),
-    ("`orders(...).count` `.sum(value)` ...", "purchase orders (filter `channel`; `value`, `units`)",
-     "`orders(channel='web', within=-30d).sum(value) > 100`"),
+    (
+        "`orders(...).count` `.sum(value)` ...",
+        "purchase orders (filter `channel`; `value`, `units`)",
+        "`orders(channel='web', within=-30d).sum(value) > 100`",
+    ),
     ("`segment('name')`", "member of another saved segment (inlined; cycles rejected)", "`NOT segment('vip')`"),
-    ("`distance(lat, lon) < N km`", "haversine distance of the customer's address, km", "`distance(48.14, 11.58) < 25km`"),
-]  # fmt: skip
+    (
+        "`distance(lat, lon) < N km`",
+        "haversine distance of the customer's address, km",
+        "`distance(48.14, 11.58) < 25km`",
+    ),
+]
 
 
 def reference_markdown() -> str:
@@ -305,9 +362,9 @@ def reference_markdown() -> str:
         "from shopseg.segments.parse import parse_segment",
         "from shopseg.segments.compile import segment_members",
         "from shopseg.segments.evaluate import evaluate_segment, explain_segment",
-        "seg = parse_segment(\"orders >= 3 AND last_order < -90d\")",
-        "members = segment_members(engine, seg, as_of=\"2024-06-30\").to_pandas()",
-        "evaluate_segment(seg, {\"orders\": 4, \"last_order_at\": \"2024-01-02\"}, as_of=\"2024-06-30\")  # True",
+        'seg = parse_segment("orders >= 3 AND last_order < -90d")',
+        'members = segment_members(engine, seg, as_of="2024-06-30").to_pandas()',
+        'evaluate_segment(seg, {"orders": 4, "last_order_at": "2024-01-02"}, as_of="2024-06-30")  # True',
         "```",
         "",
         "## Examples",
@@ -315,8 +372,19 @@ def reference_markdown() -> str:
     ]
     for title, text in _EXAMPLES:
         lines += [f"- {title}: `{text}`"]
-    lines += ["", "JSON form of the first example:", "", "```json", _json(to_json(parse_segment(_EXAMPLES[0][1]))),
-              "```", "", "## Operators", "", "| operator | meaning | example |", "|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "JSON form of the first example:",
+        "",
+        "```json",
+        _json(to_json(parse_segment(_EXAMPLES[0][1]))),
+        "```",
+        "",
+        "## Operators",
+        "",
+        "| operator | meaning | example |",
+        "|---|---|---|",
+    ]
     lines += [f"| {op} | {meaning} | {ex} |" for op, meaning, ex in _OPERATORS]
     lines += [
         "",
@@ -335,18 +403,18 @@ def reference_markdown() -> str:
         "  JSON `properties`. Text values match the property's text; numbers match numerically.",
         "- `orders(...)` reads purchase orders as the features define them (not cancelled, purchase lines only):",
         "  `value` in currency, `units`, filter `channel` (trimmed, lower case), same windows as events.",
-        "- `count` and `sum` are 0 without matching events (\"did not\": `.count = 0`); `avg`, `min`, `max` are",
+        '- `count` and `sum` are 0 without matching events ("did not": `.count = 0`); `avg`, `min`, `max` are',
         "  missing then, so their conditions are false.",
         "",
         "## Saved segments (CLI)",
         "",
         "```console",
-        "$ shopseg segment check \"spent > 500 AND spent < 100\"        # canonical form + static warnings",
-        "$ shopseg segment create vip \"orders >= 5 AND spent > 1000\" -d \"best customers\"",
-        "$ shopseg segment create vip \"orders >= 4 AND spent > 1000\" --replace   # version 2",
+        '$ shopseg segment check "spent > 500 AND spent < 100"        # canonical form + static warnings',
+        '$ shopseg segment create vip "orders >= 5 AND spent > 1000" -d "best customers"',
+        '$ shopseg segment create vip "orders >= 4 AND spent > 1000" --replace   # version 2',
         "$ shopseg segment list / show vip [--version 1] / fields",
         "$ shopseg segment preview vip               # size, revenue share, overlap, sample",
-        "$ shopseg segment diff vip \"orders >= 3\"    # who would enter / exit",
+        '$ shopseg segment diff vip "orders >= 3"    # who would enter / exit',
         "$ shopseg segment refresh                   # dated snapshot of every saved segment + the RFM map",
         "$ shopseg segment history vip --from 2024-05-31 --to 2024-06-30",
         "$ shopseg segment migration 2024-05-31 2024-06-30   # RFM segment x RFM segment",
@@ -365,10 +433,10 @@ def reference_markdown() -> str:
         "from shopseg.segments.compile import segment_members, segment_size",
         "from shopseg.segments.parse import parse_segment",
         "",
-        "engine = get_engine(ws, \"duckdb\")                    # or \"spark\": the same compiled expression",
-        "rule = parse_segment(\"orders >= 3 AND email_marketing = true\")",
-        "segment_size(engine, rule, as_of=\"2024-06-30\")       # one count on the engine; only the number comes back",
-        "segment_members(engine, rule, as_of=\"2024-06-30\").to_pandas()   # the customer ids",
+        'engine = get_engine(ws, "duckdb")                    # or "spark": the same compiled expression',
+        'rule = parse_segment("orders >= 3 AND email_marketing = true")',
+        'segment_size(engine, rule, as_of="2024-06-30")       # one count on the engine; only the number comes back',
+        'segment_members(engine, rule, as_of="2024-06-30").to_pandas()   # the customer ids',
         "```",
         "",
         "The DuckDB engine keeps the compiled count of a rule (per rule, date, field list and saved segments)",

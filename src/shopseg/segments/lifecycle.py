@@ -200,9 +200,13 @@ def lifecycle_thresholds(
         names every such threshold at once (pass them, or ``fallback``).
     """
     _check_thresholds(
-        new_days=new_days, active_days=active_days, lapsed_days=lapsed_days,
-        new_pct=new_pct, active_pct=active_pct, lapsed_multiple=lapsed_multiple,
-    )  # fmt: skip
+        new_days=new_days,
+        active_days=active_days,
+        lapsed_days=lapsed_days,
+        new_pct=new_pct,
+        active_pct=active_pct,
+        lapsed_multiple=lapsed_multiple,
+    )
     window = _window(engine, as_of)
     gaps = _days(engine, window)
     gaps = gaps.filter(gaps.gap.notnull())
@@ -316,9 +320,15 @@ def _stages(engine: Engine, th: LifecycleThresholds) -> ir.Table:
         else_="active",
     )
     return t.mutate(stage=stage).select(
-        "customer_id", "first_purchase_day", "last_purchase_day", "purchase_days",
-        "days_since_first_purchase", "days_since_last_purchase", "previous_gap_days", "stage",
-    )  # fmt: skip
+        "customer_id",
+        "first_purchase_day",
+        "last_purchase_day",
+        "purchase_days",
+        "days_since_first_purchase",
+        "days_since_last_purchase",
+        "previous_gap_days",
+        "stage",
+    )
 
 
 def stage_counts(stages: pd.DataFrame) -> pd.DataFrame:
@@ -364,8 +374,9 @@ def build_lifecycle(
     owned = isinstance(engine, str)
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:
-        th = lifecycle_thresholds(eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days,
-                                  fallback=fallback)  # fmt: skip
+        th = lifecycle_thresholds(
+            eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days, fallback=fallback
+        )
         df = normalize_lifecycle(eng.execute(_stages(eng, th)))
     finally:
         if owned:

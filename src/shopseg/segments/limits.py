@@ -38,8 +38,19 @@ from shopseg.config import SETTINGS, get_setting
 from shopseg.errors import InvalidParameterError, Issue
 from shopseg.segments.nodes import And, Node, Not, Or, Segment, SegmentRef
 
-__all__ = ["Shape", "RuleLimits", "JSON_FACTOR", "DEPTH_CEILING", "rule_shape", "lark_shape", "json_shape",
-           "expanded_shape", "length_issue", "shape_issues", "limits_markdown"]  # fmt: skip
+__all__ = [
+    "Shape",
+    "RuleLimits",
+    "JSON_FACTOR",
+    "DEPTH_CEILING",
+    "rule_shape",
+    "lark_shape",
+    "json_shape",
+    "expanded_shape",
+    "length_issue",
+    "shape_issues",
+    "limits_markdown",
+]
 
 #: How much longer than ``segment_max_rule_chars`` a rule's JSON text may be (JSON spells out every key).
 JSON_FACTOR = 4
@@ -48,8 +59,26 @@ JSON_FACTOR = 4
 DEPTH_CEILING = 64
 _NODES_CAP = 10**9  # expanded counts can grow exponentially through references; they stop growing here
 #: Lark rules (parse.py's GRAMMAR) that become one AST node each, and those of them with sub-rules.
-_LARK_NODES = frozenset({"or_", "and_", "not_", "true_", "false_", "compare", "between", "in_", "contains", "is_null",
-                         "is_not_null", "event_count", "event_agg", "event_any", "segment_ref", "distance"})  # fmt: skip
+_LARK_NODES = frozenset(
+    {
+        "or_",
+        "and_",
+        "not_",
+        "true_",
+        "false_",
+        "compare",
+        "between",
+        "in_",
+        "contains",
+        "is_null",
+        "is_not_null",
+        "event_count",
+        "event_agg",
+        "event_any",
+        "segment_ref",
+        "distance",
+    }
+)
 _LARK_BRANCHES = frozenset({"or_", "and_", "not_"})
 
 
@@ -71,31 +100,44 @@ class RuleLimits:
     @classmethod
     def current(cls) -> RuleLimits:
         """The limits of the settings in force; :class:`InvalidParameterError` for a value out of range."""
-        ranges = {"segment_max_rule_chars": (1, None), "segment_max_depth": (1, DEPTH_CEILING),
-                  "segment_max_nodes": (1, None)}  # fmt: skip
+        ranges = {
+            "segment_max_rule_chars": (1, None),
+            "segment_max_depth": (1, DEPTH_CEILING),
+            "segment_max_nodes": (1, None),
+        }
         values = []
         for name, (low, high) in ranges.items():
             value = int(get_setting(name))
             if value < low or (high is not None and value > high):
                 bound = f"[{low}, {high}]" if high is not None else f"[{low}, inf)"
-                raise InvalidParameterError(f"The '{name}' setting must be an int in the range {bound}. "
-                                            f"Got {value} instead.")  # fmt: skip
+                raise InvalidParameterError(
+                    f"The '{name}' setting must be an int in the range {bound}. Got {value} instead."
+                )
             values.append(value)
         return cls(*values)
 
 
-def length_issue(text: str, *, json_form: bool = False, limits: RuleLimits | None = None,
-                 what: str = "the rule") -> Issue | None:  # fmt: skip
+def length_issue(
+    text: str, *, json_form: bool = False, limits: RuleLimits | None = None, what: str = "the rule"
+) -> Issue | None:
     """The issue of a rule text longer than the limit (``json_form``: JSON text, :data:`JSON_FACTOR` times), or None."""
     limits = limits or RuleLimits.current()
     cap = limits.max_chars * (JSON_FACTOR if json_form else 1)
     if len(text) <= cap:
         return None
     what = "the rule's JSON text" if json_form else what
-    factor = f" ({JSON_FACTOR} times the setting segment_max_rule_chars)" if json_form else " (setting segment_max_rule_chars)"
-    return Issue("/", "too_long", f"/: {what} is {len(text):,} characters long. Expected at most {cap:,} characters"
-                                  f"{factor}. Hint: put the values of one field in one IN (...) list, or raise the "
-                                  "setting.")  # fmt: skip
+    factor = (
+        f" ({JSON_FACTOR} times the setting segment_max_rule_chars)"
+        if json_form
+        else " (setting segment_max_rule_chars)"
+    )
+    return Issue(
+        "/",
+        "too_long",
+        f"/: {what} is {len(text):,} characters long. Expected at most {cap:,} characters"
+        f"{factor}. Hint: put the values of one field in one IN (...) list, or raise the "
+        "setting.",
+    )
 
 
 def shape_issues(shape: Shape, limits: RuleLimits | None = None, *, refs: list[str] | None = None) -> list[Issue]:
@@ -107,14 +149,26 @@ def shape_issues(shape: Shape, limits: RuleLimits | None = None, *, refs: list[s
         via = f" with the segments it refers to inlined ({shown})"
     out = []
     if shape.depth > limits.max_depth:
-        out.append(Issue("/", "too_deep", f"/: the rule is nested {shape.depth:,} levels deep{via}. Expected at most "
-                                          f"{limits.max_depth} levels of AND/OR/NOT and segment() (setting "
-                                          "segment_max_depth)."))  # fmt: skip
+        out.append(
+            Issue(
+                "/",
+                "too_deep",
+                f"/: the rule is nested {shape.depth:,} levels deep{via}. Expected at most "
+                f"{limits.max_depth} levels of AND/OR/NOT and segment() (setting "
+                "segment_max_depth).",
+            )
+        )
     if shape.nodes > limits.max_nodes:
         nodes = f"{shape.nodes:,}" if shape.nodes < _NODES_CAP else f"more than {_NODES_CAP:,}"
-        out.append(Issue("/", "too_many_nodes", f"/: the rule has {nodes} conditions and AND/OR/NOT operators{via}. "
-                                                f"Expected at most {limits.max_nodes:,} (setting segment_max_nodes). "
-                                                "Hint: put the values of one field in one IN (...) list."))  # fmt: skip
+        out.append(
+            Issue(
+                "/",
+                "too_many_nodes",
+                f"/: the rule has {nodes} conditions and AND/OR/NOT operators{via}. "
+                f"Expected at most {limits.max_nodes:,} (setting segment_max_nodes). "
+                "Hint: put the values of one field in one IN (...) list.",
+            )
+        )
     return out
 
 
@@ -223,28 +277,32 @@ def expanded_shape(rule: Node, segments: Mapping[str, Segment]) -> Shape:
 
 def limits_markdown() -> str:
     """The "Limits" section of docs/segment-language.md (the settings' defaults)."""
-    chars, depth, nodes = (SETTINGS[n].default for n in ("segment_max_rule_chars", "segment_max_depth", "segment_max_nodes"))
-    return "\n".join([
-        "## Limits",
-        "",
-        "Three settings bound a rule (docs/settings.md); each is checked before the work it bounds, and a rule over",
-        "one is refused with a message naming the limit, the value found and the setting (HTTP 413 for the length,",
-        "422 for the others; the CLI exits 1):",
-        "",
-        "| setting | default | what is counted |",
-        "|---|---|---|",
-        f"| `segment_max_rule_chars` | {chars:,} | characters of the text form, before it is parsed (and of the canonical "
-        f"text it is saved as); a JSON rule's JSON text may be {JSON_FACTOR} times as long |",
-        f"| `segment_max_depth` | {depth} | nesting: a condition is 1 level, each AND/OR/NOT around it and each "
-        f"`segment('name')` it goes through adds 1 (at most {DEPTH_CEILING}) |",
-        f"| `segment_max_nodes` | {nodes:,} | conditions plus AND/OR/NOT operators; an IN list is one condition; "
-        "`segment('name')` counts 1 plus the nodes of the rule it names |",
-        "",
-        "Many values of one field fit in one condition: `country IN ('DE', 'AT', ...)` rather than `country = 'DE' OR",
-        "country = 'AT' OR ...` (the compiler turns such OR chains into IN lists anyway, and long AND/OR chains into",
-        "balanced trees, so no rule within the limits is too deep to compile). A saved segment that no longer fits",
-        "(saved by an older version, or after a limit was lowered) is reported by name and left out; every other",
-        "segment keeps working. Previews and members pages have a time budget, `preview_timeout_ms`",
-        f"(default {SETTINGS['preview_timeout_ms'].default:,} ms): when it runs out their queries are interrupted and",
-        "the request answers 503.",
-    ])  # fmt: skip
+    chars, depth, nodes = (
+        SETTINGS[n].default for n in ("segment_max_rule_chars", "segment_max_depth", "segment_max_nodes")
+    )
+    return "\n".join(
+        [
+            "## Limits",
+            "",
+            "Three settings bound a rule (docs/settings.md); each is checked before the work it bounds, and a rule over",
+            "one is refused with a message naming the limit, the value found and the setting (HTTP 413 for the length,",
+            "422 for the others; the CLI exits 1):",
+            "",
+            "| setting | default | what is counted |",
+            "|---|---|---|",
+            f"| `segment_max_rule_chars` | {chars:,} | characters of the text form, before it is parsed (and of the canonical "
+            f"text it is saved as); a JSON rule's JSON text may be {JSON_FACTOR} times as long |",
+            f"| `segment_max_depth` | {depth} | nesting: a condition is 1 level, each AND/OR/NOT around it and each "
+            f"`segment('name')` it goes through adds 1 (at most {DEPTH_CEILING}) |",
+            f"| `segment_max_nodes` | {nodes:,} | conditions plus AND/OR/NOT operators; an IN list is one condition; "
+            "`segment('name')` counts 1 plus the nodes of the rule it names |",
+            "",
+            "Many values of one field fit in one condition: `country IN ('DE', 'AT', ...)` rather than `country = 'DE' OR",
+            "country = 'AT' OR ...` (the compiler turns such OR chains into IN lists anyway, and long AND/OR chains into",
+            "balanced trees, so no rule within the limits is too deep to compile). A saved segment that no longer fits",
+            "(saved by an older version, or after a limit was lowered) is reported by name and left out; every other",
+            "segment keeps working. Previews and members pages have a time budget, `preview_timeout_ms`",
+            f"(default {SETTINGS['preview_timeout_ms'].default:,} ms): when it runs out their queries are interrupted and",
+            "the request answers 503.",
+        ]
+    )

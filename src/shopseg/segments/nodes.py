@@ -85,7 +85,7 @@ class RelDate:
     pos: Span | None = _pos()
 
 
-Value = Union[str, int, float, bool, RelDate]
+Value = Union[str, int, float, bool, RelDate]  # noqa: UP007 (a runtime alias)
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ class Not:
     pos: Span | None = _pos()
 
 
-Node = Union[Compare, Between, In, Contains, IsNull, Event, SegmentRef, Distance, And, Or, Not]
+Node = Union[Compare, Between, In, Contains, IsNull, Event, SegmentRef, Distance, And, Or, Not]  # noqa: UP007 (a runtime alias)
 
 
 @dataclass(frozen=True)

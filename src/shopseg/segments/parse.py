@@ -19,14 +19,29 @@ from functools import lru_cache
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from shopseg.errors import Issue, RuleTooLargeError, SegmentError
 from shopseg.segments.limits import RuleLimits, json_shape, lark_shape, length_issue, shape_issues
 from shopseg.segments.nodes import (
-    COMPARE_OPS, And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef,
-    Span, Value,
-)  # fmt: skip
+    COMPARE_OPS,
+    And,
+    Between,
+    Compare,
+    Contains,
+    Distance,
+    Event,
+    In,
+    IsNull,
+    Node,
+    Not,
+    Or,
+    RelDate,
+    Segment,
+    SegmentRef,
+    Span,
+    Value,
+)
 from shopseg.segments.render import render
 from shopseg.segments.validate import caret_message, summarize
 
@@ -160,7 +175,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def in_(self, name: Token, *values: tuple[Value, Span]) -> In:
         first, last = values[0][1], values[-1][1]
         length = last.col + last.length - first.col if last.line == first.line else first.length
-        return In(str(name), tuple(v for v, _ in values), pos=_span(name), value_pos=Span(first.line, first.col, length))
+        return In(
+            str(name), tuple(v for v, _ in values), pos=_span(name), value_pos=Span(first.line, first.col, length)
+        )
 
     def contains(self, name: Token, value: tuple[Value, Span]) -> Contains:
         return Contains(str(name), value[0], pos=_span(name), value_pos=value[1])
@@ -222,12 +239,31 @@ def _parser() -> Lark:
 
 
 _FRIENDLY = {
-    "RPAR": "')'", "LPAR": "'('", "COMMA": "','", "DOT": "'.'", "NAME": "a field name", "OP": "a comparison (=, <, >=, ...)",
-    "STRING": "a quoted string", "NUMBER": "a number", "DURATION": "a date offset like -30d", "$END": "the end of the rule",
-    "_AND": "AND", "_OR": "OR", "_NOT": "NOT", "_IN": "IN", "_IS": "IS", "NULL": "NULL", "_BETWEEN": "BETWEEN",
-    "_CONTAINS": "CONTAINS", "TRUE": "true", "FALSE": "false", "SOURCE": "events(...) or orders(...)", "_SEGMENT": "segment(...)",
-    "_DISTANCE": "distance(...)", "EQUAL": "'='",
-}  # fmt: skip
+    "RPAR": "')'",
+    "LPAR": "'('",
+    "COMMA": "','",
+    "DOT": "'.'",
+    "NAME": "a field name",
+    "OP": "a comparison (=, <, >=, ...)",
+    "STRING": "a quoted string",
+    "NUMBER": "a number",
+    "DURATION": "a date offset like -30d",
+    "$END": "the end of the rule",
+    "_AND": "AND",
+    "_OR": "OR",
+    "_NOT": "NOT",
+    "_IN": "IN",
+    "_IS": "IS",
+    "NULL": "NULL",
+    "_BETWEEN": "BETWEEN",
+    "_CONTAINS": "CONTAINS",
+    "TRUE": "true",
+    "FALSE": "false",
+    "SOURCE": "events(...) or orders(...)",
+    "_SEGMENT": "segment(...)",
+    "_DISTANCE": "distance(...)",
+    "EQUAL": "'='",
+}
 
 
 def _expected(names: set[str]) -> str:
@@ -257,7 +293,11 @@ def _paren_issues(text: str) -> list[Issue]:
             if stack:
                 stack.pop()
             else:
-                issues.append(Issue("/", "unbalanced_parenthesis", caret_message(text, Span(line, col), "')' has no matching '('")))
+                issues.append(
+                    Issue(
+                        "/", "unbalanced_parenthesis", caret_message(text, Span(line, col), "')' has no matching '('")
+                    )
+                )
         if ch == "\n":
             line, col = line + 1, 0
     for ln, cl in stack:
@@ -268,7 +308,9 @@ def _paren_issues(text: str) -> list[Issue]:
 def _syntax_issue(text: str, exc: UnexpectedInput) -> Issue:
     line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
-        what = f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) else "unexpected input"
+        what = (
+            f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) else "unexpected input"
+        )
         if text[exc.pos_in_stream : exc.pos_in_stream + 1] in "'\"":
             what = "unterminated string"
         return Issue("/", "syntax", caret_message(text, Span(line, col), what + "."))
@@ -296,8 +338,10 @@ def parse_text(text: str) -> Segment:
     limits = RuleLimits.current()
     _check_length(text, limits)
     if not text.strip():
-        raise SegmentError("segment: the rule is empty. Expected a condition such as `orders >= 3`.",
-                           [Issue("/", "empty", "the rule is empty")])  # fmt: skip
+        raise SegmentError(
+            "segment: the rule is empty. Expected a condition such as `orders >= 3`.",
+            [Issue("/", "empty", "the rule is empty")],
+        )
     issues = _paren_issues(text)
     if not issues:
         try:
@@ -372,8 +416,14 @@ def _json_value(raw: Any, path: str, issues: list[Issue]) -> Value:
         return raw
     if isinstance(raw, Mapping) and set(raw) == {"relative"} and isinstance(raw["relative"], str):
         return reldate_of(raw["relative"])
-    issues.append(Issue(path, "bad_value", f"{path or '/'}: expected a string, number, boolean or "
-                                           f'{{"relative": "-30d"}}; got {json.dumps(raw, default=str)[:60]}.'))
+    issues.append(
+        Issue(
+            path,
+            "bad_value",
+            f"{path or '/'}: expected a string, number, boolean or "
+            f'{{"relative": "-30d"}}; got {json.dumps(raw, default=str)[:60]}.',
+        )
+    )
     return 0
 
 
@@ -381,7 +431,9 @@ def _json_node(data: Any, path: str, issues: list[Issue]) -> Node:
     if data is True or data is False:
         return And(()) if data else Or(())
     if not isinstance(data, Mapping):
-        issues.append(Issue(path, "bad_node", f"{path or '/'}: expected a condition object; got {type(data).__name__}."))
+        issues.append(
+            Issue(path, "bad_node", f"{path or '/'}: expected a condition object; got {type(data).__name__}.")
+        )
         return And(())
     for key, cls in (("and", And), ("or", Or)):
         if key in data:
@@ -403,16 +455,26 @@ def _json_node(data: Any, path: str, issues: list[Issue]) -> Node:
         return _json_distance(data, path, issues)
     if "field" in data:
         return _json_field(data, path, issues)
-    issues.append(Issue(path, "bad_node", f"{path or '/'}: expected one of the keys and, or, not, field, "
-                                          f"events, segment, distance; got {sorted(map(str, data))[:6]}."))
+    issues.append(
+        Issue(
+            path,
+            "bad_node",
+            f"{path or '/'}: expected one of the keys and, or, not, field, "
+            f"events, segment, distance; got {sorted(map(str, data))[:6]}.",
+        )
+    )
     return And(())
 
 
-def _json_op(data: Mapping[str, Any], path: str, issues: list[Issue], extra: set[str] = set()) -> str:
+def _json_op(data: Mapping[str, Any], path: str, issues: list[Issue], extra: set[str] | None = None) -> str:
+    if extra is None:
+        extra = set()
     op = data.get("op")
     if not isinstance(op, str) or (op not in COMPARE_OPS and op.lower() not in extra):
         allowed = [*COMPARE_OPS, *sorted(extra)]
-        issues.append(Issue(f"{path}/op", "bad_operator", f"{path}/op: unknown operator {op!r}. Expected one of {allowed}."))
+        issues.append(
+            Issue(f"{path}/op", "bad_operator", f"{path}/op: unknown operator {op!r}. Expected one of {allowed}.")
+        )
         return "="
     return op.lower()
 
@@ -428,8 +490,13 @@ def _json_field(data: Mapping[str, Any], path: str, issues: list[Issue]) -> Node
     raw, vpath = data.get("value"), f"{path}/value"
     if op in ("between", "in"):
         if not isinstance(raw, list) or (op == "between" and len(raw) != 2) or not raw:
-            issues.append(Issue(vpath, "bad_value", f"{vpath}: '{op}' needs a list of "
-                                                    f"{'two values' if op == 'between' else 'values'}."))
+            issues.append(
+                Issue(
+                    vpath,
+                    "bad_value",
+                    f"{vpath}: '{op}' needs a list of {'two values' if op == 'between' else 'values'}.",
+                )
+            )
             return Compare(name, "=", 0)
         values = tuple(_json_value(v, f"{vpath}/{i}", issues) for i, v in enumerate(raw))
         return Between(name, values[0], values[1]) if op == "between" else In(name, values)
@@ -470,7 +537,9 @@ def _json_distance(data: Mapping[str, Any], path: str, issues: list[Issue]) -> D
     point, km = data["distance"], data.get("km")
     ok = isinstance(point, list) and len(point) == 2 and all(_is_num(x) for x in point) and _is_num(km)
     if not ok:
-        issues.append(Issue(f"{path}/distance", "bad_value", f"{path}/distance: expected [lat, lon] and a number 'km'."))
+        issues.append(
+            Issue(f"{path}/distance", "bad_value", f"{path}/distance: expected [lat, lon] and a number 'km'.")
+        )
         return Distance(0.0, 0.0, "<", 0.0)
     return Distance(float(point[0]), float(point[1]), _json_op(data, path, issues), float(km))
 

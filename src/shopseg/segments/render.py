@@ -10,8 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from shopseg.segments.nodes import (
-    And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate, Segment, SegmentRef, Value,
-)  # fmt: skip
+    And,
+    Between,
+    Compare,
+    Contains,
+    Distance,
+    Event,
+    In,
+    IsNull,
+    Node,
+    Not,
+    Or,
+    RelDate,
+    Segment,
+    SegmentRef,
+    Value,
+)
 
 __all__ = ["render", "render_node", "render_value", "to_json"]
 

@@ -73,24 +73,80 @@ RFM_CELLS: dict[str, tuple[str, ...]] = {
     "Champions": ("555", "554", "544", "545", "454", "455", "445"),
     "Loyal": ("543", "444", "435", "355", "354", "345", "344", "335"),
     "Potential loyalist": (
-        "553", "551", "552", "541", "542", "533", "532", "531", "452", "451", "442", "441",
-        "431", "453", "433", "432", "423", "353", "352", "351", "342", "341", "333", "323",
+        "553",
+        "551",
+        "552",
+        "541",
+        "542",
+        "533",
+        "532",
+        "531",
+        "452",
+        "451",
+        "442",
+        "441",
+        "431",
+        "453",
+        "433",
+        "432",
+        "423",
+        "353",
+        "352",
+        "351",
+        "342",
+        "341",
+        "333",
+        "323",
     ),
     "New": ("512", "511", "422", "421", "412", "411", "311"),
     "Promising": (
-        "525", "524", "523", "522", "521", "515", "514", "513",
-        "425", "424", "413", "414", "415", "315", "314", "313",
+        "525",
+        "524",
+        "523",
+        "522",
+        "521",
+        "515",
+        "514",
+        "513",
+        "425",
+        "424",
+        "413",
+        "414",
+        "415",
+        "315",
+        "314",
+        "313",
     ),
     "Need attention": ("535", "534", "443", "434", "343", "334", "325", "324"),
     "About to sleep": ("331", "321", "312", "221", "213", "231", "241", "251"),
     "At risk": (
-        "255", "254", "245", "244", "253", "252", "243", "242", "235", "234", "225",
-        "224", "153", "152", "145", "143", "142", "135", "134", "133", "125", "124",
+        "255",
+        "254",
+        "245",
+        "244",
+        "253",
+        "252",
+        "243",
+        "242",
+        "235",
+        "234",
+        "225",
+        "224",
+        "153",
+        "152",
+        "145",
+        "143",
+        "142",
+        "135",
+        "134",
+        "133",
+        "125",
+        "124",
     ),
     "Cannot lose them": ("155", "154", "144", "214", "215", "115", "114", "113"),
     "Hibernating": ("332", "322", "233", "232", "223", "222", "132", "123", "122", "212", "211"),
     "Lost": ("111", "112", "121", "131", "141", "151"),
-}  # fmt: skip
+}
 
 RFM_SEGMENTS: tuple[str, ...] = tuple(RFM_CELLS)
 
@@ -401,8 +457,12 @@ def build_rfm(
         if owned:
             eng.close()
     notes = rfm_notes(workspace, bins)
-    meta = {"bins": str(bins), "engine": eng.name, "as_of": workspace.meta("features_as_of") or "",
-            "notes": "\n".join(notes)}  # fmt: skip
+    meta = {
+        "bins": str(bins),
+        "engine": eng.name,
+        "as_of": workspace.meta("features_as_of") or "",
+        "notes": "\n".join(notes),
+    }
     for key, value in meta.items():
         workspace.set_meta(f"rfm_{key}", value)
     if not return_frame:
@@ -413,8 +473,11 @@ def build_rfm(
     return df
 
 
-_DIMENSIONS = (("R", "r_score", "days since the last order"), ("F", "f_score", "purchase orders"),
-               ("M", "m_score", "revenue"))  # fmt: skip
+_DIMENSIONS = (
+    ("R", "r_score", "days since the last order"),
+    ("F", "f_score", "purchase orders"),
+    ("M", "m_score", "revenue"),
+)
 
 
 def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
@@ -429,12 +492,16 @@ def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
     priced = store_measures(workspace)["prices"]
     for (letter, _, what), used in zip(_DIMENSIONS, row[1:], strict=True):
         if letter == "M" and not priced:
-            notes.append("M: the store has no prices (unit_price was one constant at ingest), so revenue is "
-                         "unavailable and every buyer scores M = 1; read the segments on R and F.")  # fmt: skip
+            notes.append(
+                "M: the store has no prices (unit_price was one constant at ingest), so revenue is "
+                "unavailable and every buyer scores M = 1; read the segments on R and F."
+            )
         elif len(used) < bins:
-            notes.append(f"{letter}: {row[0]:,} buyers have too few distinct values of {what} for {bins} scores; equal "
-                         f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
-                         f"({', '.join(str(u) for u in used)}).")  # fmt: skip
+            notes.append(
+                f"{letter}: {row[0]:,} buyers have too few distinct values of {what} for {bins} scores; equal "
+                f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
+                f"({', '.join(str(u) for u in used)})."
+            )
     return notes
 
 

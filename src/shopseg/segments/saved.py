@@ -47,20 +47,29 @@ class SavedSegment:
 
 def named_error(exc: SegmentError, name: str) -> SegmentError:
     """``exc`` about the saved segment ``name``: the summary and each issue's message start with it."""
-    issues = [i if i.message.startswith(f"segment '{name}' ") else Issue(i.path, i.code, f"segment '{name}' {i.message}")
-              for i in exc.issues]  # fmt: skip
+    issues = [
+        i if i.message.startswith(f"segment '{name}' ") else Issue(i.path, i.code, f"segment '{name}' {i.message}")
+        for i in exc.issues
+    ]
     return type(exc)(summarize(exc.issues, name), issues)
 
 
 def broken_ref_issues(seg: Segment, broken: Mapping[str, SegmentError]) -> list[Issue]:
     """An issue for each segment ``seg`` refers to that is broken (instead of "unknown segment")."""
-    return [Issue("/", "broken_segment", f"/: segment('{name}') refers to a saved segment that cannot be used: "
-                                         f"{_first_lines(broken[name])}")  # fmt: skip
-            for name in referenced_segments(seg) if name in broken]
+    return [
+        Issue(
+            "/",
+            "broken_segment",
+            f"/: segment('{name}') refers to a saved segment that cannot be used: {_first_lines(broken[name])}",
+        )
+        for name in referenced_segments(seg)
+        if name in broken
+    ]
 
 
-def usable_segments(saved: Iterable[SavedSegment],
-                    fields: FieldRegistry) -> tuple[dict[str, Segment], dict[str, SegmentError]]:  # fmt: skip
+def usable_segments(
+    saved: Iterable[SavedSegment], fields: FieldRegistry
+) -> tuple[dict[str, Segment], dict[str, SegmentError]]:
     """``(usable, broken)``: the segments that parse and validate against each other, and the error of each other one.
 
     A segment that refers to a broken one is broken too (its message says which reference); the check repeats

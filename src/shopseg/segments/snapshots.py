@@ -41,7 +41,9 @@ class SnapshotQueries:
             raise NotFound("no snapshots yet. Hint: run `shopseg segment refresh` after each features build.")
         if name is not None and name not in set(self._rows()["name"]):
             known = list(self._latest())
-            raise NotFound(f"segment '{name}' does not exist. Saved segments: {known or 'none'}.{did_you_mean(name, known)}")
+            raise NotFound(
+                f"segment '{name}' does not exist. Saved segments: {known or 'none'}.{did_you_mean(name, known)}"
+            )
 
     def history(self, name: str) -> pd.DataFrame:
         """Size per snapshot date: ``as_of, version, size, entered, left``."""
@@ -52,9 +54,15 @@ class SnapshotQueries:
         rows, previous = [], None
         for day, grp in snaps.groupby("as_of", sort=True):
             ids = set(grp["customer_id"])
-            rows.append({"as_of": pd.Timestamp(day).date(), "version": int(grp["version"].iloc[0]), "size": len(ids),
-                         "entered": len(ids - previous) if previous is not None else len(ids),
-                         "left": len(previous - ids) if previous is not None else 0})  # fmt: skip
+            rows.append(
+                {
+                    "as_of": pd.Timestamp(day).date(),
+                    "version": int(grp["version"].iloc[0]),
+                    "size": len(ids),
+                    "entered": len(ids - previous) if previous is not None else len(ids),
+                    "left": len(previous - ids) if previous is not None else 0,
+                }
+            )
             previous = ids
         return pd.DataFrame(rows, columns=["as_of", "version", "size", "entered", "left"])
 

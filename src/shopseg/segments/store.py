@@ -160,16 +160,24 @@ class SegmentStore(SnapshotQueries):
         validate_segment(seg, self.fields, saved)
         return seg
 
-    def create(self, name: str, definition: str | dict[str, Any] | Segment, *, description: str = "",
-               replace: bool = False, force: bool = False) -> SavedSegment:  # fmt: skip
+    def create(
+        self,
+        name: str,
+        definition: str | dict[str, Any] | Segment,
+        *,
+        description: str = "",
+        replace: bool = False,
+        force: bool = False,
+    ) -> SavedSegment:
         """Validate and save ``definition`` as ``name`` (a new version when ``replace``).
 
         A rule that can never match, or always matches (:func:`static_issues`),
         is refused unless ``force``.
         """
         if not _NAME.fullmatch(name):
-            raise InvalidParameterError(f"segment name {name!r}: expected a letter then up to 63 letters, digits, "
-                                        "'_' or '-'.")  # fmt: skip
+            raise InvalidParameterError(
+                f"segment name {name!r}: expected a letter then up to 63 letters, digits, '_' or '-'."
+            )
         latest = self._latest()
         if name in latest and not replace:
             raise SegmentExistsError(name, int(latest[name]["version"]))
@@ -194,9 +202,10 @@ class SegmentStore(SnapshotQueries):
     def _insert(self, name: str, text: str, description: str, *, deleted: bool) -> None:
         rows = self._rows()
         version = int(rows.loc[rows["name"] == name, "version"].max()) + 1 if (rows["name"] == name).any() else 1
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.workspace.con.execute(
-            f'INSERT INTO "{DEFINITIONS_TABLE}" VALUES (?, ?, ?, ?, ?, ?)', [name, version, text, description, now, deleted]
+            f'INSERT INTO "{DEFINITIONS_TABLE}" VALUES (?, ?, ?, ?, ?, ?)',
+            [name, version, text, description, now, deleted],
         )
 
     # -- evaluation --------------------------------------------------------------------
@@ -221,8 +230,14 @@ class SegmentStore(SnapshotQueries):
             raise named_error(self.broken[segment.name], segment.name)
         return defs
 
-    def preview(self, engine: Engine, definition: str | dict[str, Any] | Segment, *,
-                as_of: dt.date | str | None = None, sample: int = 10) -> dict[str, Any]:  # fmt: skip
+    def preview(
+        self,
+        engine: Engine,
+        definition: str | dict[str, Any] | Segment,
+        *,
+        as_of: dt.date | str | None = None,
+        sample: int = 10,
+    ) -> dict[str, Any]:
         """Size, share of customers, revenue share, overlap with the other saved segments, a sample; static warnings."""
         seg = definition if isinstance(definition, Segment) else self.check(definition)
         with time_budget(engine, "preview"):
@@ -238,12 +253,15 @@ class SegmentStore(SnapshotQueries):
             "share": len(members) / len(df) if len(df) else 0.0,
             "revenue_share": float(members["revenue"].fillna(0).sum()) / total_rev if total_rev else 0.0,
             "sample": members.head(sample).reset_index(drop=True),
-            "warnings": [i.message for i in static_issues(seg)] + self.value_warnings(seg) + self.broken_warnings("overlap"),
+            "warnings": [i.message for i in static_issues(seg)]
+            + self.value_warnings(seg)
+            + self.broken_warnings("overlap"),
             "overlap": overlap,
         }
 
-    def overlap(self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None,
-                exclude: str | None = None) -> dict[str, int]:  # fmt: skip
+    def overlap(
+        self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None, exclude: str | None = None
+    ) -> dict[str, int]:
         """Members shared with each usable saved segment (but ``exclude``); all of them evaluated in one query.
 
         Broken saved segments are left out (:attr:`broken`, :meth:`broken_warnings`).
@@ -257,28 +275,46 @@ class SegmentStore(SnapshotQueries):
         mine = both["member"].astype(bool)
         return {name: int((both[f"s__{i}"].astype(bool) & mine).sum()) for i, name in enumerate(others)}
 
-    def diff(self, engine: Engine, name: str, definition: str | dict[str, Any] | Segment, *,
-             as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+    def diff(
+        self,
+        engine: Engine,
+        name: str,
+        definition: str | dict[str, Any] | Segment,
+        *,
+        as_of: dt.date | str | None = None,
+    ) -> dict[str, Any]:
         """How many customers would enter and exit ``name`` if ``definition`` were saved."""
         old = self.frame(engine, self.get(name).segment, as_of).set_index("customer_id")["member"]
         new_seg = definition if isinstance(definition, Segment) else self.check(definition, name)
         new = self.frame(engine, new_seg, as_of).set_index("customer_id")["member"].reindex(old.index, fill_value=False)
         enter, leave = sorted(old.index[~old & new]), sorted(old.index[old & ~new])
-        return {"before": int(old.sum()), "after": int(new.sum()), "enter": enter, "exit": leave,
-                "stay": int((old & new).sum())}  # fmt: skip
+        return {
+            "before": int(old.sum()),
+            "after": int(new.sum()),
+            "enter": enter,
+            "exit": leave,
+            "stay": int((old & new).sum()),
+        }
 
     def profile(self, customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
         """One customer's profile (features, RFM, lifecycle, coordinates), events and purchase orders, for explain."""
         con = self.workspace.con
         out: dict[str, Any] = {}
-        if not self.workspace.has_table(FEATURES_TABLE) or not con.execute(
-            f'SELECT 1 FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]
-        ).fetchall():
-            known = self.workspace.has_table("customers") and con.execute(
-                "SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]).fetchall()  # fmt: skip
-            why = ("is a customer, but the customer features were built before they arrived. Hint: rebuild them "
-                   "(shopseg features build)" if known else "is not a customer of this store. Expected a customer id "
-                   "such as those of the segment's members page")  # fmt: skip
+        if (
+            not self.workspace.has_table(FEATURES_TABLE)
+            or not con.execute(f'SELECT 1 FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]).fetchall()
+        ):
+            known = (
+                self.workspace.has_table("customers")
+                and con.execute("SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]).fetchall()
+            )
+            why = (
+                "is a customer, but the customer features were built before they arrived. Hint: rebuild them "
+                "(shopseg features build)"
+                if known
+                else "is not a customer of this store. Expected a customer id "
+                "such as those of the segment's members page"
+            )
             raise NotFound(f"customer '{customer_id}' {why}.")
         # every table a field reads (features, RFM, lifecycle, predictions, interests), keyed by field name
         by_table = {"customers": {"lat": "lat", "lon": "lon"}}
@@ -330,17 +366,22 @@ class SegmentStore(SnapshotQueries):
             sizes = self._write_snapshots(engine, con, saved_list, defs, day) if saved_list else {}
             if self.workspace.has_table("customer_rfm"):
                 con.execute(f'DELETE FROM "{RFM_SNAPSHOTS_TABLE}" WHERE as_of = ?', [day])
-                con.execute(f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day])
+                con.execute(
+                    f'INSERT INTO "{RFM_SNAPSHOTS_TABLE}" SELECT ?, customer_id, rfm_segment FROM customer_rfm', [day]
+                )
         return sizes
 
-    def _write_snapshots(self, engine: Engine, con: Any, saved_list: list[SavedSegment], defs: dict[str, Segment],
-                         day: dt.date) -> dict[str, int]:  # fmt: skip
+    def _write_snapshots(
+        self, engine: Engine, con: Any, saved_list: list[SavedSegment], defs: dict[str, Segment], day: dt.date
+    ) -> dict[str, int]:
         """Evaluate every saved segment in one query and append its members under ``day``.
 
         On DuckDB over this workspace the flags stay in a temporary table: the members
         never travel through pandas (50 segments x 1M customers is tens of millions of rows).
         """
-        flags = segment_flags(engine, {s.name: defs[s.name] for s in saved_list}, as_of=day, fields=self.fields, saved=defs)
+        flags = segment_flags(
+            engine, {s.name: defs[s.name] for s in saved_list}, as_of=day, fields=self.fields, saved=defs
+        )
         in_place = engine.name == "duckdb" and getattr(engine, "workspace", None) is self.workspace
         if in_place:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_flags AS {engine.to_sql(flags)}")
@@ -356,7 +397,11 @@ class SegmentStore(SnapshotQueries):
                     [saved.name, saved.version, day],
                 )
             counts = ", ".join(f'count(*) FILTER (WHERE "s__{i}")' for i in range(len(saved_list)))
-            sizes = dict(zip(names, (int(n) for n in con.execute(f"SELECT {counts} FROM _shopseg_flags").fetchone()), strict=True))
+            sizes = dict(
+                zip(
+                    names, (int(n) for n in con.execute(f"SELECT {counts} FROM _shopseg_flags").fetchone()), strict=True
+                )
+            )
         finally:
             if in_place:
                 con.execute("DROP TABLE IF EXISTS _shopseg_flags")
@@ -374,5 +419,10 @@ def _references(saved: SavedSegment) -> list[str]:
 
 
 def _saved(row: pd.Series) -> SavedSegment:
-    return SavedSegment(str(row["name"]), int(row["version"]), str(row["definition"]), str(row["description"] or ""),
-                        pd.Timestamp(row["created_at"]).to_pydatetime())  # fmt: skip
+    return SavedSegment(
+        str(row["name"]),
+        int(row["version"]),
+        str(row["definition"]),
+        str(row["description"] or ""),
+        pd.Timestamp(row["created_at"]).to_pydatetime(),
+    )

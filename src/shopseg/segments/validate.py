@@ -25,11 +25,40 @@ from shopseg.errors import Issue, SegmentError, did_you_mean
 from shopseg.segments.fields import FIELDS, PREDICT_HINT, Field, FieldRegistry
 from shopseg.segments.limits import RuleLimits, expanded_shape, rule_shape, shape_issues
 from shopseg.segments.nodes import (
-    AGGREGATES, COMPARE_OPS, DATE_UNITS, ORDER_FILTERS, ORDER_VALUES, SOURCES, And, Between, Compare, Contains, Distance, Event, In, IsNull, Node, Not, Or, RelDate,
-    Segment, SegmentRef, Span, Value, walk,
-)  # fmt: skip
+    AGGREGATES,
+    COMPARE_OPS,
+    DATE_UNITS,
+    ORDER_FILTERS,
+    ORDER_VALUES,
+    SOURCES,
+    And,
+    Between,
+    Compare,
+    Contains,
+    Distance,
+    Event,
+    In,
+    IsNull,
+    Node,
+    Not,
+    Or,
+    RelDate,
+    Segment,
+    SegmentRef,
+    Span,
+    Value,
+    walk,
+)
 
-__all__ = ["validate_segment", "segment_issues", "static_issues", "caret_message", "summarize", "iso_date", "referenced_segments"]
+__all__ = [
+    "validate_segment",
+    "segment_issues",
+    "static_issues",
+    "caret_message",
+    "summarize",
+    "iso_date",
+    "referenced_segments",
+]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EVENT_COLUMNS = ("type", "product_id")
@@ -113,11 +142,21 @@ class _Checker:
         unit = value.unit
         text = f"{value.amount}{unit.lstrip('?')}"
         if unit.startswith("?") and unit[1:] in DATE_UNITS:
-            self.add(path, "bad_offset", f"date offset '{text}' needs a sign: -{text} is {value.amount} "
-                                         f"{DATE_UNITS[unit[1:]]} before the as-of date, +{text} after.", span)  # fmt: skip
+            self.add(
+                path,
+                "bad_offset",
+                f"date offset '{text}' needs a sign: -{text} is {value.amount} "
+                f"{DATE_UNITS[unit[1:]]} before the as-of date, +{text} after.",
+                span,
+            )
         elif unit not in DATE_UNITS or not isinstance(value.amount, int):
-            self.add(path, "bad_offset", f"bad date offset '{text}'. Expected a whole number with d (days), "
-                                         "w (weeks) or m (months), e.g. -30d, -4w, -6m.", span)  # fmt: skip
+            self.add(
+                path,
+                "bad_offset",
+                f"bad date offset '{text}'. Expected a whole number with d (days), "
+                "w (weeks) or m (months), e.g. -30d, -4w, -6m.",
+                span,
+            )
 
     # -- nodes ------------------------------------------------------------------------
     def node(self, path: str, node: Node) -> None:
@@ -145,7 +184,12 @@ class _Checker:
             self.value(f, node.value, path, vspan)
         elif isinstance(node, Between):
             if f.type in ("boolean", "string"):
-                self.add(f"{path}/op", "type_mismatch", f"BETWEEN needs a number or date field; '{f.name}' is a {f.type}.", span)
+                self.add(
+                    f"{path}/op",
+                    "type_mismatch",
+                    f"BETWEEN needs a number or date field; '{f.name}' is a {f.type}.",
+                    span,
+                )
             for v in (node.low, node.high):
                 self.value(f, v, path, vspan)
         elif isinstance(node, In):
@@ -160,8 +204,12 @@ class _Checker:
         span = node.pos
         if node.agg not in AGGREGATES:
             hint = did_you_mean(node.agg, AGGREGATES)
-            self.add(f"{path}/agg", "bad_aggregate", f"unknown aggregate '{node.agg}'. Expected one of "
-                                                     f"{list(AGGREGATES)}.{hint}", span)  # fmt: skip
+            self.add(
+                f"{path}/agg",
+                "bad_aggregate",
+                f"unknown aggregate '{node.agg}'. Expected one of {list(AGGREGATES)}.{hint}",
+                span,
+            )
         elif (node.agg == "count") != (node.prop is None):
             need = "takes no property: .count" if node.agg == "count" else f"needs a property: .{node.agg}(value)"
             self.add(f"{path}/agg", "bad_aggregate", f"'{node.agg}' {need}.", span)
@@ -171,55 +219,92 @@ class _Checker:
         if node.prop is not None and not _IDENT.fullmatch(node.prop):
             self.add(f"{path}/of", "bad_property", f"bad property name {node.prop!r}.", span)
         elif orders and node.prop is not None and node.prop not in ORDER_VALUES:
-            self.add(f"{path}/of", "bad_property", f"orders have no {node.prop!r}. Expected one of "
-                                                   f"{list(ORDER_VALUES)}.{did_you_mean(node.prop, ORDER_VALUES)}", span)  # fmt: skip
+            self.add(
+                f"{path}/of",
+                "bad_property",
+                f"orders have no {node.prop!r}. Expected one of "
+                f"{list(ORDER_VALUES)}.{did_you_mean(node.prop, ORDER_VALUES)}",
+                span,
+            )
         for key, value in node.filters:
             if orders and key not in ORDER_FILTERS:
-                self.add(f"{path}/orders/{key}", "bad_property", f"orders can be filtered by {list(ORDER_FILTERS)}; "
-                                                                 f"got {key!r}.", span)  # fmt: skip
+                self.add(
+                    f"{path}/orders/{key}",
+                    "bad_property",
+                    f"orders can be filtered by {list(ORDER_FILTERS)}; got {key!r}.",
+                    span,
+                )
             elif orders and not isinstance(value, str):
-                self.add(f"{path}/orders/{key}", "type_mismatch", f"filter {key} needs text; got {_describe(value)}.", span)
+                self.add(
+                    f"{path}/orders/{key}", "type_mismatch", f"filter {key} needs text; got {_describe(value)}.", span
+                )
             elif not _IDENT.fullmatch(key):
-                self.add(f"{path}/events/{key}", "bad_property", f"bad property name {key!r}. Expected letters, "
-                                                                 "digits and _.", span)  # fmt: skip
+                self.add(
+                    f"{path}/events/{key}",
+                    "bad_property",
+                    f"bad property name {key!r}. Expected letters, digits and _.",
+                    span,
+                )
             elif isinstance(value, float) and not math.isfinite(value):
                 self.add(f"{path}/events/{key}", "bad_value", f"the number {value} is out of range.", span)
             elif not isinstance(value, str | int | float) or isinstance(value, bool):
-                self.add(f"{path}/events/{key}", "type_mismatch", f"filter {key} needs text or a number; "
-                                                                  f"got {_describe(value)}.", span)  # fmt: skip
+                self.add(
+                    f"{path}/events/{key}",
+                    "type_mismatch",
+                    f"filter {key} needs text or a number; got {_describe(value)}.",
+                    span,
+                )
         self.window(path, node, span)
         if node.op not in COMPARE_OPS:
             self.add(f"{path}/op", "bad_operator", f"unknown operator {node.op!r}.", span)
         if isinstance(node.value, float) and not math.isfinite(node.value):
             self.add(f"{path}/value", "bad_value", f"the number {node.value} is out of range.", node.value_pos)
         elif not isinstance(node.value, int | float) or isinstance(node.value, bool):
-            self.add(f"{path}/value", "type_mismatch", f"an event {node.agg} is a number; got "
-                                                       f"{_describe(node.value)}.", node.value_pos)  # fmt: skip
+            self.add(
+                f"{path}/value",
+                "type_mismatch",
+                f"an event {node.agg} is a number; got {_describe(node.value)}.",
+                node.value_pos,
+            )
 
     def window(self, path: str, node: Event, span: Span | None) -> None:
         if node.within is not None:
             if not isinstance(node.within, RelDate):
                 self.add(f"{path}/events/within", "bad_offset", "within needs an offset like -30d, -4w or -6m.", span)
             elif node.within.amount > 0 and not node.within.unit.startswith("?"):
-                self.add(f"{path}/events/within", "bad_offset", "within looks back: use a negative offset like -30d.",
-                         node.within.pos or span)  # fmt: skip
+                self.add(
+                    f"{path}/events/within",
+                    "bad_offset",
+                    "within looks back: use a negative offset like -30d.",
+                    node.within.pos or span,
+                )
             else:
                 self.reldate(node.within, f"{path}/events/within", node.within.pos or span)
         if node.between is not None:
             start, end = (iso_date(d) for d in node.between)
             if start is None or end is None:
-                self.add(f"{path}/events/between", "bad_date", f"bad dates {list(node.between)}. Expected "
-                                                               "YYYY-MM-DD.", span)  # fmt: skip
+                self.add(
+                    f"{path}/events/between", "bad_date", f"bad dates {list(node.between)}. Expected YYYY-MM-DD.", span
+                )
             elif start > end:
-                self.add(f"{path}/events/between", "bad_date", f"the window ends before it starts: {list(node.between)}.", span)
+                self.add(
+                    f"{path}/events/between",
+                    "bad_date",
+                    f"the window ends before it starts: {list(node.between)}.",
+                    span,
+                )
 
     def distance(self, path: str, node: Distance) -> None:
         if node.unit != "km":
-            self.add(f"{path}/km", "bad_unit", f"distance unit '{node.unit}' is unknown. Expected km, e.g. 50km.", node.pos)
+            self.add(
+                f"{path}/km", "bad_unit", f"distance unit '{node.unit}' is unknown. Expected km, e.g. 50km.", node.pos
+            )
         if not (math.isfinite(node.km) and node.km >= 0):
             self.add(f"{path}/km", "bad_value", f"distance {node.km} km is out of range.", node.pos)
         if not (-90 <= node.lat <= 90 and -180 <= node.lon <= 180):
-            self.add(f"{path}/distance", "bad_value", f"({node.lat}, {node.lon}) is not a latitude/longitude.", node.pos)
+            self.add(
+                f"{path}/distance", "bad_value", f"({node.lat}, {node.lon}) is not a latitude/longitude.", node.pos
+            )
         if node.op not in COMPARE_OPS:
             self.add(f"{path}/op", "bad_operator", f"unknown operator {node.op!r}.", node.pos)
 
@@ -326,8 +411,13 @@ def _bounds(node: Node, fields: FieldRegistry) -> tuple[str, _Bound | None, _Bou
         return f.name, (parsed[0], True), (parsed[1], True)
     v = parsed[0]
     op = node.op
-    return {"=": (f.name, (v, True), (v, True)), "<": (f.name, None, (v, False)), "<=": (f.name, None, (v, True)),
-            ">": (f.name, (v, False), None), ">=": (f.name, (v, True), None)}.get(op)  # fmt: skip
+    return {
+        "=": (f.name, (v, True), (v, True)),
+        "<": (f.name, None, (v, False)),
+        "<=": (f.name, None, (v, True)),
+        ">": (f.name, (v, False), None),
+        ">=": (f.name, (v, True), None),
+    }.get(op)
 
 
 def _empty(low: _Bound | None, high: _Bound | None) -> bool:
@@ -361,12 +451,20 @@ def static_issues(seg: Segment, fields: FieldRegistry = FIELDS) -> list[Issue]:
                 ranges[b[0]] = (_tighter(lo, b[1], True), _tighter(hi, b[2], False))
             for name, (lo, hi) in ranges.items():
                 if _empty(lo, hi):
-                    out.append(Issue(path or "/", "always_empty", f"{path or '/'}: the conditions on '{label[name]}' "
-                                                                  "cannot all hold: this part never matches."))  # fmt: skip
+                    out.append(
+                        Issue(
+                            path or "/",
+                            "always_empty",
+                            f"{path or '/'}: the conditions on '{label[name]}' "
+                            "cannot all hold: this part never matches.",
+                        )
+                    )
         if isinstance(node, And | Or):
             negated = {item.item for item in node.items if isinstance(item, Not)}
             if any(item in negated for item in node.items):
-                code, what = ("always_empty", "never matches") if isinstance(node, And) else ("always_true", "always matches")
+                code, what = (
+                    ("always_empty", "never matches") if isinstance(node, And) else ("always_true", "always matches")
+                )
                 out.append(Issue(path or "/", code, f"{path or '/'}: a condition and its negation: this part {what}."))
     if seg.rule == And(()):
         out.append(Issue("/", "always_true", "/: the rule is TRUE: every customer matches."))

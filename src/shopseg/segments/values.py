@@ -40,8 +40,10 @@ def field_values(ws: Workspace, name: str, fields: FieldRegistry, *, limit: int 
     """
     field = _field(fields, name)
     if not ws.has_table(field.table):
-        raise NotFound(f"segment values: field '{name}' lives in {field.table}, which this workspace does not have "
-                       "yet. Hint: build it first (shopseg features build, rfm, lifecycle, interests or predict).")  # fmt: skip
+        raise NotFound(
+            f"segment values: field '{name}' lives in {field.table}, which this workspace does not have "
+            "yet. Hint: build it first (shopseg features build, rfm, lifecycle, interests or predict)."
+        )
     column = f'"{field.column}"'
     suffix = f" LIMIT {int(limit)}" if limit else ""
     return ws.con.execute(
@@ -61,15 +63,28 @@ def value_warnings(ws: Workspace, seg: Segment, fields: FieldRegistry) -> list[I
         row = ws.con.execute(f'SELECT count(*) FROM "{field.table}" WHERE {column} = ?', [value]).fetchone()
         if row and row[0]:
             continue
-        known = [r[0] for r in ws.con.execute(
-            f'SELECT CAST({column} AS VARCHAR), count(*) FROM "{field.table}" WHERE {column} IS NOT NULL '
-            f"GROUP BY 1 ORDER BY 2 DESC LIMIT {_SAMPLE}").fetchall()]  # fmt: skip
+        known = [
+            r[0]
+            for r in ws.con.execute(
+                f'SELECT CAST({column} AS VARCHAR), count(*) FROM "{field.table}" WHERE {column} IS NOT NULL '
+                f"GROUP BY 1 ORDER BY 2 DESC LIMIT {_SAMPLE}"
+            ).fetchall()
+        ]
         close = _closest(value, known, field_name)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else (
-            f" It holds values such as {known[:5]}." if known else " It holds no values yet.")  # fmt: skip
-        out.append(Issue(path, "unknown_value", f"{path}: no customer has {field_name} = {value!r}.{hint} The rule is "
-                                                "kept as written (`shopseg segment values "
-                                                f"{field_name}` lists the values)."))  # fmt: skip
+        hint = (
+            f" Did you mean {' or '.join(repr(c) for c in close)}?"
+            if close
+            else (f" It holds values such as {known[:5]}." if known else " It holds no values yet.")
+        )
+        out.append(
+            Issue(
+                path,
+                "unknown_value",
+                f"{path}: no customer has {field_name} = {value!r}.{hint} The rule is "
+                "kept as written (`shopseg segment values "
+                f"{field_name}` lists the values).",
+            )
+        )
     return out
 
 

@@ -110,29 +110,40 @@ def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("ma
             s.state.segments_changed()  # the new rule is live at once, as when saved through /api/v1/segments
     except SegmentError as exc:
         return _rule_error(exc)
-    return JSONResponse({"ok": True, "name": saved.name, "version": saved.version, "rule": saved.definition,
-                         "url": f"/segments/{saved.name}"}, status_code=201)  # fmt: skip
+    return JSONResponse(
+        {
+            "ok": True,
+            "name": saved.name,
+            "version": saved.version,
+            "rule": saved.definition,
+            "url": f"/segments/{saved.name}",
+        },
+        status_code=201,
+    )
 
 
 @router.get("/segments/{name}/members")
-def segment_members(request: Request, name: str, page: int = 1, size: int = 50,
-                    _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
+def segment_members(
+    request: Request, name: str, page: int = 1, size: int = 50, _: ApiKey = Depends(require_role("viewer"))
+) -> dict[str, Any]:
     """One page of a saved segment's members (at most 200 a page)."""
     with session(request) as s:
         return members.members_page(s.store, s.engine, name, page=page, size=size)
 
 
 @router.get("/segments/{name}/explain/{customer_id}")
-def explain(request: Request, name: str, customer_id: str,
-            _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
+def explain(
+    request: Request, name: str, customer_id: str, _: ApiKey = Depends(require_role("viewer"))
+) -> dict[str, Any]:
     """Why a customer is, or is not, in a segment."""
     with session(request) as s:
         return members.explain_member(s.store, name, customer_id)
 
 
 @router.get("/segments/{name}/export.csv")
-def export(request: Request, name: str, consent: str = "email_marketing",
-           _: ApiKey = Depends(require_role("marketer"))) -> StreamingResponse:  # fmt: skip
+def export(
+    request: Request, name: str, consent: str = "email_marketing", _: ApiKey = Depends(require_role("marketer"))
+) -> StreamingResponse:
     """Members who consented to ``consent`` as CSV; headers say how many were left out."""
     with session(request) as s:
         chunks, stats = members.export_rows(s.store, s.engine, name, consent=consent)
@@ -156,8 +167,9 @@ async def stream(request: Request, who: ApiKey = Depends(require_role("viewer"))
 
 
 @router.get("/events")
-def events(request: Request, before: str | None = None, limit: int = 50,
-           _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:  # fmt: skip
+def events(
+    request: Request, before: str | None = None, limit: int = 50, _: ApiKey = Depends(require_role("viewer"))
+) -> dict[str, Any]:
     """The newest events, paged backwards with ``before`` (an ISO time)."""
     with session(request) as s:
         df = queries.latest_events(s.workspace, limit=max(1, min(limit, 200)), before=before)

@@ -31,8 +31,18 @@ from shopseg.config import get_setting
 from shopseg.errors import AuthenticationError
 from shopseg.web.security import check_same_origin, secure_cookies
 
-__all__ = ["COOKIE", "ROLES", "header_key", "session_store", "principal_of", "dashboard_key",
-           "require_dashboard_role", "has_role", "start_session", "end_session"]  # fmt: skip
+__all__ = [
+    "COOKIE",
+    "ROLES",
+    "header_key",
+    "session_store",
+    "principal_of",
+    "dashboard_key",
+    "require_dashboard_role",
+    "has_role",
+    "start_session",
+    "end_session",
+]
 
 COOKIE = "shopseg_session"
 _STORE = "dashboard_sessions"
@@ -102,8 +112,15 @@ def start_session(request: Request, api_key: str, response: Response) -> ApiKey:
     hours = float(get_setting("dashboard_session_hours"))
     token = session_store(state).create(who, hours=hours)
     end_session(request, None)  # a session this browser held before is ended, not left behind
-    response.set_cookie(COOKIE, token, max_age=int(hours * 3600), path="/", httponly=True, samesite="strict",
-                        secure=secure_cookies(request))  # fmt: skip
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(hours * 3600),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+    )
     return who
 
 

@@ -57,8 +57,18 @@ if TYPE_CHECKING:
     from shopseg.api.deps import AppState
     from shopseg.workspace import Workspace
 
-__all__ = ["Aggregate", "AGGREGATES", "CACHE_TABLE", "RECHECK_S", "aggregate", "start_warmup", "stop_warmup",
-           "warm_aggregates", "stamp", "fingerprint"]
+__all__ = [
+    "Aggregate",
+    "AGGREGATES",
+    "CACHE_TABLE",
+    "RECHECK_S",
+    "aggregate",
+    "start_warmup",
+    "stop_warmup",
+    "warm_aggregates",
+    "stamp",
+    "fingerprint",
+]
 
 CACHE_TABLE = "_shopseg_dashboard_cache"
 _MEMORY = "dashboard_aggregates"
@@ -126,15 +136,18 @@ AGGREGATES: dict[str, Aggregate] = {
 
 # -- versions ------------------------------------------------------------------------
 def _existing(ws: Workspace, tables: Sequence[str]) -> dict[str, int]:
-    rows = ws.con.execute("SELECT table_name, table_oid FROM duckdb_tables() WHERE list_contains(?, table_name)",
-                          [list(tables)]).fetchall()  # fmt: skip
+    rows = ws.con.execute(
+        "SELECT table_name, table_oid FROM duckdb_tables() WHERE list_contains(?, table_name)", [list(tables)]
+    ).fetchall()
     return {str(name): int(oid) for name, oid in rows}
 
 
 def _bookkeeping(ws: Workspace) -> list[Any]:
     from shopseg.workspace import INGEST_LOG, META_TABLE
 
-    meta = ws.con.execute(f'SELECT count(*), coalesce(sum(hash(key, value)), 0)::VARCHAR FROM "{META_TABLE}"').fetchone()
+    meta = ws.con.execute(
+        f'SELECT count(*), coalesce(sum(hash(key, value)), 0)::VARCHAR FROM "{META_TABLE}"'
+    ).fetchone()
     log = ws.con.execute(f'SELECT count(*), max(ingest_id) FROM "{INGEST_LOG}"').fetchone()
     return [list(meta or ()), list(log or ())]
 
@@ -222,7 +235,9 @@ def _decode(value: Any) -> Any:
 def _load(ws: Workspace, key: str, version: str) -> tuple[bool, Any]:
     if not ws.has_table(CACHE_TABLE):
         return False, None
-    row = ws.con.execute(f'SELECT payload FROM "{CACHE_TABLE}" WHERE key = ? AND version = ?', [key, version]).fetchone()
+    row = ws.con.execute(
+        f'SELECT payload FROM "{CACHE_TABLE}" WHERE key = ? AND version = ?', [key, version]
+    ).fetchone()
     return (False, None) if row is None else (True, _decode(json.loads(row[0])))
 
 
@@ -230,10 +245,10 @@ def _store(state: AppState, key: str, version: str, value: Any, seconds: float) 
     if state.workspace.read_only:
         return
     payload = json.dumps(_encode(value))
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with state.lock, state.workspace.transaction() as con:
         con.execute(f"""CREATE TABLE IF NOT EXISTS "{CACHE_TABLE}" (key VARCHAR PRIMARY KEY, version VARCHAR,
-                        computed_at TIMESTAMP, seconds DOUBLE, payload VARCHAR)""")  # fmt: skip
+                        computed_at TIMESTAMP, seconds DOUBLE, payload VARCHAR)""")
         con.execute(f'DELETE FROM "{CACHE_TABLE}" WHERE key = ?', [key])
         con.execute(f'INSERT INTO "{CACHE_TABLE}" VALUES (?, ?, ?, ?, ?)', [key, version, now, seconds, payload])
 
@@ -323,8 +338,9 @@ def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[
     return failed
 
 
-def start_warmup(state: AppState, *, recheck_s: float | None = None,
-                 after_first_pass: Callable[[], None] | None = None) -> threading.Thread:  # fmt: skip
+def start_warmup(
+    state: AppState, *, recheck_s: float | None = None, after_first_pass: Callable[[], None] | None = None
+) -> threading.Thread:
     """Run :func:`warm_aggregates` in a daemon thread; ``shopseg serve`` calls it at start-up.
 
     With ``recheck_s``, the thread then checks every ``recheck_s`` seconds (a

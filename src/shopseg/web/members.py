@@ -30,8 +30,16 @@ if TYPE_CHECKING:
     from shopseg.segments.nodes import Segment
     from shopseg.segments.store import SegmentStore
 
-__all__ = ["issue_positions", "preview_rule", "members_page", "explain_member", "export_rows",
-           "PAGE_SIZE_MAX", "to_records", "rule_error"]  # fmt: skip
+__all__ = [
+    "issue_positions",
+    "preview_rule",
+    "members_page",
+    "explain_member",
+    "export_rows",
+    "PAGE_SIZE_MAX",
+    "to_records",
+    "rule_error",
+]
 
 PAGE_SIZE_MAX = 200
 _MEMBER_COLUMNS = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"]
@@ -50,12 +58,20 @@ def issue_positions(issues: list[Issue]) -> list[dict[str, Any]]:
     """
     out = []
     for issue in issues:
-        item: dict[str, Any] = {"path": issue.path, "code": issue.code, "message": issue.message,
-                                "what": issue.message, "line": None, "col": None, "length": 0}  # fmt: skip
+        item: dict[str, Any] = {
+            "path": issue.path,
+            "code": issue.code,
+            "message": issue.message,
+            "what": issue.message,
+            "line": None,
+            "col": None,
+            "length": 0,
+        }
         m = _POSITION.match(issue.message)
         if m:
-            item.update(what=m.group(3), line=int(m.group(1)), col=int(m.group(2)),
-                        length=len(m.group(6)) if m.group(6) else 1)  # fmt: skip
+            item.update(
+                what=m.group(3), line=int(m.group(1)), col=int(m.group(2)), length=len(m.group(6)) if m.group(6) else 1
+            )
         out.append(item)
     return out
 
@@ -63,13 +79,16 @@ def issue_positions(issues: list[Issue]) -> list[dict[str, Any]]:
 def _members(store: SegmentStore, engine: Engine, segment: Segment, as_of: dt.date | str | None) -> Any:
     from shopseg.segments.compile import segment_frame
 
-    flags = segment_frame(engine, segment, as_of=store.as_of(as_of), fields=store.fields, segments=store.usable(segment))
+    flags = segment_frame(
+        engine, segment, as_of=store.as_of(as_of), fields=store.fields, segments=store.usable(segment)
+    )
     feats = engine.table(FEATURES_TABLE)
     return feats.join(flags.filter(flags.member).select("customer_id"), "customer_id")
 
 
-def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of: dt.date | str | None = None,
-                 sample: int = 10) -> dict[str, Any]:  # fmt: skip
+def preview_rule(
+    store: SegmentStore, engine: Engine, definition: str, *, as_of: dt.date | str | None = None, sample: int = 10
+) -> dict[str, Any]:
     """Size, share of customers, revenue share and a sample of a rule, counted in the database.
 
     Raises :class:`~shopseg.errors.SegmentError` (with positioned issues) for a bad rule.
@@ -81,8 +100,14 @@ def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of:
     with time_budget(engine, "preview"):
         members = _members(store, engine, seg, as_of)
         feats = engine.table(FEATURES_TABLE)
-        size = members.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
-        total = feats.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
+        size = (
+            members.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum())
+            .to_pandas()
+            .iloc[0]
+        )
+        total = (
+            feats.aggregate(n=ibis._.customer_id.count(), revenue=ibis._.revenue.fill_null(0).sum()).to_pandas().iloc[0]
+        )
         rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(sample).to_pandas()
     n, customers = int(size["n"]), int(total["n"])
     revenue, total_rev = float(size["revenue"] or 0.0), float(total["revenue"] or 0.0)
@@ -97,38 +122,62 @@ def preview_rule(store: SegmentStore, engine: Engine, definition: str, *, as_of:
     }
 
 
-def members_page(store: SegmentStore, engine: Engine, name: str, *, page: int = 1, size: int = 50,
-                 as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+def members_page(
+    store: SegmentStore, engine: Engine, name: str, *, page: int = 1, size: int = 50, as_of: dt.date | str | None = None
+) -> dict[str, Any]:
     """One page of a saved segment's members (``page`` from 1), ordered by customer id."""
     size = max(1, min(int(size), PAGE_SIZE_MAX))
     page = max(1, int(page))
     with time_budget(engine, f"segment '{name}' members"):
         members = _members(store, engine, store.get(name).segment, as_of)
         total = int(members.count().to_pandas())
-        rows = members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
-    return {"name": name, "page": page, "size": size, "total": total, "pages": max(1, -(-total // size)),
-            "rows": to_records(rows)}  # fmt: skip
+        rows = (
+            members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
+        )
+    return {
+        "name": name,
+        "page": page,
+        "size": size,
+        "total": total,
+        "pages": max(1, -(-total // size)),
+        "rows": to_records(rows),
+    }
 
 
-def explain_member(store: SegmentStore, name: str, customer_id: str,
-                   as_of: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+def explain_member(
+    store: SegmentStore, name: str, customer_id: str, as_of: dt.date | str | None = None
+) -> dict[str, Any]:
     """Each condition of ``name`` with the customer's value and whether it held."""
     from shopseg.segments.evaluate import explain_segment
 
     profile, events, orders = store.profile(customer_id)
-    steps = explain_segment(store.get(name).segment, profile, events, as_of=store.as_of(as_of), fields=store.fields,
-                            segments=store.definitions(), orders=orders)  # fmt: skip
+    steps = explain_segment(
+        store.get(name).segment,
+        profile,
+        events,
+        as_of=store.as_of(as_of),
+        fields=store.fields,
+        segments=store.definitions(),
+        orders=orders,
+    )
     return {
         "name": name,
         "customer_id": customer_id,
         "member": bool(steps[0].held) if steps else False,
-        "steps": [{"depth": s.depth, "condition": s.condition, "value": _plain(s.value), "held": bool(s.held)}
-                  for s in steps],  # fmt: skip
+        "steps": [
+            {"depth": s.depth, "condition": s.condition, "value": _plain(s.value), "held": bool(s.held)} for s in steps
+        ],
     }
 
 
-def export_rows(store: SegmentStore, engine: Engine, name: str, *, consent: str = "email_marketing",
-                as_of: dt.date | str | None = None) -> tuple[Iterator[str], dict[str, int]]:  # fmt: skip
+def export_rows(
+    store: SegmentStore,
+    engine: Engine,
+    name: str,
+    *,
+    consent: str = "email_marketing",
+    as_of: dt.date | str | None = None,
+) -> tuple[Iterator[str], dict[str, int]]:
     """A consent-filtered CSV of a saved segment's members, and how many were left out.
 
     The campaign export decides who may be exported (:func:`~shopseg.export.build_audience`:
@@ -136,15 +185,18 @@ def export_rows(store: SegmentStore, engine: Engine, name: str, *, consent: str 
     spreadsheet would run as formulas are neutralised (:mod:`shopseg.export.spreadsheet`).
     """
     if consent not in _CHANNELS:
-        raise InvalidParameterError(f"export: unknown consent '{consent}'. Expected one of {sorted(_CHANNELS)}; "
-                                    f"got {consent!r}.")  # fmt: skip
+        raise InvalidParameterError(
+            f"export: unknown consent '{consent}'. Expected one of {sorted(_CHANNELS)}; got {consent!r}."
+        )
     members = _members(store, engine, store.get(name).segment, as_of).select("customer_id")
     ids = members.order_by("customer_id").to_pandas()["customer_id"].tolist()
     audience = build_audience(store.workspace, ids, channel=_CHANNELS[consent], segment=name)
     minimum = int(get_setting("export_min_segment_size"))
     if len(audience.included) < minimum:
-        raise AudienceTooSmallError(f"export: segment '{name}' has {len(audience.included):,} consented members; "
-                                    f"expected at least {minimum:,} (setting export_min_segment_size).")  # fmt: skip
+        raise AudienceTooSmallError(
+            f"export: segment '{name}' has {len(audience.included):,} consented members; "
+            f"expected at least {minimum:,} (setting export_min_segment_size)."
+        )
     table = format_audience(audience, "csv").sort_values("customer_id")
     stats = {"members": audience.members, "exported": len(table), "left_out": audience.members - len(table)}
     return iter([write_csv(table) or ""]), stats

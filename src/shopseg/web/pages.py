@@ -50,8 +50,10 @@ NAV = [
 
 _EXPERIMENT_TABLES = ("experiments", "experiment_assignments", "orders", "order_lines", "customers")
 
-_env = Environment(loader=PackageLoader("shopseg.web", "templates"),
-                   autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True))
+_env = Environment(
+    loader=PackageLoader("shopseg.web", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
+)
 _env.globals["zip"] = zip
 _env.filters["num"] = lambda v, d=0: "-" if v is None or v != v else f"{v:,.{d}f}"
 _env.filters["pct"] = lambda v: "-" if v is None or v != v else f"{100 * float(v):.1f}%"
@@ -59,8 +61,9 @@ _env.filters["pct"] = lambda v: "-" if v is None or v != v else f"{100 * float(v
 
 def _html(html: str, status: int = 200) -> HTMLResponse:
     """A page: its content security policy, and kept out of caches (pages show customer data)."""
-    return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP,
-                                                           "Cache-Control": "no-store"})  # fmt: skip
+    return HTMLResponse(
+        html, status_code=status, headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-store"}
+    )
 
 
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -71,9 +74,13 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
             resp.delete_cookie(COOKIE, path="/")
         return resp
     html = _env.get_template(template).render(
-        request=request, nav=NAV, path=request.url.path, role=who.role,
-        can_edit=has_role(who.role, "marketer"), **context,
-    )  # fmt: skip
+        request=request,
+        nav=NAV,
+        path=request.url.path,
+        role=who.role,
+        can_edit=has_role(who.role, "marketer"),
+        **context,
+    )
     return _html(html, status)
 
 
@@ -82,8 +89,9 @@ def _logged_in(request: Request) -> bool:
 
 
 def _login_form(target: str, error: str | None = None, status: int = 200) -> HTMLResponse:
-    return _html(_env.get_template("login.html.j2").render(next=safe_next(target), error=error, nav=[], role=None),
-                 status)  # fmt: skip
+    return _html(
+        _env.get_template("login.html.j2").render(next=safe_next(target), error=error, nav=[], role=None), status
+    )
 
 
 @router.get("/login")
@@ -130,12 +138,16 @@ def overview_page(request: Request) -> Response:
     saved = aggregate(get_state(request), "segment_sizes")
     with session(request) as s:
         data = queries.overview(s.workspace, totals, saved)
-    figs = {"monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")}
+    figs = {
+        "monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")
+    }
     if data["rfm"] is not None:
         figs["rfm"] = charts.share_chart(data["rfm"])
     saved = data["saved"]
     if not saved.empty and saved["size"].notna().any():
-        figs["saved"] = charts.share_chart(saved.assign(share=saved["size"].fillna(0) / max(data["kpis"]["customers"], 1)), "name")
+        figs["saved"] = charts.share_chart(
+            saved.assign(share=saved["size"].fillna(0) / max(data["kpis"]["customers"], 1)), "name"
+        )
     return _render(request, "overview.html.j2", data=data, figs=figs)
 
 
@@ -228,9 +240,14 @@ def experiments_page(request: Request) -> Response:
         if rows["lift"].notna().any():
             figs[exp["name"]] = {
                 "conversion": charts.lift_chart(rows),
-                "revenue": charts.lift_chart(rows, value="revenue_lift", low="revenue_low", high="revenue_high",
-                                             title="revenue per customer lift"),
-            }  # fmt: skip
+                "revenue": charts.lift_chart(
+                    rows,
+                    value="revenue_lift",
+                    low="revenue_low",
+                    high="revenue_high",
+                    title="revenue per customer lift",
+                ),
+            }
     return _render(request, "experiments.html.j2", results=results, figs=figs)
 
 

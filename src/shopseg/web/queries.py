@@ -34,7 +34,10 @@ __all__ = [
     "backtest_groups",
 ]
 
-def overview(workspace: Workspace, totals: dict[str, Any] | None = None, saved: pd.DataFrame | None = None) -> dict[str, Any]:
+
+def overview(
+    workspace: Workspace, totals: dict[str, Any] | None = None, saved: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """KPIs, monthly revenue, RFM segment sizes and revenue shares, saved segment sizes, lifecycle stages.
 
     ``totals`` (:func:`order_totals`) and ``saved`` (:func:`saved_segment_sizes`)
@@ -73,7 +76,8 @@ def region_tables(workspace: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     return (
         region_performance(workspace, by=["region", "category"], period="all"),
         region_performance(workspace, by=["segment", "region", "category"], period="all", limit=25)
-        .sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True),  # the top 25, as titled
+        .sort_values("revenue", ascending=False, kind="stable")
+        .reset_index(drop=True),  # the top 25, as titled
         region_performance(workspace, by=["region", "period"], period="quarter"),
     )
 
@@ -130,8 +134,15 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
     out = []
     for exp in list_experiments(workspace):
         rep = analyze_experiment(workspace, exp.name, n_boot=n_boot, by_segment=False)
-        out.append({"name": exp.name, "segment": exp.segment, "control": rep.control, "srm": rep.srm,
-                    "rows": _lift_rows(rep.table)})  # fmt: skip
+        out.append(
+            {
+                "name": exp.name,
+                "segment": exp.segment,
+                "control": rep.control,
+                "srm": rep.srm,
+                "rows": _lift_rows(rep.table),
+            }
+        )
     return out or None
 
 
@@ -142,7 +153,11 @@ def _lift_rows(table: pd.DataFrame) -> pd.DataFrame:
         return table[col].map(lambda v: v[i] if isinstance(v, tuple | list) else None)
 
     rows = table[["variant", "customers", "conversion", "revenue_per_customer"]].copy()
-    for name, col in (("lift", "conversion_lift"), ("revenue_lift", "revenue_lift"), ("prob_beat_control", "prob_beat_control")):
+    for name, col in (
+        ("lift", "conversion_lift"),
+        ("revenue_lift", "revenue_lift"),
+        ("prob_beat_control", "prob_beat_control"),
+    ):
         rows[name] = table[col] if col in table else None
     rows["lift_low"], rows["lift_high"] = ci("conversion_lift_ci", 0), ci("conversion_lift_ci", 1)
     rows["revenue_low"], rows["revenue_high"] = ci("revenue_lift_ci", 0), ci("revenue_lift_ci", 1)

@@ -32,9 +32,11 @@ __all__ = ["PAGE_CSP", "UNSAFE_METHODS", "safe_next", "check_same_origin", "secu
 # style-src allows inline styles: plotly.js writes a <style> element (its global rules, the mode bar's colours)
 # and style attributes while it draws (plotly/plotly.js#2355; with style-src 'self' the browser reports both).
 # Styles cannot run code; scripts stay limited to this server's own files, with no inline script and no eval.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'none'")  # fmt: skip
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NEXT_MAX = 2048
 

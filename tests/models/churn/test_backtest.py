@@ -36,9 +36,11 @@ def test_verdicts_state_who_wins(churn_result):
     m = churn_result.metrics["auc"]
     ci = churn_result.info["auc_ci"]
     lines = churn_result.verdicts()
-    pairs = [("churn_model", "p_alive", "churn model", "the MBG/NBD 1 - P(alive) baseline"),
-             ("churn_model", "recency", "churn model", "the recency-only baseline"),
-             ("p_alive", "recency", "MBG/NBD 1 - P(alive)", "the recency-only baseline")]  # fmt: skip
+    pairs = [
+        ("churn_model", "p_alive", "churn model", "the MBG/NBD 1 - P(alive) baseline"),
+        ("churn_model", "recency", "churn model", "the recency-only baseline"),
+        ("p_alive", "recency", "MBG/NBD 1 - P(alive)", "the recency-only baseline"),
+    ]
     assert len(lines) == 3
     for line, (a, b, name, other) in zip(lines, pairs):
         lo, hi = ci[f"{a}-{b}"]
@@ -59,6 +61,12 @@ def test_reliability_table_by_hand():
     y = np.array([0, 1, 1, 0, 1])
     p = np.array([0.05, 0.15, 0.95, 0.99, 1.0])
     table = reliability_table(y, p, bins=10)
-    expected = pd.DataFrame({"bin": ["0.0-0.1", "0.1-0.2", "0.9-1.0"], "customers": [1, 1, 3],
-                             "mean_predicted": [0.05, 0.15, (0.95 + 0.99 + 1.0) / 3], "observed_rate": [0.0, 1.0, 2 / 3]})  # fmt: skip
+    expected = pd.DataFrame(
+        {
+            "bin": ["0.0-0.1", "0.1-0.2", "0.9-1.0"],
+            "customers": [1, 1, 3],
+            "mean_predicted": [0.05, 0.15, (0.95 + 0.99 + 1.0) / 3],
+            "observed_rate": [0.0, 1.0, 2 / 3],
+        }
+    )
     pd.testing.assert_frame_equal(table, expected)

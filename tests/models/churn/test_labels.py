@@ -15,8 +15,14 @@ from shopseg.models.churn.labels import buyer_summary
 @pytest.fixture
 def tiny(workspace):
     """a: buys on day 1 and day 20 (after the cutoff); b: day 1 only; c: day 5 and day 50 (after the window); d: day 60 only."""
-    orders = [("o1", "a", "2024-01-01"), ("o2", "a", "2024-01-20"), ("o3", "b", "2024-01-01"),
-              ("o4", "c", "2024-01-05"), ("o5", "c", "2024-02-19"), ("o6", "d", "2024-02-29")]  # fmt: skip
+    orders = [
+        ("o1", "a", "2024-01-01"),
+        ("o2", "a", "2024-01-20"),
+        ("o3", "b", "2024-01-01"),
+        ("o4", "c", "2024-01-05"),
+        ("o5", "c", "2024-02-19"),
+        ("o6", "d", "2024-02-29"),
+    ]
     workspace.con.executemany("INSERT INTO orders (order_id, customer_id, ordered_at) VALUES (?, ?, ?)", orders)
     workspace.con.executemany(
         "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) VALUES (?, 1, 'p', 1, 10.0)",
@@ -49,8 +55,16 @@ def test_a_window_past_the_data_is_refused(tiny):
 
 
 def test_buyer_summary_floors_T_of_a_first_purchase_on_the_as_of_date():
-    feats = pd.DataFrame({"customer_id": ["x", "y", "z"], "orders": [1, 2, 0], "frequency": [0, 1, None],
-                          "recency": [0.0, 3.0, None], "T": [0.0, 5.0, None], "monetary_value": [None, 7.0, None]})  # fmt: skip
+    feats = pd.DataFrame(
+        {
+            "customer_id": ["x", "y", "z"],
+            "orders": [1, 2, 0],
+            "frequency": [0, 1, None],
+            "recency": [0.0, 3.0, None],
+            "T": [0.0, 5.0, None],
+            "monetary_value": [None, 7.0, None],
+        }
+    )
     s = buyer_summary(feats)
     assert s["customer_id"].tolist() == ["x", "y"]
     assert s["T"].tolist() == [0.5, 5.0] and s["monetary_value"].tolist() == [0.0, 7.0]

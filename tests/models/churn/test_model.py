@@ -39,7 +39,10 @@ def test_seeded_fits_are_identical_and_clone_round_trips():
 
 def test_bad_input_is_refused_with_the_reason():
     X, y = _data()
-    with pytest.raises(InvalidParameterError, match="The 'learning_rate' parameter of ChurnModel must be a float in the range \\(0, inf\\). Got 0"):
+    with pytest.raises(
+        InvalidParameterError,
+        match="The 'learning_rate' parameter of ChurnModel must be a float in the range \\(0, inf\\). Got 0",
+    ):
         ChurnModel(learning_rate=0).fit(X, y)
     with pytest.raises(SchemaError, match="both classes"):
         ChurnModel().fit(X, np.zeros(len(X)))

@@ -25,6 +25,8 @@ def test_online_retail_clusters_are_described_named_and_stable(online_retail_wor
     names = list(profile["cluster_name"])
     assert all(names) and len(set(names)) == len(names), names
     top = profile.sort_values("revenue_share").iloc[-1]
-    assert "high spenders" in top["cluster_name"] and top["revenue_share"] >= 0.4, top[["cluster_name", "revenue_share"]]
+    assert "high spenders" in top["cluster_name"] and top["revenue_share"] >= 0.4, top[
+        ["cluster_name", "revenue_share"]
+    ]
     stability = bootstrap_stability(seg, buyers, n_rounds=3, random_state=0)
     assert stability["mean"] >= 0.7

@@ -70,11 +70,13 @@ def test_names_only_claim_contrasts_the_data_has():
     """Issue 16: "Frequent ..." was named with z = +2.0 on a store where every buyer has one order."""
     rng = np.random.default_rng(3)
     n = 400
-    frame = pd.DataFrame({
-        "orders": np.where(np.arange(n) < 397, 1, 2),           # 99% one order: no real spread
-        "revenue": np.r_[rng.uniform(5, 20, n // 2), rng.uniform(200, 400, n // 2)],
-        "days_since_last_order": rng.integers(1, 300, n),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "orders": np.where(np.arange(n) < 397, 1, 2),  # 99% one order: no real spread
+            "revenue": np.r_[rng.uniform(5, 20, n // 2), rng.uniform(200, 400, n // 2)],
+            "days_since_last_order": rng.integers(1, 300, n),
+        }
+    )
     labels = np.r_[np.zeros(n // 2, int), np.ones(n // 2, int)]
     labels[390:] = 2  # a small cluster holding the three two-order buyers: its orders z is large
     profile = profile_clusters(frame, labels, ["orders", "revenue", "days_since_last_order"])

@@ -64,10 +64,19 @@ def test_predict_matches_labels_on_training_data(synthetic_features):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n_clusters": 1}, "The 'n_clusters' parameter of ClusterSegmenter must be an int in the range [2, inf) or a str among {'auto'}. Got 1 instead."),
-        ({"method": "dbscan"}, "The 'method' parameter of ClusterSegmenter must be a str among {'gmm', 'kmeans'}. Got 'dbscan' instead."),
+        (
+            {"n_clusters": 1},
+            "The 'n_clusters' parameter of ClusterSegmenter must be an int in the range [2, inf) or a str among {'auto'}. Got 1 instead.",
+        ),
+        (
+            {"method": "dbscan"},
+            "The 'method' parameter of ClusterSegmenter must be a str among {'gmm', 'kmeans'}. Got 'dbscan' instead.",
+        ),
         ({"n_clusters": 50}, "must be at most the number of customers (20). Got 50 instead."),
-        ({"features": ["orderz"]}, "unknown feature 'orderz'. Expected a column of the feature table; got 'orderz'. Did you mean 'orders'?"),
+        (
+            {"features": ["orderz"]},
+            "unknown feature 'orderz'. Expected a column of the feature table; got 'orderz'. Did you mean 'orders'?",
+        ),
         ({"k_range": (1, 4)}, "The 'k_range' parameter of ClusterSegmenter must be a pair (low, high)"),
     ],
 )
@@ -93,11 +102,18 @@ def test_predict_before_fit():
 # (ValueError, AttributeError), not sklearn's class.
 _N_CLUSTERS_1 = "the check sets n_clusters=1; refused by the constraint table"
 _KNOWN_GAPS = {
-    **{name: _N_CLUSTERS_1 for name in (
-        "check_dont_overwrite_parameters", "check_methods_subset_invariance", "check_fit2d_1sample",
-        "check_fit2d_1feature", "check_fit2d_predict1d")},
+    **{
+        name: _N_CLUSTERS_1
+        for name in (
+            "check_dont_overwrite_parameters",
+            "check_methods_subset_invariance",
+            "check_fit2d_1sample",
+            "check_fit2d_1feature",
+            "check_fit2d_predict1d",
+        )
+    },
     "check_estimators_unfitted": "raises shopseg.errors.NotFittedError, not sklearn.exceptions.NotFittedError",
-}  # fmt: skip
+}
 
 
 def _checks():  # type: ignore[no-untyped-def]
@@ -123,8 +139,12 @@ def test_large_stores_fit_on_a_sample_and_assign_everyone():
     rng = np.random.default_rng(4)
     n = 6_000
     truth = rng.integers(0, 3, n)
-    X = pd.DataFrame({"orders": rng.poisson(np.array([1, 6, 25])[truth]),
-                      "revenue": rng.gamma(2.0, np.array([15.0, 120.0, 900.0])[truth])})  # fmt: skip
+    X = pd.DataFrame(
+        {
+            "orders": rng.poisson(np.array([1, 6, 25])[truth]),
+            "revenue": rng.gamma(2.0, np.array([15.0, 120.0, 900.0])[truth]),
+        }
+    )
     full = ClusterSegmenter(3, fit_sample=10_000, random_state=1).fit(X)
     sampled = ClusterSegmenter(3, fit_sample=500, random_state=1).fit(X)
     assert len(sampled.labels_) == n and set(sampled.labels_) == {0, 1, 2}

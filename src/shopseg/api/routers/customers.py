@@ -13,8 +13,9 @@ from shopseg.live.storage import MEMBERSHIPS_TABLE
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["customers"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
-                                                  404: {"model": ErrorOut}})  # fmt: skip
+router = APIRouter(
+    tags=["customers"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}}
+)
 
 
 def _live(state: AppState):  # type: ignore[no-untyped-def]
@@ -41,8 +42,9 @@ def _memberships(state: AppState, customer_id: str) -> list[MembershipOut]:
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
-def get_customer(customer_id: str, _: Principal = Depends(require_role("viewer")),
-                 state: AppState = Depends(get_state)) -> CustomerOut:  # fmt: skip
+def get_customer(
+    customer_id: str, _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
+) -> CustomerOut:
     """The customer's batch profile fields, live counters and current live segments."""
     live = _live(state)
     with state.lock:
@@ -51,13 +53,15 @@ def get_customer(customer_id: str, _: Principal = Depends(require_role("viewer")
             raise NotFound(f"customer '{customer_id}' is not known: no profile and no events yet.")
         profile = {k: _jsonable(v) for k, v in prof.base.items() if k != "email"}
         summary = {k: _jsonable(v) for k, v in prof.summary().items()}
-        return CustomerOut(customer_id=customer_id, profile=profile, live=summary,
-                           segments=_memberships(state, customer_id))  # fmt: skip
+        return CustomerOut(
+            customer_id=customer_id, profile=profile, live=summary, segments=_memberships(state, customer_id)
+        )
 
 
 @router.get("/customers/{customer_id}/segments", response_model=list[MembershipOut])
-def get_customer_segments(customer_id: str, _: Principal = Depends(require_role("viewer")),
-                          state: AppState = Depends(get_state)) -> list[MembershipOut]:  # fmt: skip
+def get_customer_segments(
+    customer_id: str, _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
+) -> list[MembershipOut]:
     """The live segments the customer is in, with the time they entered."""
     live = _live(state)
     with state.lock:
@@ -67,8 +71,9 @@ def get_customer_segments(customer_id: str, _: Principal = Depends(require_role(
 
 
 @router.delete("/customers/{customer_id}", response_model=ErasureOut)
-def erase_customer(customer_id: str, _: Principal = Depends(require_role("admin")),
-                   state: AppState = Depends(get_state)) -> ErasureOut:  # fmt: skip
+def erase_customer(
+    customer_id: str, _: Principal = Depends(require_role("admin")), state: AppState = Depends(get_state)
+) -> ErasureOut:
     """Erase a customer: every row with this customer_id in every table, their journaled events, their devices'
     anonymous events, the live state; then rewrite the workspace file (setting erasure_compact)."""
     rows = _live(state).erase(customer_id)

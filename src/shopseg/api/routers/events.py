@@ -17,11 +17,15 @@ from shopseg.errors import InvalidParameterError, UnsupportedOperationError
 __all__ = ["router"]
 
 
-
 def _body_schema() -> dict[str, Any]:
     one = EventIn.model_json_schema()
-    batch = {"title": "EventBatchIn", "type": "object", "required": ["events"], "additionalProperties": False,
-             "properties": {"events": {"type": "array", "minItems": 1, "items": one}}}  # fmt: skip
+    batch = {
+        "title": "EventBatchIn",
+        "type": "object",
+        "required": ["events"],
+        "additionalProperties": False,
+        "properties": {"events": {"type": "array", "minItems": 1, "items": one}},
+    }
     return {"content": {"application/json": {"schema": {"anyOf": [one, batch]}}}, "required": True}
 
 
@@ -35,14 +39,16 @@ def _parse(body: Any) -> list[EventIn]:
     return parsed.events if isinstance(parsed, EventBatchIn) else [parsed]
 
 
-router = APIRouter(tags=["events"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
-                                               413: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
+router = APIRouter(
+    tags=["events"],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
 
 
 @router.post("/events", response_model=EventsOut, openapi_extra={"requestBody": _body_schema()})
 async def post_events(
     request: Request,
-    body: Any = Body(..., description="One event, or {\"events\": [...]}."),
+    body: Any = Body(..., description='One event, or {"events": [...]}.'),
     _: Principal = Depends(require_role("marketer")),
 ) -> EventsOut:
     """Store events, then answer: a 200 means every event of the request is on disk.
@@ -55,11 +61,14 @@ async def post_events(
     events = _parse(body)
     limit = int(get_setting("api_max_batch"))
     if len(events) > limit:
-        raise InvalidParameterError(f"events: too many in one request. Expected at most {limit} (setting "
-                                    f"api_max_batch); got {len(events)}. Hint: split the batch.")  # fmt: skip
+        raise InvalidParameterError(
+            f"events: too many in one request. Expected at most {limit} (setting "
+            f"api_max_batch); got {len(events)}. Hint: split the batch."
+        )
     if state.live is None:
-        raise UnsupportedOperationError("POST /api/v1/events: the server runs without live mode. Hint: restart "
-                                        "it with `shopseg serve --live`.")  # fmt: skip
+        raise UnsupportedOperationError(
+            "POST /api/v1/events: the server runs without live mode. Hint: restart it with `shopseg serve --live`."
+        )
     rows = [e.model_dump() for e in events]
     accepted, duplicates, ids = await asyncio.wrap_future(state.live.submit(rows))
     return EventsOut(accepted=accepted, duplicates=duplicates, event_ids=ids)

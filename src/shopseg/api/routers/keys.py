@@ -24,15 +24,17 @@ def list_keys(_: Principal = Depends(require_role("admin")), state: AppState = D
 
 
 @router.post("/keys", response_model=KeyCreatedOut, status_code=201, responses={422: {"model": ErrorOut}})
-def create_key(body: KeyIn, _: Principal = Depends(require_role("admin")),
-               state: AppState = Depends(get_state)) -> KeyCreatedOut:  # fmt: skip
+def create_key(
+    body: KeyIn, _: Principal = Depends(require_role("admin")), state: AppState = Depends(get_state)
+) -> KeyCreatedOut:
     """Create a key; the answer holds the only copy of the secret."""
     created = state.keys.create(body.name, body.role)
     return KeyCreatedOut(key=created.key, **_out(created.info).model_dump())
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, responses={404: {"model": ErrorOut}})
-def revoke_key(key_id: str, _: Principal = Depends(require_role("admin")),
-               state: AppState = Depends(get_state)) -> KeyOut:  # fmt: skip
+def revoke_key(
+    key_id: str, _: Principal = Depends(require_role("admin")), state: AppState = Depends(get_state)
+) -> KeyOut:
     """Revoke a key: later requests with it answer 401."""
     return _out(state.keys.revoke(key_id))

@@ -17,13 +17,19 @@ router = APIRouter(tags=["meta"])
 def health(state: AppState = Depends(get_state)) -> HealthOut:
     """Is the server up; how many events and live segments it holds."""
     live = state.live
-    return HealthOut(ok=True, live=live is not None, events=live.event_count if live else 0,
-                     segments=len(live.segment_names()) if live else 0)  # fmt: skip
+    return HealthOut(
+        ok=True,
+        live=live is not None,
+        events=live.event_count if live else 0,
+        segments=len(live.segment_names()) if live else 0,
+    )
 
 
 @router.get("/settings", response_model=list[SettingOut], responses={401: {"model": ErrorOut}})
 def settings(_: Principal = Depends(require_role("viewer"))) -> list[SettingOut]:
     """Every process setting with its effective value."""
     hidden = {"workspace"}
-    return [SettingOut(name=s.name, value=None if s.name in hidden else get_setting(s.name), default=s.default,
-                       help=s.help) for s in SETTINGS.values()]  # fmt: skip
+    return [
+        SettingOut(name=s.name, value=None if s.name in hidden else get_setting(s.name), default=s.default, help=s.help)
+        for s in SETTINGS.values()
+    ]

@@ -33,15 +33,23 @@ KEEPALIVE_S = 15.0
 
 def _live(state: AppState):  # type: ignore[no-untyped-def]
     if state.live is None:
-        raise UnsupportedOperationError("notifications: the server runs without live mode. Hint: `shopseg serve --live`.")
+        raise UnsupportedOperationError(
+            "notifications: the server runs without live mode. Hint: `shopseg serve --live`."
+        )
     return state.live
 
 
-@router.get("/stream", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events."}})  # fmt: skip
-async def stream(request: Request, segment: list[str] = Query(default=[]),
-                 _: Principal = Depends(require_role("viewer")),
-                 state: AppState = Depends(get_state)) -> StreamingResponse:  # fmt: skip
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events."}},
+)
+async def stream(
+    request: Request,
+    segment: list[str] = Query(default=[]),
+    _: Principal = Depends(require_role("viewer")),
+    state: AppState = Depends(get_state),
+) -> StreamingResponse:
     """Entry and exit notifications as they happen (server-sent events)."""
     live = _live(state)
     sub = live.subscribe(asyncio.get_running_loop(), segment)
@@ -63,8 +71,9 @@ async def stream(request: Request, segment: list[str] = Query(default=[]),
         finally:
             live.notifier.unsubscribe(sub)
 
-    return StreamingResponse(messages(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+    return StreamingResponse(
+        messages(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
 
 
 def _message(n: Notification) -> str:
@@ -72,33 +81,42 @@ def _message(n: Notification) -> str:
 
 
 def _hook(h: Webhook, secret: bool = False) -> WebhookOut:
-    return WebhookOut(webhook_id=h.webhook_id, url=h.url, segments=list(h.segments), created_at=h.created_at,
-                      secret=h.secret if secret else None)  # fmt: skip
+    return WebhookOut(
+        webhook_id=h.webhook_id,
+        url=h.url,
+        segments=list(h.segments),
+        created_at=h.created_at,
+        secret=h.secret if secret else None,
+    )
 
 
 @router.get("/webhooks", response_model=list[WebhookOut])
-def list_webhooks(_: Principal = Depends(require_role("marketer")),
-                  state: AppState = Depends(get_state)) -> list[WebhookOut]:  # fmt: skip
+def list_webhooks(
+    _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+) -> list[WebhookOut]:
     """Registered webhooks (secrets are not shown)."""
     return [_hook(h) for h in _live(state).webhooks.list()]
 
 
 @router.post("/webhooks", response_model=WebhookOut, status_code=201, responses={422: {"model": ErrorOut}})
-def add_webhook(body: WebhookIn, _: Principal = Depends(require_role("marketer")),
-                state: AppState = Depends(get_state)) -> WebhookOut:  # fmt: skip
+def add_webhook(
+    body: WebhookIn, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+) -> WebhookOut:
     """Register a webhook; the answer shows the signing secret once."""
     return _hook(_live(state).webhooks.add(body.url, body.segments, body.secret), secret=True)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, responses={404: {"model": ErrorOut}})
-def remove_webhook(webhook_id: str, _: Principal = Depends(require_role("marketer")),
-                   state: AppState = Depends(get_state)) -> None:  # fmt: skip
+def remove_webhook(
+    webhook_id: str, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+) -> None:
     """Stop delivering to a webhook."""
     _live(state).webhooks.remove(webhook_id)
 
 
 @router.get("/webhooks/dead-letters", response_model=list[DeadLetterOut])
-def dead_letters(_: Principal = Depends(require_role("marketer")),
-                 state: AppState = Depends(get_state)) -> list[DeadLetterOut]:  # fmt: skip
+def dead_letters(
+    _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+) -> list[DeadLetterOut]:
     """Notifications that failed every delivery attempt."""
     return [DeadLetterOut(**d) for d in _live(state).webhooks.dead_letters()]

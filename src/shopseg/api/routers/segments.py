@@ -23,8 +23,10 @@ from shopseg.segments.store import SavedSegment, SegmentStore
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["segments"], responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut},
-                                                 404: {"model": ErrorOut}, 422: {"model": ErrorOut}})  # fmt: skip
+router = APIRouter(
+    tags=["segments"],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
 
 
 def _out(state: AppState, s: SavedSegment, broken: Mapping[str, SegmentError] | None = None) -> SegmentOut:
@@ -39,8 +41,16 @@ def _out(state: AppState, s: SavedSegment, broken: Mapping[str, SegmentError] | 
         except SegmentError as parse_error:  # saved by an older version, or over a lowered limit: listed, with why
             exc = parse_error
     error = describe_broken(s.name, exc) if exc is not None else None
-    return SegmentOut(name=s.name, version=s.version, definition=s.definition, description=s.description,
-                      created_at=s.created_at, json_form=json_form, live_members=size, error=error)  # fmt: skip
+    return SegmentOut(
+        name=s.name,
+        version=s.version,
+        definition=s.definition,
+        description=s.description,
+        created_at=s.created_at,
+        json_form=json_form,
+        live_members=size,
+        error=error,
+    )
 
 
 def _changed(state: AppState) -> None:
@@ -56,7 +66,9 @@ def _jsonable(value: Any) -> Any:
 
 
 @router.get("/segments", response_model=list[SegmentOut])
-def list_segments(_: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)) -> list[SegmentOut]:
+def list_segments(
+    _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
+) -> list[SegmentOut]:
     """Every saved segment (latest versions)."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -65,8 +77,12 @@ def list_segments(_: Principal = Depends(require_role("viewer")), state: AppStat
 
 
 @router.get("/segments/{name}", response_model=SegmentOut)
-def get_segment(name: str, version: int | None = None, _: Principal = Depends(require_role("viewer")),
-                state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+def get_segment(
+    name: str,
+    version: int | None = None,
+    _: Principal = Depends(require_role("viewer")),
+    state: AppState = Depends(get_state),
+) -> SegmentOut:
     """One saved segment (latest version unless ``version``)."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -77,8 +93,9 @@ def get_segment(name: str, version: int | None = None, _: Principal = Depends(re
 
 
 @router.post("/segments", response_model=SegmentOut, status_code=201)
-def create_segment(body: SegmentIn, _: Principal = Depends(require_role("marketer")),
-                   state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+def create_segment(
+    body: SegmentIn, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+) -> SegmentOut:
     """Validate and save a new segment (409-free: an existing name answers 422, use PUT)."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -93,19 +110,25 @@ def create_segment(body: SegmentIn, _: Principal = Depends(require_role("markete
 
 
 @router.put("/segments/{name}", response_model=SegmentOut)
-def replace_segment(name: str, body: SegmentUpdateIn, _: Principal = Depends(require_role("marketer")),
-                    state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+def replace_segment(
+    name: str,
+    body: SegmentUpdateIn,
+    _: Principal = Depends(require_role("marketer")),
+    state: AppState = Depends(get_state),
+) -> SegmentOut:
     """Save a new version of a segment (creating it if absent)."""
     with state.lock:
-        saved = SegmentStore(state.workspace).create(name, body.definition, description=body.description,
-                                                     replace=True, force=body.force)  # fmt: skip
+        saved = SegmentStore(state.workspace).create(
+            name, body.definition, description=body.description, replace=True, force=body.force
+        )
         _changed(state)
         return _out(state, saved)
 
 
 @router.delete("/segments/{name}", response_model=SegmentOut)
-def delete_segment(name: str, _: Principal = Depends(require_role("marketer")),
-                   state: AppState = Depends(get_state)) -> SegmentOut:  # fmt: skip
+def delete_segment(
+    name: str, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+) -> SegmentOut:
     """Delete a segment (a tombstone version; history is kept). Answers the deleted version."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -117,22 +140,29 @@ def delete_segment(name: str, _: Principal = Depends(require_role("marketer")),
 
 
 @router.post("/segments/preview", response_model=PreviewOut)
-def preview_segment(body: PreviewIn, _: Principal = Depends(require_role("viewer")),
-                    state: AppState = Depends(get_state)) -> PreviewOut:  # fmt: skip
+def preview_segment(
+    body: PreviewIn, _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
+) -> PreviewOut:
     """Batch preview of a rule on the stored features: size, shares, overlaps, a sample."""
     from shopseg.engine import get_engine
 
     with state.lock:
         store = SegmentStore(state.workspace)
-        info = store.preview(get_engine(state.workspace, "duckdb"), body.definition, as_of=body.as_of,
-                             sample=body.sample)  # fmt: skip
+        info = store.preview(
+            get_engine(state.workspace, "duckdb"), body.definition, as_of=body.as_of, sample=body.sample
+        )
     sample = [{k: _jsonable(v) for k, v in row.items()} for row in info.pop("sample").to_dict("records")]
     return PreviewOut(sample=sample, **info)
 
 
 @router.get("/segments/{name}/members", response_model=MembersOut)
-def segment_members(name: str, limit: int = 1000, offset: int = 0, _: Principal = Depends(require_role("marketer")),
-                    state: AppState = Depends(get_state)) -> MembersOut:  # fmt: skip
+def segment_members(
+    name: str,
+    limit: int = 1000,
+    offset: int = 0,
+    _: Principal = Depends(require_role("marketer")),
+    state: AppState = Depends(get_state),
+) -> MembersOut:
     """Export the live members (customer ids, sorted; paged by ``limit``/``offset``)."""
     if state.live is None:
         raise UnsupportedOperationError("members: the server runs without live mode. Hint: `shopseg serve --live`.")
@@ -140,4 +170,4 @@ def segment_members(name: str, limit: int = 1000, offset: int = 0, _: Principal 
         SegmentStore(state.workspace).get(name)
         ids = sorted(state.live.evaluator.members.get(name, ()))
     limit, offset = max(0, min(limit, 100_000)), max(0, offset)
-    return MembersOut(segment=name, size=len(ids), customer_ids=ids[offset:offset + limit])
+    return MembersOut(segment=name, size=len(ids), customer_ids=ids[offset : offset + limit])

@@ -43,7 +43,13 @@ from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParame
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.models.churn.labels import buyer_summary, churn_labels, latest_order_date
 from shopseg.models.churn.model import ChurnModel
-from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, PURCHASE_MODELS, make_purchase_model, model_key
+from shopseg.models.clv.registry import (
+    DEFAULT_PURCHASE_MODEL,
+    MODEL_LABELS,
+    PURCHASE_MODELS,
+    make_purchase_model,
+    model_key,
+)
 from shopseg.models.compare import N_BOOTSTRAP, verdict
 
 if TYPE_CHECKING:
@@ -108,7 +114,9 @@ def _default_cutoff(engine: Engine, horizon_days: int) -> dt.date:
     return latest_order_date(engine) - dt.timedelta(days=horizon_days)
 
 
-def _purchase_scores(test: pd.DataFrame, horizon_days: int, chosen: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _purchase_scores(
+    test: pd.DataFrame, horizon_days: int, chosen: str
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """1 - P(alive) under every purchase model, and P(no purchase in the horizon) under ``chosen``."""
     summary = buyer_summary(test)
     dead, quiet = {}, {}

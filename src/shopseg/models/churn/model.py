@@ -173,7 +173,9 @@ class ChurnModel:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """P(churn) per row of ``X``, in [0, 1]."""
         if not hasattr(self, "estimator_"):
-            raise NotFittedError("This ChurnModel instance is not fitted yet. Call 'fit' with features and labels first.")
+            raise NotFittedError(
+                "This ChurnModel instance is not fitted yet. Call 'fit' with features and labels first."
+            )
         missing = [c for c in self.features_ if c not in X.columns]
         if missing:
             raise SchemaError(f"ChurnModel.predict_proba: feature columns {missing} are missing.", table="features")

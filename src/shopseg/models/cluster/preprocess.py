@@ -119,11 +119,25 @@ def build_preprocessor(
     logged = [f for f in numeric if f not in linear]
     parts = []
     if logged:
-        parts.append(("log", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                           FunctionTransformer(signed_log1p), StandardScaler()), logged))  # fmt: skip
+        parts.append(
+            (
+                "log",
+                make_pipeline(
+                    SimpleImputer(strategy="median", keep_empty_features=True),
+                    FunctionTransformer(signed_log1p),
+                    StandardScaler(),
+                ),
+                logged,
+            )
+        )
     if linear:
-        parts.append(("linear", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                              StandardScaler()), linear))  # fmt: skip
+        parts.append(
+            (
+                "linear",
+                make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler()),
+                linear,
+            )
+        )
     if categorical:
         onehot = make_pipeline(
             FunctionTransformer(_as_text, feature_names_out="one-to-one"),

@@ -80,7 +80,11 @@ def profile_clusters(
     for c in np.unique(labels):
         mask = labels == c
         part = df[mask]
-        row: dict[str, object] = {"cluster": int(c), "customers": int(mask.sum()), "share": round(float(mask.mean()), 4)}
+        row: dict[str, object] = {
+            "cluster": int(c),
+            "customers": int(mask.sum()),
+            "share": round(float(mask.mean()), 4),
+        }
         rev = float(pd.to_numeric(part[revenue], errors="coerce").fillna(0).sum()) if revenue in df else 0.0
         row["revenue_share"] = round(rev / total_rev, 4) if total_rev else float("nan")
         for f in features:
@@ -130,8 +134,9 @@ def _real_contrast(row: pd.Series, feature: str, z: float, medians: dict[str, fl
     return (float(own) > overall) if z > 0 else (float(own) < overall)
 
 
-def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str], medians: dict[str, float],
-          flat: set[str]) -> tuple[str, str]:  # fmt: skip
+def _name(
+    row: pd.Series, frame: pd.DataFrame, features: Sequence[str], medians: dict[str, float], flat: set[str]
+) -> tuple[str, str]:
     adjectives: list[str] = []
     noun = "prospects" if "orders" in row and row["orders"] == 0 else None
     nouns: list[tuple[float, str, str]] = []
@@ -163,10 +168,15 @@ def _name(row: pd.Series, frame: pd.DataFrame, features: Sequence[str], medians:
     return name, ", ".join(used)
 
 
-def _names_and_reasons(profile: pd.DataFrame, frame: pd.DataFrame, features: Sequence[str]) -> tuple[list[str], list[str]]:
+def _names_and_reasons(
+    profile: pd.DataFrame, frame: pd.DataFrame, features: Sequence[str]
+) -> tuple[list[str], list[str]]:
     flat = degenerate_features(frame, features)
-    medians = {f: float(pd.to_numeric(frame[f], errors="coerce").median()) for f in features
-               if f in frame and (pd.api.types.is_numeric_dtype(frame[f]) or pd.api.types.is_bool_dtype(frame[f]))}  # fmt: skip
+    medians = {
+        f: float(pd.to_numeric(frame[f], errors="coerce").median())
+        for f in features
+        if f in frame and (pd.api.types.is_numeric_dtype(frame[f]) or pd.api.types.is_bool_dtype(frame[f]))
+    }
     names: list[str] = []
     reasons: list[str] = []
     for _, row in profile.iterrows():

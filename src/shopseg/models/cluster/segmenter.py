@@ -146,8 +146,14 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
             self.k_curve_ = None
             k = ks[0]
             if self.n_clusters == "auto":
-                self.k_curve_ = k_curve(Xfit, ks, self.method, sample_size=self.silhouette_sample,
-                                        n_init=self.n_init, random_state=self.random_state)  # fmt: skip
+                self.k_curve_ = k_curve(
+                    Xfit,
+                    ks,
+                    self.method,
+                    sample_size=self.silhouette_sample,
+                    n_init=self.n_init,
+                    random_state=self.random_state,
+                )
                 k = choose_k(self.k_curve_)
             self.model_ = fit_model(Xfit, k, self.method, self.n_init, self.random_state)
             raw = self.model_.predict(Xt)

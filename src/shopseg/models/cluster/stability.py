@@ -57,7 +57,9 @@ def bootstrap_stability(
     scores = []
     for r in range(n_rounds):
         idx = rng.choice(n, size=size, replace=True)
-        refit = clone(segmenter).set_params(n_clusters=segmenter.n_clusters_, random_state=segmenter.random_state + r + 1)
+        refit = clone(segmenter).set_params(
+            n_clusters=segmenter.n_clusters_, random_state=segmenter.random_state + r + 1
+        )
         refit.fit(X.iloc[idx])
         scores.append(float(adjusted_rand_score(segmenter.labels_, refit.predict(X))))
     return {"mean": float(np.mean(scores)), "min": float(np.min(scores)), "scores": scores}

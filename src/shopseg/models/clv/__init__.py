@@ -12,4 +12,15 @@ from shopseg.models.clv.mbgnbd import ModifiedBetaGeoModel
 from shopseg.models.clv.pareto_nbd import ParetoNBDModel
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, PURCHASE_MODELS, make_purchase_model
 
-__all__ = ["BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel", "PURCHASE_MODELS", "MODEL_LABELS", "DEFAULT_PURCHASE_MODEL", "make_purchase_model", "GammaGammaModel", "customer_lifetime_value", "predict_customer_value"]
+__all__ = [
+    "BetaGeoModel",
+    "ModifiedBetaGeoModel",
+    "ParetoNBDModel",
+    "PURCHASE_MODELS",
+    "MODEL_LABELS",
+    "DEFAULT_PURCHASE_MODEL",
+    "make_purchase_model",
+    "GammaGammaModel",
+    "customer_lifetime_value",
+    "predict_customer_value",
+]

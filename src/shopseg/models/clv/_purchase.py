@@ -111,7 +111,9 @@ class PurchaseModel(Estimator):
         if n < self.min_customers:
             return f"only {n} customers; expected at least min_customers={self.min_customers}"
         if repeat == 0:
-            return f"none of the {n} customers made a repeat purchase, so the purchase rate and dropout are not identified"
+            return (
+                f"none of the {n} customers made a repeat purchase, so the purchase rate and dropout are not identified"
+            )
         return None
 
     def fit(self, data: Any, recency: Any = None, T: Any = None) -> PurchaseModel:
@@ -151,7 +153,9 @@ class PurchaseModel(Estimator):
                     "(shopseg predict does this by itself and flags the rows 'fallback').",
                     table="summary",
                 )
-            warnings.warn(f"{name}.fit: {reason}; fitted with penalizer={FALLBACK_PENALIZER}.", DataQualityWarning, stacklevel=2)
+            warnings.warn(
+                f"{name}.fit: {reason}; fitted with penalizer={FALLBACK_PENALIZER}.", DataQualityWarning, stacklevel=2
+            )
             penalizer = max(penalizer, FALLBACK_PENALIZER)
         res = fit_mle(
             lambda p: self._loglik(p, s.x, s.t_x, s.T),
@@ -211,11 +215,15 @@ class PurchaseModel(Estimator):
         with np.errstate(all="ignore"):
             return self._finite(np.atleast_1d(self._expected(self._p(), np.asarray(t, float))), "E[X(t)]")
 
-    def probability_of_purchases(self, n: int, t: float, data: Any = None, recency: Any = None, T: Any = None) -> np.ndarray:
+    def probability_of_purchases(
+        self, n: int, t: float, data: Any = None, recency: Any = None, T: Any = None
+    ) -> np.ndarray:
         """P(exactly ``n`` purchases in the next ``t``): of a new customer when ``data`` is None, else per customer."""
         self._check_fitted()
         if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-            raise SchemaError(f"{type(self).__name__}.probability_of_purchases: n must be a whole number >= 0; got {n!r}.")
+            raise SchemaError(
+                f"{type(self).__name__}.probability_of_purchases: n must be a whole number >= 0; got {n!r}."
+            )
         if data is None:
             x = t_x = np.zeros(1)
             big_t = np.zeros(1)
@@ -251,7 +259,9 @@ class PurchaseModel(Estimator):
     def _next_order_rows(self, s: Summary, horizon: float, interval: tuple[float, float]) -> pd.DataFrame:
         lo, hi = interval
         if not (0 < lo < hi < 1) or not horizon > 0:
-            raise SchemaError(f"next_order: expected horizon > 0 and 0 < lower < upper < 1; got {horizon!r}, {interval!r}.")
+            raise SchemaError(
+                f"next_order: expected horizon > 0 and 0 < lower < upper < 1; got {horizon!r}, {interval!r}."
+            )
         p = self._p()
         with np.errstate(all="ignore"):
             alive = np.clip(self._p_alive(p, s.x, s.t_x, s.T), 0.0, 1.0)

@@ -55,7 +55,9 @@ def as_frame(data: Any, recency: Any = None, T: Any = None, *, monetary_value: A
     if isinstance(data, pd.DataFrame):
         return data
     if recency is None or T is None:
-        raise SchemaError("summary: pass a DataFrame with frequency, recency, T, or three arrays (frequency, recency, T).")
+        raise SchemaError(
+            "summary: pass a DataFrame with frequency, recency, T, or three arrays (frequency, recency, T)."
+        )
     cols = {"frequency": np.asarray(data, float), "recency": np.asarray(recency, float), "T": np.asarray(T, float)}
     if monetary_value is not None:
         cols["monetary_value"] = np.asarray(monetary_value, float)
@@ -122,6 +124,7 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.
     first[group[::-1]] = np.arange(n - 1, -1, -1)
     counts = np.bincount(group, minlength=n_groups).astype(float)
     return [c[first] for c in cols], counts, group.astype(np.intp)
+
 
 def read_summary(data: Any, recency: Any = None, T: Any = None) -> Summary:
     """Read, check and compress a purchase summary (see :func:`as_frame`)."""

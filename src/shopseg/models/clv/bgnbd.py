@@ -186,7 +186,11 @@ class BetaGeoModel(PurchaseModel):
             da_x_dead = special.digamma(a + 1) - psi_abx
             db_x_alive = special.digamma(b + ux + d) - psi_abx
             db_x_dead = np.where(repeat, special.digamma(bx1) - psi_abx, 0.0)
-            g_r = (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))[ix] - share * log_aT - dead_share * log_at
+            g_r = (
+                (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))[ix]
+                - share * log_aT
+                - dead_share * log_at
+            )
             g_alpha = r / alpha - rx * (share / (alpha + uT)[iT] + dead_share / (alpha + ut)[it])
             g_a = share * da_x_alive[ix] + dead_share * da_x_dead[ix] - (special.digamma(a) - d_ab)
             g_b = share * db_x_alive[ix] + dead_share * db_x_dead[ix] - (special.digamma(b) - d_ab)
@@ -231,7 +235,9 @@ class BetaGeoModel(PurchaseModel):
         stay = np.exp(special.betaln(a, bx + n) - special.betaln(a, bx)) * stats.nbinom.pmf(n, r + x, prob)
         drop = 0.0
         if n > 0:
-            drop = np.exp(special.betaln(a + 1, bx + n - 1) - special.betaln(a, bx)) * stats.nbinom.sf(n - 1, r + x, prob)
+            drop = np.exp(special.betaln(a + 1, bx + n - 1) - special.betaln(a, bx)) * stats.nbinom.sf(
+                n - 1, r + x, prob
+            )
         return stay + drop
 
     def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> _BetaGeoStepper:
@@ -252,11 +258,18 @@ class BetaGeoModel(PurchaseModel):
         fh = -np.expm1(-k * g)
         km1 = k - 1.0
         near_one = np.abs(km1) < 1e-8
-        area = np.where(near_one, c * g, c * -np.expm1(-np.where(near_one, 1.0, km1) * g) / np.where(near_one, 1.0, km1))
+        area = np.where(
+            near_one, c * g, c * -np.expm1(-np.where(near_one, 1.0, km1) * g) / np.where(near_one, 1.0, km1)
+        )
         mean = (area - horizon * (1.0 - fh)) / fh
         quantile = lambda q: c * np.expm1(-np.log1p(-q * fh) / k)  # noqa: E731
         return pd.DataFrame(
-            {"p_within": fh, "next_order_expected": mean, "next_order_lower": quantile(interval[0]), "next_order_upper": quantile(interval[1])}
+            {
+                "p_within": fh,
+                "next_order_expected": mean,
+                "next_order_lower": quantile(interval[0]),
+                "next_order_upper": quantile(interval[1]),
+            }
         )
 
     def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:

@@ -135,8 +135,11 @@ def predict_customer_value(
     start = as_of or data.attrs.get("calibration_end") or data.attrs.get("as_of")
     if start is not None and unit in _UNIT_DAYS:
         base = pd.Timestamp(start)
-        for col, name in [("next_order_expected", "next_order_date"), ("next_order_lower", "next_order_date_lower"),
-                          ("next_order_upper", "next_order_date_upper")]:
+        for col, name in [
+            ("next_order_expected", "next_order_date"),
+            ("next_order_lower", "next_order_date_lower"),
+            ("next_order_upper", "next_order_date_upper"),
+        ]:
             out[name] = (base + pd.to_timedelta(np.round(out[col].to_numpy() * _UNIT_DAYS[unit]), unit="D")).normalize()
     out.attrs.update(
         {

@@ -99,8 +99,13 @@ class GammaGammaModel(Estimator):
         p, q, gamma = params
         px = p * x
         return (
-            special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(gamma)
-            + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(gamma + m * x)
+            special.gammaln(px + q)
+            - special.gammaln(px)
+            - special.gammaln(q)
+            + q * np.log(gamma)
+            + (px - 1) * np.log(m)
+            + px * np.log(x)
+            - (px + q) * np.log(gamma + m * x)
         )
 
     @staticmethod
@@ -112,7 +117,7 @@ class GammaGammaModel(Estimator):
         """
         ux, ix = np.unique(x, return_inverse=True)
         wx = np.bincount(ix, weights=w)  # customers per distinct x
-        log_m, log_x = np.log(m), np.log(x)
+        log_m = np.log(m)
         sum_w_logm_x = np.bincount(ix, weights=w * log_m)  # per distinct x: sum of w log m
 
         def value_and_grad(params: np.ndarray) -> tuple[float, np.ndarray]:
@@ -123,9 +128,18 @@ class GammaGammaModel(Estimator):
             sum_log_gm = np.bincount(ix, weights=w * log_gm)
             psi_pxq, psi_px = special.digamma(pux + q), special.digamma(pux)
             ll = (
-                np.sum(wx * (special.gammaln(pux + q) - special.gammaln(pux) - special.gammaln(q) + q * np.log(gamma)
-                             + pux * np.log(ux)))
-                + np.sum((pux - 1) * sum_w_logm_x) - np.sum((pux + q) * sum_log_gm)
+                np.sum(
+                    wx
+                    * (
+                        special.gammaln(pux + q)
+                        - special.gammaln(pux)
+                        - special.gammaln(q)
+                        + q * np.log(gamma)
+                        + pux * np.log(ux)
+                    )
+                )
+                + np.sum((pux - 1) * sum_w_logm_x)
+                - np.sum((pux + q) * sum_log_gm)
             )
             g_p = np.sum(ux * (wx * (psi_pxq - psi_px + np.log(ux)) + sum_w_logm_x - sum_log_gm))
             g_q = np.sum(wx * (psi_pxq - special.digamma(q) + np.log(gamma)) - sum_log_gm)
@@ -158,8 +172,12 @@ class GammaGammaModel(Estimator):
         keep = (x > 0) & (m > 0)
         (ux, um), counts, _ = unique_rows(x[keep], m[keep])
         n = int(keep.sum())
-        reason = None if n >= self.min_customers else (
-            f"only {n} repeat customers with a positive monetary_value; expected at least min_customers={self.min_customers}"
+        reason = (
+            None
+            if n >= self.min_customers
+            else (
+                f"only {n} repeat customers with a positive monetary_value; expected at least min_customers={self.min_customers}"
+            )
         )
         if reason is not None and (self.fallback == "raise" or n == 0):
             raise SchemaError(

@@ -97,4 +97,3 @@ def next_order_from_cdf(
             )
         )
     return pd.concat(parts, ignore_index=True)
-

@@ -122,7 +122,9 @@ class ParetoNBDModel(PurchaseModel):
             g_alpha = r / alpha - rx * (share / (alpha + T) + dead_share * mean(1.0 / (alpha + y)))
             g_s = np.log(beta) - share * log_bT + dead_share * (1.0 / s_ - mean(log_by))
             g_beta = s_ / beta - share * s_ / (beta + T) - dead_share * (s_ + 1.0) * mean(1.0 / (beta + y))
-            return float(ll), np.array([np.sum(wt * np.where(np.isfinite(g), g, 0.0)) for g in (g_r, g_alpha, g_s, g_beta)])
+            return float(ll), np.array(
+                [np.sum(wt * np.where(np.isfinite(g), g, 0.0)) for g in (g_r, g_alpha, g_s, g_beta)]
+            )
 
         return value_and_grad
 

@@ -41,7 +41,15 @@ from scipy import special
 
 from shopseg.models.clv._purchase import PurchaseModel
 
-__all__ = ["CountScan", "scan_counts", "value_interval", "value_quantiles", "value_cdf_at", "randomized_pit", "VALUE_GRID"]
+__all__ = [
+    "CountScan",
+    "scan_counts",
+    "value_interval",
+    "value_quantiles",
+    "value_cdf_at",
+    "randomized_pit",
+    "VALUE_GRID",
+]
 
 VALUE_GRID = np.concatenate([[0.0], np.geomspace(0.02, 2000.0, 81)])
 _TAIL = 1e-3  # with a spend CDF, a row leaves once P(X > k) is below this (its value CDF is then low by at most 1e-3)
@@ -148,8 +156,15 @@ def scan_counts(
     below = None if y is None else np.ones(n_rows)
     at = None if y is None else np.ones(n_rows)
     value = None if spend_shape is None else np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32)
-    st = _State(idx=np.arange(n_rows), alive=alive, x=x, cdf=np.zeros(n_rows), lo=np.full(n_rows, -1),
-                hi=np.full(n_rows, -1), target=np.full(n_rows, np.inf))  # fmt: skip
+    st = _State(
+        idx=np.arange(n_rows),
+        alive=alive,
+        x=x,
+        cdf=np.zeros(n_rows),
+        lo=np.full(n_rows, -1),
+        hi=np.full(n_rows, -1),
+        target=np.full(n_rows, np.inf),
+    )
     if y is not None:
         st["y"] = y
     if value is not None:
@@ -192,7 +207,9 @@ def scan_counts(
         value = value[back]
         np.clip(value, 0.0, 1.0, out=value)
         np.maximum.accumulate(value, axis=1, out=value)
-    return CountScan(lo[back], hi[back], None if below is None else below[back], None if at is None else at[back], value)
+    return CountScan(
+        lo[back], hi[back], None if below is None else below[back], None if at is None else at[back], value
+    )
 
 
 def value_interval(value_cdf: np.ndarray, lower: float = 0.1, mass: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
@@ -213,7 +230,9 @@ def value_quantiles(value_cdf: np.ndarray, level: float | np.ndarray) -> np.ndar
     frac = np.clip(frac, 0.0, 1.0)
     g0, g1 = VALUE_GRID[np.maximum(idx - 1, 0)], VALUE_GRID[idx]
     with np.errstate(all="ignore"):
-        log_mid = np.exp(np.log(np.maximum(g0, 1e-300)) + frac * (np.log(np.maximum(g1, 1e-300)) - np.log(np.maximum(g0, 1e-300))))
+        log_mid = np.exp(
+            np.log(np.maximum(g0, 1e-300)) + frac * (np.log(np.maximum(g1, 1e-300)) - np.log(np.maximum(g0, 1e-300)))
+        )
     out = np.where(idx <= 1, g0 + frac * (g1 - g0), log_mid)
     return np.where(idx == 0, 0.0, out)
 
