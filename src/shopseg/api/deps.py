@@ -70,7 +70,7 @@ class AppState:
 
 def get_state(request: Request) -> AppState:
     """The :class:`AppState` of the app serving ``request``."""
-    return request.app.state.shopseg  # type: ignore[no-any-return]
+    return request.app.state.shopseg
 
 
 async def current_key(

@@ -48,7 +48,7 @@ def _profile_table(profile: pd.DataFrame, features: list[str]) -> Table:
         ("% revenue", "right"),
         ("sets it apart (median, z)", "left"),
     ):
-        out.add_column(col, justify=just)
+        out.add_column(col, justify="right" if just == "right" else "left")
     flat = set(str(profile["degenerate"].iloc[0]).split(", ")) if "degenerate" in profile and len(profile) else set()
     for _, row in profile.iterrows():
         apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 6) if f not in flat)

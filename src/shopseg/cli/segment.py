@@ -18,14 +18,14 @@ segment_app = typer.Typer(
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Reference date (default: the features' as-of date).")]
 
 
-def _store(read_only: bool = False):  # type: ignore[no-untyped-def]
+def _store(read_only: bool = False):
     from shopseg.segments.store import SegmentStore
 
     ws = open_workspace(read_only=read_only)
     return ws, SegmentStore(ws)
 
 
-def _engine(ws):  # type: ignore[no-untyped-def]
+def _engine(ws):
     from shopseg.config import get_setting
     from shopseg.engine import get_engine
 
@@ -178,7 +178,7 @@ def show(name: str, version: Annotated[int | None, typer.Option("--version", "-v
         _warn([describe_broken(s.name, exc)])
 
 
-def _rule_or_name(store, rule: str):  # type: ignore[no-untyped-def]
+def _rule_or_name(store, rule: str):
     names = {s.name for s in store.list()}
     return store.get(rule).segment if rule in names else store.check(rule)
 

@@ -244,10 +244,10 @@ def _csv_relation(src: Source, reader: Reader) -> str:
         delim = f", delim={literal(delimiter)}" if delimiter else ""
         return f"read_csv({literal(path)}, all_varchar=true, header={str(reader.header).lower()}, encoding={literal(enc)}{delim})"
     skip, header, delimiter = sniff_header(src, delimiter)
-    names = list(reader.names) or header
+    columns_named: list[str] = list(reader.names) or header
     src.delimiter = delimiter
     src.row_offset = skip + (2 if reader.header else 1)
-    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
+    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in columns_named)
     return (
         f"read_csv({literal(path)}, auto_detect=false, header={str(reader.header).lower()}, skip={skip}, "
         f"delim={literal(delimiter)}, quote='\"', escape='\"', columns={{{columns}}}, encoding={literal(enc)}, "

@@ -338,7 +338,7 @@ def _merge_duplicates(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpe
     return int(before[0]) - int(after[0]) if before and after else 0
 
 
-def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
+def _map_columns(kind, table, ref, main, where):
     """Canonical column -> SQL over ``_shopseg_src``, where each came from, and the constants."""
     fields = {f.name: f for f in INPUTS[kind]}
     exprs: dict[str, str] = {}
@@ -455,7 +455,7 @@ def _typed(kind: str, col: str, options: FileOptions) -> str:
     return col
 
 
-def _filter_sql(value: str, flt) -> str:  # type: ignore[no-untyped-def]
+def _filter_sql(value: str, flt) -> str:
     def lit(v: object) -> str:
         return literal(str(v).lower() if isinstance(v, bool) else str(v))
 
@@ -468,7 +468,7 @@ def _filter_sql(value: str, flt) -> str:  # type: ignore[no-untyped-def]
     return f"{value} IS NOT NULL"
 
 
-def _check_unique_keys(con: duckdb.DuckDBPyConnection, checks) -> None:  # type: ignore[no-untyped-def]
+def _check_unique_keys(con: duckdb.DuckDBPyConnection, checks) -> None:
     for join, right, column in checks:
         if len(join.pairs()) != 1:
             continue

@@ -15,6 +15,7 @@ line the user can see and change; ``--plan`` shows what the spec would load.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class _File:
         return next((c for c in self.profiles if any(w in c.lower() for w in words)), None)
 
 
-def draft_spec(paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+def draft_spec(paths: Sequence[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """YAML text of a spec for ``paths`` (relative to the spec's folder) and notes on what was guessed."""
     spec_dir = Path(spec_path).resolve().parent
     names = _names([Path(p) for p in paths])
@@ -278,7 +279,7 @@ def preset_text(name: str) -> str:
 
 
 def draft_from_preset(
-    name: str, paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]
+    name: str, paths: Sequence[str | os.PathLike[str]], spec_path: str | os.PathLike[str]
 ) -> tuple[str, list[str]]:
     """The preset's spec with each of ``paths`` put in the file slot whose columns its header shares most."""
     text = preset_text(name)

@@ -250,11 +250,11 @@ def range_checks(kind: str, staged: Staged) -> list[Check]:
                 )
             )
         elif f.type == "timestamp":
-            lo, hi = TS_RANGE
+            ts_lo, ts_hi = TS_RANGE
             checks.append(
                 Check(
                     f"{f.name}: date out of range",
-                    f"{col} NOT BETWEEN TIMESTAMP '{lo}' AND TIMESTAMP '{hi}'",
+                    f"{col} NOT BETWEEN TIMESTAMP '{ts_lo}' AND TIMESTAMP '{ts_hi}'",
                     "error",
                     f.name,
                     "a date between the years 1 and 9999",

@@ -146,7 +146,7 @@ class ConditionCatalogue:
         props: dict[str, Any] | None = None
         typ = event.get("type")
         text = isinstance(typ, str)
-        for group in (self._by_type.get(typ, ()), self._any) if text else (self.keys,):  # type: ignore[call-overload]
+        for group in (self._by_type.get(str(typ), ()), self._any) if text else (self.keys,):
             for key in group:
                 if not (key.type_only and text) and not matches_filters(key.filters, event):
                     continue

@@ -92,7 +92,7 @@ class CompiledSegments:
         held = memo.get(name)
         if held is None:
             held = memo[name] = self.checks[name](profile, memo)
-        return held  # type: ignore[no-any-return]
+        return held
 
     def _batch(self, profile: LiveProfile, memo: dict[Any, Any]) -> Callable[[Node], bool]:
         """The batch evaluator of one profile (made once per memo), its event aggregates read from the store."""
@@ -106,7 +106,7 @@ class CompiledSegments:
                 orders=profile.orders,
                 aggregates=partial(self.catalogue.value, profile.series),
             )
-        return ev  # type: ignore[no-any-return]
+        return ev
 
     def _compile(self, node: Node) -> Check:
         if isinstance(node, And | Or):

@@ -92,7 +92,7 @@ class LiveProfile:
         self.events += (
             (get("event_id"), typ, at, get("product_id"), tuple(props.items()) if isinstance(props, dict) else props),
         )
-        self.counts[typ] = self.counts.get(typ, 0) + 1
+        self.counts[str(typ)] = self.counts.get(str(typ), 0) + 1
         if self.last_event_at is None or (at is not None and at > self.last_event_at):
             self.last_event_at = at
 
@@ -142,13 +142,13 @@ class LiveEvaluator:
     def set_segments(self, segments: Mapping[str, Segment], as_of: dt.date | None = None) -> None:
         """Replace the segment set; memberships of new or changed segments are recomputed (no transitions)."""
         old = getattr(self, "segments", {})
-        before = self.catalogue.signature() if hasattr(self, "catalogue") else None
+        before = self.catalogue.signature() if hasattr(self, "catalogue") else None  # the first call sets it
         self.segments = dict(segments)
         self._compiled: dict[dt.date, CompiledSegments] = {}  # per as-of day, the latest few
         self._empty_day: dt.date | None = None  # the segments an eventless, fieldless profile is in, on that day
         self._empty_in: set[str] = set()
         self.index = DependencyIndex(self.segments)
-        self.catalogue = ConditionCatalogue({n: d.events for n, d in self.index.deps.items()})
+        self.catalogue: ConditionCatalogue = ConditionCatalogue({n: d.events for n, d in self.index.deps.items()})
         if before is not None and before != self.catalogue.signature():
             for prof in self.profiles.values():  # the conditions changed: rebuild the stores from the history
                 self._rebuild(prof)
