@@ -39,7 +39,7 @@ _COLUMNS = [
 
 
 def render_segment_table(table: pd.DataFrame, title: str) -> Table:
-    """The segment table of :func:`shopseg.segments.rfm.rfm_segment_table` as a Rich table."""
+    """The segment table of :func:`shopseg.segments.rfm_map.rfm_segment_table` as a Rich table."""
     out = Table(title=title, title_justify="left")
     for _, header, kind in _COLUMNS:
         out.add_column(header, justify="left" if kind == "text" else "right")
@@ -59,7 +59,7 @@ def rfm(
 
     Builds the customer feature table first when the workspace has none.
     """
-    from shopseg.segments.rfm import RFM_TABLE, build_rfm, rfm_segment_table
+    from shopseg.segments.rfm_map import RFM_TABLE, build_rfm, rfm_segment_table
 
     engine = get_setting("engine")
     n_bins = get_setting("rfm_bins") if bins is None else bins

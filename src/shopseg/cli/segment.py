@@ -19,7 +19,7 @@ AsOf = Annotated[str | None, typer.Option("--as-of", help="Reference date (defau
 
 
 def _store(read_only: bool = False):
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     ws = open_workspace(read_only=read_only)
     return ws, SegmentStore(ws)
@@ -40,7 +40,7 @@ def _warn(messages: list[str]) -> None:
 @segment_app.command("fields")
 def fields() -> None:
     """List every field a rule may use, with its type and meaning."""
-    from shopseg.segments.fields import FIELDS, PREDICT_HINT
+    from shopseg.rules.fields import FIELDS, PREDICT_HINT
 
     rows = [
         (f.name, f.type, f"{f.table}.{f.column}", f.help + ("" if f.available else f" ({PREDICT_HINT})"))
@@ -52,8 +52,8 @@ def fields() -> None:
 @segment_app.command("check")
 def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.")]) -> None:
     """Parse and validate a rule without saving it; print the canonical form and warnings."""
-    from shopseg.segments.render import render
-    from shopseg.segments.validate import static_issues
+    from shopseg.rules.render import render
+    from shopseg.rules.validate import static_issues
 
     ws, store = _store(read_only=True)
     with ws:
@@ -69,7 +69,7 @@ def values(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Values to show, most common first; 0: all.")] = 30,
 ) -> None:
     """List the values a field holds, with the number of customers of each (most common first)."""
-    from shopseg.segments.values import field_values
+    from shopseg.rules.values import field_values
 
     ws, store = _store(read_only=True)
     with ws:
@@ -162,7 +162,7 @@ def show(name: str, version: Annotated[int | None, typer.Option("--version", "-v
     import json
 
     from shopseg.errors import SegmentError
-    from shopseg.segments.render import to_json
+    from shopseg.rules.render import to_json
     from shopseg.segments.saved import describe_broken
 
     ws, store = _store(read_only=True)
@@ -283,7 +283,7 @@ def migration(start: str, end: str) -> None:
 @segment_app.command("explain")
 def explain(name: str, customer: str, as_of: AsOf = None) -> None:
     """Each condition of NAME with CUSTOMER's value and whether it held."""
-    from shopseg.segments.evaluate import explain_segment
+    from shopseg.rules.evaluate import explain_segment
 
     ws, store = _store(read_only=True)
     with ws:

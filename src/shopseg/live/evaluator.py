@@ -7,16 +7,16 @@ with the incremental aggregates of the segments' event conditions
 is in. Memberships are decided by the segments compiled for the day
 (:mod:`shopseg.live.compiled`): event conditions read the incremental store
 instead of a rescan of the history, every other condition is the batch
-evaluator's (:func:`shopseg.segments.evaluate.evaluate_node`) own step, and a
+evaluator's (:func:`shopseg.rules.evaluate.evaluate_node`) own step, and a
 Hypothesis test holds the memberships equal to a batch rescan, so live and
 batch agree on the same data.
 An event re-evaluates only the segments whose event conditions it passes, and
 :meth:`LiveEvaluator.tick` re-evaluates the clock dependent segments of every
-customer when the day moves. No I/O: the :class:`~shopseg.live.engine.LiveEngine`
+customer when the day moves. No I/O: the :class:`~shopseg.live.runtime.LiveEngine`
 adds storage, threads and delivery.
 
 >>> import datetime as dt
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> ev = LiveEvaluator({"carts": parse_segment("events(type='add_to_cart').count >= 1")})
 >>> [t.kind for t in ev.apply({"event_id": "e1", "customer_id": "c1", "type": "add_to_cart",
 ...                            "occurred_at": dt.datetime(2024, 6, 1, 9)}, dt.date(2024, 6, 1))]
@@ -32,8 +32,8 @@ from typing import Any, NamedTuple
 from shopseg.live.aggregates import ConditionCatalogue, Series
 from shopseg.live.compiled import CompiledSegments
 from shopseg.live.dependencies import DependencyIndex
-from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import Segment
+from shopseg.rules.fields import FIELDS, FieldRegistry
+from shopseg.rules.nodes import Segment
 
 __all__ = ["Transition", "LiveProfile", "LiveEvaluator"]
 

@@ -33,7 +33,7 @@ from shopseg.live.evaluator import LiveProfile, Transition
 if TYPE_CHECKING:
     import duckdb
 
-    from shopseg.segments.fields import FieldRegistry
+    from shopseg.rules.fields import FieldRegistry
     from shopseg.workspace import Workspace
 
 __all__ = [
