@@ -268,7 +268,8 @@ class Compiler:
             cols = ", ".join(h[0] for h in hits if h)
             return f"CAST(row_number() OVER (PARTITION BY {cols} ORDER BY {self.row_order}) AS VARCHAR)"
         if isinstance(src, Concat | FirstOf):
-            parts = [self._text(p, f"{at}[{i}]") for i, p in enumerate(getattr(src, "concat", None) or src.first_of)]
+            items: list[Any] = list(src.concat if isinstance(src, Concat) else src.first_of)
+            parts = [self._text(p, f"{at}[{i}]") for i, p in enumerate(items)]
             if not all(parts):
                 return None
             if isinstance(src, FirstOf):
@@ -350,7 +351,10 @@ def referenced(src: Any) -> Iterator[str]:
     elif isinstance(src, SequenceBy):
         yield from src.sequence_by
     elif isinstance(src, Concat | FirstOf | AnyOf):
-        for part in getattr(src, "concat", None) or getattr(src, "first_of", None) or src.any:
+        parts: list[Any] = list(
+            src.concat if isinstance(src, Concat) else src.first_of if isinstance(src, FirstOf) else src.any
+        )
+        for part in parts:
             yield from referenced(part)
     elif isinstance(src, DaysSince):
         yield from (src.days_since_previous, src.by, src.order_by)

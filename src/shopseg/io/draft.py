@@ -301,9 +301,8 @@ def draft_from_preset(
             free.pop(slot)
             rel = os.path.relpath(Path(p).resolve(), spec_dir)
             orig = re.escape(spec.files[slot].path)  # each slot's path is its own, flow or block style
-            text = re.sub(
-                rf"(\bpath:[ \t]*)([\"']?){orig}\2", lambda m, new=json_str(rel): m.group(1) + new, text, count=1
-            )
+            new = json_str(rel).replace("\\", "\\\\")  # a replacement template: keep backslashes literal
+            text = re.sub(rf"(\bpath:[ \t]*)([\"']?){orig}\2", rf"\g<1>{new}", text, count=1)
             missing = sorted(wanted[slot] - header)
             notes.append(f"{Path(p).name} -> files.{slot}" + (f" (lacks {missing}: edit the map)" if missing else ""))
     finally:
