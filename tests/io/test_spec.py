@@ -149,6 +149,25 @@ def test_shopify_preset_fills_continuation_rows_and_keys_by_email(workspace, tmp
     ] == (False, True)
 
 
+def test_shopify_line_items_keep_their_own_sku(workspace, tmp_path):
+    """fill_down copies only order-level fields: a custom line item without a SKU is not the order's first SKU."""
+    shopify_store(tmp_path)
+    orders = tmp_path / "orders_export_1.csv"
+    lines = orders.read_text(encoding="utf-8").splitlines()
+    second = next(i for i, line in enumerate(lines) if line.startswith("#1001,,"))
+    fields = lines[second].split(",")
+    header = lines[0].split(",")
+    fields[header.index("Lineitem name")], fields[header.index("Lineitem sku")] = "Gift wrap", ""
+    lines.insert(second + 1, ",".join(fields))
+    orders.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest_spec(workspace, _preset(tmp_path, "shopify", sorted(tmp_path.glob("*.csv"))))
+    assert _q(workspace, "SELECT product_id FROM order_lines WHERE order_id = '#1001' ORDER BY product_id") == [
+        ("MUG-1",),
+        ("TEA-1",),
+        ("name:Gift wrap",),
+    ]
+
+
 def test_woocommerce_preset_leaves_out_guests_and_cancelled_orders(workspace, tmp_path):
     want = woocommerce_store(tmp_path)
     spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])
