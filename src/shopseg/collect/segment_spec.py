@@ -227,6 +227,14 @@ def _track(
     return etype, message_id, ops
 
 
+def _traits(msg: Mapping[str, Any]) -> dict[str, Any]:
+    """An identify call's traits: ``traits``, over ``context.traits`` (where RudderStack's SDKs put them)."""
+    context = msg.get("context")
+    inner = context.get("traits") if isinstance(context, dict) else None
+    top = msg.get("traits")
+    return {**(inner if isinstance(inner, dict) else {}), **(top if isinstance(top, dict) else {})}
+
+
 def _message_id(msg: Mapping[str, Any]) -> str:
     given = _id(msg.get("messageId"))
     if given is not None:
@@ -291,8 +299,8 @@ def _one(
     if user is not None and anon is not None and identities.get(anon) != user:
         identities[anon] = user
         ops["link"] = anon
-    if kind == "identify" and user is not None and isinstance(msg.get("traits"), dict):
-        ops["customer"] = customer_of(user, msg["traits"], ctx["received_at"])
+    if kind == "identify" and user is not None and (traits := _traits(msg)):
+        ops["customer"] = customer_of(user, traits, ctx["received_at"])
     channel = {"browser": "web", "mobile": "app"}.get(str(msg.get("channel") or ctx.get("channel") or ""))
     if "order" in ops and channel:
         ops["order"]["channel"] = channel
