@@ -56,7 +56,9 @@ def test_store_flow_through_a_real_sdk(tmp_path: Path, make_client: Callable[...
     with Workspace.init(ws_path) as ws:
         store = KeyStore(ws)
         write_key, admin = store.create("storefront", "write").key, store.create("ops", "admin").key
-        SegmentStore(ws).create("buyers", "events(type='product_view').count >= 1 AND events(type='purchase').count >= 1")
+        SegmentStore(ws).create(
+            "buyers", "events(type='product_view').count >= 1 AND events(type='purchase').count >= 1"
+        )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start_serve(ws_path, port, tmp_path / "serve.log")
@@ -98,7 +100,9 @@ def test_store_flow_through_a_real_sdk(tmp_path: Path, make_client: Callable[...
     with Workspace.open(ws_path, read_only=True) as ws:
         con = ws.con
         assert con.execute("SELECT order_id, customer_id, currency FROM orders").fetchall() == [("ord-42", user, "NOK")]
-        assert con.execute("SELECT product_id, quantity, unit_price FROM order_lines").fetchall() == [("sku-1", 1, 89.5)]
+        assert con.execute("SELECT product_id, quantity, unit_price FROM order_lines").fetchall() == [
+            ("sku-1", 1, 89.5)
+        ]
         kinds = con.execute("SELECT type, customer_id FROM events ORDER BY occurred_at, type").fetchall()
         assert sorted(kinds) == [("add_to_cart", user), ("identify", user), ("product_view", user), ("purchase", user)]
         assert con.execute("SELECT email, city FROM customers").fetchall() == [("c42@example.com", "Oslo")]
