@@ -179,13 +179,16 @@ def test_identify_traits_fill_the_customer_profile(app, client: TestClient, writ
     }
     h = basic(write_key)
     client.post("/v1/identify", headers=h, json={"userId": "u1", "messageId": "i1", "traits": traits})
+    client.post("/v1/identify", headers=h, json={"userId": "u2", "messageId": "i0", "traits": {"points": 7}})
+    app.state.shopseg.live.flush()  # the next identify updates the attribute rows of u1 only (known columns)
     client.post("/v1/identify", headers=h, json={"userId": "u1", "messageId": "i2", "traits": {"points": 150}})
     cols = "email, birth_year, city, region, country, attributes"
-    [(email, year, city, region, country, attrs)] = rows(app, f"SELECT {cols} FROM customers")
+    [(email, year, city, region, country, attrs)] = rows(app, f"SELECT {cols} FROM customers WHERE customer_id = 'u1'")
     assert (email, year, city, region, country) == ("ada@example.com", 1990, "Lyon", "ARA", "FR")
     assert json.loads(attrs) == {"first_name": "Ada", "loyalty_tier": "gold", "points": 150}
     assert "+33" not in attrs and "rue" not in attrs  # reserved traits without a column are not kept
-    assert rows(app, "SELECT attr_loyalty_tier, attr_points FROM customer_attributes") == [("gold", 150.0)]
+    got = rows(app, "SELECT customer_id, attr_loyalty_tier, attr_points FROM customer_attributes ORDER BY 1")
+    assert got == [("u1", "gold", 150.0), ("u2", None, 7.0)]
     [(props,)] = rows(app, "SELECT properties FROM events WHERE event_id = 'i1'")
     assert props is None  # the traits live in the profile, not in the event log
 

@@ -43,7 +43,8 @@ def refresh_attribute_rows(con: duckdb.DuckDBPyConnection, customer_ids: list[st
     has = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [ATTRIBUTES_TABLE]
     ).fetchone()
-    columns = dict(con.execute(f'DESCRIBE "{ATTRIBUTES_TABLE}"').fetchall()[1:]) if has and has[0] else {}
+    described = con.execute(f'DESCRIBE "{ATTRIBUTES_TABLE}"').fetchall() if has and has[0] else []
+    columns = {str(r[0]): str(r[1]) for r in described if r[0] != "customer_id"}
     keys = {k for _, attrs in rows for k, v in dict(json.loads(attrs) or {}).items() if v is not None}
     if not columns or any(_column(k) not in columns for k in keys):
         refresh_attributes(con)
