@@ -204,6 +204,8 @@ def test_anonymous_history_is_stitched_and_live_segments_see_it(app, client: Tes
     state.live.flush()  # one view in the events table, one still waiting: both paths are stitched
     doc = {**track("Product Viewed", "v2", user=None, product_id="p2"), "anonymousId": "anon-7"}
     client.post("/v1/track", headers=h, json=doc)
+    guest = {**track("Order Completed", "o", user=None, order_id="g1", total=5.0), "anonymousId": "anon-7"}
+    client.post("/v1/track", headers=h, json=guest)  # a guest checkout: the order has no customer yet
     assert client.get("/api/v1/customers/u7/segments", headers=auth(keys["viewer"])).status_code == 404  # not yet
     ident = {"userId": "u7", "anonymousId": "anon-7", "messageId": "id7", "traits": {"email": "u7@example.com"}}
     assert client.post("/v1/identify", headers=h, json=ident).status_code == 200
@@ -212,8 +214,15 @@ def test_anonymous_history_is_stitched_and_live_segments_see_it(app, client: Tes
     later = {**track("Product Viewed", "v3", user=None, product_id="p3"), "anonymousId": "anon-7"}
     client.post("/v1/track", headers=h, json=later)  # the device is known now: stored as the customer's
     got = rows(app, "SELECT event_id, customer_id FROM events WHERE anonymous_id = 'anon-7' ORDER BY event_id")
-    assert got == [("id7", "u7"), ("v0", "u7"), ("v1", "u7"), ("v2", "u7"), ("v3", "u7")]
+    assert got == [("id7", "u7"), ("order:g1", "u7"), ("v0", "u7"), ("v1", "u7"), ("v2", "u7"), ("v3", "u7")]
     assert rows(app, "SELECT anonymous_id, customer_id FROM collect_identities") == [("anon-7", "u7")]
+    assert rows(app, "SELECT order_id, customer_id FROM orders") == [("g1", "u7")]
+
+    assert client.delete("/api/v1/customers/u7", headers=auth(keys["admin"])).status_code == 200
+    assert rows(app, "SELECT count(*) FROM collect_identities") == [(0,)]
+    after = {**track("Product Viewed", "v4", user=None, product_id="p4"), "anonymousId": "anon-7"}
+    client.post("/v1/track", headers=h, json=after)  # the link went with the erasure: anonymous again
+    assert rows(app, "SELECT customer_id FROM events WHERE event_id = 'v4'") == [(None,)]
 
 
 def test_unknown_events_are_kept_as_generic_events(app, client: TestClient, write_key: str) -> None:  # type: ignore[no-untyped-def]
