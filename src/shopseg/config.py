@@ -119,7 +119,7 @@ SETTINGS: dict[str, Setting] = {
             "",
             str,
             "The Shopify app's client secret: POST /api/v1/shopify/webhooks accepts only deliveries whose "
-            "X-Shopify-Hmac-Sha256 it verifies (empty: the route answers 501). Never shown by /api/v1/settings.",
+            "X-Shopify-Hmac-Sha256 it verifies (empty: every delivery answers 401). Never shown by /api/v1/settings.",
         ),
         Setting(
             "api_event_max_future_s",

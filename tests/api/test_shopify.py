@@ -206,4 +206,4 @@ def test_compliance_topics_erase_and_record_subject_access(app, client: TestClie
 def test_without_a_configured_secret_the_route_refuses(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SHOPSEG_SHOPIFY_WEBHOOK_SECRET")
     r = deliver(client, "orders/create", ORDER, "w1")
-    assert r.status_code == 501 and "shopify_webhook_secret" in r.json()["error"]
+    assert r.status_code == 401 and "shopify_webhook_secret" in r.json()["error"]

@@ -50,8 +50,8 @@ def sign(body: bytes, secret: str) -> str:
 def _verify(request: Request, raw: bytes, topic: str, webhook_id: str) -> None:
     secret = str(get_setting("shopify_webhook_secret"))
     if not secret:
-        raise UnsupportedOperationError(
-            "POST /api/v1/shopify/webhooks: no Shopify app secret is configured. Hint: set the "
+        raise AuthenticationError(  # nothing can be verified: refused like a bad signature (Shopify retries)
+            "shopify webhook: no Shopify app secret is configured, so no delivery can be verified. Hint: set the "
             "shopify_webhook_secret setting (SHOPSEG_SHOPIFY_WEBHOOK_SECRET) to the app's client secret."
         )
     given = request.headers.get("x-shopify-hmac-sha256", "")
