@@ -3,6 +3,7 @@
     python bench/bench_live.py                       # 1,000 events/s for 60 s (the issue's target run)
     python bench/bench_live.py --seconds 20          # shorter
     python bench/bench_live.py --rate 500 --batch 1  # one event per request
+    python bench/bench_live.py --segment             # the same load as Segment-spec batches on /v1/batch
 
 The server runs in its own process (as in production); the load generator and
 the SSE reader run in this one. Every event is from a new customer and enters
@@ -22,6 +23,10 @@ on every event as realistic extra work. Figures:
   by what other processes take). The start-up state is frozen out of the
   garbage collector first, as ``shopseg serve`` does; so is this process's
   own (the load generator's pauses are not the server's latency).
+
+With ``--segment`` each request is a Segment HTTP Tracking API batch (``POST /v1/batch``, ``track`` calls
+named ``Ping``, a collection-only write key as HTTP Basic user), the path a store's tracking SDKs take
+(:mod:`shopseg.api.routers.collect`); the figures are read the same way.
 
 Bounded: the load stops after ``--seconds``; the server is stopped (SIGTERM,
 then SIGKILL) whatever happens.
@@ -67,12 +72,14 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def _prepare(path: Path) -> str:
+def _prepare(path: Path) -> tuple[str, str]:
+    """The admin key (posts /api/v1/events, reads the stream) and a write key (Segment batches)."""
     with Workspace.init(path) as ws:
         store = SegmentStore(ws)
         for name, rule in SEGMENTS.items():
             store.create(name, rule, force=True)
-        return KeyStore(ws).create("bench", "admin").key
+        keys = KeyStore(ws)
+        return keys.create("bench", "admin").key, keys.create("bench-collect", "write").key
 
 
 def _serve(path: Path, port: int) -> subprocess.Popen[bytes]:
@@ -102,8 +109,11 @@ def _serve(path: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 class _Run:
-    def __init__(self, url: str, key: str, rate: int, seconds: float, batch: int, workers: int) -> None:
+    def __init__(
+        self, url: str, key: str, rate: int, seconds: float, batch: int, workers: int, write_key: str | None = None
+    ) -> None:
         self.url, self.key, self.rate, self.seconds, self.batch, self.workers = url, key, rate, seconds, batch, workers
+        self.write_key = write_key  # set: the load goes to /v1/batch as Segment calls
         self.sent: dict[str, float] = {}
         self.received: dict[str, float] = {}
         self.acked: list[str] = []
@@ -136,7 +146,8 @@ class _Run:
         per_s = self.rate / self.batch
         total = int(per_s * self.seconds)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat()
-        with httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=30) as client:
+        auth = (self.write_key, "") if self.write_key else None
+        with httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, auth=auth, timeout=30) as client:
             for k in range(worker, total, self.workers):
                 due = t0 + k / per_s
                 pause = due - time.monotonic()
@@ -158,7 +169,10 @@ class _Run:
                     for e in ids:
                         self.sent[e] = sent
                 try:
-                    r = client.post("/api/v1/events", json={"events": docs})
+                    if self.write_key:
+                        r = client.post("/v1/batch", json=_segment_batch(docs))
+                    else:
+                        r = client.post("/api/v1/events", json={"events": docs})
                     ok = r.status_code == 200
                 except httpx.HTTPError:
                     ok = False
@@ -167,6 +181,23 @@ class _Run:
                         self.acked.extend(ids)
                     else:
                         self.errors += 1
+
+
+def _segment_batch(docs: list[dict[str, object]]) -> dict[str, object]:
+    """The same events as a Segment batch: track calls named ``Ping`` (type ``ping``), ``messageId`` = event id."""
+    now = dt.datetime.now(dt.UTC).isoformat()
+    calls = [
+        {
+            "type": "track",
+            "event": "Ping",
+            "messageId": d["event_id"],
+            "userId": d["customer_id"],
+            "timestamp": now,
+            "properties": d["properties"],
+        }
+        for d in docs
+    ]
+    return {"batch": calls, "sentAt": now}
 
 
 def _cpu_s(pid: int) -> float:
@@ -218,6 +249,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="load duration (default 60)")
     parser.add_argument("--batch", type=int, default=10, help="events per request (default 10)")
     parser.add_argument("--workers", type=int, default=8, help="concurrent client connections (default 8)")
+    parser.add_argument("--segment", action="store_true", help="send Segment-spec batches to /v1/batch instead")
     parser.add_argument("--eval-events", type=int, default=200_000, help="events of the in-process measurement")
     args = parser.parse_args()
     args.seconds = min(args.seconds, 600.0)  # bounded
@@ -225,14 +257,22 @@ def main() -> None:
     load = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="shopseg-bench-live-"))
     path, port = tmp / "live.duckdb", _port()
-    key = _prepare(path)
+    key, write_key = _prepare(path)
     proc = _serve(path, port)
     # This process's imports (shopseg, DuckDB, pandas, for the set-up above) out of its garbage collector's reach,
     # as `shopseg serve` does: otherwise a full collection here stalls the SSE reader and the load threads for
     # 100+ ms, which would be counted as server latency.
     gc.collect()
     gc.freeze()
-    run = _Run(f"http://127.0.0.1:{port}", key, args.rate, args.seconds, args.batch, args.workers)
+    run = _Run(
+        f"http://127.0.0.1:{port}",
+        key,
+        args.rate,
+        args.seconds,
+        args.batch,
+        args.workers,
+        write_key if args.segment else None,
+    )
     try:
         reader = threading.Thread(target=run.sse, daemon=True)
         reader.start()
@@ -267,7 +307,8 @@ def main() -> None:
     rows = [
         (
             "target rate",
-            f"{args.rate:,} events/s for {args.seconds:.0f} s ({args.batch} per request, {args.workers} connections)",
+            f"{args.rate:,} events/s for {args.seconds:.0f} s ({args.batch} per request, {args.workers} connections"
+            f"{', Segment batches on /v1/batch' if args.segment else ''})",
         ),
         ("sustained", f"{len(run.acked) / elapsed:,.0f} events/s ({len(run.acked):,} acknowledged in {elapsed:.1f} s)"),
         ("event -> entry notification p50", f"{_pct(lat, 50):.1f} ms"),

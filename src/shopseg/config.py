@@ -115,6 +115,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("api_max_body_bytes", 1_000_000, int, "Largest accepted HTTP request body, bytes (larger: 413)."),
         Setting("api_max_batch", 1000, int, "Most events one POST /api/v1/events may carry."),
         Setting(
+            "shopify_webhook_secret",
+            "",
+            str,
+            "The Shopify app's client secret: POST /api/v1/shopify/webhooks accepts only deliveries whose "
+            "X-Shopify-Hmac-Sha256 it verifies (empty: every delivery answers 401). Never shown by /api/v1/settings.",
+        ),
+        Setting(
             "api_event_max_future_s",
             86_400,
             int,

@@ -31,6 +31,7 @@ __all__ = [
     "PermissionDeniedError",
     "PayloadTooLargeError",
     "QueryTimeoutError",
+    "BadRequestError",
     "ConvergenceWarning",
     "DataQualityWarning",
     "did_you_mean",
@@ -163,6 +164,12 @@ class PayloadTooLargeError(ShopsegError):
     """A request body is larger than the ``api_max_body_bytes`` setting."""
 
     status = 413
+
+
+class BadRequestError(ShopsegError):
+    """A collection call (Segment HTTP Tracking API) is not valid JSON, too large or malformed: 400, as the spec answers."""
+
+    status = 400
 
 
 class QueryTimeoutError(ShopsegError):

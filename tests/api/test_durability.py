@@ -1,6 +1,8 @@
 """Durable before acknowledged: a real `shopseg serve` is SIGKILLed under concurrent load; after a restart
 every acknowledged event is stored exactly once (from the events table or replayed from the journal), and so is
-every event whose segment entry was notified (notifications follow the journal write, acknowledgements its fsync)."""
+every event whose segment entry was notified (notifications follow the journal write, acknowledgements its fsync).
+The load mixes POST /api/v1/events with Segment-spec batches on /v1/batch (the collection routes), whose
+acknowledged orders must be in ``orders`` exactly once too."""
 
 from __future__ import annotations
 
@@ -47,6 +49,40 @@ def _load(url: str, key: str, worker: int, acked: list[str], stop: threading.Eve
                 acked.extend(ids)
 
 
+def _collect(url: str, key: str, worker: int, acked: list[str], stop: threading.Event) -> None:
+    """Segment batches (four page calls and an order) on /v1/batch, the key as HTTP Basic user."""
+    with httpx.Client(base_url=url, auth=(key, ""), timeout=10) as client:
+        for batch in range(10_000):
+            if stop.is_set():
+                return
+            ids = [f"s{worker}-b{batch}-{i}" for i in range(4)]
+            calls: list[dict[str, object]] = [
+                {
+                    "type": "page",
+                    "messageId": m,
+                    "userId": f"s{worker}-{batch % 50}",
+                    "timestamp": "2024-06-01T09:00:00Z",
+                }
+                for m in ids
+            ]
+            order = f"o{worker}-{batch}"
+            calls.append(
+                {
+                    "type": "track",
+                    "event": "Order Completed",
+                    "messageId": f"m-{order}",
+                    "userId": f"s{worker}-{batch % 50}",
+                    "properties": {"order_id": order, "total": 10.0, "products": [{"product_id": "p1", "price": 10.0}]},
+                }
+            )
+            try:
+                r = client.post("/v1/batch", json={"batch": calls, "sentAt": "2024-06-01T09:00:00Z"})
+            except httpx.HTTPError:
+                return
+            if r.status_code == 200:
+                acked.extend([*ids, f"order:{order}"])
+
+
 def _entries(url: str, key: str, notified: list[str], ready: threading.Event) -> None:
     """Read the SSE stream until the server dies; collect the event ids of the entries notified."""
     try:
@@ -64,6 +100,7 @@ def test_sigkill_loses_no_acknowledged_or_notified_event(tmp_path: Path) -> None
     ws_path = tmp_path / "ws.duckdb"
     with Workspace.init(ws_path) as ws:
         key = KeyStore(ws).create("load", "marketer").key
+        write_key = KeyStore(ws).create("storefront", "write").key
         SegmentStore(ws).create("viewed", "events(type='page_view').count >= 1")  # each customer's first event enters
     port, log = free_port(), tmp_path / "serve.log"
     url = f"http://127.0.0.1:{port}"
@@ -74,7 +111,8 @@ def test_sigkill_loses_no_acknowledged_or_notified_event(tmp_path: Path) -> None
     reader = threading.Thread(target=_entries, args=(url, key, notified, ready), daemon=True)
     reader.start()
     assert ready.wait(30)
-    workers = [threading.Thread(target=_load, args=(url, key, w, acked, stop)) for w in range(4)]
+    workers = [threading.Thread(target=_load, args=(url, key, w, acked, stop)) for w in range(3)]
+    workers += [threading.Thread(target=_collect, args=(url, write_key, w, acked, stop)) for w in range(2)]
     for w in workers:
         w.start()
     wait_until(lambda: len(acked) >= 400 and len(notified) >= 100, timeout=60, what="400 acknowledged events")
@@ -109,9 +147,14 @@ def test_sigkill_loses_no_acknowledged_or_notified_event(tmp_path: Path) -> None
         proc.wait(timeout=30)
     with Workspace.open(ws_path, read_only=True) as ws:
         counts = dict(ws.con.execute("SELECT event_id, count(*) FROM events GROUP BY event_id").fetchall())
+        orders = dict(ws.con.execute("SELECT order_id, count(*) FROM orders GROUP BY order_id").fetchall())
     missing = [e for e in acked if e not in counts]
     assert not missing, f"{len(missing)} acknowledged events lost (first: {missing[:5]})"
     phantom = [e for e in notified if e not in counts]
     assert not phantom, f"{len(phantom)} notified entries of events not stored (first: {phantom[:5]})"
     assert all(n == 1 for n in counts.values()), "an event was stored twice"
     assert len(acked) == len(set(acked))
+    acked_orders = [e.removeprefix("order:") for e in acked if e.startswith("order:")]
+    assert acked_orders, "no collection batch was acknowledged before the kill"
+    lost = [o for o in acked_orders if orders.get(o) != 1]
+    assert not lost, f"{len(lost)} acknowledged orders not stored exactly once (first: {lost[:5]})"

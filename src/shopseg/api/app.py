@@ -38,6 +38,7 @@ __all__ = ["create_app", "API_PREFIX"]
 API_PREFIX = "/api/v1"
 _TAGS = [
     {"name": "events", "description": "Post events (one or a batch); stored durably before the answer, idempotent."},
+    {"name": "collect", "description": "Segment-compatible HTTP Tracking API (/v1/track, /v1/batch, ...) for SDKs."},
     {"name": "customers", "description": "Live profiles, segment memberships, erasure."},
     {"name": "segments", "description": "Saved segments (the segment language): CRUD, preview, live members."},
     {"name": "notifications", "description": "Segment entry/exit: server-sent events, webhooks, dead letters."},
@@ -83,6 +84,8 @@ def create_app(
         workspace (done at server shutdown).
     """
     from shopseg.api.routers import ROUTERS
+    from shopseg.api.routers.collect import CollectCorsMiddleware
+    from shopseg.api.routers.collect import router as collect_router
 
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "fastapi", "httpx", "httpcore"):
         protect_logger(name)
@@ -113,10 +116,12 @@ def create_app(
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(collect_router)  # at /v1/..., where the Segment-spec SDKs post
     for router in routers:
         app.include_router(router)
     limit = max_body_bytes if max_body_bytes is not None else int(get_setting("api_max_body_bytes"))
     app.add_middleware(BodyLimitMiddleware, max_bytes=limit)
+    app.add_middleware(CollectCorsMiddleware)  # around the body limit: browsers can read its 413 too
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: also on the body limit's 413
     return app
 

@@ -9,6 +9,11 @@ brute-force, and every request is checked without a 50 ms scrypt. Comparisons us
 
 Roles are ordered: ``viewer`` reads; ``marketer`` also posts events, edits
 segments, webhooks and exports; ``admin`` also manages keys and erases customers.
+A ``write`` key (:data:`WRITE_ROLE`) stands apart: the write key a storefront's tracking
+SDK carries (Segment-compatible collection, :mod:`shopseg.api.routers.collect`). It is
+public by nature (it sits in the page's JavaScript), so it may only send collection
+calls: it reads nothing and is refused everywhere else; marketer and admin keys may
+collect too.
 
 >>> import tempfile, os
 >>> from shopseg.workspace import Workspace
@@ -36,16 +41,26 @@ from shopseg.errors import AuthenticationError, InvalidParameterError, NotFound,
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["ROLES", "KEYS_TABLE", "ApiKey", "CreatedKey", "KeyStore", "role_allows"]
+__all__ = ["ROLES", "WRITE_ROLE", "KEY_ROLES", "KEYS_TABLE", "ApiKey", "CreatedKey", "KeyStore", "role_allows"]
 
 ROLES = ("viewer", "marketer", "admin")
+WRITE_ROLE = "write"
+KEY_ROLES = (*ROLES, WRITE_ROLE)
 KEYS_TABLE = "api_keys"
 _DDL = f"""CREATE TABLE IF NOT EXISTS "{KEYS_TABLE}" (key_id VARCHAR, name VARCHAR, role VARCHAR, salt VARCHAR,
     hash VARCHAR, created_at TIMESTAMP, revoked_at TIMESTAMP)"""
 
 
 def role_allows(have: str, need: str) -> bool:
-    """Does role ``have`` include role ``need``? (viewer < marketer < admin)."""
+    """Does role ``have`` include role ``need``? (viewer < marketer < admin; ``write`` only collects).
+
+    >>> role_allows("write", "viewer"), role_allows("marketer", "write"), role_allows("viewer", "write")
+    (False, True, False)
+    """
+    if need == WRITE_ROLE:
+        return have in (WRITE_ROLE, "marketer", "admin")
+    if have not in ROLES:
+        return False
     return ROLES.index(have) >= ROLES.index(need)
 
 
@@ -110,10 +125,10 @@ class KeyStore:
 
     def create(self, name: str, role: str) -> CreatedKey:
         """Create a key named ``name`` with ``role``; the returned ``key`` is the only copy of the secret."""
-        if role not in ROLES:
+        if role not in KEY_ROLES:
             raise InvalidParameterError(
-                f"api key {name!r}: unknown role {role!r}. Expected one of {list(ROLES)}; got {role!r}."
-                f"{did_you_mean(role, ROLES)}"
+                f"api key {name!r}: unknown role {role!r}. Expected one of {list(KEY_ROLES)}; got {role!r}."
+                f"{did_you_mean(role, KEY_ROLES)}"
             )
         if not name or len(name) > 64:
             raise InvalidParameterError(f"api key name: expected 1 to 64 characters; got {len(name)}.")

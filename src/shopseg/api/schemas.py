@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from shopseg.collect.segment_spec import COLLECT_KEY
 from shopseg.config import get_setting
 from shopseg.features.asof import parse_date
 from shopseg.live.clock import utcnow
@@ -78,6 +79,8 @@ class EventIn(_Strict):
     def _someone(self) -> EventIn:
         if self.customer_id is None and self.anonymous_id is None:
             raise ValueError("expected customer_id or anonymous_id; got neither")
+        if self.properties and COLLECT_KEY in self.properties:
+            raise ValueError(f"properties: {COLLECT_KEY!r} is reserved for shopseg's collection; rename the property")
         return self
 
 
@@ -123,7 +126,9 @@ class EventsOut(BaseModel):
 
 class KeyIn(_Strict):
     name: str = Field(min_length=1, max_length=64)
-    role: Literal["viewer", "marketer", "admin"]
+    role: Literal["viewer", "marketer", "admin", "write"] = Field(
+        description="write: a collection-only write key for tracking SDKs (Segment-compatible /v1/... routes)."
+    )
 
 
 class KeyOut(BaseModel):

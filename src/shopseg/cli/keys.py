@@ -10,13 +10,20 @@ from shopseg.cli._common import console, open_workspace, print_table
 
 __all__ = ["register", "keys_app"]
 
-keys_app = typer.Typer(help="API keys with roles (viewer, marketer, admin), stored hashed.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="API keys with roles (viewer, marketer, admin; write: collection only), stored hashed.", no_args_is_help=True
+)
 
 
 @keys_app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'storefront' or 'ops'.")],
-    role: Annotated[str, typer.Option("--role", "-r", help="viewer, marketer or admin.")] = "viewer",
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", "-r", help="viewer, marketer, admin, or write (a collection-only write key for tracking SDKs)."
+        ),
+    ] = "viewer",
 ) -> None:
     """Create a key and print it once (only its hash is stored)."""
     from shopseg.api.keys import KeyStore

@@ -16,7 +16,7 @@ import duckdb
 
 from shopseg.io.columns import normalize_name
 
-__all__ = ["ATTRIBUTES_TABLE", "refresh_attributes"]
+__all__ = ["ATTRIBUTES_TABLE", "refresh_attributes", "refresh_attribute_rows"]
 
 ATTRIBUTES_TABLE = "customer_attributes"
 _TYPES = {"DOUBLE": "DOUBLE", "UBIGINT": "DOUBLE", "BIGINT": "DOUBLE", "BOOLEAN": "BOOLEAN"}
@@ -24,6 +24,49 @@ _TYPES = {"DOUBLE": "DOUBLE", "UBIGINT": "DOUBLE", "BIGINT": "DOUBLE", "BOOLEAN"
 
 def _column(key: str) -> str:
     return "attr_" + (normalize_name(key) or "value")
+
+
+def _path(key: str) -> str:
+    return "'$.\"" + key.replace("'", "''").replace('"', '\\"') + "\"'"
+
+
+def refresh_attribute_rows(con: duckdb.DuckDBPyConnection, customer_ids: list[str]) -> None:
+    """Rewrite the ``customer_attributes`` rows of ``customer_ids`` only (a live identify call), keeping the column
+    types; a key without a column yet rebuilds the whole table (:func:`refresh_attributes`)."""
+    import json
+
+    rows = con.execute(
+        "SELECT customer_id, attributes FROM customers WHERE customer_id IN (SELECT unnest(?)) "
+        "AND attributes IS NOT NULL AND json_valid(attributes)",
+        [customer_ids],
+    ).fetchall()
+    has = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [ATTRIBUTES_TABLE]
+    ).fetchone()
+    described = con.execute(f'DESCRIBE "{ATTRIBUTES_TABLE}"').fetchall() if has and has[0] else []
+    columns = {str(r[0]): str(r[1]) for r in described if r[0] != "customer_id"}
+    keys = {k for _, attrs in rows for k, v in dict(json.loads(attrs) or {}).items() if v is not None}
+    if not columns or any(_column(k) not in columns for k in keys):
+        refresh_attributes(con)
+        return
+    con.execute(f'DELETE FROM "{ATTRIBUTES_TABLE}" WHERE customer_id IN (SELECT unnest(?))', [customer_ids])
+    for cid, attrs in rows:
+        values: dict[str, str] = {}
+        for key in sorted(dict(json.loads(attrs) or {})):
+            sql_type = columns[_column(key)] if _column(key) in columns else None
+            if sql_type is None or _column(key) in values:
+                continue
+            values[_column(key)] = (
+                f"json_extract_string(attributes, {_path(key)})"
+                if sql_type == "VARCHAR"
+                else f"TRY_CAST(json_extract(attributes, {_path(key)}) AS {sql_type})"
+            )
+        picked = ", ".join(f'"{c}"' for c in values)
+        con.execute(
+            f'INSERT INTO "{ATTRIBUTES_TABLE}" (customer_id{", " if values else ""}{picked}) '
+            f"SELECT customer_id{', ' if values else ''}{', '.join(values.values())} FROM customers WHERE customer_id = ?",
+            [cid],
+        )
 
 
 def refresh_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -50,7 +93,7 @@ def refresh_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         seen.add(name)
         sql_type = _TYPES.get(next(iter(kinds))) if len(kinds) == 1 else None
-        path = "'$.\"" + key.replace("'", "''").replace('"', '\\"') + "\"'"
+        path = _path(key)
         value = (
             f"TRY_CAST(json_extract(attributes, {path}) AS {sql_type})"
             if sql_type

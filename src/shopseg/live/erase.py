@@ -63,6 +63,9 @@ def erase_customer(engine: LiveEngine, customer_id: str) -> dict[str, int]:
             rows["live_dead_letters"] = dead
         engine.evaluator.forget(customer_id)
         engine.policy.forget(customer_id)
+        if engine.identities is not None:  # collection's device links: its devices are anonymous again
+            for anon in [a for a, c in engine.identities.items() if c == customer_id]:
+                del engine.identities[anon]
     if rows and get_setting("erasure_compact") == "now":
         try:
             engine.workspace.compact(lock=engine.lock)

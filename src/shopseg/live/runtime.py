@@ -41,6 +41,7 @@ connection lock first. The writer takes only the state lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import queue
 import threading
@@ -51,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopseg._logging import get_logger
 from shopseg.config import get_setting
-from shopseg.live import storage
+from shopseg.live import stitch, storage
 from shopseg.live.clock import Clock, SystemClock
 from shopseg.live.evaluator import LiveEvaluator, Transition
 from shopseg.live.journal import Journal
@@ -142,6 +143,7 @@ class LiveEngine:
             threading.Thread(target=self._sync_loop, name="shopseg-live-syncer", daemon=True),
         ]
         self._started = False
+        self.identities: dict[str, str] | None = None  # collection's anonymousId -> customer links, loaded on use
         with self.lock, self._state:
             self._load()
 
@@ -315,11 +317,14 @@ class LiveEngine:
             results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
         self._maybe_tick()
         failed: Exception | None = None
-        with self._state:
+        linking = stitch.has_links(fresh)  # reads the workspace: the connection lock first, as everywhere
+        with self.lock if linking else contextlib.nullcontext(), self._state:
             out: list[Transition] = []
             now = self.clock.now()
-            for e in fresh:
-                out += self.evaluator.apply(e, self.day, now)
+            for i, e in enumerate(fresh):
+                for old in stitch.anonymous_history(self, fresh, i) if linking else ():
+                    out += self.evaluator.apply(old, self.day, now)
+                out += self.evaluator.apply(stitch.visible(e), self.day, now)
             admitted = [self.policy.admit(t) for t in out]
             try:
                 if fresh:

@@ -120,11 +120,19 @@ def transition_row(seq: int, t: Transition, notified: bool) -> tuple[Any, ...]:
 def commit_batch(
     con: duckdb.DuckDBPyConnection, events: Sequence[Sequence[Any]], transitions: Sequence[Sequence[Any]] = ()
 ) -> None:
-    """Append :func:`event_row` and :func:`transition_row` rows in ONE transaction; durable on return."""
+    """Append :func:`event_row` and :func:`transition_row` rows in ONE transaction; durable on return.
+
+    Collected events (:mod:`shopseg.collect`) also write the profile, product and order rows they carry
+    (:func:`shopseg.collect.materialize.apply_work`) in the same transaction.
+    """
+    from shopseg.collect.materialize import apply_work, split_rows
+
+    events, work = split_rows(events)
     con.execute("BEGIN TRANSACTION")
     try:
         if events:
             _insert(con, "events", _EVENT_COLS, events)
+        apply_work(con, work)
         if transitions:
             _insert(con, TRANSITIONS_TABLE, _TRANSITION_COLS, transitions)
     except BaseException:

@@ -28,7 +28,7 @@ from shopseg.api.deps import AppState, get_state, role_dependency
 from shopseg.api.keys import ROLES, ApiKey, role_allows
 from shopseg.api.sessions import SessionStore
 from shopseg.config import get_setting
-from shopseg.errors import AuthenticationError
+from shopseg.errors import AuthenticationError, PermissionDeniedError
 from shopseg.web.security import check_same_origin, secure_cookies
 
 __all__ = [
@@ -109,6 +109,11 @@ def start_session(request: Request, api_key: str, response: Response) -> ApiKey:
     check_same_origin(request)
     state = get_state(request)
     who = state.keys.authenticate(api_key)  # AuthenticationError -> 401
+    if who.role not in ROLES:  # a write key only sends collection calls: it opens no dashboard session
+        raise PermissionDeniedError(
+            f"dashboard login: the API key '{who.key_id}' is a '{who.role}' key (collection only). "
+            f"Expected one of {list(ROLES)}. Hint: log in with a viewer, marketer or admin key."
+        )
     hours = float(get_setting("dashboard_session_hours"))
     token = session_store(state).create(who, hours=hours)
     end_session(request, None)  # a session this browser held before is ended, not left behind

@@ -28,7 +28,7 @@ def health(state: AppState = Depends(get_state)) -> HealthOut:
 @router.get("/settings", response_model=list[SettingOut], responses={401: {"model": ErrorOut}})
 def settings(_: Principal = Depends(require_role("viewer"))) -> list[SettingOut]:
     """Every process setting with its effective value."""
-    hidden = {"workspace"}
+    hidden = {"workspace", "shopify_webhook_secret"}
     return [
         SettingOut(name=s.name, value=None if s.name in hidden else get_setting(s.name), default=s.default, help=s.help)
         for s in SETTINGS.values()

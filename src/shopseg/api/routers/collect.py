@@ -1,0 +1,203 @@
+"""Segment-compatible collection: the HTTP Tracking API on ``/v1/...``, so a store's tracking SDKs can point here.
+
+``POST /v1/identify``, ``/v1/track``, ``/v1/page``, ``/v1/screen``, ``/v1/group``, ``/v1/alias``, ``/v1/batch``
+(also ``/v1/import``), and analytics.js's short paths ``/v1/i``, ``/v1/t``, ``/v1/p``, ``/v1/s``, ``/v1/g``,
+``/v1/a``, ``/v1/b``. As the spec:
+
+- the write key comes as HTTP Basic (the key as user name, no password) or as ``writeKey`` in the body; a
+  shopseg ``write`` key (``shopseg keys create storefront --role write``), or a marketer or admin key;
+- the body may be gzip-compressed (``Content-Encoding: gzip``) and may come as ``text/plain`` (analytics.js);
+- a call is at most 32 KB and a batch at most 500 KB (uncompressed): larger, or not JSON, answers 400;
+- accepted calls answer 200 ``{"success": true}``, once they are in the journal and fsynced (the same
+  durability as ``POST /api/v1/events``); a re-sent ``messageId`` is acknowledged and stored once.
+
+Mapping: :mod:`shopseg.collect.segment_spec`. Browsers: :class:`CollectCorsMiddleware` answers the CORS
+preflight of ``/v1/`` paths and lets any origin read the answers (no cookies are involved: the write key
+is the credential, and it is public by design).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import zlib
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from shopseg.api.deps import AppState, get_state
+from shopseg.api.keys import WRITE_ROLE, ApiKey, role_allows
+from shopseg.collect.materialize import load_identities
+from shopseg.collect.segment_spec import map_messages
+from shopseg.errors import (
+    AuthenticationError,
+    BadRequestError,
+    NotFound,
+    PermissionDeniedError,
+    UnsupportedOperationError,
+)
+
+__all__ = ["router", "CollectCorsMiddleware", "CALLS", "CALL_BYTES", "BATCH_BYTES"]
+
+CALLS = {
+    "identify": "identify",
+    "track": "track",
+    "page": "page",
+    "screen": "screen",
+    "group": "group",
+    "alias": "alias",
+    "batch": None,
+    "import": None,
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+    "b": None,
+}
+CALL_BYTES = 32 * 1024
+BATCH_BYTES = 500 * 1024
+
+router = APIRouter(tags=["collect"])
+
+
+def _inflate(raw: bytes, limit: int) -> bytes:
+    """Gunzip at most ``limit + 1`` bytes (a gzip bomb stops there)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error:
+        raise BadRequestError("request body: 'Content-Encoding: gzip' but the body is not gzip data.") from None
+    return out
+
+
+def _body(raw: bytes, encoding: str, limit: int) -> dict[str, Any]:
+    if encoding.strip().lower() == "gzip":
+        raw = _inflate(raw, limit)
+    elif encoding.strip() not in ("", "identity"):
+        raise BadRequestError(f"request body: unsupported Content-Encoding {encoding!r}. Expected gzip or none.")
+    if len(raw) > limit:
+        raise BadRequestError(
+            f"request body: too large. Expected at most {limit // 1024} KB uncompressed (the Segment spec's limit); "
+            f"got more. Hint: send smaller batches."
+        )
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequestError(f"request body: invalid JSON ({exc}).") from None
+    if not isinstance(body, dict):
+        raise BadRequestError(f"request body: expected a JSON object; got {type(body).__name__}.")
+    return body
+
+
+def _write_key(request: Request, body: dict[str, Any]) -> str | None:
+    """The key: HTTP Basic user name, else ``writeKey`` in the body, else shopseg's own headers."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic" and value:
+        try:
+            return base64.b64decode(value.strip(), validate=True).decode().partition(":")[0] or None
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    if scheme.lower() == "bearer" and value:
+        return value.strip()
+    key = body.get("writeKey")
+    return key if isinstance(key, str) and key else request.headers.get("x-api-key")
+
+
+def _authorize(state: AppState, key: str | None) -> ApiKey:
+    if not key:
+        raise AuthenticationError(
+            "collection: no write key. Expected HTTP Basic auth with the write key as user name, or 'writeKey' in the "
+            "body. Hint: create one with `shopseg keys create storefront --role write`."
+        )
+    who = state.keys.authenticate(key)
+    if not role_allows(who.role, WRITE_ROLE):
+        raise PermissionDeniedError(
+            f"collection: the API key '{who.key_id}' has role '{who.role}'. Expected a write key (or marketer, admin). "
+            "Hint: create one with `shopseg keys create storefront --role write`."
+        )
+    return who
+
+
+def _messages(body: dict[str, Any], kind: str | None) -> list[Any]:
+    if kind is not None:
+        return [body]
+    batch = body.get("batch")
+    if not isinstance(batch, list):
+        raise BadRequestError(f"/batch: expected a list of calls; got {type(batch).__name__}.")
+    for i, msg in enumerate(batch):
+        if len(json.dumps(msg, separators=(",", ":"))) > CALL_BYTES:
+            raise BadRequestError(f"/batch/{i}: too large. Expected at most 32 KB per call (the Segment spec's limit).")
+    return batch
+
+
+def _identities(state: AppState) -> dict[str, str]:
+    live = state.live
+    assert live is not None
+    if live.identities is None:
+        with state.lock:
+            if live.identities is None:
+                live.identities = load_identities(state.workspace.con)
+    return live.identities
+
+
+@router.post("/v1/{call}", responses={200: {"content": {"application/json": {"example": {"success": True}}}}})
+async def collect(call: str, request: Request) -> JSONResponse:
+    """One Segment call, or a batch (``{"batch": [...], "sentAt": ...}``); 200 once durably stored."""
+    if call not in CALLS:
+        raise NotFound(f"POST /v1/{call}: unknown collection call. Expected one of {sorted(CALLS)}.")
+    state = get_state(request)
+    kind = CALLS[call]
+    body = _body(await request.body(), request.headers.get("content-encoding", ""), CALL_BYTES if kind else BATCH_BYTES)
+    _authorize(state, _write_key(request, body))
+    if state.live is None:
+        raise UnsupportedOperationError(
+            f"POST /v1/{call}: the server runs without live mode. Hint: restart it with `shopseg serve --live`."
+        )
+    events = map_messages(
+        _messages(body, kind),
+        received_at=state.live.clock.now(),
+        identities=_identities(state),
+        kind=kind,
+        sent_at=body.get("sentAt"),
+    )
+    if events:
+        await asyncio.wrap_future(state.live.submit(events))
+    return JSONResponse({"success": True})
+
+
+class CollectCorsMiddleware:
+    """CORS for the ``/v1/`` collection paths only: a preflight answers 204, every answer may be read by any origin."""
+
+    _ALLOW = [
+        (b"access-control-allow-origin", b"*"),
+        (b"access-control-allow-methods", b"POST, OPTIONS"),
+        (b"access-control-allow-headers", b"Content-Type, Content-Encoding, Authorization"),
+        (b"access-control-max-age", b"86400"),
+    ]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await send(
+                {"type": "http.response.start", "status": 204, "headers": [*self._ALLOW, (b"content-length", b"0")]}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_cors(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self._ALLOW[0]]}
+            await send(message)
+
+        await self.app(scope, receive, send_cors)

@@ -1,0 +1,363 @@
+"""Segment HTTP Tracking API messages -> canonical ``events`` rows (the Segment Spec and its E-commerce Spec v2).
+
+One message becomes one event: ``messageId`` is its ``event_id`` (an ``Order Completed`` uses
+``order:<order_id>``, so an order sent twice is stored once), ``userId`` its ``customer_id``,
+``anonymousId`` its ``anonymous_id``. What the event means for the profile, the catalogue or the order
+book rides along under the ``_shopseg`` property (:data:`COLLECT_KEY`): the journal keeps it, so a crash
+loses nothing, and :mod:`shopseg.collect.materialize` writes it to ``customers``, ``products``, ``orders``
+and ``order_lines`` and strips it before the event is stored.
+
+The event time follows the spec's clock-skew correction: ``timestamp = receivedAt - (sentAt - timestamp)``
+when the message (or its batch) carries ``sentAt``, the client's ``timestamp`` as it is otherwise, the
+arrival time without either.
+
+>>> import datetime as dt
+>>> now = dt.datetime(2024, 6, 1, 12)
+>>> [e] = map_messages([{"type": "track", "event": "Product Viewed", "userId": "u1", "messageId": "m1",
+...     "properties": {"product_id": "p9", "category": "Shoes"}, "timestamp": "2024-06-01T11:59:00Z",
+...     "sentAt": "2024-06-01T11:59:30Z"}], received_at=now, identities={})
+>>> e["type"], e["product_id"], e["occurred_at"]
+('product_view', 'p9', datetime.datetime(2024, 6, 1, 11, 59, 30))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any
+
+from shopseg.collect._traits import customer_of
+from shopseg.config import get_setting
+from shopseg.errors import BadRequestError
+
+__all__ = ["COLLECT_KEY", "MESSAGE_TYPES", "TRACK_TYPES", "map_messages", "event_type"]
+
+COLLECT_KEY = "_shopseg"
+MESSAGE_TYPES = ("identify", "track", "page", "screen", "group", "alias")
+#: Spec event name -> shopseg event type (E-commerce Spec v2 and the Email spec); others are slugged.
+TRACK_TYPES = {
+    "Products Searched": "search",
+    "Product List Viewed": "product_list_view",
+    "Product List Filtered": "product_list_filter",
+    "Product Clicked": "product_click",
+    "Product Viewed": "product_view",
+    "Product Added": "add_to_cart",
+    "Product Removed": "remove_from_cart",
+    "Cart Viewed": "cart_view",
+    "Checkout Started": "checkout_started",
+    "Checkout Step Viewed": "checkout_step_viewed",
+    "Checkout Step Completed": "checkout_step_completed",
+    "Payment Info Entered": "payment_info_entered",
+    "Order Completed": "purchase",
+    "Order Updated": "order_updated",
+    "Order Cancelled": "order_cancelled",
+    "Order Refunded": "order_refunded",
+    "Product Added to Wishlist": "add_to_wishlist",
+    "Product Removed from Wishlist": "remove_from_wishlist",
+    "Email Delivered": "email_delivered",
+    "Email Opened": "email_open",
+    "Email Link Clicked": "email_click",
+    "Email Bounced": "email_bounce",
+    "Email Marked as Spam": "email_spam",
+    "Unsubscribed": "unsubscribe",
+}
+_PRODUCT_EVENTS = {"product_view", "product_click", "add_to_cart", "remove_from_cart", "add_to_wishlist"}
+_PAGE_TYPES = {"page": "page_view", "screen": "screen_view", "group": "group", "identify": "identify", "alias": "alias"}
+_ID_MAX = 128
+
+
+def event_type(name: str) -> str:
+    """The shopseg event type of a track call's ``event`` name: the spec's mapping, else a snake_case slug.
+
+    >>> event_type("Order Completed"), event_type("Video Played"), event_type("3D View!")
+    ('purchase', 'video_played', 'e_3d_view')
+    """
+    if name in TRACK_TYPES:
+        return TRACK_TYPES[name]
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    if not slug:
+        return "event"
+    return (slug if slug[0].isalpha() else f"e_{slug}")[:64]
+
+
+def _id(value: Any) -> str | None:
+    """An id as text (numbers too: the SDKs accept them), None when absent or empty."""
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _short(value: str) -> str:
+    """An id of at most 128 characters (a longer one is replaced by its SHA-256)."""
+    return value if len(value) <= _ID_MAX else hashlib.sha256(value.encode()).hexdigest()
+
+
+def _time(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))  # ValueError: reported by the caller
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _occurred_at(msg: Mapping[str, Any], batch_sent: Any, received_at: dt.datetime) -> dt.datetime:
+    """The spec's corrected timestamp: ``receivedAt - (sentAt - timestamp)``."""
+    timestamp = _time(msg.get("timestamp") or msg.get("originalTimestamp"))
+    sent = _time(msg.get("sentAt")) or _time(batch_sent)
+    if timestamp is None:
+        return received_at
+    if sent is None:
+        return timestamp
+    return received_at - (sent - timestamp)
+
+
+def _money(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return round(float(value), 2)
+    except (TypeError, ValueError):
+        return None
+
+
+def _product_id(p: Mapping[str, Any]) -> str | None:
+    return _id(p.get("product_id")) or _id(p.get("sku")) or _id(p.get("id"))
+
+
+def _product(p: Mapping[str, Any]) -> dict[str, Any] | None:
+    pid = _product_id(p)
+    if pid is None:
+        return None
+    row: dict[str, Any] = {"product_id": _short(pid)}
+    for key in ("name", "category", "brand"):
+        if isinstance(p.get(key), str):
+            row[key] = p[key]
+    if _money(p.get("price")) is not None:
+        row["price"] = _money(p.get("price"))
+    return row
+
+
+def _lines(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+    lines = []
+    for p in props.get("products") or []:
+        if isinstance(p, Mapping) and _product_id(p) is not None:
+            quantity = p.get("quantity", 1)
+            lines.append(
+                {
+                    "product_id": _short(str(_product_id(p))),
+                    "quantity": int(quantity)
+                    if isinstance(quantity, int | float) and not isinstance(quantity, bool)
+                    else 1,
+                    "unit_price": _money(p.get("price")) or 0.0,
+                }
+            )
+    return lines
+
+
+def _order(props: Mapping[str, Any], order_id: str) -> dict[str, Any]:
+    """An order and its lines from ``Order Completed``/``Order Updated`` properties; ``discount`` is spread on
+    the lines in proportion to their value (whole cents, the rest on the last line)."""
+    lines = _lines(props)
+    discount = _money(props.get("discount")) or 0.0
+    value = _money(props.get("total"))
+    value = _money(props.get("revenue")) if value is None else value
+    gross = sum(line["quantity"] * line["unit_price"] for line in lines)
+    if value is None:
+        value = round(max(gross - discount, 0.0), 2)
+    if not lines:  # the spec allows an order without products[]: one line carries its value
+        lines, gross = [{"product_id": "order_total", "quantity": 1, "unit_price": value + discount}], value + discount
+    left = round(discount * 100)
+    for i, line in enumerate(lines):
+        share = (
+            left
+            if i == len(lines) - 1
+            else round(discount * 100 * line["quantity"] * line["unit_price"] / gross)
+            if gross
+            else 0
+        )
+        share = min(share, left)
+        line["discount"], left = share / 100, left - share
+    order = {"order_id": order_id, "value": value, "lines": lines}
+    for key in ("currency", "coupon"):
+        if isinstance(props.get(key), str):
+            order[key] = props[key]
+    return order
+
+
+def _track(
+    name: str, props: dict[str, Any], message_id: str, issues: list[str], where: str
+) -> tuple[str, str, dict[str, Any]]:
+    """``(type, event_id, what to materialize)`` of a track call; ``props`` gets ``value`` where the spec has one."""
+    etype = event_type(name)
+    ops: dict[str, Any] = {}
+    if etype not in TRACK_TYPES.values():
+        props.setdefault("event", name)
+    if etype in _PRODUCT_EVENTS and (product := _product(props)) is not None:
+        ops["products"] = [product]
+    if etype in ("purchase", "order_updated", "order_cancelled", "order_refunded"):
+        order_id = _id(props.get("order_id"))
+        if order_id is None:
+            issues.append(
+                f"{where}/properties/order_id: a {name!r} call needs an order_id. Expected a string; got none."
+            )
+            return etype, message_id, ops
+        order_id = _short(order_id)
+        if etype == "purchase":
+            ops["order"] = order = _order(props, order_id)
+            ops["products"] = [p for p in map(_product, props.get("products") or []) if p is not None]
+            props["value"] = order["value"]
+            return etype, f"order:{order_id}", ops
+        if etype == "order_updated":
+            ops["order_update"] = _order(props, order_id) if props.get("products") else {"order_id": order_id}
+        elif etype == "order_cancelled":
+            ops["order_cancel"] = order_id
+        else:
+            ops["order_refund"] = {"order_id": order_id, "lines": _lines(props)}
+    if etype in ("checkout_started", "cart_view", "order_updated", "order_refunded"):
+        value = _money(props.get("total"))
+        value = _money(props.get("revenue")) if value is None else value
+        if value is not None:
+            props.setdefault("value", value)
+    return etype, message_id, ops
+
+
+def _traits(msg: Mapping[str, Any]) -> dict[str, Any]:
+    """An identify call's traits: ``traits``, over ``context.traits`` (where RudderStack's SDKs put them)."""
+    context = msg.get("context")
+    inner = context.get("traits") if isinstance(context, dict) else None
+    top = msg.get("traits")
+    return {**(inner if isinstance(inner, dict) else {}), **(top if isinstance(top, dict) else {})}
+
+
+def _message_id(msg: Mapping[str, Any]) -> str:
+    given = _id(msg.get("messageId"))
+    if given is not None:
+        return _short(given)
+    return "msg:" + hashlib.sha256(json.dumps(msg, sort_keys=True, default=str).encode()).hexdigest()[:40]
+
+
+def _one(
+    msg: Mapping[str, Any],
+    kind: str,
+    where: str,
+    ctx: dict[str, Any],
+    identities: MutableMapping[str, str],
+    issues: list[str],
+) -> dict[str, Any] | None:
+    user, anon = _id(msg.get("userId")), _id(msg.get("anonymousId"))
+    if kind == "alias":
+        anon = _id(msg.get("previousId"))
+        if user is None or anon is None:
+            issues.append(
+                f"{where}: an alias call needs userId and previousId. Expected two ids; got {user!r}, {anon!r}."
+            )
+            return None
+    if user is None and anon is None:
+        issues.append(f"{where}: expected a userId or an anonymousId; got neither.")
+        return None
+    user, anon = user and _short(user), anon and _short(anon)
+    try:
+        occurred = _occurred_at(msg, ctx.get("sent_at"), ctx["received_at"])
+    except ValueError:
+        issues.append(
+            f"{where}/timestamp: expected ISO 8601 times; got {msg.get('timestamp')!r}, sentAt {msg.get('sentAt')!r}."
+        )
+        return None
+    latest = ctx["received_at"] + dt.timedelta(seconds=int(get_setting("api_event_max_future_s")))
+    if not dt.datetime(1970, 1, 1) <= occurred <= latest:
+        issues.append(
+            f"{where}/timestamp: expected a time from 1970 to now; got {occurred.isoformat()}Z. Check the sender's clock."
+        )
+        return None
+    props = msg.get("properties") if kind in ("track", "page", "screen") else {}
+    if props is not None and not isinstance(props, dict):
+        issues.append(f"{where}/properties: expected a JSON object; got {type(props).__name__}.")
+        return None
+    ops: dict[str, Any] = {}
+    props, message_id = dict(props or {}), _message_id(msg)
+    props.pop(COLLECT_KEY, None)  # only this module writes it
+    if kind == "track":
+        name = msg.get("event")
+        if not isinstance(name, str) or not name.strip():
+            issues.append(f"{where}/event: a track call needs the event name. Expected a string; got {name!r}.")
+            return None
+        etype, message_id, ops = _track(name.strip(), props, message_id, issues, where)
+    else:
+        etype = _PAGE_TYPES[kind]
+        for key in ("name", "category"):
+            if kind in ("page", "screen") and isinstance(msg.get(key), str):
+                props.setdefault(key, msg[key])
+        if kind == "group" and _id(msg.get("groupId")) is not None:
+            props["group_id"] = _id(msg.get("groupId"))
+    customer = user or (identities.get(anon) if anon else None)
+    if user is not None and anon is not None and identities.get(anon) != user:
+        identities[anon] = user
+        ops["link"] = anon
+    if kind == "identify" and user is not None and (traits := _traits(msg)):
+        ops["customer"] = customer_of(user, traits, ctx["received_at"])
+    channel = {"browser": "web", "mobile": "app"}.get(str(msg.get("channel") or ctx.get("channel") or ""))
+    if "order" in ops and channel:
+        ops["order"]["channel"] = channel
+    if ops:
+        props[COLLECT_KEY] = ops
+    product_id = _product_id(props) if kind == "track" else None
+    return {
+        "event_id": message_id,
+        "customer_id": customer,
+        "anonymous_id": anon,
+        "type": etype,
+        "occurred_at": occurred,
+        "product_id": product_id and _short(product_id),
+        "properties": props or None,
+    }
+
+
+def map_messages(
+    messages: Sequence[Any],
+    *,
+    received_at: dt.datetime,
+    identities: MutableMapping[str, str],
+    kind: str | None = None,
+    sent_at: Any = None,
+    channel: str | None = None,
+) -> list[dict[str, Any]]:
+    """Map Segment messages to event documents, in order; :class:`BadRequestError` lists every invalid one.
+
+    Parameters
+    ----------
+    messages : sequence
+        The calls (a batch's ``batch`` list, or one call).
+    received_at : datetime
+        Arrival time (naive UTC): the spec's ``receivedAt``.
+    identities : mutable mapping
+        ``anonymousId -> userId`` links known so far; a message carrying both adds its link (and the
+        event carries ``link``, so its anonymous history is stitched to the customer).
+    kind : str, default=None
+        The call type of a single-call route (``/v1/track``); default each message's ``type``.
+    sent_at : str, default=None
+        The batch's ``sentAt`` (a message's own ``sentAt`` wins).
+    """
+    ctx, issues, out = {"received_at": received_at, "sent_at": sent_at, "channel": channel}, [], []
+    links: ChainMap[str, str] = ChainMap({}, identities)  # new links are kept only if every message is valid
+    for i, msg in enumerate(messages):
+        where = f"/batch/{i}" if kind is None else "body"
+        if not isinstance(msg, dict):
+            issues.append(f"{where}: expected a JSON object; got {type(msg).__name__}.")
+            continue
+        this = kind or msg.get("type")
+        if this not in MESSAGE_TYPES:
+            issues.append(f"{where}/type: unknown call type {this!r}. Expected one of {list(MESSAGE_TYPES)}.")
+            continue
+        event = _one(msg, str(this), where, ctx, links, issues)
+        if event is not None:
+            out.append(event)
+    if issues:
+        raise BadRequestError("; ".join(issues[:20]) + (f"; and {len(issues) - 20} more" if len(issues) > 20 else ""))
+    identities.update(links.maps[0])
+    return out
