@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint test-browser java chromium bench fuzz venv clean
+.PHONY: demo test lint test-browser java chromium node bench fuzz venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shopseg demo
 
-test: lint $(STAMP) java chromium
+test: lint $(STAMP) java chromium node_modules/.installed
 	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
 
 # The formatter, the linter and the type checker (config in pyproject.toml): a finding fails `make test`.
@@ -38,7 +38,15 @@ java:
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
-test-browser: $(STAMP) chromium
+# Node.js for the browser-side packages of the tests (analytics.js, axe-core), pinned in package-lock.json
+node:
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+
+node_modules/.installed: package.json package-lock.json | node
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-browser: $(STAMP) chromium node_modules/.installed
 	$(BIN)/python -m pytest -q tests/web
 
 # Ingest fuzzing (issue 14): a seeded corpus of malformed files through the Python API and the CLI; the
@@ -59,4 +67,4 @@ bench: $(STAMP) $(PYMC_VENV)/.installed
 	SHOPSEG_BENCH_PYMC_PYTHON=$(PYMC_VENV)/bin/python $(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info shopseg-demo
+	rm -rf $(VENV) build *.egg-info shopseg-demo node_modules
