@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from tests.api.conftest import auth
 
 

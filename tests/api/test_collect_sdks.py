@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from shopseg.api.keys import KeyStore
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 from tests.api.helpers import free_port, start_serve, stop_process, wait_until
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shopseg.collect.segment_spec import COLLECT_KEY
 
 if TYPE_CHECKING:
-    from shopseg.live.engine import LiveEngine
+    from shopseg.live.runtime import LiveEngine
 
 __all__ = ["has_links", "visible", "anonymous_history"]
 
