@@ -15,6 +15,7 @@ field per line instead.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -87,11 +88,12 @@ def is_json(ctx: click.Context | None = None) -> bool:
 def jsonable(value: Any) -> Any:
     """``value`` with numpy/pandas scalars, dates, paths, decimals and NaN turned into plain JSON values.
 
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> jsonable({"as_of": dt.date(2025, 1, 31), "share": float("nan"), "ids": ("a", 1)})
-    {'as_of': '2025-01-31', 'share': None, 'ids': ['a', 1]}
+        Examples
+        --------
+        >>> import dataclasses
+    import datetime as dt
+        >>> jsonable({"as_of": dt.date(2025, 1, 31), "share": float("nan"), "ids": ("a", 1)})
+        {'as_of': '2025-01-31', 'share': None, 'ids': ['a', 1]}
     """
     if value is None or isinstance(value, bool | str | int):
         return value
@@ -99,6 +101,8 @@ def jsonable(value: Any) -> Any:
         return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
     if isinstance(value, dt.datetime):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dt.date):

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shopseg.cli._common import console, exit_usage, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 
 __all__ = ["report_app", "register"]
 
@@ -48,6 +49,7 @@ def regions(
     level: Annotated[str, typer.Option("--level", help="Geography: region or country.")] = "region",
     top: Annotated[int, typer.Option("--top", help="Rows to print (most revenue first); 0: all.")] = 30,
     csv_out: Annotated[str | None, typer.Option("--csv", help="Also write every row to this CSV file.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Revenue, orders, AOV, repeat rate and CLV by segment x region x product category over time."""
     from shopseg.reports.regions import region_performance
@@ -62,6 +64,9 @@ def regions(
 
         write_csv(df, csv_out)
     shown = df.sort_values("revenue", ascending=False).head(top) if top else df
+    if as_json:
+        emit_json({"by": dims, "period": period, "level": level, "groups": len(df), "rows": records(shown)})
+        return
     cols = [c for c in df.columns if c != "revenue_index" or df[c].notna().any()]
     rows = [tuple(_cell(v) for v in r) for r in shown[cols].itertuples(index=False)]
     print_table(
