@@ -46,7 +46,8 @@ __all__ = [
 
 _JSON_KEY = "shopseg.json"
 _RIGID_MAX = 20  # a value this short (a segment name, a date, a number) is never wrapped
-_GAP = 2  # between columns: the box's blank separator and one space of padding
+_FRAME = 3  # per column in Rich's default box: a border and a space either side (plus one closing border)
+_GAP = 2  # per column without the frame: a blank separator and one space of padding
 
 
 def use_stderr(ctx: click.Context, *consoles: Console) -> None:
@@ -231,35 +232,35 @@ def fit_table(
     """A Rich table of ``rows`` that fits ``width`` cells without cutting a word (numbers right-aligned).
 
     Columns get at least their longest word (short values and numbers: their longest value); the rest of the
-    width goes to the columns that want more. When the minimum does not fit, each row is shown as
+    width goes to the columns that want more. The table is framed when it fits so, else drawn without the
+    frame's borders; when even that does not fit, each row is shown as
     ``column: value`` lines instead, which wrap between words. ``right`` says which columns to right-align
     (default: those whose first value is a number).
     """
     header = [str(c) for c in columns]
     cells = [[_cell_text(v) for v in row] for row in rows]
     numeric = list(right) if right is not None else [_is_numeric([r[i] for r in rows]) for i in range(len(header))]
-    widths = _column_widths(header, cells, width - _GAP * len(header) + 1)
+    n = len(header)
+    framed = _column_widths(header, cells, width - _FRAME * n - 1)
+    widths = framed or _column_widths(header, cells, width - _GAP * n + 1)
     if widths is None:
         return _stacked(title, header, cells, caption)
-    table = Table(
-        title=title,
-        title_justify="left",
-        caption=caption,
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-    )
+    if framed:  # Rich's default box: borders around and between the columns
+        table = Table(pad_edge=True)
+    else:  # no outer edge, blank separators: two cells between columns
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0))
     for head, w, num in zip(header, widths, numeric, strict=True):
         table.add_column(head, justify="right" if num else "left", width=w, overflow="fold")
     for row in cells:
         table.add_row(*row)
-    return table
+    parts: list[RenderableType] = [Text(title, style="table.title"), table]  # the title wraps at the terminal
+    if caption:
+        parts.append(Text(caption, style="table.caption"))
+    return Group(*parts)
 
 
 def _stacked(title: str, header: list[str], cells: list[list[str]], caption: str | None) -> RenderableType:
-    parts: list[RenderableType] = [Text(title, style="italic")]
+    parts: list[RenderableType] = [Text(title, style="table.title")]
     for row in cells:
         for head, value in zip(header, row, strict=True):
             parts.append(Text.assemble((f"{head}: ", "bold"), value))
