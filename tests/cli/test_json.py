@@ -139,3 +139,13 @@ def test_messages_go_back_to_stdout_after_a_json_command(cli_store):
     _json(cli_store, "status")
     result = runner.invoke(app, ["-w", str(cli_store.path), "status"])
     assert result.exit_code == 0 and "customers" in result.stdout
+
+
+def test_a_usage_error_of_the_command_itself_is_a_json_document(tmp_path):
+    path = tmp_path / "ws.duckdb"
+    Workspace.init(path).close()
+    result = runner.invoke(app, ["-w", str(path), "ingest", "--plan", "--json"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["message"] == "--plan needs --spec FILE."
+    again = runner.invoke(app, ["-w", str(path), "ingest", "--plan"])  # without --json: words on stderr
+    assert again.exit_code == 2 and again.stdout == "" and "--plan needs --spec FILE." in again.stderr

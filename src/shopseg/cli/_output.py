@@ -21,11 +21,11 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich import box
 from rich.cells import cell_len
@@ -50,7 +50,10 @@ _FRAME = 3  # per column in Rich's default box: a border and a space either side
 _GAP = 2  # per column without the frame: a blank separator and one space of padding
 
 
-def use_stderr(ctx: click.Context, *consoles: Console) -> None:
+_ACTIVE: ContextVar[bool] = ContextVar("shopseg_json", default=False)
+
+
+def use_stderr(ctx: typer.Context, *consoles: Console) -> None:
     """Point ``consoles`` at stderr until the command ends (so stdout carries only the JSON document)."""
     root = ctx.find_root()
     for con in consoles:
@@ -60,11 +63,13 @@ def use_stderr(ctx: click.Context, *consoles: Console) -> None:
         root.call_on_close(lambda con=con: setattr(con, "stderr", False))
 
 
-def _json_callback(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+def _json_callback(ctx: typer.Context, value: bool) -> bool:
     if value:
         from shopseg.cli._common import console
 
         ctx.meta[_JSON_KEY] = True
+        token = _ACTIVE.set(True)
+        ctx.find_root().call_on_close(lambda: _ACTIVE.reset(token))
         use_stderr(ctx, console)
     return value
 
@@ -80,10 +85,9 @@ JsonOpt = Annotated[
 ]
 
 
-def is_json(ctx: click.Context | None = None) -> bool:
+def is_json(ctx: typer.Context | None = None) -> bool:
     """Whether the running command was given ``--json``."""
-    ctx = ctx or click.get_current_context(silent=True)
-    return bool(ctx and ctx.meta.get(_JSON_KEY))
+    return bool(ctx.meta.get(_JSON_KEY)) if ctx is not None else _ACTIVE.get()
 
 
 def jsonable(value: Any) -> Any:
