@@ -149,3 +149,16 @@ def test_a_usage_error_of_the_command_itself_is_a_json_document(tmp_path):
     assert json.loads(result.stdout)["error"]["message"] == "--plan needs --spec FILE."
     again = runner.invoke(app, ["-w", str(path), "ingest", "--plan"])  # without --json: words on stderr
     assert again.exit_code == 2 and again.stdout == "" and "--plan needs --spec FILE." in again.stderr
+
+
+def test_segment_refresh_diff_history_breakdown_json(cli_store):
+    loyal = cli_store.expected["loyal_size"]
+    refreshed = _json(cli_store, "segment", "refresh")
+    assert refreshed["sizes"]["loyal"] == loyal and refreshed["not_refreshed"] == {}
+    (five,) = _sql(cli_store, "SELECT count(*) FROM customer_features WHERE orders >= 5")[0]
+    diff = _json(cli_store, "segment", "diff", "loyal", "orders >= 5")
+    assert diff["before"] == loyal and diff["after"] == five and len(diff["exit"]) == loyal - five
+    history = _json(cli_store, "segment", "history", "loyal")
+    assert history["history"][-1]["size"] == loyal
+    by_country = _json(cli_store, "segment", "breakdown", "loyal", "--by", "country", "--top", "0")
+    assert by_country["members"] == loyal == sum(r["members"] for r in by_country["rows"])

@@ -227,11 +227,19 @@ def preview(
 
 
 @segment_app.command("diff")
-def diff(name: str, rule: Annotated[str, typer.Argument(help="The edited rule.")], as_of: AsOf = None) -> None:
+def diff(
+    name: str,
+    rule: Annotated[str, typer.Argument(help="The edited rule.")],
+    as_of: AsOf = None,
+    as_json: JsonOpt = False,
+) -> None:
     """How many customers would enter and exit NAME if RULE were saved."""
     ws, store = _store(read_only=True)
     with ws:
         d = store.diff(_engine(ws), name, rule, as_of=as_of)
+    if as_json:
+        emit_json({"segment": name, **d})
+        return
     console.print(
         f"{name}: {d['before']:,} -> {d['after']:,} customers · "
         f"[green]+{len(d['enter']):,} enter[/] · [red]-{len(d['exit']):,} exit[/] · {d['stay']:,} stay"
@@ -251,7 +259,7 @@ def delete(name: str) -> None:
 
 
 @segment_app.command("refresh")
-def refresh(as_of: AsOf = None) -> None:
+def refresh(as_of: AsOf = None, as_json: JsonOpt = False) -> None:
     """Store a dated membership snapshot of every saved segment (and the RFM map).
 
     A saved segment that cannot be used (over a limit, a field gone, ...) is reported and left out; the
@@ -263,6 +271,12 @@ def refresh(as_of: AsOf = None) -> None:
     with ws:
         day = store.as_of(as_of)
         sizes = store.refresh(_engine(ws), day)
+    if as_json:
+        broken = {name: describe_broken(name, exc) for name, exc in store.broken.items()}
+        emit_json({"as_of": day, "sizes": dict(sorted(sizes.items())), "not_refreshed": broken})
+        if store.broken:
+            raise typer.Exit(1)
+        return
     print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
     for name, exc in store.broken.items():
         err_console.print(
@@ -279,12 +293,16 @@ def history(
         str | None, typer.Option("--from", help="Show who entered/left from this snapshot date...")
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="...to this one.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Size over time; with --from/--to, who entered and who left between two snapshots."""
     ws, store = _store(read_only=True)
     with ws:
         df = store.history(name)
         moved = store.movement(name, start, end) if start and end else None
+    if as_json:
+        emit_json({"segment": name, "history": records(df), "movement": moved})
+        return
     print_table(f"History of {name}", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
     if moved is not None:
         for label in ("entered", "left"):
@@ -349,6 +367,7 @@ def breakdown(
     ] = "country",
     top: Annotated[int, typer.Option("--top", help="Rows to show (most members first); 0: all.")] = 15,
     as_of: AsOf = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Demographic / geographic view: members by age band, gender, country, region or city, indexed to all customers."""
     from shopseg.segments.breakdown import segment_breakdown
@@ -357,6 +376,9 @@ def breakdown(
     with ws:
         df = segment_breakdown(_engine(ws), store, _rule_or_name(store, rule), by, as_of=as_of)
     shown = df.head(top) if top else df
+    if as_json:
+        emit_json({"rule": rule, "by": by, "members": int(df["members"].sum()), "rows": records(shown)})
+        return
     rows = [
         (
             r[by],
