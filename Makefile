@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-browser java chromium bench fuzz venv clean
+.PHONY: demo test lint test-browser java chromium bench fuzz venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,14 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shopseg demo
 
-test: $(STAMP) java chromium
+test: lint $(STAMP) java chromium
 	$(BIN)/python -m pytest -q --durations=15 --doctest-modules src tests
+
+# The formatter, the linter and the type checker (config in pyproject.toml): a finding fails `make test`.
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 # Java 17 for the Spark tests (PySpark in local mode)
 java:

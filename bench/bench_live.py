@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from shopseg.api.keys import KeyStore  # noqa: E402
-from shopseg.segments.store import SegmentStore  # noqa: E402
+from shopseg.segments.definitions import SegmentStore  # noqa: E402
 from shopseg.workspace import Workspace  # noqa: E402
 
 SEGMENTS = {
@@ -185,7 +185,7 @@ def _pct(values: list[float], p: float) -> float:
 def in_process_throughput(n_events: int = 200_000, n_customers: int = 20_000) -> tuple[float, float]:
     """Events/s of LiveEvaluator.apply (profile update + dependent segments), no I/O: wall clock, and per CPU-second."""
     from shopseg.live.evaluator import LiveEvaluator
-    from shopseg.segments.parse import parse_segment
+    from shopseg.rules.parse import parse_segment
 
     defs = {n: parse_segment(r) for n, r in SEGMENTS.items()}
     ev = LiveEvaluator(defs)

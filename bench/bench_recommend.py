@@ -8,7 +8,7 @@ customers, seed 7, with product views), each customer's last order is held out
 (customers with at least two orders); the blend is chosen on a validation split
 of the rest; hit rate@10 and NDCG@10 carry 95% bootstrap intervals over
 customers (1,000 resamples, seed 0) and the verdicts read the paired interval of
-the difference; see ``shopseg.personalize.evaluate``.
+the difference; see ``shopseg.personalize.offline``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _online_retail(tmp: Path):  # type: ignore[no-untyped-def]
 
 def _synthetic(tmp: Path):  # type: ignore[no-untyped-def]
     from shopseg.datasets import generate_store
-    from shopseg.datasets.store import write_store
+    from shopseg.datasets.write import write_store
     from shopseg.workspace import Workspace
 
     ws = Workspace.init(tmp / "synthetic.duckdb")
@@ -55,7 +55,7 @@ def _row(title: str, r, seconds: float) -> str:  # type: ignore[no-untyped-def]
 def main() -> None:
     from shopseg.features import build_features
     from shopseg.personalize import evaluate_workspace
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
 
     lines = [
         "| data | model | customers evaluated | hit rate@10 [95% CI] | NDCG@10 [95% CI] | coverage | seconds |",

@@ -60,7 +60,7 @@ def _workspace(customers: int) -> Path:
     from shopseg.datasets import generate_store, write_store
     from shopseg.features import build_features
     from shopseg.segments.lifecycle import build_lifecycle
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
     from shopseg.workspace import Workspace
 
     path = ROOT / "bench" / "out" / f"store-{customers}" / "store.duckdb"
@@ -103,10 +103,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from shopseg.engine import get_engine
-    from shopseg.segments.compile import segment_size
-    from shopseg.segments.evaluate import evaluate_segment
-    from shopseg.segments.parse import parse_segment
-    from shopseg.segments.store import SegmentStore
+    from shopseg.rules.compile import segment_size
+    from shopseg.rules.evaluate import evaluate_segment
+    from shopseg.rules.parse import parse_segment
+    from shopseg.segments.definitions import SegmentStore
     from shopseg.workspace import Workspace
 
     path = _workspace(args.customers)
@@ -192,7 +192,7 @@ def main() -> None:
 
 
 def seg_text(seg: Any) -> str:
-    from shopseg.segments.render import render
+    from shopseg.rules.render import render
 
     return render(seg)
 

@@ -68,7 +68,7 @@ def shopseg_ingest_online_retail(path: str, out_dir: str) -> dict[str, Any]:
 def shopseg_features_rfm(out_dir: str, as_of: str) -> dict[str, Any]:
     """shopseg: the full feature table plus RFM scores and segments, DuckDB engine, stored in the workspace."""
     from shopseg.features import build_features
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
     from shopseg.workspace import Workspace
 
     ws = Workspace.open(Path(out_dir) / "store.duckdb")
@@ -99,7 +99,7 @@ def _core_rfm(out_dir: str, as_of: str, *, from_lines: bool) -> dict[str, Any]:
     from shopseg.features.order_totals import stored_totals
     from shopseg.features.purchases import order_totals_expr, orders_in_window, purchase_days
     from shopseg.features.rfm import rfm_from_days
-    from shopseg.segments.rfm import rfm_scores
+    from shopseg.segments.rfm_map import rfm_scores
     from shopseg.workspace import Workspace
 
     ws = Workspace.open(Path(out_dir) / "store.duckdb", read_only=True)

@@ -22,10 +22,10 @@ __all__ = ["action_store_path", "action_ws", "action_ws_path"]
 @pytest.fixture(scope="session")
 def action_store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from shopseg.datasets import generate_store
-    from shopseg.datasets.store import write_store
+    from shopseg.datasets.write import write_store
     from shopseg.features import build_features
     from shopseg.segments.lifecycle import build_lifecycle
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
 
     path = tmp_path_factory.mktemp("actions") / "store.duckdb"
     ws = Workspace.init(path)

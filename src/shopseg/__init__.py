@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from shopseg.reports import write_report
     from shopseg.segments.audience import segment_members
     from shopseg.segments.lifecycle import build_lifecycle
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
 
 __version__ = "0.1.0"
 
@@ -46,7 +46,7 @@ _LAZY = {
     "ingest": "shopseg.io",
     "ingest_spec": "shopseg.io.spec_ingest",
     "build_features": "shopseg.features",
-    "build_rfm": "shopseg.segments.rfm",
+    "build_rfm": "shopseg.segments.rfm_map",
     "build_lifecycle": "shopseg.segments.lifecycle",
     "build_interests": "shopseg.interests",
     "predict_workspace": "shopseg.predict",

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from shopseg.api.keys import KeyStore
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 from tests.api.helpers import free_port, start_serve, wait_until
 

@@ -16,10 +16,10 @@ import pytest
 
 from shopseg.api.keys import KeyStore
 from shopseg.engine import get_engine
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from tests.api.helpers import free_port, start_serve, stop_process
+from tests.rules.test_compile import make_shop
 from tests.segments.test_broken_saved import BAD, GOOD, insert_bad
-from tests.segments.test_compile import make_shop
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from shopseg.api import create_app
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 
 

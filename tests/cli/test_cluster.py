@@ -77,7 +77,7 @@ def test_cluster_promote_saves_a_segment(shop_path):
     assert "as a rule" in result.output and "accuracy" in result.output
     with Workspace.open(shop_path, read_only=True) as ws:
         definition = ws.con.execute("SELECT definition FROM segment_definitions WHERE name = 'cluster0'").fetchone()[0]
-    from shopseg.segments.parse import parse_segment
+    from shopseg.rules.parse import parse_segment
 
     assert parse_segment(definition).rule is not None and " AND " in definition or "<" in definition
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from shopseg.cli import _common
 from shopseg.cli.main import app
-from shopseg.segments.rfm import RFM_SEGMENTS
+from shopseg.segments.rfm_map import RFM_SEGMENTS
 from shopseg.workspace import Workspace
 
 runner = CliRunner()

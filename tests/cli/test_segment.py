@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from shopseg.cli import _common
 from shopseg.cli.main import app
-from tests.segments.test_compile import make_shop
+from tests.rules.test_compile import make_shop
 
 runner = CliRunner()
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from shopseg.segments.lifecycle import build_lifecycle
-from shopseg.segments.rfm import NO_PURCHASE, RFM_SEGMENTS, _scores, build_rfm, rfm_segment_table
+from shopseg.segments.rfm_map import NO_PURCHASE, RFM_SEGMENTS, _scores, build_rfm, rfm_segment_table
 
 pytestmark = pytest.mark.spark
 

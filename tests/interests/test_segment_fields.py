@@ -12,10 +12,10 @@ from shopseg.engine import get_engine
 from shopseg.errors import SegmentError
 from shopseg.features import build_features
 from shopseg.interests import INTERESTS_TABLE, build_interests
-from shopseg.segments.compile import segment_members
-from shopseg.segments.evaluate import evaluate_segment
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.store import SegmentStore
+from shopseg.rules.compile import segment_members
+from shopseg.rules.evaluate import evaluate_segment
+from shopseg.rules.parse import parse_segment
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 
 RULE = "outdoor_enthusiast = true AND price_premium < 0.5 AND interests CONTAINS 'outdoor'"

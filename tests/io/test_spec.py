@@ -403,7 +403,7 @@ def test_shipped_json_schema_is_current():
 def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(workspace, tmp_path):
     """Issue 15 (6): a store without prices loads; money is unavailable (NULL), not zero, and RFM says so."""
     from shopseg.features import build_features
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
     from tests.io.foreign_stores import grocery_store
 
     want = grocery_store(tmp_path)
@@ -458,7 +458,7 @@ def test_grocery_log_without_prices_or_dates_loads_and_says_what_is_unavailable(
 def test_custom_attributes_become_typed_rule_fields(workspace, tmp_path):
     """Issue 15 (4): customer columns the schema lacks are kept and segment rules can use them, typed."""
     from shopseg.engine import get_engine
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     woocommerce_store(tmp_path)
     spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])

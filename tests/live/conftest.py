@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from shopseg.live.clock import ManualClock
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 
 DAY1 = dt.datetime(2024, 6, 1, 9, 0)

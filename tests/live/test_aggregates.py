@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from shopseg.live.aggregates import ConditionCatalogue
 from shopseg.live.evaluator import LiveEvaluator, LiveProfile
-from shopseg.segments.evaluate import evaluate_node
-from shopseg.segments.nodes import And, Event, Not, Segment, SegmentRef
-from shopseg.segments.parse import parse_segment
-from tests.segments.test_properties import (
+from shopseg.rules.evaluate import evaluate_node
+from shopseg.rules.nodes import And, Event, Not, Segment, SegmentRef
+from shopseg.rules.parse import parse_segment
+from tests.rules.test_properties import (
     AS_OF,
     EVENT_TYPES,
     _customer,
@@ -101,7 +101,7 @@ def test_incremental_memberships_equal_a_full_rescan(store, rule_list, days, see
 )
 def test_each_aggregate_equals_the_evaluators_scan(conditions: list[Event], events, offset: int) -> None:  # type: ignore[no-untyped-def]
     """Each condition's count/sum/avg/min/max from the store equals the batch evaluator's own scan."""
-    from shopseg.segments.evaluate import customer_evaluator
+    from shopseg.rules.evaluate import customer_evaluator
 
     cat = ConditionCatalogue({"s": conditions})
     series: dict = {}  # type: ignore[type-arg]

@@ -17,8 +17,8 @@ from pathlib import Path
 from shopseg.engine import get_engine
 from shopseg.features import build_features
 from shopseg.live.clock import ManualClock
-from shopseg.live.engine import LiveEngine
-from shopseg.segments.store import SNAPSHOTS_TABLE, SegmentStore
+from shopseg.live.runtime import LiveEngine
+from shopseg.segments.definitions import SNAPSHOTS_TABLE, SegmentStore
 from shopseg.workspace import Workspace
 from tests.segments.segment_store import write_store
 

@@ -8,8 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from shopseg.live.engine import LiveEngine
 from shopseg.live.journal import Journal, journal_files
+from shopseg.live.runtime import LiveEngine
 from shopseg.privacy import forget_customer
 from shopseg.privacy.tombstones import add_tombstones, pending_subjects
 from shopseg.workspace import Workspace

@@ -10,9 +10,9 @@ import datetime as dt
 from shopseg.engine import get_engine
 from shopseg.interests import build_interests
 from shopseg.live.clock import ManualClock
-from shopseg.live.engine import LiveEngine
+from shopseg.live.runtime import LiveEngine
 from shopseg.predict import predict_workspace
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 
 

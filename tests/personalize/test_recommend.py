@@ -66,7 +66,7 @@ def test_unknown_segment_suggests_a_name(action_ws):
 
 
 def test_saved_segments_resolve_through_the_rule_language(action_ws):
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     SegmentStore(action_ws).create("big_spenders", "revenue >= 1000")
     members, kind = segment_customer_ids(action_ws, "big_spenders")

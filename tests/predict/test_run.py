@@ -10,7 +10,7 @@ from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.features import feature_expr
 from shopseg.predict import CHURN_THRESHOLDS, PREDICTION_COLUMNS, PREDICTIONS_TABLE, predict_workspace
-from shopseg.segments.fields import FIELDS
+from shopseg.rules.fields import FIELDS
 
 
 def test_one_finite_row_per_buyer(predicted_ws):
@@ -69,8 +69,8 @@ def test_table_and_meta_are_stored(predicted_ws):
 
 def test_segment_rules_read_the_predictions(predicted_ws):
     """The built-in registry exposes the stored predictions: clv_p10 a number, churn_risk a band with choices."""
-    from shopseg.segments.compile import segment_members
-    from shopseg.segments.parse import parse_segment
+    from shopseg.rules.compile import segment_members
+    from shopseg.rules.parse import parse_segment
 
     ws, out = predicted_ws
     fields = FIELDS.with_predictions(out.columns)

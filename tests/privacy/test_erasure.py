@@ -10,7 +10,7 @@ from shopseg.errors import NotFound, ShopsegError
 from shopseg.experiments import assign_experiment, create_experiment
 from shopseg.privacy import ERASERS, export_customer_data, forget_customer, record_consent, register_eraser
 from shopseg.privacy.erasure import AUDIT_TABLE, customer_tables
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 
 VICTIM = "c000010"  # 3+ orders and 37 events in the seed-5 store
 

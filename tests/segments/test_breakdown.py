@@ -11,9 +11,9 @@ from shopseg.datasets import generate_store, write_store
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError
 from shopseg.features import build_features
+from shopseg.rules.parse import parse_segment
 from shopseg.segments.breakdown import BREAKDOWN_DIMENSIONS, UNKNOWN, segment_breakdown
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.store import SegmentStore
+from shopseg.segments.definitions import SegmentStore
 from shopseg.workspace import Workspace
 
 RULE = "orders >= 2 AND revenue > 150"

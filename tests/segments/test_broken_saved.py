@@ -19,11 +19,11 @@ from shopseg.cli.main import app
 from shopseg.engine import get_engine
 from shopseg.errors import SegmentError
 from shopseg.live.clock import ManualClock
-from shopseg.live.engine import LiveEngine
-from shopseg.segments.store import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
+from shopseg.live.runtime import LiveEngine
+from shopseg.segments.definitions import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
 from shopseg.web.members import members_page
 from shopseg.workspace import Workspace
-from tests.segments.test_compile import make_shop
+from tests.rules.test_compile import make_shop
 
 #: Saved as an older version could have: over the node limit, over the depth limit, unreadable, and one good
 #: rule that refers to a broken one.

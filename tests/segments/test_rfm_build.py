@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from shopseg.errors import SchemaError
-from shopseg.segments.rfm import NO_PURCHASE, RFM_COLUMNS, RFM_SEGMENTS, RFM_TABLE, build_rfm, rfm_segment_table
+from shopseg.segments.rfm_map import NO_PURCHASE, RFM_COLUMNS, RFM_SEGMENTS, RFM_TABLE, build_rfm, rfm_segment_table
 
 # 20 buyers: buyer i ordered i times (one order a week, the last one i days before 2024-12-31)
 # and pays 10 per order; plus two prospects.

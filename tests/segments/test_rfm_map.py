@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from shopseg.errors import InvalidParameterError
-from shopseg.segments.rfm import RFM_CELLS, RFM_SEGMENTS, _segment_expr, rfm_segment_table, segment_of_cell
+from shopseg.segments.rfm_map import RFM_CELLS, RFM_SEGMENTS, _segment_expr, rfm_segment_table, segment_of_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = list(itertools.product(range(1, 6), repeat=3))

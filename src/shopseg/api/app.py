@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI
 
 from shopseg._logging import protect_logger
+from shopseg.api.body_limit import BodyLimitMiddleware
 from shopseg.api.deps import AppState
 from shopseg.api.errors import install_error_handlers
 from shopseg.api.headers import SecurityHeadersMiddleware
 from shopseg.api.keys import KeyStore
-from shopseg.api.limits import BodyLimitMiddleware
 from shopseg.config import get_setting
 from shopseg.workspace import Workspace
 
@@ -92,7 +92,7 @@ def create_app(
     lock = threading.RLock()
     state = AppState(workspace=workspace, keys=KeyStore(workspace, lock), lock=lock)
     if live:
-        from shopseg.live.engine import LiveEngine
+        from shopseg.live.runtime import LiveEngine
 
         state.live = LiveEngine(workspace, lock=lock, clock=clock, callbacks=callbacks)
         state.live.start()

@@ -31,7 +31,7 @@ from shopseg.api.keys import ROLES, ApiKey, KeyStore, role_allows
 from shopseg.errors import InvalidParameterError, PermissionDeniedError
 
 if TYPE_CHECKING:
-    from shopseg.live.engine import LiveEngine
+    from shopseg.live.runtime import LiveEngine
     from shopseg.workspace import Workspace
 
 __all__ = ["AppState", "Principal", "get_state", "current_key", "require_role"]
@@ -70,7 +70,7 @@ class AppState:
 
 def get_state(request: Request) -> AppState:
     """The :class:`AppState` of the app serving ``request``."""
-    return request.app.state.shopseg  # type: ignore[no-any-return]
+    return request.app.state.shopseg
 
 
 async def current_key(

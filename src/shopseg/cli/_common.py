@@ -31,7 +31,7 @@ class ShopsegGroup(TyperGroup):
     Data errors exit 1, usage errors 2; ``--debug`` re-raises with the traceback.
     """
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer 0.29 types it with its vendored click Context (private)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):

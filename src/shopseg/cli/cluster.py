@@ -167,7 +167,7 @@ def cluster(
                     f"({rule.matched:,} matched, {rule.members:,} in the cluster)"
                 )
             if save_as:
-                from shopseg.segments.store import SegmentStore
+                from shopseg.segments.definitions import SegmentStore
 
                 saved = SegmentStore(ws).create(
                     save_as,

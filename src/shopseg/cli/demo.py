@@ -36,7 +36,7 @@ def demo(
     from shopseg.predict import predict_workspace
     from shopseg.reports import summarize_store, write_report
     from shopseg.segments.lifecycle import build_lifecycle
-    from shopseg.segments.rfm import build_rfm
+    from shopseg.segments.rfm_map import build_rfm
 
     if customers < 100:
         from shopseg.errors import InvalidParameterError
@@ -95,7 +95,7 @@ EXAMPLE_SEGMENTS = [
 
 def _example_segments(ws: Workspace, engine: str) -> list[tuple[str, str, int]]:
     from shopseg.engine import get_engine
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     store = SegmentStore(ws)
     for name, rule, description in EXAMPLE_SEGMENTS:

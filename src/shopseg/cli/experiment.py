@@ -47,7 +47,7 @@ def assign(
 ) -> None:
     """Assign the segment's current members (deterministic; nobody already assigned moves)."""
     from shopseg.experiments import assign_experiment
-    from shopseg.experiments.store import ASSIGNMENTS_TABLE
+    from shopseg.experiments.records import ASSIGNMENTS_TABLE
 
     with open_workspace() as ws:
         counts = assign_experiment(ws, name)

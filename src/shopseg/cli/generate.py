@@ -35,7 +35,7 @@ def generate(
     """Generate a synthetic store (customers, orders, lines, products, events, survey) with planted groups."""
     from shopseg.datasets import iter_store
     from shopseg.datasets.generator import TABLE_ORDER, validate_arguments
-    from shopseg.datasets.store import check_empty
+    from shopseg.datasets.write import check_empty
 
     validate_arguments(customers, seed=seed, end_date=end_date, years=years)
     ws = None if out is not None else _target_workspace()

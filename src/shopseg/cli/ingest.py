@@ -64,8 +64,9 @@ def ingest_command(
         typer.Option(
             "--preset",
             "-p",
-            help="One file: online_retail, cdnow, cdnow_sample or shopify. "
-            "With --write-spec: shopify, woocommerce or marketplace.",
+            help="One file: online_retail, cdnow, cdnow_sample or shopify. With --write-spec: copy a shipped "
+            "spec (shopify, woocommerce, marketplace, or a one-file preset: online_retail, cdnow, cdnow_sample, "
+            "shopify_orders) to edit.",
         ),
     ] = None,
     spec_schema: Annotated[

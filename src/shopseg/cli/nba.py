@@ -17,7 +17,7 @@ nba_app = typer.Typer(
 PlaybookOpt = Annotated[str | None, typer.Option("--playbook", "-p", help="A YAML or JSON playbook file.")]
 
 
-def _playbook(path: str | None):  # type: ignore[no-untyped-def]
+def _playbook(path: str | None):
     from shopseg.personalize.playbook import default_playbook, load_playbook
 
     return load_playbook(path) if path else default_playbook()

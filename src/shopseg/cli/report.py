@@ -98,7 +98,7 @@ def _cell(value: object) -> object:
     if value is None or (isinstance(value, float) and value != value):
         return "-"
     if hasattr(value, "item"):
-        return value.item()  # type: ignore[attr-defined]
+        return value.item()
     return str(value) if not isinstance(value, int | float) else value
 
 

@@ -40,7 +40,7 @@ _COLUMNS = [
 
 
 def render_segment_table(table: pd.DataFrame, title: str, width: int | None = None) -> RenderableType:
-    """The segment table of :func:`shopseg.segments.rfm.rfm_segment_table`, fitted to ``width`` (the terminal's)."""
+    """The segment table of :func:`shopseg.segments.rfm_map.rfm_segment_table`, fitted to ``width`` (the terminal's)."""
     rows = []
     for row in table.itertuples(index=False):
         values = row._asdict()
@@ -60,7 +60,7 @@ def rfm(
 
     Builds the customer feature table first when the workspace has none.
     """
-    from shopseg.segments.rfm import RFM_TABLE, build_rfm, rfm_segment_table
+    from shopseg.segments.rfm_map import RFM_TABLE, build_rfm, rfm_segment_table
 
     engine = get_setting("engine")
     n_bins = get_setting("rfm_bins") if bins is None else bins

@@ -19,14 +19,14 @@ segment_app = typer.Typer(
 AsOf = Annotated[str | None, typer.Option("--as-of", help="Reference date (default: the features' as-of date).")]
 
 
-def _store(read_only: bool = False):  # type: ignore[no-untyped-def]
-    from shopseg.segments.store import SegmentStore
+def _store(read_only: bool = False):
+    from shopseg.segments.definitions import SegmentStore
 
     ws = open_workspace(read_only=read_only)
     return ws, SegmentStore(ws)
 
 
-def _engine(ws):  # type: ignore[no-untyped-def]
+def _engine(ws):
     from shopseg.config import get_setting
     from shopseg.engine import get_engine
 
@@ -41,7 +41,7 @@ def _warn(messages: list[str]) -> None:
 @segment_app.command("fields")
 def fields() -> None:
     """List every field a rule may use, with its type and meaning."""
-    from shopseg.segments.fields import FIELDS, PREDICT_HINT
+    from shopseg.rules.fields import FIELDS, PREDICT_HINT
 
     rows = [
         (f.name, f.type, f"{f.table}.{f.column}", f.help + ("" if f.available else f" ({PREDICT_HINT})"))
@@ -53,8 +53,8 @@ def fields() -> None:
 @segment_app.command("check")
 def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.")]) -> None:
     """Parse and validate a rule without saving it; print the canonical form and warnings."""
-    from shopseg.segments.render import render
-    from shopseg.segments.validate import static_issues
+    from shopseg.rules.render import render
+    from shopseg.rules.validate import static_issues
 
     ws, store = _store(read_only=True)
     with ws:
@@ -70,7 +70,7 @@ def values(
     limit: Annotated[int, typer.Option("--limit", "-n", help="Values to show, most common first; 0: all.")] = 30,
 ) -> None:
     """List the values a field holds, with the number of customers of each (most common first)."""
-    from shopseg.segments.values import field_values
+    from shopseg.rules.values import field_values
 
     ws, store = _store(read_only=True)
     with ws:
@@ -161,7 +161,7 @@ def show(
     import json
 
     from shopseg.errors import SegmentError
-    from shopseg.segments.render import to_json
+    from shopseg.rules.render import to_json
     from shopseg.segments.saved import describe_broken
 
     ws, store = _store(read_only=True)
@@ -194,7 +194,7 @@ def show(
         _warn([describe_broken(s.name, exc)])
 
 
-def _rule_or_name(store, rule: str):  # type: ignore[no-untyped-def]
+def _rule_or_name(store, rule: str):
     names = {s.name for s in store.list()}
     return store.get(rule).segment if rule in names else store.check(rule)
 
@@ -323,7 +323,7 @@ def migration(start: str, end: str) -> None:
 @segment_app.command("explain")
 def explain(name: str, customer: str, as_of: AsOf = None, as_json: JsonOpt = False) -> None:
     """Each condition of NAME with CUSTOMER's value and whether it held."""
-    from shopseg.segments.evaluate import explain_segment
+    from shopseg.rules.evaluate import explain_segment
 
     ws, store = _store(read_only=True)
     with ws:

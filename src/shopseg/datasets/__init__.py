@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from shopseg.datasets.generator import generate_store, iter_store, load_demo_store
 from shopseg.datasets.groups import PLANTED_GROUPS, PlantedGroup
-from shopseg.datasets.store import TRUTH_TABLE, write_parquet, write_store
+from shopseg.datasets.write import TRUTH_TABLE, write_parquet, write_store
 
 __all__ = [
     "generate_store",

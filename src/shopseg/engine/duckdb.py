@@ -119,6 +119,7 @@ class DuckDBEngine(Engine):
 
     def _typed_sql(self, expr: ir.Table, order_by: str) -> str:
         inner = sg.parse_one(str(self.workspace.ibis.compile(expr)), dialect=self.dialect)
+        assert isinstance(inner, sge.Query), "ibis compiles a table expression to a query"
         columns = [
             sge.Cast(this=sg.column(col, quoted=True), to=DuckDBType.from_ibis(dtype)).as_(col, quoted=True)
             for col, dtype in expr.schema().items()

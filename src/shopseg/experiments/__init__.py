@@ -5,8 +5,8 @@ from __future__ import annotations
 from shopseg.experiments.analyze import ExperimentReport, analyze_experiment
 from shopseg.experiments.assign import HOLDOUT, Split, assign_variants, bucket
 from shopseg.experiments.power import sample_size_means, sample_size_proportions
+from shopseg.experiments.records import assign_experiment, create_experiment, experiment_outcomes, get_experiment
 from shopseg.experiments.stats import bootstrap_lift, prob_beat_control, proportion_lift, srm_check, welch_lift
-from shopseg.experiments.store import assign_experiment, create_experiment, experiment_outcomes, get_experiment
 
 __all__ = [
     "HOLDOUT",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from shopseg.config import get_setting
+from shopseg.experiments.records import experiment_outcomes, get_experiment
 from shopseg.experiments.stats import (
     SRMResult,
     bootstrap_lift,
@@ -24,7 +25,6 @@ from shopseg.experiments.stats import (
     srm_check,
     welch_lift,
 )
-from shopseg.experiments.store import experiment_outcomes, get_experiment
 from shopseg.workspace import Workspace
 
 __all__ = ["ExperimentReport", "analyze_experiment", "compare_groups"]

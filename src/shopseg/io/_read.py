@@ -32,6 +32,8 @@ __all__ = [
     "read_source",
     "read_error",
     "quote",
+    "fill_down",
+    "check_field_counts",
 ]
 
 SOURCE_TABLE = "_shopseg_src"
@@ -112,6 +114,14 @@ class Source:
         row = con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {SOURCE_TABLE}").fetchone()
         self.n_rows, self.rowid_base = (int(row[0]), int(row[1])) if row else (0, 0)
         self.check_not_empty()
+
+    def fill_down(self, con: duckdb.DuckDBPyConnection, key: str, only: list[str] | None) -> None:
+        """Fill the empty cells of the materialised rows down by ``key`` (see :func:`fill_down`)."""
+        self.materialize(con)
+        fill_down(con, SOURCE_TABLE, list(self.columns), key, only, self.name)
+        row = con.execute(f"SELECT coalesce(min(rowid), 0) FROM {SOURCE_TABLE}").fetchone()
+        self.rowid_base = int(row[0]) if row else 0
+        self.columns = {r[0]: r[1] for r in con.execute(f"DESCRIBE {SOURCE_TABLE}").fetchall()}
 
     def check_not_empty(self) -> None:
         if self.n_rows == 0:
@@ -217,6 +227,63 @@ def read_source(
     return src
 
 
+def fill_down(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], key: str, only: list[str] | None, shown: str
+) -> None:
+    """Empty cells of ``only`` (default: every column but ``key``) take the first non-empty value of the
+    rows with the same ``key`` up to theirs (file order kept): an order's continuation rows get its fields.
+
+    Raises
+    ------
+    SchemaError
+        ``key`` or a column of ``only`` is not in the file.
+    """
+    for name in [key] + list(only or ()):
+        if name not in columns:
+            what = "fill_down_by" if name == key else "fill_down"
+            raise SchemaError(
+                f"{shown}: {what} column '{name}' is not in the file; found {columns[:12]}"
+                f"{' ...' if len(columns) > 12 else ''}.{did_you_mean(name, columns)}",
+                table=shown,
+                column=name,
+            )
+    filled = set(only) if only else {c for c in columns if c != key}
+
+    def cell(c: str) -> str:
+        text = f"nullif(trim(CAST({quote(c)} AS VARCHAR)), '')"
+        return f"coalesce({text}, first_value({text} IGNORE NULLS) OVER w) AS {quote(c)}"
+
+    cells = ", ".join(cell(c) if c in filled else quote(c) for c in columns)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table}_filled AS SELECT {cells} FROM {table} "
+        f"WINDOW w AS (PARTITION BY {quote(key)} ORDER BY rowid) ORDER BY rowid"
+    )
+    con.execute(f"DROP TABLE {table}")
+    con.execute(f"ALTER TABLE {table}_filled RENAME TO {table}")
+
+
+def check_field_counts(con: duckdb.DuckDBPyConnection, table: str, src: Source, fields: int) -> None:
+    """Refuse lines of a whitespace-separated file (read into ``table``) without ``fields`` fields; blank
+    lines pass (they are skipped and counted later)."""
+    bad = f"_n_fields <> {fields} AND NOT (_n_fields = 1 AND coalesce(_f1, '') = '')"
+    from shopseg.config import get_setting
+
+    first = quote(next(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()))
+    got = con.execute(
+        f"SELECT count(*) OVER (), r FROM (SELECT rowid - (SELECT min(rowid) FROM {table}) + {src.row_offset} AS r, "
+        f"_n_fields, {first} AS _f1 FROM {table}) WHERE {bad} ORDER BY r LIMIT {int(get_setting('max_error_rows'))}"
+    ).fetchall()
+    if got:
+        n, rows_ = int(got[0][0]), [int(r[1]) for r in got]
+        shown = ", ".join(str(r) for r in rows_) + (", ..." if n > len(rows_) else "")
+        raise SchemaError(
+            f"{src.name}: wrong number of fields in {n:,} row{'s' if n > 1 else ''} (row{'s' if len(rows_) > 1 else ''} "
+            f"{shown}). Expected {fields} whitespace-separated fields on every line.",
+            table=src.name,
+            rows=rows_,
+        )
+
+
 def literal(value: object) -> str:
     """``value`` as a quoted SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"
@@ -244,10 +311,10 @@ def _csv_relation(src: Source, reader: Reader) -> str:
         delim = f", delim={literal(delimiter)}" if delimiter else ""
         return f"read_csv({literal(path)}, all_varchar=true, header={str(reader.header).lower()}, encoding={literal(enc)}{delim})"
     skip, header, delimiter = sniff_header(src, delimiter)
-    names = list(reader.names) or header
+    columns_named: list[str] = list(reader.names) or header
     src.delimiter = delimiter
     src.row_offset = skip + (2 if reader.header else 1)
-    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names)
+    columns = ", ".join(f"{literal(n)}: 'VARCHAR'" for n in columns_named)
     return (
         f"read_csv({literal(path)}, auto_detect=false, header={str(reader.header).lower()}, skip={skip}, "
         f"delim={literal(delimiter)}, quote='\"', escape='\"', columns={{{columns}}}, encoding={literal(enc)}, "

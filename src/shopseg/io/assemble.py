@@ -20,14 +20,23 @@ from pathlib import Path
 import duckdb
 
 from shopseg.errors import SchemaError, did_you_mean
-from shopseg.io._read import SOURCE_TABLE, Reader, Source, infer_format, literal, quote, read_source
+from shopseg.io._read import (
+    SOURCE_TABLE,
+    Reader,
+    Source,
+    check_field_counts,
+    fill_down,
+    infer_format,
+    literal,
+    quote,
+    read_source,
+)
 from shopseg.io.columns import INPUTS, TYPE_NAMES, Resolved, normalize_name, shown_list
+from shopseg.io.derivations import Compiler, Const, DaysSince, description, typed
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
-from shopseg.io.spec import Column, Concat, Const, DaysSince, FileOptions, ImportSpec, TableSpec
+from shopseg.io.spec import FileOptions, ImportSpec, TableSpec
 
 __all__ = ["SpecFiles", "Assembled", "assemble_table", "describe_unmapped"]
-
-_TS_OUT = "'%Y-%m-%d %H:%M:%S.%f'"
 
 
 @dataclass
@@ -62,7 +71,8 @@ class SpecFiles:
                 table=path.name,
             )
         fmt = infer_format(path, options.format)
-        reader = Reader(header=options.header is not False, delimiter=options.delimiter)
+        names = tuple(options.columns or ())
+        reader = Reader(header=options.header is not False, names=names, delimiter=options.delimiter)
         source = read_source(self.con, path, fmt, reader, encoding=options.encoding or "utf-8")
         table = f"_shopseg_file{index}"
         try:
@@ -72,8 +82,12 @@ class SpecFiles:
 
             raise read_error(source, exc) from exc
         columns = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
+        if "_n_fields" in columns:
+            check_field_counts(self.con, table, source, len(names))
+            self.con.execute(f"ALTER TABLE {table} DROP COLUMN _n_fields")
+            columns.remove("_n_fields")
         if options.fill_down_by:
-            self._fill_down(table, columns, options.fill_down_by, path)
+            fill_down(self.con, table, columns, options.fill_down_by, options.fill_down, path.name)
         row = self.con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {table}").fetchone()
         assert row is not None
         return LoadedFile(name, path, table, columns, source.row_offset, int(row[1]), int(row[0]), options)
@@ -112,29 +126,6 @@ class SpecFiles:
         file.base = int(row[0]) if row else 0
         return f"{file.name}.{column}"
 
-    def _fill_down(self, table: str, columns: list[str], key: str, path: Path) -> None:
-        """Empty cells take the first non-empty value of rows with the same ``key`` (file order kept)."""
-        if key not in columns:
-            raise SchemaError(
-                f"{path.name}: fill_down_by column '{key}' is not in the file; found {shown_list(columns, 12)}."
-                f"{did_you_mean(key, columns)}",
-                table=path.name,
-                column=key,
-            )
-        cells = ", ".join(
-            f"coalesce(nullif(trim(CAST({quote(c)} AS VARCHAR)), ''), first_value(nullif(trim(CAST({quote(c)} AS VARCHAR)),"
-            f" '') IGNORE NULLS) OVER w) AS {quote(c)}"
-            if c != key
-            else quote(c)
-            for c in columns
-        )
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table}_filled AS SELECT {cells} FROM {table} "
-            f"WINDOW w AS (PARTITION BY {quote(key)} ORDER BY rowid) ORDER BY rowid"
-        )
-        self.con.execute(f"DROP TABLE {table}")
-        self.con.execute(f"ALTER TABLE {table}_filled RENAME TO {table}")
-
 
 def _listing(path: Path, limit: int = 5) -> str:
     names = sorted(p.name for p in path.iterdir())
@@ -166,6 +157,7 @@ class Assembled:
     attributes: list[str] = field(default_factory=list)
     constants: dict[str, str] = field(default_factory=dict)
     merged: int = 0
+    marks: list[tuple[str, str]] = field(default_factory=list)
 
 
 def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, table: TableSpec) -> Assembled:
@@ -232,7 +224,7 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
         hit = ref(flt.column, f"{where}.filter[{i}].column")
         if hit:
             filters.append(_filter_sql(f"nullif(trim(CAST({sql(hit)} AS VARCHAR)), '')", flt))
-    exprs, origins, constants = _map_columns(kind, table, ref, main, where)
+    exprs, origins, constants, marks = _map_columns(kind, table, ref, main, where)
     _infer_date_formats(con, kind, table, exprs, origins, scope)
     missing = [f for f in INPUTS[kind] if f.required and f.name not in exprs and f.name not in table.map]
     if missing and not problems:
@@ -284,6 +276,7 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
         [],
         constants=constants,
         merged=merged,
+        marks=marks,
     )
     _unmapped(con, assembled, main, used, table)
     if n_rows == 0:
@@ -338,51 +331,57 @@ def _merge_duplicates(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpe
     return int(before[0]) - int(after[0]) if before and after else 0
 
 
-def _map_columns(kind, table, ref, main, where):  # type: ignore[no-untyped-def]
-    """Canonical column -> SQL over ``_shopseg_src``, where each came from, and the constants."""
+def _map_columns(kind, table, ref, main, where):
+    """Canonical column -> SQL over ``_shopseg_src``, where each came from, the constants, and the marks."""
     fields = {f.name: f for f in INPUTS[kind]}
     exprs: dict[str, str] = {}
     origins: dict[str, str] = {}
     constants: dict[str, str] = {}
+    used: list[str] = []
+
+    def resolve(name: str, at: str) -> tuple[str, FileOptions] | None:
+        hit = ref(name, at)
+        if hit is None:
+            return None
+        used.append(f"{hit[0].name}.{hit[1]}")
+        return _src(hit), hit[0].options
+
+    compiler = Compiler(resolve, "_file_row")
     for name, src in table.map.items():
-        at = f"{where}.map.{name}"
+        used.clear()
+        sql = compiler.value(src, fields[name].type, f"{where}.map.{name}")
+        if sql is None:
+            continue
+        exprs[name] = sql
         if isinstance(src, Const):
-            value = str(src.const).lower() if isinstance(src.const, bool) else str(src.const)
-            exprs[name], origins[name], constants[name] = literal(value), f"constant {value!r}", value
-        elif isinstance(src, Concat):
-            hits = [ref(c, at) for c in src.concat]
-            if all(hits):
-                parts = ", ".join(f"nullif(trim(CAST({_src(h)} AS VARCHAR)), '')" for h in hits)
-                exprs[name] = f"nullif(concat_ws({literal(src.sep)}, {parts}), '')"
-                origins[name] = "concat(" + ", ".join(f"{h[0].name}.{h[1]}" for h in hits) + ")"
-        elif isinstance(src, Column):
-            hit = ref(src.column, at)
-            over = ref(src.divide_by, f"{at}.divide_by") if src.divide_by else None
-            if hit and over:
-                num, den = (_typed("double", _src(h), h[0].options) for h in (hit, over))
-                exprs[name] = f"CAST(TRY_CAST({num} AS DOUBLE) / nullif(TRY_CAST({den} AS DOUBLE), 0) AS VARCHAR)"
-                origins[name] = f"{hit[0].name}.{hit[1]} / {over[0].name}.{over[1]}"
-            elif hit and not src.divide_by:
-                exprs[name] = _derived(src, _typed(fields[name].type, _src(hit), hit[0].options))
-                origins[name] = f"{hit[0].name}.{hit[1]}" + _derivation_text(src)
+            value = sql[1:-1].replace("''", "'")
+            origins[name], constants[name] = f"constant {value!r}", value
+        elif isinstance(src, str):
+            origins[name] = used[0]
+        elif getattr(src, "divide_by", None):
+            origins[name] = " / ".join(used)
+        elif len(used) == 1 and not hasattr(src, "concat"):
+            origins[name] = used[0] + description(src)
         else:
-            hit = ref(src, at)
-            if hit:
-                exprs[name] = _typed(fields[name].type, _src(hit), hit[0].options)
-                origins[name] = f"{hit[0].name}.{hit[1]}"
+            origins[name] = f"{next(iter(type(src).model_fields))}(" + ", ".join(used) + ")"
     # same-name columns (case, spaces and dashes ignored) fill what the map leaves out, from-file first
     for name, fld in fields.items():
         if name in exprs or name in table.map:
             continue
         hit = _same_name(name, main)
         if hit:
-            exprs[name] = _typed(fld.type, _src(hit), hit[0].options)
+            exprs[name] = typed(fld.type, _src(hit), hit[0].options)
             origins[name] = f"{hit[0].name}.{hit[1]} (same name)"
     if "currency" in fields and "currency" not in exprs and main.options.currency:
         exprs["currency"] = literal(main.options.currency)
-        origins["currency"] = constants["currency"] = main.options.currency
+        constants["currency"] = main.options.currency
         origins["currency"] = f"constant {main.options.currency!r} (files' currency option)"
-    return exprs, origins, constants
+    marks = []
+    for i, mark in enumerate(table.marks):
+        test = compiler.test(mark.when, f"{where}.marks[{i}].when")
+        if test is not None:
+            marks.append((mark.label, test))
+    return exprs, origins, constants, marks
 
 
 def _same_name(name: str, main: LoadedFile) -> tuple[LoadedFile, str] | None:
@@ -412,50 +411,13 @@ def _infer_date_formats(
         prof = profile_columns(con, loaded.table, [col])[col]
         if prof.timestamp < 0.9 and len(prof.date_formats) == 1:
             fmt = prof.date_formats[0]
-            exprs[fld.name] = _typed(
+            exprs[fld.name] = typed(
                 "timestamp", _src((loaded, col)), loaded.options.model_copy(update={"date_format": fmt})
             )
             origins[fld.name] = f"{origin} (dates read as {fmt})"
 
 
-def _derived(src: Column, value: str) -> str:
-    text = f"nullif(trim(CAST({value} AS VARCHAR)), '')"
-    if src.lower:
-        text = f"lower({text})"
-    if src.equals is not None:
-        return f"CASE WHEN {text} = {literal(src.equals)} THEN 'true' ELSE 'false' END"
-    if src.in_ is not None:
-        return f"CASE WHEN {text} IN ({', '.join(literal(v) for v in src.in_)}) THEN 'true' ELSE 'false' END"
-    if src.not_empty:
-        return f"CASE WHEN {text} IS NOT NULL THEN 'true' ELSE 'false' END"
-    if src.prefix:
-        text = f"{literal(src.prefix)} || {text}"
-    return text
-
-
-def _derivation_text(src: Column) -> str:
-    said = [k for k in ("lower", "prefix", "equals", "in_", "not_empty") if getattr(src, k) not in (None, False)]
-    return f" ({', '.join(k.rstrip('_') for k in said)})" if said else ""
-
-
-def _typed(kind: str, col: str, options: FileOptions) -> str:
-    """The source column as the text the canonical parser reads, after the file's options."""
-    text = f"nullif(trim(CAST({col} AS VARCHAR)), '')"
-    if kind in ("int", "double") and options.decimal == ",":
-        return f"replace(replace(replace({text}, ' ', ''), '.', ''), ',', '.')"
-    if kind == "timestamp" and (options.date_format or options.timezone not in (None, "UTC", "Etc/UTC")):
-        parsed = (
-            f"try_strptime({text}, {literal(options.date_format)})"
-            if options.date_format
-            else f"TRY_CAST({text} AS TIMESTAMP)"
-        )
-        if options.timezone not in (None, "UTC", "Etc/UTC"):
-            parsed = f"timezone('UTC', timezone({literal(options.timezone)}, {parsed}))"
-        return f"coalesce(strftime({parsed}, {_TS_OUT}), {text})"
-    return col
-
-
-def _filter_sql(value: str, flt) -> str:  # type: ignore[no-untyped-def]
+def _filter_sql(value: str, flt) -> str:
     def lit(v: object) -> str:
         return literal(str(v).lower() if isinstance(v, bool) else str(v))
 
@@ -468,7 +430,7 @@ def _filter_sql(value: str, flt) -> str:  # type: ignore[no-untyped-def]
     return f"{value} IS NOT NULL"
 
 
-def _check_unique_keys(con: duckdb.DuckDBPyConnection, checks) -> None:  # type: ignore[no-untyped-def]
+def _check_unique_keys(con: duckdb.DuckDBPyConnection, checks) -> None:
     for join, right, column in checks:
         if len(join.pairs()) != 1:
             continue

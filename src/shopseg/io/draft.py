@@ -15,6 +15,8 @@ line the user can see and change; ``--plan`` shows what the spec would load.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ class _File:
         return next((c for c in self.profiles if any(w in c.lower() for w in words)), None)
 
 
-def draft_spec(paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
+def draft_spec(paths: Sequence[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
     """YAML text of a spec for ``paths`` (relative to the spec's folder) and notes on what was guessed."""
     spec_dir = Path(spec_path).resolve().parent
     names = _names([Path(p) for p in paths])
@@ -278,7 +280,7 @@ def preset_text(name: str) -> str:
 
 
 def draft_from_preset(
-    name: str, paths: list[str | os.PathLike[str]], spec_path: str | os.PathLike[str]
+    name: str, paths: Sequence[str | os.PathLike[str]], spec_path: str | os.PathLike[str]
 ) -> tuple[str, list[str]]:
     """The preset's spec with each of ``paths`` put in the file slot whose columns its header shares most."""
     text = preset_text(name)
@@ -289,7 +291,8 @@ def draft_from_preset(
     notes, free = [], dict(wanted)
     try:
         for p in paths:
-            header = set(_header(con, Path(p)))
+            one = len(spec.files) == 1  # a one-file preset: read the file as its slot says (whitespace, names)
+            header = set(_header(con, Path(p), spec.options_of(next(iter(spec.files))) if one else None))
             slot, overlap = max(
                 ((s, len(cols & header)) for s, cols in free.items()), key=lambda t: t[1], default=(None, 0)
             )
@@ -298,7 +301,9 @@ def draft_from_preset(
                 continue
             free.pop(slot)
             rel = os.path.relpath(Path(p).resolve(), spec_dir)
-            text = text.replace(f"{slot}: {{path: {spec.files[slot].path}", f"{slot}: {{path: {json_str(rel)}", 1)
+            orig = re.escape(spec.files[slot].path)  # each slot's path is its own, flow or block style
+            new = json_str(rel).replace("\\", "\\\\")  # a replacement template: keep backslashes literal
+            text = re.sub(rf"(\bpath:[ \t]*)([\"']?){orig}\2", rf"\g<1>{new}", text, count=1)
             missing = sorted(wanted[slot] - header)
             notes.append(f"{Path(p).name} -> files.{slot}" + (f" (lacks {missing}: edit the map)" if missing else ""))
     finally:
@@ -321,19 +326,16 @@ def _loader() -> Any:
 
 
 def _referenced(spec: ImportSpec, slot: str) -> set[str]:
-    """Columns of file ``slot`` the spec reads (map, joins, filters, fill_down_by)."""
-    out: set[str] = set()
-    if spec.files[slot].fill_down_by:
-        out.add(spec.files[slot].fill_down_by)  # type: ignore[arg-type]
+    """Columns of file ``slot`` the spec reads (map, marks, joins, filters, fill-down)."""
+    from shopseg.io.derivations import referenced
+
+    options = spec.files[slot]
+    out: set[str] = set(([options.fill_down_by] if options.fill_down_by else []) + (options.fill_down or []))
     for table in spec.tables.values():
         own = table.from_ == slot
         refs: list[str] = [f.column for f in table.filter]
-        for src in table.map.values():
-            refs += (
-                [src]
-                if isinstance(src, str)
-                else getattr(src, "concat", None) or ([src.column] if hasattr(src, "column") else [])
-            )
+        for src in [*table.map.values(), *table.marks]:
+            refs += list(referenced(src))
         for j in table.join:
             for left, right in j.pairs():
                 refs.append(left)
@@ -346,8 +348,13 @@ def _referenced(spec: ImportSpec, slot: str) -> set[str]:
     return out
 
 
-def _header(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+def _header(con: duckdb.DuckDBPyConnection, path: Path, options: Any = None) -> list[str]:
+    """The file's column names, read with a slot's reader options (whitespace, columns) when given."""
     from shopseg.io._read import Reader, infer_format, read_source
 
-    source = read_source(con, path, infer_format(path, None), Reader())
-    return list(source.columns)
+    reader = Reader()
+    if options is not None:
+        names = tuple(options.columns or ())
+        reader = Reader(header=options.header is not False, names=names, delimiter=options.delimiter)
+    source = read_source(con, path, infer_format(path, options.format if options else None), reader)
+    return [c for c in source.columns if c != "_n_fields"]

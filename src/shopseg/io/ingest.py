@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import duckdb
@@ -57,9 +57,9 @@ def ingest(
     path : str or PathLike
         The source file.
     preset : str, default=None
-        A built-in mapping (see :data:`~shopseg.io.PRESETS`): ``online_retail``,
-        ``cdnow``, ``cdnow_sample``, ``shopify``. When None, a preset is chosen
-        from the header if one fits.
+        A built-in one-file spec (see :data:`~shopseg.io.PRESETS`): ``online_retail``,
+        ``cdnow``, ``cdnow_sample``, ``shopify``, with ``path`` as its file. When None,
+        a preset is chosen from the header if one fits.
     fmt : {"csv", "parquet", "jsonl"}, default=None
         Inferred from the extension when None.
     mapping : dict of str to str, default=None
@@ -155,6 +155,7 @@ def _ingest(
     notify(f"reading {path.name}")
     reader = preset.reader if preset else Reader()
     materialize = bool(preset and preset.needs_file_order)
+    encoding = (preset.encoding if preset else None) or encoding
     source = read_source(con, path, fmt, reader, encoding=encoding, materialize=materialize)
     if preset is None:
         name = detect_preset(path, fmt, kind, list(source.columns))
@@ -180,9 +181,15 @@ def _ingest(
         ) from exc
     if preset and preset.needs_file_order and not source.materialized:  # detected from the header
         source.materialize(con)
+    if preset and preset.fill_down:
+        source.fill_down(con, *preset.fill_down)
     report = IngestReport(kind=kind, source=path.name, fmt=fmt, preset=preset.name if preset else None)
     _note_unmapped(con, kind, source, resolved, report)
-    report = load_resolved(con, kind, source, resolved, preset, date_format, report, notify)
+    marks = [
+        (label, sql) for label, sql, needs in (preset.marks if preset else ()) if set(needs) <= set(source.columns)
+    ]
+    fields = preset.fields if preset else None
+    report = load_resolved(con, kind, source, resolved, date_format, report, notify, marks=marks, fields=fields)
     report.warnings = store_health(con)
     return report
 
@@ -237,14 +244,17 @@ def load_resolved(
     kind: str,
     source: Source,
     resolved: Resolved,
-    preset: Preset | None,
     date_format: str | None,
     report: IngestReport,
     notify: Progress,
+    *,
+    marks: Sequence[tuple[str, str]] = (),
+    fields: int | None = None,
 ) -> IngestReport:
-    """Parse, check and write a source whose columns are resolved (a file, or a spec's assembled rows)."""
+    """Parse, check and write a source whose columns are resolved (a file, or a spec's assembled rows);
+    ``marks`` are extra (label, SQL predicate) reasons counted on kept rows."""
     notify("parsing" + (f" {source.n_rows:,} rows" if source.materialized else ""))
-    staged = stage_rows(con, kind, source, resolved, preset, date_format)
+    staged = stage_rows(con, kind, source, resolved, marks, date_format, fields)
     notify(f"validating {source.n_rows:,} rows")
     report.rows_read = report.rows_read or source.n_rows
     if kind == "orders":

@@ -1,211 +1,170 @@
-"""Built-in presets: how well-known exports map onto the canonical columns.
+"""Built-in presets: shipped one-file import specs, for ``shopseg ingest KIND FILE --preset NAME``.
 
-A preset is a reader (header, delimiter, column names) plus one DuckDB SQL
-expression per canonical input column, written over the source columns. The
-expressions only reshape values; parsing and validation stay in one place
-(:mod:`shopseg.io.columns` and :mod:`shopseg.io.validate`), so a preset never
-hides a bad row.
+A preset is a spec file in ``shopseg/io/specs/`` with a ``preset:`` block (its name and the header
+columns that detect the export), one file and one table. ``--preset NAME`` with one file is that
+spec with the file as its source: the spec's reader options and ``map`` are compiled, with the
+same derivations an import spec uses (:mod:`shopseg.io.derivations`), into one SQL expression per
+canonical column over the file's own columns, and the file streams through the single-file
+ingest. The expressions only reshape values; parsing and validation stay in one place
+(:mod:`shopseg.io.columns` and :mod:`shopseg.io.validate`), so a preset never hides a bad row.
 
-============  =========  ==========================================================
-preset        kind       source
-============  =========  ==========================================================
-online_retail orders     UCI Online Retail (Chen, Sain & Guo 2012), CSV or Parquet
-cdnow         orders     CDNOW_master.txt (Fader & Hardie), whitespace separated
-cdnow_sample  orders     CDNOW_sample.txt, the 1/10 sample used in the BG/NBD papers
-shopify       orders     Shopify admin "Export orders" CSV
-============  =========  ==========================================================
+=============  =========  =====================  ==========================================================
+preset         kind       spec file              source
+=============  =========  =====================  ==========================================================
+online_retail  orders     online_retail.yaml     UCI Online Retail (Chen, Sain & Guo 2012), CSV or Parquet
+cdnow          orders     cdnow.yaml             CDNOW_master.txt (Fader & Hardie), whitespace separated
+cdnow_sample   orders     cdnow_sample.yaml      CDNOW_sample.txt, the 1/10 sample used in the BG/NBD papers
+shopify        orders     shopify_orders.yaml    Shopify admin "Export orders" CSV
+=============  =========  =====================  ==========================================================
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
-from shopseg.errors import InvalidParameterError, did_you_mean
-from shopseg.io._read import Reader, quote
+from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
+from shopseg.io._read import Reader, literal, quote
+from shopseg.io.columns import INPUTS
+from shopseg.io.derivations import Compiler, DaysSince
+from shopseg.io.spec import FileOptions, ImportSpec
 
-__all__ = ["Preset", "PRESETS", "get_preset", "detect_preset", "suggest_preset"]
+__all__ = ["Preset", "PRESETS", "compile_preset", "get_preset", "detect_preset", "suggest_preset"]
 
 Expr = tuple[str, tuple[str, ...]]
 
 
-def _col(name: str) -> Expr:
-    return quote(name), (name,)
-
-
-def _const(sql: str) -> Expr:
-    return sql, ()
-
-
 @dataclass(frozen=True)
 class Preset:
-    """A named mapping of a well-known export onto one ingest kind.
+    """A one-file spec compiled for the single-file ingest.
 
     Attributes
     ----------
     columns : dict of str to (str, tuple of str)
         Canonical input column -> (SQL expression over source columns, source columns it needs).
-    order_key : str or None
-        SQL expression grouping continuation rows of one order; expressions may use
-        ``first_value(x IGNORE NULLS) OVER w`` to fill order-level fields from the
-        order's first row.
-    marks : tuple of (str, str)
-        Extra reasons (label, SQL predicate over the source) counted on kept rows.
+    marks : tuple of (str, str, tuple of str)
+        Extra reasons (label, SQL predicate over the source, source columns it needs) counted on kept rows.
     fields : int or None
         Number of fields each line must have (whitespace-separated sources).
+    fill_down : (str, list of str or None) or None
+        The spec file's ``fill_down_by`` key and ``fill_down`` columns.
     """
 
     name: str
     kind: str
     help: str
     columns: dict[str, Expr]
+    spec: ImportSpec
     reader: Reader = Reader()
     signature: frozenset[str] = frozenset()
-    order_key: str | None = None
-    marks: tuple[tuple[str, str], ...] = ()
+    marks: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     fields: int | None = None
-    notes: tuple[str, ...] = field(default=())
+    fill_down: tuple[str, list[str] | None] | None = None
+    encoding: str | None = None
 
     @property
     def needs_file_order(self) -> bool:
-        """Whether the expressions use window functions over file order (then the raw rows are materialised)."""
-        return self.order_key is not None or any(" OVER " in expr for expr, _ in self.columns.values())
+        """Whether rows must be read in file order first (fill-down, sequence numbers): then they are materialised."""
+        return self.fill_down is not None or any(" OVER " in expr for expr, _ in self.columns.values())
+
+    @property
+    def whitespace(self) -> bool:
+        return self.reader.delimiter == "whitespace"
 
 
-_CDNOW_ID = "CASE WHEN ltrim(\"customer_id\", '0') = '' THEN '0' ELSE ltrim(\"customer_id\", '0') END"
-_CDNOW_COLUMNS: dict[str, Expr] = {
-    "customer_id": (_CDNOW_ID, ("customer_id",)),
-    # One order per row; the k-th purchase of a customer on a day gets suffix k, so
-    # ids are stable across re-reads (and re-ingest is refused).
-    "order_id": (
-        f"'cdnow:' || ({_CDNOW_ID}) || ':' || \"date\" || ':' || "
-        'row_number() OVER (PARTITION BY "customer_id", "date" ORDER BY rowid)',
-        ("customer_id", "date"),
-    ),
-    "ordered_at": _col("date"),
-    "product_id": _const("'cd'"),
-    "product_name": _const("'CD'"),
-    "quantity": _col("number_of_cds"),
-    # dollar_value is the line total: unit_price = dollar_value / number_of_cds, unrounded,
-    # so round(quantity * unit_price, 2) == dollar_value exactly.
-    "unit_price": (
-        'CASE WHEN TRY_CAST("dollar_value" AS DOUBLE) IS NULL OR TRY_CAST("number_of_cds" AS DOUBLE) IS NULL '
-        'THEN "dollar_value" ELSE CAST(CAST("dollar_value" AS DOUBLE) / '
-        'nullif(CAST("number_of_cds" AS DOUBLE), 0) AS VARCHAR) END',
-        ("dollar_value", "number_of_cds"),
-    ),
-    "currency": _const("'USD'"),
-}
+def compile_preset(spec: ImportSpec, name: str) -> Preset:
+    """Compile a one-file spec into SQL over its file's own columns.
 
-_RETAIL_CANCEL = "starts_with(upper(CAST(\"InvoiceNo\" AS VARCHAR)), 'C')"
-_RETAIL_DATE = (
-    "coalesce(strftime(try_strptime(CAST(\"InvoiceDate\" AS VARCHAR), '%m/%d/%Y %H:%M'), '%Y-%m-%d %H:%M:%S'), "
-    'CAST("InvoiceDate" AS VARCHAR))'
-)
+    Raises
+    ------
+    SchemaError
+        The spec has more than one file or table, a join or filter, or a ``days_since_previous`` map.
+    """
+    if len(spec.files) != 1 or len(spec.tables) != 1 or any(t.join or t.filter for t in spec.tables.values()):
+        raise SchemaError(
+            f"preset {name}: a one-file preset has exactly one file and one table, without join or filter.",
+            table=name,
+        )
+    (file,) = spec.files
+    (kind, table), options = next(iter(spec.tables.items())), spec.options_of(file)
+    needs: list[str] = []
 
-_SHOPIFY_EMAIL = 'lower(trim(first_value("Email" IGNORE NULLS) OVER w))'
+    def resolve(ref: str, at: str) -> tuple[str, FileOptions]:
+        column = ref.removeprefix(f"{file}.")
+        needs.append(column)
+        return quote(column), options
+
+    compiler = Compiler(resolve, "rowid")
+    fields = {f.name: f for f in INPUTS[kind]}
+    columns: dict[str, Expr] = {}
+    for column, src in table.map.items():
+        if isinstance(src, DaysSince):
+            raise SchemaError(f"preset {name}: days_since_previous needs an import spec (--spec).", table=name)
+        needs.clear()
+        sql = compiler.value(src, fields[column].type, f"tables.{kind}.map.{column}")
+        assert sql is not None  # the resolver never fails
+        columns[column] = sql, tuple(dict.fromkeys(needs))
+    if "currency" in fields and "currency" not in columns and options.currency:
+        columns["currency"] = literal(options.currency), ()
+    marks = []
+    for i, mark in enumerate(table.marks):
+        needs.clear()
+        test = compiler.test(mark.when, f"tables.{kind}.marks[{i}]")
+        marks.append((mark.label, f"{test}", tuple(dict.fromkeys(needs))))
+    names = tuple(options.columns or ())
+    reader = Reader(header=options.header is not False, names=names, delimiter=options.delimiter)
+    return Preset(
+        name=name,
+        kind=kind,
+        help=spec.description or name,
+        columns=columns,
+        spec=spec,
+        reader=reader,
+        signature=frozenset(spec.preset.detect if spec.preset else ()),
+        marks=tuple(marks),
+        fields=len(names) if options.delimiter == "whitespace" else None,
+        fill_down=(options.fill_down_by, options.fill_down) if options.fill_down_by else None,
+        encoding=options.encoding,
+    )
 
 
-def _first(name: str) -> Expr:
-    return f"first_value({quote(name)} IGNORE NULLS) OVER w", (name,)
+@cache
+def _load() -> dict[str, Preset]:
+    from importlib import resources
+
+    from shopseg.io.spec import load_spec
+
+    out: dict[str, Preset] = {}
+    folder = resources.files("shopseg.io").joinpath("specs")
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        spec = load_spec(Path(str(entry)))
+        if spec.preset is not None:
+            name = spec.preset.name or entry.name.removesuffix(".yaml")
+            out[name] = compile_preset(spec, name)
+    return out
 
 
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in [
-        Preset(
-            "online_retail",
-            "orders",
-            "UCI Online Retail: InvoiceNo, StockCode, Description, Quantity, InvoiceDate, UnitPrice, CustomerID, Country.",
-            {
-                "order_id": _col("InvoiceNo"),
-                "customer_id": ("regexp_replace(CAST(\"CustomerID\" AS VARCHAR), '\\.0+$', '')", ("CustomerID",)),
-                "ordered_at": (_RETAIL_DATE, ("InvoiceDate",)),
-                "product_id": _col("StockCode"),
-                # UTF-8 read as latin-1 turns '£' into 'Â£': drop the stray 'Â' before U+00A0..U+00BF.
-                "product_name": (
-                    "regexp_replace(\"Description\", 'Â([\\x{A0}-\\x{BF}])', '\\1', 'g')",
-                    ("Description",),
-                ),
-                "quantity": _col("Quantity"),
-                "unit_price": _col("UnitPrice"),
-                "country": _col("Country"),
-                "currency": _const("'GBP'"),
-                "is_cancelled": (_RETAIL_CANCEL, ("InvoiceNo",)),
-                "is_return": (f'{_RETAIL_CANCEL} OR TRY_CAST("Quantity" AS DOUBLE) < 0', ("InvoiceNo", "Quantity")),
-            },
-            signature=frozenset({"InvoiceNo", "StockCode", "InvoiceDate", "UnitPrice", "CustomerID"}),
-            marks=(("mojibake in description (repaired)", "contains(\"Description\", 'Â')"),),
-            notes=(
-                "Invoices starting with C are cancellations: orders.is_cancelled and order_lines.is_return are true.",
-                "Negative quantities outside a cancellation (stock adjustments) are kept as returns.",
-            ),
-        ),
-        Preset(
-            "cdnow",
-            "orders",
-            "CDNOW_master.txt: customer_id date(YYYYMMDD) number_of_cds dollar_value, whitespace separated, header.",
-            _CDNOW_COLUMNS,
-            reader=Reader(
-                header=True, names=("customer_id", "date", "number_of_cds", "dollar_value"), delimiter="whitespace"
-            ),
-            fields=4,
-        ),
-        Preset(
-            "cdnow_sample",
-            "orders",
-            "CDNOW_sample.txt: customer_id sample_id date number_of_cds dollar_value, whitespace separated, no header.",
-            _CDNOW_COLUMNS,
-            reader=Reader(
-                header=False,
-                names=("customer_id", "sample_id", "date", "number_of_cds", "dollar_value"),
-                delimiter="whitespace",
-            ),
-            fields=5,
-        ),
-        Preset(
-            "shopify",
-            "orders",
-            "Shopify orders export: one row per line item; continuation rows repeat Name only.",
-            {
-                "order_id": _col("Name"),
-                "email": (_SHOPIFY_EMAIL, ("Email",)),
-                "customer_id": (f"'shopify:' || left(sha256({_SHOPIFY_EMAIL}), 16)", ("Email",)),
-                "ordered_at": _first("Created at"),
-                "product_id": (
-                    'coalesce("Lineitem sku", \'name:\' || "Lineitem name")',
-                    ("Lineitem sku", "Lineitem name"),
-                ),
-                "product_name": _col("Lineitem name"),
-                "quantity": _col("Lineitem quantity"),
-                "unit_price": _col("Lineitem price"),
-                "discount": _col("Lineitem discount"),
-                "brand": _col("Vendor"),
-                "country": _first("Billing Country"),
-                "region": _first("Billing Province"),
-                "currency": _first("Currency"),
-                "channel": _first("Source"),
-                "is_cancelled": ('first_value("Cancelled at" IGNORE NULLS) OVER w IS NOT NULL', ("Cancelled at",)),
-                "is_return": (
-                    "coalesce(first_value(\"Financial Status\" IGNORE NULLS) OVER w = 'refunded', false)",
-                    ("Financial Status",),
-                ),
-            },
-            signature=frozenset({"Name", "Email", "Lineitem quantity", "Lineitem price", "Lineitem name"}),
-            order_key='"Name"',
-            marks=(
-                (
-                    "partially refunded order (kept, marked)",
-                    "first_value(\"Financial Status\" IGNORE NULLS) OVER w = 'partially_refunded'",
-                ),
-            ),
-            notes=(
-                "customer_id is 'shopify:' + the first 16 hex digits of sha256(lower-cased email).",
-                "Orders with a 'Cancelled at' time are cancelled; fully refunded orders mark every line as returned.",
-            ),
-        ),
-    ]
-}
+class _Presets(Mapping[str, Preset]):
+    """The shipped one-file presets by name, read from their spec files on first use."""
+
+    def __getitem__(self, name: str) -> Preset:
+        return _load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_load())
+
+    def __len__(self) -> int:
+        return len(_load())
+
+    def __repr__(self) -> str:
+        return f"PRESETS({sorted(self)})"
+
+
+PRESETS: Mapping[str, Preset] = _Presets()
 
 
 def get_preset(name: str, kind: str) -> Preset:
@@ -223,30 +182,28 @@ def get_preset(name: str, kind: str) -> Preset:
     return preset
 
 
-_CDNOW_HEADER = ["customer_id", "date", "number_of_cds", "dollar_value"]
-
-
 def detect_preset(path: Path, fmt: str, kind: str, columns: list[str] | None = None) -> str | None:
-    """Guess a preset from the header (or the first line of a whitespace file); ``None`` if none fits."""
-    if kind != "orders":
-        return None
-    if columns is None and fmt == "csv":
+    """Guess a preset from the header (or the first line of a whitespace file); ``None`` if none fits.
+
+    Without ``columns`` only whitespace presets are tried, on the words of the file's first line;
+    with them, the other presets whose ``detect`` columns the header holds.
+    """
+    candidates = [p for p in PRESETS.values() if p.kind == kind and p.signature]
+    if columns is None:
+        if fmt != "csv" or not any(p.whitespace for p in candidates):
+            return None
         with open(path, "rb") as fh:
-            first = fh.readline(4096).decode("utf-8", "replace").split()
-        if first == _CDNOW_HEADER:
-            return "cdnow"
-        return None
-    found = set(columns or ())
-    for preset in PRESETS.values():
-        if preset.signature and preset.signature <= found:
-            return preset.name
-    return None
+            first = set(fh.readline(4096).decode("utf-8", "replace").split())
+        return next((p.name for p in candidates if p.whitespace and p.signature <= first), None)
+    found = set(columns)
+    return next((p.name for p in candidates if not p.whitespace and p.signature <= found), None)
 
 
 def suggest_preset(kind: str, columns: list[str]) -> str | None:
     """A preset whose header mostly matches ``columns`` (for a hint when detection failed)."""
     found = set(columns)
-    best = max(PRESETS.values(), key=lambda p: len(p.signature & found))
+    headed = [p for p in PRESETS.values() if not p.whitespace]
+    best = max(headed, key=lambda p: len(p.signature & found))
     if best.kind == kind and len(best.signature & found) >= 3:
         return best.name
     return None

@@ -45,10 +45,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io.columns import INPUTS, KINDS
+from shopseg.io.derivations import (
+    AnyOf,
+    Column,
+    Concat,
+    Const,
+    DaysSince,
+    FirstOf,
+    Mark,
+    Replace,
+    SequenceBy,
+    _Strict,
+)
 
 __all__ = [
     "FileOptions",
@@ -58,6 +70,12 @@ __all__ = [
     "Const",
     "Concat",
     "Column",
+    "Replace",
+    "AnyOf",
+    "FirstOf",
+    "SequenceBy",
+    "Mark",
+    "PresetInfo",
     "DaysSince",
     "TableSpec",
     "ImportSpec",
@@ -71,17 +89,22 @@ __all__ = [
 TABLE_ORDER = ("customers", "products", "orders", "events", "survey_answers")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
 class FileOptions(_Strict):
     """How to read a file (``defaults`` gives them to every file)."""
 
     format: Literal["csv", "parquet", "jsonl"] | None = Field(None, description="Default: from the extension.")
     encoding: str | None = Field(None, description="Text encoding of CSV files: utf-8 (default), latin-1, utf-16.")
-    delimiter: str | None = Field(None, description="CSV delimiter; default: detected (',', ';', tab, '|').")
+    delimiter: str | None = Field(
+        None,
+        description="CSV delimiter; default: detected (',', ';', tab, '|'). 'whitespace' splits each line "
+        "on runs of blanks (needs columns).",
+    )
     header: bool | None = Field(None, description="Whether the first CSV line is a header (default true).")
+    columns: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="The column names in file order: name a file without a header, or replace the header's.",
+    )
     decimal: Literal[".", ","] | None = Field(
         None,
         description="Decimal mark of numbers; ',' also drops '.' and "
@@ -94,6 +117,9 @@ class FileOptions(_Strict):
         None,
         description="A key column: empty cells take the value of the first "
         "row with the same key (Shopify's continuation rows repeat only 'Name').",
+    )
+    fill_down: list[str] | None = Field(
+        None, min_length=1, description="With fill_down_by: only these columns are filled (default: all)."
     )
 
     def merged(self, defaults: FileOptions) -> FileOptions:
@@ -141,59 +167,58 @@ class FilterSpec(_Strict):
         return self
 
 
-class Const(_Strict):
-    """A constant value for every row (``{const: 1}``)."""
-
-    const: str | int | float | bool
-
-
-class Concat(_Strict):
-    """The columns' text joined with ``sep`` (empty parts skipped)."""
-
-    concat: list[str] = Field(min_length=1)
-    sep: str = ""
-
-
-class Column(_Strict):
-    """A column with a small derivation: lower-cased, prefixed, or a true/false test of its value."""
-
-    column: str
-    lower: bool = False
-    prefix: str | None = Field(None, description="Text put before every non-empty value (e.g. 'shopify:').")
-    equals: str | None = Field(None, description="true where the value equals this text, else false.")
-    in_: list[str] | None = Field(None, alias="in", description="true where the value is one of these, else false.")
-    not_empty: bool | None = Field(None, description="true where the cell is not empty, else false.")
-    divide_by: str | None = Field(
-        None, description="Divided by this column (a line total over its quantity gives the unit price)."
-    )
-
-
-class DaysSince(_Strict):
-    """Order dates rebuilt from "days since the customer's previous order" (logs without calendar dates).
-
-    Each customer's orders are put in ``order_by`` order; the first is on ``start`` and each next one
-    ``days_since_previous`` days after the one before. The dates are relative to each customer's first
-    order, so recency compares customers by their own history, not by a common calendar.
-    """
-
-    days_since_previous: str = Field(description="Column of days since the customer's previous order (empty first).")
-    by: str = Field(description="The customer column the days count within.")
-    order_by: str = Field(description="Column giving each customer's order sequence (order_number).")
-    start: str = Field("2000-01-01", description="Date of every customer's first order (YYYY-MM-DD).")
-
-    @field_validator("start")
-    @classmethod
-    def _iso(cls, value: str) -> str:
-        import datetime as dt
-
-        dt.date.fromisoformat(value)
-        return value
+def _source_tag(value: Any) -> str | None:
+    """Which kind of column source a map value is, by its keys (so a mistake is reported against one kind)."""
+    if isinstance(value, str):
+        return "source:str"
+    if isinstance(value, dict):
+        for key in ("const", "concat", "first_of", "any", "sequence_by", "days_since_previous", "column"):
+            if key in value:
+                return f"source:{key}"
+        return "source:column"
+    if isinstance(value, BaseModel):
+        return {
+            Const: "source:const",
+            Concat: "source:concat",
+            FirstOf: "source:first_of",
+            AnyOf: "source:any",
+            SequenceBy: "source:sequence_by",
+            DaysSince: "source:days_since_previous",
+        }.get(type(value), "source:column")
+    return None
 
 
 ColumnSource = Annotated[
-    str | Const | Concat | Column | DaysSince,
-    Field(description="A column, {const: value}, {concat: [cols]} or {column: c, ...}."),
+    Annotated[str, Tag("source:str")]
+    | Annotated[Const, Tag("source:const")]
+    | Annotated[Concat, Tag("source:concat")]
+    | Annotated[FirstOf, Tag("source:first_of")]
+    | Annotated[AnyOf, Tag("source:any")]
+    | Annotated[SequenceBy, Tag("source:sequence_by")]
+    | Annotated[DaysSince, Tag("source:days_since_previous")]
+    | Annotated[Column, Tag("source:column")],
+    Discriminator(
+        _source_tag,
+        custom_error_type="column_source",
+        custom_error_message="expected a column name, {const: v}, {concat: [...]}, {first_of: [...]}, "
+        "{any: [...]}, {sequence_by: [...]}, {days_since_previous: ...} or {column: c, ...}",
+    ),
+    Field(
+        description="A column, {const: v}, {concat: [...]}, {first_of: [...]}, {any: [tests]}, "
+        "{sequence_by: [cols]} or {column: c, ...}."
+    ),
 ]
+
+
+class PresetInfo(_Strict):
+    """Makes a shipped one-file spec a preset: ``shopseg ingest KIND FILE --preset NAME``."""
+
+    name: str | None = Field(None, description="The --preset name (default: the spec file's name).")
+    detect: list[str] = Field(
+        default_factory=list,
+        description="Header columns that identify the export: a file whose header has them all loads "
+        "with this preset when no --preset is given (a whitespace file: the words of its first line).",
+    )
 
 
 class TableSpec(_Strict):
@@ -204,6 +229,10 @@ class TableSpec(_Strict):
     filter: list[FilterSpec] = Field(default_factory=list)
     map: dict[str, ColumnSource] = Field(default_factory=dict, description="Canonical column -> source.")
     keep_unmapped: bool = Field(True, description="customers: keep other columns as custom attributes.")
+    marks: list[Mark] = Field(
+        default_factory=list,
+        description="Rows counted under a label of their own in the data-quality report, kept unchanged.",
+    )
     duplicates: Literal["error", "first", "last"] = Field(
         "error",
         description="customers and products: a key on several rows is an error, or keep its first or "
@@ -219,6 +248,9 @@ class ImportSpec(_Strict):
     defaults: FileOptions = Field(default_factory=FileOptions)
     files: dict[str, FileSpec] = Field(min_length=1)
     tables: dict[str, TableSpec] = Field(min_length=1)
+    preset: PresetInfo | None = Field(
+        None, description="Shipped one-file specs: the --preset name and the header that detects the export."
+    )
     base_dir: Path | None = Field(None, exclude=True, description="Set from the spec file's folder; not written.")
 
     @field_validator("tables")
@@ -233,6 +265,16 @@ class ImportSpec(_Strict):
     @model_validator(mode="after")
     def _references(self) -> ImportSpec:
         problems = []
+        for name in self.files:
+            options = self.options_of(name)
+            if options.delimiter == "whitespace" and not options.columns:
+                problems.append(f"files.{name}: delimiter 'whitespace' needs columns (the field names, in order)")
+            if options.fill_down and not options.fill_down_by:
+                problems.append(f"files.{name}: fill_down needs fill_down_by (the key column)")
+        if self.preset is not None:
+            joined = any(t.join or t.filter for t in self.tables.values())
+            if len(self.files) != 1 or len(self.tables) != 1 or joined:
+                problems.append("preset: a one-file preset has exactly one file and one table, without join or filter")
         for kind, table in self.tables.items():
             for where, name in [("from", table.from_)] + [
                 (f"join[{i}].file", j.file) for i, j in enumerate(table.join)
@@ -283,7 +325,7 @@ def parse_spec(data: Any, *, source: str = "spec", base_dir: Path | None = None)
         parts = []
         for err in exc.errors():
             where = ".".join(
-                str(p) for p in err["loc"] if not str(p).startswith(("function-", "str", "Const", "Concat"))
+                str(p) for p in err["loc"] if not str(p).startswith(("function-", "str", "Const", "Concat", "source:"))
             )
             message = str(err["msg"]).removeprefix("Value error, ")
             parts.append(f"{where or 'top level'}: {message}" + (f" (got {err['input']!r})" if _short(err) else ""))

@@ -113,7 +113,9 @@ def _load_all(
         )
         if kind == "orders":  # the customers known before the orders add their own buyers
             con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
-        report = load_resolved(con, kind, assembled.source, assembled.resolved, None, None, report, notify)
+        report = load_resolved(
+            con, kind, assembled.source, assembled.resolved, None, report, notify, marks=assembled.marks
+        )
         _count_skipped(report, assembled)
         if kind == "customers":
             refresh_attributes(con)
@@ -168,8 +170,9 @@ def _samples(con: duckdb.DuckDBPyConnection, assembled: Assembled) -> dict[str, 
     exprs = assembled.resolved.exprs
     if not exprs:
         return {}
-    cols = ", ".join(f"list(DISTINCT CAST({e} AS VARCHAR))[1:3]" for e in exprs.values())
-    row = con.execute(f"SELECT {cols} FROM (SELECT * FROM _shopseg_src LIMIT 1000)").fetchone()
+    values = ", ".join(f"{e} AS _c{i}" for i, e in enumerate(exprs.values()))  # window functions allowed
+    cols = ", ".join(f"list(DISTINCT CAST(_c{i} AS VARCHAR))[1:3]" for i in range(len(exprs)))
+    row = con.execute(f"SELECT {cols} FROM (SELECT {values} FROM (SELECT * FROM _shopseg_src LIMIT 1000))").fetchone()
     assert row is not None
     return {name: (assembled.origins.get(name, "?"), [str(v) for v in (row[i] or [])]) for i, name in enumerate(exprs)}
 

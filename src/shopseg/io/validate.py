@@ -20,7 +20,6 @@ from shopseg.config import get_setting
 from shopseg.errors import SchemaError
 from shopseg.io._read import SOURCE_TABLE, Source, quote, read_error
 from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
-from shopseg.io.presets import Preset
 
 __all__ = [
     "STAGE_TABLE",
@@ -81,35 +80,37 @@ def stage_rows(
     kind: str,
     source: Source,
     resolved: Resolved,
-    preset: Preset | None,
+    marks: Sequence[tuple[str, str]] = (),
     date_format: str | None = None,
+    fields: int | None = None,
 ) -> Staged:
     """Parse the source into ``_shopseg_stg`` (no row dropped) and expose it with ``_row`` as ``_shopseg_rows``.
 
     Without a materialised source the file is streamed through the parser in one
     pass; the insertion order of the staging table is the file order, so its
-    rowid gives the row number.
+    rowid gives the row number. ``marks`` are extra reasons (label, SQL predicate over the source) counted
+    on kept rows; ``fields`` is the number of fields every line of a whitespace-separated source has.
     """
-    fields = {f.name: f for f in INPUTS[kind]}
-    marks = list(preset.marks) if preset else []
+    n_fields = fields
+    fields_ = {f.name: f for f in INPUTS[kind]}
+    marks = list(marks)
     extra = [f"_mark_{i}" for i in range(len(marks))] + (["_n_fields"] if "_n_fields" in source.columns else [])
     extra.append("_blank")
     raw = [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
     raw += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
     raw += ["_n_fields"] if "_n_fields" in source.columns else []
-    window = f" WINDOW w AS (PARTITION BY {preset.order_key} ORDER BY rowid)" if preset and preset.order_key else ""
     lead = [f"{source.row_sql} AS _row"] if source.materialized else []
-    layer1 = f"SELECT {', '.join(lead + raw + [_blank_sql(source) + ' AS _blank'])} FROM {source.from_sql}{window}"
+    layer1 = f"SELECT {', '.join(lead + raw + [_blank_sql(source) + ' AS _blank'])} FROM {source.from_sql}"
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {layer1}").fetchall()}
     for name in resolved.exprs:  # mixed-type JSON values arrive as JSON: read them as text
-        if types[name] == "JSON" and fields[name].type != "json":
+        if types[name] == "JSON" and fields_[name].type != "json":
             types[name] = "JSON_TEXT"
     keep = ["_row"] if source.materialized else []
     trimmed = keep + [f"{text_sql(quote(n), types[n])} AS {quote('_t_' + n)}" for n in resolved.exprs] + extra
     parsed, final = list(keep), list(keep)
     for name in resolved.exprs:
         typ = "VARCHAR" if types[name] == "JSON_TEXT" else types[name]
-        value, fallible = parse_sql(fields[name], "_t_" + name, typ, date_format)
+        value, fallible = parse_sql(fields_[name], "_t_" + name, typ, date_format)
         parsed.append(f"{value} AS {quote(name)}")
         final.append(quote(name))
         if fallible:
@@ -145,9 +146,9 @@ def stage_rows(
     return Staged(
         source=source,
         present=set(resolved.exprs),
-        raw_select=f"{', '.join(raw)} FROM {SOURCE_TABLE}{window}",
+        raw_select=f"{', '.join(raw)} FROM {SOURCE_TABLE}",
         marks=[m for m, _ in marks],
-        fields=preset.fields if preset else None,
+        fields=n_fields,
         json_text=frozenset(n for n, t in types.items() if t == "JSON_TEXT"),
         blank=blank,
     )
@@ -250,11 +251,11 @@ def range_checks(kind: str, staged: Staged) -> list[Check]:
                 )
             )
         elif f.type == "timestamp":
-            lo, hi = TS_RANGE
+            ts_lo, ts_hi = TS_RANGE
             checks.append(
                 Check(
                     f"{f.name}: date out of range",
-                    f"{col} NOT BETWEEN TIMESTAMP '{lo}' AND TIMESTAMP '{hi}'",
+                    f"{col} NOT BETWEEN TIMESTAMP '{ts_lo}' AND TIMESTAMP '{ts_hi}'",
                     "error",
                     f.name,
                     "a date between the years 1 and 9999",

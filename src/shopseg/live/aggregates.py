@@ -10,11 +10,11 @@ binary searches on the days (``count``) or the aggregate of one slice of the
 values: nothing else of the history is read.
 
 Matching, event days, windows, numeric values and the aggregates themselves are
-the batch evaluator's functions (:func:`~shopseg.segments.evaluate.matches_filters`,
-:func:`~shopseg.segments.evaluate.event_day`, :func:`~shopseg.segments.evaluate.event_window`,
-:func:`~shopseg.segments.evaluate.prop_number`, :func:`~shopseg.segments.evaluate.aggregate_values`),
+the batch evaluator's functions (:func:`~shopseg.rules.evaluate.matches_filters`,
+:func:`~shopseg.rules.evaluate.event_day`, :func:`~shopseg.rules.evaluate.event_window`,
+:func:`~shopseg.rules.evaluate.prop_number`, :func:`~shopseg.rules.evaluate.aggregate_values`),
 and the rule around the conditions is still evaluated by
-:func:`~shopseg.segments.evaluate.evaluate_node`; a Hypothesis test holds the
+:func:`~shopseg.rules.evaluate.evaluate_node`; a Hypothesis test holds the
 incremental memberships equal to a full rescan of the history. Sums are exactly
 rounded, so reading the values in day order rather than arrival order changes nothing.
 
@@ -26,7 +26,7 @@ with tuples). Adding an event copies the tuples it joins, O(matching events),
 a memory copy.
 
 >>> import datetime as dt
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> rule = parse_segment("events(type='purchase', within=-7d).sum(value) > 50").rule
 >>> cat = ConditionCatalogue({"big": [rule]})
 >>> series: dict = {}
@@ -43,7 +43,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shopseg.segments.evaluate import (
+from shopseg.rules.evaluate import (
     aggregate_values,
     event_day,
     event_props,
@@ -51,7 +51,7 @@ from shopseg.segments.evaluate import (
     matches_filters,
     prop_number,
 )
-from shopseg.segments.nodes import Event, Node, Value, walk
+from shopseg.rules.nodes import Event, Node, Value, walk
 
 __all__ = ["ConditionCatalogue", "Series"]
 
@@ -146,7 +146,7 @@ class ConditionCatalogue:
         props: dict[str, Any] | None = None
         typ = event.get("type")
         text = isinstance(typ, str)
-        for group in (self._by_type.get(typ, ()), self._any) if text else (self.keys,):  # type: ignore[call-overload]
+        for group in (self._by_type.get(str(typ), ()), self._any) if text else (self.keys,):
             for key in group:
                 if not (key.type_only and text) and not matches_filters(key.filters, event):
                     continue

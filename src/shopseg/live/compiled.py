@@ -1,6 +1,6 @@
 """The saved segments compiled, for one as-of day, into checks of one live profile.
 
-:func:`~shopseg.segments.evaluate.evaluate_node` walks the AST for every
+:func:`~shopseg.rules.evaluate.evaluate_node` walks the AST for every
 evaluation: a dictionary dispatch per node, an evaluator object per customer,
 and for every ``events(...)`` condition a look-up of its window and store slot.
 On the live path (every event re-evaluates the segments it touches) that
@@ -19,7 +19,7 @@ rescan by the batch evaluator.
 >>> import datetime as dt
 >>> from shopseg.live.aggregates import ConditionCatalogue
 >>> from shopseg.live.evaluator import LiveProfile
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> seg = parse_segment("events(type='ping', within=-1d).count >= 2")
 >>> cat = ConditionCatalogue({"twice": [seg.rule]})
 >>> prof = LiveProfile("c1")
@@ -39,9 +39,9 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from shopseg.segments.evaluate import customer_evaluator
-from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import And, Event, Node, Not, Or, Segment, SegmentRef
+from shopseg.rules.evaluate import customer_evaluator
+from shopseg.rules.fields import FIELDS, FieldRegistry
+from shopseg.rules.nodes import And, Event, Node, Not, Or, Segment, SegmentRef
 
 if TYPE_CHECKING:
     from shopseg.live.aggregates import ConditionCatalogue
@@ -92,7 +92,7 @@ class CompiledSegments:
         held = memo.get(name)
         if held is None:
             held = memo[name] = self.checks[name](profile, memo)
-        return held  # type: ignore[no-any-return]
+        return held
 
     def _batch(self, profile: LiveProfile, memo: dict[Any, Any]) -> Callable[[Node], bool]:
         """The batch evaluator of one profile (made once per memo), its event aggregates read from the store."""
@@ -106,7 +106,7 @@ class CompiledSegments:
                 orders=profile.orders,
                 aggregates=partial(self.catalogue.value, profile.series),
             )
-        return ev  # type: ignore[no-any-return]
+        return ev
 
     def _compile(self, node: Node) -> Check:
         if isinstance(node, And | Or):

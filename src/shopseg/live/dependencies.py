@@ -15,7 +15,7 @@ A segment depends on:
 ``orders(...)`` conditions read the batch purchase orders; they are clock
 dependent when windowed but no live event changes them.
 
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> deps = SegmentDependencies(parse_segment("events(type='add_to_cart', within=-7d).count >= 1").rule)
 >>> deps.clock, deps.event_types
 (True, frozenset({'add_to_cart'}))
@@ -27,9 +27,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from shopseg.segments.compile import inline_segments
-from shopseg.segments.evaluate import evaluate_node
-from shopseg.segments.nodes import Between, Compare, Event, In, Node, RelDate, Segment, walk
+from shopseg.rules.compile import inline_segments
+from shopseg.rules.evaluate import evaluate_node
+from shopseg.rules.nodes import Between, Compare, Event, In, Node, RelDate, Segment, walk
 
 __all__ = ["SegmentDependencies", "DependencyIndex"]
 

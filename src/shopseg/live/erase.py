@@ -29,7 +29,7 @@ from shopseg.config import get_setting
 from shopseg.errors import NotFound, ShopsegError
 
 if TYPE_CHECKING:
-    from shopseg.live.engine import LiveEngine
+    from shopseg.live.runtime import LiveEngine
 
 __all__ = ["erase_customer"]
 

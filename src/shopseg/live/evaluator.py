@@ -7,16 +7,16 @@ with the incremental aggregates of the segments' event conditions
 is in. Memberships are decided by the segments compiled for the day
 (:mod:`shopseg.live.compiled`): event conditions read the incremental store
 instead of a rescan of the history, every other condition is the batch
-evaluator's (:func:`shopseg.segments.evaluate.evaluate_node`) own step, and a
+evaluator's (:func:`shopseg.rules.evaluate.evaluate_node`) own step, and a
 Hypothesis test holds the memberships equal to a batch rescan, so live and
 batch agree on the same data.
 An event re-evaluates only the segments whose event conditions it passes, and
 :meth:`LiveEvaluator.tick` re-evaluates the clock dependent segments of every
-customer when the day moves. No I/O: the :class:`~shopseg.live.engine.LiveEngine`
+customer when the day moves. No I/O: the :class:`~shopseg.live.runtime.LiveEngine`
 adds storage, threads and delivery.
 
 >>> import datetime as dt
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> ev = LiveEvaluator({"carts": parse_segment("events(type='add_to_cart').count >= 1")})
 >>> [t.kind for t in ev.apply({"event_id": "e1", "customer_id": "c1", "type": "add_to_cart",
 ...                            "occurred_at": dt.datetime(2024, 6, 1, 9)}, dt.date(2024, 6, 1))]
@@ -32,8 +32,8 @@ from typing import Any, NamedTuple
 from shopseg.live.aggregates import ConditionCatalogue, Series
 from shopseg.live.compiled import CompiledSegments
 from shopseg.live.dependencies import DependencyIndex
-from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import Segment
+from shopseg.rules.fields import FIELDS, FieldRegistry
+from shopseg.rules.nodes import Segment
 
 __all__ = ["Transition", "LiveProfile", "LiveEvaluator"]
 
@@ -92,7 +92,7 @@ class LiveProfile:
         self.events += (
             (get("event_id"), typ, at, get("product_id"), tuple(props.items()) if isinstance(props, dict) else props),
         )
-        self.counts[typ] = self.counts.get(typ, 0) + 1
+        self.counts[str(typ)] = self.counts.get(str(typ), 0) + 1
         if self.last_event_at is None or (at is not None and at > self.last_event_at):
             self.last_event_at = at
 
@@ -142,13 +142,13 @@ class LiveEvaluator:
     def set_segments(self, segments: Mapping[str, Segment], as_of: dt.date | None = None) -> None:
         """Replace the segment set; memberships of new or changed segments are recomputed (no transitions)."""
         old = getattr(self, "segments", {})
-        before = self.catalogue.signature() if hasattr(self, "catalogue") else None
+        before = self.catalogue.signature() if hasattr(self, "catalogue") else None  # the first call sets it
         self.segments = dict(segments)
         self._compiled: dict[dt.date, CompiledSegments] = {}  # per as-of day, the latest few
         self._empty_day: dt.date | None = None  # the segments an eventless, fieldless profile is in, on that day
         self._empty_in: set[str] = set()
         self.index = DependencyIndex(self.segments)
-        self.catalogue = ConditionCatalogue({n: d.events for n, d in self.index.deps.items()})
+        self.catalogue: ConditionCatalogue = ConditionCatalogue({n: d.events for n, d in self.index.deps.items()})
         if before is not None and before != self.catalogue.signature():
             for prof in self.profiles.values():  # the conditions changed: rebuild the stores from the history
                 self._rebuild(prof)

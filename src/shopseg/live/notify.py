@@ -175,7 +175,7 @@ class Subscription:
             return None
         if item is self._CLOSE:
             raise StopAsyncIteration
-        return item  # type: ignore[no-any-return]
+        return item
 
     def pending(self) -> list[Notification]:
         """The notifications already queued (no waiting), so a burst goes out in one write."""

@@ -33,7 +33,7 @@ from shopseg.live.evaluator import LiveProfile, Transition
 if TYPE_CHECKING:
     import duckdb
 
-    from shopseg.segments.fields import FieldRegistry
+    from shopseg.rules.fields import FieldRegistry
     from shopseg.workspace import Workspace
 
 __all__ = [
@@ -175,7 +175,8 @@ def load_profiles(
 ) -> dict[str, LiveProfile]:
     """Every known customer: batch fields (features, RFM, lifecycle, lat/lon, and every other table of the
     ``fields`` registry), stored events, and (with ``orders_as_of``) purchase orders up to that day."""
-    con, out = workspace.con, {}
+    con = workspace.con
+    out: dict[str, LiveProfile] = {}
     for table, cols in _field_tables(workspace, fields):
         if not workspace.has_table(table):
             continue

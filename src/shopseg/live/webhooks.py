@@ -19,6 +19,7 @@ and ``live_dead_letters``.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import hashlib
 import hmac
@@ -153,7 +154,7 @@ class WebhookDispatcher:
         """Seconds waited before each retry: ``backoff``, ``2 x backoff``, ``4 x backoff``, ..."""
         return [self.backoff_s * 2**i for i in range(self.max_attempts - 1)]
 
-    def list(self) -> list[Webhook]:
+    def list(self) -> builtins.list[Webhook]:
         with self.lock:
             rows = self.workspace.con.execute(
                 f'SELECT webhook_id, url, secret, segments, created_at FROM "{WEBHOOKS_TABLE}" WHERE NOT deleted '
@@ -161,7 +162,7 @@ class WebhookDispatcher:
             ).fetchall()
         return [Webhook(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4]) for r in rows]
 
-    def add(self, url: str, segments: list[str], secret: str | None = None) -> Webhook:
+    def add(self, url: str, segments: builtins.list[str], secret: str | None = None) -> Webhook:
         """Register a webhook (a random secret when none is given) and start its worker."""
         hook = Webhook(secrets.token_hex(6), url, secret or secrets.token_urlsafe(32), tuple(segments), utcnow())
         with self.lock:
@@ -207,7 +208,7 @@ class WebhookDispatcher:
                 [hook.webhook_id, hook.url, attempts, error, utcnow(), json.dumps(n.to_dict())],
             )
 
-    def dead_letters(self) -> list[dict[str, Any]]:
+    def dead_letters(self) -> builtins.list[dict[str, Any]]:
         with self.lock:
             rows = self.workspace.con.execute(
                 f'SELECT webhook_id, url, attempts, last_error, failed_at, notification FROM "{DEAD_LETTERS_TABLE}" '

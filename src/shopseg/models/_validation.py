@@ -42,14 +42,13 @@ class Interval:
     closed: str = "both"
 
     def is_satisfied_by(self, value: Any) -> bool:
-        if isinstance(value, bool) or not isinstance(value, self.type):
+        if isinstance(value, bool) or not isinstance(value, self.type) or not isinstance(value, Real):
             return False
-        if isinstance(value, Real) and math.isnan(float(value)):
+        x = float(value)
+        if math.isnan(x):
             return False
-        left_ok = self.left is None or (value >= self.left if self.closed in ("left", "both") else value > self.left)
-        right_ok = self.right is None or (
-            value <= self.right if self.closed in ("right", "both") else value < self.right
-        )
+        left_ok = self.left is None or (x >= self.left if self.closed in ("left", "both") else x > self.left)
+        right_ok = self.right is None or (x <= self.right if self.closed in ("right", "both") else x < self.right)
         return bool(left_ok and right_ok)
 
     def __str__(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shopseg.personalize.baselines import BuyAgainRecommender, PopularityRecommender
 from shopseg.personalize.blend import Blend, choose_blend, load_blend
-from shopseg.personalize.evaluate import Evaluation, EvaluationResult, evaluate_recommenders, evaluate_workspace
+from shopseg.personalize.offline import Evaluation, EvaluationResult, evaluate_recommenders, evaluate_workspace
 from shopseg.personalize.recommend import ItemRecommender
 from shopseg.personalize.service import fit_workspace, recommend_customers, segment_top_products
 

@@ -153,7 +153,7 @@ def choose_blend(
     train : pandas.DataFrame
         Purchase lines that exclude the test holdout.
     views, segments
-        As in :func:`shopseg.personalize.evaluate.evaluate_recommenders`.
+        As in :func:`shopseg.personalize.offline.evaluate_recommenders`.
     k : int, default=10
     max_customers : int, default=5000
         Validation customers scored (a seeded sample when there are more).

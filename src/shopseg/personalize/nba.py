@@ -2,7 +2,7 @@
 
 >>> import tempfile, os
 >>> from shopseg.datasets import generate_store
->>> from shopseg.datasets.store import write_store
+>>> from shopseg.datasets.write import write_store
 >>> from shopseg.workspace import Workspace
 >>> ws = Workspace.init(os.path.join(tempfile.mkdtemp(), "ws.duckdb"))
 >>> write_store(ws, generate_store(300, seed=2))
@@ -24,9 +24,9 @@ from shopseg.engine import get_engine
 from shopseg.errors import SegmentError
 from shopseg.personalize.playbook import Playbook, default_playbook
 from shopseg.personalize.service import fit_workspace
-from shopseg.segments.compile import segment_flags
-from shopseg.segments.nodes import Segment
-from shopseg.segments.parse import parse_segment
+from shopseg.rules.compile import segment_flags
+from shopseg.rules.nodes import Segment
+from shopseg.rules.parse import parse_segment
 from shopseg.workspace import Workspace
 
 __all__ = ["NBA_TABLE", "next_best_actions", "ensure_inputs", "action_audiences"]
@@ -39,7 +39,7 @@ def ensure_inputs(ws: Workspace) -> None:
     """Build the customer features, RFM map and lifecycle stages when the workspace lacks them."""
     from shopseg.features import FEATURES_TABLE, build_features
     from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle
-    from shopseg.segments.rfm import RFM_TABLE, build_rfm
+    from shopseg.segments.rfm_map import RFM_TABLE, build_rfm
 
     if not ws.has_table(FEATURES_TABLE):
         build_features(ws)
@@ -50,7 +50,7 @@ def ensure_inputs(ws: Workspace) -> None:
 
 
 def _first_match(ws: Workspace, playbook: Playbook) -> pd.DataFrame:
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     store = SegmentStore(ws)
     rules = {r.name: Segment(parse_segment(r.when).rule, source=r.when, name=r.name) for r in playbook.rules}

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shopseg.errors import InvalidParameterError, SegmentError
-from shopseg.segments.parse import parse_segment
+from shopseg.rules.parse import parse_segment
 
 __all__ = ["PlaybookRule", "Playbook", "default_playbook", "load_playbook", "playbook_text"]
 

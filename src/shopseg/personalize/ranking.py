@@ -93,4 +93,4 @@ def block_metrics(idx: np.ndarray, got: sp.csr_matrix) -> tuple[np.ndarray, np.n
     ideal = np.concatenate([[0.0], np.cumsum(discount)])[np.minimum(np.diff(got.indptr), k)]
     dcg = rel @ discount
     ndcg = np.divide(dcg, ideal, out=np.zeros_like(dcg), where=ideal > 0)
-    return rel.any(axis=1), ndcg
+    return np.asarray(rel.any(axis=1)), ndcg

@@ -2,7 +2,7 @@
 
 >>> import tempfile, os
 >>> from shopseg.datasets import generate_store
->>> from shopseg.datasets.store import write_store
+>>> from shopseg.datasets.write import write_store
 >>> ws = Workspace.init(os.path.join(tempfile.mkdtemp(), "ws.duckdb"))
 >>> write_store(ws, generate_store(300, seed=2))
 >>> recs = recommend_customers(ws, ["c000001"], n=3)

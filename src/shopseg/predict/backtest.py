@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -78,12 +78,12 @@ class PurchaseBacktest:
     groups: pd.DataFrame
     mae: dict[str, float]
     customers: pd.DataFrame
-    info: dict[str, object] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def model_wins(self) -> bool:
         """True when the whole 95% interval of MAE(model) - MAE(naive) is below 0 (or, without one, MAE is lower)."""
-        lo, hi = self.info.get("mae_ci", (np.nan, np.nan))  # type: ignore[misc]
+        lo, hi = self.info.get("mae_ci", (np.nan, np.nan))
         if np.isfinite(hi):
             return bool(hi < 0)
         return self.mae["model"] < self.mae["naive"]
@@ -99,7 +99,7 @@ class PurchaseBacktest:
                 self.mae["model"],
                 self.mae["naive"],
                 ci,
-                higher_is_better=False,  # type: ignore[arg-type]
+                higher_is_better=False,
             )
             + " purchases per customer"
         )
@@ -109,10 +109,10 @@ class PurchaseBacktest:
         cov = self.info.get("coverage", {})
         pit = self.info.get("pit", [])
         return [
-            f"80% per-customer intervals hold the realised holdout purchases of {cov.get('purchases', np.nan):.1%} "  # type: ignore[union-attr]
-            f"of customers and their realised spend for {cov.get('value', np.nan):.1%} (target 75%-90%)",  # type: ignore[union-attr]
+            f"80% per-customer intervals hold the realised holdout purchases of {cov.get('purchases', np.nan):.1%} "
+            f"of customers and their realised spend for {cov.get('value', np.nan):.1%} (target 75%-90%)",
             "randomized PIT of holdout purchases, 10 bins (flat at 0.10 when calibrated): "
-            + " ".join(f"{v:.2f}" for v in pit),  # type: ignore[union-attr]
+            + " ".join(f"{v:.2f}" for v in pit),
         ]
 
 

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from shopseg._logging import get_logger
+from shopseg._sql import scalar_sql
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, NotFound, ShopsegError, WorkspaceError
 from shopseg.privacy.audit import (
@@ -183,20 +184,16 @@ def _erase_rows(ws: Workspace, customer_id: str, emails: list[str], devices: lis
         for table, c in sorted(cols.items()):
             n = 0
             if "customer_id" not in c and "order_id" in c and len(orders):
-                n += con.execute(
-                    f'DELETE FROM "{table}" WHERE order_id IN (SELECT order_id FROM _shopseg_forget_orders)'
-                ).fetchone()[0]
+                n += scalar_sql(
+                    con, f'DELETE FROM "{table}" WHERE order_id IN (SELECT order_id FROM _shopseg_forget_orders)'
+                )
             if "anonymous_id" in c and devices:  # the same device's anonymous browsing is theirs too (not another
                 mine = " AND customer_id IS NULL" if "customer_id" in c else ""  # customer's signed-in activity on it)
-                n += con.execute(
-                    f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?)){mine}', [devices]
-                ).fetchone()[0]
+                n += scalar_sql(con, f'DELETE FROM "{table}" WHERE anonymous_id IN (SELECT unnest(?)){mine}', [devices])
             if "customer_id" in c:
-                n += con.execute(f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id]).fetchone()[0]
+                n += scalar_sql(con, f'DELETE FROM "{table}" WHERE customer_id = ?', [customer_id])
             if "email" in c and emails and c["email"] == "VARCHAR" and "customer_id" not in c:
-                n += con.execute(
-                    f'DELETE FROM "{table}" WHERE lower(trim(email)) IN (SELECT unnest(?))', [emails]
-                ).fetchone()[0]
+                n += scalar_sql(con, f'DELETE FROM "{table}" WHERE lower(trim(email)) IN (SELECT unnest(?))', [emails])
             if n:
                 report.deleted[table] = int(n)
     finally:
@@ -208,11 +205,12 @@ def _erase_rows(ws: Workspace, customer_id: str, emails: list[str], devices: lis
             for value in [customer_id, *emails]:
                 pattern = word_pattern(value)
                 for _ in range(_REDACT_ROUNDS):
-                    n = con.execute(
+                    n = scalar_sql(
+                        con,
                         f'UPDATE "{table}" SET "{column}" = regexp_replace("{column}", ?, \'\\1{REDACTED}\\2\', \'gi\') '
                         f"WHERE regexp_matches(\"{column}\", ?, 'i')",
                         [pattern, pattern],
-                    ).fetchone()[0]
+                    )
                     if not n:
                         break
                     report.redacted[f"{table}.{column}"] = report.redacted.get(f"{table}.{column}", 0) + int(n)
@@ -250,7 +248,7 @@ def _journal_edit(
             return None
         if pending and is_pending(hasher, e, pending):
             return None
-        return _redact_json(e, patterns)  # type: ignore[no-any-return]
+        return _redact_json(e, patterns)
 
     return edit
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from shopseg._sql import scalar_sql
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, NotFound
 from shopseg.privacy.erasure import AUDIT_TABLE, customer_tables, record_audit, subject_hash
@@ -75,7 +76,7 @@ def apply_retention(
     if days < 0:
         raise InvalidParameterError(f"The 'days' parameter of retention must be >= 0 (0 keeps everything). Got {days}.")
     if days == 0:
-        total = ws.con.execute("SELECT count(*) FROM events").fetchone()[0]
+        total = scalar_sql(ws.con, "SELECT count(*) FROM events")
         return {"cutoff": None, "deleted": 0, "kept": int(total)}
     try:
         end = (
@@ -84,8 +85,8 @@ def apply_retention(
     except ValueError:
         raise InvalidParameterError(f"retention: --as-of must be an ISO date. Got {as_of!r}.") from None
     cutoff = end - dt.timedelta(days=days)
-    old = int(ws.con.execute("SELECT count(*) FROM events WHERE occurred_at < ?", [cutoff]).fetchone()[0])
-    total = int(ws.con.execute("SELECT count(*) FROM events").fetchone()[0])
+    old = int(scalar_sql(ws.con, "SELECT count(*) FROM events WHERE occurred_at < ?", [cutoff]))
+    total = int(scalar_sql(ws.con, "SELECT count(*) FROM events"))
     if not dry_run and old:
         with ws.transaction():
             ws.con.execute("DELETE FROM events WHERE occurred_at < ?", [cutoff])

@@ -28,8 +28,8 @@ def saved_segment_sizes(workspace: Workspace) -> pd.DataFrame:
     overview does not evaluate every rule on every page load; a segment saved
     since the last refresh shows no size until the next one.
     """
+    from shopseg.segments.definitions import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
     from shopseg.segments.saved import describe_broken
-    from shopseg.segments.store import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
 
     cols = ["name", "version", "definition", "description", "as_of", "size", "revenue_share", "error"]
     if not workspace.has_table(DEFINITIONS_TABLE):

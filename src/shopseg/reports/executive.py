@@ -175,7 +175,7 @@ def _at_risk(workspace: Workspace, last: dt.date) -> dict[str, Any] | None:
 
 def _movements(workspace: Workspace) -> tuple[tuple[dt.date, dt.date] | None, list[dict[str, Any]]]:
     """Size changes of saved segments and RFM segments between the two latest snapshot dates, biggest first."""
-    from shopseg.segments.store import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE
+    from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE
 
     parts = []
     if workspace.has_table(SNAPSHOTS_TABLE):

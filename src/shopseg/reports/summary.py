@@ -129,6 +129,6 @@ def store_kpis(workspace: Workspace) -> dict[str, Any]:
 
 
 def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
-    from shopseg.segments.rfm import rfm_segment_table
+    from shopseg.segments.rfm_map import rfm_segment_table
 
     return rfm_segment_table(workspace.ibis.table("customer_rfm"))

@@ -16,7 +16,7 @@ from shopseg.segments.lifecycle import (
     lifecycle_thresholds,
     stage_counts,
 )
-from shopseg.segments.rfm import (
+from shopseg.segments.rfm_map import (
     NO_PURCHASE,
     RFM_CELLS,
     RFM_SEGMENTS,

@@ -36,7 +36,7 @@ def _labels(ws: Workspace, table: str, column: str) -> list[str]:
 def _saved(ws: Workspace) -> list[str]:
     if not ws.has_table("segment_definitions"):
         return []
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     return [s.name for s in SegmentStore(ws).list()]
 
@@ -62,7 +62,7 @@ def segment_customer_ids(ws: Workspace, name: str, *, engine: str | None = None)
     if name in _saved(ws):
         from shopseg.config import get_setting
         from shopseg.engine import get_engine
-        from shopseg.segments.store import SegmentStore
+        from shopseg.segments.definitions import SegmentStore
 
         store = SegmentStore(ws)
         flags = store.frame(get_engine(ws, engine or get_setting("engine")), store.get(name).segment)
@@ -125,7 +125,7 @@ def segment_members(
     from shopseg.config import get_setting
     from shopseg.engine import get_engine
     from shopseg.features import FEATURES_TABLE
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     if rule in known_segment_names(ws):
         ids, _ = segment_customer_ids(ws, rule, engine=engine)

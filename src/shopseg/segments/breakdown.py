@@ -20,12 +20,12 @@ import pandas as pd
 
 from shopseg.errors import InvalidParameterError, did_you_mean
 from shopseg.features import FEATURES_TABLE
-from shopseg.segments.compile import segment_frame
+from shopseg.rules.compile import segment_frame
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
-    from shopseg.segments.nodes import Segment
-    from shopseg.segments.store import SegmentStore
+    from shopseg.rules.nodes import Segment
+    from shopseg.segments.definitions import SegmentStore
 
 __all__ = ["BREAKDOWN_DIMENSIONS", "segment_breakdown"]
 

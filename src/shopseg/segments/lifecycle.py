@@ -283,7 +283,9 @@ def lifecycle_stages(
     """
     overrides = {"new_days": new_days, "active_days": active_days, "lapsed_days": lapsed_days}
     if thresholds is None:
-        thresholds = lifecycle_thresholds(engine, as_of, **overrides)
+        thresholds = lifecycle_thresholds(
+            engine, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days
+        )
     elif as_of is not None or any(v is not None for v in overrides.values()):
         raise InvalidParameterError(
             "lifecycle_stages: pass either 'thresholds' or 'as_of'/'*_days' overrides, not both."

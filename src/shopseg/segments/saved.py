@@ -1,7 +1,7 @@
 """One saved segment version, and the saved segments that can be used now (the broken ones set apart, by name).
 
 A saved rule is read back from its stored text on every use, and what it may
-be changes after it was saved: the limits (:mod:`shopseg.segments.limits`)
+be changes after it was saved: the limits (:mod:`shopseg.rules.limits`)
 were added or lowered, a field it reads went away (predictions deleted), a
 segment it refers to broke. :func:`usable_segments` keeps every segment that
 still parses and validates against the others, and returns each one that does
@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shopseg.errors import Issue, SegmentError
-from shopseg.segments.fields import FieldRegistry
-from shopseg.segments.nodes import Segment
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.validate import referenced_segments, segment_issues, summarize
+from shopseg.rules.fields import FieldRegistry
+from shopseg.rules.nodes import Segment
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.validate import referenced_segments, segment_issues, summarize
 
 __all__ = ["SavedSegment", "usable_segments", "broken_ref_issues", "describe_broken", "named_error"]
 

@@ -1,4 +1,4 @@
-"""Questions about the dated membership snapshots of :class:`~shopseg.segments.store.SegmentStore`.
+"""Questions about the dated membership snapshots of :class:`~shopseg.segments.definitions.SegmentStore`.
 
 Who was in a segment on each snapshot date (``history``), who entered and who
 left between two dates (``movement``), and how customers moved between RFM

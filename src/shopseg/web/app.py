@@ -2,7 +2,7 @@
 
 ``create_app(workspace, routers=dashboard_routers())`` (what ``shopseg serve``
 does) adds the pages (:mod:`shopseg.web.pages`), their JSON endpoints
-(:mod:`shopseg.web.api`, under ``/api/v1/dashboard``) and the static files to
+(:mod:`shopseg.web.endpoints`, under ``/api/v1/dashboard``) and the static files to
 the API app, which brings the workspace, its lock, the API keys and the error
 shape.
 
@@ -21,7 +21,7 @@ from importlib import resources
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from shopseg.web import api, pages
+from shopseg.web import endpoints, pages
 
 __all__ = ["dashboard_routers", "plotly_js", "static_router"]
 
@@ -62,4 +62,4 @@ def _favicon() -> Response:
 
 def dashboard_routers() -> list[APIRouter]:
     """The routers to pass as ``create_app(..., routers=...)``: JSON endpoints, pages, static files."""
-    return [api.router, pages.router, static_router]
+    return [endpoints.router, pages.router, static_router]

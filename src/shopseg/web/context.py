@@ -23,7 +23,7 @@ from shopseg.api.deps import AppState, get_state
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
     from shopseg.workspace import Workspace
 
 __all__ = ["Session", "session", "cached", "invalidate"]
@@ -45,7 +45,7 @@ class Session:
 def session(request: Request) -> Iterator[Session]:
     """Hold the app's workspace for one request."""
     from shopseg.engine import get_engine
-    from shopseg.segments.store import SegmentStore
+    from shopseg.segments.definitions import SegmentStore
 
     state = get_state(request)
     with state.lock:

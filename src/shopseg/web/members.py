@@ -27,8 +27,8 @@ from shopseg.features import FEATURES_TABLE
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
-    from shopseg.segments.nodes import Segment
-    from shopseg.segments.store import SegmentStore
+    from shopseg.rules.nodes import Segment
+    from shopseg.segments.definitions import SegmentStore
 
 __all__ = [
     "issue_positions",
@@ -77,7 +77,7 @@ def issue_positions(issues: list[Issue]) -> list[dict[str, Any]]:
 
 
 def _members(store: SegmentStore, engine: Engine, segment: Segment, as_of: dt.date | str | None) -> Any:
-    from shopseg.segments.compile import segment_frame
+    from shopseg.rules.compile import segment_frame
 
     flags = segment_frame(
         engine, segment, as_of=store.as_of(as_of), fields=store.fields, segments=store.usable(segment)
@@ -93,8 +93,8 @@ def preview_rule(
 
     Raises :class:`~shopseg.errors.SegmentError` (with positioned issues) for a bad rule.
     """
-    from shopseg.segments.render import render
-    from shopseg.segments.validate import static_issues
+    from shopseg.rules.render import render
+    from shopseg.rules.validate import static_issues
 
     seg = store.check(definition)
     with time_budget(engine, "preview"):
@@ -148,7 +148,7 @@ def explain_member(
     store: SegmentStore, name: str, customer_id: str, as_of: dt.date | str | None = None
 ) -> dict[str, Any]:
     """Each condition of ``name`` with the customer's value and whether it held."""
-    from shopseg.segments.evaluate import explain_segment
+    from shopseg.rules.evaluate import explain_segment
 
     profile, events, orders = store.profile(customer_id)
     steps = explain_segment(

@@ -4,7 +4,7 @@ Each page is one route that takes the workspace lock, asks
 :mod:`shopseg.web.queries` for a few small frames, turns them into figures
 (:mod:`shopseg.web.charts`) and renders a template. Interactive parts (the
 builder's preview and save, member paging, explain, export, the event feed)
-call the JSON endpoints of :mod:`shopseg.web.api` from ``dashboard.js``.
+call the JSON endpoints of :mod:`shopseg.web.endpoints` from ``dashboard.js``.
 
 Without a valid key or session a page redirects to ``/login?next=PATH``; the
 builder needs the ``marketer`` role (viewers get a 403 page, and the edit and

@@ -86,7 +86,7 @@ def rfm_segments(workspace: Workspace) -> pd.DataFrame | None:
     """The RFM segment table (customers, shares, means), or None before ``shopseg rfm``."""
     if not workspace.has_table("customer_rfm"):
         return None
-    from shopseg.segments.rfm import rfm_segment_table
+    from shopseg.segments.rfm_map import rfm_segment_table
 
     return rfm_segment_table(workspace.ibis.table("customer_rfm"))
 
@@ -126,7 +126,7 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
     """
     try:
         from shopseg.experiments import analyze_experiment
-        from shopseg.experiments.store import EXPERIMENTS_TABLE, list_experiments
+        from shopseg.experiments.records import EXPERIMENTS_TABLE, list_experiments
     except ImportError:  # the experiments module (issue 8) is not part of this install
         return None
     if not workspace.has_table(EXPERIMENTS_TABLE):

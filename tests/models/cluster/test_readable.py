@@ -8,9 +8,9 @@ import pytest
 
 from shopseg.errors import InvalidParameterError
 from shopseg.models.cluster import ClusterSegmenter, bootstrap_stability, profile_clusters, promote_cluster
-from shopseg.segments.fields import FIELDS
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.validate import validate_segment
+from shopseg.rules.fields import FIELDS
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.validate import validate_segment
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ router = APIRouter(
 )
 
 
-def _live(state: AppState):  # type: ignore[no-untyped-def]
+def _live(state: AppState):
     if state.live is None:
         raise UnsupportedOperationError("customers: the server runs without live mode. Hint: `shopseg serve --live`.")
     return state.live

@@ -31,7 +31,7 @@ router = APIRouter(tags=["notifications"], responses={401: {"model": ErrorOut}, 
 KEEPALIVE_S = 15.0
 
 
-def _live(state: AppState):  # type: ignore[no-untyped-def]
+def _live(state: AppState):
     if state.live is None:
         raise UnsupportedOperationError(
             "notifications: the server runs without live mode. Hint: `shopseg serve --live`."

@@ -1,4 +1,4 @@
-"""``/api/v1/segments``: saved segments through :class:`~shopseg.segments.store.SegmentStore`.
+"""``/api/v1/segments``: saved segments through :class:`~shopseg.segments.definitions.SegmentStore`.
 
 Reading and previewing needs a viewer key; creating, replacing, deleting and
 exporting members needs a marketer key. Every saved segment is live: a change
@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends
 from shopseg.api.deps import AppState, Principal, get_state, require_role
 from shopseg.api.schemas import ErrorOut, MembersOut, PreviewIn, PreviewOut, SegmentIn, SegmentOut, SegmentUpdateIn
 from shopseg.errors import SegmentError, SegmentExistsError, UnsupportedOperationError
-from shopseg.segments.render import to_json
+from shopseg.rules.render import to_json
+from shopseg.segments.definitions import SavedSegment, SegmentStore
 from shopseg.segments.saved import describe_broken
-from shopseg.segments.store import SavedSegment, SegmentStore
 
 __all__ = ["router"]
 

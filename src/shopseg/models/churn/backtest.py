@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ class ChurnBacktest:
     metrics: pd.DataFrame
     reliability: pd.DataFrame
     predictions: pd.DataFrame
-    info: dict[str, object] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
     def verdicts(self) -> list[str]:
         """Plain-words comparisons by AUC, each with the 95% bootstrap interval of the difference.
@@ -96,7 +96,7 @@ class ChurnBacktest:
         ]
         out = []
         for a, b, name, other in pairs:
-            interval = ci.get(f"{a}-{b}", (float("nan"), float("nan")))  # type: ignore[union-attr]
+            interval = ci.get(f"{a}-{b}", (float("nan"), float("nan")))
             out.append(verdict(name, other, "AUC", float(auc[a]), float(auc[b]), interval))
         return out
 
@@ -229,7 +229,7 @@ def churn_backtest(
         [reliability_table(y, np.clip(probs[k], 0, 1)).assign(score=k) for k in SCORES], ignore_index=True
     )[["score", "bin", "customers", "mean_predicted", "observed_rate"]]
     predictions = pd.DataFrame({"customer_id": test["customer_id"], "churned": y, **{k: probs[k] for k in SCORES}})
-    info: dict[str, object] = {
+    info: dict[str, Any] = {
         "train_cutoff": train_cut.isoformat(),
         "test_cutoff": test_cut.isoformat(),
         "horizon_days": horizon_days,

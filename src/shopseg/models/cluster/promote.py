@@ -68,7 +68,8 @@ def _num(value: float) -> str:
 
 def _design(frame: pd.DataFrame, features: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, str | None]]]:
     """Plain numeric columns plus one indicator per value of each text feature."""
-    cols, spec = [], []
+    cols: list[np.ndarray] = []
+    spec: list[tuple[str, str | None]] = []
     for f in features:
         if pd.api.types.is_numeric_dtype(frame[f]) or pd.api.types.is_bool_dtype(frame[f]):
             cols.append(pd.to_numeric(frame[f], errors="coerce").astype(float).to_numpy())

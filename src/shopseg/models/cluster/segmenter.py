@@ -176,7 +176,7 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
                     f"The 'n_clusters' parameter of ClusterSegmenter must be at most the number of customers "
                     f"({n_samples}). Got {self.n_clusters} instead."
                 )
-            return [int(self.n_clusters)]  # type: ignore[arg-type]
+            return [int(self.n_clusters)]
         lo, hi = self._check_k_range()
         hi = min(hi, n_samples - 1)
         if hi < lo:

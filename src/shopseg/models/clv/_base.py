@@ -33,6 +33,8 @@ class Estimator:
     """``get_params``/``set_params``/``repr`` from the constructor signature (sklearn habit)."""
 
     _parameter_constraints: dict[str, list[Any]] = {}
+    params_: dict[str, float]  # set by fit
+    standard_errors_: dict[str, float]
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._parameter_constraints}
@@ -106,7 +108,7 @@ def _standard_errors(
     hess = numerical_hessian(nll, log_params) if nll_grad is None else _hessian_from_gradient(nll_grad, log_params)
     try:
         cov = np.linalg.inv(hess)
-        ok = np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)
+        ok = bool(np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0))
     except np.linalg.LinAlgError:
         ok = False
     if not ok:

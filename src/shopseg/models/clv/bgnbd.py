@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from shopseg.models.clv._purchase import PurchaseModel
+from shopseg.models.clv._purchase import PmfStepper, PurchaseModel
 from shopseg.models.clv._summary import Summary
 
 __all__ = ["BetaGeoModel"]
@@ -48,7 +48,7 @@ def _expected_given_alive(
     return out
 
 
-class _BetaGeoStepper:
+class _BetaGeoStepper(PmfStepper):
     """P(n | alive) of the BG/NBD family for n = 0, 1, ... by recursion in n (no special function per step).
 
     With k = r + x, q = (alpha+T)/(alpha+T+t), c = b + x + shift: the negative binomial count
@@ -240,7 +240,7 @@ class BetaGeoModel(PurchaseModel):
             )
         return stay + drop
 
-    def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> _BetaGeoStepper:
+    def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> PmfStepper:
         return _BetaGeoStepper(p, t, x, T, self._shift)
 
     def _next_order_closed(

@@ -7,14 +7,14 @@ event condition becomes one conditional aggregate in a single pass over
 ``events`` grouped by customer (and one over purchase orders for ``orders(...)``). Values enter as Ibis literals and identifiers
 only come from the field registry or validated property names, so no user text
 reaches the SQL except as a quoted literal. Semantics (NULLs, dates, windows)
-are those of :mod:`shopseg.segments.evaluate`.
+are those of :mod:`shopseg.rules.evaluate`.
 
 The one engine-specific piece is the JSON property reader: DuckDB's
 ``json_extract_string`` and Spark's ``get_json_object`` (both return the text
 of a top-level scalar), declared as Ibis builtin functions.
 
->>> from shopseg.segments.parse import parse_segment
->>> from shopseg.segments.compile import segment_members   # doctest: +SKIP
+>>> from shopseg.rules.parse import parse_segment
+>>> from shopseg.rules.compile import segment_members   # doctest: +SKIP
 >>> segment_members(engine, parse_segment("orders >= 3"), as_of="2011-12-09")  # doctest: +SKIP
 """
 
@@ -31,9 +31,9 @@ import ibis
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import AsOf, parse_date
 from shopseg.features.purchases import purchase_lines, purchase_orders
-from shopseg.segments.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
-from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import (
+from shopseg.rules.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
+from shopseg.rules.fields import FIELDS, FieldRegistry
+from shopseg.rules.nodes import (
     And,
     Between,
     Compare,
@@ -51,8 +51,8 @@ from shopseg.segments.nodes import (
     Value,
     walk,
 )
-from shopseg.segments.render import render
-from shopseg.segments.validate import iso_date, validate_segment
+from shopseg.rules.render import render
+from shopseg.rules.validate import iso_date, validate_segment
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

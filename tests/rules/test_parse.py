@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shopseg.errors import SegmentError
-from shopseg.segments.nodes import (
+from shopseg.rules.nodes import (
     And,
     Between,
     Compare,
@@ -24,9 +24,9 @@ from shopseg.segments.nodes import (
     Segment,
     SegmentRef,
 )
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.render import render, to_json
-from tests.segments.test_properties import rules
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.render import render, to_json
+from tests.rules.test_properties import rules
 
 README_RULES = [
     "last_order < -90d AND orders >= 3 AND email_marketing = true AND NOT segment('vip')",
@@ -286,12 +286,12 @@ def test_deep_nesting_is_an_error_not_a_crash():
 def test_language_reference_is_current_and_its_examples_are_valid():
     from pathlib import Path
 
-    from shopseg.segments.fields import _EXAMPLES, reference_markdown
-    from shopseg.segments.validate import validate_segment
+    from shopseg.rules.fields import _EXAMPLES, reference_markdown
+    from shopseg.rules.validate import validate_segment
 
     page = Path(__file__).resolve().parents[2] / "docs" / "segment-language.md"
     assert page.read_text(encoding="utf-8") == reference_markdown(), (
-        "docs/segment-language.md is stale: regenerate with `python -m shopseg.segments.fields > docs/segment-language.md`"
+        "docs/segment-language.md is stale: regenerate with `python -m shopseg.rules.fields > docs/segment-language.md`"
     )
     for _, text in _EXAMPLES:
         seg = validate_segment(parse_segment(text))

@@ -1,6 +1,6 @@
 """AST -> canonical text form and JSON form; ``parse_segment(render(x)) == x`` for both.
 
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> render(parse_segment("orders>=3 and (country in ('DE','AT') or NOT spent < 10)"))
 "orders >= 3 AND (country IN ('DE', 'AT') OR NOT spent < 10)"
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shopseg.segments.nodes import (
+from shopseg.rules.nodes import (
     And,
     Between,
     Compare,

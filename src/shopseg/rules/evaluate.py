@@ -1,6 +1,6 @@
 """Evaluate a rule on one customer's profile and events, in pure Python (the live path and the oracle).
 
-Semantics shared with :mod:`shopseg.segments.compile` (a Hypothesis test holds the two equal):
+Semantics shared with :mod:`shopseg.rules.compile` (a Hypothesis test holds the two equal):
 
 - **Missing values.** A condition on a missing (NULL/NaN) value is false;
   ``IS NULL`` is the only test that sees it. ``NOT`` is the complement, so
@@ -42,8 +42,8 @@ import pandas as pd
 
 from shopseg.errors import Issue, SegmentError
 from shopseg.features.asof import parse_date
-from shopseg.segments.fields import FIELDS, FieldRegistry
-from shopseg.segments.nodes import (
+from shopseg.rules.fields import FIELDS, FieldRegistry
+from shopseg.rules.nodes import (
     And,
     Between,
     Compare,
@@ -61,7 +61,7 @@ from shopseg.segments.nodes import (
     Value,
     walk,
 )
-from shopseg.segments.validate import iso_date, validate_segment
+from shopseg.rules.validate import iso_date, validate_segment
 
 __all__ = [
     "evaluate_segment",
@@ -409,7 +409,7 @@ def evaluate_segment(
 
     Examples
     --------
-    >>> from shopseg.segments.parse import parse_segment
+    >>> from shopseg.rules.parse import parse_segment
     >>> seg = parse_segment("orders >= 3 AND last_order < -90d")
     >>> evaluate_segment(seg, {"orders": 4, "last_order_at": "2024-01-02"}, as_of="2024-06-30")
     True
@@ -449,13 +449,13 @@ def explain_segment(
 
     Examples
     --------
-    >>> from shopseg.segments.parse import parse_segment
+    >>> from shopseg.rules.parse import parse_segment
     >>> steps = explain_segment(parse_segment("orders >= 3 AND spent > 100"), {"orders": 4, "revenue": 50.0},
     ...                         as_of="2024-06-30")
     >>> [(s.condition, s.value, s.held) for s in steps]
     [('orders >= 3 AND spent > 100', None, False), ('orders >= 3', 4, True), ('spent > 100', 50.0, False)]
     """
-    from shopseg.segments.render import render_node
+    from shopseg.rules.render import render_node
 
     day = parse_date(as_of)
     validate_segment(segment, fields, segments if segments is not None else None)

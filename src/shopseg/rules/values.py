@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from shopseg.errors import Issue, NotFound, did_you_mean
-from shopseg.segments.nodes import Compare, In, Node, walk
+from shopseg.rules.nodes import Compare, In, Node, walk
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from shopseg.segments.fields import FieldRegistry
-    from shopseg.segments.nodes import Segment
+    from shopseg.rules.fields import FieldRegistry
+    from shopseg.rules.nodes import Segment
     from shopseg.workspace import Workspace
 
 __all__ = ["field_values", "value_warnings"]

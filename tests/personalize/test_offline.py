@@ -8,8 +8,8 @@ import scipy.sparse as sp
 from sklearn.metrics import ndcg_score
 
 from shopseg.personalize import Blend, choose_blend, load_blend, recommend_customers
-from shopseg.personalize.evaluate import BUY_AGAIN, GLOBAL, MODEL, evaluate_recommenders, evaluate_workspace
 from shopseg.personalize.interactions import load_purchases
+from shopseg.personalize.offline import BUY_AGAIN, GLOBAL, MODEL, evaluate_recommenders, evaluate_workspace
 from shopseg.personalize.ranking import holdout_last_order, rank_metrics
 
 

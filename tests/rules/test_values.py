@@ -11,8 +11,8 @@ from shopseg.api import create_app
 from shopseg.cli import _common
 from shopseg.cli.main import app
 from shopseg.errors import NotFound
-from shopseg.segments.store import SegmentStore
-from shopseg.segments.values import field_values
+from shopseg.rules.values import field_values
+from shopseg.segments.definitions import SegmentStore
 from shopseg.web import dashboard_routers
 from shopseg.workspace import Workspace
 

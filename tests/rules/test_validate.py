@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shopseg.errors import SegmentError
-from shopseg.segments.fields import FIELDS
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.validate import segment_issues, validate_segment
+from shopseg.rules.fields import FIELDS
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.validate import segment_issues, validate_segment
 
 
 def _error(text, **kw) -> SegmentError:

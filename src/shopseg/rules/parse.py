@@ -1,10 +1,10 @@
-"""Text form and JSON form of a segment rule -> one AST (:mod:`shopseg.segments.nodes`).
+"""Text form and JSON form of a segment rule -> one AST (:mod:`shopseg.rules.nodes`).
 
 The text form is parsed by a Lark LALR grammar (:data:`GRAMMAR`); keywords are
 case-insensitive, strings take single or double quotes with backslash escapes.
 Syntax errors are reported as a :class:`~shopseg.errors.SegmentError` whose
 message points at the character (line, column and a caret). Names and values
-are checked later by :func:`shopseg.segments.validate.validate_segment`.
+are checked later by :func:`shopseg.rules.validate.validate_segment`.
 
 >>> parse_segment("orders >= 3 AND NOT segment('vip')").rule
 And(items=(Compare(field='orders', op='>=', value=3), Not(item=SegmentRef(name='vip'))))
@@ -22,8 +22,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from shopseg.errors import Issue, RuleTooLargeError, SegmentError
-from shopseg.segments.limits import RuleLimits, json_shape, lark_shape, length_issue, shape_issues
-from shopseg.segments.nodes import (
+from shopseg.rules.limits import RuleLimits, json_shape, lark_shape, length_issue, shape_issues
+from shopseg.rules.nodes import (
     COMPARE_OPS,
     And,
     Between,
@@ -42,8 +42,8 @@ from shopseg.segments.nodes import (
     Span,
     Value,
 )
-from shopseg.segments.render import render
-from shopseg.segments.validate import caret_message, summarize
+from shopseg.rules.render import render
+from shopseg.rules.validate import caret_message, summarize
 
 __all__ = ["GRAMMAR", "parse_segment", "parse_text", "parse_json"]
 
@@ -331,7 +331,7 @@ def _end_span(text: str) -> Span:
 def parse_text(text: str) -> Segment:
     """Parse the text form; raise :class:`SegmentError` on a syntax error (with a caret).
 
-    The limits of :mod:`shopseg.segments.limits` hold before any expensive step: the length before Lark
+    The limits of :mod:`shopseg.rules.limits` hold before any expensive step: the length before Lark
     reads the text, depth and node count before its parse tree becomes the AST (:class:`RuleTooLargeError`,
     or a :class:`SegmentError` with code ``too_deep`` / ``too_many_nodes``).
     """

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from shopseg.features import FEATURE_COLUMNS, FEATURES_TABLE
 from shopseg.interests import INTERESTS_TABLE
 from shopseg.segments.lifecycle import LIFECYCLE_STAGES, LIFECYCLE_TABLE
-from shopseg.segments.rfm import NO_PURCHASE, RFM_SEGMENTS, RFM_TABLE
+from shopseg.segments.rfm_map import NO_PURCHASE, RFM_SEGMENTS, RFM_TABLE
 
 __all__ = [
     "Field",
@@ -339,10 +339,10 @@ _OPERATORS = [
 def reference_markdown() -> str:
     """The segment-language reference (docs/segment-language.md), generated from this registry and the parser."""
     from shopseg.errors import SegmentError
-    from shopseg.segments.limits import limits_markdown
-    from shopseg.segments.parse import GRAMMAR, parse_segment
-    from shopseg.segments.render import to_json
-    from shopseg.segments.validate import validate_segment
+    from shopseg.rules.limits import limits_markdown
+    from shopseg.rules.parse import GRAMMAR, parse_segment
+    from shopseg.rules.render import to_json
+    from shopseg.rules.validate import validate_segment
 
     try:
         validate_segment(parse_segment("orders >= 3 AND recnecy < 30 AND last_order < -90x"))
@@ -351,17 +351,17 @@ def reference_markdown() -> str:
     lines = [
         "# Segment language",
         "",
-        "Generated from `shopseg.segments.fields` (`python -m shopseg.segments.fields > docs/segment-language.md`);",
-        "`tests/segments/test_parse.py` fails when this page is stale.",
+        "Generated from `shopseg.rules.fields` (`python -m shopseg.rules.fields > docs/segment-language.md`);",
+        "`tests/rules/test_parse.py` fails when this page is stale.",
         "",
         "A rule has a **text form** (readable, diffable) and an equivalent **JSON form** (API); both parse to one AST",
-        "(`shopseg.segments.nodes`), which compiles to one Ibis expression (DuckDB and Spark) and also evaluates in",
+        "(`shopseg.rules.nodes`), which compiles to one Ibis expression (DuckDB and Spark) and also evaluates in",
         "Python on a single profile. A Hypothesis test holds the two equal.",
         "",
         "```python",
-        "from shopseg.segments.parse import parse_segment",
-        "from shopseg.segments.compile import segment_members",
-        "from shopseg.segments.evaluate import evaluate_segment, explain_segment",
+        "from shopseg.rules.parse import parse_segment",
+        "from shopseg.rules.compile import segment_members",
+        "from shopseg.rules.evaluate import evaluate_segment, explain_segment",
         'seg = parse_segment("orders >= 3 AND last_order < -90d")',
         'members = segment_members(engine, seg, as_of="2024-06-30").to_pandas()',
         'evaluate_segment(seg, {"orders": 4, "last_order_at": "2024-01-02"}, as_of="2024-06-30")  # True',
@@ -430,8 +430,8 @@ def reference_markdown() -> str:
         "",
         "```python",
         "from shopseg.engine import get_engine",
-        "from shopseg.segments.compile import segment_members, segment_size",
-        "from shopseg.segments.parse import parse_segment",
+        "from shopseg.rules.compile import segment_members, segment_size",
+        "from shopseg.rules.parse import parse_segment",
         "",
         'engine = get_engine(ws, "duckdb")                    # or "spark": the same compiled expression',
         'rule = parse_segment("orders >= 3 AND email_marketing = true")',

@@ -23,7 +23,7 @@ Lark's parse tree before it becomes the AST, on a JSON document before it is
 read, on an AST built in Python before it is validated, and on a rule with its
 ``segment('name')`` references inlined before it is compiled.
 
->>> from shopseg.segments.parse import parse_segment
+>>> from shopseg.rules.parse import parse_segment
 >>> rule_shape(parse_segment("orders >= 3 AND NOT segment('vip')").rule)
 Shape(depth=3, nodes=4)
 """
@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from shopseg.config import SETTINGS, get_setting
 from shopseg.errors import InvalidParameterError, Issue
-from shopseg.segments.nodes import And, Node, Not, Or, Segment, SegmentRef
+from shopseg.rules.nodes import And, Node, Not, Or, Segment, SegmentRef
 
 __all__ = [
     "Shape",
@@ -178,7 +178,7 @@ def rule_shape(node: Node) -> Shape:
 
 
 def lark_shape(tree: Any) -> Shape:
-    """Depth and node count of the AST a Lark parse tree of :data:`~shopseg.segments.parse.GRAMMAR` becomes."""
+    """Depth and node count of the AST a Lark parse tree of :data:`~shopseg.rules.parse.GRAMMAR` becomes."""
     depth = nodes = 0
     stack: list[tuple[Any, int]] = [(tree, 0)]
     while stack:
@@ -197,7 +197,7 @@ def lark_shape(tree: Any) -> Shape:
 
 
 def json_shape(data: Any) -> Shape:
-    """Depth and node count of the AST a JSON-form document becomes (as :func:`~shopseg.segments.parse.parse_json` reads it)."""
+    """Depth and node count of the AST a JSON-form document becomes (as :func:`~shopseg.rules.parse.parse_json` reads it)."""
     depth = nodes = 0
     stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:

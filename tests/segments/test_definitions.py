@@ -7,11 +7,11 @@ import pytest
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, NotFound, SegmentError
 from shopseg.features import build_features
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.rfm import build_rfm
-from shopseg.segments.store import SegmentStore
-from shopseg.segments.validate import static_issues
-from tests.segments.test_compile import AS_OF, make_shop
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.validate import static_issues
+from shopseg.segments.definitions import SegmentStore
+from shopseg.segments.rfm_map import build_rfm
+from tests.rules.test_compile import AS_OF, make_shop
 
 
 @pytest.fixture

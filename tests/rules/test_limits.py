@@ -16,16 +16,16 @@ from shopseg.config import config_context
 from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, RuleTooLargeError, SegmentError
 from shopseg.live.clock import ManualClock
-from shopseg.live.engine import LiveEngine
-from shopseg.segments.compile import segment_frame
-from shopseg.segments.evaluate import evaluate_segment
-from shopseg.segments.limits import expanded_shape, rule_shape
-from shopseg.segments.nodes import Compare, Not, Segment
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.store import SNAPSHOTS_TABLE, SegmentStore
-from shopseg.segments.validate import validate_segment
+from shopseg.live.runtime import LiveEngine
+from shopseg.rules.compile import segment_frame
+from shopseg.rules.evaluate import evaluate_segment
+from shopseg.rules.limits import expanded_shape, rule_shape
+from shopseg.rules.nodes import Compare, Not, Segment
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.validate import validate_segment
+from shopseg.segments.definitions import SNAPSHOTS_TABLE, SegmentStore
 from shopseg.workspace import Workspace
-from tests.segments.test_compile import AS_OF, make_shop
+from tests.rules.test_compile import AS_OF, make_shop
 
 
 def max_nodes_rule() -> str:

@@ -9,7 +9,7 @@ from scipy import stats as sps
 
 from shopseg.errors import InvalidParameterError, NotFound, WorkspaceError
 from shopseg.experiments import analyze_experiment, assign_experiment, create_experiment, experiment_outcomes
-from shopseg.experiments.store import ASSIGNMENTS_TABLE
+from shopseg.experiments.records import ASSIGNMENTS_TABLE
 from shopseg.segments.audience import segment_customer_ids
 
 START = "2026-01-01"

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from shopseg.errors import InvalidParameterError
-from shopseg.live.engine import LiveEngine
 from shopseg.live.evaluator import Transition
 from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, ReentryPolicy
+from shopseg.live.runtime import LiveEngine
 from shopseg.workspace import Workspace
 from tests.api.helpers import Receiver, wait_until
 

@@ -10,7 +10,7 @@ import pytest
 
 from shopseg.datasets import TRUTH_TABLE, generate_store, write_parquet, write_store
 from shopseg.datasets.generator import TABLE_ORDER
-from shopseg.datasets.store import META_KEY
+from shopseg.datasets.write import META_KEY
 from shopseg.errors import SchemaError, WorkspaceError
 from shopseg.schema import TABLES
 from shopseg.workspace import INGEST_LOG

@@ -22,9 +22,9 @@ import re
 from collections.abc import Mapping, Sequence
 
 from shopseg.errors import Issue, SegmentError, did_you_mean
-from shopseg.segments.fields import FIELDS, PREDICT_HINT, Field, FieldRegistry
-from shopseg.segments.limits import RuleLimits, expanded_shape, rule_shape, shape_issues
-from shopseg.segments.nodes import (
+from shopseg.rules.fields import FIELDS, PREDICT_HINT, Field, FieldRegistry
+from shopseg.rules.limits import RuleLimits, expanded_shape, rule_shape, shape_issues
+from shopseg.rules.nodes import (
     AGGREGATES,
     COMPARE_OPS,
     DATE_UNITS,
@@ -344,7 +344,7 @@ def segment_issues(
 ) -> list[Issue]:
     """Every issue of ``seg``; an empty list when it is valid.
 
-    A rule over the depth or node limit (:mod:`shopseg.segments.limits`) is reported before anything walks
+    A rule over the depth or node limit (:mod:`shopseg.rules.limits`) is reported before anything walks
     it; with ``segments``, the limits also hold for the rule with its references inlined.
     """
     limits = RuleLimits.current()
@@ -372,7 +372,7 @@ def validate_segment(
     Parameters
     ----------
     seg : Segment
-        From :func:`shopseg.segments.parse.parse_segment`.
+        From :func:`shopseg.rules.parse.parse_segment`.
     fields : FieldRegistry, default=FIELDS
         Allowed fields.
     segments : mapping of str to Segment, default=None

@@ -15,17 +15,17 @@ from sqlglot import exp
 from shopseg.engine import get_engine
 from shopseg.errors import NotFound, SegmentError
 from shopseg.features import build_features
-from shopseg.segments.compile import segment_frame, segment_members, segment_size
-from shopseg.segments.fields import FIELDS
+from shopseg.rules.compile import segment_frame, segment_members, segment_size
+from shopseg.rules.fields import FIELDS
+from shopseg.rules.nodes import Compare, Contains, Event, In, Segment, SegmentRef
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.render import to_json
 from shopseg.segments.lifecycle import build_lifecycle
-from shopseg.segments.nodes import Compare, Contains, Event, In, Segment, SegmentRef
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.render import to_json
-from shopseg.segments.rfm import build_rfm
+from shopseg.segments.rfm_map import build_rfm
 from shopseg.workspace import Workspace
 from tests.engines.conftest import engines_for
+from tests.rules.test_properties import rules
 from tests.segments.segment_store import write_store
-from tests.segments.test_properties import rules
 
 AS_OF = "2024-06-30"
 PURCHASES = {
@@ -194,7 +194,7 @@ def test_unknown_fields_and_segments_cannot_be_compiled():
 
 
 def test_many_segments_evaluate_in_one_query(shop):
-    from shopseg.segments.compile import segment_flags
+    from shopseg.rules.compile import segment_flags
 
     engine = get_engine(shop, "duckdb")
     segs = {text: parse_segment(text) for text, _ in CASES}

@@ -57,8 +57,8 @@ from shopseg.live.evaluator import LiveEvaluator, Transition
 from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, Notifier, ReentryPolicy, Subscription
 from shopseg.live.webhooks import WebhookDispatcher
-from shopseg.segments.nodes import walk
-from shopseg.segments.store import SegmentStore
+from shopseg.rules.nodes import walk
+from shopseg.segments.definitions import SegmentStore
 
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace

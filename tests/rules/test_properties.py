@@ -17,10 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopseg.schema import ibis_schema
-from shopseg.segments.compile import segment_frame
-from shopseg.segments.evaluate import evaluate_segment
-from shopseg.segments.nodes import (
+from shopseg.rules.compile import segment_frame
+from shopseg.rules.evaluate import evaluate_segment
+from shopseg.rules.nodes import (
     And,
     Between,
     Compare,
@@ -34,6 +33,7 @@ from shopseg.segments.nodes import (
     RelDate,
     Segment,
 )
+from shopseg.schema import ibis_schema
 
 AS_OF = dt.date(2024, 6, 30)
 COUNTRIES = ["DE", "FR", "GB", "Zürich"]

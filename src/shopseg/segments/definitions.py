@@ -35,15 +35,15 @@ from shopseg.engine.budget import time_budget
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, SegmentExistsError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
-from shopseg.segments.compile import segment_flags, segment_frame
-from shopseg.segments.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
-from shopseg.segments.limits import RuleLimits
-from shopseg.segments.nodes import Segment
-from shopseg.segments.parse import parse_segment
-from shopseg.segments.render import render
+from shopseg.rules.compile import segment_flags, segment_frame
+from shopseg.rules.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
+from shopseg.rules.limits import RuleLimits
+from shopseg.rules.nodes import Segment
+from shopseg.rules.parse import parse_segment
+from shopseg.rules.render import render
+from shopseg.rules.validate import referenced_segments, static_issues, summarize, validate_segment
 from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, named_error, usable_segments
 from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
-from shopseg.segments.validate import referenced_segments, static_issues, summarize, validate_segment
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -129,7 +129,7 @@ class SegmentStore(SnapshotQueries):
 
     def value_warnings(self, seg: Segment) -> list[str]:
         """Text values the rule compares a field to that no customer has, with the closest existing ones."""
-        from shopseg.segments.values import value_warnings
+        from shopseg.rules.values import value_warnings
 
         return [i.message for i in value_warnings(self.workspace, seg, self.fields)]
 

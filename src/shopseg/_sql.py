@@ -1,0 +1,20 @@
+"""Small helpers over a DuckDB connection shared by modules that speak SQL directly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+__all__ = ["scalar_sql"]
+
+
+def scalar_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """The first column of the first row of ``sql`` (``None`` when it returns no row).
+
+    >>> scalar_sql(duckdb.connect(), "SELECT 40 + ?", [2])
+    42
+    """
+    row = con.execute(sql, params or []).fetchone()
+    return None if row is None else row[0]
