@@ -49,6 +49,12 @@ SETTINGS: dict[str, Setting] = {
         Setting("time_unit", "days", str, "Unit of recency, T and tenure in feature tables.", ("days", "weeks")),
         Setting("rfm_bins", 5, int, "Number of quantile bins for R, F and M scores."),
         Setting(
+            "report_currency",
+            "",
+            str,
+            "ISO currency code the report shows money in (empty: the most common orders.currency).",
+        ),
+        Setting(
             "duckdb_memory_limit",
             "1500MB",
             str,

@@ -10,13 +10,13 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from shopseg.cli._output import emit_error, fit_table, is_json
 from shopseg.config import get_setting
-from shopseg.errors import ShopsegError
+from shopseg.errors import InvalidParameterError, ShopsegError
 from shopseg.workspace import Workspace
 
 __all__ = ["console", "err_console", "ShopsegGroup", "open_workspace", "progress", "print_table"]
@@ -39,7 +39,10 @@ class ShopsegGroup(TyperGroup):
         except ShopsegError as exc:
             if ctx.meta.get("shopseg.debug"):
                 raise
-            err_console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
+            if is_json(ctx):
+                emit_error(exc, exc.exit_code)
+            else:
+                err_console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -48,25 +51,38 @@ class ShopsegGroup(TyperGroup):
             if ctx.meta.get("shopseg.debug"):
                 raise
             limit = get_setting("duckdb_memory_limit") or "DuckDB's default"
-            err_console.print(
-                Text("error: ", style="bold red")
-                + Text(
+            _report(
+                ctx,
+                exc,
+                1,
+                "error: ",
+                (
                     f"out of memory: the command needed more than the workspace's memory cap ({limit}, setting "
                     "duckdb_memory_limit); nothing was changed. Expected it to fit or spill to disk; got: "
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Hint: raise the cap "
                     "(SHOPSEG_DUCKDB_MEMORY_LIMIT=4GB) and report the command, it should fit the default."
                 ),
-                soft_wrap=True,
             )
             ctx.exit(1)
         except Exception as exc:
             if ctx.meta.get("shopseg.debug"):
                 raise
-            err_console.print(
-                Text("internal error: ", style="bold red")
-                + Text(f"{type(exc).__name__}: {exc}. This is a bug in shopseg; rerun with --debug for the traceback.")
+            _report(
+                ctx,
+                exc,
+                1,
+                "internal error: ",
+                f"{type(exc).__name__}: {exc}. This is a bug in shopseg; rerun with --debug for the traceback.",
             )
             ctx.exit(1)
+
+
+def _report(ctx: typer.Context, exc: BaseException, code: int, label: str, message: str) -> None:
+    """An error as ``label message`` on stderr, or with ``--json`` as the error document on stdout."""
+    if is_json(ctx):
+        emit_error(exc, code, message)
+    else:
+        err_console.print(Text(label, style="bold red") + Text(message), soft_wrap=True)
 
 
 def open_workspace(path: str | None = None, *, read_only: bool = False) -> Workspace:
@@ -89,26 +105,17 @@ def progress(transient: bool = False) -> Iterator[Progress]:
         yield bar
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a Rich table; numbers are right-aligned."""
-    table = Table(title=title, title_justify="left")
-    for i, col in enumerate(columns):
-        numeric = bool(rows) and isinstance(rows[0][i], int | float)
-        table.add_column(col, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*[_fmt(v) for v in row])
-    console.print(table)
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return "" if value is None else str(value)
+def print_table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, caption: str | None = None
+) -> None:
+    """Print a table that fits the terminal without cutting a word; numbers are right-aligned."""
+    console.print(fit_table(title, columns, rows, width=console.width, caption=caption))
 
 
 def exit_usage(message: str) -> None:
-    """Print a usage error and exit 2."""
-    err_console.print(Text("usage error: ", style="bold red") + Text(message))
+    """Print a usage error and exit 2 (with ``--json``: the error document on stdout)."""
+    if is_json():
+        emit_error(InvalidParameterError(message), 2)
+    else:
+        err_console.print(Text("usage error: ", style="bold red") + Text(message))
     raise typer.Exit(2)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 
 from shopseg.cli._common import console, open_workspace
+from shopseg.cli._output import JsonOpt, emit_json, fit_table, records
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError
 
@@ -28,43 +29,48 @@ def _parse_k(k: str) -> int | str:
         raise InvalidParameterError(f"The '--k' option must be an int >= 2 or 'auto'. Got {k!r} instead.") from None
 
 
-def _curve_table(curve: pd.DataFrame, chosen: int) -> Table:
-    out = Table(title="Choice of k (silhouette on a sample; BIC, knee chosen)", title_justify="left")
-    for col in ("k", "silhouette", "BIC", ""):
-        out.add_column(col, justify="right")
-    for row in curve.itertuples(index=False):
-        out.add_row(str(row.k), f"{row.silhouette:.3f}", f"{row.bic:,.0f}", "<- chosen" if row.k == chosen else "")
-    return out
+def _curve_table(curve: pd.DataFrame, chosen: int) -> RenderableType:
+    rows = [
+        (str(row.k), f"{row.silhouette:.3f}", f"{row.bic:,.0f}", "<- chosen" if row.k == chosen else "")
+        for row in curve.itertuples(index=False)
+    ]
+    return fit_table(
+        "Choice of k (silhouette on a sample; BIC, knee chosen)",
+        ("k", "silhouette", "BIC", ""),
+        rows,
+        width=console.width,
+        right=[True, True, True, False],
+    )
 
 
-def _profile_table(profile: pd.DataFrame, features: list[str]) -> Table:
+def _profile_table(profile: pd.DataFrame, features: list[str]) -> RenderableType:
     from shopseg.models.cluster.profile import distinguishing_features
 
-    out = Table(title="Clusters", title_justify="left")
-    for col, just in (
-        ("#", "right"),
-        ("name", "left"),
-        ("customers", "right"),
-        ("% revenue", "right"),
-        ("sets it apart (median, z)", "left"),
-    ):
-        out.add_column(col, justify="right" if just == "right" else "left")
+    rows = []
     flat = set(str(profile["degenerate"].iloc[0]).split(", ")) if "degenerate" in profile and len(profile) else set()
     for _, row in profile.iterrows():
         apart = ", ".join(f"{f} {row[f]:,.4g} ({z:+.1f})" for f, z in distinguishing_features(row, 6) if f not in flat)
         apart = ", ".join(apart.split(", ")[:3])
-        out.add_row(
-            str(row["cluster"]),
-            row["cluster_name"],
-            f"{row['customers']:,}",
-            f"{100 * row['revenue_share']:.1f}%",
-            apart,
+        rows.append(
+            (
+                str(row["cluster"]),
+                row["cluster_name"],
+                f"{row['customers']:,}",
+                f"{100 * row['revenue_share']:.1f}%",
+                apart,
+            )
         )
+    caption = None
     if flat - {""}:
-        out.caption = (
-            f"not used in names (no real spread: one value covers 95%+ of customers): {', '.join(sorted(flat))}"
-        )
-    return out
+        caption = f"not used in names (no real spread: one value covers 95%+ of customers): {', '.join(sorted(flat))}"
+    return fit_table(
+        "Clusters",
+        ("#", "name", "customers", "% revenue", "sets it apart (median, z)"),
+        rows,
+        width=console.width,
+        caption=caption,
+        right=[True, False, True, True, False],
+    )
 
 
 def cluster(
@@ -85,6 +91,7 @@ def cluster(
     save_as: Annotated[
         str | None, typer.Option("--save-as", help="With --promote: save the rule as a segment of this name.")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Cluster customers; print the k curve, named cluster profiles and stability; store customer_clusters."""
     from sklearn.metrics import adjusted_rand_score
@@ -107,31 +114,58 @@ def cluster(
             )
         seg, frame, out, profile = done.segmenter, done.frame, done.assignments, done.profile
         names = dict(zip(profile["cluster"], profile["cluster_name"]))
-        if seg.k_curve_ is not None:
-            console.print(_curve_table(seg.k_curve_, seg.n_clusters_))
-        console.print(
-            f"[bold]{CLUSTERS_TABLE}[/]: {len(out):,} customers in {seg.n_clusters_} clusters · method {method} · "
-            f"seed {seed} · features: {', '.join(seg.features_)}"
-        )
-        console.print(_profile_table(profile, seg.features_))
+        result: dict[str, object] = {
+            "table": CLUSTERS_TABLE,
+            "customers": len(out),
+            "k": seg.n_clusters_,
+            "method": method,
+            "seed": seed,
+            "features": list(seg.features_),
+            "k_curve": None if seg.k_curve_ is None else records(seg.k_curve_),
+            "clusters": records(profile),
+        }
+        if not as_json:
+            if seg.k_curve_ is not None:
+                console.print(_curve_table(seg.k_curve_, seg.n_clusters_))
+            console.print(
+                f"[bold]{CLUSTERS_TABLE}[/]: {len(out):,} customers in {seg.n_clusters_} clusters · method {method} · "
+                f"seed {seed} · features: {', '.join(seg.features_)}"
+            )
+            console.print(_profile_table(profile, seg.features_))
         if stability_rounds > 0:
             with console.status("Bootstrap stability..."):
                 stab = bootstrap_stability(seg, frame, n_rounds=stability_rounds, random_state=seed)
-            console.print(
-                f"stability (bootstrap ARI, {stability_rounds} refits): mean {stab['mean']:.3f}, min {stab['min']:.3f}"
-            )
+            result["stability"] = {"rounds": stability_rounds, "mean_ari": stab["mean"], "min_ari": stab["min"]}
+            if not as_json:
+                console.print(
+                    f"stability (bootstrap ARI, {stability_rounds} refits): mean {stab['mean']:.3f}, "
+                    f"min {stab['min']:.3f}"
+                )
         if ws.has_table(TRUTH_TABLE):
             truth = ws.con.execute(f'SELECT customer_id, "group" FROM "{TRUTH_TABLE}"').df()
             both = out.merge(truth, on="customer_id")
             ari = adjusted_rand_score(both["group"], both["cluster"])
-            console.print(f"planted groups: adjusted Rand index {ari:.3f} ({len(both):,} customers)")
+            result["planted_groups_ari"] = float(ari)
+            if not as_json:
+                console.print(f"planted groups: adjusted Rand index {ari:.3f} ({len(both):,} customers)")
         if promote is not None:
             rule = promote_cluster(frame, seg.labels_, promote, seg.features_, random_state=seed)
-            console.print(f"\n[bold]cluster {promote} ({names.get(promote)}) as a rule[/]:\n{rule.text}")
-            console.print(
-                f"accuracy {rule.accuracy:.1%} · precision {rule.precision:.1%} · recall {rule.recall:.1%} "
-                f"({rule.matched:,} matched, {rule.members:,} in the cluster)"
-            )
+            promoted: dict[str, object] = {
+                "cluster": promote,
+                "name": names.get(promote),
+                "rule": rule.text,
+                "accuracy": rule.accuracy,
+                "precision": rule.precision,
+                "recall": rule.recall,
+                "matched": rule.matched,
+                "members": rule.members,
+            }
+            if not as_json:
+                console.print(f"\n[bold]cluster {promote} ({names.get(promote)}) as a rule[/]:\n{rule.text}")
+                console.print(
+                    f"accuracy {rule.accuracy:.1%} · precision {rule.precision:.1%} · recall {rule.recall:.1%} "
+                    f"({rule.matched:,} matched, {rule.members:,} in the cluster)"
+                )
             if save_as:
                 from shopseg.segments.definitions import SegmentStore
 
@@ -141,7 +175,12 @@ def cluster(
                     description=f"promoted from cluster {promote}: {names.get(promote)}",
                     replace=True,
                 )
-                console.print(f"saved as segment '{saved.name}' version {saved.version}")
+                promoted["saved_as"] = {"name": saved.name, "version": saved.version}
+                if not as_json:
+                    console.print(f"saved as segment '{saved.name}' version {saved.version}")
+            result["promoted"] = promoted
+    if as_json:
+        emit_json(result)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 
 __all__ = ["register", "experiment_app"]
 
@@ -78,6 +79,7 @@ def analyze(
     name: Annotated[str, typer.Argument(help="Experiment name.")],
     alpha: Annotated[float, typer.Option("--alpha", help="Two-sided significance level.")] = 0.05,
     by_segment: Annotated[bool, typer.Option("--by-segment/--overall", help="Also per RFM segment.")] = True,
+    as_json: JsonOpt = False,
 ) -> None:
     """Conversion and revenue per customer per variant (and RFM segment): lifts, CIs, P(beat control), SRM."""
     from shopseg.experiments import analyze_experiment
@@ -85,6 +87,9 @@ def analyze(
     with open_workspace(read_only=True) as ws:
         rep = analyze_experiment(ws, name, alpha=alpha, by_segment=by_segment)
     srm = rep.srm
+    if as_json:
+        emit_json({"experiment": name, "control": rep.control, "alpha": alpha, "srm": srm, "rows": records(rep.table)})
+        return
     verdict = "[bold red]MISMATCH: do not trust the results[/]" if srm.mismatch else "ok"
     console.print(f"sample ratio check: chi2 {srm.chi2:.2f}, p {srm.p_value:.4f}: {verdict}")
     rows = []

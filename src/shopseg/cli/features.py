@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json
 from shopseg.config import get_setting
 from shopseg.errors import NotFound, did_you_mean
 
@@ -18,6 +19,18 @@ __all__ = ["features_app", "register"]
 features_app = typer.Typer(
     help="Per-customer features (RFM, behaviour, engagement, profile) as of a date.",
     no_args_is_help=True,
+)
+
+
+_SUMMARY_KEYS = (
+    "customers",
+    "buyers",
+    "repeat_buyers",
+    "mean_frequency",
+    "mean_recency",
+    "mean_T",
+    "mean_monetary_value",
+    "total_revenue",
 )
 
 
@@ -50,6 +63,7 @@ def build(
     time_unit: Annotated[
         str | None, typer.Option("--time-unit", help="Unit of recency and T: days or weeks (default: setting).")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Compute the feature table and store it in the workspace as customer_features."""
     unit = time_unit or get_setting("time_unit")
@@ -62,6 +76,19 @@ def build(
     engine = get_setting("engine")
     with open_workspace() as ws, console.status(f"Building customer features on {engine}..."):
         df = build_features(ws, engine=engine, as_of=as_of, time_unit=unit)
+    if as_json:
+        emit_json(
+            {
+                "table": FEATURES_TABLE,
+                "rows": len(df),
+                "columns": int(df.shape[1]),
+                "as_of": df.attrs["as_of"],
+                "time_unit": unit,
+                "engine": engine,
+                "summary": dict(zip(_SUMMARY_KEYS, [v for _, v in _summary_rows(df)], strict=True)),
+            }
+        )
+        return
     console.print(
         f"[bold]{FEATURES_TABLE}[/]: {len(df):,} rows, {df.shape[1]} columns · as of {df.attrs['as_of']} · "
         f"time unit: {unit} · engine: {engine}"
@@ -70,7 +97,7 @@ def build(
 
 
 @features_app.command("show")
-def show(customer_id: Annotated[str, typer.Argument(help="The customer to show.")]) -> None:
+def show(customer_id: Annotated[str, typer.Argument(help="The customer to show.")], as_json: JsonOpt = False) -> None:
     """Print every feature of one customer from the stored feature table."""
     with open_workspace(read_only=True) as ws:
         if not ws.has_table(FEATURES_TABLE):
@@ -83,6 +110,9 @@ def show(customer_id: Annotated[str, typer.Argument(help="The customer to show."
             )
         as_of, unit = ws.meta("features_as_of"), ws.meta("features_time_unit")
     record = rows.iloc[0]
+    if as_json:
+        emit_json({"customer_id": customer_id, "as_of": as_of, "time_unit": unit, "features": record.to_dict()})
+        return
     values = [(name, _plain(record[name])) for name in rows.columns]
     print_table(f"Customer {customer_id} · as of {as_of} · time unit: {unit}", ["feature", "value"], values)
 

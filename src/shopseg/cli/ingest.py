@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from shopseg.cli._common import console, exit_usage, open_workspace, print_table, progress
+from shopseg.cli._output import JsonOpt, emit_json
 from shopseg.errors import InvalidParameterError
 
 __all__ = ["ingest_command", "parse_mapping", "register"]
@@ -88,6 +89,7 @@ def ingest_command(
         str | None,
         typer.Option("--date-format", help="strptime format of non-ISO timestamps, e.g. '%d/%m/%Y %H:%M'."),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Validate files and load them into the workspace, all or nothing, then print a data-quality report.
 
@@ -108,7 +110,7 @@ def ingest_command(
     if spec is not None:
         if files:
             exit_usage(f"--spec takes no KIND FILE arguments; got {files}. The files are named in the spec.")
-        return _ingest_spec(spec, plan)
+        return _ingest_spec(spec, plan, as_json)
     if plan:
         exit_usage("--plan needs --spec FILE.")
     if len(files) != 2:
@@ -129,7 +131,7 @@ def ingest_command(
             "files": {kind: {"path": str(file.resolve()), **options}},
             "tables": {kind: {"from": kind, "map": {**maps, **{k: {"const": v} for k, v in consts.items()}}}},
         }
-        return _run_spec(parse_spec(doc, source="--map/--const"), plan=False)
+        return _run_spec(parse_spec(doc, source="--map/--const"), plan=False, as_json=as_json)
     from shopseg.io import ingest
 
     with open_workspace() as ws, progress(transient=True) as bar:
@@ -144,6 +146,9 @@ def ingest_command(
             date_format=date_format,
             progress=_stepper(bar, f"ingest {file.name}"),
         )
+    if as_json:
+        emit_json(_report_json(report))
+        return
     _print_report(report)
 
 
@@ -190,17 +195,39 @@ def _write_spec(target: Path, files: list[str], preset: str | None) -> None:
     console.print(f"next: edit it, then `shopseg ingest --spec {target} --plan`", highlight=False, markup=False)
 
 
-def _ingest_spec(path: Path, plan: bool) -> None:
+def _ingest_spec(path: Path, plan: bool, as_json: bool = False) -> None:
     from shopseg.io.spec import load_spec
 
-    _run_spec(load_spec(path), plan)
+    _run_spec(load_spec(path), plan, as_json)
 
 
-def _run_spec(spec: Any, plan: bool) -> None:
+def _report_json(report: Any) -> dict[str, Any]:
+    """One table's ingest report as plain JSON (every field of :class:`shopseg.io.report.IngestReport`)."""
+    return dict(report.to_dict())
+
+
+def _run_spec(spec: Any, plan: bool, as_json: bool = False) -> None:
     from shopseg.io.spec_ingest import ingest_spec
 
     with open_workspace(read_only=False) as ws, progress(transient=True) as bar:
         result = ingest_spec(ws, spec, plan=plan, progress=_stepper(bar, "ingest"))
+    if as_json:
+        emit_json(
+            {
+                "plan": plan,
+                "tables": [
+                    {
+                        **_report_json(t.report),
+                        "file": t.file,
+                        "columns": {name: {"from": o, "samples": list(s)} for name, (o, s) in t.columns.items()},
+                        "joins": [{"file": f, "matched": m, "rows": n} for f, m, n in t.joins],
+                    }
+                    for t in result.tables
+                ],
+                "warnings": list(result.warnings),
+            }
+        )
+        return
     for t in result.tables:
         if plan:
             rows = [(name, origin, ", ".join(samples)) for name, (origin, samples) in t.columns.items()]

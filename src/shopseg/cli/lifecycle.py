@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 from shopseg.config import get_setting
 
 __all__ = ["lifecycle", "register"]
@@ -31,6 +32,7 @@ def lifecycle(
             "the data cannot give (no repeat purchases); they are flagged.",
         ),
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Assign lifecycle stages (new, active, repeat, reactivated, lapsing, lapsed, prospect).
 
@@ -54,10 +56,22 @@ def lifecycle(
             fallback=default_thresholds,
         )
     th = df.attrs["thresholds"]
+    counts = stage_counts(df)
+    if as_json:
+        emit_json(
+            {
+                "table": LIFECYCLE_TABLE,
+                "customers": len(df),
+                "as_of": th.as_of,
+                "engine": engine,
+                "thresholds": records(th.to_frame()),
+                "stages": records(counts),
+            }
+        )
+        return
     console.print(f"[bold]{LIFECYCLE_TABLE}[/]: {len(df):,} customers · as of {th.as_of} · engine: {engine}")
     frame = th.to_frame()
     print_table("Thresholds", ["threshold", "days", "derivation"], frame.values.tolist())
-    counts = stage_counts(df)
     rows = [[s, int(n), f"{100 * p:.1f}%"] for s, n, p in counts.itertuples(index=False)]
     print_table("Lifecycle stages", ["stage", "customers", "share"], rows)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json
 
 __all__ = ["register", "nba_app"]
 
@@ -35,7 +36,9 @@ def playbook(fmt: Annotated[str, typer.Option("--format", help="yaml or json.")]
 
 @nba_app.command("customer")
 def customer(
-    customer_id: Annotated[str, typer.Argument(help="A customer_id.")], playbook_file: PlaybookOpt = None
+    customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
+    playbook_file: PlaybookOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The next best action of one customer: action, reason and recommended products."""
     from shopseg.personalize.nba import next_best_actions
@@ -43,6 +46,9 @@ def customer(
     pb = _playbook(playbook_file)
     with open_workspace() as ws:
         row = next_best_actions(ws, [customer_id], playbook=pb).iloc[0]
+    if as_json:
+        emit_json({"customer_id": customer_id, "playbook": pb.name, **row.to_dict()})
+        return
     console.print(f"[bold]{customer_id}[/]: {row['action_name']}", highlight=False)
     for label in ("action", "reason", "channel", "products"):
         console.print(f"  {label}: {row[label] or '-'}", highlight=False, markup=False)
@@ -52,6 +58,7 @@ def customer(
 def run(
     playbook_file: PlaybookOpt = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Also write the table as CSV.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Every customer's action, stored as customer_next_actions; prints the count per action."""
     from shopseg.personalize.nba import NBA_TABLE, next_best_actions
@@ -65,6 +72,19 @@ def run(
         write_csv(table, out)
     counts = table["action_name"].value_counts()
     order = [r.name for r in pb.rules] + ["none"]
+    if as_json:
+        emit_json(
+            {
+                "table": NBA_TABLE,
+                "playbook": pb.name,
+                "customers": len(table),
+                "actions": [
+                    {"action": a, "customers": int(counts.get(a, 0)), "share": counts.get(a, 0) / max(len(table), 1)}
+                    for a in order
+                ],
+            }
+        )
+        return
     print_table(
         f"{NBA_TABLE}: playbook '{pb.name}', {len(table):,} customers",
         ["action", "customers", "share"],
@@ -77,6 +97,7 @@ def segment(
     name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")],
     playbook_file: PlaybookOpt = None,
     out: Annotated[str | None, typer.Option("--out", "-o", help="Write the members' actions as CSV.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """The actions the playbook gives a segment's members: counts per action, and the table with --out."""
     from shopseg.personalize.nba import next_best_actions
@@ -100,6 +121,20 @@ def segment(
         )
         for a, n in counts.items()
     ]
+    if as_json:
+        keys = ("action", "customers", "share", "reason")
+        emit_json(
+            {
+                "segment": name,
+                "kind": kind,
+                "playbook": pb.name,
+                "members": len(table),
+                "actions": [
+                    dict(zip(keys, (a, n, int(n) / max(len(table), 1), why), strict=True)) for a, n, _, why in rows
+                ],
+            }
+        )
+        return
     print_table(
         f"Next best actions in {kind} '{name}' ({len(table):,} members)", ["action", "customers", "share", "why"], rows
     )

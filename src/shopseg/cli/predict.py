@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, ShopsegError
 
@@ -24,7 +25,14 @@ _HORIZON = typer.Option("--horizon-days", help="Horizon of expected purchases, C
 _CHURN = typer.Option("--churn-days", help="Churn = no purchase in this many days.")
 
 
-def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbgnbd", penalizer: float = 0.0) -> None:
+def _run(
+    horizon_days: int,
+    churn_days: int,
+    n_bootstrap: int,
+    model: str = "mbgnbd",
+    penalizer: float = 0.0,
+    as_json: bool = False,
+) -> None:
     from shopseg.models.clv.registry import MODEL_LABELS, model_key
     from shopseg.predict import PREDICTIONS_TABLE, predict_workspace
 
@@ -35,6 +43,9 @@ def _run(horizon_days: int, churn_days: int, n_bootstrap: int, model: str = "mbg
             ws, engine, horizon_days, churn_days=churn_days, n_bootstrap=n_bootstrap, model=model, penalizer=penalizer
         )
     a = df.attrs
+    if as_json:
+        emit_json(_run_json(df, horizon_days, churn_days, model_key(model)))
+        return
     source = (
         "churn model" if a["churn_source"] == "churn_model" else f"{label} (not enough history for the churn model)"
     )
@@ -101,9 +112,40 @@ def run(
         float,
         typer.Option("--penalizer", help="L2 penalty of the purchase and spend fits (0: maximum likelihood).", min=0.0),
     ] = 0.0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Predict every buyer's CLV with her own 80% interval, P(alive), churn risk and next order; store customer_predictions."""
-    _run(horizon_days, churn_days, bootstrap, model, penalizer)
+    _run(horizon_days, churn_days, bootstrap, model, penalizer, as_json)
+
+
+def _run_json(df: Any, horizon_days: int, churn_days: int, model: str) -> dict[str, Any]:
+    """The summary ``shopseg predict run --json`` prints (the table itself is ``customer_predictions``)."""
+    from shopseg.predict import PREDICTIONS_TABLE
+
+    a = df.attrs
+    risk = df["churn_risk"].value_counts()
+    top = df.nlargest(10, "clv")
+    cols = ["customer_id", "clv", "clv_p10", "clv_p90", "p_alive", "churn_risk", "next_order_date"]
+    return {
+        "table": PREDICTIONS_TABLE,
+        "buyers": len(df),
+        "as_of": a["as_of"],
+        "horizon_days": horizon_days,
+        "churn_days": churn_days,
+        "purchase_model": model,
+        "churn_source": a["churn_source"],
+        "uncertainty": a["uncertainty"],
+        "expected_purchases_total": float(df["expected_purchases"].sum()),
+        "clv_total": float(df["clv"].sum()),
+        "clv_param_p10_total": float(df["clv_param_p10"].sum()),
+        "clv_param_p90_total": float(df["clv_param_p90"].sum()),
+        "clv_interval_above_zero": int((df["clv_p10"] > 0).sum()),
+        "mean_p_alive": float(df["p_alive"].mean()),
+        "churn_risk": {level: int(risk.get(level, 0)) for level in ("high", "medium", "low")},
+        "bootstrap_replicates": int(a["bootstrap_replicates"]),
+        "top_clv": records(top[cols]),
+        "notes": [m for m in (a["fallback"], a["warnings"], a.get("unavailable")) if m],
+    }
 
 
 def _purchase_dates(
@@ -142,6 +184,7 @@ def backtest(
     ] = None,
     churn_days: Annotated[int, _CHURN] = 90,
     model: Annotated[str, _MODEL] = "mbgnbd",
+    as_json: JsonOpt = False,
 ) -> None:
     """Calibrate on the past, predict the holdout: purchases per frequency group, interval coverage, churn AUC vs baselines."""
     from shopseg.engine import get_engine
@@ -159,14 +202,36 @@ def backtest(
         key = model_key(model)
         with console.status(f"Purchase backtest ({MODEL_LABELS[key]})..."):
             pb = purchase_backtest(engine, cal, end, model=key)
-        _print_purchases(pb)
+        if not as_json:
+            _print_purchases(pb)
+        churn_error = None
         try:
             with console.status("Churn backtest (gradient boosting vs baselines)..."):
                 cb = churn_backtest(engine, calibration_end, churn_days, purchase_model=key)
         except ShopsegError as exc:
-            console.print(f"[yellow]churn backtest not run:[/] {exc}", soft_wrap=True)
-            return
+            cb, churn_error = None, str(exc)
+    if as_json:
+        emit_json(_backtest_json(pb, cb, churn_error))
+        return
+    if cb is None:
+        console.print(f"[yellow]churn backtest not run:[/] {churn_error}", soft_wrap=True)
+        return
     _print_churn(cb)
+
+
+def _backtest_json(pb: Any, cb: Any, churn_error: str | None) -> dict[str, Any]:
+    """What ``shopseg predict backtest --json`` prints: both backtests' info, tables and verdicts."""
+    purchases = {
+        "info": pb.info,
+        "groups": records(pb.groups),
+        "verdict": pb.verdict(),
+        "coverage": list(pb.coverage_lines()),
+    }
+    churn: dict[str, Any] | None = None
+    if cb is not None:
+        metrics = cb.metrics.reset_index(names="score")
+        churn = {"info": cb.info, "metrics": records(metrics), "verdicts": list(cb.verdicts())}
+    return {"purchases": purchases, "churn": churn, "churn_error": churn_error}
 
 
 def _print_purchases(pb: Any) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 
 if TYPE_CHECKING:
     from shopseg.personalize.blend import Blend
@@ -44,7 +45,10 @@ def blend_line(blend: Blend, include_bought: bool | None = None) -> str:
 
 @recommend_app.command("customer")
 def customer(
-    customer_id: Annotated[str, typer.Argument(help="A customer_id.")], n: N = 10, include_bought: IncludeBought = None
+    customer_id: Annotated[str, typer.Argument(help="A customer_id.")],
+    n: N = 10,
+    include_bought: IncludeBought = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Top products for one customer, with the reason for each (past purchases as the stored blend says)."""
     from shopseg.personalize import load_blend, recommend_customers
@@ -52,6 +56,16 @@ def customer(
     with open_workspace(read_only=True) as ws:
         recs = recommend_customers(ws, [customer_id], n=n, include_bought=include_bought)
         blend = load_blend(ws)
+    if as_json:
+        emit_json(
+            {
+                "customer_id": customer_id,
+                "recommendations": records(recs),
+                "blend": blend,
+                "explanation": blend_line(blend, include_bought),
+            }
+        )
+        return
     rows = [
         (int(r.rank), r.product_id, r.name or "", r.category or "", float(r.score), r.reason) for r in recs.itertuples()
     ]
@@ -61,7 +75,9 @@ def customer(
 
 @recommend_app.command("segment")
 def segment(
-    name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")], n: N = 10
+    name: Annotated[str, typer.Argument(help="Saved segment, RFM segment or lifecycle stage.")],
+    n: N = 10,
+    as_json: JsonOpt = False,
 ) -> None:
     """A segment's most bought products, with their lift over the whole store."""
     from shopseg.personalize import segment_top_products
@@ -70,6 +86,9 @@ def segment(
     with open_workspace(read_only=True) as ws:
         members, kind = segment_customer_ids(ws, name)
         top = segment_top_products(ws, members, n=n)
+    if as_json:
+        emit_json({"segment": name, "kind": kind, "members": len(members), "products": records(top)})
+        return
     rows = [
         (
             int(r.rank),
@@ -102,6 +121,7 @@ def evaluate(
         bool, typer.Option("--store/--no-store", help="Save the chosen blend for later recommendations.")
     ] = True,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and validation sample.")] = 0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Hold out each customer's last order: the blend against global popularity and buy-again, with verdicts."""
     from shopseg.personalize import evaluate_workspace
@@ -109,6 +129,21 @@ def evaluate(
     with open_workspace(read_only=not store) as ws, console.status("Choosing the blend and evaluating..."):
         ev = evaluate_workspace(ws, k=k, store=store, seed=seed)
     n = ev.results[0].customers
+    if as_json:
+        emit_json(
+            {
+                "k": k,
+                "customers": n,
+                "results": ev.results,
+                "comparisons": ev.comparisons,
+                "blend": ev.blend,
+                "verdicts": list(ev.verdict_lines()),
+                "stored": store,
+                "n_boot": ev.n_boot,
+                "seed": ev.seed,
+            }
+        )
+        return
     print_table(
         f"Last-order holdout, k = {k}, {n:,} customers (95% bootstrap intervals over customers)",
         ["model", f"hit rate@{k}", f"NDCG@{k}", "coverage"],

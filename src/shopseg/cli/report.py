@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shopseg.cli._common import console, exit_usage, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 
 __all__ = ["report_app", "register"]
 
@@ -16,27 +17,39 @@ _OUT = typer.Option("--out", "-o", help="Output HTML file (default: report.html 
 _TITLE = typer.Option(help="Page title.")
 
 
-def _html(out: str | None, title: str) -> None:
+def _html(out: str | None, title: str, as_json: bool = False) -> None:
     with open_workspace(read_only=True) as ws, console.status("Writing report"):
         from shopseg.reports import write_report
+        from shopseg.reports.executive import executive_summary
 
         path = write_report(ws, out, title=title)
+        summary = executive_summary(ws).to_dict() if as_json else None
+    if as_json:
+        emit_json({"path": str(path.resolve()), "summary": summary})
+        return
     console.print(f"Report written to [bold]{path.resolve()}[/] (open it in a browser)")
 
 
 @report_app.callback(invoke_without_command=True)
 def _default(
-    ctx: typer.Context, out: Annotated[str | None, _OUT] = None, title: Annotated[str, _TITLE] = "shopseg report"
+    ctx: typer.Context,
+    out: Annotated[str | None, _OUT] = None,
+    title: Annotated[str, _TITLE] = "shopseg report",
+    as_json: JsonOpt = False,
 ) -> None:
     """Without a verb: `shopseg report html` (the self-contained HTML report)."""
     if ctx.invoked_subcommand is None:
-        _html(out, title)
+        _html(out, title, as_json)
 
 
 @report_app.command("html")
-def html(out: Annotated[str | None, _OUT] = None, title: Annotated[str, _TITLE] = "shopseg report") -> None:
-    """Write a self-contained HTML report (charts and plotly.js embedded, works offline, aggregates only)."""
-    _html(out, title)
+def html(
+    out: Annotated[str | None, _OUT] = None,
+    title: Annotated[str, _TITLE] = "shopseg report",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a self-contained HTML report: an executive summary first, then the sections (works offline)."""
+    _html(out, title, as_json)
 
 
 @report_app.command("regions")
@@ -48,6 +61,7 @@ def regions(
     level: Annotated[str, typer.Option("--level", help="Geography: region or country.")] = "region",
     top: Annotated[int, typer.Option("--top", help="Rows to print (most revenue first); 0: all.")] = 30,
     csv_out: Annotated[str | None, typer.Option("--csv", help="Also write every row to this CSV file.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Revenue, orders, AOV, repeat rate and CLV by segment x region x product category over time."""
     from shopseg.reports.regions import region_performance
@@ -62,6 +76,9 @@ def regions(
 
         write_csv(df, csv_out)
     shown = df.sort_values("revenue", ascending=False).head(top) if top else df
+    if as_json:
+        emit_json({"by": dims, "period": period, "level": level, "groups": len(df), "rows": records(shown)})
+        return
     cols = [c for c in df.columns if c != "revenue_index" or df[c].notna().any()]
     rows = [tuple(_cell(v) for v in r) for r in shown[cols].itertuples(index=False)]
     print_table(

@@ -6,9 +6,10 @@ import math
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 
 from shopseg.cli._common import console, open_workspace
+from shopseg.cli._output import JsonOpt, emit_json, fit_table, records
 from shopseg.config import get_setting
 
 if TYPE_CHECKING:
@@ -38,15 +39,14 @@ _COLUMNS = [
 ]
 
 
-def render_segment_table(table: pd.DataFrame, title: str) -> Table:
-    """The segment table of :func:`shopseg.segments.rfm_map.rfm_segment_table` as a Rich table."""
-    out = Table(title=title, title_justify="left")
-    for _, header, kind in _COLUMNS:
-        out.add_column(header, justify="left" if kind == "text" else "right")
+def render_segment_table(table: pd.DataFrame, title: str, width: int | None = None) -> RenderableType:
+    """The segment table of :func:`shopseg.segments.rfm_map.rfm_segment_table`, fitted to ``width`` (the terminal's)."""
+    rows = []
     for row in table.itertuples(index=False):
         values = row._asdict()
-        out.add_row(*[str(values[c]) if k == "text" else _cell(values[c], k) for c, _, k in _COLUMNS])
-    return out
+        rows.append([str(values[c]) if k == "text" else _cell(values[c], k) for c, _, k in _COLUMNS])
+    right = [k != "text" for _, _, k in _COLUMNS]
+    return fit_table(title, [h for _, h, _ in _COLUMNS], rows, width=width or console.width, right=right)
 
 
 def rfm(
@@ -54,6 +54,7 @@ def rfm(
         int | None,
         typer.Option("--bins", "-b", help="Quantile bins for R, F and M, 2 to 9 (default: setting rfm_bins, 5)."),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Score R, F, M quantiles, store customer_rfm and print the 11 named RFM segments.
 
@@ -67,6 +68,20 @@ def rfm(
         df = build_rfm(ws, engine=engine, bins=n_bins)
     table = rfm_segment_table(df)
     buyers = int(df["r_score"].notna().sum())
+    if as_json:
+        emit_json(
+            {
+                "table": RFM_TABLE,
+                "customers": len(df),
+                "scored": buyers,
+                "as_of": df.attrs["as_of"],
+                "bins": n_bins,
+                "engine": engine,
+                "segments": records(table),
+                "notes": list(df.attrs.get("notes", [])),
+            }
+        )
+        return
     console.print(
         f"[bold]{RFM_TABLE}[/]: {len(df):,} customers, {buyers:,} scored (with a purchase) · "
         f"as of {df.attrs['as_of'] or 'unknown'} · {n_bins} bins · engine: {engine}"

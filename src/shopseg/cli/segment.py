@@ -8,6 +8,7 @@ import typer
 from rich.text import Text
 
 from shopseg.cli._common import console, err_console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json, records
 
 __all__ = ["register", "segment_app"]
 
@@ -112,12 +113,8 @@ def create(
 
 
 @segment_app.command("list")
-def list_(
-    as_json: Annotated[bool, typer.Option("--json", help="Print the list as JSON (for scripts).")] = False,
-) -> None:
+def list_(as_json: JsonOpt = False) -> None:
     """List saved segments (latest versions) with their members at the last snapshot and its date."""
-    import json
-
     from shopseg.reports.aggregates import saved_segment_sizes
 
     ws, _ = _store(read_only=True)
@@ -136,7 +133,7 @@ def list_(
         for r in df.to_dict("records")
     ]
     if as_json:
-        typer.echo(json.dumps(records, indent=2))
+        emit_json(records)
         return
     rows = [
         (
@@ -150,14 +147,16 @@ def list_(
         for r in records
     ]
     print_table(
-        "Saved segments (members at the last `shopseg segment refresh`)",
+        "Saved segments (members at the last 'shopseg segment refresh')",
         ["name", "version", "rule", "members", "as of", "description"],
         rows,
     )
 
 
 @segment_app.command("show")
-def show(name: str, version: Annotated[int | None, typer.Option("--version", "-v")] = None) -> None:
+def show(
+    name: str, version: Annotated[int | None, typer.Option("--version", "-v")] = None, as_json: JsonOpt = False
+) -> None:
     """Show one saved segment (latest version unless --version), in text and JSON form."""
     import json
 
@@ -168,6 +167,23 @@ def show(name: str, version: Annotated[int | None, typer.Option("--version", "-v
     ws, store = _store(read_only=True)
     with ws:
         s = store.get(name, version)
+    if as_json:
+        try:
+            rule_json, error = to_json(s.segment), None
+        except SegmentError as exc:
+            rule_json, error = None, describe_broken(s.name, exc)
+        emit_json(
+            {
+                "name": s.name,
+                "version": s.version,
+                "created_at": s.created_at,
+                "description": s.description,
+                "rule": s.definition,
+                "rule_json": rule_json,
+                "error": error,
+            }
+        )
+        return
     console.print(f"[bold]{s.name}[/] version {s.version} · saved {s.created_at:%Y-%m-%d %H:%M} UTC")
     if s.description:
         console.print(s.description, markup=False)
@@ -188,11 +204,17 @@ def preview(
     rule: Annotated[str, typer.Argument(help="A saved segment name or a rule.")],
     as_of: AsOf = None,
     sample: Annotated[int, typer.Option("--sample", "-n", help="Members to show.")] = 10,
+    as_json: JsonOpt = False,
 ) -> None:
     """Size, revenue share, overlap with saved segments and a sample of members."""
     ws, store = _store(read_only=True)
     with ws:
-        info = store.preview(_engine(ws), _rule_or_name(store, rule), as_of=as_of, sample=sample)
+        seg = _rule_or_name(store, rule)
+        info = store.preview(_engine(ws), seg, as_of=as_of, sample=sample)
+        day = store.as_of(as_of)
+    if as_json:
+        emit_json({**info, "as_of": day, "sample": records(info["sample"])})
+        return
     console.print(
         f"size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%}) · "
         f"revenue share: {info['revenue_share']:.1%}"
@@ -205,11 +227,19 @@ def preview(
 
 
 @segment_app.command("diff")
-def diff(name: str, rule: Annotated[str, typer.Argument(help="The edited rule.")], as_of: AsOf = None) -> None:
+def diff(
+    name: str,
+    rule: Annotated[str, typer.Argument(help="The edited rule.")],
+    as_of: AsOf = None,
+    as_json: JsonOpt = False,
+) -> None:
     """How many customers would enter and exit NAME if RULE were saved."""
     ws, store = _store(read_only=True)
     with ws:
         d = store.diff(_engine(ws), name, rule, as_of=as_of)
+    if as_json:
+        emit_json({"segment": name, **d})
+        return
     console.print(
         f"{name}: {d['before']:,} -> {d['after']:,} customers · "
         f"[green]+{len(d['enter']):,} enter[/] · [red]-{len(d['exit']):,} exit[/] · {d['stay']:,} stay"
@@ -229,7 +259,7 @@ def delete(name: str) -> None:
 
 
 @segment_app.command("refresh")
-def refresh(as_of: AsOf = None) -> None:
+def refresh(as_of: AsOf = None, as_json: JsonOpt = False) -> None:
     """Store a dated membership snapshot of every saved segment (and the RFM map).
 
     A saved segment that cannot be used (over a limit, a field gone, ...) is reported and left out; the
@@ -241,6 +271,12 @@ def refresh(as_of: AsOf = None) -> None:
     with ws:
         day = store.as_of(as_of)
         sizes = store.refresh(_engine(ws), day)
+    if as_json:
+        broken = {name: describe_broken(name, exc) for name, exc in store.broken.items()}
+        emit_json({"as_of": day, "sizes": dict(sorted(sizes.items())), "not_refreshed": broken})
+        if store.broken:
+            raise typer.Exit(1)
+        return
     print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
     for name, exc in store.broken.items():
         err_console.print(
@@ -257,12 +293,16 @@ def history(
         str | None, typer.Option("--from", help="Show who entered/left from this snapshot date...")
     ] = None,
     end: Annotated[str | None, typer.Option("--to", help="...to this one.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Size over time; with --from/--to, who entered and who left between two snapshots."""
     ws, store = _store(read_only=True)
     with ws:
         df = store.history(name)
         moved = store.movement(name, start, end) if start and end else None
+    if as_json:
+        emit_json({"segment": name, "history": records(df), "movement": moved})
+        return
     print_table(f"History of {name}", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
     if moved is not None:
         for label in ("entered", "left"):
@@ -281,22 +321,37 @@ def migration(start: str, end: str) -> None:
 
 
 @segment_app.command("explain")
-def explain(name: str, customer: str, as_of: AsOf = None) -> None:
+def explain(name: str, customer: str, as_of: AsOf = None, as_json: JsonOpt = False) -> None:
     """Each condition of NAME with CUSTOMER's value and whether it held."""
     from shopseg.rules.evaluate import explain_segment
 
     ws, store = _store(read_only=True)
     with ws:
         profile, events, orders = store.profile(customer)
+        day = store.as_of(as_of)
         steps = explain_segment(
             store.get(name).segment,
             profile,
             events,
-            as_of=store.as_of(as_of),
+            as_of=day,
             fields=store.fields,
             segments=store.definitions(),
             orders=orders,
         )
+    if as_json:
+        emit_json(
+            {
+                "segment": name,
+                "customer_id": customer,
+                "as_of": day,
+                "member": steps[0].held,
+                "steps": [
+                    {"path": s.path, "depth": s.depth, "condition": s.condition, "value": s.value, "held": s.held}
+                    for s in steps
+                ],
+            }
+        )
+        return
     for s in steps:
         mark = Text("✔ ", style="green") if s.held else Text("✘ ", style="red")
         value = Text("" if s.value is None else f"  (value: {s.value})", style="dim")
@@ -312,6 +367,7 @@ def breakdown(
     ] = "country",
     top: Annotated[int, typer.Option("--top", help="Rows to show (most members first); 0: all.")] = 15,
     as_of: AsOf = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Demographic / geographic view: members by age band, gender, country, region or city, indexed to all customers."""
     from shopseg.segments.breakdown import segment_breakdown
@@ -320,6 +376,9 @@ def breakdown(
     with ws:
         df = segment_breakdown(_engine(ws), store, _rule_or_name(store, rule), by, as_of=as_of)
     shown = df.head(top) if top else df
+    if as_json:
+        emit_json({"rule": rule, "by": by, "members": int(df["members"].sum()), "rows": records(shown)})
+        return
     rows = [
         (
             r[by],

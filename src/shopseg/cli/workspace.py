@@ -8,6 +8,7 @@ import typer
 from rich.text import Text
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._output import JsonOpt, emit_json
 from shopseg.config import get_setting
 from shopseg.workspace import INGEST_LOG, Workspace
 
@@ -22,25 +23,38 @@ def init(
     ws.close()
 
 
-def status() -> None:
+def status(as_json: JsonOpt = False) -> None:
     """Show row counts of the canonical tables and the ingest log."""
+    from shopseg.io.health import store_health
+
     with open_workspace(read_only=True) as ws:
         counts = ws.row_counts()
-        print_table(f"Workspace {ws.path}", ["table", "rows"], list(counts.items()))
         log = ws.con.execute(
             f'SELECT ingest_id, kind, source, rows_read, rows_kept, rows_flagged, ingested_at FROM "{INGEST_LOG}" '
             "ORDER BY ingest_id"
         ).fetchall()
-        if log:
-            print_table(
-                "Ingests",
-                ["id", "kind", "source", "read", "kept", "flagged", "at"],
-                [list(r[:6]) + [str(r[6])[:19]] for r in log],
-            )
-        from shopseg.io.health import store_health
-
-        for text in store_health(ws.con):
-            console.print(Text("warning: ", style="yellow") + Text(text))
+        warnings = list(store_health(ws.con))
+        path = str(ws.path)
+    if as_json:
+        keys = ("id", "kind", "source", "rows_read", "rows_kept", "rows_flagged", "ingested_at")
+        emit_json(
+            {
+                "workspace": path,
+                "tables": counts,
+                "ingests": [dict(zip(keys, r, strict=True)) for r in log],
+                "warnings": warnings,
+            }
+        )
+        return
+    print_table(f"Workspace {path}", ["table", "rows"], list(counts.items()))
+    if log:
+        print_table(
+            "Ingests",
+            ["id", "kind", "source", "read", "kept", "flagged", "at"],
+            [list(r[:6]) + [str(r[6])[:19]] for r in log],
+        )
+    for text in warnings:
+        console.print(Text("warning: ", style="yellow") + Text(text))
 
 
 def register(app: typer.Typer) -> None:

@@ -29,7 +29,7 @@ from shopseg.rules.nodes import Segment
 from shopseg.rules.parse import parse_segment
 from shopseg.workspace import Workspace
 
-__all__ = ["NBA_TABLE", "next_best_actions", "ensure_inputs"]
+__all__ = ["NBA_TABLE", "next_best_actions", "ensure_inputs", "action_audiences"]
 
 NBA_TABLE = "customer_next_actions"
 NO_ACTION = "none"
@@ -106,6 +106,38 @@ def next_best_actions(
     if store:
         ws.write_table(NBA_TABLE, out)
     return out.reset_index(drop=True)
+
+
+def action_audiences(ws: Workspace, playbook: Playbook | None = None) -> pd.DataFrame:
+    """How many customers each play of ``playbook`` (default the built-in one) gets, and their predicted CLV.
+
+    A read-only aggregate over the first matching rule of every customer (no products are picked).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``action_name, action, reason, channel, customers, clv`` in playbook order, then ``none``; ``clv``
+        sums the audience's predicted CLV over the prediction horizon (NaN before ``shopseg predict``).
+    """
+    playbook = playbook or default_playbook()
+    match = _first_match(ws, playbook)
+    counts = match["rule"].value_counts()
+    value = pd.Series(dtype="float64")
+    if ws.has_table("customer_predictions"):
+        clv = ws.con.execute("SELECT customer_id, clv FROM customer_predictions").df()
+        joined = match.merge(clv, on="customer_id", how="left")
+        value = joined.groupby("rule")["clv"].sum(min_count=1)
+    rules = [*playbook.rules, None]
+    return pd.DataFrame(
+        {
+            "action_name": [r.name if r else NO_ACTION for r in rules],
+            "action": [r.action if r else "" for r in rules],
+            "reason": [r.reason if r else "no playbook rule matches" for r in rules],
+            "channel": [r.channel if r else "" for r in rules],
+            "customers": [int(counts.get(i if r else -1, 0)) for i, r in enumerate(rules)],
+            "clv": [float(value.get(i if r else -1, float("nan"))) for i, r in enumerate(rules)],
+        }
+    )
 
 
 def _products(ws: Workspace, customers: np.ndarray, pick: np.ndarray, counts: list[int]) -> list[str]:

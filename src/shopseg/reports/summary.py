@@ -25,6 +25,7 @@ class StoreSummary:
     kpis: dict[str, Any]
     sections: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    predictions: dict[str, Any] = field(default_factory=dict)
 
 
 def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSummary:
@@ -85,11 +86,14 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
         if pred["by_segment"] is not None:
             summary.sections["clv_by_segment"] = pred["by_segment"]
         t = pred["totals"]
-        summary.notes["predictions"] = (
-            f"{int(t['buyers']):,} buyers · total CLV {float(t['clv'] or 0):,.0f} (parameter band {float(t['clv_param_p10'] or 0):,.0f}"
-            f" - {float(t['clv_param_p90'] or 0):,.0f}) · mean P(alive) {float(t['p_alive'] or 0):.1%} · "
-            f"as of {pred['meta']['as_of'] or '-'}, horizon {pred['meta']['horizon_days'] or '-'} days"
-        )
+        summary.predictions = {
+            "buyers": int(t["buyers"]),
+            "clv": float(t["clv"] or 0),
+            "clv_param_p10": float(t["clv_param_p10"] or 0),
+            "clv_param_p90": float(t["clv_param_p90"] or 0),
+            "p_alive": float(t["p_alive"] or 0),
+            **pred["meta"],
+        }
     clusters = cluster_profiles(workspace)
     if clusters is not None:
         summary.sections["clusters"] = clusters

@@ -1,0 +1,242 @@
+"""The report's sections after the executive summary: one titled chart per figure (axis units said), a table
+with human column labels, and a note in plain words.
+
+Each builder takes the aggregate frames of :func:`shopseg.reports.summary.summarize_store` and returns
+:class:`Section` objects; the template lays them out.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from shopseg.reports import figures
+from shopseg.reports._format import cell, inline_code, label
+
+__all__ = ["Section", "build_sections", "table_html"]
+
+_CHART_HEIGHT = 380
+
+
+@dataclass
+class Section:
+    """One section: an id for links, a title, its charts (HTML), a table (HTML) and a note (HTML)."""
+
+    id: str
+    title: str
+    charts: list[str] = field(default_factory=list)
+    table: str | None = None
+    note: str = ""
+
+
+def chart_html(fig: go.Figure, title: str, x_title: str, y_title: str, height: int | None = None) -> str:
+    """A plotly figure with its title and axis titles, as an HTML fragment that resizes with the page."""
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        margin={"l": 60, "r": 20, "t": 60, "b": 90},
+        template="plotly_white",
+        autosize=True,
+    )
+    if height:
+        fig.update_layout(height=height)
+    return str(
+        fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
+        )
+    )
+
+
+def table_html(df: pd.DataFrame, currency: str | None) -> str:
+    """``df`` as an HTML table with human labels, inside a wrapper that scrolls when the page is narrow."""
+    numeric = {c: pd.api.types.is_numeric_dtype(df[c]) for c in df.columns}
+    head = "".join(f'<th class="{"num" if numeric[c] else ""}">{html.escape(label(str(c)))}</th>' for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        cells = "".join(
+            f'<td class="{"num" if numeric[c] else ""}">{cell(v, str(c), currency)}</td>'
+            for c, v in zip(df.columns, rec, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+
+
+def build_sections(frames: dict[str, pd.DataFrame], currency: str | None, meta: dict[str, Any]) -> list[Section]:
+    """Every section the frames allow, in reading order."""
+    unit = f" ({currency})" if currency else ""
+    return _store_sections(frames, currency, unit) + _model_sections(frames, currency, unit, meta)
+
+
+def _store_sections(frames: dict[str, pd.DataFrame], currency: str | None, unit: str) -> list[Section]:
+    out: list[Section] = []
+    if "monthly" in frames:
+        df = frames["monthly"]
+        fig = go.Figure(go.Bar(x=df["month"].astype(str), y=df["revenue"], marker_color="#486581"))
+        out.append(
+            Section("revenue", "Revenue by month", [chart_html(fig, "Revenue by month", "Month", f"Revenue{unit}")])
+        )
+    if "rfm_segments" in frames:
+        df = frames["rfm_segments"]
+        fig = go.Figure()
+        fig.add_bar(x=df["segment"], y=df["share"] * 100, name="Share of customers", marker_color="#486581")
+        fig.add_bar(x=df["segment"], y=df["revenue_share"] * 100, name="Share of revenue", marker_color="#f0b429")
+        fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.35})
+        title = "Share of customers and of revenue by RFM segment"
+        out.append(
+            Section(
+                "rfm",
+                "RFM segments",
+                [chart_html(fig, title, "RFM segment", "Share (%)", 420)],
+                table_html(df, currency),
+                "Each buyer gets a score from 1 to 5 for how recently (R), how often (F) and how much (M) they "
+                "bought, by quintiles of the store's own buyers; the named segments group score combinations.",
+            )
+        )
+    if "rfm_grid" in frames:
+        grid = frames["rfm_grid"].pivot_table(index="r_score", columns="f_score", values="customers", fill_value=0)
+        fig = go.Figure(
+            go.Heatmap(
+                z=grid.values,
+                x=[f"F{c}" for c in grid.columns],
+                y=[f"R{r}" for r in grid.index],
+                colorscale="Blues",
+                text=grid.values,
+                texttemplate="%{text}",
+                colorbar={"title": "Customers"},
+            )
+        )
+        out.append(
+            Section(
+                "rfm-grid",
+                "RFM grid",
+                [
+                    chart_html(
+                        fig,
+                        "Customers by recency and frequency score",
+                        "Frequency score (F1 fewest orders, F5 most)",
+                        "Recency score (R1 longest ago, R5 latest)",
+                    )
+                ],
+            )
+        )
+    if "lifecycle" in frames:
+        df = frames["lifecycle"]
+        fig = go.Figure(go.Bar(x=df["stage"], y=df["customers"], marker_color="#2cb1bc"))
+        out.append(
+            Section(
+                "lifecycle",
+                "Lifecycle stages",
+                [chart_html(fig, "Customers by lifecycle stage", "Lifecycle stage", "Customers")],
+                table_html(df, currency),
+                "Stages follow the gaps between purchase days in this store (see Definitions).",
+            )
+        )
+    if "countries" in frames:
+        df = frames["countries"]
+        fig = go.Figure(go.Bar(x=df["country"], y=df["revenue"], marker_color="#829ab1"))
+        out.append(
+            Section(
+                "countries",
+                "Top countries by revenue",
+                [chart_html(fig, "Revenue by country (top 12)", "Country", f"Revenue{unit}")],
+                table_html(df, currency),
+            )
+        )
+    return out
+
+
+def _model_sections(
+    frames: dict[str, pd.DataFrame], currency: str | None, unit: str, meta: dict[str, Any]
+) -> list[Section]:
+    out: list[Section] = []
+    if "saved_segments" in frames:
+        df = frames["saved_segments"]
+        charts = []
+        if df["size"].notna().any():
+            total = frames["rfm_segments"]["customers"].sum() if "rfm_segments" in frames else df["size"].max()
+            fig = figures.share_chart(df.assign(share=df["size"].fillna(0) / max(float(total), 1.0)), "name")
+            charts.append(
+                chart_html(fig, "Share of customers and of revenue by saved segment", "Saved segment", "Share (%)")
+            )
+        out.append(
+            Section(
+                "saved-segments",
+                "Saved segments",
+                charts,
+                table_html(df.drop(columns=[c for c in ("error",) if c in df and df[c].isna().all()]), currency),
+                inline_code("Members on the latest snapshot date (taken by `shopseg segment refresh`)."),
+            )
+        )
+    if "clv_hist" in frames:
+        horizon = meta.get("horizon_days") or "the horizon's"
+        charts = [
+            chart_html(
+                figures.clv_histogram(frames["clv_hist"]),
+                "Buyers by predicted customer lifetime value",
+                f"Predicted CLV over the next {horizon} days{unit}",
+                "Buyers",
+            ),
+            chart_html(figures.risk_bands(frames["churn_risk"]), "Buyers by churn risk", "Churn risk band", "Buyers"),
+        ]
+        table = frames["clv_by_segment"] if "clv_by_segment" in frames else frames["churn_risk"]
+        out.append(
+            Section(
+                "predictions",
+                "Predictions: customer lifetime value and churn risk",
+                charts,
+                table_html(table, currency),
+                "Churn risk bands: low below 50%, medium from 50% to 80%, high from 80% probability of no purchase "
+                "in the churn window (see Definitions).",
+            )
+        )
+    if "clusters" in frames:
+        df = frames["clusters"]
+        plain = [c for c in df.columns if not c.endswith("_z") and not c.endswith("_mode_share")]
+        fig = figures.cluster_bars(df)
+        fig.update_xaxes(
+            ticktext=[label(c[:-2]) for c in df.columns if c.endswith("_z")],
+            tickvals=[c[:-2] for c in df.columns if c.endswith("_z")],
+        )
+        out.append(
+            Section(
+                "clusters",
+                "Clusters",
+                [
+                    chart_html(
+                        fig,
+                        "How each cluster differs from all customers",
+                        "Feature",
+                        "Standard deviations from the mean",
+                        440,
+                    )
+                ],
+                table_html(df[plain], currency),
+                "Bars: how far each cluster's mean sits from all customers' mean, in standard deviations; "
+                "table: each cluster's median.",
+            )
+        )
+    if "region_category" in frames and not frames["region_category"].empty:
+        fig = figures.region_category_heatmap(frames["region_category"])
+        fig.update_traces(colorbar={"title": "Index"})
+        out.append(
+            Section(
+                "regions",
+                "Regions and product categories",
+                [chart_html(fig, "Revenue index by region and product category", "Product category", "Region")],
+                table_html(frames["region_top"], currency) if "region_top" in frames else None,
+                inline_code(
+                    "Revenue index: the category's share of the region's revenue over its share of all revenue "
+                    "(above 1 it does better there, below 1 it lags). Table: the 20 segment, region and category "
+                    "combinations with the most revenue. Over time: `shopseg report regions`."
+                ),
+            )
+        )
+    return out
