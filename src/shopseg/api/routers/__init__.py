@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 __all__ = ["ROUTERS"]
 
-_NOUNS = ["meta", "keys", "events", "customers", "segments", "notifications"]
+_NOUNS = ["meta", "keys", "events", "customers", "segments", "notifications", "admin"]
 
 
 def _load() -> list[APIRouter]:
