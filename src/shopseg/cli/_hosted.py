@@ -266,6 +266,8 @@ def run_command(
                 code = _invoke(group, argv)
             else:
                 with state.lock:
+                    if state.live is not None:
+                        state.live.flush()  # the events acknowledged so far are in the tables the command reads
                     code = _invoke(group, argv)
         finally:
             _host.reset(token)
