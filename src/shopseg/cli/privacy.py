@@ -35,6 +35,10 @@ def forget(
     from shopseg.privacy import forget_customer
 
     if not yes:
+        if hosted() is not None:  # no terminal here: the CLI asks before handing the command over, then adds --yes
+            from shopseg.cli._common import exit_usage
+
+            exit_usage("`shopseg forget` inside the server needs --yes (confirm in the CLI first).")
         typer.confirm(f"Erase customer {customer_id} everywhere? This cannot be undone", abort=True)
     host = hosted()
     if host is not None:  # inside `shopseg serve`: its live engine erases (journal, live state) and rewrites the file
