@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ShopsegError",
@@ -27,6 +28,7 @@ __all__ = [
     "UnsupportedOperationError",
     "NotFound",
     "WorkspaceError",
+    "WorkspaceBusyError",
     "AuthenticationError",
     "PermissionDeniedError",
     "PayloadTooLargeError",
@@ -146,6 +148,19 @@ class WorkspaceError(ShopsegError):
     """The workspace file is missing, locked, or of another schema version."""
 
     status = 409
+
+
+class WorkspaceBusyError(WorkspaceError):
+    """Another process holds the workspace file's lock.
+
+    ``server`` is the record of the ``shopseg serve`` holding it (``pid``, ``url``,
+    ``started_at`` and, for the CLI's hand-over, ``admin_url`` and ``token``), or
+    ``None`` when the holder is another kind of process.
+    """
+
+    def __init__(self, message: str, server: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.server = server
 
 
 class AuthenticationError(ShopsegError):

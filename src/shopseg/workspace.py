@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from shopseg.config import get_setting
-from shopseg.errors import InvalidParameterError, WorkspaceError
+from shopseg.errors import InvalidParameterError, WorkspaceBusyError, WorkspaceError
 from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
 
 if TYPE_CHECKING:
@@ -73,34 +73,53 @@ def _configure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def server_file(path: Path) -> Path:
-    """Where a running ``shopseg serve`` records itself beside the workspace (pid, url, start time)."""
+    """Where a running ``shopseg serve`` records itself beside the workspace (pid, url, start time, hand-over address)."""
     return Path(f"{path}.server")
 
 
-def _open_failure(path: Path, exc: duckdb.IOException) -> str:
-    """Why the workspace cannot be opened, in words: who holds it and what to do (never DuckDB's lock text)."""
+def read_server_file(path: Path) -> dict[str, Any]:
+    """The record of the ``shopseg serve`` holding ``path`` (empty when there is none or it cannot be read)."""
     import json
+
+    try:
+        info = json.loads(server_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def server_message(path: Path, info: dict[str, Any], what: str = "") -> str:
+    """Who holds ``path`` (the server ``info``) and what to do, for a command that cannot run beside it."""
+    url = info.get("url", "")
+    cannot = f" {what}" if what else ""
+    return (
+        f"{path}: the workspace is in use by `shopseg serve` (PID {info.get('pid')}, {url}, since "
+        f"{str(info.get('started_at', '?'))[:19]}).{cannot} Expected it to be free for this command. Hint: while "
+        f"the server runs, use its API ({url}/docs) or dashboard ({url}/), or stop it (Ctrl-C in its "
+        "terminal) and run the command again."
+    )
+
+
+def _open_failure(path: Path, exc: duckdb.IOException) -> WorkspaceError:
+    """Why the workspace cannot be opened, in words: who holds it and what to do (never DuckDB's lock text).
+
+    A lock held by a ``shopseg serve`` gives a :class:`WorkspaceBusyError` carrying the server's record, so
+    the CLI can hand the command over to it (:mod:`shopseg.cli._remote`).
+    """
     import re
 
     text = str(exc)
     if "lock" not in text.lower():
-        return f"{path}: cannot open the workspace: {text.splitlines()[0] if text else type(exc).__name__}"
+        return WorkspaceError(
+            f"{path}: cannot open the workspace: {text.splitlines()[0] if text else type(exc).__name__}"
+        )
     found = re.search(r"PID (\d+)", text)
     pid = int(found.group(1)) if found else None
-    try:
-        info = json.loads(server_file(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        info = {}
+    info = read_server_file(path)
     if info and (pid is None or int(info.get("pid", -1)) == pid):
-        url = info.get("url", "")
-        return (
-            f"{path}: the workspace is in use by `shopseg serve` (PID {info.get('pid')}, {url}, since "
-            f"{str(info.get('started_at', '?'))[:19]}). Expected it to be free for this command. Hint: while "
-            f"the server runs, use its API ({url}/docs) or dashboard ({url}/), or stop it (Ctrl-C in its "
-            "terminal) and run the command again."
-        )
+        return WorkspaceBusyError(server_message(path, info), server=info)
     who = f"another process (PID {pid})" if pid else "another process"
-    return (
+    return WorkspaceBusyError(
         f"{path}: the workspace is in use by {who}, which holds its write lock. Expected it to be free for "
         "this command. Hint: wait for that command to finish, or stop it, and run this one again."
     )
@@ -143,6 +162,7 @@ class Workspace:
                     f"{path}: a workspace already exists here. Hint: pass --force to replace it, "
                     "or open it with another command."
                 )
+            cls._check_free(path)
             path.unlink()
             Path(f"{path}.wal").unlink(missing_ok=True)
             # the live engine's event journal and its segments (shopseg serve), or a new server would replay them
@@ -162,6 +182,23 @@ class Workspace:
                 ["schema_version", str(SCHEMA_VERSION), "created_at", now],
             )
         return ws
+
+    @staticmethod
+    def _check_free(path: Path) -> None:
+        """Refuse to replace a file another process holds (a running server would lose its store)."""
+        try:
+            duckdb.connect(str(path)).close()
+        except duckdb.IOException as exc:
+            error = _open_failure(path, exc)
+            if isinstance(error, WorkspaceBusyError) and error.server:
+                raise WorkspaceBusyError(
+                    server_message(path, error.server, "It cannot be replaced while the server holds it."),
+                    server=None,
+                ) from None
+            if isinstance(error, WorkspaceBusyError):
+                raise error from None
+        except duckdb.Error:
+            return  # not a DuckDB file: nobody holds it as a workspace; --force replaces it
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Workspace:
@@ -193,7 +230,7 @@ class Workspace:
             try:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
-                raise WorkspaceError(_open_failure(self.path, exc)) from None
+                raise _open_failure(self.path, exc) from None
             _configure(con)
             self._con = con
         return self._con

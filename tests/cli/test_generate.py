@@ -14,7 +14,9 @@ runner = CliRunner()
 
 def test_generate_creates_and_fills_the_workspace(tmp_path):
     ws = tmp_path / "store.duckdb"
-    result = runner.invoke(app, ["--workspace", str(ws), "generate", "--customers", "400", "--seed", "4"])
+    result = runner.invoke(
+        app, ["--workspace", str(ws), "generate", "--customers", "400", "--seed", "4", "--end", "2025-12-31"]
+    )
     assert result.exit_code == 0, result.output
     assert "order_lines" in result.output and "Planted groups:" in result.output and "vip_loyal" in result.output
     expected = generate_store(400, seed=4)

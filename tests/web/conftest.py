@@ -64,7 +64,7 @@ def build_demo_store(folder: Path, customers: int = 600) -> DemoStore:
     path = folder / "demo.duckdb"
     w = ["-w", str(path)]
     _run(["init", str(path)])
-    _run([*w, "generate", "-n", str(customers), "--seed", "11"])
+    _run([*w, "generate", "-n", str(customers), "--seed", "11", "--end-date", "2025-12-31"])
     for step in (
         ["features", "build"],
         ["rfm"],

@@ -164,6 +164,11 @@ class SegmentOut(BaseModel):
     created_at: dt.datetime
     json_form: dict[str, Any] | None = Field(description="The rule in JSON form (None when the rule cannot be used).")
     live_members: int | None = Field(default=None, description="Current live members (None without live mode).")
+    live_as_of: dt.date | None = Field(default=None, description="The day live membership is evaluated as of (today).")
+    batch_members: int | None = Field(
+        default=None, description="Members at the latest snapshot (`shopseg segment refresh`); None before one."
+    )
+    batch_as_of: dt.date | None = Field(default=None, description="The day of that snapshot.")
     error: str | None = Field(
         default=None,
         description="Why the saved rule cannot be used (over a limit, a field "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import duckdb
 import typer
@@ -16,7 +16,7 @@ from typer.exceptions import TyperException
 
 from shopseg.cli._output import emit_error, fit_table, is_json
 from shopseg.config import get_setting
-from shopseg.errors import InvalidParameterError, ShopsegError
+from shopseg.errors import InvalidParameterError, ShopsegError, WorkspaceBusyError
 from shopseg.workspace import Workspace
 
 __all__ = ["console", "err_console", "ShopsegGroup", "open_workspace", "progress", "print_table"]
@@ -31,19 +31,19 @@ class ShopsegGroup(TyperGroup):
     Data errors exit 1, usage errors 2; ``--debug`` re-raises with the traceback.
     """
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        ctx.meta.setdefault("shopseg.argv", list(args))  # the command line, to hand over to a server holding the file
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: Any) -> Any:  # typer 0.29 types it with its vendored click Context (private)
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, TyperException):
             raise
+        except WorkspaceBusyError as exc:
+            self._busy(ctx, exc)
         except ShopsegError as exc:
-            if ctx.meta.get("shopseg.debug"):
-                raise
-            if is_json(ctx):
-                emit_error(exc, exc.exit_code)
-            else:
-                err_console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
-            ctx.exit(exc.exit_code)
+            self._fail(ctx, exc)
         except KeyboardInterrupt:
             err_console.print("interrupted")
             ctx.exit(130)
@@ -76,6 +76,27 @@ class ShopsegGroup(TyperGroup):
             )
             ctx.exit(1)
 
+    def _busy(self, ctx: typer.Context, exc: WorkspaceBusyError) -> None:
+        """A server holds the workspace: hand the command over to it (:mod:`shopseg.cli._remote`) when it can run there."""
+        from shopseg.cli import _remote
+
+        if not _remote.can_forward(exc, ctx):
+            self._fail(ctx, exc)
+        try:
+            code = _remote.forward(exc.server or {}, ctx.meta["shopseg.argv"], ctx.invoked_subcommand or "")
+        except ShopsegError as failed:
+            self._fail(ctx, failed)
+        ctx.exit(code)
+
+    def _fail(self, ctx: typer.Context, exc: ShopsegError) -> NoReturn:
+        if ctx.meta.get("shopseg.debug"):
+            raise exc
+        if is_json(ctx):
+            emit_error(exc, exc.exit_code)
+        else:
+            err_console.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True)
+        ctx.exit(exc.exit_code)
+
 
 def _report(ctx: typer.Context, exc: BaseException, code: int, label: str, message: str) -> None:
     """An error as ``label message`` on stderr, or with ``--json`` as the error document on stdout."""
@@ -86,8 +107,18 @@ def _report(ctx: typer.Context, exc: BaseException, code: int, label: str, messa
 
 
 def open_workspace(path: str | None = None, *, read_only: bool = False) -> Workspace:
-    """Open the workspace named by ``--workspace`` (or the ``workspace`` setting)."""
-    return Workspace.open(path or get_setting("workspace"), read_only=read_only)
+    """Open the workspace named by ``--workspace`` (or the ``workspace`` setting).
+
+    Inside ``shopseg serve`` (a command handed over by :mod:`shopseg.cli._remote`) this is a cursor of the
+    server's open workspace; closing it leaves the server's connection open.
+    """
+    from shopseg.cli._hosted import hosted, open_hosted
+
+    target = path or get_setting("workspace")
+    host = hosted()
+    if host is not None:
+        return open_hosted(host, target)
+    return Workspace.open(target, read_only=read_only)
 
 
 @contextmanager

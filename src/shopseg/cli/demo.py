@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from shopseg.cli._common import console, print_table, progress
+from shopseg.cli.generate import default_end_date
 from shopseg.config import get_setting
 from shopseg.workspace import Workspace
 
@@ -27,6 +28,10 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Folder for the demo workspace and report.")] = Path(
         "shopseg-demo"
     ),
+    end_date: Annotated[
+        str | None,
+        typer.Option("--end-date", "--end", help="Last day of the store (YYYY-MM-DD); default today."),
+    ] = None,
 ) -> None:
     """Generate a store; build features, RFM, lifecycle, interests, predictions, clusters and example segments; write a report."""
     from shopseg.datasets import generate_store, write_store
@@ -48,7 +53,7 @@ def demo(
     steps: list[tuple[str, Callable[[], Any]]] = [
         (
             f"Generating a store of {customers:,} customers",
-            lambda: state.update(tables=generate_store(customers, seed=seed)),
+            lambda: state.update(tables=generate_store(customers, seed=seed, end_date=end_date or default_end_date())),
         ),
         ("Loading it into the workspace", lambda: write_store(ws, state["tables"])),
         (f"Building customer features ({engine})", lambda: build_features(ws, engine=engine, return_frame=False)),

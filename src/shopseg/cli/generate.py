@@ -26,7 +26,15 @@ __all__ = ["generate", "register"]
 def generate(
     customers: Annotated[int, typer.Option("--customers", "-n", min=1, help="Number of customers.")] = 10_000,
     seed: Annotated[int, typer.Option(min=0, help="Random seed; the same seed gives identical tables.")] = 0,
-    end_date: Annotated[str, typer.Option("--end-date", help="Last day of the period (YYYY-MM-DD).")] = "2025-12-31",
+    end_date: Annotated[
+        str | None,
+        typer.Option(
+            "--end-date",
+            "--end",
+            help="Last day of the period (YYYY-MM-DD); default today, so live and batch agree. Pass it for a "
+            "reproducible store.",
+        ),
+    ] = None,
     years: Annotated[float, typer.Option(min=1.0, max=10.0, help="Length of the period in years.")] = 2.0,
     out: Annotated[
         Path | None, typer.Option("--out", help="Write Parquet files into this folder instead of the workspace.")
@@ -37,6 +45,7 @@ def generate(
     from shopseg.datasets.generator import TABLE_ORDER, validate_arguments
     from shopseg.datasets.write import check_empty
 
+    end_date = end_date or default_end_date()
     validate_arguments(customers, seed=seed, end_date=end_date, years=years)
     ws = None if out is not None else _target_workspace()
     where = str(out) if out is not None else str(ws.path if ws else "")
@@ -70,6 +79,13 @@ def _write(bar: object, ws: Workspace | None, out: Path | None, tables: dict[str
         write_parquet(out, tables, on_table=on_table)
     elif ws is not None:
         write_store(ws, tables, on_table=on_table)
+
+
+def default_end_date() -> str:
+    """Today (UTC), the default last day of a generated store: features, snapshots and live segments all date it."""
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).date().isoformat()
 
 
 def _target_workspace() -> Workspace:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
+from shopseg.cli._hosted import compact_hosted, forget_hosted, hosted
 
 __all__ = ["register", "privacy_app", "forget"]
 
@@ -34,13 +35,27 @@ def forget(
     from shopseg.privacy import forget_customer
 
     if not yes:
+        if hosted() is not None:  # no terminal here: the CLI asks before handing the command over, then adds --yes
+            from shopseg.cli._common import exit_usage
+
+            exit_usage("`shopseg forget` inside the server needs --yes (confirm in the CLI first).")
         typer.confirm(f"Erase customer {customer_id} everywhere? This cannot be undone", abort=True)
+    host = hosted()
+    if host is not None:  # inside `shopseg serve`: its live engine erases (journal, live state) and rewrites the file
+        deleted, compacted = forget_hosted(host, customer_id, reason, compact)
+        print_table(f"Erased customer {customer_id}", ["table", "rows"], list(deleted.items()))
+        _say_compacted(compacted)
+        return
     with open_workspace() as ws:
         rep = forget_customer(ws, customer_id, reason=reason, compact=compact)
     rows = [(t, n) for t, n in rep.deleted.items()] + [(f"{c} (redacted)", n) for c, n in rep.redacted.items()]
     rows += [(f"{s} (registered store)", n) for s, n in rep.external.items()]
     print_table(f"Erased; audit entry {rep.subject_hash[:16]}...", ["table", "rows"], rows)
-    if rep.compacted:
+    _say_compacted(rep.compacted)
+
+
+def _say_compacted(compacted: bool) -> None:
+    if compacted:
         console.print("workspace file rewritten: no byte of the erased data is left in it")
     else:
         console.print(
@@ -53,8 +68,12 @@ def compact() -> None:
     """Rewrite the workspace file after erasures run with --no-compact (no erased byte is left in it)."""
     from shopseg.privacy import compact_workspace
 
-    with open_workspace() as ws:
-        done = compact_workspace(ws)
+    host = hosted()
+    if host is not None:
+        done = compact_hosted(host)
+    else:
+        with open_workspace() as ws:
+            done = compact_workspace(ws)
     console.print("workspace file rewritten" if done else "nothing to do: no erasure left bytes in the file")
 
 

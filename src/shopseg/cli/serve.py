@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shopseg.cli._common import console
+
+if TYPE_CHECKING:
+    from shopseg.api.deps import AppState
 
 __all__ = ["register", "serve"]
 
@@ -31,7 +34,8 @@ def serve(
         from shopseg.web import dashboard_routers
 
         routers = dashboard_routers()
-    app = create_app(get_setting("workspace"), live=live, routers=routers)
+    # absolute: a command handed over by the CLI runs in the client's working directory (shopseg.cli._hosted)
+    app = create_app(Path(get_setting("workspace")).resolve(), live=live, routers=routers)
     host = host or str(get_setting("api_host"))
     port = port if port is not None else int(get_setting("api_port"))
     # X-Forwarded-Proto/-For are believed only from the proxies named in api_forwarded_allow_ips (none by default)
@@ -60,7 +64,7 @@ def serve(
             f"dashboard on http://{host}:{port}/ (log in with an API key: `shopseg keys create NAME`)", highlight=False
         )
     server = uvicorn.Server(config)
-    marker = _announce(app.state.shopseg.workspace.path, host, port)
+    marker = _announce(app.state.shopseg, host, port)
     # removed at the app's shutdown: uvicorn re-raises a caught SIGTERM after it, before any `finally` here
     app.state.shopseg.closers.append(lambda: marker.unlink(missing_ok=True))
     try:
@@ -71,18 +75,47 @@ def serve(
         raise typer.Exit(3)
 
 
-def _announce(path: Path, host: str, port: int) -> Path:
-    """Record beside the workspace that this server holds it, so other commands can say so."""
+def _announce(state: AppState, host: str, port: int) -> Path:
+    """Record beside the workspace that this server holds it (mode 0600), so other commands can say so, and, when
+    it listens on a loopback address, where and with which token the CLI hands commands over (shopseg.cli._remote)."""
     import datetime as dt
     import json
     import os
 
+    from shopseg.api.routers.admin import new_token
     from shopseg.workspace import server_file
 
-    marker = server_file(path)
+    marker = server_file(state.workspace.path)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-    marker.write_text(json.dumps({"pid": os.getpid(), "url": f"http://{host}:{port}", "started_at": started}))
+    record = {"pid": os.getpid(), "url": f"http://{host}:{port}", "started_at": started}
+    loopback = _loopback(host)
+    if loopback is not None:
+        record |= {"admin_url": f"http://{loopback}:{port}", "token": new_token(state)}
+    record["workspace"] = str(state.workspace.path)
+    partial = marker.with_name(f"{marker.name}.tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # also when an old file was there with other rights
+        fh.write(json.dumps(record))
+    os.replace(partial, marker)
     return marker
+
+
+def _loopback(host: str) -> str | None:
+    """The loopback address reaching a server listening on ``host`` (None: it does not listen on loopback)."""
+    import ipaddress
+
+    if host in ("", "0.0.0.0", "localhost"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_loopback:
+        return None
+    return f"[{address}]" if address.version == 6 else str(address)
 
 
 def _freeze_startup(full: bool = False) -> None:

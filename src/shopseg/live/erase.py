@@ -36,7 +36,7 @@ __all__ = ["erase_customer"]
 log = get_logger("shopseg.live")
 
 
-def erase_customer(engine: LiveEngine, customer_id: str) -> dict[str, int]:
+def erase_customer(engine: LiveEngine, customer_id: str, reason: str = "erasure request (HTTP API)") -> dict[str, int]:
     """Erase ``customer_id`` from the workspace, the journal, the live state and the file; rows removed per store.
 
     An empty result means the customer was unknown (nothing was erased or logged).
@@ -52,7 +52,7 @@ def erase_customer(engine: LiveEngine, customer_id: str) -> dict[str, int]:
                 forget_customer(
                     engine.workspace,
                     customer_id,
-                    reason="erasure request (HTTP API)",
+                    reason=reason,
                     compact=False,
                     journal=engine.journal,
                 ).deleted

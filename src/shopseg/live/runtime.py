@@ -156,13 +156,7 @@ class LiveEngine:
         defs = self._definitions()
         now = self.clock.now()
         self.day = now.date()
-        uses_orders = any(getattr(n, "source", None) == "orders" for s in defs.values() for _, n in walk(s.rule))
-        orders_day = None
-        if uses_orders:
-            stored = self.workspace.meta("features_as_of")
-            orders_day = dt.date.fromisoformat(stored) if stored else self.day
-        self.evaluator = LiveEvaluator(defs, self.store.fields)
-        self.evaluator.load(storage.load_profiles(self.workspace, orders_day, self.store.fields).values(), self.day)
+        self.evaluator = self._evaluator(defs)
         self.seen = storage.load_event_ids(con)
         self._seq = storage.next_seq(con)
         self.policy.restore(storage.load_notified(con))
@@ -173,6 +167,17 @@ class LiveEngine:
             len(defs),
             len(self.seen),
         )
+
+    def _evaluator(self, defs: dict[str, Any]) -> LiveEvaluator:
+        """An evaluator of ``defs`` over every profile read from the workspace (fields of the store's registry)."""
+        uses_orders = any(getattr(n, "source", None) == "orders" for s in defs.values() for _, n in walk(s.rule))
+        orders_day = None
+        if uses_orders:
+            stored = self.workspace.meta("features_as_of")
+            orders_day = dt.date.fromisoformat(stored) if stored else self.day
+        evaluator = LiveEvaluator(defs, self.store.fields)
+        evaluator.load(storage.load_profiles(self.workspace, orders_day, self.store.fields).values(), self.day)
+        return evaluator
 
     def _recover(self) -> None:
         """Apply journaled events missing from the workspace (acknowledged before a crash), then empty the journal."""
@@ -449,21 +454,42 @@ class LiveEngine:
         """Pick up saved-segment changes; members of new or edited segments are logged silently (no notification)."""
         with self.lock, self._state:
             self.store = SegmentStore(self.workspace)
+            if self.store.fields.columns_by_table() != self.evaluator.fields.columns_by_table():
+                self.reload_profiles()  # the registry grew (new predictions, interests, attributes): read them too
+                return
             old = {n: set(m) for n, m in self.evaluator.members.items()}
             self.evaluator.set_segments(self._definitions(), self.day)
-            now, out = self.clock.now(), []
-            for name in sorted(set(old) | set(self.evaluator.members)):
-                before, after = old.get(name, set()), self.evaluator.members.get(name, set())
-                out += [Transition(name, c, "entry", now) for c in sorted(after - before)]
-                out += [Transition(name, c, "exit", now) for c in sorted(before - after)]
-            self._emit(out, silent=True)
+            self._emit_changes(old)
 
-    def erase(self, customer_id: str) -> dict[str, int]:
+    def reload_profiles(self) -> None:
+        """Re-read every live profile and the field registry from the workspace (after a command changed the batch
+        tables: features, RFM, lifecycle, interests, predictions, clusters, attributes, an ingest or an erasure).
+
+        Pending live events are applied first, so the profiles read back hold them; the writer waits meanwhile.
+        Memberships that change are logged silently (no notification), as for :meth:`reload_segments`.
+        """
+        with self.lock, self._state:
+            self.flush()
+            old = {n: set(m) for n, m in self.evaluator.members.items()}
+            self.store = SegmentStore(self.workspace)
+            self.evaluator = self._evaluator(self._definitions())
+            self._emit_changes(old)
+
+    def _emit_changes(self, old: dict[str, set[str]]) -> None:
+        """Log (silently) the entries and exits from the memberships ``old`` to the evaluator's (both locks held)."""
+        now, out = self.clock.now(), []
+        for name in sorted(set(old) | set(self.evaluator.members)):
+            before, after = old.get(name, set()), self.evaluator.members.get(name, set())
+            out += [Transition(name, c, "entry", now) for c in sorted(after - before)]
+            out += [Transition(name, c, "exit", now) for c in sorted(before - after)]
+        self._emit(out, silent=True)
+
+    def erase(self, customer_id: str, reason: str = "erasure request (HTTP API)") -> dict[str, int]:
         """Erase a customer everywhere: workspace tables, journal, live state, dead letters, file bytes
         (:func:`shopseg.live.erase.erase_customer`). Call it without holding :attr:`lock`."""
         from shopseg.live.erase import erase_customer
 
-        return erase_customer(self, customer_id)
+        return erase_customer(self, customer_id, reason)
 
     def subscribe(self, loop: asyncio.AbstractEventLoop, segments: Sequence[str] = ()) -> Subscription:
         return self.notifier.subscribe(Subscription(loop, segments))

@@ -233,7 +233,9 @@ class _Compiler:
                 # a whole number against an integer column stays an integer: the same comparison, but the
                 # engine compares the stored integers as they are (no cast per row) and can use zone maps
                 return ibis.literal(int(number), type="int64")
-            return ibis.literal(number, type="float64")
+            # typed: a bare 0.010933494463532971 is a DECIMAL(19,18) to DuckDB, which then compares the DOUBLE column
+            # rounded to 18 digits, and live (Python floats) disagreed on the customer holding that very value
+            return ibis.literal(repr(number), type="string").cast("float64")
         return ibis.literal(value, type={"string": "string", "boolean": "boolean"}[ftype])
 
     @staticmethod

@@ -29,6 +29,7 @@ __all__ = [
     "PREDICT_HINT",
     "PREDICTIONS_TABLE",
     "INTERESTS_TABLE",
+    "CLUSTERS_TABLE",
     "default_fields",
 ]
 
@@ -36,6 +37,8 @@ FIELD_TYPES = ("number", "string", "boolean", "timestamp")
 PREDICT_HINT = "not available until `shopseg predict` has run"
 #: Where ``shopseg predict`` is expected to store one row per customer (``customer_id`` + predicted columns).
 PREDICTIONS_TABLE = "customer_predictions"
+#: Where ``shopseg cluster`` stores each clustered customer's ``cluster`` and ``cluster_name``.
+CLUSTERS_TABLE = "customer_clusters"
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,19 @@ class FieldRegistry:
             )
             for c, t in columns.items()
             if c.startswith("attr_") and c not in self._fields
+        ]
+        return FieldRegistry([*self._fields.values(), *extra])
+
+    def with_clusters(self, columns: Iterable[str]) -> FieldRegistry:
+        """A registry extended with ``cluster`` (number) and ``cluster_name`` of ``customer_clusters`` (``shopseg cluster``)."""
+        known = {
+            "cluster": ("number", "Cluster number (shopseg cluster)."),
+            "cluster_name": ("string", "Cluster name."),
+        }
+        extra = [
+            Field(c, known[c][0], CLUSTERS_TABLE, c, known[c][1])
+            for c in columns
+            if c in known and c not in self._fields
         ]
         return FieldRegistry([*self._fields.values(), *extra])
 
@@ -467,6 +483,8 @@ def reference_markdown() -> str:
         "After `shopseg interests`, the columns of `customer_interests` are fields too: `affinity_<category>` and",
         "`price_budget` / `price_mid` / `price_premium` (numbers, 0-1), the flags `<category>_enthusiast`,",
         "`bargain_hunter`, `premium_buyer` (booleans) and `interests` (text, e.g. `interests CONTAINS 'outdoor'`).",
+        "After `shopseg cluster`, `cluster` (number) and `cluster_name` (text) of `customer_clusters` are fields;",
+        "custom attributes kept at ingest are fields `attr_<key>` (`customer_attributes`).",
         "",
         "| field | type | column | meaning |",
         "|---|---|---|---|",

@@ -36,7 +36,7 @@ from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError,
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
 from shopseg.rules.compile import segment_flags, segment_frame
-from shopseg.rules.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
+from shopseg.rules.fields import CLUSTERS_TABLE, FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
 from shopseg.rules.limits import RuleLimits
 from shopseg.rules.nodes import Segment
 from shopseg.rules.parse import parse_segment
@@ -91,6 +91,8 @@ class SegmentStore(SnapshotQueries):
             fields = fields.with_predictions(self._columns(PREDICTIONS_TABLE))
         if self.workspace.has_table(INTERESTS_TABLE):
             fields = fields.with_interests(self._columns(INTERESTS_TABLE))
+        if self.workspace.has_table(CLUSTERS_TABLE):
+            fields = fields.with_clusters(self._columns(CLUSTERS_TABLE))
         if self.workspace.has_table("customer_attributes"):
             described = self.workspace.con.execute('DESCRIBE "customer_attributes"').fetchall()
             fields = fields.with_attributes({str(r[0]): str(r[1]) for r in described})

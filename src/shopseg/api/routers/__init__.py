@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 __all__ = ["ROUTERS"]
 
-_NOUNS = ["meta", "keys", "events", "customers", "segments", "notifications", "shopify"]
+_NOUNS = ["meta", "keys", "events", "customers", "segments", "notifications", "shopify", "admin"]
 
 
 def _load() -> list[APIRouter]:

@@ -29,10 +29,33 @@ router = APIRouter(
 )
 
 
-def _out(state: AppState, s: SavedSegment, broken: Mapping[str, SegmentError] | None = None) -> SegmentOut:
-    """One saved segment; ``broken`` (:attr:`SegmentStore.broken`) says which ones cannot be used, and why."""
+def _batch(state: AppState, names: list[str]) -> dict[str, tuple[int, dt.date]]:
+    """``name -> (members, as-of day)`` of each segment's latest snapshot (``shopseg segment refresh``)."""
+    from shopseg.segments.definitions import SNAPSHOTS_TABLE
+
+    if not names or not state.workspace.has_table(SNAPSHOTS_TABLE):
+        return {}
+    rows = state.workspace.con.execute(
+        f"""WITH latest AS (SELECT name, max(as_of) AS as_of FROM "{SNAPSHOTS_TABLE}"
+                            WHERE list_contains(?, name) GROUP BY name)
+            SELECT s.name, s.as_of, count(*) FROM "{SNAPSHOTS_TABLE}" s JOIN latest USING (name, as_of)
+            GROUP BY s.name, s.as_of""",
+        [names],
+    ).fetchall()
+    return {str(n): (int(c), a.date() if isinstance(a, dt.datetime) else a) for n, a, c in rows}
+
+
+def _out(
+    state: AppState,
+    s: SavedSegment,
+    broken: Mapping[str, SegmentError] | None = None,
+    batch: Mapping[str, tuple[int, dt.date]] | None = None,
+) -> SegmentOut:
+    """One saved segment; ``broken`` (:attr:`SegmentStore.broken`) says which ones cannot be used, and why;
+    ``batch`` (:func:`_batch`) holds the latest snapshots (default: read for this segment)."""
     live = state.live
     size = len(live.evaluator.members.get(s.name, ())) if live is not None else None
+    snapshot = (batch if batch is not None else _batch(state, [s.name])).get(s.name)
     exc = (broken or {}).get(s.name)
     json_form = None
     if exc is None:
@@ -49,6 +72,9 @@ def _out(state: AppState, s: SavedSegment, broken: Mapping[str, SegmentError] | 
         created_at=s.created_at,
         json_form=json_form,
         live_members=size,
+        live_as_of=live.day if live is not None else None,
+        batch_members=snapshot[0] if snapshot else None,
+        batch_as_of=snapshot[1] if snapshot else None,
         error=error,
     )
 
@@ -73,7 +99,9 @@ def list_segments(
     with state.lock:
         store = SegmentStore(state.workspace)
         store.definitions()  # finds the broken ones
-        return [_out(state, s, store.broken) for s in store.list()]
+        saved = store.list()
+        batch = _batch(state, [s.name for s in saved])
+        return [_out(state, s, store.broken, batch) for s in saved]
 
 
 @router.get("/segments/{name}", response_model=SegmentOut)
