@@ -31,7 +31,7 @@ class ShopsegGroup(TyperGroup):
     Data errors exit 1, usage errors 2; ``--debug`` re-raises with the traceback.
     """
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # see invoke
         ctx.meta.setdefault("shopseg.argv", list(args))  # the command line, to hand over to a server holding the file
         return super().parse_args(ctx, args)
 

@@ -253,7 +253,7 @@ def run_command(
     from shopseg.config import SETTINGS, config_context
 
     group = typer.main.get_command(app)
-    noun, verb = command_path(group, argv)  # type: ignore[arg-type]
+    noun, verb = command_path(group, argv)
     if noun in NOT_FORWARDED:
         emit("stderr", f"error: `shopseg {noun}` needs the workspace file itself and cannot run inside the server.\n")
         return 1
