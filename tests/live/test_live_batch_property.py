@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shopseg.datasets import generate_store
-from shopseg.datasets.store import write_store
+from shopseg.datasets.write import write_store
 from shopseg.engine import get_engine
 from shopseg.features import build_features
 from shopseg.interests import build_interests
