@@ -291,8 +291,10 @@ def _prepare(
     as_of: dt.date | str,
     fields: FieldRegistry,
     segments: Mapping[str, Segment] | None,
+    validated: bool = False,
 ) -> tuple[_Compiler, ir.Table, ir.BooleanValue]:
-    validate_segment(segment, fields, segments if segments is not None else {})
+    if not validated:
+        validate_segment(segment, fields, segments if segments is not None else {})
     day = parse_date(as_of)
     rule = inline_segments(segment.rule, segments or {})
     comp = _Compiler(engine, day, fields)
@@ -307,6 +309,7 @@ def compile_segment(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> tuple[ir.Table, ir.BooleanValue]:
     """The customer table with the columns ``segment`` reads, and its membership predicate over it.
 
@@ -331,8 +334,11 @@ def compile_segment(
     ------
     SegmentError
         When the rule does not validate.
+
+    ``validated=True`` skips the check for a rule the caller already validated
+    against the same fields and segments (:meth:`SegmentStore.check`): a request is validated once, at its boundary.
     """
-    _, t, pred = _prepare(engine, segment, as_of, fields, segments)
+    _, t, pred = _prepare(engine, segment, as_of, fields, segments, validated)
     return t, pred.fill_null(False)
 
 
@@ -343,9 +349,10 @@ def segment_frame(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> ir.Table:
     """Every customer with a boolean ``member`` column."""
-    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
+    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments, validated=validated)
     return t.select("customer_id", member=pred)
 
 
@@ -356,13 +363,14 @@ def segment_members(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> ir.Table:
     """The ``customer_id`` of every member, as a lazy Ibis table.
 
     The filter is the three-valued predicate (a NULL filters like FALSE), so plain comparisons reach
     the engine as they are and can be pushed into the scan.
     """
-    _, t, pred = _prepare(engine, segment, as_of, fields, segments)
+    _, t, pred = _prepare(engine, segment, as_of, fields, segments, validated)
     return t.filter(pred).select("customer_id")
 
 
@@ -396,6 +404,7 @@ def segment_flags(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     saved: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> ir.Table:
     """Every customer with one boolean column per segment, in ONE query (one join per table, one events pass).
 
@@ -404,7 +413,7 @@ def segment_flags(
     evaluates every saved segment at once.
     """
     refs = dict(saved or {})
-    for seg in segments.values():
+    for seg in () if validated else segments.values():
         validate_segment(seg, fields, refs)
     day = parse_date(as_of)
     rules = [inline_segments(seg.rule, refs) for seg in segments.values()]

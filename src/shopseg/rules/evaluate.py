@@ -444,8 +444,11 @@ def explain_segment(
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
     orders: Iterable[Mapping[str, Any]] = (),
+    validated: bool = False,
 ) -> list[Step]:
     """Every node of the rule, depth first, with the customer's value and the outcome.
+
+    ``validated=True`` skips the check for a rule the caller already validated (once, at its boundary).
 
     Examples
     --------
@@ -458,7 +461,8 @@ def explain_segment(
     from shopseg.rules.render import render_node
 
     day = parse_date(as_of)
-    validate_segment(segment, fields, segments if segments is not None else None)
+    if not validated:
+        validate_segment(segment, fields, segments if segments is not None else None)
     ev = _Evaluator(profile, list(events), day, fields, segments or {}, list(orders))
     return [
         Step(

@@ -43,7 +43,7 @@ from shopseg.rules.nodes import (
     Value,
 )
 from shopseg.rules.render import render
-from shopseg.rules.validate import caret_message, summarize
+from shopseg.rules.validate import issue_at, summarize
 
 __all__ = ["GRAMMAR", "parse_segment", "parse_text", "parse_json"]
 
@@ -293,15 +293,11 @@ def _paren_issues(text: str) -> list[Issue]:
             if stack:
                 stack.pop()
             else:
-                issues.append(
-                    Issue(
-                        "/", "unbalanced_parenthesis", caret_message(text, Span(line, col), "')' has no matching '('")
-                    )
-                )
+                issues.append(issue_at(text, Span(line, col), "/", "unbalanced_parenthesis", "')' has no matching '('"))
         if ch == "\n":
             line, col = line + 1, 0
     for ln, cl in stack:
-        issues.append(Issue("/", "unbalanced_parenthesis", caret_message(text, Span(ln, cl), "'(' is never closed")))
+        issues.append(issue_at(text, Span(ln, cl), "/", "unbalanced_parenthesis", "'(' is never closed"))
     return issues
 
 
@@ -313,14 +309,14 @@ def _syntax_issue(text: str, exc: UnexpectedInput) -> Issue:
         )
         if text[exc.pos_in_stream : exc.pos_in_stream + 1] in "'\"":
             what = "unterminated string"
-        return Issue("/", "syntax", caret_message(text, Span(line, col), what + "."))
+        return issue_at(text, Span(line, col), "/", "syntax", what + ".")
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
         msg = f"unexpected {str(tok)!r}. Expected {_expected(set(exc.expected))}."
-        return Issue("/", "syntax", caret_message(text, Span(line, col, max(len(str(tok)), 1)), msg))
+        return issue_at(text, Span(line, col, max(len(str(tok)), 1)), "/", "syntax", msg)
     expected = set(getattr(exc, "expected", ()) or ())
     end = _end_span(text)
-    return Issue("/", "syntax", caret_message(text, end, f"unexpected end of rule. Expected {_expected(expected)}."))
+    return issue_at(text, end, "/", "syntax", f"unexpected end of rule. Expected {_expected(expected)}.")
 
 
 def _end_span(text: str) -> Span:

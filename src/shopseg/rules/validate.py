@@ -54,7 +54,7 @@ __all__ = [
     "validate_segment",
     "segment_issues",
     "static_issues",
-    "caret_message",
+    "issue_at",
     "summarize",
     "iso_date",
     "referenced_segments",
@@ -64,13 +64,24 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EVENT_COLUMNS = ("type", "product_id")
 
 
-def caret_message(text: str, span: Span, what: str) -> str:
-    """``line L, col C: what`` followed by the source line and a caret under ``span``."""
+def issue_at(text: str, span: Span, path: str, code: str, what: str) -> Issue:
+    """An :class:`Issue` at ``span`` of ``text``: its message is ``line L, col C: what``, the source line and a caret
+    under the span; the place is also kept as data (``line``, ``col``, ``length``, ``what``).
+
+    >>> i = issue_at("orders >= 3 AND recnecy < 5", Span(1, 17, 7), "/and/1/field", "unknown_field", "unknown field")
+    >>> (i.line, i.col, i.length, i.what)
+    (1, 17, 7, 'unknown field')
+    >>> print(i.message)
+    line 1, col 17: unknown field
+      orders >= 3 AND recnecy < 5
+                      ^^^^^^^
+    """
     lines = text.split("\n")
     src = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
     shown = src.replace("\t", " ")
     width = max(1, min(span.length, max(len(shown) - span.col + 1, 1)))
-    return f"line {span.line}, col {span.col}: {what}\n  {shown}\n  {' ' * (span.col - 1)}{'^' * width}"
+    message = f"line {span.line}, col {span.col}: {what}\n  {shown}\n  {' ' * (span.col - 1)}{'^' * width}"
+    return Issue(path, code, message, line=span.line, col=span.col, length=width, what=what)
 
 
 def summarize(issues: Sequence[Issue], name: str | None = None) -> str:
@@ -97,10 +108,9 @@ class _Checker:
 
     def add(self, path: str, code: str, what: str, span: Span | None) -> None:
         if self.seg.source is not None and span is not None:
-            message = caret_message(self.seg.source, span, what)
+            self.issues.append(issue_at(self.seg.source, span, path or "/", code, what))
         else:
-            message = f"{path or '/'}: {what}"
-        self.issues.append(Issue(path or "/", code, message))
+            self.issues.append(Issue(path or "/", code, f"{path or '/'}: {what}", what=what))
 
     # -- fields and values ------------------------------------------------------------
     def field(self, name: str, path: str, span: Span | None) -> Field | None:

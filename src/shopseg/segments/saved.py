@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shopseg.errors import Issue, SegmentError
 from shopseg.rules.fields import FieldRegistry
@@ -48,7 +48,7 @@ class SavedSegment:
 def named_error(exc: SegmentError, name: str) -> SegmentError:
     """``exc`` about the saved segment ``name``: the summary and each issue's message start with it."""
     issues = [
-        i if i.message.startswith(f"segment '{name}' ") else Issue(i.path, i.code, f"segment '{name}' {i.message}")
+        i if i.message.startswith(f"segment '{name}' ") else replace(i, message=f"segment '{name}' {i.message}")
         for i in exc.issues
     ]
     return type(exc)(summarize(exc.issues, name), issues)

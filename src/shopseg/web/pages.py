@@ -257,5 +257,5 @@ def events_page(request: Request) -> Response:
         return _render(request, "events.html.j2")
     with session(request) as s:
         rows = queries.latest_events(s.workspace, limit=50)
-    stream = "/api/v1/dashboard/stream" if getattr(get_state(request), "live", None) is not None else None
+    stream = "/api/v1/stream" if getattr(get_state(request), "live", None) is not None else None
     return _render(request, "events.html.j2", rows=rows, stream=stream)
