@@ -8,7 +8,7 @@ from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, NotFound, SegmentError
 from shopseg.features import build_features
 from shopseg.rules.parse import parse_segment
-from shopseg.rules.validate import static_issues
+from shopseg.rules.static_checks import static_issues
 from shopseg.segments.customer_view import customer_profile
 from shopseg.segments.definitions import SegmentStore
 from shopseg.segments.query import SegmentQuery

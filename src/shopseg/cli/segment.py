@@ -60,7 +60,7 @@ def fields() -> None:
 def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.")]) -> None:
     """Parse and validate a rule without saving it; print the canonical form and warnings."""
     from shopseg.rules.render import render
-    from shopseg.rules.validate import static_issues
+    from shopseg.rules.static_checks import static_issues
 
     ws, store = _store(read_only=True)
     with ws:

@@ -39,11 +39,13 @@ from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
 from shopseg.rules.compile import segment_flags
 from shopseg.rules.fields import FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
+from shopseg.rules.issues import summarize
 from shopseg.rules.limits import RuleLimits
 from shopseg.rules.nodes import Segment
 from shopseg.rules.parse import parse_segment
 from shopseg.rules.render import render
-from shopseg.rules.validate import referenced_segments, static_issues, summarize, validate_segment
+from shopseg.rules.static_checks import static_issues
+from shopseg.rules.validate import referenced_segments, validate_segment
 from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, usable_segments
 from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
 

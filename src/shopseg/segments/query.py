@@ -35,7 +35,7 @@ from shopseg.features import FEATURES_TABLE
 from shopseg.rules.compile import segment_flags, segment_frame
 from shopseg.rules.nodes import Segment
 from shopseg.rules.render import render
-from shopseg.rules.validate import static_issues
+from shopseg.rules.static_checks import static_issues
 from shopseg.segments.saved import named_error
 
 if TYPE_CHECKING:

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 
 from shopseg.errors import Issue, SegmentError
 from shopseg.rules.fields import FieldRegistry
+from shopseg.rules.issues import summarize
 from shopseg.rules.nodes import Segment
 from shopseg.rules.parse import parse_segment
-from shopseg.rules.validate import referenced_segments, segment_issues, summarize
+from shopseg.rules.validate import referenced_segments, segment_issues
 
 __all__ = ["SavedSegment", "usable_segments", "broken_ref_issues", "describe_broken", "named_error"]
 
