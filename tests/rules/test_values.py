@@ -108,7 +108,10 @@ def test_an_existing_name_gets_the_hint_of_the_surface_used(action_ws_path):
             assert r.status_code == 422 and r.json()["error"].endswith(
                 "segment 'dup' already exists (version 1). Hint: PUT /api/v1/segments/dup saves a new version."
             )
-            r = c.post("/api/v1/segments", headers=key, json={"name": "dup", "rule": "orders >= 3"})
+        # the dashboard saves through the same route, with its login cookie instead of a key header
+        with TestClient(app_, headers={"Origin": "http://testserver"}) as browser:
+            assert browser.post("/api/v1/dashboard/session", json={"api_key": key["X-API-Key"]}).status_code == 200
+            r = browser.post("/api/v1/segments", json={"name": "dup", "rule": "orders >= 3"})
             assert r.status_code == 422 and "Hint: tick 'new version' to save a new version." in r.json()["error"]
             assert "--replace" not in r.json()["error"]
     finally:
