@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from shopseg._logging import get_logger
 from shopseg.live.evaluator import LiveEvaluator, Transition
+from shopseg.live.notify import Subscription
 from shopseg.segments.definitions import SegmentStore
 
 if TYPE_CHECKING:
     from shopseg.live.clock import Clock
-    from shopseg.live.notify import Notifier, ReentryPolicy, Subscription
+    from shopseg.live.notify import Notifier, ReentryPolicy
     from shopseg.workspace import Workspace
 
 __all__ = ["Reevaluation"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
@@ -39,6 +39,10 @@ from shopseg.segments.query import SegmentQuery
 from shopseg.segments.saved import describe_broken
 
 __all__ = ["router"]
+
+Viewer = Annotated[Principal, Depends(require_role("viewer"))]
+Marketer = Annotated[Principal, Depends(require_role("marketer"))]
+State = Annotated[AppState, Depends(get_state)]
 
 router = APIRouter(
     tags=["segments"],
@@ -98,9 +102,7 @@ def _save(
 
 
 @router.get("/segments", response_model=list[SegmentOut])
-def list_segments(
-    _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
-) -> list[SegmentOut]:
+def list_segments(_: Viewer, state: State) -> list[SegmentOut]:
     """Every saved segment (latest versions)."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -111,9 +113,9 @@ def list_segments(
 @router.get("/segments/{name}", response_model=SegmentOut)
 def get_segment(
     name: str,
+    _: Viewer,
+    state: State,
     version: int | None = None,
-    _: Principal = Depends(require_role("viewer")),
-    state: AppState = Depends(get_state),
 ) -> SegmentOut:
     """One saved segment (latest version unless ``version``)."""
     with state.lock:
@@ -128,8 +130,8 @@ def get_segment(
 def create_segment(
     body: SegmentIn,
     request: Request,
-    _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
+    _: Marketer,
+    state: State,
 ) -> SegmentOut:
     """Validate and save a new segment (an existing name answers 422: use PUT)."""
     return _save(request, state, body.name, body, replace=False)
@@ -140,17 +142,15 @@ def replace_segment(
     name: str,
     body: SegmentUpdateIn,
     request: Request,
-    _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
+    _: Marketer,
+    state: State,
 ) -> SegmentOut:
     """Save a new version of a segment (creating it if absent)."""
     return _save(request, state, name, body, replace=True)
 
 
 @router.delete("/segments/{name}", response_model=SegmentOut)
-def delete_segment(
-    name: str, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
-) -> SegmentOut:
+def delete_segment(name: str, _: Marketer, state: State) -> SegmentOut:
     """Delete a segment (a tombstone version; history is kept). Answers the deleted version."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -162,43 +162,28 @@ def delete_segment(
 
 
 @router.post("/segments/preview", response_model=PreviewOut)
-def preview_segment(
-    body: PreviewIn, _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
-) -> dict[str, Any]:
+def preview_segment(body: PreviewIn, _: Viewer, state: State) -> dict[str, Any]:
     """Batch preview of a rule on the stored features: size, shares, overlaps, a sample, warnings."""
     with _query(state) as q:
         return q.preview(q.rule(body.rule), as_of=body.as_of, sample=body.sample, overlap=body.overlap)
 
 
 @router.get("/segments/{name}/customers")
-def segment_customers(
-    name: str,
-    page: int = 1,
-    size: int = 50,
-    _: Principal = Depends(require_role("viewer")),
-    state: AppState = Depends(get_state),
-) -> dict[str, Any]:
+def segment_customers(name: str, _: Viewer, state: State, page: int = 1, size: int = 50) -> dict[str, Any]:
     """One page of a saved segment's members on the stored features (at most 200 a page), by customer id."""
     with _query(state) as q:
         return q.members_page(name, page=page, size=size)
 
 
 @router.get("/segments/{name}/explain/{customer_id}")
-def explain_customer(
-    name: str, customer_id: str, _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
-) -> dict[str, Any]:
+def explain_customer(name: str, customer_id: str, _: Viewer, state: State) -> dict[str, Any]:
     """Each condition of a saved segment with the customer's value and whether it held."""
     with _query(state) as q:
         return q.explain(name, customer_id)
 
 
 @router.get("/segments/{name}/export.csv", response_class=StreamingResponse)
-def export_segment(
-    name: str,
-    consent: str = "email_marketing",
-    _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
-) -> StreamingResponse:
+def export_segment(name: str, _: Marketer, state: State, consent: str = "email_marketing") -> StreamingResponse:
     """Members who consented to ``consent`` as CSV; headers say how many were left out."""
     with _query(state) as q:
         chunks, stats = q.export_csv(name, consent=consent)
@@ -213,13 +198,7 @@ def export_segment(
 
 
 @router.get("/segments/{name}/members", response_model=MembersOut)
-def segment_members(
-    name: str,
-    limit: int = 1000,
-    offset: int = 0,
-    _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
-) -> MembersOut:
+def segment_members(name: str, _: Marketer, state: State, limit: int = 1000, offset: int = 0) -> MembersOut:
     """Export the live members (customer ids, sorted; paged by ``limit``/``offset``)."""
     if state.live is None:
         raise UnsupportedOperationError("members: the server runs without live mode. Hint: `shopseg serve --live`.")
