@@ -47,7 +47,7 @@ REQUESTS = [
     (
         "POST",
         "/api/v1/segments/preview",
-        {"rule": "orders >= 3 AND revenue > 500 AND days_since_last_order < 90"},
+        {"rule": "orders >= 3 AND revenue > 500 AND days_since_last_order < 90", "overlap": False},
     ),
     ("GET", "/api/v1/segments/loyal/customers?page=1&size=50", None),
     ("GET", "/api/v1/segments/loyal/customers?page=2000&size=50", None),
