@@ -54,7 +54,7 @@ def session_store(state: AppState) -> SessionStore:
     if store is None:
         with state.lock:
             store = state.extra.setdefault(_STORE, SessionStore(state.workspace, state.keys, state.lock))
-    return store  # type: ignore[no-any-return]
+    return store
 
 
 def authenticate(request: Request, state: AppState) -> ApiKey:

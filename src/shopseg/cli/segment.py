@@ -33,7 +33,7 @@ def _engine(ws):
     return get_engine(ws, get_setting("engine"))
 
 
-def _query(ws, store):  # type: ignore[no-untyped-def]
+def _query(ws, store):
     """The segment query service (:class:`~shopseg.segments.query.SegmentQuery`) on the configured engine."""
     from shopseg.segments.query import SegmentQuery
 

@@ -153,7 +153,7 @@ class Reevaluation:
         (:func:`shopseg.live.erase.erase_customer`). Call it without holding :attr:`lock`."""
         from shopseg.live.erase import erase_customer
 
-        return erase_customer(self, customer_id, reason)
+        return erase_customer(self, customer_id, reason)  # type: ignore[arg-type]  # self is the LiveEngine
 
     @property
     def event_count(self) -> int:

@@ -156,7 +156,7 @@ class _Compiler:
             if isinstance(want, str):
                 conds.append(text == ibis.literal(want, type="string"))
             else:
-                conds.append(as_number(text) == ibis.literal(float(want), type="float64"))
+                conds.append(as_number(text) == ibis.literal(float(want), type="float64"))  # type: ignore[arg-type]
         out = conds[0]
         for c in conds[1:]:
             out = out & c
@@ -176,10 +176,10 @@ class _Compiler:
             # plain comparisons lets the engine push them into the scan (zone maps, no COALESCE).
             return ~self.predicate(t, node.item).fill_null(False)
         if isinstance(node, Event):
-            return self.leaf(self.event_value(t, node), node.op, ibis.literal(float(node.value), type="float64"))
+            return self.leaf(self.event_value(t, node), node.op, ibis.literal(float(node.value), type="float64"))  # type: ignore[arg-type]
         if isinstance(node, Distance):
             return self.leaf(haversine_expr(t, node), node.op, ibis.literal(node.km, type="float64"))
-        f = self.fields.resolve(node.field)
+        f = self.fields.resolve(node.field)  # type: ignore[union-attr]
         col = t[f"c__{f.column}" if f.table == FEATURES_TABLE else f"{f.table}__{f.column}"]
         if f.type == "timestamp":
             col = col.cast("date")
@@ -204,7 +204,7 @@ class _Compiler:
             day = resolve_offset(value, self.as_of) if isinstance(value, RelDate) else iso_date(value)
             return ibis.literal(day, type="date")
         if ftype == "number":
-            number = float(value)
+            number = float(value)  # type: ignore[arg-type]
             if col is not None and col.type().is_integer() and number.is_integer() and abs(number) < 2**53:
                 # a whole number against an integer column stays an integer: the same comparison, but the
                 # engine compares the stored integers as they are (no cast per row) and can use zone maps
@@ -361,7 +361,7 @@ def segment_size(
     def build() -> ir.Scalar:
         return segment_members(engine, segment, as_of=day, fields=fields, segments=segments).count()
 
-    return int(engine.cached_scalar(key, build))
+    return int(engine.cached_scalar(key, build))  # type: ignore[call-overload]
 
 
 def segment_flags(

@@ -146,7 +146,7 @@ class _Evaluator:
 
     def condition(self, node: Node) -> bool:
         """A condition on a profile field."""
-        value, ftype = self.field_value(node.field)  # type: ignore[attr-defined]
+        value, ftype = self.field_value(node.field)  # type: ignore[union-attr]  # a field condition (the caller dispatches)
         if isinstance(node, IsNull):
             return (value is not None) if node.negated else (value is None)
         if value is None:
@@ -177,7 +177,7 @@ class _Evaluator:
         if node.agg == "count":
             return float(len(picked))
         read = event_props if node.source == "events" else dict
-        nums = [n for n in (prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]
+        nums = [n for n in (prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]  # type: ignore[arg-type]
         return aggregate_values(node.agg, nums)
 
     def event(self, node: Event) -> bool:
@@ -191,7 +191,7 @@ class _Evaluator:
         lat, lon = self.profile.get("lat"), self.profile.get("lon")
         if is_missing(lat) or is_missing(lon):
             return None
-        return haversine_km(float(lat), float(lon), node.lat, node.lon)
+        return haversine_km(float(lat), float(lon), node.lat, node.lon)  # type: ignore[arg-type]
 
     def distance(self, node: Distance) -> bool:
         km = self.distance_value(node)

@@ -298,7 +298,7 @@ def default_fields() -> FieldRegistry:
         out.append(Field(name, base.type, base.table, base.column, text, choices=base.choices, alias_of=target))
     for name, (typ, text) in _PREDICTED.items():
         column = _PREDICTED_COLUMNS.get(name, name)
-        out.append(Field(name, typ, PREDICTIONS_TABLE, column, text, available=False, choices=_CHOICES.get(name)))
+        out.append(Field(name, typ, PREDICTIONS_TABLE, column, text, available=False, choices=_CHOICES.get(name, ())))
     return FieldRegistry(out)
 
 

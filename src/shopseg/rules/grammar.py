@@ -140,10 +140,9 @@ def paren_issues(text: str) -> list[Issue]:
 def syntax_issue(text: str, exc: UnexpectedInput) -> Issue:
     line, col = getattr(exc, "line", 1) or 1, getattr(exc, "column", 1) or 1
     if isinstance(exc, UnexpectedCharacters):
-        what = (
-            f"unexpected character {text[exc.pos_in_stream]!r}" if exc.pos_in_stream < len(text) else "unexpected input"
-        )
-        if text[exc.pos_in_stream : exc.pos_in_stream + 1] in "'\"":
+        pos = exc.pos_in_stream or 0
+        what = f"unexpected character {text[pos]!r}" if pos < len(text) else "unexpected input"
+        if text[pos : pos + 1] in "'\"":
             what = "unterminated string"
         return issue_at(text, Span(line, col), "/", "syntax", what + ".")
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":

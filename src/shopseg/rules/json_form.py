@@ -198,7 +198,7 @@ def _json_distance(data: Mapping[str, Any], path: str, issues: list[Issue]) -> D
             Issue(f"{path}/distance", "bad_value", f"{path}/distance: expected [lat, lon] and a number 'km'.")
         )
         return Distance(0.0, 0.0, "<", 0.0)
-    return Distance(float(point[0]), float(point[1]), _json_op(data, path, issues), float(km))
+    return Distance(float(point[0]), float(point[1]), _json_op(data, path, issues), float(km))  # type: ignore[arg-type]
 
 
 def _is_num(x: Any) -> bool:

@@ -78,7 +78,7 @@ class Span:
 
 
 def _pos() -> Span | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ class Segment:
     name: str | None = field(default=None, compare=False)
 
 
-def walk(node: Node, path: str = ""):  # type: ignore[no-untyped-def]
+def walk(node: Node, path: str = ""):
     """Yield ``(path, node)`` for ``node`` and every node below it, depth first.
 
     Paths follow the JSON form: ``/and/1/not``. Iterative (an explicit stack): any depth is walked.

@@ -64,7 +64,7 @@ def _reldate(tok: Token) -> RelDate:
 
 
 @v_args(inline=True)
-class _ToAst(Transformer):  # type: ignore[type-arg]
+class _ToAst(Transformer):
     def start(self, node: Node) -> Node:
         return node
 
@@ -125,7 +125,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def distance(self, lat: tuple[Value, Span], lon: tuple[Value, Span], op: Token, km: Token) -> Distance:
         d = _reldate(km)
-        return Distance(float(lat[0]), float(lon[0]), _op(op), abs(float(d.amount)), d.unit.lstrip("?"), pos=_span(km))
+        return Distance(float(lat[0]), float(lon[0]), _op(op), abs(float(d.amount)), d.unit.lstrip("?"), pos=_span(km))  # type: ignore[arg-type]
 
     def arg_eq(self, name: Token, value: tuple[Value, Span]) -> tuple[str, Any, Span]:
         return str(name), value[0], _span(name)
@@ -222,7 +222,7 @@ def parse_segment(definition: str | Mapping[str, Any] | Segment) -> Segment:
     if isinstance(definition, Segment):
         return definition
     if isinstance(definition, Mapping | bool):
-        return parse_json(definition)  # type: ignore[arg-type]
+        return parse_json(definition)
     if not isinstance(definition, str):
         issue = Issue("/", "type", f"a rule must be text or a JSON object; got {type(definition).__name__}")
         raise SegmentError(summarize([issue]), [issue])

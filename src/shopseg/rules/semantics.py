@@ -124,7 +124,7 @@ def matches_filters(filters: Iterable[tuple[str, Value]], event: Mapping[str, An
         if isinstance(want, str):
             if prop_text(raw) != want:
                 return False
-        elif prop_number(raw) != float(want):
+        elif prop_number(raw) != float(want):  # type: ignore[arg-type]
             return False
     return True
 

@@ -25,7 +25,7 @@ def _bounds(node: Node, fields: FieldRegistry) -> tuple[str, _Bound | None, _Bou
     if f.type == "timestamp":
         parsed = [iso_date(v) for v in values]
     elif f.type == "number" and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        parsed = list(values)
+        parsed = list(values)  # type: ignore[arg-type]
     else:
         return None
     if any(v is None for v in parsed):

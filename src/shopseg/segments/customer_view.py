@@ -87,4 +87,4 @@ def _orders_of(store: SegmentStore, customer_id: str, as_of: dt.date) -> list[di
     o = purchase_orders(purchase_lines(get_engine(store.workspace, "duckdb"), AsOf.of(as_of)))
     o = o.filter(o.customer_id == customer_id)
     rows = o.select("ordered_at", "units", "channel", value=o.cents.cast("float64") / 100.0).to_pandas()
-    return rows.to_dict("records")  # type: ignore[no-any-return]
+    return rows.to_dict("records")

@@ -28,6 +28,7 @@ Tables (created on first use):
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
@@ -133,13 +134,13 @@ class SegmentStore(SnapshotQueries):
         self.broken = dict(self._usable[2])
         return dict(self._usable[1])
 
-    def value_warnings(self, seg: Segment) -> list[str]:
+    def value_warnings(self, seg: Segment) -> builtins.list[str]:
         """Text values the rule compares a field to that no customer has, with the closest existing ones."""
         from shopseg.rules.values import value_warnings
 
         return [i.message for i in value_warnings(self.workspace, seg, self.fields)]
 
-    def broken_warnings(self, what: str) -> list[str]:
+    def broken_warnings(self, what: str) -> builtins.list[str]:
         """One line per broken saved segment: ``<what>: segment 'x' cannot be used: ...`` (after :meth:`definitions`)."""
         return [f"{what}: {describe_broken(name, exc)}" for name, exc in self.broken.items()]
 
@@ -251,7 +252,7 @@ class SegmentStore(SnapshotQueries):
         return sizes
 
     def _write_snapshots(
-        self, engine: Engine, con: Any, saved_list: list[SavedSegment], defs: dict[str, Segment], day: dt.date
+        self, engine: Engine, con: Any, saved_list: builtins.list[SavedSegment], defs: dict[str, Segment], day: dt.date
     ) -> dict[str, int]:
         """Evaluate every saved segment in one query and append its members under ``day``.
 
