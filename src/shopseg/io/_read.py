@@ -5,7 +5,7 @@ columns as text, Parquet and JSON columns with their own types) in file order,
 so ``rowid - first rowid + row_offset`` is the 1-based row number a user sees in an editor
 (the header counts as row 1 of a CSV). Nothing is looped in Python. How a
 CSV file's dialect is read is in :mod:`shopseg.io._read_csv`; the SQL quoting
-helpers are in :mod:`shopseg.io._sql`.
+helpers are in :mod:`shopseg._sql`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
+from shopseg._sql import literal, quote
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io._read_csv import csv_relation
 from shopseg.io._read_error import read_error
-from shopseg.io._sql import literal, quote
 
 __all__ = [
     "SOURCE_TABLE",

@@ -15,9 +15,9 @@ import io
 import re
 from typing import TYPE_CHECKING
 
+from shopseg._sql import literal, quote
 from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.io._read_error import MAX_LINE_BYTES, encoding_error
-from shopseg.io._sql import literal, quote
 
 if TYPE_CHECKING:
     from shopseg.io._read import Reader, Source

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from shopseg._sql import literal, quote
 from shopseg.errors import SchemaError, did_you_mean
 from shopseg.io._read import SOURCE_TABLE, Source
-from shopseg.io._sql import literal, quote
 from shopseg.io.columns import INPUTS, Resolved, shown_list
 from shopseg.io.derivations import DaysSince
 from shopseg.io.mapping import describe_unmapped, infer_date_formats, map_columns, missing_columns

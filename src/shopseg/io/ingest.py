@@ -16,10 +16,10 @@ from pathlib import Path
 
 import duckdb
 
+from shopseg._sql import quote
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
 from shopseg.io._read import Reader, Source, check_path, infer_format, read_source
-from shopseg.io._sql import quote
 from shopseg.io.attributes import refresh_attributes
 from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
 from shopseg.io.health import store_health

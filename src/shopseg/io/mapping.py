@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import duckdb
 
-from shopseg.io._sql import literal, quote
+from shopseg._sql import literal, quote
 from shopseg.io.columns import INPUTS, TYPE_NAMES, normalize_name
 from shopseg.io.derivations import Compiler, Const, description, typed
 from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates

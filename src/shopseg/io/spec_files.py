@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 
+from shopseg._sql import literal, quote
 from shopseg.errors import SchemaError
 from shopseg.io._read import Reader, check_field_counts, fill_down, infer_format, read_source
-from shopseg.io._sql import literal, quote
 from shopseg.io.derivations import DaysSince
 from shopseg.io.spec import FileOptions, ImportSpec
 
