@@ -1,22 +1,48 @@
-"""`shopseg segment ...`: write, check, save, preview, diff and delete rule-based segments.
-
-The commands on snapshots and members (refresh, history, migration, explain,
-breakdown) are in :mod:`shopseg.cli._segment_members`; the Typer app and the
-helpers both share are in :mod:`shopseg.cli._segment_shared`.
-"""
+"""`shopseg segment ...`: write, check, save, preview, diff, refresh and explain rule-based segments."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
-from shopseg.cli._common import console, print_table
+from shopseg.cli._common import console, err_console, open_workspace, print_table
 from shopseg.cli._output import JsonOpt, emit_json, records
-from shopseg.cli._segment_shared import AsOf, engine_of, rule_or_name, segment_app, store_of, warn
 
 __all__ = ["register", "segment_app"]
+
+segment_app = typer.Typer(
+    help="Rule-based segments: the segment language, saved versions, snapshots.", no_args_is_help=True
+)
+
+AsOf = Annotated[str | None, typer.Option("--as-of", help="Reference date (default: the features' as-of date).")]
+
+
+def _store(read_only: bool = False):
+    from shopseg.segments.definitions import SegmentStore
+
+    ws = open_workspace(read_only=read_only)
+    return ws, SegmentStore(ws)
+
+
+def _engine(ws):
+    from shopseg.config import get_setting
+    from shopseg.engine import get_engine
+
+    return get_engine(ws, get_setting("engine"))
+
+
+def _query(ws, store):
+    """The segment query service (:class:`~shopseg.segments.query.SegmentQuery`) on the configured engine."""
+    from shopseg.segments.query import SegmentQuery
+
+    return SegmentQuery(store, _engine(ws))
+
+
+def _warn(messages: list[str]) -> None:
+    for m in messages:
+        console.print(f"[yellow]warning:[/] {m}", highlight=False)
 
 
 @segment_app.command("fields")
@@ -35,14 +61,14 @@ def fields() -> None:
 def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.")]) -> None:
     """Parse and validate a rule without saving it; print the canonical form and warnings."""
     from shopseg.rules.render import render
-    from shopseg.rules.validate import static_issues
+    from shopseg.rules.static_checks import static_issues
 
-    ws, store = store_of(read_only=True)
+    ws, store = _store(read_only=True)
     with ws:
         seg = store.check(rule)
-        warnings = [i.message for i in static_issues(seg)] + store.value_warnings(seg)
+        warnings = [i.message for i in static_issues(seg, store.fields)] + store.value_warnings(seg)
     console.print(render(seg), highlight=False, markup=False)
-    warn(warnings)
+    _warn(warnings)
 
 
 @segment_app.command("values")
@@ -53,7 +79,7 @@ def values(
     """List the values a field holds, with the number of customers of each (most common first)."""
     from shopseg.rules.values import field_values
 
-    ws, store = store_of(read_only=True)
+    ws, store = _store(read_only=True)
     with ws:
         df = field_values(ws, field, store.fields, limit=limit or None)
     rows = [("(empty)" if v is None else v, int(n)) for v, n in df.itertuples(index=False)]
@@ -75,22 +101,23 @@ def create(
     """Validate and save a segment (a new version with --replace); show its estimated size and overlaps."""
     from shopseg.errors import QueryTimeoutError
 
-    ws, store = store_of()
+    ws, store = _store()
     with ws:
         saved = store.create(name, rule, description=description, replace=replace, force=force)
         console.print(f"[bold]{saved.name}[/] version {saved.version}: ", end="")
         console.print(saved.definition, highlight=False, markup=False)
         if ws.has_table("customer_features"):
             try:
-                info = store.preview(engine_of(ws), saved.segment, sample=0)
+                q = _query(ws, store)
+                info = q.preview(q.saved(saved.name), sample=0)
             except QueryTimeoutError as exc:  # saved all the same: only the estimate is missing
-                warn([f"no size estimate: {exc}"])
+                _warn([f"no size estimate: {exc}"])
                 return
             console.print(f"estimated size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%})")
             shared = [f"{k} {v:,}" for k, v in sorted(info["overlap"].items()) if v]
             if shared:
                 console.print(f"overlaps with: {', '.join(shared)}", highlight=False, markup=False)
-            warn(info["warnings"])
+            _warn(info["warnings"])
 
 
 @segment_app.command("list")
@@ -98,7 +125,7 @@ def list_(as_json: JsonOpt = False) -> None:
     """List saved segments (latest versions) with their members at the last snapshot and its date."""
     from shopseg.reports.aggregates import saved_segment_sizes
 
-    ws, _ = store_of(read_only=True)
+    ws, _ = _store(read_only=True)
     with ws:
         df = saved_segment_sizes(ws)
     records = [
@@ -145,7 +172,7 @@ def show(
     from shopseg.rules.render import to_json
     from shopseg.segments.saved import describe_broken
 
-    ws, store = store_of(read_only=True)
+    ws, store = _store(read_only=True)
     with ws:
         s = store.get(name, version)
     if as_json:
@@ -172,7 +199,7 @@ def show(
     try:
         console.print(json.dumps(to_json(s.segment), indent=2), highlight=False, markup=False)
     except SegmentError as exc:  # saved by an older version (over a limit, ...): shown, with why it cannot be used
-        warn([describe_broken(s.name, exc)])
+        _warn([describe_broken(s.name, exc)])
 
 
 @segment_app.command("preview")
@@ -183,23 +210,23 @@ def preview(
     as_json: JsonOpt = False,
 ) -> None:
     """Size, revenue share, overlap with saved segments and a sample of members."""
-    ws, store = store_of(read_only=True)
+    ws, store = _store(read_only=True)
     with ws:
-        seg = rule_or_name(store, rule)
-        info = store.preview(engine_of(ws), seg, as_of=as_of, sample=sample)
-        day = store.as_of(as_of)
+        q = _query(ws, store)
+        info = q.preview(q.rule_or_saved(rule), as_of=as_of, sample=sample)
     if as_json:
-        emit_json({**info, "as_of": day, "sample": records(info["sample"])})
+        emit_json(info)
         return
     console.print(
         f"size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%}) · "
         f"revenue share: {info['revenue_share']:.1%}"
     )
-    warn(info["warnings"])
+    _warn(info["warnings"])
     if info["overlap"]:
         print_table("Overlap with saved segments", ["segment", "shared customers"], sorted(info["overlap"].items()))
-    df = info["sample"]
-    print_table("Sample", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
+    rows = info["sample"]
+    columns = list(rows[0]) if rows else ["customer_id"]
+    print_table("Sample", columns, [tuple(r[c] for c in columns) for r in rows])
 
 
 @segment_app.command("diff")
@@ -210,9 +237,10 @@ def diff(
     as_json: JsonOpt = False,
 ) -> None:
     """How many customers would enter and exit NAME if RULE were saved."""
-    ws, store = store_of(read_only=True)
+    ws, store = _store(read_only=True)
     with ws:
-        d = store.diff(engine_of(ws), name, rule, as_of=as_of)
+        q = _query(ws, store)
+        d = q.diff(name, q.rule(rule, name), as_of=as_of)
     if as_json:
         emit_json({"segment": name, **d})
         return
@@ -228,13 +256,130 @@ def diff(
 @segment_app.command("delete")
 def delete(name: str) -> None:
     """Delete a saved segment (its versions and snapshots are kept)."""
-    ws, store = store_of()
+    ws, store = _store()
     with ws:
         store.delete(name)
     console.print(f"deleted segment {name}")
 
 
+@segment_app.command("refresh")
+def refresh(as_of: AsOf = None, as_json: JsonOpt = False) -> None:
+    """Store a dated membership snapshot of every saved segment (and the RFM map).
+
+    A saved segment that cannot be used (over a limit, a field gone, ...) is reported and left out; the
+    others are stored, and the command then exits 1.
+    """
+    from shopseg.segments.saved import describe_broken
+
+    ws, store = _store()
+    with ws:
+        day = store.as_of(as_of)
+        sizes = store.refresh(_engine(ws), day)
+    if as_json:
+        broken = {name: describe_broken(name, exc) for name, exc in store.broken.items()}
+        emit_json({"as_of": day, "sizes": dict(sorted(sizes.items())), "not_refreshed": broken})
+        if store.broken:
+            raise typer.Exit(1)
+        return
+    print_table(f"Snapshot {day}", ["segment", "members"], sorted(sizes.items()))
+    for name, exc in store.broken.items():
+        err_console.print(
+            Text("error: ", style="bold red") + Text(f"not refreshed: {describe_broken(name, exc)}"), soft_wrap=True
+        )
+    if store.broken:
+        raise typer.Exit(1)
+
+
+@segment_app.command("history")
+def history(
+    name: str,
+    start: Annotated[
+        str | None, typer.Option("--from", help="Show who entered/left from this snapshot date...")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="...to this one.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Size over time; with --from/--to, who entered and who left between two snapshots."""
+    ws, store = _store(read_only=True)
+    with ws:
+        df = store.history(name)
+        moved = store.movement(name, start, end) if start and end else None
+    if as_json:
+        emit_json({"segment": name, "history": records(df), "movement": moved})
+        return
+    print_table(f"History of {name}", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
+    if moved is not None:
+        for label in ("entered", "left"):
+            ids = moved[label]
+            console.print(f"{label} ({len(ids)}): {', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}", markup=False)
+
+
+@segment_app.command("migration")
+def migration(start: str, end: str) -> None:
+    """Migration matrix between RFM segments on two snapshot dates (rows: from, columns: to)."""
+    ws, store = _store(read_only=True)
+    with ws:
+        m = store.migration(start, end)
+    rows = [(idx, *[int(v) for v in row]) for idx, row in zip(m.index, m.to_numpy(), strict=True)]
+    print_table(f"RFM migration {start} -> {end}", ["from \\ to", *m.columns], rows)
+
+
+@segment_app.command("explain")
+def explain(name: str, customer: str, as_of: AsOf = None, as_json: JsonOpt = False) -> None:
+    """Each condition of NAME with CUSTOMER's value and whether it held."""
+    ws, store = _store(read_only=True)
+    with ws:
+        got = _query(ws, store).explain(name, customer, as_of)
+    steps = got["steps"]
+    if as_json:
+        emit_json({"segment": name, **{k: v for k, v in got.items() if k != "name"}})
+        return
+    for s in steps:
+        mark = Text("✔ ", style="green") if s["held"] else Text("✘ ", style="red")
+        value = Text("" if s["value"] is None else f"  (value: {s['value']})", style="dim")
+        console.print(Text("  " * s["depth"]) + mark + Text(s["condition"]) + value, highlight=False)
+    console.print(f"{customer} is {'in' if steps[0]['held'] else 'not in'} {name}")
+
+
+@segment_app.command("breakdown")
+def breakdown(
+    rule: Annotated[str, typer.Argument(help="A saved segment name or a rule.")],
+    by: Annotated[
+        str, typer.Option("--by", help="age_band, gender, country, region, city or top_category.")
+    ] = "country",
+    top: Annotated[int, typer.Option("--top", help="Rows to show (most members first); 0: all.")] = 15,
+    as_of: AsOf = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Demographic / geographic view: members by age band, gender, country, region or city, indexed to all customers."""
+    from shopseg.segments.breakdown import segment_breakdown
+
+    ws, store = _store(read_only=True)
+    with ws:
+        q = _query(ws, store)
+        df = segment_breakdown(q.engine, store, q.rule_or_saved(rule), by, as_of=as_of)
+    shown = df.head(top) if top else df
+    if as_json:
+        emit_json({"rule": rule, "by": by, "members": int(df["members"].sum()), "rows": records(shown)})
+        return
+    rows = [
+        (
+            r[by],
+            int(r["members"]),
+            f"{r['share']:.1%}",
+            float(r["revenue"]),
+            f"{r['revenue_share']:.1%}",
+            "-" if r["index"] != r["index"] or r["index"] is None else f"{r['index']:.2f}",
+        )
+        for r in shown.to_dict("records")
+    ]
+    print_table(
+        f"{rule} by {by} ({int(df['members'].sum()):,} members, {len(df):,} values)",
+        [by, "members", "share", "revenue", "revenue share", "index vs all"],
+        rows,
+    )
+    console.print("index: the value's share among members over its share among all customers (> 1: over-represented).")
+
+
 def register(app: typer.Typer) -> None:
-    # refresh, history, migration, explain and breakdown: registered after the commands above, as listed in --help
-    importlib.import_module("shopseg.cli._segment_members")
     app.add_typer(segment_app, name="segment")

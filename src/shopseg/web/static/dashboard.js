@@ -1,8 +1,9 @@
 // shopseg dashboard: draws the Plotly figures and drives the builder, member paging, explain and the event feed.
-// Talks only to the JSON endpoints under /api/v1/dashboard (same origin; the login cookie carries the key).
+// Talks to the public API under /api/v1 (segments: preview, save, members, explain, export) and to the
+// dashboard's own endpoints under /api/v1/dashboard (login, events); same origin, the login cookie carries the key.
 "use strict";
 
-const API = "/api/v1/dashboard";
+const API = "/api/v1/dashboard", SEGMENTS = "/api/v1/segments";
 
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
@@ -81,10 +82,10 @@ function initBuilder() {
   if (!rule) return;
   document.getElementById("preview-btn").addEventListener("click", async () => {
     const text = rule.value;
-    const res = await call("POST", `${API}/segments/preview`, {rule: text, sample: 10});
+    const res = await call("POST", `${SEGMENTS}/preview`, {rule: text, sample: 10, overlap: false});
     clearIssues();
     const box = document.getElementById("preview");
-    if (!res.ok) { box.hidden = true; showIssues(text, res); return; }
+    if (res.httpStatus !== 200) { box.hidden = true; showIssues(text, res); return; }
     document.getElementById("preview-size").textContent = res.size.toLocaleString("en");
     document.getElementById("preview-customers").textContent = res.customers.toLocaleString("en");
     document.getElementById("preview-share").textContent = (100 * res.share).toFixed(1) + "%";
@@ -96,11 +97,13 @@ function initBuilder() {
   });
   document.getElementById("save-btn").addEventListener("click", async () => {
     const out = document.getElementById("save-result");
-    const body = {name: document.getElementById("seg-name").value.trim(), rule: rule.value,
-                  description: document.getElementById("seg-desc").value, replace: document.getElementById("seg-replace").checked};
-    const res = await call("POST", `${API}/segments`, body);
+    const name = document.getElementById("seg-name").value.trim(), description = document.getElementById("seg-desc").value;
+    // one save path: the API's POST (a new segment) or PUT (a new version when 'new version' is ticked)
+    const res = document.getElementById("seg-replace").checked
+      ? await call("PUT", `${SEGMENTS}/${encodeURIComponent(name)}`, {rule: rule.value, description})
+      : await call("POST", SEGMENTS, {name, rule: rule.value, description});
     clearIssues();
-    if (res.ok) { window.location.assign(res.url); return; }
+    if (res.httpStatus === 200 || res.httpStatus === 201) { window.location.assign(`/segments/${encodeURIComponent(res.name)}`); return; }
     if (res.errors && res.errors.some((i) => i.line)) showIssues(rule.value, res);
     out.textContent = res.error || "could not save"; out.className = "error";
   });
@@ -113,7 +116,7 @@ function initSegment() {
   const name = detail.dataset.name;
   let page = 1, pages = 1;
   const load = async () => {
-    const res = await call("GET", `${API}/segments/${encodeURIComponent(name)}/members?page=${page}&size=25`);
+    const res = await call("GET", `${SEGMENTS}/${encodeURIComponent(name)}/customers?page=${page}&size=25`);
     if (res.rows === undefined) { document.getElementById("members-info").textContent = res.error; return; }
     pages = res.pages;
     const cols = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"];
@@ -127,7 +130,7 @@ function initSegment() {
   document.getElementById("members-prev").addEventListener("click", () => { page = Math.max(1, page - 1); load(); });
   document.getElementById("members-next").addEventListener("click", () => { page = Math.min(pages, page + 1); load(); });
   const explain = async (id) => {
-    const res = await call("GET", `${API}/segments/${encodeURIComponent(name)}/explain/${encodeURIComponent(id)}`);
+    const res = await call("GET", `${SEGMENTS}/${encodeURIComponent(name)}/explain/${encodeURIComponent(id)}`);
     const out = document.getElementById("explain-out");
     if (!res.steps) { out.innerHTML = `<p class="error">${esc(res.error)}</p>`; return; }
     out.innerHTML = `<p id="explain-verdict"><b>${esc(id)}</b> is ${res.member ? "in" : "not in"} ${esc(name)}</p><ul class="explain">` +
