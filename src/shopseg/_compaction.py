@@ -43,14 +43,14 @@ def compact_file(path: Path, *, meta_table: str, drop_meta: Sequence[str] = ()) 
     A crash leaves the old file or the new one, never a mix; a partial copy left by a
     crash (``<path>.compact``) is zeroed by the next call.
     """
-    from shopseg.workspace import _configure
+    from shopseg._connection import configure
 
     finish_replace(path)
     tmp = _tmp(path)
     shred(tmp)  # a copy a crash interrupted holds the old data too
     shred(Path(f"{tmp}.wal"))
     con = duckdb.connect()
-    _configure(con)
+    configure(con)
     con.execute(f"SET temp_directory = {_literal(Path(f'{path}.tmp'))}")  # spills beside the workspace, as its own
     try:
         con.execute(f"ATTACH {_literal(path)} AS shopseg_src")

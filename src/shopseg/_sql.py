@@ -1,4 +1,4 @@
-"""Small helpers over a DuckDB connection shared by modules that speak SQL directly."""
+"""Small helpers shared by modules that speak SQL directly: a query's scalar, quoted names and literals."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-__all__ = ["scalar_sql"]
+__all__ = ["scalar_sql", "quote", "literal"]
 
 
 def scalar_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
@@ -18,3 +18,13 @@ def scalar_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] |
     """
     row = con.execute(sql, params or []).fetchone()
     return None if row is None else row[0]
+
+
+def quote(name: str) -> str:
+    """Quote a column name for DuckDB SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: object) -> str:
+    """``value`` as a quoted SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -3,7 +3,8 @@
 A workspace is created with :meth:`Workspace.init` (``shopseg init``) and opened
 with :meth:`Workspace.open`. It records its schema version and refuses to open a
 file written by another version. Loaders write through :meth:`Workspace.transaction`
-so an ingest either lands whole or not at all.
+so an ingest either lands whole or not at all. Connection settings and the
+words for a file another process holds are in :mod:`shopseg._connection`.
 
 Examples
 --------
@@ -29,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from shopseg._connection import configure, open_failure, server_message
 from shopseg.config import get_setting
-from shopseg.errors import InvalidParameterError, WorkspaceBusyError, WorkspaceError
+from shopseg.errors import WorkspaceBusyError, WorkspaceError
 from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
 
 if TYPE_CHECKING:
@@ -51,78 +53,6 @@ _BOOKKEEPING = [
         rows_read BIGINT, rows_kept BIGINT, rows_flagged BIGINT, report VARCHAR,
         ingested_at TIMESTAMP)""",
 ]
-
-
-def _configure(con: duckdb.DuckDBPyConnection) -> None:
-    """Per-connection DuckDB settings: memory cap (``duckdb_memory_limit``), no progress bar.
-
-    DuckDB's progress bar writes to the terminal from library calls; shopseg
-    shows its own progress (Rich in the CLI).
-    """
-    con.execute("SET enable_progress_bar = false")
-    limit = str(get_setting("duckdb_memory_limit")).strip()
-    if limit:
-        try:
-            con.execute("SET memory_limit = ?", [limit])
-        except duckdb.Error as exc:
-            con.close()
-            raise InvalidParameterError(
-                f"The 'duckdb_memory_limit' setting must be a DuckDB memory size such as '2GB' or '512MB'. "
-                f"Got {limit!r} instead."
-            ) from exc
-
-
-def server_file(path: Path) -> Path:
-    """Where a running ``shopseg serve`` records itself beside the workspace (pid, url, start time, hand-over address)."""
-    return Path(f"{path}.server")
-
-
-def read_server_file(path: Path) -> dict[str, Any]:
-    """The record of the ``shopseg serve`` holding ``path`` (empty when there is none or it cannot be read)."""
-    import json
-
-    try:
-        info = json.loads(server_file(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
-def server_message(path: Path, info: dict[str, Any], what: str = "") -> str:
-    """Who holds ``path`` (the server ``info``) and what to do, for a command that cannot run beside it."""
-    url = info.get("url", "")
-    cannot = f" {what}" if what else ""
-    return (
-        f"{path}: the workspace is in use by `shopseg serve` (PID {info.get('pid')}, {url}, since "
-        f"{str(info.get('started_at', '?'))[:19]}).{cannot} Expected it to be free for this command. Hint: while "
-        f"the server runs, use its API ({url}/docs) or dashboard ({url}/), or stop it (Ctrl-C in its "
-        "terminal) and run the command again."
-    )
-
-
-def _open_failure(path: Path, exc: duckdb.IOException) -> WorkspaceError:
-    """Why the workspace cannot be opened, in words: who holds it and what to do (never DuckDB's lock text).
-
-    A lock held by a ``shopseg serve`` gives a :class:`WorkspaceBusyError` carrying the server's record, so
-    the CLI can hand the command over to it (:mod:`shopseg.cli._remote`).
-    """
-    import re
-
-    text = str(exc)
-    if "lock" not in text.lower():
-        return WorkspaceError(
-            f"{path}: cannot open the workspace: {text.splitlines()[0] if text else type(exc).__name__}"
-        )
-    found = re.search(r"PID (\d+)", text)
-    pid = int(found.group(1)) if found else None
-    info = read_server_file(path)
-    if info and (pid is None or int(info.get("pid", -1)) == pid):
-        return WorkspaceBusyError(server_message(path, info), server=info)
-    who = f"another process (PID {pid})" if pid else "another process"
-    return WorkspaceBusyError(
-        f"{path}: the workspace is in use by {who}, which holds its write lock. Expected it to be free for "
-        "this command. Hint: wait for that command to finish, or stop it, and run this one again."
-    )
 
 
 def _check_derived(name: str) -> None:
@@ -189,7 +119,7 @@ class Workspace:
         try:
             duckdb.connect(str(path)).close()
         except duckdb.IOException as exc:
-            error = _open_failure(path, exc)
+            error = open_failure(path, exc)
             if isinstance(error, WorkspaceBusyError) and error.server:
                 raise WorkspaceBusyError(
                     server_message(path, error.server, "It cannot be replaced while the server holds it."),
@@ -230,8 +160,8 @@ class Workspace:
             try:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
-                raise _open_failure(self.path, exc) from None
-            _configure(con)
+                raise open_failure(self.path, exc) from None
+            configure(con)
             self._con = con
         return self._con
 

@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from shopseg._connection import server_file
 from shopseg.api.keys import KeyStore
-from shopseg.workspace import Workspace, server_file
+from shopseg.workspace import Workspace
 from tests.web.conftest import ROOT, running_server
 
 

@@ -8,7 +8,8 @@ import os
 import subprocess
 import sys
 
-from shopseg.workspace import Workspace, server_file
+from shopseg._connection import server_file
+from shopseg.workspace import Workspace
 from tests.web.conftest import ROOT, running_server
 
 

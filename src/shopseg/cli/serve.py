@@ -82,8 +82,8 @@ def _announce(state: AppState, host: str, port: int) -> Path:
     import json
     import os
 
+    from shopseg._connection import server_file
     from shopseg.api.routers.admin import new_token
-    from shopseg.workspace import server_file
 
     marker = server_file(state.workspace.path)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds")

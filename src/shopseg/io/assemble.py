@@ -1,135 +1,33 @@
 """Assemble one canonical table's source rows from a spec: read files, join, filter, map.
 
 Each file of the spec is read once (DuckDB, as text for CSV) into a temporary
-table. For a table of the spec, its ``from`` file is joined with its ``join``
+table (:mod:`shopseg.io.spec_files`). For a table of the spec, its ``from`` file is joined with its ``join``
 files and filtered into ``_shopseg_src``, one row per kept ``from`` row, with
 every column named ``file.column`` and ``_file_row``, the row number in the
 ``from`` file (so errors still name the row an editor shows). The ``map`` turns
 into one SQL expression per canonical column, applying the file's options
 (decimal comma, date format, time zone) and constants; what is left unmapped is
 listed with the field it looks like, and for customers kept as typed custom
-attributes. The rows then go through the same staging, checks and writes as a
+attributes (:mod:`shopseg.io.mapping`). The rows then go through the same staging, checks and writes as a
 single-file ingest (:mod:`shopseg.io.validate`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 
+from shopseg._sql import literal, quote
 from shopseg.errors import SchemaError, did_you_mean
-from shopseg.io._read import (
-    SOURCE_TABLE,
-    Reader,
-    Source,
-    check_field_counts,
-    fill_down,
-    infer_format,
-    literal,
-    quote,
-    read_source,
-)
-from shopseg.io.columns import INPUTS, TYPE_NAMES, Resolved, normalize_name, shown_list
-from shopseg.io.derivations import Compiler, Const, DaysSince, description, typed
-from shopseg.io.profile import ColumnProfile, guess_field, profile_columns, rank_candidates
-from shopseg.io.spec import FileOptions, ImportSpec, TableSpec
+from shopseg.io._read import SOURCE_TABLE, Source
+from shopseg.io.columns import INPUTS, Resolved, shown_list
+from shopseg.io.derivations import DaysSince
+from shopseg.io.mapping import describe_unmapped, infer_date_formats, map_columns, missing_columns
+from shopseg.io.spec import TableSpec
+from shopseg.io.spec_files import LoadedFile, SpecFiles
 
-__all__ = ["SpecFiles", "Assembled", "assemble_table", "describe_unmapped"]
-
-
-@dataclass
-class LoadedFile:
-    name: str
-    path: Path
-    table: str
-    columns: list[str]
-    offset: int
-    base: int
-    rows: int
-    options: FileOptions
-
-
-class SpecFiles:
-    """The spec's files, each read once into a temporary table on first use."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, spec: ImportSpec) -> None:
-        self.con, self.spec = con, spec
-        self.loaded: dict[str, LoadedFile] = {}
-
-    def get(self, name: str) -> LoadedFile:
-        if name not in self.loaded:
-            self.loaded[name] = self._read(name, len(self.loaded))
-        return self.loaded[name]
-
-    def _read(self, name: str, index: int) -> LoadedFile:
-        path, options = self.spec.path_of(name), self.spec.options_of(name)
-        if path.is_dir():
-            raise SchemaError(
-                f"{path.name}: files.{name} is a directory; expected a file (one of: {_listing(path)}).",
-                table=path.name,
-            )
-        fmt = infer_format(path, options.format)
-        names = tuple(options.columns or ())
-        reader = Reader(header=options.header is not False, names=names, delimiter=options.delimiter)
-        source = read_source(self.con, path, fmt, reader, encoding=options.encoding or "utf-8")
-        table = f"_shopseg_file{index}"
-        try:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {source.relation}")
-        except duckdb.Error as exc:
-            from shopseg.io._read import read_error
-
-            raise read_error(source, exc) from exc
-        columns = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
-        if "_n_fields" in columns:
-            check_field_counts(self.con, table, source, len(names))
-            self.con.execute(f"ALTER TABLE {table} DROP COLUMN _n_fields")
-            columns.remove("_n_fields")
-        if options.fill_down_by:
-            fill_down(self.con, table, columns, options.fill_down_by, options.fill_down, path.name)
-        row = self.con.execute(f"SELECT count(*), coalesce(min(rowid), 0) FROM {table}").fetchone()
-        assert row is not None
-        return LoadedFile(name, path, table, columns, source.row_offset, int(row[1]), int(row[0]), options)
-
-    def days_since(self, src: DaysSince, scope: list[LoadedFile], at: str) -> str:
-        """Add the rebuilt order date as a column of the file holding ``days_since_previous``; return its name."""
-        cols = (src.days_since_previous, src.by, src.order_by)
-        file = next(
-            (
-                f
-                for f in scope
-                if all(c.rpartition(".")[2] in f.columns for c in cols)
-                and all(c.rpartition(".")[0] in ("", f.name) for c in cols)
-            ),
-            None,
-        )
-        if file is None:
-            raise SchemaError(
-                f"{at}: days_since_previous, by and order_by must be columns of one file (the order "
-                f"headers); got {list(cols)}.",
-                table=scope[0].path.name,
-            )
-        days, by, order = (quote(c.rpartition(".")[2]) for c in cols)
-        column = "_ordered_at_rebuilt"
-        self.con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE {file.table}_days AS SELECT *, strftime(DATE {literal(src.start)} +
-                CAST(coalesce(sum(coalesce(TRY_CAST({days} AS DOUBLE), 0)) OVER (PARTITION BY {by}
-                ORDER BY TRY_CAST({order} AS BIGINT), rowid ROWS UNBOUNDED PRECEDING), 0) AS INTEGER), '%Y-%m-%d')
-                AS {column} FROM {file.table} ORDER BY rowid"""
-        )
-        self.con.execute(f"DROP TABLE {file.table}")
-        self.con.execute(f"ALTER TABLE {file.table}_days RENAME TO {file.table}")
-        if column not in file.columns:
-            file.columns.append(column)
-        row = self.con.execute(f"SELECT coalesce(min(rowid), 0) FROM {file.table}").fetchone()
-        file.base = int(row[0]) if row else 0
-        return f"{file.name}.{column}"
-
-
-def _listing(path: Path, limit: int = 5) -> str:
-    names = sorted(p.name for p in path.iterdir())
-    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "") if names else "it is empty"
+__all__ = ["Assembled", "assemble_table"]
 
 
 @dataclass
@@ -224,11 +122,11 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
         hit = ref(flt.column, f"{where}.filter[{i}].column")
         if hit:
             filters.append(_filter_sql(f"nullif(trim(CAST({sql(hit)} AS VARCHAR)), '')", flt))
-    exprs, origins, constants, marks = _map_columns(kind, table, ref, main, where)
-    _infer_date_formats(con, kind, table, exprs, origins, scope)
+    exprs, origins, constants, marks = map_columns(kind, table, ref, main, where)
+    infer_date_formats(con, kind, table, exprs, origins, scope)
     missing = [f for f in INPUTS[kind] if f.required and f.name not in exprs and f.name not in table.map]
     if missing and not problems:
-        problems += _missing(con, kind, missing, scope, where)
+        problems += missing_columns(con, kind, missing, scope, where)
     if problems:
         raise SchemaError(
             "import spec: " + " ".join(problems), table=main.path.name, column=missing[0].name if missing else None
@@ -284,33 +182,6 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
     return assembled
 
 
-def _missing(
-    con: duckdb.DuckDBPyConnection, kind: str, missing: list, scope: list[LoadedFile], where: str
-) -> list[str]:
-    """One problem per missing required column, with candidates whose values fit it."""
-    out = []
-    profiles: dict[str, ColumnProfile] = {}
-    for i, f in enumerate(scope):
-        for name, prof in profile_columns(con, f.table, f.columns).items():
-            prof.name = name if i == 0 else f"{f.name}.{name}"
-            profiles[prof.name] = prof
-    for fld in missing:
-        ranked = rank_candidates(fld, profiles, others=tuple(f.name for f in INPUTS[kind]))
-        hint = (
-            f" Candidates whose values fit: {ranked}; e.g. map: {{{fld.name}: {ranked[0]}}}."
-            if ranked
-            else f" No column's values fit {TYPE_NAMES[fld.type]}; set a constant ({{{fld.name}: {{const: ...}}}}) if the "
-            "store has one value for all rows."
-        )
-        out.append(f"{where}.map: required column '{fld.name}' is not mapped and no column of that name exists.{hint}")
-    return out
-
-
-def _src(hit: tuple[LoadedFile, str]) -> str:
-    """A column of ``_shopseg_src`` (named ``file.column``)."""
-    return quote(f"{hit[0].name}.{hit[1]}")
-
-
 _KEYS = {"customers": "customer_id", "products": "product_id"}
 
 
@@ -329,92 +200,6 @@ def _merge_duplicates(con: duckdb.DuckDBPyConnection, kind: str, table: TableSpe
     con.execute(f"DROP TABLE {SOURCE_TABLE}")
     con.execute(f"ALTER TABLE _shopseg_src_dedup RENAME TO {SOURCE_TABLE}")
     return int(before[0]) - int(after[0]) if before and after else 0
-
-
-def _map_columns(kind, table, ref, main, where):
-    """Canonical column -> SQL over ``_shopseg_src``, where each came from, the constants, and the marks."""
-    fields = {f.name: f for f in INPUTS[kind]}
-    exprs: dict[str, str] = {}
-    origins: dict[str, str] = {}
-    constants: dict[str, str] = {}
-    used: list[str] = []
-
-    def resolve(name: str, at: str) -> tuple[str, FileOptions] | None:
-        hit = ref(name, at)
-        if hit is None:
-            return None
-        used.append(f"{hit[0].name}.{hit[1]}")
-        return _src(hit), hit[0].options
-
-    compiler = Compiler(resolve, "_file_row")
-    for name, src in table.map.items():
-        used.clear()
-        sql = compiler.value(src, fields[name].type, f"{where}.map.{name}")
-        if sql is None:
-            continue
-        exprs[name] = sql
-        if isinstance(src, Const):
-            value = sql[1:-1].replace("''", "'")
-            origins[name], constants[name] = f"constant {value!r}", value
-        elif isinstance(src, str):
-            origins[name] = used[0]
-        elif getattr(src, "divide_by", None):
-            origins[name] = " / ".join(used)
-        elif len(used) == 1 and not hasattr(src, "concat"):
-            origins[name] = used[0] + description(src)
-        else:
-            origins[name] = f"{next(iter(type(src).model_fields))}(" + ", ".join(used) + ")"
-    # same-name columns (case, spaces and dashes ignored) fill what the map leaves out, from-file first
-    for name, fld in fields.items():
-        if name in exprs or name in table.map:
-            continue
-        hit = _same_name(name, main)
-        if hit:
-            exprs[name] = typed(fld.type, _src(hit), hit[0].options)
-            origins[name] = f"{hit[0].name}.{hit[1]} (same name)"
-    if "currency" in fields and "currency" not in exprs and main.options.currency:
-        exprs["currency"] = literal(main.options.currency)
-        constants["currency"] = main.options.currency
-        origins["currency"] = f"constant {main.options.currency!r} (files' currency option)"
-    marks = []
-    for i, mark in enumerate(table.marks):
-        test = compiler.test(mark.when, f"{where}.marks[{i}].when")
-        if test is not None:
-            marks.append((mark.label, test))
-    return exprs, origins, constants, marks
-
-
-def _same_name(name: str, main: LoadedFile) -> tuple[LoadedFile, str] | None:
-    """A column of the from file named like ``name`` (joined files hold other tables' columns: not looked at)."""
-    norm = normalize_name(name)
-    return next(((main, c) for c in main.columns if normalize_name(c) == norm), None)
-
-
-def _infer_date_formats(
-    con: duckdb.DuckDBPyConnection,
-    kind: str,
-    table: TableSpec,
-    exprs: dict[str, str],
-    origins: dict[str, str],
-    scope: list[LoadedFile],
-) -> None:
-    """Read non-ISO dates of files without a date_format by the format their values show (1/14/2018: m/d)."""
-    by_name = {f.name: f for f in scope}
-    for fld in INPUTS[kind]:
-        origin = origins.get(fld.name, "")
-        file, _, col = origin.removesuffix(" (same name)").partition(".")
-        if fld.type != "timestamp" or file not in by_name or col not in by_name[file].columns:
-            continue
-        loaded = by_name[file]
-        if loaded.options.date_format:
-            continue
-        prof = profile_columns(con, loaded.table, [col])[col]
-        if prof.timestamp < 0.9 and len(prof.date_formats) == 1:
-            fmt = prof.date_formats[0]
-            exprs[fld.name] = typed(
-                "timestamp", _src((loaded, col)), loaded.options.model_copy(update={"date_format": fmt})
-            )
-            origins[fld.name] = f"{origin} (dates read as {fmt})"
 
 
 def _filter_sql(value: str, flt) -> str:
@@ -462,38 +247,6 @@ def _unmapped(
         assembled.resolved.exprs["attributes"], names = attrs
         assembled.origins["attributes"] = "custom attributes: " + ", ".join(names)
         assembled.attributes = names
-
-
-def describe_unmapped(
-    con: duckdb.DuckDBPyConnection, kind: str, relation: str, rest: dict[str, str], taken: set[str], keep: bool
-) -> tuple[list[tuple[str, str | None]], tuple[str, list[str]] | None]:
-    """Unmapped columns (shown name -> column of ``relation``) with the field each looks like, and, with
-    ``keep`` and no mapped ``attributes``, the SQL of a typed JSON object holding them (numbers stay numbers,
-    true/false stay booleans, the rest is text)."""
-    if not rest:
-        return [], None
-    profiles = profile_columns(con, relation, list(rest.values()), sample=2_000)
-    listed = [(shown, guess_field(kind, _renamed(profiles[col], shown), taken)) for shown, col in rest.items()]
-    if not keep or "attributes" in taken:
-        return listed, None
-    parts, names = [], []
-    for shown, col in rest.items():
-        prof = profiles[col]
-        text = f"nullif(trim(CAST({quote(col)} AS VARCHAR)), '')"
-        if prof.number >= 0.99 and prof.boolean < 0.99:
-            value = f"TRY_CAST({text} AS DOUBLE)"
-        elif prof.boolean >= 0.99:
-            value = f"CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1') THEN true WHEN {text} IS NOT NULL THEN false END"
-        else:
-            value = text
-        parts.append(f"{quote(normalize_name(shown))} := {value}")
-        names.append(normalize_name(shown))
-    return listed, (f"CAST(to_json(struct_pack({', '.join(parts)})) AS VARCHAR)", names)
-
-
-def _renamed(profile: ColumnProfile, name: str) -> ColumnProfile:
-    profile.name = name
-    return profile
 
 
 def _columns_in(expr: str, columns: dict[str, str]) -> list[str]:

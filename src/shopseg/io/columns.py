@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shopseg._sql import quote
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
-from shopseg.io._read import Source, quote
+from shopseg.io._read import Source
 from shopseg.schema import TABLES
 
 __all__ = ["normalize_name", "shown_list", "Field", "INPUTS", "KINDS", "Resolved", "resolve_columns", "parse_sql"]

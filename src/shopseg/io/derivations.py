@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shopseg.io._read import literal
+from shopseg._sql import literal
 
 if TYPE_CHECKING:
     from shopseg.io.spec import FileOptions

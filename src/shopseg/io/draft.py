@@ -24,10 +24,10 @@ from typing import Any
 import duckdb
 import yaml
 
-from shopseg.io.assemble import SpecFiles
 from shopseg.io.columns import INPUTS
 from shopseg.io.profile import ColumnProfile, name_score, profile_columns, rank_candidates
 from shopseg.io.spec import ImportSpec, parse_spec
+from shopseg.io.spec_files import SpecFiles
 
 __all__ = ["draft_spec"]
 

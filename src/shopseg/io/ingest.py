@@ -16,13 +16,14 @@ from pathlib import Path
 
 import duckdb
 
+from shopseg._sql import quote
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
-from shopseg.io._read import Reader, Source, check_path, infer_format, quote, read_source
-from shopseg.io.assemble import describe_unmapped
+from shopseg.io._read import Reader, Source, check_path, infer_format, read_source
 from shopseg.io.attributes import refresh_attributes
 from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
 from shopseg.io.health import store_health
+from shopseg.io.mapping import describe_unmapped
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
 from shopseg.io.profile import ColumnProfile, profile_columns, rank_candidates
 from shopseg.io.report import BLANK, IngestReport, log_report

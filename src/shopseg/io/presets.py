@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from shopseg._sql import literal, quote
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
-from shopseg.io._read import Reader, literal, quote
+from shopseg.io._read import Reader
 from shopseg.io.columns import INPUTS
 from shopseg.io.derivations import Compiler, DaysSince
 from shopseg.io.spec import FileOptions, ImportSpec

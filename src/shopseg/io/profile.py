@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from shopseg.io._read import quote
+from shopseg._sql import quote
 from shopseg.io.columns import INPUTS, Field, normalize_name
 
 __all__ = ["ColumnProfile", "profile_columns", "infer_date_formats", "rank_candidates", "guess_field", "name_score"]

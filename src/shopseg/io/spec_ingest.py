@@ -18,12 +18,13 @@ from pathlib import Path
 import duckdb
 
 from shopseg.errors import InvalidParameterError
-from shopseg.io.assemble import Assembled, SpecFiles, assemble_table
+from shopseg.io.assemble import Assembled, assemble_table
 from shopseg.io.attributes import refresh_attributes
 from shopseg.io.health import key_match_warning, store_health
 from shopseg.io.ingest import Progress, drop_temp, load_resolved, quiet_progress, refresh_derived
 from shopseg.io.report import IngestReport, log_report
 from shopseg.io.spec import ImportSpec, load_spec
+from shopseg.io.spec_files import SpecFiles
 from shopseg.workspace import INGEST_LOG, Workspace
 
 __all__ = ["TablePlan", "SpecReport", "ingest_spec"]

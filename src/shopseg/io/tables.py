@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import duckdb
 
+from shopseg._sql import quote
 from shopseg.errors import SchemaError
-from shopseg.io._read import quote
 from shopseg.io.orders import MONEY_LIMIT
 from shopseg.io.report import DROPPED, MARKED, REPLACED, SKIPPED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems

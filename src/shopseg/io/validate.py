@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from shopseg._sql import quote
 from shopseg.config import get_setting
 from shopseg.errors import SchemaError
-from shopseg.io._read import SOURCE_TABLE, Source, quote, read_error
+from shopseg.io._read import SOURCE_TABLE, Source, read_error
 from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
 
 __all__ = [
