@@ -124,11 +124,18 @@ def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("ma
 
 @router.get("/segments/{name}/members")
 def segment_members(
-    request: Request, name: str, page: int = 1, size: int = 50, _: ApiKey = Depends(require_role("viewer"))
+    request: Request,
+    name: str,
+    page: int = 1,
+    size: int = 50,
+    sort: str = "customer_id",
+    desc: bool = False,
+    q: str = "",
+    _: ApiKey = Depends(require_role("viewer")),
 ) -> dict[str, Any]:
-    """One page of a saved segment's members (at most 200 a page)."""
+    """One page of a saved segment's members (at most 200 a page), sorted by ``sort``, filtered by ``q``."""
     with session(request) as s:
-        return members.members_page(s.store, s.engine, name, page=page, size=size)
+        return members.members_page(s.store, s.engine, name, page=page, size=size, sort=sort, desc=desc, search=q)
 
 
 @router.get("/segments/{name}/explain/{customer_id}")

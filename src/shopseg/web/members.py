@@ -123,23 +123,54 @@ def preview_rule(
 
 
 def members_page(
-    store: SegmentStore, engine: Engine, name: str, *, page: int = 1, size: int = 50, as_of: dt.date | str | None = None
+    store: SegmentStore,
+    engine: Engine,
+    name: str,
+    *,
+    page: int = 1,
+    size: int = 50,
+    as_of: dt.date | str | None = None,
+    sort: str = "customer_id",
+    desc: bool = False,
+    search: str = "",
 ) -> dict[str, Any]:
-    """One page of a saved segment's members (``page`` from 1), ordered by customer id."""
+    """One page of a saved segment's members (``page`` from 1).
+
+    ``sort`` is one of the member columns (ties broken by customer id); ``search`` keeps the
+    members whose customer id contains it, or whose country, region or city starts with it
+    (case-insensitive). ``total`` counts the members that match the search.
+    """
+    if sort not in _MEMBER_COLUMNS:
+        raise InvalidParameterError(
+            f"members: cannot sort by '{sort}'. Expected one of {_MEMBER_COLUMNS}; got {sort!r}."
+        )
     size = max(1, min(int(size), PAGE_SIZE_MAX))
     page = max(1, int(page))
     with time_budget(engine, f"segment '{name}' members"):
         members = _members(store, engine, store.get(name).segment, as_of)
-        total = int(members.count().to_pandas())
-        rows = (
-            members.select(*_MEMBER_COLUMNS).order_by("customer_id").limit(size, offset=(page - 1) * size).to_pandas()
-        )
+        all_members = int(members.count().to_pandas())
+        text = search.strip().lower()[:100]
+        if text:
+            members = members.filter(
+                members.customer_id.lower().contains(text)
+                | members.country.lower().startswith(text)
+                | members.region.lower().startswith(text)
+                | members.city.lower().startswith(text)
+            )
+        total = int(members.count().to_pandas()) if text else all_members
+        key = ibis.desc(sort) if desc else ibis.asc(sort)
+        order = [key, "customer_id"] if sort != "customer_id" else [key]
+        rows = members.select(*_MEMBER_COLUMNS).order_by(order).limit(size, offset=(page - 1) * size).to_pandas()
     return {
         "name": name,
         "page": page,
         "size": size,
         "total": total,
+        "members": all_members,
         "pages": max(1, -(-total // size)),
+        "sort": sort,
+        "desc": desc,
+        "search": text,
         "rows": to_records(rows),
     }
 

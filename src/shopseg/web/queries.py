@@ -32,6 +32,7 @@ __all__ = [
     "latest_events",
     "experiment_results",
     "backtest_groups",
+    "lift_rows",
 ]
 
 
@@ -140,13 +141,15 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
                 "segment": exp.segment,
                 "control": rep.control,
                 "srm": rep.srm,
-                "rows": _lift_rows(rep.table),
+                "rows": lift_rows(rep.table),
             }
         )
     return out or None
 
 
-def _lift_rows(table: pd.DataFrame) -> pd.DataFrame:
+def lift_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The overall rows of an experiment report with lifts and their interval ends as plain columns."""
+
     def ci(col: str, i: int) -> pd.Series:
         if col not in table:
             return pd.Series([None] * len(table), index=table.index, dtype=object)
