@@ -114,9 +114,13 @@ def start_experiment(request: Request, name: str, _: ApiKey = Depends(require_ro
 def analyse_experiment(request: Request, name: str, _: ApiKey = Depends(require_role("viewer"))) -> dict[str, Any]:
     """Per-group results with lifts, intervals and the sample ratio check (``shopseg experiment analyze``)."""
     from shopseg.experiments import analyze_experiment
-    from shopseg.web.queries import lift_rows
+    from shopseg.experiments.records import get_experiment
+    from shopseg.web.queries import assigned, lift_rows
 
     with session(request) as s:
+        get_experiment(s.workspace, name)
+        if not assigned(s.workspace, name):
+            raise NotFound(f"experiment '{name}': nobody is assigned yet. Hint: press Start to assign its segment.")
         rep = analyze_experiment(s.workspace, name, n_boot=200, by_segment=False)
     srm = rep.srm
     return {

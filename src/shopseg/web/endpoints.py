@@ -47,6 +47,7 @@ class SegmentIn(BaseModel):
     rule: str
     description: str = Field(default="", max_length=2_000)
     replace: bool = False
+    force: bool = False
 
 
 class LoginIn(BaseModel):
@@ -102,7 +103,14 @@ def save(body: SegmentIn, request: Request, _: ApiKey = Depends(require_role("ma
     try:
         with session(request) as s:
             try:
-                saved = s.store.create(body.name, body.rule, description=body.description, replace=body.replace)
+                saved = s.store.create(
+                    body.name,
+                    body.rule,
+                    description=body.description,
+                    replace=body.replace,
+                    force=body.force,
+                    surface="dashboard",
+                )
             except SegmentExistsError as exc:
                 raise exc.on("dashboard") from None
             s.store.refresh(s.engine)

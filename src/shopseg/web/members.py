@@ -236,7 +236,8 @@ def export_rows(
 def rule_error(exc: SegmentError) -> dict[str, Any]:
     """A :class:`SegmentError` in the API's error shape, each item with its line/col for the builder."""
     items = issue_positions(exc.issues) or [{"code": "SegmentError", "message": str(exc), "what": str(exc)}]
-    return {"ok": False, "error": "; ".join(i["message"] for i in items), "errors": items, "status": exc.status}
+    error = "; ".join(i["message"] for i in items) + (f" Hint: {exc.hint}" if exc.hint else "")
+    return {"ok": False, "error": error, "errors": items, "status": exc.status, "hint": exc.hint}
 
 
 def to_records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ __all__ = [
     "experiment_results",
     "backtest_groups",
     "lift_rows",
+    "assigned",
 ]
 
 
@@ -134,6 +135,8 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
         return None
     out = []
     for exp in list_experiments(workspace):
+        if not assigned(workspace, exp.name):  # created, not started yet: listed on the page, no results
+            continue
         rep = analyze_experiment(workspace, exp.name, n_boot=n_boot, by_segment=False)
         out.append(
             {
@@ -145,6 +148,16 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
             }
         )
     return out or None
+
+
+def assigned(workspace: Workspace, name: str) -> int:
+    """How many customers experiment ``name`` has assigned (0 before it is started)."""
+    from shopseg.experiments.records import ASSIGNMENTS_TABLE
+
+    if not workspace.has_table(ASSIGNMENTS_TABLE):
+        return 0
+    row = workspace.con.execute(f'SELECT count(*) FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ?', [name]).fetchone()
+    return int(row[0]) if row else 0
 
 
 def lift_rows(table: pd.DataFrame) -> pd.DataFrame:

@@ -128,7 +128,9 @@ def create_segment(
     with state.lock:
         store = SegmentStore(state.workspace)
         try:
-            saved = store.create(body.name, body.definition, description=body.description, force=body.force)
+            saved = store.create(
+                body.name, body.definition, description=body.description, force=body.force, surface="api"
+            )
         except SegmentExistsError as exc:
             raise exc.on("api") from None
         _changed(state)
@@ -147,7 +149,7 @@ def replace_segment(
     """Save a new version of a segment (creating it if absent)."""
     with state.lock:
         saved = SegmentStore(state.workspace).create(
-            name, body.definition, description=body.description, replace=True, force=body.force
+            name, body.definition, description=body.description, replace=True, force=body.force, surface="api"
         )
         _changed(state)
         return _out(state, saved)

@@ -174,7 +174,8 @@ function initBuilder() {
   document.getElementById("save-btn").addEventListener("click", async () => {
     const out = document.getElementById("save-result");
     const body = {name: document.getElementById("seg-name").value.trim(), rule: rule.value,
-                  description: document.getElementById("seg-desc").value, replace: document.getElementById("seg-replace").checked};
+                  description: document.getElementById("seg-desc").value, replace: document.getElementById("seg-replace").checked,
+                  force: document.getElementById("seg-force").checked};
     if (!body.name) { out.textContent = "Give the segment a name in the Name box first."; out.className = "error"; return; }
     const res = await call("POST", `${API}/segments`, body);
     clearIssues();
