@@ -46,12 +46,12 @@ REQUESTS = [
     ("GET", "/events", None),
     (
         "POST",
-        "/api/v1/dashboard/segments/preview",
-        {"rule": "orders >= 3 AND revenue > 500 AND days_since_last_order < 90"},
+        "/api/v1/segments/preview",
+        {"rule": "orders >= 3 AND revenue > 500 AND days_since_last_order < 90", "overlap": False},
     ),
-    ("GET", "/api/v1/dashboard/segments/loyal/members?page=1&size=50", None),
-    ("GET", "/api/v1/dashboard/segments/loyal/members?page=2000&size=50", None),
-    ("GET", "/api/v1/dashboard/segments/loyal/explain/{member}", None),
+    ("GET", "/api/v1/segments/loyal/customers?page=1&size=50", None),
+    ("GET", "/api/v1/segments/loyal/customers?page=2000&size=50", None),
+    ("GET", "/api/v1/segments/loyal/explain/{member}", None),
     ("GET", "/api/v1/dashboard/events?limit=50", None),
 ]
 

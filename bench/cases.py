@@ -99,7 +99,7 @@ def _core_rfm(out_dir: str, as_of: str, *, from_lines: bool) -> dict[str, Any]:
     from shopseg.features.order_totals import stored_totals
     from shopseg.features.purchases import order_totals_expr, orders_in_window, purchase_days
     from shopseg.features.rfm import rfm_from_days
-    from shopseg.segments.rfm_map import rfm_scores
+    from shopseg.segments.rfm_scores import rfm_scores
     from shopseg.workspace import Workspace
 
     ws = Workspace.open(Path(out_dir) / "store.duckdb", read_only=True)

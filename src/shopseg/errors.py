@@ -105,11 +105,37 @@ class SchemaError(ShopsegError, ValueError):
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem found in a segment definition: where, a stable code, and why."""
+    """One problem found in a segment definition: where, a stable code, and why.
+
+    A problem of the text form also carries its place as data: ``line`` and
+    ``col`` (1-based) and ``length`` (characters to underline), and ``what``,
+    the message without its ``line L, col C:`` prefix and caret. Surfaces
+    underline from these fields; none reads the position back out of the message.
+
+    >>> item = Issue("/", "syntax", "line 1, col 8: unexpected 'x'.", line=1, col=8, length=1, what="unexpected 'x'.")
+    >>> item.as_dict()["col"], item.as_dict()["what"]
+    (8, "unexpected 'x'.")
+    """
 
     path: str
     code: str
     message: str
+    line: int | None = None
+    col: int | None = None
+    length: int = 0
+    what: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The API's error item: ``path, code, message`` and ``what, line, col, length`` (None/0 without a place)."""
+        return {
+            "path": self.path,
+            "code": self.code,
+            "message": self.message,
+            "what": self.what or self.message,
+            "line": self.line,
+            "col": self.col,
+            "length": self.length,
+        }
 
 
 class SegmentError(ShopsegError, ValueError):

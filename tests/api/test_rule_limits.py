@@ -90,7 +90,7 @@ def test_one_bad_segment_never_breaks_the_server(shop, tmp_path: Path) -> None:
             "the rule is 30,011 characters long. Expected at most 20,000 characters (setting segment_max_rule_chars)"
             in body["error"]
         )
-        _is_error(c.post("/api/v1/dashboard/segments/preview", headers=viewer, json={"rule": huge}), 413)
+        _is_error(c.post("/api/v1/segments/preview", headers=viewer, json={"rule": huge}), 413)
         assert (
             c.post(
                 "/api/v1/segments", headers=marketer, json={"name": "two_plus", "definition": "orders >= 2"}
@@ -98,9 +98,9 @@ def test_one_bad_segment_never_breaks_the_server(shop, tmp_path: Path) -> None:
             == 201
         )
 
-        page = c.get("/api/v1/dashboard/segments/vip/members", headers=viewer)
+        page = c.get("/api/v1/segments/vip/customers", headers=viewer)
         assert page.status_code == 200 and page.json()["total"] == 2
-        body = _is_error(c.get("/api/v1/dashboard/segments/thousand_ors/members", headers=viewer), 422)
+        body = _is_error(c.get("/api/v1/segments/thousand_ors/customers", headers=viewer), 422)
         assert body["error"].startswith("segment 'thousand_ors' /: the rule has 1,001 conditions")
         overview = c.get("/api/v1/dashboard/overview", headers=viewer)
         assert overview.status_code == 200, overview.text
@@ -113,7 +113,7 @@ def test_one_bad_segment_never_breaks_the_server(shop, tmp_path: Path) -> None:
             and "segment &#39;deep_nots&#39; cannot be used: the rule is nested 151" in page.text
         )
     logged = log.read_text()
-    assert "Traceback" not in logged and "RecursionError" not in logged
+    assert "Traceback" not in logged and "RecursionError" not in logged, logged[logged.find("Traceback") - 300 :][:4000]
     for name in BAD:
         assert f"segment '{name}' cannot be used and is left out" in logged, logged
 
@@ -128,8 +128,8 @@ def test_previews_and_members_pages_stop_at_the_time_budget(tmp_path: Path) -> N
     ):
         for r in (
             c.post("/api/v1/segments/preview", headers=viewer, json={"definition": "orders >= 1"}),
-            c.post("/api/v1/dashboard/segments/preview", headers=viewer, json={"rule": "orders >= 1"}),
-            c.get("/api/v1/dashboard/segments/vip/members", headers=viewer),
+            c.post("/api/v1/segments/preview", headers=viewer, json={"rule": "orders >= 1"}),
+            c.get("/api/v1/segments/vip/customers", headers=viewer),
         ):
             body = _is_error(r, 503)
             assert "stopped after 1 ms. Expected to finish within 1 ms (setting preview_timeout_ms)" in body["error"]

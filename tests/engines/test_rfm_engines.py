@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from shopseg.segments.lifecycle import build_lifecycle
-from shopseg.segments.rfm_map import NO_PURCHASE, RFM_SEGMENTS, _scores, build_rfm, rfm_segment_table
+from shopseg.segments.rfm_map import NO_PURCHASE, RFM_SEGMENTS, build_rfm, rfm_segment_table
+from shopseg.segments.rfm_scores import _scores
 
 pytestmark = pytest.mark.spark
 

@@ -20,6 +20,7 @@ from shopseg.errors import SchemaError
 from shopseg.io.draft import draft_from_preset, draft_spec, preset_text
 from shopseg.io.spec import load_spec, spec_json_schema
 from shopseg.io.spec_ingest import ingest_spec
+from shopseg.segments.query import SegmentQuery
 from shopseg.workspace import Workspace
 from tests.io.foreign_stores import german_excel_orders, marketplace_store, shopify_store, woocommerce_store
 
@@ -496,10 +497,8 @@ def test_custom_attributes_become_typed_rule_fields(workspace, tmp_path):
     build_features(workspace)
     store = SegmentStore(workspace)
     assert store.fields.resolve("attr_orders_count").type == "number"
-    flags = store.frame(
-        get_engine(workspace, "duckdb"), store.check("attr_orders_count >= 2 AND attr_first_name = 'Ann'")
-    )
-    assert sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"]) == ["11"]
+    q = SegmentQuery(store, get_engine(workspace, "duckdb"))
+    assert q.member_ids(q.rule("attr_orders_count >= 2 AND attr_first_name = 'Ann'")) == ["11"]
     # a single customers file works the same way
     (tmp_path / "crm.csv").write_text(
         "customer_id,email,loyalty_tier,vip\n11,a@x.org,gold,true\n12,b@x.org,silver,false\n"
@@ -509,5 +508,5 @@ def test_custom_attributes_become_typed_rule_fields(workspace, tmp_path):
     report = ingest(workspace, "customers", tmp_path / "crm.csv")
     assert [c for c, _ in report.unmapped] == ["loyalty_tier", "vip"]
     store = SegmentStore(workspace)
-    flags = store.frame(get_engine(workspace, "duckdb"), store.check("attr_vip = true AND attr_loyalty_tier = 'gold'"))
-    assert sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"]) == ["11"]
+    q = SegmentQuery(store, get_engine(workspace, "duckdb"))
+    assert q.member_ids(q.rule("attr_vip = true AND attr_loyalty_tier = 'gold'")) == ["11"]

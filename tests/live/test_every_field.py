@@ -13,6 +13,7 @@ from shopseg.live.clock import ManualClock
 from shopseg.live.runtime import LiveEngine
 from shopseg.predict import predict_workspace
 from shopseg.segments.definitions import SegmentStore
+from shopseg.segments.query import SegmentQuery
 from shopseg.workspace import Workspace
 
 
@@ -39,8 +40,8 @@ def test_live_members_equal_batch_on_interest_prediction_and_attribute_fields(ac
         eng = get_engine(ws, "duckdb")
         batch = {}
         for name in rules:
-            flags = store.frame(eng, store.get(name).segment, day)
-            batch[name] = set(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"])
+            q = SegmentQuery(store, eng)
+            batch[name] = set(q.member_ids(q.saved(name), day))
     live_engine = LiveEngine(
         Workspace.open(action_ws_path), clock=ManualClock(dt.datetime.combine(day, dt.time(12))), tick_ms=60_000
     )

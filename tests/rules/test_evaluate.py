@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 
 from shopseg.errors import SegmentError
-from shopseg.rules.evaluate import evaluate_segment, explain_segment, haversine_km, resolve_offset
+from shopseg.rules.evaluate import evaluate_segment, explain_segment
 from shopseg.rules.nodes import RelDate
 from shopseg.rules.parse import parse_segment
+from shopseg.rules.semantics import haversine_km, resolve_offset
 
 AS_OF = dt.date(2024, 6, 30)
 

@@ -24,6 +24,7 @@ from shopseg.rules.nodes import Compare, Not, Segment
 from shopseg.rules.parse import parse_segment
 from shopseg.rules.validate import validate_segment
 from shopseg.segments.definitions import SNAPSHOTS_TABLE, SegmentStore
+from shopseg.segments.query import SegmentQuery
 from shopseg.workspace import Workspace
 from tests.rules.test_compile import AS_OF, make_shop
 
@@ -216,9 +217,10 @@ def test_rules_at_the_limits_check_create_preview_refresh_and_evaluate(shop):
         )
         assert oracle == expected[name]
         store.create(name, rule)
-        info = store.preview(engine, store.get(name).segment)
-        assert info["size"] == 2 and sorted(info["sample"]["customer_id"]) == expected[name]
-    assert store.preview(engine, "orders >= 3")["overlap"] == {"wide": 1, "deep": 2}
+        q = SegmentQuery(store, engine)
+        info = q.preview(q.saved(name))
+        assert info["size"] == 2 and sorted(r["customer_id"] for r in info["sample"]) == expected[name]
+    assert q.preview(q.rule("orders >= 3"))["overlap"] == {"wide": 1, "deep": 2}
     assert store.refresh(engine) == {"wide": 2, "deep": 2} and store.broken == {}
     rows = shop.con.execute(f'SELECT name, customer_id FROM "{SNAPSHOTS_TABLE}" ORDER BY ALL').fetchall()
     assert rows == [("deep", "ann"), ("deep", "cat"), ("wide", "cat"), ("wide", "dan")]

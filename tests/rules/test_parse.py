@@ -286,12 +286,12 @@ def test_deep_nesting_is_an_error_not_a_crash():
 def test_language_reference_is_current_and_its_examples_are_valid():
     from pathlib import Path
 
-    from shopseg.rules.fields import _EXAMPLES, reference_markdown
+    from shopseg.rules.reference import _EXAMPLES, reference_markdown
     from shopseg.rules.validate import validate_segment
 
     page = Path(__file__).resolve().parents[2] / "docs" / "segment-language.md"
     assert page.read_text(encoding="utf-8") == reference_markdown(), (
-        "docs/segment-language.md is stale: regenerate with `python -m shopseg.rules.fields > docs/segment-language.md`"
+        "docs/segment-language.md is stale: regenerate with `python -m shopseg.rules.reference > docs/segment-language.md`"
     )
     for _, text in _EXAMPLES:
         seg = validate_segment(parse_segment(text))

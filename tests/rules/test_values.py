@@ -10,9 +10,11 @@ from typer.testing import CliRunner
 from shopseg.api import create_app
 from shopseg.cli import _common
 from shopseg.cli.main import app
+from shopseg.engine import get_engine
 from shopseg.errors import NotFound
 from shopseg.rules.values import field_values
 from shopseg.segments.definitions import SegmentStore
+from shopseg.segments.query import SegmentQuery
 from shopseg.web import dashboard_routers
 from shopseg.workspace import Workspace
 
@@ -45,11 +47,8 @@ def test_unknown_values_warn_with_the_closest_existing_ones(action_ws):
     assert any("gender = 'femal'. Did you mean 'female' or 'male'?" in w for w in warnings)
     assert any(w.startswith("/or/3/value: no customer has region = 'Nowhere'.") for w in warnings)
     assert not any("'Germany'." in w.split("Did you mean")[0] for w in warnings)  # an existing value is never flagged
-    info = store.preview(
-        __import__("shopseg.engine", fromlist=["get_engine"]).get_engine(action_ws, "duckdb"),
-        "country IN ('DE')",
-        sample=0,
-    )
+    q = SegmentQuery(store, get_engine(action_ws, "duckdb"))
+    info = q.preview(q.rule("country IN ('DE')"), sample=0)
     assert info["size"] == 0 and DE.replace("/or/0/values/0", "/values/0") in info["warnings"]
 
 
@@ -88,7 +87,7 @@ def test_api_and_dashboard_warn_on_save_and_preview(action_ws_path):
             assert r.status_code == 201 and r.json()["warnings"] == [DE.replace("/or/0/values/0", "/values/0")]
             r = c.post("/api/v1/segments/preview", headers=key, json={"definition": "country = 'DE'"})
             assert any("Did you mean 'Germany'?" in w for w in r.json()["warnings"])
-            r = c.post("/api/v1/dashboard/segments/preview", headers=key, json={"rule": "country = 'DE'"})
+            r = c.post("/api/v1/segments/preview", headers=key, json={"rule": "country = 'DE'"})
             assert r.status_code == 200, r.text
             assert any("Did you mean 'Germany'?" in w for w in r.json()["warnings"])
     finally:
@@ -109,7 +108,10 @@ def test_an_existing_name_gets_the_hint_of_the_surface_used(action_ws_path):
             assert r.status_code == 422 and r.json()["error"].endswith(
                 "segment 'dup' already exists (version 1). Hint: PUT /api/v1/segments/dup saves a new version."
             )
-            r = c.post("/api/v1/dashboard/segments", headers=key, json={"name": "dup", "rule": "orders >= 3"})
+        # the dashboard saves through the same route, with its login cookie instead of a key header
+        with TestClient(app_, headers={"Origin": "http://testserver"}) as browser:
+            assert browser.post("/api/v1/dashboard/session", json={"api_key": key["X-API-Key"]}).status_code == 200
+            r = browser.post("/api/v1/segments", json={"name": "dup", "rule": "orders >= 3"})
             assert r.status_code == 422 and "Hint: tick 'new version' to save a new version." in r.json()["error"]
             assert "--replace" not in r.json()["error"]
     finally:

@@ -21,7 +21,7 @@ from shopseg.errors import SegmentError
 from shopseg.live.clock import ManualClock
 from shopseg.live.runtime import LiveEngine
 from shopseg.segments.definitions import DEFINITIONS_TABLE, SNAPSHOTS_TABLE, SegmentStore
-from shopseg.web.members import members_page
+from shopseg.segments.query import SegmentQuery
 from shopseg.workspace import Workspace
 from tests.rules.test_compile import make_shop
 
@@ -87,7 +87,8 @@ def test_refresh_snapshots_the_others_and_reports_the_bad_ones(shop):
 
 def test_preview_overlaps_create_and_members_go_on(shop):
     store, engine = SegmentStore(shop), get_engine(shop, "duckdb")
-    info = store.preview(engine, "orders >= 1")
+    q = SegmentQuery(store, engine)
+    info = q.preview(q.rule("orders >= 1"))
     assert info["size"] == 4 and info["overlap"] == {"recent": 2, "vip": 2}
     left_out = [w for w in info["warnings"] if w.startswith("overlap: segment '")]
     assert [w.split("'")[1] for w in left_out] == sorted(BAD)
@@ -99,11 +100,11 @@ def test_preview_overlaps_create_and_members_go_on(shop):
         r"line 1, col 9: unexpected '>='",
     ):
         store.create("nope", "segment('garbled') AND orders >= 1")
-    assert members_page(store, engine, "vip")["total"] == 2
+    assert q.members_page("vip")["total"] == 2
     with pytest.raises(SegmentError, match="segment 'deep_nots': 1 problem"):
-        members_page(store, engine, "deep_nots")
+        q.members_page("deep_nots")
     with pytest.raises(SegmentError, match="segment 'uses_deep': 1 problem"):
-        members_page(store, engine, "uses_deep")
+        q.members_page("uses_deep")
 
 
 def test_the_live_engine_loads_the_others_and_logs_the_bad_ones(shop_path, caplog):

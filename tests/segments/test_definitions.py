@@ -8,8 +8,10 @@ from shopseg.engine import get_engine
 from shopseg.errors import InvalidParameterError, NotFound, SegmentError
 from shopseg.features import build_features
 from shopseg.rules.parse import parse_segment
-from shopseg.rules.validate import static_issues
+from shopseg.rules.static_checks import static_issues
+from shopseg.segments.customer_view import customer_profile
 from shopseg.segments.definitions import SegmentStore
+from shopseg.segments.query import SegmentQuery
 from shopseg.segments.rfm_map import build_rfm
 from tests.rules.test_compile import AS_OF, make_shop
 
@@ -68,14 +70,15 @@ def test_preview_diff_and_overlap(shop):
     store = SegmentStore(shop)
     engine = get_engine(shop, "duckdb")
     store.create("vip", "orders >= 3")
-    info = store.preview(engine, "orders >= 2 AND spent > 500 AND spent < 100")
+    q = SegmentQuery(store, engine)
+    info = q.preview(q.rule("orders >= 2 AND spent > 500 AND spent < 100"))
     assert info["size"] == 0 and "never matches" in info["warnings"][0]
-    info = store.preview(engine, "orders >= 3")
-    assert (info["size"], info["customers"]) == (2, 5)
+    info = q.preview(q.rule("orders >= 3"))
+    assert (info["size"], info["customers"], info["as_of"]) == (2, 5, AS_OF)
     assert info["revenue_share"] == pytest.approx(70 / 100)  # ann 30 + cat 40 of 100 (10 per order)
-    assert list(info["sample"]["customer_id"]) == ["ann", "cat"]
+    assert [r["customer_id"] for r in info["sample"]] == ["ann", "cat"]
     assert info["overlap"] == {"vip": 2}
-    d = store.diff(engine, "vip", "orders >= 2")
+    d = q.diff("vip", q.rule("orders >= 2", "vip"))
     assert (d["before"], d["after"], d["enter"], d["exit"], d["stay"]) == (2, 3, ["dan"], [], 2)
 
 
@@ -99,12 +102,12 @@ def test_refresh_history_movement_and_rfm_migration(shop):
 
 def test_explain_profile_reads_every_table(shop):
     store = SegmentStore(shop)
-    profile, events, orders = store.profile("bob")
+    profile, events, orders = customer_profile(store, "bob")
     assert profile["orders"] == 1 and profile["lat"] == pytest.approx(48.14) and profile["lifecycle_stage"]
     assert len(events) == 3
     assert [(o["value"], o["units"]) for o in orders] == [(10.0, 1)]
     with pytest.raises(NotFound):
-        store.profile("nobody")
+        customer_profile(store, "nobody")
     assert store.as_of().isoformat() == AS_OF
 
 
@@ -118,5 +121,6 @@ def test_predicted_fields_become_available_once_predictions_are_stored(shop):
     store.create("valuable", "clv > 100")
     with pytest.raises(SegmentError, match="churn_risk"):
         store.create("risky", "churn_risk > 0.5")
-    info = store.preview(get_engine(shop, "duckdb"), "clv > 100")
-    assert list(info["sample"]["customer_id"]) == ["ann", "cat"]
+    q = SegmentQuery(store, get_engine(shop, "duckdb"))
+    info = q.preview(q.rule("clv > 100"))
+    assert [r["customer_id"] for r in info["sample"]] == ["ann", "cat"]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from shopseg.errors import InvalidParameterError
-from shopseg.segments.rfm_map import RFM_CELLS, RFM_SEGMENTS, _segment_expr, rfm_segment_table, segment_of_cell
+from shopseg.segments.rfm_map import RFM_CELLS, RFM_SEGMENTS, rfm_segment_table, segment_expr, segment_of_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 GRID = list(itertools.product(range(1, 6), repeat=3))
@@ -68,7 +68,7 @@ def test_known_cells(cell, segment):
 def test_ibis_map_equals_python_map_on_every_cell():
     grid = pd.DataFrame(GRID, columns=["r_score", "f_score", "m_score"])
     t = ibis.memtable(grid)
-    out = t.mutate(seg=_segment_expr(t, 5)).to_pandas()
+    out = t.mutate(seg=segment_expr(t, 5)).to_pandas()
     expected = [segment_of_cell(r, f, m) for r, f, m in out[["r_score", "f_score", "m_score"]].itertuples(index=False)]
     assert out["seg"].tolist() == expected
 
@@ -77,7 +77,7 @@ def test_ibis_map_equals_python_map_on_every_cell():
 def test_other_bins_map_onto_the_five_point_scale(bins):
     grid = pd.DataFrame(itertools.product(range(1, bins + 1), repeat=3), columns=["r_score", "f_score", "m_score"])
     t = ibis.memtable(grid)
-    out = t.mutate(seg=_segment_expr(t, bins)).to_pandas()
+    out = t.mutate(seg=segment_expr(t, bins)).to_pandas()
     expected = [
         segment_of_cell(*cell, bins=bins) for cell in out[["r_score", "f_score", "m_score"]].itertuples(index=False)
     ]

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from shopseg.config import config_context
 from shopseg.errors import InvalidParameterError, SchemaError
-from shopseg.segments.rfm_map import NO_PURCHASE, rfm_scores
+from shopseg.segments.rfm_map import NO_PURCHASE
+from shopseg.segments.rfm_scores import rfm_scores
 
 SCORES = ["r_score", "f_score", "m_score"]
 

@@ -73,68 +73,58 @@ def test_value_picker_lists_the_stored_values_most_common_first(client):
 
 
 def test_members_sort_and_search_match_sql(client):
-    url = "/api/v1/dashboard/segments/loyal/members?size=200&sort=revenue&desc=true"
+    url = "/api/v1/segments/loyal/customers?size=200&sort=revenue&desc=true"
     rows = client.get(url, headers=_as(client, "viewer")).json()["rows"]
     truth = _sql(
         client, "SELECT customer_id FROM customer_features WHERE orders >= 4 ORDER BY revenue DESC, customer_id"
     )
     assert [r["customer_id"] for r in rows] == [t[0] for t in truth][:200]
-    body = client.get("/api/v1/dashboard/segments/loyal/members?q=germ&size=200", headers=_as(client, "viewer")).json()
+    body = client.get("/api/v1/segments/loyal/customers?q=germ&size=200", headers=_as(client, "viewer")).json()
     german = _sql(
         client, "SELECT customer_id FROM customer_features WHERE orders >= 4 AND country = 'Germany' ORDER BY 1"
     )
     assert [r["customer_id"] for r in body["rows"]] == [t[0] for t in german] and body["total"] == len(german) > 0
-    bad = client.get("/api/v1/dashboard/segments/loyal/members?sort=email", headers=_as(client, "viewer"))
+    bad = client.get("/api/v1/segments/loyal/customers?sort=email", headers=_as(client, "viewer"))
     assert bad.status_code == 422 and "cannot sort by 'email'" in bad.json()["error"]
 
 
-def test_public_api_takes_the_session_cookie_only_from_this_server(client):
-    """Dashboard calls go through /api/v1 with the login cookie; another site's page cannot use it (CSRF)."""
-    client.post(
-        "/api/v1/dashboard/segments", headers=_as(client, "marketer"), json={"name": "cookie_t", "rule": "orders >= 9"}
-    )
+def test_hints_name_the_controls_of_the_surface_that_asked(client):
+    """Saved from the dashboard (its cookie), the hints name its controls; from a script, the API's fields."""
+    rule = {"name": "never_t", "rule": "orders > 5 AND orders < 2"}
+    m = _as(client, "marketer")
+    api = client.post("/api/v1/segments", headers=m, json=rule)
+    assert api.status_code == 422 and 'send "force": true' in api.json()["error"]
     login = client.post("/api/v1/dashboard/session", headers=ORIGIN, json={"api_key": client.keys["marketer"]})  # type: ignore[attr-defined]
     assert login.status_code == 200
-    assert client.get("/api/v1/segments/cookie_t").json()["definition"] == "orders >= 9"
-    forged = client.delete("/api/v1/segments/cookie_t", headers={"Origin": "https://evil.example"})
-    assert forged.status_code == 403 and "must come from a page of this server" in forged.json()["error"]
-    assert client.delete("/api/v1/segments/cookie_t", headers=ORIGIN).status_code == 200
-    assert client.get("/api/v1/segments/cookie_t").status_code == 404
-    client.post("/logout", headers=ORIGIN)
-    assert client.get("/api/v1/segments").status_code == 401  # no cookie, no key: the API's 401
-
-
-def test_builder_hints_name_the_dashboard_controls(client):
-    m = _as(client, "marketer")
-    never = client.post(
-        "/api/v1/dashboard/segments", headers=m, json={"name": "never_t", "rule": "orders > 5 AND orders < 2"}
-    )
-    assert never.status_code == 422
-    assert "tick 'save anyway'" in never.json()["error"] and "--force" not in never.json()["error"]
-    forced = {"name": "never_t", "rule": "orders > 5 AND orders < 2", "force": True}
-    assert client.post("/api/v1/dashboard/segments", headers=m, json=forced).status_code == 201
-    again = client.post("/api/v1/dashboard/segments", headers=m, json={"name": "never_t", "rule": "orders > 1"})
-    assert "tick 'new version'" in again.json()["error"] and "--replace" not in again.json()["error"]
-    api = client.post(
-        "/api/v1/segments", headers=m, json={"name": "never_u", "definition": "orders > 5 AND orders < 2"}
-    )
-    assert 'send "force": true' in api.json()["error"]
+    try:
+        never = client.post("/api/v1/segments", headers=ORIGIN, json=rule)
+        assert never.status_code == 422
+        error = never.json()["error"]
+        assert "tick 'save anyway'" in error and "--force" not in error and "force" not in error.replace("anyway", "")
+        assert never.json()["errors"][-1] == {
+            "code": "hint",
+            "message": "Hint: fix the rule, or tick 'save anyway' to save it anyway.",
+        }
+        assert client.post("/api/v1/segments", headers=ORIGIN, json={**rule, "force": True}).status_code == 201
+        again = client.post("/api/v1/segments", headers=ORIGIN, json={"name": "never_t", "rule": "orders > 1"})
+        assert "tick 'new version'" in again.json()["error"] and "--replace" not in again.json()["error"]
+        assert client.delete("/api/v1/segments/never_t", headers=ORIGIN).status_code == 200
+    finally:
+        client.post("/logout", headers=ORIGIN)
+    assert client.get("/api/v1/segments").status_code == 401  # logged out: no cookie session, no key
 
 
 def test_export_below_the_minimum_is_an_error_message_not_a_file(client):
     m = _as(client, "marketer")
     assert (
-        client.post(
-            "/api/v1/dashboard/segments", headers=m, json={"name": "tiny_t", "rule": "orders >= 30"}
-        ).status_code
-        == 201
+        client.post("/api/v1/segments", headers=m, json={"name": "tiny_t", "rule": "orders >= 30"}).status_code == 201
     )
     consented = _sql(
         client,
         "SELECT count(*) FROM customer_features f JOIN customers c USING (customer_id) WHERE f.orders >= 30 AND c.email_marketing",
     )[0][0]
     assert consented < 100  # below the default export_min_segment_size
-    r = client.get("/api/v1/dashboard/segments/tiny_t/export.csv", headers=m)
+    r = client.get("/api/v1/segments/tiny_t/export.csv", headers=m)
     assert r.status_code >= 400 and r.headers["content-type"].startswith("application/json")
     assert f"has {consented:,} consented members; expected at least 100" in r.json()["error"]
 
@@ -180,9 +170,7 @@ def test_experiment_is_created_started_and_analysed(client):
 def test_promote_rules_select_the_rfm_segment_and_the_cluster(client):
     label, rule, name, _ = promotions_rfm(["Champions"])[0]
     assert (label, rule, name) == ("Champions", "rfm_segment = 'Champions'", "rfm_champions")
-    body = client.post(
-        "/api/v1/segments/preview", headers=_as(client, "viewer"), json={"definition": rule, "sample": 0}
-    )
+    body = client.post("/api/v1/segments/preview", headers=_as(client, "viewer"), json={"rule": rule, "sample": 0})
     assert (
         body.json()["size"] == _sql(client, "SELECT count(*) FROM customer_rfm WHERE rfm_segment = 'Champions'")[0][0]
     )

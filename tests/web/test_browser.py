@@ -187,10 +187,10 @@ def test_viewer_sees_no_edit_or_export_and_the_server_refuses_them(
     assert response is not None and response.status == 403
     expect(page.locator("#forbidden")).to_contain_text("marketer")
     # the same cookie, straight at the endpoints: refused server-side
-    export = page.request.get("/api/v1/dashboard/segments/loyal/export.csv")
+    export = page.request.get("/api/v1/segments/loyal/export.csv")
     assert export.status == 403 and export.json()["status"] == 403
     save = page.request.post(
-        "/api/v1/dashboard/segments", data={"name": "sneaky", "rule": "orders >= 1"}, headers={"Origin": live_server}
+        "/api/v1/segments", data={"name": "sneaky", "rule": "orders >= 1"}, headers={"Origin": live_server}
     )  # same origin: refused for the role, not the origin
     assert save.status == 403 and save.json()["ok"] is False
     assert "Expected role 'marketer'" in save.json()["error"]

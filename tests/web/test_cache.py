@@ -213,7 +213,7 @@ def test_saving_a_segment_updates_the_overview_sizes(demo_store, app, state):
     before = aggregate(state, "segment_sizes")
     assert "big_spenders" not in set(before["name"])
     app_client = TestClient(app, headers={"X-API-Key": demo_store.keys["marketer"]})
-    r = app_client.post("/api/v1/dashboard/segments", json={"name": "big_spenders", "rule": "revenue > 100"})
+    r = app_client.post("/api/v1/segments", json={"name": "big_spenders", "rule": "revenue > 100"})
     assert r.status_code == 201, r.text
     sizes = aggregate(state, "segment_sizes").set_index("name")
     expected = _sql(state, "SELECT count(*) AS n FROM customer_features WHERE revenue > 100")["n"][0]

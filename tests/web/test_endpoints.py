@@ -55,8 +55,8 @@ def test_json_endpoints_answer_401_and_403_in_the_error_shape(app, demo_store):
     viewer = _client(app, "viewer", demo_store)
     assert viewer.get("/api/v1/dashboard/overview").status_code == 200
     for method, url, body in [
-        ("post", "/api/v1/dashboard/segments", {"name": "x", "rule": "orders >= 1"}),
-        ("get", "/api/v1/dashboard/segments/loyal/export.csv", None),
+        ("post", "/api/v1/segments", {"name": "x", "rule": "orders >= 1"}),
+        ("get", "/api/v1/segments/loyal/export.csv", None),
     ]:
         r = viewer.request(method, url, json=body)
         assert r.status_code == 403, url
@@ -81,7 +81,7 @@ def test_login_sets_an_http_only_same_site_cookie(app, demo_store):
 
 def test_bad_rule_answers_422_with_the_character_position(app, demo_store):
     r = _client(app, "viewer", demo_store).post(
-        "/api/v1/dashboard/segments/preview", json={"rule": "orders >= 2 AND revnue > 10"}
+        "/api/v1/segments/preview", json={"rule": "orders >= 2 AND revnue > 10"}
     )
     assert r.status_code == 422
     body = r.json()
@@ -93,7 +93,7 @@ def test_bad_rule_answers_422_with_the_character_position(app, demo_store):
 
 def test_preview_counts_match_sql(app, demo_store):
     r = _client(app, "viewer", demo_store).post(
-        "/api/v1/dashboard/segments/preview", json={"rule": "orders >= 2 AND revenue > 300", "sample": 5}
+        "/api/v1/segments/preview", json={"rule": "orders >= 2 AND revenue > 300", "sample": 5}
     )
     body = r.json()
     expected = _sql(
@@ -110,21 +110,21 @@ def test_preview_counts_match_sql(app, demo_store):
 
 def test_member_pages_cover_the_segment_once_and_are_capped(app, demo_store):
     client = _client(app, "viewer", demo_store)
-    first = client.get("/api/v1/dashboard/segments/loyal/members?page=1&size=40").json()
+    first = client.get("/api/v1/segments/loyal/customers?page=1&size=40").json()
     seen = [
         r["customer_id"]
         for p in range(1, first["pages"] + 1)
-        for r in client.get(f"/api/v1/dashboard/segments/loyal/members?page={p}&size=40").json()["rows"]
+        for r in client.get(f"/api/v1/segments/loyal/customers?page={p}&size=40").json()["rows"]
     ]
     truth = [
         r[0] for r in _sql(app, "SELECT customer_id FROM customer_features WHERE orders >= 4 ORDER BY customer_id")
     ]
     assert seen == truth and first["total"] == len(truth)
-    assert client.get("/api/v1/dashboard/segments/loyal/members?size=100000").json()["size"] == 200
+    assert client.get("/api/v1/segments/loyal/customers?size=100000").json()["size"] == 200
 
 
 def test_export_keeps_only_consented_members_and_says_how_many_were_left_out(app, demo_store):
-    r = _client(app, "marketer", demo_store).get("/api/v1/dashboard/segments/loyal/export.csv")
+    r = _client(app, "marketer", demo_store).get("/api/v1/segments/loyal/export.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     ids = [line.split(",")[0] for line in r.text.strip().splitlines()[1:]]
     truth = [
@@ -143,15 +143,15 @@ def test_export_keeps_only_consented_members_and_says_how_many_were_left_out(app
 def test_explain_and_unknown_names_use_the_error_shape(app, demo_store):
     client = _client(app, "viewer", demo_store)
     member = _sql(app, "SELECT min(customer_id) FROM customer_features WHERE orders >= 4")[0][0]
-    body = client.get(f"/api/v1/dashboard/segments/loyal/explain/{member}").json()
+    body = client.get(f"/api/v1/segments/loyal/explain/{member}").json()
     assert body["member"] is True and body["steps"][0]["condition"] == "orders >= 4"
-    for url in ("/api/v1/dashboard/segments/nope/members", "/api/v1/dashboard/segments/loyal/explain/nobody"):
+    for url in ("/api/v1/segments/nope/customers", "/api/v1/segments/loyal/explain/nobody"):
         r = client.get(url)
         assert r.status_code == 404
         _is_error_shape(r.json(), 404)
     assert client.get("/segments/nope").status_code == 404
     # issue 20: an unknown customer used to read "not in customer_features" (a table name)
-    error = client.get("/api/v1/dashboard/segments/loyal/explain/nobody").json()["error"]
+    error = client.get("/api/v1/segments/loyal/explain/nobody").json()["error"]
     assert "customer 'nobody' is not a customer of this store." in error and "customer_features" not in error
 
 
@@ -178,7 +178,7 @@ def test_members_csv_neutralises_spreadsheet_formulas(app, demo_store):
     old = _sql(app, "SELECT city FROM customers WHERE customer_id = ?", [victim])[0][0]
     _sql(app, "UPDATE customers SET city = ? WHERE customer_id = ?", [payload, victim])
     try:
-        r = _client(app, "marketer", demo_store).get("/api/v1/dashboard/segments/loyal/export.csv")
+        r = _client(app, "marketer", demo_store).get("/api/v1/segments/loyal/export.csv")
     finally:
         _sql(app, "UPDATE customers SET city = ? WHERE customer_id = ?", [old, victim])
     rows = list(csv.reader(io.StringIO(r.text)))

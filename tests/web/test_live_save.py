@@ -33,7 +33,7 @@ def test_dashboard_save_is_live_at_once(tmp_path):
     try:
         with TestClient(app) as c:
             r = c.post(
-                "/api/v1/dashboard/segments",
+                "/api/v1/segments",
                 headers=key,
                 json={"name": "carts", "rule": "events(type='add_to_cart', within=-7d).count >= 1"},
             )

@@ -7,9 +7,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from shopseg.errors import Issue
 from shopseg.web import queries
-from shopseg.web.members import issue_positions
 from shopseg.workspace import Workspace
 from tests.web.conftest import DemoStore, has_experiments
 
@@ -76,15 +74,6 @@ def test_experiments_results_or_empty_state_and_clusters(ws):
         assert results is None
     profiles = queries.cluster_profiles(ws)
     assert int(profiles["customers"].sum()) == len(_df(ws, "customer_clusters"))
-
-
-def test_issue_positions_keep_line_col_and_length():
-    msg = "line 2, col 5: unknown field 'ordrs'. Did you mean 'orders'?\n  AND ordrs > 1\n      ^^^^^"
-    [item] = issue_positions([Issue("/and/1/field", "unknown_field", msg)])
-    assert (item["line"], item["col"], item["length"]) == (2, 5, 5)
-    assert item["what"] == "unknown field 'ordrs'. Did you mean 'orders'?" and item["message"] == msg
-    [plain] = issue_positions([Issue("/", "cycle", "segment 'a' refers to itself")])
-    assert plain["line"] is None and plain["what"] == "segment 'a' refers to itself"
 
 
 def test_top_cells_are_ordered_by_revenue_as_titled(ws):

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from shopseg.api import create_app
+from shopseg.api.routers.segments import router as segments_router
 from shopseg.web import dashboard_routers
 from shopseg.web.security import PAGE_CSP, safe_next
 from tests.web.conftest import DemoStore
@@ -149,13 +150,17 @@ def test_login_form_with_a_bad_key_shows_the_form_again_with_the_error(app) -> N
 
 # -- defect 6: headers ------------------------------------------------------------------------------------------
 def _dashboard_requests() -> list[tuple[str, str]]:
+    """Every route the dashboard serves or calls: its own routers and the public segment routes its pages use."""
     out = []
-    for router in dashboard_routers():
+    for router in [segments_router, *dashboard_routers()]:  # the API's first: /logout ends the session
         for route in router.routes:
             assert isinstance(route, APIRoute)
             path = route.path.replace("{name}", "dashboard.js") if route.path.startswith("/static/") else route.path
+            fill = FILL
+            if router is segments_router:  # a name nobody saved: DELETE must not remove the shared store's segment
+                path, fill = f"/api/v1{path}", {**FILL, "name": "not_saved"}
             for method in sorted(route.methods):
-                out.append((method, path.format(**FILL)))
+                out.append((method, path.format(**fill)))
     return out
 
 
@@ -237,7 +242,7 @@ def test_cross_origin_cookie_requests_are_refused(app, demo_store: DemoStore, he
     client = _logged_in(app, demo_store.keys["marketer"])
     client.headers.pop("Origin")
     unsafe = _unsafe_requests()
-    assert {("POST", "/api/v1/dashboard/segments"), ("POST", "/logout"), ("POST", "/login")} <= set(unsafe)
+    assert {("POST", "/api/v1/segments"), ("POST", "/logout"), ("POST", "/login")} <= set(unsafe)
     for method, path in unsafe:
         body = {"name": "csrf_made", "rule": "orders >= 1", "api_key": demo_store.keys["admin"]}  # each valid
         r = client.request(method, path, json=body, headers=headers, follow_redirects=False)
@@ -253,7 +258,7 @@ def test_cross_origin_cookie_requests_are_refused(app, demo_store: DemoStore, he
     assert (
         TestClient(app, headers={"X-API-Key": demo_store.keys["viewer"]})
         .get(  # type: ignore[arg-type]
-            "/api/v1/dashboard/segments/csrf_made/members"
+            "/api/v1/segments/csrf_made/customers"
         )
         .status_code
         == 404
@@ -268,12 +273,12 @@ def test_cross_origin_cookie_requests_are_refused(app, demo_store: DemoStore, he
 def test_same_origin_cookie_requests_work(app, demo_store: DemoStore, headers: dict[str, str]) -> None:
     client = _logged_in(app, demo_store.keys["viewer"])
     client.headers.pop("Origin")
-    r = client.post("/api/v1/dashboard/segments/preview", json={"rule": "orders >= 4"}, headers=headers)
+    r = client.post("/api/v1/segments/preview", json={"rule": "orders >= 4"}, headers=headers)
     assert r.status_code == 200 and r.json()["size"] == demo_store.expected["loyal_size"]
 
 
 def test_api_key_header_requests_are_not_origin_checked(app, demo_store: DemoStore) -> None:
     client = TestClient(app, headers={"X-API-Key": demo_store.keys["viewer"], "Origin": EVIL})  # type: ignore[arg-type]
-    assert client.post("/api/v1/dashboard/segments/preview", json={"rule": "orders >= 4"}).status_code == 200
+    assert client.post("/api/v1/segments/preview", json={"rule": "orders >= 4"}).status_code == 200
     bearer = TestClient(app, headers={"Authorization": f"Bearer {demo_store.keys['viewer']}"})  # type: ignore[arg-type]
-    assert bearer.post("/api/v1/dashboard/segments/preview", json={"rule": "orders >= 4"}).status_code == 200
+    assert bearer.post("/api/v1/segments/preview", json={"rule": "orders >= 4"}).status_code == 200

@@ -98,7 +98,7 @@ def test_logout_ends_the_session_and_a_copy_of_the_cookie_is_refused(app, demo_s
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/rfm"
     api = stolen.get("/api/v1/dashboard/overview")
     assert api.status_code == 401 and "unknown, expired or ended" in api.json()["error"]
-    assert stolen.post("/api/v1/dashboard/segments/preview", json={"rule": "orders >= 1"}).status_code == 401
+    assert stolen.post("/api/v1/segments/preview", json={"rule": "orders >= 1"}).status_code == 401
 
 
 def test_revoking_the_key_ends_its_sessions_and_only_its(app, demo_store: DemoStore) -> None:

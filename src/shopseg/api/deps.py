@@ -12,8 +12,9 @@ Stable for other routers (the web dashboard mounts its pages on the same app)::
         with state.lock:                       # one DuckDB connection, shared: hold the lock
             ...
 
-Keys are read from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.
-No key or a bad key answers 401, a too-weak role 403, both in the canonical
+Keys are read from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``;
+without either, from the dashboard's login session cookie (same-origin only:
+:mod:`shopseg.api.cookie_auth`). No key or a bad key answers 401, a too-weak role 403, both in the canonical
 error shape.
 """
 
@@ -34,9 +35,12 @@ if TYPE_CHECKING:
     from shopseg.live.runtime import LiveEngine
     from shopseg.workspace import Workspace
 
-__all__ = ["AppState", "Principal", "get_state", "current_key", "require_role"]
+__all__ = ["AppState", "Principal", "RESULT_CACHE", "get_state", "current_key", "require_role"]
 
 Principal = ApiKey
+
+#: Key of ``AppState.extra`` under which the dashboard caches results derived from the workspace's tables.
+RESULT_CACHE = "dashboard_cache"
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer ss_...`.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key: `X-API-Key: ss_...`.")
@@ -54,7 +58,9 @@ class AppState:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def segments_changed(self) -> None:
-        """Tell the live engine the saved segments changed (a save, a new version or a delete, from any surface)."""
+        """The saved segments changed (a save, a new version or a delete): drop the results cached from them
+        (:data:`RESULT_CACHE`) and tell the live engine."""
+        self.extra.pop(RESULT_CACHE, None)
         if self.live is not None:
             self.live.reload_segments()
 
@@ -83,8 +89,12 @@ async def current_key(
     ``async``, like the role check: both only read the in-memory key cache, and a
     plain function would be run on the thread pool, a thread hop per request.
     """
-    key = bearer.credentials if bearer is not None else header
-    return get_state(request).keys.authenticate(key)
+    state = get_state(request)
+    if bearer is None and header is None:  # no key header: the dashboard's session cookie, if any
+        from shopseg.api.cookie_auth import authenticate
+
+        return authenticate(request, state)
+    return state.keys.authenticate(bearer.credentials if bearer is not None else header)
 
 
 def require_role(role: str) -> Callable[..., Any]:

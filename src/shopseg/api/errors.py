@@ -1,7 +1,10 @@
 """One error shape for every failed request: ``{"ok": false, "error": "a; b", "errors": [...], "status": N}``.
 
 ``error`` joins the messages of ``errors``; each item has ``message`` and, where
-known, ``path`` (JSON pointer into the request or the segment rule) and ``code``.
+known, ``path`` (JSON pointer into the request or the segment rule) and ``code``;
+an issue of a segment rule also has ``what`` (the message without its position),
+``line``, ``col`` and ``length`` (:meth:`shopseg.errors.Issue.as_dict`), from which
+every surface underlines the rule.
 :class:`~shopseg.errors.ShopsegError` maps to its ``status`` (401, 403, 404, 409,
 413, 422, ...), request validation to 422, unknown routes to 404 and methods to
 405; anything else is a 500 that is logged (without personal data) and answered
@@ -43,7 +46,7 @@ def error_response(
 
 def _shopseg_items(exc: ShopsegError) -> list[dict[str, Any]]:
     if isinstance(exc, SegmentError) and exc.issues:
-        items = [{"path": i.path, "code": i.code, "message": i.message} for i in exc.issues]
+        items = [i.as_dict() for i in exc.issues]
         return items + ([{"code": "hint", "message": f"Hint: {exc.hint}"}] if exc.hint else [])
     item: dict[str, Any] = {"code": type(exc).__name__, "message": str(exc)}
     if isinstance(exc, SchemaError) and exc.column:

@@ -48,6 +48,10 @@ class ErrorItem(BaseModel):
     message: str
     path: str | None = None
     code: str | None = None
+    what: str | None = Field(default=None, description="A rule issue's message without its position and caret.")
+    line: int | None = Field(default=None, description="A rule issue's line in the text form (1-based).")
+    col: int | None = Field(default=None, description="A rule issue's column (1-based).")
+    length: int | None = Field(default=None, description="How many characters of the rule the issue is about.")
 
 
 class ErrorOut(BaseModel):
@@ -143,15 +147,36 @@ class KeyCreatedOut(KeyOut):
     key: str = Field(description="The secret; shown once, stored only hashed.")
 
 
-class SegmentIn(_Strict):
+_RULE = "The rule, in text form (`orders >= 3 AND last_order < -90d`) or JSON form."
+
+
+class _RuleIn(_Strict):
+    """A request carrying a rule as ``rule``; ``definition``, its former name, is accepted (deprecated)."""
+
+    rule: str | dict[str, Any] = Field(description=_RULE)
+    definition: str | dict[str, Any] | None = Field(
+        default=None, deprecated=True, description="Deprecated: the former name of `rule` (still accepted)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alias(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "definition" in data:
+            if "rule" in data:
+                raise ValueError(
+                    "expected the rule in 'rule' only; got both 'rule' and its deprecated alias 'definition'"
+                )
+            data = {k: v for k, v in data.items() if k != "definition"} | {"rule": data["definition"]}
+        return data
+
+
+class SegmentIn(_RuleIn):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-    definition: str | dict[str, Any] = Field(description="Text form or JSON form of the rule.")
     description: str = Field(default="", max_length=2000)
     force: bool = Field(default=False, description="Save a rule that never or always matches.")
 
 
-class SegmentUpdateIn(_Strict):
-    definition: str | dict[str, Any]
+class SegmentUpdateIn(_RuleIn):
     description: str = Field(default="", max_length=2000)
     force: bool = False
 
@@ -159,7 +184,8 @@ class SegmentUpdateIn(_Strict):
 class SegmentOut(BaseModel):
     name: str
     version: int
-    definition: str
+    rule: str = Field(description="The saved rule in canonical text form.")
+    definition: str = Field(deprecated=True, description="Deprecated: the same as `rule`.")
     description: str
     created_at: dt.datetime
     json_form: dict[str, Any] | None = Field(description="The rule in JSON form (None when the rule cannot be used).")
@@ -181,10 +207,10 @@ class SegmentOut(BaseModel):
     )
 
 
-class PreviewIn(_Strict):
-    definition: str | dict[str, Any]
+class PreviewIn(_RuleIn):
     as_of: dt.date | None = None
     sample: int = Field(default=10, ge=0, le=100)
+    overlap: bool = Field(default=True, description="Count the members shared with each saved segment.")
 
     @field_validator("as_of")
     @classmethod
@@ -193,6 +219,8 @@ class PreviewIn(_Strict):
 
 
 class PreviewOut(BaseModel):
+    rule: str = Field(description="The rule in canonical text form.")
+    as_of: dt.date = Field(description="The date the preview was counted on (the features' as-of date by default).")
     size: int
     customers: int
     share: float

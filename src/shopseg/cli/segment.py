@@ -33,6 +33,13 @@ def _engine(ws):
     return get_engine(ws, get_setting("engine"))
 
 
+def _query(ws, store):
+    """The segment query service (:class:`~shopseg.segments.query.SegmentQuery`) on the configured engine."""
+    from shopseg.segments.query import SegmentQuery
+
+    return SegmentQuery(store, _engine(ws))
+
+
 def _warn(messages: list[str]) -> None:
     for m in messages:
         console.print(f"[yellow]warning:[/] {m}", highlight=False)
@@ -54,12 +61,12 @@ def fields() -> None:
 def check(rule: Annotated[str, typer.Argument(help="A rule in text or JSON form.")]) -> None:
     """Parse and validate a rule without saving it; print the canonical form and warnings."""
     from shopseg.rules.render import render
-    from shopseg.rules.validate import static_issues
+    from shopseg.rules.static_checks import static_issues
 
     ws, store = _store(read_only=True)
     with ws:
         seg = store.check(rule)
-        warnings = [i.message for i in static_issues(seg)] + store.value_warnings(seg)
+        warnings = [i.message for i in static_issues(seg, store.fields)] + store.value_warnings(seg)
     console.print(render(seg), highlight=False, markup=False)
     _warn(warnings)
 
@@ -101,7 +108,8 @@ def create(
         console.print(saved.definition, highlight=False, markup=False)
         if ws.has_table("customer_features"):
             try:
-                info = store.preview(_engine(ws), saved.segment, sample=0)
+                q = _query(ws, store)
+                info = q.preview(q.saved(saved.name), sample=0)
             except QueryTimeoutError as exc:  # saved all the same: only the estimate is missing
                 _warn([f"no size estimate: {exc}"])
                 return
@@ -194,11 +202,6 @@ def show(
         _warn([describe_broken(s.name, exc)])
 
 
-def _rule_or_name(store, rule: str):
-    names = {s.name for s in store.list()}
-    return store.get(rule).segment if rule in names else store.check(rule)
-
-
 @segment_app.command("preview")
 def preview(
     rule: Annotated[str, typer.Argument(help="A saved segment name or a rule.")],
@@ -209,11 +212,10 @@ def preview(
     """Size, revenue share, overlap with saved segments and a sample of members."""
     ws, store = _store(read_only=True)
     with ws:
-        seg = _rule_or_name(store, rule)
-        info = store.preview(_engine(ws), seg, as_of=as_of, sample=sample)
-        day = store.as_of(as_of)
+        q = _query(ws, store)
+        info = q.preview(q.rule_or_saved(rule), as_of=as_of, sample=sample)
     if as_json:
-        emit_json({**info, "as_of": day, "sample": records(info["sample"])})
+        emit_json(info)
         return
     console.print(
         f"size: {info['size']:,} of {info['customers']:,} customers ({info['share']:.1%}) · "
@@ -222,8 +224,9 @@ def preview(
     _warn(info["warnings"])
     if info["overlap"]:
         print_table("Overlap with saved segments", ["segment", "shared customers"], sorted(info["overlap"].items()))
-    df = info["sample"]
-    print_table("Sample", list(df.columns), [tuple(r) for r in df.itertuples(index=False)])
+    rows = info["sample"]
+    columns = list(rows[0]) if rows else ["customer_id"]
+    print_table("Sample", columns, [tuple(r[c] for c in columns) for r in rows])
 
 
 @segment_app.command("diff")
@@ -236,7 +239,8 @@ def diff(
     """How many customers would enter and exit NAME if RULE were saved."""
     ws, store = _store(read_only=True)
     with ws:
-        d = store.diff(_engine(ws), name, rule, as_of=as_of)
+        q = _query(ws, store)
+        d = q.diff(name, q.rule(rule, name), as_of=as_of)
     if as_json:
         emit_json({"segment": name, **d})
         return
@@ -323,40 +327,18 @@ def migration(start: str, end: str) -> None:
 @segment_app.command("explain")
 def explain(name: str, customer: str, as_of: AsOf = None, as_json: JsonOpt = False) -> None:
     """Each condition of NAME with CUSTOMER's value and whether it held."""
-    from shopseg.rules.evaluate import explain_segment
-
     ws, store = _store(read_only=True)
     with ws:
-        profile, events, orders = store.profile(customer)
-        day = store.as_of(as_of)
-        steps = explain_segment(
-            store.get(name).segment,
-            profile,
-            events,
-            as_of=day,
-            fields=store.fields,
-            segments=store.definitions(),
-            orders=orders,
-        )
+        got = _query(ws, store).explain(name, customer, as_of)
+    steps = got["steps"]
     if as_json:
-        emit_json(
-            {
-                "segment": name,
-                "customer_id": customer,
-                "as_of": day,
-                "member": steps[0].held,
-                "steps": [
-                    {"path": s.path, "depth": s.depth, "condition": s.condition, "value": s.value, "held": s.held}
-                    for s in steps
-                ],
-            }
-        )
+        emit_json({"segment": name, **{k: v for k, v in got.items() if k != "name"}})
         return
     for s in steps:
-        mark = Text("✔ ", style="green") if s.held else Text("✘ ", style="red")
-        value = Text("" if s.value is None else f"  (value: {s.value})", style="dim")
-        console.print(Text("  " * s.depth) + mark + Text(s.condition) + value, highlight=False)
-    console.print(f"{customer} is {'in' if steps[0].held else 'not in'} {name}")
+        mark = Text("✔ ", style="green") if s["held"] else Text("✘ ", style="red")
+        value = Text("" if s["value"] is None else f"  (value: {s['value']})", style="dim")
+        console.print(Text("  " * s["depth"]) + mark + Text(s["condition"]) + value, highlight=False)
+    console.print(f"{customer} is {'in' if steps[0]['held'] else 'not in'} {name}")
 
 
 @segment_app.command("breakdown")
@@ -374,7 +356,8 @@ def breakdown(
 
     ws, store = _store(read_only=True)
     with ws:
-        df = segment_breakdown(_engine(ws), store, _rule_or_name(store, rule), by, as_of=as_of)
+        q = _query(ws, store)
+        df = segment_breakdown(q.engine, store, q.rule_or_saved(rule), by, as_of=as_of)
     shown = df.head(top) if top else df
     if as_json:
         emit_json({"rule": rule, "by": by, "members": int(df["members"].sum()), "rows": records(shown)})

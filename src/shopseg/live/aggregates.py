@@ -10,9 +10,9 @@ binary searches on the days (``count``) or the aggregate of one slice of the
 values: nothing else of the history is read.
 
 Matching, event days, windows, numeric values and the aggregates themselves are
-the batch evaluator's functions (:func:`~shopseg.rules.evaluate.matches_filters`,
-:func:`~shopseg.rules.evaluate.event_day`, :func:`~shopseg.rules.evaluate.event_window`,
-:func:`~shopseg.rules.evaluate.prop_number`, :func:`~shopseg.rules.evaluate.aggregate_values`),
+the batch evaluator's functions (:func:`~shopseg.rules.semantics.matches_filters`,
+:func:`~shopseg.rules.semantics.event_day`, :func:`~shopseg.rules.semantics.event_window`,
+:func:`~shopseg.rules.semantics.prop_number`, :func:`~shopseg.rules.semantics.aggregate_values`),
 and the rule around the conditions is still evaluated by
 :func:`~shopseg.rules.evaluate.evaluate_node`; a Hypothesis test holds the
 incremental memberships equal to a full rescan of the history. Sums are exactly
@@ -43,7 +43,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from shopseg.rules.evaluate import (
+from shopseg.rules.nodes import Event, Node, Value, walk
+from shopseg.rules.semantics import (
     aggregate_values,
     event_day,
     event_props,
@@ -51,7 +52,6 @@ from shopseg.rules.evaluate import (
     matches_filters,
     prop_number,
 )
-from shopseg.rules.nodes import Event, Node, Value, walk
 
 __all__ = ["ConditionCatalogue", "Series"]
 

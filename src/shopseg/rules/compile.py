@@ -9,9 +9,10 @@ only come from the field registry or validated property names, so no user text
 reaches the SQL except as a quoted literal. Semantics (NULLs, dates, windows)
 are those of :mod:`shopseg.rules.evaluate`.
 
-The one engine-specific piece is the JSON property reader: DuckDB's
-``json_extract_string`` and Spark's ``get_json_object`` (both return the text
-of a top-level scalar), declared as Ibis builtin functions.
+The one engine-specific piece is the JSON property reader
+(:mod:`shopseg.rules.sql_functions`): DuckDB's ``json_extract_string`` and
+Spark's ``get_json_object`` (both return the text of a top-level scalar),
+declared as Ibis builtin functions.
 
 >>> from shopseg.rules.parse import parse_segment
 >>> from shopseg.rules.compile import segment_members   # doctest: +SKIP
@@ -21,7 +22,6 @@ of a top-level scalar), declared as Ibis builtin functions.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import operator
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,6 @@ import ibis
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import AsOf, parse_date
 from shopseg.features.purchases import purchase_lines, purchase_orders
-from shopseg.rules.evaluate import EARTH_RADIUS_KM, EVENT_COLUMNS, NUMERIC_TEXT, event_window, resolve_offset
 from shopseg.rules.fields import FIELDS, FieldRegistry
 from shopseg.rules.nodes import (
     And,
@@ -49,10 +48,13 @@ from shopseg.rules.nodes import (
     Segment,
     SegmentRef,
     Value,
+    iso_date,
     walk,
 )
 from shopseg.rules.render import render
-from shopseg.rules.validate import iso_date, validate_segment
+from shopseg.rules.semantics import EVENT_COLUMNS, event_window, resolve_offset
+from shopseg.rules.sql_functions import as_number, haversine_expr, json_text
+from shopseg.rules.validate import validate_segment
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -60,32 +62,6 @@ if TYPE_CHECKING:
     from shopseg.engine import Engine
 
 __all__ = ["compile_segment", "segment_frame", "segment_members", "segment_size", "segment_flags", "inline_segments"]
-
-
-@ibis.udf.scalar.builtin(name="json_extract_string")
-def _duckdb_json_text(doc: str, path: str) -> str:  # type: ignore[empty-body]
-    """DuckDB: text of a JSON value."""
-
-
-@ibis.udf.scalar.builtin(name="get_json_object")
-def _spark_json_text(doc: str, path: str) -> str:  # type: ignore[empty-body]
-    """Spark: text of a JSON value."""
-
-
-@ibis.udf.scalar.builtin(name="json_valid")
-def _duckdb_json_valid(doc: str) -> bool:  # type: ignore[empty-body]
-    """DuckDB: is the text valid JSON."""
-
-
-def _json_text(engine: Engine, doc: ir.StringValue, key: str) -> ir.StringValue:
-    """Text of a top-level property; NULL when absent or when ``doc`` is not valid JSON (as in evaluate.py)."""
-    if engine.dialect == "pyspark":
-        return _spark_json_text(doc, f"$.{key}")  # NULL on malformed JSON already
-    return ibis.ifelse(_duckdb_json_valid(doc), _duckdb_json_text(doc, f"$.{key}"), ibis.null("string"))
-
-
-def _as_number(text: ir.StringValue) -> ir.FloatingValue:
-    return ibis.ifelse(text.re_search(NUMERIC_TEXT), text.cast("float64"), ibis.null("float64"))
 
 
 def inline_segments(node: Node, segments: Mapping[str, Segment]) -> Node:
@@ -141,7 +117,7 @@ class _Compiler:
             {k for e in nodes for k, _ in e.filters if k not in EVENT_COLUMNS} | {e.prop for e in nodes if e.prop}
         )
         ev = ev.filter(ev.customer_id.notnull(), ev.occurred_at.notnull())
-        props = {f"p__{k}": _json_text(self.engine, ev.properties, k) for k in keys}
+        props = {f"p__{k}": json_text(self.engine, ev.properties, k) for k in keys}
         return ev.mutate(_day=ev.occurred_at.cast("date"), **props)
 
     def _orders(self) -> ir.Table:
@@ -166,7 +142,7 @@ class _Compiler:
                 metrics[name] = ev.count(where=where)
             else:
                 raw = ev[f"p__{node.prop}"]
-                value = _as_number(raw) if source == "events" else raw
+                value = as_number(raw) if source == "events" else raw
                 metrics[name] = getattr(value, "mean" if node.agg == "avg" else node.agg)(where=where)
         return ev.group_by(_k=ev.customer_id).aggregate(**metrics)
 
@@ -180,7 +156,7 @@ class _Compiler:
             if isinstance(want, str):
                 conds.append(text == ibis.literal(want, type="string"))
             else:
-                conds.append(_as_number(text) == ibis.literal(float(want), type="float64"))
+                conds.append(as_number(text) == ibis.literal(float(want), type="float64"))  # type: ignore[arg-type]
         out = conds[0]
         for c in conds[1:]:
             out = out & c
@@ -200,10 +176,10 @@ class _Compiler:
             # plain comparisons lets the engine push them into the scan (zone maps, no COALESCE).
             return ~self.predicate(t, node.item).fill_null(False)
         if isinstance(node, Event):
-            return self.leaf(self.event_value(t, node), node.op, ibis.literal(float(node.value), type="float64"))
+            return self.leaf(self.event_value(t, node), node.op, ibis.literal(float(node.value), type="float64"))  # type: ignore[arg-type]
         if isinstance(node, Distance):
-            return self.leaf(_haversine(t, node), node.op, ibis.literal(node.km, type="float64"))
-        f = self.fields.resolve(node.field)
+            return self.leaf(haversine_expr(t, node), node.op, ibis.literal(node.km, type="float64"))
+        f = self.fields.resolve(node.field)  # type: ignore[union-attr]
         col = t[f"c__{f.column}" if f.table == FEATURES_TABLE else f"{f.table}__{f.column}"]
         if f.type == "timestamp":
             col = col.cast("date")
@@ -228,7 +204,7 @@ class _Compiler:
             day = resolve_offset(value, self.as_of) if isinstance(value, RelDate) else iso_date(value)
             return ibis.literal(day, type="date")
         if ftype == "number":
-            number = float(value)
+            number = float(value)  # type: ignore[arg-type]
             if col is not None and col.type().is_integer() and number.is_integer() and abs(number) < 2**53:
                 # a whole number against an integer column stays an integer: the same comparison, but the
                 # engine compares the stored integers as they are (no cast per row) and can use zone maps
@@ -276,25 +252,16 @@ def _in_lists(items: tuple[Node, ...]) -> list[Node]:
     return [In(x, tuple(merged[x])) if isinstance(x, str) else x for x in out]
 
 
-def _haversine(t: ir.Table, node: Distance) -> ir.FloatingValue:
-    lat, lon = t["customers__lat"].cast("float64"), t["customers__lon"].cast("float64")
-    p1 = lat * (math.pi / 180)
-    p2 = math.radians(node.lat)
-    dp = (ibis.literal(node.lat, type="float64") - lat) * (math.pi / 180)
-    dl = (ibis.literal(node.lon, type="float64") - lon) * (math.pi / 180)
-    a = (dp / 2).sin() ** 2 + p1.cos() * math.cos(p2) * (dl / 2).sin() ** 2
-    clamped = ibis.ifelse(a > 1.0, 1.0, a)  # LEAST would skip a NULL
-    return clamped.sqrt().asin() * (2 * EARTH_RADIUS_KM)
-
-
 def _prepare(
     engine: Engine,
     segment: Segment,
     as_of: dt.date | str,
     fields: FieldRegistry,
     segments: Mapping[str, Segment] | None,
+    validated: bool = False,
 ) -> tuple[_Compiler, ir.Table, ir.BooleanValue]:
-    validate_segment(segment, fields, segments if segments is not None else {})
+    if not validated:
+        validate_segment(segment, fields, segments if segments is not None else {})
     day = parse_date(as_of)
     rule = inline_segments(segment.rule, segments or {})
     comp = _Compiler(engine, day, fields)
@@ -309,6 +276,7 @@ def compile_segment(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> tuple[ir.Table, ir.BooleanValue]:
     """The customer table with the columns ``segment`` reads, and its membership predicate over it.
 
@@ -333,8 +301,11 @@ def compile_segment(
     ------
     SegmentError
         When the rule does not validate.
+
+    ``validated=True`` skips the check for a rule the caller already validated
+    against the same fields and segments (:meth:`SegmentStore.check`): a request is validated once, at its boundary.
     """
-    _, t, pred = _prepare(engine, segment, as_of, fields, segments)
+    _, t, pred = _prepare(engine, segment, as_of, fields, segments, validated)
     return t, pred.fill_null(False)
 
 
@@ -345,9 +316,10 @@ def segment_frame(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> ir.Table:
     """Every customer with a boolean ``member`` column."""
-    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments)
+    t, pred = compile_segment(segment, engine, as_of=as_of, fields=fields, segments=segments, validated=validated)
     return t.select("customer_id", member=pred)
 
 
@@ -358,13 +330,14 @@ def segment_members(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> ir.Table:
     """The ``customer_id`` of every member, as a lazy Ibis table.
 
     The filter is the three-valued predicate (a NULL filters like FALSE), so plain comparisons reach
     the engine as they are and can be pushed into the scan.
     """
-    _, t, pred = _prepare(engine, segment, as_of, fields, segments)
+    _, t, pred = _prepare(engine, segment, as_of, fields, segments, validated)
     return t.filter(pred).select("customer_id")
 
 
@@ -388,7 +361,7 @@ def segment_size(
     def build() -> ir.Scalar:
         return segment_members(engine, segment, as_of=day, fields=fields, segments=segments).count()
 
-    return int(engine.cached_scalar(key, build))
+    return int(engine.cached_scalar(key, build))  # type: ignore[call-overload]
 
 
 def segment_flags(
@@ -398,6 +371,7 @@ def segment_flags(
     as_of: dt.date | str,
     fields: FieldRegistry = FIELDS,
     saved: Mapping[str, Segment] | None = None,
+    validated: bool = False,
 ) -> ir.Table:
     """Every customer with one boolean column per segment, in ONE query (one join per table, one events pass).
 
@@ -406,7 +380,7 @@ def segment_flags(
     evaluates every saved segment at once.
     """
     refs = dict(saved or {})
-    for seg in segments.values():
+    for seg in () if validated else segments.values():
         validate_segment(seg, fields, refs)
     day = parse_date(as_of)
     rules = [inline_segments(seg.rule, refs) for seg in segments.values()]

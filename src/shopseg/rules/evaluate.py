@@ -29,16 +29,11 @@ Semantics shared with :mod:`shopseg.rules.compile` (a Hypothesis test holds the 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import json
-import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 from shopseg.errors import Issue, SegmentError
 from shopseg.features.asof import parse_date
@@ -59,9 +54,22 @@ from shopseg.rules.nodes import (
     Segment,
     SegmentRef,
     Value,
+    iso_date,
     walk,
 )
-from shopseg.rules.validate import iso_date, validate_segment
+from shopseg.rules.semantics import (
+    aggregate_values,
+    as_date,
+    event_day,
+    event_props,
+    event_window,
+    haversine_km,
+    is_missing,
+    matches_filters,
+    prop_number,
+    resolve_offset,
+)
+from shopseg.rules.validate import validate_segment
 
 __all__ = [
     "evaluate_segment",
@@ -70,24 +78,8 @@ __all__ = [
     "Aggregates",
     "explain_segment",
     "Step",
-    "haversine_km",
-    "resolve_offset",
-    "event_window",
-    "NUMERIC_TEXT",
-    "EARTH_RADIUS_KM",
-    "EVENT_COLUMNS",
-    "event_day",
-    "matches_filters",
-    "prop_number",
-    "event_props",
-    "aggregate_values",
 ]
 
-EARTH_RADIUS_KM = 6371.0088
-EVENT_COLUMNS = ("type", "product_id")
-#: Property text that counts as a number (the same regular expression runs in SQL).
-NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
-_NUMERIC = re.compile(NUMERIC_TEXT)
 #: ``(condition, as_of) -> aggregate`` of ``events(...)`` conditions computed elsewhere (the live engine's
 #: incremental store, :mod:`shopseg.live.aggregates`) instead of scanning the events.
 Aggregates = Callable[[Event, dt.date], "float | None"]
@@ -101,69 +93,10 @@ _OPS = {
 }
 
 
-def resolve_offset(rel: RelDate, as_of: dt.date) -> dt.date:
-    """The calendar date of an offset: ``-6m`` from 2024-08-31 is 2024-02-29."""
-    if rel.unit == "d":
-        return as_of + dt.timedelta(days=int(rel.amount))
-    if rel.unit == "w":
-        return as_of + dt.timedelta(weeks=int(rel.amount))
-    months = as_of.year * 12 + as_of.month - 1 + int(rel.amount)
-    year, month = divmod(months, 12)
-    day = min(as_of.day, calendar.monthrange(year, month + 1)[1])
-    return dt.date(year, month + 1, day)
-
-
-def event_window(node: Event, as_of: dt.date) -> tuple[dt.date | None, dt.date]:
-    """``(after, last)``: counted events have ``after < day <= last`` (``after`` None: no lower bound)."""
-    after: dt.date | None = None
-    last = as_of
-    if node.within is not None:
-        assert isinstance(node.within, RelDate)
-        after = resolve_offset(node.within, as_of)
-    if node.between is not None:
-        start, end = iso_date(node.between[0]), iso_date(node.between[1])
-        assert start is not None and end is not None
-        prev = start - dt.timedelta(days=1)
-        after = prev if after is None else max(after, prev)
-        last = min(last, end)
-    return after, last
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NaT or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return pd.Timestamp(value).date()
-
-
 def _literal(value: Value, ftype: str, as_of: dt.date) -> Any:
     if ftype == "timestamp":
         return resolve_offset(value, as_of) if isinstance(value, RelDate) else iso_date(value)
     return value
-
-
-def _prop_text(raw: Any) -> str | None:
-    if raw is None or isinstance(raw, dict | list):
-        return None if raw is None else json.dumps(raw)
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    return str(raw)
-
-
-def prop_number(raw: Any) -> float | None:
-    """The numeric value of a property (a number, or text that :data:`NUMERIC_TEXT` matches), else None."""
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, int | float):
-        return float(raw)
-    return float(raw) if isinstance(raw, str) and _NUMERIC.match(raw) else None
 
 
 class _Evaluator:
@@ -192,9 +125,9 @@ class _Evaluator:
     def field_value(self, name: str) -> tuple[Any, str]:
         f = self.fields.resolve(name)
         value = self.profile.get(f.name)
-        if _missing(value):
+        if is_missing(value):
             return None, f.type
-        return (_as_date(value) if f.type == "timestamp" else value), f.type
+        return (as_date(value) if f.type == "timestamp" else value), f.type
 
     def __call__(self, node: Node) -> bool:
         return _STEPS[type(node)](self, node)
@@ -213,7 +146,7 @@ class _Evaluator:
 
     def condition(self, node: Node) -> bool:
         """A condition on a profile field."""
-        value, ftype = self.field_value(node.field)  # type: ignore[attr-defined]
+        value, ftype = self.field_value(node.field)  # type: ignore[union-attr]  # a field condition (the caller dispatches)
         if isinstance(node, IsNull):
             return (value is not None) if node.negated else (value is None)
         if value is None:
@@ -244,7 +177,7 @@ class _Evaluator:
         if node.agg == "count":
             return float(len(picked))
         read = event_props if node.source == "events" else dict
-        nums = [n for n in (prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]
+        nums = [n for n in (prop_number(read(ev).get(node.prop)) for ev in picked) if n is not None]  # type: ignore[arg-type]
         return aggregate_values(node.agg, nums)
 
     def event(self, node: Event) -> bool:
@@ -256,9 +189,9 @@ class _Evaluator:
 
     def distance_value(self, node: Distance) -> float | None:
         lat, lon = self.profile.get("lat"), self.profile.get("lon")
-        if _missing(lat) or _missing(lon):
+        if is_missing(lat) or is_missing(lon):
             return None
-        return haversine_km(float(lat), float(lon), node.lat, node.lon)
+        return haversine_km(float(lat), float(lon), node.lat, node.lon)  # type: ignore[arg-type]
 
     def distance(self, node: Distance) -> bool:
         km = self.distance_value(node)
@@ -285,58 +218,6 @@ _STEPS: dict[type, Callable[[_Evaluator, Any], bool]] = {
     Distance: _Evaluator.distance,
     **{kind: _Evaluator.condition for kind in (Compare, Between, In, Contains, IsNull)},
 }
-
-
-def matches_filters(filters: Iterable[tuple[str, Value]], event: Mapping[str, Any], source: str = "events") -> bool:
-    """Does one event (or, with ``source="orders"``, one order) pass an event condition's equality filters?"""
-    props = event_props(event) if source == "events" else event
-    for key, want in filters:
-        raw = event.get(key) if key in EVENT_COLUMNS else props.get(key)
-        if isinstance(want, str):
-            if _prop_text(raw) != want:
-                return False
-        elif prop_number(raw) != float(want):
-            return False
-    return True
-
-
-def event_day(event: Mapping[str, Any], stamp: str = "occurred_at") -> dt.date | None:
-    """The calendar day an event counts on, None when its time is missing (it counts in no window)."""
-    value = event.get(stamp)
-    if type(value) is dt.datetime:
-        return value.date()
-    return None if _missing(value) else _as_date(value)
-
-
-def event_props(event: Mapping[str, Any]) -> dict[str, Any]:
-    """An event's properties as a dict (``properties`` may be a dict or JSON text; anything else is empty)."""
-    props = event.get("properties") or {}
-    if isinstance(props, str):
-        try:
-            props = json.loads(props)
-        except ValueError:
-            return {}
-    return props if isinstance(props, dict) else {}
-
-
-def aggregate_values(agg: str, nums: Sequence[float]) -> float | None:
-    """``sum``/``avg``/``min``/``max`` of numeric property values; ``sum`` is 0 and the others None without any.
-
-    Sums are exactly rounded (:func:`math.fsum`), so they do not depend on the order the events are read in.
-    """
-    if agg == "sum":
-        return math.fsum(nums)
-    if not nums:
-        return None
-    return {"avg": math.fsum(nums) / len(nums), "min": min(nums), "max": max(nums)}[agg]
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (the formula compile.py builds in Ibis)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
 def evaluate_node(
@@ -444,8 +325,11 @@ def explain_segment(
     fields: FieldRegistry = FIELDS,
     segments: Mapping[str, Segment] | None = None,
     orders: Iterable[Mapping[str, Any]] = (),
+    validated: bool = False,
 ) -> list[Step]:
     """Every node of the rule, depth first, with the customer's value and the outcome.
+
+    ``validated=True`` skips the check for a rule the caller already validated (once, at its boundary).
 
     Examples
     --------
@@ -458,7 +342,8 @@ def explain_segment(
     from shopseg.rules.render import render_node
 
     day = parse_date(as_of)
-    validate_segment(segment, fields, segments if segments is not None else None)
+    if not validated:
+        validate_segment(segment, fields, segments if segments is not None else None)
     ev = _Evaluator(profile, list(events), day, fields, segments or {}, list(orders))
     return [
         Step(

@@ -35,10 +35,14 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from shopseg.config import SETTINGS, get_setting
-from shopseg.errors import InvalidParameterError, Issue
+from shopseg.errors import InvalidParameterError, Issue, RuleTooLargeError
+from shopseg.rules.issues import summarize
 from shopseg.rules.nodes import And, Node, Not, Or, Segment, SegmentRef
+from shopseg.rules.render import render
 
 __all__ = [
+    "refuse_long_text",
+    "refuse_long_canonical",
     "Shape",
     "RuleLimits",
     "JSON_FACTOR",
@@ -306,3 +310,18 @@ def limits_markdown() -> str:
             "the request answers 503.",
         ]
     )
+
+
+def refuse_long_text(text: str, limits: RuleLimits, *, json_form: bool = False) -> None:
+    """Raise :class:`RuleTooLargeError` (413) when ``text`` is over ``segment_max_rule_chars``, before it is read."""
+    issue = length_issue(text, json_form=json_form, limits=limits)
+    if issue is not None:
+        raise RuleTooLargeError(summarize([issue]), [issue])
+
+
+def refuse_long_canonical(seg: Segment, limits: RuleLimits) -> Segment:
+    """``seg`` once the canonical text it is saved as fits ``segment_max_rule_chars`` (it is read back from that)."""
+    issue = length_issue(render(seg.rule), limits=limits, what="the rule's canonical text form")
+    if issue is not None:
+        raise RuleTooLargeError(summarize([issue]), [issue])
+    return seg

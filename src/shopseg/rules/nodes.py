@@ -23,10 +23,15 @@ node               text form
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
 __all__ = [
+    "iso_date",
+    "number_of",
+    "reldate_of",
     "Span",
     "RelDate",
     "Value",
@@ -73,7 +78,7 @@ class Span:
 
 
 def _pos() -> Span | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,7 @@ class Segment:
     name: str | None = field(default=None, compare=False)
 
 
-def walk(node: Node, path: str = ""):  # type: ignore[no-untyped-def]
+def walk(node: Node, path: str = ""):
     """Yield ``(path, node)`` for ``node`` and every node below it, depth first.
 
     Paths follow the JSON form: ``/and/1/not``. Iterative (an explicit stack): any depth is walked.
@@ -246,3 +251,33 @@ def walk(node: Node, path: str = ""):  # type: ignore[no-untyped-def]
             stack.extend((f"{here}/{key}/{i}", current.items[i]) for i in reversed(range(len(current.items))))
         elif isinstance(current, Not):
             stack.append((f"{here}/not", current.item))
+
+
+_DURATION = re.compile(r"([+-]?)(\d+(?:\.\d+)?)([A-Za-z_]\w*)")
+
+
+def number_of(text: str) -> int | float:
+    """``"3"`` -> ``3``, ``"2.5"`` -> ``2.5``."""
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    return float(text)
+
+
+def reldate_of(text: str, pos: Span | None = None) -> RelDate:
+    """``"-90d"`` -> ``RelDate(-90, "d")``; an unsigned offset gets unit ``"?d"`` (validation asks for a sign)."""
+    m = _DURATION.fullmatch(text.strip())
+    if m is None:
+        return RelDate(0, f"?{text}", pos=pos)
+    sign, digits, unit = m.groups()
+    amount = number_of(digits) * (-1 if sign == "-" else 1)
+    return RelDate(amount, unit if sign else f"?{unit}", pos=pos)
+
+
+def iso_date(value: object) -> dt.date | None:
+    """``'2024-01-31'`` -> ``date(2024, 1, 31)``; anything else -> None."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None

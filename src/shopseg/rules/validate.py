@@ -7,7 +7,8 @@ ISO dates, event aggregates and property names, distance units and
 coordinates, references to unknown segments and reference cycles.
 
 When the rule came from text, each issue's message starts with ``line L, col C``
-and shows the line with a caret under the offending characters (sqlglot style)::
+and shows the line with a caret under the offending characters (sqlglot style;
+:func:`shopseg.rules.issues.issue_at`), and the issue keeps the place as data::
 
     line 1, col 1: unknown field 'recnecy'. Did you mean 'recency'?
       recnecy < 30 AND orders >= 3
@@ -16,13 +17,13 @@ and shows the line with a caret under the offending characters (sqlglot style)::
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from shopseg.errors import Issue, SegmentError, did_you_mean
 from shopseg.rules.fields import FIELDS, PREDICT_HINT, Field, FieldRegistry
+from shopseg.rules.issues import issue_at, summarize
 from shopseg.rules.limits import RuleLimits, expanded_shape, rule_shape, shape_issues
 from shopseg.rules.nodes import (
     AGGREGATES,
@@ -31,7 +32,6 @@ from shopseg.rules.nodes import (
     ORDER_FILTERS,
     ORDER_VALUES,
     SOURCES,
-    And,
     Between,
     Compare,
     Contains,
@@ -40,54 +40,24 @@ from shopseg.rules.nodes import (
     In,
     IsNull,
     Node,
-    Not,
-    Or,
     RelDate,
     Segment,
     SegmentRef,
     Span,
     Value,
+    iso_date,
     walk,
 )
 
 __all__ = [
     "validate_segment",
     "segment_issues",
-    "static_issues",
-    "caret_message",
-    "summarize",
-    "iso_date",
     "referenced_segments",
 ]
 
+
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EVENT_COLUMNS = ("type", "product_id")
-
-
-def caret_message(text: str, span: Span, what: str) -> str:
-    """``line L, col C: what`` followed by the source line and a caret under ``span``."""
-    lines = text.split("\n")
-    src = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
-    shown = src.replace("\t", " ")
-    width = max(1, min(span.length, max(len(shown) - span.col + 1, 1)))
-    return f"line {span.line}, col {span.col}: {what}\n  {shown}\n  {' ' * (span.col - 1)}{'^' * width}"
-
-
-def summarize(issues: Sequence[Issue], name: str | None = None) -> str:
-    """The one message of a :class:`SegmentError`: a count, then every issue."""
-    where = f"segment '{name}'" if name else "segment"
-    head = f"{where}: 1 problem" if len(issues) == 1 else f"{where}: {len(issues)} problems"
-    return head + "\n" + "\n".join(i.message for i in issues)
-
-
-def iso_date(value: object) -> dt.date | None:
-    """``'2024-01-31'`` -> ``date(2024, 1, 31)``; anything else -> None."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 class _Checker:
@@ -97,10 +67,9 @@ class _Checker:
 
     def add(self, path: str, code: str, what: str, span: Span | None) -> None:
         if self.seg.source is not None and span is not None:
-            message = caret_message(self.seg.source, span, what)
+            self.issues.append(issue_at(self.seg.source, span, path or "/", code, what))
         else:
-            message = f"{path or '/'}: {what}"
-        self.issues.append(Issue(path or "/", code, message))
+            self.issues.append(Issue(path or "/", code, f"{path or '/'}: {what}", what=what))
 
     # -- fields and values ------------------------------------------------------------
     def field(self, name: str, path: str, span: Span | None) -> Field | None:
@@ -387,87 +356,3 @@ def validate_segment(
     if issues:
         raise SegmentError(summarize(issues, seg.name), issues)
     return seg
-
-
-# -- static checks (warnings before save) ------------------------------------------------------
-_Bound = tuple[object, bool]  # (value, inclusive)
-
-
-def _bounds(node: Node, fields: FieldRegistry) -> tuple[str, _Bound | None, _Bound | None] | None:
-    """``(field, low, high)`` of a numeric or date comparison with literal values, else None."""
-    if not isinstance(node, Compare | Between) or node.field not in fields:
-        return None
-    f = fields.resolve(node.field)
-    values = [node.value] if isinstance(node, Compare) else [node.low, node.high]
-    if f.type == "timestamp":
-        parsed = [iso_date(v) for v in values]
-    elif f.type == "number" and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        parsed = list(values)
-    else:
-        return None
-    if any(v is None for v in parsed):
-        return None
-    if isinstance(node, Between):
-        return f.name, (parsed[0], True), (parsed[1], True)
-    v = parsed[0]
-    op = node.op
-    return {
-        "=": (f.name, (v, True), (v, True)),
-        "<": (f.name, None, (v, False)),
-        "<=": (f.name, None, (v, True)),
-        ">": (f.name, (v, False), None),
-        ">=": (f.name, (v, True), None),
-    }.get(op)
-
-
-def _empty(low: _Bound | None, high: _Bound | None) -> bool:
-    if low is None or high is None:
-        return False
-    (lo, lo_in), (hi, hi_in) = low, high
-    return bool(lo > hi or (lo == hi and not (lo_in and hi_in)))  # type: ignore[operator]
-
-
-def _tighter(a: _Bound | None, b: _Bound | None, lower: bool) -> _Bound | None:
-    if a is None or b is None:
-        return a or b
-    if a[0] == b[0]:
-        return (a[0], a[1] and b[1])
-    return max(a, b, key=lambda x: x[0]) if lower else min(a, b, key=lambda x: x[0])  # type: ignore[arg-type,return-value]
-
-
-def static_issues(seg: Segment, fields: FieldRegistry = FIELDS) -> list[Issue]:
-    """Rules that can never match (``spent > 500 AND spent < 100``) or always match, found without data."""
-    out: list[Issue] = []
-    for path, node in walk(seg.rule):
-        if isinstance(node, And):
-            ranges: dict[str, tuple[_Bound | None, _Bound | None]] = {}
-            label: dict[str, str] = {}
-            for item in node.items:
-                b = _bounds(item, fields)
-                if b is None:
-                    continue
-                label.setdefault(b[0], item.field)  # type: ignore[union-attr]
-                lo, hi = ranges.get(b[0], (None, None))
-                ranges[b[0]] = (_tighter(lo, b[1], True), _tighter(hi, b[2], False))
-            for name, (lo, hi) in ranges.items():
-                if _empty(lo, hi):
-                    out.append(
-                        Issue(
-                            path or "/",
-                            "always_empty",
-                            f"{path or '/'}: the conditions on '{label[name]}' "
-                            "cannot all hold: this part never matches.",
-                        )
-                    )
-        if isinstance(node, And | Or):
-            negated = {item.item for item in node.items if isinstance(item, Not)}
-            if any(item in negated for item in node.items):
-                code, what = (
-                    ("always_empty", "never matches") if isinstance(node, And) else ("always_true", "always matches")
-                )
-                out.append(Issue(path or "/", code, f"{path or '/'}: a condition and its negation: this part {what}."))
-    if seg.rule == And(()):
-        out.append(Issue("/", "always_true", "/: the rule is TRUE: every customer matches."))
-    if seg.rule == Or(()):
-        out.append(Issue("/", "always_empty", "/: the rule is FALSE: no customer matches."))
-    return out

@@ -121,7 +121,7 @@ def _country_forms(value: str) -> list[str]:
     return [f for f in dict.fromkeys(forms) if f]
 
 
-def _field(fields: FieldRegistry, name: str):  # type: ignore[no-untyped-def]
+def _field(fields: FieldRegistry, name: str):
     if name not in fields:
         raise NotFound(f"segment values: unknown field '{name}'.{did_you_mean(name, fields.names())}")
     return fields.resolve(name)

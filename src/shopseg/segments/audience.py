@@ -63,10 +63,10 @@ def segment_customer_ids(ws: Workspace, name: str, *, engine: str | None = None)
         from shopseg.config import get_setting
         from shopseg.engine import get_engine
         from shopseg.segments.definitions import SegmentStore
+        from shopseg.segments.query import SegmentQuery
 
-        store = SegmentStore(ws)
-        flags = store.frame(get_engine(ws, engine or get_setting("engine")), store.get(name).segment)
-        return sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"].astype(str)), "saved segment"
+        query = SegmentQuery(SegmentStore(ws), get_engine(ws, engine or get_setting("engine")))
+        return query.member_ids(query.saved(name)), "saved segment"
     for (table, column), kind in ((_RFM, "RFM segment"), (_LIFECYCLE, "lifecycle stage")):
         for label in _labels(ws, table, column):
             if label.lower() == name.lower():
@@ -131,12 +131,11 @@ def segment_members(
         ids, _ = segment_customer_ids(ws, rule, engine=engine)
         day = None
     else:
-        store = SegmentStore(ws)
-        eng = get_engine(ws, engine or get_setting("engine"))
-        segment = store.check(rule)
-        day = store.as_of(as_of)
-        flags = store.frame(eng, segment, day)
-        ids = sorted(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"].astype(str))
+        from shopseg.segments.query import SegmentQuery
+
+        query = SegmentQuery(SegmentStore(ws), get_engine(ws, engine or get_setting("engine")))
+        day = query.as_of(as_of)
+        ids = query.member_ids(query.rule(rule), day)
     if ws.has_table(FEATURES_TABLE):
         found = {r[0] for r in ws.con.execute(f"DESCRIBE {FEATURES_TABLE}").fetchall()}
         columns = [c for c in _MEMBER_COLUMNS if c in found]

@@ -20,7 +20,6 @@ import pandas as pd
 
 from shopseg.errors import InvalidParameterError, did_you_mean
 from shopseg.features import FEATURES_TABLE
-from shopseg.rules.compile import segment_frame
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -65,8 +64,9 @@ def segment_breakdown(
             f"The 'by' parameter must be one of {list(BREAKDOWN_DIMENSIONS)}. Got {by!r} instead."
             f"{did_you_mean(by, BREAKDOWN_DIMENSIONS)}"
         )
-    day = store.as_of(as_of)
-    flags = segment_frame(engine, segment, as_of=day, fields=store.fields, segments=store.usable(segment))
+    from shopseg.segments.query import SegmentQuery
+
+    flags = SegmentQuery(store, engine).flags(segment, as_of)
     feats = engine.table(FEATURES_TABLE)
     t = feats.join(flags, feats.customer_id == flags.customer_id)
     key = t[by].cast("string").fill_null(UNKNOWN)

@@ -1,4 +1,7 @@
-"""Saved segments with versions, previews, diffs and dated membership snapshots, in workspace tables.
+"""Saved segments with versions and dated membership snapshots, in workspace tables (persistence only).
+
+Questions about a segment (preview, members, overlap, diff, explain, export) are
+answered by :class:`~shopseg.segments.query.SegmentQuery`.
 
 Tables (created on first use):
 
@@ -25,24 +28,26 @@ Tables (created on first use):
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from shopseg.engine.budget import time_budget
 from shopseg.errors import InvalidParameterError, Issue, NotFound, SegmentError, SegmentExistsError, did_you_mean
 from shopseg.features import FEATURES_TABLE
 from shopseg.features.asof import parse_date
-from shopseg.rules.compile import segment_flags, segment_frame
+from shopseg.rules.compile import segment_flags
 from shopseg.rules.fields import CLUSTERS_TABLE, FIELDS, INTERESTS_TABLE, PREDICTIONS_TABLE, FieldRegistry
+from shopseg.rules.issues import summarize
 from shopseg.rules.limits import RuleLimits
 from shopseg.rules.nodes import Segment
 from shopseg.rules.parse import parse_segment
 from shopseg.rules.render import render
-from shopseg.rules.validate import referenced_segments, static_issues, summarize, validate_segment
-from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, named_error, usable_segments
+from shopseg.rules.static_checks import static_issues
+from shopseg.rules.validate import referenced_segments, validate_segment
+from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, usable_segments
 from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
 
 if TYPE_CHECKING:
@@ -129,13 +134,13 @@ class SegmentStore(SnapshotQueries):
         self.broken = dict(self._usable[2])
         return dict(self._usable[1])
 
-    def value_warnings(self, seg: Segment) -> list[str]:
+    def value_warnings(self, seg: Segment) -> builtins.list[str]:
         """Text values the rule compares a field to that no customer has, with the closest existing ones."""
         from shopseg.rules.values import value_warnings
 
         return [i.message for i in value_warnings(self.workspace, seg, self.fields)]
 
-    def broken_warnings(self, what: str) -> list[str]:
+    def broken_warnings(self, what: str) -> builtins.list[str]:
         """One line per broken saved segment: ``<what>: segment 'x' cannot be used: ...`` (after :meth:`definitions`)."""
         return [f"{what}: {describe_broken(name, exc)}" for name, exc in self.broken.items()]
 
@@ -222,133 +227,6 @@ class SegmentStore(SnapshotQueries):
             raise NotFound("the workspace has no customer features yet. Hint: run `shopseg features build` first.")
         return dt.date.fromisoformat(stored)
 
-    def frame(self, engine: Engine, segment: Segment, as_of: dt.date | str | None = None) -> pd.DataFrame:
-        """``customer_id, member`` for every customer."""
-        day = self.as_of(as_of)
-        return segment_frame(engine, segment, as_of=day, fields=self.fields, segments=self.usable(segment)).to_pandas()
-
-    def usable(self, segment: Segment) -> dict[str, Segment]:
-        """:meth:`definitions`, once ``segment`` is not a broken saved segment (else its :class:`SegmentError`)."""
-        defs = self.definitions()
-        if segment.name is not None and segment.name in self.broken:
-            raise named_error(self.broken[segment.name], segment.name)
-        return defs
-
-    def preview(
-        self,
-        engine: Engine,
-        definition: str | dict[str, Any] | Segment,
-        *,
-        as_of: dt.date | str | None = None,
-        sample: int = 10,
-    ) -> dict[str, Any]:
-        """Size, share of customers, revenue share, overlap with the other saved segments, a sample; static warnings."""
-        seg = definition if isinstance(definition, Segment) else self.check(definition)
-        with time_budget(engine, "preview"):
-            flags = self.frame(engine, seg, as_of)
-            feats = engine.table(FEATURES_TABLE).select("customer_id", "orders", "revenue", "last_order_at").to_pandas()
-            df = feats.merge(flags, on="customer_id")
-            members = df[df["member"]].drop(columns="member").sort_values("customer_id")
-            total_rev = float(df["revenue"].fillna(0).sum())
-            overlap = self.overlap(engine, flags, as_of, exclude=seg.name)
-        return {
-            "size": int(len(members)),
-            "customers": int(len(df)),
-            "share": len(members) / len(df) if len(df) else 0.0,
-            "revenue_share": float(members["revenue"].fillna(0).sum()) / total_rev if total_rev else 0.0,
-            "sample": members.head(sample).reset_index(drop=True),
-            "warnings": [i.message for i in static_issues(seg)]
-            + self.value_warnings(seg)
-            + self.broken_warnings("overlap"),
-            "overlap": overlap,
-        }
-
-    def overlap(
-        self, engine: Engine, flags: pd.DataFrame, as_of: dt.date | str | None = None, exclude: str | None = None
-    ) -> dict[str, int]:
-        """Members shared with each usable saved segment (but ``exclude``); all of them evaluated in one query.
-
-        Broken saved segments are left out (:attr:`broken`, :meth:`broken_warnings`).
-        """
-        saved = self.definitions()
-        others = {name: seg for name, seg in saved.items() if name != exclude}
-        if not others:
-            return {}
-        theirs = segment_flags(engine, others, as_of=self.as_of(as_of), fields=self.fields, saved=saved).to_pandas()
-        both = theirs.merge(flags[["customer_id", "member"]], on="customer_id")
-        mine = both["member"].astype(bool)
-        return {name: int((both[f"s__{i}"].astype(bool) & mine).sum()) for i, name in enumerate(others)}
-
-    def diff(
-        self,
-        engine: Engine,
-        name: str,
-        definition: str | dict[str, Any] | Segment,
-        *,
-        as_of: dt.date | str | None = None,
-    ) -> dict[str, Any]:
-        """How many customers would enter and exit ``name`` if ``definition`` were saved."""
-        old = self.frame(engine, self.get(name).segment, as_of).set_index("customer_id")["member"]
-        new_seg = definition if isinstance(definition, Segment) else self.check(definition, name)
-        new = self.frame(engine, new_seg, as_of).set_index("customer_id")["member"].reindex(old.index, fill_value=False)
-        enter, leave = sorted(old.index[~old & new]), sorted(old.index[old & ~new])
-        return {
-            "before": int(old.sum()),
-            "after": int(new.sum()),
-            "enter": enter,
-            "exit": leave,
-            "stay": int((old & new).sum()),
-        }
-
-    def profile(self, customer_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-        """One customer's profile (features, RFM, lifecycle, coordinates), events and purchase orders, for explain."""
-        con = self.workspace.con
-        out: dict[str, Any] = {}
-        if (
-            not self.workspace.has_table(FEATURES_TABLE)
-            or not con.execute(f'SELECT 1 FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]).fetchall()
-        ):
-            known = (
-                self.workspace.has_table("customers")
-                and con.execute("SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]).fetchall()
-            )
-            why = (
-                "is a customer, but the customer features were built before they arrived. Hint: rebuild them "
-                "(shopseg features build)"
-                if known
-                else "is not a customer of this store. Expected a customer id "
-                "such as those of the segment's members page"
-            )
-            raise NotFound(f"customer '{customer_id}' {why}.")
-        # every table a field reads (features, RFM, lifecycle, predictions, interests), keyed by field name
-        by_table = {"customers": {"lat": "lat", "lon": "lon"}}
-        for table, names in self.fields.columns_by_table(available_only=True).items():
-            by_table.setdefault(table, {}).update({column: name for name, column in names.items()})
-        for table, columns in by_table.items():
-            if not self.workspace.has_table(table):
-                continue
-            present = set(self._columns(table)) & set(columns)
-            if not present:
-                continue
-            cols = ", ".join(f'"{c}"' for c in sorted(present))
-            df = con.execute(f'SELECT {cols} FROM "{table}" WHERE customer_id = ?', [customer_id]).df()
-            if not df.empty:
-                out.update({columns[k]: (None if pd.isna(v) else v) for k, v in df.iloc[0].items()})
-        events = con.execute(
-            "SELECT type, occurred_at, product_id, properties FROM events WHERE customer_id = ?", [customer_id]
-        ).df()
-        return out, events.to_dict("records"), self._orders_of(customer_id)
-
-    def _orders_of(self, customer_id: str) -> list[dict[str, Any]]:
-        from shopseg.engine import get_engine
-        from shopseg.features.asof import AsOf
-        from shopseg.features.purchases import purchase_lines, purchase_orders
-
-        o = purchase_orders(purchase_lines(get_engine(self.workspace, "duckdb"), AsOf.of(self.as_of())))
-        o = o.filter(o.customer_id == customer_id)
-        rows = o.select("ordered_at", "units", "channel", value=o.cents.cast("float64") / 100.0).to_pandas()
-        return rows.to_dict("records")
-
     # -- snapshots ---------------------------------------------------------------------
     def refresh(self, engine: Engine, as_of: dt.date | str | None = None) -> dict[str, int]:
         """Store the members of every saved segment (and the RFM map) under the features' as-of date.
@@ -376,7 +254,7 @@ class SegmentStore(SnapshotQueries):
         return sizes
 
     def _write_snapshots(
-        self, engine: Engine, con: Any, saved_list: list[SavedSegment], defs: dict[str, Segment], day: dt.date
+        self, engine: Engine, con: Any, saved_list: builtins.list[SavedSegment], defs: dict[str, Segment], day: dt.date
     ) -> dict[str, int]:
         """Evaluate every saved segment in one query and append its members under ``day``.
 

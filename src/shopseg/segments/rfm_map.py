@@ -1,4 +1,4 @@
-"""RFM scores and the named RFM map, one Ibis definition for every engine.
+"""The named RFM map and the stored ``customer_rfm`` table, one Ibis definition for every engine.
 
 **Scores.** Among customers with at least one purchase order (``orders > 0``),
 buyers are dealt into ``bins`` equal buckets in the order below (``NTILE``;
@@ -8,7 +8,7 @@ lowest rank, so customers with equal values always share a score (quantile
 edges on values, not on rows). Scores run from 1 (worst) to ``bins`` (best);
 a value held by more than a bucket's worth of buyers spans buckets, and the
 scores it spans are not used (a store where every buyer has one order gives
-every buyer F = 1). :func:`rfm_notes` says when a dimension has too few
+every buyer F = 1). :func:`~shopseg.segments.rfm_scores.rfm_notes` says when a dimension has too few
 distinct values for ``bins`` scores.
 
 - **R** orders customers by ``days_since_last_order`` *descending*: the longer
@@ -58,11 +58,12 @@ __all__ = [
     "NO_PURCHASE",
     "RFM_TABLE",
     "RFM_COLUMNS",
-    "rfm_scores",
     "rfm_segment_table",
     "build_rfm",
     "segment_of_cell",
-    "rfm_notes",
+    "segment_expr",
+    "check_bins",
+    "check_columns",
 ]
 
 RFM_TABLE = "customer_rfm"
@@ -167,7 +168,6 @@ RFM_COLUMNS = [
     "rfm_segment",
 ]
 
-_INPUT_COLUMNS = ("customer_id", "days_since_last_order", "orders", "revenue")
 _MAX_BINS = 9  # a cell code is one digit per score
 
 
@@ -181,7 +181,7 @@ def segment_of_cell(r: int, f: int, m: int, bins: int = 5) -> str:
     >>> segment_of_cell(9, 9, 1, bins=9)
     'Potential loyalist'
     """
-    _check_bins(bins)
+    check_bins(bins)
     for name, score in (("r", r), ("f", f), ("m", m)):
         if not 1 <= score <= bins:
             raise InvalidParameterError(f"The '{name}' score must be in [1, {bins}]. Got {score!r} instead.")
@@ -193,7 +193,8 @@ def _to_five(score: int, bins: int) -> int:
     return 1 + (8 * (score - 1) + bins - 1) // (2 * (bins - 1))
 
 
-def _check_bins(bins: object) -> int:
+def check_bins(bins: object) -> int:
+    """``bins`` when it is an int in [2, 9]; :class:`InvalidParameterError` otherwise."""
     if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= _MAX_BINS:
         raise InvalidParameterError(
             f"The 'bins' parameter must be an int in the range [2, {_MAX_BINS}]. Got {bins!r} instead."
@@ -201,7 +202,21 @@ def _check_bins(bins: object) -> int:
     return bins
 
 
-def _check_columns(table: ir.Table | pd.DataFrame, needed: tuple[str, ...], where: str) -> None:
+def segment_expr(t: ir.Table, bins: int) -> ir.StringValue:
+    """The named segment of ``t``'s ``r_score, f_score, m_score`` as one Ibis expression (:data:`RFM_CELLS`)."""
+
+    def five(score: ir.IntegerValue) -> ir.IntegerValue:
+        if bins == 5:
+            return score
+        return ibis.cases(*[(score == s, _to_five(s, bins)) for s in range(1, bins + 1)])
+
+    code = five(t.r_score) * 100 + five(t.f_score) * 10 + five(t.m_score)
+    branches = [(code.isin([int(c) for c in cells]), name) for name, cells in RFM_CELLS.items()]
+    return ibis.cases(*branches, else_=NO_PURCHASE)
+
+
+def check_columns(table: ir.Table | pd.DataFrame, needed: tuple[str, ...], where: str) -> None:
+    """:class:`SchemaError` naming the first of ``needed`` that ``table`` lacks."""
     have = list(table.columns)
     missing = [c for c in needed if c not in have]
     if missing:
@@ -214,107 +229,13 @@ def _check_columns(table: ir.Table | pd.DataFrame, needed: tuple[str, ...], wher
         )
 
 
-def rfm_scores(features: ir.Table, bins: int | None = None) -> ir.Table:
-    """Add quantile R, F, M scores, the cell code and the named segment to a feature table.
-
-    Parameters
-    ----------
-    features : ibis.Table
-        One row per customer with at least ``customer_id``,
-        ``days_since_last_order``, ``orders`` and ``revenue`` (the
-        ``customer_features`` table or :func:`shopseg.features.feature_expr`).
-    bins : int, default=None
-        Number of quantile bins, 2 to 9; default the ``rfm_bins`` setting (5).
-
-    Returns
-    -------
-    ibis.Table
-        ``features`` plus ``r_score``, ``f_score``, ``m_score`` (int64,
-        1..bins, NULL without a purchase), ``rfm_cell`` (e.g. ``"545"``) and
-        ``rfm_segment`` (one of :data:`RFM_SEGMENTS` or ``"No purchase"``).
-
-    Raises
-    ------
-    InvalidParameterError
-        ``bins`` is not an int in [2, 9].
-    SchemaError
-        A required column is missing.
-
-    Examples
-    --------
-    >>> import ibis
-    >>> t = ibis.memtable({"customer_id": ["a", "b", "c"], "days_since_last_order": [3, 40, None],
-    ...                    "orders": [4, 1, 0], "revenue": [90.0, 10.0, 0.0]})
-    >>> out = rfm_scores(t, bins=2).order_by("customer_id").to_pandas()
-    >>> out.rfm_cell.tolist()[:2], out.rfm_segment.tolist()
-    (['222', '111'], ['Champions', 'Lost', 'No purchase'])
-    """
-    bins = _check_bins(get_setting("rfm_bins") if bins is None else bins)
-    _check_columns(features, _INPUT_COLUMNS, "rfm_scores")
-    return _scores(features, bins)
-
-
-def _scores(t: ir.Table, bins: int) -> ir.Table:
-    original = list(t.columns)
-    # The three quantile windows sort only buyers, and only the columns they rank on: each window
-    # materialises its input, so ranking a narrow projection and joining the scores back is
-    # cheaper than ranking the whole feature row (about 3x less data sorted at 1M customers).
-    # Non-buyers find no match in the join and keep NULL scores.
-    buyers = t.filter(t.orders.fill_null(0) > 0)
-    narrow = buyers.select(
-        _key=buyers.customer_id,
-        _recency=buyers.days_since_last_order,
-        _orders=buyers.orders,
-        _cents=(buyers.revenue.cast("float64").fill_null(0.0) * 100).round().cast("int64"),
-    )
-    keys = {
-        "r_score": ibis.desc(narrow._recency),
-        "f_score": narrow._orders,
-        "m_score": narrow._cents,
-    }
-    dealt = narrow.select(
-        "_key",
-        "_recency",
-        "_orders",
-        "_cents",
-        **{
-            f"_nt_{name}": (ibis.ntile(bins).over(order_by=[key, narrow._key]) + 1).cast("int64")
-            for name, key in keys.items()
-        },
-    )
-    # Equal values share a score: the bucket their first member was dealt into (the value's lowest rank).
-    values = {"r_score": dealt._recency, "f_score": dealt._orders, "m_score": dealt._cents}
-    scores = dealt.select(
-        "_key", **{name: dealt[f"_nt_{name}"].min().over(group_by=value) for name, value in values.items()}
-    )
-    t = t.left_join(scores, t.customer_id == scores._key).drop("_key")
-    cell = t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string")
-    return t.mutate(rfm_cell=cell, rfm_segment=_segment_expr(t, bins)).select(
-        *[c for c in original if c not in (*keys, "rfm_cell", "rfm_segment")],
-        *keys,
-        "rfm_cell",
-        "rfm_segment",
-    )
-
-
-def _segment_expr(t: ir.Table, bins: int) -> ir.StringValue:
-    def five(score: ir.IntegerValue) -> ir.IntegerValue:
-        if bins == 5:
-            return score
-        return ibis.cases(*[(score == s, _to_five(s, bins)) for s in range(1, bins + 1)])
-
-    code = five(t.r_score) * 100 + five(t.f_score) * 10 + five(t.m_score)
-    branches = [(code.isin([int(c) for c in cells]), name) for name, cells in RFM_CELLS.items()]
-    return ibis.cases(*branches, else_=NO_PURCHASE)
-
-
 def rfm_segment_table(scored: ir.Table | pd.DataFrame) -> pd.DataFrame:
     """Summarise customers per named RFM segment.
 
     Parameters
     ----------
     scored : ibis.Table or pandas.DataFrame
-        Output of :func:`rfm_scores` (or the stored ``customer_rfm`` table):
+        Output of :func:`~shopseg.segments.rfm_scores.rfm_scores` (or the stored ``customer_rfm`` table):
         needs ``rfm_segment``, ``revenue``, ``days_since_last_order`` and
         ``orders``. An Ibis table is aggregated on its own engine; only one
         row per segment is fetched.
@@ -342,7 +263,7 @@ def rfm_segment_table(scored: ir.Table | pd.DataFrame) -> pd.DataFrame:
     [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
     """
     needed = ("rfm_segment", "revenue", "days_since_last_order", "orders")
-    _check_columns(scored, needed, "rfm_segment_table")
+    check_columns(scored, needed, "rfm_segment_table")
     if isinstance(scored, pd.DataFrame):
         df = scored.assign(_n=1)
         sums = df.groupby("rfm_segment")[["_n", "revenue", "days_since_last_order", "orders"]].sum(min_count=1)
@@ -433,7 +354,7 @@ def build_rfm(
     pandas.DataFrame or ibis.Table
         :data:`RFM_COLUMNS`, one row per customer, sorted by ``customer_id``;
         ``attrs`` carries ``bins``, ``engine``, ``as_of`` (the features'
-        as-of date) and ``notes`` (:func:`rfm_notes`), also stored in the
+        as-of date) and ``notes`` (:func:`~shopseg.segments.rfm_scores.rfm_notes`), also stored in the
         workspace metadata as ``rfm_bins``, ``rfm_engine``, ``rfm_as_of`` and ``rfm_notes``.
 
     Raises
@@ -442,15 +363,16 @@ def build_rfm(
         The workspace has no orders (raised while building features).
     """
     from shopseg.features import FEATURES_TABLE, build_features
+    from shopseg.segments.rfm_scores import INPUT_COLUMNS, _scores, normalize_rfm, rfm_notes  # imports this module
 
-    bins = _check_bins(get_setting("rfm_bins") if bins is None else bins)
+    bins = check_bins(get_setting("rfm_bins") if bins is None else bins)
     owned = isinstance(engine, str)
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:
         if not workspace.has_table(FEATURES_TABLE):
             build_features(workspace, engine=eng, return_frame=False)
         features = eng.table(FEATURES_TABLE)
-        _check_columns(features, (*_INPUT_COLUMNS, "last_order_at", "avg_order_value"), FEATURES_TABLE)
+        check_columns(features, (*INPUT_COLUMNS, "last_order_at", "avg_order_value"), FEATURES_TABLE)
         scored = _scores(features.select(*[c for c in RFM_COLUMNS if c in features.columns]), bins)
         df = eng.store(scored.select(*RFM_COLUMNS), workspace, RFM_TABLE, normalize=normalize_rfm)
     finally:
@@ -470,48 +392,4 @@ def build_rfm(
     if df is None:
         df = normalize_rfm(workspace.ibis.table(RFM_TABLE).to_pandas())
     df.attrs.update(bins=bins, engine=eng.name, as_of=meta["as_of"], notes=notes)
-    return df
-
-
-_DIMENSIONS = (
-    ("R", "r_score", "days since the last order"),
-    ("F", "f_score", "purchase orders"),
-    ("M", "m_score", "revenue"),
-)
-
-
-def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
-    """Say which dimensions of the stored ``customer_rfm`` use fewer than ``bins`` scores, and why."""
-    cols = ", ".join(f"list(DISTINCT {c} ORDER BY {c})" for _, c, _ in _DIMENSIONS)
-    row = workspace.con.execute(f"SELECT count(*), {cols} FROM {RFM_TABLE} WHERE r_score IS NOT NULL").fetchone()
-    if not row or not row[0]:
-        return []
-    notes = []
-    from shopseg.features.build import store_measures
-
-    priced = store_measures(workspace)["prices"]
-    for (letter, _, what), used in zip(_DIMENSIONS, row[1:], strict=True):
-        if letter == "M" and not priced:
-            notes.append(
-                "M: the store has no prices (unit_price was one constant at ingest), so revenue is "
-                "unavailable and every buyer scores M = 1; read the segments on R and F."
-            )
-        elif len(used) < bins:
-            notes.append(
-                f"{letter}: {row[0]:,} buyers have too few distinct values of {what} for {bins} scores; equal "
-                f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
-                f"({', '.join(str(u) for u in used)})."
-            )
-    return notes
-
-
-def normalize_rfm(df: pd.DataFrame) -> pd.DataFrame:
-    """Sort by customer and give every engine's output the same pandas dtypes."""
-    df = df.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    for col in ("days_since_last_order", "r_score", "f_score", "m_score"):
-        df[col] = pd.array(df[col], dtype="Int64")
-    df["orders"] = df["orders"].astype("int64")
-    df["last_order_at"] = pd.to_datetime(df["last_order_at"]).astype("datetime64[us]")
-    for col in ("customer_id", "rfm_cell", "rfm_segment"):
-        df[col] = df[col].astype("string").astype(object).where(df[col].notna(), None)
     return df

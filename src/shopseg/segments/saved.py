@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shopseg.errors import Issue, SegmentError
 from shopseg.rules.fields import FieldRegistry
+from shopseg.rules.issues import summarize
 from shopseg.rules.nodes import Segment
 from shopseg.rules.parse import parse_segment
-from shopseg.rules.validate import referenced_segments, segment_issues, summarize
+from shopseg.rules.validate import referenced_segments, segment_issues
 
 __all__ = ["SavedSegment", "usable_segments", "broken_ref_issues", "describe_broken", "named_error"]
 
@@ -48,7 +49,7 @@ class SavedSegment:
 def named_error(exc: SegmentError, name: str) -> SegmentError:
     """``exc`` about the saved segment ``name``: the summary and each issue's message start with it."""
     issues = [
-        i if i.message.startswith(f"segment '{name}' ") else Issue(i.path, i.code, f"segment '{name}' {i.message}")
+        i if i.message.startswith(f"segment '{name}' ") else replace(i, message=f"segment '{name}' {i.message}")
         for i in exc.issues
     ]
     return type(exc)(summarize(exc.issues, name), issues)

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 
 from shopseg.api.keys import ApiKey
 from shopseg.errors import NotFound
-from shopseg.web import catalogue, members
+from shopseg.segments.query import to_records
+from shopseg.web import catalogue
 from shopseg.web.auth import require_dashboard_role as require_role
 from shopseg.web.context import invalidate, session
 
@@ -71,7 +72,7 @@ def next_action(request: Request, customer_id: str, _: ApiKey = Depends(require_
             source = "stored"
         else:
             df, source = next_best_actions(s.workspace, [customer_id]), "computed now"
-    rows = members.to_records(df)
+    rows = to_records(df)
     if not rows:
         raise NotFound(f"customer '{customer_id}': no next best action (the customer has no features yet).")
     return {"ok": True, "source": source, **rows[0]}
@@ -127,6 +128,6 @@ def analyse_experiment(request: Request, name: str, _: ApiKey = Depends(require_
         "ok": True,
         "name": name,
         "control": rep.control,
-        "rows": members.to_records(lift_rows(rep.table)),
+        "rows": to_records(lift_rows(rep.table)),
         "srm": {"p_value": float(srm.p_value), "mismatch": bool(srm.mismatch)},
     }

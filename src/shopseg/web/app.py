@@ -1,8 +1,5 @@
 """The dashboard's routers, for :func:`shopseg.api.create_app`; plotly.js served from the installed package.
 
-While the dashboard is mounted, the public ``/api/v1`` routes accept the dashboard's
-session cookie as well as an API key header (the pages call them directly).
-
 ``create_app(workspace, routers=dashboard_routers())`` (what ``shopseg serve``
 does) adds the pages (:mod:`shopseg.web.pages`), their JSON endpoints
 (:mod:`shopseg.web.endpoints`, under ``/api/v1/dashboard``) and the static files to
@@ -18,12 +15,10 @@ files, so pages work offline and always match the figures' plotly version.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from functools import lru_cache
 from importlib import resources
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
 from shopseg.web import actions, endpoints, pages
@@ -33,23 +28,7 @@ __all__ = ["dashboard_routers", "plotly_js", "static_router"]
 _STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css", "favicon.svg": "image/svg+xml"}
 
 
-@asynccontextmanager
-async def _cookie_for_api(app: FastAPI) -> AsyncIterator[None]:
-    """While the dashboard is served, the public ``/api/v1`` routes also accept its session cookie.
-
-    The pages call ``/api/v1/segments`` and friends directly (one vocabulary for
-    every surface). :func:`shopseg.web.auth.dashboard_key` reads a header key
-    first, as the API does; the cookie only counts for requests from a page of
-    this server (state-changing requests are checked for Origin/Referer).
-    """
-    from shopseg.api.deps import current_key
-    from shopseg.web.auth import dashboard_key
-
-    app.dependency_overrides[current_key] = dashboard_key
-    yield
-
-
-static_router = APIRouter(include_in_schema=False, lifespan=_cookie_for_api)
+static_router = APIRouter(include_in_schema=False)
 
 
 @lru_cache(maxsize=1)

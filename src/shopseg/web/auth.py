@@ -1,4 +1,4 @@
-"""Who is asking, for the dashboard: an API key header, or the login session cookie.
+"""Who is asking, for the dashboard: an API key header, or the login session cookie (:mod:`shopseg.api.cookie_auth`).
 
 The dashboard uses the API's key store and role order (:mod:`shopseg.api.keys`:
 ``viewer < marketer < admin``; viewers read, marketers also save segments and
@@ -24,12 +24,12 @@ from collections.abc import Callable
 
 from fastapi import Depends, Request, Response
 
+from shopseg.api.cookie_auth import COOKIE, authenticate, check_same_origin, header_key, session_store
 from shopseg.api.deps import AppState, get_state, role_dependency
 from shopseg.api.keys import ROLES, ApiKey, role_allows
-from shopseg.api.sessions import SessionStore
 from shopseg.config import get_setting
 from shopseg.errors import AuthenticationError, PermissionDeniedError
-from shopseg.web.security import check_same_origin, secure_cookies
+from shopseg.web.security import secure_cookies
 
 __all__ = [
     "COOKIE",
@@ -44,55 +44,23 @@ __all__ = [
     "end_session",
 ]
 
-COOKIE = "shopseg_session"
-_STORE = "dashboard_sessions"
-
 
 def has_role(role: str | None, needed: str) -> bool:
     """``role`` is at least ``needed`` (False for no role)."""
     return role in ROLES and role_allows(str(role), needed)
 
 
-def header_key(request: Request) -> str | None:
-    """The API key of a request's ``X-API-Key`` or ``Authorization: Bearer`` header."""
-    key = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
-        key = auth[7:].strip()
-    return key or None
-
-
-def session_store(state: AppState) -> SessionStore:
-    """The app's :class:`~shopseg.api.sessions.SessionStore` (made on first use)."""
-    store = state.extra.get(_STORE)
-    if store is None:
-        with state.lock:
-            store = state.extra.setdefault(_STORE, SessionStore(state.workspace, state.keys, state.lock))
-    return store
-
-
-def _authenticate(request: Request, state: AppState) -> ApiKey:
-    key = header_key(request)
-    if key is not None:
-        return state.keys.authenticate(key)
-    token = request.cookies.get(COOKIE)
-    if not token:
-        return state.keys.authenticate(None)  # the API's "no API key" 401
-    check_same_origin(request)
-    return session_store(state).authenticate(token)
-
-
 def principal_of(request: Request) -> ApiKey | None:
     """The caller's active key, or None (no key or session, unknown, expired or revoked)."""
     try:
-        return _authenticate(request, get_state(request))
+        return authenticate(request, get_state(request))
     except AuthenticationError:
         return None
 
 
 def dashboard_key(request: Request, state: AppState = Depends(get_state)) -> ApiKey:
     """FastAPI dependency: the caller's key from a header or the session cookie (401 otherwise, 403 cross-origin)."""
-    return _authenticate(request, state)
+    return authenticate(request, state)
 
 
 def require_dashboard_role(role: str) -> Callable[..., ApiKey]:

@@ -338,6 +338,23 @@ def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[
     return failed
 
 
+def preload() -> None:
+    """Import, in the calling thread, what the warm-up thread and request threads would both import lazily.
+
+    Two threads importing one package for the first time can deadlock on CPython's per-module import locks
+    (``_DeadlockError``; seen with plotly's lazy import of narwhals while the warm-up imported the backtest's
+    models), so the warm-up is started only after these imports are done once.
+    """
+    import plotly.graph_objects as go
+
+    import shopseg.engine
+    import shopseg.predict
+    import shopseg.reports.aggregates
+    import shopseg.web.queries  # noqa: F401 - imported for its side effect: loaded once, here
+
+    go.Figure(go.Bar(x=[0], y=[0])).to_json()  # plotly imports its dataframe layer on the first figure
+
+
 def start_warmup(
     state: AppState, *, recheck_s: float | None = None, after_first_pass: Callable[[], None] | None = None
 ) -> threading.Thread:
@@ -349,6 +366,7 @@ def start_warmup(
     ``after_first_pass`` is called on the thread once the first pass is done
     (``shopseg serve`` moves what it imported out of the garbage collector's reach).
     """
+    preload()
     stop = threading.Event()
     with state.lock:
         state.extra[_STOP] = stop

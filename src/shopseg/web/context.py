@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
-from shopseg.api.deps import AppState, get_state
+from shopseg.api.deps import RESULT_CACHE, AppState, get_state
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Session", "session", "cached", "invalidate"]
 
-_CACHE = "dashboard_cache"
+_CACHE = RESULT_CACHE
 
 
 @dataclass

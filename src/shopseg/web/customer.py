@@ -16,6 +16,7 @@ import pandas as pd
 
 from shopseg.errors import NotFound, SegmentError
 from shopseg.rules.fields import PREDICTIONS_TABLE
+from shopseg.segments.customer_view import customer_profile
 
 if TYPE_CHECKING:
     from shopseg.segments.definitions import SegmentStore
@@ -139,7 +140,7 @@ def customer_view(ws: Workspace, store: SegmentStore, customer_id: str) -> dict[
         ``features_error`` (why the profile is missing, e.g. features built before the customer came).
     """
     try:
-        profile, events, orders = store.profile(customer_id)
+        profile, events, orders = customer_profile(store, customer_id)
         features_error = None
     except NotFound as exc:  # a customer without features yet: the rest of the page still shows
         profile, events, orders, features_error = {}, [], [], str(exc)

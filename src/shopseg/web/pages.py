@@ -300,7 +300,8 @@ def _experiments(ws: Any) -> list[Any]:
 def events_page(request: Request) -> Response:
     if not _logged_in(request):
         return _render(request, "events.html.j2")
+    # the feed's live part: the API's server-sent events (the login cookie authenticates them), in live mode only
+    stream = "/api/v1/stream" if getattr(get_state(request), "live", None) is not None else None
     with session(request) as s:
         rows = queries.latest_events(s.workspace, limit=50)
-    stream = "/api/v1/dashboard/stream" if getattr(get_state(request), "live", None) is not None else None
     return _render(request, "events.html.j2", rows=rows, stream=stream)

@@ -4,7 +4,7 @@ Every function takes an open :class:`~shopseg.workspace.Workspace` and returns
 small frames or dicts (tens of rows whatever the store's size). A section whose
 source table does not exist yet returns ``None`` and the page shows an empty
 state naming the command that builds it. Customer-level rows only appear paged
-(:func:`shopseg.web.members.members_page`) or one customer at a time.
+(:meth:`shopseg.segments.query.SegmentQuery.members_page`) or one customer at a time.
 """
 
 from __future__ import annotations
@@ -120,17 +120,14 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
     """A/B results per experiment: one row per variant with conversion and revenue lifts and their intervals.
 
     Uses :mod:`shopseg.experiments` (``analyze_experiment``, overall rows, the SRM
-    check) when that module is installed and the workspace has experiments;
-    otherwise None, and the page shows an empty state. Columns of ``rows``:
+    check) when the workspace has experiments; otherwise None, and the page shows an empty state. Columns of ``rows``:
     ``variant, customers, conversion, revenue_per_customer`` and, for
     non-control variants, ``lift, lift_low, lift_high`` (conversion, absolute),
     ``revenue_lift, revenue_low, revenue_high`` and ``prob_beat_control``.
     """
-    try:
-        from shopseg.experiments import analyze_experiment
-        from shopseg.experiments.records import EXPERIMENTS_TABLE, list_experiments
-    except ImportError:  # the experiments module (issue 8) is not part of this install
-        return None
+    from shopseg.experiments import analyze_experiment
+    from shopseg.experiments.records import EXPERIMENTS_TABLE, list_experiments
+
     if not workspace.has_table(EXPERIMENTS_TABLE):
         return None
     out = []

@@ -5,11 +5,11 @@
   no inline script, no ``eval``), requests only to this server.
 - :func:`safe_next`: the page a login returns to, only ever a path of this
   server (``/login?next=...`` is an open redirect otherwise).
-- :func:`check_same_origin`: a state-changing request (POST, PUT, PATCH,
-  DELETE) authenticated by the session cookie must come from a page of this
-  server, by its ``Origin`` header (or ``Referer`` when a browser sends no
-  ``Origin``); requests carrying an API key header are not cookie-borne and
-  are not checked.
+- :func:`check_same_origin` (:mod:`shopseg.api.cookie_auth`): a state-changing
+  request (POST, PUT, PATCH, DELETE) authenticated by the session cookie must come
+  from a page of this server, by its ``Origin`` header (or ``Referer`` when a
+  browser sends no ``Origin``); requests carrying an API key header are not
+  cookie-borne and are not checked.
 - :func:`secure_cookies`: whether the session cookie gets the ``Secure`` flag
   (setting ``dashboard_secure_cookies``).
 
@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
+from shopseg.api.cookie_auth import UNSAFE_METHODS, check_same_origin
 from shopseg.config import get_setting
-from shopseg.errors import PermissionDeniedError
 
 __all__ = ["PAGE_CSP", "UNSAFE_METHODS", "safe_next", "check_same_origin", "secure_cookies"]
 
@@ -37,7 +37,6 @@ PAGE_CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NEXT_MAX = 2048
 
 
@@ -60,50 +59,6 @@ def safe_next(target: object) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
-
-
-def _is_own(request: Request, claimed: tuple[str, str, int]) -> bool:
-    """Same host and port as the request's Host header; the scheme is ours or https.
-
-    An https origin is accepted on a request the server sees as http: behind an
-    HTTPS proxy whose X-Forwarded-Proto is not trusted (api_forwarded_allow_ips)
-    the browser's origin is https while the request reaching us is http. A Host
-    without a port means the origin's default port (the proxy's 443).
-    """
-    scheme, host, port = claimed
-    own_host, own_port = (request.url.hostname or "").lower(), request.url.port
-    if own_port is None:
-        own_port = 443 if scheme == "https" else 80
-    return host == own_host and port == own_port and scheme in (request.url.scheme, "https")
-
-
-def check_same_origin(request: Request) -> None:
-    """Refuse (403) a state-changing request whose Origin (or, without one, Referer) is not this server."""
-    if request.method not in UNSAFE_METHODS:
-        return
-    origin = request.headers.get("origin")
-    header, value = ("Origin", origin) if origin is not None else ("Referer", request.headers.get("referer"))
-    claimed = _origin(value) if value else None
-    if claimed is not None and _is_own(request, claimed):
-        return
-    own = f"{request.url.scheme}://{request.url.netloc}"
-    got = f"{header} {value!r}" if value else "neither an Origin nor a Referer header"
-    raise PermissionDeniedError(
-        f"request: {request.method} {request.url.path} with the dashboard session cookie must come from a page of "
-        f"this server. Expected an Origin (or Referer) of {own}; got {got}. Hint: scripts send their API key in "
-        "an 'X-API-Key' or 'Authorization: Bearer' header instead of the cookie."
-    )
 
 
 def secure_cookies(request: Request) -> bool:

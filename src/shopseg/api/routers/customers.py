@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 
 from shopseg.api.deps import AppState, Principal, get_state, require_role
 from shopseg.api.schemas import CustomerOut, ErasureOut, ErrorOut, MembershipOut
 from shopseg.errors import NotFound, UnsupportedOperationError
 from shopseg.live.storage import MEMBERSHIPS_TABLE
+from shopseg.segments.query import plain
 
 __all__ = ["router"]
 
@@ -22,14 +21,6 @@ def _live(state: AppState):
     if state.live is None:
         raise UnsupportedOperationError("customers: the server runs without live mode. Hint: `shopseg serve --live`.")
     return state.live
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def _memberships(state: AppState, customer_id: str) -> list[MembershipOut]:
@@ -51,8 +42,8 @@ def get_customer(
         prof = live.evaluator.profiles.get(customer_id)
         if prof is None:
             raise NotFound(f"customer '{customer_id}' is not known: no profile and no events yet.")
-        profile = {k: _jsonable(v) for k, v in prof.base.items() if k != "email"}
-        summary = {k: _jsonable(v) for k, v in prof.summary().items()}
+        profile = {k: plain(v) for k, v in prof.base.items() if k != "email"}
+        summary = {k: plain(v) for k, v in prof.summary().items()}
         return CustomerOut(
             customer_id=customer_id, profile=profile, live=summary, segments=_memberships(state, customer_id)
         )

@@ -1,27 +1,48 @@
-"""``/api/v1/segments``: saved segments through :class:`~shopseg.segments.definitions.SegmentStore`.
+"""``/api/v1/segments``: saved segments and the questions about them, for scripts and the dashboard alike.
 
-Reading and previewing needs a viewer key; creating, replacing, deleting and
-exporting members needs a marketer key. Every saved segment is live: a change
-is picked up by the live engine at once (members of a new or edited segment
-are computed silently, without entry notifications).
+Every answer comes from :class:`~shopseg.segments.definitions.SegmentStore`
+(what is saved) and :class:`~shopseg.segments.query.SegmentQuery` (preview,
+members, explain, export); a rule is validated once, here at the boundary.
+Reading, previewing and explaining need a viewer key; creating, replacing,
+deleting and exporting members need a marketer key (the dashboard's login
+cookie counts as its key: :mod:`shopseg.api.cookie_auth`). Every saved segment
+is live: a change is picked up by the live engine at once (members of a new or
+edited segment are computed silently, without entry notifications), and its
+membership is snapshotted so its size shows at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 
+from shopseg.api.cookie_auth import is_cookie_borne
 from shopseg.api.deps import AppState, Principal, get_state, require_role
-from shopseg.api.schemas import ErrorOut, MembersOut, PreviewIn, PreviewOut, SegmentIn, SegmentOut, SegmentUpdateIn
+from shopseg.api.schemas import (
+    ErrorOut,
+    MembersOut,
+    PreviewIn,
+    PreviewOut,
+    SegmentIn,
+    SegmentOut,
+    SegmentUpdateIn,
+)
 from shopseg.errors import SegmentError, SegmentExistsError, UnsupportedOperationError
 from shopseg.rules.render import to_json
 from shopseg.segments.definitions import SavedSegment, SegmentStore
+from shopseg.segments.query import SegmentQuery
 from shopseg.segments.saved import describe_broken
 
 __all__ = ["router"]
+
+Viewer = Annotated[Principal, Depends(require_role("viewer"))]
+Marketer = Annotated[Principal, Depends(require_role("marketer"))]
+State = Annotated[AppState, Depends(get_state)]
 
 router = APIRouter(
     tags=["segments"],
@@ -67,6 +88,7 @@ def _out(
     return SegmentOut(
         name=s.name,
         version=s.version,
+        rule=s.definition,
         definition=s.definition,
         description=s.description,
         created_at=s.created_at,
@@ -79,22 +101,37 @@ def _out(
     )
 
 
-def _changed(state: AppState) -> None:
-    state.segments_changed()
+@contextmanager
+def _query(state: AppState) -> Iterator[SegmentQuery]:
+    """The segment query service on the app's workspace, inside its lock."""
+    from shopseg.engine import get_engine
+
+    with state.lock:
+        yield SegmentQuery(SegmentStore(state.workspace), get_engine(state.workspace, "duckdb"))
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return None if value != value else value  # NaN -> None
+def _save(
+    request: Request, state: AppState, name: str, body: SegmentIn | SegmentUpdateIn, *, replace: bool
+) -> SegmentOut:
+    """The one save path of every surface: validate once, save, snapshot, tell the live engine."""
+    with _query(state) as q:
+        surface = "dashboard" if is_cookie_borne(request) else "api"
+        try:
+            saved = q.store.create(
+                name, body.rule, description=body.description, replace=replace, force=body.force, surface=surface
+            )
+        except SegmentExistsError as exc:
+            raise exc.on(surface) from None
+        if state.workspace.meta("features_as_of") is not None:
+            q.store.refresh(q.engine)  # the new size shows at once (overview, `segment list`)
+        state.segments_changed()
+        out = _out(state, saved)
+        out.warnings = q.store.value_warnings(saved.segment)
+        return out
 
 
 @router.get("/segments", response_model=list[SegmentOut])
-def list_segments(
-    _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
-) -> list[SegmentOut]:
+def list_segments(_: Viewer, state: State) -> list[SegmentOut]:
     """Every saved segment (latest versions)."""
     with state.lock:
         store = SegmentStore(state.workspace)
@@ -107,9 +144,9 @@ def list_segments(
 @router.get("/segments/{name}", response_model=SegmentOut)
 def get_segment(
     name: str,
+    _: Viewer,
+    state: State,
     version: int | None = None,
-    _: Principal = Depends(require_role("viewer")),
-    state: AppState = Depends(get_state),
 ) -> SegmentOut:
     """One saved segment (latest version unless ``version``)."""
     with state.lock:
@@ -122,77 +159,91 @@ def get_segment(
 
 @router.post("/segments", response_model=SegmentOut, status_code=201)
 def create_segment(
-    body: SegmentIn, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
+    body: SegmentIn,
+    request: Request,
+    _: Marketer,
+    state: State,
 ) -> SegmentOut:
-    """Validate and save a new segment (409-free: an existing name answers 422, use PUT)."""
-    with state.lock:
-        store = SegmentStore(state.workspace)
-        try:
-            saved = store.create(
-                body.name, body.definition, description=body.description, force=body.force, surface="api"
-            )
-        except SegmentExistsError as exc:
-            raise exc.on("api") from None
-        _changed(state)
-        out = _out(state, saved)
-        out.warnings = store.value_warnings(saved.segment)
-        return out
+    """Validate and save a new segment (an existing name answers 422: use PUT)."""
+    return _save(request, state, body.name, body, replace=False)
 
 
 @router.put("/segments/{name}", response_model=SegmentOut)
 def replace_segment(
     name: str,
     body: SegmentUpdateIn,
-    _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
+    request: Request,
+    _: Marketer,
+    state: State,
 ) -> SegmentOut:
     """Save a new version of a segment (creating it if absent)."""
-    with state.lock:
-        saved = SegmentStore(state.workspace).create(
-            name, body.definition, description=body.description, replace=True, force=body.force, surface="api"
-        )
-        _changed(state)
-        return _out(state, saved)
+    return _save(request, state, name, body, replace=True)
 
 
 @router.delete("/segments/{name}", response_model=SegmentOut)
-def delete_segment(
-    name: str, _: Principal = Depends(require_role("marketer")), state: AppState = Depends(get_state)
-) -> SegmentOut:
+def delete_segment(name: str, _: Marketer, state: State) -> SegmentOut:
     """Delete a segment (a tombstone version; history is kept). Answers the deleted version."""
     with state.lock:
         store = SegmentStore(state.workspace)
         saved = store.get(name)
         out = _out(state, saved)
         store.delete(name)
-        _changed(state)
+        state.segments_changed()
         return out
 
 
 @router.post("/segments/preview", response_model=PreviewOut)
-def preview_segment(
-    body: PreviewIn, _: Principal = Depends(require_role("viewer")), state: AppState = Depends(get_state)
-) -> PreviewOut:
-    """Batch preview of a rule on the stored features: size, shares, overlaps, a sample."""
-    from shopseg.engine import get_engine
+def preview_segment(body: PreviewIn, _: Viewer, state: State) -> dict[str, Any]:
+    """Batch preview of a rule on the stored features: size, shares, overlaps, a sample, warnings."""
+    with _query(state) as q:
+        return q.preview(q.rule(body.rule), as_of=body.as_of, sample=body.sample, overlap=body.overlap)
 
-    with state.lock:
-        store = SegmentStore(state.workspace)
-        info = store.preview(
-            get_engine(state.workspace, "duckdb"), body.definition, as_of=body.as_of, sample=body.sample
-        )
-    sample = [{k: _jsonable(v) for k, v in row.items()} for row in info.pop("sample").to_dict("records")]
-    return PreviewOut(sample=sample, **info)
+
+@router.get("/segments/{name}/customers")
+def segment_customers(
+    name: str,
+    _: Viewer,
+    state: State,
+    page: int = 1,
+    size: int = 50,
+    sort: str = "customer_id",
+    desc: bool = False,
+    q: str = Query(default="", max_length=100),
+) -> dict[str, Any]:
+    """One page of a saved segment's members on the stored features (at most 200 a page).
+
+    ``sort``: a member column (``customer_id``, ``orders``, ``revenue``, ``last_order_at``, ``country``,
+    ``region``), largest first with ``desc``; ``q``: keep members whose id contains it or whose country or
+    region starts with it (case-insensitive).
+    """
+    with _query(state) as query:
+        return query.members_page(name, page=page, size=size, sort=sort, desc=desc, search=q)
+
+
+@router.get("/segments/{name}/explain/{customer_id}")
+def explain_customer(name: str, customer_id: str, _: Viewer, state: State) -> dict[str, Any]:
+    """Each condition of a saved segment with the customer's value and whether it held."""
+    with _query(state) as q:
+        return q.explain(name, customer_id)
+
+
+@router.get("/segments/{name}/export.csv", response_class=StreamingResponse)
+def export_segment(name: str, _: Marketer, state: State, consent: str = "email_marketing") -> StreamingResponse:
+    """Members who consented to ``consent`` as CSV; headers say how many were left out."""
+    with _query(state) as q:
+        chunks, stats = q.export_csv(name, consent=consent)
+        body = list(chunks)  # materialised under the lock; the CSV holds a few columns per member
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}-{dt.date.today().isoformat()}.csv"',
+        "X-Shopseg-Members": str(stats["members"]),
+        "X-Shopseg-Exported": str(stats["exported"]),
+        "X-Shopseg-Left-Out": str(stats["left_out"]),
+    }
+    return StreamingResponse(iter(body), media_type="text/csv", headers=headers)
 
 
 @router.get("/segments/{name}/members", response_model=MembersOut)
-def segment_members(
-    name: str,
-    limit: int = 1000,
-    offset: int = 0,
-    _: Principal = Depends(require_role("marketer")),
-    state: AppState = Depends(get_state),
-) -> MembersOut:
+def segment_members(name: str, _: Marketer, state: State, limit: int = 1000, offset: int = 0) -> MembersOut:
     """Export the live members (customer ids, sorted; paged by ``limit``/``offset``)."""
     if state.live is None:
         raise UnsupportedOperationError("members: the server runs without live mode. Hint: `shopseg serve --live`.")

@@ -1,9 +1,10 @@
 // shopseg dashboard: draws the Plotly figures and drives the builder, member paging, explain and the event feed.
-// Talks to the public /api/v1 routes where they exist and to /api/v1/dashboard for the rest (same origin; the login
-// cookie carries the key).
+// Talks to the public API under /api/v1 (segments: preview, save, delete, members, explain, export) and to the
+// dashboard's own endpoints under /api/v1/dashboard (login, events, fields, customers, A/B tests); same origin, the
+// login cookie carries the key.
 "use strict";
 
-const API = "/api/v1/dashboard";
+const API = "/api/v1/dashboard", SEGMENTS = "/api/v1/segments";
 
 function esc(text) {
   return String(text ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
@@ -147,11 +148,11 @@ function initBuilder() {
     const text = rule.value, mine = ++seq;
     if (!text.trim()) { clearIssues(); document.getElementById("preview").hidden = true; live.textContent = "The count updates as you type."; return; }
     live.textContent = "counting…";
-    const res = await call("POST", `${API}/segments/preview`, {rule: text, sample: 10});
+    const res = await call("POST", `${SEGMENTS}/preview`, {rule: text, sample: 10, overlap: false});
     if (mine !== seq) return;  // a newer keystroke has its own request under way
     clearIssues();
     const box = document.getElementById("preview");
-    if (!res.ok) {
+    if (res.httpStatus !== 200) {
       box.hidden = true; showIssues(text, res);
       const n = (res.errors || []).length || 1;
       live.textContent = `${n} problem${n === 1 ? "" : "s"} to fix`; live.dataset.state = "error";
@@ -173,13 +174,15 @@ function initBuilder() {
   if (rule.value.trim()) preview();  // prefilled (duplicate, edit, promote): count it at once
   document.getElementById("save-btn").addEventListener("click", async () => {
     const out = document.getElementById("save-result");
-    const body = {name: document.getElementById("seg-name").value.trim(), rule: rule.value,
-                  description: document.getElementById("seg-desc").value, replace: document.getElementById("seg-replace").checked,
-                  force: document.getElementById("seg-force").checked};
-    if (!body.name) { out.textContent = "Give the segment a name in the Name box first."; out.className = "error"; return; }
-    const res = await call("POST", `${API}/segments`, body);
+    const name = document.getElementById("seg-name").value.trim(), description = document.getElementById("seg-desc").value;
+    const force = document.getElementById("seg-force").checked;
+    if (!name) { out.textContent = "Give the segment a name in the Name box first."; out.className = "error"; return; }
+    // one save path: the API's POST (a new segment) or PUT (a new version when 'new version' is ticked)
+    const res = document.getElementById("seg-replace").checked
+      ? await call("PUT", `${SEGMENTS}/${encodeURIComponent(name)}`, {rule: rule.value, description, force})
+      : await call("POST", SEGMENTS, {name, rule: rule.value, description, force});
     clearIssues();
-    if (res.ok) { window.location.assign(res.url); return; }
+    if (res.httpStatus === 200 || res.httpStatus === 201) { window.location.assign(`/segments/${encodeURIComponent(res.name)}`); return; }
     if (res.errors && res.errors.some((i) => i.line)) showIssues(rule.value, res);
     out.textContent = res.error || "could not save"; out.className = "error";
   });
@@ -200,7 +203,7 @@ function renderExplain(out, id, name, res) {
 
 async function loadSegmentKpis(detail) {
   // the public preview route: size, shares and overlaps counted now, on the features' as-of date
-  const res = await call("POST", "/api/v1/segments/preview", {definition: `segment('${detail.dataset.name}')`, sample: 0});
+  const res = await call("POST", `${SEGMENTS}/preview`, {rule: `segment('${detail.dataset.name}')`, sample: 0});
   const size = document.getElementById("kpi-size");
   if (res.size === undefined) { size.textContent = "-"; document.getElementById("kpi-share").textContent = res.error || ""; return; }
   size.textContent = res.size.toLocaleString("en");
@@ -241,7 +244,7 @@ function initSegmentActions(name) {
   document.getElementById("delete-btn").addEventListener("click", () => { confirmBox.hidden = false; });
   document.getElementById("delete-no").addEventListener("click", () => { confirmBox.hidden = true; });
   document.getElementById("delete-yes").addEventListener("click", async () => {
-    const res = await call("DELETE", `/api/v1/segments/${encodeURIComponent(name)}`);
+    const res = await call("DELETE", `${SEGMENTS}/${encodeURIComponent(name)}`);
     confirmBox.hidden = true;
     if (res.httpStatus !== 200) { showMessage(msg, `Not deleted: ${res.error}`, true); return; }
     showMessage(msg, `Deleted ${name} (version ${res.version}); its history is kept.`, false);
@@ -256,7 +259,7 @@ function initSegment() {
   let page = 1, pages = 1, sort = "customer_id", desc = false, q = "";
   const load = async () => {
     const params = new URLSearchParams({page, size: 25, sort, desc, q});
-    const res = await call("GET", `${API}/segments/${encodeURIComponent(name)}/members?${params}`);
+    const res = await call("GET", `${SEGMENTS}/${encodeURIComponent(name)}/customers?${params}`);
     if (res.rows === undefined) { document.getElementById("members-info").textContent = res.error; return; }
     pages = res.pages;
     const cols = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"];
@@ -280,7 +283,7 @@ function initSegment() {
   const search = document.getElementById("members-search");
   search.addEventListener("input", debounce(() => { q = search.value.trim(); page = 1; load(); }, 300));
   const explain = async (id) => {
-    const res = await call("GET", `${API}/segments/${encodeURIComponent(name)}/explain/${encodeURIComponent(id)}`);
+    const res = await call("GET", `${SEGMENTS}/${encodeURIComponent(name)}/explain/${encodeURIComponent(id)}`);
     renderExplain(document.getElementById("explain-out"), id, name, res);
   };
   document.getElementById("explain-btn").addEventListener("click", () => explain(document.getElementById("explain-id").value.trim()));
@@ -310,7 +313,7 @@ function initCustomer() {
   if (segs) segs.addEventListener("click", async (ev) => {
     const b = ev.target.closest(".explain-seg");
     if (!b) return;
-    const res = await call("GET", `${API}/segments/${encodeURIComponent(b.dataset.segment)}/explain/${encodeURIComponent(id)}`);
+    const res = await call("GET", `${SEGMENTS}/${encodeURIComponent(b.dataset.segment)}/explain/${encodeURIComponent(id)}`);
     renderExplain(document.getElementById("explain-out"), id, b.dataset.segment, res);
   });
 }

@@ -1,0 +1,153 @@
+"""RFM scores: quantile R, F and M scores of every buyer, on values, the same on every engine.
+
+The rules (buckets dealt by ``NTILE``, each value taking the bucket of its first
+buyer) are described in :mod:`shopseg.segments.rfm_map`, which names the cells;
+:func:`rfm_notes` says when a dimension has too few distinct values for ``bins`` scores.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+import pandas as pd
+
+from shopseg.config import get_setting
+from shopseg.segments.rfm_map import RFM_TABLE, check_bins, check_columns, segment_expr
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from shopseg.workspace import Workspace
+
+__all__ = ["INPUT_COLUMNS", "normalize_rfm", "rfm_notes", "rfm_scores"]
+
+
+INPUT_COLUMNS = ("customer_id", "days_since_last_order", "orders", "revenue")
+
+
+def rfm_scores(features: ir.Table, bins: int | None = None) -> ir.Table:
+    """Add quantile R, F, M scores, the cell code and the named segment to a feature table.
+
+    Parameters
+    ----------
+    features : ibis.Table
+        One row per customer with at least ``customer_id``,
+        ``days_since_last_order``, ``orders`` and ``revenue`` (the
+        ``customer_features`` table or :func:`shopseg.features.feature_expr`).
+    bins : int, default=None
+        Number of quantile bins, 2 to 9; default the ``rfm_bins`` setting (5).
+
+    Returns
+    -------
+    ibis.Table
+        ``features`` plus ``r_score``, ``f_score``, ``m_score`` (int64,
+        1..bins, NULL without a purchase), ``rfm_cell`` (e.g. ``"545"``) and
+        ``rfm_segment`` (one of :data:`RFM_SEGMENTS` or ``"No purchase"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``bins`` is not an int in [2, 9].
+    SchemaError
+        A required column is missing.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"customer_id": ["a", "b", "c"], "days_since_last_order": [3, 40, None],
+    ...                    "orders": [4, 1, 0], "revenue": [90.0, 10.0, 0.0]})
+    >>> out = rfm_scores(t, bins=2).order_by("customer_id").to_pandas()
+    >>> out.rfm_cell.tolist()[:2], out.rfm_segment.tolist()
+    (['222', '111'], ['Champions', 'Lost', 'No purchase'])
+    """
+    bins = check_bins(get_setting("rfm_bins") if bins is None else bins)
+    check_columns(features, INPUT_COLUMNS, "rfm_scores")
+    return _scores(features, bins)
+
+
+def _scores(t: ir.Table, bins: int) -> ir.Table:
+    original = list(t.columns)
+    # The three quantile windows sort only buyers, and only the columns they rank on: each window
+    # materialises its input, so ranking a narrow projection and joining the scores back is
+    # cheaper than ranking the whole feature row (about 3x less data sorted at 1M customers).
+    # Non-buyers find no match in the join and keep NULL scores.
+    buyers = t.filter(t.orders.fill_null(0) > 0)
+    narrow = buyers.select(
+        _key=buyers.customer_id,
+        _recency=buyers.days_since_last_order,
+        _orders=buyers.orders,
+        _cents=(buyers.revenue.cast("float64").fill_null(0.0) * 100).round().cast("int64"),
+    )
+    keys = {
+        "r_score": ibis.desc(narrow._recency),
+        "f_score": narrow._orders,
+        "m_score": narrow._cents,
+    }
+    dealt = narrow.select(
+        "_key",
+        "_recency",
+        "_orders",
+        "_cents",
+        **{
+            f"_nt_{name}": (ibis.ntile(bins).over(order_by=[key, narrow._key]) + 1).cast("int64")
+            for name, key in keys.items()
+        },
+    )
+    # Equal values share a score: the bucket their first member was dealt into (the value's lowest rank).
+    values = {"r_score": dealt._recency, "f_score": dealt._orders, "m_score": dealt._cents}
+    scores = dealt.select(
+        "_key", **{name: dealt[f"_nt_{name}"].min().over(group_by=value) for name, value in values.items()}
+    )
+    t = t.left_join(scores, t.customer_id == scores._key).drop("_key")
+    cell = t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string")
+    return t.mutate(rfm_cell=cell, rfm_segment=segment_expr(t, bins)).select(
+        *[c for c in original if c not in (*keys, "rfm_cell", "rfm_segment")],
+        *keys,
+        "rfm_cell",
+        "rfm_segment",
+    )
+
+
+_DIMENSIONS = (
+    ("R", "r_score", "days since the last order"),
+    ("F", "f_score", "purchase orders"),
+    ("M", "m_score", "revenue"),
+)
+
+
+def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
+    """Say which dimensions of the stored ``customer_rfm`` use fewer than ``bins`` scores, and why."""
+    cols = ", ".join(f"list(DISTINCT {c} ORDER BY {c})" for _, c, _ in _DIMENSIONS)
+    row = workspace.con.execute(f"SELECT count(*), {cols} FROM {RFM_TABLE} WHERE r_score IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return []
+    notes = []
+    from shopseg.features.build import store_measures
+
+    priced = store_measures(workspace)["prices"]
+    for (letter, _, what), used in zip(_DIMENSIONS, row[1:], strict=True):
+        if letter == "M" and not priced:
+            notes.append(
+                "M: the store has no prices (unit_price was one constant at ingest), so revenue is "
+                "unavailable and every buyer scores M = 1; read the segments on R and F."
+            )
+        elif len(used) < bins:
+            notes.append(
+                f"{letter}: {row[0]:,} buyers have too few distinct values of {what} for {bins} scores; equal "
+                f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
+                f"({', '.join(str(u) for u in used)})."
+            )
+    return notes
+
+
+def normalize_rfm(df: pd.DataFrame) -> pd.DataFrame:
+    """Sort by customer and give every engine's output the same pandas dtypes."""
+    df = df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    for col in ("days_since_last_order", "r_score", "f_score", "m_score"):
+        df[col] = pd.array(df[col], dtype="Int64")
+    df["orders"] = df["orders"].astype("int64")
+    df["last_order_at"] = pd.to_datetime(df["last_order_at"]).astype("datetime64[us]")
+    for col in ("customer_id", "rfm_cell", "rfm_segment"):
+        df[col] = df[col].astype("string").astype(object).where(df[col].notna(), None)
+    return df
