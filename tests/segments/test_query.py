@@ -78,6 +78,7 @@ def test_preview_members_overlap_diff_and_explain_agree(shop_path):
         assert q.diff("vip", q.rule("orders >= 2", "vip"))["enter"] == ["dan"]
         why = q.explain("vip", "dan")
         assert why["member"] is False and why["steps"][0] == {
+            "path": "/",
             "depth": 0,
             "condition": "orders >= 3",
             "value": 2,
