@@ -350,7 +350,8 @@ function initExperiments() {
       document.getElementById("exp-analysis-srm").textContent = res.srm.mismatch
         ? `Sample ratio MISMATCH (p ${res.srm.p_value.toFixed(4)}): do not trust these results.`
         : `Sample ratio check ok (p ${res.srm.p_value.toFixed(3)}) · intervals are 95% confidence intervals.`;
-      fillTable(document.getElementById("exp-analysis-table"), res.rows);
+      const pct = (v) => (v === null || v === undefined ? "-" : (100 * v).toFixed(1) + "%");
+      fillTable(document.getElementById("exp-analysis-table"), res.rows.map((r) => ({...r, conversion: pct(r.conversion), prob_beat_control: pct(r.prob_beat_control)})));
       box.hidden = false;
     }
   });
