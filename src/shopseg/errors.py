@@ -139,13 +139,14 @@ class Issue:
 
 
 class SegmentError(ShopsegError, ValueError):
-    """A segment definition is malformed; ``issues`` lists every problem found."""
+    """A segment definition is malformed; ``issues`` lists every problem found; ``hint`` (optional) says what to do."""
 
     status = 422
 
-    def __init__(self, message: str, issues: Sequence[Issue] = ()) -> None:
+    def __init__(self, message: str, issues: Sequence[Issue] = (), hint: str | None = None) -> None:
         super().__init__(message)
         self.issues = list(issues)
+        self.hint = hint
 
 
 class RuleTooLargeError(SegmentError):

@@ -155,9 +155,9 @@ def test_build_a_segment_typo_first_then_fix_preview_save_and_export(
     page.wait_for_url(f"{live_server}/segments/web_repeat_buyers")
     expect(page.locator("#segment-rule")).to_have_text("orders >= 3 AND revenue > 100")
     expect(page.locator("#members-info")).to_contain_text(f"{demo_store.expected['fixed_size']:,} members")
-    first = page.locator("#members tbody tr a.explain-link").first
-    member = first.inner_text()
-    first.click()
+    first = page.locator("#members tbody tr").first  # the id links to the customer page; 'explain' explains here
+    member = first.locator("a.customer-link").inner_text()
+    first.locator(".explain-link").click()
     expect(page.locator("#explain-verdict")).to_have_text(f"{member} is in web_repeat_buyers")
     page.screenshot(path=str(ARTIFACTS / "segment-saved.png"), full_page=True)
 

@@ -46,7 +46,8 @@ def error_response(
 
 def _shopseg_items(exc: ShopsegError) -> list[dict[str, Any]]:
     if isinstance(exc, SegmentError) and exc.issues:
-        return [i.as_dict() for i in exc.issues]
+        items = [i.as_dict() for i in exc.issues]
+        return items + ([{"code": "hint", "message": f"Hint: {exc.hint}"}] if exc.hint else [])
     item: dict[str, Any] = {"code": type(exc).__name__, "message": str(exc)}
     if isinstance(exc, SchemaError) and exc.column:
         item["path"] = f"/{exc.column}"

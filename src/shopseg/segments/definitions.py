@@ -175,11 +175,13 @@ class SegmentStore(SnapshotQueries):
         description: str = "",
         replace: bool = False,
         force: bool = False,
+        surface: str = "cli",
     ) -> SavedSegment:
         """Validate and save ``definition`` as ``name`` (a new version when ``replace``).
 
         A rule that can never match, or always matches (:func:`static_issues`),
-        is refused unless ``force``.
+        is refused unless ``force``; the refusal's hint names the control of
+        ``surface`` ("cli", "api" or "dashboard") that saves it anyway.
         """
         if not _NAME.fullmatch(name):
             raise InvalidParameterError(
@@ -191,8 +193,8 @@ class SegmentStore(SnapshotQueries):
         seg = self.check(definition, name)
         static = static_issues(seg, self.fields)
         if static and not force:
-            hint = "\nHint: fix the rule, or pass --force to save it anyway."
-            raise SegmentError(summarize(static, name) + hint, static)
+            hint = f"fix the rule, or {_FORCE_HINTS[surface]} to save it anyway."
+            raise SegmentError(f"{summarize(static, name)}\nHint: {hint}", static, hint=hint)
         text = render(seg)
         self._insert(name, text, description, deleted=False)
         return self.get(name)
@@ -288,6 +290,9 @@ class SegmentStore(SnapshotQueries):
             else:
                 con.unregister("_shopseg_flags")
         return sizes
+
+
+_FORCE_HINTS = {"cli": "pass --force", "api": 'send "force": true', "dashboard": "tick 'save anyway'"}
 
 
 def _references(saved: SavedSegment) -> list[str]:

@@ -189,16 +189,43 @@ class SegmentQuery:
         }
 
     def members_page(
-        self, name: str, *, page: int = 1, size: int = 50, as_of: dt.date | str | None = None
+        self,
+        name: str,
+        *,
+        page: int = 1,
+        size: int = 50,
+        as_of: dt.date | str | None = None,
+        sort: str = "customer_id",
+        desc: bool = False,
+        search: str = "",
     ) -> dict[str, Any]:
-        """One page of a saved segment's members (``page`` from 1, at most :data:`PAGE_SIZE_MAX`), by customer id."""
+        """One page of a saved segment's members (``page`` from 1, at most :data:`PAGE_SIZE_MAX`).
+
+        ``sort`` is one of :data:`MEMBER_COLUMNS` (ties broken by customer id, ``desc`` for largest
+        first); ``search`` keeps the members whose customer id contains it or whose country or
+        region starts with it, ignoring case. ``total`` counts the members that match the search,
+        ``members`` all of them.
+        """
+        columns = self._columns()
+        if sort not in columns:
+            raise InvalidParameterError(f"members: cannot sort by '{sort}'. Expected one of {columns}; got {sort!r}.")
         size = max(1, min(int(size), PAGE_SIZE_MAX))
         page = max(1, int(page))
         day = self.as_of(as_of)
+        text = search.strip().lower()[:100]
         with time_budget(self.engine, f"segment '{name}' members"):
             members = self.members(self.saved(name), day)
-            total = int(members.count().to_pandas())
-            rows = members.select(*self._columns()).order_by("customer_id").limit(size, offset=(page - 1) * size)
+            everyone = int(members.count().to_pandas())
+            if text:
+                found = members.customer_id.lower().contains(text)
+                for column in ("country", "region"):
+                    if column in columns:
+                        found = found | members[column].lower().startswith(text)
+                members = members.filter(found)
+            total = int(members.count().to_pandas()) if text else everyone
+            key = ibis.desc(sort) if desc else ibis.asc(sort)
+            order = [key] if sort == "customer_id" else [key, ibis.asc("customer_id")]
+            rows = members.select(*columns).order_by(order).limit(size, offset=(page - 1) * size)
             records = to_records(rows.to_pandas())
         pages = max(1, -(-total // size))
         return {
@@ -207,7 +234,11 @@ class SegmentQuery:
             "page": page,
             "size": size,
             "total": total,
+            "members": everyone,
             "pages": pages,
+            "sort": sort,
+            "desc": desc,
+            "search": text,
             "rows": records,
         }
 

@@ -21,11 +21,12 @@ from importlib import resources
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-from shopseg.web import endpoints, pages
+from shopseg.web import actions, endpoints, pages
 
 __all__ = ["dashboard_routers", "plotly_js", "static_router"]
 
 _STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css", "favicon.svg": "image/svg+xml"}
+
 
 static_router = APIRouter(include_in_schema=False)
 
@@ -62,4 +63,4 @@ def _favicon() -> Response:
 
 def dashboard_routers() -> list[APIRouter]:
     """The routers to pass as ``create_app(..., routers=...)``: JSON endpoints, pages, static files."""
-    return [endpoints.router, pages.router, static_router]
+    return [endpoints.router, actions.router, pages.router, static_router]

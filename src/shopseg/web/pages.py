@@ -30,7 +30,9 @@ from shopseg.errors import AuthenticationError, NotFound
 from shopseg.web import charts, queries
 from shopseg.web.auth import COOKIE, end_session, has_role, principal_of, start_session
 from shopseg.web.cache import aggregate
+from shopseg.web.catalogue import SYNTAX, field_groups, promotions_clusters, promotions_rfm
 from shopseg.web.context import cached, session
+from shopseg.web.customer import customer_view, unknown_customer
 from shopseg.web.security import PAGE_CSP, check_same_origin, safe_next
 
 __all__ = ["router", "NAV"]
@@ -158,19 +160,32 @@ def rfm_page(request: Request) -> Response:
     with session(request) as s:
         grid, table = queries.rfm_grid(s.workspace), queries.rfm_segments(s.workspace)
     fig = charts.rfm_heatmap(grid) if grid is not None and not grid.empty else None
-    return _render(request, "rfm.html.j2", fig=fig, segments=table)
+    names = list(table["segment"]) if table is not None else []
+    return _render(request, "rfm.html.j2", fig=fig, segments=table, promotions=promotions_rfm(names))
 
 
 @router.get("/segments/new")
-def builder_page(request: Request, rule: str = "") -> Response:
+def builder_page(
+    request: Request, rule: str = "", name: str = "", description: str = "", edit: bool = False
+) -> Response:
+    """The builder; ``rule``/``name``/``description`` prefill it (duplicate, promote), ``edit`` saves a new version."""
     who = principal_of(request)
     if who is not None and not has_role(who.role, "marketer"):
         return _render(request, "forbidden.html.j2", status=403, needed="marketer")
-    fields: list[Any] = []
+    groups: list[Any] = []
     if who is not None:
         with session(request) as s:
-            fields = [f for f in s.store.fields if f.available][:60]
-    return _render(request, "builder.html.j2", rule=rule, fields=fields)
+            groups = field_groups(s.store.fields)
+    return _render(
+        request,
+        "builder.html.j2",
+        rule=rule,
+        name=name[:64],
+        description=description[:2000],
+        edit=edit,
+        groups=groups,
+        syntax=SYNTAX,
+    )
 
 
 @router.get("/segments/{name}")
@@ -187,7 +202,24 @@ def segment_page(request: Request, name: str) -> Response:
         except NotFound:
             history = None
     fig = charts.history_chart(history) if history is not None and not history.empty else None
-    return _render(request, "segment.html.j2", saved=saved, history=history, fig=fig)
+    trend = None
+    if history is not None and len(history) >= 2:
+        last, before = history.iloc[-1], history.iloc[-2]
+        trend = {"change": int(last["size"] - before["size"]), "since": before["as_of"], "as_of": last["as_of"]}
+    return _render(request, "segment.html.j2", saved=saved, history=history, fig=fig, trend=trend)
+
+
+@router.get("/customers/{customer_id}")
+def customer_page(request: Request, customer_id: str) -> Response:
+    """One customer: profile, orders and events, segments with entries and exits, predictions, next action."""
+    if not _logged_in(request):
+        return _render(request, "customer.html.j2")
+    with session(request) as s:
+        missing = unknown_customer(s.workspace, customer_id)
+        if missing:
+            return _render(request, "missing.html.j2", status=404, message=missing)
+        view = customer_view(s.workspace, s.store, customer_id)
+    return _render(request, "customer.html.j2", c=view)
 
 
 @router.get("/clusters")
@@ -198,7 +230,9 @@ def clusters_page(request: Request) -> Response:
         profiles = queries.cluster_profiles(s.workspace)
     fig = charts.cluster_bars(profiles) if profiles is not None else None
     plain = [c for c in (profiles.columns if profiles is not None else []) if not c.endswith("_z")]
-    return _render(request, "clusters.html.j2", profiles=profiles, columns=plain, fig=fig)
+    return _render(
+        request, "clusters.html.j2", profiles=profiles, columns=plain, fig=fig, promotions=promotions_clusters(profiles)
+    )
 
 
 @router.get("/predictions")
@@ -248,7 +282,18 @@ def experiments_page(request: Request) -> Response:
                     title="revenue per customer lift",
                 ),
             }
-    return _render(request, "experiments.html.j2", results=results, figs=figs)
+    with session(request) as s:
+        saved = [x.name for x in s.store.list()]
+        defined = [{"name": e.name, "segment": e.segment, "split": e.split.render()} for e in _experiments(s.workspace)]
+    return _render(request, "experiments.html.j2", results=results, figs=figs, segments=saved, defined=defined)
+
+
+def _experiments(ws: Any) -> list[Any]:
+    try:
+        from shopseg.experiments.records import EXPERIMENTS_TABLE, list_experiments
+    except ImportError:  # the experiments module is not part of this install
+        return []
+    return list_experiments(ws) if ws.has_table(EXPERIMENTS_TABLE) else []
 
 
 @router.get("/events")

@@ -32,6 +32,8 @@ __all__ = [
     "latest_events",
     "experiment_results",
     "backtest_groups",
+    "lift_rows",
+    "assigned",
 ]
 
 
@@ -130,6 +132,8 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
         return None
     out = []
     for exp in list_experiments(workspace):
+        if not assigned(workspace, exp.name):  # created, not started yet: listed on the page, no results
+            continue
         rep = analyze_experiment(workspace, exp.name, n_boot=n_boot, by_segment=False)
         out.append(
             {
@@ -137,13 +141,25 @@ def experiment_results(workspace: Workspace, *, n_boot: int = 200) -> list[dict[
                 "segment": exp.segment,
                 "control": rep.control,
                 "srm": rep.srm,
-                "rows": _lift_rows(rep.table),
+                "rows": lift_rows(rep.table),
             }
         )
     return out or None
 
 
-def _lift_rows(table: pd.DataFrame) -> pd.DataFrame:
+def assigned(workspace: Workspace, name: str) -> int:
+    """How many customers experiment ``name`` has assigned (0 before it is started)."""
+    from shopseg.experiments.records import ASSIGNMENTS_TABLE
+
+    if not workspace.has_table(ASSIGNMENTS_TABLE):
+        return 0
+    row = workspace.con.execute(f'SELECT count(*) FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ?', [name]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def lift_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The overall rows of an experiment report with lifts and their interval ends as plain columns."""
+
     def ci(col: str, i: int) -> pd.Series:
         if col not in table:
             return pd.Series([None] * len(table), index=table.index, dtype=object)

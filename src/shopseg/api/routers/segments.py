@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from shopseg.api.cookie_auth import is_cookie_borne
@@ -115,10 +115,13 @@ def _save(
 ) -> SegmentOut:
     """The one save path of every surface: validate once, save, snapshot, tell the live engine."""
     with _query(state) as q:
+        surface = "dashboard" if is_cookie_borne(request) else "api"
         try:
-            saved = q.store.create(name, body.rule, description=body.description, replace=replace, force=body.force)
+            saved = q.store.create(
+                name, body.rule, description=body.description, replace=replace, force=body.force, surface=surface
+            )
         except SegmentExistsError as exc:
-            raise exc.on("dashboard" if is_cookie_borne(request) else "api") from None
+            raise exc.on(surface) from None
         if state.workspace.meta("features_as_of") is not None:
             q.store.refresh(q.engine)  # the new size shows at once (overview, `segment list`)
         state.segments_changed()
@@ -197,10 +200,24 @@ def preview_segment(body: PreviewIn, _: Viewer, state: State) -> dict[str, Any]:
 
 
 @router.get("/segments/{name}/customers")
-def segment_customers(name: str, _: Viewer, state: State, page: int = 1, size: int = 50) -> dict[str, Any]:
-    """One page of a saved segment's members on the stored features (at most 200 a page), by customer id."""
-    with _query(state) as q:
-        return q.members_page(name, page=page, size=size)
+def segment_customers(
+    name: str,
+    _: Viewer,
+    state: State,
+    page: int = 1,
+    size: int = 50,
+    sort: str = "customer_id",
+    desc: bool = False,
+    q: str = Query(default="", max_length=100),
+) -> dict[str, Any]:
+    """One page of a saved segment's members on the stored features (at most 200 a page).
+
+    ``sort``: a member column (``customer_id``, ``orders``, ``revenue``, ``last_order_at``, ``country``,
+    ``region``), largest first with ``desc``; ``q``: keep members whose id contains it or whose country or
+    region starts with it (case-insensitive).
+    """
+    with _query(state) as query:
+        return query.members_page(name, page=page, size=size, sort=sort, desc=desc, search=q)
 
 
 @router.get("/segments/{name}/explain/{customer_id}")
