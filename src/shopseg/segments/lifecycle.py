@@ -9,14 +9,12 @@ inter-purchase distribution. Three thresholds, in days, are derived from it
 engine) unless given explicitly:
 
 - ``new_days`` = 50th percentile of the gaps (a typical time to come back);
-- ``active_days`` = 90th percentile of the gaps (nine repeat purchases in ten
-  come sooner);
+- ``active_days`` = 90th percentile of the gaps (nine in ten come sooner);
 - ``lapsed_days`` = 2 x ``active_days``.
 
-With ``since_last`` the days from the last purchase day to the as-of date,
-``since_first`` the days since the first one and ``previous_gap`` the gap
-that ended with the last purchase day, each customer gets the first stage
-that applies:
+With ``since_last`` the days from the last purchase day to the as-of date, ``since_first``
+the days since the first one and ``previous_gap`` the gap that ended with the last purchase
+day, each customer gets the first stage that applies:
 
 ============  ==========================================================
 prospect      known customer without any purchase

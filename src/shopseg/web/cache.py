@@ -339,12 +339,8 @@ def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[
 
 
 def preload() -> None:
-    """Import, in the calling thread, what the warm-up thread and request threads would both import lazily.
-
-    Two threads importing one package for the first time can deadlock on CPython's per-module import locks
-    (``_DeadlockError``; seen with plotly's lazy import of narwhals while the warm-up imported the backtest's
-    models), so the warm-up is started only after these imports are done once.
-    """
+    """Import here what the warm-up and request threads import lazily: two threads importing one package
+    for the first time can deadlock on CPython's module locks (``_DeadlockError``, seen with plotly's narwhals)."""
     import plotly.graph_objects as go
 
     import shopseg.engine
