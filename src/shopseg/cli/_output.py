@@ -93,12 +93,11 @@ def is_json(ctx: typer.Context | None = None) -> bool:
 def jsonable(value: Any) -> Any:
     """``value`` with numpy/pandas scalars, dates, paths, decimals and NaN turned into plain JSON values.
 
-        Examples
-        --------
-        >>> import dataclasses
-    import datetime as dt
-        >>> jsonable({"as_of": dt.date(2025, 1, 31), "share": float("nan"), "ids": ("a", 1)})
-        {'as_of': '2025-01-31', 'share': None, 'ids': ['a', 1]}
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> jsonable({"as_of": dt.date(2025, 1, 31), "share": float("nan"), "ids": ("a", 1)})
+    {'as_of': '2025-01-31', 'share': None, 'ids': ['a', 1]}
     """
     if value is None or isinstance(value, bool | str | int):
         return value
