@@ -31,6 +31,7 @@ from shopseg.rules.fields import Field
 from shopseg.rules.nodes import And, Between, Compare, Contains, In, IsNull, Not, Or, RelDate, Segment
 from shopseg.segments.definitions import SegmentStore
 from shopseg.segments.lifecycle import build_lifecycle
+from shopseg.segments.query import SegmentQuery
 from shopseg.segments.rfm_map import build_rfm
 from shopseg.workspace import Workspace
 
@@ -68,8 +69,7 @@ class World:
         return [r[0].item() if hasattr(r[0], "item") else r[0] for r in rows]
 
     def batch(self, rule: Any) -> set[str]:
-        flags = self.store.frame(self.engine, Segment(rule), self.day)
-        return set(flags.loc[flags["member"].fillna(False).astype(bool), "customer_id"].astype(str))
+        return set(SegmentQuery(self.store, self.engine).member_ids(Segment(rule), self.day))
 
     def live(self, rule: Any) -> set[str]:
         evaluator = LiveEvaluator({"rule": Segment(rule)}, self.fields)
