@@ -247,3 +247,34 @@ def test_cors_preflight_and_headers_for_browsers(client: TestClient, write_key: 
     r = client.post("/v1/t", headers={**basic(write_key), "Origin": "https://shop.example"}, json=track("X", "m"))
     assert r.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-origin" not in client.get("/api/v1/health").headers  # the API stays same-origin
+
+
+def test_cors_preflight_allows_the_retry_header_of_analytics_js(client: TestClient, write_key: str) -> None:  # type: ignore[no-untyped-def]
+    """analytics.js re-sends a call with ``X-Retry-Count``: its preflight must be allowed, or no retry arrives."""
+    asked = "authorization,x-retry-count"
+    pre = client.options(
+        "/v1/t",
+        headers={
+            "Origin": "http://shop.test",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": asked,
+        },
+    )
+    assert pre.status_code == 204
+    allowed = {h.strip().lower() for h in pre.headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "x-retry-count", "content-type"} <= allowed
+    headers = {**basic(write_key), "X-Retry-Count": "1", "Content-Type": "text/plain"}
+    assert client.post("/v1/t", headers=headers, content=json.dumps(track("X", "m-retry"))).status_code == 200
+
+
+def test_analytics_js_metrics_are_acknowledged_and_not_stored(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    """``POST /v1/m``: analytics.js's usage counters, sent without a write key; 200, and no event is made."""
+    series = {"series": [{"type": "Counter", "metric": "analytics_js.invoke", "value": 1, "tags": {"track": ""}}]}
+    r = client.post(
+        "/v1/m", headers={"Content-Type": "text/plain", "Origin": "http://shop.test"}, content=json.dumps(series)
+    )
+    assert r.status_code == 200 and r.json() == {"success": True}
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert rows(app, "SELECT count(*) FROM events") == [(0,)]
+    bad = client.post("/v1/m", content=b"[1]")
+    assert bad.status_code == 400 and "expected a JSON object" in bad.json()["error"]

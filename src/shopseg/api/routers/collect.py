@@ -2,7 +2,7 @@
 
 ``POST /v1/identify``, ``/v1/track``, ``/v1/page``, ``/v1/screen``, ``/v1/group``, ``/v1/alias``, ``/v1/batch``
 (also ``/v1/import``), and analytics.js's short paths ``/v1/i``, ``/v1/t``, ``/v1/p``, ``/v1/s``, ``/v1/g``,
-``/v1/a``, ``/v1/b``. As the spec:
+``/v1/a``, ``/v1/b``; ``/v1/m`` takes analytics.js's own usage counters (acknowledged, not stored). As the spec:
 
 - the write key comes as HTTP Basic (the key as user name, no password) or as ``writeKey`` in the body; a
   shopseg ``write`` key (``shopseg keys create storefront --role write``), or a marketer or admin key;
@@ -12,8 +12,9 @@
   durability as ``POST /api/v1/events``); a re-sent ``messageId`` is acknowledged and stored once.
 
 Mapping: :mod:`shopseg.collect.segment_spec`. Browsers: :class:`CollectCorsMiddleware` answers the CORS
-preflight of ``/v1/`` paths and lets any origin read the answers (no cookies are involved: the write key
-is the credential, and it is public by design).
+preflight of ``/v1/`` paths (allowing the headers a tracking SDK asks for, such as analytics.js's
+``Authorization`` and, on a retry, ``X-Retry-Count``) and lets any origin read the answers (no cookies are
+involved: the write key is the credential, and it is public by design).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 import zlib
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from shopseg._logging import get_logger
 from shopseg.api.deps import AppState, get_state
 from shopseg.api.keys import WRITE_ROLE, ApiKey, role_allows
 from shopseg.collect.materialize import load_identities
@@ -40,7 +43,7 @@ from shopseg.errors import (
     UnsupportedOperationError,
 )
 
-__all__ = ["router", "CollectCorsMiddleware", "CALLS", "CALL_BYTES", "BATCH_BYTES"]
+__all__ = ["router", "CollectCorsMiddleware", "allowed_headers", "CALLS", "CALL_BYTES", "BATCH_BYTES"]
 
 CALLS = {
     "identify": "identify",
@@ -63,6 +66,7 @@ CALL_BYTES = 32 * 1024
 BATCH_BYTES = 500 * 1024
 
 router = APIRouter(tags=["collect"])
+log = get_logger("shopseg.api")
 
 
 def _inflate(raw: bytes, limit: int) -> bytes:
@@ -146,6 +150,20 @@ def _identities(state: AppState) -> dict[str, str]:
     return live.identities
 
 
+@router.post("/v1/m", responses={200: {"content": {"application/json": {"example": {"success": True}}}}})
+async def metrics(request: Request) -> JSONResponse:
+    """analytics.js's own usage counters (``{"series": [...]}``, sent without a write key): acknowledged, not kept.
+
+    analytics.js posts them to ``<apiHost>/m``; answering 200 keeps its console and its retry logic quiet.
+    """
+    body = _body(await request.body(), request.headers.get("content-encoding", ""), CALL_BYTES)
+    series = body.get("series")
+    if not isinstance(series, list):
+        raise BadRequestError(f"/v1/m: expected 'series', a list of metrics; got {type(series).__name__}.")
+    log.debug("collect: %d analytics.js metrics acknowledged (not stored)", len(series))
+    return JSONResponse({"success": True})
+
+
 @router.post("/v1/{call}", responses={200: {"content": {"application/json": {"example": {"success": True}}}}})
 async def collect(call: str, request: Request) -> JSONResponse:
     """One Segment call, or a batch (``{"batch": [...], "sentAt": ...}``); 200 once durably stored."""
@@ -171,14 +189,35 @@ async def collect(call: str, request: Request) -> JSONResponse:
     return JSONResponse({"success": True})
 
 
+_ALLOW_HEADERS = (b"Content-Type", b"Content-Encoding", b"Authorization", b"X-Retry-Count", b"X-API-Key")
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
+
+
+def allowed_headers(requested: bytes) -> bytes:
+    """The preflight's ``Access-Control-Allow-Headers``: the SDKs' headers plus every well-formed name asked for.
+
+    Any origin may send any request header here (no cookies, the write key is public), so what a client asks
+    for is allowed: a tracking SDK's next version adding a header keeps working.
+
+    >>> allowed_headers(b"authorization,x-retry-count, AnonymousId")
+    b'Content-Type, Content-Encoding, Authorization, X-Retry-Count, X-API-Key, AnonymousId'
+    >>> allowed_headers(b"bad header")
+    b'Content-Type, Content-Encoding, Authorization, X-Retry-Count, X-API-Key'
+    """
+    known = {h.lower() for h in _ALLOW_HEADERS}
+    asked = [h.strip() for h in requested[:2048].split(b",")]
+    extra = [h for h in dict.fromkeys(asked) if _TOKEN.fullmatch(h) and h.lower() not in known]
+    return b", ".join([*_ALLOW_HEADERS, *extra])
+
+
 class CollectCorsMiddleware:
     """CORS for the ``/v1/`` collection paths only: a preflight answers 204, every answer may be read by any origin."""
 
     _ALLOW = [
         (b"access-control-allow-origin", b"*"),
         (b"access-control-allow-methods", b"POST, OPTIONS"),
-        (b"access-control-allow-headers", b"Content-Type, Content-Encoding, Authorization"),
         (b"access-control-max-age", b"86400"),
+        (b"vary", b"Access-Control-Request-Headers"),
     ]
 
     def __init__(self, app: Any) -> None:
@@ -189,9 +228,9 @@ class CollectCorsMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
-            await send(
-                {"type": "http.response.start", "status": 204, "headers": [*self._ALLOW, (b"content-length", b"0")]}
-            )
+            requested = dict(scope["headers"]).get(b"access-control-request-headers", b"")
+            headers = [*self._ALLOW, (b"access-control-allow-headers", allowed_headers(requested))]
+            await send({"type": "http.response.start", "status": 204, "headers": [*headers, (b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})
             return
 
