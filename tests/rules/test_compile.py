@@ -207,7 +207,9 @@ def test_whole_numbers_against_integer_fields_compile_to_integer_literals(shop):
     engine = get_engine(shop, "duckdb")
     sql = engine.to_sql(segment_members(engine, parse_segment("orders >= 3 AND spent > 35"), as_of=AS_OF))
     assert re.search(r'"orders" >= 3(?![.\d])', sql), sql  # integer column: no cast of every row to double
-    assert re.search(r'"revenue" > 35\.0', sql), sql  # float column keeps a float literal
+    assert re.search(r'"revenue" > (35\.0|CAST\(\'35\.0\' AS DOUBLE\))', sql), (
+        sql
+    )  # a float literal (Ibis may spell it as a cast of the literal)
     # a fractional threshold on an integer column is still compared as a number
     for text, expected in [
         ("orders > 2.5", ["ann", "cat"]),
