@@ -140,7 +140,13 @@ def overview_page(request: Request) -> Response:
     with session(request) as s:
         data = queries.overview(s.workspace, totals, saved)
     figs = {
-        "monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")
+        "monthly": charts.bar_chart(
+            list(data["monthly"]["month"]),
+            list(data["monthly"]["revenue"]),
+            title="Revenue by month",
+            x_title="Month",
+            y_title="Revenue",
+        )
     }
     if data["rfm"] is not None:
         figs["rfm"] = charts.share_chart(data["rfm"])
