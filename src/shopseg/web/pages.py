@@ -71,8 +71,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         if COOKIE in request.cookies:  # an ended, expired or revoked session: drop the stale cookie
             resp.delete_cookie(COOKIE, path="/")
         return resp
-    with session(request) as s:  # money on every page is in the store's currency
-        currency = cached(s, "currency", lambda: page_currency(s.workspace), tables=_CURRENCY_TABLES)
+    currency = _currency(request)  # money on every page is in the store's currency
     html = _env.get_template(template).render(
         request=request,
         currency=currency,
@@ -83,6 +82,11 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         **context,
     )
     return _html(html, status)
+
+
+def _currency(request: Request) -> str | None:
+    with session(request) as s:
+        return cached(s, "currency", lambda: page_currency(s.workspace), tables=_CURRENCY_TABLES)
 
 
 def _logged_in(request: Request) -> bool:
@@ -145,7 +149,7 @@ def overview_page(request: Request) -> Response:
             list(data["monthly"]["revenue"]),
             title="Revenue by month",
             x_title="Month",
-            y_title="Revenue",
+            y_title=f"Revenue ({_currency(request) or 'store currency'})",
         )
     }
     if data["rfm"] is not None:
