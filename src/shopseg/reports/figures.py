@@ -30,10 +30,13 @@ __all__ = [
 _BLUE, _GOLD, _TEAL, _RED, _GREY = "#486581", "#f0b429", "#2cb1bc", "#d64545", "#9fb3c8"
 
 
-def _layout(fig: go.Figure, height: int = 340, **layout: Any) -> go.Figure:
+def _layout(fig: go.Figure, height: int = 340, title: str = "", **layout: Any) -> go.Figure:
+    if title:
+        layout["title"] = {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}}
     fig.update_layout(
         height=height,
-        margin={"l": 55, "r": 20, "t": 30, "b": 70},
+        separators=".,",
+        margin={"l": 55, "r": 20, "t": 60 if title else 30, "b": 70},
         template="plotly_white",
         legend={"orientation": "h", "y": 1.12},
         **layout,
@@ -41,9 +44,12 @@ def _layout(fig: go.Figure, height: int = 340, **layout: Any) -> go.Figure:
     return fig
 
 
-def bar_chart(x: list[Any], y: list[Any], *, y_title: str = "", color: str = _BLUE) -> go.Figure:
+def bar_chart(
+    x: list[Any], y: list[Any], *, y_title: str = "", color: str = _BLUE, title: str = "", x_title: str = ""
+) -> go.Figure:
     """One bar series."""
-    return _layout(go.Figure(go.Bar(x=[str(v) for v in x], y=y, marker_color=color)), yaxis_title=y_title)
+    fig = go.Figure(go.Bar(x=[str(v) for v in x], y=y, marker_color=color))
+    return _layout(fig, title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis_tickformat=",")
 
 
 def share_chart(df: pd.DataFrame, label: str = "segment") -> go.Figure:
@@ -51,7 +57,7 @@ def share_chart(df: pd.DataFrame, label: str = "segment") -> go.Figure:
     fig = go.Figure()
     fig.add_bar(x=df[label], y=df["share"] * 100, name="% of customers", marker_color=_BLUE)
     fig.add_bar(x=df[label], y=df["revenue_share"].fillna(0) * 100, name="% of revenue", marker_color=_GOLD)
-    return _layout(fig, barmode="group", yaxis_title="%")
+    return _layout(fig, barmode="group", yaxis_title="Share (%)", title="Share of customers and of revenue")
 
 
 def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
@@ -73,9 +79,23 @@ def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
             texttemplate="%{text}",
             customdata=custom,
             hovertemplate="%{y} %{x}: %{z} customers<br>%{customdata[0]}<br>mean revenue %{customdata[1]:,.2f}<extra></extra>",
+            colorbar={"title": {"text": "Customers"}},
         )
     )
-    return _layout(fig, height=420, xaxis_title="frequency score", yaxis_title="recency score")
+    fig.data[0].text = [
+        [
+            f"{int(n):,}<br>{s}" if isinstance(s, str) and int(n) else f"{int(n):,}"
+            for n, s in zip(zrow, srow, strict=True)
+        ]
+        for zrow, srow in zip(z.values, seg.values, strict=True)
+    ]
+    return _layout(
+        fig,
+        height=440,
+        title="Customers by recency and frequency score",
+        xaxis_title="Frequency score (F1 fewest orders, F5 most)",
+        yaxis_title="Recency score (R1 longest ago, R5 latest)",
+    )
 
 
 def history_chart(history: pd.DataFrame) -> go.Figure:
@@ -85,7 +105,13 @@ def history_chart(history: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=x, y=history["size"], name="members", mode="lines+markers", line={"color": _BLUE})
     fig.add_bar(x=x, y=history["entered"], name="entered", marker_color=_TEAL)
     fig.add_bar(x=x, y=-history["left"], name="left", marker_color=_RED)
-    return _layout(fig, barmode="relative", yaxis_title="customers", xaxis={"type": "category", "title": "snapshot"})
+    return _layout(
+        fig,
+        title="Members per snapshot, with entries and exits",
+        barmode="relative",
+        yaxis_title="Customers",
+        xaxis={"type": "category", "title": "Snapshot date"},
+    )
 
 
 def cluster_bars(profiles: pd.DataFrame) -> go.Figure:
@@ -96,15 +122,31 @@ def cluster_bars(profiles: pd.DataFrame) -> go.Figure:
         fig.add_bar(
             x=[c[:-2] for c in zcols], y=[row[c] for c in zcols], name=f"{row['cluster']}: {row['cluster_name']}"
         )
-    return _layout(fig, height=420, barmode="group", yaxis_title="z-score vs all customers")
+    fig.update_xaxes(ticktext=[c[:-2].replace("_", " ") for c in zcols], tickvals=[c[:-2] for c in zcols])
+    return _layout(
+        fig,
+        height=440,
+        title="How each cluster differs from all customers",
+        barmode="group",
+        xaxis_title="Feature",
+        yaxis_title="Standard deviations from the mean",
+    )
 
 
 def clv_histogram(hist: pd.DataFrame) -> go.Figure:
     """Buyers per CLV bin (log-spaced bins)."""
-    labels = [f"{lo:,.0f}-{hi:,.0f}" for lo, hi in zip(hist["low"], hist["high"], strict=True)]
+    labels = [f"{_edge(lo)} to {_edge(hi)}" for lo, hi in zip(hist["low"], hist["high"], strict=True)]
     return _layout(
-        go.Figure(go.Bar(x=labels, y=hist["customers"], marker_color=_BLUE)), xaxis_title="CLV", yaxis_title="buyers"
+        go.Figure(go.Bar(x=labels, y=hist["customers"], marker_color=_BLUE)),
+        title="Buyers by predicted customer lifetime value",
+        xaxis_title="Predicted CLV (bins on a log scale)",
+        yaxis_title="Buyers",
     )
+
+
+def _edge(value: float) -> str:
+    """A bin edge a reader can tell from its neighbours: cents below 10, whole units above."""
+    return f"{value:,.2f}" if value < 10 else f"{value:,.0f}"
 
 
 def risk_bands(risk: pd.DataFrame) -> go.Figure:
@@ -119,7 +161,7 @@ def risk_bands(risk: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x}: %{y} buyers, CLV %{customdata:,.0f}<extra></extra>",
         )
     )
-    return _layout(fig, yaxis_title="buyers")
+    return _layout(fig, title="Buyers by churn risk band", xaxis_title="Churn risk band", yaxis_title="Buyers")
 
 
 def calibration_chart(groups: pd.DataFrame) -> go.Figure:
@@ -135,12 +177,23 @@ def calibration_chart(groups: pd.DataFrame) -> go.Figure:
         fig.add_scatter(
             x=groups["group"], y=groups["naive_mean"], name="naive", mode="lines", line={"color": _GREY, "dash": "dot"}
         )
-    return _layout(fig, xaxis_title="repeat purchase days in calibration", yaxis_title="mean holdout purchases")
+    return _layout(
+        fig,
+        title="Backtest: actual and predicted purchases in the holdout",
+        xaxis_title="Repeat purchase days in calibration",
+        yaxis_title="Mean purchases in the holdout",
+    )
 
 
 def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> go.Figure:
     """Regions x categories coloured by ``value`` (revenue index: 1 = as in the whole store)."""
     z = df.pivot_table(index="region", columns="category", values=value)
+    if (
+        "revenue" in df
+    ):  # largest region at the top (plotly draws the first row at the bottom), categories from the left
+        by_region = df.groupby("region")["revenue"].sum().sort_values()
+        by_category = df.groupby("category")["revenue"].sum().sort_values(ascending=False)
+        z = z.reindex(index=list(by_region.index), columns=list(by_category.index))
     fig = go.Figure(
         go.Heatmap(
             z=z.values,
@@ -148,10 +201,11 @@ def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> g
             y=list(z.index),
             colorscale="RdBu",
             zmid=1.0 if value == "revenue_index" else None,
-            hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>",
+            hovertemplate="%{y} · %{x}: %{z:,.2f}<extra></extra>",
+            colorbar={"title": {"text": value.replace("_", " ").capitalize()}},
         )
     )
-    return _layout(fig, height=max(360, 18 * len(z.index) + 120))
+    return _layout(fig, height=max(360, 18 * len(z.index) + 120), xaxis_title="Product category", yaxis_title="Region")
 
 
 def region_trend(df: pd.DataFrame, top: int = 8) -> go.Figure:
@@ -161,7 +215,9 @@ def region_trend(df: pd.DataFrame, top: int = 8) -> go.Figure:
     for region in best:
         part = df[df["region"] == region].sort_values("period")
         fig.add_scatter(x=[str(p) for p in part["period"]], y=part["revenue"], name=str(region), mode="lines+markers")
-    return _layout(fig, height=360, yaxis_title="revenue")
+    return _layout(
+        fig, height=380, title="Revenue per quarter, top regions", xaxis_title="Quarter", yaxis_title="Revenue"
+    )
 
 
 def lift_chart(
@@ -189,4 +245,4 @@ def lift_chart(
         )
     )
     fig.add_hline(y=0, line_dash="dot", line_color=_GREY)
-    return _layout(fig, height=300, yaxis_title=title)
+    return _layout(fig, height=320, title=title.capitalize(), xaxis_title="Group", yaxis_title="Lift against control")

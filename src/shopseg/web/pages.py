@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from shopseg.api.deps import get_state
@@ -34,6 +33,8 @@ from shopseg.web.catalogue import SYNTAX, field_groups, promotions_clusters, pro
 from shopseg.web.context import cached, session
 from shopseg.web.customer import customer_view, unknown_customer
 from shopseg.web.security import PAGE_CSP, check_same_origin, safe_next
+from shopseg.web.templating import churn_bands, describe_clusters, page_currency
+from shopseg.web.templating import env as _env
 
 __all__ = ["router", "NAV"]
 
@@ -41,6 +42,7 @@ router = APIRouter(include_in_schema=False)
 
 NAV = [
     ("/", "Overview"),
+    ("/segments", "Segments"),
     ("/rfm", "RFM"),
     ("/segments/new", "Segment builder"),
     ("/clusters", "Clusters"),
@@ -52,13 +54,7 @@ NAV = [
 
 _EXPERIMENT_TABLES = ("experiments", "experiment_assignments", "orders", "order_lines", "customers")
 
-_env = Environment(
-    loader=PackageLoader("shopseg.web", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
-)
-_env.globals["zip"] = zip
-_env.filters["num"] = lambda v, d=0: "-" if v is None or v != v else f"{v:,.{d}f}"
-_env.filters["pct"] = lambda v: "-" if v is None or v != v else f"{100 * float(v):.1f}%"
+_CURRENCY_TABLES = ("orders",)
 
 
 def _html(html: str, status: int = 200) -> HTMLResponse:
@@ -75,8 +71,10 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         if COOKIE in request.cookies:  # an ended, expired or revoked session: drop the stale cookie
             resp.delete_cookie(COOKIE, path="/")
         return resp
+    currency = _currency(request)  # money on every page is in the store's currency
     html = _env.get_template(template).render(
         request=request,
+        currency=currency,
         nav=NAV,
         path=request.url.path,
         role=who.role,
@@ -84,6 +82,11 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         **context,
     )
     return _html(html, status)
+
+
+def _currency(request: Request) -> str | None:
+    with session(request) as s:
+        return cached(s, "currency", lambda: page_currency(s.workspace), tables=_CURRENCY_TABLES)
 
 
 def _logged_in(request: Request) -> bool:
@@ -141,7 +144,13 @@ def overview_page(request: Request) -> Response:
     with session(request) as s:
         data = queries.overview(s.workspace, totals, saved)
     figs = {
-        "monthly": charts.bar_chart(list(data["monthly"]["month"]), list(data["monthly"]["revenue"]), y_title="revenue")
+        "monthly": charts.bar_chart(
+            list(data["monthly"]["month"]),
+            list(data["monthly"]["revenue"]),
+            title="Revenue by month",
+            x_title="Month",
+            y_title=f"Revenue ({_currency(request) or 'store currency'})",
+        )
     }
     if data["rfm"] is not None:
         figs["rfm"] = charts.share_chart(data["rfm"])
@@ -162,6 +171,15 @@ def rfm_page(request: Request) -> Response:
     fig = charts.rfm_heatmap(grid) if grid is not None and not grid.empty else None
     names = list(table["segment"]) if table is not None else []
     return _render(request, "rfm.html.j2", fig=fig, segments=table, promotions=promotions_rfm(names))
+
+
+@router.get("/segments")
+def segments_page(request: Request) -> Response:
+    """Saved segments: rule, version, members and revenue share on the latest snapshot."""
+    if not _logged_in(request):
+        return _render(request, "segments.html.j2")
+    saved = aggregate(get_state(request), "segment_sizes")
+    return _render(request, "segments.html.j2", saved=saved)
 
 
 @router.get("/segments/new")
@@ -231,7 +249,13 @@ def clusters_page(request: Request) -> Response:
     fig = charts.cluster_bars(profiles) if profiles is not None else None
     plain = [c for c in (profiles.columns if profiles is not None else []) if not c.endswith("_z")]
     return _render(
-        request, "clusters.html.j2", profiles=profiles, columns=plain, fig=fig, promotions=promotions_clusters(profiles)
+        request,
+        "clusters.html.j2",
+        profiles=profiles,
+        columns=plain,
+        fig=fig,
+        words=describe_clusters(profiles),
+        promotions=promotions_clusters(profiles),
     )
 
 
@@ -246,7 +270,7 @@ def predictions_page(request: Request) -> Response:
         figs = {"clv": charts.clv_histogram(summary["clv_hist"]), "risk": charts.risk_bands(summary["risk"])}
         if backtest is not None and backtest.get("groups") is not None:
             figs["calibration"] = charts.calibration_chart(backtest["groups"])
-    return _render(request, "predictions.html.j2", summary=summary, figs=figs, backtest=backtest)
+    return _render(request, "predictions.html.j2", summary=summary, figs=figs, backtest=backtest, bands=churn_bands())
 
 
 @router.get("/regions")

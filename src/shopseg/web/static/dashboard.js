@@ -23,7 +23,7 @@ async function call(method, url, body) {
 function drawCharts() {
   document.querySelectorAll(".chart[data-figure]").forEach((el) => {
     const fig = JSON.parse(el.dataset.figure);
-    Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true}).then(() => el.classList.add("drawn"));
+    Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true, displayModeBar: "hover"}).then(() => el.classList.add("drawn"));
   });
 }
 
