@@ -20,7 +20,7 @@ import pandas as pd
 from shopseg.errors import ConvergenceWarning, SchemaError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv._purchase import PurchaseModel
-from shopseg.models.clv._summary import compress
+from shopseg.models.clv._summary import compress, unique_rows
 from shopseg.models.clv.predictive import scan_counts, value_interval
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, make_purchase_model
 
@@ -54,25 +54,34 @@ class PurchaseFit:
     model: str = DEFAULT_PURCHASE_MODEL
 
 
-def fit_purchases(summary: pd.DataFrame, model: str = DEFAULT_PURCHASE_MODEL, penalizer: float = 0.0) -> PurchaseFit:
-    """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value)."""
+def fit_purchases(
+    summary: pd.DataFrame,
+    model: str = DEFAULT_PURCHASE_MODEL,
+    penalizer: float = 0.0,
+    weights: np.ndarray | None = None,
+) -> PurchaseFit:
+    """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value).
+
+    ``weights`` counts each row as that many customers (a bootstrap's resample counts on distinct rows).
+    """
     reasons: list[str] = []
     shape = None
+    w = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype=float)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(summary)
+        bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(summary, weights=weights)
         if bg.fallback_:
             reasons.append(f"{MODEL_LABELS[model]}: {bg.fallback_}")
-        repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
+        repeat = float(w[(summary["frequency"] > 0).to_numpy() & (summary["monetary_value"] > 0).to_numpy()].sum())
         if repeat == 0:
-            mean_spend = float(summary["order_value"].mean())
+            mean_spend = float(np.average(summary["order_value"].to_numpy(dtype=float), weights=w))
             spend: Spend = lambda d: np.full(len(d), mean_spend)  # noqa: E731
             reasons.append(
                 f"Gamma-Gamma not fitted (no repeat buyer with a positive order value); "
                 f"spend = mean order value {mean_spend:.2f}"
             )
         else:
-            gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(summary)
+            gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(summary, weights=weights)
             spend = gg.conditional_expected_average_profit
             if gg.fallback_:
                 reasons.append(f"Gamma-Gamma: {gg.fallback_}")
@@ -88,10 +97,10 @@ def purchase_values(
     """Expected purchases over ``horizon`` days and discounted CLV (monthly steps), per row."""
     n_steps = int(np.ceil(horizon / STEP_DAYS - 1e-9))
     times = np.minimum(np.arange(1, n_steps + 1) * STEP_DAYS, horizon)
-    cum = np.stack([fit.bg.conditional_expected_purchases(float(t), rows) for t in times])
+    cum = fit.bg.conditional_expected_purchases_at(times, rows)
     increments = np.diff(np.vstack([np.zeros((1, len(rows))), cum]), axis=0)
     factors = (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
-    clv = margin * fit.spend(rows) * np.sum(factors[:, None] * increments, axis=0)
+    clv = margin * fit.spend(rows) * (factors @ increments)
     return cum[-1], clv
 
 
@@ -104,25 +113,35 @@ def bootstrap_values(
     margin: float,
     model: str,
     penalizer: float,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(expected purchases, clv) of shape (replicates, customers) on refits to resampled buyers."""
-    key = summary.groupby(_RFM, sort=False).ngroup().to_numpy()
-    uniq = summary.drop_duplicates(_RFM).reset_index(drop=True)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(expected purchases, clv) of shape (replicates, distinct rows) on refits to resampled buyers, and the map.
+
+    The fits and the values depend on a buyer only through her (frequency, recency, T,
+    monetary_value), so a replicate is a multinomial resample of the counts of the distinct
+    rows (the same law as resampling the buyers with replacement), fitted with those counts as
+    weights; the values are computed once per distinct row. Returns ``(purchases, clv, inverse,
+    replicates)``: column ``inverse[i]`` of the draws belongs to row ``i`` of ``summary``.
+    """
+    (fr, rec, big_t, mv), counts, inverse = unique_rows(*(summary[c].to_numpy(dtype=float) for c in _RFM))
+    uniq = pd.DataFrame({"frequency": fr, "recency": rec, "T": big_t, "monetary_value": mv})
+    order_value = summary["order_value"].to_numpy(dtype=float)
+    uniq["order_value"] = np.bincount(inverse, weights=order_value, minlength=len(uniq)) / counts
     rng = np.random.default_rng(seed)
+    total = int(counts.sum())
     purchases, clvs = [], []
     for _ in range(n):
-        sample = summary.iloc[rng.integers(0, len(summary), len(summary))].reset_index(drop=True)
+        weights = rng.multinomial(total, counts / total).astype(float)
         try:
-            fit = fit_purchases(sample, model, penalizer)
+            fit = fit_purchases(uniq, model, penalizer, weights=weights)
             with np.errstate(all="ignore"):
                 e, c = purchase_values(fit, uniq, horizon, discount_rate, margin)
         except (SchemaError, ArithmeticError, ValueError):
             continue  # an unusable resample (e.g. no repeat buyer); counted as missing
-        purchases.append(e[key])
-        clvs.append(c[key])
+        purchases.append(e)
+        clvs.append(c)
     if not purchases:
-        return np.empty((0, len(summary))), np.empty((0, len(summary))), 0
-    return np.vstack(purchases), np.vstack(clvs), len(purchases)
+        return np.empty((0, len(uniq))), np.empty((0, len(uniq))), inverse, 0
+    return np.vstack(purchases), np.vstack(clvs), inverse, len(purchases)
 
 
 def customer_intervals(
@@ -151,9 +170,16 @@ def customer_intervals(
     return lo, hi, v_lo * scale, v_hi * scale
 
 
-def draw_interval(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 10th-90th percentile of bootstrap ``draws``, widened to hold ``point`` (0 to 2x without draws)."""
+def draw_interval(
+    point: np.ndarray, draws: np.ndarray, inverse: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 10th-90th percentile of bootstrap ``draws``, widened to hold ``point`` (0 to 2x without draws).
+
+    With ``inverse``, column ``inverse[i]`` of ``draws`` belongs to ``point[i]``.
+    """
     if len(draws) == 0:
         return np.zeros_like(point), 2.0 * point
     lo, hi = np.quantile(draws, [0.1, 0.9], axis=0)
+    if inverse is not None:
+        lo, hi = lo[inverse], hi[inverse]
     return np.minimum(lo, point), np.maximum(hi, point)

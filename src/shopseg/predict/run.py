@@ -227,11 +227,11 @@ def predict_workspace(
     point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
     expected, clv = purchase_values(fit, summary, horizon, discount_rate, margin)
     p_lo, p_hi, v_lo, v_hi = customer_intervals(fit, summary, horizon, expected, clv, margin)
-    draws_e, draws_c, replicates = bootstrap_values(
+    draws_e, draws_c, rows, replicates = bootstrap_values(
         summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer
     )
-    e_lo, e_hi = draw_interval(expected, draws_e)
-    c_lo, c_hi = draw_interval(clv, draws_c)
+    e_lo, e_hi = draw_interval(expected, draws_e, rows)
+    c_lo, c_hi = draw_interval(clv, draws_c, rows)
     churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
     base = pd.Timestamp(day)
 

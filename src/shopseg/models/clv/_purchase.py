@@ -46,6 +46,12 @@ class PmfStepper:
         self.x, self.T = self.x[mask], self.T[mask]
 
 
+def _drop_empty(s: Summary) -> Summary:
+    """The rows of positive weight (a fit needs no map back to customers)."""
+    keep = s.weights > 0
+    return Summary(s.x[keep], s.t_x[keep], s.T[keep], s.weights[keep], np.zeros(0, np.intp), s.index[:0])
+
+
 class PurchaseModel(Estimator):
     """Common constructor, ``fit`` and predictions; see :class:`BetaGeoModel`."""
 
@@ -116,7 +122,7 @@ class PurchaseModel(Estimator):
             )
         return None
 
-    def fit(self, data: Any, recency: Any = None, T: Any = None) -> PurchaseModel:
+    def fit(self, data: Any, recency: Any = None, T: Any = None, *, weights: Any = None) -> PurchaseModel:
         """Fit by maximum likelihood on the unique ``(frequency, recency, T)`` rows.
 
         Parameters
@@ -127,6 +133,9 @@ class PurchaseModel(Estimator):
             or the frequency array, with ``recency`` and ``T`` given as arrays.
         recency, T : array-like, default=None
             Only when ``data`` is an array.
+        weights : array-like, default=None
+            A count per row (as lifetimes' ``weights``): a row of weight k counts as k identical
+            customers, 0 leaves it out. A bootstrap passes its resample counts here.
 
         Returns
         -------
@@ -141,7 +150,9 @@ class PurchaseModel(Estimator):
             ``fallback="raise"``: too few customers or no repeat buyer.
         """
         validate_params(self)
-        s = read_summary(data, recency, T)
+        s = read_summary(data, recency, T, weights)
+        if weights is not None:
+            s = _drop_empty(s)
         name = type(self).__name__
         reason = self._degenerate(s)
         penalizer = float(self.penalizer)
@@ -209,6 +220,16 @@ class PurchaseModel(Estimator):
         with np.errstate(all="ignore"):
             out = self._cond_expected(self._p(), np.asarray(float(t)), s.x, s.t_x, s.T)
         return self._finite(out, "expected purchases")[s.inverse]
+
+    def conditional_expected_purchases_at(
+        self, times: Any, data: Any, recency: Any = None, T: Any = None
+    ) -> np.ndarray:
+        """:meth:`conditional_expected_purchases` at each of ``times``: shape (len(times), customers)."""
+        s = self._rows(data, recency, T)
+        p = self._p()
+        with np.errstate(all="ignore"):
+            out = np.stack([self._cond_expected(p, np.asarray(float(t)), s.x, s.t_x, s.T) for t in np.ravel(times)])
+        return self._finite(out, "expected purchases")[:, s.inverse]
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         """E[X(t)] for a customer just acquired (no history), for each ``t``."""

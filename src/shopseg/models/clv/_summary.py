@@ -17,7 +17,7 @@ import pandas as pd
 
 from shopseg.errors import SchemaError, format_ids
 
-__all__ = ["Summary", "read_summary", "compress"]
+__all__ = ["Summary", "read_summary", "read_weights", "compress"]
 
 _SUFFIXES = ("", "_cal")
 
@@ -91,8 +91,10 @@ def check_rfm(data: pd.DataFrame, x: np.ndarray, t_x: np.ndarray, T: np.ndarray)
         )
 
 
-def compress(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, index: pd.Index | None = None) -> Summary:
-    """Unique rows of ``(x, t_x, T)`` with count weights.
+def compress(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, index: pd.Index | None = None, weights: np.ndarray | None = None
+) -> Summary:
+    """Unique rows of ``(x, t_x, T)`` with count weights (the sum of ``weights`` when given).
 
     Examples
     --------
@@ -101,6 +103,8 @@ def compress(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, index: pd.Index | No
     ([0.0, 2.0], [2.0, 1.0], [0, 0, 1])
     """
     uniq, counts, inverse = unique_rows(x, t_x, T)
+    if weights is not None:
+        counts = np.bincount(inverse, weights=weights, minlength=len(counts))
     idx = index if index is not None else pd.RangeIndex(len(x))
     return Summary(uniq[0], uniq[1], uniq[2], counts, inverse, idx)
 
@@ -126,12 +130,26 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.
     return [c[first] for c in cols], counts, group.astype(np.intp)
 
 
-def read_summary(data: Any, recency: Any = None, T: Any = None) -> Summary:
-    """Read, check and compress a purchase summary (see :func:`as_frame`)."""
+def read_summary(data: Any, recency: Any = None, T: Any = None, weights: Any = None) -> Summary:
+    """Read, check and compress a purchase summary (see :func:`as_frame`), optionally with row weights."""
     frame = as_frame(data, recency, T)
     x, t_x, big_t = _column(frame, "frequency"), _column(frame, "recency"), _column(frame, "T")
     check_rfm(frame, x, t_x, big_t)
-    return compress(x, t_x, big_t, frame.index)
+    return compress(x, t_x, big_t, frame.index, read_weights(weights, len(x)))
+
+
+def read_weights(weights: Any, n: int) -> np.ndarray | None:
+    """Row weights (e.g. counts of identical customers, or a bootstrap's resample counts): finite, >= 0, not all 0."""
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+        raise SchemaError(
+            f"summary: weights must be {n} finite numbers >= 0, not all zero; "
+            f"got shape {w.shape}, {int((~np.isfinite(w) | (w < 0)).sum())} bad values.",
+            table="summary",
+        )
+    return w
 
 
 def read_monetary(data: Any, monetary_value: Any = None) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:

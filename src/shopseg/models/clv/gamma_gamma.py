@@ -25,7 +25,7 @@ from scipy import special
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
 from shopseg.models.clv._base import Estimator, fit_mle
-from shopseg.models.clv._summary import read_monetary, unique_rows
+from shopseg.models.clv._summary import read_monetary, read_weights, unique_rows
 
 __all__ = ["GammaGammaModel"]
 
@@ -148,12 +148,13 @@ class GammaGammaModel(Estimator):
 
         return value_and_grad
 
-    def fit(self, data: Any, monetary_value: Any = None) -> GammaGammaModel:
+    def fit(self, data: Any, monetary_value: Any = None, *, weights: Any = None) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
         Customers with ``frequency == 0`` are skipped (their monetary value is
         undefined); repeat customers with ``monetary_value <= 0`` are skipped
-        with a ``DataQualityWarning``.
+        with a ``DataQualityWarning``. ``weights`` (default None) counts each row as that many
+        identical customers (0 leaves it out), as in :meth:`BetaGeoModel.fit`.
 
         Raises
         ------
@@ -162,16 +163,19 @@ class GammaGammaModel(Estimator):
         """
         validate_params(self)
         x, m, _ = read_monetary(data, monetary_value)
-        zero_spend = (x > 0) & (m <= 0)
+        w = read_weights(weights, len(x))
+        w = np.ones(len(x)) if w is None else w
+        zero_spend = (x > 0) & (m <= 0) & (w > 0)
         if zero_spend.any():
             warnings.warn(
                 f"GammaGammaModel.fit: {int(zero_spend.sum())} repeat customers with monetary_value <= 0 were left out.",
                 DataQualityWarning,
                 stacklevel=2,
             )
-        keep = (x > 0) & (m > 0)
-        (ux, um), counts, _ = unique_rows(x[keep], m[keep])
-        n = int(keep.sum())
+        keep = (x > 0) & (m > 0) & (w > 0)
+        (ux, um), _, inverse = unique_rows(x[keep], m[keep])
+        counts = np.bincount(inverse, weights=w[keep], minlength=len(ux))
+        n = int(round(float(w[keep].sum())))
         reason = (
             None
             if n >= self.min_customers
@@ -186,7 +190,8 @@ class GammaGammaModel(Estimator):
                 "shopseg predict does this by itself and flags the rows 'fallback').",
                 table="summary",
             )
-        self.population_mean_ = float(np.sum(x[keep] * m[keep]) / np.sum(x[keep]))
+        wx = w[keep] * x[keep]
+        self.population_mean_ = float(np.sum(wx * m[keep]) / np.sum(wx))
         self.n_customers_ = n
         self.fallback_ = reason
         if reason is not None:
