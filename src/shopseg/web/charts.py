@@ -11,19 +11,7 @@ from typing import Any
 
 from shopseg.reports import figures
 
-__all__ = [
-    "bar_chart",
-    "share_chart",
-    "rfm_heatmap",
-    "history_chart",
-    "cluster_bars",
-    "clv_histogram",
-    "risk_bands",
-    "calibration_chart",
-    "region_category_heatmap",
-    "region_trend",
-    "lift_chart",
-]
+__all__ = list(figures.__all__)  # the same charts, as JSON
 
 
 def _as_json(build: Callable[..., Any]) -> Callable[..., str]:
