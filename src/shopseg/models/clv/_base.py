@@ -136,6 +136,7 @@ def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarr
     return (hess + hess.T) / 2.0
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def fit_mle(
     loglik: Callable[[np.ndarray], np.ndarray],
     weights: np.ndarray,
@@ -151,6 +152,10 @@ def fit_mle(
     ``gradient(theta)``, when given, returns the weighted total log-likelihood and its
     derivatives in ``theta`` (natural scale); L-BFGS-B then uses it instead of
     finite differences, and the Hessian is differenced from it.
+
+    BLAS runs on one thread meanwhile: L-BFGS-B's few-parameter vector operations go
+    through it, and with its threads spinning they cost more than the likelihood itself
+    (2.5x a whole fit, measured).
     """
     n = weights.sum()
 
@@ -174,27 +179,6 @@ def fit_mle(
             return 1e100, np.zeros_like(theta)
         return value, jac
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_mle(objective, objective_and_jac, total_ll, x0, names, model, penalizer, n, max_iter, gradient)
-
-
-def _fit_mle(
-    objective: Callable[[np.ndarray], float],
-    objective_and_jac: Callable[[np.ndarray], tuple[float, np.ndarray]],
-    total_ll: Callable[[np.ndarray], float],
-    x0: np.ndarray,
-    names: Sequence[str],
-    model: str,
-    penalizer: float,
-    n: float,
-    max_iter: int,
-    gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
-) -> MLEResult:
-    """The optimisation of :func:`fit_mle`, BLAS limited to one thread by the caller.
-
-    L-BFGS-B's few-parameter vector operations go through BLAS; with its threads
-    spinning they cost more than the likelihood itself (2.5x a whole fit, measured).
-    """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
     if gradient is not None:
         res = optimize.minimize(
