@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -48,7 +48,25 @@ def serve_in_thread(app: Any, log_level: str = "warning") -> Iterator[str]:
         thread.join(timeout=15)
 
 
-class Receiver:
+class LoopbackServer:
+    """A threading HTTP server on a free loopback port, serving from a thread while in a ``with`` block."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], *, daemon_threads: bool = False) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = daemon_threads
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Receiver(LoopbackServer):
     """A real HTTP server on loopback recording webhook POSTs; answers ``statuses`` in turn, then 200."""
 
     def __init__(self, statuses: list[int] | None = None) -> None:
@@ -75,17 +93,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url += "/hook"
 
     def delivered(self) -> list[dict[str, Any]]:
         """Bodies of the requests answered 2xx, decoded."""

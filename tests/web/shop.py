@@ -16,12 +16,13 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.api.helpers import LoopbackServer
 from tests.web.conftest import ROOT
 
 __all__ = ["STOREFRONT", "BUNDLES", "Storefront", "LossyProxy", "StreamListener"]
@@ -30,25 +31,7 @@ STOREFRONT = Path(__file__).resolve().parent / "storefront"
 BUNDLES = ROOT / "node_modules" / "@segment" / "analytics-next" / "dist" / "umd"
 
 
-class _Server:
-    """A threading HTTP server on a free loopback port, as a context manager."""
-
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> _Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Storefront(_Server):
+class Storefront(LoopbackServer):
     """The static test shop; ``config`` becomes ``window.SHOP`` (``/config.js``)."""
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -74,10 +57,10 @@ class Storefront(_Server):
             def log_message(self, *args: Any) -> None:
                 pass
 
-        super().__init__(Handler)
+        super().__init__(Handler, daemon_threads=True)
 
 
-class LossyProxy(_Server):
+class LossyProxy(LoopbackServer):
     """A reverse proxy to ``upstream`` that loses the answer to the first request ``lose`` matches: ``failure``
     502 answers 502 instead (no CORS headers, as a gateway's own error page), None closes the connection.
 
@@ -121,7 +104,7 @@ class LossyProxy(_Server):
             def log_message(self, *args: Any) -> None:
                 pass
 
-        super().__init__(Handler)
+        super().__init__(Handler, daemon_threads=True)
 
 
 class StreamListener:
