@@ -285,14 +285,20 @@ class Workspace:
         else:
             con.execute("COMMIT")
 
-    def write_table(self, name: str, data: Any, *, replace: bool = True) -> None:
-        """Store a pandas DataFrame or Arrow table as ``name`` (derived tables only)."""
+    def write_table(
+        self, name: str, data: Any, *, replace: bool = True, select: str = "*", params: list[Any] | None = None
+    ) -> None:
+        """Store a pandas DataFrame or Arrow table as ``name`` (derived tables only).
+
+        ``select`` is the SELECT list over ``data`` (with ``params`` for its ``?``
+        placeholders), to derive columns inside DuckDB instead of in Python.
+        """
         _check_derived(name)
         con = self.con
         con.register("_shopseg_write", data)
         try:
             verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
-            con.execute(f'{verb} "{name}" AS SELECT * FROM _shopseg_write')
+            con.execute(f'{verb} "{name}" AS SELECT {select} FROM _shopseg_write', params or [])
         finally:
             con.unregister("_shopseg_write")
 

@@ -152,3 +152,29 @@ def test_large_stores_fit_on_a_sample_and_assign_everyone():
     assert adjusted_rand_score(full.labels_, sampled.labels_) > 0.95
     again = ClusterSegmenter(3, fit_sample=500, random_state=1).fit(X)
     assert (again.labels_ == sampled.labels_).all()  # the sample is seeded
+
+
+def test_auto_draws_the_k_curve_on_a_smaller_sample_and_finds_the_same_k(synthetic_features):
+    """Issue 18 (5): the k curve is drawn on ``curve_sample`` customers (a fit per k is the cost), the chosen k
+    fitted on the whole fit sample. On the 6 000-customer store the knee is the same from 2 000 customers
+    as from all of them, and the BIC of the curve is that of the smaller sample (it grows with n)."""
+    full = ClusterSegmenter("auto", curve_sample=100_000).fit(synthetic_features)
+    small = ClusterSegmenter("auto", curve_sample=2_000).fit(synthetic_features)
+    assert small.n_clusters_ == full.n_clusters_
+    assert len(small.labels_) == len(synthetic_features)
+    assert (small.k_curve_["bic"] < 0.5 * full.k_curve_["bic"]).all()  # 2 000 rows, not 5 000+
+
+
+def test_stability_scored_on_a_sample_estimates_the_whole_store(synthetic_features):
+    """Refits compared on a seeded sample of customers give nearly the ARI of comparing on every customer."""
+    from shopseg.models.cluster import bootstrap_stability
+
+    seg = ClusterSegmenter(6, random_state=2).fit(synthetic_features)
+    everyone = bootstrap_stability(seg, synthetic_features, n_rounds=3, sample_size=3_000, score_size=None)
+    same = bootstrap_stability(
+        seg, synthetic_features, n_rounds=3, sample_size=3_000, score_size=len(synthetic_features)
+    )
+    sampled = bootstrap_stability(seg, synthetic_features, n_rounds=3, sample_size=3_000, score_size=2_000)
+    assert same == everyone
+    assert abs(sampled["mean"] - everyone["mean"]) < 0.05
+    assert sampled["scores"] != everyone["scores"]  # it really scored a sample

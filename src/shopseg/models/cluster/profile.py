@@ -77,6 +77,9 @@ def profile_clusters(
     df = frame.reset_index(drop=True)
     total_rev = float(pd.to_numeric(df[revenue], errors="coerce").fillna(0).sum()) if revenue in df else 0.0
     rows = []
+    numeric = [f for f in features if pd.api.types.is_numeric_dtype(df[f]) or pd.api.types.is_bool_dtype(df[f])]
+    scaled = {f: _scaled(df[f], f) for f in numeric}  # once per feature, not once per cluster
+    spread = {f: (float(np.nanmean(x)), float(np.nanstd(x))) for f, x in scaled.items()}
     for c in np.unique(labels):
         mask = labels == c
         part = df[mask]
@@ -88,11 +91,10 @@ def profile_clusters(
         rev = float(pd.to_numeric(part[revenue], errors="coerce").fillna(0).sum()) if revenue in df else 0.0
         row["revenue_share"] = round(rev / total_rev, 4) if total_rev else float("nan")
         for f in features:
-            if pd.api.types.is_numeric_dtype(df[f]) or pd.api.types.is_bool_dtype(df[f]):
-                x = _scaled(df[f], f)
-                sd = np.nanstd(x)
+            if f in scaled:
+                mean, sd = spread[f]
                 row[f] = float(pd.to_numeric(part[f], errors="coerce").astype(float).median())
-                row[f"{f}_z"] = round(float((np.nanmean(x[mask]) - np.nanmean(x)) / sd), 3) if sd > 0 else 0.0
+                row[f"{f}_z"] = round(float((np.nanmean(scaled[f][mask]) - mean) / sd), 3) if sd > 0 else 0.0
             else:
                 counts = part[f].fillna("(none)").value_counts()
                 row[f] = str(counts.index[0])

@@ -33,6 +33,13 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
+def _sample(X: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """``size`` seeded rows of X in their original order (X itself when it is not larger)."""
+    if len(X) <= size:
+        return X
+    return X[np.sort(np.random.default_rng(seed).choice(len(X), size=size, replace=False))]
+
+
 class ClusterSegmenter(ClusterMixin, BaseEstimator):
     """Cluster customers on log-standardized behavioural features.
 
@@ -50,8 +57,9 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         Weight of the one-hot columns (k-prototypes style).
     k_range : tuple of (int, int), default=(2, 12)
         Smallest and largest k tried by ``"auto"`` (both included).
-    silhouette_sample : int, default=4000
-        Customers in the seeded sample the silhouette is computed on.
+    silhouette_sample : int, default=2000
+        Customers in the seeded sample the silhouette is computed on (the
+        silhouette is shown beside the BIC; k is chosen on the BIC).
     n_init : int, default=4
         Restarts of k-means (half as many for Gaussian mixtures).
     fit_sample : int, default=100_000
@@ -97,6 +105,7 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         "silhouette_sample": [Interval(Integral, 50, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
         "fit_sample": [Interval(Integral, 100, None, closed="left")],
+        "curve_sample": [Interval(Integral, 100, None, closed="left")],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
 
@@ -108,9 +117,10 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         features: list[str] | None = None,
         categorical_weight: float = 0.5,
         k_range: tuple[int, int] = (2, 12),
-        silhouette_sample: int = 4000,
+        silhouette_sample: int = 2000,
         n_init: int = 4,
         fit_sample: int = 100_000,
+        curve_sample: int = 25_000,
         random_state: int = 0,
     ) -> None:
         self.n_clusters = n_clusters
@@ -121,6 +131,7 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         self.silhouette_sample = silhouette_sample
         self.n_init = n_init
         self.fit_sample = fit_sample
+        self.curve_sample = curve_sample
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -138,16 +149,17 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         self.n_features_in_ = frame.shape[1]
         self.preprocessor_ = build_preprocessor(frame, numeric, categorical, self.categorical_weight)
         with threadpool_limits(1):
-            Xt = self.preprocessor_.fit_transform(frame)
-            Xfit = Xt
-            if len(Xt) > self.fit_sample:  # fit on a seeded sample, assign everyone
-                rows = np.random.default_rng(self.random_state).choice(len(Xt), size=self.fit_sample, replace=False)
-                Xfit = Xt[np.sort(rows)]
+            # the preprocessing (medians, means, scales, categories) and the model are fitted on a seeded
+            # sample of fit_sample rows; every row is transformed and assigned
+            rows = _sample(np.arange(len(frame)), self.fit_sample, self.random_state)
+            self.preprocessor_.fit(frame.iloc[rows] if len(rows) < len(frame) else frame)
+            Xt = self.preprocessor_.transform(frame)
+            Xfit = Xt[rows] if len(rows) < len(frame) else Xt
             self.k_curve_ = None
             k = ks[0]
             if self.n_clusters == "auto":
                 self.k_curve_ = k_curve(
-                    Xfit,
+                    _sample(Xfit, self.curve_sample, self.random_state),
                     ks,
                     self.method,
                     sample_size=self.silhouette_sample,
