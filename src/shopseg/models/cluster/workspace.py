@@ -84,4 +84,3 @@ def cluster_workspace(
     out["cluster_name"] = out["cluster"].map(names)
     ws.write_table(PROFILES_TABLE, profile)
     return ClusteredWorkspace(seg, frame, out, profile)
-
