@@ -224,6 +224,7 @@ class PreviewOut(BaseModel):
     size: int
     customers: int
     share: float
+    revenue: float = Field(description="The members' revenue (customer_features.revenue), rounded to cents.")
     revenue_share: float
     sample: list[dict[str, Any]]
     warnings: list[str]

@@ -3,7 +3,12 @@
 Each function returns a :class:`plotly.graph_objects.Figure` with its layout
 set. The HTML report embeds them (``fig.to_html``); the dashboard ships them as
 JSON (:mod:`shopseg.web.charts`) and draws them with the plotly.js served from
-the installed package.
+the installed package. Both draw them with :data:`CONFIG`.
+
+A figure with money on an axis takes the store's ``currency`` and names it in
+the axis title (:func:`money_title`). Legends sit under the plot, in rows
+(:data:`LEGEND`), where a narrow screen has room for them and the mode bar
+(shown on hover, top right) does not cover them.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+
+from shopseg.reports._format import MONEY, label
 
 __all__ = [
     "bar_chart",
@@ -25,7 +32,31 @@ __all__ = [
     "region_category_heatmap",
     "region_trend",
     "lift_chart",
+    "revenue_lift_chart",
 ]
+
+#: How every chart is drawn (the dashboard and the report): no logo, resizes with its box, the mode bar on hover.
+CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True, "displayModeBar": "hover"}
+#: Every legend: in rows at the foot of the figure (under the x axis, its labels and its title), from the left;
+#: plotly widens the bottom margin to make room for it.
+LEGEND: dict[str, Any] = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+}
+
+
+def money_title(text: str, currency: str | None) -> str:
+    """An axis title for money, naming the currency when it is known.
+
+    >>> money_title("Revenue", "GBP"), money_title("Revenue", None)
+    ('Revenue (GBP)', 'Revenue')
+    """
+    return f"{text} ({currency})" if currency else text
+
 
 _BLUE, _GOLD, _TEAL, _RED, _GREY = "#486581", "#f0b429", "#2cb1bc", "#d64545", "#9fb3c8"
 
@@ -38,17 +69,25 @@ def _layout(fig: go.Figure, height: int = 340, title: str = "", **layout: Any) -
         separators=".,",
         margin={"l": 55, "r": 20, "t": 60 if title else 30, "b": 70},
         template="plotly_white",
-        legend={"orientation": "h", "y": 1.12},
+        legend=LEGEND,
         **layout,
     )
     return fig
 
 
 def bar_chart(
-    x: list[Any], y: list[Any], *, y_title: str = "", color: str = _BLUE, title: str = "", x_title: str = ""
+    x: list[Any],
+    y: list[Any],
+    *,
+    y_title: str = "",
+    color: str = _BLUE,
+    title: str = "",
+    x_title: str = "",
+    currency: str | None = None,
 ) -> go.Figure:
-    """One bar series."""
+    """One bar series; ``currency``: the bars are money in it (the y title names it)."""
     fig = go.Figure(go.Bar(x=[str(v) for v in x], y=y, marker_color=color))
+    y_title = money_title(y_title, currency)
     return _layout(fig, title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis_tickformat=",")
 
 
@@ -60,7 +99,7 @@ def share_chart(df: pd.DataFrame, label: str = "segment") -> go.Figure:
     return _layout(fig, barmode="group", yaxis_title="Share (%)", title="Share of customers and of revenue")
 
 
-def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
+def rfm_heatmap(grid: pd.DataFrame, currency: str | None = None) -> go.Figure:
     """Customers per R x F score, hover: mean revenue and the cell's most common segment."""
     z = grid.pivot_table(index="r_score", columns="f_score", values="customers", fill_value=0)
     seg = grid.pivot_table(index="r_score", columns="f_score", values="segment", aggfunc="first").reindex_like(z)
@@ -78,7 +117,9 @@ def rfm_heatmap(grid: pd.DataFrame) -> go.Figure:
             text=z.values,
             texttemplate="%{text}",
             customdata=custom,
-            hovertemplate="%{y} %{x}: %{z} customers<br>%{customdata[0]}<br>mean revenue %{customdata[1]:,.2f}<extra></extra>",
+            hovertemplate="%{y} %{x}: %{z} customers<br>%{customdata[0]}<br>"
+            + money_title("mean revenue", currency)
+            + " %{customdata[1]:,.2f}<extra></extra>",
             colorbar={"title": {"text": "Customers"}},
         )
     )
@@ -133,13 +174,13 @@ def cluster_bars(profiles: pd.DataFrame) -> go.Figure:
     )
 
 
-def clv_histogram(hist: pd.DataFrame) -> go.Figure:
-    """Buyers per CLV bin (log-spaced bins)."""
+def clv_histogram(hist: pd.DataFrame, currency: str | None = None) -> go.Figure:
+    """Buyers per CLV bin (log-spaced bins); the x title names ``currency``."""
     labels = [f"{_edge(lo)} to {_edge(hi)}" for lo, hi in zip(hist["low"], hist["high"], strict=True)]
     return _layout(
         go.Figure(go.Bar(x=labels, y=hist["customers"], marker_color=_BLUE)),
         title="Buyers by predicted customer lifetime value",
-        xaxis_title="Predicted CLV (bins on a log scale)",
+        xaxis_title=money_title("Predicted CLV", currency) + ", bins on a log scale",
         yaxis_title="Buyers",
     )
 
@@ -149,8 +190,8 @@ def _edge(value: float) -> str:
     return f"{value:,.2f}" if value < 10 else f"{value:,.0f}"
 
 
-def risk_bands(risk: pd.DataFrame) -> go.Figure:
-    """Buyers and CLV at stake per churn risk band."""
+def risk_bands(risk: pd.DataFrame, currency: str | None = None) -> go.Figure:
+    """Buyers and CLV at stake (in ``currency``, on hover) per churn risk band."""
     colors = {"low": _TEAL, "medium": _GOLD, "high": _RED}
     fig = go.Figure(
         go.Bar(
@@ -158,7 +199,7 @@ def risk_bands(risk: pd.DataFrame) -> go.Figure:
             y=risk["customers"],
             marker_color=[colors.get(r, _GREY) for r in risk["churn_risk"]],
             customdata=risk["clv_at_stake"],
-            hovertemplate="%{x}: %{y} buyers, CLV %{customdata:,.0f}<extra></extra>",
+            hovertemplate="%{x}: %{y} buyers, " + money_title("CLV", currency) + " %{customdata:,.0f}<extra></extra>",
         )
     )
     return _layout(fig, title="Buyers by churn risk band", xaxis_title="Churn risk band", yaxis_title="Buyers")
@@ -185,8 +226,9 @@ def calibration_chart(groups: pd.DataFrame) -> go.Figure:
     )
 
 
-def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> go.Figure:
-    """Regions x categories coloured by ``value`` (revenue index: 1 = as in the whole store)."""
+def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index", currency: str | None = None) -> go.Figure:
+    """Regions x categories coloured by ``value`` (revenue index: 1 = as in the whole store); a money value's
+    colour bar names ``currency``."""
     z = df.pivot_table(index="region", columns="category", values=value)
     if (
         "revenue" in df
@@ -202,21 +244,31 @@ def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index") -> g
             colorscale="RdBu",
             zmid=1.0 if value == "revenue_index" else None,
             hovertemplate="%{y} · %{x}: %{z:,.2f}<extra></extra>",
-            colorbar={"title": {"text": value.replace("_", " ").capitalize()}},
+            colorbar={"title": {"text": _value_title(value, currency)}},
         )
     )
     return _layout(fig, height=max(360, 18 * len(z.index) + 120), xaxis_title="Product category", yaxis_title="Region")
 
 
-def region_trend(df: pd.DataFrame, top: int = 8) -> go.Figure:
-    """Revenue per period of the ``top`` regions by revenue (one line each)."""
+def _value_title(value: str, currency: str | None) -> str:
+    if value in MONEY:
+        return money_title(label(value), currency)
+    return value.replace("_", " ").capitalize()
+
+
+def region_trend(df: pd.DataFrame, top: int = 8, currency: str | None = None) -> go.Figure:
+    """Revenue (in ``currency``) per period of the ``top`` regions by revenue (one line each)."""
     best = df.groupby("region")["revenue"].sum().nlargest(top).index
     fig = go.Figure()
     for region in best:
         part = df[df["region"] == region].sort_values("period")
         fig.add_scatter(x=[str(p) for p in part["period"]], y=part["revenue"], name=str(region), mode="lines+markers")
     return _layout(
-        fig, height=380, title="Revenue per quarter, top regions", xaxis_title="Quarter", yaxis_title="Revenue"
+        fig,
+        height=380,
+        title="Revenue per quarter, top regions",
+        xaxis_title="Quarter",
+        yaxis_title=money_title("Revenue", currency),
     )
 
 
@@ -227,6 +279,7 @@ def lift_chart(
     low: str = "lift_low",
     high: str = "lift_high",
     title: str = "conversion lift vs control",
+    y_title: str = "Lift against control",
 ) -> go.Figure:
     """Lift per non-control variant with its confidence interval (error bars) and the zero line."""
     rows = rows.dropna(subset=[value, low, high])
@@ -245,4 +298,16 @@ def lift_chart(
         )
     )
     fig.add_hline(y=0, line_dash="dot", line_color=_GREY)
-    return _layout(fig, height=320, title=title.capitalize(), xaxis_title="Group", yaxis_title="Lift against control")
+    return _layout(fig, height=320, title=title.capitalize(), xaxis_title="Group", yaxis_title=y_title)
+
+
+def revenue_lift_chart(rows: pd.DataFrame, currency: str | None = None) -> go.Figure:
+    """Revenue per customer lift (money, in ``currency``) per non-control variant, with its interval."""
+    return lift_chart(
+        rows,
+        value="revenue_lift",
+        low="revenue_low",
+        high="revenue_high",
+        title="revenue per customer lift",
+        y_title=money_title("Lift in revenue per customer", currency),
+    )

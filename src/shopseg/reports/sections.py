@@ -34,13 +34,15 @@ class Section:
 
 
 def chart_html(fig: go.Figure, title: str, x_title: str, y_title: str, height: int | None = None) -> str:
-    """A plotly figure with its title and axis titles, as an HTML fragment that resizes with the page."""
+    """A plotly figure with its title and axis titles, as an HTML fragment that resizes with the page; the
+    dashboard's legend and config (:data:`figures.LEGEND`, :data:`figures.CONFIG`)."""
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         xaxis_title=x_title,
         yaxis_title=y_title,
         margin={"l": 60, "r": 20, "t": 60, "b": 90},
         template="plotly_white",
+        legend=figures.LEGEND,
         autosize=True,
     )
     if height:
@@ -50,7 +52,7 @@ def chart_html(fig: go.Figure, title: str, x_title: str, y_title: str, height: i
             full_html=False,
             include_plotlyjs=False,
             default_width="100%",
-            config={"displaylogo": False, "responsive": True},
+            config=figures.CONFIG,
         )
     )
 
@@ -88,7 +90,7 @@ def _store_sections(frames: dict[str, pd.DataFrame], currency: str | None, unit:
         fig = go.Figure()
         fig.add_bar(x=df["segment"], y=df["share"] * 100, name="Share of customers", marker_color="#486581")
         fig.add_bar(x=df["segment"], y=df["revenue_share"] * 100, name="Share of revenue", marker_color="#f0b429")
-        fig.update_layout(barmode="group", legend={"orientation": "h", "y": -0.35})
+        fig.update_layout(barmode="group")
         title = "Share of customers and of revenue by RFM segment"
         out.append(
             Section(
@@ -179,12 +181,14 @@ def _model_sections(
         horizon = meta.get("horizon_days") or "the horizon's"
         charts = [
             chart_html(
-                figures.clv_histogram(frames["clv_hist"]),
+                figures.clv_histogram(frames["clv_hist"], currency),
                 "Buyers by predicted customer lifetime value",
                 f"Predicted CLV over the next {horizon} days{unit}",
                 "Buyers",
             ),
-            chart_html(figures.risk_bands(frames["churn_risk"]), "Buyers by churn risk", "Churn risk band", "Buyers"),
+            chart_html(
+                figures.risk_bands(frames["churn_risk"], currency), "Buyers by churn risk", "Churn risk band", "Buyers"
+            ),
         ]
         table = frames["clv_by_segment"] if "clv_by_segment" in frames else frames["churn_risk"]
         out.append(

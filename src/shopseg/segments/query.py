@@ -119,7 +119,7 @@ class SegmentQuery:
     def preview(
         self, segment: Segment, *, as_of: dt.date | str | None = None, sample: int = 10, overlap: bool = True
     ) -> dict[str, Any]:
-        """Size, share of customers and of revenue, a sample, warnings and (``overlap``) shared members.
+        """Size, share of customers, revenue and its share, a sample, warnings and (``overlap``) shared members.
 
         ``rule`` is the canonical text form; ``as_of`` the date it was counted on.
         """
@@ -139,6 +139,7 @@ class SegmentQuery:
             "size": n,
             "customers": customers,
             "share": n / customers if customers else 0.0,
+            "revenue": round(revenue, 2),
             "revenue_share": revenue / total_rev if total_rev else 0.0,
             "sample": to_records(rows),
             "warnings": [i.message for i in static_issues(segment, self.store.fields)]

@@ -149,7 +149,8 @@ def overview_page(request: Request) -> Response:
             list(data["monthly"]["revenue"]),
             title="Revenue by month",
             x_title="Month",
-            y_title=f"Revenue ({_currency(request) or 'store currency'})",
+            y_title="Revenue",
+            currency=_currency(request),
         )
     }
     if data["rfm"] is not None:
@@ -168,7 +169,7 @@ def rfm_page(request: Request) -> Response:
         return _render(request, "rfm.html.j2")
     with session(request) as s:
         grid, table = queries.rfm_grid(s.workspace), queries.rfm_segments(s.workspace)
-    fig = charts.rfm_heatmap(grid) if grid is not None and not grid.empty else None
+    fig = charts.rfm_heatmap(grid, _currency(request)) if grid is not None and not grid.empty else None
     names = list(table["segment"]) if table is not None else []
     return _render(request, "rfm.html.j2", fig=fig, segments=table, promotions=promotions_rfm(names))
 
@@ -267,7 +268,11 @@ def predictions_page(request: Request) -> Response:
     backtest = aggregate(get_state(request), "backtest") if summary else None  # a BG/NBD fit: per data version
     figs = {}
     if summary is not None:
-        figs = {"clv": charts.clv_histogram(summary["clv_hist"]), "risk": charts.risk_bands(summary["risk"])}
+        currency = _currency(request)
+        figs = {
+            "clv": charts.clv_histogram(summary["clv_hist"], currency),
+            "risk": charts.risk_bands(summary["risk"], currency),
+        }
         if backtest is not None and backtest.get("groups") is not None:
             figs["calibration"] = charts.calibration_chart(backtest["groups"])
     return _render(request, "predictions.html.j2", summary=summary, figs=figs, backtest=backtest, bands=churn_bands())
@@ -281,8 +286,9 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
 
     value = value if value in METRICS else "revenue_index"
     cells, top, trend = aggregate(get_state(request), "regions")  # three scans of every order line: per data version
-    fig = charts.region_category_heatmap(cells, value) if not cells.empty else None
-    trend_fig = charts.region_trend(trend) if not trend.empty else None
+    currency = _currency(request)
+    fig = charts.region_category_heatmap(cells, value, currency) if not cells.empty else None
+    trend_fig = charts.region_trend(trend, currency=currency) if not trend.empty else None
     return _render(request, "regions.html.j2", fig=fig, trend=trend_fig, top=top, value=value, metrics=METRICS)
 
 
@@ -298,18 +304,20 @@ def experiments_page(request: Request) -> Response:
         if rows["lift"].notna().any():
             figs[exp["name"]] = {
                 "conversion": charts.lift_chart(rows),
-                "revenue": charts.lift_chart(
-                    rows,
-                    value="revenue_lift",
-                    low="revenue_low",
-                    high="revenue_high",
-                    title="revenue per customer lift",
-                ),
+                "revenue": charts.revenue_lift_chart(rows, _currency(request)),
             }
     with session(request) as s:
         saved = [x.name for x in s.store.list()]
         defined = [{"name": e.name, "segment": e.segment, "split": e.split.render()} for e in _experiments(s.workspace)]
-    return _render(request, "experiments.html.j2", results=results, figs=figs, segments=saved, defined=defined)
+    return _render(
+        request,
+        "experiments.html.j2",
+        results=results,
+        figs=figs,
+        segments=saved,
+        defined=defined,
+        result_formats=queries.LIFT_FORMATS,
+    )
 
 
 def _experiments(ws: Any) -> list[Any]:

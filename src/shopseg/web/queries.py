@@ -33,6 +33,7 @@ __all__ = [
     "experiment_results",
     "backtest_groups",
     "lift_rows",
+    "LIFT_FORMATS",
     "assigned",
 ]
 
@@ -155,6 +156,20 @@ def assigned(workspace: Workspace, name: str) -> int:
         return 0
     row = workspace.con.execute(f'SELECT count(*) FROM "{ASSIGNMENTS_TABLE}" WHERE experiment = ?', [name]).fetchone()
     return int(row[0]) if row else 0
+
+
+#: How the columns of :func:`lift_rows` are written (the page's table and the analysis dashboard.js fills in).
+LIFT_FORMATS = {
+    "conversion": "pct",
+    "prob_beat_control": "pct",
+    "lift": "points",
+    "lift_low": "points",
+    "lift_high": "points",
+    "revenue_per_customer": "money",
+    "revenue_lift": "money",
+    "revenue_low": "money",
+    "revenue_high": "money",
+}
 
 
 def lift_rows(table: pd.DataFrame) -> pd.DataFrame:

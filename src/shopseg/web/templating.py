@@ -8,8 +8,8 @@ carry their timezone: the workspace stores them in UTC.
 
 >>> env.from_string("{{ 1234.5 | money }} · {{ 0.178 | pct }} · {{ 'revenue_index' | label }}").render(currency="EUR")
 '€1,234 · 17.8% · Revenue index'
->>> when(dt.datetime(2025, 3, 1, 9, 5, 7)), when(dt.date(2025, 3, 1)), when("2025-03-01T09:05:07")
-('2025-03-01 09:05 UTC', '2025-03-01', '2025-03-01 09:05 UTC')
+>>> when(dt.datetime(2025, 3, 1, 9, 5, 7)), when(dt.date(2025, 3, 1)), when("2025-03-01T09:05:07+01:00")
+('2025-03-01 09:05 UTC', '2025-03-01', '2025-03-01 08:05 UTC')
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def when(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:  # an offset: the same instant in UTC
+            value = value.astimezone(dt.UTC)
         return value.strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -82,6 +84,9 @@ env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
 )
 env.globals["zip"] = zip
+# the report's column rules, for the cells dashboard.js fills in (on <body>: data-money-columns, data-share-columns)
+env.globals["money_columns"] = " ".join(sorted(_format.MONEY))
+env.globals["share_columns"] = " ".join(sorted(_format.SHARES))
 env.filters.update(
     num=_num,
     pct=lambda v, d=1: _format.pct(None if _missing(v) else float(v), d),

@@ -22,16 +22,85 @@ async function call(method, url, body) {
 
 function drawCharts() {
   document.querySelectorAll(".chart[data-figure]").forEach((el) => {
-    const fig = JSON.parse(el.dataset.figure);
-    Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true, displayModeBar: "hover"}).then(() => el.classList.add("drawn"));
+    const fig = JSON.parse(el.dataset.figure);  // data, layout and config: shopseg.reports.figures (shared with the report)
+    Plotly.newPlot(el, fig.data, fig.layout, fig.config).then(() => el.classList.add("drawn"));
   });
 }
 
+// -- numbers people read: the rules of the pages' Jinja filters (shopseg.web.templating, shopseg.reports._format) --
+// Money in the store's currency (<body data-currency>, Intl.NumberFormat): cents below 1,000, whole units above;
+// shares as percentages with one decimal; times as "YYYY-MM-DD HH:MM UTC" (stored times are UTC).
+const LOCALE = "en";
+
+function missing(value) {
+  return value === null || value === undefined || (typeof value === "number" && Number.isNaN(value));
+}
+
+function num(value, digits) {
+  if (missing(value)) return "-";
+  const places = digits ?? (Number.isInteger(value) ? 0 : 2);
+  return Number(value).toLocaleString(LOCALE, {minimumFractionDigits: places, maximumFractionDigits: places});
+}
+
+function money(value) {
+  if (missing(value)) return "-";
+  const code = document.body.dataset.currency || "", places = Math.abs(value) < 1000 ? 2 : 0;
+  const digits = {minimumFractionDigits: places, maximumFractionDigits: places};
+  if (!code) return num(value, places);
+  try {
+    return new Intl.NumberFormat(LOCALE, {...digits, style: "currency", currency: code}).format(value);
+  } catch (e) {  // not a well-formed ISO 4217 code: the number, then the code (as the report writes it)
+    return `${num(value, places)} ${code}`;
+  }
+}
+
+function pct(value, digits = 1) {
+  return missing(value) ? "-" : (100 * value).toFixed(digits) + "%";
+}
+
+function points(value) {  // a difference of two shares, in percentage points
+  return missing(value) ? "-" : (value >= 0 ? "+" : "") + (100 * value).toFixed(1) + " pts";
+}
+
+function when(value) {
+  if (missing(value)) return "-";
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(String(value));
+  if (!m) return String(value);
+  if (m[2] === undefined) return m[1];  // a date
+  if (!m[4]) return `${m[1]} ${m[2]}:${m[3]} UTC`;  // stored times are UTC without an offset
+  const utc = new Date(value).toISOString();  // an offset: the same instant in UTC
+  return `${utc.slice(0, 10)} ${utc.slice(11, 16)} UTC`;
+}
+
+function words(name) {
+  return new Set((document.body.dataset[name] || "").split(" ").filter(Boolean));
+}
+
+function kindOf(column) {
+  // what a column holds, by its name, as the report's _format.cell decides it (the body carries its lists)
+  if (words("shareColumns").has(column) || column.endsWith("_share")) return "pct";
+  if (words("moneyColumns").has(column) || (column.startsWith("revenue") && column !== "revenue_index")) return "money";
+  if (column.endsWith("_at")) return "when";
+  return "";
+}
+
+function cell(value, column, kind) {
+  const formats = {money, pct, points, when};
+  const format = formats[kind || kindOf(column)];
+  if (format) return format(value);
+  return typeof value === "number" ? num(value) : missing(value) ? "-" : String(value);
+}
+
+function td(value, column, kind) {
+  return `<td class="${typeof value === "number" ? "num" : ""}">${esc(cell(value, column, kind))}</td>`;
+}
+
 function fillTable(table, rows, columns) {
+  // rows as cells formatted after their column, or after the table's data-formats ({"column": "pct" | ...})
   const cols = columns || (rows.length ? Object.keys(rows[0]) : []);
+  const kinds = table.dataset.formats ? JSON.parse(table.dataset.formats) : {};
   table.querySelector("thead").innerHTML = "<tr>" + cols.map((c) => `<th>${esc(c)}</th>`).join("") + "</tr>";
-  table.querySelector("tbody").innerHTML = rows.map((r) => "<tr>" + cols.map((c) =>
-    `<td class="${typeof r[c] === "number" ? "num" : ""}">${esc(typeof r[c] === "number" ? r[c].toLocaleString("en") : r[c])}</td>`).join("") + "</tr>").join("");
+  table.querySelector("tbody").innerHTML = rows.map((r) => "<tr>" + cols.map((c) => td(r[c], c, kinds[c])).join("") + "</tr>").join("");
 }
 
 // -- login --------------------------------------------------------------------------------
@@ -158,15 +227,16 @@ function initBuilder() {
       live.textContent = `${n} problem${n === 1 ? "" : "s"} to fix`; live.dataset.state = "error";
       return;
     }
-    document.getElementById("preview-size").textContent = res.size.toLocaleString("en");
-    document.getElementById("preview-customers").textContent = res.customers.toLocaleString("en");
-    document.getElementById("preview-share").textContent = (100 * res.share).toFixed(1) + "%";
-    document.getElementById("preview-revenue").textContent = (100 * res.revenue_share).toFixed(1) + "%";
+    document.getElementById("preview-size").textContent = num(res.size);
+    document.getElementById("preview-customers").textContent = num(res.customers);
+    document.getElementById("preview-share").textContent = pct(res.share);
+    document.getElementById("preview-revenue-total").textContent = money(res.revenue);
+    document.getElementById("preview-revenue").textContent = pct(res.revenue_share);
     document.getElementById("preview-rule").textContent = res.rule;
     fillTable(document.getElementById("preview-sample"), res.sample);
     if (res.warnings.length) { const w = document.getElementById("rule-warnings"); w.innerHTML = res.warnings.map((m) => `<li>${esc(m)}</li>`).join(""); w.hidden = false; }
     box.hidden = false;
-    live.textContent = `${res.size.toLocaleString("en")} customers match (${(100 * res.share).toFixed(1)}%)`; live.dataset.state = "ok";
+    live.textContent = `${num(res.size)} customers match (${pct(res.share)})`; live.dataset.state = "ok";
   };
   document.getElementById("preview-btn").addEventListener("click", preview);
   rule.addEventListener("input", debounce(preview, 400));
@@ -206,9 +276,10 @@ async function loadSegmentKpis(detail) {
   const res = await call("POST", `${SEGMENTS}/preview`, {rule: `segment('${detail.dataset.name}')`, sample: 0});
   const size = document.getElementById("kpi-size");
   if (res.size === undefined) { size.textContent = "-"; document.getElementById("kpi-share").textContent = res.error || ""; return; }
-  size.textContent = res.size.toLocaleString("en");
-  document.getElementById("kpi-share").textContent = `${(100 * res.share).toFixed(1)}% of ${res.customers.toLocaleString("en")} customers`;
-  document.getElementById("kpi-revenue-share").textContent = (100 * res.revenue_share).toFixed(1) + "%";
+  size.textContent = num(res.size);
+  document.getElementById("kpi-share").textContent = `${pct(res.share)} of ${num(res.customers)} customers`;
+  document.getElementById("kpi-revenue-share").textContent = pct(res.revenue_share);
+  document.getElementById("kpi-revenue").textContent = `${money(res.revenue)} of revenue`;
   const others = Object.entries(res.overlap || {}).filter(([n, v]) => n !== detail.dataset.name && v > 0);
   document.getElementById("segment-overlap").textContent = others.length ? "Shares members with: " + others.map(([n, v]) => `${n} (${v.toLocaleString("en")})`).join(", ") : "";
 }
@@ -265,7 +336,7 @@ function initSegment() {
     const cols = ["customer_id", "orders", "revenue", "last_order_at", "country", "region"];
     document.querySelector("#members tbody").innerHTML = res.rows.map((r) => "<tr>" + cols.map((c) =>
       c === "customer_id" ? `<td><a href="/customers/${encodeURIComponent(r[c])}" class="customer-link">${esc(r[c])}</a> <button type="button" class="link explain-link" data-id="${esc(r[c])}">explain</button></td>`
-        : `<td class="${typeof r[c] === "number" ? "num" : ""}">${esc(typeof r[c] === "number" ? r[c].toLocaleString("en") : r[c])}</td>`).join("") + "</tr>").join("");
+        : td(r[c], c)).join("") + "</tr>").join("");
     const found = q ? `${res.total.toLocaleString("en")} of ${res.members.toLocaleString("en")} members match` : `${res.total.toLocaleString("en")} members`;
     document.getElementById("members-info").textContent = `page ${res.page} of ${res.pages} · ${found}`;
     document.getElementById("members-prev").disabled = page <= 1;
@@ -350,8 +421,7 @@ function initExperiments() {
       document.getElementById("exp-analysis-srm").textContent = res.srm.mismatch
         ? `Sample ratio MISMATCH (p ${res.srm.p_value.toFixed(4)}): do not trust these results.`
         : `Sample ratio check ok (p ${res.srm.p_value.toFixed(3)}) · intervals are 95% confidence intervals.`;
-      const pct = (v) => (v === null || v === undefined ? "-" : (100 * v).toFixed(1) + "%");
-      fillTable(document.getElementById("exp-analysis-table"), res.rows.map((r) => ({...r, conversion: pct(r.conversion), prob_beat_control: pct(r.prob_beat_control)})));
+      fillTable(document.getElementById("exp-analysis-table"), res.rows);
       box.hidden = false;
     }
   });
@@ -359,7 +429,7 @@ function initExperiments() {
 
 // -- event feed ---------------------------------------------------------------------------
 function eventRow(e) {
-  return `<tr><td>${esc(e.occurred_at)}</td><td>${esc(e.type)}</td><td>${esc(e.customer_id || "-")}</td><td>${esc(e.product_id || "-")}</td><td>${esc(e.event_id)}</td></tr>`;
+  return `<tr><td>${esc(when(e.occurred_at))}</td><td>${esc(e.type)}</td><td>${esc(e.customer_id || "-")}</td><td>${esc(e.product_id || "-")}</td><td>${esc(e.event_id)}</td></tr>`;
 }
 
 function initEvents() {
@@ -378,7 +448,7 @@ function initEvents() {
     source.onopen = () => { status.textContent = "Connected: entries and exits appear here as they happen."; status.dataset.state = "open"; };
     const show = (msg) => {
       const n = JSON.parse(msg.data);
-      list.insertAdjacentHTML("afterbegin", `<tr class="${esc(n.kind)}"><td>${esc(n.at)}</td><td>${esc(n.kind)}</td><td>${esc(n.segment)}</td><td>${esc(n.customer_id)}</td><td>${esc(n.event_id || "-")}</td></tr>`);
+      list.insertAdjacentHTML("afterbegin", `<tr class="${esc(n.kind)}"><td>${esc(when(n.at))}</td><td>${esc(n.kind)}</td><td>${esc(n.segment)}</td><td>${esc(n.customer_id)}</td><td>${esc(n.event_id || "-")}</td></tr>`);
     };
     source.addEventListener("entry", show);
     source.addEventListener("exit", show);
