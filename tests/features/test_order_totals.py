@@ -182,3 +182,23 @@ def test_without_purchase_days_the_table_is_not_used(tiny):
     assert not is_fresh(tiny)
     engine = get_engine(tiny, "duckdb")
     assert stored_totals(engine) is None
+
+
+def test_store_totals_are_the_features_purchases_from_the_table_or_the_lines(store):
+    """The report's and dashboard's KPIs and monthly revenue count purchases as the features do (one coherent
+    store): revenue equals the sum of every customer's gross_revenue feature (purchases before returns) at the
+    last order date; the same whether read from the fresh table or summed from the lines."""
+    from shopseg.features.order_totals import purchase_orders_sql
+    from shopseg.reports.summary import monthly_revenue, store_kpis
+
+    assert '"order_totals"' in purchase_orders_sql(store)
+    kpis, monthly = store_kpis(store), monthly_revenue(store)
+    feats = build_features(store, as_of=kpis["last_order"])
+    assert kpis["revenue"] == pytest.approx(feats["gross_revenue"].sum(), abs=0.01)
+    assert kpis["buyers"] == int((feats["orders"] > 0).sum())
+    assert kpis["orders"] == int(feats["orders"].sum()) == int(monthly["orders"].sum())
+    assert monthly["revenue"].sum() == pytest.approx(kpis["revenue"], abs=0.01)
+    store.con.execute(f"DROP TABLE {ORDER_TOTALS}")
+    assert "order_totals" not in purchase_orders_sql(store).replace("order_totals_", "")
+    assert store_kpis(store) == kpis
+    pd.testing.assert_frame_equal(monthly_revenue(store), monthly)

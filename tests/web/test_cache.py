@@ -73,16 +73,20 @@ def _purchase_lines(state, min_price_exclusive: bool) -> pd.DataFrame:
 
 
 def _oracle_totals(state) -> tuple[dict, pd.DataFrame]:
-    pos = _purchase_lines(state, True)
+    """KPIs and monthly revenue by the features' definition of a purchase (shopseg.features.purchases):
+    non-cancelled orders; lines with quantity > 0, unit price >= 0 and no return flag; each line's net value
+    rounded to cents and never below zero."""
+    df = _purchase_lines(state, False)
+    df = df[~df["is_return"].fillna(False).astype(bool)].copy()
+    df["value"] = (df["value"].clip(lower=0) * 100).round() / 100
     kpis = {
         "customers": len(_sql(state, "SELECT customer_id FROM customers")),
-        "buyers": pos["customer_id"].nunique(),
-        "orders": pos["order_id"].nunique(),
-        "revenue": round(pos["value"].sum(), 2),
-        "first_order": str(pos["ordered_at"].min().date()),
-        "last_order": str(pos["ordered_at"].max().date()),
+        "buyers": df["customer_id"].nunique(),
+        "orders": df["order_id"].nunique(),
+        "revenue": round(df["value"].sum(), 2),
+        "first_order": str(df["ordered_at"].min().date()),
+        "last_order": str(df["ordered_at"].max().date()),
     }
-    df = _purchase_lines(state, False)
     df["month"] = df["ordered_at"].dt.to_period("M").dt.start_time
     monthly = df.groupby("month").agg(orders=("order_id", "nunique"), revenue=("value", "sum")).reset_index()
     monthly["revenue"] = monthly["revenue"].round(2)

@@ -50,6 +50,7 @@ __all__ = [
     "PURCHASE_DAYS",
     "is_fresh",
     "order_totals_stamp",
+    "purchase_orders_sql",
     "refresh_order_totals",
     "stored_totals",
 ]
@@ -126,3 +127,21 @@ def stored_totals(engine: Engine) -> tuple[ir.Table, ir.Table] | None:
     if not is_fresh(engine.workspace):
         return None
     return engine.table(ORDER_TOTALS).select(*_COLUMNS), engine.table(PURCHASE_DAYS).select(*_DAY_COLUMNS)
+
+
+def purchase_orders_sql(workspace: Workspace) -> str:
+    """SQL for the rows of ``order_totals`` (one per purchase order, values in int64 ``cents``).
+
+    The stored table when it is fresh, otherwise :func:`order_totals_expr`
+    compiled, so a reader of store totals (the report's and the dashboard's
+    KPIs and monthly revenue) gets the features' definition of a purchase
+    either way: non-cancelled orders, lines with a positive quantity, a price
+    of at least zero and no return flag, each line's net value rounded to
+    cents and never below zero.
+    """
+    if is_fresh(workspace):
+        return f'SELECT {", ".join(_COLUMNS)} FROM "{ORDER_TOTALS}"'
+    from shopseg.engine import get_engine
+
+    engine = get_engine(workspace, "duckdb")
+    return str(workspace.ibis.compile(order_totals_expr(engine)))

@@ -15,7 +15,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["StoreSummary", "summarize_store", "store_kpis"]
+__all__ = ["StoreSummary", "summarize_store", "store_kpis", "monthly_revenue"]
 
 
 @dataclass
@@ -56,14 +56,7 @@ def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSumm
                       round(sum(coalesce(revenue, 0)), 2) AS revenue
                FROM customer_features GROUP BY 1 ORDER BY revenue DESC LIMIT 12"""
         ).df()
-        summary.sections["monthly"] = con.execute(
-            """SELECT date_trunc('month', o.ordered_at)::DATE AS month,
-                      count(DISTINCT o.order_id) AS orders,
-                      round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2) AS revenue
-               FROM orders o JOIN order_lines l USING (order_id)
-               WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0
-               GROUP BY 1 ORDER BY 1"""
-        ).df()
+        summary.sections["monthly"] = monthly_revenue(workspace)
         meta = {k: workspace.meta(k) for k in ("features_as_of", "features_time_unit")}
         summary.notes["features"] = ", ".join(f"{k.split('_', 1)[1]}: {v}" for k, v in meta.items() if v)
     if extended:
@@ -74,7 +67,7 @@ def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSumm
 def _extended(workspace: Workspace, summary: StoreSummary) -> None:
     """Saved segments, predictions, clusters and regions x categories (what the report adds to the demo summary)."""
     from shopseg.reports.aggregates import cluster_profiles, prediction_summary, saved_segment_sizes
-    from shopseg.reports.regions import region_performance
+    from shopseg.reports.regions import Breakdown, region_performance_many
 
     saved = saved_segment_sizes(workspace)
     if not saved.empty:
@@ -98,21 +91,28 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
     if clusters is not None:
         summary.sections["clusters"] = clusters
     if workspace.has_table("orders") and summary.kpis["orders"]:
-        summary.sections["region_category"] = region_performance(workspace, by=["region", "category"], period="all")
-        summary.sections["region_top"] = region_performance(
-            workspace, by=["segment", "region", "category"], period="all", limit=20
+        cells, top = region_performance_many(  # one pass over the order lines for both
+            workspace,
+            [Breakdown(("region", "category")), Breakdown(("segment", "region", "category"), limit=20)],
+            period="all",
         )
+        summary.sections["region_category"], summary.sections["region_top"] = cells, top
 
 
 def store_kpis(workspace: Workspace) -> dict[str, Any]:
-    """Customers, buyers, purchase orders, revenue, average order value and the order period."""
+    """Customers, buyers, purchase orders, revenue, average order value and the order period.
+
+    Purchases as the features count them (:func:`~shopseg.features.order_totals.purchase_orders_sql`,
+    read from the stored ``order_totals`` when fresh), so the revenue here is the sum of the customers'
+    ``gross_revenue`` feature (purchases before returns) over all time.
+    """
+    from shopseg.features.order_totals import purchase_orders_sql
+
     con = workspace.con
     row = con.execute(
-        """SELECT count(DISTINCT o.customer_id), count(DISTINCT o.order_id),
-                  round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2),
-                  min(o.ordered_at)::DATE, max(o.ordered_at)::DATE
-           FROM orders o JOIN order_lines l USING (order_id)
-           WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0"""
+        f"""SELECT count(DISTINCT customer_id), count(*), round(sum(cents) / 100, 2),
+                   min(ordered_at)::DATE, max(ordered_at)::DATE
+            FROM ({purchase_orders_sql(workspace)})"""
     ).fetchone()
     buyers, orders, revenue, first, last = row if row else (0, 0, 0.0, None, None)
     customers = con.execute("SELECT count(*) FROM customers").fetchone()
@@ -132,3 +132,14 @@ def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
     from shopseg.segments.rfm_map import rfm_segment_table
 
     return rfm_segment_table(workspace.ibis.table("customer_rfm"))
+
+
+def monthly_revenue(workspace: Workspace) -> pd.DataFrame:
+    """``month, orders, revenue`` of purchase orders (the definition :func:`store_kpis` uses), oldest first."""
+    from shopseg.features.order_totals import purchase_orders_sql
+
+    return workspace.con.execute(
+        f"""SELECT date_trunc('month', ordered_at)::DATE AS month, count(*) AS orders,
+                   round(sum(cents) / 100, 2) AS revenue
+            FROM ({purchase_orders_sql(workspace)}) GROUP BY 1 ORDER BY 1"""
+    ).df()

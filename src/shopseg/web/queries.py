@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from shopseg.reports.aggregates import cluster_profiles, prediction_summary, saved_segment_sizes
-from shopseg.reports.summary import store_kpis
+from shopseg.reports.summary import monthly_revenue, store_kpis
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -61,28 +61,28 @@ def overview(
 
 
 def order_totals(workspace: Workspace) -> dict[str, Any]:
-    """The parts of the overview that scan every order line: ``{"kpis": store_kpis(...), "monthly": frame}``."""
-    monthly = workspace.con.execute(
-        """SELECT date_trunc('month', o.ordered_at)::DATE AS month, count(DISTINCT o.order_id) AS orders,
-                  round(sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), 2) AS revenue
-           FROM orders o JOIN order_lines l USING (order_id)
-           WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price >= 0
-           GROUP BY 1 ORDER BY 1"""
-    ).df()
-    return {"kpis": store_kpis(workspace), "monthly": monthly}
+    """The overview's store totals: ``{"kpis": store_kpis(...), "monthly": monthly_revenue(...)}``.
+
+    Both read the stored ``order_totals`` when it is fresh (a scan of the orders, not of every line).
+    """
+    return {"kpis": store_kpis(workspace), "monthly": monthly_revenue(workspace)}
 
 
 def region_tables(workspace: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The regions page: region x category cells, the top 25 segment x region x category cells, quarterly trend."""
-    from shopseg.reports.regions import region_performance
+    from shopseg.reports.regions import Breakdown, region_performance_many
 
-    return (
-        region_performance(workspace, by=["region", "category"], period="all"),
-        region_performance(workspace, by=["segment", "region", "category"], period="all", limit=25)
-        .sort_values("revenue", ascending=False, kind="stable")
-        .reset_index(drop=True),  # the top 25, as titled
-        region_performance(workspace, by=["region", "period"], period="quarter"),
+    cells, top, trend = region_performance_many(  # one pass over the order lines for the three
+        workspace,
+        [
+            Breakdown(("region", "category")),
+            Breakdown(("segment", "region", "category"), limit=25),
+            Breakdown(("region", "period")),
+        ],
+        period="quarter",
     )
+    # the top 25, as titled
+    return cells, top.sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True), trend
 
 
 def rfm_segments(workspace: Workspace) -> pd.DataFrame | None:
