@@ -114,3 +114,17 @@ def test_per_customer_intervals_and_pit_on_the_cdnow_sample(cdnow_backtest):
     lines = cdnow_backtest.coverage_lines()
     assert lines[0].startswith("80% per-customer intervals hold the realised holdout purchases of ")
     assert lines[1].startswith("randomized PIT of holdout purchases, 10 bins (flat at 0.10 when calibrated): ")
+
+
+def test_without_intervals_the_comparison_is_the_same(cdnow_sample_ws, cdnow_backtest):
+    """The dashboard's backtest skips the per-customer intervals: groups, MAE and verdict are unchanged, and it
+    claims no coverage it did not score."""
+    quick = purchase_backtest(
+        get_engine(cdnow_sample_ws, "duckdb"), "1997-09-30", "1998-06-30", model="bgnbd", intervals=False
+    )
+    assert quick.groups.equals(cdnow_backtest.groups)
+    assert quick.mae == cdnow_backtest.mae
+    assert quick.verdict() == cdnow_backtest.verdict()
+    assert "coverage" not in quick.info and "pit" not in quick.info and "purchases_p10" not in quick.customers
+    assert quick.coverage_lines() == []
+    assert len(cdnow_backtest.coverage_lines()) == 2
