@@ -13,7 +13,7 @@ In a notebook::
     ws.table("customer_rfm")             # any table as a DataFrame
     shopseg.segment_members(ws, "orders >= 3 AND last_order < -90d")   # indexed by customer_id
 
-The build functions are imported on first use, so ``import shopseg`` stays light.
+The workspace and the build functions are imported on first use, so ``import shopseg`` stays light.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from shopseg.config import config_context, get_setting
 from shopseg.errors import SchemaError, SegmentError, ShopsegError
-from shopseg.workspace import Workspace
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine, get_engine
@@ -37,10 +36,12 @@ if TYPE_CHECKING:
     from shopseg.segments.audience import segment_members
     from shopseg.segments.lifecycle import build_lifecycle
     from shopseg.segments.rfm_map import build_rfm
+    from shopseg.workspace import Workspace
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Workspace": "shopseg.workspace",  # DuckDB: not needed by `shopseg --help`
     "Engine": "shopseg.engine",
     "get_engine": "shopseg.engine",
     "ingest": "shopseg.io",
@@ -57,7 +58,6 @@ _LAZY = {
 
 __all__ = [
     "__version__",
-    "Workspace",
     "config_context",
     "get_setting",
     "ShopsegError",

@@ -136,3 +136,24 @@ def test_blank_rows_are_reported_as_skipped(ws_path, tmp_path):
     result = runner.invoke(app, ["-w", ws_path, "ingest", "orders", str(path)])
     assert result.exit_code == 0, result.output
     assert re.search(r"blank row \(every field empty, skipped\)\s*│\s*2 │", result.output), result.output
+
+
+def test_out_of_memory_is_a_clear_error_and_changes_nothing(tmp_path, cdnow_sample_path):
+    """DuckDB's OutOfMemoryException (caught without importing DuckDB for `--help`) names the cap and the setting,
+    and the ingest is rolled back. In its own process: DuckDB refuses a second configuration of one open file."""
+    import os
+    import subprocess
+    import sys
+
+    ws_path = str(tmp_path / "ws.duckdb")
+    Workspace.init(ws_path).close()
+    shopseg = [sys.executable, "-c", "from shopseg.cli.main import main; main()"]
+    args = ["-w", ws_path, "ingest", "orders", str(cdnow_sample_path), "--preset", "cdnow_sample"]
+    env = {**os.environ, "SHOPSEG_DUCKDB_MEMORY_LIMIT": "256KB", "COLUMNS": "200"}
+    result = subprocess.run([*shopseg, *args], capture_output=True, text=True, env=env, timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "out of memory: the command needed more than the workspace's memory cap (256KB" in output
+    assert "Traceback" not in output and "internal error" not in output
+    with Workspace.open(ws_path, read_only=True) as ws:
+        assert ws.row_counts()["orders"] == 0

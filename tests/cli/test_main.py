@@ -35,7 +35,7 @@ def test_help_and_dataless_commands_import_no_heavy_module():
     import subprocess
     import sys
 
-    heavy = ("pandas", "ibis", "sklearn", "scipy", "pyarrow", "plotly", "fastapi", "lark", "numpy")
+    heavy = ("pandas", "ibis", "sklearn", "scipy", "pyarrow", "plotly", "fastapi", "lark", "numpy", "duckdb")
     code = (
         "import sys\nfrom shopseg.cli.main import app\nfrom typer.testing import CliRunner\n"
         "for args in (['--help'], ['segment', '--help'], ['ingest', '--help'], ['keys', '--help']):\n"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -17,7 +17,9 @@ from typer.exceptions import TyperException
 from shopseg.cli._output import emit_error, fit_table, is_json
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, ShopsegError, WorkspaceBusyError
-from shopseg.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
 
 __all__ = ["console", "err_console", "ShopsegGroup", "open_workspace", "progress", "print_table"]
 
@@ -47,33 +49,26 @@ class ShopsegGroup(TyperGroup):
         except KeyboardInterrupt:
             err_console.print("interrupted")
             ctx.exit(130)
-        except (MemoryError, duckdb.OutOfMemoryException) as exc:  # the workspace was rolled back
+        except Exception as exc:
             if ctx.meta.get("shopseg.debug"):
                 raise
-            limit = get_setting("duckdb_memory_limit") or "DuckDB's default"
-            _report(
-                ctx,
-                exc,
-                1,
-                "error: ",
-                (
+            if _out_of_memory(exc):  # the workspace was rolled back
+                limit = get_setting("duckdb_memory_limit") or "DuckDB's default"
+                message = (
                     f"out of memory: the command needed more than the workspace's memory cap ({limit}, setting "
                     "duckdb_memory_limit); nothing was changed. Expected it to fit or spill to disk; got: "
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Hint: raise the cap "
                     "(SHOPSEG_DUCKDB_MEMORY_LIMIT=4GB) and report the command, it should fit the default."
-                ),
-            )
-            ctx.exit(1)
-        except Exception as exc:
-            if ctx.meta.get("shopseg.debug"):
-                raise
-            _report(
-                ctx,
-                exc,
-                1,
-                "internal error: ",
-                f"{type(exc).__name__}: {exc}. This is a bug in shopseg; rerun with --debug for the traceback.",
-            )
+                )
+                _report(ctx, exc, 1, "error: ", message)
+            else:
+                _report(
+                    ctx,
+                    exc,
+                    1,
+                    "internal error: ",
+                    f"{type(exc).__name__}: {exc}. This is a bug in shopseg; rerun with --debug for the traceback.",
+                )
             ctx.exit(1)
 
     def _busy(self, ctx: typer.Context, exc: WorkspaceBusyError) -> None:
@@ -106,6 +101,12 @@ def _report(ctx: typer.Context, exc: BaseException, code: int, label: str, messa
         err_console.print(Text(label, style="bold red") + Text(message), soft_wrap=True)
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """MemoryError or DuckDB's OutOfMemoryException (DuckDB is imported only by commands that touch data)."""
+    duckdb = sys.modules.get("duckdb")
+    return isinstance(exc, MemoryError) or (duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException))
+
+
 def open_workspace(path: str | None = None, *, read_only: bool = False) -> Workspace:
     """Open the workspace named by ``--workspace`` (or the ``workspace`` setting).
 
@@ -118,6 +119,8 @@ def open_workspace(path: str | None = None, *, read_only: bool = False) -> Works
     host = hosted()
     if host is not None:
         return open_hosted(host, target)
+    from shopseg.workspace import Workspace
+
     return Workspace.open(target, read_only=read_only)
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shopseg.cli._common import console, print_table, progress
 from shopseg.cli.generate import default_end_date
 from shopseg.config import get_setting
-from shopseg.workspace import Workspace
+
+if TYPE_CHECKING:
+    from shopseg.workspace import Workspace
 
 
 def demo(
@@ -42,6 +44,7 @@ def demo(
     from shopseg.reports import summarize_store, write_report
     from shopseg.segments.lifecycle import build_lifecycle
     from shopseg.segments.rfm_map import build_rfm
+    from shopseg.workspace import Workspace
 
     if customers < 100:
         from shopseg.errors import InvalidParameterError

@@ -15,10 +15,11 @@ import typer
 
 from shopseg.cli._common import console, open_workspace, print_table, progress
 from shopseg.config import get_setting
-from shopseg.workspace import Workspace
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from shopseg.workspace import Workspace
 
 __all__ = ["generate", "register"]
 
@@ -92,6 +93,8 @@ def _target_workspace() -> Workspace:
     path = Path(get_setting("workspace"))
     if path.exists():
         return open_workspace()
+    from shopseg.workspace import Workspace
+
     return Workspace.init(path)
 
 

@@ -10,7 +10,6 @@ from rich.text import Text
 from shopseg.cli._common import console, open_workspace, print_table
 from shopseg.cli._output import JsonOpt, emit_json
 from shopseg.config import get_setting
-from shopseg.workspace import INGEST_LOG, Workspace
 
 
 def init(
@@ -18,6 +17,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing workspace.")] = False,
 ) -> None:
     """Create a workspace (a DuckDB file) holding the canonical tables."""
+    from shopseg.workspace import Workspace
+
     ws = Workspace.init(path or get_setting("workspace"), overwrite=force)
     console.print(f"Created workspace [bold]{ws.path}[/] with tables: {', '.join(ws.row_counts())}")
     ws.close()
@@ -26,6 +27,7 @@ def init(
 def status(as_json: JsonOpt = False) -> None:
     """Show row counts of the canonical tables and the ingest log."""
     from shopseg.io.health import store_health
+    from shopseg.workspace import INGEST_LOG
 
     with open_workspace(read_only=True) as ws:
         counts = ws.row_counts()
