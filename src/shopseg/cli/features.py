@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import typer
@@ -34,24 +33,30 @@ _SUMMARY_KEYS = (
 )
 
 
-def _summary_rows(df: Any) -> list[tuple[str, Any]]:
-    buyers = df[df["orders"] > 0]
-    repeat = buyers[buyers["frequency"] > 0]
+_LABELS = (
+    "customers",
+    "buyers (orders > 0)",
+    "repeat buyers (frequency > 0)",
+    "mean frequency (buyers)",
+    "mean recency (buyers)",
+    "mean T (buyers)",
+    "mean monetary_value (repeat buyers)",
+    "total revenue",
+)
 
-    def mean(col: str, frame: Any = buyers) -> float:
-        value = float(frame[col].astype("float64").mean()) if len(frame) else math.nan
-        return value if not math.isnan(value) else 0.0
 
-    return [
-        ("customers", len(df)),
-        ("buyers (orders > 0)", len(buyers)),
-        ("repeat buyers (frequency > 0)", len(repeat)),
-        ("mean frequency (buyers)", mean("frequency")),
-        ("mean recency (buyers)", mean("recency")),
-        ("mean T (buyers)", mean("T")),
-        ("mean monetary_value (repeat buyers)", mean("monetary_value", repeat)),
-        ("total revenue", float(df["revenue"].sum())),
-    ]
+def _summary_rows(ws: Any) -> list[tuple[str, Any]]:
+    """The build's summary, computed in DuckDB over the stored table (a 1M-row frame is never built)."""
+    row = ws.con.execute(
+        f"""SELECT count(*), count(*) FILTER (orders > 0), count(*) FILTER (orders > 0 AND frequency > 0),
+                   coalesce(avg(frequency) FILTER (orders > 0), 0), coalesce(avg(recency) FILTER (orders > 0), 0),
+                   coalesce(avg("T") FILTER (orders > 0), 0),
+                   coalesce(avg(monetary_value) FILTER (orders > 0 AND frequency > 0), 0),
+                   coalesce(sum(revenue), 0)
+            FROM "{FEATURES_TABLE}" """
+    ).fetchone()
+    values = [int(v) for v in row[:3]] + [float(v) for v in row[3:]]
+    return list(zip(_LABELS, values, strict=True))
 
 
 @features_app.command("build")
@@ -74,26 +79,30 @@ def build(
     if as_of is not None:
         parse_date(as_of)
     engine = get_setting("engine")
-    with open_workspace() as ws, console.status(f"Building customer features on {engine}..."):
-        df = build_features(ws, engine=engine, as_of=as_of, time_unit=unit)
+    with open_workspace() as ws:
+        with console.status(f"Building customer features on {engine}..."):
+            build_features(ws, engine=engine, as_of=as_of, time_unit=unit, return_frame=False)
+        summary = _summary_rows(ws)
+        columns = len(ws.con.execute(f'DESCRIBE "{FEATURES_TABLE}"').fetchall())
+        built_as_of = ws.meta("features_as_of")
     if as_json:
         emit_json(
             {
                 "table": FEATURES_TABLE,
-                "rows": len(df),
-                "columns": int(df.shape[1]),
-                "as_of": df.attrs["as_of"],
+                "rows": summary[0][1],
+                "columns": columns,
+                "as_of": built_as_of,
                 "time_unit": unit,
                 "engine": engine,
-                "summary": dict(zip(_SUMMARY_KEYS, [v for _, v in _summary_rows(df)], strict=True)),
+                "summary": dict(zip(_SUMMARY_KEYS, [v for _, v in summary], strict=True)),
             }
         )
         return
     console.print(
-        f"[bold]{FEATURES_TABLE}[/]: {len(df):,} rows, {df.shape[1]} columns · as of {df.attrs['as_of']} · "
+        f"[bold]{FEATURES_TABLE}[/]: {summary[0][1]:,} rows, {columns} columns · as of {built_as_of} · "
         f"time unit: {unit} · engine: {engine}"
     )
-    print_table(f"Summary (recency and T in {unit})", ["statistic", "value"], _summary_rows(df))
+    print_table(f"Summary (recency and T in {unit})", ["statistic", "value"], summary)
 
 
 @features_app.command("show")
