@@ -266,3 +266,18 @@ def _stages_as_of(engine, as_of: dt.date, new: int, active: int, lapsed: int) ->
     expr = lifecycle_stages(engine, as_of=as_of, new_days=new, active_days=active, lapsed_days=lapsed)
     df = engine.execute(expr)
     return dict(zip(df["customer_id"], df["stage"]))
+
+
+def test_stored_without_a_frame_is_the_same_table(histories):
+    """return_frame=False (what `shopseg lifecycle` uses): computed and stored inside DuckDB, the same rows and
+    column types as the pandas path, and the stage counts returned."""
+    build_lifecycle(histories, as_of="2024-12-31", **FIXED)
+    by_pandas = histories.con.execute(f"SELECT * FROM {LIFECYCLE_TABLE} ORDER BY customer_id").df()
+    types = histories.con.execute(f"DESCRIBE {LIFECYCLE_TABLE}").fetchall()
+    counts = build_lifecycle(histories, as_of="2024-12-31", return_frame=False, **FIXED)
+    pd.testing.assert_frame_equal(
+        histories.con.execute(f"SELECT * FROM {LIFECYCLE_TABLE} ORDER BY customer_id").df(), by_pandas
+    )
+    assert histories.con.execute(f"DESCRIBE {LIFECYCLE_TABLE}").fetchall() == types
+    pd.testing.assert_frame_equal(counts, stage_counts(by_pandas))
+    assert counts.attrs["thresholds"].active_days == 30

@@ -40,7 +40,7 @@ def lifecycle(
     unless given; the result is stored as customer_lifecycle.
     """
     from shopseg.features.asof import parse_date
-    from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle, stage_counts
+    from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle
 
     if as_of is not None:
         parse_date(as_of)
@@ -54,14 +54,16 @@ def lifecycle(
             active_days=active_days,
             lapsed_days=lapsed_days,
             fallback=default_thresholds,
+            return_frame=False,
         )
     th = df.attrs["thresholds"]
-    counts = stage_counts(df)
+    counts = df  # the stage counts of the stored table
+    customers = int(counts["customers"].sum())
     if as_json:
         emit_json(
             {
                 "table": LIFECYCLE_TABLE,
-                "customers": len(df),
+                "customers": customers,
                 "as_of": th.as_of,
                 "engine": engine,
                 "thresholds": records(th.to_frame()),
@@ -69,7 +71,7 @@ def lifecycle(
             }
         )
         return
-    console.print(f"[bold]{LIFECYCLE_TABLE}[/]: {len(df):,} customers · as of {th.as_of} · engine: {engine}")
+    console.print(f"[bold]{LIFECYCLE_TABLE}[/]: {customers:,} customers · as of {th.as_of} · engine: {engine}")
     frame = th.to_frame()
     print_table("Thresholds", ["threshold", "days", "derivation"], frame.values.tolist())
     rows = [[s, int(n), f"{100 * p:.1f}%"] for s, n, p in counts.itertuples(index=False)]

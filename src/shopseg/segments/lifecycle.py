@@ -333,7 +333,11 @@ def _stages(engine: Engine, th: LifecycleThresholds) -> ir.Table:
 
 def stage_counts(stages: pd.DataFrame) -> pd.DataFrame:
     """Customers per stage, every stage of :data:`LIFECYCLE_STAGES` in order: ``stage, customers, share``."""
-    counts = stages["stage"].value_counts().reindex(list(LIFECYCLE_STAGES), fill_value=0).astype("int64")
+    return _stage_table(stages["stage"].value_counts())
+
+
+def _stage_table(counts: pd.Series) -> pd.DataFrame:
+    counts = counts.reindex(list(LIFECYCLE_STAGES), fill_value=0).astype("int64")
     total = int(counts.sum())
     share = (counts / total).round(4) if total else counts * 0.0
     return pd.DataFrame({"stage": counts.index, "customers": counts.to_numpy(), "share": share.to_numpy()})
@@ -348,6 +352,7 @@ def build_lifecycle(
     active_days: int | None = None,
     lapsed_days: int | None = None,
     fallback: bool = False,
+    return_frame: bool = True,
 ) -> pd.DataFrame:
     """Assign lifecycle stages, store them as ``customer_lifecycle`` and return them.
 
@@ -363,6 +368,10 @@ def build_lifecycle(
         Threshold overrides (see :func:`lifecycle_thresholds`).
     fallback : bool, default=False
         Use :data:`DEFAULT_THRESHOLDS` for thresholds the data cannot give, flagged.
+    return_frame : bool, default=True
+        ``False`` returns :func:`stage_counts` of the stored table instead of the
+        customers; on DuckDB the stages are then computed and stored inside the
+        workspace file without a pandas frame (``shopseg lifecycle`` at 1M customers).
 
     Returns
     -------
@@ -377,14 +386,31 @@ def build_lifecycle(
         th = lifecycle_thresholds(
             eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days, fallback=fallback
         )
-        df = normalize_lifecycle(eng.execute(_stages(eng, th)))
+        if return_frame or eng.name != "duckdb" or eng.workspace is not workspace:
+            df: pd.DataFrame | None = normalize_lifecycle(eng.execute(_stages(eng, th)))
+            workspace.write_table(LIFECYCLE_TABLE, df)
+        else:  # the same types as the pandas path stores, computed and stored inside DuckDB
+            df = None
+            workspace.create_table_as(LIFECYCLE_TABLE, _typed(str(workspace.ibis.compile(_stages(eng, th)))))
     finally:
         if owned:
             eng.close()
-    workspace.write_table(LIFECYCLE_TABLE, df)
     workspace.set_meta("lifecycle_thresholds", th.to_json())
+    if df is None:
+        rows = workspace.con.execute(f'SELECT stage, count(*) FROM "{LIFECYCLE_TABLE}" GROUP BY stage').fetchall()
+        df = _stage_table(pd.Series(dict(rows), dtype="int64"))
     df.attrs["thresholds"] = th
     return df
+
+
+def _typed(sql: str) -> str:
+    """``sql`` (the stages) with the column types :func:`normalize_lifecycle` gives the pandas path."""
+    return f"""SELECT customer_id::VARCHAR AS customer_id, first_purchase_day::TIMESTAMP_S AS first_purchase_day,
+                      last_purchase_day::TIMESTAMP_S AS last_purchase_day, purchase_days::BIGINT AS purchase_days,
+                      days_since_first_purchase::BIGINT AS days_since_first_purchase,
+                      days_since_last_purchase::BIGINT AS days_since_last_purchase,
+                      previous_gap_days::BIGINT AS previous_gap_days, stage::VARCHAR AS stage
+               FROM ({sql}) ORDER BY customer_id"""
 
 
 def normalize_lifecycle(df: pd.DataFrame) -> pd.DataFrame:
