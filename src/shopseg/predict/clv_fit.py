@@ -91,17 +91,20 @@ def fit_purchases(
     return PurchaseFit(bg, spend, reasons, notes, shape, model)
 
 
+def _steps(horizon: float, discount_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly step ends up to ``horizon`` (days) and their discount factors."""
+    n_steps = int(np.ceil(horizon / STEP_DAYS - 1e-9))
+    times = np.minimum(np.arange(1, n_steps + 1) * STEP_DAYS, horizon)
+    return times, (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
+
+
 def purchase_values(
     fit: PurchaseFit, rows: pd.DataFrame, horizon: float, discount_rate: float, margin: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected purchases over ``horizon`` days and discounted CLV (monthly steps), per row."""
-    n_steps = int(np.ceil(horizon / STEP_DAYS - 1e-9))
-    times = np.minimum(np.arange(1, n_steps + 1) * STEP_DAYS, horizon)
-    cum = fit.bg.conditional_expected_purchases_at(times, rows)
-    increments = np.diff(np.vstack([np.zeros((1, len(rows))), cum]), axis=0)
-    factors = (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
-    clv = margin * fit.spend(rows) * (factors @ increments)
-    return cum[-1], clv
+    times, factors = _steps(horizon, discount_rate)
+    expected, discounted = fit.bg.discounted_expected_purchases(times, factors, rows)
+    return expected, margin * fit.spend(rows) * discounted
 
 
 def bootstrap_values(
@@ -119,13 +122,17 @@ def bootstrap_values(
     The fits and the values depend on a buyer only through her (frequency, recency, T,
     monetary_value), so a replicate is a multinomial resample of the counts of the distinct
     rows (the same law as resampling the buyers with replacement), fitted with those counts as
-    weights; the values are computed once per distinct row. Returns ``(purchases, clv, inverse,
-    replicates)``: column ``inverse[i]`` of the draws belongs to row ``i`` of ``summary``.
+    weights; the values are computed once per distinct row (the purchase part once per distinct
+    (frequency, recency, T)). Returns ``(purchases, clv, inverse, replicates)``: column
+    ``inverse[i]`` of the draws belongs to row ``i`` of ``summary``.
     """
     (fr, rec, big_t, mv), counts, inverse = unique_rows(*(summary[c].to_numpy(dtype=float) for c in _RFM))
     uniq = pd.DataFrame({"frequency": fr, "recency": rec, "T": big_t, "monetary_value": mv})
     order_value = summary["order_value"].to_numpy(dtype=float)
     uniq["order_value"] = np.bincount(inverse, weights=order_value, minlength=len(uniq)) / counts
+    s3 = compress(fr, rec, big_t)  # the purchase model's rows: (frequency, recency, T)
+    rows3 = pd.DataFrame({"frequency": s3.x, "recency": s3.t_x, "T": s3.T})
+    times, factors = _steps(horizon, discount_rate)
     rng = np.random.default_rng(seed)
     total = int(counts.sum())
     purchases, clvs = [], []
@@ -134,10 +141,11 @@ def bootstrap_values(
         try:
             fit = fit_purchases(uniq, model, penalizer, weights=weights)
             with np.errstate(all="ignore"):
-                e, c = purchase_values(fit, uniq, horizon, discount_rate, margin)
+                e, d = fit.bg.discounted_expected_purchases(times, factors, rows3)
+                c = margin * fit.spend(uniq) * d[s3.inverse]
         except (SchemaError, ArithmeticError, ValueError):
             continue  # an unusable resample (e.g. no repeat buyer); counted as missing
-        purchases.append(e)
+        purchases.append(e[s3.inverse])
         clvs.append(c)
     if not purchases:
         return np.empty((0, len(uniq))), np.empty((0, len(uniq))), inverse, 0

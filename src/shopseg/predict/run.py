@@ -27,7 +27,8 @@ writes one row per buyer (:data:`PREDICTION_COLUMNS`):
   :class:`~shopseg.models.churn.ChurnModel` trained on the previous window
   (features as of ``as_of - churn_days``, labels from ``(as_of - churn_days, as_of]``)
   when that window has at least :data:`MIN_CHURN_ROWS` buyers and
-  :data:`MIN_CHURN_CLASS` of each outcome; otherwise from the purchase model,
+  :data:`MIN_CHURN_CLASS` of each outcome (above :data:`MAX_CHURN_TRAIN` buyers it is trained on a
+  seeded sample of that many, stratified by outcome, and scores every buyer); otherwise from the purchase model,
   ``P(X(churn_days) = 0 | history)`` (which is ``1 - p_alive`` plus the chance a live
   customer does not buy in time);
 - ``churn_risk``: ``low`` below 0.5, ``medium`` in [0.5, 0.8), ``high`` from 0.8 (:data:`CHURN_THRESHOLDS`);
@@ -53,7 +54,7 @@ from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.features import FEATURES_TABLE, feature_expr
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.features.build import resolve_as_of, store_measures
-from shopseg.models.churn import ChurnModel, churn_labels
+from shopseg.models.churn import CHURN_FEATURES, ChurnModel, churn_labels
 from shopseg.models.churn.backtest import check_horizon
 from shopseg.models.churn.labels import buyer_summary
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, model_key
@@ -77,6 +78,7 @@ __all__ = [
     "SMALL_STORE_BUYERS",
     "MIN_CHURN_ROWS",
     "MIN_CHURN_CLASS",
+    "MAX_CHURN_TRAIN",
 ]
 
 PREDICTIONS_TABLE = "customer_predictions"
@@ -106,6 +108,15 @@ CHURN_THRESHOLDS = (0.5, 0.8)
 SMALL_STORE_BUYERS = 500
 MIN_CHURN_ROWS = 200
 MIN_CHURN_CLASS = 20
+#: The churn model trains on at most this many buyers of the previous window (a seeded sample
+#: stratified by outcome); gradient boosting gains little from more, and it costs time at 1M buyers.
+MAX_CHURN_TRAIN = 200_000
+#: The feature columns a prediction reads: the purchase summary, the order value and the churn inputs.
+_FEATURES = list(
+    dict.fromkeys(
+        ["customer_id", "orders", "frequency", "recency", "T", "monetary_value", "avg_order_value", *CHURN_FEATURES]
+    )
+)
 
 
 def _churn(
@@ -119,7 +130,7 @@ def _churn(
 ) -> tuple[np.ndarray, str]:
     """Churn probability from the supervised model when the previous window allows, else from the BG/NBD."""
     try:
-        train = churn_labels(engine, as_of - dt.timedelta(days=churn_days), churn_days)
+        train = churn_labels(engine, as_of - dt.timedelta(days=churn_days), churn_days, columns=CHURN_FEATURES)
     except (InvalidParameterError, SchemaError):
         train = None
     if (
@@ -128,9 +139,26 @@ def _churn(
         and train["churned"].value_counts().min() >= MIN_CHURN_CLASS
         and train["churned"].nunique() == 2
     ):
+        train = training_sample(train, MAX_CHURN_TRAIN, seed)
         model = ChurnModel(random_state=seed).fit(train, train["churned"])
         return model.predict_proba(feats), "churn_model"
     return fit.bg.probability_of_purchases(0, float(churn_days), summary), str(fit.model)
+
+
+def training_sample(train: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
+    """At most ``size`` rows of ``train``, drawn without replacement within each ``churned`` class in proportion.
+
+    Seeded (``numpy.random.default_rng(seed)``), so a run is reproducible; the rows keep their order.
+    """
+    if len(train) <= size:
+        return train
+    rng = np.random.default_rng(seed)
+    labels = train["churned"].to_numpy()
+    keep = []
+    for label in np.unique(labels):
+        rows = np.flatnonzero(labels == label)
+        keep.append(rng.choice(rows, size=round(len(rows) * size / len(train)), replace=False))
+    return train.iloc[np.sort(np.concatenate(keep))].reset_index(drop=True)
 
 
 def churn_risk(probability: np.ndarray) -> np.ndarray:
@@ -214,8 +242,8 @@ def predict_workspace(
         )
     eng = get_engine(ws, engine) if isinstance(engine, str) else engine
     day = _as_of(ws, eng, as_of)
-    feats = eng.execute(feature_expr(eng, as_of=day, time_unit="days"))
-    feats = feats[feats["orders"] > 0].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    expr = feature_expr(eng, as_of=day, time_unit="days")
+    feats = eng.execute(expr.filter(expr.orders > 0).select(*_FEATURES).order_by("customer_id"))
     if feats.empty:
         raise SchemaError(
             f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders"

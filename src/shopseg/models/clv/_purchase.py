@@ -82,6 +82,12 @@ class PurchaseModel(Estimator):
     def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _cond_expected_at(
+        self, p: np.ndarray, times: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`_cond_expected` at each of ``times``, shape (len(times), rows); a subclass may share work."""
+        return np.stack([self._cond_expected(p, np.asarray(float(t)), x, t_x, T) for t in times])
+
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -228,8 +234,24 @@ class PurchaseModel(Estimator):
         s = self._rows(data, recency, T)
         p = self._p()
         with np.errstate(all="ignore"):
-            out = np.stack([self._cond_expected(p, np.asarray(float(t)), s.x, s.t_x, s.T) for t in np.ravel(times)])
+            out = self._cond_expected_at(p, np.ravel(np.asarray(times, dtype=float)), s.x, s.t_x, s.T)
         return self._finite(out, "expected purchases")[:, s.inverse]
+
+    def discounted_expected_purchases(
+        self, times: Any, factors: Any, data: Any, recency: Any = None, T: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Expected purchases by the last of ``times`` and ``sum_k factors[k] * E[purchases in (t_(k-1), t_k]]``.
+
+        The increments between the increasing ``times`` (from 0) weighted by ``factors``
+        (e.g. discount factors), per customer; computed on the distinct rows without
+        materialising the (times, customers) matrix.
+        """
+        s = self._rows(data, recency, T)
+        with np.errstate(all="ignore"):
+            cum = self._cond_expected_at(self._p(), np.ravel(np.asarray(times, dtype=float)), s.x, s.t_x, s.T)
+        cum = self._finite(cum, "expected purchases")
+        increments = np.diff(cum, axis=0, prepend=0.0)
+        return cum[-1][s.inverse], (np.asarray(factors, dtype=float) @ increments)[s.inverse]
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         """E[X(t)] for a customer just acquired (no history), for each ``t``."""
