@@ -54,6 +54,7 @@ from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.features import FEATURES_TABLE, feature_expr
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.features.build import resolve_as_of, store_measures
+from shopseg.features.stamp import has_fresh_features
 from shopseg.models.churn import CHURN_FEATURES, ChurnModel, churn_labels
 from shopseg.models.churn.backtest import check_horizon
 from shopseg.models.churn.labels import buyer_summary
@@ -167,6 +168,15 @@ def churn_risk(probability: np.ndarray) -> np.ndarray:
     return np.where(probability >= high, "high", np.where(probability >= low, "medium", "low"))
 
 
+def _buyer_features(ws: Workspace, engine: Engine, day: dt.date) -> pd.DataFrame:
+    """The buyers' :data:`_FEATURES` as of ``day``, by ``customer_id``: the stored table when it is fresh, else queried."""
+    if has_fresh_features(ws, day, "days"):
+        expr = ws.ibis.table(FEATURES_TABLE)
+        return expr.filter(expr.orders > 0).select(*_FEATURES).order_by("customer_id").to_pandas()
+    expr = feature_expr(engine, as_of=day, time_unit="days")
+    return engine.execute(expr.filter(expr.orders > 0).select(*_FEATURES).order_by("customer_id"))
+
+
 def _as_of(ws: Workspace, engine: Engine, as_of: DateLike | None) -> dt.date:
     if as_of is None and ws.has_table(FEATURES_TABLE):
         as_of = ws.meta("features_as_of")
@@ -242,8 +252,7 @@ def predict_workspace(
         )
     eng = get_engine(ws, engine) if isinstance(engine, str) else engine
     day = _as_of(ws, eng, as_of)
-    expr = feature_expr(eng, as_of=day, time_unit="days")
-    feats = eng.execute(expr.filter(expr.orders > 0).select(*_FEATURES).order_by("customer_id"))
+    feats = _buyer_features(ws, eng, day)
     if feats.empty:
         raise SchemaError(
             f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders"
