@@ -265,7 +265,7 @@ def predict_workspace(
     expected, clv = purchase_values(fit, summary, horizon, discount_rate, margin)
     p_lo, p_hi, v_lo, v_hi = customer_intervals(fit, summary, horizon, expected, clv, margin)
     draws_e, draws_c, rows, replicates = bootstrap_values(
-        summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer
+        summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer, start=fit
     )
     e_lo, e_hi = draw_interval(expected, draws_e, rows)
     c_lo, c_hi = draw_interval(clv, draws_c, rows)

@@ -14,7 +14,7 @@ slower (1.4 s instead of 0.045 s on 100,000 customers).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from shopseg.errors import ConvergenceWarning, NotFittedError
 
-__all__ = ["Estimator", "MLEResult", "fit_mle", "numerical_hessian"]
+__all__ = ["Estimator", "MLEResult", "fit_mle", "numerical_hessian", "start_values"]
 
 _LOG_BOUND = 18.0  # parameters live in [e^-18, e^18]; reaching the bound means the MLE ran away
 
@@ -134,6 +134,19 @@ def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarr
         cols.append((grad(x + e) - grad(x - e)) / (2 * h[i]))
     hess = np.array(cols)
     return (hess + hess.T) / 2.0
+
+
+def start_values(init: Mapping[str, float] | None, names: Sequence[str], default: Sequence[float]) -> np.ndarray:
+    """The optimiser's start: ``init[name]`` for each parameter when given (positive, finite, inside the
+    bounds; others fall back to ``default``), else ``default``."""
+    x0 = np.array(default, dtype=float)
+    if init is None:
+        return x0
+    for i, name in enumerate(names):
+        value = float(init.get(name, np.nan))
+        if np.isfinite(value) and np.exp(-_LOG_BOUND + 1) < value < np.exp(_LOG_BOUND - 1):
+            x0[i] = value
+    return x0
 
 
 @threadpool_limits.wrap(limits=1, user_api="blas")

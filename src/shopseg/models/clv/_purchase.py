@@ -9,7 +9,7 @@ silently.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
-from shopseg.models.clv._base import Estimator, fit_mle
+from shopseg.models.clv._base import Estimator, fit_mle, start_values
 from shopseg.models.clv._summary import Summary, read_summary
 from shopseg.models.clv.next_order import next_order_from_cdf
 
@@ -128,7 +128,15 @@ class PurchaseModel(Estimator):
             )
         return None
 
-    def fit(self, data: Any, recency: Any = None, T: Any = None, *, weights: Any = None) -> PurchaseModel:
+    def fit(
+        self,
+        data: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        weights: Any = None,
+        init_params: Mapping[str, float] | None = None,
+    ) -> PurchaseModel:
         """Fit by maximum likelihood on the unique ``(frequency, recency, T)`` rows.
 
         Parameters
@@ -177,7 +185,7 @@ class PurchaseModel(Estimator):
         res = fit_mle(
             lambda p: self._loglik(p, s.x, s.t_x, s.T),
             s.weights,
-            np.array(self._x0),
+            start_values(init_params, self._param_names, self._x0),
             self._param_names,
             name,
             penalizer,
