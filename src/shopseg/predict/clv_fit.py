@@ -20,7 +20,7 @@ import pandas as pd
 from shopseg.errors import ConvergenceWarning, SchemaError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv._purchase import PurchaseModel
-from shopseg.models.clv._summary import compress, unique_rows
+from shopseg.models.clv._summary import Summary, compress, read_summary, unique_rows
 from shopseg.models.clv.predictive import scan_counts, value_interval
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, make_purchase_model
 
@@ -61,19 +61,29 @@ def fit_purchases(
     penalizer: float = 0.0,
     weights: np.ndarray | None = None,
     start: PurchaseFit | None = None,
+    rows: Summary | None = None,
 ) -> PurchaseFit:
     """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value).
 
     ``weights`` counts each row as that many customers (a bootstrap's resample counts on distinct rows);
-    ``start``, an earlier fit whose parameters start the optimisers (a bootstrap refit starts at the point fit).
+    ``start``, an earlier fit whose parameters start the optimisers (a bootstrap refit starts at the point fit);
+    ``rows``, the purchase model's distinct (frequency, recency, T) rows of ``summary`` (row ``i`` of
+    ``summary`` is ``rows.inverse[i]``), computed once for all the refits of a bootstrap, which also
+    skip the standard errors.
     """
     reasons: list[str] = []
     shape, spend_params = None, None
     w = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype=float)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        bg_rows, bg_weights = summary, weights
+        if rows is not None:
+            bg_rows, bg_weights = rows, np.bincount(rows.inverse, weights=w, minlength=len(rows.x))
         bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(
-            summary, weights=weights, init_params=start.bg.params_ if start is not None else None
+            bg_rows,
+            weights=bg_weights,
+            init_params=start.bg.params_ if start is not None else None,
+            standard_errors=rows is None,
         )
         if bg.fallback_:
             reasons.append(f"{MODEL_LABELS[model]}: {bg.fallback_}")
@@ -87,7 +97,10 @@ def fit_purchases(
             )
         else:
             gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(
-                summary, weights=weights, init_params=start.spend_params if start is not None else None
+                summary,
+                weights=weights,
+                init_params=start.spend_params if start is not None else None,
+                standard_errors=rows is None,
             )
             spend = gg.conditional_expected_average_profit
             if gg.fallback_:
@@ -141,8 +154,7 @@ def bootstrap_values(
     uniq = pd.DataFrame({"frequency": fr, "recency": rec, "T": big_t, "monetary_value": mv})
     order_value = summary["order_value"].to_numpy(dtype=float)
     uniq["order_value"] = np.bincount(inverse, weights=order_value, minlength=len(uniq)) / counts
-    s3 = compress(fr, rec, big_t)  # the purchase model's rows: (frequency, recency, T)
-    rows3 = pd.DataFrame({"frequency": s3.x, "recency": s3.t_x, "T": s3.T})
+    s3 = read_summary(uniq)  # the purchase model's rows: distinct (frequency, recency, T), checked once
     times, factors = _steps(horizon, discount_rate)
     rng = np.random.default_rng(seed)
     total = int(counts.sum())
@@ -150,13 +162,13 @@ def bootstrap_values(
     for _ in range(n):
         weights = rng.multinomial(total, counts / total).astype(float)
         try:
-            fit = fit_purchases(uniq, model, penalizer, weights=weights, start=start)
+            fit = fit_purchases(uniq, model, penalizer, weights=weights, start=start, rows=s3)
             with np.errstate(all="ignore"):
-                e, d = fit.bg.discounted_expected_purchases(times, factors, rows3)
-                c = margin * fit.spend(uniq) * d[s3.inverse]
+                e, d = fit.bg.discounted_expected_purchases(times, factors, s3)  # per row of uniq
+                c = margin * fit.spend(uniq) * d
         except (SchemaError, ArithmeticError, ValueError):
             continue  # an unusable resample (e.g. no repeat buyer); counted as missing
-        purchases.append(e[s3.inverse])
+        purchases.append(e)
         clvs.append(c)
     if not purchases:
         return np.empty((0, len(uniq))), np.empty((0, len(uniq))), inverse, 0

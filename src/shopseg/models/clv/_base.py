@@ -159,12 +159,14 @@ def fit_mle(
     penalizer: float = 0.0,
     max_iter: int = 2000,
     gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+    standard_errors: bool = True,
 ) -> MLEResult:
     """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring.
 
     ``gradient(theta)``, when given, returns the weighted total log-likelihood and its
     derivatives in ``theta`` (natural scale); L-BFGS-B then uses it instead of
-    finite differences, and the Hessian is differenced from it.
+    finite differences, and the Hessian is differenced from it. ``standard_errors=False`` skips
+    the Hessian (the errors are NaN): a bootstrap refit needs only the estimate.
 
     BLAS runs on one thread meanwhile: L-BFGS-B's few-parameter vector operations go
     through it, and with its threads spinning they cost more than the likelihood itself
@@ -223,5 +225,5 @@ def fit_mle(
     nll_grad = None
     if gradient is not None:
         nll_grad = lambda lp: objective_and_jac(lp)[1] * n  # noqa: E731
-    se = _standard_errors(nll, res.x, names, nll_grad)
+    se = _standard_errors(nll, res.x, names, nll_grad) if standard_errors else np.full(len(names), np.nan)
     return MLEResult(np.exp(res.x), total_ll(res.x), se, converged, str(res.message))

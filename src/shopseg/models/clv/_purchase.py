@@ -82,11 +82,10 @@ class PurchaseModel(Estimator):
     def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _cond_expected_at(
-        self, p: np.ndarray, times: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-    ) -> np.ndarray:
-        """:meth:`_cond_expected` at each of ``times``, shape (len(times), rows); a subclass may share work."""
-        return np.stack([self._cond_expected(p, np.asarray(float(t)), x, t_x, T) for t in times])
+    def _cond_expected_at(self, p: np.ndarray, times: np.ndarray, s: Summary) -> np.ndarray:
+        """:meth:`_cond_expected` at each of ``times`` for the rows of ``s``, shape (len(times), rows);
+        a subclass may share work between the times."""
+        return np.stack([self._cond_expected(p, np.asarray(float(t)), s.x, s.t_x, s.T) for t in times])
 
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -136,6 +135,7 @@ class PurchaseModel(Estimator):
         *,
         weights: Any = None,
         init_params: Mapping[str, float] | None = None,
+        standard_errors: bool = True,
     ) -> PurchaseModel:
         """Fit by maximum likelihood on the unique ``(frequency, recency, T)`` rows.
 
@@ -144,12 +144,19 @@ class PurchaseModel(Estimator):
         data : pandas.DataFrame or array-like
             A summary with columns ``frequency``, ``recency``, ``T`` (or their
             ``_cal`` names from :func:`~shopseg.features.calibration_holdout_split`),
-            or the frequency array, with ``recency`` and ``T`` given as arrays.
+            or the frequency array, with ``recency`` and ``T`` given as arrays, or an
+            already compressed :class:`~shopseg.models.clv._summary.Summary` (weights per its rows).
         recency, T : array-like, default=None
             Only when ``data`` is an array.
         weights : array-like, default=None
             A count per row (as lifetimes' ``weights``): a row of weight k counts as k identical
             customers, 0 leaves it out. A bootstrap passes its resample counts here.
+        init_params : dict, default=None
+            Starting values of the optimiser, e.g. an earlier fit's ``params_`` (a bootstrap
+            refit starts from the point estimate); None starts from 1 for every parameter.
+        standard_errors : bool, default=True
+            False skips the Hessian behind ``standard_errors_`` (they are NaN): a bootstrap
+            refit needs only the estimate.
 
         Returns
         -------
@@ -191,6 +198,7 @@ class PurchaseModel(Estimator):
             penalizer,
             self.max_iter,
             self._gradient(s),
+            standard_errors,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
@@ -242,7 +250,7 @@ class PurchaseModel(Estimator):
         s = self._rows(data, recency, T)
         p = self._p()
         with np.errstate(all="ignore"):
-            out = self._cond_expected_at(p, np.ravel(np.asarray(times, dtype=float)), s.x, s.t_x, s.T)
+            out = self._cond_expected_at(p, np.ravel(np.asarray(times, dtype=float)), s)
         return self._finite(out, "expected purchases")[:, s.inverse]
 
     def discounted_expected_purchases(
@@ -256,7 +264,7 @@ class PurchaseModel(Estimator):
         """
         s = self._rows(data, recency, T)
         with np.errstate(all="ignore"):
-            cum = self._cond_expected_at(self._p(), np.ravel(np.asarray(times, dtype=float)), s.x, s.t_x, s.T)
+            cum = self._cond_expected_at(self._p(), np.ravel(np.asarray(times, dtype=float)), s)
         cum = self._finite(cum, "expected purchases")
         increments = np.diff(cum, axis=0, prepend=0.0)
         return cum[-1][s.inverse], (np.asarray(factors, dtype=float) @ increments)[s.inverse]

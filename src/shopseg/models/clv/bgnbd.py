@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import special, stats
 
 from shopseg.models.clv._purchase import PmfStepper, PurchaseModel
-from shopseg.models.clv._summary import Summary, unique_rows
+from shopseg.models.clv._summary import Summary, unique_inverse
 
 __all__ = ["BetaGeoModel"]
 
@@ -159,9 +159,9 @@ class BetaGeoModel(PurchaseModel):
         Special functions of ``x``, ``T`` and ``t_x`` are evaluated once per distinct
         value and gathered, so one evaluation costs a few passes over the unique rows.
         """
-        ux, ix = np.unique(s.x, return_inverse=True)
-        uT, iT = np.unique(s.T, return_inverse=True)
-        ut, it = np.unique(s.t_x, return_inverse=True)
+        ux, ix = unique_inverse(s.x)
+        uT, iT = unique_inverse(s.T)
+        ut, it = unique_inverse(s.t_x)
         w, d = s.weights, self._shift
         repeat = ux + d > 0  # the "dropped out at t_x" branch exists
 
@@ -224,12 +224,10 @@ class BetaGeoModel(PurchaseModel):
     def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         return self._given_alive(p, t, x, T) * self._p_alive(p, x, t_x, T)
 
-    def _cond_expected_at(
-        self, p: np.ndarray, times: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
-    ) -> np.ndarray:
+    def _cond_expected_at(self, p: np.ndarray, times: np.ndarray, s: Summary) -> np.ndarray:
         """The 2F1 term once per distinct ``(x, T)`` and time, P(alive) once per row: the same values, fewer 2F1s."""
-        (ux, uT), _, inverse = unique_rows(x, T)
-        alive = self._p_alive(p, x, t_x, T)
+        ux, uT, inverse = s.x_T_groups
+        alive = self._p_alive(p, s.x, s.t_x, s.T)
         return np.stack([self._given_alive(p, np.asarray(float(t)), ux, uT)[inverse] * alive for t in times])
 
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -155,6 +155,7 @@ class GammaGammaModel(Estimator):
         *,
         weights: Any = None,
         init_params: Mapping[str, float] | None = None,
+        standard_errors: bool = True,
     ) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
@@ -162,7 +163,8 @@ class GammaGammaModel(Estimator):
         undefined); repeat customers with ``monetary_value <= 0`` are skipped
         with a ``DataQualityWarning``. ``weights`` (default None) counts each row as that many
         identical customers (0 leaves it out), as in :meth:`BetaGeoModel.fit`. ``init_params``
-        (default None: 1 for each) starts the optimiser, e.g. at an earlier fit's ``params_``.
+        (default None: 1 for each) starts the optimiser, e.g. at an earlier fit's ``params_``. ``standard_errors=False``
+        skips the Hessian (``standard_errors_`` are NaN), as a bootstrap refit does.
 
         Raises
         ------
@@ -220,6 +222,7 @@ class GammaGammaModel(Estimator):
             float(self.penalizer),
             self.max_iter,
             self._gradient(ux, um, counts),
+            standard_errors,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
