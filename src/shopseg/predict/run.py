@@ -269,6 +269,7 @@ def predict_workspace(
     )
     e_lo, e_hi = draw_interval(expected, draws_e, rows)
     c_lo, c_hi = draw_interval(clv, draws_c, rows)
+    del draws_e, draws_c  # (replicates x distinct rows) each: not held through the churn model's query
     churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
     base = pd.Timestamp(day)
 
