@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from shopseg.errors import InvalidParameterError
-from shopseg.features import calibration_holdout_split, feature_expr
+from shopseg.features import calibration_holdout_expr, feature_expr
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.features.build import resolve_as_of
 
@@ -86,13 +86,13 @@ def churn_labels(
     expr = expr.filter(expr.orders > 0)
     if columns is not None:
         expr = expr.select(*dict.fromkeys(["customer_id", "orders", *columns]))
-    feats = engine.execute(expr)
-    split = calibration_holdout_split(engine, start, end, time_unit="days")[["customer_id", "frequency_holdout"]]
-    out = feats.merge(split, on="customer_id", how="left", validate="one_to_one")
-    out = out.rename(columns={"frequency_holdout": "purchases_after"})
-    out["purchases_after"] = out["purchases_after"].fillna(0).astype("int64")
-    out["churned"] = (out["purchases_after"] == 0).astype("int64")
-    out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    split = calibration_holdout_expr(engine, start, end, time_unit="days")
+    split = split.select(_key=split.customer_id, _after=split.frequency_holdout)
+    joined = expr.left_join(split, expr.customer_id == split._key)
+    after = joined._after.fill_null(0).cast("int64")
+    labelled = joined.select(*expr.columns, purchases_after=after, churned=(after == 0).cast("int64"))
+    # one query: features, holdout counts and the join, sorted by the engine (no pandas merge of 1M rows)
+    out = engine.execute(labelled.order_by("customer_id"))
     out.attrs.update({"cutoff": start.isoformat(), "label_end": end.isoformat(), "horizon_days": horizon_days})
     return out
 
