@@ -87,6 +87,13 @@ class PurchaseModel(Estimator):
         a subclass may share work between the times."""
         return np.stack([self._cond_expected(p, np.asarray(float(t)), s.x, s.t_x, s.T) for t in times])
 
+    def _discounted_at(
+        self, p: np.ndarray, times: np.ndarray, factors: np.ndarray, s: Summary
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``s``: expected purchases by ``times[-1]`` and the ``factors``-weighted increments."""
+        cum = self._cond_expected_at(p, times, s)
+        return cum[-1], factors @ np.diff(cum, axis=0, prepend=0.0)
+
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -263,11 +270,11 @@ class PurchaseModel(Estimator):
         materialising the (times, customers) matrix.
         """
         s = self._rows(data, recency, T)
+        times = np.ravel(np.asarray(times, dtype=float))
         with np.errstate(all="ignore"):
-            cum = self._cond_expected_at(self._p(), np.ravel(np.asarray(times, dtype=float)), s)
-        cum = self._finite(cum, "expected purchases")
-        increments = np.diff(cum, axis=0, prepend=0.0)
-        return cum[-1][s.inverse], (np.asarray(factors, dtype=float) @ increments)[s.inverse]
+            last, discounted = self._discounted_at(self._p(), times, np.asarray(factors, dtype=float), s)
+        last = self._finite(last, "expected purchases")
+        return last[s.inverse], self._finite(discounted, "discounted expected purchases")[s.inverse]
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         """E[X(t)] for a customer just acquired (no history), for each ``t``."""

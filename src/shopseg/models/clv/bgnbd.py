@@ -230,6 +230,16 @@ class BetaGeoModel(PurchaseModel):
         alive = self._p_alive(p, s.x, s.t_x, s.T)
         return np.stack([self._given_alive(p, np.asarray(float(t)), ux, uT)[inverse] * alive for t in times])
 
+    def _discounted_at(
+        self, p: np.ndarray, times: np.ndarray, factors: np.ndarray, s: Summary
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """E = given_alive(x, T) x P(alive): the time path is a path of the (x, T) groups, scaled per row."""
+        ux, uT, inverse = s.x_T_groups
+        alive = self._p_alive(p, s.x, s.t_x, s.T)
+        path = np.stack([self._given_alive(p, np.asarray(float(t)), ux, uT) for t in times])
+        discounted = factors @ np.diff(path, axis=0, prepend=0.0)
+        return path[-1][inverse] * alive, discounted[inverse] * alive
+
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         # FHL (2005) eq. 9 is the conditional expectation at x = t_x = T = 0
         t = np.atleast_1d(t).astype(float)
