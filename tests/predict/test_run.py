@@ -154,3 +154,42 @@ def test_unknown_model_is_refused(workspace):
         "Got 'mbg' instead. Did you mean 'mbgnbd'\\?",
     ):
         predict_workspace(workspace, model="mbg")
+
+
+def test_stored_features_are_read_only_while_their_sources_are_unchanged(workspace):
+    """features build stamps its sources; predict reads the stored columns while the stamp holds and
+    queries again after any change (here an order after the as-of date, which leaves the values equal)."""
+    import datetime as dt
+
+    from shopseg.datasets import generate_store, write_store
+    from shopseg.features import build_features
+    from shopseg.features.stamp import has_fresh_features
+
+    write_store(workspace, generate_store(300, seed=4))
+    build_features(workspace, return_frame=False)
+    day = dt.date.fromisoformat(workspace.meta("features_as_of"))
+    assert has_fresh_features(workspace, day, "days")
+    assert not has_fresh_features(workspace, day - dt.timedelta(days=1), "days")
+    stored = predict_workspace(workspace, n_bootstrap=2, store=False)
+    customer = stored["customer_id"].iloc[0]
+    workspace.con.execute(
+        "INSERT INTO orders (order_id, customer_id, ordered_at) VALUES ('late', ?, ?)",
+        [customer, dt.datetime.combine(day + dt.timedelta(days=3), dt.time(12))],
+    )
+    workspace.con.execute(
+        "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) VALUES ('late', 1, 'p', 1, 5.0)"
+    )
+    assert not has_fresh_features(workspace, day, "days")
+    queried = predict_workspace(workspace, n_bootstrap=2, store=False, as_of=day)
+    pd.testing.assert_frame_equal(stored, queried, check_dtype=False)
+
+
+def test_churn_training_sample_is_seeded_and_keeps_the_churn_rate():
+    from shopseg.predict.run import training_sample
+
+    train = pd.DataFrame({"x": np.arange(1000.0), "churned": (np.arange(1000) % 10 < 3).astype(int)})
+    a, b = training_sample(train, 100, seed=5), training_sample(train, 100, seed=5)
+    assert len(a) == 100 and int(a["churned"].sum()) == 30
+    pd.testing.assert_frame_equal(a, b)
+    assert a["x"].is_monotonic_increasing and not a.equals(training_sample(train, 100, seed=6))
+    assert training_sample(train, 1000, seed=5) is train

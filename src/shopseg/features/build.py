@@ -28,6 +28,7 @@ from shopseg.features.order_totals import is_fresh, refresh_order_totals
 from shopseg.features.profile import population, profile_columns
 from shopseg.features.purchases import purchase_base, purchase_lines, return_totals
 from shopseg.features.rfm import rfm_from_days
+from shopseg.features.stamp import STAMP_KEY, features_stamp
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -325,6 +326,7 @@ def build_features(
         window = AsOf.of(resolve_as_of(eng, as_of), time_unit)
         slugs = category_slugs(eng)
         measures = store_measures(workspace)
+        stamp = features_stamp(workspace)
         df = eng.store(_assemble(eng, window, slugs, measures), workspace, FEATURES_TABLE, normalize=normalize_features)
     finally:
         if owned:
@@ -337,6 +339,7 @@ def build_features(
     }
     for key, value in meta.items():
         workspace.set_meta(f"features_{key}", value)
+    workspace.set_meta(STAMP_KEY, stamp)  # read back by has_fresh_features
     if not return_frame:
         return workspace.ibis.table(FEATURES_TABLE)
     if df is None:

@@ -17,12 +17,13 @@ churned only because the data stop: that raises.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from shopseg.errors import InvalidParameterError
-from shopseg.features import calibration_holdout_split, feature_expr
+from shopseg.features import calibration_holdout_expr, feature_expr
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.features.build import resolve_as_of
 
@@ -40,7 +41,9 @@ def latest_order_date(engine: Engine) -> dt.date:
     return resolve_as_of(engine, None)
 
 
-def churn_labels(engine: Engine, cutoff: DateLike, horizon_days: int = 90) -> pd.DataFrame:
+def churn_labels(
+    engine: Engine, cutoff: DateLike, horizon_days: int = 90, *, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Buyers' features as of ``cutoff`` with the label "no purchase in (cutoff, cutoff + horizon_days]".
 
     Parameters
@@ -51,6 +54,9 @@ def churn_labels(engine: Engine, cutoff: DateLike, horizon_days: int = 90) -> pd
         Last day the features may see.
     horizon_days : int, default=90
         Length of the outcome window in days.
+    columns : list of str, default=None
+        Feature columns to compute (``customer_id`` and ``orders`` always come); None: all of them.
+        Fewer columns make a smaller, faster query at a million customers.
 
     Returns
     -------
@@ -76,14 +82,17 @@ def churn_labels(engine: Engine, cutoff: DateLike, horizon_days: int = 90) -> pd
             f"The 'cutoff' parameter must leave {horizon_days} days of data after it (the data end on {last}). "
             f"Got {start} instead. Hint: use a cutoff on or before {last - dt.timedelta(days=horizon_days)}."
         )
-    feats = engine.execute(feature_expr(engine, as_of=start, time_unit="days"))
-    feats = feats[feats["orders"] > 0]
-    split = calibration_holdout_split(engine, start, end, time_unit="days")[["customer_id", "frequency_holdout"]]
-    out = feats.merge(split, on="customer_id", how="left", validate="one_to_one")
-    out = out.rename(columns={"frequency_holdout": "purchases_after"})
-    out["purchases_after"] = out["purchases_after"].fillna(0).astype("int64")
-    out["churned"] = (out["purchases_after"] == 0).astype("int64")
-    out = out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    expr = feature_expr(engine, as_of=start, time_unit="days")
+    expr = expr.filter(expr.orders > 0)
+    if columns is not None:
+        expr = expr.select(*dict.fromkeys(["customer_id", "orders", *columns]))
+    split = calibration_holdout_expr(engine, start, end, time_unit="days")
+    split = split.select(_key=split.customer_id, _after=split.frequency_holdout)
+    joined = expr.left_join(split, expr.customer_id == split._key)
+    after = joined._after.fill_null(0).cast("int64")
+    labelled = joined.select(*expr.columns, purchases_after=after, churned=(after == 0).cast("int64"))
+    # one query: features, holdout counts and the join, sorted by the engine (no pandas merge of 1M rows)
+    out = engine.execute(labelled.order_by("customer_id"))
     out.attrs.update({"cutoff": start.isoformat(), "label_end": end.isoformat(), "horizon_days": horizon_days})
     return out
 

@@ -14,7 +14,7 @@ slower (1.4 s instead of 0.045 s on 100,000 customers).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from shopseg.errors import ConvergenceWarning, NotFittedError
 
-__all__ = ["Estimator", "MLEResult", "fit_mle", "numerical_hessian"]
+__all__ = ["Estimator", "MLEResult", "fit_mle", "numerical_hessian", "start_values"]
 
 _LOG_BOUND = 18.0  # parameters live in [e^-18, e^18]; reaching the bound means the MLE ran away
 
@@ -136,6 +136,19 @@ def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarr
     return (hess + hess.T) / 2.0
 
 
+def start_values(init: Mapping[str, float] | None, names: Sequence[str], default: Sequence[float]) -> np.ndarray:
+    """The optimiser's start: ``init[name]`` for each parameter when given (positive, finite, inside the
+    bounds; others fall back to ``default``), else ``default``."""
+    x0 = np.array(default, dtype=float)
+    if init is None:
+        return x0
+    for i, name in enumerate(names):
+        value = float(init.get(name, np.nan))
+        if np.isfinite(value) and np.exp(-_LOG_BOUND + 1) < value < np.exp(_LOG_BOUND - 1):
+            x0[i] = value
+    return x0
+
+
 @threadpool_limits.wrap(limits=1, user_api="blas")
 def fit_mle(
     loglik: Callable[[np.ndarray], np.ndarray],
@@ -146,12 +159,14 @@ def fit_mle(
     penalizer: float = 0.0,
     max_iter: int = 2000,
     gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
+    standard_errors: bool = True,
 ) -> MLEResult:
     """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring.
 
     ``gradient(theta)``, when given, returns the weighted total log-likelihood and its
     derivatives in ``theta`` (natural scale); L-BFGS-B then uses it instead of
-    finite differences, and the Hessian is differenced from it.
+    finite differences, and the Hessian is differenced from it. ``standard_errors=False`` skips
+    the Hessian (the errors are NaN): a bootstrap refit needs only the estimate.
 
     BLAS runs on one thread meanwhile: L-BFGS-B's few-parameter vector operations go
     through it, and with its threads spinning they cost more than the likelihood itself
@@ -210,5 +225,5 @@ def fit_mle(
     nll_grad = None
     if gradient is not None:
         nll_grad = lambda lp: objective_and_jac(lp)[1] * n  # noqa: E731
-    se = _standard_errors(nll, res.x, names, nll_grad)
+    se = _standard_errors(nll, res.x, names, nll_grad) if standard_errors else np.full(len(names), np.nan)
     return MLEResult(np.exp(res.x), total_ll(res.x), se, converged, str(res.message))

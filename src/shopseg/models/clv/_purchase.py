@@ -9,7 +9,7 @@ silently.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
-from shopseg.models.clv._base import Estimator, fit_mle
+from shopseg.models.clv._base import Estimator, fit_mle, start_values
 from shopseg.models.clv._summary import Summary, read_summary
 from shopseg.models.clv.next_order import next_order_from_cdf
 
@@ -82,6 +82,18 @@ class PurchaseModel(Estimator):
     def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _cond_expected_at(self, p: np.ndarray, times: np.ndarray, s: Summary) -> np.ndarray:
+        """:meth:`_cond_expected` at each of ``times`` for the rows of ``s``, shape (len(times), rows);
+        a subclass may share work between the times."""
+        return np.stack([self._cond_expected(p, np.asarray(float(t)), s.x, s.t_x, s.T) for t in times])
+
+    def _discounted_at(
+        self, p: np.ndarray, times: np.ndarray, factors: np.ndarray, s: Summary
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``s``: expected purchases by ``times[-1]`` and the ``factors``-weighted increments."""
+        cum = self._cond_expected_at(p, times, s)
+        return cum[-1], factors @ np.diff(cum, axis=0, prepend=0.0)
+
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -122,7 +134,16 @@ class PurchaseModel(Estimator):
             )
         return None
 
-    def fit(self, data: Any, recency: Any = None, T: Any = None, *, weights: Any = None) -> PurchaseModel:
+    def fit(
+        self,
+        data: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        weights: Any = None,
+        init_params: Mapping[str, float] | None = None,
+        standard_errors: bool = True,
+    ) -> PurchaseModel:
         """Fit by maximum likelihood on the unique ``(frequency, recency, T)`` rows.
 
         Parameters
@@ -130,12 +151,19 @@ class PurchaseModel(Estimator):
         data : pandas.DataFrame or array-like
             A summary with columns ``frequency``, ``recency``, ``T`` (or their
             ``_cal`` names from :func:`~shopseg.features.calibration_holdout_split`),
-            or the frequency array, with ``recency`` and ``T`` given as arrays.
+            or the frequency array, with ``recency`` and ``T`` given as arrays, or an
+            already compressed :class:`~shopseg.models.clv._summary.Summary` (weights per its rows).
         recency, T : array-like, default=None
             Only when ``data`` is an array.
         weights : array-like, default=None
             A count per row (as lifetimes' ``weights``): a row of weight k counts as k identical
             customers, 0 leaves it out. A bootstrap passes its resample counts here.
+        init_params : dict, default=None
+            Starting values of the optimiser, e.g. an earlier fit's ``params_`` (a bootstrap
+            refit starts from the point estimate); None starts from 1 for every parameter.
+        standard_errors : bool, default=True
+            False skips the Hessian behind ``standard_errors_`` (they are NaN): a bootstrap
+            refit needs only the estimate.
 
         Returns
         -------
@@ -171,12 +199,13 @@ class PurchaseModel(Estimator):
         res = fit_mle(
             lambda p: self._loglik(p, s.x, s.t_x, s.T),
             s.weights,
-            np.array(self._x0),
+            start_values(init_params, self._param_names, self._x0),
             self._param_names,
             name,
             penalizer,
             self.max_iter,
             self._gradient(s),
+            standard_errors,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
@@ -228,8 +257,24 @@ class PurchaseModel(Estimator):
         s = self._rows(data, recency, T)
         p = self._p()
         with np.errstate(all="ignore"):
-            out = np.stack([self._cond_expected(p, np.asarray(float(t)), s.x, s.t_x, s.T) for t in np.ravel(times)])
+            out = self._cond_expected_at(p, np.ravel(np.asarray(times, dtype=float)), s)
         return self._finite(out, "expected purchases")[:, s.inverse]
+
+    def discounted_expected_purchases(
+        self, times: Any, factors: Any, data: Any, recency: Any = None, T: Any = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Expected purchases by the last of ``times`` and ``sum_k factors[k] * E[purchases in (t_(k-1), t_k]]``.
+
+        The increments between the increasing ``times`` (from 0) weighted by ``factors``
+        (e.g. discount factors), per customer; computed on the distinct rows without
+        materialising the (times, customers) matrix.
+        """
+        s = self._rows(data, recency, T)
+        times = np.ravel(np.asarray(times, dtype=float))
+        with np.errstate(all="ignore"):
+            last, discounted = self._discounted_at(self._p(), times, np.asarray(factors, dtype=float), s)
+        last = self._finite(last, "expected purchases")
+        return last[s.inverse], self._finite(discounted, "discounted expected purchases")[s.inverse]
 
     def expected_purchases(self, t: Any) -> np.ndarray:
         """E[X(t)] for a customer just acquired (no history), for each ``t``."""

@@ -10,6 +10,7 @@ unique rows too and broadcast back with ``inverse``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from shopseg.errors import SchemaError, format_ids
 
-__all__ = ["Summary", "read_summary", "read_weights", "compress"]
+__all__ = ["Summary", "read_summary", "read_weights", "compress", "unique_inverse"]
 
 _SUFFIXES = ("", "_cal")
 
@@ -36,6 +37,19 @@ class Summary:
     @property
     def n_customers(self) -> int:
         return int(self.weights.sum())
+
+    @cached_property
+    def x_T_groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct ``(x, T)`` of the rows and the map to them: ``(x, T, inverse)`` (computed once)."""
+        (ux, uT), _, inverse = unique_rows(self.x, self.T)
+        return ux, uT, inverse
+
+    def reweighted(self, weights: np.ndarray) -> Summary:
+        """The same rows with other ``weights`` (one per row), keeping what was computed once."""
+        out = Summary(self.x, self.t_x, self.T, weights, self.inverse, self.index)
+        if "x_T_groups" in self.__dict__:
+            out.__dict__["x_T_groups"] = self.__dict__["x_T_groups"]
+        return out
 
 
 def _column(data: pd.DataFrame, name: str) -> np.ndarray:
@@ -130,8 +144,25 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.
     return [c[first] for c in cols], counts, group.astype(np.intp)
 
 
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` in order of first appearance, by hashing (linear time).
+
+    The likelihood gradients evaluate special functions once per distinct value and gather
+    them with the inverse; the order of the distinct values does not matter to them.
+    """
+    codes, uniques = pd.factorize(np.asarray(values, dtype=float))
+    return np.asarray(uniques, dtype=float), codes.astype(np.intp)
+
+
 def read_summary(data: Any, recency: Any = None, T: Any = None, weights: Any = None) -> Summary:
-    """Read, check and compress a purchase summary (see :func:`as_frame`), optionally with row weights."""
+    """Read, check and compress a purchase summary (see :func:`as_frame`), optionally with row weights.
+
+    A :class:`Summary` (already checked and compressed) is taken as it is; ``weights`` then
+    give one weight per summary row.
+    """
+    if isinstance(data, Summary):
+        w = read_weights(weights, len(data.x))
+        return data if w is None else data.reweighted(w)
     frame = as_frame(data, recency, T)
     x, t_x, big_t = _column(frame, "frequency"), _column(frame, "recency"), _column(frame, "T")
     check_rfm(frame, x, t_x, big_t)

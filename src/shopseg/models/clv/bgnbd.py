@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import special, stats
 
 from shopseg.models.clv._purchase import PmfStepper, PurchaseModel
-from shopseg.models.clv._summary import Summary
+from shopseg.models.clv._summary import Summary, unique_inverse
 
 __all__ = ["BetaGeoModel"]
 
@@ -159,9 +159,9 @@ class BetaGeoModel(PurchaseModel):
         Special functions of ``x``, ``T`` and ``t_x`` are evaluated once per distinct
         value and gathered, so one evaluation costs a few passes over the unique rows.
         """
-        ux, ix = np.unique(s.x, return_inverse=True)
-        uT, iT = np.unique(s.T, return_inverse=True)
-        ut, it = np.unique(s.t_x, return_inverse=True)
+        ux, ix = unique_inverse(s.x)
+        uT, iT = unique_inverse(s.T)
+        ut, it = unique_inverse(s.t_x)
         w, d = s.weights, self._shift
         repeat = ux + d > 0  # the "dropped out at t_x" branch exists
 
@@ -206,7 +206,8 @@ class BetaGeoModel(PurchaseModel):
         )
         return np.where(x + self._shift > 0, special.expit(-log_odds_dead), 1.0)
 
-    def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _given_alive(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """E[purchases in (T, T + t] | alive at T, x, T]: depends on ``(x, T)`` only, not on ``t_x``."""
         r, alpha, a, b = p
         bx = b + x + self._shift
         z = t / (alpha + T + t)
@@ -218,7 +219,26 @@ class BetaGeoModel(PurchaseModel):
         if np.any(bad):
             given_alive = np.where(bad, 0.0, given_alive)
             given_alive[bad] = _expected_given_alive(p, np.broadcast_to(t, x.shape)[bad], x[bad], T[bad], self._shift)
-        return given_alive * self._p_alive(p, x, t_x, T)
+        return np.asarray(given_alive)
+
+    def _cond_expected(self, p: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        return self._given_alive(p, t, x, T) * self._p_alive(p, x, t_x, T)
+
+    def _cond_expected_at(self, p: np.ndarray, times: np.ndarray, s: Summary) -> np.ndarray:
+        """The 2F1 term once per distinct ``(x, T)`` and time, P(alive) once per row: the same values, fewer 2F1s."""
+        ux, uT, inverse = s.x_T_groups
+        alive = self._p_alive(p, s.x, s.t_x, s.T)
+        return np.stack([self._given_alive(p, np.asarray(float(t)), ux, uT)[inverse] * alive for t in times])
+
+    def _discounted_at(
+        self, p: np.ndarray, times: np.ndarray, factors: np.ndarray, s: Summary
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """E = given_alive(x, T) x P(alive): the time path is a path of the (x, T) groups, scaled per row."""
+        ux, uT, inverse = s.x_T_groups
+        alive = self._p_alive(p, s.x, s.t_x, s.T)
+        path = np.stack([self._given_alive(p, np.asarray(float(t)), ux, uT) for t in times])
+        discounted = factors @ np.diff(path, axis=0, prepend=0.0)
+        return path[-1][inverse] * alive, discounted[inverse] * alive
 
     def _expected(self, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         # FHL (2005) eq. 9 is the conditional expectation at x = t_x = T = 0

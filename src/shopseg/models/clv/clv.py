@@ -90,7 +90,7 @@ def customer_lifetime_value(
     times = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
     p = purchase_model._p()
     with np.errstate(all="ignore"):
-        cum = np.stack([purchase_model._cond_expected(p, np.asarray(t), s.x, s.t_x, s.T) for t in times])
+        cum = purchase_model._cond_expected_at(p, times, s)
     increments = np.diff(np.vstack([np.zeros((1, len(s.x))), cum]), axis=0)
     factors = (1.0 + discount_rate) ** -np.arange(1, n_steps + 1)
     per_row = purchase_model._finite(np.sum(factors[:, None] * increments, axis=0), "discounted expected purchases")

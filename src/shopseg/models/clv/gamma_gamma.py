@@ -15,7 +15,7 @@ purchase model.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -24,7 +24,7 @@ from scipy import special
 
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
-from shopseg.models.clv._base import Estimator, fit_mle
+from shopseg.models.clv._base import Estimator, fit_mle, start_values
 from shopseg.models.clv._summary import read_monetary, read_weights, unique_rows
 
 __all__ = ["GammaGammaModel"]
@@ -148,13 +148,23 @@ class GammaGammaModel(Estimator):
 
         return value_and_grad
 
-    def fit(self, data: Any, monetary_value: Any = None, *, weights: Any = None) -> GammaGammaModel:
+    def fit(
+        self,
+        data: Any,
+        monetary_value: Any = None,
+        *,
+        weights: Any = None,
+        init_params: Mapping[str, float] | None = None,
+        standard_errors: bool = True,
+    ) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
         Customers with ``frequency == 0`` are skipped (their monetary value is
         undefined); repeat customers with ``monetary_value <= 0`` are skipped
         with a ``DataQualityWarning``. ``weights`` (default None) counts each row as that many
-        identical customers (0 leaves it out), as in :meth:`BetaGeoModel.fit`.
+        identical customers (0 leaves it out), as in :meth:`BetaGeoModel.fit`. ``init_params``
+        (default None: 1 for each) starts the optimiser, e.g. at an earlier fit's ``params_``. ``standard_errors=False``
+        skips the Hessian (``standard_errors_`` are NaN), as a bootstrap refit does.
 
         Raises
         ------
@@ -206,12 +216,13 @@ class GammaGammaModel(Estimator):
         res = fit_mle(
             lambda prm: self._loglik(prm, ux, um),
             counts,
-            np.array([1.0, 1.0, 1.0]),
+            start_values(init_params, self._param_names, (1.0, 1.0, 1.0)),
             self._param_names,
             "GammaGammaModel",
             float(self.penalizer),
             self.max_iter,
             self._gradient(ux, um, counts),
+            standard_errors,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
