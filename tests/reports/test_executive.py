@@ -49,14 +49,18 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pat
 
 
 def _independent(ws: Workspace) -> dict[str, float]:
-    """Last 90 days of purchases and likely churners, in plain SQL (not the report's code)."""
+    """Last 90 days of purchases and likely churners, in plain SQL (not the report's code). Purchases as the features
+    define them: lines with a positive quantity, a price of at least zero and no return flag, each line's net value
+    rounded to cents and never below zero."""
     con = ws.con
     last = con.execute("SELECT max(ordered_at)::DATE FROM orders WHERE NOT coalesce(is_cancelled, false)").fetchone()[0]
     start = last - dt.timedelta(days=89)
     revenue, orders = con.execute(
-        """SELECT sum(l.quantity * l.unit_price - coalesce(l.discount, 0)), count(DISTINCT o.order_id)
+        """SELECT sum(round(greatest(l.quantity * l.unit_price - coalesce(l.discount, 0), 0), 2)),
+                  count(DISTINCT o.order_id)
            FROM orders o JOIN order_lines l USING (order_id)
-           WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0
+           WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price >= 0
+             AND NOT coalesce(l.is_return, false)
              AND o.ordered_at::DATE BETWEEN ? AND ?""",
         [start, last],
     ).fetchone()

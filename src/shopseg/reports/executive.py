@@ -20,9 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["Headline", "ExecutiveSummary", "executive_summary", "store_currency", "HIGH_RISK"]
 
 HIGH_RISK = 0.8  # churn probability from which a buyer is a likely churner (the "high" churn risk band)
-_PURCHASES = """FROM orders o JOIN order_lines l USING (order_id)
-    WHERE NOT coalesce(o.is_cancelled, false) AND l.quantity > 0 AND l.unit_price > 0"""
-_LINE_VALUE = "l.quantity * l.unit_price - coalesce(l.discount, 0)"
 
 
 @dataclass(frozen=True)
@@ -109,26 +106,30 @@ def executive_summary(workspace: Workspace, *, period_days: int = 90) -> Executi
     -------
     ExecutiveSummary
     """
+    from shopseg.features.order_totals import purchase_orders_sql
+
     currency, shares = store_currency(workspace)
-    end = workspace.con.execute(f"SELECT max(o.ordered_at)::DATE {_PURCHASES}").fetchone()
+    # purchases as the features and the KPIs count them, one row per order (the stored order_totals when fresh)
+    purchases = purchase_orders_sql(workspace)
+    end = workspace.con.execute(f"SELECT max(ordered_at)::DATE FROM ({purchases})").fetchone()
     last = end[0] if end else None
     out = ExecutiveSummary(period_days, None, last, currency, shares)
     if last is None:
         return out
     start = last - dt.timedelta(days=period_days - 1)
     out.period_start = start
-    out.headlines = _headlines(workspace, start, last, period_days)
-    out.at_risk = _at_risk(workspace, last)
+    out.headlines = _headlines(workspace, purchases, start, last, period_days)
+    out.at_risk = _at_risk(workspace, purchases, last)
     out.movement_dates, out.movements = _movements(workspace)
     out.actions = _actions(workspace)
     out.terms = {k: workspace.meta(f"predictions_{k}") for k in ("churn_days", "horizon_days", "model", "as_of")}
     return out
 
 
-def _headlines(workspace: Workspace, start: dt.date, last: dt.date, days: int) -> list[Headline]:
+def _headlines(workspace: Workspace, purchases: str, start: dt.date, last: dt.date, days: int) -> list[Headline]:
     prev_start = start - dt.timedelta(days=days)
     sql = f"""WITH p AS (
-            SELECT o.order_id, o.customer_id, o.ordered_at::DATE AS day, {_LINE_VALUE} AS value {_PURCHASES}),
+            SELECT order_id, customer_id, ordered_at::DATE AS day, cents / 100 AS value FROM ({purchases})),
         first AS (SELECT customer_id, min(day) AS first_day FROM p GROUP BY 1)
         SELECT CASE WHEN day >= ? THEN 'now' ELSE 'before' END AS period,
                sum(value), count(DISTINCT order_id), count(DISTINCT customer_id),
@@ -149,15 +150,15 @@ def _headlines(workspace: Workspace, start: dt.date, last: dt.date, days: int) -
     ]
 
 
-def _at_risk(workspace: Workspace, last: dt.date) -> dict[str, Any] | None:
+def _at_risk(workspace: Workspace, purchases: str, last: dt.date) -> dict[str, Any] | None:
     """Likely churners (churn probability >= 0.8): how many, their last 12 months' revenue and predicted CLV."""
     if not workspace.has_table("customer_predictions"):
         return None
     year_ago = last - dt.timedelta(days=364)
     row = workspace.con.execute(
         f"""WITH risky AS (SELECT customer_id, clv FROM customer_predictions WHERE churn_probability >= ?),
-            spent AS (SELECT o.customer_id, sum({_LINE_VALUE}) AS value {_PURCHASES}
-                      AND o.ordered_at::DATE BETWEEN ? AND ? GROUP BY 1)
+            spent AS (SELECT customer_id, sum(cents) / 100 AS value FROM ({purchases})
+                      WHERE ordered_at::DATE BETWEEN ? AND ? GROUP BY 1)
             SELECT count(*), coalesce(sum(s.value), 0), coalesce(sum(r.clv), 0),
                    (SELECT count(*) FROM customer_predictions)
             FROM risky r LEFT JOIN spent s USING (customer_id)""",

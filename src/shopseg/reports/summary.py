@@ -34,9 +34,12 @@ def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSumm
     ``extended=False`` leaves out the report-only sections (saved segments,
     predictions, clusters, regions) that the demo's terminal summary does not print.
     """
+    from shopseg.features.order_totals import purchase_orders_sql
+
     con = workspace.con
     tables = set(workspace.tables())
-    kpis = store_kpis(workspace)
+    purchases = purchase_orders_sql(workspace)  # one freshness check for the KPIs and the monthly revenue
+    kpis = store_kpis(workspace, purchases)
     summary = StoreSummary(kpis=kpis)
     if "customer_rfm" in tables:
         summary.sections["rfm_segments"] = _rfm_segments(workspace)
@@ -56,7 +59,7 @@ def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSumm
                       round(sum(coalesce(revenue, 0)), 2) AS revenue
                FROM customer_features GROUP BY 1 ORDER BY revenue DESC LIMIT 12"""
         ).df()
-        summary.sections["monthly"] = monthly_revenue(workspace)
+        summary.sections["monthly"] = monthly_revenue(workspace, purchases)
         meta = {k: workspace.meta(k) for k in ("features_as_of", "features_time_unit")}
         summary.notes["features"] = ", ".join(f"{k.split('_', 1)[1]}: {v}" for k, v in meta.items() if v)
     if extended:
@@ -99,20 +102,22 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
         summary.sections["region_category"], summary.sections["region_top"] = cells, top
 
 
-def store_kpis(workspace: Workspace) -> dict[str, Any]:
+def store_kpis(workspace: Workspace, purchases: str | None = None) -> dict[str, Any]:
     """Customers, buyers, purchase orders, revenue, average order value and the order period.
 
     Purchases as the features count them (:func:`~shopseg.features.order_totals.purchase_orders_sql`,
     read from the stored ``order_totals`` when fresh), so the revenue here is the sum of the customers'
-    ``gross_revenue`` feature (purchases before returns) over all time.
+    ``gross_revenue`` feature (purchases before returns) over all time. ``purchases`` is that SQL when the
+    caller already has it (its freshness check reads every order line).
     """
     from shopseg.features.order_totals import purchase_orders_sql
 
+    purchases = purchases or purchase_orders_sql(workspace)
     con = workspace.con
     row = con.execute(
         f"""SELECT count(DISTINCT customer_id), count(*), round(sum(cents) / 100, 2),
                    min(ordered_at)::DATE, max(ordered_at)::DATE
-            FROM ({purchase_orders_sql(workspace)})"""
+            FROM ({purchases})"""
     ).fetchone()
     buyers, orders, revenue, first, last = row if row else (0, 0, 0.0, None, None)
     customers = con.execute("SELECT count(*) FROM customers").fetchone()
@@ -134,12 +139,13 @@ def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
     return rfm_segment_table(workspace.ibis.table("customer_rfm"))
 
 
-def monthly_revenue(workspace: Workspace) -> pd.DataFrame:
+def monthly_revenue(workspace: Workspace, purchases: str | None = None) -> pd.DataFrame:
     """``month, orders, revenue`` of purchase orders (the definition :func:`store_kpis` uses), oldest first."""
     from shopseg.features.order_totals import purchase_orders_sql
 
+    purchases = purchases or purchase_orders_sql(workspace)
     return workspace.con.execute(
         f"""SELECT date_trunc('month', ordered_at)::DATE AS month, count(*) AS orders,
                    round(sum(cents) / 100, 2) AS revenue
-            FROM ({purchase_orders_sql(workspace)}) GROUP BY 1 ORDER BY 1"""
+            FROM ({purchases}) GROUP BY 1 ORDER BY 1"""
     ).df()

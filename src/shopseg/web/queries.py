@@ -65,7 +65,10 @@ def order_totals(workspace: Workspace) -> dict[str, Any]:
 
     Both read the stored ``order_totals`` when it is fresh (a scan of the orders, not of every line).
     """
-    return {"kpis": store_kpis(workspace), "monthly": monthly_revenue(workspace)}
+    from shopseg.features.order_totals import purchase_orders_sql
+
+    purchases = purchase_orders_sql(workspace)  # one freshness check for both
+    return {"kpis": store_kpis(workspace, purchases), "monthly": monthly_revenue(workspace, purchases)}
 
 
 def region_tables(workspace: Workspace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
