@@ -101,6 +101,8 @@ def test_members_table_shows_money_in_the_store_currency(browser: Any, store: St
     expect(page.locator("body")).to_have_attribute("data-currency", store.currency)
     page.click("#members th[data-sort=revenue] button")  # biggest first: a revenue above 1,000
     expect(page.locator("#members th[data-sort=revenue]")).to_have_attribute("aria-sort", "descending")
+    # the header flips before the sorted page arrives: wait for the rows themselves (the top revenue is >= 1,000)
+    expect(page.locator("#members tbody tr td:nth-child(3)").first).to_contain_text(",")
     revenue = page.locator("#members tbody tr td:nth-child(3)").all_inner_texts()
     assert revenue and all(store.money.match(t) for t in revenue), revenue
     top = store.truth["loyal_top_revenue"]
