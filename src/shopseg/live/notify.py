@@ -245,8 +245,8 @@ class Notifier:
             wanted = [n for n in out if sub.wants(n)]
             if wanted:
                 sub.push_many(wanted)
-        if self.callbacks or self.webhooks is not None:
-            self._queue.put(out)  # one hand-off per published batch
+        if self.callbacks or getattr(self.webhooks, "active", self.webhooks is not None):
+            self._queue.put(out)  # one hand-off per published batch, none while no callback or webhook listens
         return out
 
     def _take(self) -> tuple[list[Notification], bool]:
