@@ -242,6 +242,23 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _slow_seconds(run: _Run, t0: float, limit_ms: float = 20.0) -> str:
+    """Where the slow events are: in a few seconds (stalls of the process) or spread over the run (a steady queue)."""
+    per_second: dict[int, int] = {}
+    for e in run.acked:
+        if e in run.received and 1000 * (run.received[e] - run.sent[e]) > limit_ms:
+            second = int(run.sent[e] - t0)
+            per_second[second] = per_second.get(second, 0) + 1
+    if not per_second:
+        return "none"
+    tens: dict[int, int] = {}
+    for second, n in per_second.items():
+        tens[second // 10] = tens.get(second // 10, 0) + n
+    return f"{sum(per_second.values()):,} in {len(per_second)} seconds; by 10 s: " + ", ".join(
+        f"{10 * t}-{10 * t + 9} s {n:,}" for t, n in sorted(tens.items())
+    )
+
+
 def _pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -358,6 +375,7 @@ def main() -> None:
         ("event -> entry notification p99", f"{_pct(lat, 99):.1f} ms"),
         ("event -> entry notification max", f"{max(lat) if lat else float('nan'):.1f} ms"),
         ("mean", f"{statistics.fmean(lat) if lat else float('nan'):.1f} ms"),
+        ("events over 20 ms, by second of the load", _slow_seconds(run, t0)),
         ("lost events (acknowledged, not stored)", f"{lost}"),
         ("entries not notified", f"{unnotified}"),
         ("failed requests", f"{run.errors}"),
