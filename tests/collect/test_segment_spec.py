@@ -85,6 +85,37 @@ def test_a_batch_sent_at_applies_to_its_calls() -> None:
     assert e["occurred_at"].isoformat() == "2024-06-01T11:59:55"
 
 
+def test_times_repeated_across_a_batch_are_corrected_call_by_call() -> None:
+    """One batch parses each time text once; a text seen as a timestamp and as a sentAt, or a call's own
+    sentAt beside the batch's, still gives each call the spec's ``receivedAt - (sentAt - timestamp)``."""
+    t1, t2 = "2024-06-01T12:30:00Z", "2024-06-01T12:30:05Z"
+    msgs = [
+        {"type": "page", "userId": "u", "messageId": "a", "timestamp": t1},  # the batch's sentAt (t2)
+        {"type": "page", "userId": "u", "messageId": "b", "timestamp": t1, "sentAt": t1},  # its own: no skew
+        {"type": "page", "userId": "u", "messageId": "c", "timestamp": t2},  # t2 again, now as a timestamp
+        {"type": "page", "userId": "u", "messageId": "d", "timestamp": t1},
+    ]
+    events = map_messages(msgs, received_at=NOW, identities={}, sent_at=t2)
+    assert [e["occurred_at"].isoformat() for e in events] == [
+        "2024-06-01T11:59:55",
+        "2024-06-01T12:00:00",
+        "2024-06-01T12:00:00",
+        "2024-06-01T11:59:55",
+    ]
+
+
+def test_a_future_time_is_refused_in_every_call_of_a_batch() -> None:
+    """The latest accepted time is computed once per batch; each call past it is still reported."""
+    late = (NOW + dt.timedelta(days=2)).isoformat() + "Z"
+    msgs = [
+        {"type": "page", "userId": "u", "messageId": "a", "timestamp": late},
+        {"type": "page", "userId": "u", "messageId": "b", "timestamp": "2024-06-01T11:00:00Z"},
+        {"type": "page", "userId": "u", "messageId": "c", "timestamp": late},
+    ]
+    with pytest.raises(BadRequestError, match=r"/batch/0/timestamp.*/batch/2/timestamp"):
+        map_messages(msgs, received_at=NOW, identities={})
+
+
 def test_order_completed_is_keyed_by_order_id_with_lines_and_discount() -> None:
     props = {
         "order_id": "o9",

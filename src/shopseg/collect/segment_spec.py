@@ -23,6 +23,7 @@ arrival time without either.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -68,8 +69,10 @@ TRACK_TYPES = {
 _PRODUCT_EVENTS = {"product_view", "product_click", "add_to_cart", "remove_from_cart", "add_to_wishlist"}
 _PAGE_TYPES = {"page": "page_view", "screen": "screen_view", "group": "group", "identify": "identify", "alias": "alias"}
 _ID_MAX = 128
+_EPOCH = dt.datetime(1970, 1, 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def event_type(name: str) -> str:
     """The shopseg event type of a track call's ``event`` name: the spec's mapping, else a snake_case slug.
 
@@ -97,24 +100,30 @@ def _short(value: str) -> str:
     return value if len(value) <= _ID_MAX else hashlib.sha256(value.encode()).hexdigest()
 
 
-def _time(value: Any) -> dt.datetime | None:
+def _time(value: Any, seen: dict[str, dt.datetime] | None = None) -> dt.datetime | None:
+    """A naive UTC time from ISO 8601 text; ``seen`` caches the texts of one batch (an SDK stamps many calls alike)."""
     if not isinstance(value, str) or not value:
         return None
+    if seen is not None and value in seen:
+        return seen[value]
     parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))  # ValueError: reported by the caller
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    if seen is not None:
+        seen[value] = parsed
     return parsed
 
 
-def _occurred_at(msg: Mapping[str, Any], batch_sent: Any, received_at: dt.datetime) -> dt.datetime:
+def _occurred_at(msg: Mapping[str, Any], ctx: Mapping[str, Any]) -> dt.datetime:
     """The spec's corrected timestamp: ``receivedAt - (sentAt - timestamp)``."""
-    timestamp = _time(msg.get("timestamp") or msg.get("originalTimestamp"))
-    sent = _time(msg.get("sentAt")) or _time(batch_sent)
+    seen = ctx["times"]
+    timestamp = _time(msg.get("timestamp") or msg.get("originalTimestamp"), seen)
+    sent = _time(msg.get("sentAt"), seen) or _time(ctx.get("sent_at"), seen)
     if timestamp is None:
-        return received_at
+        return ctx["received_at"]
     if sent is None:
         return timestamp
-    return received_at - (sent - timestamp)
+    return ctx["received_at"] - (sent - timestamp)
 
 
 def _money(value: Any) -> float | None:
@@ -263,14 +272,13 @@ def _one(
         return None
     user, anon = user and _short(user), anon and _short(anon)
     try:
-        occurred = _occurred_at(msg, ctx.get("sent_at"), ctx["received_at"])
+        occurred = _occurred_at(msg, ctx)
     except ValueError:
         issues.append(
             f"{where}/timestamp: expected ISO 8601 times; got {msg.get('timestamp')!r}, sentAt {msg.get('sentAt')!r}."
         )
         return None
-    latest = ctx["received_at"] + dt.timedelta(seconds=int(get_setting("api_event_max_future_s")))
-    if not dt.datetime(1970, 1, 1) <= occurred <= latest:
+    if not _EPOCH <= occurred <= ctx["latest"]:
         issues.append(
             f"{where}/timestamp: expected a time from 1970 to now; got {occurred.isoformat()}Z. Check the sender's clock."
         )
@@ -343,7 +351,10 @@ def map_messages(
     sent_at : str, default=None
         The batch's ``sentAt`` (a message's own ``sentAt`` wins).
     """
-    ctx, issues, out = {"received_at": received_at, "sent_at": sent_at, "channel": channel}, [], []
+    latest = received_at + dt.timedelta(seconds=int(get_setting("api_event_max_future_s")))
+    ctx = {"received_at": received_at, "sent_at": sent_at, "channel": channel, "latest": latest, "times": {}}
+    issues: list[str] = []
+    out: list[dict[str, Any]] = []
     links: ChainMap[str, str] = ChainMap({}, identities)  # new links are kept only if every message is valid
     for i, msg in enumerate(messages):
         where = f"/batch/{i}" if kind is None else "body"

@@ -265,13 +265,18 @@ class LiveEngine(Reevaluation):
         self.webhooks.stop()
 
     # -- intake ------------------------------------------------------------------------
-    def submit(self, events: Sequence[Mapping[str, Any]]) -> Future[IngestResult]:
-        """Queue a batch; the future gives ``(accepted, duplicates, event_ids)`` once it is committed."""
+    def submit(self, events: Sequence[Mapping[str, Any]], *, owned: bool = False) -> Future[IngestResult]:
+        """Queue a batch; the future gives ``(accepted, duplicates, event_ids)`` once it is committed.
+
+        ``owned=True``: ``events`` is a list of dicts the caller built for this call and no longer touches
+        (the HTTP routes' own), so they are queued as they are instead of copied.
+        """
         fut: Future[IngestResult] = Future()
         if self._stop.is_set():
             fut.set_exception(RuntimeError("the live engine is stopped"))
             return fut
-        self._queue.put(([dict(e) for e in events], fut))
+        batch = events if owned and isinstance(events, list) else [dict(e) for e in events]
+        self._queue.put((batch, fut))
         return fut
 
     def ingest(self, events: Sequence[Mapping[str, Any]], timeout: float | None = 60) -> IngestResult:

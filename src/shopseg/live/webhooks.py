@@ -186,6 +186,11 @@ class WebhookDispatcher:
             )
             self.workers.pop(webhook_id).queue.put(None)
 
+    @property
+    def active(self) -> bool:
+        """Is any webhook registered? (Else the notifier does not hand it notifications at all.)"""
+        return bool(self.workers)
+
     def __call__(self, n: Notification) -> None:
         """Queue ``n`` for every matching webhook (called by the notifier thread)."""
         if self.erased(n):

@@ -28,7 +28,7 @@ import zlib
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from shopseg._logging import get_logger
 from shopseg.api.deps import AppState, get_state
@@ -62,6 +62,7 @@ CALLS = {
     "a": "alias",
     "b": None,
 }
+_SUCCESS = b'{"success":true}'  # every accepted call's answer, encoded once
 CALL_BYTES = 32 * 1024
 BATCH_BYTES = 500 * 1024
 
@@ -79,7 +80,8 @@ def _inflate(raw: bytes, limit: int) -> bytes:
     return out
 
 
-def _body(raw: bytes, encoding: str, limit: int) -> dict[str, Any]:
+def _body(raw: bytes, encoding: str, limit: int) -> tuple[dict[str, Any], int]:
+    """The JSON object of a request body, and its size uncompressed (bytes)."""
     if encoding.strip().lower() == "gzip":
         raw = _inflate(raw, limit)
     elif encoding.strip() not in ("", "identity"):
@@ -95,7 +97,7 @@ def _body(raw: bytes, encoding: str, limit: int) -> dict[str, Any]:
         raise BadRequestError(f"request body: invalid JSON ({exc}).") from None
     if not isinstance(body, dict):
         raise BadRequestError(f"request body: expected a JSON object; got {type(body).__name__}.")
-    return body
+    return body, len(raw)
 
 
 def _write_key(request: Request, body: dict[str, Any]) -> str | None:
@@ -128,12 +130,15 @@ def _authorize(state: AppState, key: str | None) -> ApiKey:
     return who
 
 
-def _messages(body: dict[str, Any], kind: str | None) -> list[Any]:
+def _messages(body: dict[str, Any], kind: str | None, size: int) -> list[Any]:
+    """The calls of a request; a batch's calls are measured one by one only when the whole body is over 32 KB."""
     if kind is not None:
         return [body]
     batch = body.get("batch")
     if not isinstance(batch, list):
         raise BadRequestError(f"/batch: expected a list of calls; got {type(batch).__name__}.")
+    if size <= CALL_BYTES:  # no call can be larger than the body holding it
+        return batch
     for i, msg in enumerate(batch):
         if len(json.dumps(msg, separators=(",", ":"))) > CALL_BYTES:
             raise BadRequestError(f"/batch/{i}: too large. Expected at most 32 KB per call (the Segment spec's limit).")
@@ -156,7 +161,7 @@ async def metrics(request: Request) -> JSONResponse:
 
     analytics.js posts them to ``<apiHost>/m``; answering 200 keeps its console and its retry logic quiet.
     """
-    body = _body(await request.body(), request.headers.get("content-encoding", ""), CALL_BYTES)
+    body, _ = _body(await request.body(), request.headers.get("content-encoding", ""), CALL_BYTES)
     series = body.get("series")
     if not isinstance(series, list):
         raise BadRequestError(f"/v1/m: expected 'series', a list of metrics; got {type(series).__name__}.")
@@ -165,28 +170,29 @@ async def metrics(request: Request) -> JSONResponse:
 
 
 @router.post("/v1/{call}", responses={200: {"content": {"application/json": {"example": {"success": True}}}}})
-async def collect(call: str, request: Request) -> JSONResponse:
+async def collect(call: str, request: Request) -> Response:
     """One Segment call, or a batch (``{"batch": [...], "sentAt": ...}``); 200 once durably stored."""
     if call not in CALLS:
         raise NotFound(f"POST /v1/{call}: unknown collection call. Expected one of {sorted(CALLS)}.")
     state = get_state(request)
     kind = CALLS[call]
-    body = _body(await request.body(), request.headers.get("content-encoding", ""), CALL_BYTES if kind else BATCH_BYTES)
+    limit = CALL_BYTES if kind else BATCH_BYTES
+    body, size = _body(await request.body(), request.headers.get("content-encoding", ""), limit)
     _authorize(state, _write_key(request, body))
     if state.live is None:
         raise UnsupportedOperationError(
             f"POST /v1/{call}: the server runs without live mode. Hint: restart it with `shopseg serve --live`."
         )
     events = map_messages(
-        _messages(body, kind),
+        _messages(body, kind, size),
         received_at=state.live.clock.now(),
         identities=_identities(state),
         kind=kind,
         sent_at=body.get("sentAt"),
     )
     if events:
-        await asyncio.wrap_future(state.live.submit(events))
-    return JSONResponse({"success": True})
+        await asyncio.wrap_future(state.live.submit(events, owned=True))
+    return Response(_SUCCESS, media_type="application/json")
 
 
 _ALLOW_HEADERS = (b"Content-Type", b"Content-Encoding", b"Authorization", b"X-Retry-Count", b"X-API-Key")

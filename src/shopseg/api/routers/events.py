@@ -70,5 +70,5 @@ async def post_events(
             "POST /api/v1/events: the server runs without live mode. Hint: restart it with `shopseg serve --live`."
         )
     rows = [e.model_dump() for e in events]
-    accepted, duplicates, ids = await asyncio.wrap_future(state.live.submit(rows))
+    accepted, duplicates, ids = await asyncio.wrap_future(state.live.submit(rows, owned=True))
     return EventsOut(accepted=accepted, duplicates=duplicates, event_ids=ids)
