@@ -130,10 +130,10 @@ def write_table(
     con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, checks: list[Check]
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Write the kept rows; return (rows added, rows updated, extra reasons)."""
+    if kind == "events":
+        return _write_events(con, _select(kind, staged), f"NOT ({drop_predicate(checks)})")
     kept = f"SELECT _row, {', '.join(_select(kind, staged))} FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
-    if kind == "events":
-        return _write_events(con, [quote(c) for c in TABLES[kind].names])
     names = [quote(c) for c in TABLES[kind].names]
     key = KEYS[kind]
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
@@ -155,37 +155,37 @@ def write_table(
 
 
 def _write_events(
-    con: duckdb.DuckDBPyConnection, names: list[str]
+    con: duckdb.DuckDBPyConnection, values: list[str], kept: str
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """Insert each event_id's first row of the file (the kept rows, ``_shopseg_win``) unless the workspace
-    has it already.
+    """Insert each event_id's first kept row of the file unless the workspace has it already.
 
-    One narrow aggregate counts the rows and their distinct ids. The usual file repeats no id: its rows
-    are inserted as they are. Otherwise the first row of each id is found by ``min(_row)`` per id and the
-    rows are filtered by a semi-join: nothing sorts or windows whole rows, so 13M events load within the
-    ingest memory cap. Ids already in the workspace are skipped by an anti-join against ``events``.
+    One narrow aggregate counts the kept rows and their distinct ids. The usual file repeats no id:
+    its kept rows are inserted straight from the staged rows (no copy of them, no join). Otherwise
+    the first row of each id is found by ``min(_row)`` per id and the rows are filtered by a
+    semi-join: nothing sorts or windows whole rows. Ids already in the workspace are skipped by an
+    anti-join against ``events``, run only when some are there.
     """
     row = con.execute(
-        "SELECT count(*), count(DISTINCT event_id), (SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1)) "
-        "FROM _shopseg_win"
+        f"SELECT count(*), count(DISTINCT event_id), (SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1)) "
+        f"FROM {STAGE_TABLE} WHERE {kept}"
     ).fetchone()
     total, distinct, stored = (int(row[0]), int(row[1]), bool(row[2])) if row else (0, 0, False)
-    where = ["true"]
+    where = [kept]
     if distinct < total:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM _shopseg_win GROUP BY event_id"
+            f"CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM {STAGE_TABLE} "
+            f"WHERE {kept} GROUP BY event_id"
         )
         where.append("w._row IN (SELECT _row FROM _shopseg_first)")
     seen = 0
     if stored:
         new = "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = w.event_id)"
-        counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})) FROM _shopseg_win w").fetchone()
+        counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})) FROM {STAGE_TABLE} w WHERE {kept}").fetchone()
         seen = int(counts[0]) if counts else 0
         if seen:
             where.append(new)
-    added = _n(
-        con.execute(f"INSERT INTO events SELECT {', '.join(names)} FROM _shopseg_win w WHERE {' AND '.join(where)}")
-    )
+    insert = f"INSERT INTO events SELECT {', '.join(values)} FROM {STAGE_TABLE} w WHERE {' AND '.join(where)}"
+    added = _n(con.execute(insert))
     repeated = total - seen - added
     extra = {}
     if seen:
