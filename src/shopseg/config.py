@@ -64,7 +64,7 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "ingest_memory_limit",
-            "500MB",
+            "400MB",
             str,
             "Memory cap of the DuckDB connection while `shopseg ingest` loads a file (a DuckDB size; empty: "
             "duckdb_memory_limit). Ingest streams and spills to the workspace's .tmp folder beyond it, so "

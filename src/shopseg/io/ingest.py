@@ -308,7 +308,7 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             con.execute("SET memory_limit = ?", [limit])
         except duckdb.Error as exc:
             raise InvalidParameterError(
-                f"The 'ingest_memory_limit' setting must be a DuckDB memory size such as '500MB' or '2GB'. "
+                f"The 'ingest_memory_limit' setting must be a DuckDB memory size such as '400MB' or '2GB'. "
                 f"Got {limit!r} instead."
             ) from exc
     try:
