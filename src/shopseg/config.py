@@ -62,6 +62,14 @@ SETTINGS: dict[str, Setting] = {
             "empty: DuckDB's default, 80% of RAM). Larger queries spill to disk instead. The process "
             "peaks a few hundred MB above it (1M customers: about 1.8 GB).",
         ),
+        Setting(
+            "ingest_memory_limit",
+            "400MB",
+            str,
+            "Memory cap of the DuckDB connection while `shopseg ingest` loads a file (a DuckDB size; empty: "
+            "duckdb_memory_limit). Ingest streams and spills to the workspace's .tmp folder beyond it, so "
+            "its peak stays under 1 GB whatever the file's size.",
+        ),
         Setting("max_error_rows", 5, int, "How many offending row numbers an error message lists."),
         Setting(
             "segment_max_rule_chars",

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shopseg.datasets import PLANTED_GROUPS, generate_store, load_demo_store
+from shopseg.datasets import PLANTED_GROUPS, generate_store, iter_chunks, load_demo_store, write_parquet_chunks
 from shopseg.errors import InvalidParameterError
 from shopseg.schema import TABLES
 
@@ -147,6 +148,48 @@ def test_demo_store_is_the_seed_42_store():
     demo = load_demo_store()
     assert demo["customers"].num_rows == 5_000
     assert demo["order_lines"].equals(generate_store(5_000, seed=42)["order_lines"])
+
+
+def _chunked_store(n: int, seed: int, size: int) -> dict[str, pa.Table]:
+    chunks = list(iter_chunks(n, seed=seed, chunk_customers=size))
+    return {name: pa.concat_tables([c[name] for c in chunks if name in c]) for name in chunks[0]}
+
+
+def test_a_store_of_one_chunk_is_the_unchunked_store():
+    """Chunking changed nothing for stores up to one chunk: chunk 0 draws from the old streams."""
+    whole = generate_store(300, seed=5)
+    single = _chunked_store(300, 5, 300)
+    for name in whole:
+        assert _ipc_bytes(single[name]) == _ipc_bytes(whole[name]), name
+
+
+def test_a_chunked_store_keeps_the_invariants_and_the_exact_group_shares():
+    tables = _chunked_store(1_000, 13, 300)
+    assert tables["customers"].num_rows == 1_000 and tables["products"].num_rows == 360
+    assert tables["customers"].column("customer_id")[-1].as_py() == "c001000"
+    with duckdb.connect() as con:
+        for name, table in tables.items():
+            con.register(name, table)
+        check_invariants(con)
+        widths = con.execute(
+            "SELECT count(DISTINCT length(order_id)), count(DISTINCT length(event_id)) FROM "
+            "(SELECT order_id, NULL AS event_id FROM orders UNION ALL SELECT NULL, event_id FROM events)"
+        ).fetchone()
+        assert widths == (1, 1)
+    groups = tables["planted_groups"].column("group").to_pylist()
+    for name, spec in PLANTED_GROUPS.items():
+        assert abs(groups.count(name) - spec.share * len(groups)) <= 1
+    again = _chunked_store(1_000, 13, 300)
+    for name in tables:
+        assert _ipc_bytes(again[name]) == _ipc_bytes(tables[name]), name
+
+
+def test_write_parquet_chunks_appends_every_chunk(tmp_path):
+    rows = write_parquet_chunks(tmp_path, iter_chunks(250, seed=2, chunk_customers=100))
+    tables = _chunked_store(250, 2, 100)
+    for name, table in tables.items():
+        assert rows[name] == table.num_rows
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(table), name
 
 
 # -- invariants -----------------------------------------------------------------------

@@ -3,11 +3,13 @@
 Without ``--out`` the store is written into the workspace (created if it does
 not exist; it must be empty). With ``--out DIR`` every table becomes
 ``DIR/<table>.parquet`` (``planted_groups.parquet`` holds the truth), ready for
-``shopseg ingest`` or the benchmarks.
+``shopseg ingest`` or the benchmarks; the files are written chunk by chunk of
+customers, so memory stays flat whatever the store's size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -42,44 +44,67 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a synthetic store (customers, orders, lines, products, events, survey) with planted groups."""
-    from shopseg.datasets import iter_store
-    from shopseg.datasets.generator import TABLE_ORDER, validate_arguments
+    from shopseg.datasets.generator import validate_arguments
     from shopseg.datasets.write import check_empty
 
     end_date = end_date or default_end_date()
     validate_arguments(customers, seed=seed, end_date=end_date, years=years)
-    ws = None if out is not None else _target_workspace()
-    where = str(out) if out is not None else str(ws.path if ws else "")
-    tables: dict[str, pa.Table] = {}
-    try:
-        if ws is not None:
-            check_empty(ws)
-        with progress() as bar:
-            tasks = {name: bar.add_task(f"generate {name}", total=1) for name in TABLE_ORDER}
-            for name, table in iter_store(customers, seed=seed, end_date=end_date, years=years):
-                tables[name] = table
-                bar.update(tasks[name], completed=1, description=f"generate {name} ({table.num_rows:,} rows)")
-            _write(bar, ws, out, tables, where)
-    finally:
-        if ws is not None:
-            ws.close()
-    print_table(f"Synthetic store, seed {seed}", ["table", "rows"], [[n, tables[n].num_rows] for n in TABLE_ORDER])
-    console.print(f"Written to [bold]{where}[/]")
-    console.print(f"Planted groups: {_group_counts(tables['planted_groups'])}")
-
-
-def _write(bar: object, ws: Workspace | None, out: Path | None, tables: dict[str, pa.Table], where: str) -> None:
-    from shopseg.datasets import write_parquet, write_store
-
-    task = bar.add_task(f"write to {where}", total=len(tables))  # type: ignore[attr-defined]
-
-    def on_table(name: str, rows: int) -> None:
-        bar.advance(task)  # type: ignore[attr-defined]
-
     if out is not None:
-        write_parquet(out, tables, on_table=on_table)
-    elif ws is not None:
-        write_store(ws, tables, on_table=on_table)
+        rows, groups = _write_chunks(out, customers, seed, end_date, years)
+        where = str(out)
+    else:
+        ws = _target_workspace()
+        where = str(ws.path)
+        try:
+            check_empty(ws)
+            tables = _write_workspace(ws, customers, seed, end_date, years)
+        finally:
+            ws.close()
+        rows = {name: table.num_rows for name, table in tables.items()}
+        groups = _group_counts(tables["planted_groups"])
+    print_table(f"Synthetic store, seed {seed}", ["table", "rows"], [[n, rows[n]] for n in rows])
+    console.print(f"Written to [bold]{where}[/]")
+    console.print(f"Planted groups: {', '.join(f'{g} {n:,}' for g, n in sorted(groups.items()))}")
+
+
+def _write_workspace(ws: Workspace, customers: int, seed: int, end_date: str, years: float) -> dict[str, pa.Table]:
+    """Generate the whole store, then write it into the workspace in one transaction."""
+    from shopseg.datasets import iter_store, write_store
+    from shopseg.datasets.generator import TABLE_ORDER
+
+    tables: dict[str, pa.Table] = {}
+    with progress() as bar:
+        tasks = {name: bar.add_task(f"generate {name}", total=1) for name in TABLE_ORDER}
+        for name, table in iter_store(customers, seed=seed, end_date=end_date, years=years):
+            tables[name] = table
+            bar.update(tasks[name], completed=1, description=f"generate {name} ({table.num_rows:,} rows)")
+        task = bar.add_task(f"write to {ws.path}", total=len(tables))
+        write_store(ws, tables, on_table=lambda _name, _rows: bar.advance(task))
+    return tables
+
+
+def _write_chunks(
+    out: Path, customers: int, seed: int, end_date: str, years: float
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Generate and append the Parquet files chunk by chunk (memory flat in the store's size);
+    return rows per table and customers per planted group."""
+    from shopseg.datasets import iter_chunks, write_parquet_chunks
+    from shopseg.datasets.generator import CHUNK_CUSTOMERS, TABLE_ORDER
+
+    groups: dict[str, int] = {}
+
+    def counted(chunks: Iterator[dict[str, pa.Table]]) -> Iterator[dict[str, pa.Table]]:
+        for chunk in chunks:
+            for name, n in _group_counts(chunk["planted_groups"]).items():
+                groups[name] = groups.get(name, 0) + n
+            yield chunk
+            del chunk
+
+    with progress() as bar:
+        task = bar.add_task(f"generate and write to {out}", total=-(-customers // CHUNK_CUSTOMERS))
+        chunks = iter_chunks(customers, seed=seed, end_date=end_date, years=years)
+        rows = write_parquet_chunks(out, counted(chunks), on_chunk=lambda _rows: bar.advance(task))
+    return {name: rows[name] for name in TABLE_ORDER}, groups
 
 
 def default_end_date() -> str:
@@ -98,9 +123,8 @@ def _target_workspace() -> Workspace:
     return Workspace.init(path)
 
 
-def _group_counts(truth: pa.Table) -> str:
-    counts = truth.column("group").value_counts().to_pylist()
-    return ", ".join(f"{c['values']} {c['counts']:,}" for c in sorted(counts, key=lambda c: c["values"]))
+def _group_counts(truth: pa.Table) -> dict[str, int]:
+    return {c["values"]: c["counts"] for c in truth.column("group").value_counts().to_pylist()}
 
 
 def register(app: typer.Typer) -> None:

@@ -8,16 +8,18 @@ behind ``shopseg demo``.
 
 from __future__ import annotations
 
-from shopseg.datasets.generator import generate_store, iter_store, load_demo_store
+from shopseg.datasets.generator import generate_store, iter_chunks, iter_store, load_demo_store
 from shopseg.datasets.groups import PLANTED_GROUPS, PlantedGroup
-from shopseg.datasets.write import TRUTH_TABLE, write_parquet, write_store
+from shopseg.datasets.write import TRUTH_TABLE, write_parquet, write_parquet_chunks, write_store
 
 __all__ = [
     "generate_store",
+    "iter_chunks",
     "iter_store",
     "load_demo_store",
     "write_store",
     "write_parquet",
+    "write_parquet_chunks",
     "PLANTED_GROUPS",
     "PlantedGroup",
     "TRUTH_TABLE",

@@ -17,7 +17,7 @@ from shopseg.datasets._arrow import choose, id_column, lookup, prefix_join, time
 from shopseg.datasets._geography import CityTable
 from shopseg.datasets.groups import PLANTED_GROUPS
 
-__all__ = ["Period", "Population", "build_population", "group_param"]
+__all__ = ["Period", "Population", "assign_groups", "build_population", "group_param"]
 
 GROUPS = list(PLANTED_GROUPS.values())
 _GENDERS = ("female", "male", "non-binary")
@@ -69,7 +69,7 @@ def group_param(name: str) -> np.ndarray:
     return np.array([getattr(g, name) for g in GROUPS], dtype=np.float64)
 
 
-def _assign_groups(rng: np.random.Generator, n: int) -> np.ndarray:
+def assign_groups(rng: np.random.Generator, n: int) -> np.ndarray:
     """Exact group sizes (largest remainder), shuffled."""
     shares = group_param("share")
     raw = shares * n
@@ -92,9 +92,22 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_population(rng: np.random.Generator, n: int, period: Period, places: CityTable) -> Population:
-    """Draw ``n`` customers and build the ``customers`` table."""
-    group = _assign_groups(rng, n)
+def build_population(
+    rng: np.random.Generator,
+    n: int,
+    period: Period,
+    places: CityTable,
+    *,
+    first_id: int = 1,
+    id_width: int | None = None,
+    group: np.ndarray | None = None,
+) -> Population:
+    """Draw ``n`` customers and build the ``customers`` table.
+
+    A chunk of a larger store passes its first customer number, the store's id width and its
+    slice of the store's groups; alone, the groups are drawn here (exact shares).
+    """
+    group = assign_groups(rng, n) if group is None else group
     signup = _signup_days(rng, group, period)
     delay = rng.exponential(_FIRST_ORDER_DELAY_DAYS, n)
     first_order = np.minimum(signup + delay, period.last)
@@ -105,7 +118,7 @@ def build_population(rng: np.random.Generator, n: int, period: Period, places: C
     window_start = np.maximum(signup, period.days - period.event_days)
     unsub_at = np.where(unsub, window_start + rng.random(n) * (period.last - window_start), np.nan)
 
-    ids = id_column("c", np.arange(1, n + 1), max(6, len(str(n))))
+    ids = id_column("c", np.arange(first_id, first_id + n), id_width or max(6, len(str(n))))
     city = choose(rng, places.weight, n)
     age = np.clip(np.rint(rng.normal(group_param("age_mean")[group], 12.0)), 18, 85).astype(np.int32)
     gender = choose(rng, _GENDER_P, n)

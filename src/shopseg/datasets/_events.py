@@ -194,9 +194,21 @@ def _properties(catalog: Catalog, period: Period, since: float) -> tuple[list[st
 
 
 def build_events(
-    rng: np.random.Generator, pop: Population, book: OrderBook, catalog: Catalog, period: Period
+    rng: np.random.Generator,
+    pop: Population,
+    book: OrderBook,
+    catalog: Catalog,
+    period: Period,
+    *,
+    first_id: int = 1,
+    id_width: int | None = None,
+    first_customer: int = 0,
 ) -> pa.Table:
-    """Draw the events of the last ``period.event_days`` days, numbered in time order."""
+    """Draw the events of the last ``period.event_days`` days, numbered in time order (from ``first_id``).
+
+    ``first_customer`` is the number of customers before this chunk of the store: anonymous visitor ids
+    are drawn from the chunk's own range, so chunks of one store do not share visitors.
+    """
     since = max(0.0, period.days - period.event_days)
     values, base = _properties(catalog, period, since)
     parts = _Parts(period.last)
@@ -208,7 +220,7 @@ def build_events(
     _sessions(rng, parts, who, pop.group[who], start[who], span[who], catalog, base)
     n_anon = int(rng.poisson(ANONYMOUS_SESSIONS_PER_CUSTOMER * pop.n))
     anon_group = rng.integers(0, len(GROUPS), n_anon).astype(np.int8)
-    visitor = rng.integers(1, 10 * pop.n + 1, n_anon)
+    visitor = 10 * first_customer + rng.integers(1, 10 * pop.n + 1, n_anon)
     _sessions(
         rng,
         parts,
@@ -231,7 +243,7 @@ def build_events(
     n = order.size
     return pa.table(
         {
-            "event_id": id_column("e", np.arange(1, n + 1), max(9, len(str(n)))),
+            "event_id": id_column("e", np.arange(first_id, first_id + n), id_width or max(9, len(str(n)))),
             "customer_id": lookup(pop.ids, ev["cust"]),
             "anonymous_id": pc.if_else(
                 pa.array(ev["anon"] >= 0), id_column("a", np.maximum(ev["anon"], 0), 8), pa.scalar(None, pa.string())

@@ -66,13 +66,20 @@ def _order_times(rng: np.random.Generator, pop: Population, period: Period) -> t
 
 
 def build_orders(
-    rng: np.random.Generator, pop: Population, catalog: Catalog, period: Period, places: CityTable
+    rng: np.random.Generator,
+    pop: Population,
+    catalog: Catalog,
+    period: Period,
+    places: CityTable,
+    *,
+    first_id: int = 1,
+    id_width: int | None = None,
 ) -> OrderBook:
-    """Draw every order and line of the population."""
+    """Draw every order and line of the population (ids from ``first_id``, a chunk's offset in its store)."""
     customer, time = _order_times(rng, pop, period)
     n_orders = customer.size
     g = pop.group[customer]
-    ids = id_column("o", np.arange(1, n_orders + 1), max(8, len(str(n_orders))))
+    ids = id_column("o", np.arange(first_id, first_id + n_orders), id_width or max(8, len(str(n_orders))))
     channel = np.empty(n_orders, dtype=np.int64)
     for k, spec in enumerate(GROUPS):
         mask = g == k

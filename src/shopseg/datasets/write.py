@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from shopseg.errors import SchemaError, WorkspaceError
 from shopseg.schema import TABLES
 from shopseg.workspace import INGEST_LOG, Workspace
 
-__all__ = ["TRUTH_TABLE", "META_KEY", "check_empty", "write_store", "write_parquet"]
+__all__ = ["TRUTH_TABLE", "META_KEY", "check_empty", "write_store", "write_parquet", "write_parquet_chunks"]
 
 TRUTH_TABLE = "_truth_planted_groups"
 META_KEY = "synthetic_store"
@@ -120,6 +120,46 @@ def write_parquet(
         if on_table:
             on_table(name, tables[name].num_rows)
     return paths
+
+
+def write_parquet_chunks(
+    directory: str | os.PathLike[str],
+    chunks: Iterable[Mapping[str, pa.Table]],
+    *,
+    on_chunk: Callable[[Mapping[str, int]], None] | None = None,
+) -> dict[str, int]:
+    """Append each chunk's tables to ``<directory>/<name>.parquet`` (zstd) as they come; return rows per table.
+
+    Only one chunk is in memory at a time (:func:`shopseg.datasets.iter_chunks`), so a store of any
+    size is written with the memory of one chunk. ``on_chunk`` is called with the rows written so far.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from shopseg.datasets import iter_chunks
+    >>> rows = write_parquet_chunks(tempfile.mkdtemp(), iter_chunks(250, seed=1, chunk_customers=100))
+    >>> rows["customers"], rows["products"]
+    (250, 360)
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, pq.ParquetWriter] = {}
+    rows: dict[str, int] = {}
+    try:
+        for chunk in chunks:
+            for name in (n for n in TABLE_ORDER if n in chunk):
+                table = chunk[name]
+                if name not in writers:
+                    writers[name] = pq.ParquetWriter(out / f"{name}.parquet", table.schema, compression="zstd")
+                writers[name].write_table(table)
+                rows[name] = rows.get(name, 0) + table.num_rows
+            del chunk, table  # let the chunk go before the next one is generated
+            if on_chunk:
+                on_chunk(rows)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    return rows
 
 
 def _insert(con: duckdb.DuckDBPyConnection, sql: str, table: pa.Table) -> None:

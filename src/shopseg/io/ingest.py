@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from shopseg._sql import quote
+from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
 from shopseg.io._read import Reader, Source, check_path, infer_format, read_source
@@ -296,13 +297,26 @@ def _ingest_table(
 
 @contextlib.contextmanager
 def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Hide DuckDB's own progress bar (the CLI draws one) and restore the setting after."""
-    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    """Hide DuckDB's own progress bar (the CLI draws one) and cap its memory at ``ingest_memory_limit``
+    for the load; restore both settings after."""
+    row = con.execute("SELECT current_setting('enable_progress_bar'), current_setting('memory_limit')").fetchone()
+    progress, memory = (bool(row[0]), str(row[1])) if row else (False, "")
+    limit = str(get_setting("ingest_memory_limit")).strip()
     con.execute("SET enable_progress_bar = false")
+    if limit:
+        try:
+            con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            raise InvalidParameterError(
+                f"The 'ingest_memory_limit' setting must be a DuckDB memory size such as '400MB' or '2GB'. "
+                f"Got {limit!r} instead."
+            ) from exc
     try:
         yield
     finally:
-        con.execute(f"SET enable_progress_bar = {str(bool(row and row[0])).lower()}")
+        con.execute(f"SET enable_progress_bar = {str(progress).lower()}")
+        if limit and memory:
+            con.execute("SET memory_limit = ?", [memory])
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:

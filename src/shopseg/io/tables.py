@@ -130,24 +130,22 @@ def write_table(
     con: duckdb.DuckDBPyConnection, kind: str, staged: Staged, checks: list[Check]
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Write the kept rows; return (rows added, rows updated, extra reasons)."""
+    if kind == "events":
+        return _write_events(con, _select(kind, staged), f"NOT ({drop_predicate(checks)})")
     kept = f"SELECT _row, {', '.join(_select(kind, staged))} FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
     names = [quote(c) for c in TABLES[kind].names]
     key = KEYS[kind]
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
     if kind in ("customers", "products"):
+        values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
+        insert = f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM _shopseg_win AS s"
+        if _is_empty(con, kind):  # a first load: no upsert, and the rows are already in file order
+            return {kind: _n(con.execute(insert))}, {kind: 0}, {}
         sets = ", ".join(f"{n} = coalesce(s.{n}, t.{n})" for n in names if n.strip('"') not in key)
         updated = _n(con.execute(f"UPDATE {kind} AS t SET {sets} FROM _shopseg_win AS s WHERE {match}"))
-        values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
-        added = _n(
-            con.execute(
-                f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM _shopseg_win AS s "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"
-            )
-        )
+        added = _n(con.execute(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"))
         return {kind: added}, {kind: updated}, {}
-    if kind == "events":
-        return _write_events(con, names)
     replaced = _n(
         con.execute(f"DELETE FROM survey_answers AS t WHERE EXISTS (SELECT 1 FROM _shopseg_win AS s WHERE {match})")
     )
@@ -157,40 +155,49 @@ def write_table(
 
 
 def _write_events(
-    con: duckdb.DuckDBPyConnection, names: list[str]
+    con: duckdb.DuckDBPyConnection, values: list[str], kept: str
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """Insert each event_id's first row of the file unless the workspace has it already.
+    """Insert each event_id's first kept row of the file unless the workspace has it already.
 
-    The first row of each id is found by a narrow aggregate (``min(_row)`` per id) and the rows
-    are filtered by semi-joins: nothing sorts or windows whole rows, so 13M events load within
-    the default memory cap (a window over the full rows ran out of it at 1M customers).
+    One narrow aggregate counts the kept rows and their distinct ids. The usual file repeats no id:
+    its kept rows are inserted straight from the staged rows (no copy of them, no join). Otherwise
+    the first row of each id is found by ``min(_row)`` per id and the rows are filtered by a
+    semi-join: nothing sorts or windows whole rows. Ids already in the workspace are skipped by an
+    anti-join against ``events``, run only when some are there.
     """
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM _shopseg_win GROUP BY event_id"
-    )
     row = con.execute(
-        "SELECT (SELECT count(*) FROM _shopseg_win), (SELECT count(*) FROM _shopseg_first), "
-        "(SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1))"
+        f"SELECT count(*), count(DISTINCT event_id), (SELECT count(*) > 0 FROM (SELECT 1 FROM events LIMIT 1)) "
+        f"FROM {STAGE_TABLE} WHERE {kept}"
     ).fetchone()
     total, distinct, stored = (int(row[0]), int(row[1]), bool(row[2])) if row else (0, 0, False)
-    first = "w._row IN (SELECT _row FROM _shopseg_first)"
+    where = [kept]
+    if distinct < total:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _shopseg_first AS SELECT min(_row) AS _row FROM {STAGE_TABLE} "
+            f"WHERE {kept} GROUP BY event_id"
+        )
+        where.append("w._row IN (SELECT _row FROM _shopseg_first)")
+    seen = 0
     if stored:
         new = "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = w.event_id)"
-        counts = con.execute(
-            f"SELECT count(*) FILTER (WHERE NOT ({new})), count(*) FILTER (WHERE {new} AND {first}) FROM _shopseg_win w"
-        ).fetchone()
-        seen, fresh = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-        repeated = (total - seen) - fresh
-        where = f"{first} AND {new}"
-    else:
-        seen, repeated, where = 0, total - distinct, first
-    added = _n(con.execute(f"INSERT INTO events SELECT {', '.join(names)} FROM _shopseg_win w WHERE {where}"))
+        counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})) FROM {STAGE_TABLE} w WHERE {kept}").fetchone()
+        seen = int(counts[0]) if counts else 0
+        if seen:
+            where.append(new)
+    insert = f"INSERT INTO events SELECT {', '.join(values)} FROM {STAGE_TABLE} w WHERE {' AND '.join(where)}"
+    added = _n(con.execute(insert))
+    repeated = total - seen - added
     extra = {}
     if seen:
         extra[f"event_id in the workspace {SKIPPED}"] = seen
     if repeated:
         extra[f"event_id repeated in the file {DROPPED}"] = repeated
     return {"events": added}, {}, extra
+
+
+def _is_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {quote(table)} LIMIT 1)").fetchone()
+    return bool(row and row[0])
 
 
 def _n(result: duckdb.DuckDBPyConnection) -> int:
