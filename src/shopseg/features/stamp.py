@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["REVISION", "STAMP_KEY", "features_stamp", "has_fresh_features"]
+__all__ = ["REVISION", "STAMP_KEY", "features_stamp", "has_fresh_features", "source_stamp"]
 
 #: Bump when the feature definitions change: tables built by an older definition are then stale.
 REVISION = 1
@@ -36,11 +36,19 @@ _SOURCES = {
 }
 
 
-def features_stamp(workspace: Workspace) -> str:
-    """The current stamp of the feature sources (``""`` when one of them is missing)."""
+def source_stamp(workspace: Workspace, revision: int, sources: dict[str, str]) -> str:
+    """``revision`` and, per source table, its row count and the sum of the row hashes of ``sources[name]``
+    (an expression over the table aliased ``t``: ``t`` for the whole row, or a column list); ``""`` when
+    one of the tables is missing.
+
+    Row hashes are summed, so the stamp does not depend on row order and changes when a row is added,
+    removed or edited in place (short of a 64-bit hash collision); catalog ids are not used, as DuckDB
+    renumbers them when a file is reopened. The stamps of ``customer_features`` (:func:`features_stamp`)
+    and of ``order_totals`` are made by it.
+    """
     present = set(workspace.tables())
-    parts: list[object] = [REVISION]
-    for name, hashed in _SOURCES.items():
+    parts: list[object] = [revision]
+    for name, hashed in sources.items():
         if name not in present:
             return ""
         row = workspace.con.execute(
@@ -48,6 +56,11 @@ def features_stamp(workspace: Workspace) -> str:
         ).fetchone()
         parts.append([name, *(row or ())])
     return json.dumps(parts)
+
+
+def features_stamp(workspace: Workspace) -> str:
+    """The current stamp of the feature sources (``""`` when one of them is missing)."""
+    return source_stamp(workspace, REVISION, _SOURCES)
 
 
 def has_fresh_features(workspace: Workspace, as_of: dt.date, time_unit: str) -> bool:
