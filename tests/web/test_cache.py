@@ -365,21 +365,3 @@ def test_closing_the_app_interrupts_a_running_computation(path, monkeypatch):
     assert not closing.is_alive() and not thread.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], duckdb.Error), outcome  # interrupted, or its connection closed
     assert not state.workspace.is_open
-
-
-def test_two_warmup_lanes_store_what_one_lane_stores(path, tmp_path):
-    """The warm-up runs its aggregates in two threads (each on its own cursor): the stored payloads equal those of
-    one thread over a copy of the same file, and none fails."""
-    other = tmp_path / "sequential.duckdb"
-    shutil.copyfile(path, other)
-    payloads = []
-    for file, lanes in ((path, 2), (other, 1)):
-        app = create_app(file, live=False, routers=dashboard_routers())
-        state = app.state.shopseg
-        try:
-            assert dash_cache.warm_aggregates(state, lanes=lanes) == []
-            payloads.append(_sql(state, f'SELECT key, payload FROM "{CACHE_TABLE}" ORDER BY key'))
-        finally:
-            state.close()
-    assert sorted(payloads[0]["key"]) == sorted(AGGREGATES)
-    pd.testing.assert_frame_equal(payloads[0], payloads[1])

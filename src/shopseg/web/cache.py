@@ -321,41 +321,21 @@ def aggregate(state: AppState, key: str) -> Any:
         return value
 
 
-def warm_aggregates(state: AppState, keys: Sequence[str] | None = None, *, lanes: int = 2) -> list[str]:
-    """Bring every aggregate (or ``keys``) up to date; returns the keys that failed (their error is logged).
-
-    They run in ``lanes`` threads, each on its own cursor, the costliest first: the regions page's query
-    keeps DuckDB's threads busy while the backtest's model fit runs in Python beside it (at 1M customers
-    the first pass took 13.2 s one after another).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    preload()  # the lanes must not import one package for the first time together
+def warm_aggregates(state: AppState, keys: Sequence[str] | None = None) -> list[str]:
+    """Bring every aggregate (or ``keys``) up to date; returns the keys that failed (their error is logged)."""
+    failed = []
     stop = state.extra.get(_STOP)
-
-    def closing() -> bool:
-        return not state.workspace.is_open or (stop is not None and stop.is_set())
-
-    def warm(key: str) -> bool:
-        if closing():  # the app is closing
-            return True
+    for key in keys or list(AGGREGATES):
+        if not state.workspace.is_open or (stop is not None and stop.is_set()):  # the app is closing
+            break
         try:
             aggregate(state, key)
         except Exception:  # noqa: BLE001 - logged; the page that needs it raises the same error to its user
-            if closing():
-                return True
+            if not state.workspace.is_open or (stop is not None and stop.is_set()):
+                break
             _log.exception("dashboard aggregate %s could not be computed in the background", key)
-            return False
-        return True
-
-    order = sorted(keys or list(AGGREGATES), key=lambda k: _COST_ORDER.index(k) if k in _COST_ORDER else 99)
-    with ThreadPoolExecutor(max_workers=max(1, lanes), thread_name_prefix="shopseg-warm") as pool:
-        done = list(pool.map(warm, order))
-    return [key for key, ok in zip(order, done, strict=True) if not ok]
-
-
-#: Aggregates by their cost at 1M customers, costliest first (the order the warm-up starts them in).
-_COST_ORDER = ("regions", "backtest", "order_totals", "predictions", "segment_sizes")
+            failed.append(key)
+    return failed
 
 
 def preload() -> None:
