@@ -46,13 +46,14 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from shopseg._logging import get_logger
 from shopseg.config import get_setting
 from shopseg.live import stitch, storage
 from shopseg.live.clock import Clock, SystemClock
+from shopseg.live.durability import Durability, IngestResult
 from shopseg.live.evaluator import LiveEvaluator, Transition
 from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, Notifier, ReentryPolicy
@@ -67,21 +68,9 @@ if TYPE_CHECKING:
 __all__ = ["LiveEngine", "IngestResult"]
 
 log = get_logger("shopseg.live")
-IngestResult = tuple[int, int, list[str]]
 
 
-def _resolve(fut: Future[IngestResult], outcome: IngestResult | BaseException) -> None:
-    """Resolve a request's future, unless its request was cancelled meanwhile (the client went away)."""
-    try:
-        if isinstance(outcome, BaseException):
-            fut.set_exception(outcome)
-        else:
-            fut.set_result(outcome)
-    except InvalidStateError:
-        pass
-
-
-class LiveEngine(Reevaluation):
+class LiveEngine(Reevaluation, Durability):
     """Live segmentation of one workspace.
 
     Parameters
@@ -353,46 +342,6 @@ class LiveEngine(Reevaluation):
             with self.lock, self._state:
                 self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the journal
             raise failed
-
-    def _sync_loop(self) -> None:
-        """Make the written events durable, then acknowledge every batch written before; one fsync for all queued."""
-        broken = False
-        while True:
-            acks = [self._acks.get()]
-            while True:
-                try:
-                    acks.append(self._acks.get_nowait())
-                except queue.Empty:
-                    break
-            outcome: Exception | None = None
-            try:
-                self._make_durable(broken)
-                broken = False
-            except Exception as exc:  # the requests get the error; the applier retries the events
-                log.error("live syncer: events could not be made durable: %s", type(exc).__name__)
-                outcome, broken = exc, True
-            for fut, res in (a for batch in acks if batch is not None for a in batch):
-                _resolve(fut, res if outcome is None else outcome)
-            if None in acks:
-                return
-
-    def _make_durable(self, broken: bool) -> None:
-        """Fsync the journal; if that fails (or failed before), apply every pending event to the workspace instead.
-
-        After a failed fsync the kernel may have dropped the unwritten pages, so a later fsync of the journal
-        proves nothing about them: the events are committed from memory in one workspace transaction (DuckDB
-        fsyncs it; the applier takes the same lock, so what it already took is committed too).
-        """
-        if not broken:
-            try:
-                self.journal.sync()
-                return
-            except OSError as exc:
-                log.error(
-                    "live syncer: journal fsync failed (%s): applying the events to the workspace instead",
-                    type(exc).__name__,
-                )
-        self.flush()
 
     def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
         """Queue rows for the applier: the events, and the transitions numbered on from the last one."""
