@@ -60,3 +60,17 @@ def test_lifecycle_thresholds_and_stages_identical(online_retail_workspace, engi
     assert th.as_of.isoformat() == "2011-12-09" and 0 < th.new_days < th.active_days < th.lapsed_days
     pd.testing.assert_frame_equal(stages["duckdb"], stages["spark"])
     assert (stages["duckdb"]["stage"] != "prospect").sum() == RETAIL_BUYERS
+
+
+def test_lifecycle_without_a_frame_returns_the_stage_counts_on_each_engine(online_retail_workspace, engines):
+    """return_frame=False (what `shopseg lifecycle` asks for) gives the stage counts of the stored table, also when
+    Spark computed the stages (they are then stored from its frame)."""
+    from shopseg.segments.lifecycle import stage_counts
+
+    counts = {
+        name: build_lifecycle(online_retail_workspace, engine=engine, return_frame=False)
+        for name, engine in engines.items()
+    }
+    stored = online_retail_workspace.con.execute("SELECT stage FROM customer_lifecycle").df()
+    pd.testing.assert_frame_equal(counts["spark"], stage_counts(stored))
+    pd.testing.assert_frame_equal(counts["duckdb"], counts["spark"])

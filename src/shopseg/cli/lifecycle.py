@@ -46,7 +46,7 @@ def lifecycle(
         parse_date(as_of)
     engine = get_setting("engine")
     with open_workspace() as ws, console.status(f"Assigning lifecycle stages on {engine}..."):
-        df = build_lifecycle(
+        counts = build_lifecycle(
             ws,
             engine=engine,
             as_of=as_of,
@@ -56,8 +56,7 @@ def lifecycle(
             fallback=default_thresholds,
             return_frame=False,
         )
-    th = df.attrs["thresholds"]
-    counts = df  # the stage counts of the stored table
+    th = counts.attrs["thresholds"]
     customers = int(counts["customers"].sum())
     if as_json:
         emit_json(

@@ -207,17 +207,17 @@ def build_lifecycle(
         th = lifecycle_thresholds(
             eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days, fallback=fallback
         )
-        if return_frame or eng.name != "duckdb" or eng.workspace is not workspace:
-            df: pd.DataFrame | None = normalize_lifecycle(eng.execute(_stages(eng, th)))
-            workspace.write_table(LIFECYCLE_TABLE, df)
-        else:  # the same types as the pandas path stores, computed and stored inside DuckDB
-            df = None
+        if not return_frame and eng.name == "duckdb" and eng.workspace is workspace:
+            # the same types as the pandas path stores, computed and stored inside DuckDB
             workspace.create_table_as(LIFECYCLE_TABLE, _typed(str(workspace.ibis.compile(_stages(eng, th)))))
+        else:
+            df = normalize_lifecycle(eng.execute(_stages(eng, th)))
+            workspace.write_table(LIFECYCLE_TABLE, df)
     finally:
         if owned:
             eng.close()
     workspace.set_meta("lifecycle_thresholds", th.to_json())
-    if df is None:
+    if not return_frame:  # on every engine: the counts of the stored table
         rows = workspace.con.execute(f'SELECT stage, count(*) FROM "{LIFECYCLE_TABLE}" GROUP BY stage').fetchall()
         df = _stage_table(pd.Series(dict(rows), dtype="int64"))
     df.attrs["thresholds"] = th
