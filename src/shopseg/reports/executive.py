@@ -91,7 +91,7 @@ def store_currency(workspace: Workspace) -> tuple[str | None, dict[str, float]]:
     return chosen, shares
 
 
-def executive_summary(workspace: Workspace, *, period_days: int = 90) -> ExecutiveSummary:
+def executive_summary(workspace: Workspace, *, period_days: int = 90, purchases: str | None = None) -> ExecutiveSummary:
     """Headlines of the last ``period_days`` days of orders against the ``period_days`` before them, and the rest.
 
     Parameters
@@ -101,6 +101,9 @@ def executive_summary(workspace: Workspace, *, period_days: int = 90) -> Executi
         dates (``shopseg segment refresh``), actions the features, RFM map and lifecycle stages.
     period_days : int, default=90
         Length of the compared periods; the current one ends on the day of the latest order.
+    purchases : str, default=None
+        :func:`~shopseg.features.order_totals.purchase_orders_sql` when the caller has it (its
+        freshness check reads every order line).
 
     Returns
     -------
@@ -110,7 +113,7 @@ def executive_summary(workspace: Workspace, *, period_days: int = 90) -> Executi
 
     currency, shares = store_currency(workspace)
     # purchases as the features and the KPIs count them, one row per order (the stored order_totals when fresh)
-    purchases = purchase_orders_sql(workspace)
+    purchases = purchases or purchase_orders_sql(workspace)
     end = workspace.con.execute(f"SELECT max(ordered_at)::DATE FROM ({purchases})").fetchone()
     last = end[0] if end else None
     out = ExecutiveSummary(period_days, None, last, currency, shares)

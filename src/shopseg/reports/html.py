@@ -44,8 +44,11 @@ def write_report(workspace: Workspace, path: str | Path | None = None, *, title:
     """
     out = Path(path) if path else workspace.path.parent / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    summary = summarize_store(workspace)
-    executive = executive_summary(workspace) if summary.kpis["orders"] else None
+    from shopseg.features.order_totals import purchase_orders_sql
+
+    purchases = purchase_orders_sql(workspace)  # one freshness check for the summary and the executive summary
+    summary = summarize_store(workspace, purchases=purchases)
+    executive = executive_summary(workspace, purchases=purchases) if summary.kpis["orders"] else None
     meta = {k: workspace.meta(f"features_{k}") for k in ("as_of", "time_unit")}
     text = render_report(summary, title=title, source=workspace.path.name, executive=executive, features=meta)
     out.write_text(text, encoding="utf-8")

@@ -136,7 +136,7 @@ def region_performance_many(
     """Several :func:`region_performance` aggregations in one query over one pass of the order lines.
 
     The purchase lines are summed per order and category once (the costly part:
-    at 1M customers 9.6M lines, about 5 CPU-seconds) and every breakdown
+    at 1M customers 9.6M lines, about 9 CPU-seconds) and every breakdown
     aggregates that; ``period`` is the grain of the breakdowns that group by
     period. One frame per breakdown, in order, each as :func:`region_performance`
     returns it.

@@ -28,17 +28,18 @@ class StoreSummary:
     predictions: dict[str, Any] = field(default_factory=dict)
 
 
-def summarize_store(workspace: Workspace, *, extended: bool = True) -> StoreSummary:
+def summarize_store(workspace: Workspace, *, extended: bool = True, purchases: str | None = None) -> StoreSummary:
     """Compute the figures shown by ``shopseg report`` and at the end of ``shopseg demo``.
 
     ``extended=False`` leaves out the report-only sections (saved segments,
     predictions, clusters, regions) that the demo's terminal summary does not print.
+    ``purchases``: :func:`~shopseg.features.order_totals.purchase_orders_sql` when the caller has it.
     """
     from shopseg.features.order_totals import purchase_orders_sql
 
     con = workspace.con
     tables = set(workspace.tables())
-    purchases = purchase_orders_sql(workspace)  # one freshness check for the KPIs and the monthly revenue
+    purchases = purchases or purchase_orders_sql(workspace)  # one freshness check for KPIs and monthly revenue
     kpis = store_kpis(workspace, purchases)
     summary = StoreSummary(kpis=kpis)
     if "customer_rfm" in tables:
