@@ -22,7 +22,7 @@ from shopseg.models._validation import Interval, Options, validate_params
 from shopseg.models.cluster.preprocess import build_preprocessor, resolve_features
 from shopseg.models.cluster.select_k import choose_k, fit_model, k_curve
 
-__all__ = ["ClusterSegmenter"]
+__all__ = ["ClusterSegmenter", "seeded_rows"]
 
 
 def _as_frame(X: Any) -> pd.DataFrame:
@@ -33,11 +33,17 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
 
-def _sample(X: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """``size`` seeded rows of X in their original order (X itself when it is not larger)."""
-    if len(X) <= size:
-        return X
-    return X[np.sort(np.random.default_rng(seed).choice(len(X), size=size, replace=False))]
+def seeded_rows(n: int, size: int, seed: int) -> np.ndarray:
+    """Positions of ``size`` of ``n`` rows drawn with ``seed``, in their original order (all rows when ``n <= size``).
+
+    >>> seeded_rows(5, 10, 0).tolist()
+    [0, 1, 2, 3, 4]
+    >>> len(seeded_rows(1000, 10, 0)), bool((seeded_rows(1000, 10, 0) == seeded_rows(1000, 10, 0)).all())
+    (10, True)
+    """
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
 class ClusterSegmenter(ClusterMixin, BaseEstimator):
@@ -151,15 +157,15 @@ class ClusterSegmenter(ClusterMixin, BaseEstimator):
         with threadpool_limits(1):
             # the preprocessing (medians, means, scales, categories) and the model are fitted on a seeded
             # sample of fit_sample rows; every row is transformed and assigned
-            rows = _sample(np.arange(len(frame)), self.fit_sample, self.random_state)
-            self.preprocessor_.fit(frame.iloc[rows] if len(rows) < len(frame) else frame)
+            rows = seeded_rows(len(frame), self.fit_sample, self.random_state)
+            self.preprocessor_.fit(frame.iloc[rows])
             Xt = self.preprocessor_.transform(frame)
-            Xfit = Xt[rows] if len(rows) < len(frame) else Xt
+            Xfit = Xt[rows]
             self.k_curve_ = None
             k = ks[0]
             if self.n_clusters == "auto":
                 self.k_curve_ = k_curve(
-                    _sample(Xfit, self.curve_sample, self.random_state),
+                    Xfit[seeded_rows(len(Xfit), self.curve_sample, self.random_state)],
                     ks,
                     self.method,
                     sample_size=self.silhouette_sample,

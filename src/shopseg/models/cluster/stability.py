@@ -24,6 +24,7 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from shopseg.errors import InvalidParameterError, NotFittedError
+from shopseg.models.cluster.segmenter import seeded_rows
 
 __all__ = ["bootstrap_stability"]
 
@@ -68,7 +69,7 @@ def bootstrap_stability(
     labels = np.asarray(segmenter.labels_)
     scored = X
     if score_size is not None and score_size < n:
-        keep = np.sort(np.random.default_rng(random_state).choice(n, size=score_size, replace=False))
+        keep = seeded_rows(n, score_size, random_state)
         scored, labels = X.iloc[keep], labels[keep]
     scores = []
     for r in range(n_rounds):
