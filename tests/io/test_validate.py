@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -173,3 +174,36 @@ def test_nul_bytes_in_text_are_row_errors(workspace, tmp_path):
         "products.csv: category: contains a NUL byte in 1 row (row 3); got 'H\\x00ome'. Expected text without NUL "
         "bytes (\\x00). Hint: a file with NUL bytes is often UTF-16 (--encoding utf-16) or not text at all."
     )
+
+
+def _lines_parquet(con, path: Path, quantity: str) -> None:
+    """120,000 order lines in twelve row groups, written as a platform export would: order ``o<i // 2>``
+    has two lines, and order ``oX``'s two lines sit in the first and the last row group."""
+    con.execute(
+        f"""COPY (SELECT CASE WHEN i IN (9, 119998) THEN 'oX' ELSE 'o' || (i // 2) END AS order_id,
+                         CASE WHEN i IN (9, 119998) THEN 'cX' ELSE 'c' || (i // 2 % 997) END AS customer_id,
+                         TIMESTAMP '2024-01-01' + to_minutes(i) AS ordered_at,
+                         CASE WHEN i = 119998 THEN 'app' ELSE 'web' END AS channel,
+                         'p' || i AS product_id, {quantity} AS quantity, 2.5 AS unit_price
+                  FROM range(120000) t(i) ORDER BY i)
+            TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 10000)"""
+    )
+
+
+def test_parquet_rows_are_numbered_in_file_order_across_row_groups(workspace, tmp_path):
+    """A Parquet file is checked and loaded straight from the file (no staged copy): error rows, the
+    first row of an order and line numbers still follow the file's order, whichever thread reads a group."""
+    path = tmp_path / "lines.parquet"
+    _lines_parquet(workspace.con, path, "CASE WHEN i IN (12345, 119990) THEN -1 ELSE 1 END")
+    assert _message(workspace, "orders", path).startswith(
+        "lines.parquet: quantity: negative but not marked as a return in 2 rows (rows 12346, 119991); got '-1', '-1'."
+    )
+    assert workspace.row_counts()["order_lines"] == 0
+    _lines_parquet(workspace.con, path, "1")
+    assert ingest(workspace, "orders", path).rows_kept == 120_000
+    lines = workspace.con.execute(
+        "SELECT line_number, product_id FROM order_lines WHERE order_id = 'oX' ORDER BY line_number"
+    ).fetchall()
+    assert lines == [(1, "p9"), (2, "p119998")]
+    first = workspace.con.execute("SELECT channel, ordered_at FROM orders WHERE order_id = 'oX'").fetchall()
+    assert first == [("web", dt.datetime(2024, 1, 1, 0, 9))]

@@ -1,11 +1,11 @@
-"""Stage the parsed rows and check them with SQL, collecting every problem.
+"""Check the parsed rows with SQL, collecting every problem.
 
-:func:`stage_rows` turns the raw staging table into ``_shopseg_stg``: one typed
-column per input column, ``_bad_<name>`` where a value could not be parsed,
-``_mark_<i>`` for preset-specific reasons and ``_row``, the row number in the
-file. :func:`run_checks` evaluates a list of :class:`Check` in one aggregate
-query and raises one :class:`SchemaError` naming every failing check, with the
-first row numbers and values of each.
+The rows come from :func:`shopseg.io.stage.stage_rows` (``_shopseg_rows``: one
+typed column per input column, ``_bad_<name>`` where a value could not be
+parsed, ``_mark_<i>`` for preset-specific reasons and ``_row``, the row number
+in the file). :func:`run_checks` evaluates a list of :class:`Check` in one
+aggregate query and raises one :class:`SchemaError` naming every failing check,
+with the first row numbers and values of each.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import duckdb
 from shopseg._sql import quote
 from shopseg.config import get_setting
 from shopseg.errors import SchemaError
-from shopseg.io._read import SOURCE_TABLE, Source, read_error
-from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
+from shopseg.io.columns import INPUTS
+from shopseg.io.stage import STAGE_TABLE, Staged, stage_rows
 
 __all__ = [
     "STAGE_TABLE",
@@ -35,8 +35,6 @@ __all__ = [
     "sample_values",
 ]
 
-DATA_TABLE = "_shopseg_stg"
-STAGE_TABLE = "_shopseg_rows"
 
 EXPECTED = {
     "timestamp": "an ISO 8601 date or time like 2024-03-01 10:15:00 (offsets like -0500 are converted to UTC) "
@@ -61,115 +59,6 @@ class Check:
     action: str
     column: str | None = None
     expected: str = ""
-
-
-@dataclass
-class Staged:
-    """The staged rows: which input columns exist, and the SQL that reads them raw (for messages)."""
-
-    source: Source
-    present: set[str]
-    raw_select: str
-    marks: list[str]
-    fields: int | None = None
-    json_text: frozenset[str] = frozenset()
-    blank: int = 0
-
-
-def stage_rows(
-    con: duckdb.DuckDBPyConnection,
-    kind: str,
-    source: Source,
-    resolved: Resolved,
-    marks: Sequence[tuple[str, str]] = (),
-    date_format: str | None = None,
-    fields: int | None = None,
-) -> Staged:
-    """Parse the source into ``_shopseg_stg`` (no row dropped) and expose it with ``_row`` as ``_shopseg_rows``.
-
-    Without a materialised source the file is streamed through the parser in one
-    pass; the insertion order of the staging table is the file order, so its
-    rowid gives the row number. ``marks`` are extra reasons (label, SQL predicate over the source) counted
-    on kept rows; ``fields`` is the number of fields every line of a whitespace-separated source has.
-    """
-    n_fields = fields
-    fields_ = {f.name: f for f in INPUTS[kind]}
-    marks = list(marks)
-    extra = [f"_mark_{i}" for i in range(len(marks))] + (["_n_fields"] if "_n_fields" in source.columns else [])
-    extra.append("_blank")
-    raw = [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
-    raw += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
-    raw += ["_n_fields"] if "_n_fields" in source.columns else []
-    lead = [f"{source.row_sql} AS _row"] if source.materialized else []
-    layer1 = f"SELECT {', '.join(lead + raw + [_blank_sql(source) + ' AS _blank'])} FROM {source.from_sql}"
-    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {layer1}").fetchall()}
-    for name in resolved.exprs:  # mixed-type JSON values arrive as JSON: read them as text
-        if types[name] == "JSON" and fields_[name].type != "json":
-            types[name] = "JSON_TEXT"
-    keep = ["_row"] if source.materialized else []
-    trimmed = keep + [f"{text_sql(quote(n), types[n])} AS {quote('_t_' + n)}" for n in resolved.exprs] + extra
-    parsed, final = list(keep), list(keep)
-    for name in resolved.exprs:
-        typ = "VARCHAR" if types[name] == "JSON_TEXT" else types[name]
-        value, fallible = parse_sql(fields_[name], "_t_" + name, typ, date_format)
-        parsed.append(f"{value} AS {quote(name)}")
-        final.append(quote(name))
-        if fallible:
-            parsed.append(f"{quote('_t_' + name)} IS NOT NULL AS {quote('_has_' + name)}")
-            final.append(f"({quote('_has_' + name)} AND {quote(name)} IS NULL) AS {quote('_bad_' + name)}")
-        else:
-            final.append(f"false AS {quote('_bad_' + name)}")
-    parsed += extra
-    final += extra
-    sql = f"SELECT {', '.join(final)} FROM (SELECT {', '.join(parsed)} FROM (SELECT {', '.join(trimmed)} FROM ({layer1})))"
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {DATA_TABLE} AS {sql}")
-    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
-        raise read_error(source, exc) from exc
-    row = con.execute(
-        f"SELECT count(*), coalesce(min(rowid), 0), count(*) FILTER (WHERE _blank) FROM {DATA_TABLE}"
-    ).fetchone()
-    n, base, blank = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
-    if source.materialized:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS SELECT * FROM {DATA_TABLE} WHERE NOT _blank")
-    else:
-        source.n_rows = n
-        source.check_not_empty()
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS "
-            f"SELECT rowid - {base} + {source.row_offset} AS _row, * FROM {DATA_TABLE} WHERE NOT _blank"
-        )
-    if n and blank == n:
-        raise SchemaError(
-            f"{source.name}: all {n:,} data rows are blank (every field empty). Expected at least one row with values.",
-            table=source.name,
-        )
-    return Staged(
-        source=source,
-        present=set(resolved.exprs),
-        raw_select=f"{', '.join(raw)} FROM {SOURCE_TABLE}",
-        marks=[m for m, _ in marks],
-        fields=n_fields,
-        json_text=frozenset(n for n, t in types.items() if t == "JSON_TEXT"),
-        blank=blank,
-    )
-
-
-def _blank_sql(source: Source) -> str:
-    """SQL that is true for a row whose every source field is empty (Excel's trailing ``,,,,`` rows).
-
-    Trimming every field of every row costs as much as reading the file, so a cheap test settles the
-    usual row first (its first non-null text field has a character, or a typed field is set); CASE
-    evaluates the full test only on the rows left.
-    """
-    cols = {c: t for c, t in source.columns.items() if c != "_n_fields"}
-    text = [quote(c) for c, t in cols.items() if t == "VARCHAR"]
-    typed = [quote(c) for c, t in cols.items() if t != "VARCHAR"]
-    full = [f"nullif(trim({c}), '') IS NULL" for c in text] + [f"{c} IS NULL" for c in typed]
-    if not full:
-        return "false"
-    cheap = ([f"trim(coalesce({', '.join(text)})) <> ''"] if text else []) + [f"{c} IS NOT NULL" for c in typed]
-    return f"(CASE WHEN {' OR '.join(cheap)} THEN false ELSE {' AND '.join(full)} END)"
 
 
 def parse_checks(kind: str, staged: Staged, not_null: Sequence[str]) -> list[Check]:
