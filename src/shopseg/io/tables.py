@@ -133,15 +133,17 @@ def write_table(
     if kind == "events":
         return _write_events(con, _select(kind, staged), f"NOT ({drop_predicate(checks)})")
     kept = f"SELECT _row, {', '.join(_select(kind, staged))} FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
     names = [quote(c) for c in TABLES[kind].names]
     key = KEYS[kind]
     match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
     if kind in ("customers", "products"):
         values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
-        insert = f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM _shopseg_win AS s"
-        if _is_empty(con, kind):  # a first load: no upsert, and the rows are already in file order
-            return {kind: _n(con.execute(insert))}, {kind: 0}, {}
+        insert = f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM " + "{rows} AS s"
+        if _is_empty(con, kind):  # a first load: no upsert and no copy, the rows straight in file order
+            return {kind: _n(con.execute(insert.format(rows=f"({kept})")))}, {kind: 0}, {}
+        insert = insert.format(rows="_shopseg_win")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
+    if kind in ("customers", "products"):
         sets = ", ".join(f"{n} = coalesce(s.{n}, t.{n})" for n in names if n.strip('"') not in key)
         updated = _n(con.execute(f"UPDATE {kind} AS t SET {sets} FROM _shopseg_win AS s WHERE {match}"))
         added = _n(con.execute(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"))
