@@ -16,6 +16,8 @@ from shopseg.features.order_totals import (
     ORDER_TOTALS,
     PURCHASE_DAYS,
     is_fresh,
+    order_totals_spec,
+    order_totals_stamp,
     refresh_order_totals,
     stored_totals,
 )
@@ -27,6 +29,7 @@ from shopseg.features.purchases import (
     purchase_order_totals,
     purchase_orders,
 )
+from shopseg.features.stamp import features_spec, features_stamp, source_stamps
 from shopseg.io import ingest
 from shopseg.privacy import forget_customer
 from shopseg.workspace import Workspace
@@ -147,6 +150,13 @@ def test_a_line_edited_in_place_is_seen(tiny):
     engine = get_engine(tiny, "duckdb")
     orders = engine.execute(purchase_order_totals(engine, AsOf.of("2024-02-29"))).set_index("order_id")
     assert orders.loc["o9", "cents"] == 4400
+
+
+def test_one_pass_stamps_equal_the_stamps_made_one_by_one(store):
+    """build_features makes both stamps in one scan per table; each must be the string made alone."""
+    specs = [order_totals_spec(), features_spec()]
+    assert source_stamps(store, specs) == [order_totals_stamp(store), features_stamp(store)]
+    assert source_stamps(store, [(1, {"orders": "t", "missing": "t"}), specs[0]]) == ["", order_totals_stamp(store)]
 
 
 def test_the_stamp_survives_reopening_the_file(tiny):

@@ -211,14 +211,15 @@ def purchase_days_in_window(engine: Engine, window: AsOf) -> ir.Table:
     return purchase_base(engine, window)[1]
 
 
-def purchase_base(engine: Engine, window: AsOf) -> tuple[ir.Table, ir.Table]:
+def purchase_base(engine: Engine, window: AsOf, fresh: bool | None = None) -> tuple[ir.Table, ir.Table]:
     """The window's purchase orders and purchase days, with one freshness check of the stored tables.
 
     Read from ``order_totals`` and ``purchase_days`` when they match their
     sources (:mod:`shopseg.features.order_totals`), else summed from the lines.
     The window's cutoff is the day after the as-of date at midnight, so the
     stored days on or before the as-of date are exactly the days of the
-    window's orders.
+    window's orders. ``fresh``: whether they match, when the caller has checked
+    (:func:`~shopseg.features.order_totals.is_fresh`).
 
     Returns
     -------
@@ -228,7 +229,7 @@ def purchase_base(engine: Engine, window: AsOf) -> tuple[ir.Table, ir.Table]:
     """
     from shopseg.features.order_totals import stored_totals
 
-    stored = stored_totals(engine)
+    stored = stored_totals(engine, fresh)
     if stored is None:
         orders = orders_in_window(order_totals_expr(engine), window)
         return orders, purchase_days(orders)
