@@ -64,23 +64,25 @@ def _check(by: Sequence[str], period: str, level: str) -> list[str]:
     return dims
 
 
-def _lines_sql(workspace: Workspace, period: str, level: str, stored: bool) -> str:
-    """One row per purchase order x top-level category (lines summed first: the heavy part stays narrow).
-
-    ``stored``: read the base from the fresh ``order_categories`` (:mod:`shopseg.reports.region_base`)
-    instead of computing it from the lines.
-    """
-    from shopseg.reports.region_base import REGION_BASE, base_sql
-
+def _lines_sql(workspace: Workspace, period: str, level: str) -> str:
+    """One row per purchase order x top-level category (lines summed first: the heavy part stays narrow)."""
     has_rfm = workspace.has_table("customer_rfm")
     segment = "coalesce(r.rfm_segment, '(no RFM)')" if has_rfm else "'(no RFM)'"
-    rfm_join = "LEFT JOIN customer_rfm r ON r.customer_id = b.customer_id" if has_rfm else ""
-    when = "DATE '1970-01-01'" if period == "all" else f"date_trunc('{period}', b.ordered_at)::DATE"
-    base = f'"{REGION_BASE}"' if stored else f"({base_sql()})"
+    rfm_join = "LEFT JOIN customer_rfm r ON r.customer_id = o.customer_id" if has_rfm else ""
+    when = "DATE '1970-01-01'" if period == "all" else f"date_trunc('{period}', o.ordered_at)::DATE"
     return f"""
-        SELECT b.order_id, b.customer_id, {when} AS period, b.{level} AS region, {segment} AS segment,
-               b.category, b.value
-        FROM {base} b {rfm_join}"""
+        WITH pc AS (SELECT product_id, coalesce(nullif(trim(split_part(category, '>', 1)), ''), 'unknown') AS category
+                    FROM products),
+        oc AS (SELECT l.order_id, coalesce(pc.category, 'unknown') AS category,
+                      sum(round(l.quantity * l.unit_price - coalesce(l.discount, 0), 2)) AS value
+               FROM order_lines l LEFT JOIN pc ON pc.product_id = l.product_id
+               WHERE l.quantity > 0 AND l.unit_price >= 0
+               GROUP BY 1, 2),
+        od AS (SELECT o.order_id, o.customer_id, {when} AS period,
+                      coalesce(c.{level}, o.{level}, 'unknown') AS region, {segment} AS segment
+               FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id {rfm_join}
+               WHERE NOT coalesce(o.is_cancelled, false))
+        SELECT od.*, oc.category, oc.value FROM oc JOIN od ON od.order_id = oc.order_id"""
 
 
 def region_performance(
@@ -129,29 +131,18 @@ class Breakdown:
 
 
 def region_performance_many(
-    workspace: Workspace,
-    breakdowns: Sequence[Breakdown],
-    *,
-    period: str = "quarter",
-    level: str = "region",
-    store_base: bool = False,
+    workspace: Workspace, breakdowns: Sequence[Breakdown], *, period: str = "quarter", level: str = "region"
 ) -> list[pd.DataFrame]:
     """Several :func:`region_performance` aggregations in one query over one pass of the order lines.
 
     The purchase lines are summed per order and category once (the costly part:
-    at 1M customers 9.6M lines, about 9 CPU-seconds), or read from the stored
-    ``order_categories`` when it is fresh (:mod:`shopseg.reports.region_base`),
-    and every breakdown aggregates that; ``period`` is the grain of the
-    breakdowns that group by period. With ``store_base`` a writable workspace
-    stores that base first when it is missing or stale (``shopseg report html``
-    does). One frame per breakdown, in order, each as :func:`region_performance`
+    at 1M customers 9.6M lines, about 9 CPU-seconds) and every breakdown
+    aggregates that; ``period`` is the grain of the breakdowns that group by
+    period. One frame per breakdown, in order, each as :func:`region_performance`
     returns it.
     """
-    from shopseg.reports.region_base import has_fresh_region_base, refresh_region_base
-
     dims = [_check(b.by, period, level) for b in breakdowns]
-    stored = refresh_region_base(workspace) if store_base else has_fresh_region_base(workspace)
-    parts = [f"WITH lines AS MATERIALIZED ({_lines_sql(workspace, period, level, stored)})"]
+    parts = [f"WITH lines AS MATERIALIZED ({_lines_sql(workspace, period, level)})"]
     selects = []
     for i, (b, d) in enumerate(zip(breakdowns, dims, strict=True)):
         parts.append(_aggregate_sql(workspace, f"q{i}", d, b.limit))

@@ -99,7 +99,6 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
             workspace,
             [Breakdown(("region", "category")), Breakdown(("segment", "region", "category"), limit=20)],
             period="all",
-            store_base=True,  # stored for the next report and the dashboard's regions page
         )
         summary.sections["region_category"], summary.sections["region_top"] = cells, top
 
