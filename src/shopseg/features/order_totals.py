@@ -15,8 +15,11 @@ non-cancelled order with at least one purchase line, ``customer_id, order_id,
 ordered_at, channel, cents, units, discounted_cents`` (int64 cents, as in
 :mod:`shopseg.features.purchases`). ``purchase_days`` holds the next step,
 :func:`~shopseg.features.purchases.purchase_days` of the known customers'
-orders (``customer_id, day, cents, orders``): as-of independent too, since the
-cutoff is always a day boundary.
+orders (``customer_id, day, cents, orders``) with ``gap``, the days since the
+customer's previous purchase day (:func:`~shopseg.features.purchases.day_gaps`,
+read by the features' gap spread and the lifecycle thresholds and stages instead
+of a ``LAG`` window each): as-of independent too, since the cutoff is always a
+day boundary and a day's previous purchase day comes before it.
 
 **Freshness.** The table is used only while it matches the tables it is summed
 from. Beside it the workspace meta keeps a stamp of ``orders`` and
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shopseg.features.purchases import order_totals_expr, purchase_days
+from shopseg.features.purchases import day_gaps, order_totals_expr, purchase_days
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -64,9 +67,10 @@ _SOURCES = {
     "order_lines": ("order_id", "quantity", "unit_price", "discount", "is_return"),
 }
 # Bump when order_totals_expr or purchase_days changes: tables stored by an older definition are then stale.
-_REVISION = 1
+# 2: purchase_days keeps each day's gap to the customer's previous purchase day (day_gaps).
+_REVISION = 2
 _COLUMNS = ("customer_id", "order_id", "ordered_at", "channel", "cents", "units", "discounted_cents")
-_DAY_COLUMNS = ("customer_id", "day", "cents", "orders")
+_DAY_COLUMNS = ("customer_id", "day", "cents", "orders", "gap")
 
 
 def order_totals_stamp(workspace: Workspace) -> str:
@@ -102,7 +106,7 @@ def refresh_order_totals(workspace: Workspace, stamp: str | None = None) -> int:
     # stored with the declared int64 types, sorted by customer (the order every feature groups in)
     engine.store(order_totals_expr(engine), workspace, ORDER_TOTALS, order_by="customer_id")
     orders = engine.table(ORDER_TOTALS)
-    engine.store(purchase_days(orders.filter(orders.customer_id.notnull())), workspace, PURCHASE_DAYS)
+    engine.store(day_gaps(purchase_days(orders.filter(orders.customer_id.notnull()))), workspace, PURCHASE_DAYS)
     workspace.set_meta(_STAMP_KEY, stamp or order_totals_stamp(workspace))
     row = workspace.con.execute(f'SELECT count(*) FROM "{ORDER_TOTALS}"').fetchone()
     return int(row[0]) if row else 0

@@ -49,6 +49,7 @@ __all__ = [
     "orders_in_window",
     "purchase_order_totals",
     "purchase_days",
+    "day_gaps",
     "purchase_days_in_window",
     "purchase_base",
     "return_totals",
@@ -204,6 +205,21 @@ def purchase_days(orders: ir.Table) -> ir.Table:
     """
     daily = orders.mutate(day=orders.ordered_at.cast("date"))
     return daily.group_by(["customer_id", "day"]).aggregate(cents=daily.cents.sum(), orders=daily.count())
+
+
+def day_gaps(days: ir.Table) -> ir.Table:
+    """``days`` with ``gap``: whole days (int64) since the customer's previous purchase day, NULL on the first.
+
+    Read as it is when ``days`` has it (the stored ``purchase_days``: a window
+    ending on the as-of date keeps every earlier day, so each day's gap is the
+    same as over all days), else computed with one ``LAG`` window.
+    """
+    if "gap" in days.columns:
+        return days
+    from shopseg.features.asof import day_diff
+
+    previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
+    return days.mutate(gap=day_diff(days.day, previous))
 
 
 def purchase_days_in_window(engine: Engine, window: AsOf) -> ir.Table:

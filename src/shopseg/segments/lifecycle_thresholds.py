@@ -14,13 +14,12 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pandas as pd
 
 from shopseg.errors import InvalidParameterError, SchemaError
-from shopseg.features.asof import AsOf, DateLike, day_diff
+from shopseg.features.asof import AsOf, DateLike
 from shopseg.features.build import resolve_as_of
-from shopseg.features.purchases import purchase_days_in_window
+from shopseg.features.purchases import day_gaps, purchase_days_in_window
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -82,9 +81,7 @@ def purchase_day_gaps(engine: Engine, window: AsOf, days: ir.Table | None = None
 
     ``days``: the window's purchase days when the caller has them (:func:`purchase_days_in_window`).
     """
-    days = purchase_days_in_window(engine, window) if days is None else days
-    previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
-    return days.mutate(gap=day_diff(days.day, previous))
+    return day_gaps(purchase_days_in_window(engine, window) if days is None else days)
 
 
 def _nearest_rank(counts: pd.DataFrame, pct: float) -> int:
