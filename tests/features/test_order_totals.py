@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +17,13 @@ from shopseg.features.order_totals import (
     ORDER_TOTALS,
     PURCHASE_DAYS,
     is_fresh,
+    order_totals_spec,
+    order_totals_stamp,
     refresh_order_totals,
     stored_totals,
 )
 from shopseg.features.purchases import (
+    day_gaps,
     order_totals_expr,
     purchase_days,
     purchase_days_in_window,
@@ -27,6 +31,7 @@ from shopseg.features.purchases import (
     purchase_order_totals,
     purchase_orders,
 )
+from shopseg.features.stamp import features_spec, features_stamp, source_stamps
 from shopseg.io import ingest
 from shopseg.privacy import forget_customer
 from shopseg.workspace import Workspace
@@ -149,6 +154,13 @@ def test_a_line_edited_in_place_is_seen(tiny):
     assert orders.loc["o9", "cents"] == 4400
 
 
+def test_one_pass_stamps_equal_the_stamps_made_one_by_one(store):
+    """build_features makes both stamps in one scan per table; each must be the string made alone."""
+    specs = [order_totals_spec(), features_spec()]
+    assert source_stamps(store, specs) == [order_totals_stamp(store), features_stamp(store)]
+    assert source_stamps(store, [(1, {"orders": "t", "missing": "t"}), specs[0]]) == ["", order_totals_stamp(store)]
+
+
 def test_the_stamp_survives_reopening_the_file(tiny):
     """Reopening renumbers DuckDB's catalog ids; the stamp must not depend on them."""
     refresh_order_totals(tiny)
@@ -174,6 +186,25 @@ def test_stored_purchase_days_match_the_days_of_the_window(tiny):
         )
     c1 = engine.execute(purchase_days_in_window(engine, AsOf.of("2024-01-01")))
     assert c1[["customer_id", "cents", "orders"]].values.tolist() == [["c1", 3400 + 4000, 2]]  # o1 + o2, one day
+
+
+def test_stored_gaps_equal_the_gaps_computed_in_every_window(store):
+    """purchase_days keeps each day's gap over all days; cut at any as-of date it equals the LAG over the window."""
+    refresh_order_totals(store)
+    engine = get_engine(store, "duckdb")
+    last = store.con.execute("SELECT max(day) FROM purchase_days").fetchone()[0]
+    for back in (0, 30, 200):
+        window = AsOf.of(last - dt.timedelta(days=back))
+        stored = engine.execute(day_gaps(purchase_days_in_window(engine, window)))
+        orders = purchase_orders(purchase_lines(engine, window))
+        computed = engine.execute(day_gaps(purchase_days(orders)))
+        assert stored["gap"].notna().sum() > 0
+        key = ["customer_id", "day"]
+        pd.testing.assert_frame_equal(
+            stored.sort_values(key).reset_index(drop=True)[[*key, "gap"]],
+            computed.sort_values(key).reset_index(drop=True)[[*key, "gap"]],
+            check_dtype=False,
+        )
 
 
 def test_without_purchase_days_the_table_is_not_used(tiny):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shopseg.config import config_context
 from shopseg.errors import InvalidParameterError, SchemaError
 from shopseg.segments.rfm_map import NO_PURCHASE
-from shopseg.segments.rfm_scores import rfm_scores
+from shopseg.segments.rfm_scores import _bucket, rfm_scores
 
 SCORES = ["r_score", "f_score", "m_score"]
 
@@ -126,6 +126,17 @@ def test_bin_sizes_differ_by_at_most_one_without_ties(n, bins):
     for col in SCORES:
         counts = out[col].value_counts().reindex(range(1, bins + 1), fill_value=0).tolist()
         assert counts == expected, col
+
+
+@pytest.mark.parametrize("bins", range(2, 10))
+def test_bucket_of_a_position_equals_sql_ntile(bins):
+    """_bucket (a score from a RANK) deals rows as DuckDB's NTILE does, for 1 to 40 rows (fewer rows than bins too)."""
+    df = pd.DataFrame([(n, p) for n in range(1, 41) for p in range(n)], columns=["n", "pos"])
+    t = ibis.memtable(df)
+    out = t.select(
+        got=_bucket(t.pos, t.n, bins), want=ibis.ntile(bins).over(group_by=t.n, order_by=t.pos) + 1
+    ).to_pandas()
+    assert (out["got"] == out["want"]).all()
 
 
 def test_one_order_store_gives_every_buyer_the_same_frequency_score():

@@ -60,34 +60,36 @@ def rfm(
 
     Builds the customer feature table first when the workspace has none.
     """
-    from shopseg.segments.rfm_map import RFM_TABLE, build_rfm, rfm_segment_table
+    from shopseg.segments.rfm_map import NO_PURCHASE, RFM_TABLE, build_rfm, rfm_segment_table
 
     engine = get_setting("engine")
     n_bins = get_setting("rfm_bins") if bins is None else bins
     with open_workspace() as ws, console.status(f"Scoring RFM on {engine}..."):
-        df = build_rfm(ws, engine=engine, bins=n_bins)
-    table = rfm_segment_table(df)
-    buyers = int(df["r_score"].notna().sum())
+        # summed inside DuckDB from the stored table: the 1M-row table is not read back into pandas
+        table = rfm_segment_table(build_rfm(ws, engine=engine, bins=n_bins, return_frame=False))
+        as_of, notes = ws.meta("rfm_as_of") or "", [n for n in (ws.meta("rfm_notes") or "").split("\n") if n]
+    customers = int(table["customers"].sum())
+    buyers = int(table.loc[table["segment"] != NO_PURCHASE, "customers"].sum())  # scored = has a named segment
     if as_json:
         emit_json(
             {
                 "table": RFM_TABLE,
-                "customers": len(df),
+                "customers": customers,
                 "scored": buyers,
-                "as_of": df.attrs["as_of"],
+                "as_of": as_of,
                 "bins": n_bins,
                 "engine": engine,
                 "segments": records(table),
-                "notes": list(df.attrs.get("notes", [])),
+                "notes": notes,
             }
         )
         return
     console.print(
-        f"[bold]{RFM_TABLE}[/]: {len(df):,} customers, {buyers:,} scored (with a purchase) · "
-        f"as of {df.attrs['as_of'] or 'unknown'} · {n_bins} bins · engine: {engine}"
+        f"[bold]{RFM_TABLE}[/]: {customers:,} customers, {buyers:,} scored (with a purchase) · "
+        f"as of {as_of or 'unknown'} · {n_bins} bins · engine: {engine}"
     )
     console.print(render_segment_table(table, "RFM segments"))
-    for note in df.attrs.get("notes", []):
+    for note in notes:
         console.print(f"note: {note}", highlight=False, markup=False)
 
 

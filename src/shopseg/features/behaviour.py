@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 
 import ibis
 
+from shopseg.features.purchases import day_gaps
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -80,8 +82,7 @@ def gap_spread(days: ir.Table) -> ir.Table:
         ``customer_id, std_days_between_orders`` (NULL for customers with fewer
         than two gaps).
     """
-    previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
-    gaps = days.mutate(gap=days.day.delta(previous, unit="day").cast("int64"))
+    gaps = day_gaps(days)  # stored with the days by ingest, else one LAG window
     gaps = gaps.filter(gaps.gap.notnull())
     sums = gaps.group_by("customer_id").aggregate(
         n=gaps.count().cast("int64"), s1=gaps.gap.sum().cast("int64"), s2=(gaps.gap * gaps.gap).sum().cast("int64")

@@ -24,11 +24,11 @@ from shopseg.errors import SchemaError
 from shopseg.features.asof import AsOf, DateLike, check_time_unit, day_diff
 from shopseg.features.behaviour import CHANNELS, category_features, category_slugs, gap_spread, order_summary
 from shopseg.features.engagement import abandoned_checkouts, event_counts, recent_orders
-from shopseg.features.order_totals import is_fresh, refresh_order_totals
+from shopseg.features.order_totals import is_fresh, order_totals_spec, refresh_order_totals
 from shopseg.features.profile import population, profile_columns
 from shopseg.features.purchases import purchase_base, purchase_lines, return_totals
 from shopseg.features.rfm import rfm_from_days
-from shopseg.features.stamp import STAMP_KEY, features_stamp
+from shopseg.features.stamp import STAMP_KEY, features_spec, source_stamps
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -172,9 +172,16 @@ def store_measures(workspace: Workspace) -> dict[str, bool]:
     return {k: workspace.meta(f"{k}_available") != "false" for k in ("prices", "quantities")}
 
 
-def _assemble(engine: Engine, window: AsOf, slugs: dict[str, str], measures: dict[str, bool] | None = None) -> ir.Table:
+def _assemble(
+    engine: Engine,
+    window: AsOf,
+    slugs: dict[str, str],
+    measures: dict[str, bool] | None = None,
+    *,
+    fresh: bool | None = None,
+) -> ir.Table:
     lines = purchase_lines(engine, window)
-    orders, days = purchase_base(engine, window)
+    orders, days = purchase_base(engine, window, fresh)
     parts = [
         rfm_from_days(days, window),
         order_summary(orders),
@@ -318,16 +325,21 @@ def build_features(
     >>> ws.close()
     """
     check_time_unit(time_unit)
-    if not workspace.read_only and not is_fresh(workspace):
-        refresh_order_totals(workspace)  # rows written straight into orders/order_lines since the last ingest
+    # both stamps in one pass over each source table (the order lines are hashed once, not twice)
+    totals_stamp, stamp = source_stamps(workspace, [order_totals_spec(), features_spec()])
+    fresh = is_fresh(workspace, totals_stamp)
+    if not workspace.read_only and not fresh:
+        # rows written straight into orders/order_lines since the last ingest
+        refresh_order_totals(workspace, totals_stamp)
+        fresh = True
     owned = not isinstance(engine, Engine)
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:
         window = AsOf.of(resolve_as_of(eng, as_of), time_unit)
         slugs = category_slugs(eng)
         measures = store_measures(workspace)
-        stamp = features_stamp(workspace)
-        df = eng.store(_assemble(eng, window, slugs, measures), workspace, FEATURES_TABLE, normalize=normalize_features)
+        expr = _assemble(eng, window, slugs, measures, fresh=fresh)
+        df = eng.store(expr, workspace, FEATURES_TABLE, normalize=normalize_features)
     finally:
         if owned:
             eng.close()

@@ -15,8 +15,11 @@ non-cancelled order with at least one purchase line, ``customer_id, order_id,
 ordered_at, channel, cents, units, discounted_cents`` (int64 cents, as in
 :mod:`shopseg.features.purchases`). ``purchase_days`` holds the next step,
 :func:`~shopseg.features.purchases.purchase_days` of the known customers'
-orders (``customer_id, day, cents, orders``): as-of independent too, since the
-cutoff is always a day boundary.
+orders (``customer_id, day, cents, orders``) with ``gap``, the days since the
+customer's previous purchase day (:func:`~shopseg.features.purchases.day_gaps`,
+read by the features' gap spread and the lifecycle thresholds and stages instead
+of a ``LAG`` window each): as-of independent too, since the cutoff is always a
+day boundary and a day's previous purchase day comes before it.
 
 **Freshness.** The table is used only while it matches the tables it is summed
 from. Beside it the workspace meta keeps a stamp of ``orders`` and
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shopseg.features.purchases import order_totals_expr, purchase_days
+from shopseg.features.purchases import day_gaps, order_totals_expr, purchase_days
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -48,6 +51,7 @@ __all__ = [
     "ORDER_TOTALS",
     "PURCHASE_DAYS",
     "is_fresh",
+    "order_totals_spec",
     "order_totals_stamp",
     "purchase_orders_sql",
     "refresh_order_totals",
@@ -63,9 +67,10 @@ _SOURCES = {
     "order_lines": ("order_id", "quantity", "unit_price", "discount", "is_return"),
 }
 # Bump when order_totals_expr or purchase_days changes: tables stored by an older definition are then stale.
-_REVISION = 1
+# 2: purchase_days keeps each day's gap to the customer's previous purchase day (day_gaps).
+_REVISION = 2
 _COLUMNS = ("customer_id", "order_id", "ordered_at", "channel", "cents", "units", "discounted_cents")
-_DAY_COLUMNS = ("customer_id", "day", "cents", "orders")
+_DAY_COLUMNS = ("customer_id", "day", "cents", "orders", "gap")
 
 
 def order_totals_stamp(workspace: Workspace) -> str:
@@ -78,13 +83,19 @@ def order_totals_stamp(workspace: Workspace) -> str:
     """
     from shopseg.features.stamp import source_stamp
 
-    return source_stamp(workspace, _REVISION, {name: ", ".join(columns) for name, columns in _SOURCES.items()})
+    return source_stamp(workspace, *order_totals_spec())
 
 
-def refresh_order_totals(workspace: Workspace) -> int:
+def order_totals_spec() -> tuple[int, dict[str, str]]:
+    """``(revision, sources)`` of :func:`order_totals_stamp`, for :func:`~shopseg.features.stamp.source_stamps`."""
+    return _REVISION, {name: ", ".join(columns) for name, columns in _SOURCES.items()}
+
+
+def refresh_order_totals(workspace: Workspace, stamp: str | None = None) -> int:
     """(Re)build ``order_totals`` and ``purchase_days`` from ``orders`` and ``order_lines`` and stamp them.
 
-    Returns the row count of ``order_totals``.
+    Returns the row count of ``order_totals``. ``stamp``: :func:`order_totals_stamp` of the sources as
+    they are, when the caller has just made it.
 
     Runs on the workspace's connection, so inside an open transaction (ingest's)
     the table and its stamp land or roll back with the rest.
@@ -95,27 +106,31 @@ def refresh_order_totals(workspace: Workspace) -> int:
     # stored with the declared int64 types, sorted by customer (the order every feature groups in)
     engine.store(order_totals_expr(engine), workspace, ORDER_TOTALS, order_by="customer_id")
     orders = engine.table(ORDER_TOTALS)
-    engine.store(purchase_days(orders.filter(orders.customer_id.notnull())), workspace, PURCHASE_DAYS)
-    workspace.set_meta(_STAMP_KEY, order_totals_stamp(workspace))
+    engine.store(day_gaps(purchase_days(orders.filter(orders.customer_id.notnull()))), workspace, PURCHASE_DAYS)
+    workspace.set_meta(_STAMP_KEY, stamp or order_totals_stamp(workspace))
     row = workspace.con.execute(f'SELECT count(*) FROM "{ORDER_TOTALS}"').fetchone()
     return int(row[0]) if row else 0
 
 
-def is_fresh(workspace: Workspace) -> bool:
-    """Whether ``order_totals`` and ``purchase_days`` exist and match ``orders`` and ``order_lines`` as they are now."""
+def is_fresh(workspace: Workspace, stamp: str | None = None) -> bool:
+    """Whether ``order_totals`` and ``purchase_days`` exist and match ``orders`` and ``order_lines`` as they are now.
+
+    ``stamp``: :func:`order_totals_stamp` as the caller has just made it (else made here).
+    """
     tables = workspace.tables()
     if ORDER_TOTALS not in tables or PURCHASE_DAYS not in tables:
         return False
     stored = workspace.meta(_STAMP_KEY)
-    return bool(stored) and stored == order_totals_stamp(workspace)
+    return bool(stored) and stored == (stamp if stamp is not None else order_totals_stamp(workspace))
 
 
-def stored_totals(engine: Engine) -> tuple[ir.Table, ir.Table] | None:
+def stored_totals(engine: Engine, fresh: bool | None = None) -> tuple[ir.Table, ir.Table] | None:
     """The stored ``order_totals`` and ``purchase_days`` on ``engine`` when they are fresh, else ``None``.
 
-    One freshness check (one stamp) for both, so a build that reads both pays it once.
+    One freshness check (one stamp) for both, so a build that reads both pays it once; none when the
+    caller passes ``fresh`` (:func:`is_fresh`, checked by it).
     """
-    if not is_fresh(engine.workspace):
+    if not (is_fresh(engine.workspace) if fresh is None else fresh):
         return None
     return engine.table(ORDER_TOTALS).select(*_COLUMNS), engine.table(PURCHASE_DAYS).select(*_DAY_COLUMNS)
 

@@ -49,6 +49,7 @@ __all__ = [
     "orders_in_window",
     "purchase_order_totals",
     "purchase_days",
+    "day_gaps",
     "purchase_days_in_window",
     "purchase_base",
     "return_totals",
@@ -206,19 +207,35 @@ def purchase_days(orders: ir.Table) -> ir.Table:
     return daily.group_by(["customer_id", "day"]).aggregate(cents=daily.cents.sum(), orders=daily.count())
 
 
+def day_gaps(days: ir.Table) -> ir.Table:
+    """``days`` with ``gap``: whole days (int64) since the customer's previous purchase day, NULL on the first.
+
+    Read as it is when ``days`` has it (the stored ``purchase_days``: a window
+    ending on the as-of date keeps every earlier day, so each day's gap is the
+    same as over all days), else computed with one ``LAG`` window.
+    """
+    if "gap" in days.columns:
+        return days
+    from shopseg.features.asof import day_diff
+
+    previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
+    return days.mutate(gap=day_diff(days.day, previous))
+
+
 def purchase_days_in_window(engine: Engine, window: AsOf) -> ir.Table:
     """``purchase_days(purchase_order_totals(engine, window))``, read from the stored ``purchase_days`` when fresh."""
     return purchase_base(engine, window)[1]
 
 
-def purchase_base(engine: Engine, window: AsOf) -> tuple[ir.Table, ir.Table]:
+def purchase_base(engine: Engine, window: AsOf, fresh: bool | None = None) -> tuple[ir.Table, ir.Table]:
     """The window's purchase orders and purchase days, with one freshness check of the stored tables.
 
     Read from ``order_totals`` and ``purchase_days`` when they match their
     sources (:mod:`shopseg.features.order_totals`), else summed from the lines.
     The window's cutoff is the day after the as-of date at midnight, so the
     stored days on or before the as-of date are exactly the days of the
-    window's orders.
+    window's orders. ``fresh``: whether they match, when the caller has checked
+    (:func:`~shopseg.features.order_totals.is_fresh`).
 
     Returns
     -------
@@ -228,7 +245,7 @@ def purchase_base(engine: Engine, window: AsOf) -> tuple[ir.Table, ir.Table]:
     """
     from shopseg.features.order_totals import stored_totals
 
-    stored = stored_totals(engine)
+    stored = stored_totals(engine, fresh)
     if stored is None:
         orders = orders_in_window(order_totals_expr(engine), window)
         return orders, purchase_days(orders)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["REVISION", "STAMP_KEY", "features_stamp", "has_fresh_features", "source_stamp"]
+__all__ = ["REVISION", "STAMP_KEY", "features_stamp", "has_fresh_features", "source_stamp", "source_stamps"]
 
 #: Bump when the feature definitions change: tables built by an older definition are then stale.
 REVISION = 1
@@ -46,21 +46,48 @@ def source_stamp(workspace: Workspace, revision: int, sources: dict[str, str]) -
     renumbers them when a file is reopened. The stamps of ``customer_features`` (:func:`features_stamp`)
     and of ``order_totals`` are made by it.
     """
+    return source_stamps(workspace, [(revision, sources)])[0]
+
+
+def source_stamps(workspace: Workspace, specs: list[tuple[int, dict[str, str]]]) -> list[str]:
+    """:func:`source_stamp` of each ``(revision, sources)`` in ``specs``, scanning each table once.
+
+    A table several stamps read is scanned by one query that sums every hashed expression they ask of
+    it (``build_features`` makes the ``order_totals`` and the features' stamps in one pass over the
+    order lines); each stamp is the string :func:`source_stamp` gives alone.
+    """
     present = set(workspace.tables())
-    parts: list[object] = [revision]
-    for name, hashed in sources.items():
+    wanted: dict[str, list[str]] = {}
+    for _, sources in specs:
+        for name, hashed in sources.items():
+            exprs = wanted.setdefault(name, [])
+            if hashed not in exprs:
+                exprs.append(hashed)
+    sums: dict[tuple[str, str], list[object]] = {}
+    for name, exprs in wanted.items():
         if name not in present:
-            return ""
-        row = workspace.con.execute(
-            f'SELECT count(*), coalesce(sum(hash({hashed})), 0)::VARCHAR FROM "{name}" t'
-        ).fetchone()
-        parts.append([name, *(row or ())])
-    return json.dumps(parts)
+            continue
+        hashes = ", ".join(f"coalesce(sum(hash({e})), 0)::VARCHAR" for e in exprs)
+        row = workspace.con.execute(f'SELECT count(*), {hashes} FROM "{name}" t').fetchone() or ()
+        for i, e in enumerate(exprs):
+            sums[name, e] = [name, row[0], row[i + 1]] if row else [name]
+    out = []
+    for revision, sources in specs:
+        if any(name not in present for name in sources):
+            out.append("")
+            continue
+        out.append(json.dumps([revision, *(sums[name, hashed] for name, hashed in sources.items())]))
+    return out
 
 
 def features_stamp(workspace: Workspace) -> str:
     """The current stamp of the feature sources (``""`` when one of them is missing)."""
     return source_stamp(workspace, REVISION, _SOURCES)
+
+
+def features_spec() -> tuple[int, dict[str, str]]:
+    """``(revision, sources)`` of :func:`features_stamp`, for :func:`source_stamps`."""
+    return REVISION, dict(_SOURCES)
 
 
 def has_fresh_features(workspace: Workspace, as_of: dt.date, time_unit: str) -> bool:

@@ -42,7 +42,9 @@ import pandas as pd
 from shopseg.engine import Engine, get_engine
 from shopseg.errors import InvalidParameterError
 from shopseg.features.asof import AsOf, DateLike, day_diff
+from shopseg.features.build import resolve_as_of
 from shopseg.features.profile import population
+from shopseg.features.purchases import purchase_days_in_window
 from shopseg.segments.lifecycle_thresholds import (
     DEFAULT_THRESHOLDS,
     LifecycleThresholds,
@@ -112,9 +114,9 @@ def lifecycle_stages(
     return _stages(engine, thresholds)
 
 
-def _stages(engine: Engine, th: LifecycleThresholds) -> ir.Table:
+def _stages(engine: Engine, th: LifecycleThresholds, purchase_days: ir.Table | None = None) -> ir.Table:
     window = AsOf.of(th.as_of)
-    days = purchase_day_gaps(engine, window)
+    days = purchase_day_gaps(engine, window, purchase_days)
     per = days.group_by("customer_id").aggregate(
         first_purchase_day=days.day.min(),
         last_purchase_day=days.day.max(),
@@ -204,14 +206,22 @@ def build_lifecycle(
     owned = isinstance(engine, str)
     eng = get_engine(workspace, engine) if isinstance(engine, str) else engine
     try:
+        window = AsOf.of(resolve_as_of(eng, as_of))
+        days = purchase_days_in_window(eng, window)  # one freshness check of the stored totals for both
         th = lifecycle_thresholds(
-            eng, as_of, new_days=new_days, active_days=active_days, lapsed_days=lapsed_days, fallback=fallback
+            eng,
+            window.date,
+            new_days=new_days,
+            active_days=active_days,
+            lapsed_days=lapsed_days,
+            fallback=fallback,
+            days=days,
         )
         if not return_frame and eng.name == "duckdb" and eng.workspace is workspace:
             # the same types as the pandas path stores, computed and stored inside DuckDB
-            workspace.create_table_as(LIFECYCLE_TABLE, _typed(str(workspace.ibis.compile(_stages(eng, th)))))
+            workspace.create_table_as(LIFECYCLE_TABLE, _typed(str(workspace.ibis.compile(_stages(eng, th, days)))))
         else:
-            df = normalize_lifecycle(eng.execute(_stages(eng, th)))
+            df = normalize_lifecycle(eng.execute(_stages(eng, th, days)))
             workspace.write_table(LIFECYCLE_TABLE, df)
     finally:
         if owned:

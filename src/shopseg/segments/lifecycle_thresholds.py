@@ -14,13 +14,12 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pandas as pd
 
 from shopseg.errors import InvalidParameterError, SchemaError
-from shopseg.features.asof import AsOf, DateLike, day_diff
+from shopseg.features.asof import AsOf, DateLike
 from shopseg.features.build import resolve_as_of
-from shopseg.features.purchases import purchase_days_in_window
+from shopseg.features.purchases import day_gaps, purchase_days_in_window
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -77,11 +76,12 @@ def _window(engine: Engine, as_of: DateLike | None) -> AsOf:
     return AsOf.of(resolve_as_of(engine, as_of))
 
 
-def purchase_day_gaps(engine: Engine, window: AsOf) -> ir.Table:
-    """Purchase days with the gap (days) since the customer's previous purchase day."""
-    days = purchase_days_in_window(engine, window)
-    previous = days.day.lag().over(ibis.window(group_by=days.customer_id, order_by=days.day))
-    return days.mutate(gap=day_diff(days.day, previous))
+def purchase_day_gaps(engine: Engine, window: AsOf, days: ir.Table | None = None) -> ir.Table:
+    """Purchase days with the gap (days) since the customer's previous purchase day.
+
+    ``days``: the window's purchase days when the caller has them (:func:`purchase_days_in_window`).
+    """
+    return day_gaps(purchase_days_in_window(engine, window) if days is None else days)
 
 
 def _nearest_rank(counts: pd.DataFrame, pct: float) -> int:
@@ -127,6 +127,7 @@ def lifecycle_thresholds(
     active_pct: float = 0.9,
     lapsed_multiple: float = 2.0,
     fallback: bool = False,
+    days: ir.Table | None = None,
 ) -> LifecycleThresholds:
     """Derive the lifecycle thresholds from the gaps between purchase days.
 
@@ -145,6 +146,11 @@ def lifecycle_thresholds(
     fallback : bool, default=False
         When a threshold cannot be derived (no repeat purchase), use
         :data:`DEFAULT_THRESHOLDS` for it, flagged in ``derivation``, instead of raising.
+    days : ibis.Table, default=None
+        The purchase days on or before the as-of date, when the caller has them
+        (:func:`~shopseg.features.purchases.purchase_days_in_window`); default: read here.
+        :func:`~shopseg.segments.lifecycle.build_lifecycle` passes the days its stages
+        read, so the stored totals' freshness is checked once (about 0.8 CPU-s at 1M customers).
 
     Returns
     -------
@@ -167,7 +173,7 @@ def lifecycle_thresholds(
         lapsed_multiple=lapsed_multiple,
     )
     window = _window(engine, as_of)
-    gaps = purchase_day_gaps(engine, window)
+    gaps = purchase_day_gaps(engine, window, days)
     gaps = gaps.filter(gaps.gap.notnull())
     counts = engine.execute(gaps.group_by("gap").aggregate(n=gaps.count()))
     n_gaps = int(counts["n"].sum()) if len(counts) else 0

@@ -38,6 +38,7 @@ References
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Literal, overload
 
 import ibis
@@ -203,16 +204,16 @@ def check_bins(bins: object) -> int:
 
 
 def segment_expr(t: ir.Table, bins: int) -> ir.StringValue:
-    """The named segment of ``t``'s ``r_score, f_score, m_score`` as one Ibis expression (:data:`RFM_CELLS`)."""
+    """The named segment of ``t``'s ``r_score, f_score, m_score`` as one Ibis expression (:data:`RFM_CELLS`).
 
-    def five(score: ir.IntegerValue) -> ir.IntegerValue:
-        if bins == 5:
-            return score
-        return ibis.cases(*[(score == s, _to_five(s, bins)) for s in range(1, bins + 1)])
-
-    code = five(t.r_score) * 100 + five(t.f_score) * 10 + five(t.m_score)
-    branches = [(code.isin([int(c) for c in cells]), name) for name, cells in RFM_CELLS.items()]
-    return ibis.cases(*branches, else_=NO_PURCHASE)
+    One lookup of ``100 r + 10 f + m`` in an array of names (an IN list per segment is a semi-join each on
+    DuckDB); NULL scores are tested first, as Spark's lookup gave a name to the NULL scores of non-buyers.
+    """
+    names = [NO_PURCHASE] * (111 * bins + 1)
+    for r, f, m in itertools.product(range(1, bins + 1), repeat=3):
+        names[100 * r + 10 * f + m] = segment_of_cell(r, f, m, bins)
+    code = (t.r_score * 100 + t.f_score * 10 + t.m_score).cast("int32")  # Spark indexes arrays by INT
+    return ibis.cases((code.isnull(), NO_PURCHASE), else_=ibis.literal(names, type="array<string>")[code])
 
 
 def check_columns(table: ir.Table | pd.DataFrame, needed: tuple[str, ...], where: str) -> None:

@@ -68,7 +68,7 @@ def rfm_scores(features: ir.Table, bins: int | None = None) -> ir.Table:
 
 def _scores(t: ir.Table, bins: int) -> ir.Table:
     original = list(t.columns)
-    # The three quantile windows sort only buyers, and only the columns they rank on: each window
+    # The three rankings sort only buyers, and only the columns they rank on: each window
     # materialises its input, so ranking a narrow projection and joining the scores back is
     # cheaper than ranking the whole feature row (about 3x less data sorted at 1M customers).
     # Non-buyers find no match in the join and keep NULL scores.
@@ -84,21 +84,13 @@ def _scores(t: ir.Table, bins: int) -> ir.Table:
         "f_score": narrow._orders,
         "m_score": narrow._cents,
     }
-    dealt = narrow.select(
-        "_key",
-        "_recency",
-        "_orders",
-        "_cents",
-        **{
-            f"_nt_{name}": (ibis.ntile(bins).over(order_by=[key, narrow._key]) + 1).cast("int64")
-            for name, key in keys.items()
-        },
+    # A value's score is the NTILE bucket of its first buyer (equal values share a score). Its first
+    # buyer's 0-based position in the dealing order is the value's RANK - 1, so one sort per dimension
+    # gives the score: no NTILE over (value, customer_id) then MIN per value (half the CPU at 1M).
+    ranked = narrow.select(
+        "_key", _n=narrow._key.count().over(), **{f"_p_{k}": ibis.rank().over(order_by=key) for k, key in keys.items()}
     )
-    # Equal values share a score: the bucket their first member was dealt into (the value's lowest rank).
-    values = {"r_score": dealt._recency, "f_score": dealt._orders, "m_score": dealt._cents}
-    scores = dealt.select(
-        "_key", **{name: dealt[f"_nt_{name}"].min().over(group_by=value) for name, value in values.items()}
-    )
+    scores = ranked.select("_key", **{k: _bucket(ranked[f"_p_{k}"], ranked._n, bins) for k in keys})
     t = t.left_join(scores, t.customer_id == scores._key).drop("_key")
     cell = t.r_score.cast("string") + t.f_score.cast("string") + t.m_score.cast("string")
     return t.mutate(rfm_cell=cell, rfm_segment=segment_expr(t, bins)).select(
@@ -107,6 +99,21 @@ def _scores(t: ir.Table, bins: int) -> ir.Table:
         "rfm_cell",
         "rfm_segment",
     )
+
+
+def _bucket(position: ir.IntegerValue, n: ir.IntegerValue, bins: int) -> ir.IntegerValue:
+    """``NTILE(bins)`` (1-based) of the row at 0-based ``position`` among ``n`` rows, as SQL's NTILE deals them.
+
+    With ``b = min(bins, n)`` buckets of ``q = n // b`` rows, the first ``n - b*q`` get one row more.
+    """
+    b = ibis.least(n, bins)
+    q = n // b
+    large = n - b * q
+    small_start = large * (q + 1)  # position of the first row of the first small bucket
+    return (
+        ibis.cases((position < small_start, position // (q + 1)), else_=large + (position - small_start) // q.nullif(0))
+        + 1
+    ).cast("int64")
 
 
 _DIMENSIONS = (
