@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from shopseg.errors import SchemaError
 from shopseg.io import ingest, orders
+from shopseg.io.ingest import quiet_progress
 from shopseg.schema import TABLES
 from shopseg.workspace import INGEST_LOG, Workspace
 
@@ -134,3 +136,20 @@ def test_sigkill_during_a_large_ingest_leaves_the_workspace_intact(tmp_path):
         report = ingest(reopened, "orders", big)
         assert report.rows_kept == N_BIG
         assert reopened.row_counts()["order_lines"] == N_BIG + 2
+
+
+def test_the_load_runs_under_the_ingest_memory_cap_and_restores_the_workspace_cap(workspace, monkeypatch):
+    monkeypatch.setenv("SHOPSEG_INGEST_MEMORY_LIMIT", "300MB")
+    before = workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    with quiet_progress(workspace.con):
+        during = workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert during == "286.1 MiB"  # 300MB as DuckDB shows it
+    assert workspace.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
+
+
+def test_running_out_of_memory_in_the_load_names_the_ingest_cap(workspace, monkeypatch):
+    """The CLI's out-of-memory message names the setting on the exception (tests/cli/test_ingest.py)."""
+    monkeypatch.setenv("SHOPSEG_INGEST_MEMORY_LIMIT", "8MB")
+    with pytest.raises(duckdb.OutOfMemoryException) as err, quiet_progress(workspace.con):
+        workspace.con.execute("SELECT count(DISTINCT i::VARCHAR) FROM range(20000000) t(i)").fetchone()
+    assert err.value.memory_setting == "ingest_memory_limit"

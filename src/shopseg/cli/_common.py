@@ -53,12 +53,13 @@ class ShopsegGroup(TyperGroup):
             if ctx.meta.get("shopseg.debug"):
                 raise
             if _out_of_memory(exc):  # the workspace was rolled back
-                limit = get_setting("duckdb_memory_limit") or "DuckDB's default"
+                setting = getattr(exc, "memory_setting", "duckdb_memory_limit")  # set by the step that capped it
+                limit = get_setting(setting) or "DuckDB's default"
                 message = (
                     f"out of memory: the command needed more than the workspace's memory cap ({limit}, setting "
-                    "duckdb_memory_limit); nothing was changed. Expected it to fit or spill to disk; got: "
+                    f"{setting}); nothing was changed. Expected it to fit or spill to disk; got: "
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Hint: raise the cap "
-                    "(SHOPSEG_DUCKDB_MEMORY_LIMIT=4GB) and report the command, it should fit the default."
+                    f"(SHOPSEG_{setting.upper()}=4GB) and report the command, it should fit the default."
                 )
                 _report(ctx, exc, 1, "error: ", message)
             else:

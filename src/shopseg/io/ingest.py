@@ -299,8 +299,8 @@ def _ingest_table(
 def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Hide DuckDB's own progress bar (the CLI draws one) and cap its memory at ``ingest_memory_limit``
     for the load; restore both settings after."""
-    row = con.execute("SELECT current_setting('enable_progress_bar'), current_setting('memory_limit')").fetchone()
-    progress, memory = (bool(row[0]), str(row[1])) if row else (False, "")
+    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    progress = bool(row[0]) if row else False
     limit = str(get_setting("ingest_memory_limit")).strip()
     con.execute("SET enable_progress_bar = false")
     if limit:
@@ -313,10 +313,17 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
             ) from exc
     try:
         yield
+    except duckdb.OutOfMemoryException as exc:
+        exc.memory_setting = "ingest_memory_limit" if limit else "duckdb_memory_limit"  # type: ignore[attr-defined]
+        raise
     finally:
         con.execute(f"SET enable_progress_bar = {str(progress).lower()}")
-        if limit and memory:
-            con.execute("SET memory_limit = ?", [memory])
+        if limit:  # back to the connection's cap as configured (DuckDB shows it rounded: 1500MB reads "1.3 GiB")
+            workspace_cap = str(get_setting("duckdb_memory_limit")).strip()
+            if workspace_cap:
+                con.execute("SET memory_limit = ?", [workspace_cap])
+            else:
+                con.execute("RESET memory_limit")
 
 
 def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
