@@ -130,3 +130,30 @@ def test_bad_arguments_raise_with_the_house_message(tiny):
 def test_empty_workspace_raises_schema_error(workspace):
     with pytest.raises(SchemaError, match="orders table is empty"):
         build_features(workspace)
+
+
+@pytest.mark.parametrize("store", ["tiny", "generated"])
+def test_buyer_feature_expr_equals_feature_expr_of_the_buyers(store, tiny, tmp_path):
+    """The buyers' columns without the population: the same rows and values as feature_expr filtered to orders > 0.
+
+    The tiny store has no stored order_totals (the lines are summed); the generated one has them fresh.
+    """
+    from shopseg.datasets import generate_store, write_store
+    from shopseg.features.asof import AsOf
+    from shopseg.features.build import buyer_feature_expr, resolve_as_of
+    from shopseg.features.purchases import purchase_base
+
+    ws = tiny
+    if store == "generated":
+        ws = Workspace.init(tmp_path / "generated.duckdb")
+        write_store(ws, generate_store(300, seed=11))
+    engine = get_engine(ws, "duckdb")
+    day = resolve_as_of(engine, None) - dt.timedelta(days=20 if store == "generated" else 2)
+    window = AsOf.of(day, "days")
+    full = feature_expr(engine, as_of=day)
+    expected = engine.execute(full.filter(full.orders > 0).order_by("customer_id"))
+    got = engine.execute(buyer_feature_expr(engine, window, purchase_base(engine, window)).order_by("customer_id"))
+    if store == "generated":
+        ws.close()
+    assert len(got) > 0
+    pd.testing.assert_frame_equal(got, expected)

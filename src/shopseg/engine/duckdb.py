@@ -54,6 +54,33 @@ class DuckDBEngine(Engine):
         self._tables[name] = (backend, catalog[name], table)
         return table
 
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        """Run an expression and return a pandas DataFrame: the frame Ibis' ``to_pandas`` gives, made faster.
+
+        Ibis 12 turns every Arrow column holding a NULL into a Python list before pandas
+        sees it; a float column gets the same float64 with NaN straight from Arrow, without
+        the million Python objects (about 2 CPU-s of the churn labels' 800k x 27 frame at
+        1M customers). Every other column is converted as Ibis converts it.
+        """
+        import ibis.expr.types as ir
+        import pandas as pd
+        import pyarrow.types as pat
+        from ibis.backends.duckdb.converter import DuckDBPandasData
+
+        if not isinstance(expr, ir.Table):
+            return super().execute(expr)
+        # Ibis' own first step of execute (the pinned ibis 12; to_pyarrow would cast the columns first)
+        table = self.workspace.ibis._to_duckdb_relation(expr).to_arrow_table()
+        columns = {
+            name: col.to_pylist()
+            if pat.is_nested(col.type)
+            or pat.is_dictionary(col.type)
+            or (col.null_count and not pat.is_floating(col.type))
+            else col.to_pandas()
+            for name, col in zip(table.column_names, table.columns, strict=True)
+        }
+        return expr.__pandas_result__(DuckDBPandasData.convert_table(pd.DataFrame(columns), expr.schema()))
+
     def scalar(self, expr: ir.Scalar) -> object:
         """Run a scalar expression on the workspace connection and return its value.
 

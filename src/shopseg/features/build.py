@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from shopseg.workspace import Workspace
 
-__all__ = ["FEATURE_COLUMNS", "FEATURES_TABLE", "feature_expr", "build_features", "resolve_as_of"]
+__all__ = ["FEATURE_COLUMNS", "FEATURES_TABLE", "feature_expr", "buyer_feature_expr", "build_features", "resolve_as_of"]
 
 FEATURES_TABLE = "customer_features"
 
@@ -172,6 +172,19 @@ def store_measures(workspace: Workspace) -> dict[str, bool]:
     return {k: workspace.meta(f"{k}_available") != "false" for k in ("prices", "quantities")}
 
 
+def buyer_feature_expr(engine: Engine, window: AsOf, base: tuple[ir.Table, ir.Table]) -> ir.Table:
+    """The feature columns of the buyers only (``orders > 0``), from a given purchase base.
+
+    The same values as ``feature_expr`` filtered to ``orders > 0``, without the
+    population (every known customer, a union of ``customers`` and the order
+    customers) it starts from: the buyers are the customers with purchase days.
+    ``base`` is the window's ``(orders, days)`` (:func:`~shopseg.features.purchases.purchase_base`),
+    so a caller that also reads later days checks the stored tables' freshness once. Select the
+    columns you need: DuckDB drops the aggregates behind the others.
+    """
+    return _assemble(engine, window, category_slugs(engine), base=base)
+
+
 def _assemble(
     engine: Engine,
     window: AsOf,
@@ -179,11 +192,13 @@ def _assemble(
     measures: dict[str, bool] | None = None,
     *,
     fresh: bool | None = None,
+    base: tuple[ir.Table, ir.Table] | None = None,
 ) -> ir.Table:
+    """Every feature column; of every known customer, or of the buyers of ``base`` when it is given."""
     lines = purchase_lines(engine, window)
-    orders, days = purchase_base(engine, window, fresh)
+    orders, days = base if base is not None else purchase_base(engine, window, fresh)
+    rfm = rfm_from_days(days, window)
     parts = [
-        rfm_from_days(days, window),
         order_summary(orders),
         gap_spread(days),
         category_features(engine, lines, slugs),
@@ -193,7 +208,7 @@ def _assemble(
         recent_orders(orders, window),
         profile_columns(engine, window),
     ]
-    t = population(engine, window)
+    t = rfm if base is not None else _attach(population(engine, window), rfm)
     for part in parts:
         t = _attach(t, part)
     cols = _columns(t, window, slugs)

@@ -262,6 +262,10 @@ def predict_workspace(
     summary = buyer_summary(feats)
     summary["order_value"] = pd.to_numeric(feats["avg_order_value"], errors="coerce").fillna(0.0).to_numpy()
     fit = fit_purchases(summary, model, penalizer)
+    # the churn model first: its previous-window query (DuckDB at its memory cap) then runs beside the
+    # buyer frames only, not beside the intervals and bootstrap draws; the feature frame is not needed after it
+    churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
+    del feats
     horizon = float(horizon_days)
     point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
     expected, clv = purchase_values(fit, summary, horizon, discount_rate, margin)
@@ -271,8 +275,7 @@ def predict_workspace(
     )
     e_lo, e_hi = draw_interval(expected, draws_e, rows)
     c_lo, c_hi = draw_interval(clv, draws_c, rows)
-    del draws_e, draws_c  # (replicates x distinct rows) each: not held through the churn model's query
-    churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
+    del draws_e, draws_c  # (replicates x distinct rows) each: freed before the output frame is built
     base = pd.Timestamp(day)
 
     def date(days: pd.Series) -> pd.Series:
@@ -329,8 +332,12 @@ def predict_workspace(
 
 
 def _store(ws: Workspace, out: pd.DataFrame) -> None:
+    import pyarrow as pa
+
+    # DuckDB reads an Arrow table faster than it scans a pandas frame (same types, NaN stored as NULL alike)
+    table = pa.Table.from_pandas(out, preserve_index=False)
     with ws.transaction():
-        ws.write_table(PREDICTIONS_TABLE, out)
+        ws.write_table(PREDICTIONS_TABLE, table)
         keys = (
             "as_of",
             "horizon_days",

@@ -68,3 +68,22 @@ def test_buyer_summary_floors_T_of_a_first_purchase_on_the_as_of_date():
     s = buyer_summary(feats)
     assert s["customer_id"].tolist() == ["x", "y"]
     assert s["T"].tolist() == [0.5, 5.0] and s["monetary_value"].tolist() == [0.0, 7.0]
+
+
+def test_labels_equal_the_features_and_holdout_counts_they_stand_for(churn_ws):
+    """Differential: the buyers' rows of feature_expr as of the cutoff, and calibration_holdout_split's
+    frequency_holdout over (cutoff, cutoff + N] as ``purchases_after`` (synthetic 3,000-customer store)."""
+    from shopseg.features import calibration_holdout_split
+
+    engine = get_engine(churn_ws, "duckdb")
+    last = pd.Timestamp(churn_ws.con.execute("SELECT max(ordered_at) FROM orders").fetchone()[0]).date()
+    cutoff = last - pd.Timedelta(days=120)
+    labels = churn_labels(engine, cutoff, 90)
+    full = feature_expr(engine, as_of=cutoff)
+    expected = engine.execute(full.filter(full.orders > 0).order_by("customer_id"))
+    pd.testing.assert_frame_equal(labels[list(expected.columns)], expected)
+    split = calibration_holdout_split(engine, cutoff, cutoff + pd.Timedelta(days=90))
+    assert labels["customer_id"].tolist() == split["customer_id"].tolist()
+    assert labels["purchases_after"].tolist() == split["frequency_holdout"].tolist()
+    assert labels["churned"].tolist() == (split["frequency_holdout"] == 0).astype(int).tolist()
+    assert 0 < labels["churned"].mean() < 1

@@ -2,7 +2,8 @@
 
 For a cutoff date ``c`` and a horizon of ``N`` days, every customer with a
 purchase on or before ``c`` gets one row: the customer features as of ``c``
-(:func:`shopseg.features.feature_expr`, recency and T in days) and
+(the values of :func:`shopseg.features.feature_expr`, recency and T in days, computed for the
+buyers only by :func:`~shopseg.features.build.buyer_feature_expr`) and
 
 - ``purchases_after``: purchase days in ``(c, c + N]`` (the holdout count of
   :func:`shopseg.features.calibration_holdout_split`, so a purchase is what the
@@ -23,9 +24,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from shopseg.errors import InvalidParameterError
-from shopseg.features import calibration_holdout_expr, feature_expr
-from shopseg.features.asof import DateLike, parse_date
-from shopseg.features.build import resolve_as_of
+from shopseg.features.asof import AsOf, DateLike, parse_date
+from shopseg.features.build import buyer_feature_expr, resolve_as_of
+from shopseg.features.purchases import purchase_base
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -82,13 +83,18 @@ def churn_labels(
             f"The 'cutoff' parameter must leave {horizon_days} days of data after it (the data end on {last}). "
             f"Got {start} instead. Hint: use a cutoff on or before {last - dt.timedelta(days=horizon_days)}."
         )
-    expr = feature_expr(engine, as_of=start, time_unit="days")
-    expr = expr.filter(expr.orders > 0)
+    # The purchases up to the label window's end, read once (one freshness check of the stored
+    # order_totals and purchase_days); the features see the part on or before the cutoff.
+    cut = AsOf.of(start, "days")
+    orders, days = purchase_base(engine, AsOf.of(end, "days"))
+    base = orders.filter(orders.ordered_at < cut.cutoff_lit()), days.filter(days.day <= cut.date_lit())
+    expr = buyer_feature_expr(engine, cut, base)  # the buyers of feature_expr, without its population
     if columns is not None:
         expr = expr.select(*dict.fromkeys(["customer_id", "orders", *columns]))
-    split = calibration_holdout_expr(engine, start, end, time_unit="days")
-    split = split.select(_key=split.customer_id, _after=split.frequency_holdout)
-    joined = expr.left_join(split, expr.customer_id == split._key)
+    # purchase days in (cutoff, end]: calibration_holdout_split's frequency_holdout
+    later = days.filter(days.day > cut.date_lit())
+    later = later.group_by("customer_id").aggregate(_after=later.count()).rename(_key="customer_id")
+    joined = expr.left_join(later, expr.customer_id == later._key)
     after = joined._after.fill_null(0).cast("int64")
     labelled = joined.select(*expr.columns, purchases_after=after, churned=(after == 0).cast("int64"))
     # one query: features, holdout counts and the join, sorted by the engine (no pandas merge of 1M rows)
