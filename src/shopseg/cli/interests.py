@@ -36,6 +36,9 @@ def interests(
     console.print(
         f"[bold]{INTERESTS_TABLE}[/]: {len(table):,} customers with a signal · half-life {half_life_days:g} days"
     )
+    if table.empty:  # a share of no customers is not a number: say what is missing instead
+        console.print("No customer has a signal yet. Hint: ingest orders, events or survey answers first.")
+        return
     rows = [(f, int(table[f].sum()), f"{table[f].mean():.1%}") for f in sorted(flags, key=lambda f: -table[f].sum())]
     print_table("Interest segments (use them in rules: `<flag> = true`)", ["flag", "customers", "share"], rows)
 
