@@ -194,3 +194,19 @@ def test_events_keep_the_first_row_of_each_id_and_skip_stored_ones(workspace, tm
         workspace.con.execute("SELECT min(occurred_at)::DATE::VARCHAR FROM events WHERE event_id = 'e3'").fetchone()[0]
         == "2024-01-04"
     )
+
+
+@pytest.mark.parametrize("pass_rows", [4, 1_000_000])
+def test_event_ids_grouped_in_passes_keep_each_ids_first_row(workspace, tmp_path, monkeypatch, pass_rows):
+    """A large file groups its ids in hash passes (bounded memory, tables.GROUP_PASS_ROWS): the counts and the
+    kept row of each repeated id are those of one pass."""
+    from shopseg.io import tables
+
+    monkeypatch.setattr(tables, "GROUP_PASS_ROWS", pass_rows)
+    assert len(tables.id_passes(20, "event_id")) == (5 if pass_rows == 4 else 1)
+    body = "".join(f"e{i % 12},{i},page_view,2024-01-01 10:{i:02d}\n" for i in range(20))
+    path = _csv(tmp_path, "e.csv", "event_id,customer_id,type,occurred_at\n" + body)
+    report = ingest(workspace, "events", path)
+    assert report.rows_kept == 12 and report.reasons == {"event_id repeated in the file (flagged, not kept)": 8}
+    kept = _rows(workspace, "SELECT event_id, customer_id FROM events ORDER BY customer_id::INT")
+    assert kept == [(f"e{i}", str(i)) for i in range(12)]  # the first row of each id, in file order
