@@ -93,6 +93,17 @@ class Source:
     def from_sql(self) -> str:
         return SOURCE_TABLE if self.materialized else self.relation
 
+    @property
+    def rereadable(self) -> bool:
+        """Whether statements may read the file again instead of a parsed copy: a Parquet file not materialised
+        (cheap to read, numbered by ``file_row_number``, unless it has a column of that name)."""
+        return self.fmt == "parquet" and not self.materialized and "file_row_number" not in self.columns
+
+    @property
+    def numbered_sql(self) -> str:
+        """The :attr:`rereadable` file with its 0-based row numbers as ``file_row_number``."""
+        return _parquet_relation(self.path, numbered=True)
+
     def materialize(self, con: duckdb.DuckDBPyConnection) -> None:
         """Copy the raw rows, in file order, into ``_shopseg_src``."""
         if self.materialized:
@@ -198,7 +209,7 @@ def read_source(
     check_path(path)
     src = Source(path=path, fmt=fmt, encoding=encoding)
     if fmt == "parquet":
-        src.relation = f"read_parquet({literal(path)})"
+        src.relation = _parquet_relation(path)
     elif fmt == "jsonl":
         src.relation = f"read_json({literal(path)}, format='auto')"
     else:
@@ -217,6 +228,10 @@ def read_source(
             table=path.name,
         )
     return src
+
+
+def _parquet_relation(path: Path, *, numbered: bool = False) -> str:
+    return f"read_parquet({literal(path)}{', file_row_number = true' if numbered else ''})"
 
 
 def fill_down(

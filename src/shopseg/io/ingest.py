@@ -314,7 +314,8 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
     except duckdb.OutOfMemoryException as exc:
-        exc.memory_setting = "ingest_memory_limit" if limit else "duckdb_memory_limit"  # type: ignore[attr-defined]
+        if limit:  # the CLI's message names the cap in force (else the workspace's, its default)
+            exc.memory_setting = "ingest_memory_limit"  # type: ignore[attr-defined]
         raise
     finally:
         con.execute(f"SET enable_progress_bar = {str(progress).lower()}")

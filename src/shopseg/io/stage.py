@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from shopseg._sql import literal, quote
+from shopseg._sql import quote
 from shopseg.errors import SchemaError
 from shopseg.io._read import SOURCE_TABLE, Source, read_error
 from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
@@ -51,10 +51,12 @@ def stage_rows(
 ) -> Staged:
     """Parse the source into ``_shopseg_stg`` (no row dropped) and expose it with ``_row`` as ``_shopseg_rows``.
 
-    Without a materialised source the file is streamed through the parser in one
-    pass; the insertion order of the staging table is the file order, so its
-    rowid gives the row number. ``marks`` are extra reasons (label, SQL predicate over the source) counted
-    on kept rows; ``fields`` is the number of fields every line of a whitespace-separated source has.
+    A :attr:`~shopseg.io._read.Source.rereadable` (Parquet) file makes ``_shopseg_stg`` a view over the
+    file, numbered by ``file_row_number``. Any other file not materialised is streamed through the
+    parser once into a table whose insertion order is the file order, so its rowid gives the row number;
+    materialised rows carry their number. ``marks`` are extra reasons (label, SQL predicate over the
+    source) counted on kept rows; ``fields`` is the number of fields every line of a whitespace-separated
+    source has.
     """
     n_fields = fields
     fields_ = {f.name: f for f in INPUTS[kind]}
@@ -64,20 +66,20 @@ def stage_rows(
     raw = [f"{expr} AS {quote(name)}" for name, expr in resolved.exprs.items()]
     raw += [f"coalesce({pred}, false) AS _mark_{i}" for i, (_, pred) in enumerate(marks)]
     raw += ["_n_fields"] if "_n_fields" in source.columns else []
-    direct = _reads_directly(source)
+    direct = source.rereadable
+    relation = source.numbered_sql if direct else source.from_sql
     if source.materialized:
         lead = [f"{source.row_sql} AS _row"]
     elif direct:
         lead = [f"file_row_number + {source.row_offset} AS _row"]
     else:
-        lead = []
-    relation = f"read_parquet({literal(source.path)}, file_row_number = true)" if direct else source.from_sql
+        lead = []  # numbered by the staging table's rowid below
     layer1 = f"SELECT {', '.join(lead + raw + [_blank_sql(source) + ' AS _blank'])} FROM {relation}"
     types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {layer1}").fetchall()}
     for name in resolved.exprs:  # mixed-type JSON values arrive as JSON: read them as text
         if types[name] == "JSON" and fields_[name].type != "json":
             types[name] = "JSON_TEXT"
-    keep = ["_row"] if source.materialized or direct else []
+    keep = ["_row"] if lead else []
     trimmed = keep + [f"{text_sql(quote(n), types[n])} AS {quote('_t_' + n)}" for n in resolved.exprs] + extra
     parsed, final = list(keep), list(keep)
     for name in resolved.exprs:
@@ -94,29 +96,17 @@ def stage_rows(
     final += extra
     sql = f"SELECT {', '.join(final)} FROM (SELECT {', '.join(parsed)} FROM (SELECT {', '.join(trimmed)} FROM ({layer1})))"
     try:
-        if direct:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW {DATA_TABLE} AS {sql}")
-            row = con.execute(f"SELECT count(*), 0, count(*) FILTER (WHERE _blank) FROM {DATA_TABLE}").fetchone()
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {DATA_TABLE} AS {sql}")
-            row = con.execute(
-                f"SELECT count(*), coalesce(min(rowid), 0), count(*) FILTER (WHERE _blank) FROM {DATA_TABLE}"
-            ).fetchone()
+        con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if direct else 'TABLE'} {DATA_TABLE} AS {sql}")
+        base = "0" if lead else "coalesce(min(rowid), 0)"
+        row = con.execute(f"SELECT count(*), {base}, count(*) FILTER (WHERE _blank) FROM {DATA_TABLE}").fetchone()
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
         raise read_error(source, exc) from exc
-    n, base, blank = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
-    if direct:
+    n, first, blank = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    if not source.materialized:
         source.n_rows = n
         source.check_not_empty()
-    if source.materialized or direct:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS SELECT * FROM {DATA_TABLE} WHERE NOT _blank")
-    else:
-        source.n_rows = n
-        source.check_not_empty()
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS "
-            f"SELECT rowid - {base} + {source.row_offset} AS _row, * FROM {DATA_TABLE} WHERE NOT _blank"
-        )
+    numbered = "" if lead else f"rowid - {first} + {source.row_offset} AS _row, "
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {STAGE_TABLE} AS SELECT {numbered}* FROM {DATA_TABLE} WHERE NOT _blank")
     if n and blank == n:
         raise SchemaError(
             f"{source.name}: all {n:,} data rows are blank (every field empty). Expected at least one row with values.",
@@ -131,14 +121,6 @@ def stage_rows(
         json_text=frozenset(n for n, t in types.items() if t == "JSON_TEXT"),
         blank=blank,
     )
-
-
-def _reads_directly(source: Source) -> bool:
-    """Whether the parsed rows are a view over the file instead of a staged copy: a Parquet file not
-    materialised. Reading its columns again is cheaper than writing every parsed row to a temporary
-    table (which spills at the ingest memory cap) and reading it back; each check then reads only the
-    columns it needs, and ``file_row_number`` numbers the rows."""
-    return source.fmt == "parquet" and not source.materialized and "file_row_number" not in source.columns
 
 
 def _blank_sql(source: Source) -> str:

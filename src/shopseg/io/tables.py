@@ -134,26 +134,42 @@ def write_table(
         return _write_events(con, _select(kind, staged), f"NOT ({drop_predicate(checks)})", staged.source.n_rows)
     kept = f"SELECT _row, {', '.join(_select(kind, staged))} FROM {STAGE_TABLE} WHERE NOT ({drop_predicate(checks)})"
     names = [quote(c) for c in TABLES[kind].names]
-    key = KEYS[kind]
-    match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in key)
+    match = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in KEYS[kind])
     if kind in ("customers", "products"):
-        values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
-        insert = f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM " + "{rows} AS s"
-        if _is_empty(con, kind):  # a first load: no upsert and no copy, the rows straight in file order
-            return {kind: _n(con.execute(insert.format(rows=f"({kept})")))}, {kind: 0}, {}
-        insert = insert.format(rows="_shopseg_win")
+        return _upsert(con, kind, kept, names, match)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
-    if kind in ("customers", "products"):
-        sets = ", ".join(f"{n} = coalesce(s.{n}, t.{n})" for n in names if n.strip('"') not in key)
-        updated = _n(con.execute(f"UPDATE {kind} AS t SET {sets} FROM _shopseg_win AS s WHERE {match}"))
-        added = _n(con.execute(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"))
-        return {kind: added}, {kind: updated}, {}
     replaced = _n(
         con.execute(f"DELETE FROM survey_answers AS t WHERE EXISTS (SELECT 1 FROM _shopseg_win AS s WHERE {match})")
     )
     added = _n(con.execute(f"INSERT INTO survey_answers SELECT {', '.join(names)} FROM _shopseg_win ORDER BY _row"))
     extra = {f"answer already stored {REPLACED}": replaced} if replaced else {}
     return {kind: added - replaced}, {kind: replaced}, extra
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection, kind: str, kept: str, names: list[str], match: str
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Customers and products: update the known ids (a given value replaces the stored one), insert the new.
+
+    A first load inserts the ``kept`` rows straight in file order; an upsert reads them twice, from a copy.
+    """
+    values = [f"coalesce({n}, false)" if n.strip('"') in _CONSENT else n for n in names]
+
+    def insert(rows: str) -> str:
+        return f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM {rows} AS s"
+
+    if _is_empty(con, kind):
+        return {kind: _n(con.execute(insert(f"({kept})")))}, {kind: 0}, {}
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
+    key = KEYS[kind]
+    sets = ", ".join(f"{n} = coalesce(s.{n}, t.{n})" for n in names if n.strip('"') not in key)
+    updated = _n(con.execute(f"UPDATE {kind} AS t SET {sets} FROM _shopseg_win AS s WHERE {match}"))
+    added = _n(
+        con.execute(
+            f"{insert('_shopseg_win')} WHERE NOT EXISTS (SELECT 1 FROM {kind} AS t WHERE {match}) ORDER BY _row"
+        )
+    )
+    return {kind: added}, {kind: updated}, {}
 
 
 #: Rows one grouping pass over event ids may read. DuckDB 1.5 ran out of memory grouping the 128M ids of
