@@ -193,3 +193,15 @@ def test_churn_training_sample_is_seeded_and_keeps_the_churn_rate():
     pd.testing.assert_frame_equal(a, b)
     assert a["x"].is_monotonic_increasing and not a.equals(training_sample(train, 100, seed=6))
     assert training_sample(train, 1000, seed=5) is train
+
+
+def test_one_pass_freshness_equals_each_stamp_alone(predicted_ws):
+    """predict run checks the stored totals and features from one scan per table: the same answers as each alone."""
+    from shopseg.features.order_totals import is_fresh
+    from shopseg.features.stamp import STAMP_KEY, features_stamp
+    from shopseg.predict.run import _freshness
+
+    ws, _ = predicted_ws
+    fresh, stamp = _freshness(ws)
+    assert fresh is True and fresh == is_fresh(ws)
+    assert stamp == features_stamp(ws) and stamp == ws.meta(STAMP_KEY)

@@ -90,9 +90,11 @@ def features_spec() -> tuple[int, dict[str, str]]:
     return REVISION, dict(_SOURCES)
 
 
-def has_fresh_features(workspace: Workspace, as_of: dt.date, time_unit: str) -> bool:
+def has_fresh_features(workspace: Workspace, as_of: dt.date, time_unit: str, stamp: str | None = None) -> bool:
     """Whether ``customer_features`` is as of ``as_of`` in ``time_unit``, with real prices and
-    quantities, and its sources are unchanged since it was built."""
+    quantities, and its sources are unchanged since it was built.
+
+    ``stamp``: :func:`features_stamp` as the caller has just made it (else made here)."""
     from shopseg.features.build import FEATURES_TABLE
 
     if not workspace.has_table(FEATURES_TABLE) or workspace.meta("features_unavailable"):
@@ -100,4 +102,4 @@ def has_fresh_features(workspace: Workspace, as_of: dt.date, time_unit: str) -> 
     if workspace.meta("features_as_of") != as_of.isoformat() or workspace.meta("features_time_unit") != time_unit:
         return False
     stored = workspace.meta(STAMP_KEY)
-    return bool(stored) and stored == features_stamp(workspace)
+    return bool(stored) and stored == (stamp if stamp is not None else features_stamp(workspace))

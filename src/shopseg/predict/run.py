@@ -128,10 +128,15 @@ def _churn(
     fit: PurchaseFit,
     summary: pd.DataFrame,
     seed: int,
+    fresh: bool | None = None,
 ) -> tuple[np.ndarray, str]:
-    """Churn probability from the supervised model when the previous window allows, else from the BG/NBD."""
+    """Churn probability from the supervised model when the previous window allows, else from the BG/NBD.
+
+    ``fresh``: whether the stored order totals are fresh (:func:`_freshness`)."""
     try:
-        train = churn_labels(engine, as_of - dt.timedelta(days=churn_days), churn_days, columns=CHURN_FEATURES)
+        train = churn_labels(
+            engine, as_of - dt.timedelta(days=churn_days), churn_days, columns=CHURN_FEATURES, fresh=fresh
+        )
     except (InvalidParameterError, SchemaError):
         train = None
     if (
@@ -168,9 +173,22 @@ def churn_risk(probability: np.ndarray) -> np.ndarray:
     return np.where(probability >= high, "high", np.where(probability >= low, "medium", "low"))
 
 
-def _buyer_features(ws: Workspace, engine: Engine, day: dt.date) -> pd.DataFrame:
-    """The buyers' :data:`_FEATURES` as of ``day``, by ``customer_id``: the stored table when it is fresh, else queried."""
-    if has_fresh_features(ws, day, "days"):
+def _freshness(ws: Workspace) -> tuple[bool, str | None]:
+    """Whether the stored order totals are fresh, and the features' source stamp (None without a feature
+    table): both stamps from one scan of each source table (:func:`~shopseg.features.stamp.source_stamps`),
+    where checking each alone hashes the orders and order lines twice."""
+    from shopseg.features.order_totals import is_fresh, order_totals_spec
+    from shopseg.features.stamp import features_spec, source_stamps
+
+    has_features = ws.has_table(FEATURES_TABLE)
+    stamps = source_stamps(ws, [order_totals_spec(), *([features_spec()] if has_features else [])])
+    return is_fresh(ws, stamps[0]), stamps[1] if has_features else None
+
+
+def _buyer_features(ws: Workspace, engine: Engine, day: dt.date, stamp: str | None = None) -> pd.DataFrame:
+    """The buyers' :data:`_FEATURES` as of ``day``, by ``customer_id``: the stored table when it is fresh, else
+    queried. ``stamp``: the features' source stamp when the caller has made it."""
+    if has_fresh_features(ws, day, "days", stamp):
         expr = ws.ibis.table(FEATURES_TABLE)
         expr = expr.filter(expr.orders > 0).select(*_FEATURES).order_by("customer_id")
         # DuckDB's own frame: a third of the CPU of Ibis' to_pandas at 1M rows; every reader coerces dtypes
@@ -254,7 +272,8 @@ def predict_workspace(
         )
     eng = get_engine(ws, engine) if isinstance(engine, str) else engine
     day = _as_of(ws, eng, as_of)
-    feats = _buyer_features(ws, eng, day)
+    fresh, stamp = _freshness(ws)
+    feats = _buyer_features(ws, eng, day, stamp)
     if feats.empty:
         raise SchemaError(
             f"{ws.path}: no customer has a purchase on or before {day}; nothing to predict.", table="orders"
@@ -264,7 +283,7 @@ def predict_workspace(
     fit = fit_purchases(summary, model, penalizer)
     # the churn model first: its previous-window query (DuckDB at its memory cap) then runs beside the
     # buyer frames only, not beside the intervals and bootstrap draws; the feature frame is not needed after it
-    churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed)
+    churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed, fresh)
     del feats
     horizon = float(horizon_days)
     point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))

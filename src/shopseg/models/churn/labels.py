@@ -43,7 +43,12 @@ def latest_order_date(engine: Engine) -> dt.date:
 
 
 def churn_labels(
-    engine: Engine, cutoff: DateLike, horizon_days: int = 90, *, columns: Sequence[str] | None = None
+    engine: Engine,
+    cutoff: DateLike,
+    horizon_days: int = 90,
+    *,
+    columns: Sequence[str] | None = None,
+    fresh: bool | None = None,
 ) -> pd.DataFrame:
     """Buyers' features as of ``cutoff`` with the label "no purchase in (cutoff, cutoff + horizon_days]".
 
@@ -58,6 +63,9 @@ def churn_labels(
     columns : list of str, default=None
         Feature columns to compute (``customer_id`` and ``orders`` always come); None: all of them.
         Fewer columns make a smaller, faster query at a million customers.
+    fresh : bool, default=None
+        Whether the stored ``order_totals`` are fresh, when the caller has checked
+        (:func:`~shopseg.features.order_totals.is_fresh`); None: checked here.
 
     Returns
     -------
@@ -86,7 +94,7 @@ def churn_labels(
     # The purchases up to the label window's end, read once (one freshness check of the stored
     # order_totals and purchase_days); the features see the part on or before the cutoff.
     cut = AsOf.of(start, "days")
-    orders, days = purchase_base(engine, AsOf.of(end, "days"))
+    orders, days = purchase_base(engine, AsOf.of(end, "days"), fresh)
     base = orders.filter(orders.ordered_at < cut.cutoff_lit()), days.filter(days.day <= cut.date_lit())
     expr = buyer_feature_expr(engine, cut, base)  # the buyers of feature_expr, without its population
     if columns is not None:
