@@ -47,12 +47,22 @@ def test_bad_weights_are_refused() -> None:
 
 
 def test_bootstrap_draws_map_back_to_every_buyer() -> None:
-    """Draws are per distinct row; ``inverse`` maps them back; seeded replicates repeat exactly."""
+    """Draws are per distinct (frequency, recency, T) row; ``inverse`` maps them back; seeded replicates
+    repeat exactly; the band made in chunks equals the band of the whole (replicates x buyers) matrix."""
     rows = _summary().assign(order_value=40.0)
-    e1, c1, inv, n = bootstrap_values(rows, 3, 7, 30.0, 0.01, 1.0, "bgnbd", 0.0)
-    e2, _, _, _ = bootstrap_values(rows, 3, 7, 30.0, 0.01, 1.0, "bgnbd", 0.0)
-    assert n == 3 and e1.shape == c1.shape == (3, inv.max() + 1) and len(inv) == len(rows)
-    np.testing.assert_array_equal(e1, e2)
+    one = bootstrap_values(rows, 3, 7, 30.0, 0.01, "bgnbd", 0.0)
+    two = bootstrap_values(rows, 3, 7, 30.0, 0.01, "bgnbd", 0.0)
+    width = len(np.unique(rows[["frequency", "recency", "T"]].to_numpy(), axis=0))
+    assert one.replicates == 3 and one.purchases.shape == one.discounted.shape == (3, width)
+    assert len(one.inverse) == len(rows) and one.inverse.max() == width - 1
+    np.testing.assert_array_equal(one.purchases, two.purchases)
+    expected, clv = one.purchases.mean(axis=0)[one.inverse], np.full(len(rows), 50.0)
+    whole = np.stack([2.0 * spend(rows) * d[one.inverse] for spend, d in zip(one.spends, one.discounted)])
+    lo, hi = np.quantile(whole, [0.1, 0.9], axis=0)
+    e_lo, e_hi, c_lo, c_hi = one.intervals(rows, expected, clv, 2.0, chunk=77)
+    np.testing.assert_allclose(c_lo, np.minimum(lo, clv), rtol=1e-12)
+    np.testing.assert_allclose(c_hi, np.maximum(hi, clv), rtol=1e-12)
+    assert (e_lo <= expected).all() and (expected <= e_hi).all() and (e_lo < e_hi).any()
 
 
 @pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "pareto"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from shopseg.errors import ConvergenceWarning, SchemaError
+from shopseg.errors import ConvergenceWarning, SchemaError, ShopsegError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv._purchase import PurchaseModel
 from shopseg.models.clv._summary import Summary, compress, read_summary, unique_rows
@@ -27,6 +27,8 @@ from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, ma
 __all__ = [
     "STEP_DAYS",
     "PurchaseFit",
+    "BuyerRows",
+    "Draws",
     "bootstrap_values",
     "customer_intervals",
     "draw_interval",
@@ -36,6 +38,8 @@ __all__ = [
 
 
 STEP_DAYS = 365.25 / 12
+#: Buyers per block of the parameter band's value draws (replicates x block floats at a time).
+BAND_CHUNK = 200_000
 
 
 _RFM = ["frequency", "recency", "T", "monetary_value"]
@@ -55,30 +59,67 @@ class PurchaseFit:
     spend_params: dict[str, float] | None = None  # the Gamma-Gamma params_ when it was fitted
 
 
+@dataclass(frozen=True)
+class BuyerRows:
+    """The buyers' distinct rows of each model, computed once for all the refits of a bootstrap.
+
+    ``purchases``: the distinct (frequency, recency, T) rows (buyer ``i`` is row ``purchases.inverse[i]``);
+    ``spend``: the distinct (frequency, monetary_value) rows of the repeat buyers with a positive value,
+    the only rows the Gamma-Gamma fit reads (buyer ``i`` is row ``spend_inverse[i]``, -1 for the others).
+    """
+
+    purchases: Summary
+    spend: pd.DataFrame
+    spend_inverse: np.ndarray
+
+    @classmethod
+    def of(cls, summary: pd.DataFrame) -> BuyerRows:
+        purchases = read_summary(summary[["frequency", "recency", "T"]])  # checked once
+        x, m = (summary[c].to_numpy(dtype=float) for c in ("frequency", "monetary_value"))
+        repeat = np.flatnonzero((x > 0) & (m > 0))
+        (ux, um), _, inverse = unique_rows(x[repeat], m[repeat])
+        spend_inverse = np.full(len(x), -1, dtype=np.intp)
+        spend_inverse[repeat] = inverse
+        return cls(purchases, pd.DataFrame({"frequency": ux, "monetary_value": um}), spend_inverse)
+
+    def distinct(self) -> Summary:
+        """The purchase rows as their own customers (inverse the identity): values per distinct row."""
+        s = self.purchases
+        return Summary(s.x, s.t_x, s.T, s.weights, np.arange(len(s.x)), pd.RangeIndex(len(s.x)))
+
+    def weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-buyer weights summed onto the purchase rows and onto the spend rows."""
+        keep = self.spend_inverse >= 0
+        return (
+            np.bincount(self.purchases.inverse, weights=w, minlength=len(self.purchases.x)),
+            np.bincount(self.spend_inverse[keep], weights=w[keep], minlength=len(self.spend)),
+        )
+
+
 def fit_purchases(
     summary: pd.DataFrame,
     model: str = DEFAULT_PURCHASE_MODEL,
     penalizer: float = 0.0,
     weights: np.ndarray | None = None,
     start: PurchaseFit | None = None,
-    rows: Summary | None = None,
+    rows: BuyerRows | None = None,
 ) -> PurchaseFit:
     """Purchase model (shrunken on degenerate data) and spend (Gamma-Gamma, else the buyers' mean order value).
 
-    ``weights`` counts each row as that many customers (a bootstrap's resample counts on distinct rows);
+    ``weights`` counts each row as that many customers (a bootstrap's resample counts);
     ``start``, an earlier fit whose parameters start the optimisers (a bootstrap refit starts at the point fit);
-    ``rows``, the purchase model's distinct (frequency, recency, T) rows of ``summary`` (row ``i`` of
-    ``summary`` is ``rows.inverse[i]``), computed once for all the refits of a bootstrap, which also
-    skip the standard errors.
+    ``rows``, the distinct rows of ``summary`` of each model (:class:`BuyerRows`), computed once for all the
+    refits of a bootstrap, which also skip the standard errors.
     """
     reasons: list[str] = []
     shape, spend_params = None, None
     w = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype=float)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bg_rows, bg_weights = summary, weights
+        bg_rows, bg_weights, spend_rows, spend_weights = summary, weights, summary, weights
         if rows is not None:
-            bg_rows, bg_weights = rows, np.bincount(rows.inverse, weights=w, minlength=len(rows.x))
+            bg_rows, spend_rows = rows.purchases, rows.spend
+            bg_weights, spend_weights = rows.weights(w)
         bg = make_purchase_model(model, fallback="penalized", penalizer=penalizer).fit(
             bg_rows,
             weights=bg_weights,
@@ -97,8 +138,8 @@ def fit_purchases(
             )
         else:
             gg = GammaGammaModel(fallback="population", penalizer=penalizer).fit(
-                summary,
-                weights=weights,
+                spend_rows,
+                weights=spend_weights,
                 init_params=start.spend_params if start is not None else None,
                 standard_errors=rows is None,
             )
@@ -129,50 +170,87 @@ def purchase_values(
     return expected, margin * fit.spend(rows) * discounted
 
 
+@dataclass
+class Draws:
+    """A bootstrap's replicates (:func:`bootstrap_values`), kept per distinct ``(frequency, recency, T)`` row.
+
+    ``purchases`` and ``discounted`` are ``(replicates, rows)``: each replicate's expected and discounted
+    expected purchases of each distinct row; ``spends``, each replicate's spend function; ``inverse[i]``,
+    the row of buyer ``i``. A buyer's value in a replicate is ``margin * spend(buyer) * discounted``, made
+    chunk by chunk in :meth:`intervals`, never as a (replicates x buyers) matrix (10 GB at 10M buyers).
+    """
+
+    purchases: np.ndarray
+    discounted: np.ndarray
+    spends: list[Spend]
+    inverse: np.ndarray
+
+    @property
+    def replicates(self) -> int:
+        return len(self.spends)
+
+    def intervals(
+        self, summary: pd.DataFrame, expected: np.ndarray, clv: np.ndarray, margin: float, chunk: int = BAND_CHUNK
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The parameter band of purchases and of CLV per buyer: :func:`draw_interval` of the replicates.
+
+        The value draws are made for ``chunk`` buyers at a time; their percentiles are the same as those of
+        the whole (replicates x buyers) matrix.
+        """
+        e_lo, e_hi = draw_interval(expected, self.purchases, self.inverse)
+        if not self.replicates:
+            c_lo, c_hi = draw_interval(clv, np.empty((0, len(clv))))
+            return e_lo, e_hi, c_lo, c_hi
+        c_lo, c_hi = np.empty(len(clv)), np.empty(len(clv))
+        for a in range(0, len(clv), chunk):
+            part, rows = summary.iloc[a : a + chunk], self.inverse[a : a + chunk]
+            with np.errstate(all="ignore"):
+                draws = np.stack([margin * spend(part) * d[rows] for spend, d in zip(self.spends, self.discounted)])
+            c_lo[a : a + chunk], c_hi[a : a + chunk] = draw_interval(clv[a : a + chunk], draws)
+        return e_lo, e_hi, c_lo, c_hi
+
+
 def bootstrap_values(
     summary: pd.DataFrame,
     n: int,
     seed: int,
     horizon: float,
     discount_rate: float,
-    margin: float,
     model: str,
     penalizer: float,
     start: PurchaseFit | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(expected purchases, clv) of shape (replicates, distinct rows) on refits to resampled buyers, and the map.
+) -> Draws:
+    """Refits to ``n`` resamples of the buyers (with replacement), and each one's values per distinct row.
 
-    The fits and the values depend on a buyer only through her (frequency, recency, T,
-    monetary_value), so a replicate is a multinomial resample of the counts of the distinct
-    rows (the same law as resampling the buyers with replacement), fitted with those counts as
-    weights; the values are computed once per distinct row (the purchase part once per distinct
-    (frequency, recency, T)). ``start`` (the point fit) starts every refit's optimiser, which
-    then needs fewer steps to the same optimum. Returns ``(purchases, clv, inverse, replicates)``: column
-    ``inverse[i]`` of the draws belongs to row ``i`` of ``summary``.
+    A replicate draws ``len(summary)`` buyers with replacement (seeded), counted as weights per
+    buyer; each model is fitted on its distinct rows (:class:`BuyerRows`, compressed once for all the
+    refits) with the counts summed onto them.
+    ``start`` (the point fit) starts every refit's optimiser, which then needs fewer steps to the same
+    optimum. The expected and discounted purchases are computed once per distinct row; the values per
+    buyer (and the margin) wait for :meth:`Draws.intervals`.
     """
-    (fr, rec, big_t, mv), counts, inverse = unique_rows(*(summary[c].to_numpy(dtype=float) for c in _RFM))
-    uniq = pd.DataFrame({"frequency": fr, "recency": rec, "T": big_t, "monetary_value": mv})
-    order_value = summary["order_value"].to_numpy(dtype=float)
-    uniq["order_value"] = np.bincount(inverse, weights=order_value, minlength=len(uniq)) / counts
-    s3 = read_summary(uniq)  # the purchase model's rows: distinct (frequency, recency, T), checked once
+    rows = BuyerRows.of(summary)
+    distinct = rows.distinct()
     times, factors = _steps(horizon, discount_rate)
     rng = np.random.default_rng(seed)
-    total = int(counts.sum())
-    purchases, clvs = [], []
+    size = len(summary)
+    purchases, discounted, spends = [], [], []
     for _ in range(n):
-        weights = rng.multinomial(total, counts / total).astype(float)
+        weights = np.bincount(rng.integers(0, size, size), minlength=size).astype(float)
         try:
-            fit = fit_purchases(uniq, model, penalizer, weights=weights, start=start, rows=s3)
+            fit = fit_purchases(summary, model, penalizer, weights=weights, start=start, rows=rows)
             with np.errstate(all="ignore"):
-                e, d = fit.bg.discounted_expected_purchases(times, factors, s3)  # per row of uniq
-                c = margin * fit.spend(uniq) * d
-        except (SchemaError, ArithmeticError, ValueError):
+                e, d = fit.bg.discounted_expected_purchases(times, factors, distinct)  # per distinct row
+            fit.spend(summary.iloc[:1])  # a spend that cannot be evaluated (q <= 1) fails here, not later
+        except (SchemaError, ArithmeticError, ValueError, ShopsegError):
             continue  # an unusable resample (e.g. no repeat buyer); counted as missing
         purchases.append(e)
-        clvs.append(c)
-    if not purchases:
-        return np.empty((0, len(uniq))), np.empty((0, len(uniq))), inverse, 0
-    return np.vstack(purchases), np.vstack(clvs), inverse, len(purchases)
+        discounted.append(d)
+        spends.append(fit.spend)
+    width, inverse = len(distinct.x), rows.purchases.inverse
+    if not spends:
+        return Draws(np.empty((0, width)), np.empty((0, width)), [], inverse)
+    return Draws(np.vstack(purchases), np.vstack(discounted), spends, inverse)
 
 
 def customer_intervals(

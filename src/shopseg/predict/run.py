@@ -63,7 +63,6 @@ from shopseg.predict.clv_fit import (
     PurchaseFit,
     bootstrap_values,
     customer_intervals,
-    draw_interval,
     fit_purchases,
     purchase_values,
 )
@@ -289,12 +288,10 @@ def predict_workspace(
     point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
     expected, clv = purchase_values(fit, summary, horizon, discount_rate, margin)
     p_lo, p_hi, v_lo, v_hi = customer_intervals(fit, summary, horizon, expected, clv, margin)
-    draws_e, draws_c, rows, replicates = bootstrap_values(
-        summary, n_bootstrap, seed, horizon, discount_rate, margin, model, penalizer, start=fit
-    )
-    e_lo, e_hi = draw_interval(expected, draws_e, rows)
-    c_lo, c_hi = draw_interval(clv, draws_c, rows)
-    del draws_e, draws_c  # (replicates x distinct rows) each: freed before the output frame is built
+    draws = bootstrap_values(summary, n_bootstrap, seed, horizon, discount_rate, model, penalizer, start=fit)
+    e_lo, e_hi, c_lo, c_hi = draws.intervals(summary, expected, clv, margin)
+    replicates = draws.replicates
+    del draws  # (replicates x distinct rows) twice: freed before the output frame is built
     base = pd.Timestamp(day)
 
     def date(days: pd.Series) -> pd.Series:
