@@ -36,3 +36,30 @@ def test_execute_equals_ibis_to_pandas_with_nulls_of_every_type(workspace):
     assert got["discount"].isna().tolist() == [True, False, False]
     assert got["value"].isna().tolist() == [False, True, True]
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_hugeint_sums_arrive_as_the_int64_ibis_promises(workspace):
+    """DuckDB's SUM of integers is a HUGEINT (Arrow decimal128(38, 0)); Ibis types it int64. The frame has
+    int64 values equal to to_pandas', and a SUM past int64 is an error, never a wrapped number."""
+    import pytest
+
+    workspace.con.execute(
+        "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) VALUES "
+        "('o1', 1, 'p', 2, 5.0), ('o1', 2, 'q', 3, 1.0), ('o2', 1, 'p', 7, 2.0)"
+    )
+    engine = get_engine(workspace, "duckdb")
+    lines = engine.table("order_lines")
+    expr = lines.group_by("order_id").aggregate(units=lines.quantity.sum()).order_by("order_id")
+    got = engine.execute(expr)
+    assert str(got["units"].dtype) == "int64" and got["units"].tolist() == [5, 7]
+    pd.testing.assert_frame_equal(got, expr.to_pandas(), check_exact=True)
+    # the Arrow cast is checked: a sum past int64 raises instead of wrapping
+    import ibis.expr.datatypes as dt
+    import pyarrow as pa
+
+    from shopseg.engine.duckdb import _numeric
+
+    too_big = pa.chunked_array([pa.array([2**63 + 5], type=pa.decimal128(38, 0))])
+    with pytest.raises(pa.ArrowInvalid):
+        _numeric(too_big, dt.int64)
+    assert _numeric(too_big, dt.Decimal(38, 0)) is too_big  # a true DECIMAL stays as Ibis converts it
