@@ -125,6 +125,7 @@ def fit_purchases(
             weights=bg_weights,
             init_params=start.bg.params_ if start is not None else None,
             standard_errors=rows is None,
+            init_curvature=getattr(start.bg, "curvature_", None) if start is not None else None,
         )
         if bg.fallback_:
             reasons.append(f"{MODEL_LABELS[model]}: {bg.fallback_}")
@@ -142,6 +143,7 @@ def fit_purchases(
                 weights=spend_weights,
                 init_params=start.spend_params if start is not None else None,
                 standard_errors=rows is None,
+                distinct=rows is not None,
             )
             spend = gg.conditional_expected_average_profit
             if gg.fallback_:
@@ -233,8 +235,9 @@ def bootstrap_values(
     distinct = rows.distinct()
     times, factors = _steps(horizon, discount_rate)
     rng = np.random.default_rng(seed)
-    size = len(summary)
-    purchases, discounted, spends = [], [], []
+    size, width = len(summary), len(distinct.x)
+    purchases, discounted = np.empty((n, width)), np.empty((n, width))  # filled in place: no stacking copy
+    spends: list[Spend] = []
     for _ in range(n):
         weights = np.bincount(rng.integers(0, size, size), minlength=size).astype(float)
         try:
@@ -244,13 +247,10 @@ def bootstrap_values(
             fit.spend(summary.iloc[:1])  # a spend that cannot be evaluated (q <= 1) fails here, not later
         except (SchemaError, ArithmeticError, ValueError, ShopsegError):
             continue  # an unusable resample (e.g. no repeat buyer); counted as missing
-        purchases.append(e)
-        discounted.append(d)
+        purchases[len(spends)], discounted[len(spends)] = e, d
         spends.append(fit.spend)
-    width, inverse = len(distinct.x), rows.purchases.inverse
-    if not spends:
-        return Draws(np.empty((0, width)), np.empty((0, width)), [], inverse)
-    return Draws(np.vstack(purchases), np.vstack(discounted), spends, inverse)
+    done = len(spends)
+    return Draws(purchases[:done], discounted[:done], spends, rows.purchases.inverse)
 
 
 def customer_intervals(

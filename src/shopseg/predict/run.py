@@ -44,6 +44,7 @@ writes one row per buyer (:data:`PREDICTION_COLUMNS`):
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,7 +61,6 @@ from shopseg.models.churn.backtest import check_horizon
 from shopseg.models.churn.labels import buyer_summary
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, model_key
 from shopseg.predict.clv_fit import (
-    PurchaseFit,
     bootstrap_values,
     customer_intervals,
     fit_purchases,
@@ -119,17 +119,11 @@ _FEATURES = list(
 )
 
 
-def _churn(
-    engine: Engine,
-    as_of: dt.date,
-    churn_days: int,
-    feats: pd.DataFrame,
-    fit: PurchaseFit,
-    summary: pd.DataFrame,
-    seed: int,
-    fresh: bool | None = None,
-) -> tuple[np.ndarray, str]:
-    """Churn probability from the supervised model when the previous window allows, else from the BG/NBD.
+def _churn_model(
+    engine: Engine, as_of: dt.date, churn_days: int, feats: pd.DataFrame, seed: int, fresh: bool | None = None
+) -> np.ndarray | None:
+    """Churn probabilities from the supervised model trained on the previous window, or None when that
+    window is too small or one-sided (the caller then takes the purchase model's).
 
     ``fresh``: whether the stored order totals are fresh (:func:`_freshness`)."""
     try:
@@ -137,17 +131,17 @@ def _churn(
             engine, as_of - dt.timedelta(days=churn_days), churn_days, columns=CHURN_FEATURES, fresh=fresh
         )
     except (InvalidParameterError, SchemaError):
-        train = None
+        return None
     if (
-        train is not None
-        and len(train) >= MIN_CHURN_ROWS
+        len(train) >= MIN_CHURN_ROWS
         and train["churned"].value_counts().min() >= MIN_CHURN_CLASS
         and train["churned"].nunique() == 2
     ):
         train = training_sample(train, MAX_CHURN_TRAIN, seed)
         model = ChurnModel(random_state=seed).fit(train, train["churned"])
-        return model.predict_proba(feats), "churn_model"
-    return fit.bg.probability_of_purchases(0, float(churn_days), summary), str(fit.model)
+        del train
+        return model.predict_proba(feats)
+    return None
 
 
 def training_sample(train: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
@@ -279,16 +273,22 @@ def predict_workspace(
         )
     summary = buyer_summary(feats)
     summary["order_value"] = pd.to_numeric(feats["avg_order_value"], errors="coerce").fillna(0.0).to_numpy()
-    fit = fit_purchases(summary, model, penalizer)
-    # the churn model first: its previous-window query (DuckDB at its memory cap) then runs beside the
-    # buyer frames only, not beside the intervals and bootstrap draws; the feature frame is not needed after it
-    churn_p, churn_source = _churn(eng, day, churn_days, feats, fit, summary, seed, fresh)
-    del feats
-    horizon = float(horizon_days)
-    point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
-    expected, clv = purchase_values(fit, summary, horizon, discount_rate, margin)
-    p_lo, p_hi, v_lo, v_hi = customer_intervals(fit, summary, horizon, expected, clv, margin)
-    draws = bootstrap_values(summary, n_bootstrap, seed, horizon, discount_rate, model, penalizer, start=fit)
+    # The churn model (a DuckDB query, then scikit-learn's booster: both release the GIL) runs in a
+    # second thread beside the purchase model's fits and intervals (NumPy); it is the only user of the
+    # workspace connection until it is joined.
+    with ThreadPoolExecutor(1, thread_name_prefix="shopseg-churn") as pool:
+        churned = pool.submit(_churn_model, eng, day, churn_days, feats, seed, fresh)
+        del feats  # the worker holds the feature frame until it has scored it
+        fit = fit_purchases(summary, model, penalizer)
+        horizon = float(horizon_days)
+        point = fit.bg.predict(summary, horizon=horizon, interval=(0.1, 0.9))
+        expected, clv = purchase_values(fit, summary, horizon, discount_rate, margin)
+        p_lo, p_hi, v_lo, v_hi = customer_intervals(fit, summary, horizon, expected, clv, margin)
+        draws = bootstrap_values(summary, n_bootstrap, seed, horizon, discount_rate, model, penalizer, start=fit)
+        churn_p = churned.result()
+    churn_source = "churn_model"
+    if churn_p is None:
+        churn_p, churn_source = fit.bg.probability_of_purchases(0, float(churn_days), summary), str(fit.model)
     e_lo, e_hi, c_lo, c_hi = draws.intervals(summary, expected, clv, margin)
     replicates = draws.replicates
     del draws  # (replicates x distinct rows) twice: freed before the output frame is built

@@ -80,6 +80,50 @@ class MLEResult:
     standard_errors: np.ndarray
     converged: bool
     message: str
+    #: Hessian of the per-customer objective in log-parameters at the estimate (with the standard errors
+    #: of an analytic-gradient fit; else None): it starts a refit's Newton steps (:func:`fit_mle`).
+    curvature: np.ndarray | None = None
+
+
+#: A refit's Newton steps with a fixed curvature stop when no log-parameter moves more than this...
+_NEWTON_TOL = 1e-6
+#: ...within this many steps; otherwise L-BFGS-B takes over from the start.
+_NEWTON_STEPS = 12
+
+
+def _newton(
+    objective_and_jac: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray, curvature: np.ndarray
+) -> tuple[np.ndarray, float] | None:
+    """The optimum of a nearby objective and its value, by Newton steps with a fixed Hessian; None if they do
+    not settle.
+
+    A bootstrap refit's objective differs from the point fit's by the resample weights only, so its
+    Hessian is within O(1/sqrt(n)) of the point fit's: steps ``-H^-1 grad`` from the point estimate
+    contract by that factor each time and reach the same optimum as L-BFGS-B in two or three gradient
+    evaluations on a large store, where L-BFGS-B takes eight. Each step must lower the objective.
+    """
+    try:
+        inverse = np.linalg.inv(curvature)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(inverse)):
+        return None
+    x = np.asarray(x0, dtype=float)
+    value, jac = objective_and_jac(x)
+    for _ in range(_NEWTON_STEPS):
+        step = -(inverse @ jac)
+        if not np.all(np.isfinite(step)):
+            return None
+        nxt = x + step
+        if np.any(np.abs(nxt) > _LOG_BOUND - 1):
+            return None
+        new_value, new_jac = objective_and_jac(nxt)
+        if not new_value <= value + 1e-12 * abs(value):
+            return None
+        x, value, jac = nxt, new_value, new_jac
+        if np.max(np.abs(step)) < _NEWTON_TOL:
+            return x, float(value)
+    return None
 
 
 def numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-4) -> np.ndarray:
@@ -105,7 +149,8 @@ def _standard_errors(
     log_params: np.ndarray,
     names: Sequence[str],
     nll_grad: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Standard errors and the Hessian they come from (None when it is not positive definite)."""
     hess = numerical_hessian(nll, log_params) if nll_grad is None else _hessian_from_gradient(nll_grad, log_params)
     try:
         cov = np.linalg.inv(hess)
@@ -120,8 +165,8 @@ def _standard_errors(
             ConvergenceWarning,
             stacklevel=4,
         )
-        return np.full(len(names), np.nan)
-    return np.exp(log_params) * np.sqrt(np.diag(cov))
+        return np.full(len(names), np.nan), None
+    return np.exp(log_params) * np.sqrt(np.diag(cov)), hess
 
 
 def _hessian_from_gradient(grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, step: float = 1e-5) -> np.ndarray:
@@ -160,13 +205,16 @@ def fit_mle(
     max_iter: int = 2000,
     gradient: Callable[[np.ndarray], tuple[float, np.ndarray]] | None = None,
     standard_errors: bool = True,
+    curvature: np.ndarray | None = None,
 ) -> MLEResult:
     """Maximise ``sum(weights * loglik(theta))`` over log-parameters; see the module docstring.
 
     ``gradient(theta)``, when given, returns the weighted total log-likelihood and its
     derivatives in ``theta`` (natural scale); L-BFGS-B then uses it instead of
     finite differences, and the Hessian is differenced from it. ``standard_errors=False`` skips
-    the Hessian (the errors are NaN): a bootstrap refit needs only the estimate.
+    the Hessian (the errors are NaN): a bootstrap refit needs only the estimate. ``curvature`` (an
+    earlier fit's :attr:`MLEResult.curvature`, with ``gradient`` and ``x0`` at that fit's estimate) first
+    tries Newton steps with that fixed Hessian (:func:`_newton`); L-BFGS-B runs when they do not settle.
 
     BLAS runs on one thread meanwhile: L-BFGS-B's few-parameter vector operations go
     through it, and with its threads spinning they cost more than the likelihood itself
@@ -195,7 +243,12 @@ def fit_mle(
         return value, jac
 
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
-    if gradient is not None:
+    settled = None
+    if gradient is not None and curvature is not None:
+        settled = _newton(objective_and_jac, np.log(x0), curvature)
+    if settled is not None:
+        res = optimize.OptimizeResult(x=settled[0], fun=settled[1], success=True, message="Newton")
+    elif gradient is not None:
         res = optimize.minimize(
             objective_and_jac, np.log(x0), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": max_iter}
         )
@@ -225,5 +278,8 @@ def fit_mle(
     nll_grad = None
     if gradient is not None:
         nll_grad = lambda lp: objective_and_jac(lp)[1] * n  # noqa: E731
-    se = _standard_errors(nll, res.x, names, nll_grad) if standard_errors else np.full(len(names), np.nan)
-    return MLEResult(np.exp(res.x), total_ll(res.x), se, converged, str(res.message))
+    se, hess = _standard_errors(nll, res.x, names, nll_grad) if standard_errors else (np.full(len(names), np.nan), None)
+    curv = hess / n if hess is not None and nll_grad is not None else None
+    # the log-likelihood without the penalty: from the Newton steps' last objective, else evaluated
+    ll = -(res.fun - penalizer * float(np.sum(np.exp(res.x) ** 2))) * n if settled is not None else total_ll(res.x)
+    return MLEResult(np.exp(res.x), ll, se, converged, str(res.message), curv)

@@ -44,11 +44,31 @@ class Summary:
         (ux, uT), _, inverse = unique_rows(self.x, self.T)
         return ux, uT, inverse
 
+    @cached_property
+    def column_codes(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Distinct values of ``x``, ``t_x`` and ``T`` with each row's code (:func:`unique_inverse`), computed once.
+
+        A likelihood evaluates its special functions once per distinct value and gathers them with the codes.
+        """
+        return unique_inverse(self.x), unique_inverse(self.t_x), unique_inverse(self.T)
+
     def reweighted(self, weights: np.ndarray) -> Summary:
-        """The same rows with other ``weights`` (one per row), keeping what was computed once."""
+        """The same rows with other ``weights`` (one per row), keeping what was computed once (and computing the
+        column codes here, once for all the reweightings of a bootstrap)."""
         out = Summary(self.x, self.t_x, self.T, weights, self.inverse, self.index)
         if "x_T_groups" in self.__dict__:
             out.__dict__["x_T_groups"] = self.__dict__["x_T_groups"]
+        out.__dict__["column_codes"] = self.column_codes
+        return out
+
+    def subset(self, keep: np.ndarray) -> Summary:
+        """The rows where ``keep`` (a fit's rows of positive weight: no map back to customers), with the column
+        codes of those rows when they were computed (the distinct values stay, some unused)."""
+        out = Summary(
+            self.x[keep], self.t_x[keep], self.T[keep], self.weights[keep], np.zeros(0, np.intp), self.index[:0]
+        )
+        if "column_codes" in self.__dict__:
+            out.__dict__["column_codes"] = tuple((u, codes[keep]) for u, codes in self.column_codes)
         return out
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import special, stats
 
 from shopseg.models.clv._purchase import PmfStepper, PurchaseModel
-from shopseg.models.clv._summary import Summary, unique_inverse
+from shopseg.models.clv._summary import Summary
 
 __all__ = ["BetaGeoModel"]
 
@@ -110,6 +110,9 @@ class BetaGeoModel(PurchaseModel):
         ``r``, ``alpha``, ``a``, ``b``.
     standard_errors_ : dict
         Standard errors (inverse numerical Hessian, delta method).
+    curvature_ : numpy.ndarray or None
+        Hessian of the per-customer negative log-likelihood in log-parameters at ``params_`` (with the
+        standard errors; None without them): it starts a refit (``fit(init_curvature=...)``).
     log_likelihood_ : float
         Log-likelihood at ``params_`` (without the penalty).
     converged_ : bool
@@ -159,9 +162,7 @@ class BetaGeoModel(PurchaseModel):
         Special functions of ``x``, ``T`` and ``t_x`` are evaluated once per distinct
         value and gathered, so one evaluation costs a few passes over the unique rows.
         """
-        ux, ix = unique_inverse(s.x)
-        uT, iT = unique_inverse(s.T)
-        ut, it = unique_inverse(s.t_x)
+        (ux, ix), (ut, it), (uT, iT) = s.column_codes
         w, d = s.weights, self._shift
         repeat = ux + d > 0  # the "dropped out at t_x" branch exists
 

@@ -156,6 +156,7 @@ class GammaGammaModel(Estimator):
         weights: Any = None,
         init_params: Mapping[str, float] | None = None,
         standard_errors: bool = True,
+        distinct: bool = False,
     ) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
@@ -164,7 +165,9 @@ class GammaGammaModel(Estimator):
         with a ``DataQualityWarning``. ``weights`` (default None) counts each row as that many
         identical customers (0 leaves it out), as in :meth:`BetaGeoModel.fit`. ``init_params``
         (default None: 1 for each) starts the optimiser, e.g. at an earlier fit's ``params_``. ``standard_errors=False``
-        skips the Hessian (``standard_errors_`` are NaN), as a bootstrap refit does.
+        skips the Hessian (``standard_errors_`` are NaN), as a bootstrap refit does. ``distinct=True`` says the
+        rows are already distinct ``(frequency, monetary_value)`` pairs (a bootstrap's rows, compressed once), so
+        they are not compressed again.
 
         Raises
         ------
@@ -183,8 +186,11 @@ class GammaGammaModel(Estimator):
                 stacklevel=2,
             )
         keep = (x > 0) & (m > 0) & (w > 0)
-        (ux, um), _, inverse = unique_rows(x[keep], m[keep])
-        counts = np.bincount(inverse, weights=w[keep], minlength=len(ux))
+        if distinct:
+            ux, um, counts = x[keep], m[keep], w[keep]
+        else:
+            (ux, um), _, inverse = unique_rows(x[keep], m[keep])
+            counts = np.bincount(inverse, weights=w[keep], minlength=len(ux))
         n = int(round(float(w[keep].sum())))
         reason = (
             None
