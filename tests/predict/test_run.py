@@ -184,15 +184,37 @@ def test_stored_features_are_read_only_while_their_sources_are_unchanged(workspa
     pd.testing.assert_frame_equal(stored, queried, check_dtype=False)
 
 
-def test_churn_training_sample_is_seeded_and_keeps_the_churn_rate():
-    from shopseg.predict.run import training_sample
+def test_churn_labels_on_a_hash_sample_are_the_sampled_buyers_rows(predicted_ws, monkeypatch):
+    """A sample of the previous window's buyers, drawn in the query: the same buyers on every run, a
+    binomial share of them (0.3 of n within 4 standard deviations), their rows equal to the full labels'
+    rows; another seed draws other buyers; a fraction outside (0, 1] is refused. predict_workspace samples
+    once the buyers exceed MAX_CHURN_TRAIN (lowered here to 600) and still scores every buyer."""
+    import datetime as dt
 
-    train = pd.DataFrame({"x": np.arange(1000.0), "churned": (np.arange(1000) % 10 < 3).astype(int)})
-    a, b = training_sample(train, 100, seed=5), training_sample(train, 100, seed=5)
-    assert len(a) == 100 and int(a["churned"].sum()) == 30
+    import shopseg.predict.run as run
+    from shopseg.models.churn.labels import churn_labels, latest_order_date, sample_filter
+
+    ws, out = predicted_ws
+    engine = get_engine(ws, "duckdb")
+    cutoff = latest_order_date(engine) - dt.timedelta(days=90)
+    full = churn_labels(engine, cutoff, 90)
+    a, b = (churn_labels(engine, cutoff, 90, sample=0.3, seed=5) for _ in range(2))
     pd.testing.assert_frame_equal(a, b)
-    assert a["x"].is_monotonic_increasing and not a.equals(training_sample(train, 100, seed=6))
-    assert training_sample(train, 1000, seed=5) is train
+    n = len(full)
+    assert abs(len(a) - 0.3 * n) < 4 * (0.21 * n) ** 0.5 and 0 < len(a) < n
+    same = full[full["customer_id"].isin(a["customer_id"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), same, check_like=True)
+    other = churn_labels(engine, cutoff, 90, sample=0.3, seed=6)
+    assert set(other["customer_id"]) != set(a["customer_id"])
+    with pytest.raises(InvalidParameterError, match="'sample' parameter must be in"):
+        sample_filter(engine.table("orders").customer_id, 1.5, 0)
+    calls = []
+    labels = run.churn_labels
+    monkeypatch.setattr(run, "churn_labels", lambda *a, **k: calls.append(k["sample"]) or labels(*a, **k))
+    monkeypatch.setattr(run, "MAX_CHURN_TRAIN", 600)
+    sampled = predict_workspace(ws, n_bootstrap=0, seed=1, store=False)
+    assert calls == [pytest.approx(600 / len(out))] and len(sampled) == len(out)
+    assert sampled.attrs["churn_source"] == "churn_model"
 
 
 def test_one_pass_freshness_equals_each_stamp_alone(predicted_ws):

@@ -28,7 +28,8 @@ writes one row per buyer (:data:`PREDICTION_COLUMNS`):
   (features as of ``as_of - churn_days``, labels from ``(as_of - churn_days, as_of]``)
   when that window has at least :data:`MIN_CHURN_ROWS` buyers and
   :data:`MIN_CHURN_CLASS` of each outcome (above :data:`MAX_CHURN_TRAIN` buyers it is trained on a
-  seeded sample of that many, stratified by outcome, and scores every buyer); otherwise from the purchase model,
+  seeded hash sample of at most that many, drawn in the query by
+  :func:`~shopseg.models.churn.labels.sample_filter`, and scores every buyer); otherwise from the purchase model,
   ``P(X(churn_days) = 0 | history)`` (which is ``1 - p_alive`` plus the chance a live
   customer does not buy in time);
 - ``churn_risk``: ``low`` below 0.5, ``medium`` in [0.5, 0.8), ``high`` from 0.8 (:data:`CHURN_THRESHOLDS`);
@@ -108,8 +109,8 @@ CHURN_THRESHOLDS = (0.5, 0.8)
 SMALL_STORE_BUYERS = 500
 MIN_CHURN_ROWS = 200
 MIN_CHURN_CLASS = 20
-#: The churn model trains on at most this many buyers of the previous window (a seeded sample
-#: stratified by outcome); gradient boosting gains little from more, and it costs time at 1M buyers.
+#: The churn model trains on at most this many buyers of the previous window (a seeded hash sample of
+#: the buyers, drawn in the query); gradient boosting gains little from more, and it costs time at 1M buyers.
 MAX_CHURN_TRAIN = 200_000
 #: The feature columns a prediction reads: the purchase summary, the order value and the churn inputs.
 _FEATURES = list(
@@ -126,9 +127,18 @@ def _churn_model(
     window is too small or one-sided (the caller then takes the purchase model's).
 
     ``fresh``: whether the stored order totals are fresh (:func:`_freshness`)."""
+    # above MAX_CHURN_TRAIN buyers today, a seeded hash sample of about that many (fewer buyers had bought
+    # by the previous window's cutoff): the query computes the sample's features only
+    sample = MAX_CHURN_TRAIN / len(feats) if len(feats) > MAX_CHURN_TRAIN else None
     try:
         train = churn_labels(
-            engine, as_of - dt.timedelta(days=churn_days), churn_days, columns=CHURN_FEATURES, fresh=fresh
+            engine,
+            as_of - dt.timedelta(days=churn_days),
+            churn_days,
+            columns=CHURN_FEATURES,
+            fresh=fresh,
+            sample=sample,
+            seed=seed,
         )
     except (InvalidParameterError, SchemaError):
         return None
@@ -137,27 +147,10 @@ def _churn_model(
         and train["churned"].value_counts().min() >= MIN_CHURN_CLASS
         and train["churned"].nunique() == 2
     ):
-        train = training_sample(train, MAX_CHURN_TRAIN, seed)
         model = ChurnModel(random_state=seed).fit(train, train["churned"])
         del train
         return model.predict_proba(feats)
     return None
-
-
-def training_sample(train: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
-    """At most ``size`` rows of ``train``, drawn without replacement within each ``churned`` class in proportion.
-
-    Seeded (``numpy.random.default_rng(seed)``), so a run is reproducible; the rows keep their order.
-    """
-    if len(train) <= size:
-        return train
-    rng = np.random.default_rng(seed)
-    labels = train["churned"].to_numpy()
-    keep = []
-    for label in np.unique(labels):
-        rows = np.flatnonzero(labels == label)
-        keep.append(rng.choice(rows, size=round(len(rows) * size / len(train)), replace=False))
-    return train.iloc[np.sort(np.concatenate(keep))].reset_index(drop=True)
 
 
 def churn_risk(probability: np.ndarray) -> np.ndarray:

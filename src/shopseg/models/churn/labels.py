@@ -29,9 +29,11 @@ from shopseg.features.build import buyer_feature_expr, resolve_as_of
 from shopseg.features.purchases import purchase_base
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from shopseg.engine import Engine
 
-__all__ = ["churn_labels", "latest_order_date", "buyer_summary", "MIN_T_DAYS"]
+__all__ = ["churn_labels", "latest_order_date", "buyer_summary", "sample_filter", "MIN_T_DAYS"]
 
 #: T of a customer whose first purchase is on the as-of date (0 days) is floored at half a day.
 MIN_T_DAYS = 0.5
@@ -49,6 +51,8 @@ def churn_labels(
     *,
     columns: Sequence[str] | None = None,
     fresh: bool | None = None,
+    sample: float | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Buyers' features as of ``cutoff`` with the label "no purchase in (cutoff, cutoff + horizon_days]".
 
@@ -66,6 +70,13 @@ def churn_labels(
     fresh : bool, default=None
         Whether the stored ``order_totals`` are fresh, when the caller has checked
         (:func:`~shopseg.features.order_totals.is_fresh`); None: checked here.
+    sample : float, default=None
+        Keep each buyer with this probability (0 < sample <= 1), chosen by a hash of ``customer_id`` and
+        ``seed`` (:func:`sample_filter`): the same buyers on every run. The filter is applied to the
+        purchases the query starts from, so the engine computes the features of the sample only.
+        None: every buyer.
+    seed : int, default=0
+        Seed of ``sample``.
 
     Returns
     -------
@@ -95,6 +106,11 @@ def churn_labels(
     # order_totals and purchase_days); the features see the part on or before the cutoff.
     cut = AsOf.of(start, "days")
     orders, days = purchase_base(engine, AsOf.of(end, "days"), fresh)
+    if sample is not None:
+        orders, days = (
+            orders.filter(sample_filter(orders.customer_id, sample, seed)),
+            days.filter(sample_filter(days.customer_id, sample, seed)),
+        )
     base = orders.filter(orders.ordered_at < cut.cutoff_lit()), days.filter(days.day <= cut.date_lit())
     expr = buyer_feature_expr(engine, cut, base)  # the buyers of feature_expr, without its population
     if columns is not None:
@@ -109,6 +125,23 @@ def churn_labels(
     out = engine.execute(labelled.order_by("customer_id"))
     out.attrs.update({"cutoff": start.isoformat(), "label_end": end.isoformat(), "horizon_days": horizon_days})
     return out
+
+
+#: The hash of a sampled key is taken modulo this prime; a buyer is kept when the remainder is below
+#: ``sample x _SAMPLE_MODULUS`` (so fractions are resolved to about 1e-6).
+_SAMPLE_MODULUS = 1_000_003
+
+
+def sample_filter(key: ir.Column, fraction: float, seed: int) -> ir.BooleanColumn:
+    """True for a seeded pseudo-random ``fraction`` of the values of ``key``: the engine's hash of
+    ``"<key>:<seed>"`` modulo a prime, below ``fraction`` of it. Deterministic (the same keys on every run
+    of the same engine), and a filter the engine can push down to its scans."""
+    if not 0 < fraction <= 1 or isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidParameterError(
+            f"The 'sample' parameter must be in (0, 1] and 'seed' an int. Got {fraction!r} and {seed!r} instead."
+        )
+    hashed = (key.cast("string") + f":{seed}").hash()
+    return (hashed % _SAMPLE_MODULUS).abs() < round(fraction * _SAMPLE_MODULUS)
 
 
 def buyer_summary(features: pd.DataFrame, days_per_unit: float = 1.0) -> pd.DataFrame:
