@@ -50,3 +50,15 @@ def test_bad_input_is_refused_with_the_reason():
         ChurnModel(features=["recency"]).fit(X, y)
     with pytest.raises(NotFittedError):
         ChurnModel().predict_proba(X)
+
+
+def test_scoring_in_blocks_equals_scoring_at_once(monkeypatch):
+    """predict_proba scores SCORE_ROWS rows at a time (here 7): the same probabilities as the booster's
+    own predict_proba on the whole matrix."""
+    import shopseg.models.churn.model as module
+
+    X, y = _data()
+    model = ChurnModel(max_iter=30, random_state=3).fit(X, y)
+    whole = model.estimator_.predict_proba(X[model.features_].to_numpy(dtype=float))[:, 1]
+    monkeypatch.setattr(module, "SCORE_ROWS", 7)
+    np.testing.assert_array_equal(model.predict_proba(X), whole)
