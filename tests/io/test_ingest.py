@@ -153,3 +153,35 @@ def test_running_out_of_memory_in_the_load_names_the_ingest_cap(workspace, monke
     with pytest.raises(duckdb.OutOfMemoryException) as err, quiet_progress(workspace.con):
         workspace.con.execute("SELECT count(DISTINCT i::VARCHAR) FROM range(20000000) t(i)").fetchone()
     assert err.value.memory_setting == "ingest_memory_limit"
+
+
+def test_order_totals_are_summed_after_the_orders_land_and_running_out_of_memory_there_is_a_warning(
+    workspace, tmp_path, monkeypatch
+):
+    """The derived sums run in their own transaction once the orders are committed (another cursor sees
+    them). When DuckDB runs out of memory there (a real out-of-memory error at an 8MB cap), the ingest
+    still lands, says so in a warning, and the stale totals are detected and re-summed by features build."""
+    import shopseg.features.order_totals as totals
+    from shopseg.features import build_features
+
+    real = totals.refresh_order_totals
+    seen = []
+
+    def refresh_under_a_tiny_cap(ws, *args):
+        seen.append(ws.con.cursor().execute("SELECT count(*) FROM orders").fetchone()[0])
+        ws.con.execute("SET memory_limit = '8MB'")
+        ws.con.execute("SELECT count(DISTINCT i::VARCHAR) FROM range(20000000) t(i)").fetchone()
+        return real(ws, *args)
+
+    monkeypatch.setattr(totals, "refresh_order_totals", refresh_under_a_tiny_cap)
+    path = tmp_path / "orders.csv"
+    path.write_text(GOOD)
+    report = ingest(workspace, "orders", path)
+    assert seen == [2]  # committed before the sums began
+    assert report.rows_kept == 2 and workspace.row_counts()["orders"] == 2
+    assert any("order totals were not re-summed within ingest_memory_limit" in w for w in report.warnings)
+    assert not totals.is_fresh(workspace)
+    monkeypatch.undo()
+    build_features(workspace, return_frame=False)
+    assert totals.is_fresh(workspace)
+    assert workspace.con.execute("SELECT sum(cents) FROM order_totals").fetchone()[0] == 1300

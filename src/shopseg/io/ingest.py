@@ -112,35 +112,50 @@ def ingest(
         chosen = get_preset(name, kind) if name else None
     notify = progress or (lambda _msg: None)
     start = time.perf_counter()
-    with quiet_progress(workspace.con), workspace.transaction() as con:
-        try:
-            report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
-            if kind == "customers":
-                refresh_attributes(con)
-            if kind == "orders":
-                for measure in ("prices", "quantities"):  # a file's own columns: real values
-                    workspace.set_meta(f"{measure}_available", "true")
-                refresh_derived(workspace, notify)
-            report.elapsed_s = time.perf_counter() - start
-            log_report(con, report, INGEST_LOG)
-        finally:
-            drop_temp(con)
+    with quiet_progress(workspace.con):
+        with workspace.transaction() as con:
+            try:
+                report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
+                if kind == "customers":
+                    refresh_attributes(con)
+                if kind == "orders":
+                    for measure in ("prices", "quantities"):  # a file's own columns: real values
+                        workspace.set_meta(f"{measure}_available", "true")
+                report.elapsed_s = time.perf_counter() - start
+                log_report(con, report, INGEST_LOG)
+            finally:
+                drop_temp(con)
+        if kind == "orders":
+            report.warnings += refresh_derived(workspace, notify)
     notify("done")
     return report
 
 
-def refresh_derived(workspace: Workspace, notify: Progress) -> None:
-    """Re-sum ``order_totals`` and ``purchase_days`` in the ingest's transaction: they land (or roll back) with
-    the new orders.
+def refresh_derived(workspace: Workspace, notify: Progress) -> list[str]:
+    """Re-sum ``order_totals`` and ``purchase_days`` in a transaction of their own, once the orders have landed.
 
-    The tables are the features' definitions (:mod:`shopseg.features.order_totals`),
-    imported here rather than at the top: io sits below features (as does
-    ``datasets.write_store``, which reaches up the same way).
+    Not in the ingest's transaction: DuckDB holds what a transaction has written (and its staging
+    tables) in memory until it ends, and the sums beside them could run out of ``ingest_memory_limit``
+    at a million customers on a busy machine. Their stamp (:mod:`shopseg.features.order_totals`)
+    is what makes this safe: tables that were not re-summed no longer match the orders, so every
+    reader sums the lines itself until a writable ``features build`` re-sums them. Running out of
+    memory here is therefore a warning (returned), not a failed ingest: the orders are in.
+
+    The tables are the features' definitions, imported here rather than at the top: io sits below
+    features (as does ``datasets.write_store``, which reaches up the same way).
     """
     from shopseg.features.order_totals import refresh_order_totals
 
     notify("summing order totals")
-    refresh_order_totals(workspace)
+    try:
+        with workspace.transaction():
+            refresh_order_totals(workspace)
+    except duckdb.OutOfMemoryException:
+        return [
+            "order totals were not re-summed within ingest_memory_limit: the orders are loaded, and features "
+            "sum the order lines (same values, slower) until 'shopseg features build' re-sums them"
+        ]
+    return []
 
 
 def _ingest(

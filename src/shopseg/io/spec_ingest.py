@@ -90,6 +90,8 @@ def ingest_spec(
                     drop_temp(con)
                 if plan:
                     raise _Rollback
+            if any(t.kind == "orders" for t in out.tables):  # once the orders have landed (refresh_derived)
+                out.warnings += refresh_derived(workspace, notify)
         except _Rollback:
             pass
     out.elapsed_s = time.perf_counter() - start
@@ -123,7 +125,6 @@ def _load_all(
         if kind == "orders":
             for column, measure in (("unit_price", "prices"), ("quantity", "quantities")):
                 ws.set_meta(f"{measure}_available", "false" if column in assembled.constants else "true")
-            refresh_derived(ws, notify)
             if _count(con, "_shopseg_known"):
                 out.warnings += _order_key_warning(con)
         log_report(con, report, INGEST_LOG)
