@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from shopseg.errors import ConvergenceWarning, SchemaError, ShopsegError
+from shopseg.errors import ConvergenceWarning, ShopsegError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv._purchase import PurchaseModel
 from shopseg.models.clv._summary import Summary, compress, read_summary, unique_rows
@@ -40,9 +40,6 @@ __all__ = [
 STEP_DAYS = 365.25 / 12
 #: Buyers per block of the parameter band's value draws (replicates x block floats at a time).
 BAND_CHUNK = 200_000
-
-
-_RFM = ["frequency", "recency", "T", "monetary_value"]
 
 
 Spend = Callable[[pd.DataFrame], np.ndarray]
@@ -245,7 +242,7 @@ def bootstrap_values(
             with np.errstate(all="ignore"):
                 e, d = fit.bg.discounted_expected_purchases(times, factors, distinct)  # per distinct row
             fit.spend(summary.iloc[:1])  # a spend that cannot be evaluated (q <= 1) fails here, not later
-        except (SchemaError, ArithmeticError, ValueError, ShopsegError):
+        except (ShopsegError, ArithmeticError, ValueError):  # SchemaError is a ShopsegError
             continue  # an unusable resample (e.g. no repeat buyer); counted as missing
         purchases[len(spends)], discounted[len(spends)] = e, d
         spends.append(fit.spend)
