@@ -102,6 +102,30 @@ def test_parquet_and_jsonl_sources(workspace, tmp_path):
     assert got == [("e1", "7", "2024-01-01 10:00:00", '{"path":"/sale"}'), ("e2", None, "2024-01-01 08:05:00", None)]
 
 
+@pytest.mark.parametrize(
+    ("name", "stored"),
+    [
+        ("plain", "plain"),  # a column with nothing to trim is read without trim: same values
+        ("  padded ", "padded"),
+        ("\u00a0no-break\u3000", "no-break"),  # Unicode spaces, as in a spreadsheet export
+        ("caf\u00e9", "caf\u00e9"),  # non-ASCII but nothing to strip
+        ("\ttab", "\ttab"),  # trim strips spaces, not tabs: the same as a CSV file's cells
+        ("   ", None),  # only spaces: empty, as in a CSV file
+    ],
+)
+def test_parquet_text_is_trimmed_as_csv_text_is(workspace, tmp_path, name, stored):
+    """A Parquet file's text columns skip ``trim`` when no value needs it (one pass finds out); the stored
+    values are those a CSV file with the same cells gives."""
+    pq = tmp_path / "p.parquet"
+    workspace.con.execute(
+        f"COPY (SELECT * FROM (VALUES ('p1', '{name}'), ('p2', 'clean')) AS t(product_id, name)) "
+        f"TO '{pq}' (FORMAT parquet)"
+    )
+    ingest(workspace, "products", pq)
+    got = workspace.con.execute("SELECT product_id, name FROM products ORDER BY 1").fetchall()
+    assert got == [("p1", stored), ("p2", "clean")]
+
+
 def test_row_numbers_count_the_header(workspace, tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("customer_id,birth_year\n1,1980\n2,1990\n3,nineteen\n")

@@ -278,11 +278,15 @@ def parse_sql(field: Field, col: str, source_type: str, date_format: str | None 
     raise AssertionError(field.type)
 
 
-def text_sql(expr: str, source_type: str) -> str:
-    """Trim text and turn empty strings into NULL; typed columns pass through."""
+def text_sql(expr: str, source_type: str, *, trim: bool = True) -> str:
+    """Trim text and turn empty strings into NULL; typed columns pass through.
+
+    ``trim=False`` for a text column known to have no value that trimming changes
+    (:func:`shopseg.io.stage.stage_rows` finds out in one pass over a Parquet file).
+    """
     t = source_type.upper()
     if t == "VARCHAR":
-        return f"nullif(trim({expr}), '')"
+        return f"nullif(trim({expr}), '')" if trim else f"nullif({expr}, '')"
     if t == "JSON_TEXT":  # a JSON scalar: strings lose their quotes
         return f"nullif(trim(json_extract_string({expr}, '$')), '')"
     return expr
