@@ -87,9 +87,11 @@ def stage_rows(
         except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as exc:
             raise read_error(source, exc) from exc
     padded = scan[2] if scan else set(resolved.exprs)
-    trimmed = keep + [
-        f"{text_sql(quote(n), types[n], trim=n in padded)} AS {quote('_t_' + n)}" for n in resolved.exprs
-    ] + extra
+    trimmed = (
+        keep
+        + [f"{text_sql(quote(n), types[n], trim=n in padded)} AS {quote('_t_' + n)}" for n in resolved.exprs]
+        + extra
+    )
     parsed, final = list(keep), list(keep)
     for name in resolved.exprs:
         typ = "VARCHAR" if types[name] == "JSON_TEXT" else types[name]
@@ -146,8 +148,7 @@ def _scan(con: duckdb.DuckDBPyConnection, layer1: str, text: list[str]) -> tuple
     has nothing to strip, so a column whose every value passes that test is read without ``trim``.
     """
     padded = [
-        f"bool_or(starts_with({c}, ' ') OR ends_with({c}, ' ') OR strlen({c}) <> length({c}))"
-        for c in map(quote, text)
+        f"bool_or(starts_with({c}, ' ') OR ends_with({c}, ' ') OR strlen({c}) <> length({c}))" for c in map(quote, text)
     ]
     row = con.execute(
         f"SELECT {', '.join(['count(*)', 'count(*) FILTER (WHERE _blank)', *padded])} FROM ({layer1})"
