@@ -233,3 +233,95 @@ def test_store_totals_are_the_features_purchases_from_the_table_or_the_lines(sto
     assert "order_totals" not in purchase_orders_sql(store).replace("order_totals_", "")
     assert store_kpis(store) == kpis
     pd.testing.assert_frame_equal(monthly_revenue(store), monthly)
+
+
+_EXPORT_HEADER = "Order ID,Customer ID,Created At,Channel,SKU,Qty,Price,Discount,Returned,Cancelled\n"
+
+
+def _export(path: Path, rows: str) -> Path:
+    """An order-line export with every kind of line the definition treats apart: returns, cancelled
+    orders, free and negatively priced lines, discounts above the line value, an order of returns only,
+    channels in mixed case with spaces, an unknown customer, no discount given."""
+    path.write_text(_EXPORT_HEADER + rows.strip() + "\n", encoding="utf-8")
+    return path
+
+
+_FIRST = """
+A1,c1,2024-03-01 10:00:00, Web ,p1,2,10.00,1.50,false,false
+A1,c1,2024-03-01 10:00:00,web,p2,1,0,,false,false
+A1,c1,2024-03-01 10:00:00,web,p3,-1,10.00,,true,false
+A2,c2,2024-03-02 09:00:00,APP,p1,3,2.55,9.00,false,false
+A3,c2,2024-03-03 09:00:00,app,p2,1,5.00,,false,true
+A4,c3,2024-03-04 09:00:00,,p1,-2,4.00,,true,false
+A5,c9,2024-03-05 09:00:00,store,p4,1,-3.00,,false,false
+A5,c9,2024-03-05 09:00:00,store,p1,4,1.25,0.25,false,false
+"""
+_SECOND = """
+B1,c1,2024-04-01 10:00:00,web,p1,1,10.00,,false,false
+B2,c4,2024-04-02 10:00:00, Store,p2,2,3.10,0.10,false,false
+B2,c4,2024-04-02 10:00:00,store,p3,1,7.00,,true,false
+"""
+
+
+def _ingest_export(workspace: Workspace, path: Path) -> None:
+    mapping = {
+        "order_id": "Order ID",
+        "customer_id": "Customer ID",
+        "ordered_at": "Created At",
+        "channel": "Channel",
+        "product_id": "SKU",
+        "quantity": "Qty",
+        "unit_price": "Price",
+        "discount": "Discount",
+        "is_return": "Returned",
+        "is_cancelled": "Cancelled",
+    }
+    ingest(workspace, "orders", path, mapping=mapping)
+
+
+def _assert_the_definition_holds(workspace: Workspace) -> pd.DataFrame:
+    """The stored tables equal the definition summed from the stored lines, and are fresh."""
+    engine = get_engine(workspace, "duckdb")
+    assert is_fresh(workspace)
+    stored = _frame(engine, engine.table(ORDER_TOTALS))
+    pd.testing.assert_frame_equal(stored, _frame(engine, order_totals_expr(engine)), check_dtype=False)
+    days = engine.execute(engine.table(PURCHASE_DAYS)).sort_values(["customer_id", "day"]).reset_index(drop=True)
+    totals = engine.table(ORDER_TOTALS)
+    again = engine.execute(day_gaps(purchase_days(totals.filter(totals.customer_id.notnull()))))
+    pd.testing.assert_frame_equal(
+        days, again.sort_values(["customer_id", "day"]).reset_index(drop=True)[days.columns], check_dtype=False
+    )
+    return stored.set_index("order_id")
+
+
+def test_ingest_sums_the_files_lines_into_the_totals_the_definition_gives(workspace, tmp_path, monkeypatch):
+    """Ingest takes a file's order totals from its own grouping of the lines (no second pass over them):
+    into an empty store, added to fresh totals, and summed again from every line when they were stale."""
+    import shopseg.features.order_totals as module
+
+    def resummed(engine):
+        raise AssertionError("the ingest summed every line again")
+
+    with monkeypatch.context() as patch:  # the first two ingests never sum the stored lines
+        patch.setattr(module, "order_totals_expr", resummed)
+        _ingest_export(workspace, _export(tmp_path / "first.csv", _FIRST))
+    first = _assert_the_definition_holds(workspace)
+    # A1: 2 x 10.00 - 1.50 and a free line (the return is not a purchase); A2: 7.65 - 9.00 is worth 0,
+    # but a discounted order; A3 cancelled, A4 returns only: no row; A5: the negative price is not a purchase
+    assert first.index.tolist() == ["A1", "A2", "A5"]
+    assert (first.loc["A1", "cents"], first.loc["A1", "units"], first.loc["A1", "discounted_cents"]) == (1850, 3, 1850)
+    assert (first.loc["A2", "cents"], first.loc["A2", "discounted_cents"], first.loc["A2", "channel"]) == (0, 0, "app")
+    assert (first.loc["A5", "cents"], first.loc["A5", "units"]) == (475, 4)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(module, "order_totals_expr", resummed)
+        _ingest_export(workspace, _export(tmp_path / "second.csv", _SECOND))  # added to the fresh totals
+    second = _assert_the_definition_holds(workspace)
+    assert second.index.tolist() == ["A1", "A2", "A5", "B1", "B2"]
+    assert (second.loc["B2", "cents"], second.loc["B2", "channel"]) == (610, "store")
+
+    workspace.con.execute("UPDATE order_lines SET quantity = 5 WHERE order_id = 'A1' AND line_number = 1")
+    assert not is_fresh(workspace)  # stale: the next ingest sums every line again, the edit included
+    _ingest_export(workspace, _export(tmp_path / "third.csv", "C1,c5,2024-05-01,web,p1,1,1.00,,false,false"))
+    third = _assert_the_definition_holds(workspace)
+    assert third.loc["A1", "cents"] == 5 * 1000 - 150

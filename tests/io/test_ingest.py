@@ -167,11 +167,11 @@ def test_order_totals_are_summed_after_the_orders_land_and_running_out_of_memory
     real = totals.refresh_order_totals
     seen = []
 
-    def refresh_under_a_tiny_cap(ws, *args):
+    def refresh_under_a_tiny_cap(ws, *args, **kwargs):
         seen.append(ws.con.cursor().execute("SELECT count(*) FROM orders").fetchone()[0])
         ws.con.execute("SET memory_limit = '8MB'")
         ws.con.execute("SELECT count(DISTINCT i::VARCHAR) FROM range(20000000) t(i)").fetchone()
-        return real(ws, *args)
+        return real(ws, *args, **kwargs)
 
     monkeypatch.setattr(totals, "refresh_order_totals", refresh_under_a_tiny_cap)
     path = tmp_path / "orders.csv"

@@ -166,6 +166,15 @@ class DuckDBEngine(Engine):
         workspace.create_table_as(name, self._typed_sql(expr, order_by))
         return None
 
+    def append(self, expr: ir.Table, name: str, order_by: str = "customer_id") -> int:
+        """Insert the rows of ``expr`` into the workspace table ``name`` (columns by name, cast to
+        ``expr``'s types, sorted by ``order_by``); return how many."""
+        columns = ", ".join(f'"{c}"' for c in expr.schema())
+        row = self.workspace.con.execute(
+            f'INSERT INTO "{name}" ({columns}) {self._typed_sql(expr, order_by)}'
+        ).fetchone()
+        return int(row[0]) if row else 0
+
     def _typed_sql(self, expr: ir.Table, order_by: str) -> str:
         inner = sg.parse_one(str(self.workspace.ibis.compile(expr)), dialect=self.dialect)
         assert isinstance(inner, sge.Query), "ibis compiles a table expression to a query"

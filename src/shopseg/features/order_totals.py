@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shopseg.features.purchases import day_gaps, order_totals_expr, purchase_days
+from shopseg.features.purchases import day_gaps, order_totals_expr, purchase_days, purchase_order_rows
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -91,20 +91,33 @@ def order_totals_spec() -> tuple[int, dict[str, str]]:
     return _REVISION, {name: ", ".join(columns) for name, columns in _SOURCES.items()}
 
 
-def refresh_order_totals(workspace: Workspace, stamp: str | None = None) -> int:
+def refresh_order_totals(
+    workspace: Workspace, stamp: str | None = None, *, added: str | None = None, replace: bool = False
+) -> int:
     """(Re)build ``order_totals`` and ``purchase_days`` from ``orders`` and ``order_lines`` and stamp them.
 
     Returns the row count of ``order_totals``. ``stamp``: :func:`order_totals_stamp` of the sources as
     they are, when the caller has just made it.
 
-    Runs on the workspace's connection, so inside an open transaction (ingest's)
-    the table and its stamp land or roll back with the rest.
+    ``added``: a table of orders just ingested with their purchase lines' sums (the input of
+    :func:`~shopseg.features.purchases.purchase_order_rows`; ingest groups a file's lines into it). Its
+    rows replace ``order_totals`` when ``replace`` (they are all the orders), else they are added to it
+    (the caller knows the table matched the orders before they came, and that they are new orders). The
+    rows are those :func:`order_totals_expr` gives for the same orders: one definition of a line's value.
+
+    Runs on the workspace's connection, so inside an open transaction the table and its stamp land or
+    roll back with the rest.
     """
     from shopseg.engine import get_engine
 
     engine = get_engine(workspace, "duckdb")
-    # stored with the declared int64 types, sorted by customer (the order every feature groups in)
-    engine.store(order_totals_expr(engine), workspace, ORDER_TOTALS, order_by="customer_id")
+    if added is None:
+        # stored with the declared int64 types, sorted by customer (the order every feature groups in)
+        engine.store(order_totals_expr(engine), workspace, ORDER_TOTALS, order_by="customer_id")
+    elif replace or ORDER_TOTALS not in workspace.tables():
+        engine.store(purchase_order_rows(workspace.ibis.table(added)), workspace, ORDER_TOTALS)
+    else:
+        engine.append(purchase_order_rows(workspace.ibis.table(added)), ORDER_TOTALS)
     orders = engine.table(ORDER_TOTALS)
     engine.store(day_gaps(purchase_days(orders.filter(orders.customer_id.notnull()))), workspace, PURCHASE_DAYS)
     workspace.set_meta(_STAMP_KEY, stamp or order_totals_stamp(workspace))

@@ -46,6 +46,8 @@ __all__ = [
     "purchase_lines",
     "purchase_orders",
     "order_totals_expr",
+    "line_values",
+    "purchase_order_rows",
     "orders_in_window",
     "purchase_order_totals",
     "purchase_days",
@@ -130,6 +132,34 @@ def purchase_orders(lines: ir.Table) -> ir.Table:
     )
 
 
+def line_values(lines: ir.Table) -> ir.Table:
+    """``lines`` with each line's ``purchase`` flag and its ``units``, ``cents`` and ``discounted`` flag.
+
+    The per-line half of :func:`order_totals_expr`; ingest sums the same columns of a file's lines
+    while it groups them into orders (:mod:`shopseg.io.orders`), so both give one definition's values.
+    """
+    return lines.mutate(purchase=_line_filter(lines), **_line_values(lines))
+
+
+def purchase_order_rows(orders: ir.Table) -> ir.Table:
+    """The ``order_totals`` rows of orders carrying their purchase lines' sums.
+
+    ``orders``: ``customer_id, order_id, ordered_at, channel, is_cancelled`` and the sums of
+    :func:`line_values` over the order's purchase lines, ``cents, units, discounted_cents`` and
+    ``purchase_lines`` (their count). Kept: orders not cancelled with at least one purchase line.
+    """
+    orders = orders.filter(~orders.is_cancelled.fill_null(False), orders.purchase_lines > 0)
+    return orders.select(
+        "customer_id",
+        "order_id",
+        "ordered_at",
+        channel=orders.channel.strip().lower(),
+        cents=orders.cents.cast("int64"),
+        units=orders.units.cast("int64"),
+        discounted_cents=orders.discounted_cents.cast("int64"),
+    )
+
+
 def order_totals_expr(engine: Engine) -> ir.Table:
     """Purchase orders of all time, summed from the lines: the definition of the ``order_totals`` table.
 
@@ -147,25 +177,29 @@ def order_totals_expr(engine: Engine) -> ir.Table:
         discounted_cents``: one row per non-cancelled order with a purchase
         line, orders of unknown customers included.
     """
-    lines = engine.table("order_lines")
-    lines = lines.filter(_line_filter(lines))
-    values = lines.select("order_id", **_line_values(lines))
+    values = line_values(engine.table("order_lines"))
+    values = values.filter(values.purchase)
     totals = values.group_by("order_id").aggregate(
-        cents=values.cents.sum().cast("int64"),
-        units=values.units.sum().cast("int64"),
-        discounted_cents=values.discounted.ifelse(values.cents, 0).sum().cast("int64"),
+        cents=values.cents.sum(),
+        units=values.units.sum(),
+        discounted_cents=values.discounted.ifelse(values.cents, 0).sum(),
+        purchase_lines=values.count(),
     )
     orders = engine.table("orders")
     orders = orders.filter(~orders.is_cancelled.fill_null(False))
-    joined = totals.join(orders, totals.order_id == orders.order_id)
-    return joined.select(
-        customer_id=orders.customer_id,
-        order_id=totals.order_id,
-        ordered_at=orders.ordered_at,
-        channel=orders.channel.strip().lower(),
-        cents=totals.cents,
-        units=totals.units,
-        discounted_cents=totals.discounted_cents,
+    joined = totals.join(orders, "order_id")
+    return purchase_order_rows(
+        joined.select(
+            orders.customer_id,
+            "order_id",
+            orders.ordered_at,
+            orders.channel,
+            orders.is_cancelled,
+            "cents",
+            "units",
+            "discounted_cents",
+            "purchase_lines",
+        )
     )
 
 

@@ -115,6 +115,7 @@ def ingest(
     with quiet_progress(workspace.con):
         with workspace.transaction() as con:
             try:
+                base = _totals_base(workspace) if kind == "orders" else None
                 report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
                 if kind == "customers":
                     refresh_attributes(con)
@@ -124,14 +125,29 @@ def ingest(
                 report.elapsed_s = time.perf_counter() - start
                 log_report(con, report, INGEST_LOG)
             finally:
-                drop_temp(con)
+                drop_temp(con, keep=orders.ORDERS if base else None)
         if kind == "orders":
-            report.warnings += refresh_derived(workspace, notify)
+            report.warnings += refresh_derived(workspace, notify, added=orders.ORDERS if base else None, base=base)
     notify("done")
     return report
 
 
-def refresh_derived(workspace: Workspace, notify: Progress) -> list[str]:
+def _totals_base(workspace: Workspace) -> str | None:
+    """What ``order_totals`` can be built on after an orders ingest, judged before it writes: ``"empty"``
+    (no orders yet: the file's orders are all of them), ``"fresh"`` (the stored totals match the orders:
+    the file's orders are added to them; an order already loaded is refused, so none is summed twice)
+    or None (stale: everything is summed again)."""
+    from shopseg.features.order_totals import is_fresh
+
+    row = workspace.con.execute("SELECT count(*) = 0 FROM (SELECT 1 FROM orders LIMIT 1)").fetchone()
+    if row and row[0]:
+        return "empty"
+    return "fresh" if is_fresh(workspace) else None
+
+
+def refresh_derived(
+    workspace: Workspace, notify: Progress, *, added: str | None = None, base: str | None = None
+) -> list[str]:
     """Re-sum ``order_totals`` and ``purchase_days`` in a transaction of their own, once the orders have landed.
 
     Not in the ingest's transaction: DuckDB holds what a transaction has written (and its staging
@@ -141,6 +157,11 @@ def refresh_derived(workspace: Workspace, notify: Progress) -> list[str]:
     reader sums the lines itself until a writable ``features build`` re-sums them. Running out of
     memory here is therefore a warning (returned), not a failed ingest: the orders are in.
 
+    ``added``: the temporary table of the ingested orders with their purchase sums (``_shopseg_orders``,
+    :mod:`shopseg.io.orders`), which becomes ``order_totals`` (``base`` ``"empty"``) or is added to it
+    (``"fresh"``) instead of summing every line again; dropped here. Without it (an import spec, or
+    stale totals) everything is summed again.
+
     The tables are the features' definitions, imported here rather than at the top: io sits below
     features (as does ``datasets.write_store``, which reaches up the same way).
     """
@@ -149,12 +170,15 @@ def refresh_derived(workspace: Workspace, notify: Progress) -> list[str]:
     notify("summing order totals")
     try:
         with workspace.transaction():
-            refresh_order_totals(workspace)
+            refresh_order_totals(workspace, added=added, replace=base == "empty")
     except duckdb.OutOfMemoryException:
         return [
             "order totals were not re-summed within ingest_memory_limit: the orders are loaded, and features "
             "sum the order lines (same values, slower) until 'shopseg features build' re-sums them"
         ]
+    finally:
+        if added:
+            workspace.con.execute(f"DROP TABLE IF EXISTS temp.main.{added}")
     return []
 
 
@@ -342,14 +366,15 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
                 con.execute("RESET memory_limit")
 
 
-def drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the staging views and tables (all named ``_shopseg_*``)."""
+def drop_temp(con: duckdb.DuckDBPyConnection, keep: str | None = None) -> None:
+    """Drop the staging views and tables (all named ``_shopseg_*``) but ``keep``."""
     try:
         for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
             names = con.execute(
                 f"SELECT {kind.lower()}_name FROM {catalog} WHERE temporary AND starts_with({kind.lower()}_name, '_shopseg_')"
             ).fetchall()
             for (name,) in names:
-                con.execute(f"DROP {kind} IF EXISTS temp.main.{name}")
+                if name != keep:
+                    con.execute(f"DROP {kind} IF EXISTS temp.main.{name}")
     except duckdb.Error:  # the transaction is already aborted; its ROLLBACK discards them
         return

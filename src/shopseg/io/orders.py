@@ -24,9 +24,10 @@ import duckdb
 from shopseg.io.report import DROPPED, MARKED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 
-__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "MONEY_LIMIT"]
+__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "MONEY_LIMIT", "ORDERS"]
 
 ORDERS = "_shopseg_orders"
+LINES = "_shopseg_lines"
 #: Money values (a line's quantity × unit_price, a discount) must stay under this: features sum lines as
 #: 64-bit integer cents, which a few absurd values (1e300, a stray exponent) would overflow.
 MONEY_LIMIT = 1_000_000_000_000
@@ -135,17 +136,53 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
         raise_problems(con, staged, problems)
 
 
-def _group_orders(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> None:
-    def first(name: str) -> str:
-        return _first(name) if name in staged.present else "NULL"
+def _lines_view(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> None:
+    """The kept lines as ``order_lines`` stores them (``_shopseg_lines``): the staged columns with
+    ``quantity``, ``discount`` and ``is_return`` (a cancelled order's lines are returns) in their stored form.
+    The lines are written from it and their purchase sums are taken from it, so both see the same values."""
+    stored = {
+        "quantity": "CAST(quantity AS INTEGER)",
+        "discount": "CAST(discount AS DOUBLE)" if "discount" in staged.present else "CAST(NULL AS DOUBLE)",
+        "is_return": f"{_flag(staged, 'is_return')} OR {_flag(staged, 'is_cancelled')}",
+    }
+    replaced = [c for c in stored if c in staged.present]
+    rest = f"* EXCLUDE ({', '.join(replaced)})" if replaced else "*"
+    exprs = ", ".join(f"{sql} AS {name}" for name, sql in stored.items())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {LINES} AS SELECT {rest}, {exprs} FROM {STAGE_TABLE} WHERE {kept}")
 
+
+def _values_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL of the lines of ``_shopseg_lines`` with their purchase values: the features' definition
+    (:func:`~shopseg.features.purchases.line_values`), imported here rather than at the top because io
+    sits below features (as in :func:`shopseg.io.ingest.refresh_derived`)."""
+    import ibis
+
+    from shopseg.features.purchases import line_values
+
+    backend = ibis.duckdb.from_connection(con)
+    return str(backend.compile(line_values(backend.table(LINES))))
+
+
+def _group_orders(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> None:
+    """Group the kept lines into orders (``_shopseg_orders``), each with the sums of its purchase lines:
+    the columns :func:`~shopseg.features.purchases.purchase_order_rows` turns into ``order_totals`` rows
+    (:func:`shopseg.io.ingest.refresh_derived`), so the lines need not be summed and joined again."""
+
+    def first(name: str) -> str:
+        return _first(name) if name in staged.present else "CAST(NULL AS VARCHAR)"
+
+    _lines_view(con, staged, kept)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {ORDERS} AS
         SELECT order_id, min(customer_id) AS customer_id, min(customer_id) <> max(customer_id) AS two_customers,
                min(ordered_at) AS ordered_at, {first("channel")} AS channel, {first("region")} AS region,
                {first("country")} AS country, {first("currency")} AS currency, {first("email")} AS email,
-               bool_or({_flag(staged, "is_cancelled")}) AS is_cancelled, min(_row) AS _row
-        FROM {STAGE_TABLE} WHERE {kept} GROUP BY order_id"""
+               bool_or({_flag(staged, "is_cancelled")}) AS is_cancelled, min(_row) AS _row,
+               count(*) FILTER (WHERE purchase) AS purchase_lines,
+               CAST(sum(cents) FILTER (WHERE purchase) AS BIGINT) AS cents,
+               CAST(sum(units) FILTER (WHERE purchase) AS BIGINT) AS units,
+               CAST(coalesce(sum(cents) FILTER (WHERE purchase AND discounted), 0) AS BIGINT) AS discounted_cents
+        FROM ({_values_sql(con)}) GROUP BY order_id"""
     )
 
 
@@ -175,9 +212,8 @@ def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Ch
     added["order_lines"] = _n(
         con.execute(
             f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
-        SELECT order_id, CAST({line_no} AS INTEGER), product_id, CAST(quantity AS INTEGER), unit_price,
-               {opt("discount", "DOUBLE")}, {_flag(staged, "is_return")} OR {_flag(staged, "is_cancelled")}
-        FROM {STAGE_TABLE} WHERE {kept}"""
+        SELECT order_id, CAST({line_no} AS INTEGER), product_id, quantity, unit_price, discount, is_return
+        FROM {LINES}"""
         )
     )
     # sorted by customer: DuckDB writes a sorted insert on every thread (an unsorted one that keeps the
