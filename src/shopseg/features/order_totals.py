@@ -109,8 +109,10 @@ def refresh_order_totals(
     roll back with the rest.
     """
     from shopseg.engine import get_engine
+    from shopseg.engine.duckdb import DuckDBEngine
 
     engine = get_engine(workspace, "duckdb")
+    assert isinstance(engine, DuckDBEngine)
     if added is None:
         # stored with the declared int64 types, sorted by customer (the order every feature groups in)
         engine.store(order_totals_expr(engine), workspace, ORDER_TOTALS, order_by="customer_id")
