@@ -114,8 +114,8 @@ def ingest(
     start = time.perf_counter()
     with quiet_progress(workspace.con):
         with workspace.transaction() as con:
+            base = _totals_base(workspace) if kind == "orders" else None
             try:
-                base = _totals_base(workspace) if kind == "orders" else None
                 report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
                 if kind == "customers":
                     refresh_attributes(con)
