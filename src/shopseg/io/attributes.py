@@ -69,17 +69,33 @@ def refresh_attribute_rows(con: duckdb.DuckDBPyConnection, customer_ids: list[st
         )
 
 
+#: Each attribute key with each JSON type its values have (``VARCHAR``, ``UBIGINT``, ``BIGINT``, ``DOUBLE``,
+#: ``BOOLEAN``, ``OBJECT``, ``ARRAY``; nulls left out) and how many customers have it so. The objects are
+#: grouped by their ``json_structure`` first (keys and value types, usually a handful of distinct ones), so
+#: each object is parsed once and the keys are listed per structure, not per customer.
+KEY_TYPES_SQL = """
+WITH structures AS (
+    SELECT json_structure(attributes) AS s, count(*) AS n FROM customers
+    WHERE attributes IS NOT NULL AND json_valid(attributes) AND json_type(attributes) = 'OBJECT' GROUP BY 1
+), keyed AS (
+    SELECT k, n, json_extract(s, '$."' || replace(k, '"', '\\"') || '"') AS v
+    FROM (SELECT s, n, unnest(json_keys(s)) AS k FROM structures) WHERE k <> ''  -- no path names an empty key
+)
+SELECT k, t, sum(n) FROM (
+    SELECT k, n, CASE WHEN json_type(v) IN ('OBJECT', 'ARRAY') THEN json_type(v)
+                      WHEN json_extract_string(v, '$') = 'JSON' THEN 'OBJECT'  -- an empty object's structure
+                      ELSE json_extract_string(v, '$') END AS t
+    FROM keyed
+) WHERE t <> 'NULL' GROUP BY 1, 2 ORDER BY 1, 2
+"""
+
+
 def refresh_attributes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Rebuild ``customer_attributes`` from ``customers.attributes``; return its attribute columns.
 
     Run inside the ingest's transaction, so the table lands (or rolls back) with the customers.
     """
-    rows = con.execute(
-        """SELECT k, json_type(json_extract(attributes, '$."' || replace(k, '"', '\\"') || '"')) AS t, count(*)
-           FROM (SELECT attributes, unnest(json_keys(attributes)) AS k FROM customers
-                 WHERE attributes IS NOT NULL AND json_valid(attributes) AND json_type(attributes) = 'OBJECT')
-           WHERE t <> 'NULL' GROUP BY 1, 2 ORDER BY 1"""
-    ).fetchall()
+    rows = con.execute(KEY_TYPES_SQL).fetchall()
     types: dict[str, set[str]] = {}
     for key, kind, _ in rows:
         types.setdefault(key, set()).add(str(kind))
