@@ -90,11 +90,12 @@ def prepare(d: Path, customers: int, log: Path) -> Step:
         [*SHOPSEG, "generate", "-n", str(customers), "--seed", "7", "--end", END_DATE, "--out", str(d)],
         log,
     )
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute(f"COPY ({PURCHASE_LINES_SQL.format(d=d)}) TO '{d}/lines.parquet' (FORMAT parquet)")
-    con.close()
+    # in a child process: a child forked from a parent that grew to gigabytes here reports the parent's
+    # peak as its own (ru_maxrss survives exec), so every later step would show it
+    copy = f"COPY ({PURCHASE_LINES_SQL.format(d=d)}) TO '{d}/lines.parquet' (FORMAT parquet)"
+    subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect().execute(sys.argv[1])", copy], check=True
+    )
     return step
 
 
