@@ -68,9 +68,10 @@ class Engine(ABC):
 
         This default executes to pandas, applies ``normalize`` (which sorts by
         ``order_by``) and writes the frame into the workspace file; it returns
-        that frame. Engines that compute inside the workspace file override it
-        to store the result without a round trip through Python, sorted by
-        ``order_by``, and return ``None``.
+        that frame. DuckDB (inside the workspace file) and Spark (through
+        Parquet files) override it to store the result without a round trip
+        through Python, cast to ``expr``'s schema and sorted by ``order_by``,
+        and return ``None``.
         """
         df = self.execute(expr)
         if normalize is not None:

@@ -16,13 +16,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Hashable
 
     import ibis.expr.datatypes as dt
+    import ibis.expr.schema as sch
     import ibis.expr.types as ir
     import pandas as pd
     import pyarrow as pa
 
     from shopseg.workspace import Workspace
 
-__all__ = ["DuckDBEngine"]
+__all__ = ["DuckDBEngine", "typed_query"]
 
 
 def _numeric(col: pa.ChunkedArray, dtype: dt.DataType) -> pa.ChunkedArray:
@@ -178,9 +179,25 @@ class DuckDBEngine(Engine):
     def _typed_sql(self, expr: ir.Table, order_by: str) -> str:
         inner = sg.parse_one(str(self.workspace.ibis.compile(expr)), dialect=self.dialect)
         assert isinstance(inner, sge.Query), "ibis compiles a table expression to a query"
-        columns = [
-            sge.Cast(this=sg.column(col, quoted=True), to=DuckDBType.from_ibis(dtype)).as_(col, quoted=True)
-            for col, dtype in expr.schema().items()
-        ]
-        query = sg.select(*columns).from_(inner.subquery("_result")).order_by(sg.column(order_by, quoted=True))
-        return query.sql(dialect=self.dialect)
+        return typed_query(expr.schema(), inner.subquery("_result"), order_by)
+
+
+def typed_query(
+    schema: sch.Schema,
+    source: sge.Expr,
+    order_by: str,
+    column: Callable[[str, dt.DataType], sge.Expr] | None = None,
+) -> str:
+    """DuckDB SQL selecting every column of ``schema`` from ``source``, cast to its type, sorted by ``order_by``.
+
+    ``column(name, dtype)`` is the expression cast for a column (default: the
+    column itself). :meth:`DuckDBEngine.store` and the Spark engine's ``store``
+    store what this selects.
+    """
+    columns = [
+        sge.Cast(
+            this=sg.column(col, quoted=True) if column is None else column(col, dtype), to=DuckDBType.from_ibis(dtype)
+        ).as_(col, quoted=True)
+        for col, dtype in schema.items()
+    ]
+    return sg.select(*columns).from_(source).order_by(sg.column(order_by, quoted=True)).sql(dialect="duckdb")

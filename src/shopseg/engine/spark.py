@@ -2,8 +2,10 @@
 
 Workspace tables are handed to Spark as Parquet (written by DuckDB into a
 temporary folder, or read from ``spark_table_dir`` on a cluster) and registered
-as temporary views; Ibis then compiles every expression to Spark SQL. Install
-with ``pip install shopseg[spark]``; tests run Spark in local mode.
+as temporary views; Ibis then compiles every expression to Spark SQL. Derived
+tables come back the same way: Spark writes Parquet and DuckDB reads it into the
+workspace (:meth:`SparkEngine.store`). Install with ``pip install
+shopseg[spark]``; tests run Spark in local mode.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from shopseg.engine.base import Engine
 from shopseg.errors import NotFound, ShopsegError, did_you_mean
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import ibis.expr.datatypes as dt
     import ibis.expr.types as ir
     import pandas as pd
+    import sqlglot.expressions as sge
 
     from shopseg.workspace import Workspace
 
@@ -89,6 +95,64 @@ class SparkEngine(Engine):
 
     def execute(self, expr: ir.Table) -> pd.DataFrame:
         return expr.to_pandas()
+
+    def store(
+        self,
+        expr: ir.Table,
+        workspace: Workspace,
+        name: str,
+        *,
+        normalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+        order_by: str = "customer_id",
+    ) -> pd.DataFrame | None:
+        """Have Spark write ``expr`` as Parquet, and DuckDB store the files as ``name`` in ``workspace``.
+
+        The rows never pass through the Spark driver or Python: the default
+        :meth:`Engine.store` collects them with ``toPandas``, which at 10M
+        customers ran out of driver heap (2g) or past
+        ``spark.driver.maxResultSize`` (8g). Spark's tasks write the Parquet
+        files into this engine's folder; one ``CREATE OR REPLACE TABLE ... AS``
+        reads them into the workspace (the table is replaced whole or not at
+        all) and the files are removed. As in
+        :meth:`~shopseg.engine.duckdb.DuckDBEngine.store`, every column is cast
+        to the type of ``expr``'s schema and rows are sorted by ``order_by``;
+        that is all ``normalize`` does on the pandas path (sort, dtypes), so it
+        is not called. Float NaNs are stored as NULL, as the pandas path stored
+        them. Timestamps keep their UTC wall time (the session's time zone).
+        Like :meth:`table`, this needs the folder on a file system both Spark
+        and this process see (local mode). Returns ``None``.
+        """
+        folder = self._dir / f"store-{uuid.uuid4().hex[:8]}"
+        try:
+            self.backend.to_parquet(expr, folder)
+            workspace.create_table_as(name, self._stored_sql(expr, workspace, folder, order_by))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+    @staticmethod
+    def _stored_sql(expr: ir.Table, workspace: Workspace, folder: Path, order_by: str) -> str:
+        import sqlglot as sg
+        import sqlglot.expressions as sge
+
+        from shopseg.engine.duckdb import typed_query
+
+        files = sge.Table(this=sg.func("read_parquet", sge.convert((folder / "*.parquet").as_posix())))
+        written = dict(
+            workspace.con.execute(
+                f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {files.sql('duckdb')})"
+            ).fetchall()
+        )
+
+        def column(col: str, dtype: dt.DataType) -> sge.Expr:
+            ref: sge.Expr = sg.column(col, quoted=True)
+            if written[col] == "TIMESTAMP WITH TIME ZONE":  # TIMESTAMP_MICROS marked UTC-adjusted (INT96 is not)
+                ref = sg.func("timezone", sge.convert("UTC"), ref)
+            if dtype.is_floating():
+                ref = sg.func("nullif", ref, sge.Cast(this=sge.convert("NaN"), to=sge.DataType.build("DOUBLE")))
+            return ref
+
+        return typed_query(expr.schema(), files, order_by, column)
 
     def close(self) -> None:
         for name in self._loaded:
