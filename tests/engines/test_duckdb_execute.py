@@ -63,3 +63,29 @@ def test_hugeint_sums_arrive_as_the_int64_ibis_promises(workspace):
     with pytest.raises(pa.ArrowInvalid):
         _numeric(too_big, dt.int64)
     assert _numeric(too_big, dt.Decimal(38, 0)) is too_big  # a true DECIMAL stays as Ibis converts it
+
+
+def test_a_large_store_is_sorted_from_an_unsorted_copy_with_the_same_rows(tmp_path, monkeypatch):
+    """Above SORT_APART_CUSTOMERS customers a stored result is written unsorted and sorted from that copy (at
+    10M customers the feature query and its sort did not fit the default cap together). Same table, sorted,
+    and no copy left behind."""
+    from shopseg.datasets import generate_store, write_store
+    from shopseg.engine import duckdb as engine_module
+    from shopseg.features import build_features
+    from shopseg.workspace import Workspace
+
+    def features(path, apart):
+        ws = Workspace.init(path)
+        write_store(ws, generate_store(400, seed=5))
+        monkeypatch.setattr(engine_module, "SORT_APART_CUSTOMERS", 0 if apart else 10**9)
+        build_features(ws, as_of="2025-12-31", return_frame=False)
+        rows = ws.con.execute("SELECT * FROM customer_features").fetchall()  # storage order
+        left = ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%unsorted%'").fetchall()
+        ws.close()
+        return rows, left
+
+    apart, left = features(tmp_path / "apart.duckdb", True)
+    together, _ = features(tmp_path / "together.duckdb", False)
+    assert apart == together and len(apart) == 400
+    assert [r[0] for r in apart] == sorted(r[0] for r in apart)
+    assert left == []

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 
     from shopseg.workspace import Workspace
 
-__all__ = ["DuckDBEngine", "typed_query"]
+__all__ = ["DuckDBEngine", "SORT_APART_CUSTOMERS", "typed_query"]
+
+#: Above this many customers :meth:`DuckDBEngine.store` writes a result unsorted and then sorts the stored copy.
+#: At 10M customers the feature query's join tables and the sort of its 44-column rows did not fit the default
+#: 1500MB cap together (out of memory), and each alone does; at 1M the extra copy would cost a second or two.
+SORT_APART_CUSTOMERS = 2_000_000
 
 
 def _numeric(col: pa.ChunkedArray, dtype: dt.DataType) -> pa.ChunkedArray:
@@ -164,8 +169,26 @@ class DuckDBEngine(Engine):
         """
         if workspace is not self.workspace:
             return super().store(expr, workspace, name, normalize=normalize, order_by=order_by)
-        workspace.create_table_as(name, self._typed_sql(expr, order_by))
+        if not self._sort_apart():
+            workspace.create_table_as(name, self._typed_sql(expr, order_by))
+            return None
+        staging = f"_shopseg_unsorted_{name}"
+        con = workspace.con
+        con.execute(f'CREATE OR REPLACE TABLE "{staging}" AS {self._typed_sql(expr, None)}')
+        try:
+            workspace.create_table_as(name, f'SELECT * FROM "{staging}" ORDER BY "{order_by}"')
+        finally:
+            con.execute(f'DROP TABLE IF EXISTS "{staging}"')
         return None
+
+    def _sort_apart(self) -> bool:
+        """Whether to store a result unsorted first and sort it from the stored copy: above
+        :data:`SORT_APART_CUSTOMERS` customers (a count DuckDB keeps, no scan)."""
+        try:
+            row = self.workspace.con.execute("SELECT count(*) FROM customers").fetchone()
+        except duckdb.CatalogException:
+            return False
+        return bool(row and row[0] > SORT_APART_CUSTOMERS)
 
     def append(self, expr: ir.Table, name: str, order_by: str = "customer_id") -> int:
         """Insert the rows of ``expr`` into the workspace table ``name`` (columns by name, cast to
@@ -176,7 +199,7 @@ class DuckDBEngine(Engine):
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def _typed_sql(self, expr: ir.Table, order_by: str) -> str:
+    def _typed_sql(self, expr: ir.Table, order_by: str | None) -> str:
         inner = sg.parse_one(str(self.workspace.ibis.compile(expr)), dialect=self.dialect)
         assert isinstance(inner, sge.Query), "ibis compiles a table expression to a query"
         return typed_query(expr.schema(), inner.subquery("_result"), order_by)
@@ -185,7 +208,7 @@ class DuckDBEngine(Engine):
 def typed_query(
     schema: sch.Schema,
     source: sge.Expr,
-    order_by: str,
+    order_by: str | None,
     column: Callable[[str, dt.DataType], sge.Expr] | None = None,
 ) -> str:
     """DuckDB SQL selecting every column of ``schema`` from ``source``, cast to its type, sorted by ``order_by``.
@@ -200,4 +223,5 @@ def typed_query(
         ).as_(col, quoted=True)
         for col, dtype in schema.items()
     ]
-    return sg.select(*columns).from_(source).order_by(sg.column(order_by, quoted=True)).sql(dialect="duckdb")
+    query = sg.select(*columns).from_(source)
+    return (query if order_by is None else query.order_by(sg.column(order_by, quoted=True))).sql(dialect="duckdb")
