@@ -1,8 +1,8 @@
 """The scale-out engine: the same Ibis expressions on Apache Spark.
 
 Workspace tables are handed to Spark as Parquet (written by DuckDB into a
-temporary folder, or read from ``spark_table_dir`` on a cluster) and registered
-as temporary views; Ibis then compiles every expression to Spark SQL. Derived
+temporary folder, which Spark must see: local mode, or a cluster sharing the
+file system) and registered as temporary views; Ibis then compiles every expression to Spark SQL. Derived
 tables come back the same way: Spark writes Parquet and DuckDB reads it into the
 workspace (:meth:`SparkEngine.store`). Install with ``pip install
 shopseg[spark]``; tests run Spark in local mode.
