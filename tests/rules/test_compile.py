@@ -182,7 +182,8 @@ def test_compiled_sql_has_user_text_only_inside_quoted_literals(rule):
     stripped = tree.transform(lambda n: exp.Literal.string("") if isinstance(n, exp.Literal) and n.is_string else n)
     bare = stripped.sql(dialect="duckdb")
     for text in _user_strings(to_json(rule)):
-        if re.search(r"['\";()*\\-]", text):
+        # punctuation alone (' ("') can coincide with the SQL's own syntax; an injection needs words
+        if re.search(r"['\";()*\\-]", text) and re.search(r"[A-Za-z0-9]", text):
             assert text not in bare
 
 

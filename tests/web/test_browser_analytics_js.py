@@ -218,8 +218,10 @@ def test_order_whose_answer_is_lost_is_sent_again_and_stored_once(browser, shop:
         context.close()
     shop.stop()
     orders = list(filter(is_order, proxy.requests))
-    assert proxy.lost == 1 and len(orders) == 2
-    assert json.loads(orders[0][3])["messageId"] == json.loads(orders[1][3])["messageId"]
+    # at least twice: analytics.js may retry again before the second answer is back (seen once in CI, three
+    # sends); what must hold is that every send is the same message and the order is stored once
+    assert proxy.lost == 1 and len(orders) >= 2
+    assert len({json.loads(o[3])["messageId"] for o in orders}) == 1
     if failure == 502:  # a header the preflight must allow: before it did, this retry never arrived
         assert "x-retry-count" not in orders[0][2] and orders[1][2]["x-retry-count"] == "1"
     assert stream.of(CUSTOMER).count(("buyers", "entry")) == 1
