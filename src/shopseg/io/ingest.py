@@ -127,7 +127,7 @@ def ingest(
             finally:
                 drop_temp(con, keep=orders.ORDERS if base else None)
         if kind == "orders":
-            report.warnings += refresh_derived(workspace, notify, added=orders.ORDERS if base else None, base=base)
+            report.warnings += refresh_derived(workspace, notify, base=base)
     notify("done")
     return report
 
@@ -139,15 +139,12 @@ def _totals_base(workspace: Workspace) -> str | None:
     or None (stale: everything is summed again)."""
     from shopseg.features.order_totals import is_fresh
 
-    row = workspace.con.execute("SELECT count(*) = 0 FROM (SELECT 1 FROM orders LIMIT 1)").fetchone()
-    if row and row[0]:
+    if tables.is_empty(workspace.con, "orders"):
         return "empty"
     return "fresh" if is_fresh(workspace) else None
 
 
-def refresh_derived(
-    workspace: Workspace, notify: Progress, *, added: str | None = None, base: str | None = None
-) -> list[str]:
+def refresh_derived(workspace: Workspace, notify: Progress, *, base: str | None = None) -> list[str]:
     """Re-sum ``order_totals`` and ``purchase_days`` in a transaction of their own, once the orders have landed.
 
     Not in the ingest's transaction: DuckDB holds what a transaction has written (and its staging
@@ -157,10 +154,10 @@ def refresh_derived(
     reader sums the lines itself until a writable ``features build`` re-sums them. Running out of
     memory here is therefore a warning (returned), not a failed ingest: the orders are in.
 
-    ``added``: the temporary table of the ingested orders with their purchase sums (``_shopseg_orders``,
-    :mod:`shopseg.io.orders`), which becomes ``order_totals`` (``base`` ``"empty"``) or is added to it
-    (``"fresh"``) instead of summing every line again; dropped here. Without it (an import spec, or
-    stale totals) everything is summed again.
+    ``base``: :func:`_totals_base`, judged before the ingest wrote. With one, the ingest's temporary table
+    of its orders with their purchase sums (``_shopseg_orders``, :mod:`shopseg.io.orders`) becomes
+    ``order_totals`` (``"empty"``) or is added to it (``"fresh"``) instead of summing every line again,
+    and is dropped here. Without (an import spec, or stale totals) everything is summed again.
 
     The tables are the features' definitions, imported here rather than at the top: io sits below
     features (as does ``datasets.write_store``, which reaches up the same way).
@@ -168,6 +165,7 @@ def refresh_derived(
     from shopseg.features.order_totals import refresh_order_totals
 
     notify("summing order totals")
+    added = orders.ORDERS if base else None
     try:
         with workspace.transaction():
             refresh_order_totals(workspace, added=added, replace=base == "empty")

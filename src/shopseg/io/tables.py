@@ -28,7 +28,7 @@ from shopseg.io.report import DROPPED, MARKED, REPLACED, SKIPPED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 from shopseg.schema import TABLES
 
-__all__ = ["table_checks", "check_table_across_rows", "write_table"]
+__all__ = ["table_checks", "check_table_across_rows", "write_table", "is_empty"]
 
 KEYS = {
     "customers": ("customer_id",),
@@ -158,7 +158,7 @@ def _upsert(
     def insert(rows: str) -> str:
         return f"INSERT INTO {kind} ({', '.join(names)}) SELECT {', '.join(values)} FROM {rows} AS s"
 
-    if _is_empty(con, kind):
+    if is_empty(con, kind):
         return {kind: _n(con.execute(insert(f"({kept})")))}, {kind: 0}, {}
     con.execute(f"CREATE OR REPLACE TEMP TABLE _shopseg_win AS {kept}")
     key = KEYS[kind]
@@ -190,13 +190,13 @@ def _write_events(
     """Insert each event_id's first kept row of the file unless the workspace has it already.
 
     Into an empty table see :func:`_first_events`. Otherwise narrow aggregates count the kept rows and their
-    distinct ids (grouped by id, in passes of at most :data:`GROUP_PASS_ROWS` rows). The usual file repeats no id: its kept rows are inserted straight
-    from the staged rows (no copy of them, no join). Otherwise the first row of each id is found by
-    ``min(_row)`` per id and the rows are filtered by a semi-join: nothing sorts or windows whole rows.
-    Ids already in the workspace are skipped by an anti-join against ``events``, run only when some are there.
+    distinct ids (grouped by id, in passes of at most :data:`GROUP_PASS_ROWS` rows). The usual file repeats
+    no id: its kept rows are inserted straight from the staged rows (no copy of them, no join). Otherwise the
+    first row of each id is found by ``min(_row)`` per id and the rows are filtered by a semi-join: nothing
+    sorts or windows whole rows. Ids already in the workspace are skipped by an anti-join against ``events``.
     """
     passes = id_passes(n_rows, "event_id")
-    if _is_empty(con, "events"):
+    if is_empty(con, "events"):
         return _first_events(con, values, kept, passes)
     total = distinct = 0
     for part in passes:  # GROUP BY, not count(DISTINCT): the grouped form spills to disk
@@ -205,7 +205,6 @@ def _write_events(
             f"WHERE {kept} AND {part} GROUP BY event_id)"
         ).fetchone()
         total, distinct = total + int(row[0] if row else 0), distinct + int(row[1] if row else 0)
-    stored = not _is_empty(con, "events")
     where = [kept]
     if distinct < total:
         con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_first (_row BIGINT)")
@@ -214,13 +213,11 @@ def _write_events(
                 f"INSERT INTO _shopseg_first SELECT min(_row) FROM {STAGE_TABLE} WHERE {kept} AND {part} GROUP BY event_id"
             )
         where.append("w._row IN (SELECT _row FROM _shopseg_first)")
-    seen = 0
-    if stored:
-        new = "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = w.event_id)"
-        counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})) FROM {STAGE_TABLE} w WHERE {kept}").fetchone()
-        seen = int(counts[0]) if counts else 0
-        if seen:
-            where.append(new)
+    new = "NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = w.event_id)"
+    counts = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({new})) FROM {STAGE_TABLE} w WHERE {kept}").fetchone()
+    seen = int(counts[0]) if counts else 0
+    if seen:
+        where.append(new)
     insert = f"INSERT INTO events SELECT {', '.join(values)} FROM {STAGE_TABLE} w WHERE {' AND '.join(where)}"
     added = _n(con.execute(insert))
     repeated = total - seen - added
@@ -264,7 +261,8 @@ def _first_events(
     return {"events": inserted - repeated}, {}, {f"event_id repeated in the file {DROPPED}": repeated}
 
 
-def _is_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def is_empty(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` has no row (reads at most one)."""
     row = con.execute(f"SELECT count(*) = 0 FROM (SELECT 1 FROM {quote(table)} LIMIT 1)").fetchone()
     return bool(row and row[0])
 
