@@ -64,11 +64,10 @@ def _check(by: Sequence[str], period: str, level: str) -> list[str]:
     return dims
 
 
-def _lines_sql(workspace: Workspace, period: str, level: str) -> str:
-    """One row per purchase order x top-level category (lines summed first: the heavy part stays narrow)."""
-    has_rfm = workspace.has_table("customer_rfm")
-    segment = "coalesce(r.rfm_segment, '(no RFM)')" if has_rfm else "'(no RFM)'"
-    rfm_join = "LEFT JOIN customer_rfm r ON r.customer_id = o.customer_id" if has_rfm else ""
+def _lines_sql(period: str, level: str) -> str:
+    """One row per purchase order x top-level category (lines summed first: the heavy part stays narrow), with
+    the order's customer, period and own region (``o_region``); the customer's region and segment are joined
+    later, to the far fewer per-buyer rows (:func:`_per_buyer_sql`)."""
     when = "DATE '1970-01-01'" if period == "all" else f"date_trunc('{period}', o.ordered_at)::DATE"
     return f"""
         WITH pc AS (SELECT product_id, coalesce(nullif(trim(split_part(category, '>', 1)), ''), 'unknown') AS category
@@ -78,11 +77,44 @@ def _lines_sql(workspace: Workspace, period: str, level: str) -> str:
                FROM order_lines l LEFT JOIN pc ON pc.product_id = l.product_id
                WHERE l.quantity > 0 AND l.unit_price >= 0
                GROUP BY 1, 2),
-        od AS (SELECT o.order_id, o.customer_id, {when} AS period,
-                      coalesce(c.{level}, o.{level}, 'unknown') AS region, {segment} AS segment
-               FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id {rfm_join}
-               WHERE NOT coalesce(o.is_cancelled, false))
+        od AS (SELECT o.order_id, o.customer_id, {when} AS period, o.{level} AS o_region
+               FROM orders o WHERE NOT coalesce(o.is_cancelled, false))
         SELECT od.*, oc.category, oc.value FROM oc JOIN od ON od.order_id = oc.order_id"""
+
+
+def _per_buyer_sql(workspace: Workspace, name: str, keys: list[str], level: str) -> str:
+    """CTEs ``{name}_o`` and ``{name}``: one row per group of ``keys`` and buyer, with her ``orders`` and
+    ``revenue`` in the group.
+
+    The lines are grouped by the order's own region first; the buyer's region (``coalesce(customer's,
+    order's, 'unknown')``) and segment are joined to those rows, and rows the customer's region merges are
+    summed (an order has one region, so the order counts add up).
+    """
+    first = [("o_region" if k == "region" else k) for k in keys if k != "segment"]
+    # rows are (order, category): within a group that fixes the category each order appears once
+    orders = "count(*)" if "category" in keys else "count(DISTINCT order_id)"
+    by = ", ".join([*first, "customer_id"])
+    has_rfm = workspace.has_table("customer_rfm")
+    exprs = {
+        "region": f"coalesce(c.{level}, o.o_region, 'unknown')",
+        "segment": "coalesce(r.rfm_segment, '(no RFM)')" if has_rfm else "'(no RFM)'",
+    }
+    cols = ", ".join(f"{exprs[k]} AS {k}" if k in exprs else f"o.{k}" for k in keys)
+    joins = " ".join(
+        [
+            *(["LEFT JOIN customers c ON c.customer_id = o.customer_id"] if "region" in keys else []),
+            *(["LEFT JOIN customer_rfm r ON r.customer_id = o.customer_id"] if "segment" in keys and has_rfm else []),
+        ]
+    )
+    joined = f"SELECT {cols}, o.customer_id, o.orders, o.revenue FROM {name}_o o {joins}"
+    if "region" in keys:  # the customer's region can merge rows of several order regions
+        key_list = ", ".join(keys)
+        joined = (
+            f"SELECT {key_list}, customer_id, sum(orders)::BIGINT AS orders, sum(revenue) AS revenue "
+            f"FROM ({joined}) GROUP BY {key_list}, customer_id"
+        )
+    return f"""{name}_o AS (SELECT {by}, {orders} AS orders, sum(value) AS revenue FROM lines GROUP BY {by}),
+        {name} AS ({joined})"""
 
 
 def region_performance(
@@ -156,16 +188,11 @@ def region_performance_many(
     parts = []
     for j, (base, members) in enumerate(shared.items()):
         keys = [k for k in DIMENSIONS if k in base or (k == "segment" and any(k in dims[i] for i in members))]
-        # rows are (order, category): within a group that fixes the category each order appears once
-        orders = "count(*)" if "category" in keys else "count(DISTINCT order_id)"
-        parts.append(
-            f"""b{j} AS (SELECT {", ".join(keys)}, customer_id, {orders} AS orders, sum(value) AS revenue
-                    FROM lines GROUP BY {", ".join(keys)}, customer_id)"""
-        )
+        parts.append(_per_buyer_sql(workspace, f"b{j}", keys, level))
         per_buyer.update({i: f"b{j}" for i in members})
     # the (order, category) rows are made once and read by every per-buyer table (stored only if several read it)
     keep = "MATERIALIZED" if len(shared) > 1 else "NOT MATERIALIZED"
-    parts.insert(0, f"WITH lines AS {keep} ({_lines_sql(workspace, period, level)})")
+    parts.insert(0, f"WITH lines AS {keep} ({_lines_sql(period, level)})")
     selects = []
     for i, (b, d) in enumerate(zip(breakdowns, dims, strict=True)):
         parts.append(_aggregate_sql(workspace, f"q{i}", d, b.limit, per_buyer[i]))
