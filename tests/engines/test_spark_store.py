@@ -116,6 +116,29 @@ def test_features_build_on_spark_does_not_collect_the_rows(store_workspace, driv
         Engine.store(spark, spark.table(FEATURES_TABLE), store_workspace, "collected")
 
 
+@pytest.mark.filterwarnings("ignore:toPandas attempted Arrow optimization:UserWarning")
+def test_lifecycle_on_spark_does_not_collect_the_rows_and_stores_duckdbs_table(store_workspace, driver_results_capped):
+    """`shopseg -e spark lifecycle` (return_frame=False) under the 16 KiB cap: the stages are stored without
+    reaching the driver, with the columns, types, rows and order DuckDB stores."""
+    from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle
+
+    duck, spark = engines_for(store_workspace)
+    duck_counts = build_lifecycle(store_workspace, duck, as_of=AS_OF, return_frame=False)
+    store_workspace.con.execute(f'CREATE OR REPLACE TABLE "by_duckdb" AS FROM "{LIFECYCLE_TABLE}"')
+    try:
+        spark_counts = build_lifecycle(store_workspace, spark, as_of=AS_OF, return_frame=False)
+        assert _columns(store_workspace, LIFECYCLE_TABLE) == _columns(store_workspace, "by_duckdb")
+        assert any(t == "TIMESTAMP_S" for _, t in _columns(store_workspace, "by_duckdb"))
+        assert _differing_rows(store_workspace, LIFECYCLE_TABLE, "by_duckdb") == (0, 0)
+        assert _is_sorted(store_workspace, LIFECYCLE_TABLE)
+        pd.testing.assert_frame_equal(spark_counts, duck_counts)
+        assert store_workspace.con.execute(f'SELECT count(*) FROM "{LIFECYCLE_TABLE}"').fetchone()[0] > 290
+        with pytest.raises(Exception, match="maxResultSize"):
+            Engine.store(spark, spark.table(LIFECYCLE_TABLE), store_workspace, "collected")
+    finally:
+        store_workspace.con.execute('DROP TABLE "by_duckdb"')
+
+
 @pytest.mark.parametrize("written_as", ["INT96", "TIMESTAMP_MICROS"])
 def test_timestamps_keep_their_wall_time_whatever_duckdbs_time_zone(store_workspace, target, written_as):
     """Spark writes INT96 by default (DuckDB reads TIMESTAMP). As TIMESTAMP_MICROS, Spark's own timestamps

@@ -193,8 +193,9 @@ def build_lifecycle(
         Use :data:`DEFAULT_THRESHOLDS` for thresholds the data cannot give, flagged.
     return_frame : bool, default=True
         ``False`` returns :func:`stage_counts` of the stored table instead of the
-        customers; on DuckDB the stages are then computed and stored inside the
-        workspace file without a pandas frame (``shopseg lifecycle`` at 1M customers).
+        customers; the stages are then stored without a pandas frame: computed inside the
+        workspace file on DuckDB (``shopseg lifecycle`` at 1M customers), written by Spark as Parquet
+        that DuckDB stores on Spark (``shopseg -e spark lifecycle`` at 10M).
 
     Returns
     -------
@@ -220,6 +221,11 @@ def build_lifecycle(
         if not return_frame and eng.name == "duckdb" and eng.workspace is workspace:
             # the same types as the pandas path stores, computed and stored inside DuckDB
             workspace.create_table_as(LIFECYCLE_TABLE, _typed(str(workspace.ibis.compile(_stages(eng, th, days)))))
+        elif not return_frame and eng.name == "spark":
+            # Spark writes Parquet that DuckDB stores (the rows never reach the driver: 10M customers), then
+            # DuckDB gives the stored columns the pandas path's types
+            eng.store(_stages(eng, th, days), workspace, LIFECYCLE_TABLE)
+            workspace.create_table_as(LIFECYCLE_TABLE, _typed(f'SELECT * FROM "{LIFECYCLE_TABLE}"'))
         else:
             df = normalize_lifecycle(eng.execute(_stages(eng, th, days)))
             workspace.write_table(LIFECYCLE_TABLE, df)
