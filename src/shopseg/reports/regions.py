@@ -174,8 +174,9 @@ def region_performance_many(
     returns it.
 
     Breakdowns that differ only by ``segment`` read one per-buyer table (a buyer has one segment): the
-    report's two and two of the dashboard's three. At 10M customers (96M lines) that took the report's
-    aggregate from 135 to 95 CPU-seconds, at 1M from 6.2 to 4.7 (bench/RESULTS.md).
+    report's two and two of the dashboard's three. The customer's region and segment are looked up for
+    those per-buyer rows, not for every order (:func:`_per_buyer_sql`). At 10M customers (96M lines) the
+    report's aggregate went from 152.5 to 80.2 CPU-seconds, at 1M from 5.9 to 4.4 (bench/RESULTS.md).
     """
     dims = [_check(b.by, period, level) for b in breakdowns]
     # A buyer's segment is hers alone (her RFM segment), so a breakdown and the same one with segment added
