@@ -74,7 +74,7 @@ def test_period_all_is_labelled_with_the_dates_it_spans(workspace):
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generator's store with RFM and predictions; a guest order (no customer) and some buyers without a
-    prediction, so that a pass can hold a group with no CLV at all."""
+    prediction, so that groups mix buyers with and without CLV."""
     from typer.testing import CliRunner
 
     from shopseg.cli.main import app
