@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from shopseg.errors import SchemaError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv.registry import make_purchase_model
-from shopseg.predict.clv_fit import bootstrap_values
+from shopseg.predict.clv_fit import Bootstrap, bootstrap_values
 
 
 def _summary(n: int = 600, seed: int = 3) -> pd.DataFrame:
@@ -141,3 +143,45 @@ def test_newton_steps_that_do_not_settle_hand_over_to_lbfgs(cdnow_summary: pd.Da
         cdnow_summary, init_params=start, init_curvature=np.eye(4) * 1e3, standard_errors=False
     )
     assert refit.log_likelihood_ == pytest.approx(point.log_likelihood_, abs=1e-3)
+
+
+def test_bootstrap_with_a_helper_thread_gives_the_same_draws() -> None:
+    """Replicate i gets the i-th seeded draw whichever thread fits it: a helper thread taking replicates
+    (as the churn model's thread does in ``predict run``) changes nothing in the draws, to the bit."""
+    rows = _summary().assign(order_value=40.0)
+    alone = bootstrap_values(rows, 8, 7, 30.0, 0.01, "mbgnbd", 0.0)
+    boot = Bootstrap(rows, 8, 7, 30.0, 0.01, "mbgnbd", 0.0)
+    with ThreadPoolExecutor(1) as pool:
+        helped = pool.submit(boot.help)
+        shared = boot.run()
+        helped.result()
+    assert shared.replicates == alone.replicates == 8
+    np.testing.assert_array_equal(shared.purchases, alone.purchases)
+    np.testing.assert_array_equal(shared.discounted, alone.discounted)
+    expected, clv = alone.purchases.mean(axis=0)[alone.inverse], np.full(len(rows), 50.0)
+    with ThreadPoolExecutor(1) as pool:  # the band's blocks split between two threads: the same band
+        split = shared.intervals(rows, expected, clv, 2.0, chunk=77, pool=pool)
+    for a, b in zip(split, alone.intervals(rows, expected, clv, 2.0, chunk=77)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_waiting_helper_is_released_when_the_bootstrap_never_runs() -> None:
+    """``predict run`` hands its second thread to the bootstrap before the intervals: if those fail, close()
+    must release the helper, or the thread pool would wait for it forever."""
+    boot = Bootstrap(_summary().assign(order_value=40.0), 4, 0, 30.0, 0.01, "bgnbd", 0.0)
+    with ThreadPoolExecutor(1) as pool:
+        helped = pool.submit(boot.help)
+        boot.close()
+        assert helped.result(timeout=30) is None
+
+
+def test_a_failing_replicate_is_raised_in_the_caller() -> None:
+    """An unexpected error in a replicate (not an unusable resample) reaches the caller of run()."""
+    boot = Bootstrap(_summary().assign(order_value=40.0), 3, 0, 30.0, 0.01, "bgnbd", 0.0)
+
+    def broken(i: int, weights: np.ndarray) -> None:
+        raise MemoryError("replicate 0")
+
+    boot._refit = broken  # type: ignore[method-assign]
+    with pytest.raises(MemoryError, match="replicate 0"):
+        boot.run()

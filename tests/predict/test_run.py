@@ -227,3 +227,20 @@ def test_one_pass_freshness_equals_each_stamp_alone(predicted_ws):
     fresh, stamp = _freshness(ws)
     assert fresh is True and fresh == is_fresh(ws)
     assert stamp == features_stamp(ws) and stamp == ws.meta(STAMP_KEY)
+
+
+def test_predict_run_imports_no_backtest_statistics_and_scikit_learn_on_first_use():
+    """``predict run`` needs neither scikit-learn's metrics nor scipy.stats (0.3 s) before its churn thread
+    imports the booster (0.8 s, beside the purchase model's work): importing the command's module loads
+    none of them, and the booster's first use loads scikit-learn."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nimport shopseg.predict.run\n"
+        "print(sorted(m for m in ('sklearn', 'scipy.stats', 'shopseg.models.churn.backtest') if m in sys.modules))\n"
+        "from shopseg.models.churn.model import import_booster\nimport_booster()\n"
+        "print('sklearn.ensemble' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["[]", "True"]

@@ -5,8 +5,23 @@
 
 from __future__ import annotations
 
-from shopseg.predict.backtest import PurchaseBacktest, default_calibration_end, purchase_backtest
-from shopseg.predict.run import CHURN_THRESHOLDS, PREDICTION_COLUMNS, PREDICTIONS_TABLE, predict_workspace
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shopseg.predict.backtest import PurchaseBacktest, default_calibration_end, purchase_backtest
+    from shopseg.predict.run import CHURN_THRESHOLDS, PREDICTION_COLUMNS, PREDICTIONS_TABLE, predict_workspace
+
+# imported on first use: `predict run` needs none of the backtests' scikit-learn and SciPy statistics
+_LAZY = {
+    "predict_workspace": "shopseg.predict.run",
+    "PREDICTIONS_TABLE": "shopseg.predict.run",
+    "PREDICTION_COLUMNS": "shopseg.predict.run",
+    "CHURN_THRESHOLDS": "shopseg.predict.run",
+    "purchase_backtest": "shopseg.predict.backtest",
+    "PurchaseBacktest": "shopseg.predict.backtest",
+    "default_calibration_end": "shopseg.predict.backtest",
+}
 
 __all__ = [
     "predict_workspace",
@@ -17,3 +32,11 @@ __all__ = [
     "PREDICTION_COLUMNS",
     "CHURN_THRESHOLDS",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'shopseg.predict' has no attribute {name!r}")

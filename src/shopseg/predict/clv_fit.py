@@ -10,12 +10,16 @@ Used by :func:`shopseg.predict.run.predict_workspace`.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from shopseg.errors import ConvergenceWarning, ShopsegError
 from shopseg.models import GammaGammaModel
@@ -28,6 +32,7 @@ __all__ = [
     "STEP_DAYS",
     "PurchaseFit",
     "BuyerRows",
+    "Bootstrap",
     "Draws",
     "bootstrap_values",
     "customer_intervals",
@@ -106,13 +111,16 @@ def fit_purchases(
     ``weights`` counts each row as that many customers (a bootstrap's resample counts);
     ``start``, an earlier fit whose parameters start the optimisers (a bootstrap refit starts at the point fit);
     ``rows``, the distinct rows of ``summary`` of each model (:class:`BuyerRows`), computed once for all the
-    refits of a bootstrap, which also skip the standard errors.
+    refits of a bootstrap, which also skip the standard errors and leave their warnings to the caller.
     """
     reasons: list[str] = []
     shape, spend_params = None, None
     w = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype=float)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    # a refit's warnings are not its own to catch: catch_warnings changes process-wide state, and the refits
+    # of a bootstrap run on two threads; the bootstrap catches them once around all of them (Bootstrap.run)
+    with warnings.catch_warnings(record=True) if rows is None else contextlib.nullcontext([]) as caught:
+        if rows is None:
+            warnings.simplefilter("always")
         bg_rows, bg_weights, spend_rows, spend_weights = summary, weights, summary, weights
         if rows is not None:
             bg_rows, spend_rows = rows.purchases, rows.spend
@@ -189,24 +197,141 @@ class Draws:
         return len(self.spends)
 
     def intervals(
-        self, summary: pd.DataFrame, expected: np.ndarray, clv: np.ndarray, margin: float, chunk: int = BAND_CHUNK
+        self,
+        summary: pd.DataFrame,
+        expected: np.ndarray,
+        clv: np.ndarray,
+        margin: float,
+        chunk: int = BAND_CHUNK,
+        pool: Executor | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The parameter band of purchases and of CLV per buyer: :func:`draw_interval` of the replicates.
 
         The value draws are made for ``chunk`` buyers at a time; their percentiles are the same as those of
-        the whole (replicates x buyers) matrix.
+        the whole (replicates x buyers) matrix. With ``pool`` (an idle worker), every other block is made
+        there, beside the calling thread's (each block fills its own rows).
         """
-        e_lo, e_hi = draw_interval(expected, self.purchases, self.inverse)
-        if not self.replicates:
-            c_lo, c_hi = draw_interval(clv, np.empty((0, len(clv))))
-            return e_lo, e_hi, c_lo, c_hi
         c_lo, c_hi = np.empty(len(clv)), np.empty(len(clv))
-        for a in range(0, len(clv), chunk):
+
+        def block(a: int) -> None:
             part, rows = summary.iloc[a : a + chunk], self.inverse[a : a + chunk]
             with np.errstate(all="ignore"):
                 draws = np.stack([margin * spend(part) * d[rows] for spend, d in zip(self.spends, self.discounted)])
             c_lo[a : a + chunk], c_hi[a : a + chunk] = draw_interval(clv[a : a + chunk], draws)
+
+        if not self.replicates:
+            c_lo, c_hi = draw_interval(clv, np.empty((0, len(clv))))
+            return *draw_interval(expected, self.purchases, self.inverse), c_lo, c_hi
+        starts = range(0, len(clv), chunk)
+        helped = [pool.submit(block, a) for a in starts[1::2]] if pool is not None else []
+        e_lo, e_hi = draw_interval(expected, self.purchases, self.inverse)
+        for a in starts[::2] if pool is not None else starts:
+            block(a)
+        for job in helped:
+            job.result()
         return e_lo, e_hi, c_lo, c_hi
+
+
+class Bootstrap:
+    """Refits to ``n`` resamples of the buyers (with replacement), and each one's values per distinct row.
+
+    A replicate draws ``len(summary)`` buyers with replacement (seeded), counted as weights per
+    buyer; each model is fitted on its distinct rows (:class:`BuyerRows`, compressed once for all the
+    refits) with the counts summed onto them.
+    ``start`` (the point fit) starts every refit's optimiser, which then needs fewer steps to the same
+    optimum. The expected and discounted purchases are computed once per distinct row; the values per
+    buyer (and the margin) wait for :meth:`Draws.intervals`.
+
+    The refits may run on two threads: :meth:`run` fits replicates in the calling thread and :meth:`help`,
+    called from another thread, takes replicates too once ``run`` has started (``predict run`` hands the
+    churn model's thread over when that model is done). Replicate ``i`` always gets the ``i``-th draw of
+    the seeded generator (drawn under the lock, in order) and lands in row ``i``, so the draws do not
+    depend on which thread fits what. :meth:`close` releases a waiting helper when ``run`` is never reached.
+    """
+
+    def __init__(
+        self,
+        summary: pd.DataFrame,
+        n: int,
+        seed: int,
+        horizon: float,
+        discount_rate: float,
+        model: str,
+        penalizer: float,
+        start: PurchaseFit | None = None,
+    ) -> None:
+        self._summary, self._n, self._model, self._penalizer, self._start = summary, n, model, penalizer, start
+        self._times, self._factors = _steps(horizon, discount_rate)
+        self._rng = np.random.default_rng(seed)
+        self._cond = threading.Condition()
+        self._open = threading.Event()
+        self._next = self._running = 0
+        self._error: BaseException | None = None
+
+    def run(self) -> Draws:
+        """Fit every replicate (with a helper, if one has come), then return the draws.
+
+        Their warnings (a refit that does not converge counts as a replicate like any other) are caught
+        here, once for both threads, and BLAS runs on one thread throughout (see :func:`fit_mle`).
+        """
+        self._rows = BuyerRows.of(self._summary)
+        self._distinct = self._rows.distinct()
+        width = len(self._distinct.x)
+        self._purchases, self._discounted = np.empty((self._n, width)), np.empty((self._n, width))
+        self._spends: list[Spend | None] = [None] * self._n
+        with warnings.catch_warnings(record=True), threadpool_limits(limits=1, user_api="blas"):
+            warnings.simplefilter("always")
+            self._open.set()
+            self._work()
+            with self._cond:  # the helper's replicate in flight
+                self._cond.wait_for(lambda: self._running == 0)
+        if self._error is not None:
+            raise self._error
+        done = [i for i, spend in enumerate(self._spends) if spend is not None]
+        keep = slice(len(done)) if len(done) == self._n else done
+        spends = [spend for spend in self._spends if spend is not None]
+        return Draws(self._purchases[keep], self._discounted[keep], spends, self._rows.purchases.inverse)
+
+    def help(self) -> None:
+        """Fit replicates from another thread once :meth:`run` has started; return when none is left."""
+        self._open.wait()
+        self._work()
+
+    def close(self) -> None:
+        """No replicate is left to take: a helper still waiting (``run`` was never reached) returns."""
+        with self._cond:
+            self._next = self._n
+        self._open.set()
+
+    def _work(self) -> None:
+        size = len(self._summary)
+        while True:
+            with self._cond:
+                if self._next >= self._n or self._error is not None:
+                    return
+                i, self._next, self._running = self._next, self._next + 1, self._running + 1
+                weights = np.bincount(self._rng.integers(0, size, size), minlength=size).astype(float)
+            try:
+                self._refit(i, weights)
+            except BaseException as exc:  # re-raised by run, in the caller's thread
+                with self._cond:
+                    self._error = self._error or exc
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+    def _refit(self, i: int, weights: np.ndarray) -> None:
+        summary = self._summary
+        try:
+            fit = fit_purchases(summary, self._model, self._penalizer, weights, self._start, self._rows)
+            with np.errstate(all="ignore"):
+                e, d = fit.bg.discounted_expected_purchases(self._times, self._factors, self._distinct)
+            fit.spend(summary.iloc[:1])  # a spend that cannot be evaluated (q <= 1) fails here, not later
+        except (ShopsegError, ArithmeticError, ValueError):  # SchemaError is a ShopsegError
+            return  # an unusable resample (e.g. no repeat buyer); counted as missing
+        self._purchases[i], self._discounted[i] = e, d
+        self._spends[i] = fit.spend
 
 
 def bootstrap_values(
@@ -219,35 +344,8 @@ def bootstrap_values(
     penalizer: float,
     start: PurchaseFit | None = None,
 ) -> Draws:
-    """Refits to ``n`` resamples of the buyers (with replacement), and each one's values per distinct row.
-
-    A replicate draws ``len(summary)`` buyers with replacement (seeded), counted as weights per
-    buyer; each model is fitted on its distinct rows (:class:`BuyerRows`, compressed once for all the
-    refits) with the counts summed onto them.
-    ``start`` (the point fit) starts every refit's optimiser, which then needs fewer steps to the same
-    optimum. The expected and discounted purchases are computed once per distinct row; the values per
-    buyer (and the margin) wait for :meth:`Draws.intervals`.
-    """
-    rows = BuyerRows.of(summary)
-    distinct = rows.distinct()
-    times, factors = _steps(horizon, discount_rate)
-    rng = np.random.default_rng(seed)
-    size, width = len(summary), len(distinct.x)
-    purchases, discounted = np.empty((n, width)), np.empty((n, width))  # filled in place: no stacking copy
-    spends: list[Spend] = []
-    for _ in range(n):
-        weights = np.bincount(rng.integers(0, size, size), minlength=size).astype(float)
-        try:
-            fit = fit_purchases(summary, model, penalizer, weights=weights, start=start, rows=rows)
-            with np.errstate(all="ignore"):
-                e, d = fit.bg.discounted_expected_purchases(times, factors, distinct)  # per distinct row
-            fit.spend(summary.iloc[:1])  # a spend that cannot be evaluated (q <= 1) fails here, not later
-        except (ShopsegError, ArithmeticError, ValueError):  # SchemaError is a ShopsegError
-            continue  # an unusable resample (e.g. no repeat buyer); counted as missing
-        purchases[len(spends)], discounted[len(spends)] = e, d
-        spends.append(fit.spend)
-    done = len(spends)
-    return Draws(purchases[:done], discounted[:done], spends, rows.purchases.inverse)
+    """:class:`Bootstrap`'s draws, every refit in the calling thread."""
+    return Bootstrap(summary, n, seed, horizon, discount_rate, model, penalizer, start).run()
 
 
 def customer_intervals(

@@ -5,8 +5,25 @@
 
 from __future__ import annotations
 
-from shopseg.models.churn.backtest import ChurnBacktest, churn_backtest, reliability_table
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from shopseg.models.churn.labels import churn_labels
 from shopseg.models.churn.model import CHURN_FEATURES, ChurnModel
 
+if TYPE_CHECKING:
+    from shopseg.models.churn.backtest import ChurnBacktest, churn_backtest, reliability_table
+
+# the backtest (scikit-learn's metrics and isotonic fit, SciPy's statistics) is imported on first use:
+# `predict run` trains and scores the model without it
+_LAZY = {name: "shopseg.models.churn.backtest" for name in ("ChurnBacktest", "churn_backtest", "reliability_table")}
+
 __all__ = ["ChurnModel", "CHURN_FEATURES", "churn_labels", "churn_backtest", "ChurnBacktest", "reliability_table"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'shopseg.models.churn' has no attribute {name!r}")

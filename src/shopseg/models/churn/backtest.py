@@ -39,7 +39,7 @@ from scipy import stats
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from shopseg.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError, SchemaError
+from shopseg.errors import ConvergenceWarning, DataQualityWarning, SchemaError
 from shopseg.features.asof import DateLike, parse_date
 from shopseg.models.churn.labels import buyer_summary, churn_labels, latest_order_date
 from shopseg.models.churn.model import ChurnModel
@@ -242,10 +242,3 @@ def churn_backtest(
         "auc_ci": _auc_intervals(y, scores),
     }
     return ChurnBacktest(metrics, reliability, predictions, info)
-
-
-def check_horizon(horizon_days: object) -> int:
-    """``horizon_days`` as an int >= 1, or ``InvalidParameterError``."""
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
-        raise InvalidParameterError(f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead.")
-    return horizon_days

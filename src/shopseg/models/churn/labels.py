@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from shopseg.engine import Engine
 
-__all__ = ["churn_labels", "latest_order_date", "buyer_summary", "sample_filter", "MIN_T_DAYS"]
+__all__ = ["churn_labels", "latest_order_date", "buyer_summary", "sample_filter", "check_horizon", "MIN_T_DAYS"]
 
 #: T of a customer whose first purchase is on the as-of date (0 days) is floored at half a day.
 MIN_T_DAYS = 0.5
@@ -159,3 +159,10 @@ def buyer_summary(features: pd.DataFrame, days_per_unit: float = 1.0) -> pd.Data
     out["T"] = out["T"].clip(lower=MIN_T_DAYS / days_per_unit)
     out["recency"] = out[["recency", "T"]].min(axis=1)
     return out
+
+
+def check_horizon(horizon_days: object) -> int:
+    """``horizon_days`` as an int >= 1, or ``InvalidParameterError``."""
+    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
+        raise InvalidParameterError(f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead.")
+    return horizon_days

@@ -10,15 +10,17 @@ spread) are left to the booster, which handles NaN natively.
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from shopseg.errors import NotFittedError, SchemaError
 from shopseg.models._validation import Interval, validate_params
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 __all__ = ["ChurnModel", "CHURN_FEATURES", "SCORE_ROWS"]
 
@@ -52,6 +54,14 @@ CHURN_FEATURES: list[str] = [
     "email_clicks_90d",
     "email_marketing",
 ]
+
+
+def import_booster() -> type[HistGradientBoostingClassifier]:
+    """scikit-learn's booster class, imported on first use (0.8 s: ``predict run`` imports it in its churn
+    thread, beside the purchase model's work, and ``import shopseg.models.churn`` stays light)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier
 
 
 class ChurnModel:
@@ -161,7 +171,7 @@ class ChurnModel:
                 f"got {len(target)} labels, classes {sorted(set(target.tolist()))}.",
                 table="labels",
             )
-        booster = HistGradientBoostingClassifier(
+        booster = import_booster()(
             max_iter=self.max_iter,
             learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
@@ -22,9 +23,26 @@ from shopseg.models.clv._base import Estimator, fit_mle, start_values
 from shopseg.models.clv._summary import Summary, read_summary
 from shopseg.models.clv.next_order import next_order_from_cdf
 
-__all__ = ["PurchaseModel", "PmfStepper"]
+__all__ = ["PurchaseModel", "PmfStepper", "nbinom_pmf", "nbinom_sf"]
 
 FALLBACK_PENALIZER = 0.1
+
+
+def nbinom_pmf(k: int | np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Negative binomial ``P(K = k)`` with ``n`` successes of probability ``p`` (``scipy.stats.nbinom.pmf``),
+    from log-gamma terms: scipy.stats costs 0.3 s to import and ``predict run`` needs only this."""
+    k = np.asarray(k, dtype=float)
+    with np.errstate(all="ignore"):
+        log = special.gammaln(k + n) - special.gammaln(n) - special.gammaln(k + 1.0)
+        out = np.exp(log + special.xlogy(n, p) + special.xlog1py(k, -p))
+    return np.asarray(np.where(k >= 0, out, 0.0))
+
+
+def nbinom_sf(k: int | np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Negative binomial ``P(K > k)`` (``scipy.stats.nbinom.sf``): the regularised incomplete beta."""
+    k = np.floor(np.asarray(k, dtype=float))
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where(k < 0, 1.0, special.betainc(k + 1.0, n, 1.0 - p)))
 
 
 class PmfStepper:

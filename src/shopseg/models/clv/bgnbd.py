@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-from shopseg.models.clv._purchase import PmfStepper, PurchaseModel
+from shopseg.models.clv._purchase import PmfStepper, PurchaseModel, nbinom_pmf, nbinom_sf
 from shopseg.models.clv._summary import Summary
 
 __all__ = ["BetaGeoModel"]
@@ -253,12 +253,10 @@ class BetaGeoModel(PurchaseModel):
         r, alpha, a, b = p
         bx = b + x + self._shift
         prob = (alpha + T) / (alpha + T + t)
-        stay = np.exp(special.betaln(a, bx + n) - special.betaln(a, bx)) * stats.nbinom.pmf(n, r + x, prob)
+        stay = np.exp(special.betaln(a, bx + n) - special.betaln(a, bx)) * nbinom_pmf(n, r + x, prob)
         drop = 0.0
         if n > 0:
-            drop = np.exp(special.betaln(a + 1, bx + n - 1) - special.betaln(a, bx)) * stats.nbinom.sf(
-                n - 1, r + x, prob
-            )
+            drop = np.exp(special.betaln(a + 1, bx + n - 1) - special.betaln(a, bx)) * nbinom_sf(n - 1, r + x, prob)
         return stay + drop
 
     def _pmf_stepper(self, p: np.ndarray, t: float, x: np.ndarray, T: np.ndarray) -> PmfStepper:

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
-from shopseg.models.clv._purchase import PurchaseModel
+from shopseg.models.clv._purchase import PurchaseModel, nbinom_pmf
 from shopseg.models.clv._summary import Summary
 
 __all__ = ["ParetoNBDModel"]
@@ -162,9 +162,9 @@ class ParetoNBDModel(PurchaseModel):
         tau = t * (_NODES + 1.0) / 2.0
         base = (beta + T)[:, None]
         dens = s / base * (base / (base + tau[None, :])) ** (s + 1.0)
-        nb = stats.nbinom.pmf(n, (r + x)[:, None], (alpha + T)[:, None] / (alpha + T[:, None] + tau[None, :]))
+        nb = nbinom_pmf(n, (r + x)[:, None], (alpha + T)[:, None] / (alpha + T[:, None] + tau[None, :]))
         died = np.sum(dens * nb * _WEIGHTS, axis=1) * t / 2.0
-        survive = (base[:, 0] / (base[:, 0] + t)) ** s * stats.nbinom.pmf(n, r + x, (alpha + T) / (alpha + T + t))
+        survive = (base[:, 0] / (base[:, 0] + t)) ** s * nbinom_pmf(n, r + x, (alpha + T) / (alpha + T + t))
         return died + survive
 
     def _next_cdf(self, p: np.ndarray, u: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:

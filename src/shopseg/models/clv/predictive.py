@@ -157,7 +157,7 @@ def scan_counts(
     at = None if y is None else np.ones(n_rows)
     value = None if spend_shape is None else np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32)
     st = _State(
-        idx=np.arange(n_rows),
+        idx=order,  # each row's position in the input: results are written there, in the input's order
         alive=alive,
         x=x,
         cdf=np.zeros(n_rows),
@@ -200,16 +200,11 @@ def scan_counts(
     rest = st["idx"]
     lo[rest] = np.where(st["lo"] >= 0, st["lo"], max_count)
     hi[rest] = np.where(st["hi"] >= 0, st["hi"], max_count)
-    back = np.empty(n_rows, dtype=np.intp)
-    back[order] = np.arange(n_rows)  # undo the sort by x
     if value is not None:
         value[rest] = st["value"]
-        value = value[back]
         np.clip(value, 0.0, 1.0, out=value)
         np.maximum.accumulate(value, axis=1, out=value)
-    return CountScan(
-        lo[back], hi[back], None if below is None else below[back], None if at is None else at[back], value
-    )
+    return CountScan(lo, hi, below, at, value)
 
 
 def value_interval(value_cdf: np.ndarray, lower: float = 0.1, mass: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
