@@ -11,7 +11,7 @@ import pytest
 from shopseg.errors import SchemaError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv.registry import make_purchase_model
-from shopseg.predict.clv_fit import Bootstrap, bootstrap_values
+from shopseg.predict.bootstrap import Bootstrap, bootstrap_values
 
 
 def _summary(n: int = 600, seed: int = 3) -> pd.DataFrame:

@@ -60,12 +60,8 @@ from shopseg.features.stamp import has_fresh_features
 from shopseg.models.churn import CHURN_FEATURES, ChurnModel, churn_labels
 from shopseg.models.churn.labels import buyer_summary, check_horizon
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, model_key
-from shopseg.predict.clv_fit import (
-    Bootstrap,
-    customer_intervals,
-    fit_purchases,
-    purchase_values,
-)
+from shopseg.predict.bootstrap import Bootstrap
+from shopseg.predict.clv_fit import customer_intervals, fit_purchases, purchase_values
 
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
