@@ -117,16 +117,23 @@ def test_features_build_on_spark_does_not_collect_the_rows(store_workspace, driv
 
 
 @pytest.mark.filterwarnings("ignore:toPandas attempted Arrow optimization:UserWarning")
-def test_lifecycle_on_spark_does_not_collect_the_rows_and_stores_duckdbs_table(store_workspace, driver_results_capped):
+def test_lifecycle_on_spark_does_not_collect_the_rows_and_stores_duckdbs_table(
+    store_workspace, driver_results_capped, monkeypatch
+):
     """`shopseg -e spark lifecycle` (return_frame=False) under the 16 KiB cap: the stages are stored without
-    reaching the driver, with the columns, types, rows and order DuckDB stores."""
+    reaching the driver, with the columns, types, rows and order DuckDB stores, in one write of the table
+    (the Parquet files are read once, with DuckDB's types, not stored and then rewritten)."""
     from shopseg.segments.lifecycle import LIFECYCLE_TABLE, build_lifecycle
 
     duck, spark = engines_for(store_workspace)
     duck_counts = build_lifecycle(store_workspace, duck, as_of=AS_OF, return_frame=False)
     store_workspace.con.execute(f'CREATE OR REPLACE TABLE "by_duckdb" AS FROM "{LIFECYCLE_TABLE}"')
+    written: list[str] = []
+    create = store_workspace.create_table_as
+    monkeypatch.setattr(store_workspace, "create_table_as", lambda name, sql: (written.append(name), create(name, sql)))
     try:
         spark_counts = build_lifecycle(store_workspace, spark, as_of=AS_OF, return_frame=False)
+        assert written == [LIFECYCLE_TABLE]
         assert _columns(store_workspace, LIFECYCLE_TABLE) == _columns(store_workspace, "by_duckdb")
         assert any(t == "TIMESTAMP_S" for _, t in _columns(store_workspace, "by_duckdb"))
         assert _differing_rows(store_workspace, LIFECYCLE_TABLE, "by_duckdb") == (0, 0)

@@ -103,7 +103,8 @@ class SparkEngine(Engine):
         name: str,
         *,
         normalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-        order_by: str = "customer_id",
+        order_by: str | None = "customer_id",
+        retype: Callable[[str], str] | None = None,
     ) -> pd.DataFrame | None:
         """Have Spark write ``expr`` as Parquet, and DuckDB store the files as ``name`` in ``workspace``.
 
@@ -120,18 +121,22 @@ class SparkEngine(Engine):
         is not called. Float NaNs are stored as NULL, as the pandas path stored
         them. Timestamps keep their UTC wall time (the session's time zone).
         Like :meth:`table`, this needs the folder on a file system both Spark
-        and this process see (local mode). Returns ``None``.
+        and this process see (local mode). ``retype``, when given, wraps that
+        SELECT in the caller's final one (e.g. the DuckDB path's column types;
+        pass ``order_by=None`` when it sorts), so the files are read once.
+        Returns ``None``.
         """
         folder = self._dir / f"store-{uuid.uuid4().hex[:8]}"
         try:
             self.backend.to_parquet(expr, folder)
-            workspace.create_table_as(name, self._stored_sql(expr, workspace, folder, order_by))
+            sql = self._stored_sql(expr, workspace, folder, order_by)
+            workspace.create_table_as(name, sql if retype is None else retype(sql))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return None
 
     @staticmethod
-    def _stored_sql(expr: ir.Table, workspace: Workspace, folder: Path, order_by: str) -> str:
+    def _stored_sql(expr: ir.Table, workspace: Workspace, folder: Path, order_by: str | None) -> str:
         import sqlglot as sg
         import sqlglot.expressions as sge
 

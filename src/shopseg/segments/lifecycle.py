@@ -34,7 +34,7 @@ References
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import ibis
 import pandas as pd
@@ -222,10 +222,13 @@ def build_lifecycle(
             # the same types as the pandas path stores, computed and stored inside DuckDB
             workspace.create_table_as(LIFECYCLE_TABLE, _typed(str(workspace.ibis.compile(_stages(eng, th, days)))))
         elif not return_frame and eng.name == "spark":
-            # Spark writes Parquet that DuckDB stores (the rows never reach the driver: 10M customers), then
-            # DuckDB gives the stored columns the pandas path's types
-            eng.store(_stages(eng, th, days), workspace, LIFECYCLE_TABLE)
-            workspace.create_table_as(LIFECYCLE_TABLE, _typed(f'SELECT * FROM "{LIFECYCLE_TABLE}"'))
+            from shopseg.engine.spark import SparkEngine
+
+            # Spark writes Parquet that DuckDB stores (the rows never reach the driver: 10M customers), with
+            # the pandas path's column types, in one read of the files
+            cast(SparkEngine, eng).store(
+                _stages(eng, th, days), workspace, LIFECYCLE_TABLE, order_by=None, retype=_typed
+            )
         else:
             df = normalize_lifecycle(eng.execute(_stages(eng, th, days)))
             workspace.write_table(LIFECYCLE_TABLE, df)
