@@ -138,10 +138,14 @@ class Bootstrap:
                 self._cond.wait_for(lambda: self._running == 0)
         if self._error is not None:
             raise self._error
-        done = [i for i, spend in enumerate(self._spends) if spend is not None]
+        # the draws own the arrays from here: the caller frees them (at 1M buyers 2 x 30 x 428k floats)
+        purchases, discounted, fitted = self._purchases, self._discounted, self._spends
+        self._purchases = self._discounted = np.empty((0, 0))
+        self._spends = []
+        done = [i for i, spend in enumerate(fitted) if spend is not None]
         keep = slice(len(done)) if len(done) == self._n else done
-        spends = [spend for spend in self._spends if spend is not None]
-        return Draws(self._purchases[keep], self._discounted[keep], spends, self._rows.purchases.inverse)
+        spends = [spend for spend in fitted if spend is not None]
+        return Draws(purchases[keep], discounted[keep], spends, self._rows.purchases.inverse)
 
     def help(self) -> None:
         """Fit replicates from another thread once :meth:`run` has started; return when none is left."""

@@ -92,8 +92,7 @@ def churn_labels(
     SchemaError
         The workspace has no orders.
     """
-    if isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days < 1:
-        raise InvalidParameterError(f"The 'horizon_days' parameter must be an int >= 1. Got {horizon_days!r} instead.")
+    horizon_days = check_horizon(horizon_days)
     start = parse_date(cutoff, "cutoff")
     end = start + dt.timedelta(days=horizon_days)
     last = latest_order_date(engine)
