@@ -18,9 +18,9 @@ The workspace and the build functions are imported on first use, so ``import sho
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from shopseg._lazy import lazy_attributes
 from shopseg.config import config_context, get_setting
 from shopseg.errors import SchemaError, SegmentError, ShopsegError
 
@@ -66,11 +66,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name: str) -> Any:
-    """Import the heavy parts (Ibis engines, models, reports) when first used."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'shopseg' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

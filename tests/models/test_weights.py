@@ -11,7 +11,7 @@ import pytest
 from shopseg.errors import SchemaError
 from shopseg.models import GammaGammaModel
 from shopseg.models.clv.registry import make_purchase_model
-from shopseg.predict.bootstrap import Bootstrap, bootstrap_values
+from shopseg.predict.bootstrap import Bootstrap
 
 
 def _summary(n: int = 600, seed: int = 3) -> pd.DataFrame:
@@ -52,8 +52,8 @@ def test_bootstrap_draws_map_back_to_every_buyer() -> None:
     """Draws are per distinct (frequency, recency, T) row; ``inverse`` maps them back; seeded replicates
     repeat exactly; the band made in chunks equals the band of the whole (replicates x buyers) matrix."""
     rows = _summary().assign(order_value=40.0)
-    one = bootstrap_values(rows, 3, 7, 30.0, 0.01, "bgnbd", 0.0)
-    two = bootstrap_values(rows, 3, 7, 30.0, 0.01, "bgnbd", 0.0)
+    one = Bootstrap(rows, 3, 7, 30.0, 0.01, "bgnbd", 0.0).run()
+    two = Bootstrap(rows, 3, 7, 30.0, 0.01, "bgnbd", 0.0).run()
     width = len(np.unique(rows[["frequency", "recency", "T"]].to_numpy(), axis=0))
     assert one.replicates == 3 and one.purchases.shape == one.discounted.shape == (3, width)
     assert len(one.inverse) == len(rows) and one.inverse.max() == width - 1
@@ -149,7 +149,7 @@ def test_bootstrap_with_a_helper_thread_gives_the_same_draws() -> None:
     """Replicate i gets the i-th seeded draw whichever thread fits it: a helper thread taking replicates
     (as the churn model's thread does in ``predict run``) changes nothing in the draws, to the bit."""
     rows = _summary().assign(order_value=40.0)
-    alone = bootstrap_values(rows, 8, 7, 30.0, 0.01, "mbgnbd", 0.0)
+    alone = Bootstrap(rows, 8, 7, 30.0, 0.01, "mbgnbd", 0.0).run()
     boot = Bootstrap(rows, 8, 7, 30.0, 0.01, "mbgnbd", 0.0)
     with ThreadPoolExecutor(1) as pool:
         helped = pool.submit(boot.help)

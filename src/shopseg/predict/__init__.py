@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from shopseg._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from shopseg.predict.backtest import PurchaseBacktest, default_calibration_end, purchase_backtest
@@ -33,10 +34,4 @@ __all__ = [
     "CHURN_THRESHOLDS",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'shopseg.predict' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

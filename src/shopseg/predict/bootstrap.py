@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from shopseg.errors import ShopsegError
 from shopseg.predict.clv_fit import BuyerRows, PurchaseFit, Spend, fit_purchases, monthly_steps
 
-__all__ = ["BAND_CHUNK", "Bootstrap", "Draws", "bootstrap_values", "column_quantiles", "draw_interval"]
+__all__ = ["BAND_CHUNK", "Bootstrap", "Draws", "column_quantiles", "draw_interval"]
 
 #: Buyers per block of the parameter band's value draws (replicates x block floats at a time).
 BAND_CHUNK = 200_000
@@ -30,7 +30,7 @@ BAND_CHUNK = 200_000
 
 @dataclass
 class Draws:
-    """A bootstrap's replicates (:func:`bootstrap_values`), kept per distinct ``(frequency, recency, T)`` row.
+    """A bootstrap's replicates (:meth:`Bootstrap.run`), kept per distinct ``(frequency, recency, T)`` row.
 
     ``purchases`` and ``discounted`` are ``(replicates, rows)``: each replicate's expected and discounted
     expected purchases of each distinct row; ``spends``, each replicate's spend function; ``inverse[i]``,
@@ -187,20 +187,6 @@ class Bootstrap:
             return  # an unusable resample (e.g. no repeat buyer); counted as missing
         self._purchases[i], self._discounted[i] = e, d
         self._spends[i] = fit.spend
-
-
-def bootstrap_values(
-    summary: pd.DataFrame,
-    n: int,
-    seed: int,
-    horizon: float,
-    discount_rate: float,
-    model: str,
-    penalizer: float,
-    start: PurchaseFit | None = None,
-) -> Draws:
-    """:class:`Bootstrap`'s draws, every refit in the calling thread."""
-    return Bootstrap(summary, n, seed, horizon, discount_rate, model, penalizer, start).run()
 
 
 def draw_interval(

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from shopseg._lazy import lazy_attributes
 from shopseg.models.churn.labels import churn_labels
 from shopseg.models.churn.model import CHURN_FEATURES, ChurnModel
 
@@ -20,10 +20,4 @@ _LAZY = {name: "shopseg.models.churn.backtest" for name in ("ChurnBacktest", "ch
 
 __all__ = ["ChurnModel", "CHURN_FEATURES", "churn_labels", "churn_backtest", "ChurnBacktest", "reliability_table"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'shopseg.models.churn' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
