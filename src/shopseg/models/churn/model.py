@@ -22,7 +22,7 @@ from shopseg.models._validation import Interval, validate_params
 if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-__all__ = ["ChurnModel", "CHURN_FEATURES", "SCORE_ROWS"]
+__all__ = ["ChurnModel", "CHURN_FEATURES", "SCORE_ROWS", "import_booster"]
 
 #: Rows per block of :meth:`ChurnModel.predict_proba`.
 SCORE_ROWS = 250_000
