@@ -82,7 +82,7 @@ def _lines_sql(period: str, level: str) -> str:
         SELECT od.*, oc.category, oc.value FROM oc JOIN od ON od.order_id = oc.order_id"""
 
 
-def _per_buyer_sql(workspace: Workspace, name: str, keys: list[str], level: str) -> str:
+def _per_buyer_sql(name: str, keys: list[str], level: str, has_rfm: bool) -> str:
     """CTEs ``{name}_o`` and ``{name}``: one row per group of ``keys`` and buyer, with her ``orders`` and
     ``revenue`` in the group.
 
@@ -94,7 +94,6 @@ def _per_buyer_sql(workspace: Workspace, name: str, keys: list[str], level: str)
     # rows are (order, category): within a group that fixes the category each order appears once
     orders = "count(*)" if "category" in keys else "count(DISTINCT order_id)"
     by = ", ".join([*first, "customer_id"])
-    has_rfm = workspace.has_table("customer_rfm")
     exprs = {
         "region": f"coalesce(c.{level}, o.o_region, 'unknown')",
         "segment": "coalesce(r.rfm_segment, '(no RFM)')" if has_rfm else "'(no RFM)'",
@@ -179,6 +178,8 @@ def region_performance_many(
     report's aggregate went from 152.5 to 80.2 CPU-seconds, at 1M from 5.9 to 4.4 (bench/RESULTS.md).
     """
     dims = [_check(b.by, period, level) for b in breakdowns]
+    tables = set(workspace.tables())  # one catalog query for every breakdown's optional joins
+    has_rfm, has_pred = "customer_rfm" in tables, "customer_predictions" in tables
     # A buyer's segment is hers alone (her RFM segment), so a breakdown and the same one with segment added
     # have the same (group, buyer) rows up to the segment column: they share one per-buyer table, the
     # costly GROUP BY over the (order, category) rows (at 10M customers 66M of them).
@@ -189,14 +190,14 @@ def region_performance_many(
     parts = []
     for j, (base, members) in enumerate(shared.items()):
         keys = [k for k in DIMENSIONS if k in base or (k == "segment" and any(k in dims[i] for i in members))]
-        parts.append(_per_buyer_sql(workspace, f"b{j}", keys, level))
+        parts.append(_per_buyer_sql(f"b{j}", keys, level, has_rfm))
         per_buyer.update({i: f"b{j}" for i in members})
     # the (order, category) rows are made once and read by every per-buyer table (stored only if several read it)
     keep = "MATERIALIZED" if len(shared) > 1 else "NOT MATERIALIZED"
     parts.insert(0, f"WITH lines AS {keep} ({_lines_sql(period, level)})")
     selects = []
     for i, (b, d) in enumerate(zip(breakdowns, dims, strict=True)):
-        parts.append(_aggregate_sql(workspace, f"q{i}", d, b.limit, per_buyer[i]))
+        parts.append(_aggregate_sql(f"q{i}", d, b.limit, per_buyer[i], has_pred))
         selects.append(f"SELECT {i} AS _part, * FROM q{i}")
     sql = ",\n".join(parts) + "\n" + "\nUNION ALL BY NAME\n".join(selects)
     both = workspace.con.execute(sql).df()
@@ -219,10 +220,9 @@ def region_performance_many(
     return out
 
 
-def _aggregate_sql(workspace: Workspace, name: str, dims: list[str], limit: int | None, b: str) -> str:
+def _aggregate_sql(name: str, dims: list[str], limit: int | None, b: str, has_pred: bool) -> str:
     """CTEs ``{name}_g`` and ``{name}``: one breakdown (see :func:`region_performance`) of the per-buyer table
     ``b`` (one row per group and buyer, with her ``orders`` and ``revenue`` in it)."""
-    has_pred = workspace.has_table("customer_predictions")
     clv_join = f"LEFT JOIN customer_predictions pr ON pr.customer_id = {b}.customer_id" if has_pred else ""
     clv = "pr.clv" if has_pred else "CAST(NULL AS DOUBLE)"
     g = f"{name}_g"
