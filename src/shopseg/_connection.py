@@ -13,10 +13,11 @@ from typing import Any
 
 import duckdb
 
+from shopseg._sql import literal
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, WorkspaceBusyError, WorkspaceError
 
-__all__ = ["configure", "server_file", "read_server_file", "server_message", "open_failure"]
+__all__ = ["configure", "set_memory_limit", "server_file", "read_server_file", "server_message", "open_failure"]
 
 
 def configure(con: duckdb.DuckDBPyConnection) -> None:
@@ -29,13 +30,23 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
     limit = str(get_setting("duckdb_memory_limit")).strip()
     if limit:
         try:
-            con.execute("SET memory_limit = ?", [limit])
+            set_memory_limit(con, limit)
         except duckdb.Error as exc:
             con.close()
             raise InvalidParameterError(
                 f"The 'duckdb_memory_limit' setting must be a DuckDB memory size such as '2GB' or '512MB'. "
                 f"Got {limit!r} instead."
             ) from exc
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """``SET memory_limit`` to ``limit`` (a DuckDB size such as ``'700MB'``), written as a literal.
+
+    Not a bound parameter: DuckDB's Python binding imports pandas (with numpy and pyarrow, about
+    130 MB of resident memory) to convert the first parameter a connection is given, and the
+    commands that touch no frame (ingest, segment refresh) would carry it for nothing.
+    """
+    con.execute(f"SET memory_limit = {literal(limit)}")
 
 
 def server_file(path: Path) -> Path:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from shopseg._connection import configure, open_failure, server_message
+from shopseg._sql import literal
 from shopseg.config import get_setting
 from shopseg.errors import WorkspaceBusyError, WorkspaceError
 from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
@@ -107,10 +108,8 @@ class Workspace:
             for name in TABLES:
                 con.execute(ddl(name))
             now = datetime.now(UTC).replace(tzinfo=None).isoformat()
-            con.execute(
-                f'INSERT INTO "{META_TABLE}" VALUES (?, ?), (?, ?)',
-                ["schema_version", str(SCHEMA_VERSION), "created_at", now],
-            )
+            ws.set_meta("schema_version", str(SCHEMA_VERSION))
+            ws.set_meta("created_at", now)
         return ws
 
     @staticmethod
@@ -360,8 +359,9 @@ class Workspace:
         return out
 
     def meta(self, key: str) -> str | None:
-        row = self.con.execute(f'SELECT value FROM "{META_TABLE}" WHERE key = ?', [key]).fetchone()
+        # literals, not parameters: see shopseg._connection.set_memory_limit
+        row = self.con.execute(f'SELECT value FROM "{META_TABLE}" WHERE key = {literal(key)}').fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute(f'INSERT OR REPLACE INTO "{META_TABLE}" VALUES (?, ?)', [key, value])
+        self.con.execute(f'INSERT OR REPLACE INTO "{META_TABLE}" VALUES ({literal(key)}, {literal(value)})')

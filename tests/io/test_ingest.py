@@ -185,3 +185,26 @@ def test_order_totals_are_summed_after_the_orders_land_and_running_out_of_memory
     build_features(workspace, return_frame=False)
     assert totals.is_fresh(workspace)
     assert workspace.con.execute("SELECT sum(cents) FROM order_totals").fetchone()[0] == 1300
+
+
+def test_ingest_does_not_import_pandas(tmp_path):
+    """An ingest reads and writes through DuckDB alone and does not import pandas (about 60 MB of resident
+    memory beside the ingest's cap). DuckDB's binding imports pandas to convert the first bound parameter
+    it is given, and ``shopseg.features`` used to import its pandas-based build when the orders ingest
+    read the order totals' definition; this test fails on either. (pyarrow still comes with Ibis's
+    schema lookup when the orders ingest compiles the line values.)"""
+    (tmp_path / "customers.csv").write_text("customer_id,email,country\nc1,a@x.com,DE\nc2,b@x.com,FR\n")
+    (tmp_path / "orders.csv").write_text(GOOD)
+    (tmp_path / "events.csv").write_text(
+        "event_id,customer_id,type,occurred_at\ne1,c1,page_view,2024-01-02T10:00:00\n"
+    )
+    code = (
+        "import sys\nfrom shopseg.workspace import Workspace\nfrom shopseg.io import ingest\n"
+        f"d = {str(tmp_path)!r}\nws = Workspace.init(d + '/ws.duckdb')\n"
+        "for kind in ('customers', 'orders', 'events'):\n"
+        "    print(kind, ingest(ws, kind, f'{d}/{kind}.csv').rows_kept)\n"
+        "ws.close()\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out == ["customers 2", "orders 2", "events 1", "False"]

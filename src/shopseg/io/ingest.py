@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from shopseg._connection import set_memory_limit
 from shopseg._sql import quote
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
@@ -342,7 +343,7 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("SET enable_progress_bar = false")
     if limit:
         try:
-            con.execute("SET memory_limit = ?", [limit])
+            set_memory_limit(con, limit)
         except duckdb.Error as exc:
             raise InvalidParameterError(
                 f"The 'ingest_memory_limit' setting must be a DuckDB memory size such as '400MB' or '2GB'. "
@@ -359,7 +360,7 @@ def quiet_progress(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         if limit:  # back to the connection's cap as configured (DuckDB shows it rounded: 1500MB reads "1.3 GiB")
             workspace_cap = str(get_setting("duckdb_memory_limit")).strip()
             if workspace_cap:
-                con.execute("SET memory_limit = ?", [workspace_cap])
+                set_memory_limit(con, workspace_cap)
             else:
                 con.execute("RESET memory_limit")
 

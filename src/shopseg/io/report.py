@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 
+from shopseg._sql import value_sql
+
 __all__ = ["IngestReport", "log_report"]
 
 #: Suffixes of reason labels; the part in brackets says what happened to the rows.
@@ -131,18 +133,16 @@ def log_report(con: duckdb.DuckDBPyConnection, report: IngestReport, log_table: 
     row = con.execute(f'SELECT coalesce(max(ingest_id), 0) + 1 FROM "{log_table}"').fetchone()
     ingest_id = int(row[0]) if row else 1
     now = datetime.now(UTC).replace(tzinfo=None)
-    con.execute(
-        f'INSERT INTO "{log_table}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [
-            ingest_id,
-            report.kind,
-            report.source,
-            report.fmt,
-            report.rows_read,
-            report.rows_kept,
-            report.rows_flagged,
-            json.dumps(report.to_dict()),
-            now,
-        ],
-    )
+    values = [
+        ingest_id,
+        report.kind,
+        report.source,
+        report.fmt,
+        report.rows_read,
+        report.rows_kept,
+        report.rows_flagged,
+        json.dumps(report.to_dict()),
+        now,
+    ]  # literals, not parameters: see shopseg._sql.value_sql
+    con.execute(f'INSERT INTO "{log_table}" VALUES ({", ".join(map(value_sql, values))})')
     return ingest_id
