@@ -195,9 +195,7 @@ def test_ingest_does_not_import_pandas(tmp_path):
     schema lookup when the orders ingest compiles the line values.)"""
     (tmp_path / "customers.csv").write_text("customer_id,email,country\nc1,a@x.com,DE\nc2,b@x.com,FR\n")
     (tmp_path / "orders.csv").write_text(GOOD)
-    (tmp_path / "events.csv").write_text(
-        "event_id,customer_id,type,occurred_at\ne1,c1,page_view,2024-01-02T10:00:00\n"
-    )
+    (tmp_path / "events.csv").write_text("event_id,customer_id,type,occurred_at\ne1,c1,page_view,2024-01-02T10:00:00\n")
     code = (
         "import sys\nfrom shopseg.workspace import Workspace\nfrom shopseg.io import ingest\n"
         f"d = {str(tmp_path)!r}\nws = Workspace.init(d + '/ws.duckdb')\n"

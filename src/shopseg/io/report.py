@@ -133,7 +133,7 @@ def log_report(con: duckdb.DuckDBPyConnection, report: IngestReport, log_table: 
     row = con.execute(f'SELECT coalesce(max(ingest_id), 0) + 1 FROM "{log_table}"').fetchone()
     ingest_id = int(row[0]) if row else 1
     now = datetime.now(UTC).replace(tzinfo=None)
-    values = [
+    values: list[int | str | datetime] = [
         ingest_id,
         report.kind,
         report.source,
