@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,6 +92,19 @@ class BuyerRows:
         )
 
 
+@contextlib.contextmanager
+def _recorded(own: bool) -> Iterator[list[warnings.WarningMessage]]:
+    """The warnings a fit records: all of them when ``own``, else none. A bootstrap refit's warnings are not its
+    own to catch: ``catch_warnings`` changes process-wide state and the refits run on two threads, so the
+    bootstrap catches them once around all of them (:meth:`~shopseg.predict.bootstrap.Bootstrap.run`)."""
+    if not own:
+        yield []
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield caught
+
+
 def fit_purchases(
     summary: pd.DataFrame,
     model: str = DEFAULT_PURCHASE_MODEL,
@@ -110,11 +123,7 @@ def fit_purchases(
     reasons: list[str] = []
     shape, spend_params = None, None
     w = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype=float)
-    # a refit's warnings are not its own to catch: catch_warnings changes process-wide state, and the refits
-    # of a bootstrap run on two threads; the bootstrap catches them once around all of them (Bootstrap.run)
-    with warnings.catch_warnings(record=True) if rows is None else contextlib.nullcontext([]) as caught:
-        if rows is None:
-            warnings.simplefilter("always")
+    with _recorded(rows is None) as caught:
         bg_rows, bg_weights, spend_rows, spend_weights = summary, weights, summary, weights
         if rows is not None:
             bg_rows, spend_rows = rows.purchases, rows.spend
