@@ -82,3 +82,33 @@ def test_randomized_pit_is_uniform_for_draws_from_the_predicted_distribution() -
     scan = scan_counts(model, 39.0, x, t_x, T, observed=y)
     pit = randomized_pit(scan.below, scan.at, rng)
     assert np.all(np.abs(np.histogram(pit, bins=10, range=(0, 1))[0] / n - 0.1) < 0.01)
+
+
+def test_a_rows_scan_does_not_depend_on_the_other_rows_or_the_blocks(monkeypatch) -> None:
+    """``scan_counts`` walks its rows block by block and drops finished rows in batches; a row's interval, its
+    CDF at the observed count and its value CDF are the same whether it is scanned alone, among 3,000 others, or
+    with blocks of 7 rows (a finished row's value CDF stops at the step it finished, not when its batch leaves)."""
+    import functools
+
+    from shopseg.models.clv import predictive
+
+    model = ModifiedBetaGeoModel()
+    model.params_ = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
+    rng = np.random.default_rng(3)
+    x = rng.poisson(2.0, 3000).astype(float)
+    T = rng.uniform(20.0, 39.0, 3000)
+    t_x = np.where(x > 0, T * rng.uniform(size=3000), 0.0)
+    y = rng.poisson(1.0, 3000).astype(float)
+
+    def scan(rows: np.ndarray) -> predictive.CountScan:
+        return scan_counts(model, 39.0, x[rows], t_x[rows], T[rows], observed=y[rows], spend_shape=(6.25, 3.74))
+
+    everyone = scan(np.arange(3000))
+    monkeypatch.setattr(predictive, "row_blocks", functools.partial(predictive.row_blocks, size=7))
+    blocked = scan(np.arange(3000))
+    for field in ("lower", "upper", "below", "at", "value_cdf"):
+        assert np.array_equal(getattr(everyone, field), getattr(blocked, field)), field
+    for i in (0, 1234, 2999):
+        alone = scan(np.array([i]))
+        for field in ("lower", "upper", "below", "at", "value_cdf"):
+            assert np.array_equal(getattr(alone, field)[0], getattr(everyone, field)[i]), (i, field)

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import special
 
 from shopseg.models.clv._purchase import PmfStepper, PurchaseModel, nbinom_pmf, nbinom_sf
-from shopseg.models.clv._summary import Summary
+from shopseg.models.clv._summary import Summary, row_blocks
 
 __all__ = ["BetaGeoModel"]
 
@@ -160,7 +160,8 @@ class BetaGeoModel(PurchaseModel):
         """Weighted log-likelihood and its analytic gradient.
 
         Special functions of ``x``, ``T`` and ``t_x`` are evaluated once per distinct
-        value and gathered, so one evaluation costs a few passes over the unique rows.
+        value and gathered, so one evaluation costs a few passes over the unique rows,
+        taken block by block (:func:`~shopseg.models.clv._summary.row_blocks`).
         """
         (ux, ix), (ut, it), (uT, iT) = s.column_codes
         w, d = s.weights, self._shift
@@ -169,33 +170,37 @@ class BetaGeoModel(PurchaseModel):
         def value_and_grad(p: np.ndarray) -> tuple[float, np.ndarray]:
             r, alpha, a, b = p
             bx1 = np.where(repeat, b + ux + d - 1, 1.0)
-            log_aT, log_at = np.log(alpha + uT)[iT], np.log(alpha + ut)[it]
-            rx = (r + ux)[ix]
-            # per-x pieces: log B ratios of the alive/dead branches and their digamma derivatives
+            # per distinct x, T or t_x: log B ratios of the alive/dead branches and their digamma derivatives
+            log_aT_u, log_at_u = np.log(alpha + uT), np.log(alpha + ut)
+            inv_aT_u, inv_at_u = 1.0 / (alpha + uT), 1.0 / (alpha + ut)
+            rx_u = r + ux
             alive_x = special.betaln(a, b + ux + d) - special.betaln(a, b)
             dead_x = np.where(repeat, special.betaln(a + 1, bx1) - special.betaln(a, b), -np.inf)
             head_x = special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-            alive = alive_x[ix] - rx * log_aT
-            diff = dead_x[ix] - rx * log_at - alive  # -inf when x = 0
-            dead_share = special.expit(diff)  # weight of the "dropped out at t_x" branch
-            share = 1.0 - dead_share
-            total = alive + np.maximum(diff, 0.0) + np.log1p(np.exp(-np.abs(diff)))
-            ll = np.sum(w * (head_x[ix] + total))
             d_ab = special.digamma(a + b)
             psi_abx = special.digamma(a + b + ux + d)
             da_x_alive = special.digamma(a) - psi_abx
             da_x_dead = special.digamma(a + 1) - psi_abx
             db_x_alive = special.digamma(b + ux + d) - psi_abx
             db_x_dead = np.where(repeat, special.digamma(bx1) - psi_abx, 0.0)
-            g_r = (
-                (special.digamma(r + ux) - special.digamma(r) + np.log(alpha))[ix]
-                - share * log_aT
-                - dead_share * log_at
-            )
-            g_alpha = r / alpha - rx * (share / (alpha + uT)[iT] + dead_share / (alpha + ut)[it])
-            g_a = share * da_x_alive[ix] + dead_share * da_x_dead[ix] - (special.digamma(a) - d_ab)
-            g_b = share * db_x_alive[ix] + dead_share * db_x_dead[ix] - (special.digamma(b) - d_ab)
-            return float(ll), np.array([np.sum(w * g) for g in (g_r, g_alpha, g_a, g_b)])
+            dr_x = special.digamma(r + ux) - special.digamma(r) + np.log(alpha)
+            da_0, db_0 = special.digamma(a) - d_ab, special.digamma(b) - d_ab
+            ll, grad = 0.0, np.zeros(4)
+            for rows in row_blocks(len(ix)):
+                jx, jt, jT, wb = ix[rows], it[rows], iT[rows], w[rows]
+                log_aT, log_at, rx = log_aT_u[jT], log_at_u[jt], rx_u[jx]
+                alive = alive_x[jx] - rx * log_aT
+                diff = dead_x[jx] - rx * log_at - alive  # -inf when x = 0
+                dead_share = special.expit(diff)  # weight of the "dropped out at t_x" branch
+                share = 1.0 - dead_share
+                total = alive + np.maximum(diff, 0.0) + np.log1p(np.exp(-np.abs(diff)))
+                ll += float(np.sum(wb * (head_x[jx] + total)))
+                g_r = dr_x[jx] - share * log_aT - dead_share * log_at
+                g_alpha = r / alpha - rx * (share * inv_aT_u[jT] + dead_share * inv_at_u[jt])
+                g_a = share * da_x_alive[jx] + dead_share * da_x_dead[jx] - da_0
+                g_b = share * db_x_alive[jx] + dead_share * db_x_dead[jx] - db_0
+                grad += [np.sum(wb * g) for g in (g_r, g_alpha, g_a, g_b)]
+            return ll, grad
 
         return value_and_grad
 

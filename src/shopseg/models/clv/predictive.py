@@ -40,6 +40,7 @@ import numpy as np
 from scipy import special
 
 from shopseg.models.clv._purchase import PurchaseModel
+from shopseg.models.clv._summary import row_blocks
 
 __all__ = [
     "CountScan",
@@ -148,28 +149,51 @@ def scan_counts(
     n_rows = len(x)
     order = np.argsort(np.asarray(x, dtype=float), kind="stable")  # rows grouped by x (see _add_value)
     x, t_x, T = (np.asarray(c, dtype=float)[order] for c in (x, t_x, T))
-    with np.errstate(all="ignore"):
-        alive = np.clip(model._p_alive(prm, x, t_x, T), 0.0, 1.0)
-    lo = np.full(n_rows, max_count, dtype=np.int64)
-    hi = np.full(n_rows, max_count, dtype=np.int64)
     y = None if observed is None else np.asarray(observed, dtype=float)[order]
-    below = None if y is None else np.ones(n_rows)
-    at = None if y is None else np.ones(n_rows)
-    value = None if spend_shape is None else np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32)
-    st = _State(
-        idx=order,  # each row's position in the input: results are written there, in the input's order
-        alive=alive,
-        x=x,
-        cdf=np.zeros(n_rows),
-        lo=np.full(n_rows, -1),
-        hi=np.full(n_rows, -1),
-        target=np.full(n_rows, np.inf),
+    out = CountScan(
+        np.full(n_rows, max_count, dtype=np.int64),
+        np.full(n_rows, max_count, dtype=np.int64),
+        None if y is None else np.ones(n_rows),
+        None if y is None else np.ones(n_rows),
+        None if spend_shape is None else np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32),
     )
-    if y is not None:
-        st["y"] = y
-    if value is not None:
+    # block by block (rows are independent): each block's arrays stay small enough for the allocator to reuse
+    for rows in row_blocks(n_rows):
+        block = _State(idx=order[rows], x=x[rows], t_x=t_x[rows], T=T[rows])
+        if y is not None:
+            block["y"] = y[rows]
+        _scan_block(model, prm, float(t), block, out, lower, mass, spend_shape, max_count)
+    if out.value_cdf is not None:
+        np.clip(out.value_cdf, 0.0, 1.0, out=out.value_cdf)
+        np.maximum.accumulate(out.value_cdf, axis=1, out=out.value_cdf)
+    return out
+
+
+def _scan_block(
+    model: PurchaseModel,
+    prm: np.ndarray,
+    t: float,
+    st: _State,
+    out: CountScan,
+    lower: float,
+    mass: float,
+    spend_shape: tuple[float, float] | None,
+    max_count: int,
+) -> None:
+    """Walk ``k = 0, 1, ...`` for the rows of ``st`` (sorted by ``x``; ``idx``: their positions in ``out``),
+    writing their results into ``out`` at those positions (see :func:`scan_counts`)."""
+    n_rows = len(st["x"])
+    with np.errstate(all="ignore"):
+        st["alive"] = np.clip(model._p_alive(prm, st["x"], st["t_x"], st["T"]), 0.0, 1.0)
+    stepper = model._pmf_stepper(prm, t, st["x"], st["T"])
+    del st.arrays["t_x"], st.arrays["T"]
+    st["cdf"] = np.zeros(n_rows)
+    st["lo"], st["hi"] = np.full(n_rows, -1), np.full(n_rows, -1)
+    st["target"] = np.full(n_rows, np.inf)
+    if out.value_cdf is not None:
         st["value"] = np.zeros((n_rows, len(VALUE_GRID)), dtype=np.float32)
-    stepper = model._pmf_stepper(prm, float(t), x, T)
+        st["open"] = np.ones(n_rows, dtype=bool)
+    y = st.arrays.get("y")
     for n in range(max_count + 1):
         with np.errstate(all="ignore"):
             pmf = st["alive"] * stepper.next() + (1.0 - st["alive"]) * (n == 0)
@@ -181,30 +205,34 @@ def scan_counts(
         st["target"] = np.where(hit, before + mass, st["target"])
         st["hi"] = np.where((st["hi"] < 0) & (after >= st["target"] - 1e-12), n, st["hi"])
         done = st["hi"] >= 0
-        if y is not None and below is not None and at is not None:
+        if y is not None and out.below is not None and out.at is not None:
             here = st["y"] == n
-            below[st["idx"][here]], at[st["idx"][here]] = before[here], after[here]
+            out.below[st["idx"][here]], out.at[st["idx"][here]] = before[here], after[here]
             done &= st["y"] <= n
-        if value is not None and spend_shape is not None:
-            _add_value(st["value"], pmf, n, st["x"], spend_shape)
+        if out.value_cdf is not None and spend_shape is not None:
+            # a finished row's value stops at the step it finished, whenever the block is compacted
+            _add_value(st["value"], pmf * st["open"], n, st["x"], spend_shape)
             done &= after >= 1.0 - _TAIL
+            st["open"] = ~done
         if done.all() or done.sum() > 0.2 * len(done):
-            out = st["idx"][done]
-            lo[out], hi[out] = st["lo"][done], st["hi"][done]
-            if value is not None:
-                value[out] = st["value"][done]
+            _write(st, done, out)
             st.keep(~done)
             stepper.keep(~done)
             if len(st["idx"]) == 0:
-                break
-    rest = st["idx"]
-    lo[rest] = np.where(st["lo"] >= 0, st["lo"], max_count)
-    hi[rest] = np.where(st["hi"] >= 0, st["hi"], max_count)
-    if value is not None:
-        value[rest] = st["value"]
-        np.clip(value, 0.0, 1.0, out=value)
-        np.maximum.accumulate(value, axis=1, out=value)
-    return CountScan(lo, hi, below, at, value)
+                return
+    # rows the cap stopped: an end not reached is the cap
+    out.lower[st["idx"]] = np.where(st["lo"] >= 0, st["lo"], max_count)
+    out.upper[st["idx"]] = np.where(st["hi"] >= 0, st["hi"], max_count)
+    if out.value_cdf is not None:
+        out.value_cdf[st["idx"]] = st["value"]
+
+
+def _write(st: _State, done: np.ndarray, out: CountScan) -> None:
+    """The finished rows' interval (and value CDF) into ``out`` at their positions."""
+    where = st["idx"][done]
+    out.lower[where], out.upper[where] = st["lo"][done], st["hi"][done]
+    if out.value_cdf is not None:
+        out.value_cdf[where] = st["value"][done]
 
 
 def value_interval(value_cdf: np.ndarray, lower: float = 0.1, mass: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
