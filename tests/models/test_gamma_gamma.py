@@ -97,3 +97,36 @@ def test_negative_spend_is_rejected() -> None:
 def test_predict_before_fit_raises() -> None:
     with pytest.raises(NotFittedError):
         GammaGammaModel().expected_average_profit()
+
+
+def test_a_refit_from_the_curvature_reaches_the_optimum() -> None:
+    """A bootstrap refit starts at the point fit and, given its ``curvature_``, takes Newton steps: on 200,000
+    simulated repeat customers it lands within 1e-6 of the reweighted data's optimum (found here by L-BFGS-B run
+    to machine precision), closer than L-BFGS-B at its default tolerance gets (about 1e-4 away on the 1M benchmark
+    store, as far as the bootstrap band it feeds is wide)."""
+    from scipy import optimize
+
+    rng = np.random.default_rng(5)
+    p, q, gamma, n = 6.25, 3.74, 15.44, 200_000  # Fader, Hardie & Lee (2005), CDNOW
+    x = 1.0 + rng.poisson(2.0, n)
+    nu = rng.gamma(q, 1.0 / gamma, n)
+    data = pd.DataFrame({"frequency": x, "monetary_value": rng.gamma(p * x, 1.0 / nu) / x})
+    point = GammaGammaModel().fit(data)
+    weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)  # a bootstrap resample
+    start = {"init_params": point.params_, "standard_errors": False}
+    newton = GammaGammaModel().fit(data, weights=weights, init_curvature=point.curvature_, **start)
+    plain = GammaGammaModel().fit(data, weights=weights, **start)
+    value_and_grad = GammaGammaModel._gradient(x, data["monetary_value"].to_numpy(), weights)
+
+    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        ll, grad = value_and_grad(np.exp(log_params))
+        return -ll / n, -grad * np.exp(log_params) / n
+
+    first = np.log(list(point.params_.values()))
+    best = optimize.minimize(objective, first, jac=True, method="L-BFGS-B", options={"ftol": 1e-16, "gtol": 1e-13})
+
+    def error(model: GammaGammaModel) -> float:
+        return float(np.max(np.abs(np.array(list(model.params_.values())) / np.exp(best.x) - 1)))
+
+    assert point.curvature_ is not None
+    assert error(newton) < 1e-6 and error(newton) < error(plain)

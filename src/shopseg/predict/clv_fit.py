@@ -53,6 +53,7 @@ class PurchaseFit:
     spend_shape: tuple[float, float] | None = None  # Gamma-Gamma (p, q) when fitted as such
     model: str = DEFAULT_PURCHASE_MODEL
     spend_params: dict[str, float] | None = None  # the Gamma-Gamma params_ when it was fitted
+    spend_curvature: np.ndarray | None = None  # and its curvature_ (a bootstrap refit's Newton steps start from it)
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,13 @@ class BuyerRows:
 
     ``purchases``: the distinct (frequency, recency, T) rows (buyer ``i`` is row ``purchases.inverse[i]``);
     ``spend``: the distinct (frequency, monetary_value) rows of the repeat buyers with a positive value,
-    the only rows the Gamma-Gamma fit reads (buyer ``i`` is row ``spend_inverse[i]``, -1 for the others).
+    the only rows the Gamma-Gamma fit reads (buyer ``repeat[j]`` is row ``spend_codes[j]``).
     """
 
     purchases: Summary
     spend: pd.DataFrame
-    spend_inverse: np.ndarray
+    repeat: np.ndarray
+    spend_codes: np.ndarray
 
     @classmethod
     def of(cls, summary: pd.DataFrame) -> BuyerRows:
@@ -74,9 +76,7 @@ class BuyerRows:
         x, m = (summary[c].to_numpy(dtype=float) for c in ("frequency", "monetary_value"))
         repeat = np.flatnonzero((x > 0) & (m > 0))
         (ux, um), _, inverse = unique_rows(x[repeat], m[repeat])
-        spend_inverse = np.full(len(x), -1, dtype=np.intp)
-        spend_inverse[repeat] = inverse
-        return cls(purchases, pd.DataFrame({"frequency": ux, "monetary_value": um}), spend_inverse)
+        return cls(purchases, pd.DataFrame({"frequency": ux, "monetary_value": um}), repeat, inverse)
 
     def distinct(self) -> Summary:
         """The purchase rows as their own customers (inverse the identity): values per distinct row."""
@@ -85,10 +85,9 @@ class BuyerRows:
 
     def weights(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-buyer weights summed onto the purchase rows and onto the spend rows."""
-        keep = self.spend_inverse >= 0
         return (
             np.bincount(self.purchases.inverse, weights=w, minlength=len(self.purchases.x)),
-            np.bincount(self.spend_inverse[keep], weights=w[keep], minlength=len(self.spend)),
+            np.bincount(self.spend_codes, weights=w[self.repeat], minlength=len(self.spend)),
         )
 
 
@@ -121,7 +120,7 @@ def fit_purchases(
     refits of a bootstrap, which also skip the standard errors and leave their warnings to the caller.
     """
     reasons: list[str] = []
-    shape, spend_params = None, None
+    shape, spend_params, spend_curvature = None, None, None
     w = np.ones(len(summary)) if weights is None else np.asarray(weights, dtype=float)
     with _recorded(rows is None) as caught:
         bg_rows, bg_weights, spend_rows, spend_weights = summary, weights, summary, weights
@@ -150,6 +149,7 @@ def fit_purchases(
                 spend_rows,
                 weights=spend_weights,
                 init_params=start.spend_params if start is not None else None,
+                init_curvature=start.spend_curvature if start is not None else None,
                 standard_errors=rows is None,
                 distinct=rows is not None,
             )
@@ -157,11 +157,11 @@ def fit_purchases(
             if gg.fallback_:
                 reasons.append(f"Gamma-Gamma: {gg.fallback_}")
             else:
-                spend_params = dict(gg.params_)
+                spend_params, spend_curvature = dict(gg.params_), gg.curvature_
                 if gg.params_["q"] > 1.0:
                     shape = (gg.params_["p"], gg.params_["q"])
     notes = sorted({str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)})
-    return PurchaseFit(bg, spend, reasons, notes, shape, model, spend_params)
+    return PurchaseFit(bg, spend, reasons, notes, shape, model, spend_params, spend_curvature)
 
 
 def monthly_steps(horizon: float, discount_rate: float) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,7 @@ from scipy import special
 from shopseg.errors import DataQualityWarning, SchemaError, ShopsegError
 from shopseg.models._validation import Interval, Options, validate_params
 from shopseg.models.clv._base import Estimator, fit_mle, start_values
-from shopseg.models.clv._summary import read_monetary, read_weights, unique_rows
+from shopseg.models.clv._summary import read_monetary, read_weights, unique_inverse, unique_rows
 
 __all__ = ["GammaGammaModel"]
 
@@ -115,7 +115,7 @@ class GammaGammaModel(Estimator):
         The gamma/digamma terms depend on a customer only through ``x`` (a few dozen
         distinct values): they are evaluated per distinct x and gathered.
         """
-        ux, ix = np.unique(x, return_inverse=True)
+        ux, ix = unique_inverse(x)  # by hashing: the sums below do not depend on the order of the values
         wx = np.bincount(ix, weights=w)  # customers per distinct x
         log_m = np.log(m)
         sum_w_logm_x = np.bincount(ix, weights=w * log_m)  # per distinct x: sum of w log m
@@ -157,6 +157,7 @@ class GammaGammaModel(Estimator):
         init_params: Mapping[str, float] | None = None,
         standard_errors: bool = True,
         distinct: bool = False,
+        init_curvature: np.ndarray | None = None,
     ) -> GammaGammaModel:
         """Fit on the repeat customers of a summary (``frequency``, ``monetary_value`` or ``_cal`` names).
 
@@ -167,7 +168,8 @@ class GammaGammaModel(Estimator):
         (default None: 1 for each) starts the optimiser, e.g. at an earlier fit's ``params_``. ``standard_errors=False``
         skips the Hessian (``standard_errors_`` are NaN), as a bootstrap refit does. ``distinct=True`` says the
         rows are already distinct ``(frequency, monetary_value)`` pairs (a bootstrap's rows, compressed once), so
-        they are not compressed again.
+        they are not compressed again. ``init_curvature`` (with ``init_params``: an earlier fit's ``curvature_``)
+        first takes Newton steps with that Hessian, as :meth:`BetaGeoModel.fit` does for a bootstrap refit.
 
         Raises
         ------
@@ -216,7 +218,7 @@ class GammaGammaModel(Estimator):
                 DataQualityWarning,
                 stacklevel=2,
             )
-            self.params_, self.standard_errors_ = {}, {}
+            self.params_, self.standard_errors_, self.curvature_ = {}, {}, None
             self.log_likelihood_, self.converged_ = None, False
             return self
         res = fit_mle(
@@ -229,9 +231,11 @@ class GammaGammaModel(Estimator):
             self.max_iter,
             self._gradient(ux, um, counts),
             standard_errors,
+            init_curvature if init_params is not None else None,
         )
         self.params_ = dict(zip(self._param_names, map(float, res.params)))
         self.standard_errors_ = dict(zip(self._param_names, map(float, res.standard_errors)))
+        self.curvature_ = res.curvature
         self.log_likelihood_ = res.log_likelihood
         self.converged_ = res.converged
         return self
