@@ -56,6 +56,9 @@ class GammaGammaModel(Estimator):
         Observed mean transaction value of the repeat customers (weighted by
         their number of repeat purchases).
     standard_errors_ : dict
+    curvature_ : numpy.ndarray or None
+        Hessian of the per-customer negative log-likelihood in log-parameters at ``params_`` (with the
+        standard errors; None without them or with the fallback): it starts a refit (``fit(init_curvature=...)``).
     log_likelihood_ : float
     converged_ : bool
     n_customers_ : int
