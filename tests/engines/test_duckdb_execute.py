@@ -66,7 +66,7 @@ def test_hugeint_sums_arrive_as_the_int64_ibis_promises(workspace):
 
 
 def test_a_large_store_is_sorted_from_an_unsorted_copy_with_the_same_rows(tmp_path, monkeypatch):
-    """Above SORT_APART_CUSTOMERS customers a stored result is written unsorted and sorted from that copy (at
+    """Above SORT_APART_CUSTOMERS customers a stored result is written unsorted (a temporary table) and sorted from that copy (at
     10M customers the feature query and its sort did not fit the default cap together). Same table, sorted,
     and no copy left behind."""
     from shopseg.datasets import generate_store, write_store
