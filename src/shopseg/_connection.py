@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from shopseg._sql import literal
+from shopseg._sql import value_sql
 from shopseg.config import get_setting
 from shopseg.errors import InvalidParameterError, WorkspaceBusyError, WorkspaceError
 
@@ -40,13 +40,9 @@ def configure(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
-    """``SET memory_limit`` to ``limit`` (a DuckDB size such as ``'700MB'``), written as a literal.
-
-    Not a bound parameter: DuckDB's Python binding imports pandas (with numpy and pyarrow, about
-    130 MB of resident memory) to convert the first parameter a connection is given, and the
-    commands that touch no frame (ingest, segment refresh) would carry it for nothing.
-    """
-    con.execute(f"SET memory_limit = {literal(limit)}")
+    """``SET memory_limit`` to ``limit`` (a DuckDB size such as ``'700MB'``), written as a literal, not a
+    bound parameter (why: :func:`shopseg._sql.value_sql`)."""
+    con.execute(f"SET memory_limit = {value_sql(limit)}")
 
 
 def server_file(path: Path) -> Path:

@@ -36,7 +36,8 @@ def value_sql(value: None | bool | int | str | dt.datetime) -> str:
 
     For statements on paths that read no frame: DuckDB's Python binding imports pandas (with
     numpy and pyarrow, about 130 MB of resident memory) to convert the first bound parameter a
-    process gives it, so the ingest writes its few values as literals.
+    process gives it, so the ingest, the workspace meta and the memory cap write their few values
+    as literals.
 
     >>> [value_sql(v) for v in (None, True, 7, "it's", dt.datetime(2026, 1, 2, 3, 4, 5, 6))]
     ['NULL', 'true', '7', "'it''s'", "TIMESTAMP '2026-01-02 03:04:05.000006'"]

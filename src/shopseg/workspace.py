@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from shopseg._connection import configure, open_failure, server_message
-from shopseg._sql import literal
+from shopseg._sql import value_sql
 from shopseg.config import get_setting
 from shopseg.errors import WorkspaceBusyError, WorkspaceError
 from shopseg.schema import SCHEMA_VERSION, TABLES, ddl
@@ -359,9 +359,9 @@ class Workspace:
         return out
 
     def meta(self, key: str) -> str | None:
-        # literals, not parameters: see shopseg._connection.set_memory_limit
-        row = self.con.execute(f'SELECT value FROM "{META_TABLE}" WHERE key = {literal(key)}').fetchone()
+        # literals, not parameters: see shopseg._sql.value_sql
+        row = self.con.execute(f'SELECT value FROM "{META_TABLE}" WHERE key = {value_sql(key)}').fetchone()
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
-        self.con.execute(f'INSERT OR REPLACE INTO "{META_TABLE}" VALUES ({literal(key)}, {literal(value)})')
+        self.con.execute(f'INSERT OR REPLACE INTO "{META_TABLE}" VALUES ({value_sql(key)}, {value_sql(value)})')
