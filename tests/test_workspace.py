@@ -42,6 +42,25 @@ def test_transaction_rolls_back_on_error(workspace):
     assert workspace.row_counts()["products"] == 0
 
 
+def test_a_transaction_inside_a_transaction_joins_it(workspace):
+    """DuckDB has no nested transactions: an inner block lands with the outer one, and its error undoes both."""
+    with workspace.transaction() as con:
+        with workspace.transaction():
+            con.execute("INSERT INTO products (product_id) VALUES ('p1')")
+        con.execute("INSERT INTO products (product_id) VALUES ('p2')")
+    assert workspace.row_counts()["products"] == 2
+    with pytest.raises(RuntimeError):
+        with workspace.transaction() as con:
+            con.execute("INSERT INTO products (product_id) VALUES ('p3')")
+            with workspace.transaction():
+                con.execute("INSERT INTO products (product_id) VALUES ('p4')")
+                raise RuntimeError("boom")
+    assert workspace.row_counts()["products"] == 2
+    with workspace.transaction() as con:  # the handle is usable again afterwards
+        con.execute("INSERT INTO products (product_id) VALUES ('p5')")
+    assert workspace.row_counts()["products"] == 3
+
+
 def test_unknown_table_suggests_the_closest(workspace):
     with pytest.raises(NotFound, match="Did you mean 'orders'"):
         get_engine(workspace, "duckdb").table("ordres")

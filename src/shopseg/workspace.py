@@ -81,6 +81,7 @@ class Workspace:
         self._cursors: dict[int, Workspace] = {}  # open handles of cursor(): they keep the file open
         self._parent: Workspace | None = None
         self._compacting = False
+        self._in_transaction = False  # transaction() is open on this handle's connection
 
     # -- lifecycle -----------------------------------------------------------------
     @classmethod
@@ -273,9 +274,17 @@ class Workspace:
     # -- writing -------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction: everything lands, or nothing does."""
+        """Run a block in one transaction: everything lands, or nothing does.
+
+        Inside another ``transaction()`` of this handle the block joins it (DuckDB has no nested
+        transactions): it lands when the outer block does, and an error in it undoes the outer one too.
+        """
         con = self.con
+        if self._in_transaction:
+            yield con
+            return
         con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
         try:
             yield con
         except BaseException:
@@ -283,6 +292,8 @@ class Workspace:
             raise
         else:
             con.execute("COMMIT")
+        finally:
+            self._in_transaction = False
 
     def write_table(
         self, name: str, data: Any, *, replace: bool = True, select: str = "*", params: list[Any] | None = None

@@ -65,27 +65,46 @@ def test_hugeint_sums_arrive_as_the_int64_ibis_promises(workspace):
     assert _numeric(too_big, dt.Decimal(38, 0)) is too_big  # a true DECIMAL stays as Ibis converts it
 
 
-def test_a_large_store_is_sorted_from_an_unsorted_copy_with_the_same_rows(tmp_path, monkeypatch):
-    """Above SORT_APART_CUSTOMERS customers a stored result is written unsorted (a temporary table) and sorted from that copy (at
-    10M customers the feature query and its sort did not fit the default cap together). Same table, sorted,
-    and no copy left behind."""
+def test_a_large_store_is_built_in_customer_ranges_with_the_same_rows_in_the_same_order(tmp_path, monkeypatch):
+    """Above RANGE_CUSTOMERS customers a per-customer result is computed one range of customer ids at a time (at
+    10M customers the feature query and its sort did not fit the default cap together). Same rows in the same
+    storage order as one statement, and a failing range leaves the table as it was."""
+    import duckdb
+    import pytest
+
     from shopseg.datasets import generate_store, write_store
     from shopseg.engine import duckdb as engine_module
     from shopseg.features import build_features
     from shopseg.workspace import Workspace
 
-    def features(path, apart):
+    def features(path, per_range):
         ws = Workspace.init(path)
         write_store(ws, generate_store(400, seed=5))
-        monkeypatch.setattr(engine_module, "SORT_APART_CUSTOMERS", 0 if apart else 10**9)
+        monkeypatch.setattr(engine_module, "RANGE_CUSTOMERS", per_range)
         build_features(ws, as_of="2025-12-31", return_frame=False)
-        rows = ws.con.execute("SELECT * FROM customer_features").fetchall()  # storage order
-        left = ws.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%unsorted%'").fetchall()
-        ws.close()
-        return rows, left
+        return ws, ws.con.execute("SELECT * FROM customer_features").fetchall()  # storage order
 
-    apart, left = features(tmp_path / "apart.duckdb", True)
-    together, _ = features(tmp_path / "together.duckdb", False)
-    assert apart == together and len(apart) == 400
-    assert [r[0] for r in apart] == sorted(r[0] for r in apart)
-    assert left == []
+    ws, ranged = features(tmp_path / "ranged.duckdb", 90)  # five ranges
+    assert engine_module.DuckDBEngine(ws)._range_bounds() == sorted(engine_module.DuckDBEngine(ws)._range_bounds())
+    assert len(engine_module.DuckDBEngine(ws)._range_bounds()) == 4
+    together = features(tmp_path / "together.duckdb", 10**9)[1]
+    assert ranged == together and len(ranged) == 400
+    assert [r[0] for r in ranged] == sorted(r[0] for r in ranged)
+
+    # only a result whose every row has a customer is split: one with a NULL customer_id is stored whole, NULL last
+    engine = engine_module.DuckDBEngine(ws)
+    keys = ws.ibis.sql("SELECT * FROM (VALUES ('c0001'), (NULL), ('zzz'), ('c0200')) t(customer_id)")
+    engine.store(keys, ws, "all_keys")
+    assert [r[0] for r in ws.con.execute('SELECT * FROM "all_keys"').fetchall()] == ["c0001", "c0200", "zzz", None]
+    engine.store(keys.filter(keys.customer_id.notnull()), ws, "ranged_keys", by_customer=True)
+    assert [r[0] for r in ws.con.execute('SELECT * FROM "ranged_keys"').fetchall()] == ["c0001", "c0200", "zzz"]
+
+    # a range that fails (the last) undoes the ranges before it: the stored table is the one from before
+    failing = ws.ibis.sql(
+        "SELECT customer_id, CASE WHEN customer_id >= (SELECT max(customer_id) FROM customers) "
+        "THEN error('boom') ELSE 1 END AS x FROM customers"
+    )
+    with pytest.raises(duckdb.Error, match="boom"):
+        engine.store(failing, ws, "customer_features", by_customer=True)
+    assert ws.con.execute("SELECT * FROM customer_features").fetchall() == together
+    ws.close()

@@ -63,6 +63,7 @@ class Engine(ABC):
         *,
         normalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         order_by: str = "customer_id",
+        by_customer: bool = False,
     ) -> pd.DataFrame | None:
         """Run ``expr`` and store the result in ``workspace`` as the derived table ``name``.
 
@@ -71,7 +72,9 @@ class Engine(ABC):
         that frame. DuckDB (inside the workspace file) and Spark (through
         Parquet files) override it to store the result without a round trip
         through Python, cast to ``expr``'s schema and sorted by ``order_by``,
-        and return ``None``.
+        and return ``None``. ``by_customer``: the caller's promise that every
+        row has a ``customer_id`` (never NULL), so an engine may compute the
+        rows one range of customers at a time (DuckDB does, at 10M customers).
         """
         df = self.execute(expr)
         if normalize is not None:

@@ -23,13 +23,14 @@ if TYPE_CHECKING:
 
     from shopseg.workspace import Workspace
 
-__all__ = ["DuckDBEngine", "SORT_APART_CUSTOMERS", "typed_query"]
+__all__ = ["DuckDBEngine", "RANGE_CUSTOMERS", "typed_query"]
 
-#: Above this many customers :meth:`DuckDBEngine.store` writes a result unsorted (a temporary table) and then
-#: stores it sorted from that copy.
-#: At 10M customers the feature query's join tables and the sort of its 44-column rows did not fit the default
-#: 1500MB cap together (out of memory), and each alone does; at 1M the extra copy would cost a second or two.
-SORT_APART_CUSTOMERS = 2_000_000
+#: Above this many customers :meth:`DuckDBEngine.store` computes a result sorted by ``customer_id`` in ranges of
+#: customer ids of about this many customers each, appending the ranges in order in one transaction.
+#: At 10M customers the feature query and the sort of its 44-column rows did not fit the default 1500MB cap
+#: together, and a query over 2M customers does. The tables a feature query reads are stored sorted by
+#: customer, so each range reads only its share of them, and five sorts of 2M rows cost less than one of 10M.
+RANGE_CUSTOMERS = 2_000_000
 
 
 def _numeric(col: pa.ChunkedArray, dtype: dt.DataType) -> pa.ChunkedArray:
@@ -157,6 +158,7 @@ class DuckDBEngine(Engine):
         *,
         normalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         order_by: str = "customer_id",
+        by_customer: bool = False,
     ) -> pd.DataFrame | None:
         """Store ``expr`` with ``CREATE OR REPLACE TABLE ... AS`` inside the workspace file.
 
@@ -164,34 +166,47 @@ class DuckDBEngine(Engine):
         memory stay those of the query. Every column is cast to the type of
         ``expr``'s schema (DuckDB sums integers into HUGEINT where Ibis
         promises int64) and rows are stored sorted by ``order_by``, as the
-        pandas path stores them. Returns ``None``; read the table back when a
-        frame is needed. An engine over another workspace falls back to the
-        pandas path.
+        pandas path stores them. Above :data:`RANGE_CUSTOMERS` customers a
+        ``by_customer`` result sorted by ``customer_id`` is computed one range
+        of customer ids at a time, in one transaction: the same rows in the same
+        order, as long as no ``customer_id`` is NULL (a NULL fits no range, and
+        a query for the NULLs alone cannot skip any work: the feature query took
+        61 CPU-s at 10M to find none). A range's filter reaches the tables
+        only through joins and groupings on the customer; a query with a
+        window or an aggregate over all customers (e.g. RFM's quantile edges)
+        stays correct but computes everything once per range, so pass
+        ``by_customer`` only for per-customer queries. Returns ``None``; read the table back when a frame is needed. An engine
+        over another workspace falls back to the pandas path.
         """
         if workspace is not self.workspace:
             return super().store(expr, workspace, name, normalize=normalize, order_by=order_by)
-        if not self._sort_apart():
+        bounds = self._range_bounds() if by_customer and order_by == "customer_id" else []
+        if not bounds:
             workspace.create_table_as(name, self._typed_sql(expr, order_by))
             return None
-        # the unsorted copy is a temporary table: not compressed into the workspace file and checkpointed only to be
-        # read once (10M customers' features: 170 against 185 CPU-s for the whole build); it spills past the cap
-        staging = f'temp.main."_shopseg_unsorted_{name}"'
-        con = workspace.con
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {staging} AS {self._typed_sql(expr, None)}")
-        try:
-            workspace.create_table_as(name, f'SELECT * FROM {staging} ORDER BY "{order_by}"')
-        finally:
-            con.execute(f"DROP TABLE IF EXISTS {staging}")
+        with workspace.transaction() as con:
+            for i, (low, high) in enumerate(zip([None, *bounds], [*bounds, None], strict=True)):
+                sql = self._typed_sql(expr, order_by, _key_range(order_by, low, high))
+                if i == 0:
+                    workspace.create_table_as(name, sql)
+                else:
+                    con.execute(f'INSERT INTO "{name}" {sql}')
         return None
 
-    def _sort_apart(self) -> bool:
-        """Whether to store a result unsorted first and sort it from the stored copy: above
-        :data:`SORT_APART_CUSTOMERS` customers (a count DuckDB keeps, no scan)."""
+    def _range_bounds(self) -> list[str]:
+        """The customer ids that split the workspace's customers into ranges of about
+        :data:`RANGE_CUSTOMERS` (their exact quantiles; none at or below that many customers)."""
+        con = self.workspace.con
         try:
-            row = self.workspace.con.execute("SELECT count(*) FROM customers").fetchone()
+            row = con.execute("SELECT count(*) FROM customers").fetchone()  # a count DuckDB keeps: no scan
         except duckdb.CatalogException:
-            return False
-        return bool(row and row[0] > SORT_APART_CUSTOMERS)
+            return []
+        ranges = -(-int(row[0]) // RANGE_CUSTOMERS) if row else 0
+        if ranges < 2:
+            return []
+        quantiles = ", ".join(repr(i / ranges) for i in range(1, ranges))
+        bounds = con.execute(f"SELECT quantile_disc(customer_id, [{quantiles}]) FROM customers").fetchone()
+        return sorted({b for b in bounds[0] if b is not None}) if bounds and bounds[0] else []
 
     def append(self, expr: ir.Table, name: str, order_by: str = "customer_id") -> int:
         """Insert the rows of ``expr`` into the workspace table ``name`` (columns by name, cast to
@@ -202,10 +217,20 @@ class DuckDBEngine(Engine):
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def _typed_sql(self, expr: ir.Table, order_by: str | None) -> str:
+    def _typed_sql(self, expr: ir.Table, order_by: str | None, where: sge.Expr | None = None) -> str:
         inner = sg.parse_one(str(self.workspace.ibis.compile(expr)), dialect=self.dialect)
         assert isinstance(inner, sge.Query), "ibis compiles a table expression to a query"
-        return typed_query(expr.schema(), inner.subquery("_result"), order_by)
+        return typed_query(expr.schema(), inner.subquery("_result"), order_by, where=where)
+
+
+def _key_range(key: str, low: str | None, high: str | None) -> sge.Expr:
+    """``low <= key < high``, with no bound where None (a NULL key is in no range)."""
+    column = sg.column(key, quoted=True)
+    if high is None:
+        assert low is not None, "a range has a bound"
+        return column >= sge.convert(low)
+    below = column < sge.convert(high)
+    return below if low is None else sge.and_(column >= sge.convert(low), below)
 
 
 def typed_query(
@@ -213,8 +238,11 @@ def typed_query(
     source: sge.Expr,
     order_by: str | None,
     column: Callable[[str, dt.DataType], sge.Expr] | None = None,
+    *,
+    where: sge.Expr | None = None,
 ) -> str:
-    """DuckDB SQL selecting every column of ``schema`` from ``source``, cast to its type, sorted by ``order_by``.
+    """DuckDB SQL selecting every column of ``schema`` from ``source`` (the rows matching ``where``),
+    cast to its type, sorted by ``order_by``.
 
     ``column(name, dtype)`` is the expression cast for a column (default: the
     column itself). :meth:`DuckDBEngine.store` and the Spark engine's ``store``
@@ -227,4 +255,6 @@ def typed_query(
         for col, dtype in schema.items()
     ]
     query = sg.select(*columns).from_(source)
+    if where is not None:
+        query = query.where(where)
     return (query if order_by is None else query.order_by(sg.column(order_by, quoted=True))).sql(dialect="duckdb")

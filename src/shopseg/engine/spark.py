@@ -104,6 +104,7 @@ class SparkEngine(Engine):
         *,
         normalize: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
         order_by: str | None = "customer_id",
+        by_customer: bool = False,
         retype: Callable[[str], str] | None = None,
     ) -> pd.DataFrame | None:
         """Have Spark write ``expr`` as Parquet, and DuckDB store the files as ``name`` in ``workspace``.
@@ -120,6 +121,7 @@ class SparkEngine(Engine):
         that is all ``normalize`` does on the pandas path (sort, dtypes), so it
         is not called. Float NaNs are stored as NULL, as the pandas path stored
         them. Timestamps keep their UTC wall time (the session's time zone).
+        ``by_customer`` changes nothing here (Spark splits the work itself).
         Like :meth:`table`, this needs the folder on a file system both Spark
         and this process see (local mode). ``retype``, when given, wraps that
         SELECT in the caller's final one (e.g. the DuckDB path's column types;

@@ -354,7 +354,9 @@ def build_features(
         slugs = category_slugs(eng)
         measures = store_measures(workspace)
         expr = _assemble(eng, window, slugs, measures, fresh=fresh)
-        df = eng.store(expr, workspace, FEATURES_TABLE, normalize=normalize_features)
+        df = eng.store(
+            expr, workspace, FEATURES_TABLE, normalize=normalize_features, by_customer=True
+        )  # population: never NULL
     finally:
         if owned:
             eng.close()

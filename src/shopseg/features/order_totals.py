@@ -121,7 +121,8 @@ def refresh_order_totals(
     else:
         engine.append(purchase_order_rows(workspace.ibis.table(added)), ORDER_TOTALS)
     orders = engine.table(ORDER_TOTALS)
-    engine.store(day_gaps(purchase_days(orders.filter(orders.customer_id.notnull()))), workspace, PURCHASE_DAYS)
+    buyers = orders.filter(orders.customer_id.notnull())
+    engine.store(day_gaps(purchase_days(buyers)), workspace, PURCHASE_DAYS, by_customer=True)
     workspace.set_meta(_STAMP_KEY, stamp or order_totals_stamp(workspace))
     row = workspace.con.execute(f'SELECT count(*) FROM "{ORDER_TOTALS}"').fetchone()
     return int(row[0]) if row else 0
