@@ -91,13 +91,17 @@ def test_events_of_unknown_customers_are_kept_and_flagged(workspace, tmp_path):
         tmp_path,
         "e.csv",
         "event_id,customer_id,anonymous_id,type,occurred_at\n"
-        "e1,1,,page_view,2024-01-01\ne2,99,,page_view,2024-01-01\ne3,,,page_view,2024-01-01",
+        "e1,1,,page_view,2024-01-01\ne2,99,,page_view,2024-01-01\ne3,,,page_view,2024-01-01\n"
+        "e4,98,,page_view,2999-01-01\ne5,97,,page_view,2024-01-02",
     )
     report = ingest(workspace, "events", path)
-    assert report.rows_kept == 2
+    # the unknown-customer lookup is counted apart from the other checks: a dropped row is not also marked,
+    # and every flagged row is counted once
+    assert (report.rows_read, report.rows_kept, report.rows_flagged) == (5, 3, 4)
     assert report.reasons == {
-        "unknown customer_id (kept, marked)": 1,
+        "unknown customer_id (kept, marked)": 2,
         "no customer_id or anonymous_id (flagged, not kept)": 1,
+        "dated in the future (flagged, not kept)": 1,
     }
 
 

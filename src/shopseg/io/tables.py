@@ -79,7 +79,7 @@ def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> t
             Check(f"dated in the future {DROPPED}", f"occurred_at > {future_cutoff()}", "drop"),
         ]
         if "customer_id" in who and _has_customers(con):
-            checks.append(Check(f"unknown customer_id {MARKED}", _UNKNOWN, "mark"))
+            checks.append(Check(f"unknown customer_id {MARKED}", _UNKNOWN, "mark", lookup=True))
         return ["event_id", "type", "occurred_at"], checks
     checks = []
     if _has_customers(con):
@@ -90,6 +90,7 @@ def table_checks(con: duckdb.DuckDBPyConnection, kind: str, staged: Staged) -> t
                 "error",
                 "customer_id",
                 "a customer_id already loaded. Hint: ingest the customers file first, or check the --map of customer_id",
+                lookup=True,
             )
         )
     return ["customer_id", "question", "answer"], checks
