@@ -175,8 +175,9 @@ class DuckDBEngine(Engine):
         only through joins and groupings on the customer; a query with a
         window or an aggregate over all customers (e.g. RFM's quantile edges)
         stays correct but computes everything once per range, so pass
-        ``by_customer`` only for per-customer queries. Returns ``None``; read the table back when a frame is needed. An engine
-        over another workspace falls back to the pandas path.
+        ``by_customer`` only for per-customer queries. Returns ``None``; read
+        the table back when a frame is needed. An engine over another
+        workspace falls back to the pandas path.
         """
         if workspace is not self.workspace:
             return super().store(expr, workspace, name, normalize=normalize, order_by=order_by)

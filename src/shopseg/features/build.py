@@ -354,9 +354,8 @@ def build_features(
         slugs = category_slugs(eng)
         measures = store_measures(workspace)
         expr = _assemble(eng, window, slugs, measures, fresh=fresh)
-        df = eng.store(
-            expr, workspace, FEATURES_TABLE, normalize=normalize_features, by_customer=True
-        )  # population: never NULL
+        # one row per customer of the population, whose ids are never NULL
+        df = eng.store(expr, workspace, FEATURES_TABLE, normalize=normalize_features, by_customer=True)
     finally:
         if owned:
             eng.close()
