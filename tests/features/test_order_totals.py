@@ -325,3 +325,37 @@ def test_ingest_sums_the_files_lines_into_the_totals_the_definition_gives(worksp
     _ingest_export(workspace, _export(tmp_path / "third.csv", "C1,c5,2024-05-01,web,p1,1,1.00,,false,false"))
     third = _assert_the_definition_holds(workspace)
     assert third.loc["A1", "cents"] == 5 * 1000 - 150
+
+
+def test_purchase_days_of_a_large_store_are_built_in_customer_ranges_with_the_same_rows(store, monkeypatch):
+    """Above RANGE_CUSTOMERS customers purchase_days is computed one range of customers at a time (its rows
+    all have a customer); order_totals keeps guest orders and is stored whole. Same rows, stored by customer
+    (the order within a customer is not defined by either path)."""
+    from shopseg.engine import duckdb as engine_module
+
+    store.con.execute(
+        "INSERT INTO orders (order_id, customer_id, ordered_at, channel) VALUES ('guest', NULL, '2025-01-02', 'web')"
+    )
+    store.con.execute(
+        "INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price) VALUES ('guest', 1, 'p', 1, 9.5)"
+    )
+
+    def tables(per_range):
+        monkeypatch.setattr(engine_module, "RANGE_CUSTOMERS", per_range)
+        refresh_order_totals(store)
+        return [store.con.execute(f"SELECT * FROM {name}").fetchall() for name in (ORDER_TOTALS, PURCHASE_DAYS)]
+
+    def key(row):
+        return tuple((v is None, v) for v in row)
+
+    ranges = []
+    key_range = engine_module._key_range
+    monkeypatch.setattr(engine_module, "_key_range", lambda *a: ranges.append(a) or key_range(*a))
+    totals, days = tables(10**9)
+    assert ranges == []
+    ranged_totals, ranged_days = tables(70)
+    assert len(ranges) == 5  # purchase_days in five ranges of the 300 customers, order_totals whole
+    assert sorted(ranged_totals, key=key) == sorted(totals, key=key)
+    assert sorted(ranged_days, key=key) == sorted(days, key=key) and len(days) > 300
+    assert [r[0] for r in ranged_days] == sorted(r[0] for r in days) and None not in {r[0] for r in days}
+    assert any(r[0] is None and r[1] == "guest" for r in totals)  # the guest order is kept in order_totals
