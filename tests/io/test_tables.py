@@ -214,3 +214,13 @@ def test_event_ids_grouped_in_passes_keep_each_ids_first_row(workspace, tmp_path
     assert report.rows_kept == 12 and report.reasons == {"event_id repeated in the file (flagged, not kept)": 8}
     kept = _rows(workspace, "SELECT event_id, customer_id FROM events ORDER BY customer_id::INT")
     assert kept == [(f"e{i}", str(i)) for i in range(12)]  # the first row of each id, in file order
+    # into a table that has events: ids repeated in the file and ids already stored, same passes
+    body = "".join(f"{'e' if i < 4 else 'f'}{i % 9},{100 + i},page_view,2024-01-02 10:{i:02d}\n" for i in range(20))
+    more = ingest(workspace, "events", _csv(tmp_path, "f.csv", "event_id,customer_id,type,occurred_at\n" + body))
+    # e0-e3 are stored (4 rows skipped); f4-f8 and f0-f3 are new: 9 ids, their first rows kept, 7 repeats dropped
+    assert more.rows_kept == 9 and more.reasons == {
+        "event_id in the workspace (already ingested, skipped)": 4,
+        "event_id repeated in the file (flagged, not kept)": 7,
+    }
+    new = _rows(workspace, "SELECT event_id, customer_id FROM events WHERE event_id LIKE 'f%' ORDER BY event_id")
+    assert new == [(f"f{i}", str(100 + i + (9 if i < 4 else 0))) for i in range(9)]

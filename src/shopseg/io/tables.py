@@ -190,26 +190,25 @@ def _write_events(
 ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Insert each event_id's first kept row of the file unless the workspace has it already.
 
-    Into an empty table see :func:`_first_events`. Otherwise narrow aggregates count the kept rows and their
-    distinct ids (grouped by id, in passes of at most :data:`GROUP_PASS_ROWS` rows). The usual file repeats
-    no id: its kept rows are inserted straight from the staged rows (no copy of them, no join). Otherwise the
-    first row of each id is found by ``min(_row)`` per id and the rows are filtered by a semi-join: nothing
-    sorts or windows whole rows. Ids already in the workspace are skipped by an anti-join against ``events``.
+    Into an empty table see :func:`_first_events`. Otherwise one narrow aggregate counts the kept rows and
+    the distinct hashes of their ids. The usual file repeats no id: its kept rows are inserted straight from
+    the staged rows (no copy of them, no join). Otherwise the first row of each id is found by ``min(_row)``
+    per id (in passes of at most :data:`GROUP_PASS_ROWS` rows) and the rows are filtered by a semi-join:
+    nothing sorts or windows whole rows. Ids already in the workspace are skipped by an anti-join against ``events``.
     """
     if is_empty(con, "events"):
         return _first_events(con, values, kept)
-    passes = id_passes(n_rows, "event_id")
-    total = distinct = 0
-    for part in passes:  # GROUP BY, not count(DISTINCT): the grouped form spills to disk
-        row = con.execute(
-            f"SELECT coalesce(sum(n), 0), count(*) FROM (SELECT count(*) AS n FROM {STAGE_TABLE} "
-            f"WHERE {kept} AND {part} GROUP BY event_id)"
-        ).fetchone()
-        total, distinct = total + int(row[0] if row else 0), distinct + int(row[1] if row else 0)
+    # one pass over the ids' 64-bit hashes (GROUP BY, not count(DISTINCT): the grouped form spills to disk);
+    # fewer hashes than rows means an id repeated, or two ids sharing a hash: the exact path below tells which
+    row = con.execute(
+        f"SELECT coalesce(sum(n), 0), count(*) FROM (SELECT count(*) AS n FROM {STAGE_TABLE} "
+        f"WHERE {kept} GROUP BY hash(event_id))"
+    ).fetchone()
+    total, hashes = (int(row[0]), int(row[1])) if row else (0, 0)
     where = [kept]
-    if distinct < total:
+    if hashes < total:
         con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_first (_row BIGINT)")
-        for part in passes:
+        for part in id_passes(n_rows, "event_id"):
             con.execute(
                 f"INSERT INTO _shopseg_first SELECT min(_row) FROM {STAGE_TABLE} WHERE {kept} AND {part} GROUP BY event_id"
             )
