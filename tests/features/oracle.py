@@ -71,8 +71,10 @@ def reference_features(orders: pd.DataFrame, lines: pd.DataFrame, as_of: dt.date
         is_return = bool(is_return) if pd.notna(is_return) else False
         discount = getattr(ln, "discount", None)
         discount = float(discount) if pd.notna(discount) else 0.0
-        if (ln.quantity < 0 or is_return) and ln.unit_price > 0:
-            returned[customer] += to_cents(abs(int(ln.quantity)) * float(ln.unit_price))
+        # a return: a credit (negative quantity), or a line marked returned in an order that went ahead;
+        # a cancelled order's positive lines are void (docs/features.md)
+        if (ln.quantity < 0 or (is_return and not cancelled)) and ln.unit_price > 0:
+            returned[customer] += to_cents(max(abs(int(ln.quantity)) * float(ln.unit_price) - discount, 0.0))
         if cancelled or is_return or ln.quantity <= 0 or not ln.unit_price >= 0:
             continue
         value = to_cents(max(int(ln.quantity) * float(ln.unit_price) - discount, 0.0))

@@ -158,7 +158,7 @@ def test_shopify_export_is_flattened(workspace):
     assert (report.rows_read, report.rows_kept) == (9, 8)
     assert report.reasons["missing customer_id (flagged, not kept)"] == 1  # guest checkout without email
     assert report.reasons["cancellation (kept, marked)"] == 1
-    assert report.reasons["return (kept, marked)"] == 1  # fully refunded order
+    assert report.reasons["refunded line: a return line is added (kept, marked)"] == 1  # fully refunded order
     assert report.reasons["partially refunded order (kept, marked)"] == 3
     lines = _rows(
         workspace,

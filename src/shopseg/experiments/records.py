@@ -199,7 +199,10 @@ def experiment_outcomes(ws: Workspace, name: str) -> pd.DataFrame:
     out = ws.con.execute(
         f"""
         WITH lines AS (
-            SELECT o.customer_id, o.order_id, l.quantity * l.unit_price - coalesce(l.discount, 0) AS value
+            -- a return line of a positive quantity (a refund) takes its value back, as a negative quantity does
+            SELECT o.customer_id, o.order_id,
+                   (l.quantity * l.unit_price - coalesce(l.discount, 0))
+                   * CASE WHEN coalesce(l.is_return, false) AND l.quantity > 0 THEN -1 ELSE 1 END AS value
             FROM orders o JOIN order_lines l USING (order_id)
             WHERE NOT coalesce(o.is_cancelled, false) AND o.ordered_at >= ? AND (? IS NULL OR o.ordered_at < ?)),
         per AS (SELECT customer_id, count(DISTINCT CASE WHEN value > 0 THEN order_id END) AS orders,

@@ -19,10 +19,14 @@ Every money feature is a sum of these integer cents divided by 100 or by a
 count, so DuckDB and Spark produce bit-identical money columns whatever order
 they add in.
 
-A **return line** is any line of a non-cancelled or cancelled order (before the
-cutoff, known customer) with ``quantity < 0`` or ``is_return`` true and
-``unit_price > 0``; its value is ``|quantity| * unit_price`` in cents. (Online
-Retail marks returns and cancellations alike with a "C" invoice; both count.)
+A **return line** is a line of an order (before the cutoff, known customer)
+with ``unit_price > 0`` and either ``quantity < 0`` or ``is_return`` true in an
+order that is not cancelled; its value is ``|quantity| * unit_price - discount``
+(at least 0) in cents. A cancelled order's lines with a positive quantity are
+neither purchases nor returns: the sale did not happen, so nothing is taken back
+(ingest marks them ``is_return``, which alone would subtract them a second time).
+Online Retail's "C" invoices are cancelled orders of negative quantities: credit
+notes for earlier purchases, so they count as returns.
 
 The base is aggregated bottom-up, lines → orders → days → customers, so no
 feature needs ``COUNT(DISTINCT ...)`` (the dominant cost on Spark).
@@ -299,10 +303,12 @@ def return_totals(engine: Engine, window: AsOf) -> ir.Table:
     lines = engine.table("order_lines")
     lines = lines.filter((lines.quantity < 0) | lines.is_return.fill_null(False), lines.unit_price > 0)
     joined = lines.join(orders, lines.order_id == orders.order_id)
+    # a cancelled order's positive lines are void, not returns (they were never counted as purchases)
+    joined = joined.filter((lines.quantity < 0) | ~orders.is_cancelled.fill_null(False))
     units = lines.quantity.abs().cast("int64")
     rows = joined.select(
         customer_id=orders.customer_id,
         units=units,
-        cents=cents(units.cast("float64") * lines.unit_price),
+        cents=cents(ibis.greatest(units.cast("float64") * lines.unit_price - lines.discount.fill_null(0.0), 0.0)),
     )
     return rows.group_by("customer_id").aggregate(returned_cents=rows.cents.sum(), returned_units=rows.units.sum())

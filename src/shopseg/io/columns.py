@@ -22,7 +22,17 @@ from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io._read import Source
 from shopseg.schema import TABLES
 
-__all__ = ["normalize_name", "shown_list", "Field", "INPUTS", "KINDS", "Resolved", "resolve_columns", "parse_sql"]
+__all__ = [
+    "normalize_name",
+    "shown_list",
+    "Field",
+    "INPUTS",
+    "KINDS",
+    "Resolved",
+    "resolve_columns",
+    "parse_sql",
+    "decimal_comma",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ _ORDER_INPUTS = (
     Field("line_number", "int"),
     Field("is_return", "bool"),
     Field("is_cancelled", "bool"),
+    Field("is_refunded", "bool"),
     Field("channel", "text"),
     Field("region", "text"),
     Field("country", "text"),
@@ -290,3 +301,17 @@ def text_sql(expr: str, source_type: str, *, trim: bool = True) -> str:
     if t == "JSON_TEXT":  # a JSON scalar: strings lose their quotes
         return f"nullif(trim(json_extract_string({expr}, '$')), '')"
     return expr
+
+
+def decimal_comma(kind: str, source: Source, resolved: Resolved) -> None:
+    """Read the numbers of text columns with a decimal comma: ``1.234,50`` and ``1 234,50`` are 1234.5 (dots
+    and spaces group thousands), as an import spec's ``decimal: ","`` reads them. Typed columns (Parquet's
+    numbers) are numbers already and are left alone."""
+    from shopseg.io.derivations import typed
+    from shopseg.io.spec import FileOptions
+
+    numeric = {f.name for f in INPUTS[kind] if f.type in ("int", "double")}
+    text = {quote(c) for c, t in source.columns.items() if t == "VARCHAR"}
+    for name, expr in resolved.exprs.items():
+        if name in numeric and expr in text:
+            resolved.exprs[name] = typed("double", expr, FileOptions(decimal=","))

@@ -23,7 +23,7 @@ from shopseg.errors import InvalidParameterError, SchemaError, did_you_mean
 from shopseg.io import orders, tables
 from shopseg.io._read import Reader, Source, check_path, infer_format, read_source
 from shopseg.io.attributes import refresh_attributes
-from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, resolve_columns
+from shopseg.io.columns import INPUTS, KINDS, Field, Resolved, decimal_comma, resolve_columns
 from shopseg.io.health import store_health
 from shopseg.io.mapping import describe_unmapped
 from shopseg.io.presets import Preset, detect_preset, get_preset, suggest_preset
@@ -47,6 +47,7 @@ def ingest(
     mapping: Mapping[str, str] | None = None,
     encoding: str = "utf-8",
     date_format: str | None = None,
+    decimal: str = ".",
     progress: Progress | None = None,
 ) -> IngestReport:
     """Validate a file and load it into the workspace's canonical tables, all or nothing.
@@ -71,6 +72,9 @@ def ingest(
         Text encoding of CSV files (``"utf-8"``, ``"latin-1"`` or ``"utf-16"``).
     date_format : str, default=None
         A ``strptime`` format for the file's timestamps when they are not ISO 8601.
+    decimal : {".", ","}, default="."
+        The decimal mark of the file's numbers. With ``","`` (European spreadsheets) a number reads
+        ``1.234,50`` or ``1 234,50``: dots and spaces group thousands, the comma marks the decimals.
     progress : callable, default=None
         Called with a short description at each stage (the CLI shows them).
 
@@ -104,6 +108,8 @@ def ingest(
         )
     if workspace.read_only:
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
+    if decimal not in (".", ","):
+        raise InvalidParameterError(f"The 'decimal' parameter of ingest must be '.' or ','. Got {decimal!r} instead.")
     path = Path(path)
     check_path(path)
     fmt = infer_format(path, fmt)
@@ -117,7 +123,9 @@ def ingest(
         with workspace.transaction() as con:
             base = _totals_base(workspace) if kind == "orders" else None
             try:
-                report = _ingest(con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify)
+                report = _ingest(
+                    con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify, decimal
+                )
                 if kind == "customers":
                     refresh_attributes(con)
                 if kind == "orders":
@@ -191,6 +199,7 @@ def _ingest(
     encoding: str,
     date_format: str | None,
     notify: Progress,
+    decimal: str = ".",
 ) -> IngestReport:
     notify(f"reading {path.name}")
     reader = preset.reader if preset else Reader()
@@ -219,6 +228,8 @@ def _ingest(
             column=exc.column,
             rows=exc.rows,
         ) from exc
+    if decimal == ",":
+        decimal_comma(kind, source, resolved)
     if preset and preset.needs_file_order and not source.materialized:  # detected from the header
         source.materialize(con)
     if preset and preset.fill_down:
@@ -303,7 +314,7 @@ def load_resolved(
         orders.check_orders_across_rows(con, staged, checks)
         notify(f"writing {counts['__kept__']:,} order lines")
         report.added = orders.write_orders(con, staged, checks)
-        report.rows_kept = report.added["order_lines"]
+        report.rows_kept = counts["__kept__"]  # the file's rows: order_lines also gets refunds' return lines
     else:
         report = _ingest_table(con, kind, staged, report, notify)
         counts = report.reasons

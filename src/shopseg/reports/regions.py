@@ -1,8 +1,9 @@
 """Retail network performance: revenue, orders, AOV, repeat rate and CLV by segment x region x category x period.
 
 :func:`region_performance` is one aggregate query over the purchase lines
-(orders not cancelled, quantity > 0, unit price >= 0, revenue net of line
-discounts, rounded to cents). A line's **segment** is its buyer's RFM segment
+(orders not cancelled, lines not returns, quantity > 0, unit price >= 0,
+revenue net of line discounts, rounded to cents): the sales, before returns
+(``revenue`` in the features nets returns out). A line's **segment** is its buyer's RFM segment
 (``customer_rfm``; ``"(no RFM)"`` before ``shopseg rfm``), its **region** the
 buyer's region (or country, ``level="country"``), its **category** the top
 level of the product's category path, its **period** the month, quarter or
@@ -73,9 +74,9 @@ def _lines_sql(period: str, level: str) -> str:
         WITH pc AS (SELECT product_id, coalesce(nullif(trim(split_part(category, '>', 1)), ''), 'unknown') AS category
                     FROM products),
         oc AS (SELECT l.order_id, coalesce(pc.category, 'unknown') AS category,
-                      sum(round(l.quantity * l.unit_price - coalesce(l.discount, 0), 2)) AS value
+                      sum(round(greatest(l.quantity * l.unit_price - coalesce(l.discount, 0), 0), 2)) AS value
                FROM order_lines l LEFT JOIN pc ON pc.product_id = l.product_id
-               WHERE l.quantity > 0 AND l.unit_price >= 0
+               WHERE l.quantity > 0 AND l.unit_price >= 0 AND NOT coalesce(l.is_return, false)
                GROUP BY 1, 2),
         od AS (SELECT o.order_id, o.customer_id, {when} AS period, o.{level} AS o_region
                FROM orders o WHERE NOT coalesce(o.is_cancelled, false))

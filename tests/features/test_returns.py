@@ -1,0 +1,107 @@
+"""Purchases, returns, void lines and refunds, as real exports record them (docs/features.md).
+
+A cancelled order's lines are neither sales nor returns; a credit note (negative quantities) is a return;
+a refunded line (``is_refunded``, Shopify's and WooCommerce's "refunded" orders) is a sale and a return.
+Each case is counted once: the values below are worked by hand from the files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shopseg.features import build_features
+from shopseg.io import ingest
+from shopseg.reports.regions import region_performance
+
+DATA = Path(__file__).parents[1] / "io" / "data"
+
+
+def _csv(tmp_path: Path, header: str, rows: list[str]) -> Path:
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _money(ws, customer: str) -> tuple[float, float, float, int]:
+    feats = build_features(ws, as_of="2024-06-30").set_index("customer_id")
+    row = feats.loc[customer]
+    return float(row.revenue), float(row.gross_revenue), float(row.return_rate), int(row.orders)
+
+
+def test_cancelled_order_is_void_not_a_return(workspace, tmp_path):
+    """Plain columns: a cancelled order of 30 and a paid order of 40 give 40, not 40 - 30."""
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,is_cancelled",
+        ["A1,c1,2024-03-01,p1,1,30.00,true", "A2,c1,2024-03-05,p2,2,20.00,false"],
+    )
+    ingest(workspace, "orders", path)
+    assert _money(workspace, "c1") == (40.0, 40.0, 0.0, 1)
+
+
+def test_credit_note_of_a_cancelled_invoice_is_a_return(workspace, tmp_path):
+    """Online Retail's 'C' invoices: a cancelled order of negative quantities takes back an earlier sale."""
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,is_cancelled",
+        ["536365,c1,2024-03-01,p1,6,2.55,false", "C536379,c1,2024-03-02,p1,-2,2.55,true"],
+    )
+    ingest(workspace, "orders", path)
+    # gross 6 x 2.55 = 15.30; returned 2 x 2.55 = 5.10
+    assert _money(workspace, "c1") == pytest.approx((10.2, 15.3, 5.1 / 15.3, 1))
+
+
+def test_refunded_lines_are_a_sale_and_a_return(workspace, tmp_path):
+    """``is_refunded``: the line stays a purchase and a return line of the same value is numbered after the
+    order's last line (here after an explicit line_number 20)."""
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,discount,line_number,is_refunded",
+        [
+            "R1,c1,2024-03-01,p1,1,49.00,0,10,true",
+            "R1,c1,2024-03-01,p2,2,10.00,4.00,20,true",
+            "R2,c1,2024-03-09,p3,1,55.00,0,1,false",
+        ],
+    )
+    report = ingest(workspace, "orders", path)
+    assert report.rows_kept == 3 and report.added["order_lines"] == 5
+    assert report.reasons["refunded line: a return line is added (kept, marked)"] == 2
+    lines = workspace.con.execute(
+        "SELECT line_number, product_id, quantity, is_return FROM order_lines WHERE order_id = 'R1' ORDER BY 1"
+    ).fetchall()
+    assert lines == [(10, "p1", 1, False), (20, "p2", 2, False), (21, "p1", 1, True), (22, "p2", 2, True)]
+    # gross 49 + (20 - 4) + 55 = 120; returned 49 + 16 = 65 (the discount is not refunded twice)
+    assert _money(workspace, "c1") == pytest.approx((55.0, 120.0, 65 / 120, 2))
+
+
+def test_shopify_refund_and_cancellation_count_once(workspace):
+    """The Shopify export fixture: #1003 (Carla) is refunded, #1004 (Ana's second order) cancelled."""
+    import hashlib
+
+    def cid(email: str) -> str:
+        return "shopify:" + hashlib.sha256(email.encode()).hexdigest()[:16]
+
+    ingest(workspace, "orders", DATA / "shopify_orders.csv", preset="shopify")
+    # Carla: 3 x 15.00 bought and refunded
+    assert _money(workspace, cid("carla@example.net")) == (0.0, 45.0, 1.0, 1)
+    # Ana: #1001 is 2 x 22.00 - 4.40 + 30.00 - 3.00; the cancelled #1004 (22.00) is neither added nor taken back
+    assert _money(workspace, cid("ana.silva@example.com")) == pytest.approx((66.6, 66.6, 0.0, 1))
+
+
+def test_regions_count_a_refunded_sale_once(workspace, tmp_path):
+    """The sales in report regions: the refunded line once (a sale), its return line not as a second sale."""
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,country,is_refunded,is_cancelled",
+        [
+            "R1,c1,2024-03-01,p1,1,49.00,NL,true,false",
+            "R2,c2,2024-03-02,p1,2,10.00,NL,false,false",
+            "R3,c2,2024-03-03,p1,5,10.00,NL,false,true",
+        ],
+    )
+    ingest(workspace, "orders", path)
+    got = region_performance(workspace, by=("region",), level="country", period="all")
+    assert got["revenue"].sum() == pytest.approx(69.0)
+    assert got["orders"].sum() == 2
