@@ -71,7 +71,10 @@ def test_usage_errors_exit_2(ws_path, tmp_path):
     for args, text in [
         (["ingest", "custmers", str(path)], "Did you mean 'customers'"),
         (["ingest", "customers", str(path), "--map", "customer_id"], "canonical=source"),
-        (["ingest", "customers", str(path), "--preset", "shopify"], "Preset 'shopify' loads orders"),
+        (
+            ["ingest", "customers", str(path), "--preset", "shopify"],
+            "loads orders, not customers. Hint: `--preset shopify_customers`",
+        ),
     ]:
         result = runner.invoke(app, ["-w", ws_path, *args])
         assert result.exit_code == 2, result.output

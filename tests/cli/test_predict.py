@@ -119,3 +119,20 @@ def test_every_hint_names_a_flag_the_cli_has():
     assert notes and notes[0].endswith(
         "Hint: check for very few repeat buyers, or pass penalizer > 0 (shopseg predict run --penalizer 0.01)."
     )
+
+
+def test_a_note_with_brackets_is_printed_whole(store_path, monkeypatch):
+    """The fit's notes name ranges such as ``[e^-18, e^18]``: printed as text, not read as Rich markup."""
+    import shopseg.predict as predict
+
+    real = predict.predict_workspace
+
+    def noted(*args, **kwargs):
+        df = real(*args, **kwargs)
+        df.attrs["warnings"] = "parameters ['a'] ran to the edge of [e^-18, e^18]; optimiser: L-BFGS-B"
+        return df
+
+    monkeypatch.setattr(predict, "predict_workspace", noted)
+    result = runner.invoke(app, ["-w", store_path, "predict", "run", "--bootstrap", "2"])
+    assert result.exit_code == 0, result.output
+    assert "ran to the edge of [e^-18, e^18]; optimiser" in result.output

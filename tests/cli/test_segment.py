@@ -131,3 +131,14 @@ def test_list_shows_members_at_the_last_refresh_and_json(shop_path):
     assert after["members"] == 2 and after["as_of"] is not None
     r = run(shop_path, "list")
     assert r.exit_code == 0 and after["as_of"] in r.output
+
+
+def test_preview_of_a_name_that_is_not_saved_says_so(shop_path):
+    """A lone word is a segment name unless it parses as a rule: a typo gets "does not exist", not a parse error."""
+    assert run(shop_path, "create", "vip", "orders >= 3").exit_code == 0
+    r = run(shop_path, "preview", "vip_customers")
+    assert r.exit_code != 0
+    assert "segment 'vip_customers' does not exist" in r.output and "vip" in r.output, r.output
+    assert "unexpected end of rule" not in r.output
+    r = run(shop_path, "preview", "orders >")  # a rule that is not a lone word keeps its parse error
+    assert r.exit_code != 0 and "does not exist" not in r.output, r.output

@@ -85,9 +85,10 @@ def test_every_shipped_spec_validates_against_the_shipped_json_schema():
     assert _check({"files": {}, "tables": {"orders": {"from": 1}}}, schema, schema["$defs"], "bad")  # can fail
 
 
-def test_the_four_presets_are_the_spec_files():
-    assert sorted(PRESETS) == ["cdnow", "cdnow_sample", "online_retail", "shopify"]
+def test_the_five_presets_are_the_spec_files():
+    assert sorted(PRESETS) == ["cdnow", "cdnow_sample", "online_retail", "shopify", "shopify_customers"]
     assert PRESETS["shopify"].spec.preset.name == "shopify"  # shopify_orders.yaml
+    assert PRESETS["shopify_customers"].kind == "customers"
     assert PRESETS["cdnow"].fields == 4 and PRESETS["cdnow_sample"].fields == 5
 
 

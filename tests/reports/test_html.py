@@ -39,3 +39,17 @@ def test_report_adds_saved_segments_predictions_clusters_and_regions(tmp_path):
         assert f'<section id="{section}">' in text, section
     assert "loyal" in text and "Revenue index" in text and "total CLV" in text
     assert not re.search(r'<script[^>]+src=["\']https?:', text)
+
+
+def test_predictions_of_a_tiny_store_carry_their_flag_into_the_report(workspace, tmp_path):
+    """Two buyers: `predict run` falls back and says so; the report repeats it beside the figures."""
+    from shopseg.features import build_features
+    from shopseg.predict import predict_workspace
+
+    seed_orders(workspace)
+    build_features(workspace)
+    out = predict_workspace(workspace, n_bootstrap=2)
+    assert out.attrs["uncertainty"] == "fallback" and "only 2 customers" in out.attrs["fallback"]
+    text = write_report(workspace, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "flagged, read with care: " in text
+    assert "only 2 customers; expected at least min_customers=30" in text

@@ -89,6 +89,10 @@ def ingest_command(
         str | None,
         typer.Option("--date-format", help="strptime format of non-ISO timestamps, e.g. '%d/%m/%Y %H:%M'."),
     ] = None,
+    decimal: Annotated[
+        str,
+        typer.Option("--decimal", help="Decimal mark of the file's numbers: '.' or ',' (European '1.234,50')."),
+    ] = ".",
     as_json: JsonOpt = False,
 ) -> None:
     """Validate files and load them into the workspace, all or nothing, then print a data-quality report.
@@ -127,6 +131,8 @@ def ingest_command(
         from shopseg.io.spec import parse_spec
 
         options = {k: v for k, v in {"format": fmt, "encoding": encoding, "date_format": date_format}.items() if v}
+        if decimal != ".":
+            options["decimal"] = decimal
         doc = {
             "files": {kind: {"path": str(file.resolve()), **options}},
             "tables": {kind: {"from": kind, "map": {**maps, **{k: {"const": v} for k, v in consts.items()}}}},
@@ -144,6 +150,7 @@ def ingest_command(
             mapping=maps,
             encoding=encoding,
             date_format=date_format,
+            decimal=decimal,
             progress=_stepper(bar, f"ingest {file.name}"),
         )
     if as_json:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from shopseg.cli._common import console, open_workspace, print_table
 from shopseg.cli._output import JsonOpt, emit_json, records
@@ -54,11 +55,11 @@ def _run(
         f"churn = no purchase in {churn_days} days, from {source} · purchase model {label} · uncertainty: {a['uncertainty']}"
     )
     if a["fallback"]:
-        console.print(f"[yellow]flagged:[/] {a['fallback']}", soft_wrap=True)
+        console.print(f"[yellow]flagged:[/] {escape(a['fallback'])}", soft_wrap=True)
     if a["warnings"]:
-        console.print(f"[yellow]note:[/] {a['warnings']}", soft_wrap=True)
+        console.print(f"[yellow]note:[/] {escape(a['warnings'])}", soft_wrap=True)
     if a.get("unavailable"):
-        console.print(f"[yellow]unavailable:[/] {a['unavailable']} (they are empty, not zero)", soft_wrap=True)
+        console.print(f"[yellow]unavailable:[/] {escape(a['unavailable'])} (they are empty, not zero)", soft_wrap=True)
     risk = df["churn_risk"].value_counts()
     rows: list[tuple[str, Any]] = [
         ("buyers", len(df)),

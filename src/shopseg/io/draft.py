@@ -24,8 +24,9 @@ from typing import Any
 import duckdb
 import yaml
 
+from shopseg.errors import SchemaError
 from shopseg.io.columns import INPUTS
-from shopseg.io.profile import ColumnProfile, name_score, profile_columns, rank_candidates
+from shopseg.io.profile import ColumnProfile, is_measure, name_score, profile_columns, rank_candidates
 from shopseg.io.spec import ImportSpec, parse_spec
 from shopseg.io.spec_files import SpecFiles
 
@@ -102,6 +103,16 @@ def draft_spec(paths: Sequence[str | os.PathLike[str]], spec_path: str | os.Path
             t.get("from") == f.name or f.name in [j["file"] for j in t.get("join", [])] for t in tables.values()
         ):
             notes.append(f"file '{f.name}' ({f.path.name}) is not used: it did not look like a table shopseg loads")
+    if not tables:
+        seen = "; ".join(f"{f.path.name}: {', '.join(list(f.profiles)[:8])}" for f in profiled)
+        raise SchemaError(
+            f"no file looked like a table shopseg loads, so there is no spec to draft ({seen}). The draft "
+            "recognises files by their column names in English (order/invoice, product/sku, customer, event). "
+            "Hint: load the file with its columns named, e.g. `shopseg ingest orders FILE --map order_id=<column> "
+            "--map customer_id=<column> ...` (shopseg ingest --help), or write the spec by hand (docs/ingest.md, "
+            "'Import specs').",
+            table=", ".join(f.path.name for f in profiled),
+        )
     doc: dict[str, Any] = {"version": 1}
     if defaults:
         doc["defaults"] = defaults
@@ -143,7 +154,7 @@ def _profile_all(con: duckdb.DuckDBPyConnection, probe: ImportSpec, names: dict[
 
 
 def _role(f: _File) -> str:
-    cols = [c.lower() for c in f.profiles]
+    cols = [c.lower() for c in f.profiles if not is_measure(c)]  # "Historic Number Of Orders" names no order
     has_order = any("order" in c or "invoice" in c for c in cols)
     has_product = any(w in c for c in cols for w in ("product", "sku", "item_id", "stock"))
     has_customer = any(w in c for c in cols for w in ("customer", "client", "user", "buyer"))
@@ -156,7 +167,7 @@ def _role(f: _File) -> str:
         return "events"
     if f.has("question") and f.has("answer"):
         return "survey_answers"
-    if has_customer and not has_order and not has_product:
+    if (has_customer or f.best("email")) and not has_order and not has_product:  # a profile export keyed by e-mail
         return "customers"
     if has_product and not has_order and not has_customer:
         return "products"

@@ -15,6 +15,7 @@ online_retail  orders     online_retail.yaml     UCI Online Retail (Chen, Sain &
 cdnow          orders     cdnow.yaml             CDNOW_master.txt (Fader & Hardie), whitespace separated
 cdnow_sample   orders     cdnow_sample.yaml      CDNOW_sample.txt, the 1/10 sample used in the BG/NBD papers
 shopify        orders     shopify_orders.yaml    Shopify admin "Export orders" CSV
+shopify_cu...  customers  shopify_customers.yaml Shopify admin "Export customers" CSV (``shopify_customers``)
 =============  =========  =====================  ==========================================================
 """
 
@@ -177,9 +178,13 @@ def get_preset(name: str, kind: str) -> Preset:
         )
     preset = PRESETS[name]
     if preset.kind != kind:
-        raise InvalidParameterError(
-            f"Preset '{name}' loads {preset.kind}, not {kind}. Hint: run `shopseg ingest {preset.kind} FILE --preset {name}`."
+        sibling = next((p.name for p in PRESETS.values() if p.kind == kind and p.name.startswith(f"{name}_")), None)
+        hint = (
+            f"`--preset {sibling}` loads {kind}"
+            if sibling
+            else f"run `shopseg ingest {preset.kind} FILE --preset {name}`"
         )
+        raise InvalidParameterError(f"Preset '{name}' loads {preset.kind}, not {kind}. Hint: {hint}.")
     return preset
 
 

@@ -63,6 +63,28 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "type": ("event", "type", "name", "action"),
 }
 _WEAK = ("approved", "delivered", "shipped", "estimated", "updated", "modified", "carrier", "limit", "review", "answer")
+#: Words of a column that measures something (Klaviyo's "Historic Customer Lifetime Value", Shopify's "Total
+#: Orders"): such a column mentions an entity without being its key.
+_MEASURE = (
+    "lifetime",
+    "value",
+    "total",
+    "spent",
+    "number_of",
+    "count",
+    "amount",
+    "average",
+    "avg",
+    "predicted",
+    "expected",
+    "probability",
+)
+
+
+def is_measure(column: str) -> bool:
+    """Whether the column's name says it measures something (a total, a count, a value), not names a key."""
+    col = normalize_name(column)
+    return any(w in col for w in _MEASURE)
 
 
 @dataclass
@@ -100,8 +122,9 @@ class ColumnProfile:
             return self.boolean >= 0.95
         if fld.name == "email":
             return self.email >= 0.8
-        if fld.type == "id":
-            return self.timestamp < 0.5 and (self.whole < 0.95 or self.distinct_ratio > 0.01)
+        if fld.type == "id":  # a key is text or a whole number, never an amount like 174.25
+            amounts = self.number >= 0.95 and self.whole < 0.95
+            return self.timestamp < 0.5 and not amounts and (self.whole < 0.95 or self.distinct_ratio > 0.01)
         return self.timestamp < 0.5 and self.number < 0.95 and self.email < 0.5
 
 
@@ -186,7 +209,10 @@ def name_score(field_name: str, column: str) -> float:
     base = difflib.SequenceMatcher(None, field_name, col).ratio()
     words = SYNONYMS.get(field_name, ())
     hit = max((1.0 if col == w else 0.8 for w in words if w in col), default=0.0)
-    weak = 0.5 if any(w in col for w in _WEAK) else 0.0
+    key = field_name.endswith("_id")
+    weak = 0.5 if any(w in col for w in _WEAK) or (key and (is_measure(column) or "name" in col)) else 0.0
+    if key and (col == "id" or col.endswith("_id")):  # a key column ("Klaviyo ID") beats a look-alike name
+        base = max(base, 0.6)
     return max(base, hit) - weak
 
 

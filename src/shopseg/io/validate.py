@@ -10,6 +10,7 @@ with the first row numbers and values of each.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -269,6 +270,8 @@ def raise_problems(con: duckdb.DuckDBPyConnection, staged: Staged, problems: Seq
         expected = check.expected
         if check.expected == EXPECTED["timestamp"]:
             expected = _date_hint(con, staged, check) or expected
+        elif check.expected in (EXPECTED["double"], EXPECTED["int"]) and _decimal_commas(values):
+            expected += ". Hint: these numbers use a decimal comma (1.234,50): pass --decimal ',' (decimal=',')"
         parts.append(f"{check.label} in {n:,} {noun} ({_rows_text(rows, n)}){got}. Expected {expected}.")
     first = problems[0][0]
     raise SchemaError(
@@ -277,6 +280,13 @@ def raise_problems(con: duckdb.DuckDBPyConnection, staged: Staged, problems: Seq
         column=first.column,
         rows=sorted(set(all_rows)),
     )
+
+
+def _decimal_commas(values: Sequence[str]) -> bool:
+    """Whether the sampled values (quoted, as :func:`sample_values` gives them) are numbers written with a
+    decimal comma, such as ``'25,00'`` or ``'1.234,50'``."""
+    shown = [v.strip("'") for v in values if v != "empty"]
+    return bool(shown) and all(re.fullmatch(r"-?\d{1,3}([. ]?\d{3})*,\d+", v) for v in shown)
 
 
 def _date_hint(con: duckdb.DuckDBPyConnection, staged: Staged, check: Check) -> str | None:

@@ -105,5 +105,6 @@ def prediction_summary(workspace: Workspace) -> dict[str, Any] | None:
                FROM customer_predictions p JOIN customer_rfm r USING (customer_id)
                GROUP BY 1 ORDER BY mean_clv DESC"""
         ).df()
-    meta = {k: workspace.meta(f"predictions_{k}") for k in ("as_of", "horizon_days", "churn_source", "uncertainty")}
+    keys = ("as_of", "horizon_days", "churn_source", "uncertainty", "fallback")
+    meta = {k: workspace.meta(f"predictions_{k}") for k in keys}
     return {"totals": totals, "clv_hist": hist, "risk": risk, "by_segment": by_segment, "meta": meta}

@@ -171,5 +171,14 @@ def _predictions_note(summary: StoreSummary, currency: str | None) -> str:
         f"{count(p['buyers'])} buyers · total CLV {money(p['clv'], currency)} (model parameter band "
         f"{money(p['clv_param_p10'], currency)} to {money(p['clv_param_p90'], currency)}) · mean probability of "
         f"being still active {pct(p['p_alive'])} · as of {p.get('as_of') or '-'}, horizon "
-        f"{p.get('horizon_days') or '-'} days"
+        f"{p.get('horizon_days') or '-'} days{_caveat(p)}"
     )
+
+
+def _caveat(p: dict[str, Any]) -> str:
+    """What the predictions' ``uncertainty`` flag says, in the report's words (``predict run`` prints it too)."""
+    if p.get("uncertainty") == "fallback":
+        return f" · flagged, read with care: {p.get('fallback') or 'the models fell back to defaults'}"
+    if p.get("uncertainty") == "small_store":
+        return " · few buyers: the models' parameters are uncertain, read the figures as rough"
+    return ""

@@ -22,6 +22,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ import pandas as pd
 
 from shopseg.config import get_setting
 from shopseg.engine.budget import time_budget
-from shopseg.errors import InvalidParameterError
+from shopseg.errors import InvalidParameterError, SegmentError
 from shopseg.features import FEATURES_TABLE
 from shopseg.rules.compile import segment_flags, segment_frame
 from shopseg.rules.nodes import Segment
@@ -81,8 +82,17 @@ class SegmentQuery:
         raise named_error(self.store.broken[name], name)
 
     def rule_or_saved(self, text: str) -> Segment:
-        """A saved segment's name, or else a rule."""
-        return self.saved(text) if text in {s.name for s in self.store.list()} else self.rule(text)
+        """A saved segment's name, or else a rule. A lone word that is neither a saved segment nor a valid
+        rule (a bare true/false field is one) is taken for a segment name: the error says it does not exist
+        (with "Did you mean"), not that the rule ends too early."""
+        if text in {s.name for s in self.store.list()}:
+            return self.saved(text)
+        try:
+            return self.rule(text)
+        except SegmentError:
+            if re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", text.strip()):
+                self.store.get(text.strip())  # NotFound: "segment '...' does not exist. Saved segments: ..."
+            raise
 
     def as_of(self, as_of: dt.date | str | None = None) -> dt.date:
         """``as_of`` or the date of the stored features."""
