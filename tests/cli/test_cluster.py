@@ -96,3 +96,19 @@ def test_bad_options_are_usage_errors(shop_path, args, message):
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_a_tiny_store_is_told_its_clusters_are_anecdotes(tmp_path):
+    """Eight buyers: the clusters come with the notes a reader needs, and no raw Python warning."""
+    import json
+
+    path = tmp_path / "tiny.duckdb"
+    with Workspace.init(path) as ws:
+        write_store(ws, generate_store(12, seed=3))
+    result = runner.invoke(_app(), ["-w", str(path), "cluster", "--k", "3", "--stability-rounds", "3"])
+    assert result.exit_code == 0, result.output
+    assert "note: only " in result.output and "not segments" in result.output
+    assert "ConvergenceWarning" not in result.output and "site-packages" not in result.output
+    result = runner.invoke(_app(), ["-w", str(path), "cluster", "--k", "3", "--stability-rounds", "0", "--json"])
+    notes = json.loads(result.output)["notes"]
+    assert any("clusters this small describe a few people" in n for n in notes)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import RenderableType
+from rich.markup import escape
 
 from shopseg.cli._common import console, open_workspace
 from shopseg.cli._output import JsonOpt, emit_json, fit_table, records
@@ -94,6 +96,7 @@ def cluster(
     as_json: JsonOpt = False,
 ) -> None:
     """Cluster customers; print the k curve, named cluster profiles and stability; store customer_clusters."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import adjusted_rand_score
 
     from shopseg.datasets import TRUTH_TABLE
@@ -102,7 +105,8 @@ def cluster(
 
     chosen_features = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_workspace() as ws:
-        with console.status(f"Clustering customers ({method})..."):
+        with console.status(f"Clustering customers ({method})..."), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
             done = cluster_workspace(
                 ws,
                 _parse_k(k),
@@ -132,15 +136,26 @@ def cluster(
                 f"seed {seed} · features: {', '.join(seg.features_)}"
             )
             console.print(_profile_table(profile, seg.features_))
+        notes = _notes(len(out), [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)])
+        result["notes"] = notes
+        if not as_json:
+            for note in notes:
+                console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
         if stability_rounds > 0:
-            with console.status("Bootstrap stability..."):
+            with console.status("Bootstrap stability..."), warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # the fit's own were said once above
                 stab = bootstrap_stability(seg, frame, n_rounds=stability_rounds, random_state=seed)
             result["stability"] = {"rounds": stability_rounds, "mean_ari": stab["mean"], "min_ari": stab["min"]}
+            shaky = stab["mean"] < STABLE_ARI
+            if shaky:
+                result["notes"] = [*notes, _UNSTABLE]
             if not as_json:
                 console.print(
                     f"stability (bootstrap ARI, {stability_rounds} refits): mean {stab['mean']:.3f}, "
                     f"min {stab['min']:.3f}"
                 )
+                if shaky:
+                    console.print(f"[yellow]note:[/] {_UNSTABLE}", soft_wrap=True)
         if ws.has_table(TRUTH_TABLE):
             truth = ws.con.execute(f'SELECT customer_id, "group" FROM "{TRUTH_TABLE}"').df()
             both = out.merge(truth, on="customer_id")
@@ -185,3 +200,27 @@ def cluster(
 
 def register(app: typer.Typer) -> None:
     app.command("cluster")(cluster)
+
+
+#: Below this mean bootstrap ARI the partition is not reproducible: a resample of the same customers
+#: groups them differently (Hennig 2007 calls clusters under about 0.6 of agreement "patterns", not
+#: structure; the stability module cites it).
+STABLE_ARI = 0.6
+_UNSTABLE = (
+    f"the clusters are unstable (mean ARI under {STABLE_ARI}): resampling the customers groups them differently, "
+    "so read the names as tentative; try fewer clusters (-k) or other --features"
+)
+#: Fewer customers than this make clusters of one or two people, which are anecdotes, not segments.
+SMALL_STORE = 100
+
+
+def _notes(customers: int, fit_warnings: list[str]) -> list[str]:
+    """What the user must know before reading the clusters: a small store, and the fit's own warnings
+    (scikit-learn's ConvergenceWarning, e.g. fewer distinct customers than clusters), said once each."""
+    notes = []
+    if customers < SMALL_STORE:
+        notes.append(
+            f"only {customers:,} customers: clusters this small describe a few people, not segments; "
+            "RFM (shopseg rfm) or rules (shopseg segment create) suit a store this size"
+        )
+    return notes + list(dict.fromkeys(w.split("\n")[0] for w in fit_warnings))
