@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -207,3 +208,35 @@ def test_without_a_configured_secret_the_route_refuses(client: TestClient, monke
     monkeypatch.delenv("SHOPSEG_SHOPIFY_WEBHOOK_SECRET")
     r = deliver(client, "orders/create", ORDER, "w1")
     assert r.status_code == 401 and "shopify_webhook_secret" in r.json()["error"]
+
+
+def test_on_a_real_server_created_at_is_stored_and_bad_values_are_refused(app) -> None:  # type: ignore[no-untyped-def]
+    """The probe: a signed customers/create with created_at answered 500 (a datetime in the event's JSON), and an
+    order with an out-of-range quantity was accepted and wedged the live applier."""
+    import httpx
+
+    from shopseg.live.journal import read_raw
+    from tests.api.helpers import serve_in_thread
+
+    def send(url: str, topic: str, payload: dict[str, Any], webhook_id: str) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        headers = {"X-Shopify-Topic": topic, "X-Shopify-Webhook-Id": webhook_id, "X-Shopify-Hmac-Sha256": sign(body)}
+        return httpx.post(f"{url}/api/v1/shopify/webhooks", content=body, headers=headers, timeout=30)
+
+    customer = {**copy.deepcopy(ORDER["customer"]), "created_at": "2024-05-30T10:00:00-04:00"}
+    bad = copy.deepcopy(ORDER)
+    bad["line_items"][1]["quantity"] = 1e30
+    bad["total_price"] = "NaN"
+    with serve_in_thread(app) as url:
+        for _ in range(2):  # a redelivery: stored once
+            r = send(url, "customers/create", customer, "w-c1")
+            assert r.status_code == 200, r.text
+        r = send(url, "orders/create", bad, "w-o1")
+        assert r.status_code == 400, r.text
+        assert [e["path"] for e in r.json()["errors"]] == ["/total_price", "/line_items/1/quantity"]
+        assert "order:820982911946154508" not in {e["event_id"] for e in read_raw(app.state.shopseg.live.journal.path)}
+        assert rows(app, "SELECT count(*) FROM orders") == [(0,)]  # refused: nothing stored
+        assert send(url, "orders/create", ORDER, "w-o2").status_code == 200
+    assert rows(app, "SELECT customer_id, signup_at FROM customers") == [(CUSTOMER, dt.datetime(2024, 5, 30, 14, 0))]
+    assert rows(app, "SELECT count(*) FROM orders") == [(1,)]
+    assert rows(app, "SELECT sum(quantity) FROM order_lines") == [(2,)]

@@ -2,8 +2,8 @@
 
 Reserved traits with a column: ``email``; ``address.city``/``state``/``country`` (or flat ``city``, ``state``,
 ``region``, ``country``) -> ``city``/``region``/``country``; ``birthday`` (else ``age``) -> ``birth_year``;
-``gender``; ``createdAt`` -> ``signup_at``. ``firstName``/``lastName``/``name`` become the attributes
-``first_name``/``last_name``/``name``. Reserved traits shopseg has no use for (``phone``, ``address.street``,
+``gender``; ``createdAt`` -> ``signup_at`` (ignored unless an ISO 8601 time of the years 1 to 9999).
+``firstName``/``lastName``/``name`` become the attributes ``first_name``/``last_name``/``name``. Reserved traits shopseg has no use for (``phone``, ``address.street``,
 ``address.postalCode``, ``avatar``, ``username``, ``website``, ``title``, ``description``, ``id``,
 ``company``) are not kept. Every other trait with a text, number or boolean value becomes a custom
 attribute (:mod:`shopseg.io.attributes`), so ``attr_<trait>`` is a segment field.
@@ -47,15 +47,18 @@ def _birth_year(traits: Mapping[str, Any], today: dt.datetime) -> int | None:
     return None
 
 
-def _signup(value: Any) -> dt.datetime | None:
+def _signup(value: Any) -> str | None:
+    """``createdAt`` as naive UTC ISO 8601 text (the event's work is JSON: journaled and stored as text); None when
+    it is not an ISO 8601 time of the years 1 to 9999."""
     text = _text(value)
     if text is None:
         return None
     try:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-05:00 is past the year 9999 in UTC
         return None
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return parsed.isoformat()
 
 
 def customer_of(customer_id: str, traits: Mapping[str, Any], received_at: dt.datetime) -> dict[str, Any]:

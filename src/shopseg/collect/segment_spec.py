@@ -32,8 +32,9 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from shopseg.collect._traits import customer_of
+from shopseg.collect._values import InvalidCallsError, check_line, check_tree, issue, money, quantity
 from shopseg.config import get_setting
-from shopseg.errors import BadRequestError
+from shopseg.errors import Issue
 
 __all__ = ["COLLECT_KEY", "MESSAGE_TYPES", "TRACK_TYPES", "map_messages", "event_type"]
 
@@ -108,7 +109,10 @@ def _time(value: Any, seen: dict[str, dt.datetime] | None = None) -> dt.datetime
         return seen[value]
     parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))  # ValueError: reported by the caller
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-05:00: after the year 9999 in UTC
+            raise ValueError(f"{value!r} is out of the years 1 to 9999 in UTC") from None
     if seen is not None:
         seen[value] = parsed
     return parsed
@@ -126,61 +130,72 @@ def _occurred_at(msg: Mapping[str, Any], ctx: Mapping[str, Any]) -> dt.datetime:
     return ctx["received_at"] - (sent - timestamp)
 
 
-def _money(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return round(float(value), 2)
-    except (TypeError, ValueError):
-        return None
-
-
 def _product_id(p: Mapping[str, Any]) -> str | None:
     return _id(p.get("product_id")) or _id(p.get("sku")) or _id(p.get("id"))
 
 
-def _product(p: Mapping[str, Any]) -> dict[str, Any] | None:
+def _product(p: Mapping[str, Any], where: str, issues: list[Issue]) -> dict[str, Any] | None:
+    """A ``products`` row of a product object at ``where``; its ``price`` is checked as money."""
     pid = _product_id(p)
+    price = money(p.get("price"), f"{where}/price", issues)
     if pid is None:
         return None
     row: dict[str, Any] = {"product_id": _short(pid)}
     for key in ("name", "category", "brand"):
         if isinstance(p.get(key), str):
             row[key] = p[key]
-    if _money(p.get("price")) is not None:
-        row["price"] = _money(p.get("price"))
+    if price is not None:
+        row["price"] = price
     return row
 
 
-def _lines(props: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _items(props: Mapping[str, Any], where: str, issues: list[Issue]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(path, product object)`` of ``products[]``; an issue when it is not a list of objects."""
+    given = props.get("products")
+    if given is None:
+        return []
+    if not isinstance(given, list):
+        issue(issues, f"{where}/products", "invalid", f"expected a list of products; got {type(given).__name__}.")
+        return []
+    out = []
+    for i, p in enumerate(given):
+        if isinstance(p, Mapping):
+            out.append((f"{where}/products/{i}", p))
+        else:
+            issue(issues, f"{where}/products/{i}", "invalid", f"expected a product object; got {type(p).__name__}.")
+    return out
+
+
+def _lines(items: list[tuple[str, Mapping[str, Any]]], issues: list[Issue]) -> list[dict[str, Any]]:
     lines = []
-    for p in props.get("products") or []:
-        if isinstance(p, Mapping) and _product_id(p) is not None:
-            quantity = p.get("quantity", 1)
-            lines.append(
-                {
-                    "product_id": _short(str(_product_id(p))),
-                    "quantity": int(quantity)
-                    if isinstance(quantity, int | float) and not isinstance(quantity, bool)
-                    else 1,
-                    "unit_price": _money(p.get("price")) or 0.0,
-                }
-            )
+    for path, p in items:
+        count = quantity(p.get("quantity"), f"{path}/quantity", issues)
+        price = money(p.get("price"), f"{path}/price", issues) or 0.0
+        check_line(count, price, f"{path}/price", issues)
+        if (pid := _product_id(p)) is not None:
+            lines.append({"product_id": _short(pid), "quantity": count, "unit_price": price})
     return lines
 
 
-def _order(props: Mapping[str, Any], order_id: str) -> dict[str, Any]:
+def _value(props: Mapping[str, Any], where: str, issues: list[Issue]) -> float | None:
+    """The spec's ``total``, else ``revenue`` (both checked as money)."""
+    total = money(props.get("total"), f"{where}/total", issues)
+    revenue = money(props.get("revenue"), f"{where}/revenue", issues)
+    return revenue if total is None else total
+
+
+def _order(props: Mapping[str, Any], order_id: str, where: str, issues: list[Issue]) -> dict[str, Any]:
     """An order and its lines from ``Order Completed``/``Order Updated`` properties; ``discount`` is spread on
     the lines in proportion to their value (whole cents, the rest on the last line)."""
-    lines = _lines(props)
-    discount = _money(props.get("discount")) or 0.0
-    value = _money(props.get("total"))
-    value = _money(props.get("revenue")) if value is None else value
+    lines = _lines(_items(props, where, issues), issues)
+    discount = money(props.get("discount"), f"{where}/discount", issues, negative=False) or 0.0
+    value = _value(props, where, issues)
     gross = sum(line["quantity"] * line["unit_price"] for line in lines)
     if value is None:
         value = round(max(gross - discount, 0.0), 2)
     if not lines:  # the spec allows an order without products[]: one line carries its value
         lines, gross = [{"product_id": "order_total", "quantity": 1, "unit_price": value + discount}], value + discount
+        check_line(1, gross, f"{where}/total", issues)
     left = round(discount * 100)
     for i, line in enumerate(lines):
         share = (
@@ -200,37 +215,38 @@ def _order(props: Mapping[str, Any], order_id: str) -> dict[str, Any]:
 
 
 def _track(
-    name: str, props: dict[str, Any], message_id: str, issues: list[str], where: str
+    name: str, props: dict[str, Any], message_id: str, issues: list[Issue], where: str
 ) -> tuple[str, str, dict[str, Any]]:
     """``(type, event_id, what to materialize)`` of a track call; ``props`` gets ``value`` where the spec has one."""
-    etype = event_type(name)
+    etype, at = event_type(name), f"{where}/properties"
     ops: dict[str, Any] = {}
     if etype not in TRACK_TYPES.values():
         props.setdefault("event", name)
-    if etype in _PRODUCT_EVENTS and (product := _product(props)) is not None:
+    if etype in _PRODUCT_EVENTS and (product := _product(props, at, issues)) is not None:
         ops["products"] = [product]
     if etype in ("purchase", "order_updated", "order_cancelled", "order_refunded"):
         order_id = _id(props.get("order_id"))
         if order_id is None:
-            issues.append(
-                f"{where}/properties/order_id: a {name!r} call needs an order_id. Expected a string; got none."
+            issue(
+                issues, f"{at}/order_id", "missing", f"a {name!r} call needs an order_id. Expected a string; got none."
             )
             return etype, message_id, ops
         order_id = _short(order_id)
         if etype == "purchase":
-            ops["order"] = order = _order(props, order_id)
-            ops["products"] = [p for p in map(_product, props.get("products") or []) if p is not None]
+            ops["order"] = order = _order(props, order_id, at, issues)
+            ops["products"] = [q for _, p in _items(props, at, []) if (q := _product(p, at, [])) is not None]
             props["value"] = order["value"]
             return etype, f"order:{order_id}", ops
         if etype == "order_updated":
-            ops["order_update"] = _order(props, order_id) if props.get("products") else {"order_id": order_id}
+            given = props.get("products")
+            ops["order_update"] = _order(props, order_id, at, issues) if given else {"order_id": order_id}
         elif etype == "order_cancelled":
             ops["order_cancel"] = order_id
         else:
-            ops["order_refund"] = {"order_id": order_id, "lines": _lines(props)}
+            ops["order_refund"] = {"order_id": order_id, "lines": _lines(_items(props, at, issues), issues)}
     if etype in ("checkout_started", "cart_view", "order_updated", "order_refunded"):
-        value = _money(props.get("total"))
-        value = _money(props.get("revenue")) if value is None else value
+        checked = "lines" in ops.get("order_update", {})  # _order has checked total and revenue
+        value = _value(props, at, [] if checked else issues)
         if value is not None:
             props.setdefault("value", value)
     return etype, message_id, ops
@@ -257,35 +273,36 @@ def _one(
     where: str,
     ctx: dict[str, Any],
     identities: MutableMapping[str, str],
-    issues: list[str],
+    issues: list[Issue],
 ) -> dict[str, Any] | None:
+    before = len(issues)
+    check_tree(msg, where, issues)  # NaN, infinities, nesting deeper than MAX_DEPTH: nothing else is read
+    if len(issues) > before:
+        return None
     user, anon = _id(msg.get("userId")), _id(msg.get("anonymousId"))
     if kind == "alias":
         anon = _id(msg.get("previousId"))
         if user is None or anon is None:
-            issues.append(
-                f"{where}: an alias call needs userId and previousId. Expected two ids; got {user!r}, {anon!r}."
-            )
+            text = f"an alias call needs userId and previousId. Expected two ids; got {user!r}, {anon!r}."
+            issue(issues, where, "missing", text)
             return None
     if user is None and anon is None:
-        issues.append(f"{where}: expected a userId or an anonymousId; got neither.")
+        issue(issues, where, "missing", "expected a userId or an anonymousId; got neither.")
         return None
     user, anon = user and _short(user), anon and _short(anon)
     try:
         occurred = _occurred_at(msg, ctx)
-    except ValueError:
-        issues.append(
-            f"{where}/timestamp: expected ISO 8601 times; got {msg.get('timestamp')!r}, sentAt {msg.get('sentAt')!r}."
-        )
+    except (ValueError, OverflowError) as exc:
+        text = f"expected ISO 8601 times; got {msg.get('timestamp')!r}, sentAt {msg.get('sentAt')!r} ({exc})."
+        issue(issues, f"{where}/timestamp", "invalid", text)
         return None
     if not _EPOCH <= occurred <= ctx["latest"]:
-        issues.append(
-            f"{where}/timestamp: expected a time from 1970 to now; got {occurred.isoformat()}Z. Check the sender's clock."
-        )
+        text = f"expected a time from 1970 to now; got {occurred.isoformat()}Z. Check the sender's clock."
+        issue(issues, f"{where}/timestamp", "out_of_range", text)
         return None
     props = msg.get("properties") if kind in ("track", "page", "screen") else {}
     if props is not None and not isinstance(props, dict):
-        issues.append(f"{where}/properties: expected a JSON object; got {type(props).__name__}.")
+        issue(issues, f"{where}/properties", "invalid", f"expected a JSON object; got {type(props).__name__}.")
         return None
     ops: dict[str, Any] = {}
     props, message_id = dict(props or {}), _message_id(msg)
@@ -293,7 +310,8 @@ def _one(
     if kind == "track":
         name = msg.get("event")
         if not isinstance(name, str) or not name.strip():
-            issues.append(f"{where}/event: a track call needs the event name. Expected a string; got {name!r}.")
+            text = f"a track call needs the event name. Expected a string; got {name!r}."
+            issue(issues, f"{where}/event", "missing", text)
             return None
         etype, message_id, ops = _track(name.strip(), props, message_id, issues, where)
     else:
@@ -335,7 +353,8 @@ def map_messages(
     sent_at: Any = None,
     channel: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Map Segment messages to event documents, in order; :class:`BadRequestError` lists every invalid one.
+    """Map Segment messages to event documents, in order; :class:`~shopseg.collect._values.InvalidCallsError`
+    (a :class:`~shopseg.errors.BadRequestError`) lists every invalid value, each with its path.
 
     Parameters
     ----------
@@ -353,22 +372,23 @@ def map_messages(
     """
     latest = received_at + dt.timedelta(seconds=int(get_setting("api_event_max_future_s")))
     ctx = {"received_at": received_at, "sent_at": sent_at, "channel": channel, "latest": latest, "times": {}}
-    issues: list[str] = []
+    issues: list[Issue] = []
     out: list[dict[str, Any]] = []
     links: ChainMap[str, str] = ChainMap({}, identities)  # new links are kept only if every message is valid
     for i, msg in enumerate(messages):
-        where = f"/batch/{i}" if kind is None else "body"
+        where = f"/batch/{i}" if kind is None else ""
         if not isinstance(msg, dict):
-            issues.append(f"{where}: expected a JSON object; got {type(msg).__name__}.")
+            issue(issues, where, "invalid", f"expected a JSON object; got {type(msg).__name__}.")
             continue
         this = kind or msg.get("type")
         if this not in MESSAGE_TYPES:
-            issues.append(f"{where}/type: unknown call type {this!r}. Expected one of {list(MESSAGE_TYPES)}.")
+            text = f"unknown call type {this!r}. Expected one of {list(MESSAGE_TYPES)}."
+            issue(issues, f"{where}/type", "invalid", text)
             continue
         event = _one(msg, str(this), where, ctx, links, issues)
         if event is not None:
             out.append(event)
     if issues:
-        raise BadRequestError("; ".join(issues[:20]) + (f"; and {len(issues) - 20} more" if len(issues) > 20 else ""))
+        raise InvalidCallsError(issues)
     identities.update(links.maps[0])
     return out

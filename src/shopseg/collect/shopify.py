@@ -28,7 +28,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from shopseg.collect._traits import customer_of
+from shopseg.collect._values import InvalidCallsError, check_line, check_tree, money, quantity
 from shopseg.collect.segment_spec import COLLECT_KEY
+from shopseg.errors import Issue
 
 __all__ = ["EVENT_TOPICS", "PRIVACY_TOPICS", "shopify_event"]
 
@@ -53,11 +55,13 @@ def _id(value: Any) -> str | None:
     return text or None
 
 
-def _money(value: Any) -> float:
-    try:
-        return round(float(value), 2)
-    except (TypeError, ValueError):
-        return 0.0
+def _money(value: Any, path: str, issues: list[Issue], *, negative: bool = True) -> float:
+    """A money value (Shopify sends them as text: ``"199.00"``); 0.0 when absent, an issue when not a valid amount."""
+    return money(value, path, issues, negative=negative) or 0.0
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _time(value: Any, default: dt.datetime) -> dt.datetime:
@@ -65,30 +69,37 @@ def _time(value: Any, default: dt.datetime) -> dt.datetime:
         return default
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    except (ValueError, OverflowError):  # not a time, or past the year 9999 in UTC
         return default
-    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def _product_id(item: Mapping[str, Any]) -> str:
     return _id(item.get("product_id")) or _id(item.get("sku")) or _id(item.get("variant_id")) or "unknown"
 
 
-def _line(item: Mapping[str, Any], quantity: Any = None) -> dict[str, Any]:
-    q = item.get("quantity") if quantity is None else quantity
+def _line(item: Mapping[str, Any], path: str, issues: list[Issue], count: Any = None) -> dict[str, Any]:
+    """An order line of the ``line_items`` entry at ``path``; ``count``: a refund line's own quantity (beside it)."""
+    if count is None:
+        units = quantity(item.get("quantity"), f"{path}/quantity", issues)
+    else:
+        units = quantity(count, path.rsplit("/", 1)[0] + "/quantity", issues)
+    price = _money(item.get("price"), f"{path}/price", issues)
+    check_line(units, price, f"{path}/price", issues)
     return {
         "product_id": _product_id(item),
-        "quantity": int(q) if isinstance(q, int | float) and not isinstance(q, bool) else 1,
-        "unit_price": _money(item.get("price")),
-        "discount": _money(item.get("total_discount")),
+        "quantity": units,
+        "unit_price": price,
+        "discount": _money(item.get("total_discount"), f"{path}/total_discount", issues, negative=False),
     }
 
 
-def _products(items: Any) -> list[dict[str, Any]]:
+def _products(items: Any, path: str, issues: list[Issue]) -> list[dict[str, Any]]:
     out = []
-    for item in items if isinstance(items, list) else []:
+    for i, item in enumerate(items if isinstance(items, list) else []):
         if isinstance(item, Mapping):
-            row: dict[str, Any] = {"product_id": _product_id(item), "price": _money(item.get("price"))}
+            price = _money(item.get("price"), f"{path}/{i}/price", issues)
+            row: dict[str, Any] = {"product_id": _product_id(item), "price": price}
             if isinstance(item.get("title"), str):
                 row["name"] = item["title"]
             if isinstance(item.get("vendor"), str):
@@ -97,10 +108,15 @@ def _products(items: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _order(payload: Mapping[str, Any], order_id: str) -> dict[str, Any]:
-    items = [i for i in payload.get("line_items") or [] if isinstance(i, Mapping)]
-    order: dict[str, Any] = {"order_id": order_id, "value": _money(payload.get("total_price"))}
-    order["lines"] = [_line(i) for i in items] or [
+def _order(payload: Mapping[str, Any], order_id: str, issues: list[Issue]) -> dict[str, Any]:
+    given = payload.get("line_items")
+    items = [
+        (f"/line_items/{n}", i)
+        for n, i in enumerate(given if isinstance(given, list) else [])
+        if isinstance(i, Mapping)
+    ]
+    order: dict[str, Any] = {"order_id": order_id, "value": _money(payload.get("total_price"), "/total_price", issues)}
+    order["lines"] = [_line(i, path, issues) for path, i in items] or [
         {"product_id": "order_total", "quantity": 1, "unit_price": order["value"], "discount": 0.0}
     ]
     if isinstance(payload.get("currency"), str):
@@ -152,6 +168,9 @@ def shopify_event(
 ) -> dict[str, Any] | None:
     """The event of one webhook delivery (None for a topic that makes none).
 
+    Raises :class:`~shopseg.collect._values.InvalidCallsError` (400) for values the workspace cannot hold: money
+    that is not a finite amount under the file ingest's limit, a quantity that is not a whole number from 0 to
+    2,147,483,647, NaN or infinity anywhere, nesting deeper than 32 levels; each issue names its path.
     ``webhook_id`` (``X-Shopify-Webhook-Id``) is the event id, so a redelivery is stored once; orders
     and checkouts use their own ids instead (``order:<id>``, ``checkout:<token>``). ``owner``: the
     customer of the order a refund belongs to, when the workspace knows it.
@@ -159,20 +178,25 @@ def shopify_event(
     event_id = "shopify:" + (webhook_id if len(webhook_id) <= 100 else hashlib.sha256(webhook_id.encode()).hexdigest())
     ops: dict[str, Any] = {}
     props: dict[str, Any] = {"source": "shopify"}
+    issues: list[Issue] = []
+    check_tree(payload, "", issues)
+    if issues:
+        raise InvalidCallsError(issues)
     customer = payload.get("customer") if isinstance(payload.get("customer"), Mapping) else None
     if topic.startswith("orders/"):
         order_id = _id(payload.get("id")) or "unknown"
         cid, anon = _who(payload, f"order-{order_id}")
         at = _time(payload.get("updated_at") if topic != "orders/create" else payload.get("created_at"), received_at)
-        props.update(order_id=order_id, value=_money(payload.get("total_price")))
-        codes = [c.get("code") for c in payload.get("discount_codes") or [] if isinstance(c, Mapping)]
+        props.update(order_id=order_id, value=_money(payload.get("total_price"), "/total_price", []))
+        codes = [c.get("code") for c in _list(payload.get("discount_codes")) if isinstance(c, Mapping)]
         if codes:
             props["coupon"] = codes[0]
         if topic == "orders/create":
             etype, event_id = "purchase", f"order:{order_id}"
-            ops["order"], ops["products"] = _order(payload, order_id), _products(payload.get("line_items"))
+            ops["order"] = _order(payload, order_id, issues)
+            ops["products"] = _products(payload.get("line_items"), "/line_items", [])  # prices: checked as lines
         elif topic == "orders/updated":
-            etype, ops["order_update"] = "order_updated", _order(payload, order_id)
+            etype, ops["order_update"] = "order_updated", _order(payload, order_id, issues)
         else:
             etype = "order_cancelled"
         if topic == "orders/cancelled" or payload.get("cancelled_at"):
@@ -182,8 +206,8 @@ def shopify_event(
         cid, anon = _who(payload, f"order-{order_id}", owner)
         at, etype = _time(payload.get("created_at"), received_at), "order_refunded"
         lines = [
-            _line(r["line_item"], r.get("quantity"))
-            for r in payload.get("refund_line_items") or []
+            _line(r["line_item"], f"/refund_line_items/{n}/line_item", issues, r.get("quantity"))
+            for n, r in enumerate(_list(payload.get("refund_line_items")))
             if isinstance(r, Mapping) and isinstance(r.get("line_item"), Mapping)
         ]
         props["order_id"], ops["order_refund"] = order_id, {"order_id": order_id, "lines": lines}
@@ -199,10 +223,12 @@ def shopify_event(
         token = _id(payload.get("token")) or _id(payload.get("id")) or "unknown"
         cid, anon = _who(payload, f"checkout-{token}")
         at, etype, event_id = _time(payload.get("created_at"), received_at), "checkout_started", f"checkout:{token}"
-        props.update(value=_money(payload.get("total_price")), checkout_token=token)
-        ops["products"] = _products(payload.get("line_items"))
+        props.update(value=_money(payload.get("total_price"), "/total_price", issues), checkout_token=token)
+        ops["products"] = _products(payload.get("line_items"), "/line_items", issues)
     else:
         return None
+    if issues:
+        raise InvalidCallsError(issues)
     if customer is not None and (row := _customer(customer, received_at)) is not None:
         ops["customer"] = row
     if ops:

@@ -26,7 +26,9 @@ the workspace tables in one DuckDB transaction every ``live_apply_ms`` (or
 pending lists and rotates the journal under the state lock (microseconds),
 then commits with only the workspace lock held, so the writer never waits for
 DuckDB. If the journal write fails, the requests get the error and the
-in-memory state is reloaded from disk.
+in-memory state is reloaded from disk. An entry the workspace refuses (at
+apply time or at the start-up replay) is moved to ``live_quarantine`` and the
+rest applied (:mod:`shopseg.live.quarantine`).
 
 A scheduler thread wakes every ``live_tick_ms`` and, when the clock's day has
 moved, re-evaluates the clock-dependent segments of every customer: "no
@@ -51,12 +53,14 @@ from typing import TYPE_CHECKING, Any
 
 from shopseg._logging import get_logger
 from shopseg.config import get_setting
+from shopseg.errors import BadRequestError
 from shopseg.live import stitch, storage
 from shopseg.live.clock import Clock, SystemClock
-from shopseg.live.durability import Durability, IngestResult
+from shopseg.live.durability import Durability, IngestResult, _resolve
 from shopseg.live.evaluator import LiveEvaluator, Transition
 from shopseg.live.journal import Journal
 from shopseg.live.notify import Notification, Notifier, ReentryPolicy
+from shopseg.live.quarantine import commit_isolating, count_quarantined, rows_of
 from shopseg.live.reevaluate import Reevaluation
 from shopseg.live.webhooks import WebhookDispatcher
 from shopseg.rules.nodes import walk
@@ -68,6 +72,17 @@ if TYPE_CHECKING:
 __all__ = ["LiveEngine", "IngestResult"]
 
 log = get_logger("shopseg.live")
+
+
+def _row(event: Mapping[str, Any]) -> tuple[Any, ...]:
+    """:func:`storage.event_row`, or a :class:`BadRequestError` naming the event whose properties are not JSON."""
+    try:
+        return storage.event_row(event)
+    except (TypeError, ValueError) as exc:
+        raise BadRequestError(
+            f"event {event.get('event_id')!r}: its properties cannot be stored as JSON ({exc}). "
+            "Expected JSON values (text, finite numbers, booleans, null, lists, objects)."
+        ) from exc
 
 
 class LiveEngine(Reevaluation, Durability):
@@ -177,14 +192,18 @@ class LiveEngine(Reevaluation, Durability):
             kept = drop_pending(self.workspace, journaled)  # customers erased before their events left the journal
             stored = storage.load_event_ids(self.workspace.con)
             missing = list({e["event_id"]: e for e in kept if e["event_id"] not in stored}.values())
-            storage.commit_batch(self.workspace.con, [storage.event_row(e) for e in missing])
+            now = self.clock.now()
+            refused = commit_isolating(self.workspace.con, rows_of(missing, now, self.workspace.con), [], now)
             log.info(
-                "live engine: %d journaled events applied after a restart (%d of erased customers skipped)",
-                len(missing),
+                "live engine: %d journaled events applied after a restart (%d of erased customers skipped, "
+                "%d quarantined)",
+                len(missing) - len(refused),
                 len(journaled) - len(kept),
+                len(refused),
             )
         self.journal.truncate()
         mark_journal_clean(self.workspace)
+        self.quarantined = count_quarantined(self.workspace)  # entries set aside (live.quarantine), ever
         self._events: list[tuple[Any, ...]] = []  # rows waiting for the applier (storage.event_row)
         self._transitions: list[tuple[Any, ...]] = []  # storage.transition_row
         self._applied_at = time.monotonic()
@@ -197,8 +216,9 @@ class LiveEngine(Reevaluation, Durability):
                 self._events, self._transitions = [], []
                 segment = self.journal.rotate()
             if events or transitions:
-                try:
-                    storage.commit_batch(self.workspace.con, events, transitions)
+                try:  # an entry the store refuses is quarantined; what is committed leaves `events`
+                    refused = commit_isolating(self.workspace.con, events, transitions, self.clock.now())
+                    self.quarantined += len(refused)
                 except BaseException:
                     with self._state:  # back in front of what came since: the next flush retries them
                         self._events[:0], self._transitions[:0] = events, transitions
@@ -301,41 +321,60 @@ class LiveEngine(Reevaluation, Durability):
                     if not fut.done():
                         fut.set_exception(exc)
 
-    def _commit(self, items: list[tuple[list[dict[str, Any]], Future[IngestResult]]]) -> None:
+    def _admit(
+        self, items: list[tuple[list[dict[str, Any]], Future[IngestResult]]]
+    ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]], set[str], list[tuple[Future[IngestResult], IngestResult]]]:
+        """``(fresh events, their rows, their ids, (future, result) of each request kept)``.
+
+        A request holding an event that has no ``events`` row (properties that are not JSON: a datetime, NaN)
+        gets a :class:`~shopseg.errors.BadRequestError` here, before anything about it changes.
+        """
         fresh: list[dict[str, Any]] = []
-        results = []
+        rows: list[tuple[Any, ...]] = []
         batch_ids: set[str] = set()
-        for events, _ in items:
-            accepted = 0
+        kept = []
+        for events, fut in items:
+            mine, ids = [], set()
             for e in events:
-                if e["event_id"] in self.seen or e["event_id"] in batch_ids:
-                    continue
-                batch_ids.add(e["event_id"])
-                fresh.append(e)
-                accepted += 1
-            results.append((accepted, len(events) - accepted, [e["event_id"] for e in events]))
+                if e["event_id"] not in self.seen and e["event_id"] not in batch_ids and e["event_id"] not in ids:
+                    ids.add(e["event_id"])
+                    mine.append(e)
+            try:
+                mine_rows = [_row(e) for e in mine]
+            except BadRequestError as exc:
+                log.error("live writer: a request's events cannot be stored: %s", type(exc.__cause__).__name__)
+                _resolve(fut, exc)  # unless the client went away meanwhile
+                continue
+            fresh += mine
+            rows += mine_rows
+            batch_ids |= ids
+            kept.append((fut, (len(mine), len(events) - len(mine), [e["event_id"] for e in events])))
+        return fresh, rows, batch_ids, kept
+
+    def _commit(self, items: list[tuple[list[dict[str, Any]], Future[IngestResult]]]) -> None:
+        fresh, rows, batch_ids, acks = self._admit(items)
         self._maybe_tick()
         failed: Exception | None = None
         linking = stitch.has_links(fresh)  # reads the workspace: the connection lock first, as everywhere
         with self.lock if linking else contextlib.nullcontext(), self._state:
             out: list[Transition] = []
             now = self.clock.now()
-            for i, e in enumerate(fresh):
-                for old in stitch.anonymous_history(self, fresh, i) if linking else ():
-                    out += self.evaluator.apply(old, self.day, now)
-                out += self.evaluator.apply(stitch.visible(e), self.day, now)
-            admitted = [self.policy.admit(t) for t in out]
-            try:
+            try:  # a failure from here: the evaluator and the policy are reloaded from disk (below)
+                for i, e in enumerate(fresh):
+                    for old in stitch.anonymous_history(self, fresh, i) if linking else ():
+                        out += self.evaluator.apply(old, self.day, now)
+                    out += self.evaluator.apply(stitch.visible(e), self.day, now)
+                admitted = [self.policy.admit(t) for t in out]
                 if fresh:
                     self.journal.write(fresh)  # from here on the events survive a crash of the process
             except Exception as exc:
                 failed = exc
             if failed is None:
-                self._pend(out, admitted, fresh)
+                self._pend(out, admitted, rows)
                 self.seen |= batch_ids
                 self.notifier.publish([t for t, ok in zip(out, admitted, strict=True) if ok])
                 # acknowledged once fsynced; a batch of duplicates too, as its events may still be unsynced
-                self._acks.put([(fut, res) for (_, fut), res in zip(items, results, strict=True)])
+                self._acks.put(acks)
                 if len(self._events) >= self.apply_batch or self.apply_s <= 0:
                     self._apply_now.set()
         if failed is not None:
@@ -343,9 +382,10 @@ class LiveEngine(Reevaluation, Durability):
                 self._load()  # back to what is on disk: the evaluator and the policy ran ahead of the journal
             raise failed
 
-    def _pend(self, transitions: list[Transition], notified: list[bool], events: Sequence[dict[str, Any]] = ()) -> None:
-        """Queue rows for the applier: the events, and the transitions numbered on from the last one."""
-        self._events.extend(map(storage.event_row, events))
+    def _pend(self, transitions: list[Transition], notified: list[bool], rows: Sequence[tuple[Any, ...]] = ()) -> None:
+        """Queue rows for the applier: the events' rows (:func:`storage.event_row`), and the transitions numbered on
+        from the last one."""
+        self._events.extend(rows)
         seq = self._seq
         self._transitions.extend(
             storage.transition_row(seq + i, t, ok) for i, (t, ok) in enumerate(zip(transitions, notified, strict=True))

@@ -95,7 +95,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, cols: Sequence[str], row
 
 
 def event_row(e: Mapping[str, Any]) -> tuple[Any, ...]:
-    """One ``events`` row: the columns in order, ``properties`` as JSON text.
+    """One ``events`` row: the columns in order, ``properties`` as JSON text (TypeError, ValueError: not JSON, e.g. NaN).
 
     A tuple of plain values, which the garbage collector stops tracking: the
     engine keeps the rows waiting for the applier this way, not as the request's dicts.
@@ -108,7 +108,7 @@ def event_row(e: Mapping[str, Any]) -> tuple[Any, ...]:
         get("type"),
         get("occurred_at"),
         get("product_id"),
-        None if props is None else json.dumps(props, separators=(",", ":")),
+        None if props is None else json.dumps(props, separators=(",", ":"), allow_nan=False),
     )
 
 

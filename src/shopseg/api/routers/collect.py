@@ -8,8 +8,12 @@
   shopseg ``write`` key (``shopseg keys create storefront --role write``), or a marketer or admin key;
 - the body may be gzip-compressed (``Content-Encoding: gzip``) and may come as ``text/plain`` (analytics.js);
 - a call is at most 32 KB and a batch at most 500 KB (uncompressed): larger, or not JSON, answers 400;
+- an invalid call answers 400 and nothing of its request is stored: each error item names the value's path
+  (``/batch/3/properties/products/0/quantity``) and the rule (:mod:`shopseg.collect._values`);
 - accepted calls answer 200 ``{"success": true}``, once they are in the journal and fsynced (the same
   durability as ``POST /api/v1/events``); a re-sent ``messageId`` is acknowledged and stored once.
+
+``GET /api/v1/quarantined-events`` (admin) lists what the live engine set aside (:mod:`shopseg.live.quarantine`).
 
 Mapping: :mod:`shopseg.collect.segment_spec`. Browsers: :class:`CollectCorsMiddleware` answers the CORS
 preflight of ``/v1/`` paths (allowing the headers a tracking SDK asks for, such as analytics.js's
@@ -27,21 +31,26 @@ import re
 import zlib
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from shopseg._logging import get_logger
-from shopseg.api.deps import AppState, get_state
+from shopseg.api.deps import AppState, Principal, get_state, require_role
+from shopseg.api.errors import error_response
 from shopseg.api.keys import WRITE_ROLE, ApiKey, role_allows
+from shopseg.collect._values import MAX_DEPTH, InvalidCallsError
 from shopseg.collect.materialize import load_identities
 from shopseg.collect.segment_spec import map_messages
 from shopseg.errors import (
     AuthenticationError,
     BadRequestError,
+    Issue,
     NotFound,
     PermissionDeniedError,
     UnsupportedOperationError,
 )
+from shopseg.live.quarantine import list_quarantined
 
 __all__ = ["router", "CollectCorsMiddleware", "allowed_headers", "CALLS", "CALL_BYTES", "BATCH_BYTES"]
 
@@ -95,6 +104,9 @@ def _body(raw: bytes, encoding: str, limit: int) -> tuple[dict[str, Any], int]:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequestError(f"request body: invalid JSON ({exc}).") from None
+    except RecursionError:  # the parser's own limit (about 1,000 levels); check_tree refuses over MAX_DEPTH
+        text = f"/: the request body is nested too deeply. Expected at most {MAX_DEPTH} levels of objects and lists."
+        raise InvalidCallsError([Issue("/", "too_deep", text)]) from None
     if not isinstance(body, dict):
         raise BadRequestError(f"request body: expected a JSON object; got {type(body).__name__}.")
     return body, len(raw)
@@ -177,22 +189,46 @@ async def collect(call: str, request: Request) -> Response:
     state = get_state(request)
     kind = CALLS[call]
     limit = CALL_BYTES if kind else BATCH_BYTES
-    body, size = _body(await request.body(), request.headers.get("content-encoding", ""), limit)
+    try:
+        body, size = _body(await request.body(), request.headers.get("content-encoding", ""), limit)
+    except InvalidCallsError as exc:
+        return error_response(exc.status, [i.as_dict() for i in exc.issues])
     _authorize(state, _write_key(request, body))
     if state.live is None:
         raise UnsupportedOperationError(
             f"POST /v1/{call}: the server runs without live mode. Hint: restart it with `shopseg serve --live`."
         )
-    events = map_messages(
-        _messages(body, kind, size),
-        received_at=state.live.clock.now(),
-        identities=_identities(state),
-        kind=kind,
-        sent_at=body.get("sentAt"),
-    )
+    try:
+        events = map_messages(
+            _messages(body, kind, size),
+            received_at=state.live.clock.now(),
+            identities=_identities(state),
+            kind=kind,
+            sent_at=body.get("sentAt"),
+        )
+    except InvalidCallsError as exc:  # one error item per invalid value, each with its path
+        return error_response(exc.status, [i.as_dict() for i in exc.issues])
     if events:
         await asyncio.wrap_future(state.live.submit(events, owned=True))
     return Response(_SUCCESS, media_type="application/json")
+
+
+@router.get("/api/v1/quarantined-events")
+async def quarantined_events(request: Request, _: Principal = Depends(require_role("admin"))) -> dict[str, Any]:
+    """Journaled events the workspace refused, set aside by the live engine's applier (:mod:`shopseg.live.quarantine`).
+
+    ``count``: every entry set aside; ``entries``: the latest 100 (event id, type, time, error; no customer data).
+    """
+    state = get_state(request)
+    if state.live is None:
+        raise UnsupportedOperationError("GET /api/v1/quarantined-events: the server runs without live mode.")
+
+    def read() -> list[dict[str, Any]]:
+        with state.lock:
+            return list_quarantined(state.workspace)
+
+    entries = await run_in_threadpool(read)
+    return {"count": state.live.quarantined, "entries": entries}
 
 
 _ALLOW_HEADERS = (b"Content-Type", b"Content-Encoding", b"Authorization", b"X-Retry-Count", b"X-API-Key")

@@ -28,10 +28,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from shopseg._logging import get_logger
 from shopseg.api.deps import AppState, get_state
+from shopseg.api.errors import error_response
 from shopseg.api.schemas import ErrorOut
+from shopseg.collect._values import InvalidCallsError
 from shopseg.collect.shopify import EVENT_TOPICS, PRIVACY_TOPICS, shopify_event
 from shopseg.config import get_setting
 from shopseg.errors import AuthenticationError, BadRequestError, UnsupportedOperationError
@@ -108,8 +111,12 @@ async def _privacy(state: AppState, topic: str, payload: dict[str, Any], webhook
     )
 
 
-@router.post("/shopify/webhooks", responses={200: {"content": {"application/json": {"example": {"ok": True}}}}})
-async def shopify_webhook(request: Request) -> dict[str, Any]:
+@router.post(
+    "/shopify/webhooks",
+    response_model=None,
+    responses={200: {"content": {"application/json": {"example": {"ok": True}}}}},
+)
+async def shopify_webhook(request: Request) -> dict[str, Any] | JSONResponse:
     """One Shopify webhook delivery; 200 once it is stored (or the privacy request is done)."""
     state = get_state(request)
     topic = request.headers.get("x-shopify-topic", "").strip()
@@ -124,6 +131,8 @@ async def shopify_webhook(request: Request) -> dict[str, Any]:
         payload = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequestError(f"shopify webhook {topic}: the body is not JSON.") from None
+    except RecursionError:
+        raise BadRequestError(f"shopify webhook {topic}: the body is nested too deeply.") from None
     if not isinstance(payload, dict):
         raise BadRequestError(f"shopify webhook {topic}: expected a JSON object; got {type(payload).__name__}.")
     if topic in PRIVACY_TOPICS:
@@ -133,7 +142,11 @@ async def shopify_webhook(request: Request) -> dict[str, Any]:
         log.info("shopify webhook %s (%s): topic not used, ignored", topic, webhook_id)
         return {"ok": True, "topic": topic, "ignored": True}
     owner = await run_in_threadpool(_owner, state, payload.get("order_id")) if topic == "refunds/create" else None
-    event = shopify_event(topic, payload, webhook_id, state.live.clock.now(), owner)
+    try:
+        event = shopify_event(topic, payload, webhook_id, state.live.clock.now(), owner)
+    except InvalidCallsError as exc:
+        log.warning("shopify webhook %s (%s): refused, %d invalid values", topic, webhook_id, len(exc.issues))
+        return error_response(exc.status, [i.as_dict() for i in exc.issues])
     if event is None:
         raise BadRequestError(f"shopify webhook {topic}: expected the resource's id in the payload; got none.")
     accepted, _, _ = await asyncio.wrap_future(state.live.submit([event]))
