@@ -39,6 +39,7 @@ def test_decimal_commas_are_refused_with_the_option_named(workspace, export):
     with pytest.raises(SchemaError, match=r"got '25,00', '1\.234,50', '12,5'.*pass --decimal ','") as err:
         ingest(workspace, "orders", export, mapping=MAP)
     assert err.value.column == "unit_price"
+    assert "unit_price (column 'Einzelpreis'): cannot be parsed as double" in str(err.value)  # the user's column
     assert workspace.row_counts()["order_lines"] == 0
 
 

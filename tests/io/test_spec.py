@@ -246,7 +246,7 @@ def test_a_bad_table_rolls_back_every_table(workspace, tmp_path):
     items.write_text(items.read_text(encoding="utf-8-sig").replace("120.50", "12O.50", 1), encoding="utf-8")
     with pytest.raises(
         SchemaError,
-        match=r"^olist_order_items_dataset.csv: unit_price: cannot be parsed as double in 1 row "
+        match=r"^olist_order_items_dataset.csv: unit_price \(column 'items.price'\): cannot be parsed as double in 1 row "
         r"\(row 5\); got '12O.50'",
     ):
         ingest_spec(workspace, spec)

@@ -11,8 +11,9 @@ reading it back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -38,6 +39,8 @@ class Staged:
     fields: int | None = None
     json_text: frozenset[str] = frozenset()
     blank: int = 0
+    #: canonical column -> the file's column it is read from, when it reads exactly one (for messages)
+    origin: dict[str, str] = field(default_factory=dict)
 
 
 def stage_rows(
@@ -135,7 +138,18 @@ def stage_rows(
         fields=n_fields,
         json_text=frozenset(n for n, t in types.items() if t == "JSON_TEXT"),
         blank=blank,
+        origin=_origin(resolved),
     )
+
+
+def _origin(resolved: Resolved) -> dict[str, str]:
+    """Canonical column -> the one file column its expression reads (``"Lineitem price"`` for ``unit_price``)."""
+    out = {}
+    for name, expr in resolved.exprs.items():
+        cols = {c.replace('""', '"') for c in re.findall(r'"((?:[^"]|"")*)"', expr)}
+        if len(cols) == 1:
+            out[name] = cols.pop()
+    return out
 
 
 def _scan(con: duckdb.DuckDBPyConnection, layer1: str, text: list[str]) -> tuple[int, int, set[str]]:

@@ -272,7 +272,7 @@ def raise_problems(con: duckdb.DuckDBPyConnection, staged: Staged, problems: Seq
             expected = _date_hint(con, staged, check) or expected
         elif check.expected in (EXPECTED["double"], EXPECTED["int"]) and _decimal_commas(values):
             expected += ". Hint: these numbers use a decimal comma (1.234,50): pass --decimal ',' (decimal=',')"
-        parts.append(f"{check.label} in {n:,} {noun} ({_rows_text(rows, n)}){got}. Expected {expected}.")
+        parts.append(f"{_named(check, staged)} in {n:,} {noun} ({_rows_text(rows, n)}){got}. Expected {expected}.")
     first = problems[0][0]
     raise SchemaError(
         f"{staged.source.name}: " + " ".join(parts),
@@ -280,6 +280,16 @@ def raise_problems(con: duckdb.DuckDBPyConnection, staged: Staged, problems: Seq
         column=first.column,
         rows=sorted(set(all_rows)),
     )
+
+
+def _named(check: Check, staged: Staged) -> str:
+    """The check's label with the file's own column beside the canonical one it fills
+    (``unit_price (column 'Lineitem price'): ...``), when a preset or ``--map`` renamed it."""
+    col = check.column
+    origin = staged.origin.get(col) if col else None
+    if col and origin and origin != col and check.label.startswith(f"{col}:"):
+        return f"{col} (column {origin!r}){check.label[len(col) :]}"
+    return check.label
 
 
 def _decimal_commas(values: Sequence[str]) -> bool:
