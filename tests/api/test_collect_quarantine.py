@@ -77,6 +77,7 @@ def test_a_failing_entry_is_quarantined_and_the_applier_goes_on(app, keys, caplo
         assert listed.status_code == 200, listed.text
         assert listed.json()["count"] == 1 and listed.json()["entries"][0]["event_id"] == "order:evil-1"
         assert httpx.get(f"{url}/api/v1/quarantined-events", headers=auth(keys["viewer"])).status_code == 403
+        assert httpx.get(f"{url}/api/v1/health", timeout=30).json()["quarantined"] == 1  # a monitor sees it
         logged = [r.getMessage() for r in caplog.records if "live_quarantine" in r.getMessage()]
         assert logged and "order:evil-1" in logged[0] and "evil," not in logged[0] and "'evil'" not in logged[0]
 

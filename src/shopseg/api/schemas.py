@@ -289,6 +289,9 @@ class HealthOut(BaseModel):
     live: bool
     events: int
     segments: int
+    quarantined: int = Field(
+        0, description="Collected events set apart since the store began (GET /quarantined-events)."
+    )
 
 
 class SettingOut(BaseModel):

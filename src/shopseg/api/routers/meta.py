@@ -15,13 +15,15 @@ router = APIRouter(tags=["meta"])
 
 @router.get("/health", response_model=HealthOut)
 def health(state: AppState = Depends(get_state)) -> HealthOut:
-    """Is the server up; how many events and live segments it holds."""
+    """Is the server up; how many events and live segments it holds, and how many collected events were
+    quarantined (stored apart because the workspace could not take them: docs/collection.md)."""
     live = state.live
     return HealthOut(
         ok=True,
         live=live is not None,
         events=live.event_count if live else 0,
         segments=len(live.segment_names()) if live else 0,
+        quarantined=live.quarantined if live else 0,
     )
 
 
