@@ -116,7 +116,9 @@ def open_hosted(host: Host, target: str | os.PathLike[str]) -> Workspace:
             f"this file. Expected the workspace {host.path}. Hint: pass --workspace {host.path}, or run the "
             "command where no server holds its workspace."
         )
-    return host.state.workspace.cursor()
+    cursor = host.state.workspace.cursor()
+    cursor.path = Path(target)  # as the command named it (relative to its directory): its output says the same
+    return cursor
 
 
 # -- the command line ----------------------------------------------------------------------
@@ -140,6 +142,13 @@ def command_path(group: Any, argv: Sequence[str]) -> tuple[str, str]:
 
 
 # -- output --------------------------------------------------------------------------------
+def _check_text(text: object) -> None:
+    """A text stream takes ``str`` only: click asks ``write(b"")`` to tell a binary stream from a text one, and a
+    stream that took the bytes would be wrapped as binary, its output then reaching the client as bytes."""
+    if not isinstance(text, str):
+        raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+
+
 class _ThreadStream(io.TextIOBase):
     """``sys.stdout``/``sys.stderr`` while forwarded commands run: a thread with a sink writes there, others through."""
 
@@ -151,6 +160,7 @@ class _ThreadStream(io.TextIOBase):
         return sink if sink is not None else self.original
 
     def write(self, text: str) -> int:
+        _check_text(text)
         self._target().write(text)
         return len(text)
 
@@ -177,6 +187,7 @@ class _Sink(io.TextIOBase):
         self.emit, self.stream = emit, stream
 
     def write(self, text: str) -> int:
+        _check_text(text)
         if text:
             self.emit(self.stream, text)
         return len(text)

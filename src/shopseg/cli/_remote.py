@@ -9,7 +9,7 @@ its argv, working directory, terminal width and ``SHOPSEG_*`` settings to
 in-process (:mod:`shopseg.cli._hosted`) and streams back its output, one JSON
 object a line (``{"stream": "stdout", "data": "..."}``, last ``{"exit": 0}``),
 which is printed here as it comes. The user sees the command's usual output and
-exit code. Standard input is not forwarded: confirmations are asked here first.
+exit code. Standard input is not forwarded: confirmations are asked here first, once.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import typer
 
 from shopseg.errors import WorkspaceBusyError, WorkspaceError
 
-__all__ = ["ADMIN_ROUTE", "TOKEN_HEADER", "can_forward", "forward"]
+__all__ = ["ADMIN_ROUTE", "TOKEN_HEADER", "can_forward", "confirmed_here", "forward"]
 
 ADMIN_ROUTE = "/api/v1/admin/cli"
 TOKEN_HEADER = "X-Shopseg-Admin-Token"
@@ -51,14 +51,30 @@ def _settings() -> dict[str, str]:
     return {name: os.environ[env_var(name)] for name in SETTINGS if env_var(name) in os.environ}
 
 
+def _with_yes(args: list[str]) -> None:
+    """Add ``--yes`` to the command line ``args`` (before a ``--``, after which it would be an argument)."""
+    if not {"--yes", "-y"} & set(args[: args.index("--")] if "--" in args else args):
+        args.insert(args.index("--") if "--" in args else len(args), "--yes")
+
+
+def confirmed_here(ctx: typer.Context) -> None:
+    """The command asked its confirmation in this process (before it tried the workspace): a hand-over of it to
+    the server passes ``--yes`` rather than asking a second time."""
+    argv = ctx.meta.get("shopseg.argv")  # the shared command line (shopseg.cli._common.ShopsegGroup)
+    if isinstance(argv, list):
+        _with_yes(argv)
+
+
 def _confirmed(argv: Sequence[str], noun: str) -> list[str]:
-    """``forget`` asks before erasing: ask here (the server has no terminal), then pass ``--yes``."""
+    """``forget`` asks before erasing: ask here (the server has no terminal), then pass ``--yes``; once only, if
+    the command asked already (:func:`confirmed_here`) its command line has ``--yes``."""
     args = list(argv)
-    if noun == "forget" and "forget" in args and not {"--yes", "-y"} & set(args):
+    before_dashes = args[: args.index("--")] if "--" in args else args
+    if noun == "forget" and "forget" in args and not {"--yes", "-y"} & set(before_dashes):
         at = args.index("forget")
         customer = next((a for a in args[at + 1 :] if not a.startswith("-")), "?")
         typer.confirm(f"Erase customer {customer} everywhere? This cannot be undone", abort=True)
-        args.append("--yes")
+        _with_yes(args)
     return args
 
 

@@ -8,6 +8,7 @@ import typer
 
 from shopseg.cli._common import console, open_workspace, print_table
 from shopseg.cli._hosted import compact_hosted, forget_hosted, hosted
+from shopseg.cli._remote import confirmed_here
 
 __all__ = ["register", "privacy_app", "forget"]
 
@@ -17,6 +18,7 @@ privacy_app = typer.Typer(
 
 
 def forget(
+    ctx: typer.Context,
     customer_id: Annotated[str, typer.Argument(help="The customer_id to erase.")],
     reason: Annotated[
         str,
@@ -40,6 +42,7 @@ def forget(
 
             exit_usage("`shopseg forget` inside the server needs --yes (confirm in the CLI first).")
         typer.confirm(f"Erase customer {customer_id} everywhere? This cannot be undone", abort=True)
+        confirmed_here(ctx)  # a server holding the workspace runs it with --yes: asked once
     host = hosted()
     if host is not None:  # inside `shopseg serve`: its live engine erases (journal, live state) and rewrites the file
         deleted, compacted = forget_hosted(host, customer_id, reason, compact)
