@@ -11,10 +11,11 @@ error shape by the app's handlers. Every read needs ``viewer``.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from shopseg.api.deps import get_state
 from shopseg.api.keys import ApiKey
@@ -64,9 +65,29 @@ def overview(request: Request, _: ApiKey = Depends(require_role("viewer"))) -> d
     }
 
 
+def _naive_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """``value`` in UTC without an offset, as the events table keeps times."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError("the time in UTC is past the year 9999") from None
+
+
+#: An ISO time (a date alone is its midnight), or empty for the newest; one with an offset is converted to UTC; a
+#: malformed one answers 422 naming ``/query/before``.
+Before = Annotated[
+    dt.datetime | None,
+    BeforeValidator(lambda v: v or None),
+    AfterValidator(_naive_utc),
+    Query(description="Only events before this ISO time (UTC unless it has an offset)."),
+]
+
+
 @router.get("/events")
 def events(
-    request: Request, before: str | None = None, limit: int = 50, _: ApiKey = Depends(require_role("viewer"))
+    request: Request, before: Before = None, limit: int = 50, _: ApiKey = Depends(require_role("viewer"))
 ) -> dict[str, Any]:
     """The newest events, paged backwards with ``before`` (an ISO time)."""
     with session(request) as s:

@@ -17,6 +17,8 @@ from shopseg.reports.aggregates import cluster_profiles, prediction_summary, sav
 from shopseg.reports.summary import monthly_revenue, store_kpis
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from shopseg.engine import Engine
     from shopseg.workspace import Workspace
 
@@ -108,8 +110,8 @@ def rfm_grid(workspace: Workspace) -> pd.DataFrame | None:
     ).df()
 
 
-def latest_events(workspace: Workspace, *, limit: int = 50, before: str | None = None) -> pd.DataFrame:
-    """The newest ``limit`` events (paged backwards with ``before``, an ``occurred_at`` ISO time)."""
+def latest_events(workspace: Workspace, *, limit: int = 50, before: dt.datetime | str | None = None) -> pd.DataFrame:
+    """The newest ``limit`` events (paged backwards with ``before``, an ``occurred_at`` time or its ISO text)."""
     if not workspace.has_table("events"):
         return pd.DataFrame(columns=["event_id", "customer_id", "type", "occurred_at", "product_id"])
     where, params = ("WHERE occurred_at < ?", [before]) if before else ("", [])

@@ -44,6 +44,9 @@ Viewer = Annotated[Principal, Depends(require_role("viewer"))]
 Marketer = Annotated[Principal, Depends(require_role("marketer"))]
 State = Annotated[AppState, Depends(get_state)]
 
+#: Highest member page a request may ask for: its row offset must fit DuckDB's 64-bit integers (at 200 a page).
+PAGE_MAX = 1_000_000_000
+
 router = APIRouter(
     tags=["segments"],
     responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
@@ -204,7 +207,7 @@ def segment_customers(
     name: str,
     _: Viewer,
     state: State,
-    page: int = 1,
+    page: Annotated[int, Query(le=PAGE_MAX, description="Page number from 1 (below 1: the first page).")] = 1,
     size: int = 50,
     sort: str = "customer_id",
     desc: bool = False,
