@@ -121,3 +121,36 @@ def test_413_for_chunked_bodies_too(ws_path, size: int) -> None:  # type: ignore
             assert_error_shape(r, 413 if size * 3 > 100 else 422)  # small: read, then refused as bad JSON
     finally:
         app.state.shopseg.close()
+
+
+def test_the_cli_admin_route_authenticates_before_it_reads_the_body(ws_path, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A caller without the run's token gets 401 whatever it sends: never a 422 listing the route's fields."""
+    from shopseg.api.routers.admin import new_token
+
+    app = create_app(ws_path, live=False)
+    try:
+        with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000)) as c:
+            url = "/api/v1/admin/cli"
+            assert_error_shape(c.post(url, json={"nope": 1}), 404)  # no `shopseg serve`: no such route
+            token = new_token(app.state.shopseg)
+            wrong = {"X-Shopseg-Admin-Token": "guess"}
+            for kwargs in (
+                {"json": {"nope": 1}},
+                {"json": {"nope": 1}, "headers": wrong},
+                {"content": b"{not json", "headers": {**wrong, "content-type": "application/json"}},
+                {"json": {"argv": ["status"], "cwd": str(tmp_path)}, "headers": wrong},
+            ):
+                body = assert_error_shape(c.post(url, **kwargs), 401)
+                assert body["error"].startswith("request: missing or wrong X-Shopseg-Admin-Token."), body
+                assert "argv" not in body["error"] and "cwd" not in body["error"]
+            right = {"X-Shopseg-Admin-Token": token}
+            body = assert_error_shape(c.post(url, json={"nope": 1}, headers=right), 422)  # admitted: now the body
+            assert {e["path"] for e in body["errors"]} == {"/body/argv", "/body/cwd", "/body/nope"}, body
+            assert "/body/argv: Field required" in body["error"]
+            bad = c.post(url, content=b"{not json", headers={**right, "content-type": "application/json"})
+            assert assert_error_shape(bad, 422)["errors"][0]["path"].startswith("/body")
+        with TestClient(app, raise_server_exceptions=False, client=("192.0.2.7", 50000)) as c:
+            body = assert_error_shape(c.post(url, json={"nope": 1}, headers=right), 403)
+            assert "Expected a loopback client; got '192.0.2.7'" in body["error"]
+    finally:
+        app.state.shopseg.close()

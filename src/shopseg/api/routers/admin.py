@@ -24,8 +24,9 @@ import threading
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shopseg._logging import get_logger
 from shopseg.api.deps import AppState, get_state
@@ -79,10 +80,24 @@ def _admit(request: Request, state: AppState) -> None:
         )
 
 
+def _command(raw: bytes) -> CliIn:
+    """The request body, read only once the caller is admitted: a stranger learns nothing of its fields."""
+    try:
+        return CliIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)], body=raw
+        ) from None
+
+
 @router.post("/admin/cli")
-def run_cli(body: CliIn, request: Request, state: AppState = Depends(get_state)) -> StreamingResponse:
-    """Run ``shopseg <argv>`` against this server's workspace; stream its output and exit code."""
+async def run_cli(request: Request, state: AppState = Depends(get_state)) -> StreamingResponse:
+    """Run ``shopseg <argv>`` against this server's workspace; stream its output and exit code.
+
+    The caller is admitted (404, 403, 401) before the body is read and validated (422).
+    """
     _admit(request, state)
+    body = _command(await request.body())
     if not os.path.isabs(body.cwd) or not os.path.isdir(body.cwd):
         raise InvalidParameterError(f"cwd: expected an existing absolute directory; got {body.cwd!r}.")
     lines: queue.Queue[str | None] = queue.Queue()
