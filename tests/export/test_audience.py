@@ -105,3 +105,61 @@ def test_each_export_is_audited_without_ids(action_ws, tmp_path):
     detail = json.loads(rows[0][2])
     assert detail["exported"] == len(audience.included) and detail["channel"] == "email"
     assert "c0" not in rows[0][2]
+
+
+def _consent_all(ws, purpose: str) -> None:  # type: ignore[no-untyped-def]
+    ws.con.execute(f"UPDATE customers SET {purpose} = true")
+
+
+def test_an_sms_audience_carries_no_email_even_of_a_customer_who_withdrew_it(action_ws, tmp_path):
+    """Data minimisation (probe: `export --channel sms` wrote customer_id, segment, email, country, city)."""
+    _consent_all(action_ws, "sms_marketing")
+    members, _ = segment_customer_ids(action_ws, "Champions")
+    record_consent(action_ws, members[0], "email_marketing", False, source="unsubscribe link")
+    audience = build_audience(action_ws, members, channel="sms", segment="Champions")
+    assert list(audience.included.columns) == ["customer_id"]  # the schema keeps no phone number
+    assert members[0] in set(audience.included["customer_id"])
+    for fmt, name in (("csv", "s.csv"), ("json", "s.jsonl"), ("parquet", "s.parquet")):
+        _, path = export_segment(action_ws, "Champions", channel="sms", fmt=fmt, out=tmp_path / name, min_size=1)
+        assert b"@example.com" not in path.read_bytes(), fmt
+    written = pd.read_csv(tmp_path / "s.csv", dtype=str)
+    assert list(written.columns) == ["customer_id", "segment"] and len(written) == len(audience.included)
+
+
+def test_an_sms_audience_carries_the_stores_phone_and_leaves_out_members_without_one(workspace):
+    workspace.con.execute("ALTER TABLE customers ADD COLUMN phone VARCHAR")  # a store that keeps phone numbers
+    workspace.con.execute(
+        "INSERT INTO customers (customer_id, email, phone, country, city, email_marketing, sms_marketing) VALUES "
+        "('a', 'a@x.org', '+33 6 12 34 56 78', 'FR', 'Lyon', true, true), ('b', 'b@x.org', ' ', 'FR', 'Paris', true, true)"
+    )
+    sms = build_audience(workspace, ["a", "b"], channel="sms")
+    assert sms.included.to_dict("records") == [{"customer_id": "a", "phone": "+33 6 12 34 56 78"}]
+    assert sms.excluded == {"no phone number": 1}
+    email = build_audience(workspace, ["a", "b"], channel="email")
+    assert list(email.included.columns) == ["customer_id", "email", "country", "city"]  # never a phone number
+    workspace.con.execute("UPDATE customers SET profiling = true")
+    ads = build_audience(workspace, ["a", "b"], channel="ads")
+    assert list(ads.included.columns) == ["customer_id", "email_sha256", "country", "city"]
+
+
+def test_every_channel_carries_only_its_columns(action_ws):
+    for purpose in ("email_marketing", "sms_marketing", "profiling"):
+        _consent_all(action_ws, purpose)
+    members, _ = segment_customer_ids(action_ws, "Champions")
+    expected = {
+        "email": ["customer_id", "email", "country", "city"],
+        "ads": ["customer_id", "email_sha256", "country", "city"],
+        "sms": ["customer_id"],
+    }
+    for channel, columns in expected.items():
+        audience = build_audience(action_ws, members, channel=channel)
+        assert list(audience.included.columns) == columns, channel
+        assert 0 < len(audience.included) <= len(members), channel
+
+
+def test_sms_refuses_email_only_options(action_ws, tmp_path):
+    _consent_all(action_ws, "sms_marketing")
+    with pytest.raises(InvalidParameterError, match="an sms audience carries none. Expected channel email or ads"):
+        export_segment(action_ws, "Champions", channel="sms", hash_emails=True, out=tmp_path / "x.csv", min_size=1)
+    with pytest.raises(InvalidParameterError, match="the klaviyo format is an e-mail list; an sms audience carries"):
+        export_segment(action_ws, "Champions", channel="sms", fmt="klaviyo", out=tmp_path / "k.csv", min_size=1)

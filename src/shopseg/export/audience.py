@@ -23,7 +23,7 @@ from shopseg.export.hashing import hash_emails
 from shopseg.privacy.consent import CHANNELS, effective_consent
 from shopseg.workspace import Workspace
 
-__all__ = ["Audience", "build_audience"]
+__all__ = ["Audience", "CHANNEL_COLUMNS", "build_audience"]
 
 
 @dataclass
@@ -45,6 +45,21 @@ class Audience:
         )
 
 
+#: The customers columns an audience carries besides ``customer_id``, per channel (data minimisation): an e-mail
+#: audience never carries a phone number, an SMS audience never an address, an ads audience only the address's hash.
+CHANNEL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "email": ("email", "country", "city"),
+    "ads": ("email", "country", "city"),
+    "sms": ("phone",),
+}
+#: The channel's contact: a member without it is left out (``phone`` only when the customers table has the column).
+_CONTACT = {
+    "email": ("email", "no email address"),
+    "ads": ("email", "no email address"),
+    "sms": ("phone", "no phone number"),
+}
+
+
 def _check_channel(channel: str) -> str:
     if channel not in CHANNELS:
         raise InvalidParameterError(
@@ -53,10 +68,18 @@ def _check_channel(channel: str) -> str:
     return CHANNELS[channel]
 
 
+def _profile(ws: Workspace, channel: str) -> pd.DataFrame:
+    """``customer_id`` and the channel's columns the customers table has (the schema has no phone column: a store
+    may add one)."""
+    have = {d[0] for d in ws.con.execute("SELECT * FROM customers LIMIT 0").description}
+    columns = ["customer_id", *(c for c in CHANNEL_COLUMNS[channel] if c in have)]
+    return ws.con.execute(f"SELECT {', '.join(columns)} FROM customers").df()
+
+
 def build_audience(
     ws: Workspace, customer_ids: Sequence[str], *, channel: str = "email", segment: str = "", hash_email: bool = False
 ) -> Audience:
-    """Filter a segment's members down to those who consented to ``channel``.
+    """Filter a segment's members down to those who consented to ``channel``, with only what the channel needs.
 
     Parameters
     ----------
@@ -65,7 +88,8 @@ def build_audience(
         Segment members.
     channel : {"email", "sms", "ads"}, default="email"
         Needs consent to ``email_marketing``, ``sms_marketing`` or ``ad_audiences``
-        respectively; ``email`` and ``ads`` also need an email address.
+        respectively; ``email`` and ``ads`` also need an email address, ``sms`` a phone
+        number when the customers table has a ``phone`` column.
     segment : str
         Name, for the summary.
     hash_email : bool, default=False
@@ -74,11 +98,23 @@ def build_audience(
     Returns
     -------
     Audience
-        ``included`` has ``customer_id, email`` (or ``email_sha256``), ``country, city``.
+        ``included`` has ``customer_id`` and the channel's columns (:data:`CHANNEL_COLUMNS`):
+        ``email`` (or ``email_sha256``), ``country, city`` for email and ads; ``phone`` (when
+        the store keeps one) for sms, never an e-mail address.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown channel, or ``hash_email`` on sms (an SMS audience has no address to hash).
     """
     purpose = _check_channel(channel)
+    if hash_email and channel == "sms":
+        raise InvalidParameterError(
+            "export: --hash-emails hashes the e-mail addresses of an email or ads audience; an sms audience carries "
+            "none. Expected channel email or ads; got 'sms'. Hint: drop --hash-emails."
+        )
     consent = effective_consent(ws, purpose)
-    profile = ws.con.execute("SELECT customer_id, email, country, city FROM customers").df()
+    profile = _profile(ws, channel)
     members = pd.DataFrame({"customer_id": pd.unique(pd.Series(list(customer_ids), dtype=object))})
     df = members.merge(profile, on="customer_id", how="left").merge(consent, on="customer_id", how="left")
     reasons = pd.Series("", index=df.index, dtype=object)
@@ -88,13 +124,14 @@ def build_audience(
     reasons[withdrawn & (reasons == "")] = f"withdrew {purpose} consent"
     refused = ~unknown & ~df["granted"].fillna(False).astype(bool)
     reasons[refused & (reasons == "")] = f"no {purpose} consent"
-    if channel in ("email", "ads"):
-        no_email = df["email"].isna() | (df["email"].fillna("").str.strip() == "")
-        reasons[no_email & (reasons == "")] = "no email address"
+    contact, missing = _CONTACT[channel]
+    if contact in df.columns:
+        absent = df[contact].isna() | (df[contact].fillna("").astype(str).str.strip() == "")
+        reasons[absent & (reasons == "")] = missing
     keep = reasons == ""
     excluded = {str(k): int(v) for k, v in reasons[~keep].value_counts(sort=False).items()}
-    out = df.loc[keep, ["customer_id", "email", "country", "city"]].reset_index(drop=True)
-    if hash_email or channel == "ads":
+    out = df.loc[keep, list(profile.columns)].reset_index(drop=True)
+    if "email" in out.columns and (hash_email or channel == "ads"):
         out.insert(1, "email_sha256", hash_emails(out["email"]))
         out = out.drop(columns="email")
     return Audience(segment, channel, purpose, len(members), out, excluded)

@@ -11,7 +11,10 @@ Column layouts of the CRM formats follow the vendors' import guides:
   adds tags; other columns map to audience fields.
 
 Hashed audiences (``--hash-emails`` or channel ``ads``) carry ``email_sha256`` and
-no address, so the CRM formats, which need the address, refuse them.
+no address, so the CRM formats, which need the address, refuse them. Each channel
+carries only its own contact (:data:`shopseg.export.audience.CHANNEL_COLUMNS`): an
+``sms`` audience has ``customer_id`` and the store's ``phone`` column if it has one,
+never an address, so the CRM formats (e-mail lists) refuse it too.
 """
 
 from __future__ import annotations
@@ -52,6 +55,11 @@ def format_audience(audience: Audience, fmt: str) -> pd.DataFrame:
     df.insert(1, "segment", audience.segment)
     if fmt in ("csv", "parquet", "json"):
         return df
+    if "email" not in df.columns and audience.channel == "sms":
+        raise InvalidParameterError(
+            f"export: the {fmt} format is an e-mail list; an sms audience carries no e-mail addresses. Expected "
+            f"--format csv, parquet or json for sms. Hint: --channel email for a {fmt} list."
+        )
     if "email" not in df.columns:
         raise InvalidParameterError(
             f"export: the {fmt} format needs plain email addresses; hashed audiences go to csv, parquet or json. "
