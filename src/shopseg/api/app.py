@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from shopseg.live.clock import Clock
     from shopseg.live.notify import Notification
 
-__all__ = ["create_app", "API_PREFIX"]
+__all__ = ["create_app", "API_PREFIX", "AccessLogFilter", "redact_target"]
 
 API_PREFIX = "/api/v1"
 _TAGS = [
@@ -45,6 +47,48 @@ _TAGS = [
     {"name": "keys", "description": "API keys and roles (admin)."},
     {"name": "meta", "description": "Health and settings."},
 ]
+
+
+#: A path segment after one of these names a customer (``/api/v1/customers/{id}``, the dashboard's
+#: ``/customers/{id}`` and ``/api/v1/dashboard/customers/{id}/next-action``, ``/segments/{name}/explain/{id}``).
+_ID_SEGMENT = re.compile(r"(/(?:customers|explain)/)[^/?#]+")
+#: Query parameters whose values are logged; any other value (a search, a rule, ``next``, an id, an address) is not.
+_PLAIN_QUERY = frozenset(
+    {"page", "size", "sort", "desc", "limit", "offset", "version", "consent", "before", "segment", "value", "edit"}
+)
+
+
+def redact_target(target: str) -> str:
+    """A request's path and query as the logs show it: no customer id, no free-text or unknown query value.
+
+    >>> redact_target("/api/v1/customers/c000010/segments")
+    '/api/v1/customers/<id>/segments'
+    >>> redact_target("/api/v1/segments/big/customers?page=2&q=c0001&x")
+    '/api/v1/segments/big/customers?page=2&q=<redacted>&<redacted>'
+    """
+    path, sep, query = target.partition("?")
+    path = _ID_SEGMENT.sub(r"\1<id>", path)
+    if not sep:
+        return path
+    items = []
+    for item in query.split("&"):
+        name, eq, _ = item.partition("=")
+        items.append(item if name in _PLAIN_QUERY and eq else f"{name}=<redacted>" if eq else "<redacted>")
+    return f"{path}?{'&'.join(items)}"
+
+
+class AccessLogFilter(logging.Filter):
+    """Redact the request target (:func:`redact_target`) in uvicorn's access log lines: customer ids never reach
+    the log, also where the access log is configured by hand (``uvicorn --factory``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args  # uvicorn: (client address, method, path with query, HTTP version, status)
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], redact_target(args[2]), *args[3:])
+        return True
+
+
+_ACCESS_FILTER = AccessLogFilter()
 
 
 def create_app(
@@ -89,6 +133,9 @@ def create_app(
 
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "fastapi", "httpx", "httpcore"):
         protect_logger(name)
+    access = logging.getLogger("uvicorn.access")
+    if _ACCESS_FILTER not in access.filters:
+        access.addFilter(_ACCESS_FILTER)
     workspace = Workspace.open(workspace_path)
     if workspace.compact_pending:  # an erasure left the file to rewrite (erasure_compact=later, or readers were busy)
         workspace.compact()

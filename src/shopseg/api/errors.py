@@ -83,7 +83,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error on %s %s: %s", request.method, request.url.path, type(exc).__name__, exc_info=exc)
+        from shopseg.api.app import redact_target  # app imports this module
+
+        where = redact_target(request.url.path)  # no customer id in the log
+        log.error("internal error on %s %s: %s", request.method, where, type(exc).__name__, exc_info=exc)
         message = (
             f"{request.method} {request.url.path}: internal error ({type(exc).__name__}). This is a bug in shopseg."
         )
