@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from ibis.backends.duckdb import Backend
 
-__all__ = ["Workspace", "META_TABLE", "INGEST_LOG", "COMPACT_PENDING"]
+__all__ = ["Workspace", "META_TABLE", "INGEST_LOG", "COMPACT_PENDING", "private_files"]
 
 META_TABLE = "_shopseg_meta"
 INGEST_LOG = "_shopseg_ingests"
@@ -54,6 +54,17 @@ _BOOKKEEPING = [
         rows_read BIGINT, rows_kept BIGINT, rows_flagged BIGINT, report VARCHAR,
         ingested_at TIMESTAMP)""",
 ]
+
+
+def private_files() -> None:
+    """Create this process's files from now on readable by its user only (umask 077; a stricter one is kept).
+
+    Called when a workspace is opened for writing: the ``.duckdb`` file, and what DuckDB creates beside it later
+    and lazily (the ``.wal``, the ``.tmp/`` spill folder, a rewrite's copy), hold the store's personal data, and
+    so do the exports and reports the same process writes next. A file that already exists keeps its mode.
+    """
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
 
 
 def _check_derived(name: str) -> None:
@@ -157,6 +168,8 @@ class Workspace:
     def con(self) -> duckdb.DuckDBPyConnection:
         """The raw DuckDB connection (opened on first use)."""
         if self._con is None:
+            if not self.read_only:
+                private_files()
             try:
                 con = duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
