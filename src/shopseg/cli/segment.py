@@ -47,12 +47,20 @@ def _warn(messages: list[str]) -> None:
 
 @segment_app.command("fields")
 def fields() -> None:
-    """List every field a rule may use, with its type and meaning."""
+    """List every field a rule may use, with its type and meaning (the workspace's own too: share_<category>,
+    interests, clusters, custom attributes attr_<key>)."""
+    from shopseg.errors import ShopsegError
     from shopseg.rules.fields import FIELDS, PREDICT_HINT
 
+    try:
+        ws, store = _store(read_only=True)
+        with ws:
+            registry = store.fields
+    except (ShopsegError, OSError):  # no workspace yet: the built-in fields
+        registry = FIELDS
     rows = [
         (f.name, f.type, f"{f.table}.{f.column}", f.help + ("" if f.available else f" ({PREDICT_HINT})"))
-        for f in FIELDS
+        for f in registry
     ]
     print_table("Segment fields", ["field", "type", "column", "meaning"], rows)
 

@@ -67,7 +67,7 @@ _BASE = [
     ("customer_features", "*"),
     ("customer_rfm", "customer_id, rfm_segment, rfm_cell, r_score, f_score, m_score"),
     ("customer_lifecycle", "customer_id, stage AS lifecycle_stage"),
-    ("customers", "customer_id, lat, lon"),
+    ("customers", "customer_id, lat, lon, tags"),
 ]
 
 

@@ -293,6 +293,15 @@ def default_fields() -> FieldRegistry:
             choices=LIFECYCLE_STAGES,
         )
     )
+    out.append(
+        Field(
+            "tags",
+            "string",
+            "customers",
+            "tags",
+            "The customer's tags from the store (Shopify's Tags), comma-separated: tags CONTAINS 'vip'.",
+        )
+    )
     for name, (target, text) in _ALIASES.items():
         base = next(f for f in out if f.name == target)
         out.append(Field(name, base.type, base.table, base.column, text, choices=base.choices, alias_of=target))
