@@ -197,6 +197,15 @@ def test_shopify_line_items_keep_their_own_sku(workspace, tmp_path):
     ]
 
 
+def test_woocommerce_items_without_a_sku_are_keyed_by_name(workspace, tmp_path):
+    """SKUs are optional in WooCommerce: an item without one still loads, keyed by its name."""
+    woocommerce_store(tmp_path)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(orders.read_text(encoding="utf-8").replace(",Hat,HT-1,", ",Hat,,"), encoding="utf-8")
+    ingest_spec(workspace, _preset(tmp_path, "woocommerce", [orders, tmp_path / "customers.csv"]))
+    assert _q(workspace, "SELECT DISTINCT product_id FROM order_lines ORDER BY 1") == [("SC-1",), ("name:Hat",)]
+
+
 def test_woocommerce_preset_leaves_out_guests_and_cancelled_orders(workspace, tmp_path):
     want = woocommerce_store(tmp_path)
     spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])
@@ -208,6 +217,8 @@ def test_woocommerce_preset_leaves_out_guests_and_cancelled_orders(workspace, tm
         want["order_lines"],
     )
     assert _q(workspace, "SELECT round(sum(quantity * unit_price), 2) FROM order_lines")[0][0] == want["revenue"]
+    # a coupon: item 4 is 20.00 before its discount and 18.00 after (item_subtotal less item_total)
+    assert _q(workspace, "SELECT order_id, discount FROM order_lines WHERE discount > 0") == [("103", 2.0)]
     orders = next(t for t in report.tables if t.kind == "orders")
     assert orders.report.reasons["rows left out by the spec's filter or inner join (skipped)"] == want["filtered"]
     customers = next(t for t in report.tables if t.kind == "customers")

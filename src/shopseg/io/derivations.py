@@ -118,6 +118,9 @@ class Column(_Strict):
     divide_by: str | None = Field(
         None, description="Divided by this column (a line total over its quantity gives the unit price)."
     )
+    minus: str | None = Field(
+        None, description="Less this column (a line's subtotal less its total gives its discount)."
+    )
     equals: str | None = Field(None, description="true where the value equals this text, else false.")
     in_: list[str] | None = Field(None, alias="in", description="true where the value is one of these, else false.")
     not_empty: bool | None = Field(None, description="true where the cell is not empty, else false.")
@@ -136,9 +139,11 @@ class Column(_Strict):
             raise ValueError(
                 f"a column takes at most one test (equals, in, not_empty, matches, less_than); got {tests}"
             )
-        if tests and (self.prefix is not None or self.divide_by is not None or self.hash is not None):
+        if tests and (
+            self.prefix is not None or self.divide_by is not None or self.minus is not None or self.hash is not None
+        ):
             raise ValueError(
-                f"a test ({tests[0]}) gives true/false: it cannot be combined with prefix, hash or divide_by"
+                f"a test ({tests[0]}) gives true/false: it cannot be combined with prefix, hash, divide_by or minus"
             )
         if self.hash_length is not None and self.hash is None:
             raise ValueError("hash_length needs hash (sha256 or md5)")
@@ -300,6 +305,16 @@ class Compiler:
                 f"CASE WHEN {num} IS NULL OR {den} IS NULL THEN {typed('double', hit[0], hit[1])} "
                 f"ELSE CAST({num} / nullif({den}, 0) AS VARCHAR) END"
             )
+        if src.minus is not None:
+            less = self.resolve(src.minus, f"{at}.minus")
+            if not (hit and less):
+                return None
+            a, b = (f"TRY_CAST({typed('double', h[0], h[1])} AS DOUBLE)" for h in (hit, less))
+            # as divide_by: a value that is not a number goes on unchanged, so the parse error names it
+            return (
+                f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN {typed('double', hit[0], hit[1])} "
+                f"ELSE CAST({a} - {b} AS VARCHAR) END"
+            )
         if hit is None:
             return None
         text = self._derived_text(src, typed(kind, hit[0], hit[1]))
@@ -348,6 +363,8 @@ def referenced(src: Any) -> Iterator[str]:
         yield src.column
         if src.divide_by:
             yield src.divide_by
+        if src.minus:
+            yield src.minus
     elif isinstance(src, SequenceBy):
         yield from src.sequence_by
     elif isinstance(src, Concat | FirstOf | AnyOf):
