@@ -2,7 +2,7 @@
 
 >>> from shopseg.io import ingest, IngestReport, PRESETS
 >>> sorted(PRESETS)
-['cdnow', 'cdnow_sample', 'online_retail', 'shopify']
+['cdnow', 'cdnow_sample', 'online_retail', 'shopify', 'shopify_customers']
 """
 
 from __future__ import annotations
