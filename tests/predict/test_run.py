@@ -244,3 +244,21 @@ def test_predict_run_imports_no_backtest_statistics_and_scikit_learn_on_first_us
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:2] == ["[]", "True"]
+
+
+def test_spend_is_what_buyers_keep(online_retail_workspace):
+    """UCI Online Retail's customer 16446 bought 80,995 x 23843 (invoice 581483, 168,469.60 GBP) on
+    2011-12-09 09:15 and cancelled it 12 minutes later (C581484): the spend model is fed her value net of
+    that return, so her CLV is not the 178,133 it was when the purchase counted as kept."""
+    import pandas as pd
+
+    from shopseg.predict.clv_fit import kept_share
+
+    share = kept_share(pd.DataFrame({"revenue": [2.9, 50.0, 0.0, None], "gross_revenue": [168472.5, 50.0, 0.0, 10.0]}))
+    assert share.tolist() == pytest.approx([2.9 / 168472.5, 1.0, 1.0, 1.0])
+    from shopseg.features import build_features
+
+    she = build_features(online_retail_workspace).set_index("customer_id").loc["16446"]
+    assert she.revenue < 10 < 100_000 < she.gross_revenue  # she kept a few pounds of it
+    out = predict_workspace(online_retail_workspace, n_bootstrap=0, store=False).set_index("customer_id")
+    assert out.loc["16446", "clv"] < 1_000

@@ -61,7 +61,7 @@ from shopseg.models.churn import CHURN_FEATURES, ChurnModel, churn_labels
 from shopseg.models.churn.labels import buyer_summary, check_horizon
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, model_key
 from shopseg.predict.bootstrap import Bootstrap
-from shopseg.predict.clv_fit import customer_intervals, fit_purchases, purchase_values
+from shopseg.predict.clv_fit import customer_intervals, fit_purchases, kept_share, purchase_values
 
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
@@ -112,7 +112,17 @@ _BATCH = 122_880
 #: The feature columns a prediction reads: the purchase summary, the order value and the churn inputs.
 _FEATURES = list(
     dict.fromkeys(
-        ["customer_id", "orders", "frequency", "recency", "T", "monetary_value", "avg_order_value", *CHURN_FEATURES]
+        [
+            "customer_id",
+            "orders",
+            "frequency",
+            "recency",
+            "T",
+            "monetary_value",
+            "avg_order_value",
+            "gross_revenue",
+            *CHURN_FEATURES,
+        ]
     )
 )
 
@@ -266,6 +276,9 @@ def predict_workspace(
         )
     summary = buyer_summary(feats)
     summary["order_value"] = pd.to_numeric(feats["avg_order_value"], errors="coerce").fillna(0.0).to_numpy()
+    kept = kept_share(feats)  # the spend model learns what buyers keep: values net of their returns
+    summary["monetary_value"] *= kept
+    summary["order_value"] *= kept
     # The churn model (a DuckDB query, then scikit-learn's booster: both release the GIL) runs in a
     # second thread beside the purchase model's fits and intervals (NumPy); it is the only user of the
     # workspace connection until it is joined. Once the churn model has scored the buyers, that thread
