@@ -62,6 +62,11 @@ def test_backtest_prints_groups_and_plain_verdicts(store_path):
         r"MAE \d\.\d{3} vs \d\.\d{3} \(difference [+-]\d\.\d{3}, 95% CI [+-]\d\.\d{3} to [+-]\d\.\d{3}",
         out,
     )
+    assert re.search(
+        r"MBG/NBD (under-predicts holdout purchases by \d+\.\d%|over-predicts holdout purchases by \d+\.\d%|"
+        r"total holdout purchases are within noise of the actual): [\d,]+ predicted vs [\d,]+ actual",
+        out,
+    )
     assert "80% per-customer intervals hold the realised holdout purchases of " in out
     assert "randomized PIT of holdout purchases, 10 bins (flat at 0.10 when calibrated): " in out
     assert "Churn backtest" in out and "churn = no purchase in 60 days" in out
@@ -136,3 +141,15 @@ def test_a_note_with_brackets_is_printed_whole(store_path, monkeypatch):
     result = runner.invoke(app, ["-w", store_path, "predict", "run", "--bootstrap", "2"])
     assert result.exit_code == 0, result.output
     assert "ran to the edge of [e^-18, e^18]; optimiser" in result.output
+
+
+def test_backtest_json_carries_the_aggregate_bias(store_path):
+    import json
+
+    result = runner.invoke(app, ["-w", store_path, "predict", "backtest", "--holdout-days", "180", "--json"])
+    assert result.exit_code == 0, result.output
+    purchases = json.loads(result.output)["purchases"]
+    bias = purchases["info"]["bias"]
+    assert bias["actual_total"] == sum(g["actual_total"] for g in purchases["groups"])
+    assert bias["relative_error"] == pytest.approx(bias["predicted_total"] / bias["actual_total"] - 1)
+    assert purchases["bias"].startswith("MBG/NBD ") and f"{bias['actual_total']:,.0f} actual" in purchases["bias"]

@@ -65,3 +65,21 @@ def test_p_alive_ranks_churn_better_than_the_bgnbd(stores, name: str) -> None:
     assert by_model["bgnbd"] < 0.4 < 0.55 < by_model["mbgnbd"] <= by_model["pareto"]
     assert auc["p_alive"] == by_model["mbgnbd"]
     assert auc["no_purchase"] >= auc["recency"]
+
+
+@pytest.mark.parametrize(
+    ("name", "actual", "predicted", "relative"),
+    [("online_retail", 6951, 6113, -0.121), ("cdnow_master", 19684, 15934, -0.191)],
+)
+def test_mbgnbd_under_predicts_holdout_purchases_on_both_stores(stores, name, actual, predicted, relative) -> None:
+    """Measured totals of holdout purchase days (docs/predictions.md, "Aggregate bias"): Online Retail 6,113
+    predicted vs 6,951 actual (-12.1%, 95% CI -15.7% to -8.7%); CDNOW master, weeks 40-78, 15,934 vs 19,684
+    (-19.1%, 95% CI -21.0% to -17.0%). The bias is significant on both: the whole interval is below 0. Totals to
+    the purchase (actual exact), relative error to 0.5 point."""
+    pb, _ = stores[name]
+    bias = pb.info["bias"]
+    assert bias["actual_total"] == actual
+    assert bias["predicted_total"] == pytest.approx(predicted, abs=1)
+    assert bias["relative_error"] == pytest.approx(relative, abs=0.005)
+    assert bias["relative_error_ci"][1] < 0
+    assert pb.bias_line().startswith(f"MBG/NBD under-predicts holdout purchases by {-100 * relative:.1f}%: ")

@@ -226,6 +226,7 @@ def _backtest_json(pb: Any, cb: Any, churn_error: str | None) -> dict[str, Any]:
         "info": pb.info,
         "groups": records(pb.groups),
         "verdict": pb.verdict(),
+        "bias": pb.bias_line(),
         "coverage": list(pb.coverage_lines()),
     }
     churn: dict[str, Any] | None = None
@@ -261,6 +262,7 @@ def _print_purchases(pb: Any) -> None:
         ],
     )
     console.print(pb.verdict())
+    console.print(pb.bias_line())
     for line in pb.coverage_lines():
         console.print(line)
     for note in pb.info["warnings"]:

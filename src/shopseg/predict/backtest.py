@@ -18,6 +18,13 @@ The verdict says in plain words which one wins, with the 95% bootstrap
 interval of the MAE difference; a model that loses is reported as losing, and
 a difference whose interval straddles 0 as a tie.
 
+**Aggregate bias** (:meth:`PurchaseBacktest.bias_line`): a model can beat the naive
+baseline per customer and still be low on the whole. ``info["bias"]`` holds the total
+predicted and actual holdout purchases, the relative error ``predicted / actual - 1``
+and its 95% bootstrap interval over customers (the same 200 seeded resamples as the
+MAE interval); the line says "under-predicts" or "over-predicts" only when the whole
+interval is on one side of 0.
+
 **Per-customer intervals** (:mod:`shopseg.models.clv.predictive`): each
 customer's 80% predictive interval of holdout purchases and of holdout spend.
 ``coverage`` is the share of customers whose realised purchases (spend) fall
@@ -45,7 +52,7 @@ from shopseg.models.clv._purchase import PurchaseModel
 from shopseg.models.clv._summary import read_summary
 from shopseg.models.clv.predictive import randomized_pit, scan_counts, value_interval
 from shopseg.models.clv.registry import DEFAULT_PURCHASE_MODEL, MODEL_LABELS, make_purchase_model, model_key
-from shopseg.models.compare import mean_difference_ci, verdict
+from shopseg.models.compare import N_BOOTSTRAP, mean_difference_ci, verdict
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -71,7 +78,8 @@ class PurchaseBacktest:
         ``value``, ``value_p10``, ``value_p90`` and ``pit`` columns.
     info : dict
         Dates, holdout length (``time_unit`` and days), the model and its fitted parameters,
-        fit warnings, ``mae_ci`` (95% interval of MAE model - naive), ``coverage``
+        fit warnings, ``mae_ci`` (95% interval of MAE model - naive), ``bias`` (``predicted_total``,
+        ``actual_total``, ``relative_error`` and its 95% interval ``relative_error_ci``), ``coverage``
         (``purchases``, ``value``: share inside the 80% interval) and ``pit`` (10 shares).
     """
 
@@ -103,6 +111,27 @@ class PurchaseBacktest:
             )
             + " purchases per customer"
         )
+
+    def bias_line(self) -> str:
+        """Total predicted vs actual holdout purchases in plain words, e.g.
+        ``"MBG/NBD under-predicts holdout purchases by 18.9%: 15,903 predicted vs 19,604 actual (95% CI ...)"``."""
+        label = MODEL_LABELS[str(self.info.get("model", "bgnbd"))]
+        b = self.info.get("bias")
+        if b is None:
+            return ""
+        totals = f"{b['predicted_total']:,.0f} predicted vs {b['actual_total']:,.0f} actual"
+        rel, (lo, hi) = b["relative_error"], b["relative_error_ci"]
+        if not np.isfinite(rel):
+            return f"{label} bias not defined: no holdout purchases ({totals})"
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            ci = "no bootstrap interval"
+        else:
+            ci = f"95% CI {100 * lo:+.1f}% to {100 * hi:+.1f}%"
+        if np.isfinite(hi) and hi < 0:
+            return f"{label} under-predicts holdout purchases by {-100 * rel:.1f}%: {totals} ({ci})"
+        if np.isfinite(lo) and lo > 0:
+            return f"{label} over-predicts holdout purchases by {100 * rel:.1f}%: {totals} ({ci})"
+        return f"{label} total holdout purchases are within noise of the actual: {totals} ({100 * rel:+.1f}%, {ci})"
 
     def coverage_lines(self) -> list[str]:
         """Plain-words coverage of the 80% per-customer intervals and the PIT histogram (none when not scored)."""
@@ -226,6 +255,7 @@ def purchase_backtest(
         "model": key,
         "params": dict(bg.params_),
         "mae_ci": mean_difference_ci(np.abs(data["predicted"] - actual) - np.abs(data["naive"] - actual), seed=seed),
+        "bias": _bias(data["predicted"].to_numpy(dtype=float), actual.to_numpy(), seed=seed),
         "fallback": bg.fallback_,
         "warnings": [
             str(w.message) for w in caught if issubclass(w.category, (DataQualityWarning, ConvergenceWarning))
@@ -237,6 +267,28 @@ def purchase_backtest(
         info["coverage"] = {"purchases": float(inside.mean()), "value": float(value_inside.mean())}
         info["pit"] = (np.histogram(data["pit"], bins=10, range=(0.0, 1.0))[0] / len(data)).tolist()
     return PurchaseBacktest(groups, mae, data, info)
+
+
+def _bias(predicted: np.ndarray, actual: np.ndarray, *, seed: int = 0) -> dict[str, Any]:
+    """Total predicted and actual holdout purchases, ``predicted / actual - 1`` and its 95% bootstrap interval.
+
+    The customers are resampled with replacement (:data:`~shopseg.models.compare.N_BOOTSTRAP` times, seeded,
+    20 resamples at a time); each resample's relative error is the ratio of its two totals.
+    """
+    n, pred_total, act_total = len(actual), float(predicted.sum()), float(actual.sum())
+    rel = pred_total / act_total - 1 if act_total > 0 else float("nan")
+    ci = (float("nan"), float("nan"))
+    if n > 0 and act_total > 0:
+        rng = np.random.default_rng(seed)
+        errors = []
+        for k in np.diff(np.r_[0:N_BOOTSTRAP:20, N_BOOTSTRAP]):
+            idx = rng.integers(0, n, (k, n))
+            act = actual[idx].sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                errors.append(predicted[idx].sum(axis=1) / act - 1)
+        lo, hi = np.nanquantile(np.concatenate(errors), [0.025, 0.975])
+        ci = (float(lo), float(hi))
+    return {"predicted_total": pred_total, "actual_total": act_total, "relative_error": rel, "relative_error_ci": ci}
 
 
 def _spend_model(data: pd.DataFrame) -> GammaGammaModel | None:
