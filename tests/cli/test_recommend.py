@@ -118,3 +118,30 @@ def test_nba_bad_playbook(action_ws_path, tmp_path):
     bad.write_text('{"rules": [{"name": "x"}]}', encoding="utf-8")
     res = _run(action_ws_path, "nba", "run", "--playbook", str(bad))
     assert res.exit_code == 2 and "/rules/0/when: Field required" in res.output and "Traceback" not in res.output
+
+
+def test_evaluate_on_a_one_product_store_says_it_cannot_tell_the_models_apart(tmp_path):
+    """CDNOW (one product): every model at 100.0%; the CLI warns instead of printing verdicts and stores no blend."""
+    import json
+
+    from shopseg.io import ingest
+    from shopseg.personalize import Blend, load_blend
+    from shopseg.workspace import Workspace
+    from tests.conftest import shared_file
+
+    path = tmp_path / "cdnow.duckdb"
+    with Workspace.init(path) as ws:
+        ingest(ws, "orders", shared_file("CDNOW_sample.txt"), preset="cdnow_sample")
+    res = _run(path, "recommend", "evaluate")
+    assert res.exit_code == 0, res.output
+    assert (
+        "Warning: cannot tell the models apart: the store has 1 product, and a top-10 list holds the whole catalogue."
+        in res.output
+    )
+    assert "Verdicts" not in res.output and "no significant difference" not in res.output
+    assert "Not stored: a blend chosen on this data means nothing" in res.output
+    with Workspace.open(path, read_only=True) as ws:
+        assert load_blend(ws) == Blend()
+    out = json.loads(_run(path, "recommend", "evaluate", "--json").output)
+    assert out["cannot_compare"] == "the store has 1 product, and a top-10 list holds the whole catalogue"
+    assert out["verdicts"] == ["cannot tell the models apart: " + out["cannot_compare"]] and out["stored"] is False

@@ -112,3 +112,39 @@ def test_evaluate_stores_the_blend_and_recommendations_use_it(action_ws):
     assert recs["reason"].str.startswith("buy again: in ").any()
     recs = recommend_customers(action_ws, ["c000001"], n=10, include_bought=False)
     assert not mine & set(recs["product_id"])  # ... unless told not to
+
+
+def _orders(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["customer_id", "product_id", "order_id", "ordered_at"])
+    return df.assign(ordered_at=pd.to_datetime(df["ordered_at"]))
+
+
+def test_one_product_cannot_tell_the_models_apart():
+    """CDNOW has one product: every model scores 100% (or 0%) and no verdict may be printed."""
+    rows = [(f"c{i}", "cd", f"o{i}{j}", f"2024-0{j + 1}-01") for i in range(40) for j in range(3)]
+    ev = evaluate_recommenders(_orders(rows), n_boot=100)
+    assert ev.cannot_compare == "the store has 1 product, and a top-10 list holds the whole catalogue"
+    assert ev.verdict_lines() == [
+        "cannot tell the models apart: the store has 1 product, and a top-10 list holds the whole catalogue"
+    ]
+    assert len(ev.comparisons) == 4  # the figures are still there, only the verdict is withheld
+
+
+def test_every_holdout_in_every_list_cannot_tell_the_models_apart():
+    """12 products, but every customer's held-out order is the best seller, which each bought before: with past
+    purchases recommended, every model hits every customer."""
+    rows = []
+    for i in range(30):
+        rows += [(f"c{i}", "p0", f"a{i}", "2024-01-01"), (f"c{i}", f"p{1 + i % 11}", f"a{i}", "2024-01-01")]
+        rows += [(f"c{i}", "p0", f"b{i}", "2024-02-01")]
+    ev = evaluate_recommenders(_orders(rows), blend=Blend(repeat_weight=1.0, include_bought=True), n_boot=100)
+    assert {r.hit_rate for r in ev.results} == {1.0}
+    assert ev.verdict_lines() == [
+        "cannot tell the models apart: every customer's held-out order is in every model's top-10 "
+        "(hit rate 100% for all of them)"
+    ]
+
+
+def test_a_store_that_can_be_evaluated_has_no_caveat(action_ws):
+    ev = evaluate_workspace(action_ws, k=10, n_boot=100)
+    assert ev.cannot_compare == "" and len(ev.verdict_lines()) == 4

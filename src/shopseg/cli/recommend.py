@@ -129,6 +129,7 @@ def evaluate(
     with open_workspace(read_only=not store) as ws, console.status("Choosing the blend and evaluating..."):
         ev = evaluate_workspace(ws, k=k, store=store, seed=seed)
     n = ev.results[0].customers
+    stored = store and not ev.cannot_compare
     if as_json:
         emit_json(
             {
@@ -138,7 +139,8 @@ def evaluate(
                 "comparisons": ev.comparisons,
                 "blend": ev.blend,
                 "verdicts": list(ev.verdict_lines()),
-                "stored": store,
+                "cannot_compare": ev.cannot_compare or None,
+                "stored": stored,
                 "n_boot": ev.n_boot,
                 "seed": ev.seed,
             }
@@ -158,16 +160,22 @@ def evaluate(
         if b.chosen_by == "validation"
         else "today's default (no customer has the 3 orders a validation split needs)"
     )
-    out = [
-        f"Blend: {b.weights()}; {where}.",
-        f"Verdicts (paired bootstrap of the difference, {ev.n_boot:,} resamples of the customers, seed {ev.seed}):",
-    ]
-    out += [f"  {line}" for line in ev.verdict_lines()]
-    out.append(
-        "Stored as this workspace's blend: `shopseg recommend customer` uses it."
-        if store
-        else "Not stored (--no-store)."
-    )
+    out = [f"Blend: {b.weights()}; {where}."]
+    if ev.cannot_compare:
+        out += [f"Warning: {line}." for line in ev.verdict_lines()]
+    else:
+        out.append(
+            f"Verdicts (paired bootstrap of the difference, {ev.n_boot:,} resamples of the customers, seed {ev.seed}):"
+        )
+        out += [f"  {line}" for line in ev.verdict_lines()]
+    if stored:
+        out.append("Stored as this workspace's blend: `shopseg recommend customer` uses it.")
+    elif store:
+        out.append(
+            "Not stored: a blend chosen on this data means nothing; `shopseg recommend customer` keeps the one it had."
+        )
+    else:
+        out.append("Not stored (--no-store).")
     for line in out:
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 

@@ -19,11 +19,18 @@ Per model: hit rate@k, NDCG@k (:mod:`shopseg.personalize.ranking`), each with a
 Against each baseline, the paired bootstrap interval of the difference gives the
 verdict: beats, loses or no significant difference
 (:mod:`shopseg.personalize.significance`).
+
+Some stores cannot be evaluated this way: when the training catalogue holds no
+more than ``k`` products (CDNOW has one) every list can hold the whole catalogue,
+and when every model's top-k holds every customer's held-out products there is
+nothing left to rank. :attr:`Evaluation.cannot_compare` then says why, and
+:meth:`Evaluation.verdict_lines` says "cannot tell the models apart" instead of a
+verdict; :func:`evaluate_workspace` does not store a blend chosen on such data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -78,9 +85,13 @@ class Evaluation:
     purchases: int = 0
     n_boot: int = 1000
     seed: int = 0
+    cannot_compare: str = ""
 
     def verdict_lines(self) -> list[str]:
-        """One sentence per (metric, baseline), e.g. ``hit rate@10: beats global popularity (+9.5 points, ...)``."""
+        """One sentence per (metric, baseline), e.g. ``hit rate@10: beats global popularity (+9.5 points, ...)``;
+        only ``"cannot tell the models apart: <why>"`` when :attr:`cannot_compare` is set."""
+        if self.cannot_compare:
+            return [f"cannot tell the models apart: {self.cannot_compare}"]
         return [c.line() for c in self.comparisons]
 
     def result(self, model: str) -> EvaluationResult:
@@ -94,6 +105,16 @@ def _split(
     if test.empty:
         raise NotFound("no customer has two orders or more: the last-order holdout needs repeat buyers.")
     return train, test, views_before(views, test)
+
+
+def _cannot_compare(n_catalogue: int, k: int, hits: list[np.ndarray]) -> str:
+    """Why top-``k`` lists cannot tell the models apart on this data, or ``""`` when they can."""
+    if n_catalogue <= k:
+        products = "1 product" if n_catalogue == 1 else f"{n_catalogue:,} products"
+        return f"the store has {products}, and a top-{k} list holds the whole catalogue"
+    if hits and all(len(h) and bool(h.all()) for h in hits):
+        return f"every customer's held-out order is in every model's top-{k} (hit rate 100% for all of them)"
+    return ""
 
 
 def _compare(
@@ -171,7 +192,10 @@ def evaluate_recommenders(
         )
         for name, v in values.items()
     ]
-    return Evaluation(results, comparisons, chosen, purchases=len(purchases), n_boot=n_boot, seed=seed)
+    why = _cannot_compare(n_catalogue, k, [v[f"hit rate@{k}"] for v in values.values()])
+    return Evaluation(
+        results, comparisons, chosen, purchases=len(purchases), n_boot=n_boot, seed=seed, cannot_compare=why
+    )
 
 
 def evaluate_workspace(
@@ -180,7 +204,8 @@ def evaluate_workspace(
     """:func:`evaluate_recommenders` on a workspace's purchases, views and RFM segments (if built).
 
     With ``store=True`` the chosen blend is saved in the workspace
-    (:func:`shopseg.personalize.blend.save_blend`) for later recommendations.
+    (:func:`shopseg.personalize.blend.save_blend`) for later recommendations, unless the
+    evaluation cannot tell the models apart (:attr:`Evaluation.cannot_compare`).
     """
     from shopseg.personalize.blend import save_blend
     from shopseg.personalize.service import workspace_segments
@@ -191,13 +216,6 @@ def evaluate_workspace(
         "AND customer_id IS NOT NULL AND product_id IS NOT NULL"
     ).df()
     ev = evaluate_recommenders(purchases, views, workspace_segments(ws), k=k, blend=blend, n_boot=n_boot, seed=seed)
-    if store:
-        ev = Evaluation(
-            ev.results,
-            ev.comparisons,
-            save_blend(ws, ev.blend, purchases=len(purchases)),
-            ev.purchases,
-            ev.n_boot,
-            ev.seed,
-        )
+    if store and not ev.cannot_compare:
+        ev = replace(ev, blend=save_blend(ws, ev.blend, purchases=len(purchases)))
     return ev
