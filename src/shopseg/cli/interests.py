@@ -36,9 +36,13 @@ def interests(
     console.print(
         f"[bold]{INTERESTS_TABLE}[/]: {len(table):,} customers with a signal · half-life {half_life_days:g} days"
     )
+    notes = table.attrs.get("notes", [])
     if table.empty:  # a share of no customers is not a number: say what is missing instead
-        console.print("No customer has a signal yet. Hint: ingest orders, events or survey answers first.")
+        for line in ["No customer has a signal yet.", *notes]:
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
         return
+    for line in notes:
+        console.print(f"note: {line}", soft_wrap=True, highlight=False, markup=False)
     rows = [(f, int(table[f].sum()), f"{table[f].mean():.1%}") for f in sorted(flags, key=lambda f: -table[f].sum())]
     print_table("Interest segments (use them in rules: `<flag> = true`)", ["flag", "customers", "share"], rows)
 

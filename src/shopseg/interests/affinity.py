@@ -7,7 +7,13 @@ signal about its product's top-level category, brand and price band, weighted
 that customer's decayed signal mass within the dimension (0-1; the values of a
 dimension sum to 1). Price bands are terciles of list price within the
 product's top-level category (``budget``, ``mid``, ``premium``; ties by
-product_id).
+product_id). A product without ``products.price`` is priced at the median
+``unit_price`` of its purchase lines on or before ``as_of`` (positive quantity
+and price, not cancelled, not returned), so stores whose catalogue has no
+prices (Online Retail, CDNOW) still get price bands; a category (or, without
+categories, the store) needs at least 3 priced products for terciles, else its
+products have no band. A product without a price still counts for its category
+and brand.
 
 :func:`interest_table` turns the scores (plus survey answers) into one row per
 customer with ``affinity_<category>``, ``price_<band>`` columns and interest
@@ -35,11 +41,22 @@ __all__ = ["INTERESTS_TABLE", "affinity_scores", "interest_table", "build_intere
 INTERESTS_TABLE = "customer_interests"
 _SIGNALS = """
 WITH cut AS (SELECT COALESCE(CAST(? AS DATE), (SELECT max(ordered_at)::DATE FROM orders)) AS as_of),
+line_price AS (
+    SELECT l.product_id, median(l.unit_price) AS price
+    FROM order_lines l JOIN orders o USING (order_id), cut
+    WHERE l.quantity > 0 AND l.unit_price > 0 AND NOT COALESCE(l.is_return, false)
+      AND NOT COALESCE(o.is_cancelled, false) AND o.ordered_at < cut.as_of + INTERVAL 1 DAY
+    GROUP BY l.product_id),
+priced AS (
+    SELECT p.product_id, trim(split_part(p.category, ' > ', 1)) AS category, p.brand,
+           COALESCE(p.price, lp.price) AS price
+    FROM products p LEFT JOIN line_price lp USING (product_id)),
 prod AS (
-    SELECT product_id, trim(split_part(category, ' > ', 1)) AS category, brand,
-           ['budget', 'mid', 'premium'][ntile(3) OVER (PARTITION BY trim(split_part(category, ' > ', 1))
-                                        ORDER BY price, product_id)] AS price_band
-    FROM products WHERE price IS NOT NULL),
+    SELECT product_id, category, brand,
+           CASE WHEN price IS NOT NULL AND count(price) OVER (PARTITION BY category) >= 3 THEN
+               ['budget', 'mid', 'premium'][ntile(3) OVER (PARTITION BY category, price IS NULL
+                                            ORDER BY price, product_id)] END AS price_band
+    FROM priced),
 sig AS (
     SELECT o.customer_id, l.product_id, o.ordered_at AS at, 1.0 AS w
     FROM orders o JOIN order_lines l USING (order_id)
@@ -121,9 +138,16 @@ def interest_table(scores: pd.DataFrame, survey: pd.DataFrame | None = None) -> 
 
 
 def build_interests(ws: Workspace, *, as_of: str | None = None, half_life_days: float = 90.0) -> pd.DataFrame:
-    """Compute :func:`interest_table` from the workspace (survey answers included) and store ``customer_interests``."""
+    """Compute :func:`interest_table` from the workspace (survey answers included) and store ``customer_interests``.
+
+    ``table.attrs["notes"]`` holds :func:`~shopseg.interests.diagnosis.explain_interests`: what the signals or
+    the catalogue lacked (no category, prices taken from order lines, ...), with a hint.
+    """
+    from shopseg.interests.diagnosis import explain_interests
+
     scores = affinity_scores(ws, as_of=as_of, half_life_days=half_life_days)
     survey = ws.con.execute("SELECT customer_id, question, answer FROM survey_answers").df()
     table = interest_table(scores, survey)
     ws.write_table(INTERESTS_TABLE, table)
+    table.attrs["notes"] = explain_interests(ws, scores)
     return table
