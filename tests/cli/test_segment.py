@@ -142,3 +142,18 @@ def test_preview_of_a_name_that_is_not_saved_says_so(shop_path):
     assert "unexpected end of rule" not in r.output
     r = run(shop_path, "preview", "orders >")  # a rule that is not a lone word keeps its parse error
     assert r.exit_code != 0 and "does not exist" not in r.output, r.output
+
+
+def test_a_segment_refreshed_with_no_member_lists_0_and_its_date(shop_path):
+    """`segment refresh` printed "nobody 0" but `segment list` showed members "-" and as-of "-" (JSON null)."""
+    import json
+
+    assert run(shop_path, "create", "nobody", "country IN ('ZZ')").exit_code == 0
+    r = run(shop_path, "refresh")
+    assert r.exit_code == 0 and "nobody" in r.output, r.output
+    day = json.loads(run(shop_path, "refresh", "--json").output)["as_of"]
+    listed = json.loads(run(shop_path, "list", "--json").output)
+    assert [(s["name"], s["members"], s["as_of"]) for s in listed] == [("nobody", 0, day)]
+    r = run(shop_path, "list")
+    row = next(line for line in r.output.splitlines() if "nobody" in line)
+    assert [c.strip() for c in row.split("│")[4:6]] == ["0", day]

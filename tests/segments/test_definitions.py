@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from shopseg.engine import get_engine
@@ -124,3 +125,26 @@ def test_predicted_fields_become_available_once_predictions_are_stored(shop):
     q = SegmentQuery(store, get_engine(shop, "duckdb"))
     info = q.preview(q.rule("clv > 100"))
     assert [r["customer_id"] for r in info["sample"]] == ["ann", "cat"]
+
+
+def test_a_refresh_with_no_member_is_a_snapshot_of_zero(shop):
+    """A refreshed segment with 0 members showed as never snapshotted (members and as-of empty). Now its latest
+    snapshot has size 0 and the refresh day, history lists that day, and a segment that empties shows who left."""
+    store = SegmentStore(shop)
+    store.create("nobody", "country IN ('ZZ')")
+    store.create("recent", "last_order > -30d")
+    assert store.latest_snapshots().empty  # never refreshed: no snapshot, not a snapshot of 0
+    build_features(shop, as_of="2024-06-25")
+    assert store.refresh(get_engine(shop, "duckdb")) == {"nobody": 0, "recent": 1}
+    store.create("recent", "orders > 1000", replace=True)  # version 2 matches nobody
+    build_features(shop, as_of="2024-06-30")
+    assert store.refresh(get_engine(shop, "duckdb")) == {"nobody": 0, "recent": 0}
+    latest = store.latest_snapshots()
+    assert latest.to_dict("records") == [
+        {"name": "nobody", "version": 1, "as_of": pd.Timestamp("2024-06-30"), "size": 0},
+        {"name": "recent", "version": 2, "as_of": pd.Timestamp("2024-06-30"), "size": 0},
+    ]
+    hist = store.history("nobody")
+    assert [d.isoformat() for d in hist["as_of"]] == ["2024-06-25", "2024-06-30"] and list(hist["size"]) == [0, 0]
+    recent = store.history("recent")
+    assert list(recent["size"]) == [1, 0] and list(recent["left"]) == [0, 1] and list(recent["version"]) == [1, 2]

@@ -133,16 +133,18 @@ def list_(as_json: JsonOpt = False) -> None:
     """List saved segments (latest versions) with their members at the last snapshot and its date."""
     from shopseg.reports.aggregates import saved_segment_sizes
 
-    ws, _ = _store(read_only=True)
+    ws, store = _store(read_only=True)
     with ws:
         df = saved_segment_sizes(ws)
+        # members and date from the snapshot runs: a refresh that found 0 members is a snapshot of 0, not none
+        latest = {r["name"]: r for r in store.latest_snapshots().to_dict("records")}
     records = [
         {
             "name": r["name"],
             "version": int(r["version"]),
             "rule": r["definition"],
-            "members": None if r["size"] is None or r["size"] != r["size"] else int(r["size"]),
-            "as_of": None if r["as_of"] is None or r["as_of"] != r["as_of"] else str(r["as_of"])[:10],
+            "members": int(latest[r["name"]]["size"]) if r["name"] in latest else None,
+            "as_of": str(latest[r["name"]]["as_of"])[:10] if r["name"] in latest else None,
             "description": r["description"],
             "error": r["error"],
         }

@@ -10,6 +10,8 @@ Tables (created on first use):
   adds a tombstone version, so history is never lost.
 - ``segment_snapshots``: ``name, version, as_of, customer_id`` -- who was in
   which segment on which date, written by :meth:`SegmentStore.refresh`.
+- ``segment_snapshot_runs``: ``name, version, as_of`` -- which segments each
+  refresh snapshotted, so a snapshot with 0 members is still a snapshot.
 - ``rfm_snapshots``: ``as_of, customer_id, rfm_segment`` -- the RFM map on each
   refresh date, for :meth:`SegmentStore.migration`.
 
@@ -48,7 +50,7 @@ from shopseg.rules.render import render
 from shopseg.rules.static_checks import static_issues
 from shopseg.rules.validate import referenced_segments, validate_segment
 from shopseg.segments.saved import SavedSegment, broken_ref_issues, describe_broken, usable_segments
-from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
+from shopseg.segments.snapshots import RFM_SNAPSHOTS_TABLE, SNAPSHOT_RUNS_TABLE, SNAPSHOTS_TABLE, SnapshotQueries
 
 if TYPE_CHECKING:
     from shopseg.engine import Engine
@@ -63,6 +65,7 @@ _DDL = [
         description VARCHAR, created_at TIMESTAMP, deleted BOOLEAN)""",
     f'CREATE TABLE IF NOT EXISTS "{SNAPSHOTS_TABLE}" (name VARCHAR, version INTEGER, as_of DATE, customer_id VARCHAR)',
     f'CREATE TABLE IF NOT EXISTS "{RFM_SNAPSHOTS_TABLE}" (as_of DATE, customer_id VARCHAR, rfm_segment VARCHAR)',
+    f'CREATE TABLE IF NOT EXISTS "{SNAPSHOT_RUNS_TABLE}" (name VARCHAR, version INTEGER, as_of DATE)',
 ]
 
 
@@ -271,7 +274,11 @@ class SegmentStore(SnapshotQueries):
             con.register("_shopseg_flags", engine.execute(flags))
         names = [s.name for s in saved_list]
         try:
-            con.execute(f'DELETE FROM "{SNAPSHOTS_TABLE}" WHERE as_of = ? AND list_contains(?, name)', [day, names])
+            for table in (SNAPSHOTS_TABLE, SNAPSHOT_RUNS_TABLE):
+                con.execute(f'DELETE FROM "{table}" WHERE as_of = ? AND list_contains(?, name)', [day, names])
+            con.executemany(
+                f'INSERT INTO "{SNAPSHOT_RUNS_TABLE}" VALUES (?, ?, ?)', [[s.name, s.version, day] for s in saved_list]
+            )
             for i, saved in enumerate(saved_list):
                 con.execute(
                     f'INSERT INTO "{SNAPSHOTS_TABLE}" SELECT ?, ?, ?, CAST(customer_id AS VARCHAR) '
