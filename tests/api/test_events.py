@@ -66,7 +66,13 @@ def test_validation_collects_every_problem(client: TestClient, keys) -> None:  #
 
 
 def test_health_and_settings(client: TestClient, keys) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/api/v1/health").json() == {"ok": True, "live": True, "events": 0, "segments": 0}
+    assert client.get("/api/v1/health").json() == {
+        "ok": True,
+        "live": True,
+        "events": 0,
+        "segments": 0,
+        "quarantined": 0,
+    }
     names = {s["name"]: s for s in client.get("/api/v1/settings", headers=auth(keys["viewer"])).json()}
     assert names["api_max_batch"]["value"] == 1000 and names["workspace"]["value"] is None
 
