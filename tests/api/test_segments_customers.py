@@ -7,6 +7,7 @@ import datetime as dt
 from fastapi.testclient import TestClient
 
 from shopseg.api import create_app
+from shopseg.engine import get_engine
 from shopseg.features import build_features
 from shopseg.workspace import Workspace
 from tests.api.conftest import auth
@@ -86,5 +87,29 @@ def test_preview_runs_the_batch_path(ws_path, clock) -> None:  # type: ignore[no
             assert r.status_code == 200, r.text
             assert (body["size"], body["customers"]) == (1, 3) and body["sample"][0]["customer_id"] == "a"
             assert c.get("/api/v1/customers/z", headers=auth(key)).json()["profile"]["orders"] == 0
+    finally:
+        app.state.shopseg.close()
+
+
+def test_a_refreshed_segment_with_no_member_shows_zero_and_its_day(ws_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """A snapshot that found nobody is a snapshot: 0 members on its day, not 'never refreshed'."""
+    from shopseg.segments.definitions import SegmentStore
+
+    with Workspace.open(ws_path) as ws:
+        write_store(ws, {"a": ["2024-01-05", "2024-03-01"], "b": ["2024-05-30"]})
+        build_features(ws, "duckdb", as_of=dt.date(2024, 6, 1))
+        store = SegmentStore(ws)
+        store.create("nobody", "orders >= 50")
+        store.create("repeaters", "orders >= 2")
+        store.refresh(get_engine(ws, "duckdb"), as_of=dt.date(2024, 6, 1))
+    app = create_app(ws_path, clock=clock)
+    key = app.state.shopseg.keys.create("v", "viewer").key
+    try:
+        with TestClient(app) as c:
+            listed = {s["name"]: s for s in c.get("/api/v1/segments", headers=auth(key)).json()}
+            assert (listed["nobody"]["batch_members"], listed["nobody"]["batch_as_of"]) == (0, "2024-06-01")
+            assert listed["repeaters"]["batch_members"] == 1
+            one = c.get("/api/v1/segments/nobody", headers=auth(key)).json()
+            assert one["batch_members"] == 0
     finally:
         app.state.shopseg.close()

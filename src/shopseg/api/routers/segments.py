@@ -56,15 +56,23 @@ router = APIRouter(
 def _batch(state: AppState, names: list[str]) -> dict[str, tuple[int, dt.date]]:
     """``name -> (members, as-of day)`` of each segment's latest snapshot (``shopseg segment refresh``)."""
     from shopseg.segments.definitions import SNAPSHOTS_TABLE
+    from shopseg.segments.snapshots import SNAPSHOT_RUNS_TABLE
 
     if not names or not state.workspace.has_table(SNAPSHOTS_TABLE):
         return {}
+    members = f'SELECT DISTINCT name, as_of FROM "{SNAPSHOTS_TABLE}" WHERE list_contains(?, name)'
+    has_runs = state.workspace.has_table(SNAPSHOT_RUNS_TABLE)
+    runs = (  # a refresh that found no member records its run (segment_snapshot_runs), not member rows
+        f'SELECT name, as_of FROM "{SNAPSHOT_RUNS_TABLE}" WHERE list_contains(?, name) UNION {members}'
+        if has_runs
+        else members
+    )
     rows = state.workspace.con.execute(
-        f"""WITH latest AS (SELECT name, max(as_of) AS as_of FROM "{SNAPSHOTS_TABLE}"
-                            WHERE list_contains(?, name) GROUP BY name)
-            SELECT s.name, s.as_of, count(*) FROM "{SNAPSHOTS_TABLE}" s JOIN latest USING (name, as_of)
-            GROUP BY s.name, s.as_of""",
-        [names],
+        f"""WITH latest AS (SELECT name, max(as_of) AS as_of FROM ({runs}) GROUP BY name)
+            SELECT l.name, l.as_of, count(s.name) FROM latest l
+            LEFT JOIN "{SNAPSHOTS_TABLE}" s ON s.name = l.name AND s.as_of = l.as_of
+            GROUP BY l.name, l.as_of""",
+        [names, names] if has_runs else [names],
     ).fetchall()
     return {str(n): (int(c), a.date() if isinstance(a, dt.datetime) else a) for n, a, c in rows}
 
