@@ -262,3 +262,12 @@ def test_spend_is_what_buyers_keep(online_retail_workspace):
     assert she.revenue < 10 < 100_000 < she.gross_revenue  # she kept a few pounds of it
     out = predict_workspace(online_retail_workspace, n_bootstrap=0, store=False).set_index("customer_id")
     assert out.loc["16446", "clv"] < 1_000
+    # the fitted dropout runs to ~0 on this store (docs/predictions.md): P(alive) is flat, and the run says so
+    assert "P(alive) is above 0.99 for " in out.attrs["warnings"] and "churn_risk can" in out.attrs["warnings"]
+
+
+def test_a_store_with_dropout_gets_no_flat_p_alive_note(predicted_ws):
+    """The synthetic store has churners: P(alive) spreads out, and no note says it is flat."""
+    _, out = predicted_ws
+    assert (out["p_alive"] < 0.9).mean() > 0.1
+    assert "P(alive) is above 0.99" not in out.attrs["warnings"]

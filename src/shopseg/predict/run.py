@@ -160,6 +160,18 @@ def _churn_model(
     return None
 
 
+def _flat_p_alive(p_alive: np.ndarray) -> list[str]:
+    """A note when P(alive) is near 1 for nearly every buyer (Online Retail: the fitted dropout runs to ~0),
+    where it says nothing about who churns; empty otherwise."""
+    share = float(np.mean(p_alive > 0.99)) if len(p_alive) else 0.0
+    if share < 0.95:
+        return []
+    return [
+        f"P(alive) is above 0.99 for {share:.0%} of buyers: the model finds almost no dropout in this history, "
+        "so p_alive cannot rank who churns here; churn_probability and churn_risk can"
+    ]
+
+
 def churn_risk(probability: np.ndarray) -> np.ndarray:
     """``low`` / ``medium`` / ``high`` at :data:`CHURN_THRESHOLDS`."""
     low, high = CHURN_THRESHOLDS
@@ -348,7 +360,7 @@ def predict_workspace(
             "uncertainty": flag,
             "fallback": "; ".join(fallback),
             "bootstrap_replicates": replicates,
-            "warnings": "; ".join(fit.notes),
+            "warnings": "; ".join([*fit.notes, *_flat_p_alive(out["p_alive"].to_numpy())]),
             "params": dict(fit.bg.params_),
             "buyers": len(out),
             "model": model,
