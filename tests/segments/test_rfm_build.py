@@ -79,3 +79,16 @@ def test_too_few_distinct_values_are_reported(workspace):
         "so F uses 1 score (1)."
     ]
     assert workspace.meta("rfm_notes") == df.attrs["notes"][0]
+
+
+def test_a_segment_named_for_recent_buyers_who_all_lapsed_says_so(cdnow_sample_ws):
+    """CDNOW's buyers all first bought in Q1 1997 and the data end in June 1998: the cells the map names
+    'New' and 'Promising' (top recency among one- and two-order buyers) last ordered 462+ days ago."""
+    from shopseg.features import build_features
+
+    build_features(cdnow_sample_ws)
+    notes = build_rfm(cdnow_sample_ws, bins=5).attrs["notes"]
+    lapsed = [n for n in notes if "holds lapsed buyers" in n]
+    assert [n.split(":")[0] for n in lapsed] == ["New", "Promising"]
+    assert lapsed[0].startswith("New: its 147 buyers last ordered 462+ days ago.")
+    assert not any("Champions" in n for n in notes)  # Champions include last week's buyers

@@ -145,7 +145,29 @@ def rfm_notes(workspace: Workspace, bins: int) -> list[str]:
                 f"values share a score, so {letter} uses {len(used)} score{'s' if len(used) > 1 else ''} "
                 f"({', '.join(str(u) for u in used)})."
             )
-    return notes
+    return notes + _lapsed_note(workspace)
+
+
+#: Days since the last order beyond which no buyer reads as recent (a half year without an order).
+LAPSED_DAYS = 180
+#: Segments whose names say their buyers bought recently.
+_RECENT_NAMES = ("Champions", "New", "Promising")
+
+
+def _lapsed_note(workspace: Workspace) -> list[str]:
+    """Notes for segments named for recent buyers whose every buyer has not ordered for over
+    :data:`LAPSED_DAYS`: the map names cells by rank, so on a store of one old cohort (CDNOW's 1997 buyers)
+    'New' holds first-time buyers who lapsed long ago."""
+    rows = workspace.con.execute(
+        f"SELECT rfm_segment, count(*), min(days_since_last_order) FROM {RFM_TABLE} "
+        f"WHERE list_contains(?, rfm_segment) GROUP BY 1 HAVING min(days_since_last_order) > ? ORDER BY 1",
+        [list(_RECENT_NAMES), LAPSED_DAYS],
+    ).fetchall()
+    return [
+        f"{name}: its {n:,} buyers last ordered {int(days):,}+ days ago. RFM scores rank buyers against each "
+        f"other, so on this store '{name}' holds lapsed buyers, not recent ones; read it with days_since_last_order."
+        for name, n, days in rows
+    ]
 
 
 def normalize_rfm(df: pd.DataFrame) -> pd.DataFrame:
