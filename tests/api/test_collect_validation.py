@@ -25,6 +25,16 @@ DEEP = '{"userId":"c1","event":"Deep","properties":' + '{"a":' * 3000 + "1" + "}
 DEEP_40 = '{"userId":"c1","event":"Deep","properties":' + '{"a":' * 40 + "1" + "}" * 40 + "}"
 # (payload exactly as sent, the error items' paths, a word of the message)
 REFUSED = {
+    "cart_quantity_1e30": (  # rules read a cart's quantity from the stored event: events(...).max(quantity)
+        '{"userId":"c1","event":"Product Added","properties":{"product_id":"MUG-01","price":12.5,"quantity":1e30}}',
+        ["/properties/quantity"],
+        "whole number",
+    ),
+    "cart_quantity_negative": (
+        '{"userId":"c1","event":"Product Added","properties":{"product_id":"MUG-01","price":12.5,"quantity":-5}}',
+        ["/properties/quantity"],
+        "whole number",
+    ),
     "quantity_1e30": (
         '{"userId":"evil","event":"Order Completed","properties":{"order_id":"evil-1",'
         '"products":[{"product_id":"p1","price":10,"quantity":1e30}]}}',

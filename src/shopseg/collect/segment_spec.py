@@ -135,9 +135,13 @@ def _product_id(p: Mapping[str, Any]) -> str | None:
 
 
 def _product(p: Mapping[str, Any], where: str, issues: list[Issue]) -> dict[str, Any] | None:
-    """A ``products`` row of a product object at ``where``; its ``price`` is checked as money."""
+    """A ``products`` row of a product object at ``where``; its ``price`` is checked as money and its
+    ``quantity`` (a cart's, a view's) as a line's, since rules read both from the stored event."""
     pid = _product_id(p)
     price = money(p.get("price"), f"{where}/price", issues)
+    if p.get("quantity") is not None:
+        count = quantity(p.get("quantity"), f"{where}/quantity", issues)
+        check_line(count, price or 0.0, where, issues)
     if pid is None:
         return None
     row: dict[str, Any] = {"product_id": _short(pid)}
