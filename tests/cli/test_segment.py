@@ -157,3 +157,9 @@ def test_a_segment_refreshed_with_no_member_lists_0_and_its_date(shop_path):
     r = run(shop_path, "list")
     row = next(line for line in r.output.splitlines() if "nobody" in line)
     assert [c.strip() for c in row.split("│")[4:6]] == ["0", day]
+
+
+def test_preview_of_a_rule_nobody_matches_shows_zero_revenue(shop_path):
+    r = run(shop_path, "preview", "orders >= 1000")
+    assert r.exit_code == 0, r.output
+    assert "size: 0 of 5 customers (0.0%) · revenue share: 0.0%" in r.output and "nan" not in r.output

@@ -142,7 +142,8 @@ class SegmentQuery:
             rows = members.select(*self._columns()).order_by("customer_id").limit(sample).to_pandas()
             shared = self.overlap(segment, day, exclude=segment.name) if overlap else {}
         n, customers = int(got["n"]), int(total["n"])
-        revenue, total_rev = float(got["revenue"] or 0.0), float(total["revenue"] or 0.0)
+        # the sum over no member is NULL, which pandas gives as NaN (truthy): 0, not "nan%"
+        revenue, total_rev = (float(x) if pd.notna(x) else 0.0 for x in (got["revenue"], total["revenue"]))
         return {
             "rule": render(segment),
             "as_of": day.isoformat(),
