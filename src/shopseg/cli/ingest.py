@@ -64,9 +64,9 @@ def ingest_command(
         typer.Option(
             "--preset",
             "-p",
-            help="One file: online_retail, cdnow, cdnow_sample or shopify. With --write-spec: copy a shipped "
+            help="One file: online_retail, cdnow, cdnow_sample, shopify (orders) or shopify_customers. With --write-spec: copy a shipped "
             "spec (shopify, woocommerce, marketplace, or a one-file preset: online_retail, cdnow, cdnow_sample, "
-            "shopify_orders) to edit.",
+            "shopify_orders, shopify_customers) to edit.",
         ),
     ] = None,
     spec_schema: Annotated[

@@ -62,7 +62,7 @@ def ingest(
         The source file.
     preset : str, default=None
         A built-in one-file spec (see :data:`~shopseg.io.PRESETS`): ``online_retail``,
-        ``cdnow``, ``cdnow_sample``, ``shopify``, with ``path`` as its file. When None,
+        ``cdnow``, ``cdnow_sample``, ``shopify`` (orders), ``shopify_customers``, with ``path`` as its file. When None,
         a preset is chosen from the header if one fits.
     fmt : {"csv", "parquet", "jsonl"}, default=None
         Inferred from the extension when None.
