@@ -76,12 +76,16 @@ def test_summary_comes_first_with_the_headline_numbers(report):
         truth = _independent(ws)
         e = executive_summary(ws)
     heads = {h.key: h for h in e.headlines}
-    assert heads["revenue"].value == pytest.approx(truth["revenue"]) and heads["orders"].value == truth["orders"]
+    assert heads["gross_sales"].value == pytest.approx(truth["revenue"]) and heads["orders"].value == truth["orders"]
+    assert 0 < heads["net_revenue"].value <= heads["gross_sales"].value  # returns taken off
     assert e.currency == truth["currency"] and e.at_risk and e.at_risk["customers"] == truth["churners"]
     body = text[text.index("<main>") :]
     assert body.index('<section id="summary">') < body.index("<section id=", body.index('id="summary"') + 1)
     summary = body[body.index('<section id="summary">') : body.index("</section>", body.index('id="summary"'))]
-    revenue_card = re.search(r'data-key="revenue"><div class="label">Revenue</div><div class="value">([^<]+)<', summary)
+    revenue_card = re.search(
+        r'data-key="gross_sales"><div class="label">Gross sales \(before returns\)</div><div class="value">([^<]+)<',
+        summary,
+    )
     assert revenue_card and revenue_card.group(1) == money(truth["revenue"], truth["currency"])
     assert f'data-key="orders"><div class="label">Orders</div><div class="value">{truth["orders"]:,}<' in summary
     assert "Revenue at risk" in summary and f"{truth['churners']:,} likely churners" in summary

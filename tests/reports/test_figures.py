@@ -59,9 +59,15 @@ _LIFTS = pd.DataFrame(
     }
 )
 
+_MONTHLY = pd.DataFrame(
+    {"month": pd.to_datetime(["2025-01-01", "2025-02-01"]), "orders": [3, 1], "revenue": [120.0, 30.0]}
+    | {"days": [31, 9], "partial": [False, True]}
+)
+
 # every builder with the arguments of one figure (money builders get currency="GBP" below)
 BUILDS: dict[str, list[tuple[Any, ...]]] = {
     "bar_chart": [(["2025-01"], [1234.0], {"y_title": "Revenue"})],
+    "monthly_chart": [(_MONTHLY,)],
     "share_chart": [(_SEGMENTS,)],
     "rfm_heatmap": [(_GRID,)],
     "history_chart": [(_HISTORY,)],
@@ -74,7 +80,7 @@ BUILDS: dict[str, list[tuple[Any, ...]]] = {
     "lift_chart": [(_LIFTS,)],
     "revenue_lift_chart": [(_LIFTS,)],
 }
-_MONEY_WORDS = re.compile(r"revenue|\bclv\b|order value", re.IGNORECASE)
+_MONEY_WORDS = re.compile(r"revenue|sales|\bclv\b|order value", re.IGNORECASE)
 _NOT_MONEY = re.compile(r"index|share|%", re.IGNORECASE)
 
 
@@ -119,6 +125,7 @@ def test_every_money_axis_title_names_the_currency() -> None:
     # revenue lift; none may go missing from the scan
     assert {name for name, _ in money_titles} >= {
         "bar_chart",
+        "monthly_chart",
         "clv_histogram",
         "region_category_heatmap",
         "region_trend",
@@ -130,10 +137,11 @@ def test_every_money_axis_title_names_the_currency() -> None:
     ("name", "args", "where", "expected"),
     [
         ("bar_chart", (["2025-01"], [1234.0], {"y_title": "Revenue"}), "yaxis", "Revenue (GBP)"),
-        ("region_trend", (_TREND,), "yaxis", "Revenue (GBP)"),
+        ("region_trend", (_TREND,), "yaxis", "Gross sales (GBP)"),
+        ("monthly_chart", (_MONTHLY,), "yaxis", "Gross sales (GBP)"),
         ("clv_histogram", (_CLV,), "xaxis", "Predicted CLV (GBP), bins on a log scale"),
         ("revenue_lift_chart", (_LIFTS,), "yaxis", "Lift in revenue per customer (GBP)"),
-        ("region_category_heatmap", (_CELLS, "aov"), "colorbar", "Average order value (GBP)"),
+        ("region_category_heatmap", (_CELLS, "aov"), "colorbar", "Average order value (before returns, GBP)"),
         ("region_category_heatmap", (_CELLS, "revenue_index"), "colorbar", "Revenue index"),
         ("lift_chart", (_LIFTS,), "yaxis", "Lift against control"),
     ],
@@ -146,7 +154,7 @@ def test_axis_titles_read(name: str, args: tuple[Any, ...], where: str, expected
 
 def test_money_hovers_name_the_currency() -> None:
     assert "CLV (GBP)" in _build("risk_bands", (_RISK,)).data[0].hovertemplate
-    assert "mean revenue (GBP)" in _build("rfm_heatmap", (_GRID,)).data[0].hovertemplate
+    assert "mean net revenue (GBP)" in _build("rfm_heatmap", (_GRID,)).data[0].hovertemplate
 
 
 def test_every_legend_sits_under_the_plot_in_rows() -> None:

@@ -20,7 +20,8 @@ def test_report_is_self_contained(workspace, tmp_path):
     seed_orders(workspace)
     path = write_report(workspace, tmp_path / "r.html")
     text = path.read_text(encoding="utf-8")
-    assert '<div class="value">47</div>' in text  # revenue KPI
+    assert '<div class="label">Gross sales (before returns)</div><div class="value">47</div>' in text
+    assert '<div class="label">Net revenue</div><div class="value">43</div>' in text  # o3's return line of 4
     # plotly.js is inlined, nothing is loaded from the network
     assert "Plotly" in text and len(text) > 1_000_000
     assert not re.search(r'<script[^>]+src=["\']https?:', text)

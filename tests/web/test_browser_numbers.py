@@ -112,7 +112,7 @@ def test_members_table_shows_money_in_the_store_currency(browser: Any, store: St
     assert all(UTC_TIME.match(t) for t in last_order), last_order
     expect(page.locator("#kpi-revenue-share")).to_have_text(PCT)
     expect(page.locator("#kpi-share")).to_have_text(re.compile(r"^\d{1,3}\.\d% of [\d,]+ customers$"))
-    expect(page.locator("#kpi-revenue")).to_have_text(re.compile(rf"^{re.escape(store.symbol)}[\d,]+ of revenue$"))
+    expect(page.locator("#kpi-revenue")).to_have_text(re.compile(rf"^{re.escape(store.symbol)}[\d,]+ of net revenue$"))
     assert not page.errors
     page.context.close()
 
@@ -153,7 +153,7 @@ _MODEBAR = """(id) => {
   const seen = bar && getComputedStyle(bar).display !== 'none' && bar.getBoundingClientRect().width > 0;
   return {modebar: seen ? rect(bar) : null, legend: rect(document.querySelector('#' + id + ' .legend'))};
 }"""
-_MONEY_WORDS = re.compile(r"revenue|\bclv\b|order value", re.IGNORECASE)
+_MONEY_WORDS = re.compile(r"revenue|sales|\bclv\b|order value", re.IGNORECASE)
 _NOT_MONEY = re.compile(r"index|share|%", re.IGNORECASE)
 
 
@@ -185,6 +185,6 @@ def test_on_a_phone_legends_sit_under_the_plot_and_money_axes_name_the_currency(
     assert len(legends) >= 3, legends  # share of customers and revenue, size over time, clusters, backtest...
     unnamed = [(p, t) for p, t in money_titles if f"({store.currency}" not in t]
     assert money_titles and not unnamed, f"money axis titles without {store.currency}: {unnamed}"
-    assert ("/", f"Revenue ({store.currency})") in money_titles, money_titles
+    assert ("/", f"Gross sales ({store.currency})") in money_titles, money_titles  # the monthly chart, before returns
     assert not page.errors
     page.context.close()

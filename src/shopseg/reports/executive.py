@@ -3,7 +3,9 @@ from likely churners, the biggest segment movements and the playbook's top actio
 
 Every figure is an aggregate over the workspace tables, computed here once and shown as is by the report
 (and by ``shopseg report html --json``). Purchases are counted as in :func:`shopseg.reports.summary.store_kpis`:
-lines with a positive quantity and price of orders that were not cancelled.
+lines with a positive quantity and price of orders that were not cancelled. Money headlines are **net revenue**
+(purchases less returns, each customer's returns in the period capped at their purchases in it, as the
+``revenue`` feature) beside **gross sales** (before returns); both periods are measured the same way.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ class Headline:
 
     @property
     def change(self) -> float | None:
-        """Relative change against the previous period (0.1 for +10%); None when the previous value is 0."""
+        """Relative change against the previous period (0.1 for +10%); 0.0 when both are equal (0 and 0 too),
+        None when only the previous value is 0 (new)."""
+        if self.value == self.previous:
+            return 0.0
         return (self.value - self.previous) / self.previous if self.previous else None
 
 
@@ -130,6 +135,8 @@ def executive_summary(workspace: Workspace, *, period_days: int = 90, purchases:
 
 
 def _headlines(workspace: Workspace, purchases: str, start: dt.date, last: dt.date, days: int) -> list[Headline]:
+    from shopseg.reports.summary import net_revenue_sql, returns_sql
+
     prev_start = start - dt.timedelta(days=days)
     sql = f"""WITH p AS (
             SELECT order_id, customer_id, ordered_at::DATE AS day, cents / 100 AS value FROM ({purchases})),
@@ -140,38 +147,50 @@ def _headlines(workspace: Workspace, purchases: str, start: dt.date, last: dt.da
         FROM p JOIN first USING (customer_id) WHERE day BETWEEN ? AND ? GROUP BY 1"""
     got = {r[0]: r[1:] for r in workspace.con.execute(sql, [start, prev_start, last]).fetchall()}
     now, before = got.get("now", (0, 0, 0, 0)), got.get("before", (0, 0, 0, 0))
+    net_sql = net_revenue_sql(purchases, returns_sql(), between=True)
+    net_now, net_before = (
+        float((workspace.con.execute(net_sql, [a, b]).fetchone() or (0,))[0] or 0)
+        for a, b in ((start, last), (prev_start, start - dt.timedelta(days=1)))
+    )
 
     def aov(row: tuple[Any, ...]) -> float:
         return float(row[0] or 0) / row[1] if row[1] else 0.0
 
     return [
-        Headline("revenue", "Revenue", float(now[0] or 0), float(before[0] or 0), "money"),
+        Headline("net_revenue", "Net revenue", net_now, net_before, "money"),
+        Headline("gross_sales", "Gross sales (before returns)", float(now[0] or 0), float(before[0] or 0), "money"),
         Headline("orders", "Orders", int(now[1]), int(before[1]), "count"),
         Headline("buyers", "Customers who bought", int(now[2]), int(before[2]), "count"),
         Headline("new_buyers", "First-time buyers", int(now[3]), int(before[3]), "count"),
-        Headline("avg_order_value", "Average order value", aov(now), aov(before), "money"),
+        Headline("avg_order_value", "Average order value (before returns)", aov(now), aov(before), "money"),
     ]
 
 
 def _at_risk(workspace: Workspace, purchases: str, last: dt.date) -> dict[str, Any] | None:
-    """Likely churners (churn probability >= 0.8): how many, their last 12 months' revenue and predicted CLV."""
+    """Likely churners (churn probability >= 0.8): how many, their last 12 months' net revenue and gross sales
+    (returns capped per customer, as in the headlines) and their predicted CLV over the horizon."""
+    from shopseg.reports.summary import net_revenue_sql, returns_sql
+
     if not workspace.has_table("customer_predictions"):
         return None
     year_ago = last - dt.timedelta(days=364)
+    risky = "SELECT customer_id FROM customer_predictions WHERE churn_probability >= $3"
+    their = f"SELECT * FROM ({purchases}) WHERE customer_id IN ({risky})"
+    their_returns = f"SELECT * FROM ({returns_sql()}) WHERE customer_id IN ({risky})"
+    net, gross = workspace.con.execute(
+        net_revenue_sql(their, their_returns, between=True), [year_ago, last, HIGH_RISK]
+    ).fetchone() or (0.0, 0.0)
     row = workspace.con.execute(
-        f"""WITH risky AS (SELECT customer_id, clv FROM customer_predictions WHERE churn_probability >= ?),
-            spent AS (SELECT customer_id, sum(cents) / 100 AS value FROM ({purchases})
-                      WHERE ordered_at::DATE BETWEEN ? AND ? GROUP BY 1)
-            SELECT count(*), coalesce(sum(s.value), 0), coalesce(sum(r.clv), 0),
-                   (SELECT count(*) FROM customer_predictions)
-            FROM risky r LEFT JOIN spent s USING (customer_id)""",
-        [HIGH_RISK, year_ago, last],
+        """SELECT count(*) FILTER (churn_probability >= ?), coalesce(sum(clv) FILTER (churn_probability >= ?), 0),
+                  count(*) FROM customer_predictions""",
+        [HIGH_RISK, HIGH_RISK],
     ).fetchone()
-    customers, revenue, clv, buyers = row if row else (0, 0.0, 0.0, 0)
+    customers, clv, buyers = row if row else (0, 0.0, 0)
     return {
         "customers": int(customers),
         "share_of_buyers": int(customers) / int(buyers) if buyers else 0.0,
-        "revenue_last_12_months": float(revenue),
+        "net_revenue_last_12_months": float(net or 0.0),
+        "gross_sales_last_12_months": float(gross or 0.0),
         "predicted_clv": float(clv),
         "threshold": HIGH_RISK,
     }

@@ -18,10 +18,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from shopseg.reports._format import MONEY, label
+from shopseg.reports._format import MONEY, REGION_LABELS, label
 
 __all__ = [
     "bar_chart",
+    "monthly_chart",
     "share_chart",
     "rfm_heatmap",
     "history_chart",
@@ -52,9 +53,11 @@ LEGEND: dict[str, Any] = {
 def money_title(text: str, currency: str | None) -> str:
     """An axis title for money, naming the currency when it is known.
 
-    >>> money_title("Revenue", "GBP"), money_title("Revenue", None)
-    ('Revenue (GBP)', 'Revenue')
+    >>> money_title("Revenue", "GBP"), money_title("Revenue", None), money_title("Gross sales (before returns)", "GBP")
+    ('Revenue (GBP)', 'Revenue', 'Gross sales (before returns, GBP)')
     """
+    if currency and text.endswith(")"):
+        return f"{text[:-1]}, {currency})"
     return f"{text} ({currency})" if currency else text
 
 
@@ -91,12 +94,46 @@ def bar_chart(
     return _layout(fig, title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis_tickformat=",")
 
 
+#: The title of the monthly chart: its bars are gross sales (purchases before returns).
+MONTHLY_TITLE = "Sales by month (before returns)"
+
+
+def monthly_chart(monthly: pd.DataFrame, currency: str | None = None) -> go.Figure:
+    """Gross sales per month (:func:`shopseg.reports.summary.monthly_revenue`); a month the data covers only
+    in part (its ``partial`` flag) is labelled with its days (``Dec 2011 (9 days)``) and drawn lighter and
+    hatched, so it is not read as a full month."""
+    partial = [bool(p) for p in monthly.get("partial", pd.Series(False, index=monthly.index))]
+    days = list(monthly["days"]) if "days" in monthly else [0] * len(monthly)
+    x = [
+        pd.Timestamp(m).strftime("%b %Y") + (f" ({int(d)} day{'s' if int(d) != 1 else ''})" if p else "")
+        for m, d, p in zip(monthly["month"], days, partial, strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=x,
+            y=monthly["revenue"],
+            marker={
+                "color": [_GREY if p else _BLUE for p in partial],
+                "pattern": {"shape": ["/" if p else "" for p in partial]},
+            },
+            hovertemplate="%{x}: %{y:,.0f}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        title=MONTHLY_TITLE,
+        xaxis={"type": "category", "title": "Month"},
+        yaxis_title=money_title("Gross sales", currency),
+        yaxis_tickformat=",",
+    )
+
+
 def share_chart(df: pd.DataFrame, label: str = "segment") -> go.Figure:
-    """Share of customers and share of revenue per segment (grouped bars, percent)."""
+    """Share of customers and share of net revenue per segment (grouped bars, percent)."""
     fig = go.Figure()
     fig.add_bar(x=df[label], y=df["share"] * 100, name="% of customers", marker_color=_BLUE)
-    fig.add_bar(x=df[label], y=df["revenue_share"].fillna(0) * 100, name="% of revenue", marker_color=_GOLD)
-    return _layout(fig, barmode="group", yaxis_title="Share (%)", title="Share of customers and of revenue")
+    fig.add_bar(x=df[label], y=df["revenue_share"].fillna(0) * 100, name="% of net revenue", marker_color=_GOLD)
+    return _layout(fig, barmode="group", yaxis_title="Share (%)", title="Share of customers and of net revenue")
 
 
 def rfm_heatmap(grid: pd.DataFrame, currency: str | None = None) -> go.Figure:
@@ -118,7 +155,7 @@ def rfm_heatmap(grid: pd.DataFrame, currency: str | None = None) -> go.Figure:
             texttemplate="%{text}",
             customdata=custom,
             hovertemplate="%{y} %{x}: %{z} customers<br>%{customdata[0]}<br>"
-            + money_title("mean revenue", currency)
+            + money_title("mean net revenue", currency)
             + " %{customdata[1]:,.2f}<extra></extra>",
             colorbar={"title": {"text": "Customers"}},
         )
@@ -228,7 +265,7 @@ def calibration_chart(groups: pd.DataFrame) -> go.Figure:
 
 def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index", currency: str | None = None) -> go.Figure:
     """Regions x categories coloured by ``value`` (revenue index: 1 = as in the whole store); a money value's
-    colour bar names ``currency``."""
+    colour bar names ``currency``. The breakdown's ``revenue`` is gross sales (:data:`REGION_LABELS`)."""
     z = df.pivot_table(index="region", columns="category", values=value)
     if (
         "revenue" in df
@@ -251,13 +288,12 @@ def region_category_heatmap(df: pd.DataFrame, value: str = "revenue_index", curr
 
 
 def _value_title(value: str, currency: str | None) -> str:
-    if value in MONEY:
-        return money_title(label(value), currency)
-    return value.replace("_", " ").capitalize()
+    text = REGION_LABELS.get(value) or label(value)
+    return money_title(text, currency) if value in MONEY else text
 
 
 def region_trend(df: pd.DataFrame, top: int = 8, currency: str | None = None) -> go.Figure:
-    """Revenue (in ``currency``) per period of the ``top`` regions by revenue (one line each)."""
+    """Gross sales (in ``currency``, before returns) per period of the ``top`` regions by it (one line each)."""
     best = df.groupby("region")["revenue"].sum().nlargest(top).index
     fig = go.Figure()
     for region in best:
@@ -266,9 +302,9 @@ def region_trend(df: pd.DataFrame, top: int = 8, currency: str | None = None) ->
     return _layout(
         fig,
         height=380,
-        title="Revenue per quarter, top regions",
+        title="Gross sales per quarter, top regions",
         xaxis_title="Quarter",
-        yaxis_title=money_title("Revenue", currency),
+        yaxis_title=money_title("Gross sales", currency),
     )
 
 

@@ -76,8 +76,9 @@ def render_report(
         ("Customers", count(k["customers"])),
         ("Buyers", count(k["buyers"])),
         ("Orders", count(k["orders"])),
-        ("Revenue", money(k["revenue"], currency)),
-        ("Average order value", money(k["avg_order_value"], currency, 2)),
+        ("Net revenue", money(k["net_revenue"], currency)),
+        ("Gross sales (before returns)", money(k["gross_revenue"], currency)),
+        ("Average order value (before returns)", money(k["avg_order_value"], currency, 2)),
         ("First order", k["first_order"]),
         ("Latest order", k["last_order"]),
     ]
@@ -92,7 +93,7 @@ def render_report(
         kpis=kpis,
         executive=_executive_view(executive) if executive else None,
         predictions_note=_predictions_note(summary, currency),
-        sections=build_sections(summary.sections, currency, terms),
+        sections=build_sections(summary.sections, currency, terms, summary.notes),
         terms=terms,
         plotly_js=get_plotlyjs(),
     )
@@ -110,6 +111,7 @@ def _executive_view(e: ExecutiveSummary) -> dict[str, Any]:
     cards = [
         {
             "key": h.key,
+            "kind": h.kind,
             "label": h.label,
             "value": money(h.value, cur, 2 if h.key == "avg_order_value" else 0)
             if h.kind == "money"
@@ -126,7 +128,8 @@ def _executive_view(e: ExecutiveSummary) -> dict[str, Any]:
     if e.at_risk:
         r = e.at_risk
         risk = {
-            "revenue": money(r["revenue_last_12_months"], cur),
+            "revenue": money(r["net_revenue_last_12_months"], cur),
+            "gross": money(r["gross_sales_last_12_months"], cur),
             "customers": count(r["customers"]),
             "share": pct(r["share_of_buyers"]),
             "clv": money(r["predicted_clv"], cur),

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from shopseg.reports import figures
-from shopseg.reports._format import cell, inline_code, label
+from shopseg.reports._format import REGION_LABELS, cell, column_digits, inline_code, label
 
 __all__ = ["Section", "build_sections", "table_html"]
 
@@ -57,41 +57,75 @@ def chart_html(fig: go.Figure, title: str, x_title: str, y_title: str, height: i
     )
 
 
-def table_html(df: pd.DataFrame, currency: str | None) -> str:
-    """``df`` as an HTML table with human labels, inside a wrapper that scrolls when the page is narrow."""
+def table_html(df: pd.DataFrame, currency: str | None, labels: dict[str, str] | None = None) -> str:
+    """``df`` as an HTML table with human labels (``labels`` first, for a column that means something else here),
+    each column's numbers with the same decimals, inside a wrapper that scrolls when the page is narrow."""
+    labels = labels or {}
     numeric = {c: pd.api.types.is_numeric_dtype(df[c]) for c in df.columns}
-    head = "".join(f'<th class="{"num" if numeric[c] else ""}">{html.escape(label(str(c)))}</th>' for c in df.columns)
+    digits = {c: column_digits(df[c]) if numeric[c] else None for c in df.columns}
+    head = "".join(
+        f'<th class="{"num" if numeric[c] else ""}">{html.escape(labels.get(str(c)) or label(str(c)))}</th>'
+        for c in df.columns
+    )
     rows = []
     for rec in df.itertuples(index=False):
         cells = "".join(
-            f'<td class="{"num" if numeric[c] else ""}">{cell(v, str(c), currency)}</td>'
+            f'<td class="{"num" if numeric[c] else ""}">{cell(v, str(c), currency, digits[c])}</td>'
             for c, v in zip(df.columns, rec, strict=True)
         )
         rows.append(f"<tr>{cells}</tr>")
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
 
 
-def build_sections(frames: dict[str, pd.DataFrame], currency: str | None, meta: dict[str, Any]) -> list[Section]:
-    """Every section the frames allow, in reading order."""
+def build_sections(
+    frames: dict[str, pd.DataFrame],
+    currency: str | None,
+    meta: dict[str, Any],
+    notes: dict[str, str] | None = None,
+) -> list[Section]:
+    """Every section the frames allow, in reading order; ``notes``: :attr:`StoreSummary.notes` (``rfm``: why a
+    dimension uses fewer scores, ``countries``: what 'unknown' means)."""
     unit = f" ({currency})" if currency else ""
-    return _store_sections(frames, currency, unit) + _model_sections(frames, currency, unit, meta)
+    notes = notes or {}
+    return _store_sections(frames, currency, unit, notes) + _model_sections(frames, currency, unit, meta)
 
 
-def _store_sections(frames: dict[str, pd.DataFrame], currency: str | None, unit: str) -> list[Section]:
+def partial_month_note(monthly: pd.DataFrame) -> str:
+    """Which months the data covers only in part (``monthly_revenue``'s ``partial``), in words."""
+    if "partial" not in monthly:
+        return ""
+    parts = [
+        f"{pd.Timestamp(r.month).strftime('%b %Y')} has {int(r.days)} day{'s' if int(r.days) != 1 else ''} of data"
+        for r in monthly[monthly["partial"].astype(bool)].itertuples()
+    ]
+    if not parts:
+        return ""
+    return "Partial month (lighter, hatched bar): " + "; ".join(parts) + ", so it is not comparable with a full month."
+
+
+def rfm_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The RFM segment table as shown: its per-customer means named as such."""
+    return df.rename(columns={"orders": "mean_orders"})
+
+
+def _store_sections(
+    frames: dict[str, pd.DataFrame], currency: str | None, unit: str, notes: dict[str, str]
+) -> list[Section]:
     out: list[Section] = []
     if "monthly" in frames:
         df = frames["monthly"]
-        fig = go.Figure(go.Bar(x=df["month"].astype(str), y=df["revenue"], marker_color="#486581"))
-        out.append(
-            Section("revenue", "Revenue by month", [chart_html(fig, "Revenue by month", "Month", f"Revenue{unit}")])
-        )
+        fig = figures.monthly_chart(df, currency)
+        title = figures.MONTHLY_TITLE
+        chart = chart_html(fig, title, "Month", f"Gross sales{unit}")
+        note = "Gross sales: purchases before returns (see Definitions). " + partial_month_note(df)
+        out.append(Section("revenue", title, [chart], note=html.escape(note.strip())))
     if "rfm_segments" in frames:
-        df = frames["rfm_segments"]
+        df = rfm_table(frames["rfm_segments"])
         fig = go.Figure()
         fig.add_bar(x=df["segment"], y=df["share"] * 100, name="Share of customers", marker_color="#486581")
-        fig.add_bar(x=df["segment"], y=df["revenue_share"] * 100, name="Share of revenue", marker_color="#f0b429")
+        fig.add_bar(x=df["segment"], y=df["revenue_share"] * 100, name="Share of net revenue", marker_color="#f0b429")
         fig.update_layout(barmode="group")
-        title = "Share of customers and of revenue by RFM segment"
+        title = "Customers and net revenue by RFM segment (%)"
         out.append(
             Section(
                 "rfm",
@@ -99,7 +133,8 @@ def _store_sections(frames: dict[str, pd.DataFrame], currency: str | None, unit:
                 [chart_html(fig, title, "RFM segment", "Share (%)", 420)],
                 table_html(df, currency),
                 "Each buyer gets a score from 1 to 5 for how recently (R), how often (F) and how much (M) they "
-                "bought, by quintiles of the store's own buyers; the named segments group score combinations.",
+                "bought, by quintiles of the store's own buyers; the named segments group score combinations. "
+                "Revenue here is net of returns.",
             )
         )
     if "rfm_grid" in frames:
@@ -127,6 +162,7 @@ def _store_sections(frames: dict[str, pd.DataFrame], currency: str | None, unit:
                         "Recency score (R1 longest ago, R5 latest)",
                     )
                 ],
+                note=_rfm_grid_note(notes.get("rfm", "")),
             )
         )
     if "lifecycle" in frames:
@@ -147,11 +183,32 @@ def _store_sections(frames: dict[str, pd.DataFrame], currency: str | None, unit:
         out.append(
             Section(
                 "countries",
-                "Top countries by revenue",
-                [chart_html(fig, "Revenue by country (top 12)", "Country", f"Revenue{unit}")],
+                "Top countries by net revenue",
+                [chart_html(fig, "Net revenue by country (top 12)", "Country", f"Net revenue{unit}")],
                 table_html(df, currency),
+                html.escape(notes.get("countries", "")),
             )
         )
+    return out
+
+
+def _rfm_grid_note(rfm_notes: str) -> str:
+    """What ``shopseg rfm`` noted (a dimension with fewer scores than bins: a missing F2 column), as HTML."""
+    lines = [line.strip() for line in rfm_notes.split("\n") if line.strip()]
+    return "<br>".join(html.escape(f"Note: {line}") for line in lines)
+
+
+def cluster_labels(profiles: pd.DataFrame) -> dict[str, str]:
+    """Headers of the cluster profile table: its feature columns hold each cluster's median (numbers) or most
+    common value (text), not means."""
+    fixed = {"cluster", "cluster_name", "customers", "share", "revenue_share", "named_by", "degenerate"}
+    out = {}
+    for c in profiles.columns:
+        if c in fixed or c.endswith(("_z", "_mode_share")):
+            continue
+        words = label(c)
+        words = words[:1].lower() + words[1:] if not words[1:2].isupper() else words
+        out[c] = f"{'Median' if pd.api.types.is_numeric_dtype(profiles[c]) else 'Most common'} {words}"
     return out
 
 
@@ -166,7 +223,7 @@ def _model_sections(
             total = frames["rfm_segments"]["customers"].sum() if "rfm_segments" in frames else df["size"].max()
             fig = figures.share_chart(df.assign(share=df["size"].fillna(0) / max(float(total), 1.0)), "name")
             charts.append(
-                chart_html(fig, "Share of customers and of revenue by saved segment", "Saved segment", "Share (%)")
+                chart_html(fig, "Customers and net revenue by saved segment (%)", "Saved segment", "Share (%)")
             )
         out.append(
             Section(
@@ -222,25 +279,54 @@ def _model_sections(
                         440,
                     )
                 ],
-                table_html(df[plain], currency),
+                table_html(df[plain], currency, cluster_labels(df[plain])),
                 "Bars: how far each cluster's mean sits from all customers' mean, in standard deviations; "
-                "table: each cluster's median.",
+                "table: each cluster's median (the most common value for text).",
             )
         )
     if "region_category" in frames and not frames["region_category"].empty:
-        fig = figures.region_category_heatmap(frames["region_category"])
-        fig.update_traces(colorbar={"title": "Index"})
-        out.append(
-            Section(
-                "regions",
-                "Regions and product categories",
-                [chart_html(fig, "Revenue index by region and product category", "Product category", "Region")],
-                table_html(frames["region_top"], currency) if "region_top" in frames else None,
-                inline_code(
-                    "Revenue index: the category's share of the region's revenue over its share of all revenue "
-                    "(above 1 it does better there, below 1 it lags). Table: the 20 segment, region and category "
-                    "combinations with the most revenue. Over time: `shopseg report regions`."
-                ),
-            )
-        )
+        out.append(_regions_section(frames["region_category"], frames.get("region_top"), currency))
     return out
+
+
+def region_gap(cells: pd.DataFrame) -> str:
+    """Why a region x category heat map would say nothing (every region, or every category, 'unknown': the
+    index is 1 everywhere), with the command that does; "" when it can be drawn."""
+    regions, categories = set(cells["region"]) <= {"unknown"}, set(cells["category"]) <= {"unknown"}
+    if not (regions or categories):
+        return ""
+    missing = " and ".join(
+        w for w, gone in (("no customer regions", regions), ("no product categories", categories)) if gone
+    )
+    hint = " By country: `shopseg report regions --level country`." if regions else ""
+    return f"The store's data has {missing}: every order falls under 'unknown', so there is no map to draw.{hint}"
+
+
+def region_table(top: pd.DataFrame) -> pd.DataFrame:
+    """The top segment x region x category rows as shown: most gross sales first; a region or category column
+    that is 'unknown' throughout is left out, and then the revenue index too (1 everywhere)."""
+    df = top.sort_values("revenue", ascending=False, kind="stable").reset_index(drop=True)
+    blank = [c for c in ("region", "category") if c in df and set(df[c]) <= {"unknown"}]
+    return df.drop(columns=[*blank, *(["revenue_index"] if blank and "revenue_index" in df else [])])
+
+
+def _regions_section(cells: pd.DataFrame, top: pd.DataFrame | None, currency: str | None) -> Section:
+    gap = region_gap(cells)
+    charts = []
+    if not gap:
+        fig = figures.region_category_heatmap(cells)
+        fig.update_traces(colorbar={"title": "Index"})
+        charts.append(chart_html(fig, "Revenue index by region and product category", "Product category", "Region"))
+    table = table_html(region_table(top), currency, REGION_LABELS) if top is not None and not top.empty else None
+    text = (
+        f"{gap} "
+        if gap
+        else "Revenue index: the category's share of the region's gross sales over its share of all "
+        "gross sales (above 1 it does better there, below 1 it lags). "
+    )
+    text += (
+        f"Table: the {len(top) if top is not None else 0} segment, region and category combinations with the most "
+        "gross sales (purchases before returns), most first; orders are the combination's orders in total. "
+        "Over time: `shopseg report regions`."
+    )
+    return Section("regions", "Regions and product categories", charts, table, inline_code(text))

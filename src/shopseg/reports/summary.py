@@ -15,7 +15,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from shopseg.workspace import Workspace
 
-__all__ = ["StoreSummary", "summarize_store", "store_kpis", "monthly_revenue"]
+__all__ = ["StoreSummary", "summarize_store", "store_kpis", "monthly_revenue", "returns_sql", "net_revenue_sql"]
 
 
 @dataclass
@@ -44,6 +44,7 @@ def summarize_store(workspace: Workspace, *, extended: bool = True, purchases: s
     summary = StoreSummary(kpis=kpis)
     if "customer_rfm" in tables:
         summary.sections["rfm_segments"] = _rfm_segments(workspace)
+        summary.notes["rfm"] = workspace.meta("rfm_notes") or ""  # e.g. "F uses 4 scores", as `shopseg rfm` prints
         summary.sections["rfm_grid"] = con.execute(
             """SELECT r_score, f_score, count(*) AS customers
                FROM customer_rfm WHERE r_score IS NOT NULL GROUP BY ALL ORDER BY ALL"""
@@ -61,6 +62,7 @@ def summarize_store(workspace: Workspace, *, extended: bool = True, purchases: s
                FROM customer_features GROUP BY 1 ORDER BY revenue DESC LIMIT 12"""
         ).df()
         summary.sections["monthly"] = monthly_revenue(workspace, purchases)
+        summary.notes["countries"] = _countries_note(summary.sections["countries"])
         meta = {k: workspace.meta(k) for k in ("features_as_of", "features_time_unit")}
         summary.notes["features"] = ", ".join(f"{k.split('_', 1)[1]}: {v}" for k, v in meta.items() if v)
     if extended:
@@ -104,12 +106,15 @@ def _extended(workspace: Workspace, summary: StoreSummary) -> None:
 
 
 def store_kpis(workspace: Workspace, purchases: str | None = None) -> dict[str, Any]:
-    """Customers, buyers, purchase orders, revenue, average order value and the order period.
+    """Customers, buyers, purchase orders, gross sales, net revenue, average order value and the order period.
 
     Purchases as the features count them (:func:`~shopseg.features.order_totals.purchase_orders_sql`,
-    read from the stored ``order_totals`` when fresh), so the revenue here is the sum of the customers'
-    ``gross_revenue`` feature (purchases before returns) over all time. ``purchases`` is that SQL when the
-    caller already has it (its freshness check reads every order line).
+    read from the stored ``order_totals`` when fresh): ``gross_revenue`` (also under its older key
+    ``revenue``) is the sum of the customers' ``gross_revenue`` feature (purchases before returns) over
+    all time, ``net_revenue`` the sum of their ``revenue`` feature (returns taken off, each customer's
+    capped at their purchases; :func:`net_revenue_sql`) and ``returns`` the difference.
+    ``avg_order_value`` is gross sales per purchase order, as the feature. ``purchases`` is that SQL
+    when the caller already has it (its freshness check reads every order line).
     """
     from shopseg.features.order_totals import purchase_orders_sql
 
@@ -121,17 +126,61 @@ def store_kpis(workspace: Workspace, purchases: str | None = None) -> dict[str, 
             FROM ({purchases})"""
     ).fetchone()
     buyers, orders, revenue, first, last = row if row else (0, 0, 0.0, None, None)
+    net = con.execute(net_revenue_sql(purchases, returns_sql())).fetchone() if orders else None
     customers = con.execute("SELECT count(*) FROM customers").fetchone()
     n_customers = int(customers[0]) if customers and customers[0] else int(buyers or 0)
+    gross = float(revenue or 0.0)
+    net_revenue = float(net[0] or 0.0) if net else 0.0
     return {
         "customers": n_customers,
         "buyers": int(buyers or 0),
         "orders": int(orders or 0),
-        "revenue": float(revenue or 0.0),
-        "avg_order_value": float(revenue or 0.0) / orders if orders else 0.0,
+        "revenue": gross,
+        "gross_revenue": gross,
+        "net_revenue": net_revenue,
+        "returns": round(gross - net_revenue, 2),
+        "avg_order_value": gross / orders if orders else 0.0,
         "first_order": str(first) if first else "-",
         "last_order": str(last) if last else "-",
     }
+
+
+def returns_sql() -> str:
+    """``customer_id, day, cents``: returned value per customer and calendar day, as the features count
+    returns (:func:`shopseg.features.purchases.return_totals`, docs/features.md): lines with a positive
+    price and a negative quantity or the return flag, of orders with a known customer; a cancelled order's
+    positive lines are void, not returns. Value ``|quantity| x unit_price - discount``, at least 0, in cents."""
+    return """SELECT o.customer_id, o.ordered_at::DATE AS day,
+                  sum(round(greatest(abs(l.quantity)::BIGINT * l.unit_price - coalesce(l.discount, 0), 0) * 100))::BIGINT
+                      AS cents
+           FROM order_lines l JOIN orders o ON o.order_id = l.order_id
+           WHERE o.customer_id IS NOT NULL AND l.unit_price > 0 AND (l.quantity < 0 OR coalesce(l.is_return, false))
+             AND (l.quantity < 0 OR NOT coalesce(o.is_cancelled, false))
+           GROUP BY 1, 2"""
+
+
+def net_revenue_sql(purchases: str, returns: str, between: bool = False) -> str:
+    """One row: net revenue and gross sales (currency units) of the purchase orders ``purchases`` and the
+    returns ``returns`` (:func:`returns_sql`), each customer's returns capped at their purchases, as the
+    ``revenue`` feature is. ``between``: only days in ``[?, ?]`` (two parameters, for purchases and
+    returns alike), so a period's net revenue is its purchases less the returns made in it."""
+    when = "WHERE ordered_at::DATE BETWEEN $1 AND $2" if between else ""
+    ret_when = "WHERE day BETWEEN $1 AND $2" if between else ""
+    return f"""WITH g AS (SELECT customer_id, sum(cents) AS cents FROM ({purchases}) {when} GROUP BY 1),
+        r AS (SELECT customer_id, sum(cents) AS cents FROM ({returns}) {ret_when} GROUP BY 1)
+        SELECT round(sum(g.cents - least(coalesce(r.cents, 0), g.cents)) / 100, 2), round(sum(g.cents) / 100, 2)
+        FROM g LEFT JOIN r ON r.customer_id = g.customer_id"""
+
+
+def _countries_note(df: pd.DataFrame) -> str:
+    """What the row 'unknown' of the countries table means, when it is there."""
+    unknown = df[df["country"] == "unknown"]
+    if unknown.empty:
+        return ""
+    n = int(unknown["customers"].iloc[0])
+    if len(df) == 1:
+        return f"The store's data has no customer countries: all {n:,} customers are under 'unknown'."
+    return f"'unknown': the {n:,} customers whose country is not in the data."
 
 
 def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
@@ -141,12 +190,21 @@ def _rfm_segments(workspace: Workspace) -> pd.DataFrame:
 
 
 def monthly_revenue(workspace: Workspace, purchases: str | None = None) -> pd.DataFrame:
-    """``month, orders, revenue`` of purchase orders (the definition :func:`store_kpis` uses), oldest first."""
+    """``month, orders, revenue, days, partial`` of purchase orders (the definition :func:`store_kpis` uses),
+    oldest first. ``revenue`` is gross sales (before returns); ``days`` the days of the month the data covers
+    (from the first to the latest order); ``partial`` whether that is less than the whole month (the data
+    starts or ends inside it), so a chart does not draw it like a full month."""
     from shopseg.features.order_totals import purchase_orders_sql
 
     purchases = purchases or purchase_orders_sql(workspace)
     return workspace.con.execute(
-        f"""SELECT date_trunc('month', ordered_at)::DATE AS month, count(*) AS orders,
-                   round(sum(cents) / 100, 2) AS revenue
-            FROM ({purchases}) GROUP BY 1 ORDER BY 1"""
+        f"""WITH p AS (SELECT ordered_at FROM ({purchases})),
+            span AS (SELECT min(ordered_at)::DATE AS first, max(ordered_at)::DATE AS last FROM p),
+            m AS (SELECT date_trunc('month', ordered_at)::DATE AS month, count(*) AS orders,
+                         round(sum(cents) / 100, 2) AS revenue
+                  FROM ({purchases}) GROUP BY 1)
+            SELECT m.month, m.orders, m.revenue,
+                   (least(last_day(m.month), span.last) - greatest(m.month, span.first) + 1)::INTEGER AS days,
+                   days < extract('day' FROM last_day(m.month)) AS partial
+            FROM m, span ORDER BY 1"""
     ).df()

@@ -125,7 +125,7 @@ def _backtest(ws: Workspace) -> Any:
 AGGREGATES: dict[str, Aggregate] = {
     a.key: a
     for a in (
-        Aggregate("order_totals", (*_ORDERS, "customers"), _order_totals, revision=2),  # 2: features' purchases
+        Aggregate("order_totals", (*_ORDERS, "customers"), _order_totals, revision=3),  # 3: net revenue, partial months
         Aggregate("segment_sizes", ("segment_definitions", "segment_snapshots", "customer_features"), _segment_sizes),
         Aggregate("predictions", ("customer_predictions", "customer_rfm"), _predictions),
         Aggregate("backtest", (*_ORDERS, "customers"), _backtest),

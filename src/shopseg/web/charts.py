@@ -28,6 +28,7 @@ def _as_json(build: Callable[..., Any]) -> Callable[..., str]:
 
 
 bar_chart = _as_json(figures.bar_chart)
+monthly_chart = _as_json(figures.monthly_chart)
 share_chart = _as_json(figures.share_chart)
 rfm_heatmap = _as_json(figures.rfm_heatmap)
 history_chart = _as_json(figures.history_chart)

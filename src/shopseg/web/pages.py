@@ -26,6 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from shopseg.api.deps import get_state
 from shopseg.errors import AuthenticationError, NotFound
+from shopseg.reports._format import REGION_LABELS
+from shopseg.reports.sections import cluster_labels, partial_month_note, region_gap, region_table, rfm_table
 from shopseg.web import charts, queries
 from shopseg.web.auth import COOKIE, end_session, has_role, principal_of, start_session
 from shopseg.web.cache import aggregate
@@ -143,16 +145,7 @@ def overview_page(request: Request) -> Response:
     saved = aggregate(get_state(request), "segment_sizes")
     with session(request) as s:
         data = queries.overview(s.workspace, totals, saved)
-    figs = {
-        "monthly": charts.bar_chart(
-            list(data["monthly"]["month"]),
-            list(data["monthly"]["revenue"]),
-            title="Revenue by month",
-            x_title="Month",
-            y_title="Revenue",
-            currency=_currency(request),
-        )
-    }
+    figs = {"monthly": charts.monthly_chart(data["monthly"], _currency(request))}  # gross sales, partial months marked
     if data["rfm"] is not None:
         figs["rfm"] = charts.share_chart(data["rfm"])
     saved = data["saved"]
@@ -160,7 +153,8 @@ def overview_page(request: Request) -> Response:
         figs["saved"] = charts.share_chart(
             saved.assign(share=saved["size"].fillna(0) / max(data["kpis"]["customers"], 1)), "name"
         )
-    return _render(request, "overview.html.j2", data=data, figs=figs)
+    note = partial_month_note(data["monthly"])
+    return _render(request, "overview.html.j2", data=data, figs=figs, monthly_note=note)
 
 
 @router.get("/rfm")
@@ -169,9 +163,11 @@ def rfm_page(request: Request) -> Response:
         return _render(request, "rfm.html.j2")
     with session(request) as s:
         grid, table = queries.rfm_grid(s.workspace), queries.rfm_segments(s.workspace)
+        notes = [n for n in (s.workspace.meta("rfm_notes") or "").split("\n") if n.strip()]  # as `shopseg rfm` prints
     fig = charts.rfm_heatmap(grid, _currency(request)) if grid is not None and not grid.empty else None
     names = list(table["segment"]) if table is not None else []
-    return _render(request, "rfm.html.j2", fig=fig, segments=table, promotions=promotions_rfm(names))
+    shown = rfm_table(table) if table is not None else None  # per-customer means named as such
+    return _render(request, "rfm.html.j2", fig=fig, segments=shown, notes=notes, promotions=promotions_rfm(names))
 
 
 @router.get("/segments")
@@ -254,6 +250,7 @@ def clusters_page(request: Request) -> Response:
         "clusters.html.j2",
         profiles=profiles,
         columns=plain,
+        labels=cluster_labels(profiles[plain]) if profiles is not None else {},
         fig=fig,
         words=describe_clusters(profiles),
         promotions=promotions_clusters(profiles),
@@ -287,9 +284,20 @@ def regions_page(request: Request, value: str = "revenue_index") -> Response:
     value = value if value in METRICS else "revenue_index"
     cells, top, trend = aggregate(get_state(request), "regions")  # three scans of every order line: per data version
     currency = _currency(request)
-    fig = charts.region_category_heatmap(cells, value, currency) if not cells.empty else None
+    gap = region_gap(cells) if not cells.empty else ""  # every region or category 'unknown': no map to draw
+    fig = charts.region_category_heatmap(cells, value, currency) if not cells.empty and not gap else None
     trend_fig = charts.region_trend(trend, currency=currency) if not trend.empty else None
-    return _render(request, "regions.html.j2", fig=fig, trend=trend_fig, top=top, value=value, metrics=METRICS)
+    return _render(
+        request,
+        "regions.html.j2",
+        fig=fig,
+        gap=gap,
+        trend=trend_fig,
+        top=region_table(top) if not top.empty else None,
+        value=value,
+        metrics=METRICS,
+        labels=REGION_LABELS,
+    )
 
 
 @router.get("/experiments")

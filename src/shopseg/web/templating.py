@@ -64,8 +64,9 @@ def _num(value: Any, digits: int = 0) -> str:
 
 
 @pass_context
-def cell(ctx: Context, value: Any, column: str, kind: str | None = None) -> Markup:
-    """One table cell, formatted after its column (the report's rules) or ``kind``: pct, points, money, when."""
+def cell(ctx: Context, value: Any, column: str, kind: str | None = None, digits: int | None = None) -> Markup:
+    """One table cell, formatted after its column (the report's rules) or ``kind``: pct, points, money, when;
+    ``digits``: the column's decimals (:func:`column_digits`), so a column's numbers all read alike."""
     if _missing(value):
         return Markup("-")
     if kind == "pct":
@@ -76,7 +77,12 @@ def cell(ctx: Context, value: Any, column: str, kind: str | None = None) -> Mark
         return Markup.escape(money(ctx, value))
     if isinstance(value, dt.datetime | dt.date) or kind == "when":
         return Markup.escape(when(value))
-    return Markup(_format.cell(value, column, ctx.get("currency")))
+    return Markup(_format.cell(value, column, ctx.get("currency"), digits))
+
+
+def column_digits(df: pd.DataFrame) -> dict[str, int | None]:
+    """Each numeric column's decimals (:func:`shopseg.reports._format.column_digits`), for the table macro."""
+    return {c: _format.column_digits(df[c]) for c in df.columns if pd.api.types.is_numeric_dtype(df[c])}
 
 
 env = Environment(
@@ -84,6 +90,7 @@ env = Environment(
     autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
 )
 env.globals["zip"] = zip
+env.globals["column_digits"] = column_digits
 # the report's column rules, for the cells dashboard.js fills in (on <body>: data-money-columns, data-share-columns)
 env.globals["money_columns"] = " ".join(sorted(_format.MONEY))
 env.globals["share_columns"] = " ".join(sorted(_format.SHARES))
@@ -142,7 +149,7 @@ def describe_clusters(profiles: Any) -> list[dict[str, str]]:
             parts.append(f"{_format.label(c[:-2]).lower()} {how} average")
         size = f"{_format.count(row.get('customers'))} customers" if "customers" in row else ""
         share = f"{_format.pct(row['share'])} of customers" if "share" in row else size
-        revenue = f", {_format.pct(row['revenue_share'])} of revenue" if "revenue_share" in row else ""
+        revenue = f", {_format.pct(row['revenue_share'])} of net revenue" if "revenue_share" in row else ""
         out.append(
             {
                 "title": f"{row['cluster']}: {row.get('cluster_name', '')}",

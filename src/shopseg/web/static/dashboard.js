@@ -279,7 +279,7 @@ async function loadSegmentKpis(detail) {
   size.textContent = num(res.size);
   document.getElementById("kpi-share").textContent = `${pct(res.share)} of ${num(res.customers)} customers`;
   document.getElementById("kpi-revenue-share").textContent = pct(res.revenue_share);
-  document.getElementById("kpi-revenue").textContent = `${money(res.revenue)} of revenue`;
+  document.getElementById("kpi-revenue").textContent = `${money(res.revenue)} of net revenue`;
   const others = Object.entries(res.overlap || {}).filter(([n, v]) => n !== detail.dataset.name && v > 0);
   document.getElementById("segment-overlap").textContent = others.length ? "Shares members with: " + others.map(([n, v]) => `${n} (${v.toLocaleString("en")})`).join(", ") : "";
 }
