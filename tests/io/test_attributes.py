@@ -40,3 +40,23 @@ def test_key_types_by_structure_equal_the_types_object_by_object(cells):
     con.execute("CREATE TABLE customers (customer_id VARCHAR, attributes VARCHAR)")
     con.executemany("INSERT INTO customers VALUES (?, ?)", [[str(i), c] for i, c in enumerate(cells)])
     assert con.execute(KEY_TYPES_SQL).fetchall() == con.execute(PER_OBJECT_SQL).fetchall()
+
+
+def test_codes_keep_their_leading_zero_and_lose_excels_apostrophe(workspace, tmp_path):
+    """A postcode column (02134) stays text, zero and all; Shopify's "'7291651342522" (Excel's keep-as-text
+    mark on every value) is stored without the apostrophe; a count stays a number."""
+    from shopseg.io import ingest
+
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "customer_id,email,zip,shopify_id,points\n"
+        "c1,a@example.com,02134,'7291651342522,10\n"
+        "c2,b@example.com,94103,'7291651342523,20\n",
+        encoding="utf-8",
+    )
+    ingest(workspace, "customers", path)
+    got = [json.loads(a) for (a,) in workspace.con.execute("SELECT attributes FROM customers ORDER BY 1").fetchall()]
+    assert got == [
+        {"zip": "02134", "shopify_id": "7291651342522", "points": 10.0},
+        {"zip": "94103", "shopify_id": "7291651342523", "points": 20.0},
+    ]

@@ -153,7 +153,10 @@ def describe_unmapped(
     for shown, col in rest.items():
         prof = profiles[col]
         text = f"nullif(trim(CAST({quote(col)} AS VARCHAR)), '')"
-        if prof.number >= 0.99 and prof.boolean < 0.99:
+        if prof.apostrophe >= 0.99:  # Excel's "keep as text" mark on every value ('10115): not part of it
+            text = f"regexp_replace({text}, '^''', '')"
+        # a leading zero (02134) makes a code, not a number: it stays text, zero and all
+        if prof.number >= 0.99 and prof.boolean < 0.99 and not prof.leading_zero:
             value = f"TRY_CAST({text} AS DOUBLE)"
         elif prof.boolean >= 0.99:
             value = f"CASE WHEN lower({text}) IN ('true', 't', 'yes', 'y', '1') THEN true WHEN {text} IS NOT NULL THEN false END"

@@ -103,6 +103,10 @@ class ColumnProfile:
     boolean: float = 0.0
     examples: list[str] = field(default_factory=list)
     date_formats: list[str] = field(default_factory=list)
+    #: shares of values that are digits with a leading zero (a postcode, a phone number: a code, not a number)
+    #: and of values starting with an apostrophe (Excel's "keep as text" mark, as in Shopify's exports)
+    leading_zero: float = 0.0
+    apostrophe: float = 0.0
 
     @property
     def distinct_ratio(self) -> float:
@@ -145,7 +149,8 @@ def profile_columns(
                 count(TRY_CAST(v AS DOUBLE)), count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) = round(TRY_CAST(v AS DOUBLE))),
                 count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) >= 0), count(*) FILTER (WHERE regexp_full_match(v, '{_EMAIL}')),
                 count(*) FILTER (WHERE lower(v) IN {_BOOL}), list(DISTINCT v)[1:5],
-                list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*'))[1:500]
+                list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*'))[1:500],
+                count(*) FILTER (WHERE regexp_full_match(v, '0[0-9]+')), count(*) FILTER (WHERE starts_with(v, ''''))
             FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)})"""
         ).fetchone()
         assert row is not None
@@ -163,6 +168,7 @@ def profile_columns(
             _share(nn, row[8]),
             [str(x) for x in row[9] or []],
         )
+        prof.leading_zero, prof.apostrophe = _share(nn, row[11]), _share(nn, row[12])
         slashed = [str(x) for x in row[10] or []]
         if nn and len(slashed) >= 0.9 * min(nn, 500):
             prof.date_formats = infer_date_formats(slashed)
