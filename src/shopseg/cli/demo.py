@@ -122,13 +122,14 @@ def _print_summary(
     k = summary.kpis
     print_table(
         "Store",
-        ["customers", "buyers", "orders", "revenue", "avg order value", "period"],
+        ["customers", "buyers", "orders", "net revenue", "gross sales", "avg order value (gross)", "period"],
         [
             [
                 k["customers"],
                 k["buyers"],
                 k["orders"],
-                k["revenue"],
+                k["net_revenue"],
+                k["gross_revenue"],
                 k["avg_order_value"],
                 f"{k['first_order']} .. {k['last_order']}",
             ]

@@ -80,6 +80,7 @@ def regions(
         emit_json({"by": dims, "period": period, "level": level, "groups": len(df), "rows": records(shown)})
         return
     cols = [c for c in df.columns if c != "revenue_index" or df[c].notna().any()]
+    shown = shown.assign(repeat_rate=shown["repeat_rate"].map(_percent)) if "repeat_rate" in cols else shown
     rows = [tuple(_cell(v) for v in r) for r in shown[cols].itertuples(index=False)]
     print_table(
         f"Performance by {' x '.join(dims)} ({period}; {len(df):,} groups, top {len(shown):,} by revenue)", cols, rows
@@ -92,6 +93,11 @@ def regions(
         )
     if csv_out:
         console.print(f"all {len(df):,} rows written to [bold]{csv_out}[/]")
+
+
+def _percent(share: object) -> object:
+    """A 0-1 share as the HTML report shows it (``83.0%``); missing stays missing."""
+    return f"{float(share):.1%}" if isinstance(share, int | float) and share == share else share
 
 
 def _cell(value: object) -> object:
