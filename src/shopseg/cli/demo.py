@@ -122,7 +122,7 @@ def _print_summary(
     k = summary.kpis
     print_table(
         "Store",
-        ["customers", "buyers", "orders", "net revenue", "gross sales", "avg order value (gross)", "period"],
+        ["customers", "buyers", "orders", "net revenue", "gross sales", "AOV (gross)", "period"],
         [
             [
                 k["customers"],
