@@ -89,3 +89,25 @@ def test_empty_workspace_exits_1(tmp_path):
     assert result.exit_code == 1
     assert "orders table is empty" in result.output
     assert "Traceback" not in result.output
+
+
+def test_show_finds_a_shopify_customer_by_email_and_explains_a_late_signup(tmp_path):
+    """Shopify's presets key customers by a hash of the e-mail: `features show` takes the address. A customer
+    who signed up after the features' date has no row, and the message says why."""
+    from shopseg.io import ingest
+    from shopseg.workspace import Workspace
+    from tests.io.foreign_stores import shopify_store
+
+    shopify_store(tmp_path)
+    ws = str(tmp_path / "shop.duckdb")
+    with Workspace.init(ws) as w:
+        ingest(w, "orders", tmp_path / "orders_export_1.csv")
+        ingest(w, "customers", tmp_path / "customers_export.csv")
+        w.con.execute("INSERT INTO customers (customer_id, signup_at) VALUES ('late', TIMESTAMP '2030-01-01')")
+    assert runner.invoke(app, ["--workspace", ws, "features", "build", "--as-of", "2024-06-30"]).exit_code == 0
+    result = runner.invoke(app, ["--workspace", ws, "features", "show", "Ann@Example.com", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"customer_id": "shopify:' in result.output and '"orders": 2' in result.output
+    result = runner.invoke(app, ["--workspace", ws, "features", "show", "late"])
+    assert result.exit_code == 1
+    assert "customer 'late' has no row as of 2024-06-30" in result.output and "--as-of" in result.output

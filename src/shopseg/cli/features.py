@@ -111,13 +111,26 @@ def show(customer_id: Annotated[str, typer.Argument(help="The customer to show."
     with open_workspace(read_only=True) as ws:
         if not ws.has_table(FEATURES_TABLE):
             raise NotFound(f"{ws.path}: no feature table yet. Hint: run `shopseg features build` first.")
+        as_of, unit = ws.meta("features_as_of"), ws.meta("features_time_unit")
+        if "@" in customer_id:  # an e-mail address: its customer (Shopify's ids are hashes of it)
+            found = ws.con.execute(
+                "SELECT customer_id FROM customers WHERE lower(email) = lower(trim(?))", [customer_id]
+            ).fetchall()
+            if len(found) == 1:
+                customer_id = str(found[0][0])
         rows = ws.con.execute(f'SELECT * FROM "{FEATURES_TABLE}" WHERE customer_id = ?', [customer_id]).df()
         if rows.empty:
+            known = ws.con.execute("SELECT 1 FROM customers WHERE customer_id = ?", [customer_id]).fetchone()
+            if known:
+                raise NotFound(
+                    f"{FEATURES_TABLE}: customer '{customer_id}' has no row as of {as_of}: the features hold the "
+                    "customers known on that day (one who signed up later is not yet a customer then). Hint: "
+                    "rebuild with a later date (shopseg features build --as-of YYYY-MM-DD)."
+                )
             sample = [r[0] for r in ws.con.execute(f'SELECT customer_id FROM "{FEATURES_TABLE}" LIMIT 5000').fetchall()]
             raise NotFound(
                 f"{FEATURES_TABLE}: no customer '{customer_id}'.{did_you_mean(customer_id, sample)}",
             )
-        as_of, unit = ws.meta("features_as_of"), ws.meta("features_time_unit")
     record = rows.iloc[0]
     if as_json:
         emit_json({"customer_id": customer_id, "as_of": as_of, "time_unit": unit, "features": record.to_dict()})
