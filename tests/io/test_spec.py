@@ -549,3 +549,13 @@ def test_custom_attributes_become_typed_rule_fields(workspace, tmp_path):
     store = SegmentStore(workspace)
     q = SegmentQuery(store, get_engine(workspace, "duckdb"))
     assert q.member_ids(q.rule("attr_vip = true AND attr_loyalty_tier = 'gold'")) == ["11"]
+
+
+def test_plan_shows_a_subtraction_as_one(workspace, tmp_path):
+    woocommerce_store(tmp_path)
+    spec = _preset(tmp_path, "woocommerce", [tmp_path / "orders.csv", tmp_path / "customers.csv"])
+    path = workspace.path
+    workspace.close()
+    res = CliRunner().invoke(app, ["-w", str(path), "ingest", "--spec", str(spec), "--plan"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "orders.item_subtotal - orders.item_total" in res.output

@@ -80,6 +80,8 @@ def map_columns(kind, table, ref, main, where):
             origins[name] = used[0]
         elif getattr(src, "divide_by", None):
             origins[name] = " / ".join(used)
+        elif getattr(src, "minus", None):
+            origins[name] = " - ".join(used)
         elif len(used) == 1 and not hasattr(src, "concat"):
             origins[name] = used[0] + description(src)
         else:
