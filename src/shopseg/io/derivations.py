@@ -385,19 +385,7 @@ def description(src: Any) -> str:
         return ""
     said = [
         k.rstrip("_")
-        for k in (
-            "replace",
-            "lower",
-            "hash",
-            "prefix",
-            "divide_by",
-            "minus",
-            "equals",
-            "in_",
-            "not_empty",
-            "matches",
-            "less_than",
-        )
+        for k in ("replace", "lower", "hash", "prefix", "equals", "in_", "not_empty", "matches", "less_than")
         if getattr(src, k) not in (None, False)
     ]
     return f" ({', '.join(said)})" if said else ""
