@@ -87,3 +87,20 @@ def test_notes_say_no_category_and_where_the_prices_came_from(unpriced):
         + PRODUCTS_HINT,
         f"{n:,} products without products.price: price band from the median unit price of their order lines.",
     ]
+
+
+def test_the_interest_list_names_the_flags_that_hold_in_column_order():
+    import pandas as pd
+
+    from shopseg.interests.affinity import _flag_list
+
+    flags = pd.DataFrame(
+        {"outdoor_enthusiast": [True, False, True, False], "bargain_hunter": [True, True, False, False]},
+        index=["a", "b", "c", "d"],
+    )
+    want = flags.apply(lambda r: ", ".join(k for k, v in r.items() if v), axis=1)  # the row-wise definition
+    assert (
+        _flag_list(flags).tolist()
+        == want.tolist()
+        == ["outdoor_enthusiast, bargain_hunter", "bargain_hunter", "outdoor_enthusiast", ""]
+    )

