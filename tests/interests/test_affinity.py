@@ -59,3 +59,19 @@ def test_stored_table(shop, by_group):
 def test_bad_half_life(shop, bad):
     with pytest.raises(InvalidParameterError, match="The 'half_life_days' parameter must be a float in the range"):
         affinity_scores(shop, half_life_days=bad)
+
+
+def test_the_stored_table_is_the_pivot_of_the_scores(shop):
+    """build_interests pivots in DuckDB; interest_table pivots the long scores in pandas: the same table,
+    category names with spaces, '&' and accents slugged alike."""
+    import pandas as pd
+
+    from shopseg.interests import interest_table
+
+    shop.con.execute("UPDATE products SET category = 'Home & Garden > Pots' WHERE category LIKE 'Toys%'")
+    shop.con.execute("UPDATE products SET category = 'Küche' WHERE category LIKE 'Beauty%'")
+    survey = shop.con.execute("SELECT customer_id, question, answer FROM survey_answers").df()
+    want = interest_table(affinity_scores(shop), survey)
+    got = build_interests(shop)
+    assert {"affinity_home_garden", "affinity_k_che"} <= set(got.columns)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)

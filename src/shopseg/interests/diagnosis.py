@@ -11,6 +11,7 @@ adds a catalogue, instead of asking for orders that are already loaded.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -38,15 +39,19 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-def explain_interests(ws: Workspace, scores: pd.DataFrame) -> list[str]:
-    """Plain-words notes on what ``scores`` (:func:`~shopseg.interests.affinity_scores`) could not use.
+def explain_interests(ws: Workspace, scores: pd.DataFrame | Collection[str]) -> list[str]:
+    """Plain-words notes on what ``scores`` (:func:`~shopseg.interests.affinity_scores`, or the set of its
+    dimensions) could not use.
 
     Empty when every dimension was scored. With no score at all the first note says why (no purchase or
     product event loaded; or a catalogue without category, brand or enough prices; or no signal by ``as_of``)
     and ends in a hint naming the command that fixes it.
     """
     lines, events, products, categories, brands, prices = ws.con.execute(_COUNTS).fetchone() or (0,) * 6
-    dims = set(scores["dimension"]) if len(scores) else set()
+    if isinstance(scores, pd.DataFrame):
+        dims = set(scores["dimension"]) if len(scores) else set()
+    else:
+        dims = set(scores)
     if not lines and not events:
         return [
             "No purchase line, product view or add-to-cart is loaded. "
