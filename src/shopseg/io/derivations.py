@@ -295,26 +295,16 @@ class Compiler:
 
     def _column(self, src: Column, kind: str, at: str) -> str | None:
         hit = self.resolve(src.column, at)
-        if src.divide_by is not None:
-            over = self.resolve(src.divide_by, f"{at}.divide_by")
-            if not (hit and over):
+        for other, op in ((src.divide_by, "/"), (src.minus, "-")):
+            if other is None:
+                continue
+            right = self.resolve(other, f"{at}.{'divide_by' if op == '/' else 'minus'}")
+            if not (hit and right):
                 return None
-            num, den = (f"TRY_CAST({typed('double', h[0], h[1])} AS DOUBLE)" for h in (hit, over))
+            a, b = (f"TRY_CAST({typed('double', h[0], h[1])} AS DOUBLE)" for h in (hit, right))
+            value = f"{a} / nullif({b}, 0)" if op == "/" else f"{a} - {b}"
             # a value that is not a number goes on unchanged, so the parse error names it
-            return (
-                f"CASE WHEN {num} IS NULL OR {den} IS NULL THEN {typed('double', hit[0], hit[1])} "
-                f"ELSE CAST({num} / nullif({den}, 0) AS VARCHAR) END"
-            )
-        if src.minus is not None:
-            less = self.resolve(src.minus, f"{at}.minus")
-            if not (hit and less):
-                return None
-            a, b = (f"TRY_CAST({typed('double', h[0], h[1])} AS DOUBLE)" for h in (hit, less))
-            # as divide_by: a value that is not a number goes on unchanged, so the parse error names it
-            return (
-                f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN {typed('double', hit[0], hit[1])} "
-                f"ELSE CAST({a} - {b} AS VARCHAR) END"
-            )
+            return f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN {typed('double', hit[0], hit[1])} ELSE CAST({value} AS VARCHAR) END"
         if hit is None:
             return None
         text = self._derived_text(src, typed(kind, hit[0], hit[1]))
