@@ -58,6 +58,7 @@ __all__ = [
     "day_gaps",
     "purchase_days_in_window",
     "purchase_base",
+    "return_lines",
     "return_totals",
 ]
 
@@ -291,24 +292,39 @@ def purchase_base(engine: Engine, window: AsOf, fresh: bool | None = None) -> tu
     return orders_in_window(orders, window), days.filter(days.day <= window.date_lit())
 
 
-def return_totals(engine: Engine, window: AsOf) -> ir.Table:
-    """Returned value (cents) and units per customer within the window.
+def return_lines(engine: Engine, window: AsOf | None = None) -> ir.Table:
+    """The return lines (module docstring) of known customers' orders within the window (all time when
+    None), each with its order's customer and time: ``customer_id, ordered_at, units, cents``.
 
-    Returns
-    -------
-    ibis.Table
-        ``customer_id, returned_cents, returned_units``.
+    The one definition of a return: :func:`return_totals` sums it for the features, and the report's net
+    revenue (:func:`shopseg.reports.summary.returns_sql`) sums it per day.
     """
-    orders = known_orders(engine, window)
+    if window is None:
+        orders = engine.table("orders")
+        orders = orders.filter(orders.customer_id.notnull())
+    else:
+        orders = known_orders(engine, window)
     lines = engine.table("order_lines")
     lines = lines.filter((lines.quantity < 0) | lines.is_return.fill_null(False), lines.unit_price > 0)
     joined = lines.join(orders, lines.order_id == orders.order_id)
     # a cancelled order's positive lines are void, not returns (they were never counted as purchases)
     joined = joined.filter((lines.quantity < 0) | ~orders.is_cancelled.fill_null(False))
     units = lines.quantity.abs().cast("int64")
-    rows = joined.select(
+    return joined.select(
         customer_id=orders.customer_id,
+        ordered_at=orders.ordered_at,
         units=units,
         cents=cents(ibis.greatest(units.cast("float64") * lines.unit_price - lines.discount.fill_null(0.0), 0.0)),
     )
+
+
+def return_totals(engine: Engine, window: AsOf) -> ir.Table:
+    """Returned value (cents) and units per customer within the window (:func:`return_lines`).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id, returned_cents, returned_units``.
+    """
+    rows = return_lines(engine, window)
     return rows.group_by("customer_id").aggregate(returned_cents=rows.cents.sum(), returned_units=rows.units.sum())

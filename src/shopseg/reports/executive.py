@@ -147,7 +147,7 @@ def _headlines(workspace: Workspace, purchases: str, start: dt.date, last: dt.da
         FROM p JOIN first USING (customer_id) WHERE day BETWEEN ? AND ? GROUP BY 1"""
     got = {r[0]: r[1:] for r in workspace.con.execute(sql, [start, prev_start, last]).fetchall()}
     now, before = got.get("now", (0, 0, 0, 0)), got.get("before", (0, 0, 0, 0))
-    net_sql = net_revenue_sql(purchases, returns_sql(), between=True)
+    net_sql = net_revenue_sql(purchases, returns_sql(workspace), between=True)
     net_now, net_before = (
         float((workspace.con.execute(net_sql, [a, b]).fetchone() or (0,))[0] or 0)
         for a, b in ((start, last), (prev_start, start - dt.timedelta(days=1)))
@@ -176,7 +176,7 @@ def _at_risk(workspace: Workspace, purchases: str, last: dt.date) -> dict[str, A
     year_ago = last - dt.timedelta(days=364)
     risky = "SELECT customer_id FROM customer_predictions WHERE churn_probability >= $3"
     their = f"SELECT * FROM ({purchases}) WHERE customer_id IN ({risky})"
-    their_returns = f"SELECT * FROM ({returns_sql()}) WHERE customer_id IN ({risky})"
+    their_returns = f"SELECT * FROM ({returns_sql(workspace)}) WHERE customer_id IN ({risky})"
     net, gross = workspace.con.execute(
         net_revenue_sql(their, their_returns, between=True), [year_ago, last, HIGH_RISK]
     ).fetchone() or (0.0, 0.0)

@@ -126,7 +126,7 @@ def store_kpis(workspace: Workspace, purchases: str | None = None) -> dict[str, 
             FROM ({purchases})"""
     ).fetchone()
     buyers, orders, revenue, first, last = row if row else (0, 0, 0.0, None, None)
-    net = con.execute(net_revenue_sql(purchases, returns_sql())).fetchone() if orders else None
+    net = con.execute(net_revenue_sql(purchases, returns_sql(workspace))).fetchone() if orders else None
     customers = con.execute("SELECT count(*) FROM customers").fetchone()
     n_customers = int(customers[0]) if customers and customers[0] else int(buyers or 0)
     gross = float(revenue or 0.0)
@@ -145,18 +145,16 @@ def store_kpis(workspace: Workspace, purchases: str | None = None) -> dict[str, 
     }
 
 
-def returns_sql() -> str:
-    """``customer_id, day, cents``: returned value per customer and calendar day, as the features count
-    returns (:func:`shopseg.features.purchases.return_totals`, docs/features.md): lines with a positive
-    price and a negative quantity or the return flag, of orders with a known customer; a cancelled order's
-    positive lines are void, not returns. Value ``|quantity| x unit_price - discount``, at least 0, in cents."""
-    return """SELECT o.customer_id, o.ordered_at::DATE AS day,
-                  sum(round(greatest(abs(l.quantity)::BIGINT * l.unit_price - coalesce(l.discount, 0), 0) * 100))::BIGINT
-                      AS cents
-           FROM order_lines l JOIN orders o ON o.order_id = l.order_id
-           WHERE o.customer_id IS NOT NULL AND l.unit_price > 0 AND (l.quantity < 0 OR coalesce(l.is_return, false))
-             AND (l.quantity < 0 OR NOT coalesce(o.is_cancelled, false))
-           GROUP BY 1, 2"""
+def returns_sql(workspace: Workspace) -> str:
+    """``customer_id, day, cents``: returned value per customer and calendar day, all time: the features'
+    return lines (:func:`shopseg.features.purchases.return_lines`) compiled to SQL, so the report's net
+    revenue and the ``revenue`` feature take the same returns off."""
+    from shopseg.engine import get_engine
+    from shopseg.features.purchases import return_lines
+
+    rows = return_lines(get_engine(workspace, "duckdb"))
+    daily = rows.group_by("customer_id", day=rows.ordered_at.date()).aggregate(cents=rows.cents.sum())
+    return str(workspace.ibis.compile(daily))
 
 
 def net_revenue_sql(purchases: str, returns: str, between: bool = False) -> str:
