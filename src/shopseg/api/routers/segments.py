@@ -53,41 +53,28 @@ router = APIRouter(
 )
 
 
-def _batch(state: AppState, names: list[str]) -> dict[str, tuple[int, dt.date]]:
-    """``name -> (members, as-of day)`` of each segment's latest snapshot (``shopseg segment refresh``)."""
-    from shopseg.segments.definitions import SNAPSHOTS_TABLE
-    from shopseg.segments.snapshots import SNAPSHOT_RUNS_TABLE
-
-    if not names or not state.workspace.has_table(SNAPSHOTS_TABLE):
-        return {}
-    members = f'SELECT DISTINCT name, as_of FROM "{SNAPSHOTS_TABLE}" WHERE list_contains(?, name)'
-    has_runs = state.workspace.has_table(SNAPSHOT_RUNS_TABLE)
-    runs = (  # a refresh that found no member records its run (segment_snapshot_runs), not member rows
-        f'SELECT name, as_of FROM "{SNAPSHOT_RUNS_TABLE}" WHERE list_contains(?, name) UNION {members}'
-        if has_runs
-        else members
-    )
-    rows = state.workspace.con.execute(
-        f"""WITH latest AS (SELECT name, max(as_of) AS as_of FROM ({runs}) GROUP BY name)
-            SELECT l.name, l.as_of, count(s.name) FROM latest l
-            LEFT JOIN "{SNAPSHOTS_TABLE}" s ON s.name = l.name AND s.as_of = l.as_of
-            GROUP BY l.name, l.as_of""",
-        [names, names] if has_runs else [names],
-    ).fetchall()
-    return {str(n): (int(c), a.date() if isinstance(a, dt.datetime) else a) for n, a, c in rows}
+def _batch(store: SegmentStore) -> dict[str, tuple[int, dt.date]]:
+    """``name -> (members, as-of day)`` of each segment's latest snapshot (``shopseg segment refresh``;
+    :meth:`SegmentStore.latest_snapshots`: a refresh that found no member is a snapshot of 0)."""
+    latest = store.latest_snapshots()
+    return {
+        str(name): (int(size), day.date() if isinstance(day, dt.datetime) else day)
+        for name, day, size in zip(latest["name"], latest["as_of"], latest["size"], strict=True)
+    }
 
 
 def _out(
     state: AppState,
     s: SavedSegment,
+    store: SegmentStore,
     broken: Mapping[str, SegmentError] | None = None,
     batch: Mapping[str, tuple[int, dt.date]] | None = None,
 ) -> SegmentOut:
     """One saved segment; ``broken`` (:attr:`SegmentStore.broken`) says which ones cannot be used, and why;
-    ``batch`` (:func:`_batch`) holds the latest snapshots (default: read for this segment)."""
+    ``batch`` (:func:`_batch`) holds the latest snapshots (default: read from ``store``)."""
     live = state.live
     size = len(live.evaluator.members.get(s.name, ())) if live is not None else None
-    snapshot = (batch if batch is not None else _batch(state, [s.name])).get(s.name)
+    snapshot = (batch if batch is not None else _batch(store)).get(s.name)
     exc = (broken or {}).get(s.name)
     json_form = None
     if exc is None:
@@ -136,7 +123,7 @@ def _save(
         if state.workspace.meta("features_as_of") is not None:
             q.store.refresh(q.engine)  # the new size shows at once (overview, `segment list`)
         state.segments_changed()
-        out = _out(state, saved)
+        out = _out(state, saved, q.store)
         out.warnings = q.store.value_warnings(saved.segment)
         return out
 
@@ -148,8 +135,8 @@ def list_segments(_: Viewer, state: State) -> list[SegmentOut]:
         store = SegmentStore(state.workspace)
         store.definitions()  # finds the broken ones
         saved = store.list()
-        batch = _batch(state, [s.name for s in saved])
-        return [_out(state, s, store.broken, batch) for s in saved]
+        batch = _batch(store)
+        return [_out(state, s, store, store.broken, batch) for s in saved]
 
 
 @router.get("/segments/{name}", response_model=SegmentOut)
@@ -165,7 +152,7 @@ def get_segment(
         saved = store.get(name, version)
         if version is None:
             store.definitions()  # finds the broken ones (of the latest versions)
-        return _out(state, saved, store.broken)
+        return _out(state, saved, store, store.broken)
 
 
 @router.post("/segments", response_model=SegmentOut, status_code=201)
@@ -197,7 +184,7 @@ def delete_segment(name: str, _: Marketer, state: State) -> SegmentOut:
     with state.lock:
         store = SegmentStore(state.workspace)
         saved = store.get(name)
-        out = _out(state, saved)
+        out = _out(state, saved, store)
         store.delete(name)
         state.segments_changed()
         return out
