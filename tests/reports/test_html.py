@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from shopseg.reports import summarize_store, write_report
 from tests.reports.tiny_orders import seed_orders
 
@@ -54,3 +56,29 @@ def test_predictions_of_a_tiny_store_carry_their_flag_into_the_report(workspace,
     text = write_report(workspace, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "flagged, read with care: " in text
     assert "only 2 customers; expected at least min_customers=30" in text
+
+
+def test_a_refreshed_segment_with_no_member_has_a_size_of_zero(tmp_path):
+    """The report's saved-segments table reads the recorded refreshes: 0 members on its day, not '-'."""
+    from shopseg.datasets import generate_store, write_store
+    from shopseg.engine import get_engine
+    from shopseg.features import build_features
+    from shopseg.reports.aggregates import saved_segment_sizes
+    from shopseg.segments.definitions import SegmentStore
+    from shopseg.workspace import Workspace
+
+    with Workspace.init(tmp_path / "s.duckdb") as ws:
+        write_store(ws, generate_store(300, seed=2))
+        build_features(ws)
+        store = SegmentStore(ws)
+        store.create("nobody", "orders >= 10000")
+        store.create("buyers", "orders >= 1")
+        store.refresh(get_engine(ws, "duckdb"))
+        sizes = saved_segment_sizes(ws).set_index("name")
+        as_of = ws.meta("features_as_of")
+    assert (sizes.loc["nobody", "size"], sizes.loc["nobody", "as_of"], sizes.loc["nobody", "revenue_share"]) == (
+        0,
+        as_of,
+        0.0,
+    )
+    assert sizes.loc["buyers", "size"] > 0 and sizes.loc["buyers", "revenue_share"] == pytest.approx(1.0)

@@ -7,6 +7,7 @@ Functions return None when their source table has not been built yet.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -47,15 +48,24 @@ def saved_segment_sizes(workspace: Workspace) -> pd.DataFrame:
     errors = {name: describe_broken(name, exc) for name, exc in store.broken.items()}
     if df.empty or not workspace.has_table(SNAPSHOTS_TABLE):
         return df.assign(as_of=None, size=None, revenue_share=None, error=[errors.get(n) for n in df["name"]])
-    has_rev = workspace.has_table("customer_features")
-    rev = "sum(coalesce(f.revenue, 0)) / nullif((SELECT sum(coalesce(revenue, 0)) FROM customer_features), 0)"
-    sizes = workspace.con.execute(
-        f"""WITH latest AS (SELECT name, max(as_of) AS as_of FROM "{SNAPSHOTS_TABLE}" GROUP BY name)
-            SELECT s.name, strftime(s.as_of, '%Y-%m-%d') AS as_of, count(*) AS size, {rev if has_rev else "NULL"} AS revenue_share
-            FROM "{SNAPSHOTS_TABLE}" s JOIN latest USING (name, as_of)
-            {"LEFT JOIN customer_features f USING (customer_id)" if has_rev else ""}
-            GROUP BY s.name, s.as_of"""
-    ).df()
+    # the latest snapshot of each segment, a refresh that found no member included (size 0)
+    latest = store.latest_snapshots()
+    days = [d.date() if isinstance(d, dt.datetime) else d for d in latest["as_of"]]
+    sizes = pd.DataFrame({"name": latest["name"], "as_of": [str(d) for d in days], "size": latest["size"].astype(int)})
+    if workspace.has_table("customer_features"):
+        keys = [f"{n}@{d}" for n, d in zip(latest["name"], days, strict=True)]
+        shares = dict(
+            workspace.con.execute(
+                f"""SELECT s.name, sum(coalesce(f.revenue, 0))
+                       / nullif((SELECT sum(coalesce(revenue, 0)) FROM customer_features), 0)
+                FROM "{SNAPSHOTS_TABLE}" s LEFT JOIN customer_features f USING (customer_id)
+                WHERE list_contains(?, s.name || '@' || CAST(CAST(s.as_of AS DATE) AS VARCHAR)) GROUP BY s.name""",
+                [keys],
+            ).fetchall()
+        )
+        sizes["revenue_share"] = [shares.get(n, 0.0) for n in sizes["name"]]
+    else:
+        sizes["revenue_share"] = None
     return df.merge(sizes, on="name", how="left").assign(error=lambda d: [errors.get(n) for n in d["name"]])
 
 
