@@ -5,7 +5,8 @@ signal about its product's top-level category, brand and price band, weighted
 ``kind_weight x 0.5 ** (age_days / half_life_days)`` (purchases 1, add-to-cart
 0.5, views 0.25 by default). A customer's affinity for a value is its share of
 that customer's decayed signal mass within the dimension (0-1; the values of a
-dimension sum to 1). Price bands are terciles of list price within the
+dimension sum to 1, up to rounding to 9 decimals: DuckDB sums in parallel, so an unrounded share of exactly
+0.5 could come out a bit either side of the 0.5 threshold from one run to the next). Price bands are terciles of list price within the
 product's top-level category (``budget``, ``mid``, ``premium``; ties by
 product_id). A product without ``products.price`` is priced at the median
 ``unit_price`` of its purchase lines on or before ``as_of`` (positive quantity
@@ -76,7 +77,8 @@ long AS (
     UNION ALL SELECT customer_id, 'price_band', price_band, w FROM dec),
 agg AS (SELECT customer_id, dimension, value, sum(w) AS w, count(*) AS signals
         FROM long WHERE value IS NOT NULL GROUP BY customer_id, dimension, value)
-SELECT customer_id, dimension, value, w / sum(w) OVER (PARTITION BY customer_id, dimension) AS score, signals
+SELECT customer_id, dimension, value, round(w / sum(w) OVER (PARTITION BY customer_id, dimension), 9) AS score,
+       signals
 FROM agg ORDER BY customer_id, dimension, value
 """
 
