@@ -71,16 +71,22 @@ dec AS (
            s.w * pow(0.5, date_diff('day', s.at::DATE, cut.as_of) / ?) AS w
     FROM sig s JOIN prod p USING (product_id), cut
     WHERE s.at < cut.as_of + INTERVAL 1 DAY),
+cell AS (SELECT customer_id, category, brand, price_band, sum(w) AS w, count(*) AS n FROM dec GROUP BY ALL),
 long AS (
-    SELECT customer_id, 'category' AS dimension, category AS value, w FROM dec
-    UNION ALL SELECT customer_id, 'brand', brand, w FROM dec
-    UNION ALL SELECT customer_id, 'price_band', price_band, w FROM dec),
-agg AS (SELECT customer_id, dimension, value, sum(w) AS w, count(*) AS signals
+    SELECT customer_id, 'category' AS dimension, category AS value, w, n FROM cell
+    UNION ALL SELECT customer_id, 'brand', brand, w, n FROM cell
+    UNION ALL SELECT customer_id, 'price_band', price_band, w, n FROM cell),
+agg AS (SELECT customer_id, dimension, value, sum(w) AS w, sum(n) AS signals
         FROM long WHERE value IS NOT NULL GROUP BY customer_id, dimension, value)
 SELECT customer_id, dimension, value, round(w / sum(w) OVER (PARTITION BY customer_id, dimension), 9) AS score,
        signals
-FROM agg ORDER BY customer_id, dimension, value
+FROM agg
 """
+# ``cell`` sums the signals of each (customer, category, brand, band) once, so the three dimensions unpivot
+# that (2.3M rows at a million buyers) rather than the 15M signals: peak 1.74 -> 1.2 GB in the query, same time.
+#: :func:`affinity_scores`' order; ``build_interests`` pivots the scores unsorted (the PIVOT sorts its 1M rows,
+#: where sorting the 2.3M scores first cost about 1.5 s at a million buyers).
+_ORDER = " ORDER BY customer_id, dimension, value"
 
 
 def affinity_scores(
@@ -98,7 +104,7 @@ def affinity_scores(
     InvalidParameterError
         ``half_life_days`` not > 0, or a weight < 0.
     """
-    return ws.con.execute(_SIGNALS, _params(as_of, half_life_days, view_weight, cart_weight)).df()
+    return ws.con.execute(_SIGNALS + _ORDER, _params(as_of, half_life_days, view_weight, cart_weight)).df()
 
 
 def _params(as_of: str | None, half_life_days: float, view_weight: float, cart_weight: float) -> list[object]:
