@@ -53,8 +53,8 @@ def test_failure_after_the_writes_rolls_everything_back(loaded, tmp_path, monkey
     before = snapshot(loaded)
 
     def write_then_fail(*args, **kwargs):
-        orders_written = real(*args, **kwargs)
-        assert orders_written["order_lines"] == 2
+        orders_written, replaced = real(*args, **kwargs)
+        assert orders_written["order_lines"] == 2 and replaced == {}
         raise RuntimeError("disk full (simulated)")
 
     real = orders.write_orders

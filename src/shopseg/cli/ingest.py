@@ -93,6 +93,14 @@ def ingest_command(
         str,
         typer.Option("--decimal", help="Decimal mark of the file's numbers: '.' or ',' (European '1.234,50')."),
     ] = ".",
+    existing: Annotated[
+        str,
+        typer.Option(
+            "--existing",
+            help="Orders already in the workspace: error (refuse the file), skip (load only new orders) or "
+            "replace (a newer export: the file's orders replace the stored ones, with their refunds and cancellations).",
+        ),
+    ] = "error",
     as_json: JsonOpt = False,
 ) -> None:
     """Validate files and load them into the workspace, all or nothing, then print a data-quality report.
@@ -114,6 +122,8 @@ def ingest_command(
     if spec is not None:
         if files:
             exit_usage(f"--spec takes no KIND FILE arguments; got {files}. The files are named in the spec.")
+        if existing != "error":
+            exit_usage(f"--existing {existing} applies to one file (`shopseg ingest orders FILE`), not to --spec.")
         return _ingest_spec(spec, plan, as_json)
     if plan:
         exit_usage("--plan needs --spec FILE.")
@@ -123,6 +133,8 @@ def ingest_command(
             f"got {files or 'nothing'}."
         )
     kind, file = files[0], Path(files[1])
+    if existing != "error" and (kind != "orders" or const):
+        exit_usage(f"--existing {existing} applies to `shopseg ingest orders FILE` without --const; got {kind}.")
     maps = parse_mapping(mapping or [])
     consts = parse_mapping(const or [], option="--const")
     if consts:
@@ -151,6 +163,7 @@ def ingest_command(
             encoding=encoding,
             date_format=date_format,
             decimal=decimal,
+            existing=existing,
             progress=_stepper(bar, f"ingest {file.name}"),
         )
     if as_json:

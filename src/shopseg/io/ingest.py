@@ -48,6 +48,7 @@ def ingest(
     encoding: str = "utf-8",
     date_format: str | None = None,
     decimal: str = ".",
+    existing: str = "error",
     progress: Progress | None = None,
 ) -> IngestReport:
     """Validate a file and load it into the workspace's canonical tables, all or nothing.
@@ -75,6 +76,9 @@ def ingest(
     decimal : {".", ","}, default="."
         The decimal mark of the file's numbers. With ``","`` (European spreadsheets) a number reads
         ``1.234,50`` or ``1 234,50``: dots and spaces group thousands, the comma marks the decimals.
+    existing : {"error", "skip", "replace"}, default="error"
+        Orders only: an order already stored refuses the file, is skipped, or is replaced by the file's
+        (a newer export: its refunds and cancellations since). See :mod:`shopseg.io.orders`.
     progress : callable, default=None
         Called with a short description at each stage (the CLI shows them).
 
@@ -110,6 +114,8 @@ def ingest(
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
     if decimal not in (".", ","):
         raise InvalidParameterError(f"The 'decimal' parameter of ingest must be '.' or ','. Got {decimal!r} instead.")
+    if existing not in orders.EXISTING:
+        raise InvalidParameterError(f"ingest: 'existing' must be one of {list(orders.EXISTING)}. Got {existing!r}.")
     path = Path(path)
     check_path(path)
     fmt = infer_format(path, fmt)
@@ -121,10 +127,10 @@ def ingest(
     start = time.perf_counter()
     with quiet_progress(workspace.con):
         with workspace.transaction() as con:
-            base = _totals_base(workspace) if kind == "orders" else None
+            base = _totals_base(workspace, existing) if kind == "orders" else None
             try:
                 report = _ingest(
-                    con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify, decimal
+                    con, kind, path, fmt, chosen, dict(mapping or {}), encoding, date_format, notify, decimal, existing
                 )
                 if kind == "customers":
                     refresh_attributes(con)
@@ -141,16 +147,16 @@ def ingest(
     return report
 
 
-def _totals_base(workspace: Workspace) -> str | None:
+def _totals_base(workspace: Workspace, existing: str = "error") -> str | None:
     """What ``order_totals`` can be built on after an orders ingest, judged before it writes: ``"empty"``
     (no orders yet: the file's orders are all of them), ``"fresh"`` (the stored totals match the orders:
-    the file's orders are added to them; an order already loaded is refused, so none is summed twice)
-    or None (stale: everything is summed again)."""
+    the file's orders are added to them; an order already loaded is refused or skipped, so none is summed
+    twice) or None (stale, or stored orders may be replaced: everything is summed again)."""
     from shopseg.features.order_totals import is_fresh
 
     if tables.is_empty(workspace.con, "orders"):
         return "empty"
-    return "fresh" if is_fresh(workspace) else None
+    return "fresh" if existing != "replace" and is_fresh(workspace) else None
 
 
 def refresh_derived(workspace: Workspace, notify: Progress, *, base: str | None = None) -> list[str]:
@@ -200,6 +206,7 @@ def _ingest(
     date_format: str | None,
     notify: Progress,
     decimal: str = ".",
+    existing: str = "error",
 ) -> IngestReport:
     notify(f"reading {path.name}")
     reader = preset.reader if preset else Reader()
@@ -240,7 +247,9 @@ def _ingest(
         (label, sql) for label, sql, needs in (preset.marks if preset else ()) if set(needs) <= set(source.columns)
     ]
     fields = preset.fields if preset else None
-    report = load_resolved(con, kind, source, resolved, date_format, report, notify, marks=marks, fields=fields)
+    report = load_resolved(
+        con, kind, source, resolved, date_format, report, notify, marks=marks, fields=fields, existing=existing
+    )
     report.warnings = store_health(con)
     return report
 
@@ -301,19 +310,20 @@ def load_resolved(
     *,
     marks: Sequence[tuple[str, str]] = (),
     fields: int | None = None,
+    existing: str = "error",
 ) -> IngestReport:
     """Parse, check and write a source whose columns are resolved (a file, or a spec's assembled rows);
-    ``marks`` are extra (label, SQL predicate) reasons counted on kept rows."""
+    ``marks`` are extra (label, SQL predicate) reasons counted on kept rows; ``existing``: see :func:`ingest`."""
     notify("parsing" + (f" {source.n_rows:,} rows" if source.materialized else ""))
     staged = stage_rows(con, kind, source, resolved, marks, date_format, fields)
     notify(f"validating {source.n_rows:,} rows")
     report.rows_read = report.rows_read or source.n_rows
     if kind == "orders":
-        not_null, checks = orders.order_checks(staged)
+        not_null, checks = orders.order_checks(staged, existing)
         counts = run_checks(con, staged, parse_checks(kind, staged, not_null) + checks)
-        orders.check_orders_across_rows(con, staged, checks)
+        orders.check_orders_across_rows(con, staged, checks, existing)
         notify(f"writing {counts['__kept__']:,} order lines")
-        report.added = orders.write_orders(con, staged, checks)
+        report.added, report.updated = orders.write_orders(con, staged, checks, existing)
         report.rows_kept = counts["__kept__"]  # the file's rows: order_lines also gets refunds' return lines
     else:
         report = _ingest_table(con, kind, staged, report, notify)

@@ -12,7 +12,10 @@ Rules (see docs/ingest.md):
 - ``(order_id, line_number)`` must be unique in the file; without a
   ``line_number`` column lines are numbered in file order, so identical lines
   of one invoice stay distinct lines;
-- an order already in the workspace refuses the whole ingest (no double counting);
+- an order already in the workspace refuses the whole ingest (no double counting), unless the caller says
+  what a re-export means (``existing``): ``"skip"`` loads only the orders not yet stored (the stored ones'
+  lines are flagged, not kept), ``"replace"`` replaces each stored order and its lines by the file's (a newer
+  export: refunds and cancellations since the last one);
 - all lines of an order must name the same customer; ``ordered_at`` of the
   order is the earliest of its lines, other order fields come from its first line.
 """
@@ -24,7 +27,7 @@ import duckdb
 from shopseg.io.report import DROPPED, MARKED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 
-__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "MONEY_LIMIT", "ORDERS"]
+__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "MONEY_LIMIT", "ORDERS", "EXISTING"]
 
 ORDERS = "_shopseg_orders"
 LINES = "_shopseg_lines"
@@ -32,14 +35,17 @@ LINES = "_shopseg_lines"
 #: 64-bit integer cents, which a few absurd values (1e300, a stray exponent) would overflow.
 MONEY_LIMIT = 1_000_000_000_000
 _NOT_NULL = ["order_id", "ordered_at", "product_id", "quantity", "unit_price"]
+#: What an orders ingest does with an order already in the workspace: refuse the file, skip it, replace it.
+EXISTING = ("error", "skip", "replace")
+_STORED = "order_id IN (SELECT order_id FROM orders)"
 
 
 def _flag(staged: Staged, name: str) -> str:
     return f"coalesce({name}, false)" if name in staged.present else "false"
 
 
-def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
-    """Columns that must not be null, and the row checks of an orders ingest."""
+def order_checks(staged: Staged, existing: str = "error") -> tuple[list[str], list[Check]]:
+    """Columns that must not be null, and the row checks of an orders ingest (``existing``: :data:`EXISTING`)."""
     ret, cancel = _flag(staged, "is_return"), _flag(staged, "is_cancelled")
     has_returns = "is_return" in staged.present or "is_cancelled" in staged.present
     hint = (
@@ -52,6 +58,7 @@ def order_checks(staged: Staged) -> tuple[list[str], list[Check]]:
     not_null = list(_NOT_NULL) + (["line_number"] if "line_number" in staged.present else [])
     checks = [
         Check(f"missing customer_id {DROPPED}", "customer_id IS NULL", "drop"),
+        *([Check(f"order already in the workspace, skipped {DROPPED}", _STORED, "drop")] if existing == "skip" else []),
         Check(
             "quantity: negative but not marked as a return",
             f"quantity < 0 AND NOT {ret} AND NOT {cancel}",
@@ -106,9 +113,11 @@ def _refunded(staged: Staged) -> str:
     return f"(coalesce(is_refunded, false) AND quantity > 0 AND NOT {ret} AND NOT {cancel})"
 
 
-def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> None:
-    """Group the kept lines into orders (``_shopseg_orders``) and refuse duplicate lines,
-    orders already in the workspace and orders naming two customers; raise once."""
+def check_orders_across_rows(
+    con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check], existing: str = "error"
+) -> None:
+    """Group the kept lines into orders (``_shopseg_orders``) and refuse duplicate lines, orders already in
+    the workspace (with ``existing="error"``) and orders naming two customers; raise once."""
     kept = f"NOT ({drop_predicate(checks)})"
     problems: list[tuple[Check, int]] = []
     if "line_number" in staged.present:
@@ -121,12 +130,13 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
         )
         problems += _count_window(con, dup, kept, "_shopseg_dup")
     _group_orders(con, staged, kept)
-    existing = Check(
+    stored = Check(
         "order already in the workspace (re-ingesting a file is refused, so nothing is counted twice)",
-        "order_id IN (SELECT order_id FROM orders)",
+        _STORED,
         "error",
         "order_id",
-        "orders not loaded before. Hint: remove those orders from the file, or start from a fresh workspace",
+        "orders not loaded before. Hint: for a newer export of the same store, --existing replace replaces "
+        "the stored orders by the file's (refunds and cancellations since), --existing skip loads only the new ones",
     )
     two = Check(
         "order lines naming different customers",
@@ -135,7 +145,7 @@ def check_orders_across_rows(con: duckdb.DuckDBPyConnection, staged: Staged, che
         "customer_id",
         "one customer_id per order_id",
     )
-    for check in (existing, two):
+    for check in (stored, two) if existing == "error" else (two,):
         row = con.execute(f"SELECT count(*) FROM {ORDERS} WHERE {check.predicate}").fetchone()
         if row and row[0]:  # error path: count the lines of those orders
             lines = f"{kept} AND order_id IN (SELECT order_id FROM {ORDERS} WHERE {check.predicate})"
@@ -210,8 +220,12 @@ def _count_window(con: duckdb.DuckDBPyConnection, check: Check, where: str, tabl
     return [(Check(check.label, f"_row IN (SELECT _row FROM {table})", "error", check.column, check.expected), n)]
 
 
-def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check]) -> dict[str, int]:
-    """Insert the kept lines, their orders, new products and new customers; return rows added per table."""
+def write_orders(
+    con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Check], existing: str = "error"
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Insert the kept lines, their orders, new products and new customers; return rows added per table, and
+    the stored orders the file replaced (``existing="replace"``: their lines go, the file's take their place)."""
+    replaced = _replace_stored(con) if existing == "replace" else {}
     cols = staged.present
     kept = f"NOT ({drop_predicate(checks)})"
 
@@ -257,7 +271,16 @@ def write_orders(con: duckdb.DuckDBPyConnection, staged: Staged, checks: list[Ch
         GROUP BY customer_id"""
         )
     )
-    return added
+    added["orders"] -= replaced.get("orders", 0)  # a replaced order is counted as updated, not added
+    return added, replaced
+
+
+def _replace_stored(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Delete the stored orders the file holds again, and all their lines (return lines collected live
+    included: the newer export says what was refunded), before the file's are written."""
+    ids = f"order_id IN (SELECT order_id FROM {ORDERS})"
+    con.execute(f"DELETE FROM order_lines WHERE {ids}")
+    return {"orders": _n(con.execute(f"DELETE FROM orders WHERE {ids}"))}
 
 
 def _refund_lines(con: duckdb.DuckDBPyConnection) -> int:
