@@ -105,3 +105,58 @@ def test_regions_count_a_refunded_sale_once(workspace, tmp_path):
     got = region_performance(workspace, by=("region",), level="country", period="all")
     assert got["revenue"].sum() == pytest.approx(69.0)
     assert got["orders"].sum() == 2
+
+
+def test_partial_refund_is_one_return_line_of_its_amount(workspace, tmp_path):
+    """``refunded_amount`` (Shopify's "Refunded Amount", on the order's first row): one return line of that
+    amount on the order's most valuable product; capped at the order's value (a refund of shipping is not
+    taken from sales that never counted it); a fully refunded or cancelled order gets none of its own."""
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,refunded_amount,is_refunded,is_cancelled",
+        [
+            "P1,c1,2024-03-01,p1,2,30.00,30.00,false,false",  # 60 + 9.50; 30 refunded
+            "P1,c1,2024-03-01,p2,1,9.50,,false,false",
+            "P2,c1,2024-03-09,p3,1,20.00,25.99,false,false",  # 20.00 of lines, 25.99 refunded with shipping
+            "P3,c2,2024-03-10,p1,1,30.00,30.00,true,false",  # refunded whole: its is_refunded line, once
+            "P4,c2,2024-03-11,p1,1,30.00,30.00,false,true",  # cancelled: void, nothing to refund
+            "P5,c2,2024-03-12,p2,2,9.50,0,false,false",
+        ],
+    )
+    report = ingest(workspace, "orders", path)
+    assert report.reasons["partial refund: a return line is added (kept, marked)"] == 2
+    assert report.added["order_lines"] == 6 + 2 + 1  # the file's, two partial refunds, one whole refund
+    lines = workspace.con.execute(
+        "SELECT order_id, line_number, product_id, quantity, unit_price FROM order_lines WHERE is_return ORDER BY 1"
+    ).fetchall()
+    assert lines == [
+        ("P1", 3, "p1", 1, 30.0),
+        ("P2", 2, "p3", 1, 20.0),
+        ("P3", 2, "p1", 1, 30.0),
+        ("P4", 1, "p1", 1, 30.0),  # a cancelled order's line is stored as a return, and counted as void
+    ]
+    # c1: gross 60 + 9.50 + 20 = 89.50; returned 30 + 20 = 50
+    assert _money(workspace, "c1") == pytest.approx((39.5, 89.5, 50 / 89.5, 2))
+    # c2: gross 30 (P3) + 19 (P5); returned 30 (P3 once); P4 void
+    assert _money(workspace, "c2") == pytest.approx((19.0, 49.0, 30 / 49, 2))
+
+
+def test_a_negative_refunded_amount_is_refused_naming_the_row(workspace, tmp_path):
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,refunded_amount",
+        ["P1,c1,2024-03-01,p1,1,30.00,-5"],
+    )
+    with pytest.raises(Exception, match=r"refunded_amount: negative in 1 row \(row 2\)"):
+        ingest(workspace, "orders", path)
+    assert workspace.row_counts()["order_lines"] == 0
+
+
+def test_shopify_partial_refund_counts(workspace):
+    """The Shopify export fixture: #1005 (Dmitri) is partially_refunded, Refunded Amount 30.00."""
+    import hashlib
+
+    ingest(workspace, "orders", DATA / "shopify_orders.csv", preset="shopify")
+    dmitri = "shopify:" + hashlib.sha256(b"dmitri@example.com").hexdigest()[:16]
+    # lines 2 x 30.00 + 9.50 + 15.00 - 1.50 = 83.00 gross; 30.00 refunded
+    assert _money(workspace, dmitri) == pytest.approx((53.0, 83.0, 30 / 83, 1))

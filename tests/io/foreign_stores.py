@@ -105,7 +105,7 @@ SHOPIFY_ORDERS_HEADER = (
     "Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,"
     "Lineitem price,Lineitem compare at price,Lineitem sku,Lineitem requires shipping,Lineitem taxable,"
     "Lineitem fulfillment status,Billing Name,Billing City,Billing Zip,Billing Province,Billing Country,"
-    "Cancelled at,Vendor,Id,Source,Lineitem discount"
+    "Cancelled at,Refunded Amount,Vendor,Id,Source,Lineitem discount"
 )
 
 
@@ -113,7 +113,7 @@ def shopify_store(folder: Path) -> dict[str, int]:
     """Shopify's orders export (continuation rows carry only Name and line fields), customers and products."""
     folder.mkdir(parents=True, exist_ok=True)
 
-    def order(name, email, status, created, lines, cancelled="", country="DE", province="BE"):  # type: ignore[no-untyped-def]
+    def order(name, email, status, created, lines, cancelled="", country="DE", province="BE", refunded=""):  # type: ignore[no-untyped-def]
         rows = []
         for i, (qty, title, price, sku) in enumerate(lines):
             head = (
@@ -121,7 +121,7 @@ def shopify_store(folder: Path) -> dict[str, int]:
                 if i == 0
                 else f"{name},,,,,,,,,,,,,,,"
             )
-            bill = f"Ann Lee,Berlin,10115,{province},{country},{cancelled}" if i == 0 else ",,,,,"
+            bill = f"Ann Lee,Berlin,10115,{province},{country},{cancelled},{refunded}" if i == 0 else ",,,,,,"
             rows.append(
                 f"{head},{qty},{title},{price},,{sku},true,true,fulfilled,{bill},Acme,{900 + len(name)},web,0.00"
             )
@@ -135,7 +135,14 @@ def shopify_store(folder: Path) -> dict[str, int]:
             "2024-03-01 10:15:00 +0100",
             [(2, "Mug", "12.50", "MUG-1"), (1, "Tea", "4.00", "TEA-1")],
         )
-        + order("#1002", "bob@example.com", "refunded", "2024-03-05 09:00:00 +0100", [(1, "Mug", "12.50", "MUG-1")])
+        + order(
+            "#1002",
+            "bob@example.com",
+            "refunded",
+            "2024-03-05 09:00:00 +0100",
+            [(1, "Mug", "12.50", "MUG-1")],
+            refunded="12.50",
+        )
         + order("#1003", "ann@example.com", "paid", "2024-04-02 16:20:00 +0200", [(3, "Tea", "4.00", "TEA-1")])
         + order(
             "#1004",

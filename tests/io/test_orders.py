@@ -159,16 +159,18 @@ def test_shopify_export_is_flattened(workspace):
     assert report.reasons["missing customer_id (flagged, not kept)"] == 1  # guest checkout without email
     assert report.reasons["cancellation (kept, marked)"] == 1
     assert report.reasons["refunded line: a return line is added (kept, marked)"] == 1  # fully refunded order
-    assert report.reasons["partially refunded order (kept, marked)"] == 3
+    # #1005 is partially_refunded with a Refunded Amount of 30.00 on its first row
+    assert report.reasons["partial refund: a return line is added (kept, marked)"] == 1
     lines = _rows(
         workspace,
-        "SELECT order_id, product_id, quantity, unit_price, discount FROM order_lines "
+        "SELECT order_id, product_id, quantity, unit_price, discount, is_return FROM order_lines "
         "WHERE order_id = '#1005' ORDER BY line_number",
     )
     assert lines == [
-        ("#1005", "MUG-SPK", 2, 30.0, 0.0),
-        ("#1005", "name:Tea Towel Set (unbranded)", 1, 9.5, 0.0),
-        ("#1005", "CND-BW", 1, 15.0, 1.5),
+        ("#1005", "MUG-SPK", 2, 30.0, 0.0, False),
+        ("#1005", "name:Tea Towel Set (unbranded)", 1, 9.5, 0.0, False),
+        ("#1005", "CND-BW", 1, 15.0, 1.5, False),
+        ("#1005", "MUG-SPK", 1, 30.0, None, True),  # the refund, on the most valuable line's product
     ]
 
 
@@ -197,7 +199,11 @@ def test_shopify_times_are_utc_and_flags_set(workspace):
         ("#1004", "2024-03-07 19:05:00", True, "USD", "US"),
         ("#1005", "2024-03-09 19:19:00", False, "GBP", "GB"),
     ]
-    assert _rows(workspace, "SELECT order_id FROM order_lines WHERE is_return ORDER BY 1") == [("#1003",), ("#1004",)]
+    assert _rows(workspace, "SELECT order_id FROM order_lines WHERE is_return ORDER BY 1") == [
+        ("#1003",),
+        ("#1004",),
+        ("#1005",),
+    ]
 
 
 def test_future_dated_orders_are_flagged_not_kept_and_features_build(workspace, tmp_path):

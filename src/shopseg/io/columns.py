@@ -72,6 +72,7 @@ _ORDER_INPUTS = (
     Field("is_return", "bool"),
     Field("is_cancelled", "bool"),
     Field("is_refunded", "bool"),
+    Field("refunded_amount", "double"),
     Field("channel", "text"),
     Field("region", "text"),
     Field("country", "text"),

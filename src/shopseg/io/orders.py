@@ -16,6 +16,9 @@ Rules (see docs/ingest.md):
   what a re-export means (``existing``): ``"skip"`` loads only the orders not yet stored (the stored ones'
   lines are flagged, not kept), ``"replace"`` replaces each stored order and its lines by the file's (a newer
   export: refunds and cancellations since the last one);
+- a partly refunded order (``refunded_amount``, order-level money: Shopify's "Refunded Amount") gets one
+  return line of that amount (at most the order's purchase value), on its most valuable product: exports
+  say how much was refunded, not which items;
 - all lines of an order must name the same customer; ``ordered_at`` of the
   order is the earliest of its lines, other order fields come from its first line.
 """
@@ -73,6 +76,23 @@ def order_checks(staged: Staged, existing: str = "error") -> tuple[list[str], li
     ]
     if "is_refunded" in staged.present:
         checks.append(Check(f"refunded line: a return line is added {MARKED}", _refunded(staged), "mark"))
+    if "refunded_amount" in staged.present:
+        whole = _refunded(staged) if "is_refunded" in staged.present else "false"
+        checks += [
+            Check("refunded_amount: negative", "refunded_amount < 0", "error", "refunded_amount", "an amount >= 0"),
+            Check(
+                "refunded_amount: out of range",
+                f"isfinite(refunded_amount) AND refunded_amount >= {MONEY_LIMIT}",
+                "error",
+                "refunded_amount",
+                f"an amount under {MONEY_LIMIT:,}",
+            ),
+            Check(
+                f"partial refund: a return line is added {MARKED}",
+                f"refunded_amount > 0 AND NOT {whole} AND NOT {cancel}",
+                "mark",
+            ),
+        ]
     checks += [
         Check(f"dated in the future {DROPPED}", f"ordered_at > {future_cutoff()}", "drop"),
         Check(
@@ -203,6 +223,7 @@ def _group_orders(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> 
                CAST(sum(cents) FILTER (WHERE purchase) AS BIGINT) AS cents,
                CAST(sum(units) FILTER (WHERE purchase) AS BIGINT) AS units,
                CAST(coalesce(sum(cents) FILTER (WHERE purchase AND discounted), 0) AS BIGINT) AS discounted_cents
+               {_partial_refund(staged)}
         FROM ({_values_sql(con)}) GROUP BY order_id"""
     )
 
@@ -243,6 +264,8 @@ def write_orders(
     )
     if "is_refunded" in cols:
         added["order_lines"] += _refund_lines(con)
+    if "refunded_amount" in cols:
+        added["order_lines"] += _partial_refund_lines(con)
     # sorted by customer: DuckDB writes a sorted insert on every thread (an unsorted one that keeps the
     # temporary table's order runs on one: 4.3 s against 2.1 s for 4.4M orders), and readers group by customer
     added["orders"] = _n(
@@ -296,6 +319,36 @@ def _refund_lines(con: duckdb.DuckDBPyConnection) -> int:
         JOIN (SELECT order_id, max(line_number) AS top FROM order_lines
               WHERE order_id IN (SELECT order_id FROM {LINES} WHERE is_refunded) GROUP BY order_id) t USING (order_id)
         WHERE r.is_refunded"""
+        )
+    )
+
+
+def _partial_refund(staged: Staged) -> str:
+    """Columns of ``_shopseg_orders`` for :func:`_partial_refund_lines`: the order's refunded amount (the
+    largest of its rows: exports give it on the first row, or on every row when filled down), the product of
+    its most valuable purchase line (first in the file on a tie), and whether its lines are refunded whole."""
+    if "refunded_amount" not in staged.present:
+        return ""
+    whole = "bool_or(is_refunded)" if "is_refunded" in staged.present else "false"
+    return (
+        ", max(refunded_amount) AS refunded_amount, "
+        "first(product_id ORDER BY CASE WHEN purchase THEN cents END DESC NULLS LAST, _row) AS top_product, "
+        f"{whole} AS refunded_whole"
+    )
+
+
+def _partial_refund_lines(con: duckdb.DuckDBPyConnection) -> int:
+    """Add one return line per partly refunded order (``refunded_amount`` > 0; not cancelled, not refunded
+    whole, with a purchase): quantity 1 of its most valuable product at the refunded amount, at most the
+    order's purchase value (a refund of shipping or taxes is not taken from sales that never counted them)."""
+    return _n(
+        con.execute(
+            f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
+        SELECT o.order_id, CAST(t.top + 1 AS INTEGER), o.top_product, 1, least(o.refunded_amount, o.cents / 100), NULL, true
+        FROM {ORDERS} o JOIN (SELECT order_id, max(line_number) AS top FROM order_lines
+                              WHERE order_id IN (SELECT order_id FROM {ORDERS} WHERE refunded_amount > 0)
+                              GROUP BY order_id) t USING (order_id)
+        WHERE o.refunded_amount > 0 AND o.cents > 0 AND NOT coalesce(o.is_cancelled, false) AND NOT o.refunded_whole"""
         )
     )
 
