@@ -89,3 +89,34 @@ def test_segments_are_taken_at_assignment_not_after(action_ws):
     rep = analyze_experiment(action_ws, "pre", n_boot=100)
     per = rep.table[rep.table["segment"] != "(all)"].groupby("segment")["customers"].sum()
     assert per.to_dict() == before.value_counts().to_dict()
+
+
+def test_outcomes_take_refunds_back_however_the_export_signs_them(action_ws):
+    """A sale of 100 then a refund written as a negative price, a negative quantity, or both (point-of-sale
+    exports use all three): each customer's revenue in the experiment is 100 - 40 = 60, as the features count
+    it (shopseg.features.purchases); a cancelled order's sale is void."""
+    create_experiment(action_ws, "refunds", "repeat", start=START)
+    assign_experiment(action_ws, "refunds")
+    who = action_ws.con.execute(f'SELECT customer_id FROM "{ASSIGNMENTS_TABLE}" ORDER BY 1 LIMIT 4').fetchall()
+    signs = [(1, -40.0, True), (-1, 40.0, True), (-1, -40.0, True)]
+    for i, ((cid,), (qty, price, ret)) in enumerate(zip(who, signs, strict=False)):
+        action_ws.con.execute(
+            "INSERT INTO orders (order_id, customer_id, ordered_at) VALUES (?, ?, '2026-01-10')", [f"s{i}", cid]
+        )
+        action_ws.con.execute("INSERT INTO order_lines VALUES (?, 1, 'p0001', 1, 100.0, NULL, false)", [f"s{i}"])
+        action_ws.con.execute(
+            "INSERT INTO orders (order_id, customer_id, ordered_at) VALUES (?, ?, '2026-01-12')", [f"r{i}", cid]
+        )
+        action_ws.con.execute(
+            "INSERT INTO order_lines VALUES (?, 1, 'p0001', ?, ?, NULL, ?)", [f"r{i}", qty, price, ret]
+        )
+    cancelled = who[3][0]
+    action_ws.con.execute(
+        "INSERT INTO orders (order_id, customer_id, ordered_at, is_cancelled) VALUES ('v', ?, '2026-01-10', true)",
+        [cancelled],
+    )
+    action_ws.con.execute("INSERT INTO order_lines VALUES ('v', 1, 'p0001', 1, 100.0, NULL, true)")
+    out = experiment_outcomes(action_ws, "refunds").set_index("customer_id")
+    assert [out.loc[c, "revenue"] for (c,) in who[:3]] == [60.0, 60.0, 60.0]
+    assert [out.loc[c, "orders"] for (c,) in who[:3]] == [1, 1, 1]
+    assert out.loc[cancelled, "revenue"] == 0 and not out.loc[cancelled, "converted"]

@@ -160,3 +160,22 @@ def test_shopify_partial_refund_counts(workspace):
     dmitri = "shopify:" + hashlib.sha256(b"dmitri@example.com").hexdigest()[:16]
     # lines 2 x 30.00 + 9.50 + 15.00 - 1.50 = 83.00 gross; 30.00 refunded
     assert _money(workspace, dmitri) == pytest.approx((53.0, 83.0, 30 / 83, 1))
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"), [(1, "-1250.00"), (-1, "-1250.00"), (-1, "1250.00")], ids=["price", "both", "quantity"]
+)
+def test_a_refund_line_counts_whichever_sign_the_export_gives_it(workspace, tmp_path, quantity, price):
+    """Lightspeed / Square exports: the refund of a 1,250.00 sale as a negative price, a negative quantity,
+    or both. Each is a return of 1,250.00: net revenue 9.00 (the helper's probe found 1,259.00 for the first two)."""
+    path = _csv(
+        tmp_path,
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,is_return",
+        [
+            "1001,ann,2024-03-04 17:07:00,BNS,1,1250.00,false",
+            "1002,ann,2024-03-05 10:00:00,MUG,1,9.00,false",
+            f"R1001,ann,2024-03-12 11:00:00,BNS,{quantity},{price},true",
+        ],
+    )
+    ingest(workspace, "orders", path)
+    assert _money(workspace, "ann") == pytest.approx((9.0, 1259.0, 1250 / 1259, 2))

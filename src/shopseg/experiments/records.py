@@ -199,12 +199,19 @@ def experiment_outcomes(ws: Workspace, name: str) -> pd.DataFrame:
     out = ws.con.execute(
         f"""
         WITH lines AS (
-            -- a return line of a positive quantity (a refund) takes its value back, as a negative quantity does
+            -- the features' purchase and return lines (shopseg.features.purchases): a sale adds its value, a
+            -- return (negative quantity, negative price or is_return) takes |quantity| x |price| back, a
+            -- cancelled order's sales are void
             SELECT o.customer_id, o.order_id,
-                   (l.quantity * l.unit_price - coalesce(l.discount, 0))
-                   * CASE WHEN coalesce(l.is_return, false) AND l.quantity > 0 THEN -1 ELSE 1 END AS value
+                   CASE WHEN l.quantity > 0 AND l.unit_price >= 0 AND NOT coalesce(l.is_return, false)
+                             AND NOT coalesce(o.is_cancelled, false)
+                        THEN greatest(l.quantity * l.unit_price - coalesce(l.discount, 0), 0)
+                        WHEN l.unit_price <> 0 AND (l.quantity < 0 OR (coalesce(l.is_return, false)
+                             AND NOT coalesce(o.is_cancelled, false)))
+                        THEN -greatest(abs(l.quantity) * abs(l.unit_price) - coalesce(l.discount, 0), 0)
+                        ELSE 0 END AS value
             FROM orders o JOIN order_lines l USING (order_id)
-            WHERE NOT coalesce(o.is_cancelled, false) AND o.ordered_at >= ? AND (? IS NULL OR o.ordered_at < ?)),
+            WHERE o.ordered_at >= ? AND (? IS NULL OR o.ordered_at < ?)),
         per AS (SELECT customer_id, count(DISTINCT CASE WHEN value > 0 THEN order_id END) AS orders,
                        round(sum(value), 2) AS revenue FROM lines GROUP BY 1)
         SELECT a.customer_id, a.variant, a.rfm_segment, coalesce(p.orders, 0) > 0 AS converted, coalesce(p.orders, 0) AS orders,

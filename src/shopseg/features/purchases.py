@@ -20,9 +20,10 @@ count, so DuckDB and Spark produce bit-identical money columns whatever order
 they add in.
 
 A **return line** is a line of an order (before the cutoff, known customer)
-with ``unit_price > 0`` and either ``quantity < 0`` or ``is_return`` true in an
-order that is not cancelled; its value is ``|quantity| * unit_price - discount``
-(at least 0) in cents. A cancelled order's lines with a positive quantity are
+with ``unit_price`` not 0 and either ``quantity < 0`` or ``is_return`` true in an
+order that is not cancelled; its value is ``|quantity| * |unit_price| - discount``
+(at least 0) in cents: point-of-sale exports write a refund as a negative price, a
+negative quantity or both, and each means money given back. A cancelled order's lines with a positive quantity are
 neither purchases nor returns: the sale did not happen, so nothing is taken back
 (ingest marks them ``is_return``, which alone would subtract them a second time).
 Online Retail's "C" invoices are cancelled orders of negative quantities: credit
@@ -305,7 +306,7 @@ def return_lines(engine: Engine, window: AsOf | None = None) -> ir.Table:
     else:
         orders = known_orders(engine, window)
     lines = engine.table("order_lines")
-    lines = lines.filter((lines.quantity < 0) | lines.is_return.fill_null(False), lines.unit_price > 0)
+    lines = lines.filter((lines.quantity < 0) | lines.is_return.fill_null(False), lines.unit_price != 0)
     joined = lines.join(orders, lines.order_id == orders.order_id)
     # a cancelled order's positive lines are void, not returns (they were never counted as purchases)
     joined = joined.filter((lines.quantity < 0) | ~orders.is_cancelled.fill_null(False))
@@ -314,7 +315,7 @@ def return_lines(engine: Engine, window: AsOf | None = None) -> ir.Table:
         customer_id=orders.customer_id,
         ordered_at=orders.ordered_at,
         units=units,
-        cents=cents(ibis.greatest(units.cast("float64") * lines.unit_price - lines.discount.fill_null(0.0), 0.0)),
+        cents=cents(ibis.greatest(units.cast("float64") * lines.unit_price.abs() - lines.discount.fill_null(0.0), 0.0)),
     )
 
 
