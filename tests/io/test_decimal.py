@@ -73,3 +73,37 @@ def test_write_spec_of_a_file_it_cannot_read_says_why(tmp_path, export):
     assert "no file looked like a table shopseg loads" in result.output
     assert "Bestellnummer" in result.output and "--map order_id=<column>" in result.output
     assert "Dictionary should have" not in result.output and not (tmp_path / "de.yaml").exists()
+
+
+def test_money_as_shops_export_it(workspace, tmp_path):
+    """Square / BigCommerce money ('$4.50', '-$1.00', '$1,236.00') and French Excel ('1 234,50 €' with a
+    narrow no-break space, '12,00 €' with a no-break space, under --decimal ',') read as plain numbers."""
+    dollars = tmp_path / "items.csv"
+    dollars.write_text(
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price,discount\n"
+        'tx1,c1,2024-03-04,LAT,1,$4.50,$0.00\ntx2,c1,2024-03-05,BNS,1,"$1,236.00",$1.00\n',
+        encoding="utf-8",
+    )
+    ingest(workspace, "orders", dollars)
+    euros = tmp_path / "commandes.csv"
+    euros.write_text(
+        "order_id;customer_id;ordered_at;product_id;quantity;unit_price\n"
+        "f1;c2;2024-03-06;VASE;1;1\u202f234,50 €\nf2;c2;2024-03-07;BOL;2;12,00\u00a0€\n",
+        encoding="utf-8",
+    )
+    ingest(workspace, "orders", euros, decimal=",")
+    got = workspace.con.execute("SELECT order_id, unit_price, discount FROM order_lines ORDER BY 1").fetchall()
+    assert got == [("f1", 1234.5, None), ("f2", 12.0, None), ("tx1", 4.5, 0.0), ("tx2", 1236.0, 1.0)]
+
+
+def test_a_comma_that_may_be_decimal_is_still_refused(workspace, tmp_path):
+    """'1,234' is 1234 in the US and 1.234 in Germany: never guessed."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        'order_id,customer_id,ordered_at,product_id,quantity,unit_price\no1,c1,2024-03-04,P,1,"1,234"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        SchemaError, match=r"got '1,234'\. Expected a number like 12\.50, \$12\.50 or 1,234\.50\. Hint: .*--decimal ','"
+    ):
+        ingest(workspace, "orders", path)

@@ -230,6 +230,19 @@ _TS_OFFSET = "make_timestamp(epoch_us(TRY_CAST({norm} AS TIMESTAMPTZ)))".format(
 _HAS_OFFSET = "(suffix({s}, 'Z') OR contains(substr({s}, 11), '+') OR contains(substr({s}, 11), '-'))"
 
 
+#: A currency sign before (after a minus) or after a number: '$4.50', '-$1.00', '12,50 €' (after --decimal ',').
+_SIGN = "[$€£¥₹]"
+
+
+def _money_text(txt: str) -> str:
+    """SQL of a number as shops export money, made plain: a currency sign at either end dropped, and commas
+    dropped where they can only group thousands (``1,234.50``: commas, then a decimal point). A value that
+    is plain already never gets here (the caller tries it first); ``1,234`` alone stays ambiguous (a
+    decimal comma?) and does not parse."""
+    bare = rf"regexp_replace(regexp_replace({txt}, '^(-?)\s*{_SIGN}\s*', '\1'), '\s*{_SIGN}$', '')"
+    return rf"CASE WHEN regexp_full_match({bare}, '-?\d{{1,3}}(,\d{{3}})+\.\d+') THEN replace({bare}, ',', '') ELSE {bare} END"
+
+
 def parse_sql(field: Field, col: str, source_type: str, date_format: str | None = None) -> tuple[str, bool]:
     """SQL for the parsed value of input column ``col`` (already trimmed), and whether parsing can fail.
 
@@ -259,8 +272,7 @@ def parse_sql(field: Field, col: str, source_type: str, date_format: str | None 
     if field.type == "double":
         if is_int or is_float:
             return f"CAST({c} AS DOUBLE)", False
-        parsed = f"TRY_CAST({txt} AS DOUBLE)"
-        return parsed, True
+        return f"coalesce(TRY_CAST({txt} AS DOUBLE), TRY_CAST({_money_text(txt)} AS DOUBLE))", True
     if field.type == "bool":
         if t == "BOOLEAN":
             return c, False

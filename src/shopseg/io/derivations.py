@@ -235,7 +235,8 @@ def typed(kind: str, col: str, options: FileOptions) -> str:
     """The source column as the text the canonical parser reads, after the file's options."""
     text = f"nullif(trim(CAST({col} AS VARCHAR)), '')"
     if kind in ("int", "double") and options.decimal == ",":
-        return f"replace(replace(replace({text}, ' ', ''), '.', ''), ',', '.')"
+        # thousands grouped by dots or spaces: ASCII, no-break (U+00A0) and narrow no-break (U+202F, French)
+        return f"replace(replace(regexp_replace({text}, '[ \u00a0\u202f]', '', 'g'), '.', ''), ',', '.')"
     if kind == "timestamp" and (options.date_format or options.timezone not in (None, "UTC", "Etc/UTC")):
         parsed = (
             f"try_strptime({text}, {literal(options.date_format)})"
@@ -301,10 +302,13 @@ class Compiler:
             right = self.resolve(other, f"{at}.{'divide_by' if op == '/' else 'minus'}")
             if not (hit and right):
                 return None
-            a, b = (f"TRY_CAST({typed('double', h[0], h[1])} AS DOUBLE)" for h in (hit, right))
+            # the column's own replace/lower apply before the arithmetic ('$4.50' / Qty), as without it
+            left = typed("double", hit[0], hit[1])
+            left = self._derived_text(src, left) if src.replace or src.lower else left
+            a, b = f"TRY_CAST({left} AS DOUBLE)", f"TRY_CAST({typed('double', right[0], right[1])} AS DOUBLE)"
             value = f"{a} / nullif({b}, 0)" if op == "/" else f"{a} - {b}"
             # a value that is not a number goes on unchanged, so the parse error names it
-            return f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN {typed('double', hit[0], hit[1])} ELSE CAST({value} AS VARCHAR) END"
+            return f"CASE WHEN {a} IS NULL OR {b} IS NULL THEN {left} ELSE CAST({value} AS VARCHAR) END"
         if hit is None:
             return None
         text = self._derived_text(src, typed(kind, hit[0], hit[1]))

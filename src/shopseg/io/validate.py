@@ -41,7 +41,7 @@ EXPECTED = {
     "timestamp": "an ISO 8601 date or time like 2024-03-01 10:15:00 (offsets like -0500 are converted to UTC) "
     "or YYYYMMDD. Hint: pass date_format (--date-format '%d/%m/%Y %H:%M') for other layouts",
     "int": "a whole number",
-    "double": "a plain number like 12.50 (no currency symbol or thousands separator)",
+    "double": "a number like 12.50, $12.50 or 1,234.50",
     "bool": "true/false, yes/no or 1/0",
     "json": "a JSON object",
 }
