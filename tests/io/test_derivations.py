@@ -22,20 +22,20 @@ def test_replace_applies_before_divide_by(workspace, tmp_path):
     (tmp_path / "items.csv").write_text(ITEMS, encoding="utf-8")
     (tmp_path / "square.yaml").write_text(
         textwrap.dedent(
-            f"""\
+            """\
             version: 1
             files:
-              items: {{path: items.csv}}
+              items: {path: items.csv}
             tables:
               orders:
                 from: items
                 map:
                   order_id: Transaction ID
                   customer_id: Customer ID
-                  ordered_at: {{concat: [Date, Time], sep: " "}}
+                  ordered_at: {concat: [Date, Time], sep: " "}
                   product_id: SKU
                   quantity: Qty
-                  unit_price: {{column: Gross Sales, replace: [{{pattern: '[$,]', with: ""}}], divide_by: Qty}}
+                  unit_price: {column: Gross Sales, replace: [{pattern: '[$,]', with: ""}], divide_by: Qty}
             """
         ),
         encoding="utf-8",
