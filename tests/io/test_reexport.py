@@ -107,4 +107,32 @@ def test_cli_existing(tmp_path):
     assert "updated in orders" in result.output
     wrong = cli_runner.invoke(app, ["-w", path, "ingest", "customers", str(NEWER), "--existing", "skip"])
     assert wrong.exit_code == 2
-    assert "--existing skip applies to `shopseg ingest orders FILE`" in wrong.output
+    assert "--existing skip applies to orders (`shopseg ingest orders FILE` or --spec)" in " ".join(
+        wrong.output.split()
+    )
+
+
+def test_a_newer_export_through_a_spec(tmp_path):
+    """The same re-export loaded through the Shopify import spec (`--spec`, as stores without a preset load)."""
+    from shopseg.io.draft import preset_text
+    from shopseg.io.spec_ingest import ingest_spec
+
+    older, spec = _older(tmp_path), tmp_path / "shopify.yaml"
+    spec.write_text(preset_text("shopify_orders").replace("orders_export_1.csv", str(older)), encoding="utf-8")
+    ws = Workspace.init(tmp_path / "ws.duckdb")
+    ingest_spec(ws, spec)
+    newer = tmp_path / "newer.yaml"
+    newer.write_text(preset_text("shopify_orders").replace("orders_export_1.csv", str(NEWER)), encoding="utf-8")
+    with pytest.raises(SchemaError, match="--existing replace"):
+        ingest_spec(ws, newer)
+    ingest_spec(ws, newer, existing="replace")
+    fresh = Workspace.init(tmp_path / "fresh.duckdb")
+    ingest_spec(fresh, newer)
+    for table in DERIVED:
+        assert _rows(ws, table) == _rows(fresh, table), table
+    ws.close()
+    result = CliRunner().invoke(
+        app, ["-w", str(tmp_path / "ws.duckdb"), "ingest", "--spec", str(newer), "--existing", "skip"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "order already in the workspace, skipped" in result.output

@@ -122,9 +122,7 @@ def ingest_command(
     if spec is not None:
         if files:
             exit_usage(f"--spec takes no KIND FILE arguments; got {files}. The files are named in the spec.")
-        if existing != "error":
-            exit_usage(f"--existing {existing} applies to one file (`shopseg ingest orders FILE`), not to --spec.")
-        return _ingest_spec(spec, plan, as_json)
+        return _ingest_spec(spec, plan, as_json, existing)
     if plan:
         exit_usage("--plan needs --spec FILE.")
     if len(files) != 2:
@@ -133,8 +131,8 @@ def ingest_command(
             f"got {files or 'nothing'}."
         )
     kind, file = files[0], Path(files[1])
-    if existing != "error" and (kind != "orders" or const):
-        exit_usage(f"--existing {existing} applies to `shopseg ingest orders FILE` without --const; got {kind}.")
+    if existing != "error" and kind != "orders":
+        exit_usage(f"--existing {existing} applies to orders (`shopseg ingest orders FILE` or --spec); got {kind}.")
     maps = parse_mapping(mapping or [])
     consts = parse_mapping(const or [], option="--const")
     if consts:
@@ -149,7 +147,7 @@ def ingest_command(
             "files": {kind: {"path": str(file.resolve()), **options}},
             "tables": {kind: {"from": kind, "map": {**maps, **{k: {"const": v} for k, v in consts.items()}}}},
         }
-        return _run_spec(parse_spec(doc, source="--map/--const"), plan=False, as_json=as_json)
+        return _run_spec(parse_spec(doc, source="--map/--const"), plan=False, as_json=as_json, existing=existing)
     from shopseg.io import ingest
 
     with open_workspace() as ws, progress(transient=True) as bar:
@@ -215,10 +213,10 @@ def _write_spec(target: Path, files: list[str], preset: str | None) -> None:
     console.print(f"next: edit it, then `shopseg ingest --spec {target} --plan`", highlight=False, markup=False)
 
 
-def _ingest_spec(path: Path, plan: bool, as_json: bool = False) -> None:
+def _ingest_spec(path: Path, plan: bool, as_json: bool = False, existing: str = "error") -> None:
     from shopseg.io.spec import load_spec
 
-    _run_spec(load_spec(path), plan, as_json)
+    _run_spec(load_spec(path), plan, as_json, existing)
 
 
 def _report_json(report: Any) -> dict[str, Any]:
@@ -226,11 +224,11 @@ def _report_json(report: Any) -> dict[str, Any]:
     return dict(report.to_dict())
 
 
-def _run_spec(spec: Any, plan: bool, as_json: bool = False) -> None:
+def _run_spec(spec: Any, plan: bool, as_json: bool = False, existing: str = "error") -> None:
     from shopseg.io.spec_ingest import ingest_spec
 
     with open_workspace(read_only=False) as ws, progress(transient=True) as bar:
-        result = ingest_spec(ws, spec, plan=plan, progress=_stepper(bar, "ingest"))
+        result = ingest_spec(ws, spec, plan=plan, existing=existing, progress=_stepper(bar, "ingest"))
     if as_json:
         emit_json(
             {

@@ -22,6 +22,7 @@ from shopseg.io.assemble import Assembled, assemble_table
 from shopseg.io.attributes import refresh_attributes
 from shopseg.io.health import key_match_warning, store_health
 from shopseg.io.ingest import Progress, drop_temp, load_resolved, quiet_progress, refresh_derived
+from shopseg.io.orders import EXISTING
 from shopseg.io.report import IngestReport, log_report
 from shopseg.io.spec import ImportSpec, load_spec
 from shopseg.io.spec_files import SpecFiles
@@ -64,9 +65,11 @@ def ingest_spec(
     spec: ImportSpec | str | os.PathLike[str],
     *,
     plan: bool = False,
+    existing: str = "error",
     progress: Progress | None = None,
 ) -> SpecReport:
     """Load the store a spec describes, all tables in one transaction; with ``plan`` write nothing.
+    ``existing``: what the orders table does with orders already stored (:func:`shopseg.io.ingest`).
 
     Raises
     ------
@@ -76,6 +79,8 @@ def ingest_spec(
     """
     if workspace.read_only and not plan:
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
+    if existing not in EXISTING:
+        raise InvalidParameterError(f"ingest_spec: 'existing' must be one of {list(EXISTING)}. Got {existing!r}.")
     if not isinstance(spec, ImportSpec):
         spec = load_spec(Path(spec))
     notify = progress or (lambda _msg: None)
@@ -85,7 +90,7 @@ def ingest_spec(
         try:
             with workspace.transaction() as con:
                 try:
-                    _load_all(workspace, con, spec, out, notify)
+                    _load_all(workspace, con, spec, out, notify, existing)
                 finally:
                     drop_temp(con)
                 if plan:
@@ -100,7 +105,7 @@ def ingest_spec(
 
 
 def _load_all(
-    ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, out: SpecReport, notify: Progress
+    ws: Workspace, con: duckdb.DuckDBPyConnection, spec: ImportSpec, out: SpecReport, notify: Progress, existing: str
 ) -> None:
     files = SpecFiles(con, spec)
     for kind, table in spec.ordered_tables():
@@ -117,7 +122,15 @@ def _load_all(
         if kind == "orders":  # the customers known before the orders add their own buyers
             con.execute("CREATE OR REPLACE TEMP TABLE _shopseg_known AS SELECT customer_id FROM customers")
         report = load_resolved(
-            con, kind, assembled.source, assembled.resolved, None, report, notify, marks=assembled.marks
+            con,
+            kind,
+            assembled.source,
+            assembled.resolved,
+            None,
+            report,
+            notify,
+            marks=assembled.marks,
+            existing=existing,
         )
         _count_skipped(report, assembled)
         if kind == "customers":
