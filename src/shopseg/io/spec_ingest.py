@@ -170,8 +170,9 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _count_skipped(report: IngestReport, assembled: Assembled) -> None:
-    if assembled.blank_rows:
+    if assembled.blank_rows:  # flagged, as a one-file ingest counts them
         report.reasons[f"blank rows in {assembled.source.name} (skipped)"] = assembled.blank_rows
+        report.rows_flagged += assembled.blank_rows
     if assembled.merged:
         report.reasons["rows of a key already seen, merged into one (kept, per the spec's duplicates)"] = (
             assembled.merged
