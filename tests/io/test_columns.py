@@ -86,3 +86,19 @@ def test_preset_needs_its_columns(workspace, tmp_path):
     )
     with pytest.raises(SchemaError, match=r"preset 'online_retail' needs column \['CustomerID'\] for 'customer_id'"):
         ingest(workspace, "orders", path, preset="online_retail")
+
+
+def test_the_suggested_map_can_be_pasted_into_a_shell(workspace, tmp_path):
+    """BigCommerce's 'Order Date' and 'Order #': the hint quotes the argument so a shell keeps it whole."""
+    import shlex
+
+    path = tmp_path / "bc.csv"
+    path.write_text("Order #,customer_id,Order Date,product_id,quantity,unit_price\n100,c1,2024-01-01,p1,1,2\n")
+    with pytest.raises(SchemaError) as err:
+        ingest(workspace, "orders", path)
+    msg = str(err.value)
+    assert "--map 'order_id=Order #'" in msg and "--map 'ordered_at=Order Date'" in msg
+    mapping = dict(
+        shlex.split(arg)[1].split("=", 1) for arg in ("--map 'order_id=Order #'", "--map 'ordered_at=Order Date'")
+    )
+    assert ingest(workspace, "orders", path, mapping=mapping).rows_kept == 1

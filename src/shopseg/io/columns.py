@@ -183,19 +183,27 @@ TYPE_NAMES = {
 }
 
 
+def _map_arg(name: str, column: str) -> str:
+    """``--map name=column`` as a shell takes it: quoted when the column has a space or a shell character
+    (``--map 'ordered_at=Order Date'``, ``--map 'order_id=Order #'``), so the hint can be pasted."""
+    import shlex
+
+    return f"--map {shlex.quote(f'{name}={column}')}" if column != "<column>" else f"--map {name}=<column>"
+
+
 def _missing_message(fld: Field, cols: list[str], candidates: Callable[[Field], list[str]] | None) -> str:
     name = fld.name
     head = f"required column '{name}' is missing; found {shown_list(cols)}."
     if candidates is None:
         guess = did_you_mean(name, cols)
         fix = guess[len(" Did you mean '") : -2] if guess else "<column>"
-        return f"{head}{guess} Map it with --map {name}={fix}."
+        return f"{head}{guess} Map it with {_map_arg(name, fix)}."
     ranked = candidates(fld)
     if len(ranked) == 1:
-        return f"{head} Did you mean '{ranked[0]}'? Map it with --map {name}={ranked[0]}."
+        return f"{head} Did you mean '{ranked[0]}'? Map it with {_map_arg(name, ranked[0])}."
     what = TYPE_NAMES[fld.type]
     if ranked:
-        return f"{head} Columns whose values fit {what}: {ranked}. Map one with --map {name}={ranked[0]}."
+        return f"{head} Columns whose values fit {what}: {ranked}. Map one with {_map_arg(name, ranked[0])}."
     where = (
         (
             " If the key is in another file, describe the store with an import spec (shopseg ingest "
