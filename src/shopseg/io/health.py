@@ -20,7 +20,25 @@ def store_health(con: duckdb.DuckDBPyConnection) -> list[str]:
     out: list[str] = []
     if "orders" in tables:
         out += _order_warnings(con)
+    if "customers" in tables:
+        out += _email_case_warnings(con)
     return out
+
+
+def _email_case_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Customer ids that are e-mail addresses differing only by case ('Ann@X.com' beside 'ann@x.com'): one
+    person as two customers, usually a file keyed by a raw e-mail column beside one keyed by a lower-cased one."""
+    row = con.execute(
+        "SELECT count(*), min(k), sum(n) FROM (SELECT lower(customer_id) AS k, count(*) AS n FROM customers "
+        "WHERE contains(customer_id, '@') GROUP BY 1 HAVING count(*) > 1)"
+    ).fetchone()
+    if not row or not row[0]:
+        return []
+    return [
+        f"{row[0]:,} e-mail addresses are the id of more than one customer, differing only by case "
+        f"({row[2]:,} customers; e.g. {row[1]!r}): each person is counted as several customers. Fix: lower-case the "
+        "key where it is loaded (an import spec's `customer_id: {column: Email, lower: true}`)."
+    ]
 
 
 def _order_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -61,6 +61,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "occurred_at": ("timestamp", "time", "date", "occurred", "at"),
     "event_id": ("event", "message_id", "id"),
     "type": ("event", "type", "name", "action"),
+    # Shopify's and Klaviyo's "Accepts Marketing" is e-mail consent; SMS consent always says SMS
+    "email_marketing": ("accepts_marketing", "email_marketing", "email_consent", "newsletter"),
+    "sms_marketing": ("sms",),
 }
 _WEAK = ("approved", "delivered", "shipped", "estimated", "updated", "modified", "carrier", "limit", "review", "answer")
 #: Words of a column that measures something (Klaviyo's "Historic Customer Lifetime Value", Shopify's "Total
