@@ -34,3 +34,59 @@ def test_measures_never_rank_as_keys():
     assert not is_measure("Customer ID") and not is_measure("Email")
     assert name_score("customer_id", "Historic Customer Lifetime Value") < name_score("customer_id", "Klaviyo ID")
     assert name_score("order_id", "Total Orders") < 0.5
+
+
+SQUARESPACE = (
+    "Order ID,Email,Financial Status,Currency,Subtotal,Shipping,Amount Refunded,Total,Discount Amount,"
+    "Shipping Method,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Country,"
+    "Channel Type\n"
+    "00101,Ann.Lee@Example.com,PAID,USD,25.00,0.00,0.00,25.00,0.00,Standard,2024-03-04 17:07:12 -0500,2,Mug,"
+    "12.50,MUG-1,US,Web\n"
+    "00102,bob@x.org,REFUNDED,USD,9.00,4.00,13.00,13.00,1.00,Express,2024-03-05 08:00:00 -0500,1,Tea,9.00,"
+    "TEA-1,US,Web\n"
+    "00103,cy@x.org,PAID,USD,36.00,0.00,0.00,36.00,0.00,Standard,2024-03-06 10:30:00 -0500,3,Candle,12.00,"
+    "CND-1,US,Web\n"
+)
+BIGCOMMERCE = (
+    '"Order ID","Customer ID","Customer Name","Customer Email","Order Date","Order Status","Subtotal (inc tax)",'
+    '"Tax Total","Shipping Cost (inc tax)","Order Total (inc tax)","Total Quantity","Billing Country"\n'
+    '"101","12","Ann Lee","ann@x.com","03/04/2024","Completed","$1,234.50","$0.00","$10.00","$1,244.50","3",'
+    '"United States"\n'
+    '"102","13","Bob Ray","bob@x.com","03/15/2024","Completed","$20.00","$1.60","$5.00","$26.60","2","Canada"\n'
+)
+
+
+def _draft(tmp_path, name: str, text: str) -> dict:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    drafted, notes = draft_spec([path], tmp_path / "d.yaml")
+    return {"map": yaml.safe_load(drafted)["tables"]["orders"]["map"], "notes": notes}
+
+
+def test_a_line_item_export_maps_each_field_to_its_own_column(tmp_path):
+    """Squarespace: 'Lineitem quantity' is not a product (a part of a word, 'item', said so before), 'Discount
+    Amount' is not a quantity ('count' inside 'discount'), 'Amount Refunded' is not a price, and without a
+    customer id the lower-cased e-mail keys the customer; the offset timestamps are recognised."""
+    got = _draft(tmp_path, "squarespace_orders.csv", SQUARESPACE)
+    m = got["map"]
+    assert (m["product_id"], m["quantity"], m["unit_price"], m["ordered_at"]) == (
+        "Lineitem sku",
+        "Lineitem quantity",
+        "Lineitem price",
+        "Created at",
+    )
+    assert m["customer_id"] == {"column": "Email", "lower": True}
+    assert m["discount"] == "Discount Amount" and "category" not in m  # 'Channel Type' is not a category
+    assert any("keyed by the lower-cased e-mail" in n for n in got["notes"])
+    used = [v for v in m.values() if isinstance(v, str)]
+    assert len(used) == len(set(used))  # each column fills one field
+
+
+def test_an_order_level_export_counts_each_order_once_at_its_total(tmp_path):
+    """BigCommerce's orders export has no line items: the subtotal is the only price, so quantity is 1 (was
+    'Total Quantity' as both quantity and price: revenue quantity squared), never the shipping cost."""
+    got = _draft(tmp_path, "bc_orders.csv", BIGCOMMERCE)
+    m = got["map"]
+    assert m["unit_price"] == "Subtotal (inc tax)" and m["quantity"] == {"const": 1}
+    assert "product_name" not in m  # 'Customer Name' is a person
+    assert any("is a total, not a unit price" in n for n in got["notes"])

@@ -25,7 +25,7 @@ import duckdb
 import yaml
 
 from shopseg.errors import SchemaError
-from shopseg.io.columns import INPUTS
+from shopseg.io.columns import INPUTS, normalize_name
 from shopseg.io.profile import ColumnProfile, is_measure, name_score, profile_columns, rank_candidates
 from shopseg.io.spec import ImportSpec, parse_spec
 from shopseg.io.spec_files import SpecFiles
@@ -222,19 +222,8 @@ def _orders_table(
             mapping["customer_id"] = f"{customers.name}.{person}"
     if joins:
         table["join"] = joins
-    for fld in INPUTS["orders"]:
-        if fld.name in mapping:
-            continue
-        profiles = {(c if s is lines else f"{s.name}.{c}"): p for s in scope for c, p in s.profiles.items()}
-        named = {k: ColumnProfile(**{**p.__dict__, "name": k}) for k, p in profiles.items()}
-        ranked = rank_candidates(fld, named, limit=1, others=tuple(f.name for f in INPUTS["orders"]))
-        if ranked and (fld.required or _plain(ranked[0]) == fld.name):
-            mapping[fld.name] = ranked[0]
-        elif fld.required and fld.name == "quantity":
-            mapping["quantity"] = {"const": 1}
-            notes.append(
-                "no quantity column: every line counts as quantity 1 (a constant); change it if the store has one"
-            )
+    profiles = {(c if s is lines else f"{s.name}.{c}"): p for s in scope for c, p in s.profiles.items()}
+    mapping.update(_assign(profiles, set(mapping), notes))
     status = next((c for s in scope for c in s.profiles if "status" in c.lower()), None)
     if status:
         notes.append(
@@ -243,6 +232,43 @@ def _orders_table(
         )
     table["map"] = mapping
     return table
+
+
+#: A required field is drafted from a column whose name says at least this much (name_score); below it the
+#: values alone decide nothing (a 'Shipping Method' fits an id as well as a customer key does).
+_MIN_NAME = 0.5
+
+
+def _assign(profiles: dict[str, ColumnProfile], done: set[str], notes: list[str]) -> dict[str, Any]:
+    """Orders fields to columns, best name first and each column once: 'Lineitem sku' (a whole word of a
+    product_id synonym) wins over 'Lineitem quantity' (a part of one), which is then left to ``quantity``.
+    Without a quantity column every line counts 1; without a customer column the e-mail (lower-cased) is
+    the customer; an order total as the price makes each order one line of quantity 1."""
+    named = {k: ColumnProfile(**{**p.__dict__, "name": k}) for k, p in profiles.items()}
+    others = tuple(f.name for f in INPUTS["orders"])
+    pairs = [
+        (name_score(fld.name, _plain(col)), i, fld, col)
+        for i, fld in enumerate(INPUTS["orders"])
+        if fld.name not in done
+        for col in rank_candidates(fld, named, limit=len(named), others=others)
+    ]
+    mapping: dict[str, Any] = {}
+    for score, _, fld, col in sorted(pairs, key=lambda t: (-t[0], t[1])):
+        if fld.name in mapping or col in mapping.values():
+            continue
+        if (fld.required and score >= _MIN_NAME) or _plain(col) == fld.name or (not fld.required and score >= 0.8):
+            mapping[fld.name] = col
+    if "customer_id" not in mapping and "customer_id" not in done and mapping.get("email"):
+        mapping["customer_id"] = {"column": mapping["email"], "lower": True}
+        notes.append(f"no customer id column: customers are keyed by the lower-cased e-mail ('{mapping['email']}')")
+    price = mapping.get("unit_price")
+    if isinstance(price, str) and "total" in normalize_name(_plain(price)):
+        mapping["quantity"] = {"const": 1}
+        notes.append(f"'{price}' is a total, not a unit price: each row counts as one line of quantity 1")
+    elif "quantity" not in mapping:
+        mapping["quantity"] = {"const": 1}
+        notes.append("no quantity column: every line counts as quantity 1 (a constant); change it if the store has one")
+    return {f.name: mapping[f.name] for f in INPUTS["orders"] if f.name in mapping}
 
 
 def _is_key(column: str) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from shopseg._sql import quote
-from shopseg.io.columns import INPUTS, Field, normalize_name
+from shopseg.io.columns import INPUTS, Field, normalize_name, parse_sql
 
 __all__ = ["ColumnProfile", "profile_columns", "infer_date_formats", "rank_candidates", "guess_field", "name_score"]
 
@@ -135,6 +135,9 @@ class ColumnProfile:
         return self.timestamp < 0.5 and self.number < 0.95 and self.email < 0.5
 
 
+_NUMBER, _TIME = Field("value", "double"), Field("value", "timestamp")
+
+
 def _share(total: int, k: int) -> float:
     return k / total if total else 0.0
 
@@ -146,15 +149,18 @@ def profile_columns(
     out: dict[str, ColumnProfile] = {}
     for col in columns:
         v = f"nullif(trim(CAST({quote(col)} AS VARCHAR)), '')"
+        # values as ingest parses them (columns.parse_sql): money with a currency sign and thousands commas,
+        # timestamps with an offset ('2024-03-04 17:07:12 -0500', as Shopify and Squarespace write them)
+        number, ts = parse_sql(_NUMBER, "v", "VARCHAR")[0], parse_sql(_TIME, "v", "VARCHAR")[0]
         row = con.execute(
             f"""SELECT count(*), count(v), count(DISTINCT v),
-                count(*) FILTER (WHERE TRY_CAST(v AS TIMESTAMP) IS NOT NULL AND NOT regexp_full_match(v, '-?[0-9.]+')),
-                count(TRY_CAST(v AS DOUBLE)), count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) = round(TRY_CAST(v AS DOUBLE))),
-                count(*) FILTER (WHERE TRY_CAST(v AS DOUBLE) >= 0), count(*) FILTER (WHERE regexp_full_match(v, '{_EMAIL}')),
+                count(*) FILTER (WHERE t IS NOT NULL AND NOT regexp_full_match(v, '-?[0-9.]+')),
+                count(d), count(*) FILTER (WHERE d = round(d)),
+                count(*) FILTER (WHERE d >= 0), count(*) FILTER (WHERE regexp_full_match(v, '{_EMAIL}')),
                 count(*) FILTER (WHERE lower(v) IN {_BOOL}), list(DISTINCT v)[1:5],
                 list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*'))[1:500],
                 count(*) FILTER (WHERE regexp_full_match(v, '0[0-9]+')), count(*) FILTER (WHERE starts_with(v, ''''))
-            FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)})"""
+            FROM (SELECT v, {number} AS d, {ts} AS t FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)}))"""
         ).fetchone()
         assert row is not None
         n, nn = int(row[0]), int(row[1])
@@ -212,14 +218,37 @@ def infer_date_formats(values: list[str]) -> list[str]:
     return [day_first, month_first]
 
 
+#: Words that say a column is not the field although it names it: "Shipping Cost" and "Amount Refunded" are
+#: money, but not a line's unit price; "Refunded Quantity" is not what was bought.
+_NOT = {
+    "unit_price": ("shipping", "tax_total", "taxes", "refund", "discount", "compare"),
+    "quantity": ("refund",),
+    "product_id": ("quantity", "qty", "price"),
+    "product_name": ("customer", "billing", "shipping", "first", "last", "full"),
+    "category": ("channel", "payment", "event", "order", "customer", "device"),
+}
+#: Names that say a little (0.55: enough for a required field with nothing better, never over a real name):
+#: an order-level export's total is the only price it has (BigCommerce's "Order Total (inc tax)").
+_FALLBACK = {"unit_price": ("total", "subtotal")}
+
+
+def _synonym_hit(words: tuple[str, ...], col: str) -> float:
+    """1 for the whole name, 0.8 for whole words of it ('lineitem_quantity' has 'quantity'), 0.6 for a part
+    of a word only ('lineitem' holds 'item'; 'discount' holds 'count', which says nothing)."""
+    tokens = f"_{col}_"
+    return max((1.0 if col == w else 0.8 if f"_{w}_" in tokens else 0.6 for w in words if w in col), default=0.0)
+
+
 def name_score(field_name: str, column: str) -> float:
     """How much ``column``'s name says it holds ``field_name`` (1: the name or a synonym; < 0.5: little)."""
     col = normalize_name(column)
     base = difflib.SequenceMatcher(None, field_name, col).ratio()
-    words = SYNONYMS.get(field_name, ())
-    hit = max((1.0 if col == w else 0.8 for w in words if w in col), default=0.0)
+    hit = _synonym_hit(SYNONYMS.get(field_name, ()), col)
+    if hit == 0 and any(f"_{w}_" in f"_{col}_" for w in _FALLBACK.get(field_name, ())):
+        hit = 0.55
     key = field_name.endswith("_id")
     weak = 0.5 if any(w in col for w in _WEAK) or (key and (is_measure(column) or "name" in col)) else 0.0
+    weak += 0.5 if any(w in col for w in _NOT.get(field_name, ())) else 0.0
     if key and (col == "id" or col.endswith("_id")):  # a key column ("Klaviyo ID") beats a look-alike name
         base = max(base, 0.6)
     return max(base, hit) - weak
