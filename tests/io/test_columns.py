@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shopseg.errors import InvalidParameterError, SchemaError
@@ -102,3 +104,22 @@ def test_the_suggested_map_can_be_pasted_into_a_shell(workspace, tmp_path):
         shlex.split(arg)[1].split("=", 1) for arg in ("--map 'order_id=Order #'", "--map 'ordered_at=Order Date'")
     )
     assert ingest(workspace, "orders", path, mapping=mapping).rows_kept == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "fmt"),
+    [
+        (["03/04/2024 5:07 PM", "13/04/2024 9:00 AM"], "%d/%m/%Y %I:%M %p"),
+        (["Mar 4, 2024 5:07:12 PM", "Sep 15, 2024 9:00:00 AM"], "%b %d, %Y %I:%M:%S %p"),
+    ],
+    ids=["am-pm", "magento"],
+)
+def test_the_date_hint_names_a_format_that_reads_the_values(workspace, tmp_path, values, fmt):
+    """US spreadsheets' 12-hour clocks and Magento's 'Mar 4, 2024 5:07:12 PM': the hint's format parses them
+    (it suggested '%d/%m/%Y %H:%M', which cannot read PM)."""
+    path = tmp_path / "orders.csv"
+    rows = "".join(f'o{i},c1,"{v}",p1,1,2\n' for i, v in enumerate(values))
+    path.write_text("order_id,customer_id,ordered_at,product_id,quantity,unit_price\n" + rows)
+    with pytest.raises(SchemaError, match=f"--date-format '{re.escape(fmt)}'"):
+        ingest(workspace, "orders", path)
+    assert ingest(workspace, "orders", path, date_format=fmt).rows_kept == 2

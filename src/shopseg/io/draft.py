@@ -72,7 +72,14 @@ def draft_spec(paths: Sequence[str | os.PathLike[str]], spec_path: str | os.Path
     defaults: dict[str, Any] = {}
     if len(formats) == 1:
         defaults["date_format"] = formats[0]
-        notes.append(f"dates read as {formats[0]} (a day or month above 12 decided it)")
+        notes.append(
+            f"dates read as {formats[0]}"
+            + (
+                ""
+                if formats[0].startswith("%b") or formats[0].startswith("%B")
+                else " (a day or month above 12 decided it)"
+            )
+        )
     if ambiguous:
         notes.append(
             f"columns {ambiguous}: day and month cannot be told apart (no value above 12): set "

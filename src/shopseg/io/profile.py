@@ -29,7 +29,14 @@ __all__ = ["ColumnProfile", "profile_columns", "infer_date_formats", "rank_candi
 SAMPLE_ROWS = 5_000
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 _BOOL = ("true", "false", "t", "f", "yes", "no", "y", "n", "0", "1")
-_SLASH = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+_SLASH = re.compile(
+    r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{2,4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(\s*[AaPp]\.?[Mm]\.?)?)?\s*$"
+)
+#: Magento's and US spreadsheets' "Mar 4, 2024 5:07:12 PM" (a month's name, then the day and the year).
+_NAMED = re.compile(
+    r"^\s*([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?(\s*[AaPp][Mm])?)?\s*$"
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 #: Words a column name carries when it holds the field (besides the field's own name).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -158,7 +165,8 @@ def profile_columns(
                 count(d), count(*) FILTER (WHERE d = round(d)),
                 count(*) FILTER (WHERE d >= 0), count(*) FILTER (WHERE regexp_full_match(v, '{_EMAIL}')),
                 count(*) FILTER (WHERE lower(v) IN {_BOOL}), list(DISTINCT v)[1:5],
-                list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*'))[1:500],
+                list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*')
+                                OR regexp_full_match(v, '\\s*[A-Za-z]{{3,9}}\\.? \\d{{1,2}},? \\d{{4}}.*'))[1:500],
                 count(*) FILTER (WHERE regexp_full_match(v, '0[0-9]+')), count(*) FILTER (WHERE starts_with(v, ''''))
             FROM (SELECT v, {number} AS d, {ts} AS t FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)}))"""
         ).fetchone()
@@ -196,7 +204,13 @@ def infer_date_formats(values: list[str]) -> list[str]:
     ['%d/%m/%Y']
     >>> infer_date_formats(["1/2/2018", "3/4/2018"])
     ['%d/%m/%Y', '%m/%d/%Y']
+    >>> infer_date_formats(["03/04/2024 5:07 PM", "03/14/2024 11:30 AM"])
+    ['%m/%d/%Y %I:%M %p']
+    >>> infer_date_formats(["Mar 4, 2024 5:07:12 PM", "Sep 15, 2024 9:00:00 AM"])
+    ['%b %d, %Y %I:%M:%S %p']
     """
+    if values and all(_NAMED.match(v) for v in values):
+        return _named_format(values)
     first = second = 0
     sep, year4, clock = "/", True, ""
     for value in values:
@@ -207,6 +221,7 @@ def infer_date_formats(values: list[str]) -> list[str]:
         sep, year4 = m.group(2), len(m.group(4)) == 4
         if m.group(5) is not None:
             clock = " %H:%M:%S" if m.group(7) is not None else " %H:%M"
+            clock = clock.replace("%H", "%I") + " %p" if m.group(8) else clock
     if first > 12 and second > 12:
         return []
     year = "%Y" if year4 else "%y"
@@ -216,6 +231,23 @@ def infer_date_formats(values: list[str]) -> list[str]:
     if second > 12:
         return [month_first]
     return [day_first, month_first]
+
+
+def _named_format(values: list[str]) -> list[str]:
+    """The format of month-name dates (``_NAMED``), or none when a name is not a month."""
+    months, clock = "%b", ""
+    for value in values:
+        m = _NAMED.match(value)
+        assert m is not None
+        name = m.group(1).lower()
+        if name[:3] not in _MONTHS:
+            return []
+        months = "%B" if len(name) > 3 and name != "sept" else months
+        if m.group(4) is not None:
+            clock = " %I" if m.group(7) else " %H"
+            clock += ":%M:%S" if m.group(6) is not None else ":%M"
+            clock += " %p" if m.group(7) else ""
+    return [f"{months} %d, %Y{clock}"]
 
 
 #: Words that say a column is not the field although it names it: "Shipping Cost" and "Amount Refunded" are

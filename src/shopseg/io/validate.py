@@ -308,7 +308,13 @@ def _date_hint(con: duckdb.DuckDBPyConnection, staged: Staged, check: Check) -> 
     formats = infer_date_formats([v for v in values if v != "empty"])
     base = EXPECTED["timestamp"].split(". Hint:")[0]
     if len(formats) == 1:
-        why = "a first part above 12 is a day" if formats[0].startswith("%d") else "a second part above 12 is a day"
+        why = (
+            "the month is named"
+            if formats[0].startswith(("%b", "%B"))
+            else "a first part above 12 is a day"
+            if formats[0].startswith("%d")
+            else "a second part above 12 is a day"
+        )
         return f"{base}. Hint: these values read as --date-format '{formats[0]}' ({why})"
     if len(formats) == 2:
         return (
