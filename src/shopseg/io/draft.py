@@ -72,14 +72,8 @@ def draft_spec(paths: Sequence[str | os.PathLike[str]], spec_path: str | os.Path
     defaults: dict[str, Any] = {}
     if len(formats) == 1:
         defaults["date_format"] = formats[0]
-        notes.append(
-            f"dates read as {formats[0]}"
-            + (
-                ""
-                if formats[0].startswith("%b") or formats[0].startswith("%B")
-                else " (a day or month above 12 decided it)"
-            )
-        )
+        named = formats[0].startswith(("%b", "%B"))  # a month's name decides nothing between day and month
+        notes.append(f"dates read as {formats[0]}" + ("" if named else " (a day or month above 12 decided it)"))
     if ambiguous:
         notes.append(
             f"columns {ambiguous}: day and month cannot be told apart (no value above 12): set "
@@ -247,10 +241,9 @@ _MIN_NAME = 0.5
 
 
 def _assign(profiles: dict[str, ColumnProfile], done: set[str], notes: list[str]) -> dict[str, Any]:
-    """Orders fields to columns, best name first and each column once: 'Lineitem sku' (a whole word of a
-    product_id synonym) wins over 'Lineitem quantity' (a part of one), which is then left to ``quantity``.
-    Without a quantity column every line counts 1; without a customer column the e-mail (lower-cased) is
-    the customer; an order total as the price makes each order one line of quantity 1."""
+    """Orders fields to columns, best name first, each column once ('Lineitem sku' wins product_id over
+    'Lineitem quantity', left to quantity). No customer column: the lower-cased e-mail keys customers; no
+    quantity column, or an order total as the price: each line counts 1."""
     named = {k: ColumnProfile(**{**p.__dict__, "name": k}) for k, p in profiles.items()}
     others = tuple(f.name for f in INPUTS["orders"])
     pairs = [
