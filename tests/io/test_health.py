@@ -33,3 +33,16 @@ def test_accepts_marketing_looks_like_email_consent(workspace, tmp_path):
     path.write_text("customer_id,Accepts Marketing,Accepts SMS Marketing\nc1,True,False\n")
     report = ingest(workspace, "customers", path)
     assert dict(report.unmapped) == {"Accepts Marketing": "email_marketing", "Accepts SMS Marketing": "sms_marketing"}
+
+
+def test_guest_checkouts_under_one_id_are_named(workspace, tmp_path):
+    """BigCommerce's and WooCommerce's 'Customer ID' is 0 for every guest."""
+    path = tmp_path / "bc_orders.csv"
+    path.write_text(
+        "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
+        "101,12,2024-03-04,P,1,10\n102,0,2024-03-05,P,1,20\n103,0,2024-03-06,P,1,30\n104,0,2024-03-07,P,1,5\n"
+    )
+    warnings = ingest(workspace, "orders", path).warnings
+    assert any(
+        w.startswith("customer '0' has 3 orders: stores (WooCommerce, BigCommerce) give every guest") for w in warnings
+    )

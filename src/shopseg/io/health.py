@@ -41,6 +41,10 @@ def _email_case_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+#: Ids platforms give guest checkouts (lower-cased): all of a store's guests would be one customer.
+_GUEST_IDS = "('0', '-1', 'guest', 'none', 'null', 'n/a', 'anonymous')"
+
+
 def _order_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     out = []
     row = con.execute(
@@ -61,6 +65,16 @@ def _order_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
         out.append(
             f"{row[0]:,} orders are dated in the future (latest {row[1]:%Y-%m-%d}): they move the default as-of "
             "date. Fix: check the date column and --date-format (day/month order), or pass --as-of to builds."
+        )
+    row = con.execute(
+        "SELECT customer_id, count(*) FROM orders WHERE lower(trim(customer_id)) IN "
+        f"{_GUEST_IDS} GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC LIMIT 1"
+    ).fetchone()
+    if row:
+        out.append(
+            f"customer '{row[0]}' has {row[1]:,} orders: stores (WooCommerce, BigCommerce) give every guest checkout "
+            "that id, so they count as one customer. Fix: key customers by the lower-cased e-mail "
+            "(an import spec's `customer_id: {column: <email column>, lower: true}`) or leave guests out with a filter."
         )
     currencies = con.execute(
         "SELECT currency, count(*) FROM orders WHERE currency IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
