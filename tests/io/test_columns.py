@@ -123,3 +123,18 @@ def test_the_date_hint_names_a_format_that_reads_the_values(workspace, tmp_path,
     with pytest.raises(SchemaError, match=f"--date-format '{re.escape(fmt)}'"):
         ingest(workspace, "orders", path)
     assert ingest(workspace, "orders", path, date_format=fmt).rows_kept == 2
+
+
+def test_a_repeated_header_row_is_named(workspace, tmp_path):
+    """Two exports joined into one file (the second one's header in the middle): the error says so."""
+    path = tmp_path / "orders.csv"
+    header = "order_id,customer_id,ordered_at,product_id,quantity,unit_price\n"
+    path.write_text(header + "o1,c1,2024-03-04,P,1,2\n" + header + "o2,c2,2024-03-05,P,1,3\n")
+    with pytest.raises(SchemaError) as err:
+        ingest(workspace, "orders", path)
+    assert (
+        "ordered_at: cannot be parsed as timestamp in 1 row (row 3); got 'ordered_at'. Expected an ISO 8601 date"
+        in str(err.value)
+    )
+    assert "Hint: the row repeats the file's header (exports joined?): delete it" in str(err.value)
+    assert "--date-format" not in str(err.value)

@@ -268,7 +268,12 @@ def raise_problems(con: duckdb.DuckDBPyConnection, staged: Staged, problems: Seq
         got = f"; got {', '.join(values)}" if values and check.expected != "a value in every row" else ""
         noun = "row" if n == 1 else "rows"
         expected = check.expected
-        if check.expected == EXPECTED["timestamp"]:
+        header = staged.origin.get(check.column or "", check.column or "")
+        if header and f"'{header}'" in values:  # files joined with their headers ('Created at' as a date)
+            expected = (
+                f"{expected.split('. Hint:')[0]}. Hint: the row repeats the file's header (exports joined?): delete it"
+            )
+        elif check.expected == EXPECTED["timestamp"]:
             expected = _date_hint(con, staged, check) or expected
         elif check.expected in (EXPECTED["double"], EXPECTED["int"]) and _decimal_commas(values):
             expected += ". Hint: these numbers use a decimal comma (1.234,50): pass --decimal ',' (decimal=',')"
