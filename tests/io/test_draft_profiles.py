@@ -90,3 +90,42 @@ def test_an_order_level_export_counts_each_order_once_at_its_total(tmp_path):
     assert m["unit_price"] == "Subtotal (inc tax)" and m["quantity"] == {"const": 1}
     assert "product_name" not in m  # 'Customer Name' is a person
     assert any("is a total, not a unit price" in n for n in got["notes"])
+
+
+MAGENTO_GRID = (
+    '"ID","Purchase Date","Bill-to Name","Grand Total (Base)","Status","Customer Email","Subtotal",'
+    '"Shipping and Handling","Total Refunded"\n'
+    '"000000001","Mar 4, 2024 5:07:12 PM","Ann Lee","$1,254.50","complete","Ann.Lee@Example.com","$1,234.50",'
+    '"$20.00","$0.00"\n'
+    '"000000002","Sep 15, 2024 9:00:00 AM","Bob Ray","$25.00","closed","bob@x.com","$20.00","$5.00","$25.00"\n'
+)
+
+
+def test_an_order_grid_without_products_is_drafted_as_orders(tmp_path):
+    """Magento 2's sales order grid: one row per order, no product, month-name dates, money with '$'. It was
+    drafted as a customers file; now as orders of one product 'order' at the subtotal (shipping left out), keyed
+    by the lower-cased e-mail, with the refunded total as a partial refund."""
+    got = _draft(tmp_path, "sales_order_grid.csv", MAGENTO_GRID)
+    m = got["map"]
+    assert (m["order_id"], m["ordered_at"], m["unit_price"]) == ("ID", "Purchase Date", "Subtotal")
+    assert m["customer_id"] == {"column": "Customer Email", "lower": True}
+    assert m["product_id"] == {"const": "order"} and m["quantity"] == {"const": 1}
+    assert m["refunded_amount"] == "Total Refunded" and "product_name" not in m
+    assert "dates read as %b %d, %Y %I:%M:%S %p" in got["notes"]
+
+
+def test_the_drafted_order_grid_loads_with_the_right_revenue(tmp_path):
+    from shopseg.features import build_features
+    from shopseg.io.spec_ingest import ingest_spec
+    from shopseg.workspace import Workspace
+
+    path = tmp_path / "sales_order_grid.csv"
+    path.write_text(MAGENTO_GRID, encoding="utf-8")
+    text, _ = draft_spec([path], tmp_path / "d.yaml")
+    (tmp_path / "d.yaml").write_text(text, encoding="utf-8")
+    ws = Workspace.init(tmp_path / "ws.duckdb")
+    ingest_spec(ws, tmp_path / "d.yaml")
+    feats = build_features(ws, as_of="2024-12-31").set_index("customer_id")
+    # Ann: subtotal 1,234.50; Bob: 20.00 bought, 25.00 refunded (shipping too): his 20.00 taken back, not 25.00
+    assert feats.loc["ann.lee@example.com", ["gross_revenue", "revenue"]].tolist() == [1234.5, 1234.5]
+    assert feats.loc["bob@x.com", ["gross_revenue", "revenue"]].tolist() == [20.0, 0.0]

@@ -25,7 +25,8 @@ import duckdb
 import yaml
 
 from shopseg.errors import SchemaError
-from shopseg.io.columns import INPUTS, normalize_name
+from shopseg.io.columns import INPUTS
+from shopseg.io.draft_orders import assign_orders, plain_name
 from shopseg.io.profile import ColumnProfile, is_measure, name_score, profile_columns, rank_candidates
 from shopseg.io.spec import ImportSpec, parse_spec
 from shopseg.io.spec_files import SpecFiles
@@ -156,7 +157,7 @@ def _profile_all(con: duckdb.DuckDBPyConnection, probe: ImportSpec, names: dict[
 
 def _role(f: _File) -> str:
     cols = [c.lower() for c in f.profiles if not is_measure(c)]  # "Historic Number Of Orders" names no order
-    has_order = any("order" in c or "invoice" in c for c in cols)
+    has_order = any(w in c for c in cols for w in ("order", "invoice", "transaction", "receipt"))
     has_product = any(w in c for c in cols for w in ("product", "sku", "item_id", "stock"))
     has_customer = any(w in c for c in cols for w in ("customer", "client", "user", "buyer"))
     time_col = f.best("ordered_at")
@@ -164,8 +165,11 @@ def _role(f: _File) -> str:
         return "order_lines"
     if has_order and has_customer and time_col and not has_product:
         return "order_headers"
-    if f.has("event") and (f.best("occurred_at", "events") or time_col):
+    money = f.has("price", "amount", "total", "sales", "revenue")  # Square's "Event Type" is Payment or Refund
+    if f.has("event") and (f.best("occurred_at", "events") or time_col) and not money:
         return "events"
+    if time_col and money and (has_customer or f.best("email")) and not has_product:  # Magento's order grid
+        return "order_lines"
     if f.has("question") and f.has("answer"):
         return "survey_answers"
     if (has_customer or f.best("email")) and not has_order and not has_product:  # a profile export keyed by e-mail
@@ -224,7 +228,7 @@ def _orders_table(
     if joins:
         table["join"] = joins
     profiles = {(c if s is lines else f"{s.name}.{c}"): p for s in scope for c, p in s.profiles.items()}
-    mapping.update(_assign(profiles, set(mapping), notes))
+    mapping.update(assign_orders(profiles, set(mapping), notes))
     status = next((c for s in scope for c in s.profiles if "status" in c.lower()), None)
     if status:
         notes.append(
@@ -235,49 +239,9 @@ def _orders_table(
     return table
 
 
-#: A required field is drafted from a column whose name says at least this much (name_score); below it the
-#: values alone decide nothing (a 'Shipping Method' fits an id as well as a customer key does).
-_MIN_NAME = 0.5
-
-
-def _assign(profiles: dict[str, ColumnProfile], done: set[str], notes: list[str]) -> dict[str, Any]:
-    """Orders fields to columns, best name first, each column once ('Lineitem sku' wins product_id over
-    'Lineitem quantity', left to quantity). No customer column: the lower-cased e-mail keys customers; no
-    quantity column, or an order total as the price: each line counts 1."""
-    named = {k: ColumnProfile(**{**p.__dict__, "name": k}) for k, p in profiles.items()}
-    others = tuple(f.name for f in INPUTS["orders"])
-    pairs = [
-        (name_score(fld.name, _plain(col)), i, fld, col)
-        for i, fld in enumerate(INPUTS["orders"])
-        if fld.name not in done
-        for col in rank_candidates(fld, named, limit=len(named), others=others)
-    ]
-    mapping: dict[str, Any] = {}
-    for score, _, fld, col in sorted(pairs, key=lambda t: (-t[0], t[1])):
-        if fld.name in mapping or col in mapping.values():
-            continue
-        if (fld.required and score >= _MIN_NAME) or _plain(col) == fld.name or (not fld.required and score >= 0.8):
-            mapping[fld.name] = col
-    if "customer_id" not in mapping and "customer_id" not in done and mapping.get("email"):
-        mapping["customer_id"] = {"column": mapping["email"], "lower": True}
-        notes.append(f"no customer id column: customers are keyed by the lower-cased e-mail ('{mapping['email']}')")
-    price = mapping.get("unit_price")
-    if isinstance(price, str) and "total" in normalize_name(_plain(price)):
-        mapping["quantity"] = {"const": 1}
-        notes.append(f"'{price}' is a total, not a unit price: each row counts as one line of quantity 1")
-    elif "quantity" not in mapping:
-        mapping["quantity"] = {"const": 1}
-        notes.append("no quantity column: every line counts as quantity 1 (a constant); change it if the store has one")
-    return {f.name: mapping[f.name] for f in INPUTS["orders"] if f.name in mapping}
-
-
 def _is_key(column: str) -> bool:
-    words = _plain(column).replace("-", "_").split("_")
-    return bool({"id", "key", "no", "number", "uuid", "code"} & set(words)) or _plain(column).endswith("id")
-
-
-def _plain(column: str) -> str:
-    return column.rpartition(".")[2].lower()
+    words = plain_name(column).replace("-", "_").split("_")
+    return bool({"id", "key", "no", "number", "uuid", "code"} & set(words)) or plain_name(column).endswith("id")
 
 
 def _mapped(f: _File, kind: str, fixed: dict[str, str] | None = None) -> dict[str, Any]:
@@ -286,7 +250,7 @@ def _mapped(f: _File, kind: str, fixed: dict[str, str] | None = None) -> dict[st
         if fld.name in mapping or fld.name in ("attributes", "properties"):
             continue
         ranked = rank_candidates(fld, f.profiles, limit=1, others=tuple(x.name for x in INPUTS[kind]))
-        if ranked and (fld.required or name_score(fld.name, _plain(ranked[0])) >= 0.8):
+        if ranked and (fld.required or name_score(fld.name, plain_name(ranked[0])) >= 0.8):
             if ranked[0] not in mapping.values():
                 mapping[fld.name] = ranked[0]
     return mapping

@@ -71,6 +71,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # Shopify's and Klaviyo's "Accepts Marketing" is e-mail consent; SMS consent always says SMS
     "email_marketing": ("accepts_marketing", "email_marketing", "email_consent", "newsletter"),
     "sms_marketing": ("sms",),
+    "refunded_amount": ("amount_refunded", "total_refunded", "refunded"),
 }
 _WEAK = ("approved", "delivered", "shipped", "estimated", "updated", "modified", "carrier", "limit", "review", "answer")
 #: Words of a column that measures something (Klaviyo's "Historic Customer Lifetime Value", Shopify's "Total
@@ -256,12 +257,12 @@ _NOT = {
     "unit_price": ("shipping", "tax_total", "taxes", "refund", "discount", "compare"),
     "quantity": ("refund",),
     "product_id": ("quantity", "qty", "price"),
-    "product_name": ("customer", "billing", "shipping", "first", "last", "full"),
+    "product_name": ("customer", "bill", "ship", "first", "last", "full"),
     "category": ("channel", "payment", "event", "order", "customer", "device"),
 }
 #: Names that say a little (0.55: enough for a required field with nothing better, never over a real name):
 #: an order-level export's total is the only price it has (BigCommerce's "Order Total (inc tax)").
-_FALLBACK = {"unit_price": ("total", "subtotal")}
+_FALLBACK = {"unit_price": ("subtotal", "total")}  # the first wins a tie: a subtotal leaves shipping and taxes out
 
 
 def _synonym_hit(words: tuple[str, ...], col: str) -> float:
@@ -276,8 +277,9 @@ def name_score(field_name: str, column: str) -> float:
     col = normalize_name(column)
     base = difflib.SequenceMatcher(None, field_name, col).ratio()
     hit = _synonym_hit(SYNONYMS.get(field_name, ()), col)
-    if hit == 0 and any(f"_{w}_" in f"_{col}_" for w in _FALLBACK.get(field_name, ())):
-        hit = 0.55
+    weak_names = _FALLBACK.get(field_name, ())
+    if hit == 0 and any(f"_{w}_" in f"_{col}_" for w in weak_names):
+        hit = 0.56 - 0.01 * next(i for i, w in enumerate(weak_names) if f"_{w}_" in f"_{col}_")
     key = field_name.endswith("_id")
     weak = 0.5 if any(w in col for w in _WEAK) or (key and (is_measure(column) or "name" in col)) else 0.0
     weak += 0.5 if any(w in col for w in _NOT.get(field_name, ())) else 0.0
