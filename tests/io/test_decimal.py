@@ -107,3 +107,18 @@ def test_a_comma_that_may_be_decimal_is_still_refused(workspace, tmp_path):
         SchemaError, match=r"got '1,234'\. Expected a number like 12\.50, \$12\.50 or 1,234\.50\. Hint: .*--decimal ','"
     ):
         ingest(workspace, "orders", path)
+
+
+def test_a_point_that_groups_no_thousands_stays_a_decimal_point(workspace, tmp_path):
+    """With --decimal ',', a dot groups thousands only in whole groups of three: '12.50' was stored as 1250 and
+    '3.5' as 35 (the probe's wrong revenue); they read 12.5 and 3.5 now, '1.234' is 1234 and '1.234,5' 1234.5."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id;customer_id;ordered_at;product_id;quantity;unit_price\n"
+        "o1;c1;2024-03-01;P;1;12.50\no2;c1;2024-03-02;P;1;3.5\no3;c1;2024-03-03;P;1;-$1.00\n"
+        "o4;c1;2024-03-04;P;1;1.234\no5;c1;2024-03-05;P;1;1.234,5\no6;c1;2024-03-06;P;1;12,5\n",
+        encoding="utf-8",
+    )
+    ingest(workspace, "orders", path, decimal=",")
+    got = workspace.con.execute("SELECT unit_price FROM order_lines ORDER BY order_id").fetchall()
+    assert [p for (p,) in got] == [12.5, 3.5, -1.0, 1234.0, 1234.5, 12.5]

@@ -235,8 +235,12 @@ def typed(kind: str, col: str, options: FileOptions) -> str:
     """The source column as the text the canonical parser reads, after the file's options."""
     text = f"nullif(trim(CAST({col} AS VARCHAR)), '')"
     if kind in ("int", "double") and options.decimal == ",":
-        # thousands grouped by dots or spaces: ASCII, no-break (U+00A0) and narrow no-break (U+202F, French)
-        return f"replace(replace(regexp_replace({text}, '[ \u00a0\u202f]', '', 'g'), '.', ''), ',', '.')"
+        # thousands grouped by spaces (ASCII, no-break U+00A0, narrow no-break U+202F: French) or by dots, and a
+        # dot groups thousands only in whole groups of three ('1.234,50', '1.234'): '12.50' or '3.5' keep their
+        # point (read 12.5 and 3.5, never 1250 and 35)
+        bare = f"regexp_replace({text}, '[ \u00a0\u202f]', '', 'g')"
+        grouped = f"regexp_full_match({bare}, '\\D*\\d{{1,3}}(\\.\\d{{3}})+(,\\d*)?\\D*')"
+        return f"replace(CASE WHEN {grouped} THEN replace({bare}, '.', '') ELSE {bare} END, ',', '.')"
     if kind == "timestamp" and (options.date_format or options.timezone not in (None, "UTC", "Etc/UTC")):
         parsed = (
             f"try_strptime({text}, {literal(options.date_format)})"
