@@ -76,7 +76,11 @@ def test_a_line_item_export_maps_each_field_to_its_own_column(tmp_path):
         "Created at",
     )
     assert m["customer_id"] == {"column": "Email", "lower": True}
-    assert m["discount"] == "Discount Amount" and "category" not in m  # 'Channel Type' is not a category
+    assert "discount" not in m and "category" not in m  # the order's discount; 'Channel Type' is not a category
+    assert (
+        "'Discount Amount' is the order's discount, not a line's: not mapped (each line would lose it all)"
+        in got["notes"]
+    )
     assert any("keyed by the lower-cased e-mail" in n for n in got["notes"])
     used = [v for v in m.values() if isinstance(v, str)]
     assert len(used) == len(set(used))  # each column fills one field
@@ -129,3 +133,22 @@ def test_the_drafted_order_grid_loads_with_the_right_revenue(tmp_path):
     # Ann: subtotal 1,234.50; Bob: 20.00 bought, 25.00 refunded (shipping too): his 20.00 taken back, not 25.00
     assert feats.loc["ann.lee@example.com", ["gross_revenue", "revenue"]].tolist() == [1234.5, 1234.5]
     assert feats.loc["bob@x.com", ["gross_revenue", "revenue"]].tolist() == [20.0, 0.0]
+
+
+ECWID = (
+    "order_number,customer_id,email,created_date,payment_status,item_sku,item_quantity,item_price\n"
+    "1001,c1,a@x.com,2024-03-01 10:00:00,PAID,MUG,1,15.00\n"
+    "1002,c1,a@x.com,2024-03-02 10:00:00,CANCELLED,MUG,1,15.00\n"
+    "1003,c2,b@x.com,2024-03-03 10:00:00,AWAITING_PAYMENT,MUG,1,15.00\n"
+    "1004,c2,b@x.com,2024-03-04 10:00:00,PAID,TEA,2,4.00\n"
+)
+
+
+def test_statuses_that_are_no_sale_are_drafted_as_cancelled(tmp_path):
+    """Ecwid: CANCELLED and AWAITING_PAYMENT orders are no sale. The draft used to only suggest a filter on
+    'delivered', a value the file does not have, so both counted as 15.00 sales."""
+    got = _draft(tmp_path, "ecwid_orders.csv", ECWID)
+    assert got["map"]["is_cancelled"] == {"column": "payment_status", "in": ["AWAITING_PAYMENT", "CANCELLED"]}
+    assert any(
+        n.startswith("column 'payment_status': AWAITING_PAYMENT, CANCELLED made cancelled") for n in got["notes"]
+    )

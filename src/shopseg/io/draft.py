@@ -26,7 +26,7 @@ import yaml
 
 from shopseg.errors import SchemaError
 from shopseg.io.columns import INPUTS
-from shopseg.io.draft_orders import assign_orders, plain_name
+from shopseg.io.draft_orders import assign_orders, plain_name, void_statuses
 from shopseg.io.profile import ColumnProfile, is_measure, name_score, profile_columns, rank_candidates
 from shopseg.io.spec import ImportSpec, parse_spec
 from shopseg.io.spec_files import SpecFiles
@@ -231,10 +231,7 @@ def _orders_table(
     mapping.update(assign_orders(profiles, set(mapping), notes))
     status = next((c for s in scope for c in s.profiles if "status" in c.lower()), None)
     if status:
-        notes.append(
-            f"column '{status}' holds order statuses: add a filter to keep, e.g., delivered orders "
-            f"(filter: [{{column: {status}, in: [delivered]}}])"
-        )
+        mapping.update(void_statuses(status, profiles[status].examples, notes))
     table["map"] = mapping
     return table
 

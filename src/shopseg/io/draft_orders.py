@@ -12,7 +12,7 @@ from typing import Any
 from shopseg.io.columns import INPUTS, normalize_name
 from shopseg.io.profile import ColumnProfile, name_score, rank_candidates
 
-__all__ = ["assign_orders", "plain_name"]
+__all__ = ["assign_orders", "plain_name", "void_statuses"]
 
 
 def plain_name(column: str) -> str:
@@ -55,7 +55,32 @@ def assign_orders(profiles: dict[str, ColumnProfile], done: set[str], notes: lis
         notes.append("no product column: each order is one line of the product 'order' (no recommendations)")
     if isinstance(key := mapping.get("customer_id"), str) and profiles[key].email >= 0.8:
         mapping["customer_id"] = {"column": key, "lower": True}  # 'Ann@X.com' and 'ann@x.com' are one person
+    disc, lined = mapping.get("discount"), [c for c in profiles if normalize_name(plain_name(c)).startswith("lineitem")]
+    if isinstance(disc, str) and lined and not normalize_name(plain_name(disc)).startswith("lineitem"):
+        del mapping["discount"]  # Squarespace's order-level "Discount Amount" beside its Lineitem columns
+        notes.append(f"'{disc}' is the order's discount, not a line's: not mapped (each line would lose it all)")
     if "quantity" not in mapping:
         mapping["quantity"] = {"const": 1}
         notes.append("no quantity column: every line counts as quantity 1 (a constant); change it if the store has one")
     return {f.name: mapping[f.name] for f in INPUTS["orders"] if f.name in mapping}
+
+
+#: Order statuses that are no sale (lower-cased, with '_', '-' and spaces alike): cancelled, voided, failed or
+#: never paid. Ecwid's CANCELLED and AWAITING_PAYMENT, Wix's "Not paid", Stripe's Failed, WooCommerce's failed.
+_VOID = ("cancel", "void", "fail", "declin", "not paid", "unpaid", "awaiting payment", "pending payment", "abandon")
+
+
+def void_statuses(column: str, values: list[str], notes: list[str]) -> dict[str, Any]:
+    """``is_cancelled`` from a status column's values that are no sale, with a note naming them and the rest;
+    nothing (and a note listing the values) when none is one."""
+    plain = {v: v.lower().replace("_", " ").replace("-", " ") for v in values}
+    void = sorted(v for v, p in plain.items() if any(w in p for w in _VOID))
+    rest = ", ".join(sorted(set(values) - set(void))) or "none"
+    if not void:
+        notes.append(f"column '{column}' holds order statuses ({rest}): add a filter if some are no sale")
+        return {}
+    notes.append(
+        f"column '{column}': {', '.join(void)} made cancelled (no sale; others kept: {rest}); "
+        "only the first values of the file were looked at, so check the list"
+    )
+    return {"is_cancelled": {"column": column, "in": void}}

@@ -257,6 +257,7 @@ _NOT = {
     "unit_price": ("shipping", "tax_total", "taxes", "refund", "discount", "compare"),
     "quantity": ("refund",),
     "product_id": ("quantity", "qty", "price"),
+    "customer_id": ("billing", "shipping", "bill_to", "ship_to"),  # Wix's "Billing customer" is a name
     "product_name": ("customer", "bill", "ship", "first", "last", "full"),
     "category": ("channel", "payment", "event", "order", "customer", "device"),
 }
