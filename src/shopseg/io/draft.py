@@ -229,7 +229,7 @@ def _orders_table(
         table["join"] = joins
     profiles = {(c if s is lines else f"{s.name}.{c}"): p for s in scope for c, p in s.profiles.items()}
     mapping.update(assign_orders(profiles, set(mapping), notes))
-    status = next((c for s in scope for c in s.profiles if "status" in c.lower()), None)
+    status = next((k for k in profiles if "status" in plain_name(k)), None)
     if status:
         mapping.update(void_statuses(status, profiles[status].examples, notes))
     table["map"] = mapping
