@@ -122,3 +122,25 @@ def test_a_point_that_groups_no_thousands_stays_a_decimal_point(workspace, tmp_p
     ingest(workspace, "orders", path, decimal=",")
     got = workspace.con.execute("SELECT unit_price FROM order_lines ORDER BY order_id").fetchall()
     assert [p for (p,) in got] == [12.5, 3.5, -1.0, 1234.0, 1234.5, 12.5]
+
+
+def test_write_spec_takes_the_file_options(tmp_path, workspace):
+    """`--write-spec --decimal ','` (and --encoding): the draft reads the file with them and writes them into
+    the spec, which then loads (the options were ignored when drafting)."""
+    from shopseg.io.spec_ingest import ingest_spec
+
+    export = tmp_path / "orders.csv"
+    export.write_bytes(
+        "order_id;customer_id;ordered_at;sku;qty;price\r\nB-1;K-7;2024-03-01;T;2;25,00\r\nB-2;K-9;2024-03-04;K;1;1.234,50\r\n".encode(
+            "utf-16"
+        )
+    )
+    spec = tmp_path / "orders.yaml"
+    args = ["ingest", "--write-spec", str(spec), "--decimal", ",", "--encoding", "utf-16", str(export)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = spec.read_text(encoding="utf-8")
+    assert "decimal: ','" in text and "encoding: utf-16" in text
+    ingest_spec(workspace, spec)
+    got = workspace.con.execute("SELECT unit_price FROM order_lines ORDER BY order_id").fetchall()
+    assert [p for (p,) in got] == [25.0, 1234.5]

@@ -118,7 +118,8 @@ def ingest_command(
         typer.echo(json.dumps(spec_json_schema(), indent=2))
         return None
     if write_spec is not None:
-        return _write_spec(write_spec, files, preset)
+        chosen = {"encoding": encoding} if encoding != "utf-8" else {}
+        return _write_spec(write_spec, files, preset, {**chosen, **({"decimal": decimal} if decimal != "." else {})})
     if spec is not None:
         if files:
             exit_usage(f"--spec takes no KIND FILE arguments; got {files}. The files are named in the spec.")
@@ -198,14 +199,14 @@ def _print_warnings(warnings: list[str]) -> None:
         console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False)
 
 
-def _write_spec(target: Path, files: list[str], preset: str | None) -> None:
+def _write_spec(target: Path, files: list[str], preset: str | None, options: dict[str, str] | None = None) -> None:
     from shopseg.io.draft import draft_from_preset, draft_spec
 
     if not files:
         exit_usage("--write-spec needs the store's files, e.g. shopseg ingest --write-spec store.yaml *.csv")
     if target.exists():
         exit_usage(f"{target} exists; choose another name or delete it first (nothing was written).")
-    text, notes = draft_from_preset(preset, files, target) if preset else draft_spec(files, target)
+    text, notes = draft_from_preset(preset, files, target) if preset else draft_spec(files, target, **(options or {}))
     target.write_text(text, encoding="utf-8")
     console.print(f"wrote {target} ({len(files)} files); guesses to check:", highlight=False, markup=False)
     for note in notes:

@@ -52,11 +52,14 @@ class _File:
         return next((c for c in self.profiles if any(w in c.lower() for w in words)), None)
 
 
-def draft_spec(paths: Sequence[str | os.PathLike[str]], spec_path: str | os.PathLike[str]) -> tuple[str, list[str]]:
-    """YAML text of a spec for ``paths`` (relative to the spec's folder) and notes on what was guessed."""
+def draft_spec(
+    paths: Sequence[str | os.PathLike[str]], spec_path: str | os.PathLike[str], **options: str
+) -> tuple[str, list[str]]:
+    """YAML text of a spec for ``paths`` (relative to the spec's folder) and notes on what was guessed;
+    ``options``: file options every file gets (``encoding="utf-16"``, ``decimal=","``), read and written."""
     spec_dir = Path(spec_path).resolve().parent
     names = _names([Path(p) for p in paths])
-    files_doc = {n: {"path": os.path.relpath(Path(p).resolve(), spec_dir)} for n, p in names.items()}
+    files_doc = {n: {"path": os.path.relpath(Path(p).resolve(), spec_dir), **options} for n, p in names.items()}
     probe = parse_spec({"files": files_doc, "tables": {"customers": {"from": next(iter(names))}}}, base_dir=spec_dir)
     con = duckdb.connect()
     try:
@@ -151,7 +154,9 @@ def _profile_all(con: duckdb.DuckDBPyConnection, probe: ImportSpec, names: dict[
     out = []
     for name in names:
         loaded = files.get(name)
-        out.append(_File(name, loaded.path, profile_columns(con, loaded.table, loaded.columns), loaded.rows))
+        comma = probe.options_of(name).decimal == ","
+        profiles = profile_columns(con, loaded.table, loaded.columns, decimal_comma=comma)
+        out.append(_File(name, loaded.path, profiles, loaded.rows))
     return out
 
 

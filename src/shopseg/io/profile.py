@@ -146,20 +146,35 @@ class ColumnProfile:
 _NUMBER, _TIME = Field("value", "double"), Field("value", "timestamp")
 
 
+def _comma_number(col: str) -> str:
+    """``col`` as a file with ``decimal: ","`` reads its numbers (:func:`shopseg.io.derivations.typed`)."""
+    from shopseg.io.derivations import typed
+    from shopseg.io.spec import FileOptions
+
+    return typed("double", col, FileOptions(decimal=","))
+
+
 def _share(total: int, k: int) -> float:
     return k / total if total else 0.0
 
 
 def profile_columns(
-    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], sample: int = SAMPLE_ROWS
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    columns: list[str],
+    sample: int = SAMPLE_ROWS,
+    *,
+    decimal_comma: bool = False,
 ) -> dict[str, ColumnProfile]:
-    """Profile ``columns`` of ``relation`` on its first ``sample`` rows (one query per column)."""
+    """Profile ``columns`` of ``relation`` on its first ``sample`` rows (one query per column); with
+    ``decimal_comma`` numbers are read as the file's ``decimal: ","`` reads them ('1.234,50')."""
     out: dict[str, ColumnProfile] = {}
     for col in columns:
         v = f"nullif(trim(CAST({quote(col)} AS VARCHAR)), '')"
         # values as ingest parses them (columns.parse_sql): money with a currency sign and thousands commas,
         # timestamps with an offset ('2024-03-04 17:07:12 -0500', as Shopify and Squarespace write them)
-        number, ts = parse_sql(_NUMBER, "v", "VARCHAR")[0], parse_sql(_TIME, "v", "VARCHAR")[0]
+        number, ts = parse_sql(_NUMBER, "n", "VARCHAR")[0], parse_sql(_TIME, "v", "VARCHAR")[0]
+        text = _comma_number("v") if decimal_comma else "v"
         row = con.execute(
             f"""SELECT count(*), count(v), count(DISTINCT v),
                 count(*) FILTER (WHERE t IS NOT NULL AND NOT regexp_full_match(v, '-?[0-9.]+')),
@@ -169,7 +184,8 @@ def profile_columns(
                 list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*')
                                 OR regexp_full_match(v, '\\s*[A-Za-z]{{3,9}}\\.? \\d{{1,2}},? \\d{{4}}.*'))[1:500],
                 count(*) FILTER (WHERE regexp_full_match(v, '0[0-9]+')), count(*) FILTER (WHERE starts_with(v, ''''))
-            FROM (SELECT v, {number} AS d, {ts} AS t FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)}))"""
+            FROM (SELECT v, {number} AS d, {ts} AS t
+                  FROM (SELECT v, {text} AS n FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)})))"""
         ).fetchone()
         assert row is not None
         n, nn = int(row[0]), int(row[1])
