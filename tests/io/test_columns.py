@@ -111,8 +111,9 @@ def test_the_suggested_map_can_be_pasted_into_a_shell(workspace, tmp_path):
     [
         (["03/04/2024 5:07 PM", "13/04/2024 9:00 AM"], "%d/%m/%Y %I:%M %p"),
         (["Mar 4, 2024 5:07:12 PM", "Sep 15, 2024 9:00:00 AM"], "%b %d, %Y %I:%M:%S %p"),
+        (["Mar-04-24", "Dec-31-23"], "%b-%d-%y"),
     ],
-    ids=["am-pm", "magento"],
+    ids=["am-pm", "magento", "ebay"],
 )
 def test_the_date_hint_names_a_format_that_reads_the_values(workspace, tmp_path, values, fmt):
     """US spreadsheets' 12-hour clocks and Magento's 'Mar 4, 2024 5:07:12 PM': the hint's format parses them

@@ -36,6 +36,8 @@ _SLASH = re.compile(
 _NAMED = re.compile(
     r"^\s*([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})(?: (\d{1,2}):(\d{2})(?::(\d{2}))?(\s*[AaPp][Mm])?)?\s*$"
 )
+#: eBay's "Mar-04-24".
+_NAMED_DASH = re.compile(r"^\s*([A-Za-z]{3})-(\d{1,2})-(\d{2}|\d{4})\s*$")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 #: Words a column name carries when it holds the field (besides the field's own name).
@@ -182,7 +184,7 @@ def profile_columns(
                 count(*) FILTER (WHERE d >= 0), count(*) FILTER (WHERE regexp_full_match(v, '{_EMAIL}')),
                 count(*) FILTER (WHERE lower(v) IN {_BOOL}), list(DISTINCT v)[1:5],
                 list(v) FILTER (WHERE regexp_full_match(v, '\\s*\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}}.*')
-                                OR regexp_full_match(v, '\\s*[A-Za-z]{{3,9}}\\.? \\d{{1,2}},? \\d{{4}}.*'))[1:500],
+                                OR regexp_full_match(v, '\\s*[A-Za-z]{{3,9}}\\.?[ -]\\d{{1,2}}(,? |-)\\d{{2,4}}.*'))[1:500],
                 count(*) FILTER (WHERE regexp_full_match(v, '0[0-9]+')), count(*) FILTER (WHERE starts_with(v, ''''))
             FROM (SELECT v, {number} AS d, {ts} AS t
                   FROM (SELECT v, {text} AS n FROM (SELECT {v} AS v FROM {relation} LIMIT {int(sample)})))"""
@@ -225,9 +227,14 @@ def infer_date_formats(values: list[str]) -> list[str]:
     ['%m/%d/%Y %I:%M %p']
     >>> infer_date_formats(["Mar 4, 2024 5:07:12 PM", "Sep 15, 2024 9:00:00 AM"])
     ['%b %d, %Y %I:%M:%S %p']
+    >>> infer_date_formats(["Mar-04-24", "Dec-31-23"])
+    ['%b-%d-%y']
     """
     if values and all(_NAMED.match(v) for v in values):
         return _named_format(values)
+    dashed = [_NAMED_DASH.match(v) for v in values]
+    if values and all(m and m.group(1).lower() in _MONTHS for m in dashed):
+        return ["%b-%d-%Y" if all(m and len(m.group(3)) == 4 for m in dashed) else "%b-%d-%y"]
     first = second = 0
     sep, year4, clock = "/", True, ""
     for value in values:
