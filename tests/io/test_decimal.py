@@ -144,3 +144,21 @@ def test_write_spec_takes_the_file_options(tmp_path, workspace):
     ingest_spec(workspace, spec)
     got = workspace.con.execute("SELECT unit_price FROM order_lines ORDER BY order_id").fetchall()
     assert [p for (p,) in got] == [25.0, 1234.5]
+
+
+def test_money_in_two_currencies_is_refused_without_a_currency_column(workspace, tmp_path):
+    """Signs are dropped to read '$100.00'; '€100.00' beside it would then add euros to dollars as one."""
+    path = tmp_path / "orders.csv"
+    head = "order_id,customer_id,ordered_at,product_id,quantity,unit_price"
+    rows = "\nK1,c1,2024-03-01,p1,1,$100.00\nK2,c2,2024-03-02,p1,1,$20.00\nK3,c3,2024-03-02,p1,1,€100.00\n"
+    path.write_text(head + rows, encoding="utf-8")
+    with pytest.raises(SchemaError) as err:
+        ingest(workspace, "orders", path)
+    assert str(err.value) == (
+        "orders.csv: unit_price: amounts in 2 currencies ($, €) in 1 row (row 4); got '€100.00'. Expected amounts "
+        "in one currency: revenue would add the € amounts to the $ ones as if they were $. Hint: load each "
+        "currency into its own workspace, or map a currency column."
+    )
+    assert workspace.row_counts()["order_lines"] == 0
+    path.write_text(head + ",currency\n" + rows.strip().replace("\n", ",USD\n") + ",EUR\n", encoding="utf-8")
+    assert ingest(workspace, "orders", path).rows_kept == 3  # with a currency column the store health speaks

@@ -239,7 +239,9 @@ _HAS_OFFSET = "(suffix({s}, 'Z') OR contains(substr({s}, 11), '+') OR contains(s
 
 
 #: A currency sign before (after a minus) or after a number: '$4.50', '-$1.00', '12,50 €' (after --decimal ',').
-_SIGN = "[$€£¥₹]"
+_SIGN = SIGNS = "[$€£¥₹]"
+#: Order fields that hold money: a file whose values carry two currency signs is refused (shopseg.io.orders).
+MONEY = ("unit_price", "discount", "refunded_amount")
 
 
 def _money_text(txt: str) -> str:

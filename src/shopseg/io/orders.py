@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import duckdb
 
+from shopseg._sql import literal, quote
+from shopseg.io.columns import MONEY
 from shopseg.io.report import DROPPED, MARKED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 
@@ -165,6 +167,7 @@ def check_orders_across_rows(
         "customer_id",
         "one customer_id per order_id",
     )
+    problems += _currency_signs(con, staged, kept)
     for check in (stored, two) if existing == "error" else (two,):
         row = con.execute(f"SELECT count(*) FROM {ORDERS} WHERE {check.predicate}").fetchone()
         if row and row[0]:  # error path: count the lines of those orders
@@ -173,6 +176,32 @@ def check_orders_across_rows(
             problems.append((Check(check.label, lines, "error", check.column, check.expected), int(n[0]) if n else 0))
     if problems:
         raise_problems(con, staged, problems)
+
+
+def _currency_signs(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> list[tuple[Check, int]]:
+    """Money in two currencies ('$100.00' beside '€100.00') in a file with no currency column: revenue would add
+    them as one. Refused, naming the rows of the rarer signs (with a currency column, the store health warns)."""
+    if "currency" in staged.present:
+        return []
+    for name in (m for m in MONEY if m in staged.present):
+        col = quote(f"_sign_{name}")
+        if col.strip('"') not in {r[0] for r in con.execute(f"DESCRIBE {STAGE_TABLE}").fetchall()}:
+            continue
+        signs = con.execute(
+            f"SELECT {col}, count(*) FROM {STAGE_TABLE} WHERE {kept} AND {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        if len(signs) > 1:
+            first, rest = signs[0][0], [str(s) for s, _ in signs[1:]]
+            check = Check(
+                f"{name}: amounts in {len(signs)} currencies ({', '.join(str(s) for s, _ in signs)})",
+                f"{kept} AND {col} IS NOT NULL AND {col} <> {literal(first)}",
+                "error",
+                name,
+                f"amounts in one currency: revenue would add the {', '.join(rest)} amounts to the {first} ones as if "
+                f"they were {first}. Hint: load each currency into its own workspace, or map a currency column",
+            )
+            return [(check, sum(n for _, n in signs[1:]))]
+    return []
 
 
 def _lines_view(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -> None:

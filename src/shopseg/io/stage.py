@@ -20,7 +20,7 @@ import duckdb
 from shopseg._sql import quote
 from shopseg.errors import SchemaError
 from shopseg.io._read import SOURCE_TABLE, Source, read_error
-from shopseg.io.columns import INPUTS, Resolved, parse_sql, text_sql
+from shopseg.io.columns import INPUTS, MONEY, SIGNS, Resolved, parse_sql, text_sql
 
 __all__ = ["DATA_TABLE", "STAGE_TABLE", "Staged", "stage_rows"]
 
@@ -101,6 +101,12 @@ def stage_rows(
         value, fallible = parse_sql(fields_[name], "_t_" + name, typ, date_format)
         parsed.append(f"{value} AS {quote(name)}")
         final.append(quote(name))
+        if name in MONEY and typ == "VARCHAR":  # the currency sign a value carried ('$4.50'), for one-currency checks
+            t = quote("_t_" + name)
+            parsed.append(
+                f"CASE WHEN TRY_CAST({t} AS DOUBLE) IS NULL THEN nullif(regexp_extract({t}, '{SIGNS}'), '') END AS {quote('_sign_' + name)}"
+            )
+            final.append(quote("_sign_" + name))
         if fallible:
             parsed.append(f"{quote('_t_' + name)} IS NOT NULL AS {quote('_has_' + name)}")
             final.append(f"({quote('_has_' + name)} AND {quote(name)} IS NULL) AS {quote('_bad_' + name)}")
