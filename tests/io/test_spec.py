@@ -560,3 +560,34 @@ def test_plan_shows_a_subtraction_as_one(workspace, tmp_path):
     res = CliRunner().invoke(app, ["-w", str(path), "ingest", "--spec", str(spec), "--plan"], terminal_width=200)
     assert res.exit_code == 0, res.output
     assert "orders.item_subtotal - orders.item_total" in res.output
+
+
+def test_a_filter_that_keeps_nothing_names_the_values_the_column_holds(workspace, tmp_path):
+    """Amazon's order report says 'Shipped'; a filter on 'delivered' (the draft's old example) kept no row and
+    the error said the file had only a header, listing internal column names."""
+    (tmp_path / "All_Orders.txt").write_text(
+        "amazon-order-id\tbuyer-email\tpurchase-date\torder-status\tsku\tquantity\titem-price\n"
+        "111-1\ta@x.com\t2024-03-01T10:00:00+00:00\tShipped\tS1\t1\t10.00\n"
+        "111-2\tb@x.com\t2024-03-02T10:00:00+00:00\tCancelled\tS1\t1\t10.00\n"
+    )
+    (tmp_path / "amz.yaml").write_text(
+        textwrap.dedent("""\
+            version: 1
+            files:
+              all_orders: {path: All_Orders.txt}
+            tables:
+              orders:
+                from: all_orders
+                filter:
+                  - {column: order-status, in: [delivered]}
+                map: {order_id: amazon-order-id, customer_id: buyer-email, ordered_at: purchase-date,
+                      product_id: sku, quantity: quantity, unit_price: item-price}
+        """)
+    )
+    with pytest.raises(SchemaError) as err:
+        ingest_spec(workspace, tmp_path / "amz.yaml")
+    assert str(err.value) == (
+        "All_Orders.txt: the spec's filter or inner join left none of its 2 rows (tables.orders.filter: "
+        "'order-status' holds 'Cancelled', 'Shipped'). Expected at least one row kept. Hint: filter on values "
+        "the file has (`--plan` shows samples)."
+    )

@@ -117,11 +117,12 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
                 f"{'LEFT' if j.how == 'left' else 'INNER'} JOIN {right.table} {aliases[right.name]} "
                 f"ON {' AND '.join(conds)}"
             )
-    filters = []
+    filters, filtered = [], []
     for i, flt in enumerate(table.filter):
         hit = ref(flt.column, f"{where}.filter[{i}].column")
         if hit:
             filters.append(_filter_sql(f"nullif(trim(CAST({sql(hit)} AS VARCHAR)), '')", flt))
+            filtered.append((flt.column, sql(hit)))
     exprs, origins, constants, marks = map_columns(kind, table, ref, main, where)
     infer_date_formats(con, kind, table, exprs, origins, scope)
     missing = [f for f in INPUTS[kind] if f.required and f.name not in exprs and f.name not in table.map]
@@ -177,9 +178,31 @@ def assemble_table(con: duckdb.DuckDBPyConnection, files: SpecFiles, kind: str, 
         marks=marks,
     )
     _unmapped(con, assembled, main, used, table)
+    if n_rows == 0 and assembled.filtered_out:
+        raise SchemaError(
+            _nothing_kept(con, main, assembled.filtered_out, filtered, f"{where}.filter"), table=main.path.name
+        )
     if n_rows == 0:
         source.check_not_empty()
     return assembled
+
+
+def _nothing_kept(
+    con: duckdb.DuckDBPyConnection, main: LoadedFile, n: int, filtered: list[tuple[str, str]], where: str
+) -> str:
+    """The message when the spec's filters (or inner joins) leave none of a file's rows, with the values the
+    filtered columns do hold (a filter on 'delivered' where the file says 'Shipped')."""
+    held = []
+    for column, expr in filtered:
+        row = con.execute(
+            f"SELECT list_sort(list(DISTINCT CAST({expr} AS VARCHAR)))[1:6] FROM {main.table} f0"
+        ).fetchone()
+        held.append(f"'{column}' holds {', '.join(repr(v) for v in (row[0] if row else []) if v is not None)}")
+    return (
+        f"{main.path.name}: the spec's filter or inner join left none of its {n:,} rows ({where}"
+        f"{': ' + '; '.join(held) if held else ''}). Expected at least one row kept. Hint: filter on values the "
+        "file has (`--plan` shows samples)."
+    )
 
 
 _KEYS = {"customers": "customer_id", "products": "product_id"}
