@@ -239,7 +239,7 @@ _HAS_OFFSET = "(suffix({s}, 'Z') OR contains(substr({s}, 11), '+') OR contains(s
 
 
 #: A currency sign before (after a minus) or after a number: '$4.50', '-$1.00', '12,50 €' (after --decimal ',').
-_SIGN = SIGNS = "[$€£¥₹]"
+SIGNS = "[$€£¥₹]"
 #: Order fields that hold money: a file whose values carry two currency signs is refused (shopseg.io.orders).
 MONEY = ("unit_price", "discount", "refunded_amount")
 
@@ -249,7 +249,7 @@ def _money_text(txt: str) -> str:
     dropped where they can only group thousands (``1,234.50``: commas, then a decimal point). A value that
     is plain already never gets here (the caller tries it first); ``1,234`` alone stays ambiguous (a
     decimal comma?) and does not parse."""
-    bare = rf"regexp_replace(regexp_replace({txt}, '^(-?)\s*{_SIGN}\s*', '\1'), '\s*{_SIGN}$', '')"
+    bare = rf"regexp_replace(regexp_replace({txt}, '^(-?)\s*{SIGNS}\s*', '\1'), '\s*{SIGNS}$', '')"
     return rf"CASE WHEN regexp_full_match({bare}, '-?\d{{1,3}}(,\d{{3}})+\.\d+') THEN replace({bare}, ',', '') ELSE {bare} END"
 
 

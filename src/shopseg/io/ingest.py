@@ -114,8 +114,7 @@ def ingest(
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
     if decimal not in (".", ","):
         raise InvalidParameterError(f"The 'decimal' parameter of ingest must be '.' or ','. Got {decimal!r} instead.")
-    if existing not in orders.EXISTING:
-        raise InvalidParameterError(f"ingest: 'existing' must be one of {list(orders.EXISTING)}. Got {existing!r}.")
+    orders.check_existing(existing, "ingest")
     path = Path(path)
     check_path(path)
     fmt = infer_format(path, fmt)

@@ -28,11 +28,12 @@ from __future__ import annotations
 import duckdb
 
 from shopseg._sql import literal, quote
+from shopseg.errors import InvalidParameterError
 from shopseg.io.columns import MONEY
 from shopseg.io.report import DROPPED, MARKED
 from shopseg.io.validate import STAGE_TABLE, Check, Staged, drop_predicate, future_cutoff, raise_problems
 
-__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "MONEY_LIMIT", "ORDERS", "EXISTING"]
+__all__ = ["order_checks", "check_orders_across_rows", "write_orders", "check_existing", "MONEY_LIMIT", "ORDERS"]
 
 ORDERS = "_shopseg_orders"
 LINES = "_shopseg_lines"
@@ -81,14 +82,7 @@ def order_checks(staged: Staged, existing: str = "error") -> tuple[list[str], li
     if "refunded_amount" in staged.present:
         whole = _refunded(staged) if "is_refunded" in staged.present else "false"
         checks += [
-            Check("refunded_amount: negative", "refunded_amount < 0", "error", "refunded_amount", "an amount >= 0"),
-            Check(
-                "refunded_amount: out of range",
-                f"isfinite(refunded_amount) AND refunded_amount >= {MONEY_LIMIT}",
-                "error",
-                "refunded_amount",
-                f"an amount under {MONEY_LIMIT:,}",
-            ),
+            *_amount_checks("refunded_amount", "an amount"),
             Check(
                 f"partial refund: a return line is added {MARKED}",
                 f"refunded_amount > 0 AND NOT {whole} AND NOT {cancel}",
@@ -107,25 +101,32 @@ def order_checks(staged: Staged, existing: str = "error") -> tuple[list[str], li
         ),
     ]
     if "discount" in staged.present:
-        checks.append(
-            Check(
-                "discount: negative", "discount < 0", "error", "discount", "a discount >= 0 (money taken off the line)"
-            )
-        )
-        checks.append(
-            Check(
-                "discount: out of range",
-                f"isfinite(discount) AND discount >= {MONEY_LIMIT}",
-                "error",
-                "discount",
-                f"a discount under {MONEY_LIMIT:,}",
-            )
-        )
+        checks += _amount_checks("discount", "a discount", " (money taken off the line)")
     checks += [
         Check(f"{label} {MARKED}" if "(" not in label else label, f"_mark_{i}", "mark")
         for i, label in enumerate(staged.marks)
     ]
     return not_null, checks
+
+
+def _amount_checks(name: str, noun: str, why: str = "") -> list[Check]:
+    """A money column that must be at least 0 and under :data:`MONEY_LIMIT` (``noun`` names one value)."""
+    return [
+        Check(f"{name}: negative", f"{name} < 0", "error", name, f"{noun} >= 0{why}"),
+        Check(
+            f"{name}: out of range",
+            f"isfinite({name}) AND {name} >= {MONEY_LIMIT}",
+            "error",
+            name,
+            f"{noun} under {MONEY_LIMIT:,}",
+        ),
+    ]
+
+
+def check_existing(existing: str, caller: str) -> None:
+    """``existing`` is one of :data:`EXISTING`, or ``InvalidParameterError`` naming ``caller``."""
+    if existing not in EXISTING:
+        raise InvalidParameterError(f"{caller}: 'existing' must be one of {list(EXISTING)}. Got {existing!r}.")
 
 
 def _refunded(staged: Staged) -> str:
@@ -183,10 +184,9 @@ def _currency_signs(con: duckdb.DuckDBPyConnection, staged: Staged, kept: str) -
     them as one. Refused, naming the rows of the rarer signs (with a currency column, the store health warns)."""
     if "currency" in staged.present:
         return []
-    for name in (m for m in MONEY if m in staged.present):
+    staged_columns = {r[0] for r in con.execute(f"DESCRIBE {STAGE_TABLE}").fetchall()}
+    for name in (m for m in MONEY if f"_sign_{m}" in staged_columns):  # text money columns only (stage_rows)
         col = quote(f"_sign_{name}")
-        if col.strip('"') not in {r[0] for r in con.execute(f"DESCRIBE {STAGE_TABLE}").fetchall()}:
-            continue
         signs = con.execute(
             f"SELECT {col}, count(*) FROM {STAGE_TABLE} WHERE {kept} AND {col} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1"
         ).fetchall()
@@ -338,18 +338,24 @@ def _replace_stored(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _refund_lines(con: duckdb.DuckDBPyConnection) -> int:
     """Add a return line for each refunded line (``is_refunded``), numbered after its order's last line: the
     sale counts as a purchase and its refund as a return, as an ``Order Refunded`` call collected live adds
-    one (:mod:`shopseg.collect.materialize`). The orders are new (an order already stored refuses the ingest)."""
+    one (:mod:`shopseg.collect.materialize`). The orders are new (an order already stored is refused, skipped,
+    or deleted with its lines first: ``existing``)."""
     return _n(
         con.execute(
             f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
         SELECT r.order_id, CAST(t.top + row_number() OVER (PARTITION BY r.order_id ORDER BY r._row) AS INTEGER),
                r.product_id, r.quantity, r.unit_price, r.discount, true
         FROM {LINES} r
-        JOIN (SELECT order_id, max(line_number) AS top FROM order_lines
-              WHERE order_id IN (SELECT order_id FROM {LINES} WHERE is_refunded) GROUP BY order_id) t USING (order_id)
+        JOIN {_last_lines(f"SELECT order_id FROM {LINES} WHERE is_refunded")} t USING (order_id)
         WHERE r.is_refunded"""
         )
     )
+
+
+def _last_lines(ids: str) -> str:
+    """SQL of ``order_id, top``: the last stored line number of each order ``ids`` selects (return lines added
+    to an order are numbered after it)."""
+    return f"(SELECT order_id, max(line_number) AS top FROM order_lines WHERE order_id IN ({ids}) GROUP BY order_id)"
 
 
 def _partial_refund(staged: Staged) -> str:
@@ -374,9 +380,7 @@ def _partial_refund_lines(con: duckdb.DuckDBPyConnection) -> int:
         con.execute(
             f"""INSERT INTO order_lines (order_id, line_number, product_id, quantity, unit_price, discount, is_return)
         SELECT o.order_id, CAST(t.top + 1 AS INTEGER), o.top_product, 1, least(o.refunded_amount, o.cents / 100), NULL, true
-        FROM {ORDERS} o JOIN (SELECT order_id, max(line_number) AS top FROM order_lines
-                              WHERE order_id IN (SELECT order_id FROM {ORDERS} WHERE refunded_amount > 0)
-                              GROUP BY order_id) t USING (order_id)
+        FROM {ORDERS} o JOIN {_last_lines(f"SELECT order_id FROM {ORDERS} WHERE refunded_amount > 0")} t USING (order_id)
         WHERE o.refunded_amount > 0 AND o.cents > 0 AND NOT coalesce(o.is_cancelled, false) AND NOT o.refunded_whole"""
         )
     )

@@ -171,12 +171,12 @@ def profile_columns(
     """Profile ``columns`` of ``relation`` on its first ``sample`` rows (one query per column); with
     ``decimal_comma`` numbers are read as the file's ``decimal: ","`` reads them ('1.234,50')."""
     out: dict[str, ColumnProfile] = {}
+    # values as ingest parses them (columns.parse_sql): money with a currency sign and thousands commas,
+    # timestamps with an offset ('2024-03-04 17:07:12 -0500', as Shopify and Squarespace write them)
+    number, ts = parse_sql(_NUMBER, "n", "VARCHAR")[0], parse_sql(_TIME, "v", "VARCHAR")[0]
+    text = _comma_number("v") if decimal_comma else "v"
     for col in columns:
         v = f"nullif(trim(CAST({quote(col)} AS VARCHAR)), '')"
-        # values as ingest parses them (columns.parse_sql): money with a currency sign and thousands commas,
-        # timestamps with an offset ('2024-03-04 17:07:12 -0500', as Shopify and Squarespace write them)
-        number, ts = parse_sql(_NUMBER, "n", "VARCHAR")[0], parse_sql(_TIME, "v", "VARCHAR")[0]
-        text = _comma_number("v") if decimal_comma else "v"
         row = con.execute(
             f"""SELECT count(*), count(v), count(DISTINCT v),
                 count(*) FILTER (WHERE t IS NOT NULL AND NOT regexp_full_match(v, '-?[0-9.]+')),
@@ -301,9 +301,9 @@ def name_score(field_name: str, column: str) -> float:
     col = normalize_name(column)
     base = difflib.SequenceMatcher(None, field_name, col).ratio()
     hit = _synonym_hit(SYNONYMS.get(field_name, ()), col)
-    weak_names = _FALLBACK.get(field_name, ())
-    if hit == 0 and any(f"_{w}_" in f"_{col}_" for w in weak_names):
-        hit = 0.56 - 0.01 * next(i for i, w in enumerate(weak_names) if f"_{w}_" in f"_{col}_")
+    if hit == 0:  # a whole word of _FALLBACK's, the first of them scoring highest
+        weak_names = enumerate(_FALLBACK.get(field_name, ()))
+        hit = next((0.56 - 0.01 * i for i, w in weak_names if f"_{w}_" in f"_{col}_"), 0.0)
     key = field_name.endswith("_id")
     weak = 0.5 if any(w in col for w in _WEAK) or (key and (is_measure(column) or "name" in col)) else 0.0
     weak += 0.5 if any(w in col for w in _NOT.get(field_name, ())) else 0.0

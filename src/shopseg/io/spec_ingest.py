@@ -22,7 +22,7 @@ from shopseg.io.assemble import Assembled, assemble_table
 from shopseg.io.attributes import refresh_attributes
 from shopseg.io.health import key_match_warning, store_health
 from shopseg.io.ingest import Progress, drop_temp, load_resolved, quiet_progress, refresh_derived
-from shopseg.io.orders import EXISTING
+from shopseg.io.orders import check_existing
 from shopseg.io.report import IngestReport, log_report
 from shopseg.io.spec import ImportSpec, load_spec
 from shopseg.io.spec_files import SpecFiles
@@ -79,8 +79,7 @@ def ingest_spec(
     """
     if workspace.read_only and not plan:
         raise InvalidParameterError(f"{workspace.path}: the workspace is open read-only; ingest needs write access.")
-    if existing not in EXISTING:
-        raise InvalidParameterError(f"ingest_spec: 'existing' must be one of {list(EXISTING)}. Got {existing!r}.")
+    check_existing(existing, "ingest_spec")
     if not isinstance(spec, ImportSpec):
         spec = load_spec(Path(spec))
     notify = progress or (lambda _msg: None)
